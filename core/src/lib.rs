@@ -1,0 +1,53 @@
+//! # sparsimony-core
+//!
+//! The `#![no_std]` heart of sparsimony: everything needed to *solve* and *evaluate* sparse models on any
+//! machine, down to a Cortex-M microcontroller.
+//!
+//! Almost every algorithm in sparsimony minimises a smooth term plus a sparsity-inducing term,
+//!
+//! ```text
+//!     minimize_x  f(A x; data) + g(x)
+//! ```
+//!
+//! and this crate provides the three ingredients and the iteration that combines them:
+//!
+//! * [`operator`]: the [`LinearOperator`] trait (`A`) with dense column-major, CSR and never-formed Kronecker
+//!   implementations;
+//! * [`prox`]: the [`Prox`] trait (`g`) with ℓ1, ℓ0, CEL0, group-ℓ2 and box maps;
+//! * [`smooth`]: the [`Smooth`] trait (`f`) with the scaled least-squares data term;
+//! * [`forward_backward`]: ISTA / FISTA (with adaptive restart and backtracking) on any of them;
+//! * [`linalg`]: small dense kernels for on-device fitting (Cholesky, Householder QR least squares, power iteration);
+//! * [`random`]: seeded Gaussian and Laplace sampling on a caller's [`rand_core::RngCore`].
+//!
+//! ## Conventions
+//! * Scalars are generic over [`Real`] (`f32` and `f64`); `f64` is the default elsewhere in sparsimony, `f32` is for
+//!   microcontrollers and GPUs.
+//! * Dense matrices are **column-major** with an explicit leading dimension (the stride between columns).
+//! * Kernels that run inside loops take caller-provided scratch slices; they never allocate. Every type that
+//!   needs scratch says how much through a `scratch_len` method. With the `alloc` feature, convenience
+//!   wrappers allocate it for you.
+//! * Nothing on a data path panics: bad input is a [`Error`].
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+mod error;
+pub mod forward_backward;
+pub mod linalg;
+pub mod operator;
+pub mod prox;
+pub mod random;
+mod real;
+pub mod smooth;
+
+pub use error::{Error, Result};
+pub use forward_backward::{Acceleration, FbOptions, FbReport, StepSize};
+pub use operator::{CsrView, DenseColMajor, Kronecker, LinearOperator};
+pub use prox::Prox;
+pub use real::Real;
+pub use smooth::{LeastSquares, Smooth};

@@ -1,0 +1,168 @@
+use super::{LinearOperator, check_apply, check_nonempty_dims};
+use crate::error::{Error, Result, check_finite};
+use crate::Real;
+
+/// Minimum slice length holding an `nrows × ncols` column-major matrix with leading dimension `ld`.
+fn required_len(nrows: usize, ncols: usize, ld: usize) -> Result<usize> {
+    if ld < nrows {
+        return Err(Error::InvalidParameter { name: "ld", reason: "leading dimension is smaller than nrows" });
+    }
+    ld.checked_mul(ncols - 1)
+        .and_then(|v| v.checked_add(nrows))
+        .ok_or(Error::InvalidParameter { name: "ld", reason: "matrix size overflows usize" })
+}
+
+fn check_entries_finite<T: Real>(data: &[T], nrows: usize, ncols: usize, ld: usize) -> Result<()> {
+    for j in 0..ncols {
+        check_finite("matrix", &data[j * ld..j * ld + nrows]).map_err(|e| match e {
+            Error::NonFinite { what, index } => Error::NonFinite { what, index: j * nrows + index },
+            other => other,
+        })?;
+    }
+    Ok(())
+}
+
+/// A borrowed dense `nrows × ncols` matrix, **column-major**: entry `(i, j)` is `data[i + j * ld]`.
+///
+/// `ld ≥ nrows` is the leading dimension (the distance between the starts of two columns), so a view can
+/// select the top rows of a larger matrix. Non-finite entries are rejected at construction
+/// (reported with the column-major index `i + j * nrows`).
+#[derive(Debug, Clone, Copy)]
+pub struct DenseColMajor<'a, T> {
+    data: &'a [T],
+    nrows: usize,
+    ncols: usize,
+    ld: usize,
+}
+
+impl<'a, T: Real> DenseColMajor<'a, T> {
+    /// A contiguous column-major matrix (`ld = nrows`); `data.len()` must be `nrows * ncols`.
+    pub fn new(data: &'a [T], nrows: usize, ncols: usize) -> Result<Self> {
+        check_nonempty_dims(nrows, ncols)?;
+        let len = nrows.checked_mul(ncols).ok_or(Error::InvalidParameter {
+            name: "nrows * ncols",
+            reason: "matrix size overflows usize",
+        })?;
+        crate::error::check_len("matrix data", len, data.len())?;
+        Self::with_leading_dim(data, nrows, ncols, nrows)
+    }
+
+    /// A column-major matrix with leading dimension `ld ≥ nrows`; `data` must hold at least
+    /// `ld * (ncols - 1) + nrows` elements.
+    pub fn with_leading_dim(data: &'a [T], nrows: usize, ncols: usize, ld: usize) -> Result<Self> {
+        check_nonempty_dims(nrows, ncols)?;
+        let need = required_len(nrows, ncols, ld)?;
+        if data.len() < need {
+            return Err(Error::DimensionMismatch { what: "matrix data", expected: need, found: data.len() });
+        }
+        check_entries_finite(data, nrows, ncols, ld)?;
+        Ok(Self { data, nrows, ncols, ld })
+    }
+
+    /// Entry `(i, j)`. Panics if out of range (an indexing bug, not a data error).
+    #[inline]
+    pub fn get(&self, i: usize, j: usize) -> T {
+        assert!(i < self.nrows && j < self.ncols, "index out of range");
+        self.data[i + j * self.ld]
+    }
+
+    /// Column `j` as a contiguous slice of length `nrows`.
+    #[inline]
+    pub fn col(&self, j: usize) -> &'a [T] {
+        &self.data[j * self.ld..j * self.ld + self.nrows]
+    }
+
+    /// The leading dimension.
+    pub fn ld(&self) -> usize {
+        self.ld
+    }
+}
+
+impl<T: Real> LinearOperator<T> for DenseColMajor<'_, T> {
+    fn nrows(&self) -> usize {
+        self.nrows
+    }
+    fn ncols(&self) -> usize {
+        self.ncols
+    }
+    fn apply(&self, x: &[T], y: &mut [T], _scratch: &mut [T]) -> Result<()> {
+        check_apply(self, x, y, false)?;
+        y.fill(T::zero());
+        for (j, &xj) in x.iter().enumerate() {
+            if xj != T::zero() {
+                for (yi, &aij) in y.iter_mut().zip(self.col(j)) {
+                    *yi = aij.mul_add(xj, *yi);
+                }
+            }
+        }
+        Ok(())
+    }
+    fn apply_adjoint(&self, x: &[T], y: &mut [T], _scratch: &mut [T]) -> Result<()> {
+        check_apply(self, x, y, true)?;
+        for (j, yj) in y.iter_mut().enumerate() {
+            *yj = dense_dot(self.col(j), x);
+        }
+        Ok(())
+    }
+}
+
+/// A mutably borrowed dense column-major matrix, the in-place counterpart of [`DenseColMajor`] used by the
+/// factorisations in [`crate::linalg`].
+#[derive(Debug)]
+pub struct DenseColMajorMut<'a, T> {
+    data: &'a mut [T],
+    nrows: usize,
+    ncols: usize,
+    ld: usize,
+}
+
+impl<'a, T: Real> DenseColMajorMut<'a, T> {
+    /// A contiguous column-major matrix (`ld = nrows`); `data.len()` must be `nrows * ncols`.
+    pub fn new(data: &'a mut [T], nrows: usize, ncols: usize) -> Result<Self> {
+        check_nonempty_dims(nrows, ncols)?;
+        let len = nrows.checked_mul(ncols).ok_or(Error::InvalidParameter {
+            name: "nrows * ncols",
+            reason: "matrix size overflows usize",
+        })?;
+        crate::error::check_len("matrix data", len, data.len())?;
+        Self::with_leading_dim(data, nrows, ncols, nrows)
+    }
+
+    /// A column-major matrix with leading dimension `ld ≥ nrows`.
+    pub fn with_leading_dim(data: &'a mut [T], nrows: usize, ncols: usize, ld: usize) -> Result<Self> {
+        check_nonempty_dims(nrows, ncols)?;
+        let need = required_len(nrows, ncols, ld)?;
+        if data.len() < need {
+            return Err(Error::DimensionMismatch { what: "matrix data", expected: need, found: data.len() });
+        }
+        check_entries_finite(data, nrows, ncols, ld)?;
+        Ok(Self { data, nrows, ncols, ld })
+    }
+
+    /// Number of rows.
+    pub fn nrows(&self) -> usize {
+        self.nrows
+    }
+    /// Number of columns.
+    pub fn ncols(&self) -> usize {
+        self.ncols
+    }
+    /// The leading dimension.
+    pub fn ld(&self) -> usize {
+        self.ld
+    }
+    /// A read-only view of the same matrix.
+    pub fn as_ref(&self) -> DenseColMajor<'_, T> {
+        DenseColMajor { data: self.data, nrows: self.nrows, ncols: self.ncols, ld: self.ld }
+    }
+    /// The underlying storage (column `j` starts at `j * ld`).
+    pub fn data_mut(&mut self) -> &mut [T] {
+        self.data
+    }
+}
+
+/// `Σ aᵢ bᵢ` over the common length, with fused multiply–adds.
+#[inline]
+pub(crate) fn dense_dot<T: Real>(a: &[T], b: &[T]) -> T {
+    a.iter().zip(b).fold(T::zero(), |acc, (&u, &v)| u.mul_add(v, acc))
+}
