@@ -77,26 +77,50 @@ pub type Result<T, E = Error> = core::result::Result<T, E>;
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Error::DimensionMismatch { what, expected, found } => {
-                write!(f, "dimension mismatch for {what}: expected {expected}, found {found}")
+            Error::DimensionMismatch {
+                what,
+                expected,
+                found,
+            } => {
+                write!(
+                    f,
+                    "dimension mismatch for {what}: expected {expected}, found {found}"
+                )
             }
-            Error::NonFinite { what, index } => write!(f, "{what} holds a NaN or infinite value at index {index}"),
+            Error::NonFinite { what, index } => {
+                write!(f, "{what} holds a NaN or infinite value at index {index}")
+            }
             Error::Empty { what } => write!(f, "{what} is empty"),
-            Error::InvalidParameter { name, reason } => write!(f, "invalid parameter `{name}`: {reason}"),
+            Error::InvalidParameter { name, reason } => {
+                write!(f, "invalid parameter `{name}`: {reason}")
+            }
             Error::InvalidSparseStructure { reason, position } => {
                 write!(f, "invalid sparse structure at row {position}: {reason}")
             }
             Error::ScratchTooSmall { needed, found } => {
-                write!(f, "scratch buffer too small: need {needed} elements, got {found}")
+                write!(
+                    f,
+                    "scratch buffer too small: need {needed} elements, got {found}"
+                )
             }
             Error::NotPositiveDefinite { pivot, value } => {
-                write!(f, "matrix is not positive definite: pivot {pivot} is {value:e}")
+                write!(
+                    f,
+                    "matrix is not positive definite: pivot {pivot} is {value:e}"
+                )
             }
-            Error::RankDeficient { column, relative_pivot } => write!(
+            Error::RankDeficient {
+                column,
+                relative_pivot,
+            } => write!(
                 f,
                 "least-squares system is rank deficient: |R[{column},{column}]| is {relative_pivot:e} of the largest"
             ),
-            Error::NotConverged { iterations, reached, tolerance } => write!(
+            Error::NotConverged {
+                iterations,
+                reached,
+                tolerance,
+            } => write!(
                 f,
                 "did not converge in {iterations} iterations: reached {reached:e}, asked for {tolerance:e}"
             ),
@@ -109,7 +133,15 @@ impl core::error::Error for Error {}
 /// Checks that `len == expected`.
 #[inline]
 pub(crate) fn check_len(what: &'static str, expected: usize, found: usize) -> Result<()> {
-    if expected == found { Ok(()) } else { Err(Error::DimensionMismatch { what, expected, found }) }
+    if expected == found {
+        Ok(())
+    } else {
+        Err(Error::DimensionMismatch {
+            what,
+            expected,
+            found,
+        })
+    }
 }
 
 /// Checks that every value is finite.
@@ -124,7 +156,10 @@ pub(crate) fn check_finite<T: crate::Real>(what: &'static str, values: &[T]) -> 
 #[inline]
 pub(crate) fn take_scratch<T>(scratch: &mut [T], len: usize) -> Result<(&mut [T], &mut [T])> {
     if scratch.len() < len {
-        return Err(Error::ScratchTooSmall { needed: len, found: scratch.len() });
+        return Err(Error::ScratchTooSmall {
+            needed: len,
+            found: scratch.len(),
+        });
     }
     Ok(scratch.split_at_mut(len))
 }

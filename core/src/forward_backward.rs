@@ -13,11 +13,11 @@
 //! * stopping on the relative change `‖x⁺ − x‖ / max(‖x⁺‖, 1e-30) ≤ tol`, or when a caller-supplied criterion
 //!   returns `true`; reaching `max_iter` first is [`Error::NotConverged`] (the last iterate stays in `x`).
 
+use crate::Real;
 use crate::error::{Error, Result, check_finite, check_len, take_scratch};
 use crate::linalg::norm2;
 use crate::prox::Prox;
 use crate::smooth::Smooth;
-use crate::Real;
 
 /// The momentum scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,12 +61,19 @@ pub struct FbOptions<T> {
 impl<T: Real> Default for FbOptions<T> {
     /// 1000 iterations, `tol = 1e-8` (`1e-5` for `f32`), FISTA with restart, backtracking from `L = 1`.
     fn default() -> Self {
-        let tol = if core::mem::size_of::<T>() == 4 { 1e-5 } else { 1e-8 };
+        let tol = if core::mem::size_of::<T>() == 4 {
+            1e-5
+        } else {
+            1e-8
+        };
         Self {
             max_iter: 1000,
             tol: T::lit(tol),
             acceleration: Acceleration::FistaRestart,
-            step: StepSize::Backtracking { initial: T::one(), increase: T::lit(2.0) },
+            step: StepSize::Backtracking {
+                initial: T::one(),
+                increase: T::lit(2.0),
+            },
         }
     }
 }
@@ -118,19 +125,34 @@ pub fn scratch_len<T: Real, F: Smooth<T>>(f: &F) -> usize {
 
 fn check_options<T: Real>(opts: &FbOptions<T>) -> Result<()> {
     if opts.max_iter == 0 {
-        return Err(Error::InvalidParameter { name: "max_iter", reason: "must be at least 1" });
+        return Err(Error::InvalidParameter {
+            name: "max_iter",
+            reason: "must be at least 1",
+        });
     }
     if !(opts.tol >= T::zero() && opts.tol.is_finite()) {
-        return Err(Error::InvalidParameter { name: "tol", reason: "must be non-negative and finite" });
+        return Err(Error::InvalidParameter {
+            name: "tol",
+            reason: "must be non-negative and finite",
+        });
     }
     match opts.step {
         StepSize::Lipschitz(l) if !(l > T::zero() && l.is_finite()) => {
-            Err(Error::InvalidParameter { name: "step", reason: "Lipschitz constant must be positive and finite" })
+            Err(Error::InvalidParameter {
+                name: "step",
+                reason: "Lipschitz constant must be positive and finite",
+            })
         }
         StepSize::Backtracking { initial, increase }
-            if !(initial > T::zero() && initial.is_finite() && increase > T::one() && increase.is_finite()) =>
+            if !(initial > T::zero()
+                && initial.is_finite()
+                && increase > T::one()
+                && increase.is_finite()) =>
         {
-            Err(Error::InvalidParameter { name: "step", reason: "backtracking needs initial > 0 and increase > 1" })
+            Err(Error::InvalidParameter {
+                name: "step",
+                reason: "backtracking needs initial > 0 and increase > 1",
+            })
         }
         _ => Ok(()),
     }
@@ -173,12 +195,18 @@ pub fn minimize<T: Real, F: Smooth<T>, P: Prox<T> + ?Sized>(
     for iter in 1..=opts.max_iter {
         let fy = f.value_grad(y, grad, fs)?;
         if !fy.is_finite() {
-            return Err(Error::NonFinite { what: "smooth objective at an iterate (step too long?)", index: iter });
+            return Err(Error::NonFinite {
+                what: "smooth objective at an iterate (step too long?)",
+                index: iter,
+            });
         }
         // Backtracking loop: p = prox_{g/L}(y − ∇f(y)/L) until the quadratic upper bound holds.
         loop {
             let step = T::one() / lip;
-            p.iter_mut().zip(y.iter()).zip(grad.iter()).for_each(|((pi, &yi), &gi)| *pi = yi - step * gi);
+            p.iter_mut()
+                .zip(y.iter())
+                .zip(grad.iter())
+                .for_each(|((pi, &yi), &gi)| *pi = yi - step * gi);
             g.prox(step, p)?;
             if !backtrack {
                 break;
@@ -196,7 +224,10 @@ pub fn minimize<T: Real, F: Smooth<T>, P: Prox<T> + ?Sized>(
             }
             lip = lip * increase;
             if !lip.is_finite() {
-                return Err(Error::NonFinite { what: "Lipschitz estimate in backtracking", index: iter });
+                return Err(Error::NonFinite {
+                    what: "Lipschitz estimate in backtracking",
+                    index: iter,
+                });
             }
         }
 
@@ -229,17 +260,32 @@ pub fn minimize<T: Real, F: Smooth<T>, P: Prox<T> + ?Sized>(
         let stop = if rel <= opts.tol {
             Some(StopReason::Tolerance)
         } else if let Some(c) = criterion.as_mut() {
-            let state = FbState { iteration: iter, x, relative_change: rel, lipschitz: lip };
+            let state = FbState {
+                iteration: iter,
+                x,
+                relative_change: rel,
+                lipschitz: lip,
+            };
             c(&state).then_some(StopReason::Criterion)
         } else {
             None
         };
         if let Some(stop) = stop {
             let objective = f.value(x, fs)? + g.value(x)?;
-            return Ok(FbReport { iterations: iter, relative_change: rel, objective, lipschitz: lip, stop });
+            return Ok(FbReport {
+                iterations: iter,
+                relative_change: rel,
+                objective,
+                lipschitz: lip,
+                stop,
+            });
         }
     }
-    Err(Error::NotConverged { iterations: opts.max_iter, reached: rel.to_f64_lossless(), tolerance: opts.tol.to_f64_lossless() })
+    Err(Error::NotConverged {
+        iterations: opts.max_iter,
+        reached: rel.to_f64_lossless(),
+        tolerance: opts.tol.to_f64_lossless(),
+    })
 }
 
 /// [`minimize`] with its scratch allocated on the heap.

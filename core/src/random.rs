@@ -7,8 +7,8 @@
 
 use rand_core::RngCore;
 
-use crate::error::{Error, Result};
 use crate::Real;
+use crate::error::{Error, Result};
 
 /// A uniform variate in the open interval `(0, 1)`, with 53 random bits.
 #[inline]
@@ -27,10 +27,16 @@ pub fn standard_normal<R: RngCore + ?Sized>(rng: &mut R) -> f64 {
 
 fn check_scale<T: Real>(name: &'static str, location: T, scale: T) -> Result<()> {
     if !location.is_finite() {
-        return Err(Error::InvalidParameter { name: "location", reason: "must be finite" });
+        return Err(Error::InvalidParameter {
+            name: "location",
+            reason: "must be finite",
+        });
     }
     if !(scale >= T::zero() && scale.is_finite()) {
-        return Err(Error::InvalidParameter { name, reason: "must be non-negative and finite" });
+        return Err(Error::InvalidParameter {
+            name,
+            reason: "must be non-negative and finite",
+        });
     }
     Ok(())
 }
@@ -38,11 +44,18 @@ fn check_scale<T: Real>(name: &'static str, location: T, scale: T) -> Result<()>
 /// A Gaussian variate `N(mean, std_dev²)`.
 pub fn gaussian<T: Real, R: RngCore + ?Sized>(rng: &mut R, mean: T, std_dev: T) -> Result<T> {
     check_scale("std_dev", mean, std_dev)?;
-    Ok(T::lit(mean.to_f64_lossless() + std_dev.to_f64_lossless() * standard_normal(rng)))
+    Ok(T::lit(
+        mean.to_f64_lossless() + std_dev.to_f64_lossless() * standard_normal(rng),
+    ))
 }
 
 /// Fills `out` with independent `N(mean, std_dev²)` variates, using both members of each Box–Muller pair.
-pub fn fill_gaussian<T: Real, R: RngCore + ?Sized>(rng: &mut R, out: &mut [T], mean: T, std_dev: T) -> Result<()> {
+pub fn fill_gaussian<T: Real, R: RngCore + ?Sized>(
+    rng: &mut R,
+    out: &mut [T],
+    mean: T,
+    std_dev: T,
+) -> Result<()> {
     check_scale("std_dev", mean, std_dev)?;
     let (m, s) = (mean.to_f64_lossless(), std_dev.to_f64_lossless());
     for pair in out.chunks_mut(2) {
@@ -66,7 +79,12 @@ pub fn laplace<T: Real, R: RngCore + ?Sized>(rng: &mut R, location: T, scale: T)
 }
 
 /// Fills `out` with independent Laplace variates (see [`laplace`]).
-pub fn fill_laplace<T: Real, R: RngCore + ?Sized>(rng: &mut R, out: &mut [T], location: T, scale: T) -> Result<()> {
+pub fn fill_laplace<T: Real, R: RngCore + ?Sized>(
+    rng: &mut R,
+    out: &mut [T],
+    location: T,
+    scale: T,
+) -> Result<()> {
     for v in out.iter_mut() {
         *v = laplace(rng, location, scale)?;
     }

@@ -1,8 +1,8 @@
 //! Smooth (differentiable, gradient-Lipschitz) terms `f` of a composite objective `f(x) + g(x)`.
 
+use crate::Real;
 use crate::error::{Result, check_finite, check_len, take_scratch};
 use crate::operator::LinearOperator;
-use crate::Real;
 
 /// A differentiable function `f: ℝⁿ → ℝ` with a Lipschitz gradient, evaluated with caller-provided scratch.
 pub trait Smooth<T: Real> {
@@ -34,7 +34,10 @@ impl<'a, T: Real, A: LinearOperator<T>> LeastSquares<'a, T, A> {
         check_len("b (operator rows)", op.nrows(), b.len())?;
         check_finite("b", b)?;
         if !(scale > T::zero() && scale.is_finite()) {
-            return Err(crate::Error::InvalidParameter { name: "scale", reason: "must be positive and finite" });
+            return Err(crate::Error::InvalidParameter {
+                name: "scale",
+                reason: "must be positive and finite",
+            });
         }
         Ok(Self { op, b, scale })
     }
@@ -52,7 +55,9 @@ impl<'a, T: Real, A: LinearOperator<T>> LeastSquares<'a, T, A> {
     /// The residual `r = A x − b` into `r` (length `nrows`).
     pub fn residual(&self, x: &[T], r: &mut [T], scratch: &mut [T]) -> Result<()> {
         self.op.apply(x, r, scratch)?;
-        r.iter_mut().zip(self.b).for_each(|(ri, &bi)| *ri = *ri - bi);
+        r.iter_mut()
+            .zip(self.b)
+            .for_each(|(ri, &bi)| *ri = *ri - bi);
         Ok(())
     }
 

@@ -12,21 +12,35 @@ fn check_op<T: Real>(op: &dyn LinearOperator<T>, dense: &[f64], m: usize, n: usi
     let mut y = vec![T::zero(); m];
     op.apply(&cast::<T>(&x), &mut y, &mut scratch).unwrap();
     let want = naive_matvec(dense, m, n, m, &x, false);
-    assert!(rel_err(&y, &want) < tol::<T>(1e-5, 1e-13), "apply: {}", rel_err(&y, &want));
+    assert!(
+        rel_err(&y, &want) < tol::<T>(1e-5, 1e-13),
+        "apply: {}",
+        rel_err(&y, &want)
+    );
     let mut w = vec![T::zero(); n];
-    op.apply_adjoint(&cast::<T>(&z), &mut w, &mut scratch).unwrap();
+    op.apply_adjoint(&cast::<T>(&z), &mut w, &mut scratch)
+        .unwrap();
     let want = naive_matvec(dense, m, n, m, &z, true);
-    assert!(rel_err(&w, &want) < tol::<T>(1e-5, 1e-13), "adjoint: {}", rel_err(&w, &want));
+    assert!(
+        rel_err(&w, &want) < tol::<T>(1e-5, 1e-13),
+        "adjoint: {}",
+        rel_err(&w, &want)
+    );
 }
 
 fn dense_cases<T: Real>() {
     let (m, n, ld) = (7, 5, 9);
     let data = randn(&mut rng(1), ld * n);
-    let compact: Vec<f64> = (0..n).flat_map(|j| data[j * ld..j * ld + m].to_vec()).collect();
+    let compact: Vec<f64> = (0..n)
+        .flat_map(|j| data[j * ld..j * ld + m].to_vec())
+        .collect();
     let data_t = cast::<T>(&data);
     let op = DenseColMajor::with_leading_dim(&data_t, m, n, ld).unwrap();
     check_op::<T>(&op, &compact, m, n, 2);
-    assert_eq!(op.get(3, 2).to_f64_lossless(), T::lit(data[3 + 2 * ld]).to_f64_lossless());
+    assert_eq!(
+        op.get(3, 2).to_f64_lossless(),
+        T::lit(data[3 + 2 * ld]).to_f64_lossless()
+    );
 }
 
 /// A random sparse matrix (dense copy) and its CSR form with unsorted and duplicated column indices.
@@ -116,35 +130,74 @@ fn kronecker_matches_formed_product_f32() {
 #[test]
 fn bad_input_is_a_typed_error() {
     let data = [1.0f64, 2.0, 3.0, f64::NAN, 5.0, 6.0];
-    assert!(matches!(DenseColMajor::new(&data, 2, 3), Err(Error::NonFinite { index: 3, .. })));
-    assert!(matches!(DenseColMajor::new(&data[..5], 2, 3), Err(Error::DimensionMismatch { .. })));
-    assert!(matches!(DenseColMajor::<f64>::new(&[], 0, 3), Err(Error::Empty { .. })));
-    assert!(matches!(DenseColMajor::new(&data[..2], 2, 0), Err(Error::Empty { what: "operator columns" })));
-    assert!(matches!(DenseColMajor::with_leading_dim(&data, 3, 2, 2), Err(Error::InvalidParameter { .. })));
+    assert!(matches!(
+        DenseColMajor::new(&data, 2, 3),
+        Err(Error::NonFinite { index: 3, .. })
+    ));
+    assert!(matches!(
+        DenseColMajor::new(&data[..5], 2, 3),
+        Err(Error::DimensionMismatch { .. })
+    ));
+    assert!(matches!(
+        DenseColMajor::<f64>::new(&[], 0, 3),
+        Err(Error::Empty { .. })
+    ));
+    assert!(matches!(
+        DenseColMajor::new(&data[..2], 2, 0),
+        Err(Error::Empty {
+            what: "operator columns"
+        })
+    ));
+    assert!(matches!(
+        DenseColMajor::with_leading_dim(&data, 3, 2, 2),
+        Err(Error::InvalidParameter { .. })
+    ));
 
     let ok = [1.0f64, 2.0, 3.0, 4.0];
     let op = DenseColMajor::new(&ok, 2, 2).unwrap();
     let mut y = [0.0; 3];
     assert_eq!(
         op.apply(&[1.0, 1.0], &mut y, &mut []),
-        Err(Error::DimensionMismatch { what: "y", expected: 2, found: 3 })
+        Err(Error::DimensionMismatch {
+            what: "y",
+            expected: 2,
+            found: 3
+        })
     );
 
     // CSR: wrong indptr length, decreasing indptr, column out of range, NaN value, wrong last pointer.
     let v = [1.0f64, 2.0];
-    assert!(matches!(CsrView::new(2, 2, &[0, 2], &[0, 1], &v), Err(Error::DimensionMismatch { .. })));
+    assert!(matches!(
+        CsrView::new(2, 2, &[0, 2], &[0, 1], &v),
+        Err(Error::DimensionMismatch { .. })
+    ));
     assert!(matches!(
         CsrView::new(2, 2, &[0, 2, 1], &[0, 1], &v),
         Err(Error::InvalidSparseStructure { position: 1, .. })
     ));
-    assert!(matches!(CsrView::new(2, 2, &[0, 1, 2], &[0, 2], &v), Err(Error::InvalidSparseStructure { .. })));
-    assert!(matches!(CsrView::new(2, 2, &[0, 1, 2], &[0, 1], &[1.0, f64::INFINITY]), Err(Error::NonFinite { .. })));
-    assert!(matches!(CsrView::new(2, 2, &[0, 1, 1], &[0, 1], &v), Err(Error::InvalidSparseStructure { .. })));
+    assert!(matches!(
+        CsrView::new(2, 2, &[0, 1, 2], &[0, 2], &v),
+        Err(Error::InvalidSparseStructure { .. })
+    ));
+    assert!(matches!(
+        CsrView::new(2, 2, &[0, 1, 2], &[0, 1], &[1.0, f64::INFINITY]),
+        Err(Error::NonFinite { .. })
+    ));
+    assert!(matches!(
+        CsrView::new(2, 2, &[0, 1, 1], &[0, 1], &v),
+        Err(Error::InvalidSparseStructure { .. })
+    ));
 
     // Kronecker: no factors; scratch too small.
-    assert!(matches!(Kronecker::<f64>::new(&[]), Err(Error::Empty { .. })));
+    assert!(matches!(
+        Kronecker::<f64>::new(&[]),
+        Err(Error::Empty { .. })
+    ));
     let factors: [&dyn LinearOperator<f64>; 3] = [&op, &op, &op];
     let k = Kronecker::new(&factors).unwrap();
     let mut y = [0.0; 8];
-    assert!(matches!(k.apply(&[1.0; 8], &mut y, &mut [0.0; 3]), Err(Error::ScratchTooSmall { .. })));
+    assert!(matches!(
+        k.apply(&[1.0; 8], &mut y, &mut [0.0; 3]),
+        Err(Error::ScratchTooSmall { .. })
+    ));
 }

@@ -1,6 +1,6 @@
+use crate::Real;
 use crate::error::{Error, Result, check_len};
 use crate::operator::{DenseColMajor, DenseColMajorMut};
-use crate::Real;
 
 /// Cholesky factorisation `A = L Lᵀ` of a symmetric positive definite `n × n` matrix, in place.
 ///
@@ -27,7 +27,10 @@ pub fn cholesky_in_place<T: Real>(a: &mut DenseColMajorMut<'_, T>) -> Result<()>
         }
         let pivot = d[j + j * ld];
         if !(pivot > T::zero()) || !pivot.is_finite() {
-            return Err(Error::NotPositiveDefinite { pivot: j, value: pivot.to_f64_lossless() });
+            return Err(Error::NotPositiveDefinite {
+                pivot: j,
+                value: pivot.to_f64_lossless(),
+            });
         }
         let ljj = pivot.sqrt();
         d[j + j * ld] = ljj;

@@ -1,6 +1,6 @@
+use crate::Real;
 use crate::error::{Error, Result, take_scratch};
 use crate::operator::LinearOperator;
-use crate::Real;
 
 /// Scratch elements [`power_iteration`] needs for `op`.
 pub fn power_iteration_scratch_len<T: Real, A: LinearOperator<T> + ?Sized>(op: &A) -> usize {
@@ -49,5 +49,9 @@ pub fn power_iteration<T: Real, A: LinearOperator<T> + ?Sized>(
             return Ok(lambda);
         }
     }
-    Err(Error::NotConverged { iterations: max_iter, reached: rel.to_f64_lossless(), tolerance: tol.to_f64_lossless() })
+    Err(Error::NotConverged {
+        iterations: max_iter,
+        reached: rel.to_f64_lossless(),
+        tolerance: tol.to_f64_lossless(),
+    })
 }

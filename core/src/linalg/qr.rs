@@ -1,6 +1,6 @@
+use crate::Real;
 use crate::error::{Error, Result, check_finite, check_len};
 use crate::operator::DenseColMajorMut;
-use crate::Real;
 
 /// Least squares `min_x ‖A x − b‖₂` for an `m × n` matrix with `m ≥ n` and full column rank, by Householder QR.
 ///
@@ -12,10 +12,17 @@ use crate::Real;
 /// # Errors
 /// [`Error::InvalidParameter`] if `m < n`; [`Error::RankDeficient`] if a diagonal entry of `R` is below
 /// `max(m, n) · ε · max|Rⱼⱼ|`; shape errors for `b` and `tau`; [`Error::NonFinite`] for a non-finite `b`.
-pub fn qr_least_squares<T: Real>(a: &mut DenseColMajorMut<'_, T>, b: &mut [T], tau: &mut [T]) -> Result<T> {
+pub fn qr_least_squares<T: Real>(
+    a: &mut DenseColMajorMut<'_, T>,
+    b: &mut [T],
+    tau: &mut [T],
+) -> Result<T> {
     let (m, n, ld) = (a.nrows(), a.ncols(), a.ld());
     if m < n {
-        return Err(Error::InvalidParameter { name: "a", reason: "least squares needs at least as many rows as columns" });
+        return Err(Error::InvalidParameter {
+            name: "a",
+            reason: "least squares needs at least as many rows as columns",
+        });
     }
     check_len("right-hand side b (matrix rows)", m, b.len())?;
     check_len("tau (matrix columns)", n, tau.len())?;
@@ -50,8 +57,15 @@ pub fn qr_least_squares<T: Real>(a: &mut DenseColMajorMut<'_, T>, b: &mut [T], t
     for j in 0..n {
         let rjj = d[j + j * ld].abs();
         if rjj <= threshold || rmax == T::zero() {
-            let rel = if rmax > T::zero() { (rjj / rmax).to_f64_lossless() } else { 0.0 };
-            return Err(Error::RankDeficient { column: j, relative_pivot: rel });
+            let rel = if rmax > T::zero() {
+                (rjj / rmax).to_f64_lossless()
+            } else {
+                0.0
+            };
+            return Err(Error::RankDeficient {
+                column: j,
+                relative_pivot: rel,
+            });
         }
     }
     for j in (0..n).rev() {
@@ -69,8 +83,14 @@ fn apply_reflector<T: Real>(v: &[T], tau: T, c: &mut [T]) {
     if tau == T::zero() {
         return;
     }
-    let s = v[1..].iter().zip(&c[1..]).fold(c[0], |s, (&vi, &ci)| vi.mul_add(ci, s));
+    let s = v[1..]
+        .iter()
+        .zip(&c[1..])
+        .fold(c[0], |s, (&vi, &ci)| vi.mul_add(ci, s));
     let ts = tau * s;
     c[0] = c[0] - ts;
-    c[1..].iter_mut().zip(&v[1..]).for_each(|(ci, &vi)| *ci = (-vi).mul_add(ts, *ci));
+    c[1..]
+        .iter_mut()
+        .zip(&v[1..])
+        .for_each(|(ci, &vi)| *ci = (-vi).mul_add(ts, *ci));
 }

@@ -1,6 +1,6 @@
 use super::{LinearOperator, check_apply, check_nonempty_dims};
-use crate::error::{Error, Result, check_finite, check_len};
 use crate::Real;
+use crate::error::{Error, Result, check_finite, check_len};
 
 /// A borrowed compressed-sparse-row matrix: row `i` holds the entries `values[k]` at columns `indices[k]` for
 /// `k in indptr[i]..indptr[i + 1]`.
@@ -28,13 +28,23 @@ impl<'a, T: Real> CsrView<'a, T> {
     ) -> Result<Self> {
         check_nonempty_dims(nrows, ncols)?;
         check_len("indptr", nrows + 1, indptr.len())?;
-        check_len("values (same length as indices)", indices.len(), values.len())?;
+        check_len(
+            "values (same length as indices)",
+            indices.len(),
+            values.len(),
+        )?;
         if indptr[0] != 0 {
-            return Err(Error::InvalidSparseStructure { reason: "indptr[0] must be 0", position: 0 });
+            return Err(Error::InvalidSparseStructure {
+                reason: "indptr[0] must be 0",
+                position: 0,
+            });
         }
         for (i, w) in indptr.windows(2).enumerate() {
             if w[1] < w[0] {
-                return Err(Error::InvalidSparseStructure { reason: "indptr decreases", position: i });
+                return Err(Error::InvalidSparseStructure {
+                    reason: "indptr decreases",
+                    position: i,
+                });
             }
         }
         if indptr[nrows] != indices.len() {
@@ -44,12 +54,24 @@ impl<'a, T: Real> CsrView<'a, T> {
             });
         }
         for i in 0..nrows {
-            if indices[indptr[i]..indptr[i + 1]].iter().any(|&j| j >= ncols) {
-                return Err(Error::InvalidSparseStructure { reason: "column index out of range", position: i });
+            if indices[indptr[i]..indptr[i + 1]]
+                .iter()
+                .any(|&j| j >= ncols)
+            {
+                return Err(Error::InvalidSparseStructure {
+                    reason: "column index out of range",
+                    position: i,
+                });
             }
         }
         check_finite("CSR values", values)?;
-        Ok(Self { nrows, ncols, indptr, indices, values })
+        Ok(Self {
+            nrows,
+            ncols,
+            indptr,
+            indices,
+            values,
+        })
     }
 
     /// Number of stored entries.
@@ -89,7 +111,10 @@ impl<T: Real> LinearOperator<T> for CsrView<'_, T> {
         check_apply(self, x, y, false)?;
         for (i, yi) in y.iter_mut().enumerate() {
             let (cols, vals) = self.row(i);
-            *yi = cols.iter().zip(vals).fold(T::zero(), |acc, (&j, &v)| v.mul_add(x[j], acc));
+            *yi = cols
+                .iter()
+                .zip(vals)
+                .fold(T::zero(), |acc, (&j, &v)| v.mul_add(x[j], acc));
         }
         Ok(())
     }

@@ -1,21 +1,30 @@
 use super::{LinearOperator, check_apply, check_nonempty_dims};
-use crate::error::{Error, Result, check_finite};
 use crate::Real;
+use crate::error::{Error, Result, check_finite};
 
 /// Minimum slice length holding an `nrows × ncols` column-major matrix with leading dimension `ld`.
 fn required_len(nrows: usize, ncols: usize, ld: usize) -> Result<usize> {
     if ld < nrows {
-        return Err(Error::InvalidParameter { name: "ld", reason: "leading dimension is smaller than nrows" });
+        return Err(Error::InvalidParameter {
+            name: "ld",
+            reason: "leading dimension is smaller than nrows",
+        });
     }
     ld.checked_mul(ncols - 1)
         .and_then(|v| v.checked_add(nrows))
-        .ok_or(Error::InvalidParameter { name: "ld", reason: "matrix size overflows usize" })
+        .ok_or(Error::InvalidParameter {
+            name: "ld",
+            reason: "matrix size overflows usize",
+        })
 }
 
 fn check_entries_finite<T: Real>(data: &[T], nrows: usize, ncols: usize, ld: usize) -> Result<()> {
     for j in 0..ncols {
         check_finite("matrix", &data[j * ld..j * ld + nrows]).map_err(|e| match e {
-            Error::NonFinite { what, index } => Error::NonFinite { what, index: j * nrows + index },
+            Error::NonFinite { what, index } => Error::NonFinite {
+                what,
+                index: j * nrows + index,
+            },
             other => other,
         })?;
     }
@@ -53,10 +62,19 @@ impl<'a, T: Real> DenseColMajor<'a, T> {
         check_nonempty_dims(nrows, ncols)?;
         let need = required_len(nrows, ncols, ld)?;
         if data.len() < need {
-            return Err(Error::DimensionMismatch { what: "matrix data", expected: need, found: data.len() });
+            return Err(Error::DimensionMismatch {
+                what: "matrix data",
+                expected: need,
+                found: data.len(),
+            });
         }
         check_entries_finite(data, nrows, ncols, ld)?;
-        Ok(Self { data, nrows, ncols, ld })
+        Ok(Self {
+            data,
+            nrows,
+            ncols,
+            ld,
+        })
     }
 
     /// Entry `(i, j)`. Panics if out of range (an indexing bug, not a data error).
@@ -129,14 +147,28 @@ impl<'a, T: Real> DenseColMajorMut<'a, T> {
     }
 
     /// A column-major matrix with leading dimension `ld ≥ nrows`.
-    pub fn with_leading_dim(data: &'a mut [T], nrows: usize, ncols: usize, ld: usize) -> Result<Self> {
+    pub fn with_leading_dim(
+        data: &'a mut [T],
+        nrows: usize,
+        ncols: usize,
+        ld: usize,
+    ) -> Result<Self> {
         check_nonempty_dims(nrows, ncols)?;
         let need = required_len(nrows, ncols, ld)?;
         if data.len() < need {
-            return Err(Error::DimensionMismatch { what: "matrix data", expected: need, found: data.len() });
+            return Err(Error::DimensionMismatch {
+                what: "matrix data",
+                expected: need,
+                found: data.len(),
+            });
         }
         check_entries_finite(data, nrows, ncols, ld)?;
-        Ok(Self { data, nrows, ncols, ld })
+        Ok(Self {
+            data,
+            nrows,
+            ncols,
+            ld,
+        })
     }
 
     /// Number of rows.
@@ -153,7 +185,12 @@ impl<'a, T: Real> DenseColMajorMut<'a, T> {
     }
     /// A read-only view of the same matrix.
     pub fn as_ref(&self) -> DenseColMajor<'_, T> {
-        DenseColMajor { data: self.data, nrows: self.nrows, ncols: self.ncols, ld: self.ld }
+        DenseColMajor {
+            data: self.data,
+            nrows: self.nrows,
+            ncols: self.ncols,
+            ld: self.ld,
+        }
     }
     /// The underlying storage (column `j` starts at `j * ld`).
     pub fn data_mut(&mut self) -> &mut [T] {
@@ -164,5 +201,7 @@ impl<'a, T: Real> DenseColMajorMut<'a, T> {
 /// `Σ aᵢ bᵢ` over the common length, with fused multiply–adds.
 #[inline]
 pub(crate) fn dense_dot<T: Real>(a: &[T], b: &[T]) -> T {
-    a.iter().zip(b).fold(T::zero(), |acc, (&u, &v)| u.mul_add(v, acc))
+    a.iter()
+        .zip(b)
+        .fold(T::zero(), |acc, (&u, &v)| u.mul_add(v, acc))
 }

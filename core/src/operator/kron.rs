@@ -1,6 +1,6 @@
 use super::{LinearOperator, check_apply};
-use crate::error::{Error, Result, take_scratch};
 use crate::Real;
+use crate::error::{Error, Result, take_scratch};
 
 /// The Kronecker product `A₁ ⊗ A₂ ⊗ … ⊗ A_m` of two or more operators, applied without ever being formed.
 ///
@@ -33,9 +33,14 @@ impl<'a, T: Real> Kronecker<'a, T> {
     /// The product of `factors` (at least one; each with at least one row and column).
     pub fn new(factors: &'a [&'a dyn LinearOperator<T>]) -> Result<Self> {
         if factors.is_empty() {
-            return Err(Error::Empty { what: "Kronecker factors" });
+            return Err(Error::Empty {
+                what: "Kronecker factors",
+            });
         }
-        let overflow = Error::InvalidParameter { name: "factors", reason: "Kronecker size overflows usize" };
+        let overflow = Error::InvalidParameter {
+            name: "factors",
+            reason: "Kronecker size overflows usize",
+        };
         let mut nrows = 1usize;
         let mut ncols = 1usize;
         for f in factors {
@@ -43,7 +48,11 @@ impl<'a, T: Real> Kronecker<'a, T> {
             nrows = nrows.checked_mul(f.nrows()).ok_or(overflow)?;
             ncols = ncols.checked_mul(f.ncols()).ok_or(overflow)?;
         }
-        Ok(Self { factors, nrows, ncols })
+        Ok(Self {
+            factors,
+            nrows,
+            ncols,
+        })
     }
 
     /// The factors, first (slowest-varying) first.
@@ -54,7 +63,13 @@ impl<'a, T: Real> Kronecker<'a, T> {
     /// Sizes needed by one application: (largest intermediate tensor, largest factor output, largest factor
     /// scratch). `adjoint` swaps the roles of rows and columns.
     fn sizes(&self, adjoint: bool) -> (usize, usize, usize) {
-        let dims = |f: &&dyn LinearOperator<T>| if adjoint { (f.ncols(), f.nrows()) } else { (f.nrows(), f.ncols()) };
+        let dims = |f: &&dyn LinearOperator<T>| {
+            if adjoint {
+                (f.ncols(), f.nrows())
+            } else {
+                (f.nrows(), f.ncols())
+            }
+        };
         let mut size = if adjoint { self.nrows } else { self.ncols };
         let (mut inter, mut out, mut fs) = (0, 0, 0);
         let m = self.factors.len();
@@ -84,7 +99,11 @@ impl<'a, T: Real> Kronecker<'a, T> {
         for s in 0..m {
             let k = m - 1 - s;
             let f = self.factors[k];
-            let (rows, cols) = if adjoint { (f.ncols(), f.nrows()) } else { (f.nrows(), f.ncols()) };
+            let (rows, cols) = if adjoint {
+                (f.ncols(), f.nrows())
+            } else {
+                (f.nrows(), f.ncols())
+            };
             let r = len / cols;
             let new_len = r * rows;
             // Source and destination of this step: x → a → b → a → … → y.

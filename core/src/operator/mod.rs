@@ -12,8 +12,8 @@ mod dense;
 mod kron;
 
 pub use csr::CsrView;
-pub use dense::{DenseColMajor, DenseColMajorMut};
 pub(crate) use dense::dense_dot;
+pub use dense::{DenseColMajor, DenseColMajorMut};
 pub use kron::Kronecker;
 
 use crate::{Real, Result};
@@ -63,7 +63,11 @@ pub(crate) fn check_apply<T: Real, A: LinearOperator<T> + ?Sized>(
     y: &[T],
     adjoint: bool,
 ) -> Result<()> {
-    let (xlen, ylen) = if adjoint { (op.nrows(), op.ncols()) } else { (op.ncols(), op.nrows()) };
+    let (xlen, ylen) = if adjoint {
+        (op.nrows(), op.ncols())
+    } else {
+        (op.ncols(), op.nrows())
+    };
     crate::error::check_len("x", xlen, x.len())?;
     crate::error::check_len("y", ylen, y.len())
 }
@@ -71,10 +75,14 @@ pub(crate) fn check_apply<T: Real, A: LinearOperator<T> + ?Sized>(
 /// Rejects operators with no rows or no columns.
 pub(crate) fn check_nonempty_dims(nrows: usize, ncols: usize) -> Result<()> {
     if nrows == 0 {
-        return Err(crate::Error::Empty { what: "operator rows" });
+        return Err(crate::Error::Empty {
+            what: "operator rows",
+        });
     }
     if ncols == 0 {
-        return Err(crate::Error::Empty { what: "operator columns" });
+        return Err(crate::Error::Empty {
+            what: "operator columns",
+        });
     }
     Ok(())
 }

@@ -1,6 +1,6 @@
 use super::{Prox, check_step};
-use crate::error::{Error, Result};
 use crate::Real;
+use crate::error::{Error, Result};
 
 /// The indicator of the box `lower ≤ xᵢ ≤ upper` (0 inside, `+∞` outside); its proximal map is the projection
 /// `clamp(v, lower, upper)`. Bounds may be infinite: [`BoxConstraint::nonnegative`] is `[0, +∞)`.
@@ -14,20 +14,27 @@ impl<T: Real> BoxConstraint<T> {
     /// The box `[lower, upper]`; needs `lower ≤ upper` and neither NaN.
     pub fn new(lower: T, upper: T) -> Result<Self> {
         if lower.is_nan() || upper.is_nan() || lower > upper {
-            return Err(Error::InvalidParameter { name: "lower, upper", reason: "need lower <= upper, neither NaN" });
+            return Err(Error::InvalidParameter {
+                name: "lower, upper",
+                reason: "need lower <= upper, neither NaN",
+            });
         }
         Ok(Self { lower, upper })
     }
     /// The non-negative orthant `x ≥ 0`.
     pub fn nonnegative() -> Self {
-        Self { lower: T::zero(), upper: T::infinity() }
+        Self {
+            lower: T::zero(),
+            upper: T::infinity(),
+        }
     }
 }
 
 impl<T: Real> Prox<T> for BoxConstraint<T> {
     fn prox(&self, step: T, x: &mut [T]) -> Result<()> {
         check_step(step)?;
-        x.iter_mut().for_each(|v| *v = v.max(self.lower).min(self.upper));
+        x.iter_mut()
+            .for_each(|v| *v = v.max(self.lower).min(self.upper));
         Ok(())
     }
     fn value(&self, x: &[T]) -> Result<T> {

@@ -1,6 +1,6 @@
 use super::{Prox, check_level, check_step};
-use crate::error::{Result, check_finite, check_len};
 use crate::Real;
+use crate::error::{Result, check_finite, check_len};
 
 /// The ℓ0 pseudo-norm `g(x) = λ #{i : xᵢ ≠ 0}`.
 ///
@@ -22,7 +22,9 @@ impl<T: Real> Prox<T> for L0<T> {
     fn prox(&self, step: T, x: &mut [T]) -> Result<()> {
         check_step(step)?;
         let t2 = T::lit(2.0) * step * self.lambda;
-        x.iter_mut().filter(|v| **v * **v <= t2).for_each(|v| *v = T::zero());
+        x.iter_mut()
+            .filter(|v| **v * **v <= t2)
+            .for_each(|v| *v = T::zero());
         Ok(())
     }
     fn value(&self, x: &[T]) -> Result<T> {
@@ -106,6 +108,8 @@ impl<T: Real> Prox<T> for Cel0<'_, T> {
     }
     fn value(&self, x: &[T]) -> Result<T> {
         check_len("x (CEL0 column norms)", self.col_norms.len(), x.len())?;
-        Ok(x.iter().zip(self.col_norms).fold(T::zero(), |s, (&v, &a)| s + self.phi(a, v)))
+        Ok(x.iter()
+            .zip(self.col_norms)
+            .fold(T::zero(), |s, (&v, &a)| s + self.phi(a, v)))
     }
 }

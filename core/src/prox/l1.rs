@@ -1,6 +1,6 @@
 use super::{Prox, check_level, check_step, check_weights, check_weights_len, weight};
-use crate::error::{Error, Result};
 use crate::Real;
+use crate::error::{Error, Result};
 
 /// The (weighted) ℓ1 norm `g(x) = λ Σᵢ wᵢ |xᵢ|`, optionally restricted to `x ≥ 0`.
 ///
@@ -17,7 +17,11 @@ impl<'a, T: Real> L1<'a, T> {
     /// `λ‖x‖₁` with `λ ≥ 0`.
     pub fn new(lambda: T) -> Result<Self> {
         check_level("lambda", lambda)?;
-        Ok(Self { lambda, weights: None, nonnegative: false })
+        Ok(Self {
+            lambda,
+            weights: None,
+            nonnegative: false,
+        })
     }
     /// Per-coordinate weights `wᵢ ≥ 0` (their length must equal the length of `x` at use).
     pub fn with_weights(mut self, weights: &'a [T]) -> Result<Self> {
@@ -55,7 +59,10 @@ impl<T: Real> Prox<T> for L1<'_, T> {
         if self.nonnegative && x.iter().any(|&v| v < T::zero()) {
             return Ok(T::infinity());
         }
-        Ok(self.lambda * x.iter().enumerate().fold(T::zero(), |s, (i, v)| s + weight(self.weights, i) * v.abs()))
+        Ok(self.lambda
+            * x.iter()
+                .enumerate()
+                .fold(T::zero(), |s, (i, v)| s + weight(self.weights, i) * v.abs()))
     }
 }
 
@@ -77,15 +84,27 @@ impl<'a, T: Real> GroupL2<'a, T> {
     pub fn new(lambda: T, offsets: &'a [usize]) -> Result<Self> {
         check_level("lambda", lambda)?;
         if offsets.len() < 2 {
-            return Err(Error::Empty { what: "groups (offsets needs at least two entries)" });
+            return Err(Error::Empty {
+                what: "groups (offsets needs at least two entries)",
+            });
         }
         if offsets[0] != 0 {
-            return Err(Error::InvalidSparseStructure { reason: "group offsets must start at 0", position: 0 });
+            return Err(Error::InvalidSparseStructure {
+                reason: "group offsets must start at 0",
+                position: 0,
+            });
         }
         if let Some(g) = offsets.windows(2).position(|w| w[1] <= w[0]) {
-            return Err(Error::InvalidSparseStructure { reason: "group offsets must increase strictly", position: g });
+            return Err(Error::InvalidSparseStructure {
+                reason: "group offsets must increase strictly",
+                position: g,
+            });
         }
-        Ok(Self { lambda, offsets, weights: None })
+        Ok(Self {
+            lambda,
+            offsets,
+            weights: None,
+        })
     }
     /// Per-group weights `w_g ≥ 0`, one per group.
     pub fn with_weights(mut self, weights: &'a [T]) -> Result<Self> {
@@ -95,7 +114,10 @@ impl<'a, T: Real> GroupL2<'a, T> {
         Ok(self)
     }
 
-    fn groups<'x>(&self, len: usize) -> Result<impl Iterator<Item = (usize, core::ops::Range<usize>)> + 'x>
+    fn groups<'x>(
+        &self,
+        len: usize,
+    ) -> Result<impl Iterator<Item = (usize, core::ops::Range<usize>)> + 'x>
     where
         'a: 'x,
     {
@@ -112,7 +134,11 @@ impl<T: Real> Prox<T> for GroupL2<'_, T> {
             let block = &mut x[r];
             let norm = crate::linalg::norm2(block);
             let t = step * self.lambda * weight(self.weights, g);
-            let scale = if norm > t { T::one() - t / norm } else { T::zero() };
+            let scale = if norm > t {
+                T::one() - t / norm
+            } else {
+                T::zero()
+            };
             block.iter_mut().for_each(|v| *v = *v * scale);
         }
         Ok(())

@@ -32,7 +32,10 @@ pub(crate) fn check_step<T: Real>(step: T) -> Result<()> {
     if step > T::zero() && step.is_finite() {
         Ok(())
     } else {
-        Err(Error::InvalidParameter { name: "step", reason: "must be positive and finite" })
+        Err(Error::InvalidParameter {
+            name: "step",
+            reason: "must be positive and finite",
+        })
     }
 }
 
@@ -41,7 +44,10 @@ pub(crate) fn check_level<T: Real>(name: &'static str, lambda: T) -> Result<()> 
     if lambda >= T::zero() && lambda.is_finite() {
         Ok(())
     } else {
-        Err(Error::InvalidParameter { name, reason: "must be non-negative and finite" })
+        Err(Error::InvalidParameter {
+            name,
+            reason: "must be non-negative and finite",
+        })
     }
 }
 
@@ -49,7 +55,10 @@ pub(crate) fn check_level<T: Real>(name: &'static str, lambda: T) -> Result<()> 
 pub(crate) fn check_weights<T: Real>(what: &'static str, weights: &[T]) -> Result<()> {
     crate::error::check_finite(what, weights)?;
     if weights.iter().any(|&w| w < T::zero()) {
-        return Err(Error::InvalidParameter { name: what, reason: "weights must be non-negative" });
+        return Err(Error::InvalidParameter {
+            name: what,
+            reason: "weights must be non-negative",
+        });
     }
     Ok(())
 }
