@@ -1,0 +1,147 @@
+use bytemuck::{Pod, Zeroable};
+use sparsimony_core::{CsrView, LinearOperator};
+use wgpu::util::DeviceExt;
+
+use crate::{GpuContext, GpuError};
+
+const SPMV_WGSL: &str = include_str!("shaders/spmv_csr.wgsl");
+const WORKGROUP: u32 = 64;
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct Dims {
+    nrows: u32,
+    ncols: u32,
+    row_stride: u32,
+    _pad: u32,
+}
+
+/// A CSR matrix resident on the GPU (`f32` values, `u32` indices), uploaded once and applied many times.
+///
+/// Built from a validated [`CsrView`], so its structure is known to be sound; sizes must fit in `u32`.
+#[derive(Debug)]
+pub struct GpuCsr {
+    nrows: usize,
+    ncols: usize,
+    nnz: usize,
+    indptr: wgpu::Buffer,
+    indices: wgpu::Buffer,
+    values: wgpu::Buffer,
+}
+
+fn to_u32(what: &'static str, v: usize) -> Result<u32, GpuError> {
+    u32::try_from(v).map_err(|_| GpuError::IndexOverflow { what, value: v })
+}
+
+impl GpuCsr {
+    /// Uploads `a` to the device of `ctx`.
+    ///
+    /// # Errors
+    /// [`GpuError::IndexOverflow`] when a size exceeds `u32`, [`GpuError::BufferTooLarge`] when an array
+    /// exceeds the device's storage-buffer limit, [`GpuError::Operation`] on a wgpu error.
+    pub fn from_view(ctx: &GpuContext, a: &CsrView<'_, f32>) -> Result<Self, GpuError> {
+        to_u32("number of rows", a.nrows())?;
+        to_u32("number of columns", a.ncols())?;
+        to_u32("number of stored entries", a.nnz())?;
+        let indptr: Vec<u32> = a.indptr().iter().map(|&p| p as u32).collect();
+        let indices: Vec<u32> = a.indices().iter().map(|&j| j as u32).collect();
+        Ok(Self {
+            nrows: a.nrows(),
+            ncols: a.ncols(),
+            nnz: a.nnz(),
+            indptr: ctx.storage_buffer("CSR indptr", &indptr, wgpu::BufferUsages::empty())?,
+            indices: ctx.storage_buffer("CSR indices", &indices, wgpu::BufferUsages::empty())?,
+            values: ctx.storage_buffer("CSR values", a.values(), wgpu::BufferUsages::empty())?,
+        })
+    }
+
+    /// Number of rows.
+    pub fn nrows(&self) -> usize {
+        self.nrows
+    }
+    /// Number of columns.
+    pub fn ncols(&self) -> usize {
+        self.ncols
+    }
+    /// Number of stored entries.
+    pub fn nnz(&self) -> usize {
+        self.nnz
+    }
+
+    /// `y = A x` on the GPU, returned to the host. One thread per row; each row's sum is the same sequence of
+    /// `f32` fused multiply–adds as the CPU's [`CsrView`] product.
+    ///
+    /// # Errors
+    /// A shape error when `x.len() != ncols`, [`sparsimony_core::Error::NonFinite`] for a NaN/∞ in `x`, and the
+    /// device errors of [`GpuError`].
+    pub fn spmv(&self, ctx: &GpuContext, x: &[f32]) -> Result<Vec<f32>, GpuError> {
+        if x.len() != self.ncols {
+            return Err(sparsimony_core::Error::DimensionMismatch {
+                what: "x",
+                expected: self.ncols,
+                found: x.len(),
+            }
+            .into());
+        }
+        if let Some(index) = x.iter().position(|v| !v.is_finite()) {
+            return Err(sparsimony_core::Error::NonFinite { what: "x", index }.into());
+        }
+        let pipeline = ctx.pipeline("spmv_csr_row", SPMV_WGSL, "spmv_row")?;
+        let groups = (self.nrows as u32).div_ceil(WORKGROUP);
+        let max_dim = ctx.device().limits().max_compute_workgroups_per_dimension;
+        let (gx, gy) = if groups <= max_dim {
+            (groups, 1)
+        } else {
+            (max_dim, groups.div_ceil(max_dim))
+        };
+        let dims = Dims {
+            nrows: self.nrows as u32,
+            ncols: self.ncols as u32,
+            row_stride: gx * WORKGROUP,
+            _pad: 0,
+        };
+
+        let xb = ctx.storage_buffer("x", x, wgpu::BufferUsages::empty())?;
+        let y_bytes = (self.nrows * 4) as u64;
+        ctx.check_storage_size("y", y_bytes)?;
+        let device = ctx.device();
+        let y = ctx.capture_errors(|| {
+            let dims_buf = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("spmv dims"),
+                contents: bytemuck::bytes_of(&dims),
+                usage: wgpu::BufferUsages::UNIFORM,
+            });
+            let y = device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("y"),
+                size: y_bytes,
+                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+                mapped_at_creation: false,
+            });
+            let layout = pipeline.get_bind_group_layout(0);
+            let entries = [&dims_buf, &self.indptr, &self.indices, &self.values, &xb, &y];
+            let entries: Vec<wgpu::BindGroupEntry> = entries
+                .iter()
+                .enumerate()
+                .map(|(i, b)| wgpu::BindGroupEntry {
+                    binding: i as u32,
+                    resource: b.as_entire_binding(),
+                })
+                .collect();
+            let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: None,
+                layout: &layout,
+                entries: &entries,
+            });
+            let mut encoder = device.create_command_encoder(&Default::default());
+            {
+                let mut pass = encoder.begin_compute_pass(&Default::default());
+                pass.set_pipeline(&pipeline);
+                pass.set_bind_group(0, &bind, &[]);
+                pass.dispatch_workgroups(gx, gy, 1);
+            }
+            ctx.queue().submit([encoder.finish()]);
+            y
+        })?;
+        ctx.read_back(&y, self.nrows)
+    }
+}

@@ -1,0 +1,48 @@
+/// Errors of the GPU backend. The CPU path stays available after any of them.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GpuError {
+    /// No GPU adapter could be found (no driver, no Vulkan/Metal/DX12 ICD, or none matching the request).
+    #[error("no GPU adapter found: {0}")]
+    NoAdapter(String),
+    /// An adapter was found but a device could not be opened on it.
+    #[error("could not open a device on adapter `{adapter}`: {reason}")]
+    DeviceRequest {
+        /// The adapter's name.
+        adapter: String,
+        /// wgpu's reason.
+        reason: String,
+    },
+    /// A buffer would exceed the device's limits.
+    #[error("{what} needs {bytes} bytes, over the device limit of {limit} bytes ({limit_name})")]
+    BufferTooLarge {
+        /// The data that does not fit.
+        what: &'static str,
+        /// Its size in bytes.
+        bytes: u64,
+        /// The limit.
+        limit: u64,
+        /// The name of the wgpu limit.
+        limit_name: &'static str,
+    },
+    /// A size does not fit the 32-bit indices the kernels use.
+    #[error("{what} is {value}, over the 32-bit index range of the GPU kernels")]
+    IndexOverflow {
+        /// Which size.
+        what: &'static str,
+        /// Its value.
+        value: usize,
+    },
+    /// The device was lost (driver reset, GPU removed, out of memory).
+    #[error("the GPU device was lost: {0}")]
+    DeviceLost(String),
+    /// wgpu reported a validation or out-of-memory error.
+    #[error("GPU operation failed: {0}")]
+    Operation(String),
+    /// Reading results back from the GPU failed.
+    #[error("reading results back from the GPU failed: {0}")]
+    Readback(String),
+    /// The input was rejected by the core checks (shape, NaN, …).
+    #[error(transparent)]
+    Input(#[from] sparsimony_core::Error),
+}

@@ -1,0 +1,22 @@
+//! # sparsimony-gpu
+//!
+//! The wgpu compute backend of sparsimony: it runs the heavy linear algebra on any GPU that wgpu reaches
+//! (Vulkan, Metal, DX12) and, for testing, on Mesa's software Vulkan driver (lavapipe).
+//!
+//! * [`GpuContext`] finds an adapter, opens a device, and caches compiled compute pipelines;
+//! * [`GpuCsr`] is a CSR matrix resident on the GPU with a sparse matrix–vector product (`y = A x`, `f32`).
+//!
+//! Results agree with the CPU path of `sparsimony-core` to single-precision rounding: each output of the SpMV
+//! is the same fused multiply–add sequence as [`sparsimony_core::CsrView`]'s, in `f32`.
+//!
+//! Every failure is a [`GpuError`]: no adapter, a device that cannot be opened or was lost, a buffer over the
+//! device's limits, a validation error. None of them panics, so a caller can always fall back to the CPU.
+#![warn(missing_docs)]
+
+mod context;
+mod csr;
+mod error;
+
+pub use context::GpuContext;
+pub use csr::GpuCsr;
+pub use error::GpuError;

@@ -1,0 +1,95 @@
+//! The GPU CSR SpMV against the CPU's `CsrView` product. Runs on any adapter, Mesa's lavapipe in CI.
+use sparsimony_core::{CsrView, Error, LinearOperator};
+use sparsimony_gpu::{GpuContext, GpuError};
+
+/// The GPU context, or a loud skip when there is no adapter — except in CI (`CI=true`), where a missing
+/// adapter fails the test.
+fn context() -> Option<GpuContext> {
+    match GpuContext::new() {
+        Ok(ctx) => {
+            let info = ctx.adapter_info();
+            eprintln!(
+                "GPU test on adapter `{}` ({:?}, {:?}, driver {})",
+                info.name, info.backend, info.device_type, info.driver
+            );
+            Some(ctx)
+        }
+        Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("CI=true but no GPU adapter ({e}); .ci/run installs mesa-vulkan-drivers and libvulkan1 for this")
+        }
+        Err(e) => {
+            eprintln!("\n*** SKIPPED: GPU test has no adapter: {e}");
+            eprintln!("*** install Mesa's software Vulkan (Debian: mesa-vulkan-drivers libvulkan1) to run it ***\n");
+            None
+        }
+    }
+}
+
+/// A deterministic ragged CSR matrix: row lengths from 0 to `max_row`, some rows empty, unsorted columns.
+fn ragged(nrows: usize, ncols: usize, max_row: usize, seed: u64) -> (Vec<usize>, Vec<usize>, Vec<f32>) {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let (mut indptr, mut indices, mut values) = (vec![0], vec![], vec![]);
+    for _ in 0..nrows {
+        let len = (next() % (max_row as u64 + 1)) as usize;
+        for _ in 0..len {
+            indices.push((next() % ncols as u64) as usize);
+            values.push(((next() % 2001) as f32 - 1000.0) / 250.0);
+        }
+        indptr.push(indices.len());
+    }
+    (indptr, indices, values)
+}
+
+#[test]
+fn spmv_matches_the_cpu_on_ragged_and_empty_rows() {
+    let Some(ctx) = context() else { return };
+    // Sizes around the workgroup of 64 and a larger one that is not a multiple of it.
+    for (nrows, ncols, max_row) in [(1, 1, 1), (63, 17, 5), (64, 64, 9), (65, 3, 4), (10_007, 2_000, 40)] {
+        let (indptr, indices, values) = ragged(nrows, ncols, max_row, nrows as u64);
+        let a = CsrView::new(nrows, ncols, &indptr, &indices, &values).unwrap();
+        let x: Vec<f32> = (0..ncols).map(|j| ((j * 37 % 101) as f32 - 50.0) / 17.0).collect();
+        let gpu = sparsimony_gpu::GpuCsr::from_view(&ctx, &a).unwrap();
+        let y = gpu.spmv(&ctx, &x).unwrap();
+        let mut cpu = vec![0.0f32; nrows];
+        a.apply(&x, &mut cpu, &mut []).unwrap();
+        assert_eq!(y.len(), nrows);
+        for i in 0..nrows {
+            // Both sum the row in the same order; allow for fused vs unfused multiply–add: ≤ 2 ulp per term
+            // of the absolute sum.
+            let (cols, vals) = a.row(i);
+            let abs: f32 = cols.iter().zip(vals).map(|(&j, v)| (v * x[j]).abs()).sum();
+            let bound = 2.0 * f32::EPSILON * abs * cols.len().max(1) as f32;
+            assert!(
+                (y[i] - cpu[i]).abs() <= bound,
+                "row {i} of {nrows}: gpu {} cpu {}",
+                y[i],
+                cpu[i]
+            );
+            if cols.is_empty() {
+                assert_eq!(y[i], 0.0, "an empty row gives exactly 0");
+            }
+        }
+    }
+}
+
+#[test]
+fn spmv_rejects_bad_input_with_typed_errors() {
+    let Some(ctx) = context() else { return };
+    let (indptr, indices, values) = ragged(10, 4, 3, 1);
+    let a = CsrView::new(10, 4, &indptr, &indices, &values).unwrap();
+    let gpu = sparsimony_gpu::GpuCsr::from_view(&ctx, &a).unwrap();
+    assert!(matches!(
+        gpu.spmv(&ctx, &[1.0; 3]),
+        Err(GpuError::Input(Error::DimensionMismatch { .. }))
+    ));
+    assert!(matches!(
+        gpu.spmv(&ctx, &[1.0, f32::NAN, 0.0, 0.0]),
+        Err(GpuError::Input(Error::NonFinite { index: 1, .. }))
+    ));
+}
