@@ -77,15 +77,8 @@ pub type Result<T, E = Error> = core::result::Result<T, E>;
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Error::DimensionMismatch {
-                what,
-                expected,
-                found,
-            } => {
-                write!(
-                    f,
-                    "dimension mismatch for {what}: expected {expected}, found {found}"
-                )
+            Error::DimensionMismatch { what, expected, found } => {
+                write!(f, "dimension mismatch for {what}: expected {expected}, found {found}")
             }
             Error::NonFinite { what, index } => {
                 write!(f, "{what} holds a NaN or infinite value at index {index}")
@@ -98,21 +91,12 @@ impl fmt::Display for Error {
                 write!(f, "invalid sparse structure at row {position}: {reason}")
             }
             Error::ScratchTooSmall { needed, found } => {
-                write!(
-                    f,
-                    "scratch buffer too small: need {needed} elements, got {found}"
-                )
+                write!(f, "scratch buffer too small: need {needed} elements, got {found}")
             }
             Error::NotPositiveDefinite { pivot, value } => {
-                write!(
-                    f,
-                    "matrix is not positive definite: pivot {pivot} is {value:e}"
-                )
+                write!(f, "matrix is not positive definite: pivot {pivot} is {value:e}")
             }
-            Error::RankDeficient {
-                column,
-                relative_pivot,
-            } => write!(
+            Error::RankDeficient { column, relative_pivot } => write!(
                 f,
                 "least-squares system is rank deficient: |R[{column},{column}]| is {relative_pivot:e} of the largest"
             ),
@@ -136,11 +120,7 @@ pub(crate) fn check_len(what: &'static str, expected: usize, found: usize) -> Re
     if expected == found {
         Ok(())
     } else {
-        Err(Error::DimensionMismatch {
-            what,
-            expected,
-            found,
-        })
+        Err(Error::DimensionMismatch { what, expected, found })
     }
 }
 

@@ -61,11 +61,7 @@ pub struct FbOptions<T> {
 impl<T: Real> Default for FbOptions<T> {
     /// 1000 iterations, `tol = 1e-8` (`1e-5` for `f32`), FISTA with restart, backtracking from `L = 1`.
     fn default() -> Self {
-        let tol = if core::mem::size_of::<T>() == 4 {
-            1e-5
-        } else {
-            1e-8
-        };
+        let tol = if core::mem::size_of::<T>() == 4 { 1e-5 } else { 1e-8 };
         Self {
             max_iter: 1000,
             tol: T::lit(tol),
@@ -137,17 +133,12 @@ fn check_options<T: Real>(opts: &FbOptions<T>) -> Result<()> {
         });
     }
     match opts.step {
-        StepSize::Lipschitz(l) if !(l > T::zero() && l.is_finite()) => {
-            Err(Error::InvalidParameter {
-                name: "step",
-                reason: "Lipschitz constant must be positive and finite",
-            })
-        }
+        StepSize::Lipschitz(l) if !(l > T::zero() && l.is_finite()) => Err(Error::InvalidParameter {
+            name: "step",
+            reason: "Lipschitz constant must be positive and finite",
+        }),
         StepSize::Backtracking { initial, increase }
-            if !(initial > T::zero()
-                && initial.is_finite()
-                && increase > T::one()
-                && increase.is_finite()) =>
+            if !(initial > T::zero() && initial.is_finite() && increase > T::one() && increase.is_finite()) =>
         {
             Err(Error::InvalidParameter {
                 name: "step",

@@ -17,6 +17,7 @@
 //! * [`smooth`]: the [`Smooth`] trait (`f`) with the scaled least-squares data term;
 //! * [`forward_backward`]: ISTA / FISTA (with adaptive restart and backtracking) on any of them;
 //! * [`linalg`]: small dense kernels for on-device fitting (Cholesky, Householder QR least squares, power iteration);
+//! * [`ode`]: fixed-step RK4 integration without allocation;
 //! * [`random`]: seeded Gaussian and Laplace sampling on a caller's [`rand_core::RngCore`].
 //!
 //! ## Conventions
@@ -39,6 +40,7 @@ extern crate std;
 mod error;
 pub mod forward_backward;
 pub mod linalg;
+pub mod ode;
 pub mod operator;
 pub mod prox;
 pub mod random;

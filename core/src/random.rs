@@ -50,12 +50,7 @@ pub fn gaussian<T: Real, R: RngCore + ?Sized>(rng: &mut R, mean: T, std_dev: T) 
 }
 
 /// Fills `out` with independent `N(mean, std_dev²)` variates, using both members of each Box–Muller pair.
-pub fn fill_gaussian<T: Real, R: RngCore + ?Sized>(
-    rng: &mut R,
-    out: &mut [T],
-    mean: T,
-    std_dev: T,
-) -> Result<()> {
+pub fn fill_gaussian<T: Real, R: RngCore + ?Sized>(rng: &mut R, out: &mut [T], mean: T, std_dev: T) -> Result<()> {
     check_scale("std_dev", mean, std_dev)?;
     let (m, s) = (mean.to_f64_lossless(), std_dev.to_f64_lossless());
     for pair in out.chunks_mut(2) {
@@ -79,12 +74,7 @@ pub fn laplace<T: Real, R: RngCore + ?Sized>(rng: &mut R, location: T, scale: T)
 }
 
 /// Fills `out` with independent Laplace variates (see [`laplace`]).
-pub fn fill_laplace<T: Real, R: RngCore + ?Sized>(
-    rng: &mut R,
-    out: &mut [T],
-    location: T,
-    scale: T,
-) -> Result<()> {
+pub fn fill_laplace<T: Real, R: RngCore + ?Sized>(rng: &mut R, out: &mut [T], location: T, scale: T) -> Result<()> {
     for v in out.iter_mut() {
         *v = laplace(rng, location, scale)?;
     }

@@ -4,9 +4,7 @@ use num_traits::{Float, FromPrimitive, ToPrimitive};
 ///
 /// A thin alias over [`num_traits::Float`] with conversions, so that generic code can write constants
 /// (`T::lit(0.5)`) without unwraps on data paths.
-pub trait Real:
-    Float + FromPrimitive + ToPrimitive + core::fmt::Debug + Default + Send + Sync + 'static
-{
+pub trait Real: Float + FromPrimitive + ToPrimitive + core::fmt::Debug + Default + Send + Sync + 'static {
     /// The value `x` converted to `Self` (rounded to nearest for `f32`).
     fn lit(x: f64) -> Self;
     /// `self` converted to `f64` (exact for both `f32` and `f64`).

@@ -55,9 +55,7 @@ impl<'a, T: Real, A: LinearOperator<T>> LeastSquares<'a, T, A> {
     /// The residual `r = A x − b` into `r` (length `nrows`).
     pub fn residual(&self, x: &[T], r: &mut [T], scratch: &mut [T]) -> Result<()> {
         self.op.apply(x, r, scratch)?;
-        r.iter_mut()
-            .zip(self.b)
-            .for_each(|(ri, &bi)| *ri = *ri - bi);
+        r.iter_mut().zip(self.b).for_each(|(ri, &bi)| *ri = *ri - bi);
         Ok(())
     }
 

@@ -2,22 +2,15 @@
 mod common;
 
 use common::*;
-use sparsimony_core::forward_backward::{
-    FbState, StopReason, minimize, minimize_alloc, scratch_len,
-};
+use sparsimony_core::forward_backward::{FbState, StopReason, minimize, minimize_alloc, scratch_len};
 use sparsimony_core::linalg::{power_iteration_scratch_len, qr_least_squares};
 use sparsimony_core::operator::DenseColMajorMut;
 use sparsimony_core::prox::{BoxConstraint, Cel0, L1, Zero};
 use sparsimony_core::{
-    Acceleration, DenseColMajor, Error, FbOptions, Kronecker, LeastSquares, LinearOperator, Real,
-    StepSize,
+    Acceleration, DenseColMajor, Error, FbOptions, Kronecker, LeastSquares, LinearOperator, Real, StepSize,
 };
 
-const SCHEMES: [Acceleration; 3] = [
-    Acceleration::None,
-    Acceleration::Fista,
-    Acceleration::FistaRestart,
-];
+const SCHEMES: [Acceleration; 3] = [Acceleration::None, Acceleration::Fista, Acceleration::FistaRestart];
 
 fn opts<T: Real>(acc: Acceleration, max_iter: usize) -> FbOptions<T> {
     FbOptions {
@@ -33,11 +26,7 @@ fn lasso_orthogonal_closed_form<T: Real>() {
     let (n, d) = (8, 4);
     // Columns of a scaled 8-point Hadamard-like matrix: orthogonal, each with squared norm n.
     let h = |i: usize, j: usize| {
-        if (i & (j + 1)).count_ones() % 2 == 0 {
-            1.0
-        } else {
-            -1.0
-        }
+        if (i & (j + 1)).count_ones() % 2 == 0 { 1.0 } else { -1.0 }
     };
     let x: Vec<f64> = (0..d)
         .flat_map(|j| (0..n).map(move |i| h(i, [0, 1, 3, 6][j])))
@@ -45,11 +34,7 @@ fn lasso_orthogonal_closed_form<T: Real>() {
     for j in 0..d {
         for k in 0..d {
             let g: f64 = (0..n).map(|i| x[i + j * n] * x[i + k * n]).sum();
-            assert_eq!(
-                g,
-                if j == k { n as f64 } else { 0.0 },
-                "design must be orthogonal"
-            );
+            assert_eq!(g, if j == k { n as f64 } else { 0.0 }, "design must be orthogonal");
         }
     }
     let y = randn(&mut rng(40), n);
@@ -78,11 +63,7 @@ fn lasso_orthogonal_closed_form<T: Real>() {
             w
         );
         for (wi, ww) in w.iter().zip(&want) {
-            assert_eq!(
-                *wi == T::zero(),
-                *ww == 0.0,
-                "{acc:?}: support must match exactly"
-            );
+            assert_eq!(*wi == T::zero(), *ww == 0.0, "{acc:?}: support must match exactly");
         }
     }
 }
@@ -124,14 +105,7 @@ fn lasso_kkt<T: Real>() {
     let f = LeastSquares::new(op, &yt, T::lit(1.0 / n as f64)).unwrap();
     let g = L1::new(T::lit(alpha)).unwrap();
     let mut w = vec![T::zero(); d];
-    minimize_alloc(
-        &f,
-        &g,
-        &mut w,
-        &opts(Acceleration::FistaRestart, 20_000),
-        None,
-    )
-    .unwrap();
+    minimize_alloc(&f, &g, &mut w, &opts(Acceleration::FistaRestart, 20_000), None).unwrap();
     let wf: Vec<f64> = w.iter().map(|v| v.to_f64_lossless()).collect();
     let r: Vec<f64> = y
         .iter()
@@ -152,11 +126,7 @@ fn lasso_kkt<T: Real>() {
                 alpha
             );
         } else {
-            assert!(
-                c[j].abs() <= alpha + t,
-                "zero coordinate {j}: |{}| > {alpha}",
-                c[j]
-            );
+            assert!(c[j].abs() <= alpha + t, "zero coordinate {j}: |{}| > {alpha}", c[j]);
         }
     }
     for j in [2, 7, 11, 20] {
@@ -181,12 +151,7 @@ fn unpenalised_least_squares_matches_qr() {
     let x = correlated_design(n, d, 43);
     let y = randn(&mut rng(44), n);
     let (mut qa, mut qb, mut tau) = (x.clone(), y.clone(), vec![0.0; d]);
-    qr_least_squares(
-        &mut DenseColMajorMut::new(&mut qa, n, d).unwrap(),
-        &mut qb,
-        &mut tau,
-    )
-    .unwrap();
+    qr_least_squares(&mut DenseColMajorMut::new(&mut qa, n, d).unwrap(), &mut qb, &mut tau).unwrap();
     let op = DenseColMajor::new(&x, n, d).unwrap();
     let f = LeastSquares::new(op, &y, 1.0).unwrap();
     let mut ps = vec![0.0; power_iteration_scratch_len(&op)];
@@ -206,11 +171,7 @@ fn unpenalised_least_squares_matches_qr() {
             step,
         };
         let rep = minimize_alloc(&f, &Zero, &mut w, &o, None).unwrap();
-        assert!(
-            rel_err(&w, &qb[..d]) < 1e-9,
-            "{step:?}: {}",
-            rel_err(&w, &qb[..d])
-        );
+        assert!(rel_err(&w, &qb[..d]) < 1e-9, "{step:?}: {}", rel_err(&w, &qb[..d]));
         assert!(
             rep.lipschitz <= 2.0 * lip * 1.0001,
             "backtracking overshoots at most by its factor"
@@ -268,23 +229,9 @@ fn kronecker_least_squares_matches_formed_matrix() {
         ..FbOptions::default()
     };
     let mut w1 = vec![0.0; n];
-    minimize_alloc(
-        &LeastSquares::new(kron, &y, 1.0).unwrap(),
-        &g,
-        &mut w1,
-        &o,
-        None,
-    )
-    .unwrap();
+    minimize_alloc(&LeastSquares::new(kron, &y, 1.0).unwrap(), &g, &mut w1, &o, None).unwrap();
     let mut w2 = vec![0.0; n];
-    minimize_alloc(
-        &LeastSquares::new(formed, &y, 1.0).unwrap(),
-        &g,
-        &mut w2,
-        &o,
-        None,
-    )
-    .unwrap();
+    minimize_alloc(&LeastSquares::new(formed, &y, 1.0).unwrap(), &g, &mut w2, &o, None).unwrap();
     assert!(rel_err(&w1, &w2) < 1e-9);
 }
 
@@ -298,13 +245,7 @@ fn cel0_recovers_a_sparse_signal_in_f32() {
     w_true[12] = -1.5;
     let y = naive_matvec(&x, n, d, n, &w_true, false);
     let norms: Vec<f32> = (0..d)
-        .map(|j| {
-            x[j * n..(j + 1) * n]
-                .iter()
-                .map(|v| v * v)
-                .sum::<f64>()
-                .sqrt() as f32
-        })
+        .map(|j| x[j * n..(j + 1) * n].iter().map(|v| v * v).sum::<f64>().sqrt() as f32)
         .collect();
     let (xt, yt) = (cast::<f32>(&x), cast::<f32>(&y));
     let f = LeastSquares::new(DenseColMajor::new(&xt, n, d).unwrap(), &yt, 1.0).unwrap();
@@ -335,10 +276,7 @@ fn caller_criterion_and_non_convergence() {
     };
     let mut w = vec![0.0; d];
     let rep = minimize_alloc(&f, &g, &mut w, &FbOptions::default(), Some(&mut stop_at_3)).unwrap();
-    assert_eq!(
-        (rep.iterations, rep.stop, seen),
-        (3, StopReason::Criterion, 3)
-    );
+    assert_eq!((rep.iterations, rep.stop, seen), (3, StopReason::Criterion, 3));
 
     let mut w = vec![0.0; d];
     let o = FbOptions {
@@ -365,10 +303,7 @@ fn bad_input_is_a_typed_error() {
     let op = DenseColMajor::new(&x, 2, 2).unwrap();
     assert!(matches!(
         LeastSquares::new(op, &[1.0, f64::NAN], 1.0),
-        Err(Error::NonFinite {
-            what: "b",
-            index: 1
-        })
+        Err(Error::NonFinite { what: "b", index: 1 })
     ));
     assert!(matches!(
         LeastSquares::new(op, &[1.0], 1.0),

@@ -3,8 +3,7 @@ mod common;
 
 use common::*;
 use sparsimony_core::linalg::{
-    cholesky_in_place, cholesky_solve, norm2, power_iteration, power_iteration_scratch_len,
-    qr_least_squares,
+    cholesky_in_place, cholesky_solve, norm2, power_iteration, power_iteration_scratch_len, qr_least_squares,
 };
 use sparsimony_core::operator::DenseColMajorMut;
 use sparsimony_core::{DenseColMajor, Error, Kronecker, LinearOperator, Real};
@@ -15,8 +14,8 @@ fn spd(n: usize, seed: u64) -> Vec<f64> {
     let mut a = vec![0.0; n * n];
     for i in 0..n {
         for j in 0..n {
-            a[i + j * n] = (0..n).map(|k| b[i + k * n] * b[j + k * n]).sum::<f64>()
-                + if i == j { n as f64 } else { 0.0 };
+            a[i + j * n] =
+                (0..n).map(|k| b[i + k * n] * b[j + k * n]).sum::<f64>() + if i == j { n as f64 } else { 0.0 };
         }
     }
     a
@@ -40,11 +39,7 @@ fn cholesky_case<T: Real>() {
     }
     let mut x = cast::<T>(&b);
     cholesky_solve(DenseColMajor::new(&l, n, n).unwrap(), &mut x).unwrap();
-    assert!(
-        rel_err(&x, &x_true) < tol::<T>(1e-4, 1e-12),
-        "{}",
-        rel_err(&x, &x_true)
-    );
+    assert!(rel_err(&x, &x_true) < tol::<T>(1e-4, 1e-12), "{}", rel_err(&x, &x_true));
 }
 
 #[test]
@@ -61,13 +56,7 @@ fn cholesky_rejects_an_indefinite_matrix() {
     // [[1, 2], [2, 1]] has eigenvalues 3 and −1: the second pivot is 1 − 4 = −3.
     let mut a = [1.0f64, 2.0, 2.0, 1.0];
     let r = cholesky_in_place(&mut DenseColMajorMut::new(&mut a, 2, 2).unwrap());
-    assert_eq!(
-        r,
-        Err(Error::NotPositiveDefinite {
-            pivot: 1,
-            value: -3.0
-        })
-    );
+    assert_eq!(r, Err(Error::NotPositiveDefinite { pivot: 1, value: -3.0 }));
 }
 
 fn qr_case<T: Real>() {
@@ -77,12 +66,7 @@ fn qr_case<T: Real>() {
     let x_true = randn(&mut rng(33), n);
     let mut b = cast::<T>(&naive_matvec(&a, m, n, m, &x_true, false));
     let (mut f, mut tau) = (cast::<T>(&a), vec![T::zero(); n]);
-    let res = qr_least_squares(
-        &mut DenseColMajorMut::new(&mut f, m, n).unwrap(),
-        &mut b,
-        &mut tau,
-    )
-    .unwrap();
+    let res = qr_least_squares(&mut DenseColMajorMut::new(&mut f, m, n).unwrap(), &mut b, &mut tau).unwrap();
     assert!(rel_err(&b[..n], &x_true) < tol::<T>(1e-4, 1e-12));
     assert!(res.to_f64_lossless() < tol::<T>(1e-4, 1e-11));
 
@@ -91,18 +75,9 @@ fn qr_case<T: Real>() {
     let rhs = randn(&mut rng(34), m);
     let mut b = cast::<T>(&rhs);
     let (mut f, mut tau) = (cast::<T>(&a), vec![T::zero(); n]);
-    let res = qr_least_squares(
-        &mut DenseColMajorMut::new(&mut f, m, n).unwrap(),
-        &mut b,
-        &mut tau,
-    )
-    .unwrap();
+    let res = qr_least_squares(&mut DenseColMajorMut::new(&mut f, m, n).unwrap(), &mut b, &mut tau).unwrap();
     let mut ata: Vec<f64> = (0..n * n)
-        .map(|k| {
-            (0..m)
-                .map(|i| a[i + (k % n) * m] * a[i + (k / n) * m])
-                .sum()
-        })
+        .map(|k| (0..m).map(|i| a[i + (k % n) * m] * a[i + (k / n) * m]).sum())
         .collect();
     let mut atb = naive_matvec(&a, m, n, m, &rhs, true);
     cholesky_in_place(&mut DenseColMajorMut::new(&mut ata, n, n).unwrap()).unwrap();
@@ -131,20 +106,11 @@ fn qr_least_squares_matches_normal_equations_f32() {
 #[test]
 fn qr_reports_rank_deficiency_and_bad_shapes() {
     // Third column = first + second.
-    let mut a = vec![
-        1.0f64, 2.0, 3.0, 4.0, 0.0, 1.0, 0.0, 1.0, 1.0, 3.0, 3.0, 5.0,
-    ];
+    let mut a = vec![1.0f64, 2.0, 3.0, 4.0, 0.0, 1.0, 0.0, 1.0, 1.0, 3.0, 3.0, 5.0];
     let mut b = vec![1.0; 4];
     let mut tau = vec![0.0; 3];
-    let r = qr_least_squares(
-        &mut DenseColMajorMut::new(&mut a, 4, 3).unwrap(),
-        &mut b,
-        &mut tau,
-    );
-    assert!(
-        matches!(r, Err(Error::RankDeficient { column: 2, .. })),
-        "{r:?}"
-    );
+    let r = qr_least_squares(&mut DenseColMajorMut::new(&mut a, 4, 3).unwrap(), &mut b, &mut tau);
+    assert!(matches!(r, Err(Error::RankDeficient { column: 2, .. })), "{r:?}");
     let mut wide = vec![1.0f64; 6];
     let r = qr_least_squares(
         &mut DenseColMajorMut::new(&mut wide, 2, 3).unwrap(),

@@ -18,8 +18,7 @@ fn check_op<T: Real>(op: &dyn LinearOperator<T>, dense: &[f64], m: usize, n: usi
         rel_err(&y, &want)
     );
     let mut w = vec![T::zero(); n];
-    op.apply_adjoint(&cast::<T>(&z), &mut w, &mut scratch)
-        .unwrap();
+    op.apply_adjoint(&cast::<T>(&z), &mut w, &mut scratch).unwrap();
     let want = naive_matvec(dense, m, n, m, &z, true);
     assert!(
         rel_err(&w, &want) < tol::<T>(1e-5, 1e-13),
@@ -31,9 +30,7 @@ fn check_op<T: Real>(op: &dyn LinearOperator<T>, dense: &[f64], m: usize, n: usi
 fn dense_cases<T: Real>() {
     let (m, n, ld) = (7, 5, 9);
     let data = randn(&mut rng(1), ld * n);
-    let compact: Vec<f64> = (0..n)
-        .flat_map(|j| data[j * ld..j * ld + m].to_vec())
-        .collect();
+    let compact: Vec<f64> = (0..n).flat_map(|j| data[j * ld..j * ld + m].to_vec()).collect();
     let data_t = cast::<T>(&data);
     let op = DenseColMajor::with_leading_dim(&data_t, m, n, ld).unwrap();
     check_op::<T>(&op, &compact, m, n, 2);
@@ -138,10 +135,7 @@ fn bad_input_is_a_typed_error() {
         DenseColMajor::new(&data[..5], 2, 3),
         Err(Error::DimensionMismatch { .. })
     ));
-    assert!(matches!(
-        DenseColMajor::<f64>::new(&[], 0, 3),
-        Err(Error::Empty { .. })
-    ));
+    assert!(matches!(DenseColMajor::<f64>::new(&[], 0, 3), Err(Error::Empty { .. })));
     assert!(matches!(
         DenseColMajor::new(&data[..2], 2, 0),
         Err(Error::Empty {
@@ -189,10 +183,7 @@ fn bad_input_is_a_typed_error() {
     ));
 
     // Kronecker: no factors; scratch too small.
-    assert!(matches!(
-        Kronecker::<f64>::new(&[]),
-        Err(Error::Empty { .. })
-    ));
+    assert!(matches!(Kronecker::<f64>::new(&[]), Err(Error::Empty { .. })));
     let factors: [&dyn LinearOperator<f64>; 3] = [&op, &op, &op];
     let k = Kronecker::new(&factors).unwrap();
     let mut y = [0.0; 8];

@@ -57,13 +57,7 @@ fn soft_threshold_conditions<T: Real>() {
     // Optimality of x = prox_{γλ‖·‖₁, w}(v): v − x ∈ γλwᵢ ∂|xᵢ|.
     let v: Vec<f64> = randn(&mut rng(20), 50).iter().map(|x| 2.0 * x).collect();
     let w: Vec<f64> = (0..50)
-        .map(|i| {
-            if i % 7 == 0 {
-                0.0
-            } else {
-                0.5 + (i % 3) as f64
-            }
-        })
+        .map(|i| if i % 7 == 0 { 0.0 } else { 0.5 + (i % 3) as f64 })
         .collect();
     let (lambda, step) = (0.4, 1.5);
     let wt = cast::<T>(&w);
@@ -188,10 +182,7 @@ fn bad_parameters_are_typed_errors() {
         L1::new(-1.0f64),
         Err(Error::InvalidParameter { name: "lambda", .. })
     ));
-    assert!(matches!(
-        L1::new(f64::NAN),
-        Err(Error::InvalidParameter { .. })
-    ));
+    assert!(matches!(L1::new(f64::NAN), Err(Error::InvalidParameter { .. })));
     assert!(matches!(
         L1::new(1.0f64).unwrap().with_weights(&[1.0, -2.0]),
         Err(Error::InvalidParameter { .. })
@@ -210,14 +201,9 @@ fn bad_parameters_are_typed_errors() {
         GroupL2::new(1.0f64, &[0, 2, 2]),
         Err(Error::InvalidSparseStructure { .. })
     ));
+    assert!(matches!(GroupL2::new(1.0f64, &[0]), Err(Error::Empty { .. })));
     assert!(matches!(
-        GroupL2::new(1.0f64, &[0]),
-        Err(Error::Empty { .. })
-    ));
-    assert!(matches!(
-        GroupL2::new(1.0f64, &[0, 2])
-            .unwrap()
-            .prox(1.0, &mut [1.0; 3]),
+        GroupL2::new(1.0f64, &[0, 2]).unwrap().prox(1.0, &mut [1.0; 3]),
         Err(Error::DimensionMismatch { .. })
     ));
     assert!(matches!(

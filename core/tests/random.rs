@@ -11,8 +11,7 @@ fn ks(samples: &mut [f64], cdf: impl Fn(f64) -> f64) -> f64 {
     let n = samples.len() as f64;
     samples.iter().enumerate().fold(0.0f64, |d, (i, &x)| {
         let f = cdf(x);
-        d.max((f - i as f64 / n).abs())
-            .max(((i + 1) as f64 / n - f).abs())
+        d.max((f - i as f64 / n).abs()).max(((i + 1) as f64 / n - f).abs())
     })
 }
 
@@ -26,9 +25,7 @@ fn ks_critical() -> f64 {
 fn gaussian_matches_the_normal_distribution() {
     let (mean, sd) = (1.5, 2.0);
     let mut r = rng(60);
-    let mut s: Vec<f64> = (0..N)
-        .map(|_| gaussian(&mut r, mean, sd).unwrap())
-        .collect();
+    let mut s: Vec<f64> = (0..N).map(|_| gaussian(&mut r, mean, sd).unwrap()).collect();
     let m = s.iter().sum::<f64>() / N as f64;
     let v = s.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (N - 1) as f64;
     assert!((m - mean).abs() < 5.0 * sd / (N as f64).sqrt(), "mean {m}");
@@ -105,17 +102,11 @@ fn bad_parameters_are_typed_errors() {
     let mut r = rng(9);
     assert!(matches!(
         gaussian(&mut r, 0.0, -1.0),
-        Err(Error::InvalidParameter {
-            name: "std_dev",
-            ..
-        })
+        Err(Error::InvalidParameter { name: "std_dev", .. })
     ));
     assert!(matches!(
         gaussian(&mut r, f64::NAN, 1.0),
-        Err(Error::InvalidParameter {
-            name: "location",
-            ..
-        })
+        Err(Error::InvalidParameter { name: "location", .. })
     ));
     assert!(matches!(
         laplace(&mut r, 0.0, f64::INFINITY),

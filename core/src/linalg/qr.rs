@@ -12,11 +12,7 @@ use crate::operator::DenseColMajorMut;
 /// # Errors
 /// [`Error::InvalidParameter`] if `m < n`; [`Error::RankDeficient`] if a diagonal entry of `R` is below
 /// `max(m, n) · ε · max|Rⱼⱼ|`; shape errors for `b` and `tau`; [`Error::NonFinite`] for a non-finite `b`.
-pub fn qr_least_squares<T: Real>(
-    a: &mut DenseColMajorMut<'_, T>,
-    b: &mut [T],
-    tau: &mut [T],
-) -> Result<T> {
+pub fn qr_least_squares<T: Real>(a: &mut DenseColMajorMut<'_, T>, b: &mut [T], tau: &mut [T]) -> Result<T> {
     let (m, n, ld) = (a.nrows(), a.ncols(), a.ld());
     if m < n {
         return Err(Error::InvalidParameter {
@@ -83,10 +79,7 @@ fn apply_reflector<T: Real>(v: &[T], tau: T, c: &mut [T]) {
     if tau == T::zero() {
         return;
     }
-    let s = v[1..]
-        .iter()
-        .zip(&c[1..])
-        .fold(c[0], |s, (&vi, &ci)| vi.mul_add(ci, s));
+    let s = v[1..].iter().zip(&c[1..]).fold(c[0], |s, (&vi, &ci)| vi.mul_add(ci, s));
     let ts = tau * s;
     c[0] = c[0] - ts;
     c[1..]

@@ -19,20 +19,10 @@ pub struct CsrView<'a, T> {
 
 impl<'a, T: Real> CsrView<'a, T> {
     /// Validates and wraps the three CSR arrays.
-    pub fn new(
-        nrows: usize,
-        ncols: usize,
-        indptr: &'a [usize],
-        indices: &'a [usize],
-        values: &'a [T],
-    ) -> Result<Self> {
+    pub fn new(nrows: usize, ncols: usize, indptr: &'a [usize], indices: &'a [usize], values: &'a [T]) -> Result<Self> {
         check_nonempty_dims(nrows, ncols)?;
         check_len("indptr", nrows + 1, indptr.len())?;
-        check_len(
-            "values (same length as indices)",
-            indices.len(),
-            values.len(),
-        )?;
+        check_len("values (same length as indices)", indices.len(), values.len())?;
         if indptr[0] != 0 {
             return Err(Error::InvalidSparseStructure {
                 reason: "indptr[0] must be 0",
@@ -54,10 +44,7 @@ impl<'a, T: Real> CsrView<'a, T> {
             });
         }
         for i in 0..nrows {
-            if indices[indptr[i]..indptr[i + 1]]
-                .iter()
-                .any(|&j| j >= ncols)
-            {
+            if indices[indptr[i]..indptr[i + 1]].iter().any(|&j| j >= ncols) {
                 return Err(Error::InvalidSparseStructure {
                     reason: "column index out of range",
                     position: i,

@@ -69,12 +69,7 @@ impl<'a, T: Real> DenseColMajor<'a, T> {
             });
         }
         check_entries_finite(data, nrows, ncols, ld)?;
-        Ok(Self {
-            data,
-            nrows,
-            ncols,
-            ld,
-        })
+        Ok(Self { data, nrows, ncols, ld })
     }
 
     /// Entry `(i, j)`. Panics if out of range (an indexing bug, not a data error).
@@ -147,12 +142,7 @@ impl<'a, T: Real> DenseColMajorMut<'a, T> {
     }
 
     /// A column-major matrix with leading dimension `ld ≥ nrows`.
-    pub fn with_leading_dim(
-        data: &'a mut [T],
-        nrows: usize,
-        ncols: usize,
-        ld: usize,
-    ) -> Result<Self> {
+    pub fn with_leading_dim(data: &'a mut [T], nrows: usize, ncols: usize, ld: usize) -> Result<Self> {
         check_nonempty_dims(nrows, ncols)?;
         let need = required_len(nrows, ncols, ld)?;
         if data.len() < need {
@@ -163,12 +153,7 @@ impl<'a, T: Real> DenseColMajorMut<'a, T> {
             });
         }
         check_entries_finite(data, nrows, ncols, ld)?;
-        Ok(Self {
-            data,
-            nrows,
-            ncols,
-            ld,
-        })
+        Ok(Self { data, nrows, ncols, ld })
     }
 
     /// Number of rows.
@@ -201,7 +186,5 @@ impl<'a, T: Real> DenseColMajorMut<'a, T> {
 /// `Σ aᵢ bᵢ` over the common length, with fused multiply–adds.
 #[inline]
 pub(crate) fn dense_dot<T: Real>(a: &[T], b: &[T]) -> T {
-    a.iter()
-        .zip(b)
-        .fold(T::zero(), |acc, (&u, &v)| u.mul_add(v, acc))
+    a.iter().zip(b).fold(T::zero(), |acc, (&u, &v)| u.mul_add(v, acc))
 }

@@ -48,11 +48,7 @@ impl<'a, T: Real> Kronecker<'a, T> {
             nrows = nrows.checked_mul(f.nrows()).ok_or(overflow)?;
             ncols = ncols.checked_mul(f.ncols()).ok_or(overflow)?;
         }
-        Ok(Self {
-            factors,
-            nrows,
-            ncols,
-        })
+        Ok(Self { factors, nrows, ncols })
     }
 
     /// The factors, first (slowest-varying) first.

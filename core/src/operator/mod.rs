@@ -75,9 +75,7 @@ pub(crate) fn check_apply<T: Real, A: LinearOperator<T> + ?Sized>(
 /// Rejects operators with no rows or no columns.
 pub(crate) fn check_nonempty_dims(nrows: usize, ncols: usize) -> Result<()> {
     if nrows == 0 {
-        return Err(crate::Error::Empty {
-            what: "operator rows",
-        });
+        return Err(crate::Error::Empty { what: "operator rows" });
     }
     if ncols == 0 {
         return Err(crate::Error::Empty {

@@ -33,8 +33,7 @@ impl<T: Real> BoxConstraint<T> {
 impl<T: Real> Prox<T> for BoxConstraint<T> {
     fn prox(&self, step: T, x: &mut [T]) -> Result<()> {
         check_step(step)?;
-        x.iter_mut()
-            .for_each(|v| *v = v.max(self.lower).min(self.upper));
+        x.iter_mut().for_each(|v| *v = v.max(self.lower).min(self.upper));
         Ok(())
     }
     fn value(&self, x: &[T]) -> Result<T> {

@@ -22,9 +22,7 @@ impl<T: Real> Prox<T> for L0<T> {
     fn prox(&self, step: T, x: &mut [T]) -> Result<()> {
         check_step(step)?;
         let t2 = T::lit(2.0) * step * self.lambda;
-        x.iter_mut()
-            .filter(|v| **v * **v <= t2)
-            .for_each(|v| *v = T::zero());
+        x.iter_mut().filter(|v| **v * **v <= t2).for_each(|v| *v = T::zero());
         Ok(())
     }
     fn value(&self, x: &[T]) -> Result<T> {

@@ -114,10 +114,7 @@ impl<'a, T: Real> GroupL2<'a, T> {
         Ok(self)
     }
 
-    fn groups<'x>(
-        &self,
-        len: usize,
-    ) -> Result<impl Iterator<Item = (usize, core::ops::Range<usize>)> + 'x>
+    fn groups<'x>(&self, len: usize) -> Result<impl Iterator<Item = (usize, core::ops::Range<usize>)> + 'x>
     where
         'a: 'x,
     {
@@ -134,11 +131,7 @@ impl<T: Real> Prox<T> for GroupL2<'_, T> {
             let block = &mut x[r];
             let norm = crate::linalg::norm2(block);
             let t = step * self.lambda * weight(self.weights, g);
-            let scale = if norm > t {
-                T::one() - t / norm
-            } else {
-                T::zero()
-            };
+            let scale = if norm > t { T::one() - t / norm } else { T::zero() };
             block.iter_mut().for_each(|v| *v = *v * scale);
         }
         Ok(())

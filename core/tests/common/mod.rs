@@ -20,22 +20,11 @@ pub fn cast<T: sparsimony_core::Real>(v: &[f64]) -> Vec<T> {
 }
 
 /// Naive `A x` for a column-major `m × n` matrix with leading dimension `ld`, in f64.
-pub fn naive_matvec(
-    a: &[f64],
-    m: usize,
-    n: usize,
-    ld: usize,
-    x: &[f64],
-    transpose: bool,
-) -> Vec<f64> {
+pub fn naive_matvec(a: &[f64], m: usize, n: usize, ld: usize, x: &[f64], transpose: bool) -> Vec<f64> {
     if transpose {
-        (0..n)
-            .map(|j| (0..m).map(|i| a[i + j * ld] * x[i]).sum())
-            .collect()
+        (0..n).map(|j| (0..m).map(|i| a[i + j * ld] * x[i]).sum()).collect()
     } else {
-        (0..m)
-            .map(|i| (0..n).map(|j| a[i + j * ld] * x[j]).sum())
-            .collect()
+        (0..m).map(|i| (0..n).map(|j| a[i + j * ld] * x[j]).sum()).collect()
     }
 }
 
@@ -72,9 +61,5 @@ pub fn rel_err<T: sparsimony_core::Real>(got: &[T], want: &[f64]) -> f64 {
 
 /// A tolerance by precision: `f32` gets `tol32`, `f64` gets `tol64`.
 pub fn tol<T>(tol32: f64, tol64: f64) -> f64 {
-    if std::mem::size_of::<T>() == 4 {
-        tol32
-    } else {
-        tol64
-    }
+    if std::mem::size_of::<T>() == 4 { tol32 } else { tol64 }
 }

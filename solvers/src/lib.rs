@@ -1,0 +1,16 @@
+//! # sparsimony-solvers
+//!
+//! sparsimony's algorithms at scale, on the data users hold: `ndarray` arrays (time series, designs, grids)
+//! and `sprs` sparse matrices, with `faer` for dense factorizations. Each family is a module:
+//!
+//! * [`regression`]: the Lasso family;
+//! * [`data`]: conversions from `ndarray` / `sprs` to the core operators, with input validation.
+//!
+//! Objectives are stated with their scaling, as scikit-learn states them, so that results can be compared.
+#![warn(missing_docs)]
+
+pub mod data;
+mod error;
+pub mod regression;
+
+pub use error::{Error, Result};

@@ -1,0 +1,176 @@
+//! Reading the numeric data the CLI takes: CSV with a header row, and NumPy `.npy` files.
+//!
+//! Errors name the file and, for CSV, the line and column of the problem.
+
+use std::path::{Path, PathBuf};
+
+use ndarray::{Array1, Array2};
+
+/// Errors of the file readers.
+#[derive(Debug, thiserror::Error)]
+pub enum IoError {
+    /// The file could not be opened or read.
+    #[error("{path}: {source}")]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The file's extension is neither `.csv` nor `.npy`.
+    #[error("{path}: unknown file type (expected .csv or .npy)")]
+    UnknownFormat {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A malformed CSV record.
+    #[error("{path}, line {line}: {message}")]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line number.
+        line: u64,
+        /// What is wrong.
+        message: String,
+    },
+    /// A `.npy` file that is not a 1-D or 2-D array of `f64` (or `f32`).
+    #[error("{path}: {message}")]
+    Npy {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The data has the wrong shape for its use.
+    #[error("{path}: {message}")]
+    Shape {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// A table of numbers with column names (for `.npy`, `x0, x1, …`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    /// Column names, from the CSV header.
+    pub columns: Vec<String>,
+    /// The values, one row per record (row-major, shape `(rows, columns.len())`).
+    pub values: Array2<f64>,
+}
+
+impl Table {
+    /// The single column of a one-column table as a vector, or a shape error naming `path`.
+    pub fn into_vector(self, path: &Path) -> Result<Array1<f64>, IoError> {
+        let (rows, cols) = self.values.dim();
+        if cols != 1 {
+            return Err(IoError::Shape {
+                path: path.into(),
+                message: format!("expected one column, found {cols} ({rows} rows)"),
+            });
+        }
+        Ok(self.values.column(0).to_owned())
+    }
+}
+
+/// Reads a `.csv` (header row, then one numeric record per line) or `.npy` (1-D or 2-D, f64 or f32) file.
+/// A 1-D `.npy` array becomes one column.
+pub fn read_table(path: &Path) -> Result<Table, IoError> {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("csv") => read_csv(path),
+        Some("npy") => read_npy(path),
+        _ => Err(IoError::UnknownFormat { path: path.into() }),
+    }
+}
+
+fn read_csv(path: &Path) -> Result<Table, IoError> {
+    let file = std::fs::File::open(path).map_err(|source| IoError::Open {
+        path: path.into(),
+        source,
+    })?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .trim(csv::Trim::All)
+        .from_reader(file);
+    let csv_err = |e: csv::Error| {
+        let line = e.position().map_or(0, |p| p.line());
+        IoError::Csv {
+            path: path.into(),
+            line,
+            message: e.to_string(),
+        }
+    };
+    let columns: Vec<String> = reader.headers().map_err(csv_err)?.iter().map(str::to_string).collect();
+    if columns.is_empty() || columns.iter().all(String::is_empty) {
+        return Err(IoError::Csv {
+            path: path.into(),
+            line: 1,
+            message: "no header row".into(),
+        });
+    }
+    let mut values = Vec::new();
+    let mut rows = 0;
+    for record in reader.records() {
+        let record = record.map_err(csv_err)?;
+        let line = record.position().map_or(0, |p| p.line());
+        for (j, field) in record.iter().enumerate() {
+            let v: f64 = field.parse().map_err(|_| IoError::Csv {
+                path: path.into(),
+                line,
+                message: format!("column `{}`: `{field}` is not a number", columns[j]),
+            })?;
+            values.push(v);
+        }
+        rows += 1;
+    }
+    if rows == 0 {
+        return Err(IoError::Csv {
+            path: path.into(),
+            line: 2,
+            message: "no data rows after the header".into(),
+        });
+    }
+    let values = Array2::from_shape_vec((rows, columns.len()), values).expect("every record has the header's length");
+    Ok(Table { columns, values })
+}
+
+fn read_npy(path: &Path) -> Result<Table, IoError> {
+    use ndarray_npy::ReadNpyExt;
+    let open = || {
+        std::fs::File::open(path).map_err(|source| IoError::Open {
+            path: path.into(),
+            source,
+        })
+    };
+    let npy_err = |e: ndarray_npy::ReadNpyError| IoError::Npy {
+        path: path.into(),
+        message: e.to_string(),
+    };
+    let values: Array2<f64> = match Array2::<f64>::read_npy(open()?) {
+        Ok(a) => a,
+        Err(_) => match Array1::<f64>::read_npy(open()?) {
+            Ok(v) => v.insert_axis(ndarray::Axis(1)),
+            Err(_) => match Array2::<f32>::read_npy(open()?) {
+                Ok(a) => a.mapv(f64::from),
+                Err(_) => Array1::<f32>::read_npy(open()?)
+                    .map_err(npy_err)?
+                    .mapv(f64::from)
+                    .insert_axis(ndarray::Axis(1)),
+            },
+        },
+    };
+    if values.is_empty() {
+        return Err(IoError::Shape {
+            path: path.into(),
+            message: format!("empty array of shape {:?}", values.dim()),
+        });
+    }
+    let columns = (0..values.ncols()).map(|j| format!("x{j}")).collect();
+    Ok(Table { columns, values })
+}

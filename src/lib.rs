@@ -1,0 +1,23 @@
+//! # sparsimony
+//!
+//! Sparse scientific modeling in Rust: proximal (forward–backward) solvers, sparse regression, equation
+//! discovery, Gaussian-process PDE solvers, local-privacy estimators and radio calibration — on a
+//! workstation, on a GPU, and (the evaluation side) on a microcontroller.
+//!
+//! This facade re-exports the three crates of the workspace:
+//!
+//! * [`core`] (`sparsimony-core`, `no_std`): operators, proximal maps, forward–backward iterations, small
+//!   dense kernels, ODE stepping, seeded sampling;
+//! * [`solvers`] (`sparsimony-solvers`): the algorithms at scale on `ndarray` and `sprs` data;
+//! * [`gpu`] (`sparsimony-gpu`, feature `gpu`): the wgpu compute backend.
+//!
+//! The `sparsimony` command-line program is built from this crate (`src/main.rs`); its file readers live in
+//! [`io`].
+#![warn(missing_docs)]
+
+pub mod io;
+
+pub use sparsimony_core as core;
+#[cfg(feature = "gpu")]
+pub use sparsimony_gpu as gpu;
+pub use sparsimony_solvers as solvers;

@@ -1,0 +1,183 @@
+//! The embedded proof: build the Cortex-M3 firmware in `examples/firmware`, run it under QEMU
+//! (`lm3s6965evb`, semihosting), and check every number it prints against the same computation on the host.
+//!
+//! Needs `qemu-system-arm` and the `thumbv7m-none-eabi` Rust target (`.ci/run` installs both). Without them
+//! the test says so loudly and passes, except in CI (`CI=true`), where it fails.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[allow(dead_code)]
+#[path = "../examples/firmware/src/problems.rs"]
+mod problems;
+
+fn in_ci() -> bool {
+    std::env::var("CI").as_deref() == Ok("true")
+}
+
+fn skip_or_fail(why: &str) {
+    if in_ci() {
+        panic!("CI=true but the firmware test cannot run: {why}");
+    }
+    eprintln!("\n*** SKIPPED: firmware test under QEMU: {why}");
+    eprintln!("*** install qemu-system-arm and `rustup target add thumbv7m-none-eabi` to run it ***\n");
+}
+
+fn firmware_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/firmware")
+}
+
+/// Builds the firmware (release) and returns the ELF path, or the reason it could not be built.
+fn build_firmware() -> Result<PathBuf, String> {
+    let dir = firmware_dir();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["build", "--release", "--locked"])
+        .current_dir(&dir) // picks up examples/firmware/.cargo/config.toml (target, linker script)
+        .env("CARGO_TARGET_DIR", dir.join("target"))
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_TARGET")
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "firmware build failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(dir.join("target/thumbv7m-none-eabi/release/sparsimony-firmware"))
+}
+
+/// Runs the ELF under QEMU with a 120 s watchdog; returns (success, stdout).
+fn run_qemu(elf: &Path) -> (bool, String) {
+    let mut child = Command::new("qemu-system-arm")
+        .args(["-cpu", "cortex-m3", "-machine", "lm3s6965evb", "-nographic"])
+        .args(["-semihosting-config", "enable=on,target=native", "-kernel"])
+        .arg(elf)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("qemu-system-arm was found on PATH");
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("waiting on qemu") {
+            break s;
+        }
+        if start.elapsed() > Duration::from_secs(120) {
+            let _ = child.kill();
+            panic!("QEMU did not exit within 120 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .expect("piped")
+        .read_to_string(&mut out)
+        .expect("utf-8 output");
+    (status.success(), out)
+}
+
+fn values(out: &str, name: &str) -> Vec<f64> {
+    let line = out
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(name))
+        .unwrap_or_else(|| panic!("no `{name}` line in:\n{out}"));
+    line.split_whitespace()
+        .skip(1)
+        .map(|v| v.parse().unwrap_or_else(|_| panic!("bad number {v:?} in {line:?}")))
+        .collect()
+}
+
+fn assert_close(name: &str, mcu: &[f64], host: &[f64], rel: f64) {
+    assert_eq!(mcu.len(), host.len(), "{name}: length");
+    let scale = host.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    for (i, (a, b)) in mcu.iter().zip(host).enumerate() {
+        assert!((a - b).abs() <= rel * scale, "{name}[{i}]: MCU {a} vs host {b}");
+    }
+    eprintln!(
+        "{name}: agree to {:.1e} (max |diff| / max |value|)",
+        mcu.iter().zip(host).fold(0.0f64, |m, (a, b)| m.max((a - b).abs())) / scale
+    );
+}
+
+#[test]
+fn firmware_on_emulated_cortex_m3_agrees_with_the_host() {
+    if Command::new("qemu-system-arm").arg("--version").output().is_err() {
+        return skip_or_fail("qemu-system-arm is not installed");
+    }
+    let elf = match build_firmware() {
+        Ok(elf) => elf,
+        Err(why) if why.contains("thumbv7m-none-eabi") && why.contains("target may not be installed") => {
+            return skip_or_fail("the thumbv7m-none-eabi target is not installed");
+        }
+        Err(why) => panic!("{why}"),
+    };
+    let (ok, out) = run_qemu(&elf);
+    eprintln!("QEMU printed:\n{out}");
+    assert!(ok, "the firmware exited with failure:\n{out}");
+    assert!(out.lines().any(|l| l == "done"));
+
+    let (w, iterations) = problems::lasso().unwrap();
+    // Both sides use IEEE-754 f64 with correctly rounded +, ×, fma and sqrt (soft-float on the M3), so they
+    // should agree to rounding; 1e-12 leaves room for a different but equally correct instruction selection.
+    assert_close("lasso_coef", &values(&out, "lasso_coef"), &w, 1e-12);
+    assert_eq!(values(&out, "lasso_iterations"), vec![iterations as f64]);
+    assert_close(
+        "spectral_norm_sq",
+        &values(&out, "spectral_norm_sq"),
+        &[problems::spectral_norm_sq().unwrap()],
+        1e-12,
+    );
+    assert_close(
+        "lorenz_state",
+        &values(&out, "lorenz_state"),
+        &problems::lorenz().unwrap(),
+        1e-10,
+    );
+
+    // And the host's answers are right, against independent references: the Lasso KKT conditions, and a
+    // Lorenz reference with a 10× finer step (RK4 is fourth order, so the 0.005 step is accurate to ~1e-5 at t = 2).
+    let (x, y) = problems::lasso_data();
+    let (n, d) = (problems::N, problems::D);
+    let r: Vec<f64> = (0..n)
+        .map(|i| y[i] - (0..d).map(|j| x[i + j * n] * w[j]).sum::<f64>())
+        .collect();
+    for j in 0..d {
+        let c = (0..n).map(|i| x[i + j * n] * r[i]).sum::<f64>() / n as f64;
+        if w[j] != 0.0 {
+            assert!(
+                (c - problems::ALPHA * w[j].signum()).abs() < 1e-8,
+                "KKT on the support, coordinate {j}"
+            );
+        } else {
+            assert!(c.abs() <= problems::ALPHA + 1e-8, "KKT off the support, coordinate {j}");
+        }
+    }
+    let fine = lorenz_reference(problems::H / 10.0, problems::STEPS * 10);
+    assert_close(
+        "lorenz_state vs fine-step reference",
+        &problems::lorenz().unwrap(),
+        &fine,
+        1e-4,
+    );
+}
+
+/// The Lorenz system by RK4 written out directly (an independent implementation) with step `h`.
+fn lorenz_reference(h: f64, steps: usize) -> Vec<f64> {
+    let (s, r, b) = problems::LORENZ;
+    let f = |u: [f64; 3]| [s * (u[1] - u[0]), u[0] * (r - u[2]) - u[1], u[0] * u[1] - b * u[2]];
+    let mut u = [1.0, 1.0, 1.0];
+    for _ in 0..steps {
+        let k1 = f(u);
+        let k2 = f([0, 1, 2].map(|i| u[i] + h / 2.0 * k1[i]));
+        let k3 = f([0, 1, 2].map(|i| u[i] + h / 2.0 * k2[i]));
+        let k4 = f([0, 1, 2].map(|i| u[i] + h * k3[i]));
+        u = [0, 1, 2].map(|i| u[i] + h / 6.0 * (k1[i] + 2.0 * (k2[i] + k3[i]) + k4[i]));
+    }
+    u.to_vec()
+}
