@@ -1,1 +1,51 @@
-fn main() {}
+//! The `sparsimony` command-line program: one subcommand per model family.
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cli;
+
+const EXAMPLES: &str = "Examples:
+  sparsimony regress --x data/diabetes_X.csv --y data/diabetes_y.csv --alpha 0.1
+  sparsimony regress --x X.npy --y y.npy --alpha 0.05 --no-intercept --json
+  sparsimony inspect data/diabetes_X.csv
+  sparsimony devices";
+
+/// Sparse scientific modeling from the command line.
+///
+/// Data files are CSV with a header row, or NumPy `.npy` arrays (1-D or 2-D, f64 or f32). Results are
+/// printed as text, or as JSON with `--json`.
+#[derive(Debug, Parser)]
+#[command(name = "sparsimony", version, about, long_about = None, propagate_version = true, after_help = EXAMPLES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Sparse linear regression (Lasso) of y on the columns of X.
+    Regress(cli::regress::Args),
+    /// Shape, column names and per-column statistics of a data file (checks that it reads cleanly).
+    Inspect(cli::inspect::Args),
+    /// The GPU adapter sparsimony would use.
+    #[cfg(feature = "gpu")]
+    Devices(cli::devices::Args),
+}
+
+fn main() -> ExitCode {
+    let args = Cli::parse();
+    let result = match args.command {
+        Command::Regress(a) => cli::regress::run(a),
+        Command::Inspect(a) => cli::inspect::run(a),
+        #[cfg(feature = "gpu")]
+        Command::Devices(a) => cli::devices::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -46,10 +46,12 @@ impl<T: Real> Prox<T> for L1<'_, T> {
         check_weights_len(self.weights, x.len())?;
         for (i, xi) in x.iter_mut().enumerate() {
             let t = step * self.lambda * weight(self.weights, i);
-            *xi = if self.nonnegative {
-                (*xi - t).max(T::zero())
+            let shrunk = if self.nonnegative { *xi - t } else { xi.abs() - t };
+            // Written so that a thresholded coordinate is +0, never −0.
+            *xi = if shrunk > T::zero() {
+                if self.nonnegative { shrunk } else { xi.signum() * shrunk }
             } else {
-                xi.signum() * (xi.abs() - t).max(T::zero())
+                T::zero()
             };
         }
         Ok(())

@@ -1,0 +1,183 @@
+//! The command-line program end to end: outputs against the library, and errors that name the problem.
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use ndarray::{Array1, Array2};
+use sparsimony::io::read_table;
+use sparsimony::solvers::regression::Lasso;
+
+fn sparsimony(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sparsimony"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("sparsimony-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn regress_json_on_the_bundled_data_matches_the_library() {
+    let o = sparsimony(&[
+        "regress",
+        "--x",
+        "data/diabetes_X.csv",
+        "--y",
+        "data/diabetes_y.csv",
+        "--alpha",
+        "0.1",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    for key in [
+        "method",
+        "alpha",
+        "coef",
+        "intercept",
+        "objective",
+        "duality_gap",
+        "n_iter",
+        "selected_alpha",
+    ] {
+        assert!(v.get(key).is_some(), "missing key {key}");
+    }
+    let x = read_table(Path::new("data/diabetes_X.csv")).unwrap();
+    let y = read_table(Path::new("data/diabetes_y.csv"))
+        .unwrap()
+        .into_vector(Path::new("y"))
+        .unwrap();
+    let fit = Lasso::new(0.1).fit(x.values.view(), y.view()).unwrap();
+    let coef: Vec<f64> = serde_json::from_value(v["coef"].clone()).unwrap();
+    // serde_json's default float parser may differ from the printed value in the last bit.
+    for (a, b) in coef.iter().zip(fit.coef.iter()) {
+        assert!((a - b).abs() <= 1e-14 * b.abs(), "{a} vs {b}");
+    }
+    assert_eq!(v["features"][2], "bmi");
+    assert!((v["intercept"].as_f64().unwrap() - fit.intercept).abs() <= 1e-14 * fit.intercept.abs());
+    assert!(v["selected_alpha"].is_null());
+}
+
+#[test]
+fn regress_reads_npy_and_prints_a_table() {
+    use ndarray_npy::WriteNpyExt;
+    let dir = temp_dir("npy");
+    // y = 2 x0 − x2 exactly; a tiny α keeps the two features and drops the middle one.
+    let x = Array2::from_shape_fn((50, 3), |(i, j)| ((i * 7 + j * 13) % 11) as f64 - 5.0 + 0.1 * j as f64);
+    let y: Array1<f64> = x.column(0).mapv(|v| 2.0 * v) - &x.column(2);
+    x.write_npy(std::fs::File::create(dir.join("X.npy")).unwrap()).unwrap();
+    y.write_npy(std::fs::File::create(dir.join("y.npy")).unwrap()).unwrap();
+    let (xp, yp) = (dir.join("X.npy"), dir.join("y.npy"));
+    let o = sparsimony(&[
+        "regress",
+        "--x",
+        xp.to_str().unwrap(),
+        "--y",
+        yp.to_str().unwrap(),
+        "--alpha",
+        "1e-3",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("50 samples, 3 features") && out.contains("intercept"),
+        "{out}"
+    );
+    let coef: Vec<f64> = out
+        .lines()
+        .filter(|l| l.trim_start().starts_with('x'))
+        .map(|l| l.split_whitespace().nth(1).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(coef.len(), 3);
+    assert!((coef[0] - 2.0).abs() < 1e-2 && (coef[2] + 1.0).abs() < 1e-2, "{coef:?}");
+    let o = sparsimony(&["inspect", xp.to_str().unwrap(), "--json"]);
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(
+        (v["rows"].as_u64(), v["columns"].as_array().unwrap().len()),
+        (Some(50), 3)
+    );
+}
+
+#[test]
+fn errors_name_the_file_the_line_and_the_problem() {
+    let dir = temp_dir("errors");
+    let bad = dir.join("bad.csv");
+    std::fs::write(&bad, "a,b\n1,2\n3,oops\n").unwrap();
+    let o = sparsimony(&["inspect", bad.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains("bad.csv") && e.contains("line 3") && e.contains("`b`") && e.contains("oops"),
+        "{e}"
+    );
+
+    let ragged = dir.join("ragged.csv");
+    std::fs::write(&ragged, "a,b\n1,2\n3\n").unwrap();
+    let e = stderr(&sparsimony(&["inspect", ragged.to_str().unwrap()]));
+    assert!(e.contains("ragged.csv") && e.contains("line 3"), "{e}");
+
+    let e = stderr(&sparsimony(&["inspect", "no/such/file.csv"]));
+    assert!(e.contains("no/such/file.csv"), "{e}");
+    let e = stderr(&sparsimony(&["inspect", "data/make_diabetes.py"]));
+    assert!(e.contains("unknown file type"), "{e}");
+
+    // y shorter than X.
+    let short = dir.join("short.csv");
+    std::fs::write(&short, "y\n1\n2\n").unwrap();
+    let e = stderr(&sparsimony(&[
+        "regress",
+        "--x",
+        "data/diabetes_X.csv",
+        "--y",
+        short.to_str().unwrap(),
+        "--alpha",
+        "1",
+    ]));
+    assert!(e.contains("442 rows") && e.contains("short.csv"), "{e}");
+
+    // NaN in X: the row and column are named.
+    let nan = dir.join("nan.csv");
+    std::fs::write(&nan, "a,b\n1,2\n3,NaN\n5,6\n").unwrap();
+    let y3 = dir.join("y3.csv");
+    std::fs::write(&y3, "y\n1\n2\n3\n").unwrap();
+    let e = stderr(&sparsimony(&[
+        "regress",
+        "--x",
+        nan.to_str().unwrap(),
+        "--y",
+        y3.to_str().unwrap(),
+        "--alpha",
+        "1",
+    ]));
+    assert!(e.contains("non-finite") && e.contains("row 1, column 1"), "{e}");
+
+    // A negative α.
+    let e = stderr(&sparsimony(&[
+        "regress",
+        "--x",
+        "data/diabetes_X.csv",
+        "--y",
+        "data/diabetes_y.csv",
+        "--alpha=-1",
+    ]));
+    assert!(e.contains("alpha"), "{e}");
+}
+
+#[test]
+fn help_lists_the_subcommands_and_examples() {
+    let out = stdout(&sparsimony(&["--help"]));
+    for s in ["regress", "inspect", "Examples:", "--alpha"] {
+        assert!(out.contains(s), "{s} missing from --help:\n{out}");
+    }
+}
