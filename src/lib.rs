@@ -17,6 +17,11 @@
 
 pub mod io;
 
+/// The code blocks of README.md, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub use sparsimony_core as core;
 #[cfg(feature = "gpu")]
 pub use sparsimony_gpu as gpu;

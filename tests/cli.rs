@@ -75,7 +75,7 @@ fn regress_reads_npy_and_prints_a_table() {
     let dir = temp_dir("npy");
     // y = 2 x0 − x2 exactly; a tiny α keeps the two features and drops the middle one.
     let x = Array2::from_shape_fn((50, 3), |(i, j)| ((i * 7 + j * 13) % 11) as f64 - 5.0 + 0.1 * j as f64);
-    let y: Array1<f64> = x.column(0).mapv(|v| 2.0 * v) - &x.column(2);
+    let y: Array1<f64> = x.column(0).mapv(|v| 2.0 * v) - x.column(2);
     x.write_npy(std::fs::File::create(dir.join("X.npy")).unwrap()).unwrap();
     y.write_npy(std::fs::File::create(dir.join("y.npy")).unwrap()).unwrap();
     let (xp, yp) = (dir.join("X.npy"), dir.join("y.npy"));

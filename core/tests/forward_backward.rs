@@ -26,7 +26,11 @@ fn lasso_orthogonal_closed_form<T: Real>() {
     let (n, d) = (8, 4);
     // Columns of a scaled 8-point Hadamard-like matrix: orthogonal, each with squared norm n.
     let h = |i: usize, j: usize| {
-        if (i & (j + 1)).count_ones() % 2 == 0 { 1.0 } else { -1.0 }
+        if (i & (j + 1)).count_ones().is_multiple_of(2) {
+            1.0
+        } else {
+            -1.0
+        }
     };
     let x: Vec<f64> = (0..d)
         .flat_map(|j| (0..n).map(move |i| h(i, [0, 1, 3, 6][j])))
@@ -45,7 +49,7 @@ fn lasso_orthogonal_closed_form<T: Real>() {
         .map(|v| (v / n as f64).signum() * ((v / n as f64).abs() - alpha).max(0.0))
         .collect();
     assert!(
-        want.iter().any(|w| *w == 0.0) && want.iter().any(|w| *w != 0.0),
+        want.contains(&0.0) && want.iter().any(|w| *w != 0.0),
         "test must exercise both cases"
     );
 
@@ -200,7 +204,7 @@ fn nonnegative_least_squares_satisfies_kkt() {
         .map(|(a, b)| a - b)
         .collect();
     let grad = naive_matvec(&x, n, d, n, &r, true);
-    assert!(w.iter().any(|v| *v == 0.0) && w.iter().any(|v| *v > 0.0));
+    assert!(w.contains(&0.0) && w.iter().any(|v| *v > 0.0));
     for j in 0..d {
         assert!(
             w[j] >= 0.0 && grad[j] >= -1e-7 && (w[j] * grad[j]).abs() <= 1e-7,

@@ -26,7 +26,7 @@ pub fn cholesky_in_place<T: Real>(a: &mut DenseColMajorMut<'_, T>) -> Result<()>
             }
         }
         let pivot = d[j + j * ld];
-        if !(pivot > T::zero()) || !pivot.is_finite() {
+        if !(pivot.is_finite() && pivot > T::zero()) {
             return Err(Error::NotPositiveDefinite {
                 pivot: j,
                 value: pivot.to_f64_lossless(),

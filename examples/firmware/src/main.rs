@@ -10,6 +10,47 @@ use cortex_m_semihosting::{debug, hprint, hprintln};
 
 mod problems;
 
+/// Stack painting, to measure the peak stack use of the computations (RAM beyond the 8 bytes of `.bss`).
+mod stack {
+    const PAINT: u32 = 0xDEAD_BEEF;
+
+    unsafe extern "C" {
+        static mut __sheap: u32; // end of .bss/.data: the lowest address the stack may reach
+        static _stack_start: u32; // top of RAM, where the stack starts
+    }
+
+    fn bottom() -> *mut u32 {
+        &raw mut __sheap
+    }
+
+    fn top() -> usize {
+        (&raw const _stack_start) as usize
+    }
+
+    /// Fills the unused stack (from the end of static data up to just below the current frame) with a pattern.
+    pub fn paint() {
+        let limit = (cortex_m::register::msp::read() as usize - 256) as *mut u32;
+        let mut p = bottom();
+        while p < limit {
+            // SAFETY: [__sheap, msp − 256) is RAM that no live frame or static occupies.
+            unsafe {
+                p.write_volatile(PAINT);
+                p = p.add(1);
+            }
+        }
+    }
+
+    /// Bytes of stack used since [`paint`]: from the top of RAM down to the lowest overwritten word.
+    pub fn used() -> usize {
+        let mut p = bottom();
+        // SAFETY: reads RAM between the end of static data and the current stack pointer.
+        while (p as usize) < top() && unsafe { p.read_volatile() } == PAINT {
+            p = unsafe { p.add(1) };
+        }
+        top() - p as usize
+    }
+}
+
 fn print_all(name: &str, values: &[f64]) {
     hprint!("{}", name);
     for v in values {
@@ -19,11 +60,13 @@ fn print_all(name: &str, values: &[f64]) {
 }
 
 fn run() -> sparsimony_core::Result<()> {
+    stack::paint();
     let (w, iterations) = problems::lasso()?;
     print_all("lasso_coef", &w);
     hprintln!("lasso_iterations {}", iterations);
     print_all("spectral_norm_sq", &[problems::spectral_norm_sq()?]);
     print_all("lorenz_state", &problems::lorenz()?);
+    hprintln!("stack_bytes_used {}", stack::used());
     Ok(())
 }
 
@@ -39,12 +82,16 @@ fn main() -> ! {
             debug::exit(debug::EXIT_FAILURE);
         }
     }
-    loop {}
+    loop {
+        cortex_m::asm::wfi();
+    }
 }
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
     hprintln!("panic: {}", info);
     debug::exit(debug::EXIT_FAILURE);
-    loop {}
+    loop {
+        cortex_m::asm::wfi();
+    }
 }
