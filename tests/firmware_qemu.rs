@@ -123,7 +123,7 @@ fn firmware_on_emulated_cortex_m3_agrees_with_the_host() {
     assert!(out.lines().any(|l| l == "done"));
 
     let (w, iterations) = problems::lasso().unwrap();
-    // Both sides use IEEE-754 f64 with correctly rounded +, ×, fma and sqrt (soft-float on the M3), so they
+    // Both sides use IEEE-754 f64 with correctly rounded +, −, ×, ÷ and sqrt (soft-float on the M3), so they
     // should agree to rounding; 1e-12 leaves room for a different but equally correct instruction selection.
     assert_close("lasso_coef", &values(&out, "lasso_coef"), &w, 1e-12);
     assert_eq!(values(&out, "lasso_iterations"), vec![iterations as f64]);

@@ -207,8 +207,8 @@ pub fn minimize<T: Real, F: Smooth<T>, P: Prox<T> + ?Sized>(
             let mut d2 = T::zero();
             for ((&pi, &yi), &gi) in p.iter().zip(y.iter()).zip(grad.iter()) {
                 let d = pi - yi;
-                lin = gi.mul_add(d, lin);
-                d2 = d.mul_add(d, d2);
+                lin = gi * d + lin;
+                d2 = d * d + d2;
             }
             if fp <= fy + lin + lip / T::lit(2.0) * d2 + slack * fy.abs().max(T::one()) {
                 break;
@@ -226,8 +226,8 @@ pub fn minimize<T: Real, F: Smooth<T>, P: Prox<T> + ?Sized>(
         let mut diff2 = T::zero();
         let mut restart_dot = T::zero();
         for ((&pi, &xi), &yi) in p.iter().zip(x.iter()).zip(y.iter()) {
-            diff2 = (pi - xi).mul_add(pi - xi, diff2);
-            restart_dot = (yi - pi).mul_add(pi - xi, restart_dot);
+            diff2 = (pi - xi) * (pi - xi) + diff2;
+            restart_dot = (yi - pi) * (pi - xi) + restart_dot;
         }
         rel = diff2.sqrt() / norm2(p).max(T::lit(1e-30));
         let beta = match opts.acceleration {

@@ -28,6 +28,8 @@
 //!   needs scratch says how much through a `scratch_len` method. With the `alloc` feature, convenience
 //!   wrappers allocate it for you.
 //! * Nothing on a data path panics: bad input is a [`Error`].
+//! * Inner loops are written as plain `a * b + c`, never `mul_add`: without a hardware FMA (most x86-64 builds,
+//!   Cortex-M3) `mul_add` is a software routine that also blocks vectorisation.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -38,22 +38,22 @@ where
     tmp.iter_mut()
         .zip(y.iter())
         .zip(k1.iter())
-        .for_each(|((s, &yi), &k)| *s = half.mul_add(k, yi));
+        .for_each(|((s, &yi), &k)| *s = half * k + yi);
     rhs(t + half, tmp, k2)?;
     tmp.iter_mut()
         .zip(y.iter())
         .zip(k2.iter())
-        .for_each(|((s, &yi), &k)| *s = half.mul_add(k, yi));
+        .for_each(|((s, &yi), &k)| *s = half * k + yi);
     rhs(t + half, tmp, k3)?;
     tmp.iter_mut()
         .zip(y.iter())
         .zip(k3.iter())
-        .for_each(|((s, &yi), &k)| *s = h.mul_add(k, yi));
+        .for_each(|((s, &yi), &k)| *s = h * k + yi);
     rhs(t + h, tmp, k4)?;
     let sixth = h / T::lit(6.0);
     for i in 0..n {
         let incr = k1[i] + T::lit(2.0) * (k2[i] + k3[i]) + k4[i];
-        y[i] = sixth.mul_add(incr, y[i]);
+        y[i] = sixth * incr + y[i];
     }
     check_finite("ODE state after an RK4 step", y)
 }

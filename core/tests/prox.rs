@@ -216,3 +216,44 @@ fn bad_parameters_are_typed_errors() {
         Err(Error::NonFinite { .. })
     ));
 }
+
+/// The f32 maps agree with the f64 maps (which the brute-force test above checks) to f32 rounding.
+#[test]
+fn scalar_maps_in_f32_agree_with_f64() {
+    let norms64 = [1.3f64];
+    let norms32 = [1.3f32];
+    let pairs: [(Box<dyn Prox<f64>>, Box<dyn Prox<f32>>, f64); 5] = [
+        (Box::new(L1::new(0.7).unwrap()), Box::new(L1::new(0.7f32).unwrap()), 1.3),
+        (
+            Box::new(L1::new(0.7).unwrap().nonnegative()),
+            Box::new(L1::new(0.7f32).unwrap().nonnegative()),
+            1.3,
+        ),
+        (Box::new(L0::new(0.9).unwrap()), Box::new(L0::new(0.9f32).unwrap()), 0.8),
+        (
+            Box::new(BoxConstraint::new(-1.0, 2.5).unwrap()),
+            Box::new(BoxConstraint::new(-1.0f32, 2.5).unwrap()),
+            0.5,
+        ),
+        (
+            Box::new(Cel0::new(0.6, &norms64).unwrap()),
+            Box::new(Cel0::new(0.6f32, &norms32).unwrap()),
+            0.4,
+        ),
+    ];
+    for (g64, g32, step) in &pairs {
+        for k in 0..=60 {
+            // Values chosen away from the thresholds, where a rounding difference could flip the branch.
+            let v = -4.5 + 0.15 * k as f64 + 0.013;
+            let (mut a, mut b) = ([v], [v as f32]);
+            g64.prox(*step, &mut a).unwrap();
+            g32.prox(*step as f32, &mut b).unwrap();
+            assert!(
+                (a[0] - b[0] as f64).abs() <= 1e-6 * (1.0 + v.abs()),
+                "v = {v}: f64 {} vs f32 {}",
+                a[0],
+                b[0]
+            );
+        }
+    }
+}

@@ -68,8 +68,8 @@ impl GpuCsr {
         self.nnz
     }
 
-    /// `y = A x` on the GPU, returned to the host. One thread per row; each row's sum is the same sequence of
-    /// `f32` fused multiply–adds as the CPU's [`CsrView`] product.
+    /// `y = A x` on the GPU, returned to the host. One thread per row, summing its entries in stored order
+    /// as the CPU's [`CsrView`] product does (with fused multiply–adds, so the two agree to a few ulp).
     ///
     /// # Errors
     /// A shape error when `x.len() != ncols`, [`sparsimony_core::Error::NonFinite`] for a NaN/∞ in `x`, and the

@@ -7,7 +7,8 @@
 //! * [`GpuCsr`] is a CSR matrix resident on the GPU with a sparse matrix–vector product (`y = A x`, `f32`).
 //!
 //! Results agree with the CPU path of `sparsimony-core` to single-precision rounding: each output of the SpMV
-//! is the same fused multiply–add sequence as [`sparsimony_core::CsrView`]'s, in `f32`.
+//! sums its row in the same order as [`sparsimony_core::CsrView`] does, in `f32` (the GPU fuses the
+//! multiply–adds, so the two differ by a few ulp of the row's absolute sum at most).
 //!
 //! Every failure is a [`GpuError`]: no adapter, a device that cannot be opened or was lost, a buffer over the
 //! device's limits, a validation error. None of them panics, so a caller can always fall back to the CPU.

@@ -21,7 +21,7 @@ pub fn cholesky_in_place<T: Real>(a: &mut DenseColMajorMut<'_, T>) -> Result<()>
             let ljk = d[j + k * ld];
             if ljk != T::zero() {
                 for i in j..n {
-                    d[i + j * ld] = (-d[i + k * ld]).mul_add(ljk, d[i + j * ld]);
+                    d[i + j * ld] = (-d[i + k * ld]) * ljk + d[i + j * ld];
                 }
             }
         }
@@ -53,13 +53,13 @@ pub fn cholesky_solve<T: Real>(l: DenseColMajor<'_, T>, b: &mut [T]) -> Result<(
         let bj = b[j];
         let col = l.col(j);
         for i in j + 1..n {
-            b[i] = (-col[i]).mul_add(bj, b[i]);
+            b[i] = (-col[i]) * bj + b[i];
         }
     }
     // Backward: Lᵀ x = z (row j of Lᵀ is column j of L).
     for j in (0..n).rev() {
         let col = l.col(j);
-        let s = (j + 1..n).fold(b[j], |s, i| (-col[i]).mul_add(b[i], s));
+        let s = (j + 1..n).fold(b[j], |s, i| (-col[i]) * b[i] + s);
         b[j] = s / col[j];
     }
     Ok(())

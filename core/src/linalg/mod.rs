@@ -15,7 +15,7 @@ pub use qr::qr_least_squares;
 
 use crate::Real;
 
-/// `Σ aᵢ bᵢ` over the common length (fused multiply–adds).
+/// `Σ aᵢ bᵢ` over the common length, accumulated in order.
 #[inline]
 pub fn dot<T: Real>(a: &[T], b: &[T]) -> T {
     crate::operator::dense_dot(a, b)
@@ -29,7 +29,7 @@ pub fn norm2<T: Real>(a: &[T]) -> T {
     }
     let s = a.iter().fold(T::zero(), |s, &v| {
         let r = v / amax;
-        r.mul_add(r, s)
+        r * r + s
     });
     amax * s.sqrt()
 }

@@ -68,7 +68,7 @@ pub fn qr_least_squares<T: Real>(a: &mut DenseColMajorMut<'_, T>, b: &mut [T], t
         b[j] = b[j] / d[j + j * ld];
         let bj = b[j];
         for i in 0..j {
-            b[i] = (-d[i + j * ld]).mul_add(bj, b[i]);
+            b[i] = (-d[i + j * ld]) * bj + b[i];
         }
     }
     Ok(super::norm2(&b[n..]))
@@ -79,11 +79,11 @@ fn apply_reflector<T: Real>(v: &[T], tau: T, c: &mut [T]) {
     if tau == T::zero() {
         return;
     }
-    let s = v[1..].iter().zip(&c[1..]).fold(c[0], |s, (&vi, &ci)| vi.mul_add(ci, s));
+    let s = v[1..].iter().zip(&c[1..]).fold(c[0], |s, (&vi, &ci)| vi * ci + s);
     let ts = tau * s;
     c[0] = c[0] - ts;
     c[1..]
         .iter_mut()
         .zip(&v[1..])
-        .for_each(|(ci, &vi)| *ci = (-vi).mul_add(ts, *ci));
+        .for_each(|(ci, &vi)| *ci = (-vi) * ts + *ci);
 }

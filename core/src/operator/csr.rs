@@ -98,10 +98,7 @@ impl<T: Real> LinearOperator<T> for CsrView<'_, T> {
         check_apply(self, x, y, false)?;
         for (i, yi) in y.iter_mut().enumerate() {
             let (cols, vals) = self.row(i);
-            *yi = cols
-                .iter()
-                .zip(vals)
-                .fold(T::zero(), |acc, (&j, &v)| v.mul_add(x[j], acc));
+            *yi = cols.iter().zip(vals).fold(T::zero(), |acc, (&j, &v)| v * x[j] + acc);
         }
         Ok(())
     }
@@ -111,7 +108,7 @@ impl<T: Real> LinearOperator<T> for CsrView<'_, T> {
         for (i, &xi) in x.iter().enumerate() {
             let (cols, vals) = self.row(i);
             for (&j, &v) in cols.iter().zip(vals) {
-                y[j] = v.mul_add(xi, y[j]);
+                y[j] = v * xi + y[j];
             }
         }
         Ok(())

@@ -2,23 +2,42 @@ use super::{LinearOperator, check_apply, check_nonempty_dims};
 use crate::Real;
 use crate::error::{Error, Result, check_finite};
 
-/// Minimum slice length holding an `nrows × ncols` column-major matrix with leading dimension `ld`.
-fn required_len(nrows: usize, ncols: usize, ld: usize) -> Result<usize> {
-    if ld < nrows {
-        return Err(Error::InvalidParameter {
-            name: "ld",
-            reason: "leading dimension is smaller than nrows",
-        });
-    }
-    ld.checked_mul(ncols - 1)
-        .and_then(|v| v.checked_add(nrows))
-        .ok_or(Error::InvalidParameter {
-            name: "ld",
-            reason: "matrix size overflows usize",
-        })
-}
-
-fn check_entries_finite<T: Real>(data: &[T], nrows: usize, ncols: usize, ld: usize) -> Result<()> {
+/// Validates a column-major `nrows × ncols` matrix in `data`: non-empty, `ld ≥ nrows` (`ld = None`: contiguous,
+/// `data.len() == nrows * ncols`), long enough, and finite (a non-finite entry is reported with its
+/// column-major index `i + j * nrows`). Returns the leading dimension.
+fn validate<T: Real>(data: &[T], nrows: usize, ncols: usize, ld: Option<usize>) -> Result<usize> {
+    check_nonempty_dims(nrows, ncols)?;
+    let overflow = Error::InvalidParameter {
+        name: "ld",
+        reason: "matrix size overflows usize",
+    };
+    let ld = match ld {
+        None => {
+            let len = nrows.checked_mul(ncols).ok_or(overflow)?;
+            crate::error::check_len("matrix data", len, data.len())?;
+            nrows
+        }
+        Some(ld) if ld < nrows => {
+            return Err(Error::InvalidParameter {
+                name: "ld",
+                reason: "leading dimension is smaller than nrows",
+            });
+        }
+        Some(ld) => {
+            let need = ld
+                .checked_mul(ncols - 1)
+                .and_then(|v| v.checked_add(nrows))
+                .ok_or(overflow)?;
+            if data.len() < need {
+                return Err(Error::DimensionMismatch {
+                    what: "matrix data",
+                    expected: need,
+                    found: data.len(),
+                });
+            }
+            ld
+        }
+    };
     for j in 0..ncols {
         check_finite("matrix", &data[j * ld..j * ld + nrows]).map_err(|e| match e {
             Error::NonFinite { what, index } => Error::NonFinite {
@@ -28,7 +47,7 @@ fn check_entries_finite<T: Real>(data: &[T], nrows: usize, ncols: usize, ld: usi
             other => other,
         })?;
     }
-    Ok(())
+    Ok(ld)
 }
 
 /// A borrowed dense `nrows × ncols` matrix, **column-major**: entry `(i, j)` is `data[i + j * ld]`.
@@ -47,28 +66,14 @@ pub struct DenseColMajor<'a, T> {
 impl<'a, T: Real> DenseColMajor<'a, T> {
     /// A contiguous column-major matrix (`ld = nrows`); `data.len()` must be `nrows * ncols`.
     pub fn new(data: &'a [T], nrows: usize, ncols: usize) -> Result<Self> {
-        check_nonempty_dims(nrows, ncols)?;
-        let len = nrows.checked_mul(ncols).ok_or(Error::InvalidParameter {
-            name: "nrows * ncols",
-            reason: "matrix size overflows usize",
-        })?;
-        crate::error::check_len("matrix data", len, data.len())?;
-        Self::with_leading_dim(data, nrows, ncols, nrows)
+        let ld = validate(data, nrows, ncols, None)?;
+        Ok(Self { data, nrows, ncols, ld })
     }
 
     /// A column-major matrix with leading dimension `ld ≥ nrows`; `data` must hold at least
     /// `ld * (ncols - 1) + nrows` elements.
     pub fn with_leading_dim(data: &'a [T], nrows: usize, ncols: usize, ld: usize) -> Result<Self> {
-        check_nonempty_dims(nrows, ncols)?;
-        let need = required_len(nrows, ncols, ld)?;
-        if data.len() < need {
-            return Err(Error::DimensionMismatch {
-                what: "matrix data",
-                expected: need,
-                found: data.len(),
-            });
-        }
-        check_entries_finite(data, nrows, ncols, ld)?;
+        let ld = validate(data, nrows, ncols, Some(ld))?;
         Ok(Self { data, nrows, ncols, ld })
     }
 
@@ -104,7 +109,7 @@ impl<T: Real> LinearOperator<T> for DenseColMajor<'_, T> {
         for (j, &xj) in x.iter().enumerate() {
             if xj != T::zero() {
                 for (yi, &aij) in y.iter_mut().zip(self.col(j)) {
-                    *yi = aij.mul_add(xj, *yi);
+                    *yi = aij * xj + *yi;
                 }
             }
         }
@@ -132,27 +137,13 @@ pub struct DenseColMajorMut<'a, T> {
 impl<'a, T: Real> DenseColMajorMut<'a, T> {
     /// A contiguous column-major matrix (`ld = nrows`); `data.len()` must be `nrows * ncols`.
     pub fn new(data: &'a mut [T], nrows: usize, ncols: usize) -> Result<Self> {
-        check_nonempty_dims(nrows, ncols)?;
-        let len = nrows.checked_mul(ncols).ok_or(Error::InvalidParameter {
-            name: "nrows * ncols",
-            reason: "matrix size overflows usize",
-        })?;
-        crate::error::check_len("matrix data", len, data.len())?;
-        Self::with_leading_dim(data, nrows, ncols, nrows)
+        let ld = validate(data, nrows, ncols, None)?;
+        Ok(Self { data, nrows, ncols, ld })
     }
 
     /// A column-major matrix with leading dimension `ld ≥ nrows`.
     pub fn with_leading_dim(data: &'a mut [T], nrows: usize, ncols: usize, ld: usize) -> Result<Self> {
-        check_nonempty_dims(nrows, ncols)?;
-        let need = required_len(nrows, ncols, ld)?;
-        if data.len() < need {
-            return Err(Error::DimensionMismatch {
-                what: "matrix data",
-                expected: need,
-                found: data.len(),
-            });
-        }
-        check_entries_finite(data, nrows, ncols, ld)?;
+        let ld = validate(data, nrows, ncols, Some(ld))?;
         Ok(Self { data, nrows, ncols, ld })
     }
 
@@ -183,8 +174,8 @@ impl<'a, T: Real> DenseColMajorMut<'a, T> {
     }
 }
 
-/// `Σ aᵢ bᵢ` over the common length, with fused multiply–adds.
+/// `Σ aᵢ bᵢ` over the common length, accumulated in order.
 #[inline]
 pub(crate) fn dense_dot<T: Real>(a: &[T], b: &[T]) -> T {
-    a.iter().zip(b).fold(T::zero(), |acc, (&u, &v)| u.mul_add(v, acc))
+    a.iter().zip(b).fold(T::zero(), |acc, (&u, &v)| u * v + acc)
 }
