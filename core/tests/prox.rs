@@ -222,7 +222,8 @@ fn bad_parameters_are_typed_errors() {
 fn scalar_maps_in_f32_agree_with_f64() {
     let norms64 = [1.3f64];
     let norms32 = [1.3f32];
-    let pairs: [(Box<dyn Prox<f64>>, Box<dyn Prox<f32>>, f64); 5] = [
+    type Pair<'a> = (Box<dyn Prox<f64> + 'a>, Box<dyn Prox<f32> + 'a>, f64);
+    let pairs: [Pair<'_>; 5] = [
         (Box::new(L1::new(0.7).unwrap()), Box::new(L1::new(0.7f32).unwrap()), 1.3),
         (
             Box::new(L1::new(0.7).unwrap().nonnegative()),
