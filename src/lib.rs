@@ -22,7 +22,11 @@ pub mod io;
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+/// The n-dimensional arrays the API takes and returns (re-exported so that versions match).
+pub use ndarray;
 pub use sparsimony_core as core;
 #[cfg(feature = "gpu")]
 pub use sparsimony_gpu as gpu;
 pub use sparsimony_solvers as solvers;
+/// The sparse matrices the API takes (re-exported so that versions match).
+pub use sprs;

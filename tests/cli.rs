@@ -4,7 +4,7 @@ use std::process::{Command, Output};
 
 use ndarray::{Array1, Array2};
 use sparsimony::io::read_table;
-use sparsimony::solvers::regression::Lasso;
+use sparsimony::solvers::regression::ElasticNet;
 
 fn sparsimony(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_sparsimony"))
@@ -58,7 +58,7 @@ fn regress_json_on_the_bundled_data_matches_the_library() {
         .unwrap()
         .into_vector(Path::new("y"))
         .unwrap();
-    let fit = Lasso::new(0.1).fit(x.values.view(), y.view()).unwrap();
+    let fit = ElasticNet::lasso(0.1).fit(x.values.view(), y.view()).unwrap();
     let coef: Vec<f64> = serde_json::from_value(v["coef"].clone()).unwrap();
     // serde_json's default float parser may differ from the printed value in the last bit.
     for (a, b) in coef.iter().zip(fit.coef.iter()) {

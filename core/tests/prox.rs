@@ -43,6 +43,8 @@ fn check_scalar_prox(g: &dyn Prox<f64>, step: f64) {
 fn scalar_maps_attain_the_brute_force_minimum() {
     check_scalar_prox(&L1::new(0.7).unwrap(), 1.3);
     check_scalar_prox(&L1::new(0.7).unwrap().nonnegative(), 1.3);
+    check_scalar_prox(&L1::new(0.7).unwrap().with_ridge(0.9).unwrap(), 1.3);
+    check_scalar_prox(&L1::new(0.7).unwrap().with_ridge(0.9).unwrap().nonnegative(), 1.3);
     check_scalar_prox(&L0::new(0.9).unwrap(), 0.8);
     check_scalar_prox(&BoxConstraint::new(-1.0, 2.5).unwrap(), 0.5);
     check_scalar_prox(&Zero, 1.0);

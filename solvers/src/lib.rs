@@ -3,7 +3,8 @@
 //! sparsimony's algorithms at scale, on the data users hold: `ndarray` arrays (time series, designs, grids)
 //! and `sprs` sparse matrices, with `faer` for dense factorizations. Each family is a module:
 //!
-//! * [`regression`]: the Lasso family;
+//! * [`regression`]: the Lasso and the elastic net (coordinate descent with working sets and gap-safe
+//!   screening, or FISTA), regularisation paths and cross-validation;
 //! * [`data`]: conversions from `ndarray` / `sprs` to the core operators, with input validation.
 //!
 //! Objectives are stated with their scaling, as scikit-learn states them, so that results can be compared.

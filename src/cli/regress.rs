@@ -3,15 +3,27 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 use serde_json::json;
 use sparsimony::io::read_table;
-use sparsimony::solvers::regression::Lasso;
+use sparsimony::solvers::regression::path::CrossValidation;
+use sparsimony::solvers::regression::{ElasticNet, Solver};
 
 use super::{CliResult, print_json};
 
 /// The estimator.
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Method {
-    /// 1/(2n)‖y − Xw − b‖² + α‖w‖₁ (scikit-learn's scaling), by FISTA with restart, to a duality-gap tolerance.
+    /// 1/(2n)‖y − Xw − b‖² + α‖w‖₁ (scikit-learn's scaling).
     Lasso,
+    /// 1/(2n)‖y − Xw − b‖² + α(ρ‖w‖₁ + (1−ρ)/2‖w‖²), ρ = --l1-ratio.
+    Enet,
+}
+
+/// The algorithm.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SolverArg {
+    /// Coordinate descent with working sets and gap-safe screening.
+    Cd,
+    /// FISTA with adaptive restart.
+    Fista,
 }
 
 /// `sparsimony regress`.
@@ -26,9 +38,21 @@ pub struct Args {
     /// The estimator.
     #[arg(long, value_enum, default_value_t = Method::Lasso)]
     method: Method,
-    /// Penalty level α ≥ 0, in the scaling above.
+    /// Penalty level α ≥ 0, in the scaling above. Without it, α is chosen by K-fold cross-validation.
     #[arg(long)]
-    alpha: f64,
+    alpha: Option<f64>,
+    /// Mixing ρ ∈ [0, 1] of the elastic net (1 is the Lasso).
+    #[arg(long, default_value_t = 0.5)]
+    l1_ratio: f64,
+    /// Folds of the cross-validation that chooses α when --alpha is not given.
+    #[arg(long, default_value_t = 5)]
+    cv: usize,
+    /// Constrain the coefficients to be non-negative.
+    #[arg(long)]
+    positive: bool,
+    /// The algorithm.
+    #[arg(long, value_enum, default_value_t = SolverArg::Cd)]
+    solver: SolverArg,
     /// Fit without an intercept.
     #[arg(long)]
     no_intercept: bool,
@@ -38,7 +62,7 @@ pub struct Args {
     /// Duality-gap tolerance, relative to ‖y − ȳ‖²/n.
     #[arg(long, default_value_t = 1e-6)]
     tol: f64,
-    /// Print JSON: {"method", "alpha", "features", "coef", "intercept", "objective", "duality_gap", "n_iter", "selected_alpha"}.
+    /// Print JSON: {"method", "alpha", "l1_ratio", "features", "coef", "intercept", "objective", "duality_gap", "n_iter", "selected_alpha"}.
     #[arg(long)]
     json: bool,
 }
@@ -48,41 +72,66 @@ pub fn run(a: Args) -> CliResult {
     let x = read_table(&a.x)?;
     let y = read_table(&a.y)?.into_vector(&a.y)?;
     if y.len() != x.values.nrows() {
-        return Err(format!(
-            "{} has {} rows but {} has {}",
-            a.x.display(),
-            x.values.nrows(),
-            a.y.display(),
-            y.len()
-        )
-        .into());
+        let (xr, yr) = (x.values.nrows(), y.len());
+        return Err(format!("{} has {xr} rows but {} has {yr}", a.x.display(), a.y.display()).into());
     }
-    let Method::Lasso = a.method;
-    let model = Lasso {
-        alpha: a.alpha,
+    let model = ElasticNet {
+        alpha: a.alpha.unwrap_or(1.0),
+        l1_ratio: if a.method == Method::Lasso { 1.0 } else { a.l1_ratio },
         fit_intercept: !a.no_intercept,
+        positive: a.positive,
+        penalty_weights: None,
         max_iter: a.max_iter,
         tol: a.tol,
+        solver: match a.solver {
+            SolverArg::Cd => Solver::CoordinateDescent,
+            SolverArg::Fista => Solver::Fista,
+        },
     };
-    let fit = model.fit(x.values.view(), y.view())?;
+    let (fit, selected) = match a.alpha {
+        Some(_) => (model.fit(x.values.view(), y.view())?, None),
+        None => {
+            let cv = CrossValidation {
+                folds: a.cv,
+                ..CrossValidation::default()
+            };
+            let r = cv.fit(&model, x.values.view(), y.view())?;
+            (r.fit, Some(r.alpha))
+        }
+    };
+    let alpha = selected.unwrap_or(model.alpha);
+    let method = match a.method {
+        Method::Lasso => "lasso",
+        Method::Enet => "enet",
+    };
     if a.json {
         print_json(&json!({
-            "method": "lasso",
-            "alpha": a.alpha,
+            "method": method,
+            "alpha": alpha,
+            "l1_ratio": model.l1_ratio,
             "features": x.columns,
             "coef": fit.coef.to_vec(),
             "intercept": fit.intercept,
             "objective": fit.objective,
             "duality_gap": fit.duality_gap,
             "n_iter": fit.n_iter,
-            "selected_alpha": null,
+            "selected_alpha": selected,
         }));
         return Ok(());
     }
     let (n, d) = x.values.dim();
-    println!("Lasso, α = {} — {n} samples, {d} features", a.alpha);
+    match selected {
+        Some(_) => println!(
+            "{method}, α = {alpha:.6e} chosen by {}-fold cross-validation — {n} samples, {d} features",
+            a.cv
+        ),
+        None => println!("{method}, α = {alpha} — {n} samples, {d} features"),
+    }
+    if a.method == Method::Enet {
+        println!("l1_ratio ρ = {}", model.l1_ratio);
+    }
     println!(
-        "objective 1/(2n)‖y − Xw − b‖² + α‖w‖₁ = {:.10e}  (duality gap {:.1e}, {} iterations)",
+        "objective 1/(2n)‖y − Xw − b‖² + α(ρ‖w‖₁ + (1−ρ)/2‖w‖²) = {:.10e}  (duality gap {:.1e}, {} iterations)",
         fit.objective, fit.duality_gap, fit.n_iter
     );
     let width = x.columns.iter().map(String::len).max().unwrap_or(0).max(9);

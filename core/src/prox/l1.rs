@@ -2,15 +2,30 @@ use super::{Prox, check_level, check_step, check_weights, check_weights_len, wei
 use crate::Real;
 use crate::error::{Error, Result};
 
-/// The (weighted) ℓ1 norm `g(x) = λ Σᵢ wᵢ |xᵢ|`, optionally restricted to `x ≥ 0`.
+/// The (weighted) ℓ1 norm `g(x) = λ Σᵢ wᵢ |xᵢ|`, optionally with a ridge term `(μ/2) Σᵢ wᵢ xᵢ²` (the
+/// elastic-net penalty) and the constraint `x ≥ 0`.
 ///
-/// Its proximal map is soft thresholding, `sign(v) max(|v| − γλwᵢ, 0)` (with non-negativity,
-/// `max(v − γλwᵢ, 0)`). A weight `wᵢ = 0` leaves coordinate `i` unpenalised (the *partial* Lasso).
+/// Its proximal map is soft thresholding followed by a shrinkage, `S(v, γλwᵢ) / (1 + γμwᵢ)` with
+/// `S(v, t) = sign(v) max(|v| − t, 0)` (with non-negativity, `max(v − t, 0)`). A weight `wᵢ = 0` leaves
+/// coordinate `i` unpenalised (the *partial* Lasso).
 #[derive(Debug, Clone, Copy)]
 pub struct L1<'a, T> {
     lambda: T,
+    ridge: T,
     weights: Option<&'a [T]>,
     nonnegative: bool,
+}
+
+/// Soft thresholding `S(v, t) = sign(v) max(|v| − t, 0)` (one-sided, `max(v − t, 0)`, with `nonnegative`);
+/// a thresholded value is `+0`, never `−0`.
+#[inline]
+pub fn soft_threshold<T: Real>(v: T, t: T, nonnegative: bool) -> T {
+    let shrunk = if nonnegative { v - t } else { v.abs() - t };
+    if shrunk > T::zero() {
+        if nonnegative { shrunk } else { v.signum() * shrunk }
+    } else {
+        T::zero()
+    }
 }
 
 impl<'a, T: Real> L1<'a, T> {
@@ -19,9 +34,16 @@ impl<'a, T: Real> L1<'a, T> {
         check_level("lambda", lambda)?;
         Ok(Self {
             lambda,
+            ridge: T::zero(),
             weights: None,
             nonnegative: false,
         })
+    }
+    /// Adds the ridge term `(μ/2) Σᵢ wᵢ xᵢ²` with `μ ≥ 0`, making this the elastic-net penalty.
+    pub fn with_ridge(mut self, mu: T) -> Result<Self> {
+        check_level("ridge", mu)?;
+        self.ridge = mu;
+        Ok(self)
     }
     /// Per-coordinate weights `wᵢ ≥ 0` (their length must equal the length of `x` at use).
     pub fn with_weights(mut self, weights: &'a [T]) -> Result<Self> {
@@ -45,14 +67,8 @@ impl<T: Real> Prox<T> for L1<'_, T> {
         check_step(step)?;
         check_weights_len(self.weights, x.len())?;
         for (i, xi) in x.iter_mut().enumerate() {
-            let t = step * self.lambda * weight(self.weights, i);
-            let shrunk = if self.nonnegative { *xi - t } else { xi.abs() - t };
-            // Written so that a thresholded coordinate is +0, never −0.
-            *xi = if shrunk > T::zero() {
-                if self.nonnegative { shrunk } else { xi.signum() * shrunk }
-            } else {
-                T::zero()
-            };
+            let w = weight(self.weights, i);
+            *xi = soft_threshold(*xi, step * self.lambda * w, self.nonnegative) / (T::one() + step * self.ridge * w);
         }
         Ok(())
     }
@@ -61,10 +77,11 @@ impl<T: Real> Prox<T> for L1<'_, T> {
         if self.nonnegative && x.iter().any(|&v| v < T::zero()) {
             return Ok(T::infinity());
         }
-        Ok(self.lambda
-            * x.iter()
-                .enumerate()
-                .fold(T::zero(), |s, (i, v)| s + weight(self.weights, i) * v.abs()))
+        let (l1, l2) = x.iter().enumerate().fold((T::zero(), T::zero()), |(a, b), (i, &v)| {
+            let w = weight(self.weights, i);
+            (a + w * v.abs(), b + w * v * v)
+        });
+        Ok(self.lambda * l1 + self.ridge * l2 / T::lit(2.0))
     }
 }
 

@@ -15,7 +15,7 @@ mod l1;
 
 pub use constraint::{BoxConstraint, Zero};
 pub use l0::{Cel0, L0};
-pub use l1::{GroupL2, L1};
+pub use l1::{GroupL2, L1, soft_threshold};
 
 use crate::{Error, Real, Result};
 

@@ -1,0 +1,190 @@
+//! The design matrix as coordinate descent sees it: centred columns (when an intercept is fitted), their
+//! squared norms, and column-wise products with the residual — dense or sparse behind one trait.
+
+use ndarray::ArrayView2;
+
+use crate::data::ColMajor;
+use crate::{Error, Result};
+
+/// The residual `r = y − ȳ − X_c w` of the centred problem, stored as `values − shift` so that a sparse
+/// column update does not touch every row (centring a sparse column adds the same value to every entry).
+#[derive(Debug, Clone)]
+pub(crate) struct Residual {
+    pub values: Vec<f64>,
+    pub shift: f64,
+}
+
+impl Residual {
+    /// The residual from `y` (already centred when an intercept is fitted) at `w = 0`.
+    pub fn new(y: &[f64]) -> Self {
+        Self {
+            values: y.to_vec(),
+            shift: 0.0,
+        }
+    }
+    /// The residual vector itself.
+    pub fn materialize(&self) -> Vec<f64> {
+        self.values.iter().map(|v| v - self.shift).collect()
+    }
+}
+
+/// Column access for coordinate descent. Columns are centred when the design was built with an intercept.
+pub(crate) trait Design: Sync {
+    fn nrows(&self) -> usize;
+    fn ncols(&self) -> usize;
+    /// `‖X_j‖²` of the (centred) column.
+    fn col_norm2(&self, j: usize) -> f64;
+    /// `X_jᵀ r` for the (centred) column.
+    fn col_dot(&self, j: usize, r: &Residual) -> f64;
+    /// `r ← r − δ X_j`.
+    fn col_axpy(&self, j: usize, delta: f64, r: &mut Residual);
+    /// The column means that were removed (zeros without an intercept).
+    fn means(&self) -> &[f64];
+}
+
+/// A dense design in column-major storage, centred in place when an intercept is fitted.
+pub(crate) struct DenseDesign {
+    x: ColMajor,
+    means: Vec<f64>,
+    norms2: Vec<f64>,
+}
+
+impl DenseDesign {
+    pub fn new(x: ArrayView2<'_, f64>, center: bool) -> Result<Self> {
+        let mut x = ColMajor::from_array("X", x)?;
+        let (n, d) = (x.nrows(), x.ncols());
+        let mut means = vec![0.0; d];
+        if center {
+            for (j, m) in means.iter_mut().enumerate() {
+                let col = x.col_mut(j);
+                *m = col.iter().sum::<f64>() / n as f64;
+                col.iter_mut().for_each(|v| *v -= *m);
+            }
+        }
+        let norms2 = (0..d).map(|j| x.col(j).iter().map(|v| v * v).sum()).collect();
+        Ok(Self { x, means, norms2 })
+    }
+
+    /// The (centred) column-major data, for solvers that work on whole-matrix products.
+    pub fn matrix(&self) -> &ColMajor {
+        &self.x
+    }
+}
+
+impl Design for DenseDesign {
+    fn nrows(&self) -> usize {
+        self.x.nrows()
+    }
+    fn ncols(&self) -> usize {
+        self.x.ncols()
+    }
+    fn col_norm2(&self, j: usize) -> f64 {
+        self.norms2[j]
+    }
+    fn col_dot(&self, j: usize, r: &Residual) -> f64 {
+        debug_assert_eq!(
+            r.shift, 0.0,
+            "dense columns are centred explicitly and never shift the residual"
+        );
+        sparsimony_core::linalg::dot(self.x.col(j), &r.values)
+    }
+    fn col_axpy(&self, j: usize, delta: f64, r: &mut Residual) {
+        r.values
+            .iter_mut()
+            .zip(self.x.col(j))
+            .for_each(|(ri, &xij)| *ri -= delta * xij);
+    }
+    fn means(&self) -> &[f64] {
+        &self.means
+    }
+}
+
+/// A sparse design in compressed-sparse-column form; centring is implicit (the column means are
+/// subtracted through [`Residual::shift`]), so the matrix stays sparse.
+pub(crate) struct SparseDesign {
+    nrows: usize,
+    indptr: Vec<usize>,
+    indices: Vec<usize>,
+    data: Vec<f64>,
+    means: Vec<f64>,
+    colsums: Vec<f64>,
+    norms2: Vec<f64>,
+}
+
+impl SparseDesign {
+    pub fn new(x: &sprs::CsMat<f64>, center: bool) -> Result<Self> {
+        let (n, d) = x.shape();
+        if n == 0 || d == 0 {
+            return Err(Error::Empty {
+                what: "X",
+                rows: n,
+                cols: d,
+            });
+        }
+        let csc = if x.is_csc() { x.clone() } else { x.to_csc() };
+        for (v, (row, col)) in csc.iter() {
+            if !v.is_finite() {
+                return Err(Error::NonFinite { what: "X", row, col });
+            }
+        }
+        let indptr = csc.proper_indptr().into_owned();
+        let (indices, data) = (csc.indices().to_vec(), csc.data().to_vec());
+        let mut means = vec![0.0; d];
+        let mut colsums = vec![0.0; d];
+        let mut norms2 = vec![0.0; d];
+        for j in 0..d {
+            let vals = &data[indptr[j]..indptr[j + 1]];
+            let s: f64 = vals.iter().sum();
+            let ss: f64 = vals.iter().map(|v| v * v).sum();
+            if center {
+                means[j] = s / n as f64;
+                colsums[j] = s;
+                norms2[j] = (ss - s * s / n as f64).max(0.0);
+            } else {
+                norms2[j] = ss;
+            }
+        }
+        Ok(Self {
+            nrows: n,
+            indptr,
+            indices,
+            data,
+            means,
+            colsums,
+            norms2,
+        })
+    }
+}
+
+impl Design for SparseDesign {
+    fn nrows(&self) -> usize {
+        self.nrows
+    }
+    fn ncols(&self) -> usize {
+        self.means.len()
+    }
+    fn col_norm2(&self, j: usize) -> f64 {
+        self.norms2[j]
+    }
+    fn col_dot(&self, j: usize, r: &Residual) -> f64 {
+        // (X_j − x̄_j 1)ᵀ(v − s 1) = X_jᵀ(v − s 1) − x̄_j Σ r, and Σ r = 0 for the centred problem.
+        let range = self.indptr[j]..self.indptr[j + 1];
+        let dot: f64 = self.indices[range.clone()]
+            .iter()
+            .zip(&self.data[range])
+            .map(|(&i, &v)| v * r.values[i])
+            .sum();
+        dot - r.shift * self.colsums[j]
+    }
+    fn col_axpy(&self, j: usize, delta: f64, r: &mut Residual) {
+        let range = self.indptr[j]..self.indptr[j + 1];
+        for (&i, &v) in self.indices[range.clone()].iter().zip(&self.data[range]) {
+            r.values[i] -= delta * v;
+        }
+        // r − δ(X_j − x̄_j 1) = (v − δX_j) − (s − δ x̄_j).
+        r.shift -= delta * self.means[j];
+    }
+    fn means(&self) -> &[f64] {
+        &self.means
+    }
+}

@@ -1,0 +1,219 @@
+//! Regularisation paths and K-fold cross-validation for [`ElasticNet`], as scikit-learn's `enet_path`,
+//! `LassoCV` and `ElasticNetCV` compute them.
+
+use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
+use rayon::prelude::*;
+
+use super::design::{DenseDesign, Design, Residual};
+use super::{AnyDesign, ElasticNet, Fit};
+use crate::data::check_vector;
+use crate::{Error, Result};
+
+/// The smallest `α` at which every (penalised) coefficient is zero:
+/// `α_max = maxⱼ |X_cⱼᵀ y_c| / (n ρ pⱼ)` over the features with `pⱼ > 0` (centred when `fit_intercept`).
+/// Needs `ρ > 0`.
+pub fn alpha_max(model: &ElasticNet, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<f64> {
+    let design = DenseDesign::new(x, model.fit_intercept)?;
+    alpha_max_of(model, &design, y)
+}
+
+fn alpha_max_of<D: Design>(model: &ElasticNet, x: &D, y: ArrayView1<'_, f64>) -> Result<f64> {
+    let (n, d) = (x.nrows(), x.ncols());
+    model.validate(d)?;
+    if model.l1_ratio <= 0.0 {
+        return Err(Error::InvalidParameter {
+            name: "l1_ratio",
+            reason: "a path needs l1_ratio > 0".into(),
+        });
+    }
+    let mut yc = check_vector("y (one value per row of X)", y, n)?;
+    if model.fit_intercept {
+        let m = yc.iter().sum::<f64>() / n as f64;
+        yc.iter_mut().for_each(|v| *v -= m);
+    }
+    let r = Residual::new(&yc);
+    let weights = model.penalty_weights.as_deref();
+    let mut amax = 0.0f64;
+    for j in 0..d {
+        let p = weights.map_or(1.0, |w| w[j]);
+        if p > 0.0 {
+            let c = x.col_dot(j, &r);
+            let c = if model.positive { c } else { c.abs() };
+            amax = amax.max(c / (n as f64 * model.l1_ratio * p));
+        }
+    }
+    Ok(amax)
+}
+
+/// `n_alphas` values from `alpha_max` down to `eps · alpha_max`, evenly spaced in log scale (scikit-learn's
+/// grid: `geomspace(alpha_max, eps·alpha_max, n_alphas)`).
+pub fn alpha_grid(alpha_max: f64, n_alphas: usize, eps: f64) -> Result<Vec<f64>> {
+    if n_alphas == 0 || !(eps > 0.0 && eps < 1.0) || !(alpha_max > 0.0 && alpha_max.is_finite()) {
+        return Err(Error::InvalidParameter {
+            name: "alpha grid",
+            reason: format!("need n_alphas ≥ 1, 0 < eps < 1, alpha_max > 0 (got {n_alphas}, {eps}, {alpha_max})"),
+        });
+    }
+    if n_alphas == 1 {
+        return Ok(vec![alpha_max]);
+    }
+    let (hi, lo) = (alpha_max.ln(), (alpha_max * eps).ln());
+    Ok((0..n_alphas)
+        .map(|k| (hi + (lo - hi) * k as f64 / (n_alphas - 1) as f64).exp())
+        .collect())
+}
+
+/// The fits along a path of `α` values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PathFit {
+    /// The `α` values, in the order fitted.
+    pub alphas: Vec<f64>,
+    /// Coefficients, one row per `α` (shape `(alphas.len(), d)`).
+    pub coefs: Array2<f64>,
+    /// Intercepts, one per `α`.
+    pub intercepts: Vec<f64>,
+    /// Duality gaps, one per `α`.
+    pub gaps: Vec<f64>,
+    /// Iterations, one per `α`.
+    pub n_iters: Vec<usize>,
+}
+
+/// Fits `model` (its `alpha` is ignored) at each of `alphas` in turn, each warm-started from the previous
+/// solution. Give `alphas` in decreasing order for the warm starts to help.
+pub fn path(model: &ElasticNet, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>, alphas: &[f64]) -> Result<PathFit> {
+    let design = AnyDesign::Dense(DenseDesign::new(x, model.fit_intercept)?);
+    path_of(model, &design, y, alphas)
+}
+
+fn path_of(model: &ElasticNet, design: &AnyDesign, y: ArrayView1<'_, f64>, alphas: &[f64]) -> Result<PathFit> {
+    if alphas.is_empty() {
+        return Err(Error::InvalidParameter {
+            name: "alphas",
+            reason: "empty".into(),
+        });
+    }
+    let mut fits: Vec<Fit> = Vec::with_capacity(alphas.len());
+    for &alpha in alphas {
+        let m = ElasticNet { alpha, ..model.clone() };
+        let start = fits.last().map(|f| f.coef.as_slice().expect("contiguous"));
+        let fit = m.fit_design(design, y, start)?;
+        fits.push(fit);
+    }
+    let d = fits[0].coef.len();
+    let mut coefs = Array2::zeros((alphas.len(), d));
+    for (mut row, f) in coefs.axis_iter_mut(Axis(0)).zip(&fits) {
+        row.assign(&f.coef);
+    }
+    Ok(PathFit {
+        alphas: alphas.to_vec(),
+        coefs,
+        intercepts: fits.iter().map(|f| f.intercept).collect(),
+        gaps: fits.iter().map(|f| f.duality_gap).collect(),
+        n_iters: fits.iter().map(|f| f.n_iter).collect(),
+    })
+}
+
+/// K-fold cross-validation over an `α` grid, as scikit-learn's `LassoCV` / `ElasticNetCV` with
+/// `cv=KFold(folds)` (contiguous folds, no shuffling; the first `n mod folds` folds get one extra sample).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CrossValidation {
+    /// Number of folds (≥ 2).
+    pub folds: usize,
+    /// Grid size when `alphas` is not given.
+    pub n_alphas: usize,
+    /// Grid ratio `α_min/α_max` when `alphas` is not given.
+    pub eps: f64,
+    /// An explicit grid (used as given, in decreasing order).
+    pub alphas: Option<Vec<f64>>,
+}
+
+impl Default for CrossValidation {
+    /// 5 folds, 100 values of `α` down to `1e-3 · α_max` (scikit-learn's defaults).
+    fn default() -> Self {
+        Self {
+            folds: 5,
+            n_alphas: 100,
+            eps: 1e-3,
+            alphas: None,
+        }
+    }
+}
+
+/// The outcome of [`CrossValidation::fit`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct CvFit {
+    /// The selected `α` (smallest mean held-out error; the first on ties).
+    pub alpha: f64,
+    /// The grid.
+    pub alphas: Vec<f64>,
+    /// Held-out mean squared error, shape `(alphas.len(), folds)`.
+    pub mse_path: Array2<f64>,
+    /// The model refitted on all the data at the selected `α`.
+    pub fit: Fit,
+}
+
+impl CrossValidation {
+    /// The `[start, end)` rows of each test fold.
+    fn fold_ranges(&self, n: usize) -> Vec<(usize, usize)> {
+        let (base, extra) = (n / self.folds, n % self.folds);
+        let mut start = 0;
+        (0..self.folds)
+            .map(|k| {
+                let len = base + usize::from(k < extra);
+                let r = (start, start + len);
+                start += len;
+                r
+            })
+            .collect()
+    }
+
+    /// Cross-validates `model` (its `alpha` is ignored) on a dense design; the folds run in parallel.
+    pub fn fit(&self, model: &ElasticNet, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<CvFit> {
+        let n = x.nrows();
+        if self.folds < 2 || self.folds > n {
+            return Err(Error::InvalidParameter {
+                name: "folds",
+                reason: format!("need 2 ≤ folds ≤ n = {n}, got {}", self.folds),
+            });
+        }
+        check_vector("y (one value per row of X)", y, n)?;
+        let alphas = match &self.alphas {
+            Some(a) => a.clone(),
+            None => alpha_grid(alpha_max(model, x, y)?, self.n_alphas, self.eps)?,
+        };
+        let per_fold: Vec<Result<Vec<f64>>> = self
+            .fold_ranges(n)
+            .into_par_iter()
+            .map(|(s, e)| {
+                let train: Vec<usize> = (0..s).chain(e..n).collect();
+                let test: Vec<usize> = (s..e).collect();
+                let (xt, yt) = (x.select(Axis(0), &train), y.select(Axis(0), &train));
+                let (xv, yv) = (x.select(Axis(0), &test), y.select(Axis(0), &test));
+                let p = path(model, xt.view(), yt.view(), &alphas)?;
+                Ok((0..alphas.len())
+                    .map(|k| {
+                        let pred = xv.dot(&p.coefs.row(k)) + p.intercepts[k];
+                        pred.iter().zip(yv.iter()).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / test.len() as f64
+                    })
+                    .collect())
+            })
+            .collect();
+        let mut mse_path = Array2::zeros((alphas.len(), self.folds));
+        for (k, fold) in per_fold.into_iter().enumerate() {
+            mse_path.column_mut(k).assign(&ndarray::Array1::from(fold?));
+        }
+        let mean = mse_path.mean_axis(Axis(1)).expect("folds ≥ 2");
+        let best = mean
+            .iter()
+            .enumerate()
+            .fold(0, |b, (k, v)| if *v < mean[b] { k } else { b });
+        let alpha = alphas[best];
+        let fit = ElasticNet { alpha, ..model.clone() }.fit(x, y)?;
+        Ok(CvFit {
+            alpha,
+            alphas,
+            mse_path,
+            fit,
+        })
+    }
+}
