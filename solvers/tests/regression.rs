@@ -1,0 +1,221 @@
+//! Elastic net behaviour against optimality conditions, and bad input as typed errors.
+use ndarray::{Array1, Array2};
+use sparsimony_solvers::Error;
+use sparsimony_solvers::regression::path::{alpha_grid, alpha_max, path};
+use sparsimony_solvers::regression::{ElasticNet, Solver};
+
+/// A correlated design (deterministic) and a sparse-signal response.
+fn problem(n: usize, d: usize) -> (Array2<f64>, Array1<f64>) {
+    let mut s = 12345u64;
+    let mut u = move || {
+        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((s >> 11) as f64 / (1u64 << 53) as f64) - 0.5
+    };
+    let z = Array2::from_shape_fn((n, d), |_| u());
+    let x = Array2::from_shape_fn((n, d), |(i, j)| {
+        z[[i, j]] + if j > 0 { 0.5 * z[[i, j - 1]] } else { 0.0 }
+    });
+    let y = Array1::from_shape_fn(n, |i| {
+        2.0 * x[[i, 1]] - 1.5 * x[[i, 4]] + x[[i, d - 1]] + 0.1 * u() + 0.7
+    });
+    (x, y)
+}
+
+/// KKT conditions of the weighted, possibly non-negative elastic net at the fitted coefficients.
+fn assert_kkt(model: &ElasticNet, x: &Array2<f64>, y: &Array1<f64>, coef: &Array1<f64>, intercept: f64, tol: f64) {
+    let n = x.nrows() as f64;
+    let r = y - &(x.dot(coef) + intercept);
+    if model.fit_intercept {
+        assert!(r.sum().abs() < tol * n, "the intercept makes the residual sum vanish");
+    }
+    let (l1, l2) = (model.alpha * model.l1_ratio, model.alpha * (1.0 - model.l1_ratio));
+    for j in 0..x.ncols() {
+        let p = model.penalty_weights.as_ref().map_or(1.0, |w| w[j]);
+        let g = x.column(j).dot(&r) / n - l2 * p * coef[j]; // must lie in l1·p·∂|w_j| (one-sided if positive)
+        if coef[j] > 0.0 {
+            assert!((g - l1 * p).abs() < tol, "feature {j}: {g} vs {}", l1 * p);
+        } else if coef[j] < 0.0 {
+            assert!(!model.positive && (g + l1 * p).abs() < tol, "feature {j}");
+        } else if model.positive {
+            assert!(g <= l1 * p + tol, "feature {j}: {g}");
+        } else {
+            assert!(g.abs() <= l1 * p + tol, "feature {j}: |{g}| > {}", l1 * p);
+        }
+    }
+}
+
+#[test]
+fn partial_lasso_leaves_zero_weight_features_unpenalised() {
+    let (x, y) = problem(60, 12);
+    let mut w = vec![1.0; 12];
+    w[0] = 0.0; // unpenalised: its gradient must vanish
+    w[3] = 0.0;
+    w[7] = 2.5;
+    for solver in [Solver::CoordinateDescent, Solver::Fista] {
+        let model = ElasticNet {
+            alpha: 0.05,
+            penalty_weights: Some(w.clone()),
+            tol: 1e-14,
+            max_iter: 100_000,
+            solver,
+            ..ElasticNet::default()
+        };
+        let fit = model.fit(x.view(), y.view()).unwrap();
+        assert_kkt(&model, &x, &y, &fit.coef, fit.intercept, 1e-7);
+        assert!(
+            fit.coef[0] != 0.0 && fit.coef[3] != 0.0,
+            "{solver:?}: unpenalised features are kept"
+        );
+    }
+}
+
+#[test]
+fn positive_elastic_net_satisfies_kkt() {
+    let (x, y) = problem(50, 10);
+    let model = ElasticNet {
+        alpha: 0.02,
+        l1_ratio: 0.6,
+        positive: true,
+        tol: 1e-14,
+        max_iter: 100_000,
+        ..ElasticNet::default()
+    };
+    let fit = model.fit(x.view(), y.view()).unwrap();
+    assert!(fit.coef.iter().all(|c| *c >= 0.0));
+    assert!(
+        fit.coef.iter().any(|c| *c == 0.0),
+        "the negative true coefficient is clipped to 0"
+    );
+    assert_kkt(&model, &x, &y, &fit.coef, fit.intercept, 1e-7);
+}
+
+#[test]
+fn alpha_max_zeroes_everything_and_paths_match_single_fits() {
+    let (x, y) = problem(40, 8);
+    let model = ElasticNet {
+        tol: 1e-13,
+        ..ElasticNet::new(1.0, 0.8)
+    };
+    let amax = alpha_max(&model, x.view(), y.view()).unwrap();
+    let at = ElasticNet {
+        alpha: amax,
+        ..model.clone()
+    }
+    .fit(x.view(), y.view())
+    .unwrap();
+    assert!(at.coef.iter().all(|c| *c == 0.0));
+    assert!((at.intercept - y.mean().unwrap()).abs() < 1e-12);
+    let below = ElasticNet {
+        alpha: 0.99 * amax,
+        ..model.clone()
+    }
+    .fit(x.view(), y.view())
+    .unwrap();
+    assert_eq!(below.coef.iter().filter(|c| **c != 0.0).count(), 1);
+
+    let alphas = alpha_grid(amax, 8, 1e-2).unwrap();
+    assert!((alphas[7] / alphas[0] - 1e-2).abs() < 1e-14);
+    let p = path(&model, x.view(), y.view(), &alphas).unwrap();
+    for (k, &a) in alphas.iter().enumerate() {
+        let single = ElasticNet {
+            alpha: a,
+            ..model.clone()
+        }
+        .fit(x.view(), y.view())
+        .unwrap();
+        let diff = (&p.coefs.row(k) - &single.coef)
+            .iter()
+            .fold(0.0f64, |m, v| m.max(v.abs()));
+        assert!(
+            diff < 1e-6,
+            "α = {a}: warm-started path differs from a cold fit by {diff}"
+        );
+    }
+}
+
+#[test]
+fn zero_and_constant_columns_get_zero_coefficients() {
+    let (mut x, y) = problem(30, 6);
+    x.column_mut(2).fill(0.0);
+    x.column_mut(4).fill(3.0);
+    let fit = ElasticNet::lasso(0.01).fit(x.view(), y.view()).unwrap();
+    assert_eq!((fit.coef[2], fit.coef[4]), (0.0, 0.0));
+    let fit = ElasticNet {
+        solver: Solver::Fista,
+        ..ElasticNet::lasso(0.01)
+    }
+    .fit(x.view(), y.view())
+    .unwrap();
+    assert_eq!((fit.coef[2], fit.coef[4]), (0.0, 0.0));
+}
+
+#[test]
+fn bad_input_is_a_typed_error() {
+    let (x, y) = problem(20, 5);
+    let m = ElasticNet::lasso(0.1);
+    let mut xn = x.clone();
+    xn[[7, 2]] = f64::NAN;
+    assert_eq!(
+        m.fit(xn.view(), y.view()).unwrap_err(),
+        Error::NonFinite {
+            what: "X",
+            row: 7,
+            col: 2
+        }
+    );
+    let mut yn = y.clone();
+    yn[5] = f64::INFINITY;
+    assert!(matches!(
+        m.fit(x.view(), yn.view()),
+        Err(Error::NonFinite { row: 5, .. })
+    ));
+    assert!(matches!(
+        m.fit(x.view(), y.slice(ndarray::s![..19])),
+        Err(Error::Shape {
+            expected: 20,
+            found: 19,
+            ..
+        })
+    ));
+    let empty = Array2::<f64>::zeros((0, 5));
+    assert!(matches!(
+        m.fit(empty.view(), Array1::zeros(0).view()),
+        Err(Error::Empty { rows: 0, .. })
+    ));
+    let bad = |model: ElasticNet| matches!(model.fit(x.view(), y.view()), Err(Error::InvalidParameter { .. }));
+    assert!(bad(ElasticNet::lasso(-1.0)));
+    assert!(bad(ElasticNet::lasso(f64::NAN)));
+    assert!(bad(ElasticNet::new(1.0, 1.5)));
+    assert!(bad(ElasticNet { tol: 0.0, ..m.clone() }));
+    assert!(bad(ElasticNet {
+        penalty_weights: Some(vec![1.0, -1.0, 1.0, 1.0, 1.0]),
+        ..m.clone()
+    }));
+    assert!(matches!(
+        ElasticNet {
+            penalty_weights: Some(vec![1.0; 4]),
+            ..m.clone()
+        }
+        .fit(x.view(), y.view()),
+        Err(Error::Shape { .. })
+    ));
+    // Non-convergence reports the gap reached.
+    for solver in [Solver::CoordinateDescent, Solver::Fista] {
+        let tight = ElasticNet {
+            alpha: 1e-4,
+            max_iter: 1,
+            tol: 1e-15,
+            solver,
+            ..m.clone()
+        };
+        match tight.fit(x.view(), y.view()) {
+            Err(Error::NotConverged {
+                measure: "duality gap",
+                reached,
+                tolerance,
+                ..
+            }) => assert!(reached > tolerance),
+            other => panic!("{solver:?}: expected NotConverged, got {other:?}"),
+        }
+    }
+}
