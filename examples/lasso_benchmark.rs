@@ -15,8 +15,8 @@ use ndarray_npy::WriteNpyExt;
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
 use sparsimony::core::random::standard_normal;
-use sparsimony::solvers::regression::path::alpha_max;
 use sparsimony::solvers::regression::ElasticNet;
+use sparsimony::solvers::regression::path::alpha_max;
 
 fn simulate(n: usize, p: usize, rho: f64, seed: u64) -> (Array2<f64>, Array1<f64>) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -45,7 +45,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "target/bench-lasso".into()));
     std::fs::create_dir_all(&out)?;
     let mut records = Vec::new();
-    println!("{:<22} {:>6} {:>12} {:>8} {:>10} {:>10}", "problem", "α/αmax", "time (s)", "epochs", "gap", "nnz");
+    println!(
+        "{:<22} {:>6} {:>12} {:>8} {:>10} {:>10}",
+        "problem", "α/αmax", "time (s)", "epochs", "gap", "nnz"
+    );
     for (n, p) in [(100, 10_000), (500, 600), (10_000, 100)] {
         for rho in [0.0, 0.6] {
             let name = format!("{n}x{p}_rho{rho}");
@@ -54,10 +57,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             std::fs::create_dir_all(&dir)?;
             x.write_npy(std::fs::File::create(dir.join("X.npy"))?)?;
             y.write_npy(std::fs::File::create(dir.join("y.npy"))?)?;
-            let base = ElasticNet { fit_intercept: false, tol: 1e-8, max_iter: 1_000_000, ..ElasticNet::default() };
+            let base = ElasticNet {
+                fit_intercept: false,
+                tol: 1e-8,
+                max_iter: 1_000_000,
+                ..ElasticNet::default()
+            };
             let amax = alpha_max(&base, x.view(), y.view())?;
             for frac in [0.5, 0.1, 0.05] {
-                let model = ElasticNet { alpha: frac * amax, ..base.clone() };
+                let model = ElasticNet {
+                    alpha: frac * amax,
+                    ..base.clone()
+                };
                 let mut best = f64::INFINITY;
                 let mut fit = None;
                 for _ in 0..3 {
@@ -68,7 +79,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }
                 let fit = fit.expect("three runs");
                 let nnz = fit.coef.iter().filter(|c| **c != 0.0).count();
-                println!("{name:<22} {frac:>6} {best:>12.4e} {:>8} {:>10.2e} {nnz:>10}", fit.n_iter, fit.duality_gap);
+                println!(
+                    "{name:<22} {frac:>6} {best:>12.4e} {:>8} {:>10.2e} {nnz:>10}",
+                    fit.n_iter, fit.duality_gap
+                );
                 records.push(serde_json::json!({
                     "problem": name, "frac": frac, "alpha": model.alpha, "seconds": best,
                     "objective": fit.objective, "gap": fit.duality_gap, "nnz": nnz,

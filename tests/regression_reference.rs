@@ -3,7 +3,7 @@
 use ndarray::{Array1, Array2};
 use serde_json::Value;
 use sparsimony::solvers::regression::path::CrossValidation;
-use sparsimony::solvers::regression::{ElasticNet, Fit, Solver};
+use sparsimony::solvers::regression::{ElasticNet, Fit, Precompute, Solver};
 use sparsimony::sprs;
 
 fn fixture() -> Value {
@@ -65,7 +65,18 @@ fn fits_agree_with_scikit_learn() {
             tol: 1e-15,
             ..ElasticNet::default()
         };
-        let mut solvers = vec![("cd dense", model.fit(x.view(), y.view()).unwrap())];
+        let gram = ElasticNet {
+            precompute: Precompute::Always,
+            ..model.clone()
+        };
+        let no_gram = ElasticNet {
+            precompute: Precompute::Never,
+            ..model.clone()
+        };
+        let mut solvers = vec![
+            ("cd dense", no_gram.fit(x.view(), y.view()).unwrap()),
+            ("cd Gram", gram.fit(x.view(), y.view()).unwrap()),
+        ];
         let fista = ElasticNet {
             solver: Solver::Fista,
             ..model.clone()

@@ -47,6 +47,10 @@ impl ColMajor {
     pub fn col_mut(&mut self, j: usize) -> &mut [f64] {
         &mut self.data[j * self.nrows..(j + 1) * self.nrows]
     }
+    /// The column-major storage (`nrows * ncols` values).
+    pub fn data(&self) -> &[f64] {
+        &self.data
+    }
     /// The core operator over this storage.
     pub fn as_operator(&self) -> DenseColMajor<'_, f64> {
         DenseColMajor::new(&self.data, self.nrows, self.ncols).expect("validated at construction")

@@ -81,6 +81,7 @@ pub fn run(a: Args) -> CliResult {
         fit_intercept: !a.no_intercept,
         positive: a.positive,
         penalty_weights: None,
+        precompute: Default::default(),
         max_iter: a.max_iter,
         tol: a.tol,
         solver: match a.solver {

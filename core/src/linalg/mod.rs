@@ -15,7 +15,8 @@ pub use qr::qr_least_squares;
 
 use crate::Real;
 
-/// `Σ aᵢ bᵢ` over the common length, accumulated in order.
+/// `Σ aᵢ bᵢ` over the common length, in eight interleaved partial sums (a fixed order: the same result on
+/// every platform).
 #[inline]
 pub fn dot<T: Real>(a: &[T], b: &[T]) -> T {
     crate::operator::dense_dot(a, b)

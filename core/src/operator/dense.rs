@@ -174,8 +174,25 @@ impl<'a, T: Real> DenseColMajorMut<'a, T> {
     }
 }
 
-/// `Σ aᵢ bᵢ` over the common length, accumulated in order.
+/// `Σ aᵢ bᵢ` over the common length.
+///
+/// Eight interleaved partial sums (element `i` goes to sum `i mod 8`), added pairwise at the end: a fixed
+/// order, so the result is the same on every platform, and independent chains that the compiler can
+/// vectorise (a single running sum is bound by the latency of one addition per element).
 #[inline]
 pub(crate) fn dense_dot<T: Real>(a: &[T], b: &[T]) -> T {
-    a.iter().zip(b).fold(T::zero(), |acc, (&u, &v)| u * v + acc)
+    let len = a.len().min(b.len());
+    let (a, b) = (&a[..len], &b[..len]);
+    let mut acc = [T::zero(); 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            acc[k] = x[k] * y[k] + acc[k];
+        }
+    }
+    for (k, (&x, &y)) in ra.iter().zip(rb).enumerate() {
+        acc[k] = x * y + acc[k];
+    }
+    ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))
 }

@@ -51,12 +51,12 @@ pub(crate) struct Report {
     pub objective: f64,
 }
 
-/// The primal objective, the duality gap and the dual-feasibility scale `c` at `w`, for the features in
-/// `features` (all of them for the full problem). `xtr[j]` must hold `X_jᵀ r` for those features.
+/// The primal objective, the duality gap and the dual scaling at `w`, for the features in `features` (all of
+/// them for the full problem). `xtr[j]` must hold `X_jᵀ r` for those features; `(r2, ry) = (‖r‖², rᵀy)`.
 pub(crate) struct GapInfo {
     pub objective: f64,
     pub gap: f64,
-    /// `c/λ` with `λ = n·l1`: `θ = (c/λ)·r̃`, so `x̃ⱼᵀθ = scale·gⱼ`.
+    /// `c/λ` with `λ = n·l1`: `θ = (c/λ)·r̃`, so `x̃ⱼᵀθ = theta_scale·gⱼ`.
     pub theta_scale: f64,
 }
 
@@ -66,17 +66,33 @@ fn aug_grad(xtr_j: f64, n: f64, l2: f64, p: f64, w: f64) -> f64 {
     xtr_j - n * l2 * p * w
 }
 
-pub(crate) fn gap_info(r: &[f64], y: &[f64], w: &[f64], xtr: &[f64], features: &[usize], p: &Params<'_>) -> GapInfo {
-    let n = r.len() as f64;
-    let lambda = n * p.l1;
-    let r2: f64 = r.iter().map(|v| v * v).sum();
-    let ry: f64 = r.iter().zip(y).map(|(a, b)| a * b).sum();
-    let (mut l1n, mut l2n) = (0.0, 0.0);
-    for (j, &wj) in w.iter().enumerate() {
+/// `(Σ pⱼ|wⱼ|, Σ pⱼwⱼ²)`.
+fn penalty_norms(w: &[f64], p: &Params<'_>) -> (f64, f64) {
+    w.iter().enumerate().fold((0.0, 0.0), |(a, b), (j, &wj)| {
         let pj = p.weight(j);
-        l1n += pj * wj.abs();
-        l2n += pj * wj * wj;
-    }
+        (a + pj * wj.abs(), b + pj * wj * wj)
+    })
+}
+
+/// The objective `1/(2n)‖r‖² + l1 Σ pⱼ|wⱼ| + (l2/2) Σ pⱼwⱼ²` from `‖r‖²`.
+fn objective(n: f64, r2: f64, w: &[f64], p: &Params<'_>) -> f64 {
+    let (l1n, l2n) = penalty_norms(w, p);
+    r2 / (2.0 * n) + p.l1 * l1n + 0.5 * p.l2 * l2n
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gap_info(
+    n: usize,
+    r2: f64,
+    ry: f64,
+    w: &[f64],
+    xtr: &[f64],
+    features: &[usize],
+    p: &Params<'_>,
+) -> GapInfo {
+    let n = n as f64;
+    let lambda = n * p.l1;
+    let (l1n, l2n) = penalty_norms(w, p);
     let mut dual_norm = 0.0f64;
     for &j in features {
         let pj = p.weight(j);
@@ -122,7 +138,58 @@ fn update<D: Design>(x: &D, j: usize, a_j: f64, w: &mut [f64], r: &mut Residual,
     delta
 }
 
-/// Minimises `P` over `w` (a warm start, updated in place) with the residual `r` consistent with `w`.
+/// The state for `w` built from scratch (features outside `ws` must be zero).
+fn residual_of<D: Design>(x: &D, y: &[f64], w: &[f64], ws: &[usize]) -> Residual {
+    let mut r = x.residual(y);
+    for &j in ws {
+        if w[j] != 0.0 {
+            x.col_axpy(j, w[j], &mut r);
+        }
+    }
+    r
+}
+
+/// Epochs between Anderson extrapolations (and inner gap checks).
+const ANDERSON_K: usize = 5;
+
+/// Anderson extrapolation of the last `K + 1` working-set iterates (as skglm's `AndersonCD`, after
+/// Bertrand & Massias, AISTATS 2021): the affine combination of the iterates whose successive differences
+/// combine to the smallest norm. Returns `None` when the small `K × K` system is singular.
+fn anderson(history: &[Vec<f64>]) -> Option<Vec<f64>> {
+    let k = history.len() - 1;
+    let diffs: Vec<Vec<f64>> = (0..k)
+        .map(|i| history[i + 1].iter().zip(&history[i]).map(|(a, b)| a - b).collect())
+        .collect();
+    let mut c = vec![0.0; k * k];
+    for a in 0..k {
+        for b in 0..=a {
+            let v: f64 = diffs[a].iter().zip(&diffs[b]).map(|(u, v)| u * v).sum();
+            c[a + b * k] = v;
+            c[b + a * k] = v;
+        }
+    }
+    let trace: f64 = (0..k).map(|i| c[i + i * k]).sum();
+    if trace == 0.0 {
+        return None;
+    }
+    (0..k).for_each(|i| c[i + i * k] += 1e-12 * trace); // Tikhonov, for nearly parallel differences
+    let mut m = sparsimony_core::operator::DenseColMajorMut::new(&mut c, k, k).ok()?;
+    sparsimony_core::linalg::cholesky_in_place(&mut m).ok()?;
+    let mut z = vec![1.0; k];
+    sparsimony_core::linalg::cholesky_solve(m.as_ref(), &mut z).ok()?;
+    let s: f64 = z.iter().sum();
+    if s == 0.0 || !s.is_finite() {
+        return None;
+    }
+    let len = history[0].len();
+    Some(
+        (0..len)
+            .map(|i| (0..k).map(|a| z[a] / s * history[a + 1][i]).sum())
+            .collect(),
+    )
+}
+
+/// Minimises `P` over `w` (a warm start, updated in place) with the state `r` consistent with `w`.
 pub(crate) fn solve<D: Design>(x: &D, y: &[f64], w: &mut [f64], r: &mut Residual, p: &Params<'_>) -> Result<Report> {
     let (n, d) = (x.nrows(), x.ncols());
     let nf = n as f64;
@@ -134,11 +201,11 @@ pub(crate) fn solve<D: Design>(x: &D, y: &[f64], w: &mut [f64], r: &mut Residual
     let mut ws_size = 0usize;
     loop {
         // Outer iteration: full gap, screening, new working set.
-        let rv = r.materialize();
         for &j in &all {
             xtr[j] = if active[j] { x.col_dot(j, r) } else { 0.0 };
         }
-        let info = gap_info(&rv, y, w, &xtr, &all, p);
+        let (r2, ry) = x.stats(r, y, w);
+        let info = gap_info(n, r2, ry, w, &xtr, &all, p);
         if info.gap <= p.tol_gap {
             return Ok(Report {
                 epochs,
@@ -193,20 +260,35 @@ pub(crate) fn solve<D: Design>(x: &D, y: &[f64], w: &mut [f64], r: &mut Residual
         let mut ws: Vec<usize> = scores[..ws_size].iter().map(|&(_, j)| j).collect();
         ws.sort_unstable();
 
-        // Inner iterations: coordinate descent on the working set to 0.3 × the outer gap.
+        // Inner iterations: coordinate descent on the working set, Anderson-extrapolated every K epochs,
+        // to 0.3 × the outer gap.
         let tol_in = (0.3 * info.gap).max(p.tol_gap);
+        let mut history: Vec<Vec<f64>> = Vec::with_capacity(ANDERSON_K + 1);
         loop {
-            for _ in 0..10 {
-                for &j in &ws {
-                    update(x, j, a[j], w, r, p);
-                }
-                epochs += 1;
+            for &j in &ws {
+                update(x, j, a[j], w, r, p);
             }
-            let rv = r.materialize();
+            epochs += 1;
+            history.push(ws.iter().map(|&j| w[j]).collect());
+            if history.len() <= ANDERSON_K && epochs < p.max_epochs {
+                continue;
+            }
+            if let Some(extrapolated) = anderson(&history).filter(|e| !p.positive || e.iter().all(|v| *v >= 0.0)) {
+                let mut candidate = w.to_vec();
+                ws.iter().zip(&extrapolated).for_each(|(&j, &v)| candidate[j] = v);
+                let r_cand = residual_of(x, y, &candidate, &ws);
+                let now = objective(nf, x.stats(r, y, w).0, w, p);
+                if objective(nf, x.stats(&r_cand, y, &candidate).0, &candidate, p) < now {
+                    w.copy_from_slice(&candidate);
+                    *r = r_cand;
+                }
+            }
+            history.clear();
             for &j in &ws {
                 xtr[j] = x.col_dot(j, r);
             }
-            let inner = gap_info(&rv, y, w, &xtr, &ws, p);
+            let (r2, ry) = x.stats(r, y, w);
+            let inner = gap_info(n, r2, ry, w, &xtr, &ws, p);
             if inner.gap <= tol_in || epochs >= p.max_epochs {
                 break;
             }

@@ -19,7 +19,9 @@ fn gap_at(x: &ColMajor, y: &[f64], w: &[f64], p: &Params<'_>) -> (f64, f64) {
     op.apply_adjoint(&r, &mut xtr, &mut [])
         .expect("shapes checked by the caller");
     let all: Vec<usize> = (0..x.ncols()).collect();
-    let info = gap_info(&r, y, w, &xtr, &all, p);
+    let r2 = r.iter().map(|v| v * v).sum();
+    let ry = r.iter().zip(y).map(|(a, b)| a * b).sum();
+    let info = gap_info(x.nrows(), r2, ry, w, &xtr, &all, p);
     (info.objective, info.gap)
 }
 

@@ -26,7 +26,7 @@ use ndarray::{Array1, ArrayView1, ArrayView2};
 
 use crate::data::check_vector;
 use crate::{Error, Result};
-use design::{DenseDesign, Design, Residual, SparseDesign};
+use design::{DenseDesign, Design, GramDesign, SparseDesign};
 
 /// The algorithm behind [`ElasticNet::fit`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -36,6 +36,19 @@ pub enum Solver {
     CoordinateDescent,
     /// FISTA with adaptive restart (dense designs; the generic proximal-gradient path).
     Fista,
+}
+
+/// Whether coordinate descent works on the Gram matrix `XᵀX` (dense designs only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Precompute {
+    /// Use it for paths and cross-validation (many fits of one design) when `n ≥ 2d` and `d ≤ 4096`; a
+    /// single fit usually needs too few epochs to repay the `n·d²` of forming `XᵀX`.
+    #[default]
+    Auto,
+    /// Always form `XᵀX` (`d²` memory).
+    Always,
+    /// Never form it.
+    Never,
 }
 
 /// The elastic-net (and Lasso) estimator; see the [module docs](self) for the objective.
@@ -57,6 +70,8 @@ pub struct ElasticNet {
     pub tol: f64,
     /// The algorithm.
     pub solver: Solver,
+    /// The Gram-matrix path of coordinate descent (ignored by FISTA and sparse designs).
+    pub precompute: Precompute,
 }
 
 impl Default for ElasticNet {
@@ -71,6 +86,7 @@ impl Default for ElasticNet {
             max_iter: 10_000,
             tol: 1e-6,
             solver: Solver::CoordinateDescent,
+            precompute: Precompute::Auto,
         }
     }
 }
@@ -90,10 +106,11 @@ pub struct Fit {
     pub n_iter: usize,
 }
 
-/// A design in either representation.
+/// A design in one of its representations.
 pub(crate) enum AnyDesign {
     Dense(DenseDesign),
     Sparse(SparseDesign),
+    Gram(GramDesign),
 }
 
 impl ElasticNet {
@@ -153,8 +170,43 @@ impl ElasticNet {
     /// Empty or non-finite input, shape mismatches, invalid parameters, or [`Error::NotConverged`] with the
     /// duality gap reached.
     pub fn fit(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<Fit> {
-        let design = AnyDesign::Dense(DenseDesign::new(x, self.fit_intercept)?);
+        let design = self.prepare_dense(x, y, 1)?;
         self.fit_design(&design, y, None)
+    }
+
+    /// The dense design in the representation the settings call for (Gram or not), for the response `y`
+    /// and `fits` fits of it.
+    pub(crate) fn prepare_dense(
+        &self,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+        fits: usize,
+    ) -> Result<AnyDesign> {
+        let dense = DenseDesign::new(x, self.fit_intercept)?;
+        let (n, d) = (dense.nrows(), dense.ncols());
+        let gram = self.solver == Solver::CoordinateDescent
+            && match self.precompute {
+                Precompute::Auto => fits > 1 && n >= 2 * d && d <= 4096,
+                Precompute::Always => true,
+                Precompute::Never => false,
+            };
+        if !gram {
+            return Ok(AnyDesign::Dense(dense));
+        }
+        let yc = self.centred_response(y, n)?.0;
+        Ok(AnyDesign::Gram(dense.gram(&yc)))
+    }
+
+    /// `y` validated and centred (with an intercept), and its mean.
+    fn centred_response(&self, y: ArrayView1<'_, f64>, n: usize) -> Result<(Vec<f64>, f64)> {
+        let mut yc = check_vector("y (one value per row of X)", y, n)?;
+        let y_mean = if self.fit_intercept {
+            yc.iter().sum::<f64>() / n as f64
+        } else {
+            0.0
+        };
+        yc.iter_mut().for_each(|v| *v -= y_mean);
+        Ok((yc, y_mean))
     }
 
     /// Fits a sparse design (CSR or CSC; converted to CSC once) to `y`.
@@ -174,6 +226,7 @@ impl ElasticNet {
         match design {
             AnyDesign::Dense(x) => self.fit_with(x, y, start, Some(x)),
             AnyDesign::Sparse(x) => self.fit_with(x, y, start, None),
+            AnyDesign::Gram(x) => self.fit_with(x, y, start, None),
         }
     }
 
@@ -214,7 +267,7 @@ impl ElasticNet {
                 });
             }
             (Solver::CoordinateDescent, _) => {
-                let mut r = Residual::new(&yc);
+                let mut r = x.residual(&yc);
                 for (j, &wj) in w.iter().enumerate() {
                     if wj != 0.0 {
                         x.col_axpy(j, wj, &mut r);

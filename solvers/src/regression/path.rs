@@ -81,7 +81,7 @@ pub struct PathFit {
 /// Fits `model` (its `alpha` is ignored) at each of `alphas` in turn, each warm-started from the previous
 /// solution. Give `alphas` in decreasing order for the warm starts to help.
 pub fn path(model: &ElasticNet, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>, alphas: &[f64]) -> Result<PathFit> {
-    let design = AnyDesign::Dense(DenseDesign::new(x, model.fit_intercept)?);
+    let design = model.prepare_dense(x, y, alphas.len())?;
     path_of(model, &design, y, alphas)
 }
 
