@@ -260,3 +260,32 @@ fn scalar_maps_in_f32_agree_with_f64() {
         }
     }
 }
+
+#[test]
+fn top_k_projection_keeps_the_largest_magnitudes() {
+    use sparsimony_core::prox::TopK;
+    let v = [0.5f64, -3.0, 2.0, -2.0, 0.1, 2.0, 7.0];
+    // Brute force: the projection onto ‖x‖₀ ≤ k minimises ‖x − v‖², i.e. keeps a k-subset of largest |v|.
+    for k in 0..=7 {
+        let mut x = v;
+        TopK::new(k).prox(1.0, &mut x).unwrap();
+        assert_eq!(x.iter().filter(|a| **a != 0.0).count(), k.min(7), "k = {k}: {x:?}");
+        let kept: f64 = x.iter().map(|a| a * a).sum();
+        let mut mags: Vec<f64> = v.iter().map(|a| a * a).collect();
+        mags.sort_by(|a, b| b.total_cmp(a));
+        assert_eq!(
+            kept,
+            mags[..k].iter().sum::<f64>(),
+            "k = {k}: the kept energy is the k largest"
+        );
+        assert!(
+            x.iter().zip(&v).all(|(a, b)| *a == 0.0 || a == b),
+            "kept entries are unchanged"
+        );
+    }
+    // Ties at the threshold: the lower indices stay.
+    let mut x = [2.0f32, -2.0, 2.0, 1.0];
+    TopK::new(2).prox(1.0, &mut x).unwrap();
+    assert_eq!(x, [2.0, -2.0, 0.0, 0.0]);
+    assert_eq!(TopK::new(1).value(&x).unwrap(), f32::INFINITY);
+}

@@ -4,7 +4,7 @@ use clap::ValueEnum;
 use serde_json::json;
 use sparsimony::io::read_table;
 use sparsimony::solvers::regression::path::CrossValidation;
-use sparsimony::solvers::regression::{ElasticNet, Solver};
+use sparsimony::solvers::regression::{BestSubset, ElasticNet, Iht, Omp, Solver, Stlsq};
 
 use super::{CliResult, print_json};
 
@@ -15,6 +15,14 @@ pub enum Method {
     Lasso,
     /// 1/(2n)‖y − Xw − b‖² + α(ρ‖w‖₁ + (1−ρ)/2‖w‖²), ρ = --l1-ratio.
     Enet,
+    /// Orthogonal matching pursuit: --k features (default d/10), or until ‖r‖² ≤ --threshold.
+    Omp,
+    /// Iterative hard thresholding to --k features, then least squares on them.
+    Iht,
+    /// Sequentially thresholded least squares (PySINDy's STLSQ): --threshold, ridge --alpha (default 0.05).
+    Stlsq,
+    /// Exhaustive search of the best --k features (tiny problems only).
+    BestSubset,
 }
 
 /// The algorithm.
@@ -38,9 +46,16 @@ pub struct Args {
     /// The estimator.
     #[arg(long, value_enum, default_value_t = Method::Lasso)]
     method: Method,
-    /// Penalty level α ≥ 0, in the scaling above. Without it, α is chosen by K-fold cross-validation.
+    /// Penalty level α ≥ 0 (lasso, enet), in the scaling above; without it, α is chosen by K-fold
+    /// cross-validation. For stlsq, the ridge weight.
     #[arg(long)]
     alpha: Option<f64>,
+    /// Number of features to select (omp, iht, best-subset).
+    #[arg(long)]
+    k: Option<usize>,
+    /// Coefficient threshold (stlsq), or residual tolerance ‖r‖² (omp).
+    #[arg(long)]
+    threshold: Option<f64>,
     /// Mixing ρ ∈ [0, 1] of the elastic net (1 is the Lasso).
     #[arg(long, default_value_t = 0.5)]
     l1_ratio: f64,
@@ -75,6 +90,130 @@ pub fn run(a: Args) -> CliResult {
         let (xr, yr) = (x.values.nrows(), y.len());
         return Err(format!("{} has {xr} rows but {} has {yr}", a.x.display(), a.y.display()).into());
     }
+    let (fit, selected) = match a.method {
+        Method::Lasso | Method::Enet => fit_elastic_net(&a, &x.values, &y)?,
+        Method::Omp => {
+            let omp = Omp {
+                n_nonzero: a.k,
+                tol: a.threshold,
+                fit_intercept: !a.no_intercept,
+            };
+            (Outcome::from_subset(omp.fit(x.values.view(), y.view())?), None)
+        }
+        Method::Iht => {
+            let k = a.k.ok_or("--method iht needs --k")?;
+            let iht = Iht {
+                max_iter: a.max_iter,
+                fit_intercept: !a.no_intercept,
+                ..Iht::new(k)
+            };
+            (Outcome::from_subset(iht.fit(x.values.view(), y.view())?), None)
+        }
+        Method::Stlsq => {
+            let t = a.threshold.ok_or("--method stlsq needs --threshold")?;
+            let st = Stlsq {
+                alpha: a.alpha.unwrap_or(0.05),
+                fit_intercept: !a.no_intercept,
+                ..Stlsq::new(t)
+            };
+            (Outcome::from_subset(st.fit(x.values.view(), y.view())?), None)
+        }
+        Method::BestSubset => {
+            let k = a.k.ok_or("--method best-subset needs --k")?;
+            let bs = BestSubset {
+                k,
+                fit_intercept: !a.no_intercept,
+            };
+            (Outcome::from_subset(bs.fit(x.values.view(), y.view())?), None)
+        }
+    };
+    let alpha = selected.or(a.alpha);
+    let l1_ratio = match a.method {
+        Method::Lasso => Some(1.0),
+        Method::Enet => Some(a.l1_ratio),
+        _ => None,
+    };
+    let method = a
+        .method
+        .to_possible_value()
+        .expect("no skipped variants")
+        .get_name()
+        .to_string();
+    if a.json {
+        print_json(&json!({
+            "method": method,
+            "alpha": alpha,
+            "l1_ratio": l1_ratio,
+            "features": x.columns,
+            "coef": fit.coef,
+            "intercept": fit.intercept,
+            "objective": fit.objective,
+            "duality_gap": fit.duality_gap,
+            "n_iter": fit.n_iter,
+            "selected_alpha": selected,
+        }));
+        return Ok(());
+    }
+    let (n, d) = x.values.dim();
+    match (selected, alpha) {
+        (Some(s), _) => println!(
+            "{method}, α = {s:.6e} chosen by {}-fold cross-validation — {n} samples, {d} features",
+            a.cv
+        ),
+        (None, Some(al)) => println!("{method}, α = {al} — {n} samples, {d} features"),
+        (None, None) => println!("{method} — {n} samples, {d} features"),
+    }
+    if let Some(r) = l1_ratio.filter(|_| a.method == Method::Enet) {
+        println!("l1_ratio ρ = {r}");
+    }
+    match fit.duality_gap {
+        Some(gap) => println!(
+            "objective 1/(2n)‖y − Xw − b‖² + α(ρ‖w‖₁ + (1−ρ)/2‖w‖²) = {:.10e}  (duality gap {gap:.1e}, {} iterations)",
+            fit.objective, fit.n_iter
+        ),
+        None => println!(
+            "1/(2n)‖y − Xw − b‖² = {:.10e}  ({} iterations)",
+            fit.objective, fit.n_iter
+        ),
+    }
+    let width = x.columns.iter().map(String::len).max().unwrap_or(0).max(9);
+    println!("{:>width$}  {:>14}", "feature", "coefficient");
+    for (name, c) in x.columns.iter().zip(fit.coef.iter()) {
+        println!("{name:>width$}  {c:>14.6}");
+    }
+    println!("{:>width$}  {:>14.6}", "intercept", fit.intercept);
+    let kept = fit.coef.iter().filter(|c| **c != 0.0).count();
+    println!("{kept} of {d} features selected");
+    Ok(())
+}
+
+/// What every method reports.
+struct Outcome {
+    coef: Vec<f64>,
+    intercept: f64,
+    objective: f64,
+    duality_gap: Option<f64>,
+    n_iter: usize,
+}
+
+impl Outcome {
+    fn from_subset(f: sparsimony::solvers::regression::SubsetFit) -> Self {
+        Self {
+            coef: f.coef.to_vec(),
+            intercept: f.intercept,
+            objective: f.objective,
+            duality_gap: None,
+            n_iter: f.n_iter,
+        }
+    }
+}
+
+/// Lasso / elastic net at --alpha, or with α chosen by cross-validation; returns the selected α too.
+fn fit_elastic_net(
+    a: &Args,
+    x: &ndarray::Array2<f64>,
+    y: &ndarray::Array1<f64>,
+) -> Result<(Outcome, Option<f64>), Box<dyn std::error::Error>> {
     let model = ElasticNet {
         alpha: a.alpha.unwrap_or(1.0),
         l1_ratio: if a.method == Method::Lasso { 1.0 } else { a.l1_ratio },
@@ -90,58 +229,22 @@ pub fn run(a: Args) -> CliResult {
         },
     };
     let (fit, selected) = match a.alpha {
-        Some(_) => (model.fit(x.values.view(), y.view())?, None),
+        Some(_) => (model.fit(x.view(), y.view())?, None),
         None => {
             let cv = CrossValidation {
                 folds: a.cv,
                 ..CrossValidation::default()
             };
-            let r = cv.fit(&model, x.values.view(), y.view())?;
+            let r = cv.fit(&model, x.view(), y.view())?;
             (r.fit, Some(r.alpha))
         }
     };
-    let alpha = selected.unwrap_or(model.alpha);
-    let method = match a.method {
-        Method::Lasso => "lasso",
-        Method::Enet => "enet",
+    let out = Outcome {
+        coef: fit.coef.to_vec(),
+        intercept: fit.intercept,
+        objective: fit.objective,
+        duality_gap: Some(fit.duality_gap),
+        n_iter: fit.n_iter,
     };
-    if a.json {
-        print_json(&json!({
-            "method": method,
-            "alpha": alpha,
-            "l1_ratio": model.l1_ratio,
-            "features": x.columns,
-            "coef": fit.coef.to_vec(),
-            "intercept": fit.intercept,
-            "objective": fit.objective,
-            "duality_gap": fit.duality_gap,
-            "n_iter": fit.n_iter,
-            "selected_alpha": selected,
-        }));
-        return Ok(());
-    }
-    let (n, d) = x.values.dim();
-    match selected {
-        Some(_) => println!(
-            "{method}, α = {alpha:.6e} chosen by {}-fold cross-validation — {n} samples, {d} features",
-            a.cv
-        ),
-        None => println!("{method}, α = {alpha} — {n} samples, {d} features"),
-    }
-    if a.method == Method::Enet {
-        println!("l1_ratio ρ = {}", model.l1_ratio);
-    }
-    println!(
-        "objective 1/(2n)‖y − Xw − b‖² + α(ρ‖w‖₁ + (1−ρ)/2‖w‖²) = {:.10e}  (duality gap {:.1e}, {} iterations)",
-        fit.objective, fit.duality_gap, fit.n_iter
-    );
-    let width = x.columns.iter().map(String::len).max().unwrap_or(0).max(9);
-    println!("{:>width$}  {:>14}", "feature", "coefficient");
-    for (name, c) in x.columns.iter().zip(fit.coef.iter()) {
-        println!("{name:>width$}  {c:>14.6}");
-    }
-    println!("{:>width$}  {:>14.6}", "intercept", fit.intercept);
-    let kept = fit.coef.iter().filter(|c| **c != 0.0).count();
-    println!("{kept} of {d} features selected");
-    Ok(())
+    Ok((out, selected))
 }

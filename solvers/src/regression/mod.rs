@@ -15,12 +15,16 @@
 //! `cd.rs` for the references), or FISTA with restart on the core forward–backward driver. Both stop on the
 //! duality gap, `gap ≤ tol · ‖y − ȳ‖²/n`, scikit-learn's rule in this scaling.
 //!
-//! [`path`] computes regularisation paths and K-fold cross-validation.
+//! [`path`] computes regularisation paths and K-fold cross-validation. [`Omp`], [`Iht`], [`Stlsq`] and
+//! [`BestSubset`] select supports directly.
 
 mod cd;
 mod design;
 mod fista;
 pub mod path;
+mod subset;
+
+pub use subset::{BestSubset, Iht, Omp, Stlsq, SubsetFit};
 
 use ndarray::{Array1, ArrayView1, ArrayView2};
 
