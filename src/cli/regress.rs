@@ -4,7 +4,7 @@ use clap::ValueEnum;
 use serde_json::json;
 use sparsimony::io::read_table;
 use sparsimony::solvers::regression::path::CrossValidation;
-use sparsimony::solvers::regression::{BestSubset, ElasticNet, Iht, Omp, Solver, Stlsq};
+use sparsimony::solvers::regression::{BestSubset, ElasticNet, Iht, Omp, RandomSupport, Solver, Stlsq};
 
 use super::{CliResult, print_json};
 
@@ -23,6 +23,9 @@ pub enum Method {
     Stlsq,
     /// Exhaustive search of the best --k features (tiny problems only).
     BestSubset,
+    /// For ill-conditioned designs: Lasso on the design augmented with its normalised singular directions,
+    /// then the partial Lasso leaving the directions that carry signal unpenalised (α by --cv folds).
+    RandomSupport,
 }
 
 /// The algorithm.
@@ -118,6 +121,23 @@ pub fn run(a: Args) -> CliResult {
             };
             (Outcome::from_subset(st.fit(x.values.view(), y.view())?), None)
         }
+        Method::RandomSupport => {
+            let mut rs = RandomSupport {
+                fit_intercept: !a.no_intercept,
+                ..RandomSupport::default()
+            };
+            rs.cv.folds = a.cv;
+            let f = rs.fit(x.values.view(), y.view())?;
+            let resid = &y - &(x.values.dot(&f.coef) + f.intercept);
+            let out = Outcome {
+                coef: f.coef.to_vec(),
+                intercept: f.intercept,
+                objective: resid.dot(&resid) / (2.0 * y.len() as f64),
+                duality_gap: None,
+                n_iter: None,
+            };
+            (out, Some(f.alpha))
+        }
         Method::BestSubset => {
             let k = a.k.ok_or("--method best-subset needs --k")?;
             let bs = BestSubset {
@@ -166,14 +186,20 @@ pub fn run(a: Args) -> CliResult {
     if let Some(r) = l1_ratio.filter(|_| a.method == Method::Enet) {
         println!("l1_ratio ρ = {r}");
     }
+    let iters = fit.n_iter.map_or(String::new(), |i| format!(", {i} iterations"));
     match fit.duality_gap {
         Some(gap) => println!(
-            "objective 1/(2n)‖y − Xw − b‖² + α(ρ‖w‖₁ + (1−ρ)/2‖w‖²) = {:.10e}  (duality gap {gap:.1e}, {} iterations)",
-            fit.objective, fit.n_iter
+            "objective 1/(2n)‖y − Xw − b‖² + α(ρ‖w‖₁ + (1−ρ)/2‖w‖²) = {:.10e}  (duality gap {gap:.1e}{iters})",
+            fit.objective
         ),
         None => println!(
-            "1/(2n)‖y − Xw − b‖² = {:.10e}  ({} iterations)",
-            fit.objective, fit.n_iter
+            "1/(2n)‖y − Xw − b‖² = {:.10e}{}",
+            fit.objective,
+            if iters.is_empty() {
+                String::new()
+            } else {
+                format!("  ({})", &iters[2..])
+            }
         ),
     }
     let width = x.columns.iter().map(String::len).max().unwrap_or(0).max(9);
@@ -193,7 +219,7 @@ struct Outcome {
     intercept: f64,
     objective: f64,
     duality_gap: Option<f64>,
-    n_iter: usize,
+    n_iter: Option<usize>,
 }
 
 impl Outcome {
@@ -203,7 +229,7 @@ impl Outcome {
             intercept: f.intercept,
             objective: f.objective,
             duality_gap: None,
-            n_iter: f.n_iter,
+            n_iter: Some(f.n_iter),
         }
     }
 }
@@ -244,7 +270,7 @@ fn fit_elastic_net(
         intercept: fit.intercept,
         objective: fit.objective,
         duality_gap: Some(fit.duality_gap),
-        n_iter: fit.n_iter,
+        n_iter: Some(fit.n_iter),
     };
     Ok((out, selected))
 }

@@ -22,8 +22,10 @@ mod cd;
 mod design;
 mod fista;
 pub mod path;
+mod random_support;
 mod subset;
 
+pub use random_support::{RandomSupport, RandomSupportFit};
 pub use subset::{BestSubset, Iht, Omp, Stlsq, SubsetFit};
 
 use ndarray::{Array1, ArrayView1, ArrayView2};

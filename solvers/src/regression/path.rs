@@ -144,6 +144,9 @@ impl Default for CrossValidation {
 pub struct CvFit {
     /// The selected `α` (smallest mean held-out error; the first on ties).
     pub alpha: f64,
+    /// The "one-standard-error" `α` (Hastie, Tibshirani & Friedman): the largest `α` whose mean held-out
+    /// error is within one standard error (over folds) of the minimum — a sparser, more conservative choice.
+    pub alpha_1se: f64,
     /// The grid.
     pub alphas: Vec<f64>,
     /// Held-out mean squared error, shape `(alphas.len(), folds)`.
@@ -208,9 +211,19 @@ impl CrossValidation {
             .enumerate()
             .fold(0, |b, (k, v)| if *v < mean[b] { k } else { b });
         let alpha = alphas[best];
+        let row = mse_path.row(best);
+        let sd = (row.iter().map(|v| (v - mean[best]).powi(2)).sum::<f64>() / (self.folds - 1) as f64).sqrt();
+        let bound = mean[best] + sd / (self.folds as f64).sqrt();
+        let alpha_1se = alphas
+            .iter()
+            .zip(mean.iter())
+            .filter(|(_, m)| **m <= bound)
+            .map(|(a, _)| *a)
+            .fold(alpha, f64::max);
         let fit = ElasticNet { alpha, ..model.clone() }.fit(x, y)?;
         Ok(CvFit {
             alpha,
+            alpha_1se,
             alphas,
             mse_path,
             fit,
