@@ -215,20 +215,19 @@ impl RandomSupport {
     }
 }
 
+/// A support and its least-squares coefficients.
+type Selection = (Vec<usize>, Vec<f64>);
+
 /// Forward selection (orthogonal matching pursuit) among `candidates`, refitting least squares at each step,
 /// and the model with the smallest BIC, `N ln(RSS/N) + |S| ln N`. Columns that would make the fit rank
 /// deficient are skipped. `None` when the empty model is best.
-fn bic_forward_selection(
-    z: &Array2<f64>,
-    y: &Array1<f64>,
-    candidates: &[usize],
-) -> Result<Option<(Vec<usize>, Vec<f64>)>> {
+fn bic_forward_selection(z: &Array2<f64>, y: &Array1<f64>, candidates: &[usize]) -> Result<Option<Selection>> {
     use sparsimony_core::linalg::qr_least_squares;
     use sparsimony_core::operator::DenseColMajorMut;
     let n = z.nrows();
     let nf = n as f64;
     let bic = |rss: f64, k: usize| nf * (rss.max(f64::MIN_POSITIVE) / nf).ln() + k as f64 * nf.ln();
-    let mut best: (f64, Option<(Vec<usize>, Vec<f64>)>) = (bic(y.dot(y), 0), None);
+    let mut best: (f64, Option<Selection>) = (bic(y.dot(y), 0), None);
     let mut left: Vec<usize> = candidates.to_vec();
     let mut sel: Vec<usize> = Vec::new();
     let mut r = y.clone();
