@@ -4,7 +4,7 @@
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 use rayon::prelude::*;
 
-use super::design::{DenseDesign, Design, Residual};
+use super::design::{DenseDesign, Design, Residual, SparseDesign};
 use super::{AnyDesign, ElasticNet, Fit};
 use crate::data::check_vector;
 use crate::{Error, Result};
@@ -81,8 +81,100 @@ pub struct PathFit {
 /// Fits `model` (its `alpha` is ignored) at each of `alphas` in turn, each warm-started from the previous
 /// solution. Give `alphas` in decreasing order for the warm starts to help.
 pub fn path(model: &ElasticNet, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>, alphas: &[f64]) -> Result<PathFit> {
-    let design = model.prepare_dense(x, y, alphas.len())?;
-    path_of(model, &design, y, alphas)
+    Data::Dense(x).path(model, y, alphas)
+}
+
+/// [`path`] for a sparse design (CSR or CSC).
+pub fn path_sparse(
+    model: &ElasticNet,
+    x: &sprs::CsMat<f64>,
+    y: ArrayView1<'_, f64>,
+    alphas: &[f64],
+) -> Result<PathFit> {
+    Data::Sparse(x).path(model, y, alphas)
+}
+
+/// A design as the user holds it, dense or sparse, for the operations cross-validation needs.
+enum Data<'a> {
+    Dense(ArrayView2<'a, f64>),
+    Sparse(&'a sprs::CsMat<f64>),
+}
+
+/// The rows of a [`Data`], owned.
+enum Rows {
+    Dense(Array2<f64>),
+    Sparse(sprs::CsMat<f64>),
+}
+
+impl Rows {
+    fn data(&self) -> Data<'_> {
+        match self {
+            Rows::Dense(a) => Data::Dense(a.view()),
+            Rows::Sparse(m) => Data::Sparse(m),
+        }
+    }
+}
+
+impl Data<'_> {
+    fn nrows(&self) -> usize {
+        match self {
+            Data::Dense(a) => a.nrows(),
+            Data::Sparse(m) => m.rows(),
+        }
+    }
+
+    fn rows(&self, idx: &[usize]) -> Rows {
+        match self {
+            Data::Dense(a) => Rows::Dense(a.select(Axis(0), idx)),
+            Data::Sparse(m) => {
+                let csr = if m.is_csr() { (*m).clone() } else { m.to_csr() };
+                let (mut indptr, mut indices, mut values) = (vec![0], Vec::new(), Vec::new());
+                for &i in idx {
+                    if let Some(row) = csr.outer_view(i) {
+                        indices.extend_from_slice(row.indices());
+                        values.extend_from_slice(row.data());
+                    }
+                    indptr.push(indices.len());
+                }
+                Rows::Sparse(sprs::CsMat::new((idx.len(), csr.cols()), indptr, indices, values))
+            }
+        }
+    }
+
+    fn predict(&self, coef: ArrayView1<'_, f64>, intercept: f64) -> ndarray::Array1<f64> {
+        match self {
+            Data::Dense(a) => a.dot(&coef) + intercept,
+            Data::Sparse(m) => {
+                let mut out = ndarray::Array1::from_elem(m.rows(), intercept);
+                for (v, (i, j)) in m.iter() {
+                    out[i] += v * coef[j];
+                }
+                out
+            }
+        }
+    }
+
+    fn alpha_max(&self, model: &ElasticNet, y: ArrayView1<'_, f64>) -> Result<f64> {
+        match self {
+            Data::Dense(a) => alpha_max(model, *a, y),
+            Data::Sparse(m) => alpha_max_of(model, &SparseDesign::new(m, model.fit_intercept)?, y),
+        }
+    }
+
+    fn path(&self, model: &ElasticNet, y: ArrayView1<'_, f64>, alphas: &[f64]) -> Result<PathFit> {
+        let design = match self {
+            Data::Dense(a) => model.prepare_dense(*a, y, alphas.len())?,
+            Data::Sparse(m) => AnyDesign::Sparse(SparseDesign::new(m, model.fit_intercept)?),
+        };
+        path_of(model, &design, y, alphas)
+    }
+
+    fn fit(&self, model: &ElasticNet, y: ArrayView1<'_, f64>) -> Result<Fit> {
+        match self {
+            Data::Dense(a) => model.fit(*a, y),
+            Data::Sparse(m) => model.fit_sparse(m, y),
+        }
+    }
 }
 
 fn path_of(model: &ElasticNet, design: &AnyDesign, y: ArrayView1<'_, f64>, alphas: &[f64]) -> Result<PathFit> {
@@ -172,6 +264,15 @@ impl CrossValidation {
 
     /// Cross-validates `model` (its `alpha` is ignored) on a dense design; the folds run in parallel.
     pub fn fit(&self, model: &ElasticNet, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<CvFit> {
+        self.fit_data(model, Data::Dense(x), y)
+    }
+
+    /// [`fit`](Self::fit) for a sparse design (CSR or CSC); the matrix stays sparse throughout.
+    pub fn fit_sparse(&self, model: &ElasticNet, x: &sprs::CsMat<f64>, y: ArrayView1<'_, f64>) -> Result<CvFit> {
+        self.fit_data(model, Data::Sparse(x), y)
+    }
+
+    fn fit_data(&self, model: &ElasticNet, x: Data<'_>, y: ArrayView1<'_, f64>) -> Result<CvFit> {
         let n = x.nrows();
         if self.folds < 2 || self.folds > n {
             return Err(Error::InvalidParameter {
@@ -182,7 +283,7 @@ impl CrossValidation {
         check_vector("y (one value per row of X)", y, n)?;
         let alphas = match &self.alphas {
             Some(a) => a.clone(),
-            None => alpha_grid(alpha_max(model, x, y)?, self.n_alphas, self.eps)?,
+            None => alpha_grid(x.alpha_max(model, y)?, self.n_alphas, self.eps)?,
         };
         let per_fold: Vec<Result<Vec<f64>>> = self
             .fold_ranges(n)
@@ -190,12 +291,12 @@ impl CrossValidation {
             .map(|(s, e)| {
                 let train: Vec<usize> = (0..s).chain(e..n).collect();
                 let test: Vec<usize> = (s..e).collect();
-                let (xt, yt) = (x.select(Axis(0), &train), y.select(Axis(0), &train));
-                let (xv, yv) = (x.select(Axis(0), &test), y.select(Axis(0), &test));
-                let p = path(model, xt.view(), yt.view(), &alphas)?;
+                let (xt, yt) = (x.rows(&train), y.select(Axis(0), &train));
+                let (xv, yv) = (x.rows(&test), y.select(Axis(0), &test));
+                let p = xt.data().path(model, yt.view(), &alphas)?;
                 Ok((0..alphas.len())
                     .map(|k| {
-                        let pred = xv.dot(&p.coefs.row(k)) + p.intercepts[k];
+                        let pred = xv.data().predict(p.coefs.row(k), p.intercepts[k]);
                         pred.iter().zip(yv.iter()).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / test.len() as f64
                     })
                     .collect())
@@ -220,7 +321,7 @@ impl CrossValidation {
             .filter(|(_, m)| **m <= bound)
             .map(|(a, _)| *a)
             .fold(alpha, f64::max);
-        let fit = ElasticNet { alpha, ..model.clone() }.fit(x, y)?;
+        let fit = x.fit(&ElasticNet { alpha, ..model.clone() }, y)?;
         Ok(CvFit {
             alpha,
             alpha_1se,
