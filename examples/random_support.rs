@@ -17,7 +17,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 use sparsimony::core::random::{standard_normal, uniform_open01};
 use sparsimony::solvers::regression::path::CrossValidation;
-use sparsimony::solvers::regression::{ElasticNet, RandomSupport, Stlsq};
+use sparsimony::solvers::regression::{ElasticNet, RandomSupport, least_squares};
 
 /// Per repetition: errors of the oracle, Lasso, relaxed Lasso, random support; |I|; condition number.
 type Row = (f64, f64, f64, f64, usize, f64);
@@ -132,28 +132,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let sel: Vec<usize> = (0..d).filter(|&j| cv.fit.coef[j] != 0.0).collect();
             let mut relaxed = Array1::zeros(d);
             if !sel.is_empty() && sel.len() < n {
-                let ls = Stlsq {
-                    threshold: 0.0,
-                    alpha: 0.0,
-                    max_iter: 1,
-                    unbias: false,
-                    fit_intercept: false,
-                };
-                let f = ls.fit(inst.x.select(Axis(1), &sel).view(), inst.y.view())?;
-                sel.iter().zip(f.coef.iter()).for_each(|(&j, &c)| relaxed[j] = c);
+                let f = least_squares(inst.x.select(Axis(1), &sel).view(), inst.y.view())?;
+                sel.iter().zip(f.iter()).for_each(|(&j, &c)| relaxed[j] = c);
             }
-            let ls = Stlsq {
-                threshold: 0.0,
-                alpha: 0.0,
-                max_iter: 1,
-                unbias: false,
-                fit_intercept: false,
-            };
-            let oracle_fit = ls.fit(inst.x.select(Axis(1), &inst.support).view(), inst.y.view())?;
+            let oracle_fit = least_squares(inst.x.select(Axis(1), &inst.support).view(), inst.y.view())?;
             let mut oracle = Array1::zeros(d);
             inst.support
                 .iter()
-                .zip(oracle_fit.coef.iter())
+                .zip(oracle_fit.iter())
                 .for_each(|(&j, &c)| oracle[j] = c);
             let rs = RandomSupport {
                 fit_intercept: false,

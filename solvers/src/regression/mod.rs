@@ -26,7 +26,7 @@ mod random_support;
 mod subset;
 
 pub use random_support::{RandomSupport, RandomSupportFit};
-pub use subset::{BestSubset, Iht, Omp, Stlsq, SubsetFit};
+pub use subset::{BestSubset, Iht, Omp, Stlsq, SubsetFit, least_squares};
 
 use ndarray::{Array1, ArrayView1, ArrayView2};
 
@@ -245,13 +245,7 @@ impl ElasticNet {
     ) -> Result<Fit> {
         let (n, d) = (x.nrows(), x.ncols());
         self.validate(d)?;
-        let mut yc = check_vector("y (one value per row of X)", y, n)?;
-        let y_mean = if self.fit_intercept {
-            yc.iter().sum::<f64>() / n as f64
-        } else {
-            0.0
-        };
-        yc.iter_mut().for_each(|v| *v -= y_mean);
+        let (yc, y_mean) = self.centred_response(y, n)?;
         let params = cd::Params {
             l1: self.alpha * self.l1_ratio,
             l2: self.alpha * (1.0 - self.l1_ratio),

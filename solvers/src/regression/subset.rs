@@ -134,6 +134,18 @@ impl Problem {
     }
 }
 
+/// Ordinary least squares `min ‖y − X w‖²` without intercept, by Householder QR (backward stable: it
+/// resolves condition numbers that the normal equations would square away).
+///
+/// # Errors
+/// Shape and finiteness errors; `InvalidParameter` when `d > n`; the core's `RankDeficient` error when a
+/// column is (numerically) a combination of the others.
+pub fn least_squares(x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<Array1<f64>> {
+    let pb = Problem::new(x, y, false)?;
+    let all: Vec<usize> = (0..pb.d()).collect();
+    Ok(Array1::from(pb.solve_on(&all, 0.0)?))
+}
+
 /// Orthogonal matching pursuit (Pati, Rezaiifar & Krishnaprasad 1993), as scikit-learn's
 /// `OrthogonalMatchingPursuit`: add the feature most correlated with the residual, `argmaxⱼ |X_jᵀr|` (the
 /// first on ties; columns are not normalised), refit least squares on the support, repeat.
