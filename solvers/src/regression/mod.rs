@@ -22,8 +22,8 @@ mod cd;
 mod design;
 mod fista;
 pub mod path;
-mod random_support;
-mod subset;
+pub mod random_support;
+pub mod subset;
 
 pub use random_support::{RandomSupport, RandomSupportFit};
 pub use subset::{BestSubset, Iht, Omp, Stlsq, SubsetFit, least_squares};
