@@ -30,7 +30,9 @@
 //! The example `random_support` measures the prediction error `(1/N)‖X(w* − ŵ)‖²` against the oracle least
 //! squares on the true support and against the Lasso, over `(N, d, k, condition number)`.
 
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ShapeBuilder};
+
+use super::design::{DenseDesign, Design};
 
 use super::ElasticNet;
 use super::path::CrossValidation;
@@ -95,22 +97,25 @@ impl RandomSupport {
                 reason: format!("must be > 0, got {}", self.rel_threshold),
             });
         }
-        let design = crate::data::ColMajor::from_array("X", x)?;
+        // Centre (with an intercept) and scale the columns to norm √N (zero columns keep scale 1 and stay zero).
+        let design = DenseDesign::new(x, self.fit_intercept)?;
         let (n, d) = (design.nrows(), design.ncols());
         let yv = check_vector("y (one value per row of X)", y, n)?;
-        // Centre and scale the columns to norm √N (zero columns keep scale 1 and stay zero).
-        let mut xs = x.to_owned();
-        let means = if self.fit_intercept {
-            xs.mean_axis(Axis(0)).expect("n ≥ 1")
-        } else {
-            Array1::zeros(d)
-        };
-        xs -= &means;
-        let scale: Array1<f64> = xs.map_axis(Axis(0), |c| {
-            let s = (c.dot(&c) / n as f64).sqrt();
-            if s > 0.0 { s } else { 1.0 }
-        });
-        xs /= &scale;
+        let means = Array1::from(design.means().to_vec());
+        let scale: Array1<f64> = (0..d)
+            .map(|j| {
+                let s = (design.col_norm2(j) / n as f64).sqrt();
+                if s > 0.0 { s } else { 1.0 }
+            })
+            .collect();
+        let cm: Vec<f64> = (0..d)
+            .flat_map(|j| {
+                let sj = scale[j];
+                design.matrix().col(j).iter().map(move |v| v / sj)
+            })
+            .collect();
+        // X̄ in column-major order: faer reads its memory directly.
+        let xs = Array2::from_shape_vec((n, d).f(), cm).expect("n·d values");
         let y_mean = if self.fit_intercept {
             yv.iter().sum::<f64>() / n as f64
         } else {
@@ -119,8 +124,7 @@ impl RandomSupport {
         let yc = Array1::from(yv) - y_mean;
 
         // Phase 1: the ill-conditioned directions of X̄.
-        let cm: Vec<f64> = xs.t().iter().copied().collect(); // column-major copy for faer
-        let svd = faer::MatRef::from_column_major_slice(&cm, n, d)
+        let svd = faer::MatRef::from_column_major_slice(xs.as_slice_memory_order().expect("contiguous"), n, d)
             .thin_svd()
             .map_err(|e| Error::InvalidParameter {
                 name: "X",
