@@ -17,7 +17,8 @@
 //! * [`smooth`]: the [`Smooth`] trait (`f`) with the scaled least-squares data term;
 //! * [`forward_backward`]: ISTA / FISTA (with adaptive restart and backtracking) on any of them;
 //! * [`linalg`]: small dense kernels for on-device fitting (Cholesky, Householder QR least squares, power iteration);
-//! * [`ode`]: fixed-step RK4 integration without allocation;
+//! * [`ode`]: fixed-step RK4 and adaptive Dormand–Prince integration without allocation;
+//! * [`sindy`]: evaluation of fitted sparse dynamical models (SINDy) on the device;
 //! * [`random`]: seeded Gaussian and Laplace sampling on a caller's [`rand_core::RngCore`].
 //!
 //! ## Conventions
@@ -47,6 +48,7 @@ pub mod operator;
 pub mod prox;
 pub mod random;
 mod real;
+pub mod sindy;
 pub mod smooth;
 
 pub use error::{Error, Result};

@@ -5,6 +5,8 @@
 //!
 //! * [`regression`]: the Lasso and the elastic net (coordinate descent with working sets and gap-safe
 //!   screening, or FISTA), regularisation paths and cross-validation;
+//! * [`sindy`]: sparse identification of nonlinear dynamics — differentiation, libraries, optimizers,
+//!   models with control inputs, simulation and export to the core;
 //! * [`data`]: conversions from `ndarray` / `sprs` to the core operators, with input validation.
 //!
 //! Objectives are stated with their scaling, as scikit-learn states them, so that results can be compared.
@@ -13,5 +15,6 @@
 pub mod data;
 mod error;
 pub mod regression;
+pub mod sindy;
 
 pub use error::{Error, Result};

@@ -21,10 +21,12 @@
 mod cd;
 mod design;
 mod fista;
+pub mod normal;
 pub mod path;
 pub mod random_support;
 pub mod subset;
 
+pub use normal::NormalEquations;
 pub use random_support::{RandomSupport, RandomSupportFit};
 pub use subset::{BestSubset, Iht, Omp, Stlsq, SubsetFit, least_squares};
 

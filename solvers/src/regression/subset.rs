@@ -14,6 +14,7 @@ use sparsimony_core::prox::TopK;
 use sparsimony_core::{Acceleration, DenseColMajor, FbOptions, LeastSquares, StepSize};
 
 use super::design::{DenseDesign, Design};
+use super::normal::NormalEquations;
 use crate::data::{ColMajor, check_vector};
 use crate::{Error, Result};
 
@@ -313,6 +314,9 @@ pub struct Stlsq {
     pub unbias: bool,
     /// Fit an intercept.
     pub fit_intercept: bool,
+    /// Threshold the coefficients of unit-norm columns (PySINDy's `normalize_columns`); the returned
+    /// coefficients are in the original units.
+    pub normalize_columns: bool,
 }
 
 impl Stlsq {
@@ -324,11 +328,40 @@ impl Stlsq {
             max_iter: 20,
             unbias: true,
             fit_intercept: false,
+            normalize_columns: false,
         }
     }
 
     /// Fits `X` (`n × d`) to `y`. A threshold that removes every feature gives all-zero coefficients.
     pub fn fit(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<SubsetFit> {
+        let pb = Problem::new(x, y, self.fit_intercept)?;
+        let mut ne = NormalEquations::zeros(pb.d(), 1);
+        ne.accumulate(
+            pb.x.as_mat(),
+            faer::MatRef::from_column_major_slice(&pb.y, pb.n(), 1),
+            None,
+        );
+        let (w, rounds) = if self.normalize_columns {
+            let (scaled, norms) = ne.normalized();
+            let (w, rounds) = self.fit_normal(&scaled, 0)?;
+            (w.iter().zip(&norms).map(|(a, b)| a / b).collect(), rounds)
+        } else {
+            self.fit_normal(&ne, 0)?
+        };
+        Ok(pb.finish(w, rounds))
+    }
+
+    /// STLSQ on normal equations (target `t`): the shared engine of [`Stlsq::fit`] and SINDy's optimizer.
+    /// Returns the coefficients and the number of thresholding rounds. `normalize_columns` is the caller's
+    /// business here (pass [`NormalEquations::normalized`] equations).
+    ///
+    /// Each round solves the ridge problem `min ‖y − Θ_S w‖² + α‖w‖²` on the current support `S` and drops
+    /// the coefficients below the threshold; it stops when a round drops nothing (PySINDy's rule) or after
+    /// `max_iter` rounds, then refits plain least squares on the support when `unbias` is set.
+    ///
+    /// # Errors
+    /// Invalid parameters; a singular system on the support (`NotPositiveDefinite`).
+    pub fn fit_normal(&self, ne: &NormalEquations, t: usize) -> Result<(Vec<f64>, usize)> {
         if !(self.threshold >= 0.0 && self.threshold.is_finite()) {
             return Err(Error::InvalidParameter {
                 name: "threshold",
@@ -341,13 +374,12 @@ impl Stlsq {
                 reason: format!("must be finite and ≥ 0, got {}", self.alpha),
             });
         }
-        let pb = Problem::new(x, y, self.fit_intercept)?;
-        let mut support: Vec<usize> = (0..pb.d()).collect();
-        let mut w = vec![0.0; pb.d()];
+        let mut support: Vec<usize> = (0..ne.n_features()).collect();
+        let mut w = vec![0.0; ne.n_features()];
         let mut rounds = 0;
         while rounds < self.max_iter.max(1) {
             rounds += 1;
-            w = pb.solve_on(&support, self.alpha)?;
+            w = ne.solve_on(&support, t, self.alpha, None)?;
             let kept: Vec<usize> = support
                 .iter()
                 .copied()
@@ -363,9 +395,9 @@ impl Stlsq {
             }
         }
         if self.unbias && !support.is_empty() {
-            w = pb.solve_on(&support, 0.0)?;
+            w = ne.solve_on(&support, t, 0.0, None)?;
         }
-        Ok(pb.finish(w, rounds))
+        Ok((w, rounds))
     }
 }
 

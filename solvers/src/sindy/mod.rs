@@ -1,0 +1,33 @@
+//! Sparse identification of nonlinear dynamics (SINDy; Brunton, Proctor & Kutz, PNAS 2016), split as
+//! PySINDy splits it, so that its users find their way:
+//!
+//! * [`differentiation`]: derivatives from samples (finite differences, Savitzky–Golay smoothing, spectral);
+//! * [`library`]: candidate functions (polynomial, Fourier, custom; concatenated or tensored);
+//! * [`optimizer`]: sparse regression on the library's normal equations (STLSQ, SR3, ensembles);
+//! * [`model`]: [`Sindy`] ties them together — several trajectories, control inputs (SINDYc), discrete
+//!   time — and [`SindyFit`] prints, predicts, scores, simulates and exports the model to
+//!   [`sparsimony_core::sindy`], where it runs without allocation on a microcontroller.
+//!
+//! Fitting never forms the library matrix: it is evaluated in blocks of rows and accumulated into
+//! `ΘᵀΘ` and `ΘᵀẊ` ([`crate::regression::NormalEquations`]), so memory does not grow with the samples
+//! beyond the data themselves.
+//!
+//! ```
+//! use ndarray::Array2;
+//! use sparsimony_solvers::sindy::{Sindy, Time, Trajectory};
+//! // ẋ = −2x sampled exactly: x(t) = e^{−2t}.
+//! let dt = 0.001;
+//! let x = Array2::from_shape_fn((2000, 1), |(i, _)| (-2.0 * dt * i as f64).exp());
+//! let fit = Sindy::default().fit(&[Trajectory::new(x.view(), Time::Step(dt))]).unwrap();
+//! assert_eq!(fit.equations(3), vec!["-2.000 x0"]);
+//! ```
+
+pub mod differentiation;
+pub mod library;
+pub mod model;
+pub mod optimizer;
+
+pub use differentiation::{Differentiation, Time};
+pub use library::{CustomFunction, Library};
+pub use model::{ExportedModel, SimulateOptions, Sindy, SindyFit, Trajectory};
+pub use optimizer::{Ensemble, Optimizer, Regularizer, Sr3};

@@ -1,0 +1,791 @@
+//! The SINDy model: differentiation, library and optimizer put together; fitting on one or several
+//! trajectories with optional control inputs, in continuous or discrete time; equations, prediction, R²,
+//! simulation and export to the allocation-free core model.
+
+use std::fmt;
+use std::ops::Range;
+
+use faer::MatRef;
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+use rayon::prelude::*;
+use sparsimony_core::ode::{Dopri5, Dopri5State, dopri5_scratch_len};
+use sparsimony_core::sindy::{Factor, SindyModel};
+
+use super::differentiation::{Differentiation, Time};
+use super::library::{Features, Library};
+use super::optimizer::{EnsembleFit, Optimizer, Problem};
+use crate::regression::NormalEquations;
+use crate::{Error, Result};
+
+/// Rows per block when the library is evaluated and accumulated: a block of a 100-term library is 3.2 MB.
+const BLOCK_ROWS: usize = 4096;
+
+/// One trajectory of training (or scoring) data.
+#[derive(Debug, Clone, Copy)]
+pub struct Trajectory<'a> {
+    /// States, `n × m` (one sample per row).
+    pub x: ArrayView2<'a, f64>,
+    /// Sampling times (unused in discrete time, except for checking).
+    pub time: Time<'a>,
+    /// Control inputs, `n × c`, sampled with the states.
+    pub u: Option<ArrayView2<'a, f64>>,
+    /// Measured derivatives `n × m` (continuous time) or next states (discrete time) instead of those
+    /// computed from `x`.
+    pub target: Option<ArrayView2<'a, f64>>,
+}
+
+impl<'a> Trajectory<'a> {
+    /// States sampled at `time`.
+    pub fn new(x: ArrayView2<'a, f64>, time: Time<'a>) -> Self {
+        Self {
+            x,
+            time,
+            u: None,
+            target: None,
+        }
+    }
+
+    /// With control inputs (one row per sample).
+    pub fn with_control(mut self, u: ArrayView2<'a, f64>) -> Self {
+        self.u = Some(u);
+        self
+    }
+
+    /// With measured derivatives (continuous time) or next states (discrete time).
+    pub fn with_target(mut self, target: ArrayView2<'a, f64>) -> Self {
+        self.target = Some(target);
+        self
+    }
+}
+
+/// A SINDy model specification (Brunton, Proctor & Kutz 2016): `ẋ = Ξ θ(x, u)` with `θ` a library of
+/// candidate functions and `Ξ` sparse, found by sparse regression of the derivatives on the library. In
+/// discrete time, `x[k+1] = Ξ θ(x[k], u[k])`.
+///
+/// The defaults are PySINDy's: second-order finite differences, a degree-2 polynomial library, STLSQ with
+/// threshold 0.1 and ridge 0.05.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Sindy {
+    /// How derivatives are estimated (continuous time only).
+    pub differentiation: Differentiation,
+    /// The candidate functions.
+    pub library: Library,
+    /// The sparse regression.
+    pub optimizer: Optimizer,
+    /// Names of the states (default `x0, x1, …`).
+    pub state_names: Option<Vec<String>>,
+    /// Names of the control inputs (default `u0, u1, …`).
+    pub control_names: Option<Vec<String>>,
+    /// Fit a map `x[k] → x[k+1]` instead of a vector field.
+    pub discrete_time: bool,
+}
+
+/// Training data gathered from trajectories: library inputs and targets, column-major per input.
+struct Gathered {
+    /// `inputs[i]` is input `i` (states then controls) over all usable samples.
+    inputs: Vec<Vec<f64>>,
+    /// `targets[s]` is the target of state `s`.
+    targets: Vec<Vec<f64>>,
+}
+
+impl Gathered {
+    fn n(&self) -> usize {
+        self.targets.first().map_or(0, Vec::len)
+    }
+
+    /// The normal equations of the library on these data, with optional per-sample weights. Blocks are
+    /// processed in parallel and summed in a fixed order, so the result does not depend on the thread count.
+    fn normal_equations(&self, features: &Features, weights: Option<&[f64]>) -> NormalEquations {
+        let (n, p, m) = (self.n(), features.len(), self.targets.len());
+        let blocks: Vec<Range<usize>> = (0..n.div_ceil(BLOCK_ROWS))
+            .map(|b| b * BLOCK_ROWS..((b + 1) * BLOCK_ROWS).min(n))
+            .collect();
+        let parts: Vec<NormalEquations> = blocks
+            .par_chunks(blocks.len().div_ceil(rayon::current_num_threads() * 4).max(1))
+            .map(|chunk| {
+                let mut ne = NormalEquations::zeros(p, m);
+                let mut theta = vec![0.0; BLOCK_ROWS * p];
+                let mut y = vec![0.0; BLOCK_ROWS * m];
+                for r in chunk {
+                    let rows = r.len();
+                    let inputs: Vec<&[f64]> = self.inputs.iter().map(|c| &c[r.clone()]).collect();
+                    features.evaluate(&inputs, rows, &mut theta);
+                    for (s, t) in self.targets.iter().enumerate() {
+                        y[s * rows..(s + 1) * rows].copy_from_slice(&t[r.clone()]);
+                    }
+                    ne.accumulate(
+                        MatRef::from_column_major_slice(&theta[..rows * p], rows, p),
+                        MatRef::from_column_major_slice(&y[..rows * m], rows, m),
+                        weights.map(|w| &w[r.clone()]),
+                    );
+                }
+                ne
+            })
+            .collect();
+        let mut total = NormalEquations::zeros(p, m);
+        parts.iter().for_each(|ne| total.add(ne));
+        total
+    }
+}
+
+impl Sindy {
+    fn names(&self, n_states: usize, n_controls: usize) -> Result<(Vec<String>, Vec<String>)> {
+        let pick = |given: &Option<Vec<String>>, n: usize, prefix: &str, what: &'static str| match given {
+            Some(v) if v.len() != n => Err(Error::Shape {
+                what,
+                expected: n,
+                found: v.len(),
+            }),
+            Some(v) => Ok(v.clone()),
+            None => Ok((0..n).map(|i| format!("{prefix}{i}")).collect()),
+        };
+        Ok((
+            pick(&self.state_names, n_states, "x", "state names")?,
+            pick(&self.control_names, n_controls, "u", "control names")?,
+        ))
+    }
+
+    /// Gathers library inputs and targets from every trajectory (derivatives computed where not given). The
+    /// inputs are the smoothed states when the differentiation smooths and `smoothed_inputs` is set.
+    fn gather(
+        &self,
+        trajectories: &[Trajectory<'_>],
+        n_states: usize,
+        n_controls: usize,
+        smoothed_inputs: bool,
+    ) -> Result<Gathered> {
+        let mut inputs = vec![Vec::new(); n_states + n_controls];
+        let mut targets = vec![Vec::new(); n_states];
+        for (k, tr) in trajectories.iter().enumerate() {
+            let n = tr.x.nrows();
+            check_block("x", tr.x, n_states)?;
+            if let Some(u) = tr.u {
+                check_rows("u (one row per sample of x)", u.nrows(), n)?;
+                check_block("u", u, n_controls)?;
+            }
+            if let Some(y) = tr.target {
+                check_rows("target (one row per sample of x)", y.nrows(), n)?;
+                check_block("target", y, n_states)?;
+            }
+            tr.time.check(n)?;
+            let (state_src, range, target_src): (Option<Array2<f64>>, Range<usize>, TargetSource) = if self.discrete_time
+            {
+                match tr.target {
+                    Some(_) => (None, 0..n, TargetSource::Given),
+                    None if n >= 2 => (None, 0..n - 1, TargetSource::Shifted),
+                    None => {
+                        return Err(Error::InvalidParameter {
+                            name: "x",
+                            reason: format!("trajectory {k} has {n} sample(s); a discrete-time fit needs at least 2"),
+                        });
+                    }
+                }
+            } else if tr.target.is_some() {
+                (None, 0..n, TargetSource::Given)
+            } else {
+                let d = self.differentiation.differentiate(tr.x, &tr.time)?;
+                (d.smoothed, d.valid, TargetSource::Computed(d.x_dot))
+            };
+            let states = match &state_src {
+                Some(s) if smoothed_inputs => s.view(),
+                _ => tr.x,
+            };
+            for s in 0..n_states {
+                inputs[s].extend(range.clone().map(|i| states[(i, s)]));
+                match &target_src {
+                    TargetSource::Given => targets[s].extend(range.clone().map(|i| tr.target.unwrap()[(i, s)])),
+                    TargetSource::Shifted => targets[s].extend(range.clone().map(|i| tr.x[(i + 1, s)])),
+                    TargetSource::Computed(d) => targets[s].extend(range.clone().map(|i| d[(i, s)])),
+                }
+            }
+            if let Some(u) = tr.u {
+                for c in 0..n_controls {
+                    inputs[n_states + c].extend(range.clone().map(|i| u[(i, c)]));
+                }
+            }
+        }
+        Ok(Gathered { inputs, targets })
+    }
+
+    /// Fits the model to one or more trajectories (all with the same states and controls).
+    ///
+    /// # Errors
+    /// [`Error::Empty`] for no trajectories or samples; [`Error::Shape`] for inconsistent states, controls or
+    /// names; [`Error::NonFinite`] for NaN or ±∞ in the data; [`Error::InvalidParameter`] for times that do
+    /// not increase, too few samples for the differentiation, or a library with more terms than there are
+    /// samples; the optimizer's errors. A threshold that removes every term is not an error: the model is
+    /// all zeros (check [`SindyFit::n_nonzero`]).
+    pub fn fit(&self, trajectories: &[Trajectory<'_>]) -> Result<SindyFit> {
+        let first = trajectories.first().ok_or(Error::Empty {
+            what: "trajectories",
+            rows: 0,
+            cols: 0,
+        })?;
+        let n_states = first.x.ncols();
+        let n_controls = first.u.map_or(0, |u| u.ncols());
+        if trajectories.iter().any(|t| t.u.is_some() != first.u.is_some()) {
+            return Err(Error::InvalidParameter {
+                name: "u",
+                reason: "either every trajectory has control inputs or none has".into(),
+            });
+        }
+        let (state_names, control_names) = self.names(n_states, n_controls)?;
+        let input_names = self.input_names(&state_names, &control_names);
+        let features = self.library.expand(&input_names)?;
+        let data = self.gather(trajectories, n_states, n_controls, true)?;
+        let n = data.n();
+        if n < features.len() {
+            return Err(Error::InvalidParameter {
+                name: "library",
+                reason: format!(
+                    "the library has {} terms but the data give only {n} usable samples: the regression is underdetermined",
+                    features.len()
+                ),
+            });
+        }
+        let full = data.normal_equations(&features, None);
+        let weighted = |w: &[f64]| Ok(data.normal_equations(&features, Some(w)));
+        let fit = self.optimizer.fit(&Problem {
+            full: &full,
+            n_samples: n,
+            weighted: &weighted,
+        })?;
+        Ok(SindyFit {
+            features,
+            input_names,
+            state_names,
+            control_names,
+            coef: fit.coef,
+            discrete_time: self.discrete_time,
+            iterations: fit.iterations,
+            n_samples: n,
+            ensemble: fit.ensemble,
+        })
+    }
+
+    /// Library input names: states then controls, with `[k]` appended in discrete time (PySINDy's style).
+    fn input_names(&self, states: &[String], controls: &[String]) -> Vec<String> {
+        states
+            .iter()
+            .chain(controls)
+            .map(|s| if self.discrete_time { format!("{s}[k]") } else { s.clone() })
+            .collect()
+    }
+}
+
+enum TargetSource {
+    Given,
+    Shifted,
+    Computed(Array2<f64>),
+}
+
+fn check_rows(what: &'static str, found: usize, expected: usize) -> Result<()> {
+    if found == expected {
+        Ok(())
+    } else {
+        Err(Error::Shape { what, expected, found })
+    }
+}
+
+fn check_block(what: &'static str, a: ArrayView2<'_, f64>, cols: usize) -> Result<()> {
+    if a.ncols() != cols {
+        return Err(Error::Shape {
+            what,
+            expected: cols,
+            found: a.ncols(),
+        });
+    }
+    if a.nrows() == 0 || cols == 0 {
+        return Err(Error::Empty {
+            what,
+            rows: a.nrows(),
+            cols,
+        });
+    }
+    match a.indexed_iter().find(|(_, v)| !v.is_finite()) {
+        Some(((row, col), _)) => Err(Error::NonFinite { what, row, col }),
+        None => Ok(()),
+    }
+}
+
+/// A fitted SINDy model.
+#[derive(Debug, Clone)]
+pub struct SindyFit {
+    features: Features,
+    input_names: Vec<String>,
+    state_names: Vec<String>,
+    control_names: Vec<String>,
+    coef: Array2<f64>,
+    discrete_time: bool,
+    iterations: usize,
+    n_samples: usize,
+    ensemble: Option<EnsembleFit>,
+}
+
+/// Options of [`SindyFit::simulate`]: the Dormand–Prince tolerances.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SimulateOptions {
+    /// Relative tolerance (default 1e-10).
+    pub rtol: f64,
+    /// Absolute tolerance (default 1e-10).
+    pub atol: f64,
+    /// Step cap per output interval (default 100 000).
+    pub max_steps: usize,
+}
+
+impl Default for SimulateOptions {
+    fn default() -> Self {
+        Self {
+            rtol: 1e-10,
+            atol: 1e-10,
+            max_steps: 100_000,
+        }
+    }
+}
+
+impl SindyFit {
+    /// The coefficients `Ξ`, `m × p`: row `s` gives `ẋ_s` (or `x_s[k+1]`) in terms of the library.
+    pub fn coefficients(&self) -> &Array2<f64> {
+        &self.coef
+    }
+
+    /// The library terms' names.
+    pub fn feature_names(&self) -> &[String] {
+        self.features.names()
+    }
+
+    /// The expanded library.
+    pub fn features(&self) -> &Features {
+        &self.features
+    }
+
+    /// The states' names.
+    pub fn state_names(&self) -> &[String] {
+        &self.state_names
+    }
+
+    /// The control inputs' names.
+    pub fn control_names(&self) -> &[String] {
+        &self.control_names
+    }
+
+    /// Whether the model is a discrete-time map.
+    pub fn is_discrete_time(&self) -> bool {
+        self.discrete_time
+    }
+
+    /// Optimizer iterations (see [`super::optimizer::OptimizerFit::iterations`]).
+    pub fn iterations(&self) -> usize {
+        self.iterations
+    }
+
+    /// Samples used in the regression.
+    pub fn n_samples(&self) -> usize {
+        self.n_samples
+    }
+
+    /// Nonzero coefficients.
+    pub fn n_nonzero(&self) -> usize {
+        self.coef.iter().filter(|c| **c != 0.0).count()
+    }
+
+    /// The ensemble's models and inclusion probabilities, when the optimizer was an ensemble.
+    pub fn ensemble(&self) -> Option<&EnsembleFit> {
+        self.ensemble.as_ref()
+    }
+
+    /// The right-hand sides as PySINDy prints them: `"-10.000 x0 +  10.000 x1"` (each kept coefficient with
+    /// `precision` decimals and a space for its sign, terms joined by `" + "`; coefficients that round to
+    /// zero are left out; an empty equation is `" 0.000"`).
+    pub fn equations(&self, precision: usize) -> Vec<String> {
+        let scale = 10f64.powi(precision as i32);
+        let fmt = |c: f64| {
+            if c.is_sign_negative() {
+                format!("{c:.precision$}")
+            } else {
+                format!(" {c:.precision$}")
+            }
+        };
+        self.coef
+            .rows()
+            .into_iter()
+            .map(|row| {
+                let terms: Vec<String> = row
+                    .iter()
+                    .zip(self.features.names())
+                    .filter(|(c, _)| (**c * scale).round_ties_even() != 0.0)
+                    .map(|(c, name)| format!("{} {name}", fmt(*c)))
+                    .collect();
+                if terms.is_empty() { fmt(0.0) } else { terms.join(" + ") }
+            })
+            .collect()
+    }
+
+    /// The left-hand sides: `(x0)'` in continuous time, `(x0)[k+1]` in discrete time.
+    pub fn lhs(&self) -> Vec<String> {
+        self.state_names
+            .iter()
+            .map(|s| {
+                if self.discrete_time {
+                    format!("({s})[k+1]")
+                } else {
+                    format!("({s})'")
+                }
+            })
+            .collect()
+    }
+
+    fn check_inputs(&self, x: ArrayView2<'_, f64>, u: Option<ArrayView2<'_, f64>>) -> Result<()> {
+        check_block("x", x, self.state_names.len())?;
+        match (u, self.control_names.len()) {
+            (None, 0) => Ok(()),
+            (None, c) => Err(Error::InvalidParameter {
+                name: "u",
+                reason: format!("the model was fitted with {c} control input(s); pass them"),
+            }),
+            (Some(u), c) => {
+                check_rows("u (one row per sample of x)", u.nrows(), x.nrows())?;
+                check_block("u", u, c)
+            }
+        }
+    }
+
+    /// The model's output `Ξ θ(x, u)` for each sample: derivatives in continuous time, next states in
+    /// discrete time. `x` is `n × m`, `u` is `n × c` (required when the model has controls).
+    ///
+    /// # Errors
+    /// Shape and finiteness errors; missing controls.
+    pub fn predict(&self, x: ArrayView2<'_, f64>, u: Option<ArrayView2<'_, f64>>) -> Result<Array2<f64>> {
+        self.check_inputs(x, u)?;
+        let (n, m, p) = (x.nrows(), self.state_names.len(), self.features.len());
+        let mut inputs: Vec<Vec<f64>> = x.columns().into_iter().map(|c| c.to_vec()).collect();
+        if let Some(u) = u {
+            inputs.extend(u.columns().into_iter().map(|c| c.to_vec()));
+        }
+        let mut out = Array2::zeros((n, m));
+        let mut theta = vec![0.0; BLOCK_ROWS * p];
+        for start in (0..n).step_by(BLOCK_ROWS) {
+            let rows = BLOCK_ROWS.min(n - start);
+            let cols: Vec<&[f64]> = inputs.iter().map(|c| &c[start..start + rows]).collect();
+            self.features.evaluate(&cols, rows, &mut theta);
+            for s in 0..m {
+                for (k, &c) in self.coef.row(s).iter().enumerate() {
+                    if c != 0.0 {
+                        for r in 0..rows {
+                            out[(start + r, s)] += c * theta[r + k * rows];
+                        }
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// R² of the model's output on trajectories (their derivatives computed with `differentiation` unless
+    /// given), averaged over the states with equal weight (scikit-learn's `r2_score`, PySINDy's `score`).
+    /// As in PySINDy, the model is evaluated on the states as given, not smoothed.
+    ///
+    /// # Errors
+    /// As [`Sindy::fit`] for the data.
+    pub fn score(&self, trajectories: &[Trajectory<'_>], differentiation: &Differentiation) -> Result<f64> {
+        let spec = Sindy {
+            differentiation: differentiation.clone(),
+            discrete_time: self.discrete_time,
+            ..Sindy::default()
+        };
+        let data = spec.gather(trajectories, self.state_names.len(), self.control_names.len(), false)?;
+        let n = data.n();
+        if n == 0 {
+            return Err(Error::Empty {
+                what: "scoring data",
+                rows: 0,
+                cols: self.state_names.len(),
+            });
+        }
+        let x = Array2::from_shape_fn((n, self.state_names.len()), |(i, s)| data.inputs[s][i]);
+        let u = (!self.control_names.is_empty()).then(|| {
+            let m = self.state_names.len();
+            Array2::from_shape_fn((n, self.control_names.len()), |(i, c)| data.inputs[m + c][i])
+        });
+        let pred = self.predict(x.view(), u.as_ref().map(|u| u.view()))?;
+        let mut total = 0.0;
+        for (s, y) in data.targets.iter().enumerate() {
+            let mean = y.iter().sum::<f64>() / n as f64;
+            let ss_tot: f64 = y.iter().map(|v| (v - mean) * (v - mean)).sum();
+            let ss_res: f64 = y.iter().enumerate().map(|(i, v)| (v - pred[(i, s)]).powi(2)).sum();
+            total += if ss_tot > 0.0 {
+                1.0 - ss_res / ss_tot
+            } else if ss_res == 0.0 {
+                1.0
+            } else {
+                0.0
+            };
+        }
+        Ok(total / data.targets.len() as f64)
+    }
+
+    /// Integrates a continuous-time model from `x0` and returns the state at each of `times` (strictly
+    /// increasing; the first is the initial time), `len(times) × m`, with the adaptive Dormand–Prince
+    /// method of [`sparsimony_core::ode::Dopri5`]. `control(t, u)` writes the control inputs at time `t`.
+    ///
+    /// # Errors
+    /// A discrete-time model; shape errors; non-increasing times; [`Error::NotConverged`] with the time
+    /// reached when the solution blows up (the step size collapses) or the step cap is hit.
+    pub fn simulate(
+        &self,
+        x0: ArrayView1<'_, f64>,
+        times: ArrayView1<'_, f64>,
+        mut control: Option<&mut dyn FnMut(f64, &mut [f64])>,
+        options: &SimulateOptions,
+    ) -> Result<Array2<f64>> {
+        if self.discrete_time {
+            return Err(Error::InvalidParameter {
+                name: "model",
+                reason: "a discrete-time model is iterated with `simulate_discrete`, not integrated".into(),
+            });
+        }
+        let (m, c, p) = (self.state_names.len(), self.control_names.len(), self.features.len());
+        check_rows("x0 (one value per state)", x0.len(), m)?;
+        Time::Points(times).check(times.len())?;
+        if c > 0 && control.is_none() {
+            return Err(Error::InvalidParameter {
+                name: "control",
+                reason: format!("the model has {c} control input(s); pass a control function"),
+            });
+        }
+        let mut x: Vec<f64> = x0.to_vec();
+        if let Some(i) = x.iter().position(|v| !v.is_finite()) {
+            return Err(Error::NonFinite {
+                what: "x0",
+                row: i,
+                col: 0,
+            });
+        }
+        let mut out = Array2::zeros((times.len(), m));
+        if times.is_empty() {
+            return Ok(out);
+        }
+        out.row_mut(0).iter_mut().zip(&x).for_each(|(o, v)| *o = *v);
+        let solver = Dopri5 {
+            rtol: options.rtol,
+            atol: options.atol,
+            max_steps: options.max_steps,
+        };
+        let mut state = Dopri5State::default();
+        let mut scratch = vec![0.0; dopri5_scratch_len(m)];
+        let mut u = vec![0.0; c];
+        let mut theta = vec![0.0; p];
+        let mut cols = vec![0.0; m + c];
+        let features = &self.features;
+        let coef = &self.coef;
+        let mut rhs = |t: f64, y: &[f64], d: &mut [f64]| -> sparsimony_core::Result<()> {
+            if let Some(ctl) = control.as_mut() {
+                ctl(t, &mut u);
+            }
+            cols[..m].copy_from_slice(y);
+            cols[m..].copy_from_slice(&u);
+            let inputs: Vec<&[f64]> = cols.chunks(1).collect();
+            features.evaluate(&inputs, 1, &mut theta);
+            for (s, ds) in d.iter_mut().enumerate() {
+                *ds = coef.row(s).iter().zip(&theta).map(|(a, b)| a * b).sum();
+            }
+            Ok(())
+        };
+        for k in 1..times.len() {
+            solver.integrate(&mut rhs, times[k - 1], times[k], &mut x, &mut state, &mut scratch)?;
+            out.row_mut(k).iter_mut().zip(&x).for_each(|(o, v)| *o = *v);
+        }
+        Ok(out)
+    }
+
+    /// Iterates a discrete-time model `steps` times from `x0` (the first row of the result is `x0`), with
+    /// control inputs `u` (`steps × c`, row `k` used for step `k`) when the model has them. Stops early,
+    /// returning the rows computed, when the state stops being finite.
+    ///
+    /// # Errors
+    /// A continuous-time model; shape errors.
+    pub fn simulate_discrete(
+        &self,
+        x0: ArrayView1<'_, f64>,
+        steps: usize,
+        u: Option<ArrayView2<'_, f64>>,
+    ) -> Result<Array2<f64>> {
+        if !self.discrete_time {
+            return Err(Error::InvalidParameter {
+                name: "model",
+                reason: "a continuous-time model is integrated with `simulate`".into(),
+            });
+        }
+        let m = self.state_names.len();
+        check_rows("x0 (one value per state)", x0.len(), m)?;
+        if let Some(u) = u {
+            check_rows("u (one row per step)", u.nrows(), steps)?;
+        }
+        let mut out = Array2::zeros((steps + 1, m));
+        out.row_mut(0).assign(&x0);
+        for k in 0..steps {
+            let x = out.slice(ndarray::s![k..k + 1, ..]).to_owned();
+            let uk = u.as_ref().map(|u| u.slice(ndarray::s![k..k + 1, ..]));
+            let next = self.predict(x.view(), uk)?;
+            if next.iter().any(|v| !v.is_finite()) {
+                return Ok(out.slice(ndarray::s![..k + 1, ..]).to_owned());
+            }
+            out.row_mut(k + 1).assign(&next.row(0));
+        }
+        Ok(out)
+    }
+
+    /// The model in the allocation-free core form, keeping only the terms with a nonzero coefficient.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] when a kept term is a custom function (it has no core form).
+    pub fn export(&self) -> Result<ExportedModel> {
+        let used: Vec<usize> = (0..self.features.len())
+            .filter(|&k| self.coef.column(k).iter().any(|c| *c != 0.0))
+            .collect();
+        let mut factors = Vec::new();
+        let mut term_ptr = vec![0];
+        let mut term_names = Vec::new();
+        let (all_factors, all_ptr) = self.features.core_factors_of(&used)?;
+        for (a, &k) in used.iter().enumerate() {
+            factors.extend_from_slice(&all_factors[all_ptr[a]..all_ptr[a + 1]]);
+            term_ptr.push(factors.len());
+            term_names.push(self.features.names()[k].clone());
+        }
+        let mut coef_ptr = vec![0];
+        let (mut coef_term, mut coef_value) = (Vec::new(), Vec::new());
+        for row in self.coef.rows() {
+            for (a, &k) in used.iter().enumerate() {
+                if row[k] != 0.0 {
+                    coef_term.push(a);
+                    coef_value.push(row[k]);
+                }
+            }
+            coef_ptr.push(coef_term.len());
+        }
+        Ok(ExportedModel {
+            state_names: self.state_names.clone(),
+            control_names: self.control_names.clone(),
+            discrete_time: self.discrete_time,
+            term_names,
+            factors,
+            term_ptr,
+            coef_ptr,
+            coef_term,
+            coef_value,
+        })
+    }
+
+    /// The input names the library was expanded with.
+    pub fn input_names(&self) -> &[String] {
+        &self.input_names
+    }
+}
+
+impl fmt::Display for SindyFit {
+    /// The equations with three decimals, one per line: `(x0)' = -10.000 x0 +  10.000 x1`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (lhs, rhs) in self.lhs().iter().zip(self.equations(3)) {
+            writeln!(f, "{lhs} = {rhs}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A fitted model in the layout of [`sparsimony_core::sindy::SindyModel`], owning its arrays: the terms
+/// with a nonzero coefficient, and the coefficients compressed by rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportedModel {
+    /// State names.
+    pub state_names: Vec<String>,
+    /// Control names.
+    pub control_names: Vec<String>,
+    /// Discrete-time map (`x[k+1]`) rather than vector field (`ẋ`).
+    pub discrete_time: bool,
+    /// Names of the kept terms.
+    pub term_names: Vec<String>,
+    /// Factors of all kept terms.
+    pub factors: Vec<Factor<f64>>,
+    /// Term `k`'s factors are `factors[term_ptr[k]..term_ptr[k+1]]`.
+    pub term_ptr: Vec<usize>,
+    /// Row `s`'s coefficients are at `coef_ptr[s]..coef_ptr[s+1]`.
+    pub coef_ptr: Vec<usize>,
+    /// Term index of each coefficient.
+    pub coef_term: Vec<usize>,
+    /// Value of each coefficient.
+    pub coef_value: Vec<f64>,
+}
+
+impl ExportedModel {
+    /// The core model borrowing these arrays.
+    ///
+    /// # Errors
+    /// Never for an exported model (the structure is valid by construction); the core's checks otherwise.
+    pub fn view(&self) -> Result<SindyModel<'_, f64>> {
+        Ok(SindyModel::new(
+            self.state_names.len(),
+            self.control_names.len(),
+            &self.factors,
+            &self.term_ptr,
+            &self.coef_ptr,
+            &self.coef_term,
+            &self.coef_value,
+        )?)
+    }
+
+    /// Rust source declaring the model as `static` data for firmware: a module `name` with `FACTORS`,
+    /// `TERM_PTR`, `COEF_PTR`, `COEF_TERM`, `COEF_VALUE` (scalar type `ty`, `"f32"` or `"f64"`), `N_STATES`,
+    /// `N_CONTROLS` and a `model()` constructor. Coefficients are written in shortest round-trip form, so an
+    /// `f64` export is exact.
+    pub fn to_rust_source(&self, name: &str, ty: &str) -> String {
+        let list = |v: &[usize]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ");
+        let float = |x: f64| {
+            if ty == "f32" {
+                format!("{:?}_f32", x as f32)
+            } else {
+                format!("{x:?}_f64")
+            }
+        };
+        let factors: Vec<String> = self
+            .factors
+            .iter()
+            .map(|f| match *f {
+                Factor::Power { input, exponent } => format!("Factor::Power {{ input: {input}, exponent: {exponent} }}"),
+                Factor::Sin { input, frequency } => {
+                    format!("Factor::Sin {{ input: {input}, frequency: {} }}", float(frequency))
+                }
+                Factor::Cos { input, frequency } => {
+                    format!("Factor::Cos {{ input: {input}, frequency: {} }}", float(frequency))
+                }
+            })
+            .collect();
+        let mut s = String::new();
+        s.push_str("// Generated by sparsimony (SindyFit::export().to_rust_source); do not edit.\n");
+        s.push_str(&format!("/// SINDy model: {}.\n", if self.discrete_time { "x[k+1] = Ξ θ(x[k], u[k])" } else { "ẋ = Ξ θ(x, u)" }));
+        for (s_name, lhs) in self.state_names.iter().enumerate() {
+            let terms: Vec<String> = (self.coef_ptr[s_name]..self.coef_ptr[s_name + 1])
+                .map(|q| format!("{:?} {}", self.coef_value[q], self.term_names[self.coef_term[q]]))
+                .collect();
+            s.push_str(&format!("/// ({lhs}) = {}\n", terms.join(" + ")));
+        }
+        s.push_str(&format!("#[allow(dead_code)]\npub mod {name} {{\n"));
+        s.push_str(&format!("    use sparsimony_core::sindy::{{Factor, SindyModel}};\n\n"));
+        s.push_str(&format!("    pub const N_STATES: usize = {};\n", self.state_names.len()));
+        s.push_str(&format!("    pub const N_CONTROLS: usize = {};\n", self.control_names.len()));
+        s.push_str(&format!("    pub static FACTORS: [Factor<{ty}>; {}] = [{}];\n", factors.len(), factors.join(", ")));
+        s.push_str(&format!("    pub static TERM_PTR: [usize; {}] = [{}];\n", self.term_ptr.len(), list(&self.term_ptr)));
+        s.push_str(&format!("    pub static COEF_PTR: [usize; {}] = [{}];\n", self.coef_ptr.len(), list(&self.coef_ptr)));
+        s.push_str(&format!("    pub static COEF_TERM: [usize; {}] = [{}];\n", self.coef_term.len(), list(&self.coef_term)));
+        let vals: Vec<String> = self.coef_value.iter().map(|&v| float(v)).collect();
+        s.push_str(&format!("    pub static COEF_VALUE: [{ty}; {}] = [{}];\n\n", vals.len(), vals.join(", ")));
+        s.push_str(&format!(
+            "    /// The model over the static arrays.\n    pub fn model() -> sparsimony_core::Result<SindyModel<'static, {ty}>> {{\n        SindyModel::new(N_STATES, N_CONTROLS, &FACTORS, &TERM_PTR, &COEF_PTR, &COEF_TERM, &COEF_VALUE)\n    }}\n}}\n"
+        ));
+        s
+    }
+}
+
+/// Convenience: a uniform time grid `t0, t0 + dt, …` of `n` points.
+pub fn time_grid(t0: f64, dt: f64, n: usize) -> Array1<f64> {
+    Array1::from_iter((0..n).map(|i| t0 + dt * i as f64))
+}

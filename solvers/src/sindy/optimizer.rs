@@ -1,0 +1,421 @@
+//! Sparse regression of the derivatives on the library: STLSQ, SR3 (with ℓ0, ℓ1 or CEL0 proximal maps) and
+//! ensembles of either (E-SINDy: bagging of samples and of library terms, median coefficients and inclusion
+//! probabilities).
+//!
+//! Every optimizer works on [`NormalEquations`] — `ΘᵀΘ`, `ΘᵀẊ` — so the library matrix `Θ` is never
+//! materialised: fitting a million samples of Lorenz costs the memory of a 10 × 10 matrix.
+
+use ndarray::Array2;
+use rand_chacha::ChaCha8Rng;
+use rand_core::{RngCore, SeedableRng};
+use rayon::prelude::*;
+use sparsimony_core::Prox;
+use sparsimony_core::prox::{Cel0, L0, L1};
+
+use crate::regression::{NormalEquations, Stlsq};
+use crate::{Error, Result};
+
+/// The penalty of [`Sr3`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Regularizer {
+    /// `λ‖u‖₀`: hard thresholding at `√(2λν)` (PySINDy's default).
+    L0,
+    /// `λ‖u‖₁`: soft thresholding at `λν`.
+    L1,
+    /// CEL0, the continuous exact relaxation of `λ‖u‖₀` for the library's column norms
+    /// ([`sparsimony_core::prox::Cel0`]).
+    Cel0,
+}
+
+/// Sparse relaxed regularised regression (Zheng, Askham, Brunton, Kutz & Aravkin 2019; PySINDy's `SR3`):
+///
+/// ```text
+///     min_{w,u}  ½‖Ẋ − Θw‖² + λ R(u) + (1/2ν)‖w − u‖²
+/// ```
+///
+/// by alternating the exact `w` update (one Cholesky factorisation of `ΘᵀΘ + I/ν` serves every iteration)
+/// with the proximal map of `νλR` for `u`, starting from least squares. It stops when
+/// `‖U_k − U_{k−1}‖_F / ν < tol` over all targets together (PySINDy's rule); the coefficients are `U`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sr3 {
+    /// `λ ≥ 0` (PySINDy's `reg_weight_lam`, default 0.005).
+    pub lambda: f64,
+    /// The penalty `R`.
+    pub regularizer: Regularizer,
+    /// The relaxation `ν > 0` (PySINDy's `relax_coeff_nu`, default 1).
+    pub nu: f64,
+    /// Tolerance on `‖ΔU‖_F / ν` (default 1e-5).
+    pub tol: f64,
+    /// Iteration cap (default 30).
+    pub max_iter: usize,
+    /// Run on unit-norm library columns (coefficients are mapped back).
+    pub normalize_columns: bool,
+    /// Refit least squares on the selected terms.
+    pub unbias: bool,
+}
+
+impl Default for Sr3 {
+    fn default() -> Self {
+        Self {
+            lambda: 0.005,
+            regularizer: Regularizer::L0,
+            nu: 1.0,
+            tol: 1e-5,
+            max_iter: 30,
+            normalize_columns: false,
+            unbias: false,
+        }
+    }
+}
+
+impl Sr3 {
+    /// The ℓ0 weight `λ` that thresholds at `threshold` (`λ = threshold²/(2ν)`, PySINDy's
+    /// `calculate_l0_weight`).
+    pub fn l0_weight_for_threshold(threshold: f64, nu: f64) -> f64 {
+        threshold * threshold / (2.0 * nu)
+    }
+
+    /// Fits every target; returns `m × p` coefficients and the iterations used.
+    ///
+    /// # Errors
+    /// Invalid parameters; a singular system; [`Error::NotConverged`] with `‖ΔU‖_F/ν` reached.
+    pub fn fit(&self, ne: &NormalEquations) -> Result<(Array2<f64>, usize)> {
+        if !(self.lambda >= 0.0 && self.lambda.is_finite() && self.nu > 0.0 && self.nu.is_finite() && self.tol > 0.0) {
+            return Err(Error::InvalidParameter {
+                name: "lambda, nu, tol",
+                reason: format!(
+                    "need λ ≥ 0, ν > 0 and tol > 0, got {}, {}, {}",
+                    self.lambda, self.nu, self.tol
+                ),
+            });
+        }
+        let (p, m) = (ne.n_features(), ne.n_targets());
+        let all: Vec<usize> = (0..p).collect();
+        let mut u = Array2::<f64>::zeros((m, p));
+        for t in 0..m {
+            let w0 = ne.solve_on(&all, t, 0.0, None)?;
+            u.row_mut(t).iter_mut().zip(w0).for_each(|(a, b)| *a = b);
+        }
+        let factored = ne.factor(1.0 / self.nu)?;
+        let norms = ne.column_norms();
+        let mut iterations = 0;
+        let mut change = f64::INFINITY;
+        let mut b = vec![0.0; p];
+        while iterations < self.max_iter {
+            iterations += 1;
+            let mut sq = 0.0;
+            for t in 0..m {
+                for (j, bj) in b.iter_mut().enumerate() {
+                    *bj = ne.cross(j, t) + u[(t, j)] / self.nu;
+                }
+                factored.solve(&mut b)?;
+                self.prox(&mut b, &norms)?;
+                for (j, &bj) in b.iter().enumerate() {
+                    let d = bj - u[(t, j)];
+                    sq += d * d;
+                    u[(t, j)] = bj;
+                }
+            }
+            change = sq.sqrt() / self.nu;
+            if change < self.tol {
+                break;
+            }
+        }
+        if change >= self.tol {
+            return Err(Error::NotConverged {
+                iterations,
+                measure: "SR3 coefficient change ‖ΔU‖/ν",
+                reached: change,
+                tolerance: self.tol,
+            });
+        }
+        if self.unbias {
+            unbias(ne, &mut u)?;
+        }
+        Ok((u, iterations))
+    }
+
+    fn prox(&self, v: &mut [f64], norms: &[f64]) -> Result<()> {
+        match self.regularizer {
+            Regularizer::L0 => L0::new(self.lambda)?.prox(self.nu, v)?,
+            Regularizer::L1 => L1::new(self.lambda)?.prox(self.nu, v)?,
+            Regularizer::Cel0 => Cel0::new(self.lambda, norms)?.prox(self.nu, v)?,
+        }
+        Ok(())
+    }
+}
+
+/// Refits least squares on each row's support.
+fn unbias(ne: &NormalEquations, coef: &mut Array2<f64>) -> Result<()> {
+    for t in 0..coef.nrows() {
+        let support: Vec<usize> = (0..coef.ncols()).filter(|&j| coef[(t, j)] != 0.0).collect();
+        let w = ne.solve_on(&support, t, 0.0, None)?;
+        coef.row_mut(t).iter_mut().zip(w).for_each(|(a, b)| *a = b);
+    }
+    Ok(())
+}
+
+/// Ensembling of a base optimizer (E-SINDy; Fasel, Kutz, Brunton & Brunton 2022, and PySINDy's
+/// `EnsembleOptimizer`): fit `n_models` models on resampled data and/or libraries with some terms dropped,
+/// and aggregate by the median of each coefficient.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ensemble {
+    /// The optimizer fitted on each resample (not itself an ensemble).
+    pub base: Optimizer,
+    /// Number of models (default 20).
+    pub n_models: usize,
+    /// Bagging: draw this many samples per model (`None`: all `n` with replacement, `0.6 n` without).
+    /// Off when `bagging` is false.
+    pub bagging: bool,
+    /// Samples per model (see `bagging`).
+    pub n_subset: Option<usize>,
+    /// Draw with replacement (a bootstrap).
+    pub replace: bool,
+    /// Library ensembling: drop this many library terms at random from each model (0: off).
+    pub drop_terms: usize,
+    /// Seed of the resampling (ChaCha8): the same seed gives the same ensemble on every machine.
+    pub seed: u64,
+}
+
+impl Ensemble {
+    /// Bagging of `n_models` bootstrap resamples of `base`, seeded.
+    pub fn bagging(base: Optimizer, n_models: usize, seed: u64) -> Self {
+        Self {
+            base,
+            n_models,
+            bagging: true,
+            n_subset: None,
+            replace: true,
+            drop_terms: 0,
+            seed,
+        }
+    }
+}
+
+/// A sparse optimizer for SINDy.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Optimizer {
+    /// Sequentially thresholded least squares ([`Stlsq`], PySINDy's default: threshold 0.1, ridge α 0.05).
+    Stlsq(Stlsq),
+    /// [`Sr3`].
+    Sr3(Sr3),
+    /// An [`Ensemble`] of a base optimizer.
+    Ensemble(Box<Ensemble>),
+}
+
+impl Default for Optimizer {
+    fn default() -> Self {
+        Self::Stlsq(Stlsq::new(0.1))
+    }
+}
+
+/// The regression problem as an optimizer sees it: normal equations, and a way to recompute them under
+/// per-sample weights (bootstrap counts) for bagging.
+pub struct Problem<'a> {
+    /// The normal equations of all samples.
+    pub full: &'a NormalEquations,
+    /// Number of samples.
+    pub n_samples: usize,
+    /// Normal equations with sample `i` weighted by `weights[i]`.
+    pub weighted: &'a (dyn Fn(&[f64]) -> Result<NormalEquations> + Sync),
+}
+
+/// What an optimizer returns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptimizerFit {
+    /// Coefficients, `m × p` (one row per target).
+    pub coef: Array2<f64>,
+    /// Iterations (thresholding rounds or SR3 iterations; summed over an ensemble's models).
+    pub iterations: usize,
+    /// The ensemble's models and inclusion probabilities, for an ensemble.
+    pub ensemble: Option<EnsembleFit>,
+}
+
+/// The members of an ensemble fit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnsembleFit {
+    /// Each model's coefficients (`m × p`, zero on dropped terms).
+    pub models: Vec<Array2<f64>>,
+    /// The fraction of models in which each coefficient is nonzero (`m × p`).
+    pub inclusion: Array2<f64>,
+}
+
+impl Optimizer {
+    /// Fits the problem.
+    ///
+    /// # Errors
+    /// The optimizer's errors; [`Error::InvalidParameter`] for a nested ensemble or an ensemble with no
+    /// models, no resampling, or more terms dropped than the library has.
+    pub fn fit(&self, problem: &Problem<'_>) -> Result<OptimizerFit> {
+        match self {
+            Optimizer::Ensemble(e) => e.fit(problem),
+            single => {
+                let (coef, iterations) = single.fit_normal(problem.full)?;
+                Ok(OptimizerFit {
+                    coef,
+                    iterations,
+                    ensemble: None,
+                })
+            }
+        }
+    }
+
+    /// Fits a non-ensemble optimizer on normal equations.
+    fn fit_normal(&self, ne: &NormalEquations) -> Result<(Array2<f64>, usize)> {
+        let normalize = match self {
+            Optimizer::Stlsq(s) => s.normalize_columns,
+            Optimizer::Sr3(s) => s.normalize_columns,
+            Optimizer::Ensemble(_) => {
+                return Err(Error::InvalidParameter {
+                    name: "ensemble",
+                    reason: "an ensemble's base optimizer cannot itself be an ensemble".into(),
+                });
+            }
+        };
+        let (scaled, norms);
+        let ne = if normalize {
+            (scaled, norms) = ne.normalized();
+            &scaled
+        } else {
+            norms = Vec::new();
+            ne
+        };
+        let (mut coef, iterations) = match self {
+            Optimizer::Stlsq(s) => {
+                let mut coef = Array2::zeros((ne.n_targets(), ne.n_features()));
+                let mut rounds = 0;
+                for t in 0..ne.n_targets() {
+                    let (w, r) = s.fit_normal(ne, t)?;
+                    rounds = rounds.max(r);
+                    coef.row_mut(t).iter_mut().zip(w).for_each(|(a, b)| *a = b);
+                }
+                (coef, rounds)
+            }
+            Optimizer::Sr3(s) => s.fit(ne)?,
+            Optimizer::Ensemble(_) => unreachable!("rejected above"),
+        };
+        if normalize {
+            for mut row in coef.rows_mut() {
+                row.iter_mut().zip(&norms).for_each(|(c, n)| *c /= n);
+            }
+        }
+        Ok((coef, iterations))
+    }
+}
+
+impl Ensemble {
+    fn fit(&self, problem: &Problem<'_>) -> Result<OptimizerFit> {
+        let (n, p, m) = (
+            problem.n_samples,
+            problem.full.n_features(),
+            problem.full.n_targets(),
+        );
+        let bad = |reason: String| Err(Error::InvalidParameter { name: "ensemble", reason });
+        if self.n_models == 0 {
+            return bad("needs at least one model".into());
+        }
+        if !self.bagging && self.drop_terms == 0 {
+            return bad("resamples neither samples (bagging) nor library terms (drop_terms): use the base optimizer".into());
+        }
+        if self.drop_terms >= p {
+            return bad(format!("cannot drop {} of the library's {p} terms", self.drop_terms));
+        }
+        let n_subset = self
+            .n_subset
+            .unwrap_or(if self.replace { n } else { (0.6 * n as f64) as usize });
+        if self.bagging && (n_subset == 0 || (!self.replace && n_subset > n)) {
+            return bad(format!("cannot draw {n_subset} of {n} samples"));
+        }
+        let models: Vec<(Array2<f64>, usize)> = (0..self.n_models)
+            .into_par_iter()
+            .map(|k| {
+                let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+                rng.set_stream(k as u64);
+                let resampled;
+                let ne = if self.bagging {
+                    resampled = (problem.weighted)(&draw_weights(&mut rng, n, n_subset, self.replace))?;
+                    &resampled
+                } else {
+                    problem.full
+                };
+                let keep = if self.drop_terms > 0 {
+                    let mut idx: Vec<usize> = (0..p).collect();
+                    partial_shuffle(&mut rng, &mut idx, p - self.drop_terms);
+                    let mut keep = idx[..p - self.drop_terms].to_vec();
+                    keep.sort_unstable();
+                    keep
+                } else {
+                    (0..p).collect()
+                };
+                let (c, it) = self.base.fit_normal(&ne.restrict(&keep))?;
+                let mut coef = Array2::zeros((m, p));
+                for t in 0..m {
+                    for (a, &j) in keep.iter().enumerate() {
+                        coef[(t, j)] = c[(t, a)];
+                    }
+                }
+                Ok((coef, it))
+            })
+            .collect::<Result<_>>()?;
+        let mut median = Array2::zeros((m, p));
+        let mut inclusion = Array2::zeros((m, p));
+        let mut vals = Vec::with_capacity(models.len());
+        for t in 0..m {
+            for j in 0..p {
+                vals.clear();
+                vals.extend(models.iter().map(|(c, _)| c[(t, j)]));
+                inclusion[(t, j)] = vals.iter().filter(|v| **v != 0.0).count() as f64 / vals.len() as f64;
+                vals.sort_by(f64::total_cmp);
+                let h = vals.len() / 2;
+                median[(t, j)] = if vals.len() % 2 == 1 {
+                    vals[h]
+                } else {
+                    0.5 * (vals[h - 1] + vals[h])
+                };
+            }
+        }
+        Ok(OptimizerFit {
+            coef: median,
+            iterations: models.iter().map(|(_, it)| it).sum(),
+            ensemble: Some(EnsembleFit {
+                models: models.into_iter().map(|(c, _)| c).collect(),
+                inclusion,
+            }),
+        })
+    }
+}
+
+/// Uniform integer in `0..n` by rejection (unbiased).
+fn below(rng: &mut impl RngCore, n: usize) -> usize {
+    let n = n as u64;
+    let zone = u64::MAX - u64::MAX % n;
+    loop {
+        let v = rng.next_u64();
+        if v < zone {
+            return (v % n) as usize;
+        }
+    }
+}
+
+/// Moves a uniformly random `k`-subset of `idx` to its front (Fisher–Yates, first `k` steps).
+fn partial_shuffle(rng: &mut impl RngCore, idx: &mut [usize], k: usize) {
+    for i in 0..k {
+        let j = i + below(rng, idx.len() - i);
+        idx.swap(i, j);
+    }
+}
+
+/// Sample weights for one resample: how often each of `n` samples is drawn in `k` draws.
+fn draw_weights(rng: &mut impl RngCore, n: usize, k: usize, replace: bool) -> Vec<f64> {
+    let mut w = vec![0.0; n];
+    if replace {
+        for _ in 0..k {
+            w[below(rng, n)] += 1.0;
+        }
+    } else {
+        let mut idx: Vec<usize> = (0..n).collect();
+        partial_shuffle(rng, &mut idx, k);
+        idx[..k].iter().for_each(|&i| w[i] = 1.0);
+    }
+    w
+}

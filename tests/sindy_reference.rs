@@ -1,0 +1,163 @@
+//! SINDy against PySINDy 2.1 on committed fixtures (`tests/fixtures/make_sindy_fixtures.py`): the same
+//! terms, coefficients to 1e-6 relative, the same printed equations and score; and the differentiation
+//! methods against PySINDy's derivatives.
+use ndarray::{Array1, Array2};
+use serde_json::Value;
+use sparsimony::solvers::regression::Stlsq;
+use sparsimony::solvers::sindy::{Differentiation, Library, Optimizer, Regularizer, Sindy, Sr3, Time, Trajectory};
+
+fn fixture() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sindy_references.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn matrix(v: &Value) -> Array2<f64> {
+    let rows: Vec<Vec<f64>> = serde_json::from_value(v.clone()).unwrap();
+    Array2::from_shape_fn((rows.len(), rows[0].len()), |(i, j)| rows[i][j])
+}
+
+fn vector(v: &Value) -> Array1<f64> {
+    Array1::from(serde_json::from_value::<Vec<f64>>(v.clone()).unwrap())
+}
+
+fn model_for(case: &Value) -> Sindy {
+    let s = &case["settings"];
+    let f = |k: &str| s[k].as_f64().unwrap();
+    let u = |k: &str| s[k].as_u64().unwrap() as usize;
+    let differentiation = match s["diff"].as_str() {
+        Some("savgol") => Differentiation::SmoothedFiniteDifference {
+            window: u("window"),
+            polyorder: u("polyorder"),
+            order: u("order"),
+        },
+        Some("fd") => Differentiation::finite_difference(u("order")),
+        _ => Differentiation::default(),
+    };
+    let library = match s["library"].as_str().unwrap() {
+        "poly" => Library::polynomial(u("degree")),
+        "poly+fourier" => Library::polynomial(u("degree")).concat(Library::fourier(u("n_frequencies"))),
+        other => panic!("unknown library {other}"),
+    };
+    let optimizer = match s["optimizer"].as_str().unwrap() {
+        "stlsq" => Optimizer::Stlsq(Stlsq {
+            alpha: f("alpha"),
+            normalize_columns: s["normalize_columns"].as_bool().unwrap_or(false),
+            ..Stlsq::new(f("threshold"))
+        }),
+        "sr3" => Optimizer::Sr3(Sr3 {
+            lambda: f("lam"),
+            regularizer: match s["regularizer"].as_str().unwrap() {
+                "l0" => Regularizer::L0,
+                _ => Regularizer::L1,
+            },
+            nu: f("nu"),
+            tol: f("tol"),
+            max_iter: u("max_iter"),
+            ..Sr3::default()
+        }),
+        other => panic!("unknown optimizer {other}"),
+    };
+    Sindy {
+        differentiation,
+        library,
+        optimizer,
+        state_names: serde_json::from_value(case["feature_names"].clone()).unwrap(),
+        control_names: None,
+        discrete_time: s["discrete"].as_bool().unwrap_or(false),
+    }
+}
+
+#[test]
+fn fits_agree_with_pysindy() {
+    let f = fixture();
+    for case in f["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let x = matrix(&case["x"]);
+        let t_points;
+        let time = if case["t"].is_array() {
+            t_points = vector(&case["t"]);
+            Time::Points(t_points.view())
+        } else {
+            Time::Step(case["t"].as_f64().unwrap())
+        };
+        let u = (!case["u"].is_null()).then(|| matrix(&case["u"]));
+        let mut traj = Trajectory::new(x.view(), time);
+        if let Some(u) = &u {
+            traj = traj.with_control(u.view());
+        }
+        let model = model_for(case);
+        let fit = model.fit(&[traj]).unwrap_or_else(|e| panic!("{name}: {e}"));
+
+        let names: Vec<String> = serde_json::from_value(case["features"].clone()).unwrap();
+        let ours: Vec<String> = fit.feature_names().iter().map(|s| s.replace("[k]", "")).collect();
+        assert_eq!(ours, names, "{name}: feature names");
+
+        let want = matrix(&case["coef"]);
+        let got = fit.coefficients();
+        assert_eq!(got.dim(), want.dim(), "{name}: coefficient shape");
+        let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let err = got.iter().zip(&want).fold(0.0f64, |m, (a, b)| m.max((a - b).abs())) / scale;
+        for ((i, j), w) in want.indexed_iter() {
+            assert_eq!(got[(i, j)] == 0.0, *w == 0.0, "{name}: term {} of state {i} selected differently", names[j]);
+        }
+        assert!(err < 1e-6, "{name}: relative coefficient error {err:e}\n{got}\nvs\n{want}");
+
+        let eqs: Vec<String> = serde_json::from_value(case["equations"].clone()).unwrap();
+        assert_eq!(fit.equations(3), eqs, "{name}: printed equations");
+
+        if let Some(score) = case["score"].as_f64() {
+            let ours = fit.score(&[traj], &model.differentiation).unwrap();
+            assert!((ours - score).abs() < 1e-8, "{name}: R² {ours} vs PySINDy {score}");
+        }
+        eprintln!("{name}: coefficients agree to {err:.1e}");
+    }
+}
+
+fn max_rel_diff(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
+    let scale = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    a.iter().zip(b).fold(0.0f64, |m, (p, q)| m.max((p - q).abs())) / scale
+}
+
+#[test]
+fn derivatives_agree_with_pysindy() {
+    let f = fixture();
+    let d = &f["derivatives"];
+
+    let nu = &d["nonuniform"];
+    let (x, t) = (matrix(&nu["x"]), vector(&nu["t"]));
+    for (key, order, derivative) in [("fd2", 2, 1), ("fd4", 4, 1), ("fd3", 3, 1), ("fd2_d2", 2, 2)] {
+        let method = Differentiation::FiniteDifference {
+            order,
+            derivative,
+            drop_endpoints: false,
+        };
+        let ours = method.differentiate(x.view(), &Time::Points(t.view())).unwrap().x_dot;
+        let err = max_rel_diff(&ours, &matrix(&nu[key]));
+        assert!(err < 1e-9, "non-uniform {key}: {err:e}");
+    }
+
+    let sp = &d["spectral"];
+    let (x, dt) = (matrix(&sp["x"]), sp["dt"].as_f64().unwrap());
+    for (key, derivative) in [("d1", 1), ("d2", 2)] {
+        let ours = Differentiation::Spectral { derivative }
+            .differentiate(x.view(), &Time::Step(dt))
+            .unwrap()
+            .x_dot;
+        let err = max_rel_diff(&ours, &matrix(&sp[key]));
+        assert!(err < 1e-12, "spectral {key}: {err:e}");
+    }
+
+    let sg = &d["savgol"];
+    let x = matrix(&sg["x"]);
+    let method = Differentiation::SmoothedFiniteDifference {
+        window: sg["window"].as_u64().unwrap() as usize,
+        polyorder: sg["polyorder"].as_u64().unwrap() as usize,
+        order: 2,
+    };
+    let ours = method
+        .differentiate(x.view(), &Time::Step(sg["dt"].as_f64().unwrap()))
+        .unwrap()
+        .x_dot;
+    let err = max_rel_diff(&ours, &matrix(&sg["d"]));
+    assert!(err < 1e-10, "Savitzky–Golay: {err:e}");
+}
