@@ -31,11 +31,6 @@ impl ColMajor {
         Ok(Self { data, nrows, ncols })
     }
 
-    /// The matrix as a faer view.
-    pub fn as_mat(&self) -> faer::MatRef<'_, f64> {
-        faer::MatRef::from_column_major_slice(&self.data, self.nrows, self.ncols)
-    }
-
     /// Number of rows.
     pub fn nrows(&self) -> usize {
         self.nrows

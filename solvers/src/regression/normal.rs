@@ -7,8 +7,6 @@
 //! factorisation: the error is then governed by the condition number of the *column-normalised* design,
 //! squared, which for polynomial SINDy libraries is 10²–10⁶ where the raw one can be 10⁸ or more.
 
-use faer::linalg::matmul::matmul;
-use faer::{Accum, MatMut, MatRef, Par};
 use ndarray::ArrayView2;
 use sparsimony_core::linalg::{cholesky_in_place, cholesky_solve};
 use sparsimony_core::operator::DenseColMajorMut;
@@ -55,53 +53,52 @@ impl NormalEquations {
         }
         let (xc, yc) = (ColMajor::from_array("X", x)?, ColMajor::from_array("Y", y)?);
         let mut ne = Self::zeros(x.ncols(), y.ncols());
-        ne.accumulate(xc.as_mat(), yc.as_mat(), None);
+        ne.accumulate(x.nrows(), xc.data(), yc.data(), None);
         Ok(ne)
     }
 
-    /// Adds a block of rows: `ΘᵀΘ += Θ_bᵀ W Θ_b`, `ΘᵀY += Θ_bᵀ W Y_b`, with `W` the diagonal of `weights`
+    /// Adds a block of `rows` rows, `theta` (`rows × p`) and `y` (`rows × m`) column-major:
+    /// `ΘᵀΘ += Θ_bᵀ W Θ_b`, `ΘᵀY += Θ_bᵀ W Y_b`, with `W` the diagonal of `weights`
     /// (one per row; `None` for ones — bootstrap counts are the intended use). Inputs are not checked for
-    /// finiteness here.
+    /// finiteness here. Sums run in a fixed order (four lanes per product), so results do not depend on the
+    /// machine.
     ///
     /// # Panics
     /// When the block's column counts differ from `p` and `m` or its row counts differ (a caller bug).
-    pub fn accumulate(&mut self, theta: MatRef<'_, f64>, y: MatRef<'_, f64>, weights: Option<&[f64]>) {
-        assert_eq!((theta.ncols(), y.ncols(), theta.nrows()), (self.p, self.m, y.nrows()));
+    pub fn accumulate(&mut self, rows: usize, theta: &[f64], y: &[f64], weights: Option<&[f64]>) {
         let (p, m) = (self.p, self.m);
-        let weighted;
-        let lhs = match weights {
+        assert!(theta.len() >= rows * p && y.len() >= rows * m);
+        let (th, yy) = (&theta[..rows * p], &y[..rows * m]);
+        let (wth, wy) = match weights {
             None => {
-                self.n_samples += theta.nrows() as f64;
-                theta
+                self.n_samples += rows as f64;
+                (None, None)
             }
             Some(w) => {
-                assert_eq!(w.len(), theta.nrows());
+                assert_eq!(w.len(), rows);
                 self.n_samples += w.iter().sum::<f64>();
-                weighted = faer::Mat::<f64>::from_fn(theta.nrows(), p, |i, j| w[i] * theta[(i, j)]);
-                weighted.as_ref()
+                let scale = |v: &[f64], k: usize| -> Vec<f64> {
+                    (0..k).flat_map(|j| column(v, j, rows).iter().zip(w).map(|(a, b)| a * b)).collect()
+                };
+                (Some(scale(th, p)), Some(scale(yy, m)))
             }
         };
-        matmul(
-            MatMut::from_column_major_slice_mut(&mut self.gram, p, p),
-            Accum::Add,
-            lhs.transpose(),
-            theta,
-            1.0,
-            Par::Seq,
-        );
-        matmul(
-            MatMut::from_column_major_slice_mut(&mut self.cross, p, m),
-            Accum::Add,
-            lhs.transpose(),
-            y,
-            1.0,
-            Par::Seq,
-        );
-        for t in 0..m {
-            self.y_sq[t] += (0..y.nrows())
-                .map(|i| weights.map_or(1.0, |w| w[i]) * y[(i, t)] * y[(i, t)])
-                .sum::<f64>();
+        let block = Block {
+            rows,
+            p,
+            m,
+            theta: th,
+            y: yy,
+            left_theta: wth.as_deref().unwrap_or(th),
+            left_y: wy.as_deref().unwrap_or(yy),
+        };
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the processor supports AVX2, checked just above.
+            unsafe { block.add_to_avx2(&mut self.gram, &mut self.cross, &mut self.y_sq) };
+            return;
         }
+        block.add_to(&mut self.gram, &mut self.cross, &mut self.y_sq);
     }
 
     /// Adds another set of normal equations of the same sizes (the rows of both problems together).
@@ -302,4 +299,90 @@ impl Factored {
         b.iter_mut().zip(&self.scale).for_each(|(v, s)| *v *= s);
         Ok(())
     }
+}
+
+fn column(v: &[f64], j: usize, rows: usize) -> &[f64] {
+    &v[j * rows..(j + 1) * rows]
+}
+
+/// One block of rows to add: `Θ` and `Y` column-major, and their row-weighted copies (`WΘ`, `WY`).
+struct Block<'a> {
+    rows: usize,
+    p: usize,
+    m: usize,
+    theta: &'a [f64],
+    y: &'a [f64],
+    left_theta: &'a [f64],
+    left_y: &'a [f64],
+}
+
+impl Block<'_> {
+    /// The block's products compiled for AVX2 (the same operations in the same order as [`Block::add_to`],
+    /// so the same results; wider vectors only).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn add_to_avx2(&self, gram: &mut [f64], cross: &mut [f64], y_sq: &mut [f64]) {
+        self.add_to(gram, cross, y_sq)
+    }
+
+    /// `gram += (WΘ)ᵀΘ` (upper triangle computed, mirrored), `cross += (WΘ)ᵀY`, `y_sq += diag((WY)ᵀY)`:
+    /// column `a` of `WΘ` against columns `a..p` of `Θ` and then the columns of `Y`, four partners per pass.
+    #[inline(always)]
+    fn add_to(&self, gram: &mut [f64], cross: &mut [f64], y_sq: &mut [f64]) {
+        let (rows, p, m) = (self.rows, self.p, self.m);
+        let mut partners: Vec<(&[f64], usize)> = Vec::with_capacity(p + m);
+        for a in 0..p {
+            partners.clear();
+            partners.extend((a..p).map(|b| (column(self.theta, b, rows), b)));
+            partners.extend((0..m).map(|t| (column(self.y, t, rows), p + t)));
+            for group in partners.chunks(4) {
+                let mut b = [column(self.theta, a, rows); 4];
+                group.iter().enumerate().for_each(|(k, (c, _))| b[k] = c);
+                let d = dots4(column(self.left_theta, a, rows), b);
+                for (k, &(_, j)) in group.iter().enumerate() {
+                    if j < p {
+                        gram[a + j * p] += d[k];
+                        if j != a {
+                            gram[j + a * p] += d[k];
+                        }
+                    } else {
+                        cross[a + (j - p) * p] += d[k];
+                    }
+                }
+            }
+        }
+        for (t, v) in y_sq.iter_mut().enumerate().take(m) {
+            *v += dots4(column(self.left_y, t, rows), [column(self.y, t, rows); 4])[0];
+        }
+    }
+}
+
+/// Four dot products `⟨a, bₖ⟩` in one pass over `a`, each summed in four interleaved lanes combined in a
+/// fixed order (vectorisable, and the same result on every machine).
+#[inline(always)]
+fn dots4(a: &[f64], b: [&[f64]; 4]) -> [f64; 4] {
+    let n = a.len();
+    let mut acc = [[0.0f64; 4]; 4];
+    let (a4, b0, b1, b2, b3) = (
+        a.chunks_exact(4),
+        b[0][..n].chunks_exact(4),
+        b[1][..n].chunks_exact(4),
+        b[2][..n].chunks_exact(4),
+        b[3][..n].chunks_exact(4),
+    );
+    let split = n - a4.remainder().len();
+    for ((((x, y0), y1), y2), y3) in a4.zip(b0).zip(b1).zip(b2).zip(b3) {
+        for l in 0..4 {
+            acc[0][l] = x[l] * y0[l] + acc[0][l];
+            acc[1][l] = x[l] * y1[l] + acc[1][l];
+            acc[2][l] = x[l] * y2[l] + acc[2][l];
+            acc[3][l] = x[l] * y3[l] + acc[3][l];
+        }
+    }
+    for i in split..n {
+        for (k, bk) in b.iter().enumerate() {
+            acc[k][i - split] = a[i] * bk[i] + acc[k][i - split];
+        }
+    }
+    acc.map(|l| (l[0] + l[2]) + (l[1] + l[3]))
 }

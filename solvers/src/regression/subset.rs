@@ -336,11 +336,7 @@ impl Stlsq {
     pub fn fit(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<SubsetFit> {
         let pb = Problem::new(x, y, self.fit_intercept)?;
         let mut ne = NormalEquations::zeros(pb.d(), 1);
-        ne.accumulate(
-            pb.x.as_mat(),
-            faer::MatRef::from_column_major_slice(&pb.y, pb.n(), 1),
-            None,
-        );
+        ne.accumulate(pb.n(), pb.x.data(), &pb.y, None);
         let (w, rounds) = if self.normalize_columns {
             let (scaled, norms) = ne.normalized();
             let (w, rounds) = self.fit_normal(&scaled, 0)?;

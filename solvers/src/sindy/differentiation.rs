@@ -8,7 +8,7 @@
 
 use std::ops::Range;
 
-use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView1, ArrayView2, Axis, ShapeBuilder};
 use rustfft::FftPlanner;
 use rustfft::num_complex::Complex;
 
@@ -168,16 +168,7 @@ impl Differentiation {
         if let Some(((row, col), _)) = x.indexed_iter().find(|(_, v)| !v.is_finite()) {
             return Err(Error::NonFinite { what: "x", row, col });
         }
-        self.check_parameters()?;
-        if n < self.min_samples() {
-            return Err(Error::InvalidParameter {
-                name: "x",
-                reason: format!(
-                    "{n} samples are too few for {self:?}: it needs at least {}",
-                    self.min_samples()
-                ),
-            });
-        }
+        self.check_samples(n)?;
         match *self {
             Self::FiniteDifference {
                 order,
@@ -204,6 +195,36 @@ impl Differentiation {
                 })
             }
         }
+    }
+
+    /// The streaming form of a plain finite difference, which computes derivatives block by block from the
+    /// samples without materialising them (`None` for the other methods). Checks as
+    /// [`Differentiation::differentiate`], except the finiteness of the data.
+    pub(crate) fn stencil<'a>(&self, t: Time<'a>, n: usize) -> Result<Option<Stencil<'a>>> {
+        t.check(n)?;
+        self.check_samples(n)?;
+        Ok(match *self {
+            Self::FiniteDifference {
+                order,
+                derivative,
+                drop_endpoints,
+            } => Some(Stencil::new(t, n, order, derivative, drop_endpoints)),
+            _ => None,
+        })
+    }
+
+    fn check_samples(&self, n: usize) -> Result<()> {
+        self.check_parameters()?;
+        if n < self.min_samples() {
+            return Err(Error::InvalidParameter {
+                name: "x",
+                reason: format!(
+                    "{n} samples are too few for {self:?}: it needs at least {}",
+                    self.min_samples()
+                ),
+            });
+        }
+        Ok(())
     }
 
     fn check_parameters(&self) -> Result<()> {
@@ -267,56 +288,127 @@ pub(crate) fn fornberg(z: f64, nodes: &[f64], d: usize) -> Vec<f64> {
     (0..n).map(|i| c[i * cols + d]).collect()
 }
 
-/// PySINDy's finite differences: centred stencils of `ns` points starting `⌊(ns−1)/2⌋` before each interior
-/// point; at the ends, the first (last) `d + order` points, evaluated at each end point.
+/// PySINDy's finite-difference rule for one trajectory: centred stencils of `ns` points starting
+/// `⌊(ns−1)/2⌋` before each interior point; at the ends, the first (last) `d + order` points, evaluated at
+/// each end point. Applies to whole columns or to blocks of rows (for streaming).
+#[derive(Debug, Clone)]
+pub(crate) struct Stencil<'a> {
+    t: Time<'a>,
+    n: usize,
+    d: usize,
+    ns: usize,
+    left: usize,
+    right: usize,
+    nf: usize,
+    /// The interior weights when the sampling is uniform.
+    uniform: Option<Vec<f64>>,
+    first: Vec<f64>,
+    last: Vec<f64>,
+    drop_endpoints: bool,
+}
+
+impl<'a> Stencil<'a> {
+    /// The stencil for `n` samples at times `t` (checked by the caller, with `n` at least the stencil sizes).
+    pub(crate) fn new(t: Time<'a>, n: usize, order: usize, d: usize, drop_endpoints: bool) -> Self {
+        let ns = stencil_len(order, d);
+        let left = (ns - 1) / 2;
+        let nf = d + order;
+        let nodes = |start: usize, len: usize| -> Vec<f64> { (start..start + len).map(|k| t.at(k)).collect() };
+        Self {
+            t,
+            n,
+            d,
+            ns,
+            left,
+            right: ns - 1 - left,
+            nf,
+            uniform: t.is_uniform().then(|| fornberg(t.at(left), &nodes(0, ns), d)),
+            first: nodes(0, nf),
+            last: nodes(n - nf, nf),
+            drop_endpoints,
+        }
+    }
+
+    /// Rows where the derivative is defined.
+    pub(crate) fn valid(&self) -> Range<usize> {
+        if self.drop_endpoints {
+            self.left..self.n - self.right
+        } else {
+            0..self.n
+        }
+    }
+
+    /// Rows a block `rows` needs: `rows` widened by the stencil's reach, clipped to the trajectory.
+    pub(crate) fn halo(&self, rows: &Range<usize>) -> Range<usize> {
+        rows.start.saturating_sub(self.left)..(rows.end + self.right).min(self.n)
+    }
+
+    /// Writes the derivative at `rows` into `out` (one value per row): `window` holds the column at rows
+    /// [`Stencil::halo`]`(rows)`; `full(k)` reads row `k` of the column (used for the few end rows).
+    pub(crate) fn apply(&self, rows: Range<usize>, window: &[f64], full: impl Fn(usize) -> f64, out: &mut [f64]) {
+        let base = self.halo(&rows).start;
+        let interior = rows.start.max(self.left)..rows.end.min(self.n - self.right);
+        let first_row = rows.start;
+        let o = |i: usize| i - first_row;
+        if !interior.is_empty() {
+            let (lo, len) = (o(interior.start), interior.len());
+            match &self.uniform {
+                // Uniform steps: one stencil, applied as ns shifted axpys (vectorisable).
+                Some(w) => {
+                    let dst = &mut out[lo..lo + len];
+                    dst.fill(0.0);
+                    for (k, wk) in w.iter().enumerate() {
+                        let src = &window[interior.start - self.left + k - base..][..len];
+                        dst.iter_mut().zip(src).for_each(|(o, v)| *o = wk * v + *o);
+                    }
+                }
+                None => {
+                    let mut nodes = vec![0.0; self.ns];
+                    for i in interior.clone() {
+                        let start = i - self.left;
+                        nodes.iter_mut().enumerate().for_each(|(k, v)| *v = self.t.at(start + k));
+                        let w = fornberg(self.t.at(i), &nodes, self.d);
+                        out[o(i)] = w.iter().zip(&window[start - base..]).map(|(a, b)| a * b).sum();
+                    }
+                }
+            }
+        }
+        for i in rows {
+            if i < self.left {
+                let w = fornberg(self.t.at(i), &self.first, self.d);
+                out[o(i)] = w.iter().enumerate().map(|(k, a)| a * full(k)).sum();
+            } else if i >= self.n - self.right {
+                let w = fornberg(self.t.at(i), &self.last, self.d);
+                out[o(i)] = w.iter().enumerate().map(|(k, a)| a * full(self.n - self.nf + k)).sum();
+            }
+        }
+    }
+}
+
+/// Finite differences of every column (see [`Stencil`]); the result is column-major.
 fn finite_difference(x: ArrayView2<'_, f64>, t: &Time<'_>, order: usize, d: usize, drop_endpoints: bool) -> Derivative {
     let (n, m) = x.dim();
-    let ns = stencil_len(order, d);
-    let left = (ns - 1) / 2;
-    let right = ns - 1 - left;
-    let mut x_dot = Array2::<f64>::zeros((n, m));
-    let mut apply = |i: usize, start: usize, w: &[f64]| {
-        for s in 0..m {
-            let mut acc = 0.0;
-            for (k, wk) in w.iter().enumerate() {
-                acc += wk * x[(start + k, s)];
+    let stencil = Stencil::new(*t, n, order, d, drop_endpoints);
+    let valid = stencil.valid();
+    let mut x_dot = Array2::<f64>::zeros((n, m).f());
+    let mut column = Vec::new();
+    for s in 0..m {
+        let col: &[f64] = match x.column(s).to_slice() {
+            Some(c) => c,
+            None => {
+                column.clear();
+                column.extend(x.column(s).iter());
+                &column
             }
-            x_dot[(i, s)] = acc;
-        }
-    };
-    let nodes = |start: usize, len: usize| -> Vec<f64> { (start..start + len).map(|k| t.at(k)).collect() };
-    // Interior.
-    if t.is_uniform() {
-        let w = fornberg(t.at(left), &nodes(0, ns), d);
-        for i in left..n - right {
-            apply(i, i - left, &w);
-        }
-    } else {
-        for i in left..n - right {
-            apply(i, i - left, &fornberg(t.at(i), &nodes(i - left, ns), d));
-        }
-    }
-    if drop_endpoints {
-        return Derivative {
-            x_dot,
-            smoothed: None,
-            valid: left..n - right,
         };
-    }
-    // Ends: one-sided stencils of d + order points.
-    let nf = d + order;
-    let first = nodes(0, nf);
-    for i in 0..left {
-        apply(i, 0, &fornberg(t.at(i), &first, d));
-    }
-    let last = nodes(n - nf, nf);
-    for i in n - right..n {
-        apply(i, n - nf, &fornberg(t.at(i), &last, d));
+        let mut out = x_dot.column_mut(s);
+        let out = out.as_slice_mut().expect("a column of a column-major array is contiguous");
+        stencil.apply(valid.clone(), col, |k| col[k], &mut out[valid.clone()]);
     }
     Derivative {
         x_dot,
         smoothed: None,
-        valid: 0..n,
+        valid,
     }
 }
 

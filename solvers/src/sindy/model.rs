@@ -5,20 +5,19 @@
 use std::fmt;
 use std::ops::Range;
 
-use faer::MatRef;
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ShapeBuilder, s};
 use rayon::prelude::*;
 use sparsimony_core::ode::{Dopri5, Dopri5State, dopri5_scratch_len};
 use sparsimony_core::sindy::{Factor, SindyModel};
 
-use super::differentiation::{Differentiation, Time};
+use super::differentiation::{Differentiation, Stencil, Time};
 use super::library::{Features, Library};
 use super::optimizer::{EnsembleFit, Optimizer, Problem};
 use crate::regression::NormalEquations;
 use crate::{Error, Result};
 
 /// Rows per block when the library is evaluated and accumulated: a block of a 100-term library is 3.2 MB.
-const BLOCK_ROWS: usize = 4096;
+const BLOCK_ROWS: usize = 1024;
 
 /// One trajectory of training (or scoring) data.
 #[derive(Debug, Clone, Copy)]
@@ -80,44 +79,139 @@ pub struct Sindy {
     pub discrete_time: bool,
 }
 
-/// Training data gathered from trajectories: library inputs and targets, column-major per input.
-struct Gathered {
-    /// `inputs[i]` is input `i` (states then controls) over all usable samples.
-    inputs: Vec<Vec<f64>>,
-    /// `targets[s]` is the target of state `s`.
-    targets: Vec<Vec<f64>>,
+/// Where a trajectory's regression targets come from.
+enum TargetSource<'a> {
+    /// Given by the user (derivatives or next states).
+    Given(ArrayView2<'a, f64>),
+    /// The next sample of the states (discrete time).
+    Shifted,
+    /// Computed by the differentiation method.
+    Computed(Array2<f64>),
+    /// Finite differences computed block by block from the samples.
+    Stencil(Stencil<'a>),
 }
 
-impl Gathered {
+/// One trajectory ready for the regression: where its library inputs and targets are, and which rows count.
+struct Prepared<'a> {
+    x: ArrayView2<'a, f64>,
+    smoothed: Option<Array2<f64>>,
+    u: Option<ArrayView2<'a, f64>>,
+    target: TargetSource<'a>,
+    rows: Range<usize>,
+}
+
+impl Prepared<'_> {
+    /// Copies rows `r` (within `self.rows`) into column-major block buffers: the library inputs (states —
+    /// smoothed when `smoothed_inputs` — then controls) and the targets. `halo` is scratch for the stencil's
+    /// wider window (`(BLOCK_ROWS + stencil) × m`).
+    fn block(
+        &self,
+        r: Range<usize>,
+        smoothed_inputs: bool,
+        inputs: &mut [f64],
+        targets: &mut [f64],
+        halo: &mut Vec<f64>,
+    ) {
+        let len = r.len();
+        let states = match &self.smoothed {
+            Some(s) if smoothed_inputs => s.view(),
+            _ => self.x,
+        };
+        let m = self.x.ncols();
+        let copy = |src: ArrayView2<'_, f64>, dst: &mut [f64]| {
+            let (rows, cols) = src.dim();
+            match src.as_slice() {
+                // Row-major and contiguous (the usual case): a transposing copy of a small block.
+                Some(flat) => {
+                    for (i, row) in flat.chunks_exact(cols).enumerate() {
+                        for (j, v) in row.iter().enumerate() {
+                            dst[j * rows + i] = *v;
+                        }
+                    }
+                }
+                None => {
+                    for (j, col) in src.columns().into_iter().enumerate() {
+                        dst[j * rows..(j + 1) * rows].iter_mut().zip(col).for_each(|(d, v)| *d = *v);
+                    }
+                }
+            }
+        };
+        if let TargetSource::Stencil(st) = &self.target {
+            // One copy of the rows the stencil reaches; inputs and derivatives both read it.
+            let h = st.halo(&r);
+            let hl = h.len();
+            halo.resize(hl * m, 0.0);
+            copy(self.x.slice(s![h.clone(), ..]), halo);
+            for j in 0..m {
+                let window = &halo[j * hl..(j + 1) * hl];
+                inputs[j * len..(j + 1) * len].copy_from_slice(&window[r.start - h.start..][..len]);
+                let col = self.x.column(j);
+                st.apply(r.clone(), window, |k| col[k], &mut targets[j * len..(j + 1) * len]);
+            }
+        } else {
+            copy(states.slice(s![r.clone(), ..]), &mut inputs[..m * len]);
+        }
+        if let Some(u) = self.u {
+            copy(u.slice(s![r.clone(), ..]), &mut inputs[m * len..]);
+        }
+        match &self.target {
+            TargetSource::Given(y) => copy(y.slice(s![r.clone(), ..]), targets),
+            TargetSource::Shifted => copy(self.x.slice(s![r.start + 1..r.end + 1, ..]), targets),
+            TargetSource::Computed(d) => copy(d.slice(s![r.clone(), ..]), targets),
+            TargetSource::Stencil(_) => {}
+        }
+    }
+}
+
+/// The regression data of all trajectories, streamed block by block.
+struct Gathered<'a> {
+    trajectories: Vec<Prepared<'a>>,
+    n_inputs: usize,
+    n_targets: usize,
+}
+
+impl Gathered<'_> {
+    /// Usable samples over all trajectories.
     fn n(&self) -> usize {
-        self.targets.first().map_or(0, Vec::len)
+        self.trajectories.iter().map(|t| t.rows.len()).sum()
     }
 
-    /// The normal equations of the library on these data, with optional per-sample weights. Blocks are
-    /// processed in parallel and summed in a fixed order, so the result does not depend on the thread count.
+    /// The blocks of rows: (trajectory, rows, offset of the block's first sample in the concatenated order).
+    fn blocks(&self) -> Vec<(usize, Range<usize>, usize)> {
+        let mut out = Vec::new();
+        let mut offset = 0;
+        for (k, t) in self.trajectories.iter().enumerate() {
+            let mut start = t.rows.start;
+            while start < t.rows.end {
+                let end = (start + BLOCK_ROWS).min(t.rows.end);
+                out.push((k, start..end, offset));
+                offset += end - start;
+                start = end;
+            }
+        }
+        out
+    }
+
+    /// The normal equations of the library on these data, with optional per-sample weights (in the
+    /// concatenated sample order). Blocks run in parallel and are summed in a fixed order, so the result does
+    /// not depend on the thread count.
     fn normal_equations(&self, features: &Features, weights: Option<&[f64]>) -> NormalEquations {
-        let (n, p, m) = (self.n(), features.len(), self.targets.len());
-        let blocks: Vec<Range<usize>> = (0..n.div_ceil(BLOCK_ROWS))
-            .map(|b| b * BLOCK_ROWS..((b + 1) * BLOCK_ROWS).min(n))
-            .collect();
+        let (p, m) = (features.len(), self.n_targets);
+        let blocks = self.blocks();
         let parts: Vec<NormalEquations> = blocks
             .par_chunks(blocks.len().div_ceil(rayon::current_num_threads() * 4).max(1))
             .map(|chunk| {
                 let mut ne = NormalEquations::zeros(p, m);
                 let mut theta = vec![0.0; BLOCK_ROWS * p];
+                let mut inputs = vec![0.0; BLOCK_ROWS * self.n_inputs];
                 let mut y = vec![0.0; BLOCK_ROWS * m];
-                for r in chunk {
+                let mut halo = Vec::new();
+                for (k, r, offset) in chunk {
                     let rows = r.len();
-                    let inputs: Vec<&[f64]> = self.inputs.iter().map(|c| &c[r.clone()]).collect();
-                    features.evaluate(&inputs, rows, &mut theta);
-                    for (s, t) in self.targets.iter().enumerate() {
-                        y[s * rows..(s + 1) * rows].copy_from_slice(&t[r.clone()]);
-                    }
-                    ne.accumulate(
-                        MatRef::from_column_major_slice(&theta[..rows * p], rows, p),
-                        MatRef::from_column_major_slice(&y[..rows * m], rows, m),
-                        weights.map(|w| &w[r.clone()]),
-                    );
+                    self.trajectories[*k].block(r.clone(), true, &mut inputs, &mut y, &mut halo);
+                    let cols: Vec<&[f64]> = inputs.chunks(rows).take(self.n_inputs).collect();
+                    features.evaluate(&cols, rows, &mut theta);
+                    ne.accumulate(rows, &theta, &y, weights.map(|w| &w[*offset..offset + rows]));
                 }
                 ne
             })
@@ -145,17 +239,14 @@ impl Sindy {
         ))
     }
 
-    /// Gathers library inputs and targets from every trajectory (derivatives computed where not given). The
-    /// inputs are the smoothed states when the differentiation smooths and `smoothed_inputs` is set.
-    fn gather(
+    /// Checks every trajectory and prepares its targets (derivatives computed where not given).
+    fn gather<'a>(
         &self,
-        trajectories: &[Trajectory<'_>],
+        trajectories: &[Trajectory<'a>],
         n_states: usize,
         n_controls: usize,
-        smoothed_inputs: bool,
-    ) -> Result<Gathered> {
-        let mut inputs = vec![Vec::new(); n_states + n_controls];
-        let mut targets = vec![Vec::new(); n_states];
+    ) -> Result<Gathered<'a>> {
+        let mut prepared = Vec::with_capacity(trajectories.len());
         for (k, tr) in trajectories.iter().enumerate() {
             let n = tr.x.nrows();
             check_block("x", tr.x, n_states)?;
@@ -168,43 +259,36 @@ impl Sindy {
                 check_block("target", y, n_states)?;
             }
             tr.time.check(n)?;
-            let (state_src, range, target_src): (Option<Array2<f64>>, Range<usize>, TargetSource) = if self.discrete_time
-            {
-                match tr.target {
-                    Some(_) => (None, 0..n, TargetSource::Given),
-                    None if n >= 2 => (None, 0..n - 1, TargetSource::Shifted),
+            let (smoothed, rows, target) = match (self.discrete_time, tr.target) {
+                (_, Some(y)) => (None, 0..n, TargetSource::Given(y)),
+                (true, None) if n >= 2 => (None, 0..n - 1, TargetSource::Shifted),
+                (true, None) => {
+                    return Err(Error::InvalidParameter {
+                        name: "x",
+                        reason: format!("trajectory {k} has {n} sample(s); a discrete-time fit needs at least 2"),
+                    });
+                }
+                (false, None) => match self.differentiation.stencil(tr.time, n)? {
+                    Some(st) => (None, st.valid(), TargetSource::Stencil(st)),
                     None => {
-                        return Err(Error::InvalidParameter {
-                            name: "x",
-                            reason: format!("trajectory {k} has {n} sample(s); a discrete-time fit needs at least 2"),
-                        });
+                        let d = self.differentiation.differentiate(tr.x, &tr.time)?;
+                        (d.smoothed, d.valid, TargetSource::Computed(d.x_dot))
                     }
-                }
-            } else if tr.target.is_some() {
-                (None, 0..n, TargetSource::Given)
-            } else {
-                let d = self.differentiation.differentiate(tr.x, &tr.time)?;
-                (d.smoothed, d.valid, TargetSource::Computed(d.x_dot))
+                },
             };
-            let states = match &state_src {
-                Some(s) if smoothed_inputs => s.view(),
-                _ => tr.x,
-            };
-            for s in 0..n_states {
-                inputs[s].extend(range.clone().map(|i| states[(i, s)]));
-                match &target_src {
-                    TargetSource::Given => targets[s].extend(range.clone().map(|i| tr.target.unwrap()[(i, s)])),
-                    TargetSource::Shifted => targets[s].extend(range.clone().map(|i| tr.x[(i + 1, s)])),
-                    TargetSource::Computed(d) => targets[s].extend(range.clone().map(|i| d[(i, s)])),
-                }
-            }
-            if let Some(u) = tr.u {
-                for c in 0..n_controls {
-                    inputs[n_states + c].extend(range.clone().map(|i| u[(i, c)]));
-                }
-            }
+            prepared.push(Prepared {
+                x: tr.x,
+                smoothed,
+                u: tr.u,
+                target,
+                rows,
+            });
         }
-        Ok(Gathered { inputs, targets })
+        Ok(Gathered {
+            trajectories: prepared,
+            n_inputs: n_states + n_controls,
+            n_targets: n_states,
+        })
     }
 
     /// Fits the model to one or more trajectories (all with the same states and controls).
@@ -232,7 +316,7 @@ impl Sindy {
         let (state_names, control_names) = self.names(n_states, n_controls)?;
         let input_names = self.input_names(&state_names, &control_names);
         let features = self.library.expand(&input_names)?;
-        let data = self.gather(trajectories, n_states, n_controls, true)?;
+        let data = self.gather(trajectories, n_states, n_controls)?;
         let n = data.n();
         if n < features.len() {
             return Err(Error::InvalidParameter {
@@ -271,12 +355,6 @@ impl Sindy {
             .map(|s| if self.discrete_time { format!("{s}[k]") } else { s.clone() })
             .collect()
     }
-}
-
-enum TargetSource {
-    Given,
-    Shifted,
-    Computed(Array2<f64>),
 }
 
 fn check_rows(what: &'static str, found: usize, expected: usize) -> Result<()> {
@@ -493,26 +571,36 @@ impl SindyFit {
             discrete_time: self.discrete_time,
             ..Sindy::default()
         };
-        let data = spec.gather(trajectories, self.state_names.len(), self.control_names.len(), false)?;
+        let (m, c) = (self.state_names.len(), self.control_names.len());
+        let data = spec.gather(trajectories, m, c)?;
         let n = data.n();
         if n == 0 {
             return Err(Error::Empty {
                 what: "scoring data",
                 rows: 0,
-                cols: self.state_names.len(),
+                cols: m,
             });
         }
-        let x = Array2::from_shape_fn((n, self.state_names.len()), |(i, s)| data.inputs[s][i]);
-        let u = (!self.control_names.is_empty()).then(|| {
-            let m = self.state_names.len();
-            Array2::from_shape_fn((n, self.control_names.len()), |(i, c)| data.inputs[m + c][i])
-        });
-        let pred = self.predict(x.view(), u.as_ref().map(|u| u.view()))?;
+        // Targets and predictions from the states as given (PySINDy scores on the unsmoothed states).
+        let (mut y, mut pred) = (Array2::<f64>::zeros((n, m)), Array2::<f64>::zeros((n, m)));
+        let mut offset = 0;
+        for t in &data.trajectories {
+            let len = t.rows.len();
+            let mut inputs = vec![0.0; len * (m + c)];
+            let mut targets = vec![0.0; len * m];
+            t.block(t.rows.clone(), false, &mut inputs, &mut targets, &mut Vec::new());
+            let x = ArrayView2::from_shape((len, m).f(), &inputs[..len * m]).expect("block layout");
+            let u = (c > 0).then(|| ArrayView2::from_shape((len, c).f(), &inputs[len * m..]).expect("block layout"));
+            pred.slice_mut(s![offset..offset + len, ..]).assign(&self.predict(x, u)?);
+            y.slice_mut(s![offset..offset + len, ..])
+                .assign(&ArrayView2::from_shape((len, m).f(), &targets).expect("block layout"));
+            offset += len;
+        }
         let mut total = 0.0;
-        for (s, y) in data.targets.iter().enumerate() {
-            let mean = y.iter().sum::<f64>() / n as f64;
-            let ss_tot: f64 = y.iter().map(|v| (v - mean) * (v - mean)).sum();
-            let ss_res: f64 = y.iter().enumerate().map(|(i, v)| (v - pred[(i, s)]).powi(2)).sum();
+        for (yc, pc) in y.columns().into_iter().zip(pred.columns()) {
+            let mean = yc.sum() / n as f64;
+            let ss_tot: f64 = yc.iter().map(|v| (v - mean) * (v - mean)).sum();
+            let ss_res: f64 = yc.iter().zip(pc).map(|(v, q)| (v - q) * (v - q)).sum();
             total += if ss_tot > 0.0 {
                 1.0 - ss_res / ss_tot
             } else if ss_res == 0.0 {
@@ -521,7 +609,7 @@ impl SindyFit {
                 0.0
             };
         }
-        Ok(total / data.targets.len() as f64)
+        Ok(total / m as f64)
     }
 
     /// Integrates a continuous-time model from `x0` and returns the state at each of `times` (strictly
