@@ -1,0 +1,373 @@
+//! SINDy behaviour beyond the PySINDy fixtures: several trajectories against a brute-force least squares,
+//! ensembles, simulation against the true system, export to the core, and bad input.
+use ndarray::{Array1, Array2, s};
+use sparsimony_core::ode::{rk4_scratch_len, rk4_step};
+use sparsimony_solvers::Error;
+use sparsimony_solvers::regression::{NormalEquations, Stlsq, least_squares};
+use sparsimony_solvers::sindy::{
+    CustomFunction, Differentiation, Ensemble, Library, Optimizer, SimulateOptions, Sindy, Time, Trajectory,
+};
+
+fn lorenz_rhs(y: &[f64], d: &mut [f64]) {
+    d[0] = 10.0 * (y[1] - y[0]);
+    d[1] = y[0] * (28.0 - y[2]) - y[1];
+    d[2] = y[0] * y[1] - 8.0 / 3.0 * y[2];
+}
+
+/// Lorenz sampled every `dt` (RK4 with 20 substeps per sample).
+fn lorenz(x0: [f64; 3], n: usize, dt: f64) -> Array2<f64> {
+    let mut x = Array2::zeros((n, 3));
+    let mut y = x0;
+    let mut scratch = [0.0; rk4_scratch_len(3)];
+    let mut f = |_t: f64, y: &[f64], d: &mut [f64]| {
+        lorenz_rhs(y, d);
+        Ok(())
+    };
+    for i in 0..n {
+        x.row_mut(i).iter_mut().zip(&y).for_each(|(a, b)| *a = *b);
+        for _ in 0..20 {
+            rk4_step(&mut f, 0.0, dt / 20.0, &mut y, &mut scratch).unwrap();
+        }
+    }
+    x
+}
+
+fn true_lorenz_coef(names: &[String]) -> Array2<f64> {
+    let mut c = Array2::zeros((3, names.len()));
+    let at = |n: &str| names.iter().position(|s| s == n).unwrap();
+    c[(0, at("x0"))] = -10.0;
+    c[(0, at("x1"))] = 10.0;
+    c[(1, at("x0"))] = 28.0;
+    c[(1, at("x1"))] = -1.0;
+    c[(1, at("x0 x2"))] = -1.0;
+    c[(2, at("x2"))] = -8.0 / 3.0;
+    c[(2, at("x0 x1"))] = 1.0;
+    c
+}
+
+#[test]
+fn several_trajectories_equal_least_squares_on_the_stacked_library() {
+    let dt = 0.002;
+    let (a, b) = (lorenz([-8.0, 8.0, 27.0], 1500, dt), lorenz([3.0, -4.0, 15.0], 900, dt));
+    // Threshold 0 and no ridge: the fit is plain least squares on the whole library.
+    let model = Sindy {
+        optimizer: Optimizer::Stlsq(Stlsq {
+            alpha: 0.0,
+            ..Stlsq::new(0.0)
+        }),
+        ..Sindy::default()
+    };
+    let fit = model
+        .fit(&[Trajectory::new(a.view(), Time::Step(dt)), Trajectory::new(b.view(), Time::Step(dt))])
+        .unwrap();
+    // Brute force: derivatives per trajectory, library materialised by hand, stacked, QR least squares.
+    let mut rows: Vec<[f64; 10]> = Vec::new();
+    let mut targets: Vec<[f64; 3]> = Vec::new();
+    for x in [&a, &b] {
+        let d = Differentiation::default().differentiate(x.view(), &Time::Step(dt)).unwrap().x_dot;
+        for i in 0..x.nrows() {
+            let (p, q, r) = (x[(i, 0)], x[(i, 1)], x[(i, 2)]);
+            rows.push([1.0, p, q, r, p * p, p * q, p * r, q * q, q * r, r * r]);
+            targets.push([d[(i, 0)], d[(i, 1)], d[(i, 2)]]);
+        }
+    }
+    let theta = Array2::from_shape_fn((rows.len(), 10), |(i, j)| rows[i][j]);
+    for s in 0..3 {
+        let y = Array1::from_iter(targets.iter().map(|t| t[s]));
+        let w = least_squares(theta.view(), y.view()).unwrap();
+        let got = fit.coefficients().row(s);
+        let err = w.iter().zip(got).fold(0.0f64, |m, (p, q)| m.max((p - q).abs()));
+        assert!(err < 1e-7 * w.iter().fold(1.0f64, |m, v| m.max(v.abs())), "state {s}: {err:e}");
+    }
+    assert_eq!(fit.n_samples(), 2400);
+}
+
+#[test]
+fn weighted_normal_equations_equal_repeated_rows() {
+    let x = Array2::from_shape_fn((7, 3), |(i, j)| ((i * 3 + j) as f64 * 0.37).sin());
+    let y = Array2::from_shape_fn((7, 2), |(i, j)| ((i + 5 * j) as f64 * 0.21).cos());
+    let w = [0.0, 2.0, 1.0, 3.0, 0.0, 1.0, 1.0];
+    let mut weighted = NormalEquations::zeros(3, 2);
+    let col_major = |a: &Array2<f64>| a.t().iter().copied().collect::<Vec<_>>();
+    weighted.accumulate(7, &col_major(&x), &col_major(&y), Some(&w));
+    let rep: Vec<usize> = (0..7).flat_map(|i| std::iter::repeat_n(i, w[i] as usize)).collect();
+    let xr = Array2::from_shape_fn((rep.len(), 3), |(i, j)| x[(rep[i], j)]);
+    let yr = Array2::from_shape_fn((rep.len(), 2), |(i, j)| y[(rep[i], j)]);
+    let plain = NormalEquations::from_arrays(xr.view(), yr.view()).unwrap();
+    assert_eq!(weighted.n_samples(), plain.n_samples());
+    for a in 0..3 {
+        for b in 0..3 {
+            assert!((weighted.gram(a, b) - plain.gram(a, b)).abs() < 1e-12);
+        }
+        for t in 0..2 {
+            assert!((weighted.cross(a, t) - plain.cross(a, t)).abs() < 1e-12);
+        }
+    }
+    assert!((weighted.y_sq(1) - plain.y_sq(1)).abs() < 1e-12);
+}
+
+#[test]
+fn clean_lorenz_is_recovered_and_simulates_like_the_true_system() {
+    let dt = 0.001;
+    let x = lorenz([-8.0, 8.0, 27.0], 5000, dt);
+    let model = Sindy {
+        differentiation: Differentiation::finite_difference(4),
+        ..Sindy::default()
+    };
+    let fit = model.fit(&[Trajectory::new(x.view(), Time::Step(dt))]).unwrap();
+    let truth = true_lorenz_coef(fit.feature_names());
+    let err = (fit.coefficients() - &truth).iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    assert!(err < 1e-3, "coefficient error {err:e}\n{}", fit.coefficients());
+    assert_eq!(fit.n_nonzero(), 7);
+    // Simulating the model over 0.5 time units stays on the true trajectory.
+    let times = Array1::from_iter((0..=500).map(|k| k as f64 * dt));
+    let sim = fit
+        .simulate(x.row(0), times.view(), None, &SimulateOptions::default())
+        .unwrap();
+    let dev = (&sim - &x.slice(s![..=500, ..])).iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    assert!(dev < 1e-2, "simulation deviates by {dev:e}");
+    // The exported core model computes the same right-hand side as predict.
+    let exported = fit.export().unwrap();
+    assert_eq!(exported.term_names.len(), 5);
+    let core = exported.view().unwrap();
+    let pred = fit.predict(x.slice(s![..50, ..]), None).unwrap();
+    let mut d = [0.0; 3];
+    for i in 0..50 {
+        core.rhs(x.row(i).as_slice().unwrap(), &[], &mut d).unwrap();
+        for s in 0..3 {
+            assert!((d[s] - pred[(i, s)]).abs() < 1e-9 * pred[(i, s)].abs().max(1.0));
+        }
+    }
+    let src = exported.to_rust_source("lorenz", "f32");
+    assert!(src.contains("pub static COEF_VALUE: [f32; 7]") && src.contains("pub fn model()"));
+    assert!(format!("{fit}").starts_with("(x0)' = "));
+}
+
+#[test]
+fn ensembles_aggregate_their_members() {
+    let dt = 0.002;
+    let x = lorenz([-8.0, 8.0, 27.0], 3000, dt);
+    let traj = [Trajectory::new(x.view(), Time::Step(dt))];
+    let plain = Sindy::default().fit(&traj).unwrap();
+    // One member on every sample without replacement is the plain fit.
+    let all = Ensemble {
+        n_subset: Some(3000),
+        replace: false,
+        n_models: 1,
+        ..Ensemble::bagging(Optimizer::default(), 1, 3)
+    };
+    let one = Sindy {
+        optimizer: Optimizer::Ensemble(Box::new(all)),
+        ..Sindy::default()
+    }
+    .fit(&traj)
+    .unwrap();
+    let diff = (one.coefficients() - plain.coefficients()).iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    assert!(diff < 1e-9, "{diff:e}");
+    // Bootstrap and library ensembles keep every true term in every model on clean data.
+    for e in [
+        Ensemble::bagging(Optimizer::default(), 15, 7),
+        Ensemble {
+            bagging: false,
+            drop_terms: 1,
+            ..Ensemble::bagging(Optimizer::default(), 15, 7)
+        },
+    ] {
+        let fit = Sindy {
+            optimizer: Optimizer::Ensemble(Box::new(e.clone())),
+            ..Sindy::default()
+        }
+        .fit(&traj)
+        .unwrap();
+        let ens = fit.ensemble().unwrap();
+        assert_eq!(ens.models.len(), 15);
+        let truth = true_lorenz_coef(fit.feature_names());
+        for ((i, j), t) in truth.indexed_iter() {
+            if *t != 0.0 && e.bagging {
+                assert_eq!(ens.inclusion[(i, j)], 1.0, "term {j} of state {i}");
+            }
+        }
+        // The aggregate is the coefficient-wise median of the members.
+        let mut v: Vec<f64> = ens.models.iter().map(|m| m[(1, 1)]).collect();
+        v.sort_by(f64::total_cmp);
+        assert_eq!(fit.coefficients()[(1, 1)], v[7]);
+        // Same seed, same ensemble.
+        let again = Sindy {
+            optimizer: Optimizer::Ensemble(Box::new(e)),
+            ..Sindy::default()
+        }
+        .fit(&traj)
+        .unwrap();
+        assert_eq!(again.coefficients(), fit.coefficients());
+    }
+}
+
+#[test]
+fn custom_and_tensor_libraries() {
+    // ẋ = −x + 3u + 0.5 sin(x)·u, with custom and tensored terms in the library that the fit must reject.
+    let dt = 0.001;
+    let n = 4000;
+    let u = Array2::from_shape_fn((n, 1), |(i, _)| (3.0 * i as f64 * dt).cos());
+    let mut x = Array2::zeros((n, 1));
+    let mut v = 2.0;
+    for i in 0..n {
+        x[(i, 0)] = v;
+        for k in 0..20 {
+            let t = (i as f64 + k as f64 / 20.0) * dt;
+            let f = |v: f64| -v + 3.0 * (3.0 * t).cos() + 0.5 * v.sin() * (3.0 * t).cos();
+            v += dt / 20.0 * f(v + dt / 40.0 * f(v)); // midpoint
+        }
+    }
+    let library = Library::polynomial(1).concat(Library::Custom {
+        functions: vec![CustomFunction::new(1, |a| a[0].exp(), |n| format!("exp({})", n[0]))],
+        interaction_only: true,
+    });
+    let library = library.concat(Library::Fourier {
+        n_frequencies: 1,
+        include_sin: true,
+        include_cos: false,
+    }
+    .tensor(Library::polynomial(1)));
+    let model = Sindy {
+        library,
+        optimizer: Optimizer::Stlsq(Stlsq::new(0.05)),
+        differentiation: Differentiation::finite_difference(4),
+        ..Sindy::default()
+    };
+    let fit = model
+        .fit(&[Trajectory::new(x.view(), Time::Step(dt)).with_control(u.view())])
+        .unwrap();
+    let names = fit.feature_names();
+    assert!(names.contains(&"exp(x0)".to_string()) && names.contains(&"sin(1 x0) u0".to_string()));
+    assert!(names.contains(&"sin(1 x0) 1".to_string()), "{names:?}");
+    let at = |n: &str| names.iter().position(|s| s == n).unwrap();
+    let c = fit.coefficients();
+    assert!((c[(0, at("x0"))] + 1.0).abs() < 1e-3, "{fit}");
+    assert!((c[(0, at("u0"))] - 3.0).abs() < 1e-3, "{fit}");
+    assert!((c[(0, at("sin(1 x0) u0"))] - 0.5).abs() < 1e-3, "{fit}");
+    // The smooth candidates (1, x, eˣ, sin x, x sin x) are nearly collinear over the data's range, so STLSQ's
+    // ridge rounds may keep some; after the refit they must be negligible.
+    let others = names
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| !["x0", "u0", "sin(1 x0) u0"].contains(&n.as_str()))
+        .fold(0.0f64, |m, (j, _)| m.max(c[(0, j)].abs()));
+    assert!(others < 1e-3, "{others:e}: {fit}");
+    // A model that keeps the custom term cannot be exported to the core, and says which term is to blame.
+    match fit.export() {
+        Err(e) => assert!(e.to_string().contains("exp("), "{e}"),
+        Ok(_) => assert_eq!(c[(0, at("exp(x0)"))] + c[(0, at("exp(u0)"))], 0.0),
+    }
+}
+
+#[test]
+fn bad_input_is_a_clear_error() {
+    let dt = 0.01;
+    let x = lorenz([-8.0, 8.0, 27.0], 200, dt);
+    let model = Sindy::default();
+    // Too few samples for the stencil.
+    let short = x.slice(s![..2, ..]);
+    assert!(matches!(
+        model.fit(&[Trajectory::new(short, Time::Step(dt))]),
+        Err(Error::InvalidParameter { name: "x", .. })
+    ));
+    // Times that do not increase.
+    let mut t = Array1::from_iter((0..200).map(|i| i as f64 * dt));
+    t[50] = t[48];
+    let e = model.fit(&[Trajectory::new(x.view(), Time::Points(t.view()))]).unwrap_err();
+    assert!(matches!(e, Error::InvalidParameter { name: "t", .. }), "{e}");
+    // NaN in the data, with its position.
+    let mut bad = x.clone();
+    bad[(17, 2)] = f64::NAN;
+    assert_eq!(
+        model.fit(&[Trajectory::new(bad.view(), Time::Step(dt))]).unwrap_err(),
+        Error::NonFinite {
+            what: "x",
+            row: 17,
+            col: 2
+        }
+    );
+    // A library wider than the data.
+    let wide = Sindy {
+        library: Library::polynomial(5),
+        ..Sindy::default()
+    };
+    let e = wide.fit(&[Trajectory::new(x.slice(s![..40, ..]), Time::Step(dt))]).unwrap_err();
+    assert!(e.to_string().contains("underdetermined"), "{e}");
+    // A threshold that removes every term: a documented all-zero model.
+    let all_gone = Sindy {
+        optimizer: Optimizer::Stlsq(Stlsq::new(1e6)),
+        ..Sindy::default()
+    }
+    .fit(&[Trajectory::new(x.view(), Time::Step(dt))])
+    .unwrap();
+    assert_eq!(all_gone.n_nonzero(), 0);
+    assert_eq!(all_gone.equations(3), vec![" 0.000"; 3]);
+    // Wrong state names, missing controls, mixed trajectories.
+    let named = Sindy {
+        state_names: Some(vec!["a".into()]),
+        ..Sindy::default()
+    };
+    assert!(matches!(
+        named.fit(&[Trajectory::new(x.view(), Time::Step(dt))]),
+        Err(Error::Shape { .. })
+    ));
+    let u = Array2::zeros((200, 1));
+    let fit_u = model
+        .fit(&[Trajectory::new(x.view(), Time::Step(dt)).with_control(u.view())])
+        .unwrap();
+    assert!(fit_u.predict(x.view(), None).is_err());
+    assert!(
+        model
+            .fit(&[
+                Trajectory::new(x.view(), Time::Step(dt)).with_control(u.view()),
+                Trajectory::new(x.view(), Time::Step(dt))
+            ])
+            .is_err()
+    );
+    // Non-uniform times with the spectral method.
+    let spectral = Sindy {
+        differentiation: Differentiation::Spectral { derivative: 1 },
+        ..Sindy::default()
+    };
+    let t = Array1::from_iter((0..200).map(|i| i as f64 * dt));
+    assert!(spectral.fit(&[Trajectory::new(x.view(), Time::Points(t.view()))]).is_err());
+    // A model that blows up in simulation reports how far it got.
+    let blow = Sindy {
+        library: Library::polynomial(2),
+        optimizer: Optimizer::Stlsq(Stlsq::new(0.0)),
+        ..Sindy::default()
+    };
+    let xs = Array2::from_shape_fn((100, 1), |(i, _)| 1.0 / (1.0 - i as f64 * 0.005));
+    let fit = blow.fit(&[Trajectory::new(xs.view(), Time::Step(0.005))]).unwrap();
+    let times = Array1::from_iter((0..=30).map(|k| k as f64 * 0.1));
+    match fit.simulate(xs.row(0), times.view(), None, &SimulateOptions::default()) {
+        Err(Error::Core(sparsimony_core::Error::NotConverged { reached, .. })) => {
+            assert!(reached > 0.5 && reached < 1.5, "reached {reached}")
+        }
+        other => panic!("expected a blow-up, got {other:?}"),
+    }
+}
+
+#[test]
+fn discrete_time_models_iterate() {
+    let mut x = Array2::zeros((200, 1));
+    x[(0, 0)] = 0.2;
+    for k in 0..199 {
+        x[(k + 1, 0)] = 3.7 * x[(k, 0)] * (1.0 - x[(k, 0)]);
+    }
+    let fit = Sindy {
+        discrete_time: true,
+        optimizer: Optimizer::Stlsq(Stlsq::new(0.01)),
+        ..Sindy::default()
+    }
+    .fit(&[Trajectory::new(x.view(), Time::Step(1.0))])
+    .unwrap();
+    assert_eq!(fit.lhs(), vec!["(x0)[k+1]"]);
+    assert_eq!(fit.equations(3), vec![" 3.700 x0[k] + -3.700 x0[k]^2"]);
+    let sim = fit.simulate_discrete(x.row(0), 10, None).unwrap();
+    for k in 0..=10 {
+        assert!((sim[(k, 0)] - x[(k, 0)]).abs() < 1e-9);
+    }
+    assert!(fit.simulate(x.row(0), Array1::from(vec![0.0, 1.0]).view(), None, &SimulateOptions::default()).is_err());
+}
