@@ -108,7 +108,11 @@ fn main() {
     }
     std::fs::write(
         out.join("sparsimony.json"),
-        format!("{{\"dt\": {dt}, \"threads\": {}, \"runs\": [{}]}}", rayon::current_num_threads(), results.join(", ")),
+        format!(
+            "{{\"dt\": {dt}, \"threads\": {}, \"runs\": [{}]}}",
+            rayon::current_num_threads(),
+            results.join(", ")
+        ),
     )
     .expect("write results");
 }

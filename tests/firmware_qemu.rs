@@ -13,6 +13,13 @@ use std::time::{Duration, Instant};
 #[path = "../examples/firmware/src/problems.rs"]
 mod problems;
 
+#[path = "../examples/firmware/src/sindy_lorenz.rs"]
+mod sindy_lorenz;
+
+#[allow(dead_code)]
+#[path = "../examples/sindy_export.rs"]
+mod sindy_export;
+
 fn in_ci() -> bool {
     std::env::var("CI").as_deref() == Ok("true")
 }
@@ -158,12 +165,48 @@ fn firmware_on_emulated_cortex_m3_agrees_with_the_host() {
             assert!(c.abs() <= problems::ALPHA + 1e-8, "KKT off the support, coordinate {j}");
         }
     }
+    // The exported SINDy model: the MCU's Dormand–Prince trajectory against the same code on the host, and
+    // against the host's `SindyFit::simulate` (tolerance 1e-12) of the model as fitted.
+    let mcu = values(&out, "sindy_lorenz_f64");
+    assert_close("sindy_lorenz_f64", &mcu, &problems::sindy_lorenz_f64().unwrap(), 1e-10);
+    let fit = sindy_export::fit();
+    let mut times = vec![0.0];
+    times.extend(problems::SINDY_TIMES);
+    let sim = fit
+        .simulate(
+            ndarray::ArrayView1::from(&problems::SINDY_X0),
+            ndarray::ArrayView1::from(&times),
+            None,
+            &sparsimony::solvers::sindy::SimulateOptions {
+                rtol: 1e-12,
+                atol: 1e-12,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let host: Vec<f64> = sim.rows().into_iter().skip(1).flat_map(|r| r.to_vec()).collect();
+    assert_close("sindy_lorenz_f64 vs host simulate", &mcu, &host, 1e-6);
+    let f32_run = values(&out, "sindy_lorenz_f32");
+    assert_close("sindy_lorenz_f32 (RK4) vs host simulate", &f32_run, &host[9..], 1e-3);
+
     let fine = lorenz_reference(problems::H / 10.0, problems::STEPS * 10);
     assert_close(
         "lorenz_state vs fine-step reference",
         &problems::lorenz().unwrap(),
         &fine,
         1e-4,
+    );
+}
+
+/// The committed firmware model is what the host fit exports today (rerun `cargo run --example sindy_export`
+/// after changing the fit).
+#[test]
+fn committed_firmware_model_is_current() {
+    let committed = std::fs::read_to_string(sindy_export::firmware_path()).unwrap();
+    assert_eq!(
+        committed,
+        sindy_export::firmware_source(&sindy_export::fit()),
+        "examples/firmware/src/sindy_lorenz.rs is stale: run `cargo run --example sindy_export`"
     );
 }
 

@@ -98,9 +98,17 @@ fn fits_agree_with_pysindy() {
         let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         let err = got.iter().zip(&want).fold(0.0f64, |m, (a, b)| m.max((a - b).abs())) / scale;
         for ((i, j), w) in want.indexed_iter() {
-            assert_eq!(got[(i, j)] == 0.0, *w == 0.0, "{name}: term {} of state {i} selected differently", names[j]);
+            assert_eq!(
+                got[(i, j)] == 0.0,
+                *w == 0.0,
+                "{name}: term {} of state {i} selected differently",
+                names[j]
+            );
         }
-        assert!(err < 1e-6, "{name}: relative coefficient error {err:e}\n{got}\nvs\n{want}");
+        assert!(
+            err < 1e-6,
+            "{name}: relative coefficient error {err:e}\n{got}\nvs\n{want}"
+        );
 
         let eqs: Vec<String> = serde_json::from_value(case["equations"].clone()).unwrap();
         assert_eq!(fit.equations(3), eqs, "{name}: printed equations");

@@ -102,9 +102,30 @@ const DP_A: [[f64; 6]; 6] = [
     [1.0 / 5.0, 0.0, 0.0, 0.0, 0.0, 0.0],
     [3.0 / 40.0, 9.0 / 40.0, 0.0, 0.0, 0.0, 0.0],
     [44.0 / 45.0, -56.0 / 15.0, 32.0 / 9.0, 0.0, 0.0, 0.0],
-    [19372.0 / 6561.0, -25360.0 / 2187.0, 64448.0 / 6561.0, -212.0 / 729.0, 0.0, 0.0],
-    [9017.0 / 3168.0, -355.0 / 33.0, 46732.0 / 5247.0, 49.0 / 176.0, -5103.0 / 18656.0, 0.0],
-    [35.0 / 384.0, 0.0, 500.0 / 1113.0, 125.0 / 192.0, -2187.0 / 6784.0, 11.0 / 84.0],
+    [
+        19372.0 / 6561.0,
+        -25360.0 / 2187.0,
+        64448.0 / 6561.0,
+        -212.0 / 729.0,
+        0.0,
+        0.0,
+    ],
+    [
+        9017.0 / 3168.0,
+        -355.0 / 33.0,
+        46732.0 / 5247.0,
+        49.0 / 176.0,
+        -5103.0 / 18656.0,
+        0.0,
+    ],
+    [
+        35.0 / 384.0,
+        0.0,
+        500.0 / 1113.0,
+        125.0 / 192.0,
+        -2187.0 / 6784.0,
+        11.0 / 84.0,
+    ],
 ];
 /// The fifth-order weights minus the embedded fourth-order ones (stages 1 to 7).
 const DP_E: [f64; 7] = [
@@ -137,7 +158,7 @@ impl<T: Real> Dopri5<T> {
     /// The right-hand side's errors; [`Error::InvalidParameter`] for bad tolerances or times;
     /// [`Error::NonFinite`] when the solution blows up; [`Error::NotConverged`] when `max_steps` steps do not
     /// reach `t1` or the step size underflows, as it does when the solution blows up (`reached` is the time
-/// reached; `y` holds the state there).
+    /// reached; `y` holds the state there).
     pub fn integrate<F>(
         &self,
         rhs: &mut F,

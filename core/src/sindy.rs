@@ -209,7 +209,13 @@ impl<'a, T: Real> SindyModel<'a, T> {
     /// As [`rk4_step`] and [`SindyModel::rhs`].
     pub fn rk4_step(&self, h: T, x: &mut [T], u: &[T], scratch: &mut [T]) -> Result<()> {
         check_len("u (controls)", self.n_controls, u.len())?;
-        rk4_step(&mut |_t, y: &[T], d: &mut [T]| self.rhs(y, u, d), T::zero(), h, x, scratch)
+        rk4_step(
+            &mut |_t, y: &[T], d: &mut [T]| self.rhs(y, u, d),
+            T::zero(),
+            h,
+            x,
+            scratch,
+        )
     }
 
     /// Integrates a continuous-time model from time `t0` to `t1` with the adaptive Dormand–Prince method,

@@ -121,10 +121,14 @@ mod dopri5 {
         let solver = Dopri5::new(1e-12, 1e-12);
         for k in 0..10 {
             let (a, b) = (k as f64 / 10.0, (k + 1) as f64 / 10.0);
-            solver.integrate(&mut f, a, b, &mut y, &mut state, &mut scratch).unwrap();
+            solver
+                .integrate(&mut f, a, b, &mut y, &mut state, &mut scratch)
+                .unwrap();
             assert!((y[0] - (-b).exp()).abs() < 1e-11);
         }
-        solver.integrate(&mut f, 1.0, 0.0, &mut y, &mut state, &mut scratch).unwrap();
+        solver
+            .integrate(&mut f, 1.0, 0.0, &mut y, &mut state, &mut scratch)
+            .unwrap();
         assert!((y[0] - 1.0).abs() < 1e-10);
     }
 

@@ -38,7 +38,15 @@ fn lorenz_right_hand_side_and_integration() {
     let (mut a, mut b) = ([-8.0, 8.0, 27.0], [-8.0, 8.0, 27.0]);
     let mut scratch = vec![0.0; dopri5_scratch_len(3)];
     model
-        .integrate(&solver, &mut |_t, _u| {}, 0.0, 1.0, &mut a, &mut Dopri5State::default(), &mut scratch)
+        .integrate(
+            &solver,
+            &mut |_t, _u| {},
+            0.0,
+            1.0,
+            &mut a,
+            &mut Dopri5State::default(),
+            &mut scratch,
+        )
         .unwrap();
     let mut f = |_t: f64, y: &[f64], d: &mut [f64]| {
         lorenz(y, d);
@@ -62,8 +70,14 @@ fn controls_powers_and_trigonometric_factors_in_f32() {
     let factors = [
         Factor::Power { input: 1, exponent: 1 },
         Factor::Power { input: 0, exponent: 2 },
-        Factor::Sin { input: 0, frequency: 2.0f32 },
-        Factor::Cos { input: 1, frequency: 1.0 },
+        Factor::Sin {
+            input: 0,
+            frequency: 2.0f32,
+        },
+        Factor::Cos {
+            input: 1,
+            frequency: 1.0,
+        },
     ];
     let term_ptr = [0, 1, 3, 4];
     let model = SindyModel::new(1, 1, &factors, &term_ptr, &[0, 3], &[0, 1, 2], &[0.5, -1.0, 1.0]).unwrap();

@@ -58,13 +58,19 @@ fn several_trajectories_equal_least_squares_on_the_stacked_library() {
         ..Sindy::default()
     };
     let fit = model
-        .fit(&[Trajectory::new(a.view(), Time::Step(dt)), Trajectory::new(b.view(), Time::Step(dt))])
+        .fit(&[
+            Trajectory::new(a.view(), Time::Step(dt)),
+            Trajectory::new(b.view(), Time::Step(dt)),
+        ])
         .unwrap();
     // Brute force: derivatives per trajectory, library materialised by hand, stacked, QR least squares.
     let mut rows: Vec<[f64; 10]> = Vec::new();
     let mut targets: Vec<[f64; 3]> = Vec::new();
     for x in [&a, &b] {
-        let d = Differentiation::default().differentiate(x.view(), &Time::Step(dt)).unwrap().x_dot;
+        let d = Differentiation::default()
+            .differentiate(x.view(), &Time::Step(dt))
+            .unwrap()
+            .x_dot;
         for i in 0..x.nrows() {
             let (p, q, r) = (x[(i, 0)], x[(i, 1)], x[(i, 2)]);
             rows.push([1.0, p, q, r, p * p, p * q, p * r, q * q, q * r, r * r]);
@@ -77,7 +83,10 @@ fn several_trajectories_equal_least_squares_on_the_stacked_library() {
         let w = least_squares(theta.view(), y.view()).unwrap();
         let got = fit.coefficients().row(s);
         let err = w.iter().zip(got).fold(0.0f64, |m, (p, q)| m.max((p - q).abs()));
-        assert!(err < 1e-7 * w.iter().fold(1.0f64, |m, v| m.max(v.abs())), "state {s}: {err:e}");
+        assert!(
+            err < 1e-7 * w.iter().fold(1.0f64, |m, v| m.max(v.abs())),
+            "state {s}: {err:e}"
+        );
     }
     assert_eq!(fit.n_samples(), 2400);
 }
@@ -124,7 +133,9 @@ fn clean_lorenz_is_recovered_and_simulates_like_the_true_system() {
     let sim = fit
         .simulate(x.row(0), times.view(), None, &SimulateOptions::default())
         .unwrap();
-    let dev = (&sim - &x.slice(s![..=500, ..])).iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let dev = (&sim - &x.slice(s![..=500, ..]))
+        .iter()
+        .fold(0.0f64, |m, v| m.max(v.abs()));
     assert!(dev < 1e-2, "simulation deviates by {dev:e}");
     // The exported core model computes the same right-hand side as predict.
     let exported = fit.export().unwrap();
@@ -162,7 +173,9 @@ fn ensembles_aggregate_their_members() {
     }
     .fit(&traj)
     .unwrap();
-    let diff = (one.coefficients() - plain.coefficients()).iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let diff = (one.coefficients() - plain.coefficients())
+        .iter()
+        .fold(0.0f64, |m, v| m.max(v.abs()));
     assert!(diff < 1e-9, "{diff:e}");
     // Bootstrap and library ensembles keep every true term in every model on clean data.
     for e in [
@@ -222,12 +235,14 @@ fn custom_and_tensor_libraries() {
         functions: vec![CustomFunction::new(1, |a| a[0].exp(), |n| format!("exp({})", n[0]))],
         interaction_only: true,
     });
-    let library = library.concat(Library::Fourier {
-        n_frequencies: 1,
-        include_sin: true,
-        include_cos: false,
-    }
-    .tensor(Library::polynomial(1)));
+    let library = library.concat(
+        Library::Fourier {
+            n_frequencies: 1,
+            include_sin: true,
+            include_cos: false,
+        }
+        .tensor(Library::polynomial(1)),
+    );
     let model = Sindy {
         library,
         optimizer: Optimizer::Stlsq(Stlsq::new(0.05)),
@@ -274,7 +289,9 @@ fn bad_input_is_a_clear_error() {
     // Times that do not increase.
     let mut t = Array1::from_iter((0..200).map(|i| i as f64 * dt));
     t[50] = t[48];
-    let e = model.fit(&[Trajectory::new(x.view(), Time::Points(t.view()))]).unwrap_err();
+    let e = model
+        .fit(&[Trajectory::new(x.view(), Time::Points(t.view()))])
+        .unwrap_err();
     assert!(matches!(e, Error::InvalidParameter { name: "t", .. }), "{e}");
     // NaN in the data, with its position.
     let mut bad = x.clone();
@@ -292,7 +309,9 @@ fn bad_input_is_a_clear_error() {
         library: Library::polynomial(5),
         ..Sindy::default()
     };
-    let e = wide.fit(&[Trajectory::new(x.slice(s![..40, ..]), Time::Step(dt))]).unwrap_err();
+    let e = wide
+        .fit(&[Trajectory::new(x.slice(s![..40, ..]), Time::Step(dt))])
+        .unwrap_err();
     assert!(e.to_string().contains("underdetermined"), "{e}");
     // A threshold that removes every term: a documented all-zero model.
     let all_gone = Sindy {
@@ -331,7 +350,11 @@ fn bad_input_is_a_clear_error() {
         ..Sindy::default()
     };
     let t = Array1::from_iter((0..200).map(|i| i as f64 * dt));
-    assert!(spectral.fit(&[Trajectory::new(x.view(), Time::Points(t.view()))]).is_err());
+    assert!(
+        spectral
+            .fit(&[Trajectory::new(x.view(), Time::Points(t.view()))])
+            .is_err()
+    );
     // A model that blows up in simulation reports how far it got.
     let blow = Sindy {
         library: Library::polynomial(2),
@@ -369,5 +392,13 @@ fn discrete_time_models_iterate() {
     for k in 0..=10 {
         assert!((sim[(k, 0)] - x[(k, 0)]).abs() < 1e-9);
     }
-    assert!(fit.simulate(x.row(0), Array1::from(vec![0.0, 1.0]).view(), None, &SimulateOptions::default()).is_err());
+    assert!(
+        fit.simulate(
+            x.row(0),
+            Array1::from(vec![0.0, 1.0]).view(),
+            None,
+            &SimulateOptions::default()
+        )
+        .is_err()
+    );
 }

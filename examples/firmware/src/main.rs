@@ -9,6 +9,7 @@ use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, hprint, hprintln};
 
 mod problems;
+mod sindy_lorenz;
 
 /// Stack painting, to measure the peak stack use of the computations (RAM beyond the 8 bytes of `.bss`).
 mod stack {
@@ -66,6 +67,8 @@ fn run() -> sparsimony_core::Result<()> {
     hprintln!("lasso_iterations {}", iterations);
     print_all("spectral_norm_sq", &[problems::spectral_norm_sq()?]);
     print_all("lorenz_state", &problems::lorenz()?);
+    print_all("sindy_lorenz_f64", &problems::sindy_lorenz_f64()?);
+    print_all("sindy_lorenz_f32", &problems::sindy_lorenz_f32()?.map(f64::from));
     hprintln!("stack_bytes_used {}", stack::used());
     Ok(())
 }

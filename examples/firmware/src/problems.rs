@@ -86,3 +86,65 @@ pub fn lorenz() -> Result<[f64; 3]> {
     }
     Ok(state)
 }
+
+/// Output times of the exported SINDy Lorenz model's trajectory.
+pub const SINDY_TIMES: [f64; 4] = [0.25, 0.5, 0.75, 1.0];
+/// Initial state of that trajectory.
+pub const SINDY_X0: [f64; 3] = [-8.0, 8.0, 27.0];
+/// Dormand–Prince tolerances (relative and absolute) on the device.
+pub const SINDY_TOL: f64 = 1e-9;
+/// Fixed RK4 step of the f32 control-loop run, and its number of steps (to t = 1).
+pub const SINDY_RK4: (f32, usize) = (0.001, 1000);
+
+/// The SINDy model fitted on the host (`examples/sindy_export.rs`, exported to `sindy_lorenz.rs`),
+/// integrated in f64 with the adaptive Dormand–Prince method: the state at each of [`SINDY_TIMES`].
+pub fn sindy_lorenz_f64() -> Result<[f64; 12]> {
+    use sparsimony_core::ode::{Dopri5, Dopri5State, dopri5_scratch_len};
+    let model = crate::sindy_lorenz::sindy_lorenz::model()?;
+    let solver = Dopri5::new(SINDY_TOL, SINDY_TOL);
+    let mut state = Dopri5State::default();
+    let mut scratch = [0.0; dopri5_scratch_len(3)];
+    let mut x = SINDY_X0;
+    let mut out = [0.0; 12];
+    let mut t = 0.0;
+    for (k, &t1) in SINDY_TIMES.iter().enumerate() {
+        model.integrate(&solver, &mut |_t, _u| {}, t, t1, &mut x, &mut state, &mut scratch)?;
+        out[3 * k..3 * k + 3].copy_from_slice(&x);
+        t = t1;
+    }
+    Ok(out)
+}
+
+/// The same model converted to f32 and stepped with fixed-step RK4, as a control loop would: the state at
+/// t = 1.
+pub fn sindy_lorenz_f32() -> Result<[f32; 3]> {
+    use crate::sindy_lorenz::sindy_lorenz as m;
+    use sparsimony_core::sindy::{Factor, SindyModel};
+    let factors = m::FACTORS.map(|f| match f {
+        Factor::Power { input, exponent } => Factor::Power { input, exponent },
+        Factor::Sin { input, frequency } => Factor::Sin {
+            input,
+            frequency: frequency as f32,
+        },
+        Factor::Cos { input, frequency } => Factor::Cos {
+            input,
+            frequency: frequency as f32,
+        },
+    });
+    let coef = m::COEF_VALUE.map(|c| c as f32);
+    let model = SindyModel::new(
+        m::N_STATES,
+        m::N_CONTROLS,
+        &factors,
+        &m::TERM_PTR,
+        &m::COEF_PTR,
+        &m::COEF_TERM,
+        &coef,
+    )?;
+    let mut x = SINDY_X0.map(|v| v as f32);
+    let mut scratch = [0.0f32; rk4_scratch_len(3)];
+    for _ in 0..SINDY_RK4.1 {
+        model.rk4_step(SINDY_RK4.0, &mut x, &[], &mut scratch)?;
+    }
+    Ok(x)
+}

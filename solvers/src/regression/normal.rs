@@ -78,7 +78,9 @@ impl NormalEquations {
                 assert_eq!(w.len(), rows);
                 self.n_samples += w.iter().sum::<f64>();
                 let scale = |v: &[f64], k: usize| -> Vec<f64> {
-                    (0..k).flat_map(|j| column(v, j, rows).iter().zip(w).map(|(a, b)| a * b)).collect()
+                    (0..k)
+                        .flat_map(|j| column(v, j, rows).iter().zip(w).map(|(a, b)| a * b))
+                        .collect()
                 };
                 (Some(scale(th, p)), Some(scale(yy, m)))
             }
@@ -244,7 +246,10 @@ impl NormalEquations {
             }));
         }
         cholesky_solve(l, &mut z)?;
-        support.iter().zip(z.iter().zip(&scale)).for_each(|(&j, (zj, s))| w[j] = zj * s);
+        support
+            .iter()
+            .zip(z.iter().zip(&scale))
+            .for_each(|(&j, (zj, s))| w[j] = zj * s);
         Ok(w)
     }
 

@@ -149,9 +149,7 @@ impl Differentiation {
     /// The fewest samples the method accepts.
     pub fn min_samples(&self) -> usize {
         match *self {
-            Self::FiniteDifference { order, derivative, .. } => {
-                stencil_len(order, derivative).max(derivative + order)
-            }
+            Self::FiniteDifference { order, derivative, .. } => stencil_len(order, derivative).max(derivative + order),
             Self::SmoothedFiniteDifference { window, order, .. } => window.max(stencil_len(order, 1).max(1 + order)),
             Self::Spectral { .. } => 2,
         }
@@ -175,7 +173,11 @@ impl Differentiation {
                 derivative,
                 drop_endpoints,
             } => Ok(finite_difference(x, t, order, derivative, drop_endpoints)),
-            Self::SmoothedFiniteDifference { window, polyorder, order } => {
+            Self::SmoothedFiniteDifference {
+                window,
+                polyorder,
+                order,
+            } => {
                 let smoothed = savitzky_golay(x, window, polyorder);
                 let mut d = finite_difference(smoothed.view(), t, order, 1, false);
                 d.smoothed = Some(smoothed);
@@ -234,11 +236,17 @@ impl Differentiation {
                 "order, derivative",
                 format!("finite differences need order ≥ 1 and derivative ≥ 1, got {order} and {derivative}"),
             ),
-            Self::SmoothedFiniteDifference { window, polyorder, order } => {
+            Self::SmoothedFiniteDifference {
+                window,
+                polyorder,
+                order,
+            } => {
                 if window % 2 == 0 || window <= polyorder || order == 0 {
                     bad(
                         "window, polyorder",
-                        format!("need an odd window longer than the degree and order ≥ 1, got window {window}, polyorder {polyorder}, order {order}"),
+                        format!(
+                            "need an odd window longer than the degree and order ≥ 1, got window {window}, polyorder {polyorder}, order {order}"
+                        ),
                     )
                 } else {
                     Ok(())
@@ -366,7 +374,10 @@ impl<'a> Stencil<'a> {
                     let mut nodes = vec![0.0; self.ns];
                     for i in interior.clone() {
                         let start = i - self.left;
-                        nodes.iter_mut().enumerate().for_each(|(k, v)| *v = self.t.at(start + k));
+                        nodes
+                            .iter_mut()
+                            .enumerate()
+                            .for_each(|(k, v)| *v = self.t.at(start + k));
                         let w = fornberg(self.t.at(i), &nodes, self.d);
                         out[o(i)] = w.iter().zip(&window[start - base..]).map(|(a, b)| a * b).sum();
                     }
@@ -402,7 +413,9 @@ fn finite_difference(x: ArrayView2<'_, f64>, t: &Time<'_>, order: usize, d: usiz
             }
         };
         let mut out = x_dot.column_mut(s);
-        let out = out.as_slice_mut().expect("a column of a column-major array is contiguous");
+        let out = out
+            .as_slice_mut()
+            .expect("a column of a column-major array is contiguous");
         stencil.apply(valid.clone(), col, |k| col[k], &mut out[valid.clone()]);
     }
     Derivative {
@@ -473,7 +486,9 @@ fn spectral(x: ArrayView2<'_, f64>, dt: f64, d: usize) -> Array2<f64> {
     let mut out = Array2::<f64>::zeros((n, m));
     let mut buf = vec![Complex::new(0.0, 0.0); n];
     for s in 0..m {
-        buf.iter_mut().zip(x.column(s)).for_each(|(b, &v)| *b = Complex::new(v, 0.0));
+        buf.iter_mut()
+            .zip(x.column(s))
+            .for_each(|(b, &v)| *b = Complex::new(v, 0.0));
         fwd.process(&mut buf);
         for (k, b) in buf.iter_mut().enumerate() {
             let kk = if k <= n / 2 { k as f64 } else { k as f64 - n as f64 };
@@ -481,7 +496,10 @@ fn spectral(x: ArrayView2<'_, f64>, dt: f64, d: usize) -> Array2<f64> {
             *b *= iw.powu(d as u32);
         }
         inv.process(&mut buf);
-        out.column_mut(s).iter_mut().zip(&buf).for_each(|(o, b)| *o = b.re / n as f64);
+        out.column_mut(s)
+            .iter_mut()
+            .zip(&buf)
+            .for_each(|(o, b)| *o = b.re / n as f64);
     }
     out
 }

@@ -176,9 +176,7 @@ impl Library {
                         let mut parts: Vec<Part> = Vec::new();
                         for &i in c {
                             match parts.last_mut() {
-                                Some(Part::Factor(Factor::Power { input, exponent })) if *input == i => {
-                                    *exponent += 1
-                                }
+                                Some(Part::Factor(Factor::Power { input, exponent })) if *input == i => *exponent += 1,
                                 _ => parts.push(Part::Factor(Factor::Power { input: i, exponent: 1 })),
                             }
                         }

@@ -305,17 +305,20 @@ impl Optimizer {
 
 impl Ensemble {
     fn fit(&self, problem: &Problem<'_>) -> Result<OptimizerFit> {
-        let (n, p, m) = (
-            problem.n_samples,
-            problem.full.n_features(),
-            problem.full.n_targets(),
-        );
-        let bad = |reason: String| Err(Error::InvalidParameter { name: "ensemble", reason });
+        let (n, p, m) = (problem.n_samples, problem.full.n_features(), problem.full.n_targets());
+        let bad = |reason: String| {
+            Err(Error::InvalidParameter {
+                name: "ensemble",
+                reason,
+            })
+        };
         if self.n_models == 0 {
             return bad("needs at least one model".into());
         }
         if !self.bagging && self.drop_terms == 0 {
-            return bad("resamples neither samples (bagging) nor library terms (drop_terms): use the base optimizer".into());
+            return bad(
+                "resamples neither samples (bagging) nor library terms (drop_terms): use the base optimizer".into(),
+            );
         }
         if self.drop_terms >= p {
             return bad(format!("cannot drop {} of the library's {p} terms", self.drop_terms));
