@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 mod problems;
 
 #[path = "../examples/firmware/src/sindy_lorenz.rs"]
-mod sindy_lorenz;
+mod exported;
 
 #[allow(dead_code)]
 #[path = "../examples/sindy_export.rs"]

@@ -9,7 +9,8 @@ use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, hprint, hprintln};
 
 mod problems;
-mod sindy_lorenz;
+#[path = "sindy_lorenz.rs"]
+mod exported;
 
 /// Stack painting, to measure the peak stack use of the computations (RAM beyond the 8 bytes of `.bss`).
 mod stack {

@@ -100,7 +100,7 @@ pub const SINDY_RK4: (f32, usize) = (0.001, 1000);
 /// integrated in f64 with the adaptive Dormand–Prince method: the state at each of [`SINDY_TIMES`].
 pub fn sindy_lorenz_f64() -> Result<[f64; 12]> {
     use sparsimony_core::ode::{Dopri5, Dopri5State, dopri5_scratch_len};
-    let model = crate::sindy_lorenz::sindy_lorenz::model()?;
+    let model = crate::exported::sindy_lorenz::model()?;
     let solver = Dopri5::new(SINDY_TOL, SINDY_TOL);
     let mut state = Dopri5State::default();
     let mut scratch = [0.0; dopri5_scratch_len(3)];
@@ -118,7 +118,7 @@ pub fn sindy_lorenz_f64() -> Result<[f64; 12]> {
 /// The same model converted to f32 and stepped with fixed-step RK4, as a control loop would: the state at
 /// t = 1.
 pub fn sindy_lorenz_f32() -> Result<[f32; 3]> {
-    use crate::sindy_lorenz::sindy_lorenz as m;
+    use crate::exported::sindy_lorenz as m;
     use sparsimony_core::sindy::{Factor, SindyModel};
     let factors = m::FACTORS.map(|f| match f {
         Factor::Power { input, exponent } => Factor::Power { input, exponent },
