@@ -8,6 +8,8 @@ mod cli;
 const EXAMPLES: &str = "Examples:
   sparsimony regress --x data/diabetes_X.csv --y data/diabetes_y.csv --alpha 0.1
   sparsimony regress --x X.npy --y y.npy --alpha 0.05 --no-intercept --json
+  sparsimony sindy --data data/lorenz.csv --t-column t
+  sparsimony sindy --data data/lorenz.csv --t-column t --diff savgol --ensemble 20 --json
   sparsimony inspect data/diabetes_X.csv
   sparsimony devices";
 
@@ -26,6 +28,8 @@ struct Cli {
 enum Command {
     /// Sparse linear regression (Lasso) of y on the columns of X.
     Regress(cli::regress::Args),
+    /// Discover equations of motion from a trajectory (SINDy): ẋ = Ξ θ(x, u) with Ξ sparse.
+    Sindy(cli::sindy::Args),
     /// Shape, column names and per-column statistics of a data file (checks that it reads cleanly).
     Inspect(cli::inspect::Args),
     /// The GPU adapter sparsimony would use.
@@ -37,6 +41,7 @@ fn main() -> ExitCode {
     let args = Cli::parse();
     let result = match args.command {
         Command::Regress(a) => cli::regress::run(a),
+        Command::Sindy(a) => cli::sindy::run(a),
         Command::Inspect(a) => cli::inspect::run(a),
         #[cfg(feature = "gpu")]
         Command::Devices(a) => cli::devices::run(a),

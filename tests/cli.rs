@@ -181,3 +181,82 @@ fn help_lists_the_subcommands_and_examples() {
         assert!(out.contains(s), "{s} missing from --help:\n{out}");
     }
 }
+
+#[test]
+fn sindy_on_the_bundled_lorenz_data_matches_the_library() {
+    use sparsimony::solvers::sindy::{Sindy, Time, Trajectory};
+    let o = sparsimony(&["sindy", "--data", "data/lorenz.csv", "--t-column", "t", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["states"], serde_json::json!(["x", "y", "z"]));
+    assert_eq!(v["features"][6], "x z");
+    assert_eq!(v["equations"][2], "-2.666 z +  1.000 x y");
+    // The same fit through the library, with the times as points.
+    let table = read_table(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/data/lorenz.csv"))).unwrap();
+    let t = table.values.column(0).to_owned();
+    let x = table.values.slice(ndarray::s![.., 1..]).to_owned();
+    let fit = Sindy::default()
+        .fit(&[Trajectory::new(x.view(), Time::Points(t.view()))])
+        .unwrap();
+    let coef: Vec<Vec<f64>> = serde_json::from_value(v["coef"].clone()).unwrap();
+    for (row, lib) in coef.iter().zip(fit.coefficients().rows()) {
+        for (a, b) in row.iter().zip(lib) {
+            assert!((a - b).abs() <= 1e-12 * b.abs().max(1.0));
+        }
+    }
+    assert!(v["score"].as_f64().unwrap() > 0.9999);
+
+    // Text output, an ensemble, and the exports.
+    let dir = temp_dir("sindy");
+    let (json_path, rs_path) = (dir.join("model.json"), dir.join("model.rs"));
+    let o = sparsimony(&[
+        "sindy",
+        "--data",
+        "data/lorenz.csv",
+        "--t-column",
+        "t",
+        "--ensemble",
+        "5",
+        "--export",
+        json_path.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.starts_with("(x)' = ") && text.contains("inclusion probabilities (5 models)"),
+        "{text}"
+    );
+    let model: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    assert_eq!(model["coef_value"].as_array().unwrap().len(), 7);
+    assert_eq!(model["terms"][3]["name"], "x y");
+    let o = sparsimony(&[
+        "sindy",
+        "--data",
+        "data/lorenz.csv",
+        "--t-column",
+        "t",
+        "--export",
+        rs_path.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        std::fs::read_to_string(&rs_path)
+            .unwrap()
+            .contains("pub mod sindy_model")
+    );
+}
+
+#[test]
+fn sindy_errors_name_the_problem() {
+    let o = sparsimony(&["sindy", "--data", "data/lorenz.csv"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--t-column NAME or --dt STEP"), "{}", stderr(&o));
+    let o = sparsimony(&["sindy", "--data", "data/lorenz.csv", "--t-column", "time"]);
+    assert!(stderr(&o).contains("no column `time`"), "{}", stderr(&o));
+    // Shuffled times are not increasing.
+    let dir = temp_dir("sindy-bad");
+    let path = dir.join("bad.csv");
+    std::fs::write(&path, "t,x\n0,1\n0.2,2\n0.1,3\n0.3,4\n0.4,5\n").unwrap();
+    let o = sparsimony(&["sindy", "--data", path.to_str().unwrap(), "--t-column", "t"]);
+    assert!(stderr(&o).contains("strictly increasing"), "{}", stderr(&o));
+}

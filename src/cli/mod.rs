@@ -4,6 +4,7 @@
 pub mod devices;
 pub mod inspect;
 pub mod regress;
+pub mod sindy;
 
 /// The error type of the subcommands: any error, printed by `main` as `error: …`.
 pub type CliResult = Result<(), Box<dyn std::error::Error>>;

@@ -1,0 +1,240 @@
+use std::path::PathBuf;
+
+use clap::ValueEnum;
+use ndarray::{Array1, Array2, Axis};
+use serde_json::json;
+use sparsimony::core::sindy::Factor;
+use sparsimony::io::read_table;
+use sparsimony::solvers::regression::Stlsq;
+use sparsimony::solvers::sindy::{
+    Differentiation, Ensemble, ExportedModel, Library, Optimizer, Sindy, Sr3, Time, Trajectory,
+};
+
+use super::{CliResult, print_json};
+
+/// The sparse regression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OptimizerArg {
+    /// Sequentially thresholded least squares (threshold --threshold, ridge --alpha).
+    Stlsq,
+    /// SR3 with the ℓ0 penalty that thresholds at --threshold (λ = threshold²/2, ν = 1).
+    Sr3,
+}
+
+/// The differentiation method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffArg {
+    /// Finite differences of accuracy --order (one-sided at the ends).
+    Fd,
+    /// Savitzky–Golay smoothing (window 11, degree 3), then finite differences of accuracy --order.
+    Savgol,
+    /// FFT derivative (periodic signals, uniform --dt).
+    Spectral,
+}
+
+/// `sparsimony sindy`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The trajectory: one row per sample; the CSV header names the states (and the time and control columns).
+    #[arg(long, value_name = "FILE")]
+    data: PathBuf,
+    /// The column holding the sampling times (strictly increasing).
+    #[arg(long, value_name = "NAME", conflicts_with = "dt")]
+    t_column: Option<String>,
+    /// Uniform sampling step (instead of --t-column).
+    #[arg(long)]
+    dt: Option<f64>,
+    /// Columns that are control inputs (comma-separated names), fitted as SINDYc.
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    control: Vec<String>,
+    /// Highest degree of the polynomial library.
+    #[arg(long, default_value_t = 2)]
+    degree: usize,
+    /// Add sines and cosines of frequencies 1..=N to the library.
+    #[arg(long, default_value_t = 0)]
+    fourier: usize,
+    /// Coefficient threshold.
+    #[arg(long, default_value_t = 0.1)]
+    threshold: f64,
+    /// STLSQ's ridge weight.
+    #[arg(long, default_value_t = 0.05)]
+    alpha: f64,
+    /// The sparse regression.
+    #[arg(long, value_enum, default_value_t = OptimizerArg::Stlsq)]
+    optimizer: OptimizerArg,
+    /// Threshold unit-norm library columns.
+    #[arg(long)]
+    normalize_columns: bool,
+    /// How derivatives are computed.
+    #[arg(long, value_enum, default_value_t = DiffArg::Fd)]
+    diff: DiffArg,
+    /// Accuracy order of the finite differences.
+    #[arg(long, default_value_t = 2)]
+    order: usize,
+    /// Bag this many bootstrap models (E-SINDy) and report median coefficients and inclusion probabilities.
+    #[arg(long)]
+    ensemble: Option<usize>,
+    /// Seed of the ensemble's resampling.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Fit a discrete-time map x[k] → x[k+1] (no time needed).
+    #[arg(long)]
+    discrete: bool,
+    /// Write the fitted model: `.rs` gives Rust statics for firmware, anything else JSON.
+    #[arg(long, value_name = "FILE")]
+    export: Option<PathBuf>,
+    /// Print JSON: {"states", "features", "coef" (one row per state), "equations", "score"}.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Reads the trajectory, fits, prints.
+pub fn run(a: Args) -> CliResult {
+    let table = read_table(&a.data)?;
+    let column = |name: &str| -> Result<usize, String> {
+        table.columns.iter().position(|c| c == name).ok_or_else(|| {
+            format!(
+                "{} has no column `{name}` (columns: {})",
+                a.data.display(),
+                table.columns.join(", ")
+            )
+        })
+    };
+    let t_index = a.t_column.as_deref().map(column).transpose()?;
+    let control: Vec<usize> = a.control.iter().map(|c| column(c)).collect::<Result<_, _>>()?;
+    let states: Vec<usize> = (0..table.columns.len())
+        .filter(|j| Some(*j) != t_index && !control.contains(j))
+        .collect();
+    if states.is_empty() {
+        return Err(format!("{} has no state columns left", a.data.display()).into());
+    }
+    let pick = |cols: &[usize]| -> Array2<f64> { table.values.select(Axis(1), cols) };
+    let x = pick(&states);
+    let u = (!control.is_empty()).then(|| pick(&control));
+    let t_values: Option<Array1<f64>> = t_index.map(|j| table.values.column(j).to_owned());
+    let time = match (&t_values, a.dt) {
+        (Some(t), _) => Time::Points(t.view()),
+        (None, Some(dt)) => Time::Step(dt),
+        (None, None) if a.discrete => Time::Step(1.0),
+        (None, None) => return Err("give the sampling times: --t-column NAME or --dt STEP".into()),
+    };
+    let mut library = Library::polynomial(a.degree);
+    if a.fourier > 0 {
+        library = library.concat(Library::fourier(a.fourier));
+    }
+    let base = match a.optimizer {
+        OptimizerArg::Stlsq => Optimizer::Stlsq(Stlsq {
+            alpha: a.alpha,
+            normalize_columns: a.normalize_columns,
+            ..Stlsq::new(a.threshold)
+        }),
+        OptimizerArg::Sr3 => Optimizer::Sr3(Sr3 {
+            lambda: Sr3::l0_weight_for_threshold(a.threshold, 1.0),
+            normalize_columns: a.normalize_columns,
+            ..Sr3::default()
+        }),
+    };
+    let optimizer = match a.ensemble {
+        Some(n) => Optimizer::Ensemble(Box::new(Ensemble::bagging(base, n, a.seed))),
+        None => base,
+    };
+    let differentiation = match a.diff {
+        DiffArg::Fd => Differentiation::finite_difference(a.order),
+        DiffArg::Savgol => Differentiation::SmoothedFiniteDifference {
+            window: 11,
+            polyorder: 3,
+            order: a.order,
+        },
+        DiffArg::Spectral => Differentiation::Spectral { derivative: 1 },
+    };
+    let names = |cols: &[usize]| -> Vec<String> { cols.iter().map(|&j| table.columns[j].clone()).collect() };
+    let model = Sindy {
+        differentiation: differentiation.clone(),
+        library,
+        optimizer,
+        state_names: Some(names(&states)),
+        control_names: (!control.is_empty()).then(|| names(&control)),
+        discrete_time: a.discrete,
+    };
+    let mut traj = Trajectory::new(x.view(), time);
+    if let Some(u) = &u {
+        traj = traj.with_control(u.view());
+    }
+    let fit = model.fit(&[traj])?;
+    let score = fit.score(&[traj], &differentiation)?;
+
+    if let Some(path) = &a.export {
+        let exported = fit.export()?;
+        let text = if path.extension().and_then(|e| e.to_str()) == Some("rs") {
+            exported.to_rust_source("sindy_model", "f64")
+        } else {
+            serde_json::to_string_pretty(&export_json(&exported))?
+        };
+        std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    if a.json {
+        let coef: Vec<Vec<f64>> = fit.coefficients().rows().into_iter().map(|r| r.to_vec()).collect();
+        let mut out = json!({
+            "states": fit.state_names(),
+            "features": fit.feature_names(),
+            "coef": coef,
+            "equations": fit.equations(3),
+            "score": score,
+        });
+        if let Some(e) = fit.ensemble() {
+            let inclusion: Vec<Vec<f64>> = e.inclusion.rows().into_iter().map(|r| r.to_vec()).collect();
+            out["inclusion"] = json!(inclusion);
+        }
+        print_json(&out);
+    } else {
+        print!("{fit}");
+        println!(
+            "R² = {score:.6} on {} samples; {} of {} coefficients nonzero",
+            fit.n_samples(),
+            fit.n_nonzero(),
+            fit.coefficients().len()
+        );
+        if let Some(e) = fit.ensemble() {
+            println!("inclusion probabilities ({} models):", e.models.len());
+            for (lhs, row) in fit.lhs().iter().zip(e.inclusion.rows()) {
+                let kept: Vec<String> = row
+                    .iter()
+                    .zip(fit.feature_names())
+                    .filter(|(p, _)| **p > 0.0)
+                    .map(|(p, n)| format!("{n}: {p:.2}"))
+                    .collect();
+                println!("  {lhs}: {}", kept.join(", "));
+            }
+        }
+        if let Some(path) = &a.export {
+            println!("model written to {}", path.display());
+        }
+    }
+    Ok(())
+}
+
+/// The exported model as JSON: names, terms as factor lists, and the coefficients compressed by rows.
+fn export_json(m: &ExportedModel) -> serde_json::Value {
+    let factor = |f: &Factor<f64>| match *f {
+        Factor::Power { input, exponent } => json!({"input": input, "power": exponent}),
+        Factor::Sin { input, frequency } => json!({"input": input, "sin": frequency}),
+        Factor::Cos { input, frequency } => json!({"input": input, "cos": frequency}),
+    };
+    let terms: Vec<serde_json::Value> = (0..m.term_names.len())
+        .map(|k| {
+            json!({
+                "name": m.term_names[k],
+                "factors": m.factors[m.term_ptr[k]..m.term_ptr[k + 1]].iter().map(factor).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "states": m.state_names,
+        "controls": m.control_names,
+        "discrete_time": m.discrete_time,
+        "terms": terms,
+        "coef_ptr": m.coef_ptr,
+        "coef_term": m.coef_term,
+        "coef_value": m.coef_value,
+    })
+}
