@@ -5,8 +5,11 @@ use sparsimony_core::sindy::{Factor, SindyModel};
 
 const P1: fn(usize) -> Factor<f64> = |i| Factor::Power { input: i, exponent: 1 };
 
+/// A model's arrays: factors, term pointers, coefficient pointers, term indices, values.
+type Arrays = (Vec<Factor<f64>>, Vec<usize>, Vec<usize>, Vec<usize>, Vec<f64>);
+
 /// Lorenz as a SINDy model: terms x, y, z, xz, xy.
-fn lorenz_arrays() -> (Vec<Factor<f64>>, Vec<usize>, Vec<usize>, Vec<usize>, Vec<f64>) {
+fn lorenz_arrays() -> Arrays {
     let factors = vec![P1(0), P1(1), P1(2), P1(0), P1(2), P1(0), P1(1)];
     let term_ptr = vec![0, 1, 2, 3, 5, 7];
     let coef_ptr = vec![0, 2, 5, 7];

@@ -378,15 +378,15 @@ fn dots4(a: &[f64], b: [&[f64]; 4]) -> [f64; 4] {
     let split = n - a4.remainder().len();
     for ((((x, y0), y1), y2), y3) in a4.zip(b0).zip(b1).zip(b2).zip(b3) {
         for l in 0..4 {
-            acc[0][l] = x[l] * y0[l] + acc[0][l];
-            acc[1][l] = x[l] * y1[l] + acc[1][l];
-            acc[2][l] = x[l] * y2[l] + acc[2][l];
-            acc[3][l] = x[l] * y3[l] + acc[3][l];
+            acc[0][l] += x[l] * y0[l];
+            acc[1][l] += x[l] * y1[l];
+            acc[2][l] += x[l] * y2[l];
+            acc[3][l] += x[l] * y3[l];
         }
     }
     for i in split..n {
         for (k, bk) in b.iter().enumerate() {
-            acc[k][i - split] = a[i] * bk[i] + acc[k][i - split];
+            acc[k][i - split] += a[i] * bk[i];
         }
     }
     acc.map(|l| (l[0] + l[2]) + (l[1] + l[3]))

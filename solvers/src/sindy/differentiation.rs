@@ -367,7 +367,7 @@ impl<'a> Stencil<'a> {
                     dst.fill(0.0);
                     for (k, wk) in w.iter().enumerate() {
                         let src = &window[interior.start - self.left + k - base..][..len];
-                        dst.iter_mut().zip(src).for_each(|(o, v)| *o = wk * v + *o);
+                        dst.iter_mut().zip(src).for_each(|(o, v)| *o += wk * v);
                     }
                 }
                 None => {

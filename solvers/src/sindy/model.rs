@@ -404,6 +404,9 @@ pub struct SindyFit {
     ensemble: Option<EnsembleFit>,
 }
 
+/// Control inputs as a function of time for [`SindyFit::simulate`]: `control(t, u)` writes `u(t)`.
+pub type ControlFn<'a> = &'a mut dyn FnMut(f64, &mut [f64]);
+
 /// Options of [`SindyFit::simulate`]: the Dormand–Prince tolerances.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SimulateOptions {
@@ -628,7 +631,7 @@ impl SindyFit {
         &self,
         x0: ArrayView1<'_, f64>,
         times: ArrayView1<'_, f64>,
-        mut control: Option<&mut dyn FnMut(f64, &mut [f64])>,
+        mut control: Option<ControlFn<'_>>,
         options: &SimulateOptions,
     ) -> Result<Array2<f64>> {
         if self.discrete_time {
