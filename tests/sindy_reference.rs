@@ -169,3 +169,64 @@ fn derivatives_agree_with_pysindy() {
     let err = max_rel_diff(&ours, &matrix(&sg["d"]));
     assert!(err < 1e-10, "Savitzky–Golay: {err:e}");
 }
+
+#[test]
+fn pde_find_agrees_with_pysindy() {
+    use sparsimony::solvers::sindy::{PdeFind, PdeLibrary};
+    let f = fixture();
+    for case in f["pdes"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let u2 = matrix(&case["u"]);
+        let u = u2
+            .clone()
+            .into_shape_with_order((u2.nrows(), u2.ncols(), 1))
+            .unwrap()
+            .into_dyn();
+        let x = vector(&case["x"]);
+        let lib = &case["library"];
+        let opt = &case["optimizer"];
+        let model = PdeFind {
+            library: PdeLibrary {
+                include_bias: lib["include_bias"].as_bool().unwrap(),
+                ..PdeLibrary::new(
+                    Library::Polynomial {
+                        degree: lib["degree"].as_u64().unwrap() as usize,
+                        include_bias: false,
+                        interaction_only: false,
+                    },
+                    lib["derivative_order"].as_u64().unwrap() as usize,
+                )
+            },
+            differentiation: Differentiation::default(),
+            optimizer: Optimizer::Stlsq(Stlsq {
+                alpha: opt["alpha"].as_f64().unwrap(),
+                normalize_columns: opt["normalize_columns"].as_bool().unwrap_or(false),
+                ..Stlsq::new(opt["threshold"].as_f64().unwrap())
+            }),
+            field_names: None,
+        };
+        let fit = model
+            .fit(u.view(), &[x.view()], Time::Step(case["dt"].as_f64().unwrap()))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let names: Vec<String> = serde_json::from_value(case["features"].clone()).unwrap();
+        assert_eq!(fit.feature_names(), names.as_slice(), "{name}: feature names");
+        let want = matrix(&case["coef"]);
+        let err = max_rel_diff(fit.coefficients(), &want);
+        for ((i, j), w) in want.indexed_iter() {
+            assert_eq!(
+                fit.coefficients()[(i, j)] == 0.0,
+                *w == 0.0,
+                "{name}: term {} selected differently",
+                names[j]
+            );
+        }
+        assert!(
+            err < 1e-6,
+            "{name}: relative coefficient error {err:e}\n{}\nvs\n{want}",
+            fit.coefficients()
+        );
+        let eqs: Vec<String> = serde_json::from_value(case["equations"].clone()).unwrap();
+        assert_eq!(fit.equations(3), eqs, "{name}: printed equations");
+        eprintln!("{name}: coefficients agree to {err:.1e}");
+    }
+}

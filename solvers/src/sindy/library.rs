@@ -352,6 +352,12 @@ impl Features {
                 }
             })
             .collect();
+        Self::from_parts(terms, names, input_names.len())
+    }
+
+    /// Features from explicit terms and names over `n_inputs` inputs (for libraries such as the PDE library
+    /// whose names follow their own conventions).
+    pub(crate) fn from_parts(terms: Vec<Vec<Part>>, names: Vec<String>, n_inputs: usize) -> Self {
         let key = |t: &[Part]| -> String {
             let t: Vec<&Part> = t.iter().filter(|p| **p != Part::One).collect();
             format!("{t:?}")
@@ -390,7 +396,7 @@ impl Features {
             terms,
             recipes,
             names,
-            n_inputs: input_names.len(),
+            n_inputs,
         }
     }
 

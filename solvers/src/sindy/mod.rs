@@ -6,7 +6,8 @@
 //! * [`optimizer`]: sparse regression on the library's normal equations (STLSQ, SR3, ensembles);
 //! * [`model`]: [`Sindy`] ties them together — several trajectories, control inputs (SINDYc), discrete
 //!   time — and [`SindyFit`] prints, predicts, scores, simulates and exports the model to
-//!   [`sparsimony_core::sindy`], where it runs without allocation on a microcontroller.
+//!   [`sparsimony_core::sindy`], where it runs without allocation on a microcontroller;
+//! * [`pde`]: PDE-FIND, the same regression on fields sampled on space–time grids.
 //!
 //! Fitting never forms the library matrix: it is evaluated in blocks of rows and accumulated into
 //! `ΘᵀΘ` and `ΘᵀẊ` ([`crate::regression::NormalEquations`]), so memory does not grow with the samples
@@ -26,8 +27,10 @@ pub mod differentiation;
 pub mod library;
 pub mod model;
 pub mod optimizer;
+pub mod pde;
 
 pub use differentiation::{Differentiation, Time};
 pub use library::{CustomFunction, Library};
 pub use model::{ExportedModel, SimulateOptions, Sindy, SindyFit, Trajectory};
 pub use optimizer::{Ensemble, Optimizer, Regularizer, Sr3};
+pub use pde::{PdeFind, PdeFit, PdeLibrary};

@@ -5,7 +5,7 @@
 use std::fmt;
 use std::ops::Range;
 
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ShapeBuilder, s};
+use ndarray::{Array2, ArrayView1, ArrayView2, ShapeBuilder, s};
 use rayon::prelude::*;
 use sparsimony_core::ode::{Dopri5, Dopri5State, dopri5_scratch_len};
 use sparsimony_core::sindy::{Factor, SindyModel};
@@ -80,7 +80,7 @@ pub struct Sindy {
 }
 
 /// Where a trajectory's regression targets come from.
-enum TargetSource<'a> {
+pub(super) enum TargetSource<'a> {
     /// Given by the user (derivatives or next states).
     Given(ArrayView2<'a, f64>),
     /// The next sample of the states (discrete time).
@@ -92,12 +92,12 @@ enum TargetSource<'a> {
 }
 
 /// One trajectory ready for the regression: where its library inputs and targets are, and which rows count.
-struct Prepared<'a> {
-    x: ArrayView2<'a, f64>,
-    smoothed: Option<Array2<f64>>,
-    u: Option<ArrayView2<'a, f64>>,
-    target: TargetSource<'a>,
-    rows: Range<usize>,
+pub(super) struct Prepared<'a> {
+    pub(super) x: ArrayView2<'a, f64>,
+    pub(super) smoothed: Option<Array2<f64>>,
+    pub(super) u: Option<ArrayView2<'a, f64>>,
+    pub(super) target: TargetSource<'a>,
+    pub(super) rows: Range<usize>,
 }
 
 impl Prepared<'_> {
@@ -167,15 +167,15 @@ impl Prepared<'_> {
 }
 
 /// The regression data of all trajectories, streamed block by block.
-struct Gathered<'a> {
-    trajectories: Vec<Prepared<'a>>,
-    n_inputs: usize,
-    n_targets: usize,
+pub(super) struct Gathered<'a> {
+    pub(super) trajectories: Vec<Prepared<'a>>,
+    pub(super) n_inputs: usize,
+    pub(super) n_targets: usize,
 }
 
 impl Gathered<'_> {
     /// Usable samples over all trajectories.
-    fn n(&self) -> usize {
+    pub(super) fn n(&self) -> usize {
         self.trajectories.iter().map(|t| t.rows.len()).sum()
     }
 
@@ -198,7 +198,7 @@ impl Gathered<'_> {
     /// The normal equations of the library on these data, with optional per-sample weights (in the
     /// concatenated sample order). Blocks run in parallel and are summed in a fixed order, so the result does
     /// not depend on the thread count.
-    fn normal_equations(&self, features: &Features, weights: Option<&[f64]>) -> NormalEquations {
+    pub(super) fn normal_equations(&self, features: &Features, weights: Option<&[f64]>) -> NormalEquations {
         let (p, m) = (features.len(), self.n_targets);
         let blocks = self.blocks();
         let parts: Vec<NormalEquations> = blocks
@@ -483,27 +483,7 @@ impl SindyFit {
     /// `precision` decimals and a space for its sign, terms joined by `" + "`; coefficients that round to
     /// zero are left out; an empty equation is `" 0.000"`).
     pub fn equations(&self, precision: usize) -> Vec<String> {
-        let scale = 10f64.powi(precision as i32);
-        let fmt = |c: f64| {
-            if c.is_sign_negative() {
-                format!("{c:.precision$}")
-            } else {
-                format!(" {c:.precision$}")
-            }
-        };
-        self.coef
-            .rows()
-            .into_iter()
-            .map(|row| {
-                let terms: Vec<String> = row
-                    .iter()
-                    .zip(self.features.names())
-                    .filter(|(c, _)| (**c * scale).round_ties_even() != 0.0)
-                    .map(|(c, name)| format!("{} {name}", fmt(*c)))
-                    .collect();
-                if terms.is_empty() { fmt(0.0) } else { terms.join(" + ") }
-            })
-            .collect()
+        format_equations(&self.coef, self.features.names(), precision)
     }
 
     /// The left-hand sides: `(x0)'` in continuous time, `(x0)[k+1]` in discrete time.
@@ -921,7 +901,26 @@ impl ExportedModel {
     }
 }
 
-/// Convenience: a uniform time grid `t0, t0 + dt, …` of `n` points.
-pub fn time_grid(t0: f64, dt: f64, n: usize) -> Array1<f64> {
-    Array1::from_iter((0..n).map(|i| t0 + dt * i as f64))
+/// Equations PySINDy style (see [`SindyFit::equations`]) from coefficients (`m × p`) and term names.
+pub(super) fn format_equations(coef: &Array2<f64>, names: &[String], precision: usize) -> Vec<String> {
+    let scale = 10f64.powi(precision as i32);
+    let fmt = |c: f64| {
+        if c.is_sign_negative() {
+            format!("{c:.precision$}")
+        } else {
+            format!(" {c:.precision$}")
+        }
+    };
+    coef.rows()
+        .into_iter()
+        .map(|row| {
+            let terms: Vec<String> = row
+                .iter()
+                .zip(names)
+                .filter(|(c, _)| (**c * scale).round_ties_even() != 0.0)
+                .map(|(c, name)| format!("{} {name}", fmt(*c)))
+                .collect();
+            if terms.is_empty() { fmt(0.0) } else { terms.join(" + ") }
+        })
+        .collect()
 }
