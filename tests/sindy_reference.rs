@@ -64,6 +64,7 @@ fn model_for(case: &Value) -> Sindy {
         state_names: serde_json::from_value(case["feature_names"].clone()).unwrap(),
         control_names: None,
         discrete_time: s["discrete"].as_bool().unwrap_or(false),
+        weak_form: None,
     }
 }
 

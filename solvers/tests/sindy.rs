@@ -402,3 +402,46 @@ fn discrete_time_models_iterate() {
         .is_err()
     );
 }
+
+#[test]
+fn weak_form_is_exact_without_noise_and_robust_with_it() {
+    use sparsimony_solvers::sindy::WeakForm;
+    let dt = 0.002;
+    let clean = lorenz([-8.0, 8.0, 27.0], 5000, dt);
+    let weak = Sindy {
+        weak_form: Some(WeakForm::default()),
+        ..Sindy::default()
+    };
+    let fit = weak.fit(&[Trajectory::new(clean.view(), Time::Step(dt))]).unwrap();
+    let truth = true_lorenz_coef(fit.feature_names());
+    let err = |c: &Array2<f64>| (c - &truth).mapv(|v| v * v).sum().sqrt() / truth.mapv(|v| v * v).sum().sqrt();
+    // Integration by parts is exact; only the trapezoid rule errs (O(dt²) on smooth integrands).
+    assert!(
+        err(fit.coefficients()) < 1e-4,
+        "clean weak error {:e}",
+        err(fit.coefficients())
+    );
+    assert_eq!(fit.n_samples(), 400);
+
+    // 10 % noise: finite differences amplify it, the weak form averages it.
+    let mut rng = <rand_chacha::ChaCha8Rng as rand_core::SeedableRng>::seed_from_u64(5);
+    let noisy = clean.mapv(|v| v + 0.1 * 8.0 * sparsimony_core::random::standard_normal(&mut rng));
+    let traj = [Trajectory::new(noisy.view(), Time::Step(dt))];
+    let weak_err = err(weak.fit(&traj).unwrap().coefficients());
+    let fd_err = err(Sindy::default().fit(&traj).unwrap().coefficients());
+    eprintln!("10 % noise: weak {weak_err:.2e}, FD {fd_err:.2e}");
+    assert!(
+        weak_err < 0.05 && weak_err < fd_err / 3.0,
+        "weak {weak_err:e} vs FD {fd_err:e}"
+    );
+    // Too short for one support, and discrete time, are errors.
+    assert!(
+        weak.fit(&[Trajectory::new(clean.slice(s![..5, ..]), Time::Step(dt))])
+            .is_err()
+    );
+    let discrete = Sindy {
+        discrete_time: true,
+        ..weak.clone()
+    };
+    assert!(discrete.fit(&[Trajectory::new(clean.view(), Time::Step(dt))]).is_err());
+}

@@ -7,7 +7,7 @@ use sparsimony::core::sindy::Factor;
 use sparsimony::io::read_table;
 use sparsimony::solvers::regression::Stlsq;
 use sparsimony::solvers::sindy::{
-    Differentiation, Ensemble, ExportedModel, Library, Optimizer, Sindy, Sr3, Time, Trajectory,
+    Differentiation, Ensemble, ExportedModel, Library, Optimizer, Sindy, Sr3, Time, Trajectory, WeakForm,
 };
 
 use super::{CliResult, print_json};
@@ -30,6 +30,8 @@ pub enum DiffArg {
     Savgol,
     /// FFT derivative (periodic signals, uniform --dt).
     Spectral,
+    /// No derivatives: the weak (integral) form against 400 bump test functions (noisy data).
+    Weak,
 }
 
 /// `sparsimony sindy`.
@@ -65,7 +67,8 @@ pub struct Args {
     /// Threshold unit-norm library columns.
     #[arg(long)]
     normalize_columns: bool,
-    /// How derivatives are computed.
+    /// How derivatives are computed (or avoided: weak). The score is R² of the derivatives by this method
+    /// (finite differences for weak).
     #[arg(long, value_enum, default_value_t = DiffArg::Fd)]
     diff: DiffArg,
     /// Accuracy order of the finite differences.
@@ -146,6 +149,8 @@ pub fn run(a: Args) -> CliResult {
             order: a.order,
         },
         DiffArg::Spectral => Differentiation::Spectral { derivative: 1 },
+        // The score is still computed on finite differences.
+        DiffArg::Weak => Differentiation::finite_difference(a.order),
     };
     let names = |cols: &[usize]| -> Vec<String> { cols.iter().map(|&j| table.columns[j].clone()).collect() };
     let model = Sindy {
@@ -155,6 +160,7 @@ pub fn run(a: Args) -> CliResult {
         state_names: Some(names(&states)),
         control_names: (!control.is_empty()).then(|| names(&control)),
         discrete_time: a.discrete,
+        weak_form: (a.diff == DiffArg::Weak).then(WeakForm::default),
     };
     let mut traj = Trajectory::new(x.view(), time);
     if let Some(u) = &u {

@@ -7,6 +7,7 @@
 //! * [`model`]: [`Sindy`] ties them together — several trajectories, control inputs (SINDYc), discrete
 //!   time — and [`SindyFit`] prints, predicts, scores, simulates and exports the model to
 //!   [`sparsimony_core::sindy`], where it runs without allocation on a microcontroller;
+//! * [`weak`]: the weak (integral) form for noisy data, with no differentiation at all;
 //! * [`pde`]: PDE-FIND, the same regression on fields sampled on space–time grids.
 //!
 //! Fitting never forms the library matrix: it is evaluated in blocks of rows and accumulated into
@@ -28,9 +29,11 @@ pub mod library;
 pub mod model;
 pub mod optimizer;
 pub mod pde;
+pub mod weak;
 
 pub use differentiation::{Differentiation, Time};
 pub use library::{CustomFunction, Library};
 pub use model::{ExportedModel, SimulateOptions, Sindy, SindyFit, Trajectory};
 pub use optimizer::{Ensemble, Optimizer, Regularizer, Sr3};
 pub use pde::{PdeFind, PdeFit, PdeLibrary};
+pub use weak::WeakForm;

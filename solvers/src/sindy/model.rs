@@ -12,7 +12,8 @@ use sparsimony_core::sindy::{Factor, SindyModel};
 
 use super::differentiation::{Differentiation, Stencil, Time};
 use super::library::{Features, Library};
-use super::optimizer::{EnsembleFit, Optimizer, Problem};
+use super::optimizer::{EnsembleFit, Optimizer, OptimizerFit, Problem};
+use super::weak::{WeakForm, WeakRows};
 use crate::regression::NormalEquations;
 use crate::{Error, Result};
 
@@ -77,6 +78,9 @@ pub struct Sindy {
     pub control_names: Option<Vec<String>>,
     /// Fit a map `x[k] → x[k+1]` instead of a vector field.
     pub discrete_time: bool,
+    /// Fit the weak (integral) form instead of differentiating (continuous time; `differentiation` is then
+    /// unused).
+    pub weak_form: Option<WeakForm>,
 }
 
 /// Where a trajectory's regression targets come from.
@@ -118,27 +122,7 @@ impl Prepared<'_> {
             _ => self.x,
         };
         let m = self.x.ncols();
-        let copy = |src: ArrayView2<'_, f64>, dst: &mut [f64]| {
-            let (rows, cols) = src.dim();
-            match src.as_slice() {
-                // Row-major and contiguous (the usual case): a transposing copy of a small block.
-                Some(flat) => {
-                    for (i, row) in flat.chunks_exact(cols).enumerate() {
-                        for (j, v) in row.iter().enumerate() {
-                            dst[j * rows + i] = *v;
-                        }
-                    }
-                }
-                None => {
-                    for (j, col) in src.columns().into_iter().enumerate() {
-                        dst[j * rows..(j + 1) * rows]
-                            .iter_mut()
-                            .zip(col)
-                            .for_each(|(d, v)| *d = *v);
-                    }
-                }
-            }
-        };
+        let copy = transpose_into;
         if let TargetSource::Stencil(st) = &self.target {
             // One copy of the rows the stencil reaches; inputs and derivatives both read it.
             let h = st.halo(&r);
@@ -162,6 +146,29 @@ impl Prepared<'_> {
             TargetSource::Shifted => copy(self.x.slice(s![r.start + 1..r.end + 1, ..]), targets),
             TargetSource::Computed(d) => copy(d.slice(s![r.clone(), ..]), targets),
             TargetSource::Stencil(_) => {}
+        }
+    }
+}
+
+/// Copies `src` (`rows × cols`, any layout) column-major into `dst`.
+fn transpose_into(src: ArrayView2<'_, f64>, dst: &mut [f64]) {
+    let (rows, cols) = src.dim();
+    match src.as_slice() {
+        // Row-major and contiguous (the usual case): a transposing copy of a small block.
+        Some(flat) => {
+            for (i, row) in flat.chunks_exact(cols).enumerate() {
+                for (j, v) in row.iter().enumerate() {
+                    dst[j * rows + i] = *v;
+                }
+            }
+        }
+        None => {
+            for (j, col) in src.columns().into_iter().enumerate() {
+                dst[j * rows..(j + 1) * rows]
+                    .iter_mut()
+                    .zip(col)
+                    .for_each(|(d, v)| *d = *v);
+            }
         }
     }
 }
@@ -314,6 +321,9 @@ impl Sindy {
         let (state_names, control_names) = self.names(n_states, n_controls)?;
         let input_names = self.input_names(&state_names, &control_names);
         let features = self.library.expand(&input_names)?;
+        if let Some(weak) = &self.weak_form {
+            return self.fit_weak(weak, trajectories, features, input_names, state_names, control_names);
+        }
         let data = self.gather(trajectories, n_states, n_controls)?;
         let n = data.n();
         if n < features.len() {
@@ -332,6 +342,84 @@ impl Sindy {
             n_samples: n,
             weighted: &weighted,
         })?;
+        self.finish(features, input_names, state_names, control_names, fit, n)
+    }
+
+    /// The weak-form fit: one regression row per test function.
+    #[allow(clippy::too_many_arguments)]
+    fn fit_weak(
+        &self,
+        weak: &WeakForm,
+        trajectories: &[Trajectory<'_>],
+        features: Features,
+        input_names: Vec<String>,
+        state_names: Vec<String>,
+        control_names: Vec<String>,
+    ) -> Result<SindyFit> {
+        if self.discrete_time {
+            return Err(Error::InvalidParameter {
+                name: "weak form",
+                reason: "applies to continuous-time models only".into(),
+            });
+        }
+        let (m, c) = (state_names.len(), control_names.len());
+        let mut rows = WeakRows {
+            rows: 0,
+            g: Vec::new(),
+            b: Vec::new(),
+        };
+        for tr in trajectories {
+            let n = tr.x.nrows();
+            check_block("x", tr.x, m)?;
+            if let Some(u) = tr.u {
+                check_rows("u (one row per sample of x)", u.nrows(), n)?;
+                check_block("u", u, c)?;
+            }
+            tr.time.check(n)?;
+            let inputs = |r0: usize, r1: usize, buf: &mut [f64]| {
+                let len = r1 - r0;
+                transpose_into(tr.x.slice(s![r0..r1, ..]), &mut buf[..m * len]);
+                if let Some(u) = tr.u {
+                    transpose_into(u.slice(s![r0..r1, ..]), &mut buf[m * len..(m + c) * len]);
+                }
+            };
+            weak.integrate(&features, tr.x, &tr.time, &inputs, &mut rows)?;
+        }
+        let n = rows.rows;
+        if n < features.len() {
+            return Err(Error::InvalidParameter {
+                name: "weak form",
+                reason: format!(
+                    "{n} test functions for {} library terms: the regression is underdetermined (use more test functions)",
+                    features.len()
+                ),
+            });
+        }
+        let (g, b) = rows.column_major();
+        let normal = |w: Option<&[f64]>| {
+            let mut ne = NormalEquations::zeros(features.len(), m);
+            ne.accumulate(n, &g, &b, w);
+            ne
+        };
+        let full = normal(None);
+        let weighted = |w: &[f64]| Ok(normal(Some(w)));
+        let fit = self.optimizer.fit(&Problem {
+            full: &full,
+            n_samples: n,
+            weighted: &weighted,
+        })?;
+        self.finish(features, input_names, state_names, control_names, fit, n)
+    }
+
+    fn finish(
+        &self,
+        features: Features,
+        input_names: Vec<String>,
+        state_names: Vec<String>,
+        control_names: Vec<String>,
+        fit: OptimizerFit,
+        n: usize,
+    ) -> Result<SindyFit> {
         Ok(SindyFit {
             features,
             input_names,
