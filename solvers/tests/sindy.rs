@@ -445,3 +445,54 @@ fn weak_form_is_exact_without_noise_and_robust_with_it() {
     };
     assert!(discrete.fit(&[Trajectory::new(clean.view(), Time::Step(dt))]).is_err());
 }
+
+#[test]
+fn elastic_net_on_normal_equations_equals_the_materialised_fit() {
+    use sparsimony_solvers::regression::ElasticNet;
+    let dt = 0.002;
+    let x = lorenz([-8.0, 8.0, 27.0], 2000, dt);
+    let enet = ElasticNet {
+        fit_intercept: false,
+        tol: 1e-12,
+        max_iter: 100_000,
+        ..ElasticNet::lasso(0.05)
+    };
+    let fit = Sindy {
+        optimizer: Optimizer::ElasticNet(enet.clone()),
+        ..Sindy::default()
+    }
+    .fit(&[Trajectory::new(x.view(), Time::Step(dt))])
+    .unwrap();
+    // The reference: the library and derivatives materialised, and the elastic net on the dense matrix.
+    let d = Differentiation::default()
+        .differentiate(x.view(), &Time::Step(dt))
+        .unwrap()
+        .x_dot;
+    let theta = Array2::from_shape_fn((x.nrows(), 10), |(i, j)| {
+        let (p, q, r) = (x[(i, 0)], x[(i, 1)], x[(i, 2)]);
+        [1.0, p, q, r, p * p, p * q, p * r, q * q, q * r, r * r][j]
+    });
+    for s in 0..3 {
+        let reference = enet.fit(theta.view(), d.column(s)).unwrap();
+        let got = fit.coefficients().row(s);
+        let err = reference
+            .coef
+            .iter()
+            .zip(got)
+            .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+        assert!(
+            err < 1e-6 * reference.coef.iter().fold(1.0f64, |m, v| m.max(v.abs())),
+            "state {s}: {err:e}"
+        );
+    }
+    // An intercept has no place in normal equations.
+    let with_intercept = Sindy {
+        optimizer: Optimizer::ElasticNet(ElasticNet::lasso(0.05)),
+        ..Sindy::default()
+    };
+    assert!(
+        with_intercept
+            .fit(&[Trajectory::new(x.view(), Time::Step(dt))])
+            .is_err()
+    );
+}

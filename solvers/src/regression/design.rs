@@ -103,6 +103,21 @@ impl DenseDesign {
     }
 }
 
+impl GramDesign {
+    /// The Gram design of target `t` of normal equations (no centring: the means are zero). The response is
+    /// then implicit: pass an empty `y` to the solvers.
+    pub(crate) fn from_normal(ne: &super::NormalEquations, t: usize) -> Self {
+        let d = ne.n_features();
+        Self {
+            n: ne.n_samples().round() as usize,
+            gram: (0..d * d).map(|k| ne.gram(k % d, k / d)).collect(),
+            xty: (0..d).map(|j| ne.cross(j, t)).collect(),
+            yty: ne.y_sq(t),
+            means: vec![0.0; d],
+        }
+    }
+}
+
 /// A design represented by its Gram matrix `G = XᵀX` (d × d, column-major), `Xᵀy` and `yᵀy`: coordinate
 /// updates cost `O(d)` instead of `O(n)`, the right trade when `n ≫ d` (scikit-learn's `precompute`). The
 /// state is the gradient `Xᵀr = Xᵀy − G w`; a Gram design is tied to the response it was built with.
@@ -116,10 +131,9 @@ pub(crate) struct GramDesign {
 
 impl Design for GramDesign {
     fn residual(&self, y: &[f64]) -> Residual {
-        debug_assert_eq!(
-            y.len(),
-            self.n,
-            "a Gram design is used with the response it was built with"
+        debug_assert!(
+            y.is_empty() || y.len() == self.n,
+            "a Gram design is used with the response it was built with (or none)"
         );
         Residual::new(&self.xty)
     }

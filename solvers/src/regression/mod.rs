@@ -182,6 +182,49 @@ impl ElasticNet {
         self.fit_design(&design, y, None)
     }
 
+    /// Fits target `t` of [`NormalEquations`] by coordinate descent on the Gram matrix (`O(d)` per update,
+    /// whatever the number of samples): how SINDy uses the elastic net. The objective is scaled by the
+    /// samples the equations hold (`1/(2n)`, `n` = [`NormalEquations::n_samples`]).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] with `fit_intercept` (normal equations carry no intercept: include a
+    /// constant feature instead) or the FISTA solver; invalid parameters; [`Error::NotConverged`].
+    pub fn fit_normal(&self, ne: &NormalEquations, t: usize) -> Result<Fit> {
+        if self.fit_intercept {
+            return Err(Error::InvalidParameter {
+                name: "fit_intercept",
+                reason: "normal equations carry no intercept: set it to false and include a constant feature".into(),
+            });
+        }
+        if self.solver == Solver::Fista {
+            return Err(Error::InvalidParameter {
+                name: "solver",
+                reason: "normal equations are solved by coordinate descent".into(),
+            });
+        }
+        let d = ne.n_features();
+        self.validate(d)?;
+        let gram = design::GramDesign::from_normal(ne, t);
+        let params = cd::Params {
+            l1: self.alpha * self.l1_ratio,
+            l2: self.alpha * (1.0 - self.l1_ratio),
+            weights: self.penalty_weights.as_deref(),
+            positive: self.positive,
+            tol_gap: self.tol * ne.y_sq(t) / ne.n_samples().max(1.0),
+            max_epochs: self.max_iter,
+        };
+        let mut w = vec![0.0; d];
+        let mut r = gram.residual(&[]);
+        let report = cd::solve(&gram, &[], &mut w, &mut r, &params)?;
+        Ok(Fit {
+            coef: Array1::from(w),
+            intercept: 0.0,
+            objective: report.objective,
+            duality_gap: report.gap,
+            n_iter: report.epochs,
+        })
+    }
+
     /// The dense design in the representation the settings call for (Gram or not), for the response `y`
     /// and `fits` fits of it.
     pub(crate) fn prepare_dense(

@@ -1,5 +1,5 @@
-//! Sparse regression of the derivatives on the library: STLSQ, SR3 (with ℓ0, ℓ1 or CEL0 proximal maps) and
-//! ensembles of either (E-SINDy: bagging of samples and of library terms, median coefficients and inclusion
+//! Sparse regression of the derivatives on the library: STLSQ, SR3 (with ℓ0, ℓ1 or CEL0 proximal maps), the
+//! elastic net of [`crate::regression`], and ensembles of any of them (E-SINDy: bagging of samples and of library terms, median coefficients and inclusion
 //! probabilities).
 //!
 //! Every optimizer works on [`NormalEquations`] — `ΘᵀΘ`, `ΘᵀẊ` — so the library matrix `Θ` is never
@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use sparsimony_core::Prox;
 use sparsimony_core::prox::{Cel0, L0, L1};
 
-use crate::regression::{NormalEquations, Stlsq};
+use crate::regression::{ElasticNet, NormalEquations, Stlsq};
 use crate::{Error, Result};
 
 /// The penalty of [`Sr3`].
@@ -199,6 +199,9 @@ pub enum Optimizer {
     Stlsq(Stlsq),
     /// [`Sr3`].
     Sr3(Sr3),
+    /// The elastic net / Lasso of [`crate::regression`] (`fit_intercept` must be off: the library's constant
+    /// term is the intercept), by coordinate descent on the normal equations, target by target.
+    ElasticNet(ElasticNet),
     /// An [`Ensemble`] of a base optimizer.
     Ensemble(Box<Ensemble>),
 }
@@ -265,6 +268,7 @@ impl Optimizer {
         let normalize = match self {
             Optimizer::Stlsq(s) => s.normalize_columns,
             Optimizer::Sr3(s) => s.normalize_columns,
+            Optimizer::ElasticNet(_) => false,
             Optimizer::Ensemble(_) => {
                 return Err(Error::InvalidParameter {
                     name: "ensemble",
@@ -292,6 +296,16 @@ impl Optimizer {
                 (coef, rounds)
             }
             Optimizer::Sr3(s) => s.fit(ne)?,
+            Optimizer::ElasticNet(e) => {
+                let mut coef = Array2::zeros((ne.n_targets(), ne.n_features()));
+                let mut epochs = 0;
+                for t in 0..ne.n_targets() {
+                    let fit = e.fit_normal(ne, t)?;
+                    epochs = epochs.max(fit.n_iter);
+                    coef.row_mut(t).assign(&fit.coef);
+                }
+                (coef, epochs)
+            }
             Optimizer::Ensemble(_) => unreachable!("rejected above"),
         };
         if normalize {
