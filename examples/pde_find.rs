@@ -3,7 +3,8 @@
 //! simulate the discovered equation to compare with the data.
 //!
 //! `cargo run --release --example pde_find -- burgers` (viscous Burgers, u_t = −u u_x + 0.1 u_xx) or
-//! `-- ks` (Kuramoto–Sivashinsky, u_t = −u u_x − u_xx − u_xxxx).
+//! `-- ks` (Kuramoto–Sivashinsky, u_t = −u u_x − u_xx − u_xxxx); add `--plot FILE.svg` to draw data and
+//! simulated snapshots.
 use std::time::Instant;
 
 use ndarray::{Array1, Array2, Array3};
@@ -179,6 +180,42 @@ fn main() {
             "simulating the discovered equation over {:.2} time units: relative L2 error {diff:.2e}",
             (horizon - 1) as f64 * p.dt
         );
+        let args: Vec<String> = std::env::args().collect();
+        if let Some(path) = args.iter().position(|a| a == "--plot").and_then(|i| args.get(i + 1)) {
+            use sparsimony::plot::{Curve, Panel, line_panels};
+            let snaps = [0, horizon / 2, horizon - 1];
+            let cols: Vec<(Vec<f64>, Vec<f64>)> = snaps
+                .iter()
+                .map(|&k| (truth.column(k).to_vec(), sim.column(k).to_vec()))
+                .collect();
+            let panels: Vec<Panel<'_>> = snaps
+                .iter()
+                .zip(&cols)
+                .map(|(&k, (a, b))| Panel {
+                    title: format!("u(x, t = {:.2})", (p.skip + k) as f64 * p.dt),
+                    curves: vec![
+                        Curve {
+                            label: "data".into(),
+                            values: a,
+                            dashed: false,
+                        },
+                        Curve {
+                            label: "discovered equation".into(),
+                            values: b,
+                            dashed: true,
+                        },
+                    ],
+                })
+                .collect();
+            line_panels(
+                std::path::Path::new(path),
+                "x",
+                x.as_slice().expect("contiguous grid"),
+                &panels,
+            )
+            .expect("write the plot");
+            println!("plot written to {path}");
+        }
     } else {
         println!("(the discovered equation has terms the spectral solver does not take: not simulated)");
     }

@@ -7,7 +7,7 @@
 //! excited by a training input, identified with the control in the library, and then simulated under a
 //! different input it never saw, next to the true system.
 //!
-//! `cargo run --release --example sindyc`
+//! `cargo run --release --example sindyc [-- --plot sindyc.svg]`
 use ndarray::{Array1, Array2};
 use sparsimony::core::ode::{Dopri5, Dopri5State, dopri5_scratch_len};
 use sparsimony::solvers::regression::Stlsq;
@@ -89,6 +89,34 @@ fn main() {
         "simulated under an unseen input for {} time units: relative L2 error {rel:.2e} against the true system",
         horizon[horizon.len() - 1]
     );
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(path) = args.iter().position(|a| a == "--plot").and_then(|i| args.get(i + 1)) {
+        use sparsimony::plot::{Curve, Panel, line_panels};
+        let cols: Vec<(Vec<f64>, Vec<f64>)> = (0..2)
+            .map(|s| (reference.column(s).to_vec(), predicted.column(s).to_vec()))
+            .collect();
+        let panels: Vec<Panel<'_>> = ["x", "y"]
+            .iter()
+            .zip(&cols)
+            .map(|(name, (truth, model))| Panel {
+                title: format!("{name} under the unseen input"),
+                curves: vec![
+                    Curve {
+                        label: "true system".into(),
+                        values: truth,
+                        dashed: false,
+                    },
+                    Curve {
+                        label: "SINDYc model".into(),
+                        values: model,
+                        dashed: true,
+                    },
+                ],
+            })
+            .collect();
+        line_panels(std::path::Path::new(path), "t", &horizon, &panels).expect("write the plot");
+        println!("plot written to {path}");
+    }
     for k in (0..horizon.len()).step_by(1000) {
         println!(
             "  t = {:>4.0}: true ({:>8.3}, {:>8.3})  model ({:>8.3}, {:>8.3})",

@@ -86,6 +86,9 @@ pub struct Args {
     /// Write the fitted model: `.rs` gives Rust statics for firmware, anything else JSON.
     #[arg(long, value_name = "FILE")]
     export: Option<PathBuf>,
+    /// Draw the data against the model simulated from the first sample (SVG: one panel per state).
+    #[arg(long, value_name = "FILE.svg")]
+    plot: Option<PathBuf>,
     /// Print JSON: {"states", "features", "coef" (one row per state), "equations", "score"}.
     #[arg(long)]
     json: bool,
@@ -178,6 +181,9 @@ pub fn run(a: Args) -> CliResult {
         };
         std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
+    if let Some(path) = &a.plot {
+        plot(path, &fit, &x, u.as_ref(), &time)?;
+    }
     if a.json {
         let coef: Vec<Vec<f64>> = fit.coefficients().rows().into_iter().map(|r| r.to_vec()).collect();
         let mut out = json!({
@@ -215,7 +221,76 @@ pub fn run(a: Args) -> CliResult {
         if let Some(path) = &a.export {
             println!("model written to {}", path.display());
         }
+        if let Some(path) = &a.plot {
+            println!("plot written to {}", path.display());
+        }
     }
+    Ok(())
+}
+
+/// Simulates the model from the first sample over the data's times (the controls interpolated linearly) and
+/// draws data and model per state. A simulation that blows up is drawn up to where it stopped.
+fn plot(
+    path: &std::path::Path,
+    fit: &sparsimony::solvers::sindy::SindyFit,
+    x: &Array2<f64>,
+    u: Option<&Array2<f64>>,
+    time: &Time<'_>,
+) -> CliResult {
+    use sparsimony::plot::{Curve, Panel, line_panels};
+    let n = x.nrows();
+    let t: Vec<f64> = (0..n).map(|i| time.at(i)).collect();
+    let sim = if fit.is_discrete_time() {
+        fit.simulate_discrete(x.row(0), n - 1, u.map(|u| u.slice(ndarray::s![..n - 1, ..])))?
+    } else {
+        let mut control = |tq: f64, out: &mut [f64]| {
+            if let Some(u) = u {
+                // Linear interpolation of the sampled controls (held constant outside the data).
+                let k = t.partition_point(|&ti| ti <= tq).clamp(1, n - 1);
+                let w = ((tq - t[k - 1]) / (t[k] - t[k - 1])).clamp(0.0, 1.0);
+                for (c, o) in out.iter_mut().enumerate() {
+                    *o = (1.0 - w) * u[(k - 1, c)] + w * u[(k, c)];
+                }
+            }
+        };
+        let times = Array1::from(t.clone());
+        let ctl: Option<&mut dyn FnMut(f64, &mut [f64])> = if u.is_some() { Some(&mut control) } else { None };
+        match fit.simulate(x.row(0), times.view(), ctl, &Default::default()) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("warning: the model's simulation failed ({e}); the plot shows the data only");
+                Array2::from_elem((n, x.ncols()), f64::NAN)
+            }
+        }
+    };
+    let columns: Vec<(Vec<f64>, Vec<f64>)> = (0..x.ncols())
+        .map(|s| {
+            let mut model: Vec<f64> = sim.column(s).to_vec();
+            model.resize(n, f64::NAN);
+            (x.column(s).to_vec(), model)
+        })
+        .collect();
+    let panels: Vec<Panel<'_>> = fit
+        .state_names()
+        .iter()
+        .zip(&columns)
+        .map(|(name, (data, model))| Panel {
+            title: name.clone(),
+            curves: vec![
+                Curve {
+                    label: "data".into(),
+                    values: data,
+                    dashed: false,
+                },
+                Curve {
+                    label: "model".into(),
+                    values: model,
+                    dashed: true,
+                },
+            ],
+        })
+        .collect();
+    line_panels(path, if fit.is_discrete_time() { "k" } else { "t" }, &t, &panels)?;
     Ok(())
 }
 

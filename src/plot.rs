@@ -1,0 +1,129 @@
+//! Line plots as SVG files (plotters' SVG backend: text is left to the viewer's fonts, so no font files or
+//! system libraries are needed): data against model, one panel per series group.
+
+use std::path::Path;
+
+use plotters::prelude::*;
+
+/// One curve: a legend label, its values (one per abscissa), and whether it is drawn dashed (a model)
+/// rather than solid (data).
+pub struct Curve<'a> {
+    /// Legend label.
+    pub label: String,
+    /// Values, one per abscissa.
+    pub values: &'a [f64],
+    /// Dashed (model) rather than solid (data).
+    pub dashed: bool,
+}
+
+/// A panel: a title and its curves.
+pub struct Panel<'a> {
+    /// Title above the panel (e.g. the state's name).
+    pub title: String,
+    /// The curves.
+    pub curves: Vec<Curve<'a>>,
+}
+
+/// Errors of plotting.
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    /// The file name does not end in `.svg`.
+    #[error("{0}: plots are written as SVG; give a file name ending in .svg")]
+    NotSvg(String),
+    /// A curve's length differs from the abscissa's, or there is nothing to draw.
+    #[error("plot data: {0}")]
+    Data(String),
+    /// The drawing backend failed (e.g. the file cannot be written).
+    #[error("writing {path}: {message}")]
+    Backend {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// Writes `panels` stacked vertically against the abscissa `x` (labelled `x_label`) to `path` (SVG).
+///
+/// # Errors
+/// [`PlotError`] for a non-SVG name, mismatched lengths, non-finite values or a failed write.
+pub fn line_panels(path: &Path, x_label: &str, x: &[f64], panels: &[Panel<'_>]) -> Result<(), PlotError> {
+    let name = path.display().to_string();
+    if path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+        != Some("svg")
+    {
+        return Err(PlotError::NotSvg(name));
+    }
+    if x.len() < 2 || panels.is_empty() {
+        return Err(PlotError::Data("need at least two abscissae and one panel".into()));
+    }
+    for p in panels {
+        for c in &p.curves {
+            if c.values.len() != x.len() {
+                return Err(PlotError::Data(format!(
+                    "curve `{}` has {} values for {} abscissae",
+                    c.label,
+                    c.values.len(),
+                    x.len()
+                )));
+            }
+        }
+    }
+    let backend = |e: &dyn std::fmt::Display| PlotError::Backend {
+        path: name.clone(),
+        message: e.to_string(),
+    };
+    let root = SVGBackend::new(path, (900, 260 * panels.len() as u32)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| backend(&e))?;
+    let areas = root.split_evenly((panels.len(), 1));
+    let (x0, x1) = (x[0], x[x.len() - 1]);
+    for (area, panel) in areas.iter().zip(panels) {
+        let finite = panel
+            .curves
+            .iter()
+            .flat_map(|c| c.values.iter().copied())
+            .filter(|v| v.is_finite());
+        let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+        if !lo.is_finite() {
+            return Err(PlotError::Data(format!("panel `{}` has no finite values", panel.title)));
+        }
+        let pad = 0.05 * (hi - lo).max(1e-12);
+        let mut chart = ChartBuilder::on(area)
+            .caption(&panel.title, ("sans-serif", 18))
+            .margin(10)
+            .x_label_area_size(35)
+            .y_label_area_size(60)
+            .build_cartesian_2d(x0..x1, (lo - pad)..(hi + pad))
+            .map_err(|e| backend(&e))?;
+        chart.configure_mesh().x_desc(x_label).draw().map_err(|e| backend(&e))?;
+        for (k, c) in panel.curves.iter().enumerate() {
+            let color = Palette99::pick(k).to_rgba();
+            let points = x
+                .iter()
+                .copied()
+                .zip(c.values.iter().copied())
+                .filter(|(_, v)| v.is_finite());
+            let series = if c.dashed {
+                chart.draw_series(DashedLineSeries::new(points, 6, 4, color.stroke_width(2)))
+            } else {
+                chart.draw_series(LineSeries::new(points, color.stroke_width(1)))
+            };
+            series
+                .map_err(|e| backend(&e))?
+                .label(c.label.clone())
+                .legend(move |(lx, ly)| PathElement::new(vec![(lx, ly), (lx + 20, ly)], color));
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|e| backend(&e))?;
+    }
+    root.present().map_err(|e| backend(&e))?;
+    Ok(())
+}
