@@ -7,7 +7,7 @@ use sparsimony::core::sindy::Factor;
 use sparsimony::io::read_table;
 use sparsimony::solvers::regression::Stlsq;
 use sparsimony::solvers::sindy::{
-    Differentiation, Ensemble, ExportedModel, Library, Optimizer, Sindy, Sr3, Time, Trajectory, WeakForm,
+    ControlFn, Differentiation, Ensemble, ExportedModel, Library, Optimizer, Sindy, Sr3, Time, Trajectory, WeakForm,
 };
 
 use super::{CliResult, print_json};
@@ -254,7 +254,7 @@ fn plot(
             }
         };
         let times = Array1::from(t.clone());
-        let ctl: Option<&mut dyn FnMut(f64, &mut [f64])> = if u.is_some() { Some(&mut control) } else { None };
+        let ctl: Option<ControlFn<'_>> = if u.is_some() { Some(&mut control) } else { None };
         match fit.simulate(x.row(0), times.view(), ctl, &Default::default()) {
             Ok(s) => s,
             Err(e) => {

@@ -33,7 +33,7 @@ pub mod weak;
 
 pub use differentiation::{Differentiation, Time};
 pub use library::{CustomFunction, Library};
-pub use model::{ExportedModel, SimulateOptions, Sindy, SindyFit, Trajectory};
+pub use model::{ControlFn, ExportedModel, SimulateOptions, Sindy, SindyFit, Trajectory};
 pub use optimizer::{Ensemble, Optimizer, Regularizer, Sr3};
 pub use pde::{PdeFind, PdeFit, PdeLibrary};
 pub use weak::WeakForm;
