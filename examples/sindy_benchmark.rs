@@ -12,10 +12,12 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use ndarray::Array2;
 use ndarray_npy::WriteNpyExt;
-use sparsimony::core::ode::{rk4_scratch_len, rk4_step};
 use sparsimony::solvers::sindy::{Sindy, Time, Trajectory};
+
+#[path = "support/lorenz.rs"]
+mod lorenz;
+use lorenz::lorenz;
 
 /// Counts live and peak heap bytes.
 struct Counting;
@@ -41,26 +43,6 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOC: Counting = Counting;
 
-/// Lorenz (σ = 10, ρ = 28, β = 8/3) from (−8, 8, 27), RK4 with 10 substeps per sample of `dt`.
-fn lorenz(n: usize, dt: f64) -> Array2<f64> {
-    let mut x = Array2::zeros((n, 3));
-    let mut y = [-8.0, 8.0, 27.0];
-    let mut scratch = [0.0; rk4_scratch_len(3)];
-    let mut f = |_t: f64, y: &[f64], d: &mut [f64]| {
-        d[0] = 10.0 * (y[1] - y[0]);
-        d[1] = y[0] * (28.0 - y[2]) - y[1];
-        d[2] = y[0] * y[1] - 8.0 / 3.0 * y[2];
-        Ok(())
-    };
-    for i in 0..n {
-        x.row_mut(i).iter_mut().zip(&y).for_each(|(a, b)| *a = *b);
-        for _ in 0..10 {
-            rk4_step(&mut f, 0.0, dt / 10.0, &mut y, &mut scratch).expect("Lorenz stays finite");
-        }
-    }
-    x
-}
-
 fn main() {
     let out = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "target/bench-sindy".into()));
     std::fs::create_dir_all(&out).expect("create the output folder");
@@ -72,7 +54,7 @@ fn main() {
         "samples", "fit (ms)", "peak heap", "data", "Θ would be"
     );
     for n in [10_000, 100_000, 1_000_000] {
-        let x = lorenz(n, dt);
+        let x = lorenz([-8.0, 8.0, 27.0], n, dt, 10);
         x.write_npy(std::fs::File::create(out.join(format!("lorenz_{n}.npy"))).expect("write data"))
             .expect("write data");
         let traj = [Trajectory::new(x.view(), Time::Step(dt))];

@@ -5,9 +5,12 @@
 //!
 //! `cargo run --release --example sindy_export` rewrites the file and prints the model.
 use ndarray::Array2;
-use sparsimony::core::ode::{rk4_scratch_len, rk4_step};
 use sparsimony::core::random::gaussian;
 use sparsimony::solvers::sindy::{Differentiation, Sindy, SindyFit, Time, Trajectory};
+
+#[path = "support/lorenz.rs"]
+mod lorenz;
+use lorenz::lorenz;
 
 /// Sampling step of the training data.
 pub const DT: f64 = 0.002;
@@ -19,24 +22,7 @@ pub const NOISE: f64 = 0.01;
 /// Lorenz samples from (−8, 8, 27) (RK4 with 20 substeps per sample) plus seeded Gaussian noise.
 pub fn training_data() -> Array2<f64> {
     let mut rng = <rand_chacha::ChaCha8Rng as rand_core::SeedableRng>::seed_from_u64(2016);
-    let mut y = [-8.0, 8.0, 27.0];
-    let mut scratch = [0.0; rk4_scratch_len(3)];
-    let mut f = |_t: f64, y: &[f64], d: &mut [f64]| {
-        d[0] = 10.0 * (y[1] - y[0]);
-        d[1] = y[0] * (28.0 - y[2]) - y[1];
-        d[2] = y[0] * y[1] - 8.0 / 3.0 * y[2];
-        Ok(())
-    };
-    let mut x = Array2::zeros((N, 3));
-    for i in 0..N {
-        for j in 0..3 {
-            x[(i, j)] = y[j] + gaussian(&mut rng, 0.0, NOISE).expect("a valid noise level");
-        }
-        for _ in 0..20 {
-            rk4_step(&mut f, 0.0, DT / 20.0, &mut y, &mut scratch).expect("Lorenz stays finite");
-        }
-    }
-    x
+    lorenz([-8.0, 8.0, 27.0], N, DT, 20).mapv(|v| v + gaussian(&mut rng, 0.0, NOISE).expect("a valid noise level"))
 }
 
 /// The fitted model: Savitzky–Golay-smoothed differences, degree-2 polynomials, STLSQ 0.1.

@@ -6,32 +6,16 @@
 use std::time::Instant;
 
 use ndarray::Array2;
-use sparsimony::core::ode::{rk4_scratch_len, rk4_step};
 use sparsimony::core::random::standard_normal;
 use sparsimony::solvers::sindy::{Differentiation, Sindy, Time, Trajectory, WeakForm};
 
-fn lorenz(n: usize, dt: f64) -> Array2<f64> {
-    let mut x = Array2::zeros((n, 3));
-    let mut y = [-8.0, 8.0, 27.0];
-    let mut scratch = [0.0; rk4_scratch_len(3)];
-    let mut f = |_t: f64, y: &[f64], d: &mut [f64]| {
-        d[0] = 10.0 * (y[1] - y[0]);
-        d[1] = y[0] * (28.0 - y[2]) - y[1];
-        d[2] = y[0] * y[1] - 8.0 / 3.0 * y[2];
-        Ok(())
-    };
-    for i in 0..n {
-        x.row_mut(i).iter_mut().zip(&y).for_each(|(a, b)| *a = *b);
-        for _ in 0..20 {
-            rk4_step(&mut f, 0.0, dt / 20.0, &mut y, &mut scratch).expect("Lorenz stays finite");
-        }
-    }
-    x
-}
+#[path = "support/lorenz.rs"]
+mod lorenz;
+use lorenz::lorenz;
 
 fn main() {
     let (n, dt) = (10_000, 0.002);
-    let clean = lorenz(n, dt);
+    let clean = lorenz([-8.0, 8.0, 27.0], n, dt, 20);
     let rms = (clean.mapv(|v| v * v).sum() / clean.len() as f64).sqrt();
     let names: Vec<String> = ["1", "x", "y", "z", "x^2", "x y", "x z", "y^2", "y z", "z^2"]
         .map(String::from)

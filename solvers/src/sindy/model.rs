@@ -12,7 +12,7 @@ use sparsimony_core::sindy::{Factor, SindyModel};
 
 use super::differentiation::{Differentiation, Stencil, Time};
 use super::library::{Features, Library};
-use super::optimizer::{EnsembleFit, Optimizer, OptimizerFit, Problem};
+use super::optimizer::{EnsembleFit, Optimizer, OptimizerFit};
 use super::weak::{WeakForm, WeakRows};
 use crate::regression::NormalEquations;
 use crate::{Error, Result};
@@ -326,21 +326,8 @@ impl Sindy {
         }
         let data = self.gather(trajectories, n_states, n_controls)?;
         let n = data.n();
-        if n < features.len() {
-            return Err(Error::InvalidParameter {
-                name: "library",
-                reason: format!(
-                    "the library has {} terms but the data give only {n} usable samples: the regression is underdetermined",
-                    features.len()
-                ),
-            });
-        }
-        let full = data.normal_equations(&features, None);
-        let weighted = |w: &[f64]| Ok(data.normal_equations(&features, Some(w)));
-        let fit = self.optimizer.fit(&Problem {
-            full: &full,
-            n_samples: n,
-            weighted: &weighted,
+        let fit = self.optimizer.fit_rows(n, features.len(), "usable samples", &|w| {
+            data.normal_equations(&features, w)
         })?;
         self.finish(features, input_names, state_names, control_names, fit, n)
     }
@@ -386,28 +373,15 @@ impl Sindy {
             weak.integrate(&features, tr.x, &tr.time, &inputs, &mut rows)?;
         }
         let n = rows.rows;
-        if n < features.len() {
-            return Err(Error::InvalidParameter {
-                name: "weak form",
-                reason: format!(
-                    "{n} test functions for {} library terms: the regression is underdetermined (use more test functions)",
-                    features.len()
-                ),
-            });
-        }
         let (g, b) = rows.column_major();
         let normal = |w: Option<&[f64]>| {
             let mut ne = NormalEquations::zeros(features.len(), m);
             ne.accumulate(n, &g, &b, w);
             ne
         };
-        let full = normal(None);
-        let weighted = |w: &[f64]| Ok(normal(Some(w)));
-        let fit = self.optimizer.fit(&Problem {
-            full: &full,
-            n_samples: n,
-            weighted: &weighted,
-        })?;
+        let fit = self
+            .optimizer
+            .fit_rows(n, features.len(), "test functions (use more)", &normal)?;
         self.finish(features, input_names, state_names, control_names, fit, n)
     }
 

@@ -243,7 +243,30 @@ pub struct EnsembleFit {
     pub inclusion: Array2<f64>,
 }
 
+/// Builds the normal equations of the regression rows, each row weighted when weights are given.
+pub(crate) type NormalFn<'a> = dyn Fn(Option<&[f64]>) -> NormalEquations + Sync + 'a;
+
 impl Optimizer {
+    /// Fits `p` coefficients per target to `n` regression rows whose normal equations `normal` builds,
+    /// after checking that the rows can determine them (`rows` names them in the error).
+    pub(crate) fn fit_rows(&self, n: usize, p: usize, rows: &str, normal: &NormalFn<'_>) -> Result<OptimizerFit> {
+        if n < p {
+            return Err(Error::InvalidParameter {
+                name: "library",
+                reason: format!(
+                    "the library has {p} terms but the data give only {n} {rows}: the regression is underdetermined"
+                ),
+            });
+        }
+        let full = normal(None);
+        let weighted = |w: &[f64]| Ok(normal(Some(w)));
+        self.fit(&Problem {
+            full: &full,
+            n_samples: n,
+            weighted: &weighted,
+        })
+    }
+
     /// Fits the problem.
     ///
     /// # Errors

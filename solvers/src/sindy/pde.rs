@@ -10,7 +10,7 @@ use ndarray::{Array2, ArrayD, ArrayView1, ArrayViewD, Axis, Dimension, IxDyn};
 use super::differentiation::{Differentiation, Time};
 use super::library::{Features, Library, Part};
 use super::model::{Gathered, Prepared, TargetSource, format_equations};
-use super::optimizer::{Optimizer, Problem};
+use super::optimizer::Optimizer;
 use crate::{Error, Result};
 use sparsimony_core::sindy::Factor;
 
@@ -280,15 +280,6 @@ impl PdeFind {
             }
         }
         let features = Features::from_parts(terms, names, m + n_der);
-        if n < features.len() {
-            return Err(Error::InvalidParameter {
-                name: "library",
-                reason: format!(
-                    "the library has {} terms but the grid has only {n} points: the regression is underdetermined",
-                    features.len()
-                ),
-            });
-        }
         let data = Gathered {
             trajectories: vec![Prepared {
                 x: inputs.view(),
@@ -300,12 +291,8 @@ impl PdeFind {
             n_inputs: m + n_der,
             n_targets: m,
         };
-        let full = data.normal_equations(&features, None);
-        let weighted = |w: &[f64]| Ok(data.normal_equations(&features, Some(w)));
-        let fit = self.optimizer.fit(&Problem {
-            full: &full,
-            n_samples: n,
-            weighted: &weighted,
+        let fit = self.optimizer.fit_rows(n, features.len(), "grid points", &|w| {
+            data.normal_equations(&features, w)
         })?;
         Ok(PdeFit {
             field_names,
