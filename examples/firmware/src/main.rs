@@ -8,9 +8,9 @@ use cortex_m as _; // its critical-section implementation, for semihosting
 use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, hprint, hprintln};
 
-mod problems;
 #[path = "sindy_lorenz.rs"]
 mod exported;
+mod problems;
 
 /// Stack painting, to measure the peak stack use of the computations (RAM beyond the 8 bytes of `.bss`).
 mod stack {
