@@ -2,12 +2,13 @@
 //! side by side at increasing noise, with the coefficient error ‖Ξ − Ξ*‖/‖Ξ*‖, the terms found, and the
 //! fit time. Noise is Gaussian with standard deviation `level · rms(x)`.
 //!
-//! `cargo run --release --example sindy_lorenz_noise`
+//! `cargo run --release --example sindy_lorenz_noise [-- --plot lorenz.svg]`; the plot shows, at 5 % noise,
+//! the noisy data, the true trajectory and each method's model simulated from the true initial state.
 use std::time::Instant;
 
-use ndarray::Array2;
+use ndarray::{Array1, Array2, s};
 use sparsimony::core::random::standard_normal;
-use sparsimony::solvers::sindy::{Differentiation, Sindy, Time, Trajectory, WeakForm};
+use sparsimony::solvers::sindy::{Differentiation, SimulateOptions, Sindy, Time, Trajectory, WeakForm};
 
 #[path = "support/lorenz.rs"]
 mod lorenz;
@@ -59,6 +60,9 @@ fn main() {
         "noise", "method", "error", "terms", "fit (ms)"
     );
     let mut rng = <rand_chacha::ChaCha8Rng as rand_core::SeedableRng>::seed_from_u64(1);
+    let horizon = 1000; // samples simulated for the plot (2 time units)
+    let mut simulated: Vec<(String, Array2<f64>)> = Vec::new();
+    let mut shown: Option<Array2<f64>> = None;
     for level in [0.001, 0.01, 0.05, 0.1, 0.2] {
         let noisy = clean.mapv(|v| v + level * rms * standard_normal(&mut rng));
         for (name, model) in &methods {
@@ -81,6 +85,59 @@ fn main() {
                 level * 100.0,
                 found
             );
+            if level == 0.05 {
+                let times = Array1::from_iter((0..horizon).map(|k| k as f64 * dt));
+                // A model may blow up; the plot then shows it up to where it stopped.
+                let sim = fit
+                    .simulate(clean.row(0), times.view(), None, &SimulateOptions::default())
+                    .unwrap_or_else(|_| Array2::from_elem((horizon, 3), f64::NAN));
+                simulated.push((name.to_string(), sim));
+                shown = Some(noisy.slice(s![..horizon, ..]).to_owned());
+            }
         }
+    }
+    let args: Vec<String> = std::env::args().collect();
+    if let (Some(path), Some(noisy)) = (
+        args.iter().position(|a| a == "--plot").and_then(|i| args.get(i + 1)),
+        shown,
+    ) {
+        use sparsimony::plot::{Curve, Panel, line_panels};
+        let t: Vec<f64> = (0..horizon).map(|k| k as f64 * dt).collect();
+        let columns: Vec<Vec<Vec<f64>>> = (0..3)
+            .map(|s| {
+                let mut v = vec![noisy.column(s).to_vec(), clean.column(s).slice(s![..horizon]).to_vec()];
+                v.extend(simulated.iter().map(|(_, sim)| sim.column(s).to_vec()));
+                v
+            })
+            .collect();
+        let panels: Vec<Panel<'_>> = ["x", "y", "z"]
+            .iter()
+            .zip(&columns)
+            .map(|(state, cols)| {
+                let mut curves = vec![
+                    Curve {
+                        label: "data (5 % noise)".into(),
+                        values: &cols[0],
+                        dashed: false,
+                    },
+                    Curve {
+                        label: "true".into(),
+                        values: &cols[1],
+                        dashed: false,
+                    },
+                ];
+                curves.extend(simulated.iter().zip(&cols[2..]).map(|((name, _), v)| Curve {
+                    label: name.clone(),
+                    values: v,
+                    dashed: true,
+                }));
+                Panel {
+                    title: format!("{state}: models fitted at 5 % noise, simulated"),
+                    curves,
+                }
+            })
+            .collect();
+        line_panels(std::path::Path::new(path), "t", &t, &panels).expect("write the plot");
+        println!("plot written to {path}");
     }
 }
