@@ -42,6 +42,20 @@ pub enum GpuError {
     /// Reading results back from the GPU failed.
     #[error("reading results back from the GPU failed: {0}")]
     Readback(String),
+    /// A batched fit stopped at its epoch cap with a problem's duality gap above the tolerance.
+    #[error(
+        "problem {problem} of the batch did not converge in {epochs} epochs: duality gap {gap:e}, asked for {tolerance:e}"
+    )]
+    NotConverged {
+        /// The first such problem.
+        problem: usize,
+        /// Epochs used.
+        epochs: u32,
+        /// The gap reached.
+        gap: f32,
+        /// The tolerance (scaled as the gap).
+        tolerance: f32,
+    },
     /// The input was rejected by the core checks (shape, NaN, …).
     #[error(transparent)]
     Input(#[from] sparsimony_core::Error),

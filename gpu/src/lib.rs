@@ -4,7 +4,9 @@
 //! (Vulkan, Metal, DX12) and, for testing, on Mesa's software Vulkan driver (lavapipe).
 //!
 //! * [`GpuContext`] finds an adapter, opens a device, and caches compiled compute pipelines;
-//! * [`GpuCsr`] is a CSR matrix resident on the GPU with a sparse matrix–vector product (`y = A x`, `f32`).
+//! * [`GpuCsr`] is a CSR matrix resident on the GPU with a sparse matrix–vector product (`y = A x`, `f32`);
+//! * [`batch`]: many small regression problems at once — batched normal equations and a batched elastic net
+//!   (Lasso) by coordinate descent, one workgroup per problem.
 //!
 //! Results agree with the CPU path of `sparsimony-core` to single-precision rounding: each output of the SpMV
 //! sums its row in the same order as [`sparsimony_core::CsrView`] does, in `f32` (the GPU fuses the
@@ -14,10 +16,12 @@
 //! device's limits, a validation error. None of them panics, so a caller can always fall back to the CPU.
 #![warn(missing_docs)]
 
+pub mod batch;
 mod context;
 mod csr;
 mod error;
 
+pub use batch::{Batch, BatchElasticNet, BatchFit, BatchNormal, batch_normal_equations};
 pub use context::GpuContext;
 pub use csr::GpuCsr;
 pub use error::GpuError;

@@ -1,29 +1,9 @@
 //! The GPU CSR SpMV against the CPU's `CsrView` product. Runs on any adapter, Mesa's lavapipe in CI.
 use sparsimony_core::{CsrView, Error, LinearOperator};
-use sparsimony_gpu::{GpuContext, GpuError};
+use sparsimony_gpu::GpuError;
 
-/// The GPU context, or a loud skip when there is no adapter — except in CI (`CI=true`), where a missing
-/// adapter fails the test.
-fn context() -> Option<GpuContext> {
-    match GpuContext::new() {
-        Ok(ctx) => {
-            let info = ctx.adapter_info();
-            eprintln!(
-                "GPU test on adapter `{}` ({:?}, {:?}, driver {})",
-                info.name, info.backend, info.device_type, info.driver
-            );
-            Some(ctx)
-        }
-        Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("CI=true but no GPU adapter ({e}); .ci/run installs mesa-vulkan-drivers and libvulkan1 for this")
-        }
-        Err(e) => {
-            eprintln!("\n*** SKIPPED: GPU test has no adapter: {e}");
-            eprintln!("*** install Mesa's software Vulkan (Debian: mesa-vulkan-drivers libvulkan1) to run it ***\n");
-            None
-        }
-    }
-}
+mod common;
+use common::context;
 
 /// A deterministic ragged CSR matrix: row lengths from 0 to `max_row`, some rows empty, unsorted columns.
 fn ragged(nrows: usize, ncols: usize, max_row: usize, seed: u64) -> (Vec<usize>, Vec<usize>, Vec<f32>) {

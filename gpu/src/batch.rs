@@ -1,0 +1,381 @@
+//! Many small regression problems at once: batched normal equations (`XᵀX/n`, `Xᵀy/n` for every problem in
+//! one dispatch) and a batched elastic net (Lasso) by coordinate descent on them, one workgroup per problem.
+//!
+//! Layout: problem `b`'s design is `x[b·n·d .. (b+1)·n·d]`, an `n × d` column-major block (samples down the
+//! columns); its response is `y[b·n .. (b+1)·n]`. Every problem has the same `n` and `d` (`d ≤ 256`).
+
+use bytemuck::{Pod, Zeroable};
+use wgpu::util::DeviceExt;
+
+use crate::{GpuContext, GpuError};
+
+const GRAM_WGSL: &str = include_str!("shaders/batch_gram.wgsl");
+const CD_WGSL: &str = include_str!("shaders/batch_cd.wgsl");
+/// The largest number of features the batched kernels take (their workgroup arrays are this long).
+pub const MAX_FEATURES: usize = 256;
+
+/// A batch of equally sized problems in the layout of the module docs.
+#[derive(Debug, Clone, Copy)]
+pub struct Batch<'a> {
+    /// The designs, `batch · n · d` values.
+    pub x: &'a [f32],
+    /// The responses, `batch · n` values.
+    pub y: &'a [f32],
+    /// Number of problems.
+    pub batch: usize,
+    /// Samples per problem.
+    pub n: usize,
+    /// Features per problem (1 to [`MAX_FEATURES`]).
+    pub d: usize,
+}
+
+impl Batch<'_> {
+    fn check(&self) -> Result<(), GpuError> {
+        let bad = |name, reason| Err(sparsimony_core::Error::InvalidParameter { name, reason }.into());
+        if self.batch == 0 || self.n == 0 || self.d == 0 {
+            return bad("batch, n, d", "must all be positive");
+        }
+        if self.d > MAX_FEATURES {
+            return bad("d", "the batched kernels take at most 256 features");
+        }
+        let expect = |what, expected: usize, found: usize| {
+            if expected == found {
+                Ok(())
+            } else {
+                Err(GpuError::Input(sparsimony_core::Error::DimensionMismatch {
+                    what,
+                    expected,
+                    found,
+                }))
+            }
+        };
+        expect("x (batch · n · d values)", self.batch * self.n * self.d, self.x.len())?;
+        expect("y (batch · n values)", self.batch * self.n, self.y.len())?;
+        if let Some(index) = self.x.iter().position(|v| !v.is_finite()) {
+            return Err(sparsimony_core::Error::NonFinite { what: "x", index }.into());
+        }
+        if let Some(index) = self.y.iter().position(|v| !v.is_finite()) {
+            return Err(sparsimony_core::Error::NonFinite { what: "y", index }.into());
+        }
+        Ok(())
+    }
+}
+
+/// The normal equations of every problem of a batch, scaled by `1/n` (and centred with an intercept).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchNormal {
+    /// `XᵀX/n` per problem, `batch · d · d` values (each `d × d` column-major).
+    pub gram: Vec<f32>,
+    /// `Xᵀy/n` per problem, `batch · d` values.
+    pub cross: Vec<f32>,
+    /// `yᵀy/n` per problem.
+    pub y_sq: Vec<f32>,
+    /// Mean of `y` per problem (0 without centring).
+    pub y_mean: Vec<f32>,
+    /// Column means per problem, `batch · d` values (0 without centring).
+    pub x_mean: Vec<f32>,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct GramDims {
+    batch: u32,
+    n: u32,
+    d: u32,
+    intercept: u32,
+    groups_x: u32,
+    _pad: [u32; 3],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct CdParams {
+    batch: u32,
+    d: u32,
+    max_epochs: u32,
+    check_every: u32,
+    l1_ratio: f32,
+    tol: f32,
+    groups_x: u32,
+    _pad: u32,
+}
+
+/// A batched elastic net: for every problem `b`,
+///
+/// ```text
+///     min_w  1/(2n)‖y_b − X_b w − c‖² + α_b (ρ‖w‖₁ + (1−ρ)/2 ‖w‖²)
+/// ```
+///
+/// (scikit-learn's scaling; `ρ = 1` is the Lasso; the intercept `c` by centring), solved in `f32` by
+/// cyclic coordinate descent on the problem's normal equations and stopped when scikit-learn's duality gap
+/// is at most `tol · ‖y_b − ȳ_b‖²/n`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BatchElasticNet {
+    /// ρ ∈ [0, 1].
+    pub l1_ratio: f32,
+    /// Fit an intercept per problem.
+    pub fit_intercept: bool,
+    /// Epoch cap.
+    pub max_epochs: u32,
+    /// Relative duality-gap tolerance (scikit-learn's `tol`; below about 1e-6 `f32` cannot resolve it).
+    pub tol: f32,
+    /// Epochs between duality-gap checks.
+    pub check_every: u32,
+}
+
+impl Default for BatchElasticNet {
+    /// The Lasso with an intercept, 10 000 epochs, `tol = 1e-4` (scikit-learn's default), checks every 5.
+    fn default() -> Self {
+        Self {
+            l1_ratio: 1.0,
+            fit_intercept: true,
+            max_epochs: 10_000,
+            tol: 1e-4,
+            check_every: 5,
+        }
+    }
+}
+
+/// The solutions of a batch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchFit {
+    /// Coefficients, `batch · d` values.
+    pub coef: Vec<f32>,
+    /// Intercepts.
+    pub intercept: Vec<f32>,
+    /// The duality gap reached per problem (scaled as the objective).
+    pub gap: Vec<f32>,
+    /// Epochs used per problem.
+    pub epochs: Vec<u32>,
+}
+
+/// Problems per dispatch so that each buffer fits the device's binding limit.
+fn chunk_size(ctx: &GpuContext, per_problem_bytes: u64) -> usize {
+    let limits = ctx.device().limits();
+    let cap = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
+    ((cap / per_problem_bytes.max(1)) as usize).max(1)
+}
+
+/// A 1-D or 2-D grid of `groups` workgroups within the device's per-dimension limit: (x, y).
+fn grid(ctx: &GpuContext, groups: u32) -> (u32, u32) {
+    let max_dim = ctx.device().limits().max_compute_workgroups_per_dimension;
+    if groups <= max_dim {
+        (groups, 1)
+    } else {
+        (max_dim, groups.div_ceil(max_dim))
+    }
+}
+
+/// Runs `pipeline` on `groups` workgroups with `buffers` bound at 0, 1, … in order.
+fn dispatch(
+    ctx: &GpuContext,
+    pipeline: &wgpu::ComputePipeline,
+    buffers: &[&wgpu::Buffer],
+    (gx, gy): (u32, u32),
+) -> Result<(), GpuError> {
+    let device = ctx.device();
+    ctx.capture_errors(|| {
+        let layout = pipeline.get_bind_group_layout(0);
+        let entries: Vec<wgpu::BindGroupEntry> = buffers
+            .iter()
+            .enumerate()
+            .map(|(i, b)| wgpu::BindGroupEntry {
+                binding: i as u32,
+                resource: b.as_entire_binding(),
+            })
+            .collect();
+        let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: None,
+            layout: &layout,
+            entries: &entries,
+        });
+        let mut encoder = device.create_command_encoder(&Default::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            pass.set_pipeline(pipeline);
+            pass.set_bind_group(0, &bind, &[]);
+            pass.dispatch_workgroups(gx, gy, 1);
+        }
+        ctx.queue().submit([encoder.finish()]);
+    })
+}
+
+fn uniform<T: Pod>(ctx: &GpuContext, value: &T) -> Result<wgpu::Buffer, GpuError> {
+    ctx.capture_errors(|| {
+        ctx.device().create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("parameters"),
+            contents: bytemuck::bytes_of(value),
+            usage: wgpu::BufferUsages::UNIFORM,
+        })
+    })
+}
+
+fn output(ctx: &GpuContext, what: &'static str, len: usize) -> Result<wgpu::Buffer, GpuError> {
+    ctx.storage_buffer(what, &vec![0f32; len.max(1)], wgpu::BufferUsages::COPY_SRC)
+}
+
+/// The normal equations of every problem, computed on the GPU (each entry a dot product over the `n` rows
+/// in row order, with fused multiply–adds), centred when `center` is set.
+///
+/// # Errors
+/// Shape, parameter and finiteness errors of the batch; the device errors of [`GpuError`].
+pub fn batch_normal_equations(ctx: &GpuContext, data: &Batch<'_>, center: bool) -> Result<BatchNormal, GpuError> {
+    data.check()?;
+    let (n, d) = (data.n, data.d);
+    let per_problem = (n * d * 4) as u64;
+    let chunk = chunk_size(ctx, per_problem);
+    let pipeline = ctx.pipeline("batch_gram", GRAM_WGSL, "batch_gram")?;
+    let mut out = BatchNormal {
+        gram: Vec::with_capacity(data.batch * d * d),
+        cross: Vec::with_capacity(data.batch * d),
+        y_sq: Vec::with_capacity(data.batch),
+        y_mean: Vec::with_capacity(data.batch),
+        x_mean: Vec::with_capacity(data.batch * d),
+    };
+    for start in (0..data.batch).step_by(chunk) {
+        let b = chunk.min(data.batch - start);
+        let groups = u32::try_from(b).map_err(|_| GpuError::IndexOverflow {
+            what: "batch",
+            value: b,
+        })?;
+        let (gx, gy) = grid(ctx, groups);
+        let dims = uniform(
+            ctx,
+            &GramDims {
+                batch: groups,
+                n: n as u32,
+                d: d as u32,
+                intercept: center as u32,
+                groups_x: gx,
+                _pad: [0; 3],
+            },
+        )?;
+        let x = ctx.storage_buffer(
+            "batch x",
+            &data.x[start * n * d..(start + b) * n * d],
+            wgpu::BufferUsages::empty(),
+        )?;
+        let y = ctx.storage_buffer(
+            "batch y",
+            &data.y[start * n..(start + b) * n],
+            wgpu::BufferUsages::empty(),
+        )?;
+        let gram = output(ctx, "batch Gram", b * d * d)?;
+        let cross = output(ctx, "batch Xᵀy", b * d)?;
+        let stats = output(ctx, "batch statistics", b * (d + 2))?;
+        dispatch(ctx, &pipeline, &[&dims, &x, &y, &gram, &cross, &stats], (gx, gy))?;
+        out.gram.extend(ctx.read_back::<f32>(&gram, b * d * d)?);
+        out.cross.extend(ctx.read_back::<f32>(&cross, b * d)?);
+        let st = ctx.read_back::<f32>(&stats, b * (d + 2))?;
+        for p in st.chunks(d + 2) {
+            out.y_sq.push(p[0]);
+            out.y_mean.push(p[1]);
+            out.x_mean.extend_from_slice(&p[2..]);
+        }
+    }
+    Ok(out)
+}
+
+impl BatchElasticNet {
+    /// Fits every problem of `data`, problem `b` at penalty `alphas[b] > 0`.
+    ///
+    /// # Errors
+    /// Shape, parameter and finiteness errors; [`GpuError::NotConverged`] when some problem's duality gap is
+    /// still above the tolerance after `max_epochs` (it names the first such problem and its gap); the
+    /// device errors of [`GpuError`].
+    pub fn fit(&self, ctx: &GpuContext, data: &Batch<'_>, alphas: &[f32]) -> Result<BatchFit, GpuError> {
+        let bad = |name, reason| Err(sparsimony_core::Error::InvalidParameter { name, reason }.into());
+        if !(0.0..=1.0).contains(&self.l1_ratio) {
+            return bad("l1_ratio", "must lie in [0, 1]");
+        }
+        if !(self.tol > 0.0 && self.tol.is_finite()) || self.max_epochs == 0 || self.check_every == 0 {
+            return bad("tol, max_epochs, check_every", "must be positive");
+        }
+        if alphas.len() != data.batch {
+            return Err(sparsimony_core::Error::DimensionMismatch {
+                what: "alphas (one per problem)",
+                expected: data.batch,
+                found: alphas.len(),
+            }
+            .into());
+        }
+        if alphas.iter().any(|a| !(*a > 0.0 && a.is_finite())) {
+            // At α = 0 the duality gap is ‖r‖²/2n, which does not vanish: the stopping rule needs a penalty.
+            return bad(
+                "alphas",
+                "must be finite and > 0 (α = 0 is least squares: solve it directly)",
+            );
+        }
+        let normal = batch_normal_equations(ctx, data, self.fit_intercept)?;
+        let d = data.d;
+        let pipeline = ctx.pipeline("batch_cd", CD_WGSL, "batch_cd")?;
+        let chunk = chunk_size(ctx, (d * d * 4) as u64);
+        let mut fit = BatchFit {
+            coef: Vec::with_capacity(data.batch * d),
+            intercept: Vec::with_capacity(data.batch),
+            gap: Vec::with_capacity(data.batch),
+            epochs: Vec::with_capacity(data.batch),
+        };
+        for start in (0..data.batch).step_by(chunk) {
+            let b = chunk.min(data.batch - start);
+            let groups = b as u32;
+            let (gx, gy) = grid(ctx, groups);
+            let params = uniform(
+                ctx,
+                &CdParams {
+                    batch: groups,
+                    d: d as u32,
+                    max_epochs: self.max_epochs,
+                    check_every: self.check_every,
+                    l1_ratio: self.l1_ratio,
+                    tol: self.tol,
+                    groups_x: gx,
+                    _pad: 0,
+                },
+            )?;
+            let stats: Vec<f32> = (start..start + b)
+                .flat_map(|p| {
+                    let mut s = vec![normal.y_sq[p], normal.y_mean[p]];
+                    s.extend_from_slice(&normal.x_mean[p * d..(p + 1) * d]);
+                    s
+                })
+                .collect();
+            let usage = wgpu::BufferUsages::empty();
+            let gram = ctx.storage_buffer("batch Gram", &normal.gram[start * d * d..(start + b) * d * d], usage)?;
+            let cross = ctx.storage_buffer("batch Xᵀy", &normal.cross[start * d..(start + b) * d], usage)?;
+            let stats = ctx.storage_buffer("batch statistics", &stats, usage)?;
+            let alpha = ctx.storage_buffer("alphas", &alphas[start..start + b], usage)?;
+            let coef = output(ctx, "coefficients", b * d)?;
+            let report = output(ctx, "gaps and epochs", 2 * b)?;
+            dispatch(
+                ctx,
+                &pipeline,
+                &[&params, &gram, &cross, &stats, &alpha, &coef, &report],
+                (gx, gy),
+            )?;
+            let w = ctx.read_back::<f32>(&coef, b * d)?;
+            let rep = ctx.read_back::<f32>(&report, 2 * b)?;
+            for (p, wp) in w.chunks(d).enumerate() {
+                let q = start + p;
+                let dot: f32 = wp
+                    .iter()
+                    .zip(&normal.x_mean[q * d..(q + 1) * d])
+                    .map(|(a, m)| a * m)
+                    .sum();
+                fit.intercept.push(normal.y_mean[q] - dot);
+                fit.gap.push(rep[2 * p]);
+                fit.epochs.push(rep[2 * p + 1] as u32);
+            }
+            fit.coef.extend(w);
+        }
+        if let Some(p) = (0..data.batch).find(|&p| !(fit.gap[p] <= self.tol * normal.y_sq[p])) {
+            return Err(GpuError::NotConverged {
+                problem: p,
+                epochs: fit.epochs[p],
+                gap: fit.gap[p],
+                tolerance: self.tol * normal.y_sq[p],
+            });
+        }
+        Ok(fit)
+    }
+}
