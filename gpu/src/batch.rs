@@ -368,7 +368,9 @@ impl BatchElasticNet {
             }
             fit.coef.extend(w);
         }
-        if let Some(p) = (0..data.batch).find(|&p| !(fit.gap[p] <= self.tol * normal.y_sq[p])) {
+        // A NaN gap counts as not converged.
+        let converged = |p: usize| fit.gap[p] <= self.tol * normal.y_sq[p];
+        if let Some(p) = (0..data.batch).find(|&p| !converged(p)) {
             return Err(GpuError::NotConverged {
                 problem: p,
                 epochs: fit.epochs[p],
