@@ -167,7 +167,7 @@ fn grid(ctx: &GpuContext, groups: u32) -> (u32, u32) {
 }
 
 /// Runs `pipeline` on `groups` workgroups with `buffers` bound at 0, 1, … in order.
-fn dispatch(
+pub(crate) fn dispatch(
     ctx: &GpuContext,
     pipeline: &wgpu::ComputePipeline,
     buffers: &[&wgpu::Buffer],
@@ -200,7 +200,7 @@ fn dispatch(
     })
 }
 
-fn uniform<T: Pod>(ctx: &GpuContext, value: &T) -> Result<wgpu::Buffer, GpuError> {
+pub(crate) fn uniform<T: Pod>(ctx: &GpuContext, value: &T) -> Result<wgpu::Buffer, GpuError> {
     ctx.capture_errors(|| {
         ctx.device().create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("parameters"),
@@ -210,7 +210,7 @@ fn uniform<T: Pod>(ctx: &GpuContext, value: &T) -> Result<wgpu::Buffer, GpuError
     })
 }
 
-fn output(ctx: &GpuContext, what: &'static str, len: usize) -> Result<wgpu::Buffer, GpuError> {
+pub(crate) fn output(ctx: &GpuContext, what: &'static str, len: usize) -> Result<wgpu::Buffer, GpuError> {
     ctx.storage_buffer(what, &vec![0f32; len.max(1)], wgpu::BufferUsages::COPY_SRC)
 }
 

@@ -5,6 +5,7 @@
 //!
 //! * [`GpuContext`] finds an adapter, opens a device, and caches compiled compute pipelines;
 //! * [`GpuCsr`] is a CSR matrix resident on the GPU with a sparse matrix–vector product (`y = A x`, `f32`);
+//! * [`matmul`]: a tiled `f32` GEMM;
 //! * [`batch`]: many small regression problems at once — batched normal equations and a batched elastic net
 //!   (Lasso) by coordinate descent, one workgroup per problem.
 //!
@@ -20,8 +21,10 @@ pub mod batch;
 mod context;
 mod csr;
 mod error;
+mod gemm;
 
 pub use batch::{Batch, BatchElasticNet, BatchFit, BatchNormal, batch_normal_equations};
 pub use context::GpuContext;
 pub use csr::GpuCsr;
 pub use error::GpuError;
+pub use gemm::matmul;

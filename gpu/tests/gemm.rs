@@ -1,0 +1,43 @@
+//! The tiled GEMM against a naive f64 product, on sizes that are and are not multiples of the tiles.
+use sparsimony_gpu::{GpuError, matmul};
+
+mod common;
+use common::context;
+
+fn fill(len: usize, seed: u64) -> Vec<f32> {
+    (0..len)
+        .map(|i| (((i as u64 * 2654435761 + seed) % 1000) as f32 / 500.0) - 1.0)
+        .collect()
+}
+
+#[test]
+fn gemm_matches_the_naive_product() {
+    let Some(ctx) = context() else { return };
+    for (m, k, n) in [
+        (1, 1, 1),
+        (65, 17, 130),
+        (3, 200, 5),
+        (128, 64, 128),
+        (64, 0, 64),
+        (100, 33, 1),
+    ] {
+        let (a, b) = (fill(m * k, 1), fill(k * n, 2));
+        let c = matmul(&ctx, &a, &b, m, k, n).unwrap();
+        for j in 0..n {
+            for i in 0..m {
+                let want: f64 = (0..k).map(|p| a[i + p * m] as f64 * b[p + j * k] as f64).sum();
+                let abs: f64 = (0..k).map(|p| (a[i + p * m] as f64 * b[p + j * k] as f64).abs()).sum();
+                let got = c[i + j * m] as f64;
+                // f32 accumulation: k roundings of at most ½ ulp of the running absolute sum.
+                assert!(
+                    (got - want).abs() <= 1e-6 * (k as f64 + 1.0) * abs.max(1e-30),
+                    "({m}×{k}×{n}) C[{i},{j}] = {got}, want {want}"
+                );
+            }
+        }
+    }
+    assert!(matches!(
+        matmul(&ctx, &[1.0; 3], &[1.0; 4], 2, 2, 2),
+        Err(GpuError::Input(_))
+    ));
+}
