@@ -307,17 +307,60 @@ impl BatchElasticNet {
             );
         }
         let normal = batch_normal_equations(ctx, data, self.fit_intercept)?;
-        let d = data.d;
+        self.fit_normal(ctx, &normal, alphas)
+    }
+
+    /// Fits problems given by their normal equations (computed anywhere, e.g. per cross-validation fold on
+    /// the CPU), problem `b` at `alphas[b] > 0`; `fit_intercept` is ignored (the equations carry the
+    /// centring: intercepts come from their means).
+    ///
+    /// # Errors
+    /// As [`BatchElasticNet::fit`], and shape errors when the arrays of `normal` disagree.
+    pub fn fit_normal(&self, ctx: &GpuContext, normal: &BatchNormal, alphas: &[f32]) -> Result<BatchFit, GpuError> {
+        let batch = normal.y_sq.len();
+        let d = normal.cross.len() / batch.max(1);
+        let expect = |what, expected: usize, found: usize| {
+            if expected == found {
+                Ok(())
+            } else {
+                Err(GpuError::Input(sparsimony_core::Error::DimensionMismatch {
+                    what,
+                    expected,
+                    found,
+                }))
+            }
+        };
+        expect("Xᵀy/n (batch · d values)", batch * d, normal.cross.len())?;
+        expect("XᵀX/n (batch · d · d values)", batch * d * d, normal.gram.len())?;
+        expect("column means (batch · d values)", batch * d, normal.x_mean.len())?;
+        expect("means of y (one per problem)", batch, normal.y_mean.len())?;
+        expect("alphas (one per problem)", batch, alphas.len())?;
+        if batch == 0 || d == 0 || d > MAX_FEATURES {
+            return Err(sparsimony_core::Error::InvalidParameter {
+                name: "batch, d",
+                reason: "need at least one problem and 1 ≤ d ≤ 256",
+            }
+            .into());
+        }
+        for (what, v) in [
+            ("XᵀX/n", &normal.gram),
+            ("Xᵀy/n", &normal.cross),
+            ("yᵀy/n", &normal.y_sq),
+        ] {
+            if let Some(index) = v.iter().position(|x| !x.is_finite()) {
+                return Err(sparsimony_core::Error::NonFinite { what, index }.into());
+            }
+        }
         let pipeline = ctx.pipeline("batch_cd", CD_WGSL, "batch_cd")?;
         let chunk = chunk_size(ctx, (d * d * 4) as u64);
         let mut fit = BatchFit {
-            coef: Vec::with_capacity(data.batch * d),
-            intercept: Vec::with_capacity(data.batch),
-            gap: Vec::with_capacity(data.batch),
-            epochs: Vec::with_capacity(data.batch),
+            coef: Vec::with_capacity(batch * d),
+            intercept: Vec::with_capacity(batch),
+            gap: Vec::with_capacity(batch),
+            epochs: Vec::with_capacity(batch),
         };
-        for start in (0..data.batch).step_by(chunk) {
-            let b = chunk.min(data.batch - start);
+        for start in (0..batch).step_by(chunk) {
+            let b = chunk.min(batch - start);
             let groups = b as u32;
             let (gx, gy) = grid(ctx, groups);
             let params = uniform(
@@ -370,7 +413,7 @@ impl BatchElasticNet {
         }
         // A NaN gap counts as not converged.
         let converged = |p: usize| fit.gap[p] <= self.tol * normal.y_sq[p];
-        if let Some(p) = (0..data.batch).find(|&p| !converged(p)) {
+        if let Some(p) = (0..batch).find(|&p| !converged(p)) {
             return Err(GpuError::NotConverged {
                 problem: p,
                 epochs: fit.epochs[p],

@@ -52,6 +52,9 @@ pub enum Error {
         /// The tolerance asked for.
         tolerance: f64,
     },
+    /// An error of the GPU backend, as it printed (the CPU path stays available).
+    #[error("GPU: {0}")]
+    Gpu(String),
     /// An error from the core kernels.
     #[error(transparent)]
     Core(#[from] sparsimony_core::Error),
@@ -59,3 +62,10 @@ pub enum Error {
 
 /// `Result` with the solvers' [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(feature = "gpu")]
+impl From<sparsimony_gpu::GpuError> for Error {
+    fn from(e: sparsimony_gpu::GpuError) -> Self {
+        Error::Gpu(e.to_string())
+    }
+}

@@ -80,6 +80,10 @@ pub struct Args {
     /// Duality-gap tolerance, relative to ‖y − ȳ‖²/n.
     #[arg(long, default_value_t = 1e-6)]
     tol: f64,
+    /// Solve the cross-validation grid (all folds × all α) as one batch on the GPU (lasso and enet without
+    /// --alpha); the held-out errors and the final fit stay on the CPU.
+    #[arg(long)]
+    gpu: bool,
     /// Print JSON: {"method", "alpha", "l1_ratio", "features", "coef", "intercept", "objective", "duality_gap", "n_iter", "selected_alpha"}.
     #[arg(long)]
     json: bool,
@@ -255,13 +259,18 @@ fn fit_elastic_net(
         },
     };
     let (fit, selected) = match a.alpha {
+        Some(_) if a.gpu => return Err("--gpu solves the cross-validation grid; drop --alpha to use it".into()),
         Some(_) => (model.fit(x.view(), y.view())?, None),
         None => {
             let cv = CrossValidation {
                 folds: a.cv,
                 ..CrossValidation::default()
             };
-            let r = cv.fit(&model, x.view(), y.view())?;
+            let r = if a.gpu {
+                gpu_cross_validation(&cv, &model, x, y)?
+            } else {
+                cv.fit(&model, x.view(), y.view())?
+            };
             (r.fit, Some(r.alpha))
         }
     };
@@ -273,4 +282,26 @@ fn fit_elastic_net(
         n_iter: Some(fit.n_iter),
     };
     Ok((out, selected))
+}
+
+#[cfg(feature = "gpu")]
+fn gpu_cross_validation(
+    cv: &CrossValidation,
+    model: &ElasticNet,
+    x: &ndarray::Array2<f64>,
+    y: &ndarray::Array1<f64>,
+) -> Result<sparsimony::solvers::regression::path::CvFit, Box<dyn std::error::Error>> {
+    let ctx = sparsimony::gpu::GpuContext::new()?;
+    eprintln!("cross-validating on {}", ctx.adapter_info().name);
+    Ok(cv.fit_gpu(&ctx, model, x.view(), y.view())?)
+}
+
+#[cfg(not(feature = "gpu"))]
+fn gpu_cross_validation(
+    _: &CrossValidation,
+    _: &ElasticNet,
+    _: &ndarray::Array2<f64>,
+    _: &ndarray::Array1<f64>,
+) -> Result<sparsimony::solvers::regression::path::CvFit, Box<dyn std::error::Error>> {
+    Err("this build has no GPU backend (build with the `gpu` feature)".into())
 }

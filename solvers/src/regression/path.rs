@@ -267,6 +267,127 @@ impl CrossValidation {
         self.fit_data(model, Data::Dense(x), y)
     }
 
+    /// [`fit`](Self::fit) with the whole grid of every fold — `folds × alphas` elastic-net problems — solved
+    /// as one batch on the GPU (`f32` coordinate descent on each fold's centred normal equations, which the
+    /// CPU forms in `f64`), with the held-out errors and the final refit on the CPU in `f64`. The model's
+    /// `tol` is the GPU's duality-gap tolerance (at least 1e-6 in `f32`).
+    ///
+    /// # Errors
+    /// As [`fit`](Self::fit); [`Error::InvalidParameter`] for penalty weights or positivity (not on the GPU)
+    /// or more than 256 features; [`Error::Gpu`] for the device's errors.
+    #[cfg(feature = "gpu")]
+    pub fn fit_gpu(
+        &self,
+        ctx: &sparsimony_gpu::GpuContext,
+        model: &ElasticNet,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+    ) -> Result<CvFit> {
+        use crate::data::ColMajor;
+        use sparsimony_gpu::{BatchElasticNet, BatchNormal};
+        if model.positive || model.penalty_weights.is_some() {
+            return Err(Error::InvalidParameter {
+                name: "model",
+                reason: "penalty weights and positivity are not available on the GPU".into(),
+            });
+        }
+        let (n, d) = x.dim();
+        if self.folds < 2 || self.folds > n {
+            return Err(Error::InvalidParameter {
+                name: "folds",
+                reason: format!("need 2 ≤ folds ≤ n = {n}, got {}", self.folds),
+            });
+        }
+        check_vector("y (one value per row of X)", y, n)?;
+        let alphas = match &self.alphas {
+            Some(a) => a.clone(),
+            None => alpha_grid(Data::Dense(x).alpha_max(model, y)?, self.n_alphas, self.eps)?,
+        };
+        if alphas.iter().any(|a| *a <= 0.0) {
+            return Err(Error::InvalidParameter {
+                name: "alphas",
+                reason: "the GPU path needs α > 0".into(),
+            });
+        }
+        let folds = self.fold_ranges(n);
+        // Per fold: the training rows' normal equations, scaled by 1/n_train and centred with an intercept.
+        let mut normal = BatchNormal {
+            gram: Vec::new(),
+            cross: Vec::new(),
+            y_sq: Vec::new(),
+            y_mean: Vec::new(),
+            x_mean: Vec::new(),
+        };
+        let mut per_fold = Vec::with_capacity(folds.len());
+        for &(s, e) in &folds {
+            let train: Vec<usize> = (0..s).chain(e..n).collect();
+            let xt = ColMajor::from_array("X", x.select(Axis(0), &train).view())?;
+            let yt = y.select(Axis(0), &train);
+            let nt = train.len() as f64;
+            let mean = |v: &[f64]| {
+                if model.fit_intercept {
+                    v.iter().sum::<f64>() / nt
+                } else {
+                    0.0
+                }
+            };
+            let x_mean: Vec<f64> = (0..d).map(|j| mean(xt.col(j))).collect();
+            let y_mean = mean(yt.as_slice().expect("a fresh array is contiguous"));
+            let mut xc = xt.data().to_vec();
+            for j in 0..d {
+                xc[j * train.len()..(j + 1) * train.len()]
+                    .iter_mut()
+                    .for_each(|v| *v -= x_mean[j]);
+            }
+            let yc: Vec<f64> = yt.iter().map(|v| v - y_mean).collect();
+            let mut ne = super::NormalEquations::zeros(d, 1);
+            ne.accumulate(train.len(), &xc, &yc, None);
+            per_fold.push((ne, x_mean, y_mean));
+        }
+        for _ in &alphas {
+            for (ne, x_mean, y_mean) in &per_fold {
+                let nt = ne.n_samples();
+                normal
+                    .gram
+                    .extend((0..d * d).map(|q| (ne.gram(q % d, q / d) / nt) as f32));
+                normal.cross.extend((0..d).map(|j| (ne.cross(j, 0) / nt) as f32));
+                normal.y_sq.push((ne.y_sq(0) / nt) as f32);
+                normal.y_mean.push(*y_mean as f32);
+                normal.x_mean.extend(x_mean.iter().map(|v| *v as f32));
+            }
+        }
+        let batch_alphas: Vec<f32> = alphas
+            .iter()
+            .flat_map(|a| folds.iter().map(move |_| *a as f32))
+            .collect();
+        let gpu = BatchElasticNet {
+            l1_ratio: model.l1_ratio as f32,
+            fit_intercept: model.fit_intercept,
+            max_epochs: model.max_iter.min(u32::MAX as usize) as u32,
+            tol: model.tol as f32,
+            check_every: 5,
+        };
+        let solved = gpu.fit_normal(ctx, &normal, &batch_alphas)?;
+        let mut mse_path = Array2::zeros((alphas.len(), self.folds));
+        for (a, _) in alphas.iter().enumerate() {
+            for (k, &(s, e)) in folds.iter().enumerate() {
+                let p = a * folds.len() + k;
+                let w = &solved.coef[p * d..(p + 1) * d];
+                let c = solved.intercept[p] as f64;
+                let err: f64 = (s..e)
+                    .map(|i| {
+                        let pred = c + (0..d).map(|j| x[(i, j)] * w[j] as f64).sum::<f64>();
+                        (pred - y[i]).powi(2)
+                    })
+                    .sum();
+                mse_path[(a, k)] = err / (e - s) as f64;
+            }
+        }
+        self.finish(alphas, mse_path, |alpha| {
+            ElasticNet { alpha, ..model.clone() }.fit(x, y)
+        })
+    }
+
     /// [`fit`](Self::fit) for a sparse design (CSR or CSC); the matrix stays sparse throughout.
     pub fn fit_sparse(&self, model: &ElasticNet, x: &sprs::CsMat<f64>, y: ArrayView1<'_, f64>) -> Result<CvFit> {
         self.fit_data(model, Data::Sparse(x), y)
@@ -306,6 +427,13 @@ impl CrossValidation {
         for (k, fold) in per_fold.into_iter().enumerate() {
             mse_path.column_mut(k).assign(&ndarray::Array1::from(fold?));
         }
+        self.finish(alphas, mse_path, |alpha| {
+            x.fit(&ElasticNet { alpha, ..model.clone() }, y)
+        })
+    }
+
+    /// Selects `α` (minimum and one-standard-error) from the held-out errors and refits at the minimum.
+    fn finish(&self, alphas: Vec<f64>, mse_path: Array2<f64>, refit: impl FnOnce(f64) -> Result<Fit>) -> Result<CvFit> {
         let mean = mse_path.mean_axis(Axis(1)).expect("folds ≥ 2");
         let best = mean
             .iter()
@@ -321,7 +449,7 @@ impl CrossValidation {
             .filter(|(_, m)| **m <= bound)
             .map(|(a, _)| *a)
             .fold(alpha, f64::max);
-        let fit = x.fit(&ElasticNet { alpha, ..model.clone() }, y)?;
+        let fit = refit(alpha)?;
         Ok(CvFit {
             alpha,
             alpha_1se,

@@ -1,0 +1,86 @@
+//! Cross-validation with the whole folds × α grid solved on the GPU, against the CPU cross-validation on the
+//! bundled diabetes data.
+use std::path::Path;
+
+use sparsimony::io::read_table;
+use sparsimony::solvers::regression::ElasticNet;
+use sparsimony::solvers::regression::path::CrossValidation;
+
+#[path = "../gpu/tests/common/mod.rs"]
+mod common;
+
+#[test]
+fn gpu_cross_validation_agrees_with_the_cpu() {
+    let Some(ctx) = common::context() else { return };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let x = read_table(&root.join("data/diabetes_X.csv")).unwrap().values;
+    let y = read_table(&root.join("data/diabetes_y.csv"))
+        .unwrap()
+        .into_vector(&root.join("data/diabetes_y.csv"))
+        .unwrap();
+    for l1_ratio in [1.0, 0.5] {
+        let model = ElasticNet {
+            tol: 1e-6,
+            ..ElasticNet::new(1.0, l1_ratio)
+        };
+        let cv = CrossValidation {
+            n_alphas: 30,
+            ..CrossValidation::default()
+        };
+        let cpu = cv.fit(&model, x.view(), y.view()).unwrap();
+        let gpu = cv.fit_gpu(&ctx, &model, x.view(), y.view()).unwrap();
+        assert_eq!(gpu.alphas, cpu.alphas);
+        let rel = (&gpu.mse_path - &cpu.mse_path)
+            .iter()
+            .zip(cpu.mse_path.iter())
+            .fold(0.0f64, |m, (d, c)| m.max(d.abs() / c));
+        assert!(rel < 1e-3, "held-out errors differ by {rel:e} (relative)");
+        assert_eq!(gpu.alpha, cpu.alpha, "selected α");
+        assert_eq!(gpu.alpha_1se, cpu.alpha_1se, "one-standard-error α");
+        assert_eq!(gpu.fit, cpu.fit, "refit at the selected α (on the CPU)");
+        eprintln!(
+            "l1_ratio {l1_ratio}: α = {}, held-out errors agree to {rel:.1e}",
+            gpu.alpha
+        );
+    }
+    // What the GPU does not do is refused, not approximated.
+    let positive = ElasticNet {
+        positive: true,
+        ..ElasticNet::lasso(1.0)
+    };
+    assert!(
+        CrossValidation::default()
+            .fit_gpu(&ctx, &positive, x.view(), y.view())
+            .is_err()
+    );
+}
+
+#[test]
+fn the_cli_selects_the_same_alpha_on_the_gpu() {
+    if common::context().is_none() {
+        return;
+    }
+    let run = |gpu: bool| {
+        let mut args = vec![
+            "regress",
+            "--x",
+            "data/diabetes_X.csv",
+            "--y",
+            "data/diabetes_y.csv",
+            "--json",
+        ];
+        if gpu {
+            args.push("--gpu");
+        }
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_sparsimony"))
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    let (cpu, gpu) = (run(false), run(true));
+    assert_eq!(gpu["selected_alpha"], cpu["selected_alpha"]);
+    assert_eq!(gpu["coef"], cpu["coef"]);
+}
