@@ -6,6 +6,17 @@ use crate::{GpuContext, GpuError};
 
 const SPMV_WGSL: &str = include_str!("shaders/spmv_csr.wgsl");
 const WORKGROUP: u32 = 64;
+/// Mean stored entries per row from which [`GpuCsr::spmv`] uses the vector kernel.
+pub const VECTOR_ROW_LENGTH: usize = 32;
+
+/// The SpMV kernels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpmvKernel {
+    /// One thread per row, summing the row in stored order: best for short rows.
+    Row,
+    /// 32 threads per row, each summing every 32nd entry, then a tree reduction: best for long rows.
+    Vector,
+}
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
@@ -68,13 +79,28 @@ impl GpuCsr {
         self.nnz
     }
 
-    /// `y = A x` on the GPU, returned to the host. One thread per row, summing its entries in stored order
-    /// as the CPU's [`CsrView`] product does (with fused multiply–adds, so the two agree to a few ulp).
+    /// `y = A x` on the GPU, returned to the host, with the kernel suited to the mean row length: the row
+    /// kernel below [`VECTOR_ROW_LENGTH`] entries per row, the vector kernel from there.
+    ///
+    /// # Errors
+    /// As [`GpuCsr::spmv_with`].
+    pub fn spmv(&self, ctx: &GpuContext, x: &[f32]) -> Result<Vec<f32>, GpuError> {
+        let kernel = if self.nnz >= VECTOR_ROW_LENGTH * self.nrows.max(1) {
+            SpmvKernel::Vector
+        } else {
+            SpmvKernel::Row
+        };
+        self.spmv_with(ctx, x, kernel)
+    }
+
+    /// `y = A x` with a given kernel. The row kernel sums each row in stored order as the CPU's
+    /// [`CsrView`] product does (with fused multiply–adds, so the two agree to a few ulp); the vector kernel
+    /// sums 32 strided partial sums in a tree, so it agrees to a few ulp of the row's absolute sum.
     ///
     /// # Errors
     /// A shape error when `x.len() != ncols`, [`sparsimony_core::Error::NonFinite`] for a NaN/∞ in `x`, and the
     /// device errors of [`GpuError`].
-    pub fn spmv(&self, ctx: &GpuContext, x: &[f32]) -> Result<Vec<f32>, GpuError> {
+    pub fn spmv_with(&self, ctx: &GpuContext, x: &[f32], kernel: SpmvKernel) -> Result<Vec<f32>, GpuError> {
         if x.len() != self.ncols {
             return Err(sparsimony_core::Error::DimensionMismatch {
                 what: "x",
@@ -86,8 +112,11 @@ impl GpuCsr {
         if let Some(index) = x.iter().position(|v| !v.is_finite()) {
             return Err(sparsimony_core::Error::NonFinite { what: "x", index }.into());
         }
-        let pipeline = ctx.pipeline("spmv_csr_row", SPMV_WGSL, "spmv_row")?;
-        let groups = (self.nrows as u32).div_ceil(WORKGROUP);
+        let (pipeline, rows_per_group) = match kernel {
+            SpmvKernel::Row => (ctx.pipeline("spmv_csr_row", SPMV_WGSL, "spmv_row")?, WORKGROUP),
+            SpmvKernel::Vector => (ctx.pipeline("spmv_csr_vector", SPMV_WGSL, "spmv_vector")?, 2),
+        };
+        let groups = (self.nrows as u32).div_ceil(rows_per_group);
         let max_dim = ctx.device().limits().max_compute_workgroups_per_dimension;
         let (gx, gy) = if groups <= max_dim {
             (groups, 1)
@@ -97,7 +126,7 @@ impl GpuCsr {
         let dims = Dims {
             nrows: self.nrows as u32,
             ncols: self.ncols as u32,
-            row_stride: gx * WORKGROUP,
+            row_stride: gx * rows_per_group,
             _pad: 0,
         };
 

@@ -4,7 +4,8 @@
 //! (Vulkan, Metal, DX12) and, for testing, on Mesa's software Vulkan driver (lavapipe).
 //!
 //! * [`GpuContext`] finds an adapter, opens a device, and caches compiled compute pipelines;
-//! * [`GpuCsr`] is a CSR matrix resident on the GPU with a sparse matrix–vector product (`y = A x`, `f32`);
+//! * [`GpuCsr`] is a CSR matrix resident on the GPU with a sparse matrix–vector product (`y = A x`, `f32`):
+//!   one thread per row for short rows, 32 per row for long ones;
 //! * [`matmul`]: a tiled `f32` GEMM;
 //! * [`batch`]: many small regression problems at once — batched normal equations and a batched elastic net
 //!   (Lasso) by coordinate descent, one workgroup per problem.
@@ -25,6 +26,6 @@ mod gemm;
 
 pub use batch::{Batch, BatchElasticNet, BatchFit, BatchNormal, batch_normal_equations};
 pub use context::GpuContext;
-pub use csr::GpuCsr;
+pub use csr::{GpuCsr, SpmvKernel, VECTOR_ROW_LENGTH};
 pub use error::GpuError;
 pub use gemm::matmul;

@@ -1,6 +1,6 @@
 //! The GPU CSR SpMV against the CPU's `CsrView` product. Runs on any adapter, Mesa's lavapipe in CI.
 use sparsimony_core::{CsrView, Error, LinearOperator};
-use sparsimony_gpu::GpuError;
+use sparsimony_gpu::{GpuError, SpmvKernel};
 
 mod common;
 use common::context;
@@ -30,31 +30,43 @@ fn ragged(nrows: usize, ncols: usize, max_row: usize, seed: u64) -> (Vec<usize>,
 fn spmv_matches_the_cpu_on_ragged_and_empty_rows() {
     let Some(ctx) = context() else { return };
     // Sizes around the workgroup of 64 and a larger one that is not a multiple of it.
-    for (nrows, ncols, max_row) in [(1, 1, 1), (63, 17, 5), (64, 64, 9), (65, 3, 4), (10_007, 2_000, 40)] {
+    // Long rows (up to 400 entries) for the vector kernel, and more rows than one grid line of its
+    // workgroups holds (2 × 65 535).
+    for (nrows, ncols, max_row) in [
+        (1, 1, 1),
+        (63, 17, 5),
+        (64, 64, 9),
+        (65, 3, 4),
+        (10_007, 2_000, 40),
+        (301, 500, 400),
+    ] {
         let (indptr, indices, values) = ragged(nrows, ncols, max_row, nrows as u64);
         let a = CsrView::new(nrows, ncols, &indptr, &indices, &values).unwrap();
         let x: Vec<f32> = (0..ncols).map(|j| ((j * 37 % 101) as f32 - 50.0) / 17.0).collect();
         let gpu = sparsimony_gpu::GpuCsr::from_view(&ctx, &a).unwrap();
-        let y = gpu.spmv(&ctx, &x).unwrap();
         let mut cpu = vec![0.0f32; nrows];
         a.apply(&x, &mut cpu, &mut []).unwrap();
-        assert_eq!(y.len(), nrows);
-        for i in 0..nrows {
-            // Both sum the row in the same order; allow for fused vs unfused multiply–add: ≤ 2 ulp per term
-            // of the absolute sum.
-            let (cols, vals) = a.row(i);
-            let abs: f32 = cols.iter().zip(vals).map(|(&j, v)| (v * x[j]).abs()).sum();
-            let bound = 2.0 * f32::EPSILON * abs * cols.len().max(1) as f32;
-            assert!(
-                (y[i] - cpu[i]).abs() <= bound,
-                "row {i} of {nrows}: gpu {} cpu {}",
-                y[i],
-                cpu[i]
-            );
-            if cols.is_empty() {
-                assert_eq!(y[i], 0.0, "an empty row gives exactly 0");
+        for kernel in [SpmvKernel::Row, SpmvKernel::Vector] {
+            let y = gpu.spmv_with(&ctx, &x, kernel).unwrap();
+            assert_eq!(y.len(), nrows);
+            for i in 0..nrows {
+                // The row kernel sums in the CPU's order (fused vs unfused multiply–add), the vector kernel in a
+                // tree: either way ≤ 2 ulp per term of the absolute sum.
+                let (cols, vals) = a.row(i);
+                let abs: f32 = cols.iter().zip(vals).map(|(&j, v)| (v * x[j]).abs()).sum();
+                let bound = 2.0 * f32::EPSILON * abs * cols.len().max(1) as f32;
+                assert!(
+                    (y[i] - cpu[i]).abs() <= bound,
+                    "{kernel:?}: row {i} of {nrows}: gpu {} cpu {}",
+                    y[i],
+                    cpu[i]
+                );
+                if cols.is_empty() {
+                    assert_eq!(y[i], 0.0, "an empty row gives exactly 0");
+                }
             }
         }
+        assert_eq!(gpu.spmv(&ctx, &x).unwrap().len(), nrows);
     }
 }
 

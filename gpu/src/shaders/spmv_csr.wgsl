@@ -28,3 +28,33 @@ fn spmv_row(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     y[row] = acc;
 }
+
+// The vector variant for long rows: 32 lanes per row (two rows per workgroup), each lane summing a strided
+// part of the row, then a tree reduction in workgroup memory.
+var<workgroup> partial: array<f32, 64>;
+
+@compute @workgroup_size(64)
+fn spmv_vector(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let half = lid / 32u;
+    let lane = lid % 32u;
+    // Two rows per workgroup; row_stride is the number of rows per line of workgroups in x.
+    let row = 2u * (wid.x + wid.y * (dims.row_stride / 2u)) + half;
+    var acc = 0.0;
+    if (row < dims.nrows) {
+        let end = indptr[row + 1u];
+        for (var k = indptr[row] + lane; k < end; k = k + 32u) {
+            acc = fma(values[k], x[indices[k]], acc);
+        }
+    }
+    partial[lid] = acc;
+    workgroupBarrier();
+    for (var stride = 16u; stride > 0u; stride = stride / 2u) {
+        if (lane < stride) {
+            partial[lid] = partial[lid] + partial[lid + stride];
+        }
+        workgroupBarrier();
+    }
+    if (lane == 0u && row < dims.nrows) {
+        y[row] = partial[lid];
+    }
+}
