@@ -33,6 +33,14 @@ pub enum GpuError {
         /// Its value.
         value: usize,
     },
+    /// The adapter lacks a feature the operation needs (e.g. `SHADER_F64` for `f64` kernels).
+    #[error("adapter `{adapter}` lacks {feature}")]
+    MissingFeature {
+        /// The wgpu feature.
+        feature: &'static str,
+        /// The adapter's name.
+        adapter: String,
+    },
     /// The device was lost (driver reset, GPU removed, out of memory).
     #[error("the GPU device was lost: {0}")]
     DeviceLost(String),

@@ -1,9 +1,9 @@
-//! Dense matrix products on the GPU: a tiled `f32` GEMM (64 × 64 tiles of the output per workgroup, 4 × 4
+//! Dense matrix products on the GPU: a tiled GEMM in `f32`, or `f64` where the adapter has `SHADER_F64` (64 × 64 tiles of the output per workgroup, 4 × 4
 //! per thread, k staged in slabs of 16 through workgroup memory).
 
 use bytemuck::{Pod, Zeroable};
 
-use crate::batch::{dispatch, output, uniform};
+use crate::batch::{dispatch, uniform};
 use crate::{GpuContext, GpuError};
 
 const GEMM_WGSL: &str = include_str!("shaders/gemm.wgsl");
@@ -17,13 +17,60 @@ struct Dims {
     _pad: u32,
 }
 
-/// `C = A B` in `f32` with all matrices column-major: `a` is `m × k`, `b` is `k × n`, the result `m × n`.
+/// The GEMM source for `f64`: the `f32` kernel with its scalar alias changed.
+fn gemm_f64_source() -> &'static str {
+    static SOURCE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SOURCE.get_or_init(|| GEMM_WGSL.replace("alias Scalar = f32;", "alias Scalar = f64;"))
+}
+
+/// A scalar the GEMM kernel takes.
+pub trait GemmScalar: bytemuck::Pod + sparsimony_core::Real {
+    /// The kernel's cache name and source.
+    #[doc(hidden)]
+    fn kernel() -> (&'static str, &'static str);
+    /// Whether the device can run it.
+    #[doc(hidden)]
+    fn supported(ctx: &GpuContext) -> bool;
+}
+
+impl GemmScalar for f32 {
+    fn kernel() -> (&'static str, &'static str) {
+        ("gemm_f32", GEMM_WGSL)
+    }
+    fn supported(_: &GpuContext) -> bool {
+        true
+    }
+}
+
+impl GemmScalar for f64 {
+    fn kernel() -> (&'static str, &'static str) {
+        ("gemm_f64", gemm_f64_source())
+    }
+    fn supported(ctx: &GpuContext) -> bool {
+        ctx.supports_f64()
+    }
+}
+
+/// `C = A B` in `f32` (any device) or `f64` (devices with `SHADER_F64`) with all matrices column-major: `a` is `m × k`, `b` is `k × n`, the result `m × n`.
 /// Each entry is accumulated over `k` in increasing order with fused multiply–adds.
 ///
 /// # Errors
 /// Shape and finiteness errors; sizes over `u32` or the device's buffer limits; the device errors of
 /// [`GpuError`].
-pub fn matmul(ctx: &GpuContext, a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Result<Vec<f32>, GpuError> {
+pub fn matmul<T: GemmScalar>(
+    ctx: &GpuContext,
+    a: &[T],
+    b: &[T],
+    m: usize,
+    k: usize,
+    n: usize,
+) -> Result<Vec<T>, GpuError> {
+    if !T::supported(ctx) {
+        return Err(GpuError::MissingFeature {
+            feature: "SHADER_F64",
+            adapter: ctx.adapter_info().name.clone(),
+        });
+    }
     let expect = |what, expected: usize, found: usize| {
         if expected == found {
             Ok(())
@@ -43,7 +90,7 @@ pub fn matmul(ctx: &GpuContext, a: &[f32], b: &[f32], m: usize, k: usize, n: usi
         }
     }
     if m == 0 || n == 0 {
-        return Ok(vec![0.0; m * n]);
+        return Ok(vec![T::zero(); m * n]);
     }
     let to_u32 = |what, v: usize| u32::try_from(v).map_err(|_| GpuError::IndexOverflow { what, value: v });
     let dims = Dims {
@@ -60,11 +107,12 @@ pub fn matmul(ctx: &GpuContext, a: &[f32], b: &[f32], m: usize, k: usize, n: usi
             value: gx.max(gy),
         });
     }
-    let pipeline = ctx.pipeline("gemm_f32", GEMM_WGSL, "gemm")?;
+    let (name, source) = T::kernel();
+    let pipeline = ctx.pipeline(name, source, "gemm")?;
     let params = uniform(ctx, &dims)?;
     let ab = ctx.storage_buffer("A", a, wgpu::BufferUsages::empty())?;
     let bb = ctx.storage_buffer("B", b, wgpu::BufferUsages::empty())?;
-    let c = output(ctx, "C", m * n)?;
+    let c = ctx.storage_buffer("C", &vec![T::zero(); m * n], wgpu::BufferUsages::COPY_SRC)?;
     dispatch(ctx, &pipeline, &[&params, &ab, &bb, &c], (gx as u32, gy as u32))?;
     ctx.read_back(&c, m * n)
 }

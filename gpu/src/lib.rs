@@ -6,7 +6,7 @@
 //! * [`GpuContext`] finds an adapter, opens a device, and caches compiled compute pipelines;
 //! * [`GpuCsr`] is a CSR matrix resident on the GPU with a sparse matrix–vector product (`y = A x`, `f32`):
 //!   one thread per row for short rows, 32 per row for long ones;
-//! * [`matmul`]: a tiled `f32` GEMM;
+//! * [`matmul`]: a tiled GEMM, `f32`, or `f64` where the adapter has `SHADER_F64`;
 //! * [`batch`]: many small regression problems at once — batched normal equations and a batched elastic net
 //!   (Lasso) by coordinate descent, one workgroup per problem.
 //!
@@ -28,4 +28,4 @@ pub use batch::{Batch, BatchElasticNet, BatchFit, BatchNormal, batch_normal_equa
 pub use context::GpuContext;
 pub use csr::{GpuCsr, SpmvKernel, VECTOR_ROW_LENGTH};
 pub use error::GpuError;
-pub use gemm::matmul;
+pub use gemm::{GemmScalar, matmul};

@@ -22,7 +22,7 @@ fn gemm_matches_the_naive_product() {
         (100, 33, 1),
     ] {
         let (a, b) = (fill(m * k, 1), fill(k * n, 2));
-        let c = matmul(&ctx, &a, &b, m, k, n).unwrap();
+        let c: Vec<f32> = matmul(&ctx, &a, &b, m, k, n).unwrap();
         for j in 0..n {
             for i in 0..m {
                 let want: f64 = (0..k).map(|p| a[i + p * m] as f64 * b[p + j * k] as f64).sum();
@@ -37,7 +37,33 @@ fn gemm_matches_the_naive_product() {
         }
     }
     assert!(matches!(
-        matmul(&ctx, &[1.0; 3], &[1.0; 4], 2, 2, 2),
+        matmul(&ctx, &[1.0f32; 3], &[1.0; 4], 2, 2, 2),
         Err(GpuError::Input(_))
     ));
+}
+
+#[test]
+fn gemm_in_f64_where_the_adapter_has_it() {
+    let Some(ctx) = context() else { return };
+    let (m, k, n) = (70, 45, 33);
+    let a: Vec<f64> = fill(m * k, 3).iter().map(|v| *v as f64 + 1e-9).collect();
+    let b: Vec<f64> = fill(k * n, 4).iter().map(|v| *v as f64).collect();
+    match matmul(&ctx, &a, &b, m, k, n) {
+        Ok(c) => {
+            for j in 0..n {
+                for i in 0..m {
+                    let want: f64 = (0..k).map(|p| a[i + p * m] * b[p + j * k]).sum();
+                    assert!((c[i + j * m] - want).abs() < 1e-13 * k as f64, "C[{i},{j}]");
+                }
+            }
+            eprintln!("f64 GEMM ran on {}", ctx.adapter_info().name);
+        }
+        // Without SHADER_F64 the refusal must say so (and f32 stays available).
+        Err(GpuError::MissingFeature { feature, .. }) => {
+            assert!(!ctx.supports_f64());
+            assert_eq!(feature, "SHADER_F64");
+            eprintln!("the adapter has no SHADER_F64: f64 GEMM refused as it should be");
+        }
+        Err(e) => panic!("{e}"),
+    }
 }
