@@ -7,6 +7,7 @@
 //! * [`GpuCsr`] is a CSR matrix resident on the GPU with a sparse matrix–vector product (`y = A x`, `f32`):
 //!   one thread per row for short rows, 32 per row for long ones;
 //! * [`matmul`]: a tiled GEMM, `f32`, or `f64` where the adapter has `SHADER_F64`;
+//! * [`kron_matvec`]: Kronecker products of dense factors applied to a vector, never formed;
 //! * [`batch`]: many small regression problems at once — batched normal equations and a batched elastic net
 //!   (Lasso) by coordinate descent, one workgroup per problem.
 //!
@@ -23,9 +24,11 @@ mod context;
 mod csr;
 mod error;
 mod gemm;
+pub mod kron;
 
 pub use batch::{Batch, BatchElasticNet, BatchFit, BatchNormal, batch_normal_equations};
 pub use context::GpuContext;
 pub use csr::{GpuCsr, SpmvKernel, VECTOR_ROW_LENGTH};
 pub use error::GpuError;
 pub use gemm::{GemmScalar, matmul};
+pub use kron::kron_matvec;
