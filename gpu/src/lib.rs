@@ -8,6 +8,8 @@
 //!   one thread per row for short rows, 32 per row for long ones;
 //! * [`matmul`]: a tiled GEMM, `f32`, or `f64` where the adapter has `SHADER_F64`;
 //! * [`kron_matvec`]: Kronecker products of dense factors applied to a vector, never formed;
+//! * [`GpuVector`]: device vectors with elementwise proximal maps (soft/hard thresholding, box) and
+//!   deterministic reductions (dot, norm, largest magnitude);
 //! * [`batch`]: many small regression problems at once — batched normal equations and a batched elastic net
 //!   (Lasso) by coordinate descent, one workgroup per problem.
 //!
@@ -25,6 +27,7 @@ mod csr;
 mod error;
 mod gemm;
 pub mod kron;
+mod vector;
 
 pub use batch::{Batch, BatchElasticNet, BatchFit, BatchNormal, batch_normal_equations};
 pub use context::GpuContext;
@@ -32,3 +35,4 @@ pub use csr::{GpuCsr, SpmvKernel, VECTOR_ROW_LENGTH};
 pub use error::GpuError;
 pub use gemm::{GemmScalar, matmul};
 pub use kron::kron_matvec;
+pub use vector::GpuVector;
