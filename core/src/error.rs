@@ -60,6 +60,12 @@ pub enum Error {
         /// `|R[column, column]|` relative to the largest diagonal entry.
         relative_pivot: f64,
     },
+    /// An operator backed by a device (a GPU) failed; the backend keeps the details (for sparsimony-gpu's
+    /// operators: `last_error()`).
+    Device {
+        /// Which operation failed.
+        what: &'static str,
+    },
     /// An iteration stopped at its cap before reaching its tolerance. Any in-place output holds the last iterate.
     NotConverged {
         /// Iterations performed.
@@ -100,6 +106,7 @@ impl fmt::Display for Error {
                 f,
                 "least-squares system is rank deficient: |R[{column},{column}]| is {relative_pivot:e} of the largest"
             ),
+            Error::Device { what } => write!(f, "device operation failed: {what} (the backend holds the details)"),
             Error::NotConverged {
                 iterations,
                 reached,

@@ -174,3 +174,92 @@ impl GpuCsr {
         ctx.read_back(&y, self.nrows)
     }
 }
+
+/// A CSR matrix on the GPU as a core [`LinearOperator`]: `A` and `Aᵀ` are resident (the transpose is built
+/// once on the host), and each `apply` uploads `x` and reads `y` back, so any core solver — the
+/// forward–backward driver, the power iteration — runs on it unchanged. A device failure is
+/// [`sparsimony_core::Error::Device`]; [`GpuCsrOperator::last_error`] then gives the [`GpuError`].
+#[derive(Debug)]
+pub struct GpuCsrOperator<'a> {
+    ctx: &'a GpuContext,
+    a: GpuCsr,
+    at: GpuCsr,
+    last_error: std::sync::Mutex<Option<GpuError>>,
+}
+
+impl<'a> GpuCsrOperator<'a> {
+    /// Uploads `a` and its transpose.
+    ///
+    /// # Errors
+    /// As [`GpuCsr::from_view`].
+    pub fn new(ctx: &'a GpuContext, a: &CsrView<'_, f32>) -> Result<Self, GpuError> {
+        // The transpose by counting sort on columns (rows of Aᵀ in increasing order).
+        let (m, n) = (a.nrows(), a.ncols());
+        let mut ptr = vec![0usize; n + 1];
+        a.indices().iter().for_each(|&j| ptr[j + 1] += 1);
+        for j in 0..n {
+            ptr[j + 1] += ptr[j];
+        }
+        let mut next = ptr.clone();
+        let mut idx = vec![0usize; a.nnz()];
+        let mut val = vec![0f32; a.nnz()];
+        for i in 0..m {
+            let (cols, vals) = a.row(i);
+            for (&j, &v) in cols.iter().zip(vals) {
+                idx[next[j]] = i;
+                val[next[j]] = v;
+                next[j] += 1;
+            }
+        }
+        let at = CsrView::new(n, m, &ptr, &idx, &val)?;
+        Ok(Self {
+            ctx,
+            a: GpuCsr::from_view(ctx, a)?,
+            at: GpuCsr::from_view(ctx, &at)?,
+            last_error: std::sync::Mutex::new(None),
+        })
+    }
+
+    /// The error behind the last [`sparsimony_core::Error::Device`], if any (taken).
+    pub fn last_error(&self) -> Option<GpuError> {
+        self.last_error.lock().ok().and_then(|mut e| e.take())
+    }
+
+    fn run(&self, m: &GpuCsr, what: &'static str, x: &[f32], y: &mut [f32]) -> sparsimony_core::Result<()> {
+        if y.len() != m.nrows() {
+            return Err(sparsimony_core::Error::DimensionMismatch {
+                what: "y",
+                expected: m.nrows(),
+                found: y.len(),
+            });
+        }
+        match m.spmv(self.ctx, x) {
+            Ok(v) => {
+                y.copy_from_slice(&v);
+                Ok(())
+            }
+            Err(GpuError::Input(e)) => Err(e),
+            Err(e) => {
+                if let Ok(mut slot) = self.last_error.lock() {
+                    *slot = Some(e);
+                }
+                Err(sparsimony_core::Error::Device { what })
+            }
+        }
+    }
+}
+
+impl LinearOperator<f32> for GpuCsrOperator<'_> {
+    fn nrows(&self) -> usize {
+        self.a.nrows()
+    }
+    fn ncols(&self) -> usize {
+        self.a.ncols()
+    }
+    fn apply(&self, x: &[f32], y: &mut [f32], _scratch: &mut [f32]) -> sparsimony_core::Result<()> {
+        self.run(&self.a, "GPU SpMV", x, y)
+    }
+    fn apply_adjoint(&self, x: &[f32], y: &mut [f32], _scratch: &mut [f32]) -> sparsimony_core::Result<()> {
+        self.run(&self.at, "GPU transposed SpMV", x, y)
+    }
+}

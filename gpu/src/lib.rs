@@ -5,7 +5,8 @@
 //!
 //! * [`GpuContext`] finds an adapter, opens a device, and caches compiled compute pipelines;
 //! * [`GpuCsr`] is a CSR matrix resident on the GPU with a sparse matrix–vector product (`y = A x`, `f32`):
-//!   one thread per row for short rows, 32 per row for long ones;
+//!   one thread per row for short rows, 32 per row for long ones; [`GpuCsrOperator`] makes it a core
+//!   `LinearOperator`, so the forward–backward driver runs on it unchanged;
 //! * [`matmul`]: a tiled GEMM, `f32`, or `f64` where the adapter has `SHADER_F64`;
 //! * [`kron_matvec`]: Kronecker products of dense factors applied to a vector, never formed;
 //! * [`GpuVector`]: device vectors with elementwise proximal maps (soft/hard thresholding, box) and
@@ -31,7 +32,7 @@ mod vector;
 
 pub use batch::{Batch, BatchElasticNet, BatchFit, BatchNormal, batch_normal_equations};
 pub use context::GpuContext;
-pub use csr::{GpuCsr, SpmvKernel, VECTOR_ROW_LENGTH};
+pub use csr::{GpuCsr, GpuCsrOperator, SpmvKernel, VECTOR_ROW_LENGTH};
 pub use error::GpuError;
 pub use gemm::{GemmScalar, matmul};
 pub use kron::kron_matvec;

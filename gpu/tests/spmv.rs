@@ -85,3 +85,47 @@ fn spmv_rejects_bad_input_with_typed_errors() {
         Err(GpuError::Input(Error::NonFinite { index: 1, .. }))
     ));
 }
+
+#[test]
+fn core_solvers_run_unchanged_on_the_gpu_operator() {
+    use sparsimony_core::forward_backward::minimize_alloc;
+    use sparsimony_core::prox::L1;
+    use sparsimony_core::{FbOptions, LeastSquares};
+    use sparsimony_gpu::GpuCsrOperator;
+    let Some(ctx) = context() else { return };
+    let (m, n) = (300, 40);
+    let (indptr, indices, values) = ragged(m, n, 8, 5);
+    let a = CsrView::new(m, n, &indptr, &indices, &values).unwrap();
+    let op = GpuCsrOperator::new(&ctx, &a).unwrap();
+    // The adjoint against the CPU's.
+    let r: Vec<f32> = (0..m).map(|i| ((i * 13 % 29) as f32 - 14.0) / 7.0).collect();
+    let (mut cpu, mut gpu) = (vec![0.0f32; n], vec![0.0f32; n]);
+    a.apply_adjoint(&r, &mut cpu, &mut []).unwrap();
+    op.apply_adjoint(&r, &mut gpu, &mut []).unwrap();
+    for (g, c) in gpu.iter().zip(&cpu) {
+        assert!((g - c).abs() <= 1e-4 * c.abs().max(1.0));
+    }
+    // FISTA for the Lasso, once with the CPU operator and once with the GPU one.
+    let w_true: Vec<f32> = (0..n)
+        .map(|j| if j % 7 == 0 { 1.0 + j as f32 / 10.0 } else { 0.0 })
+        .collect();
+    let mut y = vec![0.0f32; m];
+    a.apply(&w_true, &mut y, &mut []).unwrap();
+    let opts = FbOptions::default();
+    let solve = |op: &dyn LinearOperator<f32>| {
+        let f = LeastSquares::new(op, &y, 1.0 / m as f32).unwrap();
+        let mut w = vec![0.0f32; n];
+        minimize_alloc(&f, &L1::new(0.01).unwrap(), &mut w, &opts, None).unwrap();
+        w
+    };
+    let (w_cpu, w_gpu) = (solve(&a), solve(&op));
+    for (g, c) in w_gpu.iter().zip(&w_cpu) {
+        assert!((g - c).abs() <= 1e-3 * c.abs().max(1.0), "GPU {g} vs CPU {c}");
+    }
+    assert!(op.last_error().is_none());
+    // Shape errors stay core errors.
+    assert!(matches!(
+        op.apply(&[1.0; 3], &mut vec![0.0; m], &mut []),
+        Err(Error::DimensionMismatch { .. })
+    ));
+}
