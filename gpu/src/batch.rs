@@ -4,10 +4,9 @@
 //! Layout: problem `b`'s design is `x[b·n·d .. (b+1)·n·d]`, an `n × d` column-major block (samples down the
 //! columns); its response is `y[b·n .. (b+1)·n]`. Every problem has the same `n` and `d` (`d ≤ 256`).
 
-use bytemuck::{Pod, Zeroable};
-use wgpu::util::DeviceExt;
-
+use crate::error::{check_finite, check_len};
 use crate::{GpuContext, GpuError};
+use bytemuck::{Pod, Zeroable};
 
 const GRAM_WGSL: &str = include_str!("shaders/batch_gram.wgsl");
 const CD_WGSL: &str = include_str!("shaders/batch_cd.wgsl");
@@ -38,26 +37,10 @@ impl Batch<'_> {
         if self.d > MAX_FEATURES {
             return bad("d", "the batched kernels take at most 256 features");
         }
-        let expect = |what, expected: usize, found: usize| {
-            if expected == found {
-                Ok(())
-            } else {
-                Err(GpuError::Input(sparsimony_core::Error::DimensionMismatch {
-                    what,
-                    expected,
-                    found,
-                }))
-            }
-        };
-        expect("x (batch · n · d values)", self.batch * self.n * self.d, self.x.len())?;
-        expect("y (batch · n values)", self.batch * self.n, self.y.len())?;
-        if let Some(index) = self.x.iter().position(|v| !v.is_finite()) {
-            return Err(sparsimony_core::Error::NonFinite { what: "x", index }.into());
-        }
-        if let Some(index) = self.y.iter().position(|v| !v.is_finite()) {
-            return Err(sparsimony_core::Error::NonFinite { what: "y", index }.into());
-        }
-        Ok(())
+        check_len("x (batch · n · d values)", self.batch * self.n * self.d, self.x.len())?;
+        check_len("y (batch · n values)", self.batch * self.n, self.y.len())?;
+        check_finite("x", self.x)?;
+        check_finite("y", self.y)
     }
 }
 
@@ -156,64 +139,6 @@ fn chunk_size(ctx: &GpuContext, per_problem_bytes: u64) -> usize {
     ((cap / per_problem_bytes.max(1)) as usize).max(1)
 }
 
-/// A 1-D or 2-D grid of `groups` workgroups within the device's per-dimension limit: (x, y).
-fn grid(ctx: &GpuContext, groups: u32) -> (u32, u32) {
-    let max_dim = ctx.device().limits().max_compute_workgroups_per_dimension;
-    if groups <= max_dim {
-        (groups, 1)
-    } else {
-        (max_dim, groups.div_ceil(max_dim))
-    }
-}
-
-/// Runs `pipeline` on `groups` workgroups with `buffers` bound at 0, 1, … in order.
-pub(crate) fn dispatch(
-    ctx: &GpuContext,
-    pipeline: &wgpu::ComputePipeline,
-    buffers: &[&wgpu::Buffer],
-    (gx, gy): (u32, u32),
-) -> Result<(), GpuError> {
-    let device = ctx.device();
-    ctx.capture_errors(|| {
-        let layout = pipeline.get_bind_group_layout(0);
-        let entries: Vec<wgpu::BindGroupEntry> = buffers
-            .iter()
-            .enumerate()
-            .map(|(i, b)| wgpu::BindGroupEntry {
-                binding: i as u32,
-                resource: b.as_entire_binding(),
-            })
-            .collect();
-        let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: None,
-            layout: &layout,
-            entries: &entries,
-        });
-        let mut encoder = device.create_command_encoder(&Default::default());
-        {
-            let mut pass = encoder.begin_compute_pass(&Default::default());
-            pass.set_pipeline(pipeline);
-            pass.set_bind_group(0, &bind, &[]);
-            pass.dispatch_workgroups(gx, gy, 1);
-        }
-        ctx.queue().submit([encoder.finish()]);
-    })
-}
-
-pub(crate) fn uniform<T: Pod>(ctx: &GpuContext, value: &T) -> Result<wgpu::Buffer, GpuError> {
-    ctx.capture_errors(|| {
-        ctx.device().create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("parameters"),
-            contents: bytemuck::bytes_of(value),
-            usage: wgpu::BufferUsages::UNIFORM,
-        })
-    })
-}
-
-pub(crate) fn output(ctx: &GpuContext, what: &'static str, len: usize) -> Result<wgpu::Buffer, GpuError> {
-    ctx.storage_buffer(what, &vec![0f32; len.max(1)], wgpu::BufferUsages::COPY_SRC)
-}
-
 /// The normal equations of every problem, computed on the GPU (each entry a dot product over the `n` rows
 /// in row order, with fused multiply–adds), centred when `center` is set.
 ///
@@ -238,18 +163,15 @@ pub fn batch_normal_equations(ctx: &GpuContext, data: &Batch<'_>, center: bool) 
             what: "batch",
             value: b,
         })?;
-        let (gx, gy) = grid(ctx, groups);
-        let dims = uniform(
-            ctx,
-            &GramDims {
-                batch: groups,
-                n: n as u32,
-                d: d as u32,
-                intercept: center as u32,
-                groups_x: gx,
-                _pad: [0; 3],
-            },
-        )?;
+        let (gx, gy) = ctx.grid(groups);
+        let dims = ctx.uniform(&GramDims {
+            batch: groups,
+            n: n as u32,
+            d: d as u32,
+            intercept: center as u32,
+            groups_x: gx,
+            _pad: [0; 3],
+        })?;
         let x = ctx.storage_buffer(
             "batch x",
             &data.x[start * n * d..(start + b) * n * d],
@@ -260,10 +182,10 @@ pub fn batch_normal_equations(ctx: &GpuContext, data: &Batch<'_>, center: bool) 
             &data.y[start * n..(start + b) * n],
             wgpu::BufferUsages::empty(),
         )?;
-        let gram = output(ctx, "batch Gram", b * d * d)?;
-        let cross = output(ctx, "batch Xᵀy", b * d)?;
-        let stats = output(ctx, "batch statistics", b * (d + 2))?;
-        dispatch(ctx, &pipeline, &[&dims, &x, &y, &gram, &cross, &stats], (gx, gy))?;
+        let gram = ctx.output::<f32>("batch Gram", b * d * d)?;
+        let cross = ctx.output::<f32>("batch Xᵀy", b * d)?;
+        let stats = ctx.output::<f32>("batch statistics", b * (d + 2))?;
+        ctx.dispatch(&pipeline, &[&dims, &x, &y, &gram, &cross, &stats], (gx, gy))?;
         out.gram.extend(ctx.read_back::<f32>(&gram, b * d * d)?);
         out.cross.extend(ctx.read_back::<f32>(&cross, b * d)?);
         let st = ctx.read_back::<f32>(&stats, b * (d + 2))?;
@@ -291,14 +213,7 @@ impl BatchElasticNet {
         if !(self.tol > 0.0 && self.tol.is_finite()) || self.max_epochs == 0 || self.check_every == 0 {
             return bad("tol, max_epochs, check_every", "must be positive");
         }
-        if alphas.len() != data.batch {
-            return Err(sparsimony_core::Error::DimensionMismatch {
-                what: "alphas (one per problem)",
-                expected: data.batch,
-                found: alphas.len(),
-            }
-            .into());
-        }
+        check_len("alphas (one per problem)", data.batch, alphas.len())?;
         if alphas.iter().any(|a| !(*a > 0.0 && a.is_finite())) {
             // At α = 0 the duality gap is ‖r‖²/2n, which does not vanish: the stopping rule needs a penalty.
             return bad(
@@ -319,22 +234,11 @@ impl BatchElasticNet {
     pub fn fit_normal(&self, ctx: &GpuContext, normal: &BatchNormal, alphas: &[f32]) -> Result<BatchFit, GpuError> {
         let batch = normal.y_sq.len();
         let d = normal.cross.len() / batch.max(1);
-        let expect = |what, expected: usize, found: usize| {
-            if expected == found {
-                Ok(())
-            } else {
-                Err(GpuError::Input(sparsimony_core::Error::DimensionMismatch {
-                    what,
-                    expected,
-                    found,
-                }))
-            }
-        };
-        expect("Xᵀy/n (batch · d values)", batch * d, normal.cross.len())?;
-        expect("XᵀX/n (batch · d · d values)", batch * d * d, normal.gram.len())?;
-        expect("column means (batch · d values)", batch * d, normal.x_mean.len())?;
-        expect("means of y (one per problem)", batch, normal.y_mean.len())?;
-        expect("alphas (one per problem)", batch, alphas.len())?;
+        check_len("Xᵀy/n (batch · d values)", batch * d, normal.cross.len())?;
+        check_len("XᵀX/n (batch · d · d values)", batch * d * d, normal.gram.len())?;
+        check_len("column means (batch · d values)", batch * d, normal.x_mean.len())?;
+        check_len("means of y (one per problem)", batch, normal.y_mean.len())?;
+        check_len("alphas (one per problem)", batch, alphas.len())?;
         if batch == 0 || d == 0 || d > MAX_FEATURES {
             return Err(sparsimony_core::Error::InvalidParameter {
                 name: "batch, d",
@@ -342,15 +246,9 @@ impl BatchElasticNet {
             }
             .into());
         }
-        for (what, v) in [
-            ("XᵀX/n", &normal.gram),
-            ("Xᵀy/n", &normal.cross),
-            ("yᵀy/n", &normal.y_sq),
-        ] {
-            if let Some(index) = v.iter().position(|x| !x.is_finite()) {
-                return Err(sparsimony_core::Error::NonFinite { what, index }.into());
-            }
-        }
+        check_finite("XᵀX/n", &normal.gram)?;
+        check_finite("Xᵀy/n", &normal.cross)?;
+        check_finite("yᵀy/n", &normal.y_sq)?;
         let pipeline = ctx.pipeline("batch_cd", CD_WGSL, "batch_cd")?;
         let chunk = chunk_size(ctx, (d * d * 4) as u64);
         let mut fit = BatchFit {
@@ -362,20 +260,17 @@ impl BatchElasticNet {
         for start in (0..batch).step_by(chunk) {
             let b = chunk.min(batch - start);
             let groups = b as u32;
-            let (gx, gy) = grid(ctx, groups);
-            let params = uniform(
-                ctx,
-                &CdParams {
-                    batch: groups,
-                    d: d as u32,
-                    max_epochs: self.max_epochs,
-                    check_every: self.check_every,
-                    l1_ratio: self.l1_ratio,
-                    tol: self.tol,
-                    groups_x: gx,
-                    _pad: 0,
-                },
-            )?;
+            let (gx, gy) = ctx.grid(groups);
+            let params = ctx.uniform(&CdParams {
+                batch: groups,
+                d: d as u32,
+                max_epochs: self.max_epochs,
+                check_every: self.check_every,
+                l1_ratio: self.l1_ratio,
+                tol: self.tol,
+                groups_x: gx,
+                _pad: 0,
+            })?;
             let stats: Vec<f32> = (start..start + b)
                 .flat_map(|p| {
                     let mut s = vec![normal.y_sq[p], normal.y_mean[p]];
@@ -388,10 +283,9 @@ impl BatchElasticNet {
             let cross = ctx.storage_buffer("batch Xᵀy", &normal.cross[start * d..(start + b) * d], usage)?;
             let stats = ctx.storage_buffer("batch statistics", &stats, usage)?;
             let alpha = ctx.storage_buffer("alphas", &alphas[start..start + b], usage)?;
-            let coef = output(ctx, "coefficients", b * d)?;
-            let report = output(ctx, "gaps and epochs", 2 * b)?;
-            dispatch(
-                ctx,
+            let coef = ctx.output::<f32>("coefficients", b * d)?;
+            let report = ctx.output::<f32>("gaps and epochs", 2 * b)?;
+            ctx.dispatch(
                 &pipeline,
                 &[&params, &gram, &cross, &stats, &alpha, &coef, &report],
                 (gx, gy),

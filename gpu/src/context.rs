@@ -210,6 +210,70 @@ impl GpuContext {
         })
     }
 
+    /// A grid of `groups` workgroups within the per-dimension limit: `(x, y)`, folded into a second
+    /// dimension beyond it (kernels index workgroups as `x + y · gx`).
+    pub(crate) fn grid(&self, groups: u32) -> (u32, u32) {
+        let max_dim = self.device.limits().max_compute_workgroups_per_dimension;
+        if groups <= max_dim {
+            (groups, 1)
+        } else {
+            (max_dim, groups.div_ceil(max_dim))
+        }
+    }
+
+    /// A uniform buffer holding `value`.
+    pub(crate) fn uniform<T: bytemuck::Pod>(&self, value: &T) -> Result<wgpu::Buffer, GpuError> {
+        self.capture_errors(|| {
+            self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("parameters"),
+                contents: bytemuck::bytes_of(value),
+                usage: wgpu::BufferUsages::UNIFORM,
+            })
+        })
+    }
+
+    /// A zeroed storage buffer of `len` values of `T` that can be read back.
+    pub(crate) fn output<T: bytemuck::Pod + Default>(
+        &self,
+        what: &'static str,
+        len: usize,
+    ) -> Result<wgpu::Buffer, GpuError> {
+        self.storage_buffer(what, &vec![T::default(); len.max(1)], wgpu::BufferUsages::COPY_SRC)
+    }
+
+    /// Runs `pipeline` on a `(gx, gy)` grid with `buffers` bound at 0, 1, … in order.
+    pub(crate) fn dispatch(
+        &self,
+        pipeline: &wgpu::ComputePipeline,
+        buffers: &[&wgpu::Buffer],
+        (gx, gy): (u32, u32),
+    ) -> Result<(), GpuError> {
+        self.capture_errors(|| {
+            let layout = pipeline.get_bind_group_layout(0);
+            let entries: Vec<wgpu::BindGroupEntry> = buffers
+                .iter()
+                .enumerate()
+                .map(|(i, b)| wgpu::BindGroupEntry {
+                    binding: i as u32,
+                    resource: b.as_entire_binding(),
+                })
+                .collect();
+            let bind = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: None,
+                layout: &layout,
+                entries: &entries,
+            });
+            let mut encoder = self.device.create_command_encoder(&Default::default());
+            {
+                let mut pass = encoder.begin_compute_pass(&Default::default());
+                pass.set_pipeline(pipeline);
+                pass.set_bind_group(0, &bind, &[]);
+                pass.dispatch_workgroups(gx, gy, 1);
+            }
+            self.queue.submit([encoder.finish()]);
+        })
+    }
+
     /// Copies `len` values of `T` from the start of `buffer` back to the host.
     pub(crate) fn read_back<T: bytemuck::Pod>(&self, buffer: &wgpu::Buffer, len: usize) -> Result<Vec<T>, GpuError> {
         let bytes = (len * std::mem::size_of::<T>()) as u64;

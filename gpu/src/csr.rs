@@ -1,7 +1,7 @@
 use bytemuck::{Pod, Zeroable};
 use sparsimony_core::{CsrView, LinearOperator};
-use wgpu::util::DeviceExt;
 
+use crate::error::{check_finite, check_len};
 use crate::{GpuContext, GpuError};
 
 const SPMV_WGSL: &str = include_str!("shaders/spmv_csr.wgsl");
@@ -101,76 +101,27 @@ impl GpuCsr {
     /// A shape error when `x.len() != ncols`, [`sparsimony_core::Error::NonFinite`] for a NaN/∞ in `x`, and the
     /// device errors of [`GpuError`].
     pub fn spmv_with(&self, ctx: &GpuContext, x: &[f32], kernel: SpmvKernel) -> Result<Vec<f32>, GpuError> {
-        if x.len() != self.ncols {
-            return Err(sparsimony_core::Error::DimensionMismatch {
-                what: "x",
-                expected: self.ncols,
-                found: x.len(),
-            }
-            .into());
-        }
-        if let Some(index) = x.iter().position(|v| !v.is_finite()) {
-            return Err(sparsimony_core::Error::NonFinite { what: "x", index }.into());
-        }
+        check_len("x", self.ncols, x.len())?;
+        check_finite("x", x)?;
         let (pipeline, rows_per_group) = match kernel {
             SpmvKernel::Row => (ctx.pipeline("spmv_csr_row", SPMV_WGSL, "spmv_row")?, WORKGROUP),
             SpmvKernel::Vector => (ctx.pipeline("spmv_csr_vector", SPMV_WGSL, "spmv_vector")?, 2),
         };
         let groups = (self.nrows as u32).div_ceil(rows_per_group);
-        let max_dim = ctx.device().limits().max_compute_workgroups_per_dimension;
-        let (gx, gy) = if groups <= max_dim {
-            (groups, 1)
-        } else {
-            (max_dim, groups.div_ceil(max_dim))
-        };
-        let dims = Dims {
+        let (gx, gy) = ctx.grid(groups);
+        let dims = ctx.uniform(&Dims {
             nrows: self.nrows as u32,
             ncols: self.ncols as u32,
             row_stride: gx * rows_per_group,
             _pad: 0,
-        };
-
-        let xb = ctx.storage_buffer("x", x, wgpu::BufferUsages::empty())?;
-        let y_bytes = (self.nrows * 4) as u64;
-        ctx.check_storage_size("y", y_bytes)?;
-        let device = ctx.device();
-        let y = ctx.capture_errors(|| {
-            let dims_buf = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some("spmv dims"),
-                contents: bytemuck::bytes_of(&dims),
-                usage: wgpu::BufferUsages::UNIFORM,
-            });
-            let y = device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("y"),
-                size: y_bytes,
-                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-                mapped_at_creation: false,
-            });
-            let layout = pipeline.get_bind_group_layout(0);
-            let entries = [&dims_buf, &self.indptr, &self.indices, &self.values, &xb, &y];
-            let entries: Vec<wgpu::BindGroupEntry> = entries
-                .iter()
-                .enumerate()
-                .map(|(i, b)| wgpu::BindGroupEntry {
-                    binding: i as u32,
-                    resource: b.as_entire_binding(),
-                })
-                .collect();
-            let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: None,
-                layout: &layout,
-                entries: &entries,
-            });
-            let mut encoder = device.create_command_encoder(&Default::default());
-            {
-                let mut pass = encoder.begin_compute_pass(&Default::default());
-                pass.set_pipeline(&pipeline);
-                pass.set_bind_group(0, &bind, &[]);
-                pass.dispatch_workgroups(gx, gy, 1);
-            }
-            ctx.queue().submit([encoder.finish()]);
-            y
         })?;
+        let xb = ctx.storage_buffer("x", x, wgpu::BufferUsages::empty())?;
+        let y = ctx.output::<f32>("y", self.nrows)?;
+        ctx.dispatch(
+            &pipeline,
+            &[&dims, &self.indptr, &self.indices, &self.values, &xb, &y],
+            (gx, gy),
+        )?;
         ctx.read_back(&y, self.nrows)
     }
 }

@@ -68,3 +68,20 @@ pub enum GpuError {
     #[error(transparent)]
     Input(#[from] sparsimony_core::Error),
 }
+
+/// Checks that `found == expected` (a shape error naming `what` otherwise).
+pub(crate) fn check_len(what: &'static str, expected: usize, found: usize) -> Result<(), GpuError> {
+    if expected == found {
+        Ok(())
+    } else {
+        Err(sparsimony_core::Error::DimensionMismatch { what, expected, found }.into())
+    }
+}
+
+/// Checks that every value is finite (naming `what` and the first bad index otherwise).
+pub(crate) fn check_finite<T: sparsimony_core::Real>(what: &'static str, values: &[T]) -> Result<(), GpuError> {
+    match values.iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(index) => Err(sparsimony_core::Error::NonFinite { what, index }.into()),
+    }
+}

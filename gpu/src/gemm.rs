@@ -3,7 +3,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use crate::batch::{dispatch, uniform};
+use crate::error::{check_finite, check_len};
 use crate::{GpuContext, GpuError};
 
 const GEMM_WGSL: &str = include_str!("shaders/gemm.wgsl");
@@ -71,24 +71,10 @@ pub fn matmul<T: GemmScalar>(
             adapter: ctx.adapter_info().name.clone(),
         });
     }
-    let expect = |what, expected: usize, found: usize| {
-        if expected == found {
-            Ok(())
-        } else {
-            Err(GpuError::Input(sparsimony_core::Error::DimensionMismatch {
-                what,
-                expected,
-                found,
-            }))
-        }
-    };
-    expect("a (m · k values)", m * k, a.len())?;
-    expect("b (k · n values)", k * n, b.len())?;
-    for (what, v) in [("a", a), ("b", b)] {
-        if let Some(index) = v.iter().position(|x| !x.is_finite()) {
-            return Err(sparsimony_core::Error::NonFinite { what, index }.into());
-        }
-    }
+    check_len("a (m · k values)", m * k, a.len())?;
+    check_len("b (k · n values)", k * n, b.len())?;
+    check_finite("a", a)?;
+    check_finite("b", b)?;
     if m == 0 || n == 0 {
         return Ok(vec![T::zero(); m * n]);
     }
@@ -109,10 +95,10 @@ pub fn matmul<T: GemmScalar>(
     }
     let (name, source) = T::kernel();
     let pipeline = ctx.pipeline(name, source, "gemm")?;
-    let params = uniform(ctx, &dims)?;
+    let params = ctx.uniform(&dims)?;
     let ab = ctx.storage_buffer("A", a, wgpu::BufferUsages::empty())?;
     let bb = ctx.storage_buffer("B", b, wgpu::BufferUsages::empty())?;
-    let c = ctx.storage_buffer("C", &vec![T::zero(); m * n], wgpu::BufferUsages::COPY_SRC)?;
-    dispatch(ctx, &pipeline, &[&params, &ab, &bb, &c], (gx as u32, gy as u32))?;
+    let c = ctx.output::<T>("C", m * n)?;
+    ctx.dispatch(&pipeline, &[&params, &ab, &bb, &c], (gx as u32, gy as u32))?;
     ctx.read_back(&c, m * n)
 }

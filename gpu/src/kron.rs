@@ -4,7 +4,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use crate::batch::{dispatch, uniform};
+use crate::error::{check_finite, check_len};
 use crate::{GpuContext, GpuError};
 
 const KRON_WGSL: &str = include_str!("shaders/kron.wgsl");
@@ -37,9 +37,6 @@ pub struct Factor<'a> {
 /// # Errors
 /// Shape and finiteness errors, sizes over `u32` or the device limits, and the device errors.
 pub fn kron_matvec(ctx: &GpuContext, factors: &[Factor<'_>], x: &[f32]) -> Result<Vec<f32>, GpuError> {
-    let mismatch = |what, expected: usize, found: usize| {
-        GpuError::Input(sparsimony_core::Error::DimensionMismatch { what, expected, found })
-    };
     if factors.is_empty() {
         return Err(sparsimony_core::Error::Empty {
             what: "Kronecker factors",
@@ -47,24 +44,12 @@ pub fn kron_matvec(ctx: &GpuContext, factors: &[Factor<'_>], x: &[f32]) -> Resul
         .into());
     }
     for f in factors {
-        if f.data.len() != f.nrows * f.ncols {
-            return Err(mismatch(
-                "factor (nrows · ncols values)",
-                f.nrows * f.ncols,
-                f.data.len(),
-            ));
-        }
-        if let Some(index) = f.data.iter().position(|v| !v.is_finite()) {
-            return Err(sparsimony_core::Error::NonFinite { what: "factor", index }.into());
-        }
+        check_len("factor (nrows · ncols values)", f.nrows * f.ncols, f.data.len())?;
+        check_finite("factor", f.data)?;
     }
     let ncols: usize = factors.iter().map(|f| f.ncols).product();
-    if x.len() != ncols {
-        return Err(mismatch("x (product of the factors' columns)", ncols, x.len()));
-    }
-    if let Some(index) = x.iter().position(|v| !v.is_finite()) {
-        return Err(sparsimony_core::Error::NonFinite { what: "x", index }.into());
-    }
+    check_len("x (product of the factors' columns)", ncols, x.len())?;
+    check_finite("x", x)?;
     let to_u32 = |what, v: usize| u32::try_from(v).map_err(|_| GpuError::IndexOverflow { what, value: v });
     let pipeline = ctx.pipeline("kron_mode_product", KRON_WGSL, "mode_product")?;
     // dims[k] is the current extent of mode k: mₖ once factor k has been applied, nₖ before.
@@ -77,24 +62,16 @@ pub fn kron_matvec(ctx: &GpuContext, factors: &[Factor<'_>], x: &[f32]) -> Resul
         let total = left * f.nrows * right;
         dims[k] = f.nrows;
         let groups = to_u32("Kronecker intermediate length", total.div_ceil(64))?;
-        let max_dim = ctx.device().limits().max_compute_workgroups_per_dimension;
-        let (gx, gy) = if groups <= max_dim {
-            (groups, 1)
-        } else {
-            (max_dim, groups.div_ceil(max_dim))
-        };
-        let params = uniform(
-            ctx,
-            &Dims {
-                left: to_u32("Kronecker left extent", left)?,
-                m: to_u32("factor rows", f.nrows)?,
-                n: to_u32("factor columns", f.ncols)?,
-                right: to_u32("Kronecker right extent", right)?,
-                total: to_u32("Kronecker intermediate length", total)?,
-                row_stride: gx * 64,
-                _pad: [0; 2],
-            },
-        )?;
+        let (gx, gy) = ctx.grid(groups);
+        let params = ctx.uniform(&Dims {
+            left: to_u32("Kronecker left extent", left)?,
+            m: to_u32("factor rows", f.nrows)?,
+            n: to_u32("factor columns", f.ncols)?,
+            right: to_u32("Kronecker right extent", right)?,
+            total: to_u32("Kronecker intermediate length", total)?,
+            row_stride: gx * 64,
+            _pad: [0; 2],
+        })?;
         let factor = ctx.storage_buffer("Kronecker factor", f.data, wgpu::BufferUsages::empty())?;
         let next = ctx.storage_buffer(
             "Kronecker intermediate",
@@ -102,7 +79,7 @@ pub fn kron_matvec(ctx: &GpuContext, factors: &[Factor<'_>], x: &[f32]) -> Resul
             wgpu::BufferUsages::COPY_SRC,
         )?;
         if total > 0 {
-            dispatch(ctx, &pipeline, &[&params, &factor, &current, &next], (gx, gy))?;
+            ctx.dispatch(&pipeline, &[&params, &factor, &current, &next], (gx, gy))?;
         }
         current = next;
         len = total;

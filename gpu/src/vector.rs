@@ -5,7 +5,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use crate::batch::{dispatch, uniform};
+use crate::error::{check_finite, check_len};
 use crate::{GpuContext, GpuError};
 
 const PROX_WGSL: &str = include_str!("shaders/vector_prox.wgsl");
@@ -30,24 +30,13 @@ pub struct GpuVector {
     len: usize,
 }
 
-fn grid(ctx: &GpuContext, groups: u32) -> (u32, u32) {
-    let max_dim = ctx.device().limits().max_compute_workgroups_per_dimension;
-    if groups <= max_dim {
-        (groups, 1)
-    } else {
-        (max_dim, groups.div_ceil(max_dim))
-    }
-}
-
 impl GpuVector {
     /// Uploads `values` (finite).
     ///
     /// # Errors
     /// Non-finite values, sizes over `u32` or the device limits, device errors.
     pub fn upload(ctx: &GpuContext, values: &[f32]) -> Result<Self, GpuError> {
-        if let Some(index) = values.iter().position(|v| !v.is_finite()) {
-            return Err(sparsimony_core::Error::NonFinite { what: "vector", index }.into());
-        }
+        check_finite("vector", values)?;
         u32::try_from(values.len()).map_err(|_| GpuError::IndexOverflow {
             what: "vector length",
             value: values.len(),
@@ -82,19 +71,16 @@ impl GpuVector {
             return Ok(());
         }
         let pipeline = ctx.pipeline("vector_prox", PROX_WGSL, "prox")?;
-        let (gx, gy) = grid(ctx, self.len.div_ceil(BLOCK) as u32);
-        let params = uniform(
-            ctx,
-            &Params {
-                len: self.len as u32,
-                op,
-                a,
-                b,
-                row_stride: gx * BLOCK as u32,
-                _pad: [0; 3],
-            },
-        )?;
-        dispatch(ctx, &pipeline, &[&params, &self.buffer], (gx, gy))
+        let (gx, gy) = ctx.grid(self.len.div_ceil(BLOCK) as u32);
+        let params = ctx.uniform(&Params {
+            len: self.len as u32,
+            op,
+            a,
+            b,
+            row_stride: gx * BLOCK as u32,
+            _pad: [0; 3],
+        })?;
+        ctx.dispatch(&pipeline, &[&params, &self.buffer], (gx, gy))
     }
 
     /// `v ← prox_{λ‖·‖₁}(v)`: soft thresholding at `lambda ≥ 0` (as [`sparsimony_core::prox::soft_threshold`]).
@@ -137,23 +123,19 @@ impl GpuVector {
         }
         let groups = self.len.div_ceil(BLOCK);
         let pipeline = ctx.pipeline("vector_reduce", REDUCE_WGSL, "reduce")?;
-        let params = uniform(
-            ctx,
-            &Params {
-                len: self.len as u32,
-                op,
-                a: 0.0,
-                b: 0.0,
-                row_stride: 0,
-                _pad: [0; 3],
-            },
-        )?;
-        let partial = ctx.storage_buffer("partial sums", &vec![0f32; groups], wgpu::BufferUsages::COPY_SRC)?;
-        dispatch(
-            ctx,
+        let params = ctx.uniform(&Params {
+            len: self.len as u32,
+            op,
+            a: 0.0,
+            b: 0.0,
+            row_stride: 0,
+            _pad: [0; 3],
+        })?;
+        let partial = ctx.output::<f32>("partial sums", groups)?;
+        ctx.dispatch(
             &pipeline,
             &[&params, &self.buffer, &other.buffer, &partial],
-            grid(ctx, groups as u32),
+            ctx.grid(groups as u32),
         )?;
         ctx.read_back(&partial, groups)
     }
@@ -164,12 +146,7 @@ impl GpuVector {
     /// Different lengths; device errors.
     pub fn dot(&self, ctx: &GpuContext, other: &GpuVector) -> Result<f64, GpuError> {
         if other.len != self.len {
-            return Err(sparsimony_core::Error::DimensionMismatch {
-                what: "vectors of a dot product",
-                expected: self.len,
-                found: other.len,
-            }
-            .into());
+            check_len("vectors of a dot product", self.len, other.len)?;
         }
         Ok(self.reduce(ctx, other, 0)?.iter().map(|&v| v as f64).sum())
     }

@@ -248,6 +248,22 @@ pub struct CvFit {
 }
 
 impl CrossValidation {
+    /// Checks the folds and `y` against the data and returns the `α` grid (given, or geometric from `α_max`).
+    fn grid(&self, model: &ElasticNet, x: &Data<'_>, y: ArrayView1<'_, f64>) -> Result<Vec<f64>> {
+        let n = x.nrows();
+        if self.folds < 2 || self.folds > n {
+            return Err(Error::InvalidParameter {
+                name: "folds",
+                reason: format!("need 2 ≤ folds ≤ n = {n}, got {}", self.folds),
+            });
+        }
+        check_vector("y (one value per row of X)", y, n)?;
+        match &self.alphas {
+            Some(a) => Ok(a.clone()),
+            None => alpha_grid(x.alpha_max(model, y)?, self.n_alphas, self.eps),
+        }
+    }
+
     /// The `[start, end)` rows of each test fold.
     fn fold_ranges(&self, n: usize) -> Vec<(usize, usize)> {
         let (base, extra) = (n / self.folds, n % self.folds);
@@ -292,17 +308,7 @@ impl CrossValidation {
             });
         }
         let (n, d) = x.dim();
-        if self.folds < 2 || self.folds > n {
-            return Err(Error::InvalidParameter {
-                name: "folds",
-                reason: format!("need 2 ≤ folds ≤ n = {n}, got {}", self.folds),
-            });
-        }
-        check_vector("y (one value per row of X)", y, n)?;
-        let alphas = match &self.alphas {
-            Some(a) => a.clone(),
-            None => alpha_grid(Data::Dense(x).alpha_max(model, y)?, self.n_alphas, self.eps)?,
-        };
+        let alphas = self.grid(model, &Data::Dense(x), y)?;
         if alphas.iter().any(|a| *a <= 0.0) {
             return Err(Error::InvalidParameter {
                 name: "alphas",
@@ -395,17 +401,7 @@ impl CrossValidation {
 
     fn fit_data(&self, model: &ElasticNet, x: Data<'_>, y: ArrayView1<'_, f64>) -> Result<CvFit> {
         let n = x.nrows();
-        if self.folds < 2 || self.folds > n {
-            return Err(Error::InvalidParameter {
-                name: "folds",
-                reason: format!("need 2 ≤ folds ≤ n = {n}, got {}", self.folds),
-            });
-        }
-        check_vector("y (one value per row of X)", y, n)?;
-        let alphas = match &self.alphas {
-            Some(a) => a.clone(),
-            None => alpha_grid(x.alpha_max(model, y)?, self.n_alphas, self.eps)?,
-        };
+        let alphas = self.grid(model, &x, y)?;
         let per_fold: Vec<Result<Vec<f64>>> = self
             .fold_ranges(n)
             .into_par_iter()
