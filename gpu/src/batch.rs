@@ -318,3 +318,132 @@ impl BatchElasticNet {
         Ok(fit)
     }
 }
+
+const STLSQ_WGSL: &str = include_str!("shaders/batch_stlsq.wgsl");
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct StlsqParams {
+    batch: u32,
+    p: u32,
+    max_iter: u32,
+    unbias: u32,
+    threshold: f32,
+    alpha: f32,
+    groups_x: u32,
+    _pad: u32,
+}
+
+/// Batched STLSQ (PySINDy's sequentially thresholded ridge regression, as
+/// `sparsimony_solvers::regression::Stlsq`) on normal equations, one workgroup per problem: each round
+/// solves the ridge problem on the support (equilibrated Cholesky in `f32`) and drops coefficients below
+/// the threshold, until a round drops nothing; then least squares on the support when `unbias` is set.
+/// Problems may share a Gram matrix (the targets of one SINDy model, the members of an ensemble on the
+/// same rows), so each names the Gram matrix it uses.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BatchStlsq {
+    /// Coefficients below this in magnitude are dropped.
+    pub threshold: f32,
+    /// Ridge weight `α ≥ 0` on the (unnormalised) coefficients.
+    pub alpha: f32,
+    /// Cap on thresholding rounds.
+    pub max_iter: u32,
+    /// Refit least squares on the final support.
+    pub unbias: bool,
+}
+
+impl BatchStlsq {
+    /// PySINDy's defaults at `threshold`: `α = 0.05`, 20 rounds, unbiased.
+    pub fn new(threshold: f32) -> Self {
+        Self {
+            threshold,
+            alpha: 0.05,
+            max_iter: 20,
+            unbias: true,
+        }
+    }
+
+    /// Fits problem `b` to `grams[gram_index[b]]` (each `p × p`, column-major, `ΘᵀΘ`) and `cross[b·p..]`
+    /// (`Θᵀy`); returns the coefficients (`batch · p` values) and each problem's number of rounds.
+    ///
+    /// # Errors
+    /// Shape, parameter and finiteness errors; [`GpuError::Singular`] naming the first problem whose
+    /// system on its support is not positive definite; device errors.
+    pub fn fit_normal(
+        &self,
+        ctx: &GpuContext,
+        p: usize,
+        grams: &[f32],
+        gram_index: &[u32],
+        cross: &[f32],
+    ) -> Result<(Vec<f32>, Vec<u32>), GpuError> {
+        let batch = gram_index.len();
+        if p == 0 || p > MAX_FEATURES || batch == 0 {
+            return Err(sparsimony_core::Error::InvalidParameter {
+                name: "p, batch",
+                reason: "need 1 ≤ p ≤ 256 features and at least one problem",
+            }
+            .into());
+        }
+        if !(self.threshold >= 0.0 && self.threshold.is_finite() && self.alpha >= 0.0 && self.alpha.is_finite()) {
+            return Err(sparsimony_core::Error::InvalidParameter {
+                name: "threshold, alpha",
+                reason: "must be finite and ≥ 0",
+            }
+            .into());
+        }
+        if grams.len() % (p * p) != 0 {
+            check_len(
+                "grams (a multiple of p · p values)",
+                grams.len().div_ceil(p * p) * p * p,
+                grams.len(),
+            )?;
+        }
+        let n_grams = grams.len() / (p * p);
+        if let Some(index) = gram_index.iter().position(|&g| g as usize >= n_grams) {
+            return Err(sparsimony_core::Error::InvalidSparseStructure {
+                reason: "gram_index names a Gram matrix that does not exist",
+                position: index,
+            }
+            .into());
+        }
+        check_len("cross (batch · p values)", batch * p, cross.len())?;
+        check_finite("grams", grams)?;
+        check_finite("cross", cross)?;
+        let pipeline = ctx.pipeline("batch_stlsq", STLSQ_WGSL, "batch_stlsq")?;
+        let usage = wgpu::BufferUsages::empty();
+        let gram_buf = ctx.storage_buffer("Gram matrices", grams, usage)?;
+        let chunk = chunk_size(ctx, (p * p * 4) as u64);
+        let (mut coef, mut rounds) = (Vec::with_capacity(batch * p), Vec::with_capacity(batch));
+        for start in (0..batch).step_by(chunk) {
+            let b = chunk.min(batch - start);
+            let (gx, gy) = ctx.grid(b as u32);
+            let params = ctx.uniform(&StlsqParams {
+                batch: b as u32,
+                p: p as u32,
+                max_iter: self.max_iter,
+                unbias: self.unbias as u32,
+                threshold: self.threshold,
+                alpha: self.alpha,
+                groups_x: gx,
+                _pad: 0,
+            })?;
+            let index = ctx.storage_buffer("Gram index", &gram_index[start..start + b], usage)?;
+            let rhs = ctx.storage_buffer("Θᵀy", &cross[start * p..(start + b) * p], usage)?;
+            let scratch = ctx.output::<f32>("Cholesky scratch", b * p * p)?;
+            let out = ctx.output::<f32>("coefficients", b * p)?;
+            let status = ctx.output::<u32>("rounds", b)?;
+            ctx.dispatch(
+                &pipeline,
+                &[&params, &gram_buf, &index, &rhs, &scratch, &out, &status],
+                (gx, gy),
+            )?;
+            coef.extend(ctx.read_back::<f32>(&out, b * p)?);
+            rounds.extend(ctx.read_back::<u32>(&status, b)?);
+        }
+        if let Some(problem) = rounds.iter().position(|&r| r == u32::MAX) {
+            return Err(GpuError::Singular { problem });
+        }
+        Ok((coef, rounds))
+    }
+}

@@ -64,6 +64,12 @@ pub enum GpuError {
         /// The tolerance (scaled as the gap).
         tolerance: f32,
     },
+    /// A batched solve met a system that is not (numerically) positive definite.
+    #[error("problem {problem} of the batch has a singular system on its support")]
+    Singular {
+        /// The first such problem.
+        problem: usize,
+    },
     /// The input was rejected by the core checks (shape, NaN, …).
     #[error(transparent)]
     Input(#[from] sparsimony_core::Error),

@@ -12,7 +12,7 @@
 //! * [`GpuVector`]: device vectors with elementwise proximal maps (soft/hard thresholding, box) and
 //!   deterministic reductions (dot, norm, largest magnitude);
 //! * [`batch`]: many small regression problems at once — batched normal equations and a batched elastic net
-//!   (Lasso) by coordinate descent, one workgroup per problem.
+//!   (Lasso) by coordinate descent, and batched STLSQ, one workgroup per problem.
 //!
 //! Results agree with the CPU path of `sparsimony-core` to single-precision rounding: each output of the SpMV
 //! sums its row in the same order as [`sparsimony_core::CsrView`] does, in `f32` (the GPU fuses the
@@ -30,7 +30,7 @@ mod gemm;
 pub mod kron;
 mod vector;
 
-pub use batch::{Batch, BatchElasticNet, BatchFit, BatchNormal, batch_normal_equations};
+pub use batch::{Batch, BatchElasticNet, BatchFit, BatchNormal, BatchStlsq, batch_normal_equations};
 pub use context::GpuContext;
 pub use csr::{GpuCsr, GpuCsrOperator, SpmvKernel, VECTOR_ROW_LENGTH};
 pub use error::GpuError;

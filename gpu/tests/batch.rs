@@ -215,3 +215,67 @@ fn large_batches_fold_into_a_2d_grid_and_match_the_closed_form() {
         assert!((fit.intercept[b] as f64 - (my - w * mx)).abs() < 1e-3);
     }
 }
+
+#[test]
+fn batched_stlsq_matches_the_cpu() {
+    use sparsimony_gpu::BatchStlsq;
+    use sparsimony_solvers::regression::{NormalEquations, Stlsq};
+    let Some(ctx) = context() else { return };
+    for (models, n, p, targets) in [(3, 80, 10, 3), (2, 150, 70, 2), (4, 20, 1, 1)] {
+        let mut grams = Vec::new();
+        let (mut index, mut cross) = (Vec::new(), Vec::new());
+        let mut cpu = Vec::new();
+        for model in 0..models {
+            let (x, _) = problems(1, n, p, 100 + model as u64);
+            let xm = Array2::from_shape_fn((n, p), |(i, j)| x[j * n + i] as f64);
+            // Targets: sparse combinations with small and large coefficients, plus a little noise.
+            let ym = Array2::from_shape_fn((n, targets), |(i, t)| {
+                (0..p)
+                    .filter(|j| (j + t) % 4 == 0)
+                    .map(|j| xm[(i, j)] * if j % 8 == 0 { 2.0 } else { 0.3 })
+                    .sum::<f64>()
+                    + 1e-3 * ((i * 7 + t) % 11) as f64
+            });
+            let ne = NormalEquations::from_arrays(xm.view(), ym.view()).unwrap();
+            grams.extend((0..p * p).map(|q| ne.gram(q % p, q / p) as f32));
+            for t in 0..targets {
+                index.push(model as u32);
+                cross.extend((0..p).map(|j| ne.cross(j, t) as f32));
+                cpu.push(Stlsq::new(0.1).fit_normal(&ne, t).unwrap().0);
+            }
+        }
+        let (coef, rounds) = BatchStlsq::new(0.1)
+            .fit_normal(&ctx, p, &grams, &index, &cross)
+            .unwrap();
+        for (b, want) in cpu.iter().enumerate() {
+            let scale = want.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+            for (j, w) in want.iter().enumerate() {
+                let got = coef[b * p + j] as f64;
+                assert_eq!(
+                    got == 0.0,
+                    *w == 0.0,
+                    "problem {b} (p = {p}) term {j}: GPU {got} vs CPU {w}"
+                );
+                assert!(
+                    (got - w).abs() < 1e-3 * scale,
+                    "problem {b} (p = {p}) term {j}: GPU {got} vs CPU {w}"
+                );
+            }
+            assert!(rounds[b] >= 1);
+        }
+    }
+    // Two identical columns without ridge: singular, named.
+    let g = [1.0f32, 1.0, 1.0, 1.0];
+    let none = BatchStlsq {
+        alpha: 0.0,
+        ..BatchStlsq::new(0.0)
+    };
+    assert!(matches!(
+        none.fit_normal(&ctx, 2, &g, &[0], &[1.0, 1.0]),
+        Err(GpuError::Singular { problem: 0 })
+    ));
+    assert!(matches!(
+        none.fit_normal(&ctx, 2, &g, &[1], &[1.0, 1.0]),
+        Err(GpuError::Input(_))
+    ));
+}
