@@ -392,7 +392,7 @@ impl BatchStlsq {
             }
             .into());
         }
-        if grams.len() % (p * p) != 0 {
+        if !grams.len().is_multiple_of(p * p) {
             check_len(
                 "grams (a multiple of p · p values)",
                 grams.len().div_ceil(p * p) * p * p,
