@@ -77,6 +77,9 @@ pub struct Args {
     /// Bag this many bootstrap models (E-SINDy) and report median coefficients and inclusion probabilities.
     #[arg(long)]
     ensemble: Option<usize>,
+    /// Solve the ensemble's STLSQ members as one batch on the GPU (with --ensemble and STLSQ).
+    #[arg(long, requires = "ensemble")]
+    gpu: bool,
     /// Seed of the ensemble's resampling.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -169,7 +172,11 @@ pub fn run(a: Args) -> CliResult {
     if let Some(u) = &u {
         traj = traj.with_control(u.view());
     }
-    let fit = model.fit(&[traj])?;
+    let fit = if a.gpu {
+        fit_gpu(&model, &[traj])?
+    } else {
+        model.fit(&[traj])?
+    };
     let score = fit.score(&[traj], &differentiation)?;
 
     if let Some(path) = &a.export {
@@ -318,4 +325,22 @@ fn export_json(m: &ExportedModel) -> serde_json::Value {
         "coef_term": m.coef_term,
         "coef_value": m.coef_value,
     })
+}
+
+#[cfg(feature = "gpu")]
+fn fit_gpu(
+    model: &Sindy,
+    trajectories: &[Trajectory<'_>],
+) -> Result<sparsimony::solvers::sindy::SindyFit, Box<dyn std::error::Error>> {
+    let ctx = sparsimony::gpu::GpuContext::new()?;
+    eprintln!("ensemble members on {}", ctx.adapter_info().name);
+    Ok(model.fit_gpu(&ctx, trajectories)?)
+}
+
+#[cfg(not(feature = "gpu"))]
+fn fit_gpu(
+    _: &Sindy,
+    _: &[Trajectory<'_>],
+) -> Result<sparsimony::solvers::sindy::SindyFit, Box<dyn std::error::Error>> {
+    Err("this build has no GPU backend (build with the `gpu` feature)".into())
 }

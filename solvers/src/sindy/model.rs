@@ -12,7 +12,7 @@ use sparsimony_core::sindy::{Factor, SindyModel};
 
 use super::differentiation::{Differentiation, Stencil, Time};
 use super::library::{Features, Library};
-use super::optimizer::{EnsembleFit, Optimizer, OptimizerFit};
+use super::optimizer::{EnsembleFit, NormalFn, Optimizer, OptimizerFit};
 use super::weak::{WeakForm, WeakRows};
 use crate::regression::NormalEquations;
 use crate::{Error, Result};
@@ -82,6 +82,9 @@ pub struct Sindy {
     /// unused).
     pub weak_form: Option<WeakForm>,
 }
+
+/// How a fit solves its regression: optimizer, rows, terms, what the rows are, their normal equations.
+type Solve<'a> = dyn Fn(&Optimizer, usize, usize, &str, &NormalFn<'_>) -> Result<OptimizerFit> + 'a;
 
 /// Where a trajectory's regression targets come from.
 pub(super) enum TargetSource<'a> {
@@ -305,6 +308,24 @@ impl Sindy {
     /// samples; the optimizer's errors. A threshold that removes every term is not an error: the model is
     /// all zeros (check [`SindyFit::n_nonzero`]).
     pub fn fit(&self, trajectories: &[Trajectory<'_>]) -> Result<SindyFit> {
+        self.fit_via(trajectories, &|o, n, p, rows, normal| o.fit_rows(n, p, rows, normal))
+    }
+
+    /// [`Sindy::fit`] with an STLSQ ensemble's members solved as one batch on the GPU (`f32`); the members'
+    /// normal equations are formed on the CPU as for [`Sindy::fit`].
+    ///
+    /// # Errors
+    /// As [`Sindy::fit`]; [`Error::InvalidParameter`] when the optimizer is not an STLSQ ensemble;
+    /// [`Error::Gpu`] for the device's errors.
+    #[cfg(feature = "gpu")]
+    pub fn fit_gpu(&self, ctx: &sparsimony_gpu::GpuContext, trajectories: &[Trajectory<'_>]) -> Result<SindyFit> {
+        self.fit_via(trajectories, &|o, n, p, rows, normal| {
+            o.fit_rows_gpu(ctx, n, p, rows, normal)
+        })
+    }
+
+    /// The fit, with the regression solved by `solve(optimizer, rows, terms, row name, normal equations)`.
+    fn fit_via(&self, trajectories: &[Trajectory<'_>], solve: &Solve<'_>) -> Result<SindyFit> {
         let first = trajectories.first().ok_or(Error::Empty {
             what: "trajectories",
             rows: 0,
@@ -322,26 +343,30 @@ impl Sindy {
         let input_names = self.input_names(&state_names, &control_names);
         let features = self.library.expand(&input_names)?;
         if let Some(weak) = &self.weak_form {
-            return self.fit_weak(weak, trajectories, features, input_names, state_names, control_names);
+            return self.fit_weak(
+                weak,
+                trajectories,
+                features,
+                (input_names, state_names, control_names),
+                solve,
+            );
         }
         let data = self.gather(trajectories, n_states, n_controls)?;
         let n = data.n();
-        let fit = self.optimizer.fit_rows(n, features.len(), "usable samples", &|w| {
+        let fit = solve(&self.optimizer, n, features.len(), "usable samples", &|w| {
             data.normal_equations(&features, w)
         })?;
         self.finish(features, input_names, state_names, control_names, fit, n)
     }
 
     /// The weak-form fit: one regression row per test function.
-    #[allow(clippy::too_many_arguments)]
     fn fit_weak(
         &self,
         weak: &WeakForm,
         trajectories: &[Trajectory<'_>],
         features: Features,
-        input_names: Vec<String>,
-        state_names: Vec<String>,
-        control_names: Vec<String>,
+        (input_names, state_names, control_names): (Vec<String>, Vec<String>, Vec<String>),
+        solve: &Solve<'_>,
     ) -> Result<SindyFit> {
         if self.discrete_time {
             return Err(Error::InvalidParameter {
@@ -379,9 +404,7 @@ impl Sindy {
             ne.accumulate(n, &g, &b, w);
             ne
         };
-        let fit = self
-            .optimizer
-            .fit_rows(n, features.len(), "test functions (use more)", &normal)?;
+        let fit = solve(&self.optimizer, n, features.len(), "test functions (use more)", &normal)?;
         self.finish(features, input_names, state_names, control_names, fit, n)
     }
 

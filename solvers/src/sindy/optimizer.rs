@@ -243,6 +243,19 @@ pub struct EnsembleFit {
     pub inclusion: Array2<f64>,
 }
 
+/// Checks that `n` regression rows (named `rows`) can determine `p` coefficients per target.
+fn check_determined(n: usize, p: usize, rows: &str) -> Result<()> {
+    if n < p {
+        return Err(Error::InvalidParameter {
+            name: "library",
+            reason: format!(
+                "the library has {p} terms but the data give only {n} {rows}: the regression is underdetermined"
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// Builds the normal equations of the regression rows, each row weighted when weights are given.
 pub(crate) type NormalFn<'a> = dyn Fn(Option<&[f64]>) -> NormalEquations + Sync + 'a;
 
@@ -250,14 +263,7 @@ impl Optimizer {
     /// Fits `p` coefficients per target to `n` regression rows whose normal equations `normal` builds,
     /// after checking that the rows can determine them (`rows` names them in the error).
     pub(crate) fn fit_rows(&self, n: usize, p: usize, rows: &str, normal: &NormalFn<'_>) -> Result<OptimizerFit> {
-        if n < p {
-            return Err(Error::InvalidParameter {
-                name: "library",
-                reason: format!(
-                    "the library has {p} terms but the data give only {n} {rows}: the regression is underdetermined"
-                ),
-            });
-        }
+        check_determined(n, p, rows)?;
         let full = normal(None);
         let weighted = |w: &[f64]| Ok(normal(Some(w)));
         self.fit(&Problem {
@@ -265,6 +271,39 @@ impl Optimizer {
             n_samples: n,
             weighted: &weighted,
         })
+    }
+
+    /// [`Optimizer::fit_rows`] with an ensemble's members solved on the GPU (STLSQ ensembles only).
+    ///
+    /// # Errors
+    /// As [`Optimizer::fit_rows`]; [`Error::InvalidParameter`] for anything but an STLSQ ensemble;
+    /// [`Error::Gpu`] for the device's errors.
+    #[cfg(feature = "gpu")]
+    pub(crate) fn fit_rows_gpu(
+        &self,
+        ctx: &sparsimony_gpu::GpuContext,
+        n: usize,
+        p: usize,
+        rows: &str,
+        normal: &NormalFn<'_>,
+    ) -> Result<OptimizerFit> {
+        let Optimizer::Ensemble(e) = self else {
+            return Err(Error::InvalidParameter {
+                name: "optimizer",
+                reason: "the GPU path solves ensembles (of STLSQ); a single fit is faster on the CPU".into(),
+            });
+        };
+        check_determined(n, p, rows)?;
+        let full = normal(None);
+        let weighted = |w: &[f64]| Ok(normal(Some(w)));
+        e.fit_gpu(
+            ctx,
+            &Problem {
+                full: &full,
+                n_samples: n,
+                weighted: &weighted,
+            },
+        )
     }
 
     /// Fits the problem.
@@ -340,9 +379,12 @@ impl Optimizer {
     }
 }
 
+/// One member of an ensemble: its normal equations (resampled rows) and the library terms it keeps.
+type Member = (NormalEquations, Vec<usize>);
+
 impl Ensemble {
-    fn fit(&self, problem: &Problem<'_>) -> Result<OptimizerFit> {
-        let (n, p, m) = (problem.n_samples, problem.full.n_features(), problem.full.n_targets());
+    /// Checks the settings against `n` samples and `p` terms; returns the samples drawn per member.
+    fn check(&self, n: usize, p: usize) -> Result<usize> {
         let bad = |reason: String| {
             Err(Error::InvalidParameter {
                 name: "ensemble",
@@ -366,17 +408,22 @@ impl Ensemble {
         if self.bagging && (n_subset == 0 || (!self.replace && n_subset > n)) {
             return bad(format!("cannot draw {n_subset} of {n} samples"));
         }
-        let models: Vec<(Array2<f64>, usize)> = (0..self.n_models)
+        Ok(n_subset)
+    }
+
+    /// Every member (ChaCha8 stream `k` of the seed for member `k`), built in parallel.
+    fn members(&self, problem: &Problem<'_>) -> Result<Vec<Member>> {
+        let (n, p) = (problem.n_samples, problem.full.n_features());
+        let n_subset = self.check(n, p)?;
+        (0..self.n_models)
             .into_par_iter()
             .map(|k| {
                 let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
                 rng.set_stream(k as u64);
-                let resampled;
                 let ne = if self.bagging {
-                    resampled = (problem.weighted)(&draw_weights(&mut rng, n, n_subset, self.replace))?;
-                    &resampled
+                    (problem.weighted)(&draw_weights(&mut rng, n, n_subset, self.replace))?
                 } else {
-                    problem.full
+                    problem.full.clone()
                 };
                 let keep = if self.drop_terms > 0 {
                     let mut idx: Vec<usize> = (0..p).collect();
@@ -387,6 +434,17 @@ impl Ensemble {
                 } else {
                     (0..p).collect()
                 };
+                Ok((ne, keep))
+            })
+            .collect()
+    }
+
+    fn fit(&self, problem: &Problem<'_>) -> Result<OptimizerFit> {
+        let (p, m) = (problem.full.n_features(), problem.full.n_targets());
+        let models: Vec<(Array2<f64>, usize)> = self
+            .members(problem)?
+            .into_par_iter()
+            .map(|(ne, keep)| {
                 let (c, it) = self.base.fit_normal(&ne.restrict(&keep))?;
                 let mut coef = Array2::zeros((m, p));
                 for t in 0..m {
@@ -397,31 +455,91 @@ impl Ensemble {
                 Ok((coef, it))
             })
             .collect::<Result<_>>()?;
-        let mut median = Array2::zeros((m, p));
-        let mut inclusion = Array2::zeros((m, p));
-        let mut vals = Vec::with_capacity(models.len());
-        for t in 0..m {
-            for j in 0..p {
-                vals.clear();
-                vals.extend(models.iter().map(|(c, _)| c[(t, j)]));
-                inclusion[(t, j)] = vals.iter().filter(|v| **v != 0.0).count() as f64 / vals.len() as f64;
-                vals.sort_by(f64::total_cmp);
-                let h = vals.len() / 2;
-                median[(t, j)] = if vals.len() % 2 == 1 {
-                    vals[h]
-                } else {
-                    0.5 * (vals[h - 1] + vals[h])
-                };
+        Ok(aggregate(models))
+    }
+
+    /// [`Ensemble::fit`] with an STLSQ base whose members are solved as one batch on the GPU (`f32`;
+    /// dropped library terms enter as decoupled unit columns with a zero right-hand side, so they solve to
+    /// zero). The members' normal equations are formed on the CPU as for [`Ensemble::fit`].
+    #[cfg(feature = "gpu")]
+    fn fit_gpu(&self, ctx: &sparsimony_gpu::GpuContext, problem: &Problem<'_>) -> Result<OptimizerFit> {
+        let Optimizer::Stlsq(st) = &self.base else {
+            return Err(Error::InvalidParameter {
+                name: "ensemble",
+                reason: "the GPU path solves ensembles of STLSQ".into(),
+            });
+        };
+        let (p, m) = (problem.full.n_features(), problem.full.n_targets());
+        let members = self.members(problem)?;
+        let (mut grams, mut cross, mut index, mut scales) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (k, (ne, keep)) in members.iter().enumerate() {
+            let (ne, norms) = if st.normalize_columns {
+                ne.normalized()
+            } else {
+                (ne.clone(), vec![1.0; p])
+            };
+            let kept = |j: usize| keep.binary_search(&j).is_ok();
+            grams.extend((0..p * p).map(|q| {
+                let (a, b) = (q % p, q / p);
+                match (kept(a), kept(b)) {
+                    (true, true) => ne.gram(a, b) as f32,
+                    _ if a == b => 1.0,
+                    _ => 0.0,
+                }
+            }));
+            for t in 0..m {
+                cross.extend((0..p).map(|j| if kept(j) { ne.cross(j, t) as f32 } else { 0.0 }));
+                index.push(k as u32);
             }
+            scales.push(norms);
         }
-        Ok(OptimizerFit {
-            coef: median,
-            iterations: models.iter().map(|(_, it)| it).sum(),
-            ensemble: Some(EnsembleFit {
-                models: models.into_iter().map(|(c, _)| c).collect(),
-                inclusion,
-            }),
-        })
+        let batch = sparsimony_gpu::BatchStlsq {
+            threshold: st.threshold as f32,
+            alpha: st.alpha as f32,
+            max_iter: st.max_iter.min(u32::MAX as usize) as u32,
+            unbias: st.unbias,
+        };
+        let (coef, rounds) = batch.fit_normal(ctx, p, &grams, &index, &cross)?;
+        let models = (0..members.len())
+            .map(|k| {
+                let c = Array2::from_shape_fn((m, p), |(t, j)| coef[(k * m + t) * p + j] as f64 / scales[k][j]);
+                (
+                    c,
+                    rounds[k * m..(k + 1) * m].iter().copied().max().unwrap_or(0) as usize,
+                )
+            })
+            .collect();
+        Ok(aggregate(models))
+    }
+}
+
+/// Median coefficients and inclusion probabilities of the members' fits.
+fn aggregate(models: Vec<(Array2<f64>, usize)>) -> OptimizerFit {
+    let (m, p) = models[0].0.dim();
+    let mut median = Array2::zeros((m, p));
+    let mut inclusion = Array2::zeros((m, p));
+    let mut vals = Vec::with_capacity(models.len());
+    for t in 0..m {
+        for j in 0..p {
+            vals.clear();
+            vals.extend(models.iter().map(|(c, _)| c[(t, j)]));
+            inclusion[(t, j)] = vals.iter().filter(|v| **v != 0.0).count() as f64 / vals.len() as f64;
+            vals.sort_by(f64::total_cmp);
+            let h = vals.len() / 2;
+            median[(t, j)] = if vals.len() % 2 == 1 {
+                vals[h]
+            } else {
+                0.5 * (vals[h - 1] + vals[h])
+            };
+        }
+    }
+    OptimizerFit {
+        coef: median,
+        iterations: models.iter().map(|(_, it)| it).sum(),
+        ensemble: Some(EnsembleFit {
+            models: models.into_iter().map(|(c, _)| c).collect(),
+            inclusion,
+        }),
     }
 }
 

@@ -1,0 +1,170 @@
+//! The solvers on the GPU against their CPU paths: cross-validation grids (on the bundled diabetes data)
+//! and SINDy ensembles (STLSQ members solved as one batch).
+use std::path::Path;
+
+use sparsimony::io::read_table;
+use sparsimony::solvers::regression::ElasticNet;
+use sparsimony::solvers::regression::path::CrossValidation;
+
+#[path = "../gpu/tests/common/mod.rs"]
+mod common;
+
+#[test]
+fn gpu_cross_validation_agrees_with_the_cpu() {
+    let Some(ctx) = common::context() else { return };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let x = read_table(&root.join("data/diabetes_X.csv")).unwrap().values;
+    let y = read_table(&root.join("data/diabetes_y.csv"))
+        .unwrap()
+        .into_vector(&root.join("data/diabetes_y.csv"))
+        .unwrap();
+    for l1_ratio in [1.0, 0.5] {
+        let model = ElasticNet {
+            tol: 1e-6,
+            ..ElasticNet::new(1.0, l1_ratio)
+        };
+        let cv = CrossValidation {
+            n_alphas: 30,
+            ..CrossValidation::default()
+        };
+        let cpu = cv.fit(&model, x.view(), y.view()).unwrap();
+        let gpu = cv.fit_gpu(&ctx, &model, x.view(), y.view()).unwrap();
+        assert_eq!(gpu.alphas, cpu.alphas);
+        let rel = (&gpu.mse_path - &cpu.mse_path)
+            .iter()
+            .zip(cpu.mse_path.iter())
+            .fold(0.0f64, |m, (d, c)| m.max(d.abs() / c));
+        assert!(rel < 1e-3, "held-out errors differ by {rel:e} (relative)");
+        assert_eq!(gpu.alpha, cpu.alpha, "selected α");
+        assert_eq!(gpu.alpha_1se, cpu.alpha_1se, "one-standard-error α");
+        assert_eq!(gpu.fit, cpu.fit, "refit at the selected α (on the CPU)");
+        eprintln!(
+            "l1_ratio {l1_ratio}: α = {}, held-out errors agree to {rel:.1e}",
+            gpu.alpha
+        );
+    }
+    // What the GPU does not do is refused, not approximated.
+    let positive = ElasticNet {
+        positive: true,
+        ..ElasticNet::lasso(1.0)
+    };
+    assert!(
+        CrossValidation::default()
+            .fit_gpu(&ctx, &positive, x.view(), y.view())
+            .is_err()
+    );
+}
+
+#[test]
+fn the_cli_selects_the_same_alpha_on_the_gpu() {
+    if common::context().is_none() {
+        return;
+    }
+    let run = |gpu: bool| {
+        let mut args = vec![
+            "regress",
+            "--x",
+            "data/diabetes_X.csv",
+            "--y",
+            "data/diabetes_y.csv",
+            "--json",
+        ];
+        if gpu {
+            args.push("--gpu");
+        }
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_sparsimony"))
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    let (cpu, gpu) = (run(false), run(true));
+    assert_eq!(gpu["selected_alpha"], cpu["selected_alpha"]);
+    assert_eq!(gpu["coef"], cpu["coef"]);
+}
+
+#[test]
+fn sindy_ensembles_on_the_gpu_agree_with_the_cpu() {
+    use sparsimony::solvers::regression::Stlsq;
+    use sparsimony::solvers::sindy::{Ensemble, Optimizer, Sindy, Time, Trajectory};
+    let Some(ctx) = common::context() else { return };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let table = read_table(&root.join("data/lorenz.csv")).unwrap();
+    let t = table.values.column(0).to_owned();
+    let x = table.values.slice(ndarray::s![.., 1..]).to_owned();
+    let traj = [Trajectory::new(x.view(), Time::Points(t.view()))];
+    for (drop_terms, normalize) in [(0, false), (2, true)] {
+        let model = Sindy {
+            optimizer: Optimizer::Ensemble(Box::new(Ensemble {
+                drop_terms,
+                ..Ensemble::bagging(
+                    Optimizer::Stlsq(Stlsq {
+                        normalize_columns: normalize,
+                        ..Stlsq::new(0.1)
+                    }),
+                    12,
+                    42,
+                )
+            })),
+            ..Sindy::default()
+        };
+        let cpu = model.fit(&traj).unwrap();
+        let gpu = model.fit_gpu(&ctx, &traj).unwrap();
+        let (ec, eg) = (cpu.ensemble().unwrap(), gpu.ensemble().unwrap());
+        assert_eq!(eg.inclusion, ec.inclusion, "inclusion probabilities");
+        for (mg, mc) in eg.models.iter().zip(&ec.models) {
+            // f32 solves of members that lost a true term (ill-conditioned refits): relative to the member's
+            // largest coefficient.
+            let scale = mc.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+            for (g, c) in mg.iter().zip(mc) {
+                assert!((g - c).abs() <= 2e-4 * scale, "member coefficient: GPU {g} vs CPU {c}");
+            }
+        }
+        let rel = (gpu.coefficients() - cpu.coefficients())
+            .iter()
+            .fold(0.0f64, |m, v| m.max(v.abs()))
+            / 28.0;
+        assert!(
+            rel < 1e-4,
+            "median coefficients differ by {rel:e} (relative to the largest)"
+        );
+        eprintln!("ensemble (drop {drop_terms}, normalised {normalize}): GPU and CPU agree to {rel:.1e}");
+    }
+    // A single STLSQ fit is refused on the GPU path rather than silently run on the CPU.
+    assert!(Sindy::default().fit_gpu(&ctx, &traj).is_err());
+    // The CLI's --gpu gives the CPU's inclusion probabilities.
+    let run = |gpu: bool| {
+        let mut args = vec![
+            "sindy",
+            "--data",
+            "data/lorenz.csv",
+            "--t-column",
+            "t",
+            "--ensemble",
+            "8",
+            "--json",
+        ];
+        if gpu {
+            args.push("--gpu");
+        }
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_sparsimony"))
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    let (cpu, gpu) = (run(false), run(true));
+    assert_eq!(gpu["inclusion"], cpu["inclusion"]);
+    let flat = |v: &serde_json::Value| -> Vec<f64> {
+        serde_json::from_value::<Vec<Vec<f64>>>(v["coef"].clone())
+            .unwrap()
+            .concat()
+    };
+    for (g, c) in flat(&gpu).iter().zip(flat(&cpu)) {
+        assert!((g - c).abs() < 1e-4 * 28.0, "median coefficient: GPU {g} vs CPU {c}");
+    }
+}
