@@ -8,7 +8,7 @@
 //!   one thread per row for short rows, 32 per row for long ones; [`GpuCsrOperator`] makes it a core
 //!   `LinearOperator`, so the forward–backward driver runs on it unchanged;
 //! * [`matmul`]: a tiled GEMM, `f32`, or `f64` where the adapter has `SHADER_F64`;
-//! * [`spgemm`]: sparse × sparse products (row-wise, hash accumulators);
+//! * [`spgemm()`]: sparse × sparse products (row-wise, hash accumulators);
 //! * [`kron_matvec`]: Kronecker products of dense factors applied to a vector, never formed;
 //! * [`GpuVector`]: device vectors with elementwise proximal maps (soft/hard thresholding, box) and
 //!   deterministic reductions (dot, norm, largest magnitude);
