@@ -3,6 +3,8 @@
 
 use bytemuck::{Pod, Zeroable};
 
+use sparsimony_core::LinearOperator;
+
 use crate::error::{check_finite, check_len};
 use crate::{GpuContext, GpuError};
 
@@ -78,6 +80,22 @@ pub fn matmul<T: GemmScalar>(
     if m == 0 || n == 0 {
         return Ok(vec![T::zero(); m * n]);
     }
+    let ab = ctx.storage_buffer("A", a, wgpu::BufferUsages::empty())?;
+    let bb = ctx.storage_buffer("B", b, wgpu::BufferUsages::empty())?;
+    let c = gemm_resident::<T>(ctx, &ab, &bb, m, k, n)?;
+    ctx.read_back(&c, m * n)
+}
+
+/// `C = A B` on buffers already on the device (sizes checked by the caller; `m, n > 0`); returns `C`'s
+/// buffer.
+fn gemm_resident<T: GemmScalar>(
+    ctx: &GpuContext,
+    a: &wgpu::Buffer,
+    b: &wgpu::Buffer,
+    m: usize,
+    k: usize,
+    n: usize,
+) -> Result<wgpu::Buffer, GpuError> {
     let to_u32 = |what, v: usize| u32::try_from(v).map_err(|_| GpuError::IndexOverflow { what, value: v });
     let dims = Dims {
         m: to_u32("m", m)?,
@@ -96,9 +114,99 @@ pub fn matmul<T: GemmScalar>(
     let (name, source) = T::kernel();
     let pipeline = ctx.pipeline(name, source, "gemm")?;
     let params = ctx.uniform(&dims)?;
-    let ab = ctx.storage_buffer("A", a, wgpu::BufferUsages::empty())?;
-    let bb = ctx.storage_buffer("B", b, wgpu::BufferUsages::empty())?;
     let c = ctx.output::<T>("C", m * n)?;
-    ctx.dispatch(&pipeline, &[&params, &ab, &bb, &c], (gx as u32, gy as u32))?;
-    ctx.read_back(&c, m * n)
+    ctx.dispatch(&pipeline, &[&params, a, b, &c], (gx as u32, gy as u32))?;
+    Ok(c)
+}
+
+/// A dense `f32` matrix on the GPU as a core [`LinearOperator`]: `A` and `Aᵀ` resident (column-major), each
+/// `apply` a GEMM with one right-hand side (uploading `x`, reading `y` back), so core's solvers run on it
+/// unchanged. A device failure is [`sparsimony_core::Error::Device`]; [`GpuDenseOperator::last_error`]
+/// then gives the [`GpuError`].
+#[derive(Debug)]
+pub struct GpuDenseOperator<'a> {
+    ctx: &'a GpuContext,
+    a: wgpu::Buffer,
+    at: wgpu::Buffer,
+    nrows: usize,
+    ncols: usize,
+    last_error: std::sync::Mutex<Option<GpuError>>,
+}
+
+impl<'a> GpuDenseOperator<'a> {
+    /// Uploads `a` (`nrows × ncols`, column-major, finite) and its transpose.
+    ///
+    /// # Errors
+    /// Shape and finiteness errors, sizes over the device limits, device errors.
+    pub fn new(ctx: &'a GpuContext, a: &[f32], nrows: usize, ncols: usize) -> Result<Self, GpuError> {
+        check_len("a (nrows · ncols values)", nrows * ncols, a.len())?;
+        check_finite("a", a)?;
+        let at: Vec<f32> = (0..nrows * ncols)
+            .map(|q| a[(q / ncols) + (q % ncols) * nrows])
+            .collect();
+        Ok(Self {
+            ctx,
+            a: ctx.storage_buffer("dense A", a, wgpu::BufferUsages::empty())?,
+            at: ctx.storage_buffer("dense Aᵀ", &at, wgpu::BufferUsages::empty())?,
+            nrows,
+            ncols,
+            last_error: std::sync::Mutex::new(None),
+        })
+    }
+
+    /// The error behind the last [`sparsimony_core::Error::Device`], if any (taken).
+    pub fn last_error(&self) -> Option<GpuError> {
+        self.last_error.lock().ok().and_then(|mut e| e.take())
+    }
+
+    fn run(&self, m: &wgpu::Buffer, rows: usize, cols: usize, x: &[f32], y: &mut [f32]) -> sparsimony_core::Result<()> {
+        for (what, expected, found) in [("x", cols, x.len()), ("y", rows, y.len())] {
+            if expected != found {
+                return Err(sparsimony_core::Error::DimensionMismatch { what, expected, found });
+            }
+        }
+        if rows == 0 {
+            return Ok(());
+        }
+        if cols == 0 {
+            y.fill(0.0);
+            return Ok(());
+        }
+        let result = (|| {
+            check_finite("x", x)?;
+            let xb = self.ctx.storage_buffer("x", x, wgpu::BufferUsages::empty())?;
+            let c = gemm_resident::<f32>(self.ctx, m, &xb, rows, cols, 1)?;
+            self.ctx.read_back::<f32>(&c, rows)
+        })();
+        match result {
+            Ok(v) => {
+                y.copy_from_slice(&v);
+                Ok(())
+            }
+            Err(GpuError::Input(e)) => Err(e),
+            Err(e) => {
+                if let Ok(mut slot) = self.last_error.lock() {
+                    *slot = Some(e);
+                }
+                Err(sparsimony_core::Error::Device {
+                    what: "GPU dense product",
+                })
+            }
+        }
+    }
+}
+
+impl LinearOperator<f32> for GpuDenseOperator<'_> {
+    fn nrows(&self) -> usize {
+        self.nrows
+    }
+    fn ncols(&self) -> usize {
+        self.ncols
+    }
+    fn apply(&self, x: &[f32], y: &mut [f32], _scratch: &mut [f32]) -> sparsimony_core::Result<()> {
+        self.run(&self.a, self.nrows, self.ncols, x, y)
+    }
+    fn apply_adjoint(&self, x: &[f32], y: &mut [f32], _scratch: &mut [f32]) -> sparsimony_core::Result<()> {
+        self.run(&self.at, self.ncols, self.nrows, x, y)
+    }
 }

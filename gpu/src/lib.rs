@@ -7,7 +7,8 @@
 //! * [`GpuCsr`] is a CSR matrix resident on the GPU with a sparse matrix–vector product (`y = A x`, `f32`):
 //!   one thread per row for short rows, 32 per row for long ones; [`GpuCsrOperator`] makes it a core
 //!   `LinearOperator`, so the forward–backward driver runs on it unchanged;
-//! * [`matmul`]: a tiled GEMM, `f32`, or `f64` where the adapter has `SHADER_F64`;
+//! * [`matmul`]: a tiled GEMM, `f32`, or `f64` where the adapter has `SHADER_F64`; [`GpuDenseOperator`] is a
+//!   resident dense matrix as a core `LinearOperator`;
 //! * [`spgemm()`]: sparse × sparse products (row-wise, hash accumulators);
 //! * [`kron_matvec`]: Kronecker products of dense factors applied to a vector, never formed;
 //! * [`GpuVector`]: device vectors with elementwise proximal maps (soft/hard thresholding, box) and
@@ -36,7 +37,7 @@ pub use batch::{Batch, BatchElasticNet, BatchFit, BatchNormal, BatchStlsq, batch
 pub use context::GpuContext;
 pub use csr::{GpuCsr, GpuCsrOperator, SpmvKernel, VECTOR_ROW_LENGTH};
 pub use error::GpuError;
-pub use gemm::{GemmScalar, matmul};
+pub use gemm::{GemmScalar, GpuDenseOperator, matmul};
 pub use kron::kron_matvec;
 pub use spgemm::spgemm;
 pub use vector::GpuVector;

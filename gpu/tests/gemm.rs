@@ -67,3 +67,38 @@ fn gemm_in_f64_where_the_adapter_has_it() {
         Err(e) => panic!("{e}"),
     }
 }
+
+#[test]
+fn core_solvers_run_unchanged_on_the_dense_gpu_operator() {
+    use sparsimony_core::forward_backward::minimize_alloc;
+    use sparsimony_core::linalg::{power_iteration, power_iteration_scratch_len};
+    use sparsimony_core::prox::L1;
+    use sparsimony_core::{DenseColMajor, FbOptions, LeastSquares, LinearOperator};
+    use sparsimony_gpu::GpuDenseOperator;
+    let Some(ctx) = context() else { return };
+    let (m, n) = (90, 70);
+    let a = fill(m * n, 11);
+    let cpu = DenseColMajor::new(&a, m, n).unwrap();
+    let gpu = GpuDenseOperator::new(&ctx, &a, m, n).unwrap();
+    let w_true: Vec<f32> = (0..n).map(|j| if j % 9 == 0 { 1.0 } else { 0.0 }).collect();
+    let mut y = vec![0.0f32; m];
+    cpu.apply(&w_true, &mut y, &mut []).unwrap();
+    let solve = |op: &dyn LinearOperator<f32>| {
+        let f = LeastSquares::new(op, &y, 1.0 / m as f32).unwrap();
+        let mut w = vec![0.0f32; n];
+        minimize_alloc(&f, &L1::new(1e-3).unwrap(), &mut w, &FbOptions::default(), None).unwrap();
+        w
+    };
+    let (wc, wg) = (solve(&cpu), solve(&gpu));
+    for (g, c) in wg.iter().zip(&wc) {
+        assert!((g - c).abs() <= 1e-3 * c.abs().max(1.0), "GPU {g} vs CPU {c}");
+    }
+    // The power iteration (‖A‖²) through apply and apply_adjoint.
+    let norm = |op: &dyn LinearOperator<f32>| {
+        let mut scratch = vec![0.0f32; power_iteration_scratch_len(op)];
+        power_iteration(op, 500, 1e-6, &mut scratch).unwrap()
+    };
+    let (nc, ng) = (norm(&cpu), norm(&gpu));
+    assert!((nc - ng).abs() <= 1e-4 * nc, "‖A‖²: CPU {nc} vs GPU {ng}");
+    assert!(gpu.last_error().is_none());
+}
