@@ -1,6 +1,6 @@
 //! GPU kernels and batched fits against the CPU path, timed in the same run: for each, the GPU time, the CPU
-//! time (faer's GEMM on all cores; the CSR product of sparsimony-core; the elastic net per problem on all
-//! cores), their ratio, and effective GFLOP/s or GB/s. GPU times include uploading the inputs and reading
+//! time (faer's GEMM on all cores; sparsimony-core's CSR and Kronecker products and sprs's sparse product,
+//! single-threaded; the elastic net and STLSQ per problem on all cores), their ratio, and effective GFLOP/s or GB/s. GPU times include uploading the inputs and reading
 //! the results back, as a caller of these functions pays them. Results are checked against the CPU's.
 //!
 //! `cargo run --release --example gpu_benchmark [-- --quick]` (on the adapter wgpu picks; WGPU_ADAPTER_NAME
@@ -10,8 +10,10 @@ use std::time::Instant;
 use ndarray::{Array1, Array2};
 use rayon::prelude::*;
 use sparsimony::core::{CsrView, LinearOperator};
-use sparsimony::gpu::{Batch, BatchElasticNet, GpuContext, GpuCsr, matmul};
-use sparsimony::solvers::regression::{ElasticNet, Precompute};
+use sparsimony::core::{DenseColMajor, Kronecker};
+use sparsimony::gpu::kron::Factor as KronFactor;
+use sparsimony::gpu::{Batch, BatchElasticNet, BatchStlsq, GpuContext, GpuCsr, kron_matvec, matmul, spgemm};
+use sparsimony::solvers::regression::{ElasticNet, NormalEquations, Precompute, Stlsq};
 
 /// Best of `reps` wall-clock times of `f`, in seconds, and its last result.
 fn best<T>(reps: usize, mut f: impl FnMut() -> T) -> (f64, T) {
@@ -39,7 +41,7 @@ fn fill(len: usize, seed: u64) -> Vec<f32> {
 
 fn row(name: &str, gpu: f64, cpu: f64, work: f64, unit: &str) {
     println!(
-        "{name:<34} {:>10.2} {:>10.2} {:>8.2}x {:>10.1} {unit:<7} (GPU) {:>8.1} {unit:<7} (CPU)",
+        "{name:<34} {:>10.2} {:>10.2} {:>8.2}x {:>10.3} {unit:<7} (GPU) {:>8.3} {unit:<7} (CPU)",
         gpu * 1e3,
         cpu * 1e3,
         cpu / gpu,
@@ -103,13 +105,20 @@ fn main() {
     // CSR SpMV, 10 entries per row at random columns.
     let rows = if quick { 100_000 } else { 2_000_000 };
     let per_row = 10;
+    // Rows of up to 10 distinct random columns, sorted (as sprs requires).
     let cols_raw = fill(rows * per_row, 3);
-    let indices: Vec<usize> = cols_raw
-        .iter()
-        .map(|v| ((v + 0.5) * rows as f32) as usize % rows)
-        .collect();
-    let values = fill(rows * per_row, 4);
-    let indptr: Vec<usize> = (0..=rows).map(|r| r * per_row).collect();
+    let (mut indptr, mut indices) = (vec![0usize], Vec::with_capacity(rows * per_row));
+    for r in 0..rows {
+        let mut cols: Vec<usize> = cols_raw[r * per_row..(r + 1) * per_row]
+            .iter()
+            .map(|v| ((v + 0.5) * rows as f32) as usize % rows)
+            .collect();
+        cols.sort_unstable();
+        cols.dedup();
+        indices.extend(cols);
+        indptr.push(indices.len());
+    }
+    let values = fill(indices.len(), 4);
     let view = CsrView::new(rows, rows, &indptr, &indices, &values).expect("a valid CSR matrix");
     let gpu_csr = GpuCsr::from_view(&ctx, &view).expect("upload");
     let x = fill(rows, 5);
@@ -122,8 +131,60 @@ fn main() {
     });
     let err = yg.iter().zip(&yc).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
     assert!(err < 1e-4, "SpMV disagrees: {err}");
-    let bytes = (rows * per_row * 8 + rows * 4 * 3) as f64; // values + indices, indptr, x gathered ≈ once, y
+    let bytes = (indices.len() * 8 + rows * 4 * 3) as f64; // values + indices, indptr, x gathered ≈ once, y
     row(&format!("SpMV CSR {rows} rows, 10/row"), tg, tc, bytes, "GB/s");
+
+    // SpGEMM A·A on the same matrix (square, 10 per row), against sprs (single-threaded).
+    let (tg, c) = best(3, || spgemm(&ctx, &view, &view).expect("SpGEMM"));
+    let sp = sprs::CsMat::new((rows, rows), indptr.clone(), indices.clone(), values.clone());
+    let (tc, cc) = best(3, || &sp * &sp);
+    assert_eq!(c.indices.len(), cc.nnz(), "SpGEMM structure");
+    let flops = 2.0 * indices.iter().map(|&k| indptr[k + 1] - indptr[k]).sum::<usize>() as f64;
+    row(
+        &format!("SpGEMM A·A ({} nnz out)", c.indices.len()),
+        tg,
+        tc,
+        flops,
+        "GFLOP/s",
+    );
+
+    // Kronecker matvec of three dense factors, against core's never-formed operator (single-threaded).
+    let side = if quick { 32 } else { 128 };
+    let facs: Vec<Vec<f32>> = (0..3).map(|k| fill(side * side, 10 + k)).collect();
+    let gf: Vec<KronFactor<'_>> = facs
+        .iter()
+        .map(|f| KronFactor {
+            data: f,
+            nrows: side,
+            ncols: side,
+        })
+        .collect();
+    let dense: Vec<DenseColMajor<'_, f32>> = facs
+        .iter()
+        .map(|f| DenseColMajor::new(f, side, side).expect("factor"))
+        .collect();
+    let ops: Vec<&dyn LinearOperator<f32>> = dense.iter().map(|d| d as &dyn LinearOperator<f32>).collect();
+    let kron = Kronecker::new(&ops).expect("Kronecker operator");
+    let xk = fill(kron.ncols(), 13);
+    let (tg, yk) = best(3, || kron_matvec(&ctx, &gf, &xk).expect("Kronecker matvec"));
+    let mut scratch = vec![0.0f32; kron.scratch_len()];
+    let (tc, yc) = best(3, || {
+        let mut y = vec![0.0f32; kron.nrows()];
+        kron.apply(&xk, &mut y, &mut scratch).expect("CPU Kronecker");
+        y
+    });
+    let scale = yc.iter().fold(1.0f32, |m, v| m.max(v.abs()));
+    assert!(
+        yk.iter().zip(&yc).all(|(a, b)| (a - b).abs() <= 1e-3 * scale),
+        "Kronecker disagrees"
+    );
+    row(
+        &format!("Kronecker {side}³ (3 dense factors)"),
+        tg,
+        tc,
+        2.0 * 3.0 * (side as f64).powi(4),
+        "GFLOP/s",
+    );
 
     // Batched Lasso: 10 000 problems, n = 200, d = 50.
     let (batch, n, d) = if quick { (1_000, 200, 50) } else { (10_000, 200, 50) };
@@ -180,5 +241,43 @@ fn main() {
         tc * 1e3,
         tc / tg,
         fit.epochs.iter().map(|&e| e as f64).sum::<f64>() / batch as f64
+    );
+
+    // Batched STLSQ on the same problems' normal equations (GPU) against the CPU's STLSQ per problem, all
+    // cores; the normal equations come from the batched Gram kernel for both.
+    let normal = sparsimony::gpu::batch_normal_equations(&ctx, &data, false).expect("batched Gram");
+    let index: Vec<u32> = (0..batch as u32).collect();
+    let stlsq = BatchStlsq::new(0.3);
+    let (tg, (coef, _)) = best(2, || {
+        stlsq
+            .fit_normal(&ctx, d, &normal.gram, &index, &normal.cross)
+            .expect("batched STLSQ")
+    });
+    let (tc, cpu_coef) = best(2, || {
+        (0..batch)
+            .into_par_iter()
+            .map(|b| {
+                let g: Vec<f64> = normal.gram[b * d * d..(b + 1) * d * d]
+                    .iter()
+                    .map(|v| *v as f64)
+                    .collect();
+                let c: Vec<f64> = normal.cross[b * d..(b + 1) * d].iter().map(|v| *v as f64).collect();
+                let ne = NormalEquations::from_parts(d, 1, n as f64, g, c, vec![normal.y_sq[b] as f64])
+                    .expect("normal equations");
+                Stlsq::new(0.3).fit_normal(&ne, 0).expect("CPU STLSQ").0
+            })
+            .collect::<Vec<_>>()
+    });
+    let err = cpu_coef
+        .iter()
+        .enumerate()
+        .flat_map(|(b, w)| w.iter().enumerate().map(move |(j, v)| (v, b * d + j)))
+        .fold(0.0f64, |m, (v, q)| m.max((coef[q] as f64 - v).abs()));
+    println!(
+        "{:<34} {:>10.2} {:>10.2} {:>8.2}x   (max |Δw| = {err:.1e})",
+        format!("batched STLSQ {batch} × ({d}×{d})"),
+        tg * 1e3,
+        tc * 1e3,
+        tc / tg
     );
 }

@@ -39,6 +39,44 @@ impl NormalEquations {
         }
     }
 
+    /// Normal equations from their parts: `gram` (`p × p` column-major, `ΘᵀΘ`), `cross` (`p × m`
+    /// column-major, `ΘᵀY`), `y_sq` (`‖y_t‖²`, `m` values) over `n_samples` samples (for Gram matrices
+    /// computed elsewhere, e.g. on a GPU).
+    ///
+    /// # Errors
+    /// [`Error::Shape`] for wrong lengths, [`Error::NonFinite`].
+    pub fn from_parts(
+        p: usize,
+        m: usize,
+        n_samples: f64,
+        gram: Vec<f64>,
+        cross: Vec<f64>,
+        y_sq: Vec<f64>,
+    ) -> Result<Self> {
+        for (what, expected, found) in [
+            ("gram (p · p)", p * p, gram.len()),
+            ("cross (p · m)", p * m, cross.len()),
+            ("y_sq (m)", m, y_sq.len()),
+        ] {
+            if expected != found {
+                return Err(Error::Shape { what, expected, found });
+            }
+        }
+        for (what, v) in [("gram", &gram), ("cross", &cross), ("y_sq", &y_sq)] {
+            if let Some(row) = v.iter().position(|x| !x.is_finite()) {
+                return Err(Error::NonFinite { what, row, col: 0 });
+            }
+        }
+        Ok(Self {
+            p,
+            m,
+            n_samples,
+            gram,
+            cross,
+            y_sq,
+        })
+    }
+
     /// The normal equations of `X` (`n × p`) and `Y` (`n × m`), checked for shape and finiteness.
     ///
     /// # Errors
