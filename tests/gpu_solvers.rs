@@ -9,6 +9,18 @@ use sparsimony::solvers::regression::path::CrossValidation;
 #[path = "../gpu/tests/common/mod.rs"]
 mod common;
 
+/// The CLI's JSON output for `args`, with `--gpu` appended when `gpu`.
+fn cli_json(args: &[&str], gpu: bool) -> serde_json::Value {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_sparsimony"))
+        .args(args)
+        .args(gpu.then_some("--gpu"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
 #[test]
 fn gpu_cross_validation_agrees_with_the_cpu() {
     let Some(ctx) = common::context() else { return };
@@ -60,27 +72,15 @@ fn the_cli_selects_the_same_alpha_on_the_gpu() {
     if common::context().is_none() {
         return;
     }
-    let run = |gpu: bool| {
-        let mut args = vec![
-            "regress",
-            "--x",
-            "data/diabetes_X.csv",
-            "--y",
-            "data/diabetes_y.csv",
-            "--json",
-        ];
-        if gpu {
-            args.push("--gpu");
-        }
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_sparsimony"))
-            .args(&args)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
-    };
-    let (cpu, gpu) = (run(false), run(true));
+    let args = [
+        "regress",
+        "--x",
+        "data/diabetes_X.csv",
+        "--y",
+        "data/diabetes_y.csv",
+        "--json",
+    ];
+    let (cpu, gpu) = (cli_json(&args, false), cli_json(&args, true));
     assert_eq!(gpu["selected_alpha"], cpu["selected_alpha"]);
     assert_eq!(gpu["coef"], cpu["coef"]);
 }
@@ -135,29 +135,17 @@ fn sindy_ensembles_on_the_gpu_agree_with_the_cpu() {
     // A single STLSQ fit is refused on the GPU path rather than silently run on the CPU.
     assert!(Sindy::default().fit_gpu(&ctx, &traj).is_err());
     // The CLI's --gpu gives the CPU's inclusion probabilities.
-    let run = |gpu: bool| {
-        let mut args = vec![
-            "sindy",
-            "--data",
-            "data/lorenz.csv",
-            "--t-column",
-            "t",
-            "--ensemble",
-            "8",
-            "--json",
-        ];
-        if gpu {
-            args.push("--gpu");
-        }
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_sparsimony"))
-            .args(&args)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
-    };
-    let (cpu, gpu) = (run(false), run(true));
+    let args = [
+        "sindy",
+        "--data",
+        "data/lorenz.csv",
+        "--t-column",
+        "t",
+        "--ensemble",
+        "8",
+        "--json",
+    ];
+    let (cpu, gpu) = (cli_json(&args, false), cli_json(&args, true));
     assert_eq!(gpu["inclusion"], cpu["inclusion"]);
     let flat = |v: &serde_json::Value| -> Vec<f64> {
         serde_json::from_value::<Vec<Vec<f64>>>(v["coef"].clone())

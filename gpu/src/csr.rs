@@ -1,7 +1,7 @@
 use bytemuck::{Pod, Zeroable};
 use sparsimony_core::{CsrView, LinearOperator};
 
-use crate::error::{check_finite, check_len};
+use crate::error::{ErrorSlot, check_finite, check_len};
 use crate::{GpuContext, GpuError};
 
 const SPMV_WGSL: &str = include_str!("shaders/spmv_csr.wgsl");
@@ -135,7 +135,7 @@ pub struct GpuCsrOperator<'a> {
     ctx: &'a GpuContext,
     a: GpuCsr,
     at: GpuCsr,
-    last_error: std::sync::Mutex<Option<GpuError>>,
+    last_error: ErrorSlot,
 }
 
 impl<'a> GpuCsrOperator<'a> {
@@ -167,13 +167,13 @@ impl<'a> GpuCsrOperator<'a> {
             ctx,
             a: GpuCsr::from_view(ctx, a)?,
             at: GpuCsr::from_view(ctx, &at)?,
-            last_error: std::sync::Mutex::new(None),
+            last_error: ErrorSlot::default(),
         })
     }
 
     /// The error behind the last [`sparsimony_core::Error::Device`], if any (taken).
     pub fn last_error(&self) -> Option<GpuError> {
-        self.last_error.lock().ok().and_then(|mut e| e.take())
+        self.last_error.take()
     }
 
     fn run(&self, m: &GpuCsr, what: &'static str, x: &[f32], y: &mut [f32]) -> sparsimony_core::Result<()> {
@@ -184,19 +184,7 @@ impl<'a> GpuCsrOperator<'a> {
                 found: y.len(),
             });
         }
-        match m.spmv(self.ctx, x) {
-            Ok(v) => {
-                y.copy_from_slice(&v);
-                Ok(())
-            }
-            Err(GpuError::Input(e)) => Err(e),
-            Err(e) => {
-                if let Ok(mut slot) = self.last_error.lock() {
-                    *slot = Some(e);
-                }
-                Err(sparsimony_core::Error::Device { what })
-            }
-        }
+        self.last_error.deliver(what, m.spmv(self.ctx, x), y)
     }
 }
 

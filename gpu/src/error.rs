@@ -91,3 +91,37 @@ pub(crate) fn check_finite<T: sparsimony_core::Real>(what: &'static str, values:
         Some(index) => Err(sparsimony_core::Error::NonFinite { what, index }.into()),
     }
 }
+
+/// The last device error of an operator behind core's `LinearOperator` (whose errors cannot carry it).
+#[derive(Debug, Default)]
+pub(crate) struct ErrorSlot(std::sync::Mutex<Option<GpuError>>);
+
+impl ErrorSlot {
+    /// Writes a product's result into `y`: input errors pass through as core errors; device errors are
+    /// kept here and reported as [`sparsimony_core::Error::Device`] naming `what`.
+    pub(crate) fn deliver(
+        &self,
+        what: &'static str,
+        result: Result<Vec<f32>, GpuError>,
+        y: &mut [f32],
+    ) -> sparsimony_core::Result<()> {
+        match result {
+            Ok(v) => {
+                y.copy_from_slice(&v);
+                Ok(())
+            }
+            Err(GpuError::Input(e)) => Err(e),
+            Err(e) => {
+                if let Ok(mut slot) = self.0.lock() {
+                    *slot = Some(e);
+                }
+                Err(sparsimony_core::Error::Device { what })
+            }
+        }
+    }
+
+    /// The kept error, if any (taken).
+    pub(crate) fn take(&self) -> Option<GpuError> {
+        self.0.lock().ok().and_then(|mut e| e.take())
+    }
+}

@@ -5,7 +5,7 @@ use bytemuck::{Pod, Zeroable};
 
 use sparsimony_core::LinearOperator;
 
-use crate::error::{check_finite, check_len};
+use crate::error::{ErrorSlot, check_finite, check_len};
 use crate::{GpuContext, GpuError};
 
 const GEMM_WGSL: &str = include_str!("shaders/gemm.wgsl");
@@ -130,7 +130,7 @@ pub struct GpuDenseOperator<'a> {
     at: wgpu::Buffer,
     nrows: usize,
     ncols: usize,
-    last_error: std::sync::Mutex<Option<GpuError>>,
+    last_error: ErrorSlot,
 }
 
 impl<'a> GpuDenseOperator<'a> {
@@ -150,13 +150,13 @@ impl<'a> GpuDenseOperator<'a> {
             at: ctx.storage_buffer("dense Aᵀ", &at, wgpu::BufferUsages::empty())?,
             nrows,
             ncols,
-            last_error: std::sync::Mutex::new(None),
+            last_error: ErrorSlot::default(),
         })
     }
 
     /// The error behind the last [`sparsimony_core::Error::Device`], if any (taken).
     pub fn last_error(&self) -> Option<GpuError> {
-        self.last_error.lock().ok().and_then(|mut e| e.take())
+        self.last_error.take()
     }
 
     fn run(&self, m: &wgpu::Buffer, rows: usize, cols: usize, x: &[f32], y: &mut [f32]) -> sparsimony_core::Result<()> {
@@ -178,21 +178,7 @@ impl<'a> GpuDenseOperator<'a> {
             let c = gemm_resident::<f32>(self.ctx, m, &xb, rows, cols, 1)?;
             self.ctx.read_back::<f32>(&c, rows)
         })();
-        match result {
-            Ok(v) => {
-                y.copy_from_slice(&v);
-                Ok(())
-            }
-            Err(GpuError::Input(e)) => Err(e),
-            Err(e) => {
-                if let Ok(mut slot) = self.last_error.lock() {
-                    *slot = Some(e);
-                }
-                Err(sparsimony_core::Error::Device {
-                    what: "GPU dense product",
-                })
-            }
-        }
+        self.last_error.deliver("GPU dense product", result, y)
     }
 }
 

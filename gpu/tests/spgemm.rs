@@ -4,30 +4,7 @@ use sparsimony_core::CsrView;
 use sparsimony_gpu::{GpuError, spgemm};
 
 mod common;
-use common::context;
-
-fn ragged(nrows: usize, ncols: usize, max_row: usize, seed: u64) -> (Vec<usize>, Vec<usize>, Vec<f32>) {
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    let (mut indptr, mut indices, mut values) = (vec![0], vec![], vec![]);
-    for _ in 0..nrows {
-        let len = (next() % (max_row as u64 + 1)) as usize;
-        let mut cols: Vec<usize> = (0..len).map(|_| (next() % ncols as u64) as usize).collect();
-        cols.sort_unstable();
-        cols.dedup();
-        for c in cols {
-            indices.push(c);
-            values.push(((next() % 2001) as f32 - 1000.0) / 400.0);
-        }
-        indptr.push(indices.len());
-    }
-    (indptr, indices, values)
-}
+use common::{context, ragged};
 
 fn dense(nrows: usize, ncols: usize, (p, i, v): &(Vec<usize>, Vec<usize>, Vec<f32>)) -> Vec<f64> {
     let mut d = vec![0.0; nrows * ncols];
@@ -49,7 +26,10 @@ fn spgemm_matches_the_dense_product() {
         (64, 64, 64, 0, 5),
         (300, 40, 40, 12, 12),
     ] {
-        let (a, b) = (ragged(m, k, ra, 1 + m as u64), ragged(k, n, rb, 2 + n as u64));
+        let (a, b) = (
+            ragged(m, k, ra, 1 + m as u64, true),
+            ragged(k, n, rb, 2 + n as u64, true),
+        );
         let av = CsrView::new(m, k, &a.0, &a.1, &a.2).unwrap();
         let bv = CsrView::new(k, n, &b.0, &b.1, &b.2).unwrap();
         let c = spgemm(&ctx, &av, &bv).unwrap();
@@ -83,7 +63,7 @@ fn spgemm_matches_the_dense_product() {
             }
         }
     }
-    let (a, b) = (ragged(3, 4, 2, 1), ragged(5, 2, 2, 2));
+    let (a, b) = (ragged(3, 4, 2, 1, true), ragged(5, 2, 2, 2, true));
     let av = CsrView::new(3, 4, &a.0, &a.1, &a.2).unwrap();
     let bv = CsrView::new(5, 2, &b.0, &b.1, &b.2).unwrap();
     assert!(matches!(spgemm(&ctx, &av, &bv), Err(GpuError::Input(_))));

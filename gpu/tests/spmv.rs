@@ -3,28 +3,7 @@ use sparsimony_core::{CsrView, Error, LinearOperator};
 use sparsimony_gpu::{GpuError, SpmvKernel};
 
 mod common;
-use common::context;
-
-/// A deterministic ragged CSR matrix: row lengths from 0 to `max_row`, some rows empty, unsorted columns.
-fn ragged(nrows: usize, ncols: usize, max_row: usize, seed: u64) -> (Vec<usize>, Vec<usize>, Vec<f32>) {
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    let (mut indptr, mut indices, mut values) = (vec![0], vec![], vec![]);
-    for _ in 0..nrows {
-        let len = (next() % (max_row as u64 + 1)) as usize;
-        for _ in 0..len {
-            indices.push((next() % ncols as u64) as usize);
-            values.push(((next() % 2001) as f32 - 1000.0) / 250.0);
-        }
-        indptr.push(indices.len());
-    }
-    (indptr, indices, values)
-}
+use common::{context, ragged};
 
 #[test]
 fn spmv_matches_the_cpu_on_ragged_and_empty_rows() {
@@ -40,7 +19,7 @@ fn spmv_matches_the_cpu_on_ragged_and_empty_rows() {
         (10_007, 2_000, 40),
         (301, 500, 400),
     ] {
-        let (indptr, indices, values) = ragged(nrows, ncols, max_row, nrows as u64);
+        let (indptr, indices, values) = ragged(nrows, ncols, max_row, nrows as u64, false);
         let a = CsrView::new(nrows, ncols, &indptr, &indices, &values).unwrap();
         let x: Vec<f32> = (0..ncols).map(|j| ((j * 37 % 101) as f32 - 50.0) / 17.0).collect();
         let gpu = sparsimony_gpu::GpuCsr::from_view(&ctx, &a).unwrap();
@@ -73,7 +52,7 @@ fn spmv_matches_the_cpu_on_ragged_and_empty_rows() {
 #[test]
 fn spmv_rejects_bad_input_with_typed_errors() {
     let Some(ctx) = context() else { return };
-    let (indptr, indices, values) = ragged(10, 4, 3, 1);
+    let (indptr, indices, values) = ragged(10, 4, 3, 1, false);
     let a = CsrView::new(10, 4, &indptr, &indices, &values).unwrap();
     let gpu = sparsimony_gpu::GpuCsr::from_view(&ctx, &a).unwrap();
     assert!(matches!(
@@ -94,7 +73,7 @@ fn core_solvers_run_unchanged_on_the_gpu_operator() {
     use sparsimony_gpu::GpuCsrOperator;
     let Some(ctx) = context() else { return };
     let (m, n) = (300, 40);
-    let (indptr, indices, values) = ragged(m, n, 8, 5);
+    let (indptr, indices, values) = ragged(m, n, 8, 5, false);
     let a = CsrView::new(m, n, &indptr, &indices, &values).unwrap();
     let op = GpuCsrOperator::new(&ctx, &a).unwrap();
     // The adjoint against the CPU's.

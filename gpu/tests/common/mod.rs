@@ -23,3 +23,37 @@ pub fn context() -> Option<GpuContext> {
         }
     }
 }
+
+/// A deterministic ragged CSR matrix: row lengths from 0 to `max_row` (some rows empty); columns unsorted
+/// with repeats, or sorted and distinct when `sorted`.
+#[allow(dead_code)]
+pub fn ragged(
+    nrows: usize,
+    ncols: usize,
+    max_row: usize,
+    seed: u64,
+    sorted: bool,
+) -> (Vec<usize>, Vec<usize>, Vec<f32>) {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let (mut indptr, mut indices, mut values) = (vec![0], vec![], vec![]);
+    for _ in 0..nrows {
+        let len = (next() % (max_row as u64 + 1)) as usize;
+        let mut cols: Vec<usize> = (0..len).map(|_| (next() % ncols as u64) as usize).collect();
+        if sorted {
+            cols.sort_unstable();
+            cols.dedup();
+        }
+        for c in cols {
+            indices.push(c);
+            values.push(((next() % 2001) as f32 - 1000.0) / 250.0);
+        }
+        indptr.push(indices.len());
+    }
+    (indptr, indices, values)
+}
