@@ -7,6 +7,7 @@
 //!   screening, or FISTA), regularisation paths and cross-validation;
 //! * [`sindy`]: sparse identification of nonlinear dynamics — differentiation, libraries, optimizers,
 //!   models with control inputs, simulation and export to the core;
+//! * [`gp_pde`]: Gaussian-process PDE solvers — so far the spectral-mixture kernels and their derivatives;
 //! * [`data`]: conversions from `ndarray` / `sprs` to the core operators, with input validation.
 //!
 //! Objectives are stated with their scaling, as scikit-learn states them, so that results can be compared.
@@ -14,6 +15,7 @@
 
 pub mod data;
 mod error;
+pub mod gp_pde;
 pub mod regression;
 pub mod sindy;
 
