@@ -52,6 +52,19 @@ pub enum Error {
         /// The tolerance asked for.
         tolerance: f64,
     },
+    /// An expression of a problem description does not parse.
+    #[error("cannot parse `{expression}` at character {position}: {message}")]
+    Expression {
+        /// The expression.
+        expression: String,
+        /// 1-based character where parsing stopped.
+        position: usize,
+        /// What was expected there.
+        message: String,
+    },
+    /// A problem description is malformed (TOML syntax, unknown keys, missing data).
+    #[error("problem description: {0}")]
+    Problem(String),
     /// An error of the GPU backend, as it printed (the CPU path stays available).
     #[error("GPU: {0}")]
     Gpu(String),

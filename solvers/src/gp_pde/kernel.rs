@@ -133,6 +133,54 @@ impl SpectralMixture {
             .sum()
     }
 
+    /// The gradient of `k⁽ⁿ⁾(τ)` with respect to each component's parameters, as
+    /// `[∂/∂ln w, ∂/∂μ, ∂/∂ln σ]` per component (the log-domain weights and scales the GP solvers train).
+    ///
+    /// # Errors
+    /// As [`SpectralMixture::derivative`].
+    pub fn parameter_gradient(&self, tau: f64, n: usize) -> Result<Vec<[f64; 3]>> {
+        self.derivative(tau, n)?;
+        Ok(self
+            .components
+            .iter()
+            .map(|c| {
+                let (mut dw, mut dmu, mut dsigma) = (0.0, 0.0, 0.0);
+                let mut binom = 1.0;
+                for j in 0..=n {
+                    let e = self.envelope(c, tau, j);
+                    let cj = cosine(c, tau, n - j);
+                    dw += binom * e * cj;
+                    dmu += binom * e * cosine_mean_derivative(c, tau, n - j);
+                    dsigma += binom * self.envelope_log_scale_derivative(c, tau, j) * cj;
+                    binom = binom * (n - j) as f64 / (j + 1) as f64;
+                }
+                [c.weight * dw, c.weight * dmu, c.weight * dsigma]
+            })
+            .collect())
+    }
+
+    /// `σ ∂/∂σ` of the `j`-th envelope derivative.
+    fn envelope_log_scale_derivative(&self, c: &Component, tau: f64, j: usize) -> f64 {
+        match self.spectrum {
+            Spectrum::Gaussian => {
+                // r ∂/∂r [(−r)ʲ Hⱼ(rτ) e^{−r²τ²}] = (−r)ʲ e^{−z²} [j Hⱼ + 2jz Hⱼ₋₁ − 2z² Hⱼ], z = rτ.
+                let r = std::f64::consts::SQRT_2 * std::f64::consts::PI * c.scale;
+                let z = r * tau;
+                let hj = hermite(j, z);
+                let hjm1 = if j > 0 { hermite(j - 1, z) } else { 0.0 };
+                let jf = j as f64;
+                (-r).powi(j as i32) * (-z * z).exp() * (jf * hj + 2.0 * jf * z * hjm1 - 2.0 * z * z * hj)
+            }
+            Spectrum::StudentT { dof } => {
+                // β ∂/∂β [βʲ qⱼ(β|τ|) e^{−β|τ|}] = βʲ e^{−u} [j qⱼ(u) + u qⱼ₊₁(u)], u = β|τ|.
+                let beta = 2.0 * std::f64::consts::PI * c.scale * (dof as f64).sqrt();
+                let u = beta * tau.abs();
+                let sign = if tau < 0.0 && j % 2 == 1 { -1.0 } else { 1.0 };
+                sign * beta.powi(j as i32) * (-u).exp() * (j as f64 * matern_q(dof, j, u) + u * matern_q(dof, j + 1, u))
+            }
+        }
+    }
+
     /// `∂ᵃ_x ∂ᵇ_{x'} k(x − x')`.
     ///
     /// # Errors
@@ -168,6 +216,19 @@ impl SpectralMixture {
 fn cosine(c: &Component, tau: f64, j: usize) -> f64 {
     let w = 2.0 * std::f64::consts::PI * c.mean;
     w.powi(j as i32) * (w * tau + j as f64 * std::f64::consts::FRAC_PI_2).cos()
+}
+
+/// `∂/∂μ` of the `j`-th derivative of `cos(2πμτ)`: with `ω = 2πμ`,
+/// `2π [j ωʲ⁻¹ cos(ωτ + jπ/2) − ωʲ τ sin(ωτ + jπ/2)]`.
+fn cosine_mean_derivative(c: &Component, tau: f64, j: usize) -> f64 {
+    let w = 2.0 * std::f64::consts::PI * c.mean;
+    let phase = w * tau + j as f64 * std::f64::consts::FRAC_PI_2;
+    let first = if j == 0 {
+        0.0
+    } else {
+        j as f64 * w.powi(j as i32 - 1) * phase.cos()
+    };
+    2.0 * std::f64::consts::PI * (first - w.powi(j as i32) * tau * phase.sin())
 }
 
 /// Physicists' Hermite polynomial `Hₙ(z)` (H₀ = 1, H₁ = 2z, Hₙ₊₁ = 2zHₙ − 2nHₙ₋₁).

@@ -1,0 +1,615 @@
+//! The GP collocation model of a PDE on a tensor grid: per field and axis a spectral-mixture kernel, the
+//! grid values `u_f` of every field, and the negative log joint of Fang et al. (ICLR 2024)
+//!
+//! ```text
+//! J = Σ_f [½ u_fᵀ C_f⁻¹ u_f + ½ log|C_f|]                          (GP prior on the grid values)
+//!   + Σ_e (v/2) ‖r_e / s_e‖² − ½ N E ln v                           (equation residuals, all grid points)
+//!   + w_b [Σ_f (τ/2) ‖(u_f − g_f)_∂ / t_f‖² − ½ N_∂ F ln τ]         (Dirichlet data)
+//! ```
+//!
+//! with `C_f = ⊗_d (K_fd + jitter·k_fd(0)·I)`, derivatives on the grid `∂^α u = (⊗_d K_d⁽ᵅᵈ⁾ C_d⁻¹) u` (the GP
+//! posterior mean's derivatives), `s_e` the RMS of equation `e`'s source and `t_f` that of field `f`'s
+//! boundary data (1 where those vanish), so that `v` and `τ` are scale-free precisions. Everything is
+//! applied one axis at a time (mode products), at `O(N Σ n_d)` per product and `O(Σ n_d³)` per kernel
+//! update, never forming an `N × N` matrix. Gradients in the kernel parameters are analytic (through the
+//! Toeplitz lags of the uniform axes), checked against finite differences in the tests.
+
+use faer::linalg::solvers::DenseSolveCore;
+use faer::{Accum, Mat, MatMut, MatRef, Par, Side};
+
+use super::kernel::{Component, SpectralMixture, Spectrum};
+use super::operator::{Derivative, Discretization};
+use crate::{Error, Result};
+
+/// Per-axis kernel algebra for one field: `C⁻¹`, `log|C|` and the derivative matrices `K⁽ᵐ⁾C⁻¹`.
+#[derive(Debug, Clone)]
+pub(crate) struct AxisFactor {
+    pub(crate) kernel: SpectralMixture,
+    pub(crate) step: f64,
+    pub(crate) c_inv: Mat<f64>,
+    pub(crate) log_det: f64,
+    /// `deriv[m − 1] = K⁽ᵐ⁾ C⁻¹`.
+    pub(crate) deriv: Vec<Mat<f64>>,
+}
+
+impl AxisFactor {
+    pub(crate) fn new(kernel: SpectralMixture, n: usize, step: f64, max_order: usize, jitter: f64) -> Result<Self> {
+        let lags: Vec<Vec<f64>> = (0..=max_order)
+            .map(|m| {
+                (0..n)
+                    .map(|l| kernel.derivative(l as f64 * step, m))
+                    .collect::<Result<_>>()
+            })
+            .collect::<Result<_>>()?;
+        let toeplitz = |m: usize| {
+            let sign = if m % 2 == 1 { -1.0 } else { 1.0 };
+            Mat::from_fn(n, n, |i, j| if i >= j { lags[m][i - j] } else { sign * lags[m][j - i] })
+        };
+        let k0 = lags[0][0];
+        let mut c = toeplitz(0);
+        for i in 0..n {
+            c[(i, i)] += jitter * k0;
+        }
+        let llt = c.as_ref().llt(Side::Lower).map_err(|e| Error::InvalidParameter {
+            name: "jitter",
+            reason: format!(
+                "the kernel matrix of an axis with {n} points is not positive definite with jitter {jitter:e} \
+                 ({e:?}); raise the jitter"
+            ),
+        })?;
+        let log_det = 2.0 * (0..n).map(|i| llt.L()[(i, i)].ln()).sum::<f64>();
+        let c_inv = llt.inverse();
+        let deriv = (1..=max_order).map(|m| toeplitz(m) * &c_inv).collect();
+        Ok(Self {
+            kernel,
+            step,
+            c_inv,
+            log_det,
+            deriv,
+        })
+    }
+
+    /// `K⁽ᵐ⁾C⁻¹`, or `None` for `m = 0` (the identity).
+    fn derivative(&self, m: usize) -> Option<MatRef<'_, f64>> {
+        (m > 0).then(|| self.deriv[m - 1].as_ref())
+    }
+
+    /// The posterior-mean interpolation matrix `k(x*, X) C⁻¹` (rows: `points`) for derivative order `m`.
+    pub(crate) fn interpolation(&self, points: &[f64], lower: f64, m: usize) -> Result<Mat<f64>> {
+        let n = self.c_inv.nrows();
+        let mut cross = Mat::zeros(points.len(), n);
+        for (i, &x) in points.iter().enumerate() {
+            for j in 0..n {
+                cross[(i, j)] = self.kernel.derivative(x - (lower + j as f64 * self.step), m)?;
+            }
+        }
+        Ok(cross * &self.c_inv)
+    }
+}
+
+/// `y = M ×_axis x`: the matrix `m` (`r × shape[axis]`) applied along `axis` of the row-major tensor `x`.
+pub(crate) fn along(m: MatRef<'_, f64>, x: &[f64], shape: &[usize], axis: usize) -> Vec<f64> {
+    let n = shape[axis];
+    let inner: usize = shape[axis + 1..].iter().product();
+    let outer: usize = shape[..axis].iter().product();
+    let r = m.nrows();
+    let mut y = vec![0.0; outer * r * inner];
+    for o in 0..outer {
+        let xo = MatRef::from_row_major_slice(&x[o * n * inner..(o + 1) * n * inner], n, inner);
+        let yo = MatMut::from_row_major_slice_mut(&mut y[o * r * inner..(o + 1) * r * inner], r, inner);
+        faer::linalg::matmul::matmul(yo, Accum::Replace, m, xo, 1.0, Par::Seq);
+    }
+    y
+}
+
+/// `Σ_o A_o B_oᵀ` over the unfoldings of two tensors along `axis` (`n_axis × n_axis`).
+fn unfolded_outer(a: &[f64], b: &[f64], shape: &[usize], axis: usize, acc: &mut Mat<f64>, alpha: f64) {
+    let n = shape[axis];
+    let inner: usize = shape[axis + 1..].iter().product();
+    let outer: usize = shape[..axis].iter().product();
+    for o in 0..outer {
+        let s = o * n * inner..(o + 1) * n * inner;
+        let ao = MatRef::from_row_major_slice(&a[s.clone()], n, inner);
+        let bo = MatRef::from_row_major_slice(&b[s], n, inner);
+        faer::linalg::matmul::matmul(acc.as_mut(), Accum::Add, ao, bo.transpose(), alpha, Par::Seq);
+    }
+}
+
+/// Number of trained parameters per mixture component: `ln w`, `μ`, `ln σ`.
+pub(crate) const PER_COMPONENT: usize = 3;
+
+/// The model: a discretized PDE, its kernels' family and the precisions; the parameters live outside
+/// (`theta`, `u`) so that optimizers can own them.
+pub(crate) struct Model<'a> {
+    pub(crate) disc: &'a Discretization,
+    pub(crate) shape: Vec<usize>,
+    pub(crate) spectrum: Spectrum,
+    pub(crate) components: usize,
+    pub(crate) jitter: f64,
+    pub(crate) boundary_weight: f64,
+    /// The distinct derivatives the equations use.
+    derivs: Vec<Derivative>,
+    /// Per equation: `(coefficient, derivative indices)` per term.
+    terms: Vec<Vec<(f64, Vec<usize>)>>,
+    /// `max_order[f][d]`.
+    max_order: Vec<Vec<usize>>,
+    pub(crate) mask: Vec<bool>,
+    source_scale: Vec<f64>,
+    boundary_scale: Vec<f64>,
+}
+
+/// The value of the objective and its parts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Objective {
+    /// The negative log joint `J`.
+    pub total: f64,
+    /// RMS of the scaled equation residuals `r_e / s_e` over all grid points and equations.
+    pub residual_rms: f64,
+    /// RMS of the scaled boundary misfit `(u_f − g_f) / t_f` over the boundary points and fields.
+    pub boundary_rms: f64,
+}
+
+/// What an evaluation keeps for gradients.
+pub(crate) struct Evaluation {
+    pub(crate) objective: Objective,
+    /// Derivative fields, per distinct derivative.
+    fields: Vec<Vec<f64>>,
+    /// Scaled residuals per equation.
+    residuals: Vec<Vec<f64>>,
+    /// `C_f⁻¹ u_f`.
+    prior: Vec<Vec<f64>>,
+}
+
+fn rms(v: &[f64]) -> f64 {
+    if v.is_empty() {
+        0.0
+    } else {
+        (v.iter().map(|x| x * x).sum::<f64>() / v.len() as f64).sqrt()
+    }
+}
+
+impl<'a> Model<'a> {
+    pub(crate) fn new(
+        disc: &'a Discretization,
+        spectrum: Spectrum,
+        components: usize,
+        jitter: f64,
+        boundary_weight: f64,
+    ) -> Result<Self> {
+        disc.validate()?;
+        let dims = disc.grid.axes().len();
+        let mut derivs: Vec<Derivative> = Vec::new();
+        let mut max_order = vec![vec![0; dims]; disc.fields];
+        let terms = disc
+            .equations
+            .iter()
+            .map(|eq| {
+                eq.terms
+                    .iter()
+                    .map(|t| {
+                        let idx = t
+                            .factors
+                            .iter()
+                            .map(|f| {
+                                for (d, &m) in f.orders.iter().enumerate() {
+                                    max_order[f.field][d] = max_order[f.field][d].max(m);
+                                }
+                                derivs.iter().position(|g| g == f).unwrap_or_else(|| {
+                                    derivs.push(f.clone());
+                                    derivs.len() - 1
+                                })
+                            })
+                            .collect();
+                        (t.coefficient, idx)
+                    })
+                    .collect()
+            })
+            .collect();
+        let mask: Vec<bool> = (0..disc.grid.len()).map(|i| disc.on_boundary(i)).collect();
+        let scale = |v: &[f64]| {
+            let s = rms(v);
+            if s > 0.0 { s } else { 1.0 }
+        };
+        let source_scale = disc.sources.iter().map(|s| scale(s)).collect();
+        let boundary_scale = disc
+            .boundary
+            .iter()
+            .map(|g| {
+                let on: Vec<f64> = g.iter().zip(&mask).filter(|(_, m)| **m).map(|(x, _)| *x).collect();
+                scale(&on)
+            })
+            .collect();
+        let model = Self {
+            disc,
+            shape: disc.grid.shape(),
+            spectrum,
+            components,
+            jitter,
+            boundary_weight,
+            derivs,
+            terms,
+            max_order,
+            mask,
+            source_scale,
+            boundary_scale,
+        };
+        for f in 0..disc.fields {
+            for d in 0..dims {
+                let probe = SpectralMixture::new(
+                    spectrum,
+                    vec![Component {
+                        weight: 1.0,
+                        mean: 0.0,
+                        scale: 1.0,
+                    }],
+                )?;
+                if model.max_order[f][d] > probe.max_order() {
+                    return Err(Error::InvalidParameter {
+                        name: "kernel",
+                        reason: format!(
+                            "the operator takes {} derivatives along axis {d}, more than the {spectrum:?} \
+                             kernel's {}",
+                            model.max_order[f][d],
+                            probe.max_order()
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(model)
+    }
+
+    pub(crate) fn dims(&self) -> usize {
+        self.shape.len()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// Offset of the parameters of field `f`, axis `d` in `theta`.
+    pub(crate) fn offset(&self, f: usize, d: usize) -> usize {
+        (f * self.dims() + d) * self.components * PER_COMPONENT
+    }
+
+    /// Number of kernel parameters.
+    pub(crate) fn kernel_parameters(&self) -> usize {
+        self.disc.fields * self.dims() * self.components * PER_COMPONENT
+    }
+
+    pub(crate) fn kernel(&self, theta: &[f64], f: usize, d: usize) -> Result<SpectralMixture> {
+        let o = self.offset(f, d);
+        let comps = theta[o..o + self.components * PER_COMPONENT]
+            .chunks(PER_COMPONENT)
+            .map(|p| Component {
+                weight: p[0].exp(),
+                mean: p[1],
+                scale: p[2].exp(),
+            })
+            .collect();
+        SpectralMixture::new(self.spectrum, comps)
+    }
+
+    /// The per-field, per-axis factors for kernel parameters `theta`.
+    pub(crate) fn factors(&self, theta: &[f64]) -> Result<Vec<Vec<AxisFactor>>> {
+        if let Some(i) = theta.iter().position(|x| !x.is_finite()) {
+            return Err(Error::NonFinite {
+                what: "kernel parameters",
+                row: i,
+                col: 0,
+            });
+        }
+        (0..self.disc.fields)
+            .map(|f| {
+                (0..self.dims())
+                    .map(|d| {
+                        let a = self.disc.grid.axes()[d];
+                        AxisFactor::new(
+                            self.kernel(theta, f, d)?,
+                            a.points,
+                            a.step(),
+                            self.max_order[f][d],
+                            self.jitter,
+                        )
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// `(⊗_d M_d) x` with `M_d = pick(d)` (skipped where `None`).
+    fn apply<'m>(&self, x: &[f64], mut pick: impl FnMut(usize) -> Option<MatRef<'m, f64>>) -> Vec<f64> {
+        let mut y = x.to_vec();
+        for d in 0..self.dims() {
+            if let Some(m) = pick(d) {
+                y = along(m, &y, &self.shape, d);
+            }
+        }
+        y
+    }
+
+    fn derive(&self, fac: &[AxisFactor], x: &[f64], orders: &[usize]) -> Vec<f64> {
+        self.apply(x, |d| fac[d].derivative(orders[d]))
+    }
+
+    fn derive_transposed(&self, fac: &[AxisFactor], x: &[f64], orders: &[usize]) -> Vec<f64> {
+        self.apply(x, |d| fac[d].derivative(orders[d]).map(|m| m.transpose()))
+    }
+
+    fn prior_solve(&self, fac: &[AxisFactor], x: &[f64]) -> Vec<f64> {
+        self.apply(x, |d| Some(fac[d].c_inv.as_ref()))
+    }
+
+    /// Evaluates `J` at `(u, ln v, ln τ)`.
+    pub(crate) fn evaluate(&self, fac: &[Vec<AxisFactor>], u: &[Vec<f64>], log_v: f64, log_tau: f64) -> Evaluation {
+        let n = self.len();
+        let fields: Vec<Vec<f64>> = self
+            .derivs
+            .iter()
+            .map(|g| self.derive(&fac[g.field], &u[g.field], &g.orders))
+            .collect();
+        let residuals: Vec<Vec<f64>> = self
+            .terms
+            .iter()
+            .enumerate()
+            .map(|(e, terms)| {
+                let s = self.source_scale[e];
+                (0..n)
+                    .map(|i| {
+                        let lhs: f64 = terms
+                            .iter()
+                            .map(|(c, idx)| c * idx.iter().map(|&k| fields[k][i]).product::<f64>())
+                            .sum();
+                        (lhs - self.disc.sources[e][i]) / s
+                    })
+                    .collect()
+            })
+            .collect();
+        let prior: Vec<Vec<f64>> = (0..self.disc.fields)
+            .map(|f| self.prior_solve(&fac[f], &u[f]))
+            .collect();
+        let mut total = 0.0;
+        for f in 0..self.disc.fields {
+            let quad: f64 = u[f].iter().zip(&prior[f]).map(|(a, b)| a * b).sum();
+            let log_det: f64 = fac[f].iter().map(|a| a.log_det * (n / a.c_inv.nrows()) as f64).sum();
+            total += 0.5 * (quad + log_det);
+        }
+        let (v, tau) = (log_v.exp(), log_tau.exp());
+        let res_sq: f64 = residuals.iter().flatten().map(|r| r * r).sum();
+        let n_res = (n * residuals.len()) as f64;
+        total += 0.5 * v * res_sq - 0.5 * n_res * log_v;
+        let (bd_sq, n_bd) = self
+            .boundary_misfit(u)
+            .iter()
+            .flatten()
+            .fold((0.0, 0usize), |(s, c), b| (s + b * b, c + 1));
+        total += self.boundary_weight * (0.5 * tau * bd_sq - 0.5 * n_bd as f64 * log_tau);
+        Evaluation {
+            objective: Objective {
+                total,
+                residual_rms: (res_sq / n_res).sqrt(),
+                boundary_rms: (bd_sq / n_bd.max(1) as f64).sqrt(),
+            },
+            fields,
+            residuals,
+            prior,
+        }
+    }
+
+    /// Scaled boundary misfit per field, on the boundary points only (in grid order).
+    fn boundary_misfit(&self, u: &[Vec<f64>]) -> Vec<Vec<f64>> {
+        (0..self.disc.fields)
+            .map(|f| {
+                (0..self.len())
+                    .filter(|&i| self.mask[i])
+                    .map(|i| (u[f][i] - self.disc.boundary[f][i]) / self.boundary_scale[f])
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Adjoints of the distinct derivative fields for weights `w_e` on the scaled residuals:
+    /// `a_k = Σ_{e, terms, factors = k} (w_e / s_e) c Π_{other factors}`.
+    fn derivative_adjoints(&self, ev: &Evaluation, w: &[Vec<f64>]) -> Vec<Vec<f64>> {
+        let n = self.len();
+        let mut adj = vec![vec![0.0; n]; self.derivs.len()];
+        for (e, terms) in self.terms.iter().enumerate() {
+            let s = self.source_scale[e];
+            for (c, idx) in terms {
+                for (pos, &k) in idx.iter().enumerate() {
+                    for i in 0..n {
+                        let others: f64 = idx
+                            .iter()
+                            .enumerate()
+                            .filter(|(p, _)| *p != pos)
+                            .map(|(_, &j)| ev.fields[j][i])
+                            .product();
+                        adj[k][i] += w[e][i] / s * c * others;
+                    }
+                }
+            }
+        }
+        adj
+    }
+
+    /// `Jᵀ w`: the gradient in `u` of `Σ_e w_e · (r_e / s_e)`.
+    fn vjp(&self, fac: &[Vec<AxisFactor>], ev: &Evaluation, w: &[Vec<f64>]) -> Vec<Vec<f64>> {
+        let adj = self.derivative_adjoints(ev, w);
+        let mut g = vec![vec![0.0; self.len()]; self.disc.fields];
+        for (k, a) in adj.iter().enumerate() {
+            let d = &self.derivs[k];
+            let back = self.derive_transposed(&fac[d.field], a, &d.orders);
+            g[d.field].iter_mut().zip(&back).for_each(|(x, y)| *x += y);
+        }
+        g
+    }
+
+    /// `J δ`: the change of the scaled residuals for a change `δ` of the fields.
+    fn jvp(&self, fac: &[Vec<AxisFactor>], ev: &Evaluation, delta: &[Vec<f64>]) -> Vec<Vec<f64>> {
+        let n = self.len();
+        let dfields: Vec<Vec<f64>> = self
+            .derivs
+            .iter()
+            .map(|g| self.derive(&fac[g.field], &delta[g.field], &g.orders))
+            .collect();
+        self.terms
+            .iter()
+            .enumerate()
+            .map(|(e, terms)| {
+                let s = self.source_scale[e];
+                (0..n)
+                    .map(|i| {
+                        terms
+                            .iter()
+                            .map(|(c, idx)| {
+                                idx.iter()
+                                    .enumerate()
+                                    .map(|(pos, &k)| {
+                                        let others: f64 = idx
+                                            .iter()
+                                            .enumerate()
+                                            .filter(|(p, _)| *p != pos)
+                                            .map(|(_, &j)| ev.fields[j][i])
+                                            .product();
+                                        c * others * dfields[k][i]
+                                    })
+                                    .sum::<f64>()
+                            })
+                            .sum::<f64>()
+                            / s
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// `∇_u J`.
+    pub(crate) fn gradient_u(
+        &self,
+        fac: &[Vec<AxisFactor>],
+        ev: &Evaluation,
+        u: &[Vec<f64>],
+        log_v: f64,
+        log_tau: f64,
+    ) -> Vec<Vec<f64>> {
+        let v = log_v.exp();
+        let w: Vec<Vec<f64>> = ev.residuals.iter().map(|r| r.iter().map(|x| v * x).collect()).collect();
+        let mut g = self.vjp(fac, ev, &w);
+        let c = self.boundary_weight * log_tau.exp();
+        for f in 0..self.disc.fields {
+            let t2 = self.boundary_scale[f].powi(2);
+            for i in 0..self.len() {
+                g[f][i] += ev.prior[f][i];
+                if self.mask[i] {
+                    g[f][i] += c * (u[f][i] - self.disc.boundary[f][i]) / t2;
+                }
+            }
+        }
+        g
+    }
+
+    /// The Gauss–Newton Hessian applied to `δ`: `C⁻¹δ + v JᵀJδ + w_b τ P_∂ δ / t²`.
+    pub(crate) fn gauss_newton(
+        &self,
+        fac: &[Vec<AxisFactor>],
+        ev: &Evaluation,
+        delta: &[Vec<f64>],
+        log_v: f64,
+        log_tau: f64,
+    ) -> Vec<Vec<f64>> {
+        let v = log_v.exp();
+        let jd: Vec<Vec<f64>> = self
+            .jvp(fac, ev, delta)
+            .into_iter()
+            .map(|r| r.into_iter().map(|x| v * x).collect())
+            .collect();
+        let mut h = self.vjp(fac, ev, &jd);
+        let c = self.boundary_weight * log_tau.exp();
+        for f in 0..self.disc.fields {
+            let prior = self.prior_solve(&fac[f], &delta[f]);
+            let t2 = self.boundary_scale[f].powi(2);
+            for i in 0..self.len() {
+                h[f][i] += prior[i] + if self.mask[i] { c * delta[f][i] / t2 } else { 0.0 };
+            }
+        }
+        h
+    }
+
+    /// `∇_θ J` (kernel parameters, layout of [`Model::offset`]), and `∂J/∂ln v`, `∂J/∂ln τ`.
+    pub(crate) fn gradient_theta(
+        &self,
+        fac: &[Vec<AxisFactor>],
+        ev: &Evaluation,
+        u: &[Vec<f64>],
+        log_v: f64,
+        log_tau: f64,
+    ) -> Result<(Vec<f64>, f64, f64)> {
+        let n = self.len();
+        let v = log_v.exp();
+        let w: Vec<Vec<f64>> = ev.residuals.iter().map(|r| r.iter().map(|x| v * x).collect()).collect();
+        let adj = self.derivative_adjoints(ev, &w);
+        let mut grad = vec![0.0; self.kernel_parameters()];
+        for f in 0..self.disc.fields {
+            for d in 0..self.dims() {
+                let a = &fac[f][d];
+                let nd = self.shape[d];
+                let orders = self.max_order[f][d];
+                // g_mats[m]: the weight of ∂K⁽ᵐ⁾ (m = 0: of ∂C).
+                let mut g_mats: Vec<Mat<f64>> = (0..=orders).map(|_| Mat::zeros(nd, nd)).collect();
+                unfolded_outer(&ev.prior[f], &ev.prior[f], &self.shape, d, &mut g_mats[0], -0.5);
+                g_mats[0] += &a.c_inv * faer::Scale(0.5 * (n / nd) as f64);
+                for (k, g) in self.derivs.iter().enumerate() {
+                    let m = g.orders[d];
+                    if g.field != f || m == 0 {
+                        continue;
+                    }
+                    // b = (⊗_{d'≠d} D_{d'}) ⊗ C_d⁻¹ u.
+                    let b = self.apply(&u[f], |e| {
+                        if e == d {
+                            Some(a.c_inv.as_ref())
+                        } else {
+                            fac[f][e].derivative(g.orders[e])
+                        }
+                    });
+                    let mut p = Mat::zeros(nd, nd);
+                    unfolded_outer(&adj[k], &b, &self.shape, d, &mut p, 1.0);
+                    g_mats[m] += &p;
+                    let dp = a.deriv[m - 1].transpose() * &p;
+                    g_mats[0] -= &dp;
+                }
+                let o = self.offset(f, d);
+                for (m, gm) in g_mats.iter().enumerate() {
+                    for lag in -(nd as isize - 1)..nd as isize {
+                        let s: f64 = (0..nd)
+                            .filter_map(|i| {
+                                let j = i as isize - lag;
+                                (0..nd as isize).contains(&j).then(|| gm[(i, j as usize)])
+                            })
+                            .sum();
+                        if s == 0.0 {
+                            continue;
+                        }
+                        // C = K + jitter·k(0)·I: the diagonal also moves with k(0).
+                        let s = if m == 0 && lag == 0 { s * (1.0 + self.jitter) } else { s };
+                        let pg = a.kernel.parameter_gradient(lag as f64 * a.step, m)?;
+                        for (q, p) in pg.iter().enumerate() {
+                            for (t, x) in p.iter().enumerate() {
+                                grad[o + q * PER_COMPONENT + t] += s * x;
+                            }
+                        }
+                    }
+                }
+                // ∂/∂ln w and ∂/∂ln σ come out in log form already; μ is raw.
+            }
+        }
+        let res_sq: f64 = ev.residuals.iter().flatten().map(|r| r * r).sum();
+        let d_log_v = 0.5 * v * res_sq - 0.5 * (n * ev.residuals.len()) as f64;
+        let misfit = self.boundary_misfit(u);
+        let (bd_sq, n_bd) = misfit
+            .iter()
+            .flatten()
+            .fold((0.0, 0usize), |(s, c), b| (s + b * b, c + 1));
+        let d_log_tau = self.boundary_weight * (0.5 * log_tau.exp() * bd_sq - 0.5 * n_bd as f64);
+        Ok((grad, d_log_v, d_log_tau))
+    }
+}

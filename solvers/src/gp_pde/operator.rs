@@ -1,0 +1,243 @@
+//! PDE operators as polynomials in the fields and their partial derivatives, and the tensor grids they are
+//! collocated on.
+//!
+//! An [`Equation`] reads `Σ_terms c · Π_factors ∂^α u_f = s(x)`: Poisson `u_xx + u_yy = f` is two terms of
+//! one factor, Allen–Cahn adds `u³` (one term, three factors `u`) and `−u`, viscous Burgers `u_t + u u_x −
+//! ν u_xx = 0` has the product `u · u_x`, and steady Navier–Stokes couples three fields. Grid values are
+//! stored row-major with the first axis slowest (`index = ((i₀ n₁ + i₁) n₂ + i₂)…`).
+
+use crate::{Error, Result};
+
+/// One axis of a tensor grid: `points` equispaced points from `lower` to `upper`, both included.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Axis {
+    /// First coordinate.
+    pub lower: f64,
+    /// Last coordinate.
+    pub upper: f64,
+    /// Number of points (at least 2).
+    pub points: usize,
+}
+
+impl Axis {
+    /// The spacing `(upper − lower) / (points − 1)`.
+    pub fn step(&self) -> f64 {
+        (self.upper - self.lower) / (self.points - 1) as f64
+    }
+
+    /// The coordinates.
+    pub fn coordinates(&self) -> Vec<f64> {
+        (0..self.points).map(|i| self.lower + i as f64 * self.step()).collect()
+    }
+}
+
+/// A tensor grid: the product of its axes, first axis slowest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grid {
+    axes: Vec<Axis>,
+}
+
+impl Grid {
+    /// A grid from its axes.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for no axes, an axis with fewer than 2 points, or an empty or non-finite
+    /// interval.
+    pub fn new(axes: Vec<Axis>) -> Result<Self> {
+        if axes.is_empty() {
+            return Err(Error::InvalidParameter {
+                name: "grid",
+                reason: "needs at least one axis".into(),
+            });
+        }
+        for (d, a) in axes.iter().enumerate() {
+            if a.points < 2 || !(a.upper > a.lower) || !a.lower.is_finite() || !a.upper.is_finite() {
+                return Err(Error::InvalidParameter {
+                    name: "grid",
+                    reason: format!(
+                        "axis {d} needs at least 2 points on a finite interval with lower < upper, got {a:?}"
+                    ),
+                });
+            }
+        }
+        Ok(Self { axes })
+    }
+
+    /// The axes.
+    pub fn axes(&self) -> &[Axis] {
+        &self.axes
+    }
+
+    /// Points per axis.
+    pub fn shape(&self) -> Vec<usize> {
+        self.axes.iter().map(|a| a.points).collect()
+    }
+
+    /// Number of grid points.
+    pub fn len(&self) -> usize {
+        self.axes.iter().map(|a| a.points).product()
+    }
+
+    /// Whether the grid has no points (never, once constructed).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The coordinates of grid point `index`.
+    pub fn point(&self, mut index: usize) -> Vec<f64> {
+        let mut x = vec![0.0; self.axes.len()];
+        for (d, a) in self.axes.iter().enumerate().rev() {
+            x[d] = a.lower + (index % a.points) as f64 * a.step();
+            index /= a.points;
+        }
+        x
+    }
+
+    /// The multi-index of grid point `index`.
+    pub fn multi_index(&self, mut index: usize) -> Vec<usize> {
+        let mut i = vec![0; self.axes.len()];
+        for (d, a) in self.axes.iter().enumerate().rev() {
+            i[d] = index % a.points;
+            index /= a.points;
+        }
+        i
+    }
+}
+
+/// Which faces of the grid carry Dirichlet data: `faces[d] = [lower, upper]` for axis `d`. A time axis
+/// usually has only its lower face (the initial condition).
+pub type Faces = Vec<[bool; 2]>;
+
+/// `∂^α u_f`: the partial derivative of field `field` with `orders[d]` derivatives along axis `d`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Derivative {
+    /// The field.
+    pub field: usize,
+    /// Derivative order per axis (all zero for the field itself).
+    pub orders: Vec<usize>,
+}
+
+/// `coefficient · Π factors` (an empty product is the constant `coefficient`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Term {
+    /// The constant coefficient.
+    pub coefficient: f64,
+    /// The derivatives multiplied together.
+    pub factors: Vec<Derivative>,
+}
+
+/// One equation `Σ terms = source(x)` of a PDE system.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Equation {
+    /// The terms of the left-hand side.
+    pub terms: Vec<Term>,
+}
+
+impl Equation {
+    /// Whether the equation is linear in the fields (no term multiplies two derivatives).
+    pub fn is_linear(&self) -> bool {
+        self.terms.iter().all(|t| t.factors.len() <= 1)
+    }
+}
+
+/// A PDE system on a grid, its source terms and its boundary data: what the GP solvers take.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Discretization {
+    /// The collocation grid.
+    pub grid: Grid,
+    /// Number of unknown fields.
+    pub fields: usize,
+    /// The equations, collocated at every grid point.
+    pub equations: Vec<Equation>,
+    /// The source of each equation at every grid point.
+    pub sources: Vec<Vec<f64>>,
+    /// The faces with Dirichlet data.
+    pub faces: Faces,
+    /// Each field's Dirichlet values at every grid point (read on the boundary only).
+    pub boundary: Vec<Vec<f64>>,
+}
+
+impl Discretization {
+    /// Checks the shapes, values and orders against each other.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] for sources, boundary data or derivative orders of the wrong length, or a field out
+    /// of range; [`Error::NonFinite`]; [`Error::InvalidParameter`] for an axis with fewer points than its
+    /// highest derivative order needs (order + 2), for no equations, or for no boundary face.
+    pub fn validate(&self) -> Result<()> {
+        let n = self.grid.len();
+        let dims = self.grid.axes().len();
+        if self.equations.is_empty() || self.fields == 0 {
+            return Err(Error::InvalidParameter {
+                name: "equations",
+                reason: "a PDE needs at least one field and one equation".into(),
+            });
+        }
+        let count = |what, expected, found| {
+            if expected == found {
+                Ok(())
+            } else {
+                Err(Error::Shape { what, expected, found })
+            }
+        };
+        count("sources (one per equation)", self.equations.len(), self.sources.len())?;
+        count("boundary data (one per field)", self.fields, self.boundary.len())?;
+        count("boundary faces (one pair per axis)", dims, self.faces.len())?;
+        for (what, vs) in [("source", &self.sources), ("boundary data", &self.boundary)] {
+            for (k, v) in vs.iter().enumerate() {
+                count("values per grid point", n, v.len())?;
+                if let Some(i) = v.iter().position(|x| !x.is_finite()) {
+                    return Err(Error::NonFinite { what, row: i, col: k });
+                }
+            }
+        }
+        if !self.faces.iter().flatten().any(|&f| f) {
+            return Err(Error::InvalidParameter {
+                name: "boundary",
+                reason: "no face carries Dirichlet data, so the solution is not determined".into(),
+            });
+        }
+        for eq in &self.equations {
+            for t in &eq.terms {
+                if !t.coefficient.is_finite() {
+                    return Err(Error::InvalidParameter {
+                        name: "coefficient",
+                        reason: format!("must be finite, got {}", t.coefficient),
+                    });
+                }
+                for f in &t.factors {
+                    count("derivative orders (one per axis)", dims, f.orders.len())?;
+                    if f.field >= self.fields {
+                        return Err(Error::Shape {
+                            what: "field index (below the number of fields)",
+                            expected: self.fields,
+                            found: f.field,
+                        });
+                    }
+                    for (d, (&m, a)) in f.orders.iter().zip(self.grid.axes()).enumerate() {
+                        if m > 0 && a.points < m + 2 {
+                            return Err(Error::InvalidParameter {
+                                name: "grid",
+                                reason: format!(
+                                    "axis {d} has {} points, too few for a derivative of order {m} (needs {})",
+                                    a.points,
+                                    m + 2
+                                ),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether grid point `index` lies on a face with Dirichlet data.
+    pub fn on_boundary(&self, index: usize) -> bool {
+        let i = self.grid.multi_index(index);
+        i.iter()
+            .zip(self.grid.axes())
+            .zip(&self.faces)
+            .any(|((&k, a), f)| (f[0] && k == 0) || (f[1] && k + 1 == a.points))
+    }
+}

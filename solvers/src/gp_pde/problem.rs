@@ -1,0 +1,561 @@
+//! PDE problems described in TOML, and the benchmarks of Fang et al. (ICLR 2024) built in by name.
+//!
+//! ```toml
+//! name = "advection"
+//! fields = ["u"]                      # default ["u"]
+//! parameters = { beta = 200 }         # named constants for every expression
+//!
+//! [[axis]]                            # in order; the first axis is the slowest in grid order
+//! name = "t"                          # one character: derivatives are written u_t, u_xx, u_xt, …
+//! lower = 0
+//! upper = 1                           # numbers or expressions ("2*pi")
+//! points = 200
+//! [[axis]]
+//! name = "x"
+//! lower = 0
+//! upper = 1
+//! points = 200
+//!
+//! [[equation]]                        # a polynomial in the fields and their derivatives
+//! operator = "u_t + beta*u_x"
+//! source = "0"                        # optional when `exact` is given: then source = operator(exact)
+//!
+//! [boundary]
+//! faces = ["t-", "x-", "x+"]          # Dirichlet faces; default every face
+//! u = "sin(x - beta*t)"               # optional when `exact` is given
+//!
+//! [exact]                             # optional: the relative L2 error is reported against it
+//! u = "sin(x - beta*t)"
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::expr::Expr;
+use super::operator::{Axis, Derivative, Discretization, Equation, Grid, Term};
+use crate::{Error, Result};
+
+/// A number or an expression of the parameters (for axis bounds).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+enum Bound {
+    Number(f64),
+    Text(String),
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct AxisSpec {
+    name: String,
+    lower: Bound,
+    upper: Bound,
+    points: usize,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct EquationSpec {
+    operator: String,
+    source: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+struct BoundarySpec {
+    faces: Option<Vec<String>>,
+    #[serde(flatten)]
+    values: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct Spec {
+    name: String,
+    #[serde(default)]
+    description: String,
+    fields: Option<Vec<String>>,
+    #[serde(default)]
+    parameters: BTreeMap<String, f64>,
+    axis: Vec<AxisSpec>,
+    equation: Vec<EquationSpec>,
+    #[serde(default)]
+    boundary: BoundarySpec,
+    exact: Option<BTreeMap<String, String>>,
+}
+
+/// A PDE problem: domain and grid, operator, source and boundary data as expressions, and optionally the
+/// exact solution.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    spec: Spec,
+    axes: Vec<Axis>,
+    fields: Vec<String>,
+}
+
+/// The benchmarks of Fang et al. (Table 2 of arXiv 2311.04465, as run in the authors' code): name, TOML.
+const BENCHMARKS: &[(&str, &str)] = &[
+    (
+        "poisson_1d-single_sin",
+        include_str!("benchmarks/poisson_1d-single_sin.toml"),
+    ),
+    ("poisson_1d-sin_cos", include_str!("benchmarks/poisson_1d-sin_cos.toml")),
+    ("poisson_1d-mix_sin", include_str!("benchmarks/poisson_1d-mix_sin.toml")),
+    (
+        "poisson_1d-x_time_sinx",
+        include_str!("benchmarks/poisson_1d-x_time_sinx.toml"),
+    ),
+    (
+        "poisson_1d-x2_add_sinx",
+        include_str!("benchmarks/poisson_1d-x2_add_sinx.toml"),
+    ),
+    (
+        "allencahn_1d-single_sin",
+        include_str!("benchmarks/allencahn_1d-single_sin.toml"),
+    ),
+    (
+        "allencahn_1d-sin_cos",
+        include_str!("benchmarks/allencahn_1d-sin_cos.toml"),
+    ),
+    ("poisson_2d-sin_sin", include_str!("benchmarks/poisson_2d-sin_sin.toml")),
+    (
+        "poisson_2d-sin_add_cos",
+        include_str!("benchmarks/poisson_2d-sin_add_cos.toml"),
+    ),
+    (
+        "allencahn_2d-mix-sincos",
+        include_str!("benchmarks/allencahn_2d-mix-sincos.toml"),
+    ),
+    ("advection-sin", include_str!("benchmarks/advection-sin.toml")),
+    ("helmholtz_2d", include_str!("benchmarks/helmholtz_2d.toml")),
+    ("heat_1d", include_str!("benchmarks/heat_1d.toml")),
+    ("burgers_1d", include_str!("benchmarks/burgers_1d.toml")),
+    ("kovasznay", include_str!("benchmarks/kovasznay.toml")),
+];
+
+impl Problem {
+    /// The names of the built-in problems: the paper's eleven benchmarks, then Helmholtz, heat, viscous
+    /// Burgers and Kovasznay flow.
+    pub fn benchmark_names() -> Vec<&'static str> {
+        BENCHMARKS.iter().map(|(n, _)| *n).collect()
+    }
+
+    /// A built-in problem by name.
+    ///
+    /// # Errors
+    /// [`Error::Problem`] for an unknown name (the message lists the known ones).
+    pub fn benchmark(name: &str) -> Result<Self> {
+        let (_, text) = BENCHMARKS.iter().find(|(n, _)| *n == name).ok_or_else(|| {
+            Error::Problem(format!(
+                "no benchmark named `{name}`; known: {}",
+                Self::benchmark_names().join(", ")
+            ))
+        })?;
+        Self::from_toml(text)
+    }
+
+    /// Parses a TOML problem description (format in the module docs).
+    ///
+    /// # Errors
+    /// [`Error::Problem`] for TOML errors, unknown keys, bad names or missing data; [`Error::Expression`]
+    /// for an expression that does not parse.
+    pub fn from_toml(text: &str) -> Result<Self> {
+        let spec: Spec = toml::from_str(text).map_err(|e| Error::Problem(e.to_string()))?;
+        let fields = spec.fields.clone().unwrap_or_else(|| vec!["u".into()]);
+        let bad = |m: String| Err(Error::Problem(m));
+        if spec.axis.is_empty() || spec.equation.is_empty() {
+            return bad("needs at least one [[axis]] and one [[equation]]".into());
+        }
+        for a in &spec.axis {
+            if a.name.chars().count() != 1 || !a.name.chars().all(char::is_alphabetic) {
+                return bad(format!(
+                    "axis names are single letters (so u_xy reads unambiguously), got `{}`",
+                    a.name
+                ));
+            }
+        }
+        for f in &fields {
+            if f.is_empty() || !f.chars().all(char::is_alphanumeric) || spec.axis.iter().any(|a| &a.name == f) {
+                return bad(format!(
+                    "field names are alphanumeric and differ from the axes, got `{f}`"
+                ));
+            }
+        }
+        let consts: Vec<(&str, f64)> = spec.parameters.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        let bound = |b: &Bound| -> Result<f64> {
+            match b {
+                Bound::Number(x) => Ok(*x),
+                Bound::Text(t) => Ok(Expr::parse(t, &[], &consts)?.eval(&[])),
+            }
+        };
+        let axes = spec
+            .axis
+            .iter()
+            .map(|a| {
+                Ok(Axis {
+                    lower: bound(&a.lower)?,
+                    upper: bound(&a.upper)?,
+                    points: a.points,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Grid::new(axes.clone())?;
+        let p = Self { spec, axes, fields };
+        // Parse everything once, so that errors surface here.
+        p.equations()?;
+        p.boundary_expressions()?;
+        p.exact_expressions()?;
+        p.faces()?;
+        Ok(p)
+    }
+
+    /// The problem's name.
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    /// Its one-line description (may be empty).
+    pub fn description(&self) -> &str {
+        &self.spec.description
+    }
+
+    /// The field names.
+    pub fn fields(&self) -> &[String] {
+        &self.fields
+    }
+
+    /// The grid's axes.
+    pub fn axes(&self) -> &[Axis] {
+        &self.axes
+    }
+
+    /// The axis names, in grid order.
+    pub fn axis_names(&self) -> Vec<&str> {
+        self.spec.axis.iter().map(|a| a.name.as_str()).collect()
+    }
+
+    /// Whether an exact solution is known.
+    pub fn has_exact(&self) -> bool {
+        self.spec.exact.is_some()
+    }
+
+    /// The problem on another grid: `points[d]` points on axis `d` (one number for every axis, or one per
+    /// axis).
+    ///
+    /// # Errors
+    /// [`Error::Shape`] for a wrong count; [`Error::InvalidParameter`] for fewer than 2 points.
+    pub fn with_grid(mut self, points: &[usize]) -> Result<Self> {
+        let d = self.axes.len();
+        let pts: Vec<usize> = match points.len() {
+            1 => vec![points[0]; d],
+            n if n == d => points.to_vec(),
+            n => {
+                return Err(Error::Shape {
+                    what: "grid sizes (one, or one per axis)",
+                    expected: d,
+                    found: n,
+                });
+            }
+        };
+        for (a, n) in self.axes.iter_mut().zip(pts) {
+            a.points = n;
+        }
+        Grid::new(self.axes.clone())?;
+        Ok(self)
+    }
+
+    fn constants(&self) -> Vec<(&str, f64)> {
+        self.spec.parameters.iter().map(|(k, v)| (k.as_str(), *v)).collect()
+    }
+
+    /// A derivative symbol `u`, `u_x`, `u_xxt`, … as a [`Derivative`].
+    fn symbol(&self, name: &str) -> Option<Derivative> {
+        let (field, ders) = name.split_once('_').unwrap_or((name, ""));
+        let f = self.fields.iter().position(|g| g == field)?;
+        let names = self.axis_names();
+        let mut orders = vec![0; names.len()];
+        for c in ders.chars() {
+            let d = names.iter().position(|n| n.starts_with(c))?;
+            orders[d] += 1;
+        }
+        (name.contains('_') == !ders.is_empty()).then_some(Derivative { field: f, orders })
+    }
+
+    /// Each equation as polynomial terms, with its parsed operator and symbol list.
+    fn equations(&self) -> Result<Vec<(Equation, Expr, Vec<Derivative>)>> {
+        self.spec
+            .equation
+            .iter()
+            .map(|e| {
+                // Every identifier that reads as a derivative symbol becomes a variable.
+                let mut symbols: Vec<String> = Vec::new();
+                let mut word = String::new();
+                for c in e.operator.chars().chain([' ']) {
+                    if c.is_alphanumeric() || c == '_' {
+                        word.push(c);
+                    } else if !word.is_empty() {
+                        if self.symbol(&word).is_some() && !symbols.contains(&word) {
+                            symbols.push(word.clone());
+                        }
+                        word.clear();
+                    }
+                }
+                let names: Vec<&str> = symbols.iter().map(String::as_str).collect();
+                let expr = Expr::parse(&e.operator, &names, &self.constants())?;
+                let derivs: Vec<Derivative> = symbols.iter().map(|s| self.symbol(s).expect("checked")).collect();
+                let terms = polynomial(&expr)
+                    .map_err(|m| Error::Problem(format!("operator `{}`: {m}", e.operator)))?
+                    .into_iter()
+                    .filter(|(c, _)| *c != 0.0)
+                    .map(|(c, vars)| Term {
+                        coefficient: c,
+                        factors: vars.iter().map(|&v| derivs[v].clone()).collect(),
+                    })
+                    .collect();
+                Ok((Equation { terms }, expr, derivs))
+            })
+            .collect()
+    }
+
+    fn field_expressions(&self, map: &BTreeMap<String, String>, what: &str) -> Result<Vec<Expr>> {
+        let names = self.axis_names();
+        let consts = self.constants();
+        if let Some(k) = map.keys().find(|k| !self.fields.contains(k)) {
+            return Err(Error::Problem(format!("[{what}] names `{k}`, which is not a field")));
+        }
+        self.fields
+            .iter()
+            .map(|f| {
+                let text = map
+                    .get(f)
+                    .ok_or_else(|| Error::Problem(format!("[{what}] has no expression for the field `{f}`")))?;
+                Expr::parse(text, &names, &consts)
+            })
+            .collect()
+    }
+
+    fn exact_expressions(&self) -> Result<Option<Vec<Expr>>> {
+        self.spec
+            .exact
+            .as_ref()
+            .map(|m| self.field_expressions(m, "exact"))
+            .transpose()
+    }
+
+    fn boundary_expressions(&self) -> Result<Vec<Expr>> {
+        if self.spec.boundary.values.is_empty() {
+            return self.exact_expressions()?.ok_or_else(|| {
+                Error::Problem("needs [boundary] values, or an [exact] solution to take them from".into())
+            });
+        }
+        self.field_expressions(&self.spec.boundary.values, "boundary")
+    }
+
+    fn faces(&self) -> Result<Vec<[bool; 2]>> {
+        let names = self.axis_names();
+        let Some(list) = &self.spec.boundary.faces else {
+            return Ok(vec![[true, true]; names.len()]);
+        };
+        let mut faces = vec![[false, false]; names.len()];
+        for f in list {
+            let (axis, side) = f.split_at(f.len().saturating_sub(1));
+            let d = names.iter().position(|n| *n == axis);
+            match (d, side) {
+                (Some(d), "-") => faces[d][0] = true,
+                (Some(d), "+") => faces[d][1] = true,
+                _ => {
+                    return Err(Error::Problem(format!(
+                        "boundary face `{f}` is not an axis name followed by - or + (axes {names:?})"
+                    )));
+                }
+            }
+        }
+        Ok(faces)
+    }
+
+    /// The source of each equation as an expression in the coordinates: given, or the operator applied to
+    /// the exact solution (symbolic derivatives).
+    fn sources(&self) -> Result<Vec<Expr>> {
+        let names = self.axis_names();
+        let eqs = self.equations()?;
+        eqs.iter()
+            .zip(&self.spec.equation)
+            .map(|((_, op, derivs), spec)| match &spec.source {
+                Some(s) => Expr::parse(s, &names, &self.constants()),
+                None => {
+                    let exact = self.exact_expressions()?.ok_or_else(|| {
+                        Error::Problem(format!(
+                            "equation `{}` needs a source, or an [exact] solution",
+                            spec.operator
+                        ))
+                    })?;
+                    let values: Vec<Expr> = derivs
+                        .iter()
+                        .map(|d| {
+                            let mut e = exact[d.field].clone();
+                            for (axis, &m) in d.orders.iter().enumerate() {
+                                for _ in 0..m {
+                                    e = e.diff(axis);
+                                }
+                            }
+                            e
+                        })
+                        .collect();
+                    Ok(substitute(op, &values))
+                }
+            })
+            .collect()
+    }
+
+    /// The problem on its grid, for the solver.
+    ///
+    /// # Errors
+    /// As [`Problem::from_toml`]; [`Discretization::validate`]'s errors (e.g. a grid too small for the
+    /// operator's order); [`Error::NonFinite`] where an expression is not finite on the grid.
+    pub fn discretize(&self) -> Result<Discretization> {
+        let grid = Grid::new(self.axes.clone())?;
+        let points: Vec<Vec<f64>> = (0..grid.len()).map(|i| grid.point(i)).collect();
+        let on_grid = |e: &Expr| points.iter().map(|x| e.eval(x)).collect::<Vec<f64>>();
+        let faces = self.faces()?;
+        let mut disc = Discretization {
+            grid,
+            fields: self.fields.len(),
+            equations: self.equations()?.into_iter().map(|(e, _, _)| e).collect(),
+            sources: self.sources()?.iter().map(on_grid).collect(),
+            faces,
+            boundary: Vec::new(),
+        };
+        // Boundary expressions only where they are read.
+        let mask: Vec<bool> = (0..disc.grid.len()).map(|i| disc.on_boundary(i)).collect();
+        disc.boundary = self
+            .boundary_expressions()?
+            .iter()
+            .map(|e| {
+                points
+                    .iter()
+                    .zip(&mask)
+                    .map(|(x, &m)| if m { e.eval(x) } else { 0.0 })
+                    .collect()
+            })
+            .collect();
+        disc.validate()?;
+        Ok(disc)
+    }
+
+    /// The exact solution of every field on the tensor grid with the given coordinates per axis, or `None`
+    /// without one.
+    pub fn exact_on(&self, points: &[Vec<f64>]) -> Result<Option<Vec<Vec<f64>>>> {
+        let Some(exprs) = self.exact_expressions()? else {
+            return Ok(None);
+        };
+        let n: usize = points.iter().map(Vec::len).product();
+        let coords: Vec<Vec<f64>> = (0..n)
+            .map(|mut i| {
+                let mut x = vec![0.0; points.len()];
+                for d in (0..points.len()).rev() {
+                    x[d] = points[d][i % points[d].len()];
+                    i /= points[d].len();
+                }
+                x
+            })
+            .collect();
+        Ok(Some(
+            exprs
+                .iter()
+                .map(|e| coords.iter().map(|x| e.eval(x)).collect())
+                .collect(),
+        ))
+    }
+
+    /// The test grid of the paper: `per_axis` equispaced points on every axis (300 in the paper).
+    pub fn test_points(&self, per_axis: usize) -> Vec<Vec<f64>> {
+        self.axes
+            .iter()
+            .map(|a| {
+                (0..per_axis)
+                    .map(|i| a.lower + (a.upper - a.lower) * i as f64 / (per_axis.max(2) - 1) as f64)
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+/// Replaces variable `i` by `values[i]`.
+fn substitute(e: &Expr, values: &[Expr]) -> Expr {
+    use Expr::*;
+    let s = |a: &Expr| Box::new(substitute(a, values));
+    match e {
+        Const(c) => Const(*c),
+        Var(i) => values[*i].clone(),
+        Neg(a) => Neg(s(a)),
+        Add(a, c) => Add(s(a), s(c)),
+        Sub(a, c) => Sub(s(a), s(c)),
+        Mul(a, c) => Mul(s(a), s(c)),
+        Div(a, c) => Div(s(a), s(c)),
+        Pow(a, c) => Pow(s(a), s(c)),
+        Call(f, a) => Call(*f, s(a)),
+    }
+}
+
+/// A monomial: coefficient and sorted variable indices (with repetition).
+type Monomial = (f64, Vec<usize>);
+
+/// Expands an expression into a polynomial in its variables.
+fn polynomial(e: &Expr) -> std::result::Result<Vec<Monomial>, String> {
+    use Expr::*;
+    let constant =
+        |p: &[Monomial]| -> Option<f64> { p.iter().try_fold(0.0, |acc, (c, v)| v.is_empty().then_some(acc + c)) };
+    let scale = |p: Vec<Monomial>, k: f64| p.into_iter().map(|(c, v)| (k * c, v)).collect::<Vec<_>>();
+    let multiply = |a: &[Monomial], b: &[Monomial]| {
+        let mut out: Vec<Monomial> = Vec::new();
+        for (ca, va) in a {
+            for (cb, vb) in b {
+                let mut v: Vec<usize> = va.iter().chain(vb).copied().collect();
+                v.sort_unstable();
+                out.push((ca * cb, v));
+            }
+        }
+        out
+    };
+    let collect = |mut p: Vec<Monomial>| {
+        p.sort_by(|a, b| a.1.cmp(&b.1));
+        let mut out: Vec<Monomial> = Vec::new();
+        for (c, v) in p {
+            match out.last_mut() {
+                Some((lc, lv)) if *lv == v => *lc += c,
+                _ => out.push((c, v)),
+            }
+        }
+        out
+    };
+    Ok(collect(match e {
+        Const(c) => vec![(*c, vec![])],
+        Var(i) => vec![(1.0, vec![*i])],
+        Neg(a) => scale(polynomial(a)?, -1.0),
+        Add(a, b) => polynomial(a)?.into_iter().chain(polynomial(b)?).collect(),
+        Sub(a, b) => polynomial(a)?.into_iter().chain(scale(polynomial(b)?, -1.0)).collect(),
+        Mul(a, b) => multiply(&polynomial(a)?, &polynomial(b)?),
+        Div(a, b) => {
+            let k = constant(&polynomial(b)?).ok_or("divides by a field or a derivative; only constants may divide")?;
+            scale(polynomial(a)?, 1.0 / k)
+        }
+        Pow(a, b) => {
+            let k = constant(&polynomial(b)?).ok_or("raises to a non-constant power")?;
+            let base = polynomial(a)?;
+            if let Some(c) = constant(&base) {
+                vec![(c.powf(k), vec![])]
+            } else if k >= 0.0 && k == k.round() && k <= 8.0 {
+                (0..k as usize).fold(vec![(1.0, vec![])], |acc, _| multiply(&acc, &base))
+            } else {
+                return Err(format!(
+                    "raises a field to the power {k}; only whole powers 0–8 are polynomial"
+                ));
+            }
+        }
+        Call(f, a) => {
+            let c = constant(&polynomial(a)?).ok_or(format!(
+                "applies {f:?} to a field; the operator must be a polynomial in the fields and their derivatives"
+            ))?;
+            vec![(Call(*f, Box::new(Const(c))).eval(&[]), vec![])]
+        }
+    }))
+}

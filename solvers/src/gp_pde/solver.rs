@@ -1,0 +1,577 @@
+//! Training the GP collocation model ([`super::model`]): the paper's joint Adam on grid values, kernel
+//! parameters and precisions ([`Method::Adam`]), or ours ([`Method::Exact`]): for fixed kernel parameters
+//! the grid values minimise a (Gauss–Newton-linearised) least-squares problem, solved by conjugate
+//! gradients on its Kronecker-structured normal equations, and Adam moves only the kernel parameters along
+//! the gradient of the profiled objective (by the envelope theorem, `∂J/∂θ` at the inner minimiser).
+
+use std::ops::ControlFlow;
+
+use rustfft::{FftPlanner, num_complex::Complex};
+
+use super::kernel::Spectrum;
+use super::model::{AxisFactor, Model, Objective, PER_COMPONENT, along};
+use super::operator::Discretization;
+use crate::{Error, Result};
+
+/// How the grid values are found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// The paper's: Adam on grid values, kernel parameters and the two log precisions together.
+    Adam,
+    /// Ours: grid values solved exactly (Gauss–Newton + CG) for the current kernel, Adam on the kernel.
+    Exact,
+}
+
+/// Where the mixture components' frequencies start.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FrequencyInit {
+    /// The paper's: `μ_q = q/(Q−1) · scale` (cycles per unit), equal weights `1/Q`, `ln σ = −ln(√2 π)`
+    /// (lengthscale 1).
+    Uniform {
+        /// The highest initial frequency, cycles per unit.
+        scale: f64,
+    },
+    /// Ours: at the peaks of each axis's power spectrum of the equations' sources (divided by `(2πs)^m`
+    /// for an `m`-th order operator along the axis, as a leading-order estimate of the solution's
+    /// spectrum), plus one component at frequency 0.
+    Source,
+}
+
+/// Settings of [`solve`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Spectral family of every kernel.
+    pub spectrum: Spectrum,
+    /// Mixture components `Q` per field and axis.
+    pub components: usize,
+    /// Initial frequencies.
+    pub frequencies: FrequencyInit,
+    /// Diagonal jitter relative to `k(0)`.
+    pub jitter: f64,
+    /// Joint Adam or exact inner solves.
+    pub method: Method,
+    /// Outer (Adam) iterations.
+    pub iterations: usize,
+    /// Adam's learning rate.
+    pub learning_rate: f64,
+    /// Boundary weight `w_b` (the paper's 200).
+    pub boundary_weight: f64,
+    /// Initial (Adam) or fixed (Exact) `ln v`, the log precision of the scaled equation residuals.
+    pub log_equation_precision: f64,
+    /// Initial (Adam) or fixed (Exact) `ln τ`, the log precision of the scaled boundary misfit.
+    pub log_boundary_precision: f64,
+    /// Relative residual at which the inner conjugate gradients stop.
+    pub cg_tolerance: f64,
+    /// Cap on conjugate-gradient iterations per inner solve.
+    pub cg_iterations: usize,
+    /// Cap on Gauss–Newton steps per inner solve (1 suffices for a linear PDE).
+    pub gauss_newton_steps: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            spectrum: Spectrum::StudentT { dof: 5 },
+            components: 30,
+            frequencies: FrequencyInit::Source,
+            jitter: 1e-10,
+            method: Method::Exact,
+            iterations: 200,
+            learning_rate: 0.01,
+            boundary_weight: 200.0,
+            log_equation_precision: 20.0,
+            log_boundary_precision: 20.0,
+            cg_tolerance: 1e-10,
+            cg_iterations: 2000,
+            gauss_newton_steps: 20,
+        }
+    }
+}
+
+/// One outer iteration, as passed to the monitor of [`solve`].
+pub struct Progress<'a> {
+    /// The iteration (0-based).
+    pub iteration: usize,
+    /// The objective at the start of the iteration.
+    pub objective: Objective,
+    /// Conjugate-gradient iterations spent in this iteration's inner solve (0 for Adam).
+    pub cg_iterations: usize,
+    solution: Solution<'a>,
+}
+
+impl Progress<'_> {
+    /// The current solution (see [`Solution`]).
+    pub fn solution(&self) -> &Solution<'_> {
+        &self.solution
+    }
+}
+
+/// A trained model: grid values and kernels; predicts anywhere on a tensor grid.
+pub struct Solution<'a> {
+    model: &'a Model<'a>,
+    factors: std::borrow::Cow<'a, [Vec<AxisFactor>]>,
+    values: std::borrow::Cow<'a, [Vec<f64>]>,
+}
+
+impl Solution<'_> {
+    /// The grid values of field `f` (row-major, first axis slowest).
+    pub fn values(&self, f: usize) -> &[f64] {
+        &self.values[f]
+    }
+
+    /// Mixture components kept per field and axis: those with weight above `1e-6` of the largest (the log
+    /// domain's Jeffreys prior drives the others towards zero).
+    pub fn components_kept(&self) -> Vec<Vec<usize>> {
+        self.factors
+            .iter()
+            .map(|axes| {
+                axes.iter()
+                    .map(|a| {
+                        let w: Vec<f64> = a.kernel.components().iter().map(|c| c.weight).collect();
+                        let top = w.iter().fold(0.0f64, |m, x| m.max(*x));
+                        w.iter().filter(|&&x| x > 1e-6 * top).count()
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The kernels' components per field and axis: `(weight, mean, scale)`.
+    pub fn kernels(&self) -> Vec<Vec<super::SpectralMixture>> {
+        self.factors
+            .iter()
+            .map(|axes| axes.iter().map(|a| a.kernel.clone()).collect())
+            .collect()
+    }
+
+    /// The GP posterior mean of field `f` on the tensor grid with the given coordinates per axis (row-major,
+    /// first axis slowest): `(⊗_d k_d(x*_d, X_d) C_d⁻¹) u_f`.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] for a wrong number of axes or field out of range; [`Error::NonFinite`] for a
+    /// non-finite coordinate.
+    pub fn predict(&self, f: usize, points: &[Vec<f64>]) -> Result<Vec<f64>> {
+        let dims = self.model.dims();
+        if points.len() != dims || f >= self.values.len() {
+            return Err(Error::Shape {
+                what: "prediction axes (one coordinate list per grid axis) or field",
+                expected: dims,
+                found: points.len(),
+            });
+        }
+        for (d, p) in points.iter().enumerate() {
+            if let Some(i) = p.iter().position(|x| !x.is_finite()) {
+                return Err(Error::NonFinite {
+                    what: "prediction coordinates",
+                    row: i,
+                    col: d,
+                });
+            }
+        }
+        let mut y = self.values[f].clone();
+        let mut shape = self.model.shape.clone();
+        for (d, p) in points.iter().enumerate() {
+            let lower = self.model.disc.grid.axes()[d].lower;
+            let m = self.factors[f][d].interpolation(p, lower, 0)?;
+            y = along(m.as_ref(), &y, &shape, d);
+            shape[d] = p.len();
+        }
+        Ok(y)
+    }
+}
+
+/// What [`solve`] returns: the final grid values and kernel parameters, and the last objective.
+#[derive(Debug, Clone)]
+pub struct Trained {
+    /// Kernel parameters `[ln w, μ, ln σ]` per component, per axis, per field.
+    pub theta: Vec<f64>,
+    /// Grid values per field.
+    pub values: Vec<Vec<f64>>,
+    /// `ln v` and `ln τ` at the end.
+    pub log_precisions: [f64; 2],
+    /// The objective at the end.
+    pub objective: Objective,
+    /// Outer iterations performed.
+    pub iterations: usize,
+}
+
+/// Adam (Kingma & Ba) with the usual β₁ = 0.9, β₂ = 0.999, ε = 1e-8.
+struct Adam {
+    rate: f64,
+    m: Vec<f64>,
+    v: Vec<f64>,
+    t: i32,
+}
+
+impl Adam {
+    fn new(rate: f64, n: usize) -> Self {
+        Self {
+            rate,
+            m: vec![0.0; n],
+            v: vec![0.0; n],
+            t: 0,
+        }
+    }
+
+    fn step(&mut self, x: &mut [f64], g: &[f64]) {
+        self.t += 1;
+        let (b1, b2) = (0.9f64, 0.999f64);
+        let (c1, c2) = (1.0 - b1.powi(self.t), 1.0 - b2.powi(self.t));
+        for i in 0..x.len() {
+            self.m[i] = b1 * self.m[i] + (1.0 - b1) * g[i];
+            self.v[i] = b2 * self.v[i] + (1.0 - b2) * g[i] * g[i];
+            x[i] -= self.rate * (self.m[i] / c1) / ((self.v[i] / c2).sqrt() + 1e-8);
+        }
+    }
+}
+
+/// The model of a discretization with these settings (checked).
+pub(crate) fn model<'a>(disc: &'a Discretization, s: &Settings) -> Result<Model<'a>> {
+    if s.components == 0 || !(s.jitter > 0.0) || !(s.learning_rate > 0.0) || !(s.boundary_weight > 0.0) {
+        return Err(Error::InvalidParameter {
+            name: "settings",
+            reason: format!(
+                "components ≥ 1, jitter > 0, learning rate > 0 and boundary weight > 0 are needed, got {}, {}, {}, {}",
+                s.components, s.jitter, s.learning_rate, s.boundary_weight
+            ),
+        });
+    }
+    Model::new(disc, s.spectrum, s.components, s.jitter, s.boundary_weight)
+}
+
+/// Initial kernel parameters.
+pub(crate) fn initial_theta(model: &Model<'_>, s: &Settings) -> Vec<f64> {
+    let q = s.components;
+    let mut theta = vec![0.0; model.kernel_parameters()];
+    let axes = model.disc.grid.axes();
+    for f in 0..model.disc.fields {
+        for (d, axis) in axes.iter().enumerate() {
+            let o = model.offset(f, d);
+            let length = axis.upper - axis.lower;
+            let (means, weights) = match s.frequencies {
+                FrequencyInit::Uniform { scale } => (
+                    (0..q)
+                        .map(|i| if q > 1 { i as f64 / (q - 1) as f64 * scale } else { 0.0 })
+                        .collect(),
+                    vec![1.0 / q as f64; q],
+                ),
+                FrequencyInit::Source => source_peaks(model, d, q),
+            };
+            let ln_sigma = match s.frequencies {
+                FrequencyInit::Uniform { .. } => -(std::f64::consts::SQRT_2 * std::f64::consts::PI).ln(),
+                // A tenth of one frequency bin of the grid's spectrum: narrow
+                // peaks, so each component starts as one nearly pure mode.
+                FrequencyInit::Source => (0.1 / (length + axis.step())).ln(),
+            };
+            for c in 0..q {
+                theta[o + c * PER_COMPONENT] = weights[c].max(1e-12).ln();
+                theta[o + c * PER_COMPONENT + 1] = means[c];
+                theta[o + c * PER_COMPONENT + 2] = ln_sigma;
+            }
+        }
+    }
+    theta
+}
+
+/// The `q` strongest frequencies (cycles per unit) of the sources along axis `d`, with weights
+/// (normalised to sum 1); frequency 0 always first.
+fn source_peaks(model: &Model<'_>, d: usize, q: usize) -> (Vec<f64>, Vec<f64>) {
+    let shape = &model.shape;
+    let n = shape[d];
+    let axis = model.disc.grid.axes()[d];
+    let inner: usize = shape[d + 1..].iter().product();
+    let outer: usize = shape[..d].iter().product();
+    let fft = FftPlanner::new().plan_fft_forward(n);
+    let mut power = vec![0.0; n / 2 + 1];
+    for src in &model.disc.sources {
+        for o in 0..outer {
+            for r in 0..inner {
+                let mut line: Vec<Complex<f64>> = (0..n)
+                    .map(|i| Complex::new(src[(o * n + i) * inner + r], 0.0))
+                    .collect();
+                fft.process(&mut line);
+                for (k, p) in power.iter_mut().enumerate() {
+                    *p += line[k].norm_sqr();
+                }
+            }
+        }
+    }
+    let length = n as f64 * axis.step();
+    let order = model
+        .disc
+        .equations
+        .iter()
+        .flat_map(|e| &e.terms)
+        .flat_map(|t| &t.factors)
+        .map(|g| g.orders[d])
+        .max()
+        .unwrap_or(0);
+    let amp: Vec<f64> = power
+        .iter()
+        .enumerate()
+        .map(|(k, p)| {
+            let w = 2.0 * std::f64::consts::PI * k as f64 / length;
+            p.sqrt() / w.max(1.0).powi(order as i32)
+        })
+        .collect();
+    let mut peaks: Vec<usize> = (1..amp.len())
+        .filter(|&k| amp[k] >= amp[k - 1] && (k + 1 == amp.len() || amp[k] >= amp[k + 1]))
+        .collect();
+    peaks.sort_by(|a, b| amp[*b].total_cmp(&amp[*a]));
+    let top = amp.iter().fold(0.0f64, |m, x| m.max(*x)).max(f64::MIN_POSITIVE);
+    let mut means = vec![0.0];
+    let mut weights = vec![amp[0].max(1e-3 * top)];
+    for &k in peaks.iter().take(q.saturating_sub(1)) {
+        means.push(k as f64 / length);
+        weights.push(amp[k].max(1e-3 * top));
+    }
+    // Pad with frequencies spread over the band, weights small.
+    let nyquist = 0.5 / axis.step();
+    while means.len() < q {
+        let i = means.len();
+        means.push(nyquist * i as f64 / q as f64);
+        weights.push(1e-3 * top);
+    }
+    let total: f64 = weights.iter().map(|w| w * w).sum();
+    (means, weights.iter().map(|w| w * w / total).collect())
+}
+
+/// Conjugate gradients on the Gauss–Newton system `H δ = −g` (all fields stacked); returns δ and the
+/// iterations used.
+fn conjugate_gradients(
+    apply: impl Fn(&[Vec<f64>]) -> Vec<Vec<f64>>,
+    g: &[Vec<f64>],
+    tolerance: f64,
+    cap: usize,
+) -> (Vec<Vec<f64>>, usize) {
+    let dot = |a: &[Vec<f64>], b: &[Vec<f64>]| -> f64 {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| x.iter().zip(y).map(|(p, q)| p * q).sum::<f64>())
+            .sum()
+    };
+    let mut x: Vec<Vec<f64>> = g.iter().map(|v| vec![0.0; v.len()]).collect();
+    let mut r: Vec<Vec<f64>> = g.iter().map(|v| v.iter().map(|a| -a).collect()).collect();
+    let mut p = r.clone();
+    let mut rr = dot(&r, &r);
+    let stop = tolerance * tolerance * rr;
+    for it in 0..cap {
+        if rr <= stop || rr == 0.0 {
+            return (x, it);
+        }
+        let hp = apply(&p);
+        let alpha = rr / dot(&p, &hp);
+        for f in 0..x.len() {
+            for i in 0..x[f].len() {
+                x[f][i] += alpha * p[f][i];
+                r[f][i] -= alpha * hp[f][i];
+            }
+        }
+        let rr_new = dot(&r, &r);
+        let beta = rr_new / rr;
+        rr = rr_new;
+        for f in 0..x.len() {
+            for i in 0..x[f].len() {
+                p[f][i] = r[f][i] + beta * p[f][i];
+            }
+        }
+    }
+    (x, cap)
+}
+
+/// Systems up to this many unknowns are formed and factored (Cholesky) instead of iterated on.
+pub(crate) const DENSE_LIMIT: usize = 2500;
+
+/// `H δ = −g` by forming `H` column by column and a Cholesky factorisation, for small systems; `None`
+/// above [`DENSE_LIMIT`] unknowns or when the factorisation fails.
+fn dense_solve(hess: &impl Fn(&[Vec<f64>]) -> Vec<Vec<f64>>, g: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
+    use faer::linalg::solvers::Solve;
+    let n: usize = g.iter().map(Vec::len).sum();
+    if n > DENSE_LIMIT {
+        return None;
+    }
+    let mut h = faer::Mat::<f64>::zeros(n, n);
+    let mut unit: Vec<Vec<f64>> = g.iter().map(|v| vec![0.0; v.len()]).collect();
+    let mut col = 0;
+    for f in 0..g.len() {
+        for i in 0..g[f].len() {
+            unit[f][i] = 1.0;
+            let hc = hess(&unit);
+            for (r, x) in hc.iter().flatten().enumerate() {
+                h[(r, col)] = *x;
+            }
+            unit[f][i] = 0.0;
+            col += 1;
+        }
+    }
+    let sym = faer::Mat::from_fn(n, n, |i, j| 0.5 * (h[(i, j)] + h[(j, i)]));
+    let llt = sym.as_ref().llt(faer::Side::Lower).ok()?;
+    let rhs = faer::Mat::from_fn(n, 1, |i, _| -g.iter().flatten().nth(i).copied().unwrap_or(0.0));
+    let x = llt.solve(&rhs);
+    let mut out = Vec::with_capacity(g.len());
+    let mut k = 0;
+    for v in g {
+        out.push((0..v.len()).map(|i| x[(k + i, 0)]).collect());
+        k += v.len();
+    }
+    Some(out)
+}
+
+/// Minimises `J` over the grid values for fixed kernels and precisions by Gauss–Newton steps with
+/// conjugate-gradient solves and a backtracking line search; returns the CG iterations spent.
+fn inner_solve(
+    model: &Model<'_>,
+    fac: &[Vec<AxisFactor>],
+    u: &mut [Vec<f64>],
+    log_v: f64,
+    log_tau: f64,
+    s: &Settings,
+) -> usize {
+    let mut spent = 0;
+    let mut ev = model.evaluate(fac, u, log_v, log_tau);
+    for _ in 0..s.gauss_newton_steps.max(1) {
+        let g = model.gradient_u(fac, &ev, u, log_v, log_tau);
+        let hess = |p: &[Vec<f64>]| model.gauss_newton(fac, &ev, p, log_v, log_tau);
+        let (delta, its) = match dense_solve(&hess, &g) {
+            Some(d) => (d, 0),
+            None => conjugate_gradients(hess, &g, s.cg_tolerance, s.cg_iterations),
+        };
+        spent += its;
+        let mut step = 1.0;
+        let before = ev.objective.total;
+        loop {
+            let trial: Vec<Vec<f64>> = u
+                .iter()
+                .zip(&delta)
+                .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x + step * y).collect())
+                .collect();
+            let tev = model.evaluate(fac, &trial, log_v, log_tau);
+            if tev.objective.total <= before || step < 1e-4 {
+                u.iter_mut().zip(trial).for_each(|(a, b)| *a = b);
+                ev = tev;
+                break;
+            }
+            step *= 0.5;
+        }
+        let change = (before - ev.objective.total).abs();
+        if change <= 1e-12 * before.abs().max(1.0) {
+            break;
+        }
+    }
+    spent
+}
+
+/// Trains the GP model of `disc`; `monitor` sees every outer iteration (and may stop the run by returning
+/// `ControlFlow::Break`).
+///
+/// # Errors
+/// The discretization's and the settings' errors; [`Error::NotConverged`] with the last finite objective
+/// when the optimizer diverges (a non-finite objective or kernel).
+pub fn solve(
+    disc: &Discretization,
+    s: &Settings,
+    mut monitor: impl FnMut(&Progress<'_>) -> ControlFlow<()>,
+) -> Result<Trained> {
+    let model = model(disc, s)?;
+    let mut theta = initial_theta(&model, s);
+    let n = model.len();
+    let mut u: Vec<Vec<f64>> = vec![vec![0.0; n]; disc.fields];
+    let (mut log_v, mut log_tau) = (s.log_equation_precision, s.log_boundary_precision);
+    let joint = s.method == Method::Adam;
+    let n_theta = theta.len();
+    let mut adam = Adam::new(s.learning_rate, n_theta + if joint { disc.fields * n + 2 } else { 0 });
+    let mut last = None;
+    let mut done = 0;
+    let mut kept = (theta.clone(), u.clone(), log_v, log_tau);
+    for it in 0..s.iterations {
+        let diverged = |last: Option<Objective>| Error::NotConverged {
+            iterations: it,
+            measure: "objective (last finite value)",
+            reached: last.map_or(f64::NAN, |o| o.total),
+            tolerance: 0.0,
+        };
+        let fac = model.factors(&theta).map_err(|_| diverged(last))?;
+        let cg = if joint {
+            0
+        } else {
+            inner_solve(&model, &fac, &mut u, log_v, log_tau, s)
+        };
+        let ev = model.evaluate(&fac, &u, log_v, log_tau);
+        if !ev.objective.total.is_finite() {
+            return Err(diverged(last));
+        }
+        last = Some(ev.objective);
+        done = it + 1;
+        kept = (theta.clone(), u.clone(), log_v, log_tau);
+        let progress = Progress {
+            iteration: it,
+            objective: ev.objective,
+            cg_iterations: cg,
+            solution: Solution {
+                model: &model,
+                factors: std::borrow::Cow::Borrowed(&fac),
+                values: std::borrow::Cow::Borrowed(&u),
+            },
+        };
+        if monitor(&progress).is_break() {
+            break;
+        }
+        let (gt, glv, glt) = model.gradient_theta(&fac, &ev, &u, log_v, log_tau)?;
+        if joint {
+            let gu = model.gradient_u(&fac, &ev, &u, log_v, log_tau);
+            let mut x: Vec<f64> = theta
+                .iter()
+                .copied()
+                .chain(u.iter().flatten().copied())
+                .chain([log_v, log_tau])
+                .collect();
+            let g: Vec<f64> = gt
+                .iter()
+                .copied()
+                .chain(gu.iter().flatten().copied())
+                .chain([glv, glt])
+                .collect();
+            adam.step(&mut x, &g);
+            theta.copy_from_slice(&x[..n_theta]);
+            for f in 0..disc.fields {
+                u[f].copy_from_slice(&x[n_theta + f * n..n_theta + (f + 1) * n]);
+            }
+            log_v = x[x.len() - 2];
+            log_tau = x[x.len() - 1];
+        } else {
+            adam.step(&mut theta, &gt);
+        }
+    }
+    let objective = last.ok_or(Error::InvalidParameter {
+        name: "iterations",
+        reason: "must be at least 1".into(),
+    })?;
+    let (theta, values, log_v, log_tau) = kept;
+    Ok(Trained {
+        theta,
+        values,
+        log_precisions: [log_v, log_tau],
+        objective,
+        iterations: done,
+    })
+}
+
+/// Builds the [`Solution`] view of trained parameters and calls `f` with it (the solution borrows the
+/// model, which lives only inside this call).
+///
+/// # Errors
+/// As [`solve`].
+pub fn with_solution<R>(
+    disc: &Discretization,
+    s: &Settings,
+    trained: &Trained,
+    f: impl FnOnce(&Solution<'_>) -> Result<R>,
+) -> Result<R> {
+    let model = model(disc, s)?;
+    let fac = model.factors(&trained.theta)?;
+    f(&Solution {
+        model: &model,
+        factors: std::borrow::Cow::Owned(fac),
+        values: std::borrow::Cow::Borrowed(&trained.values),
+    })
+}
