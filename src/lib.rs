@@ -16,6 +16,7 @@
 #![warn(missing_docs)]
 
 pub mod io;
+pub mod pde;
 pub mod plot;
 
 /// The code blocks of README.md, compiled and run as doctests.

@@ -10,6 +10,8 @@ const EXAMPLES: &str = "Examples:
   sparsimony regress --x X.npy --y y.npy --alpha 0.05 --no-intercept --json
   sparsimony sindy --data data/lorenz.csv --t-column t
   sparsimony sindy --data data/lorenz.csv --t-column t --diff savgol --ensemble 20 --json
+  sparsimony pde --benchmark poisson_1d-single_sin --plot poisson.svg
+  sparsimony pde --problem problem.toml --grid 64,64 --json
   sparsimony inspect data/diabetes_X.csv
   sparsimony devices";
 
@@ -30,6 +32,8 @@ enum Command {
     Regress(cli::regress::Args),
     /// Discover equations of motion from a trajectory (SINDy): ẋ = Ξ θ(x, u) with Ξ sparse.
     Sindy(cli::sindy::Args),
+    /// Solve a PDE with a spectral-mixture Gaussian process (a built-in benchmark or a TOML problem).
+    Pde(cli::pde::Args),
     /// Shape, column names and per-column statistics of a data file (checks that it reads cleanly).
     Inspect(cli::inspect::Args),
     /// The GPU adapter sparsimony would use.
@@ -42,6 +46,7 @@ fn main() -> ExitCode {
     let result = match args.command {
         Command::Regress(a) => cli::regress::run(a),
         Command::Sindy(a) => cli::sindy::run(a),
+        Command::Pde(a) => cli::pde::run_pde(a),
         Command::Inspect(a) => cli::inspect::run(a),
         #[cfg(feature = "gpu")]
         Command::Devices(a) => cli::devices::run(a),

@@ -127,3 +127,114 @@ pub fn line_panels(path: &Path, x_label: &str, x: &[f64], panels: &[Panel<'_>]) 
     root.present().map_err(|e| backend(&e))?;
     Ok(())
 }
+
+/// One heat map: a title and values on the plot's grid (row-major, first axis slowest).
+pub struct Heatmap<'a> {
+    /// Title above the map.
+    pub title: String,
+    /// Values, `x.len() · y.len()` of them, the first axis slowest.
+    pub values: &'a [f64],
+}
+
+/// Blue (low) – white – red (high) for `t ∈ [−1, 1]`.
+fn diverging(t: f64) -> RGBColor {
+    let t = t.clamp(-1.0, 1.0);
+    let fade = |c: f64| (255.0 * c).round() as u8;
+    if t < 0.0 {
+        RGBColor(fade(1.0 + t), fade(1.0 + t), 255)
+    } else {
+        RGBColor(255, fade(1.0 - t), fade(1.0 - t))
+    }
+}
+
+/// Writes heat maps side by side (SVG), the first axis vertical and the second horizontal: values on the
+/// tensor grid `axes.0 × axes.1`, each map scaled symmetrically to its largest magnitude (white = 0).
+///
+/// # Errors
+/// [`PlotError`] for a non-SVG name, mismatched lengths, non-finite values or a failed write.
+pub fn heatmaps(
+    path: &Path,
+    names: (&str, &str),
+    axes: (&[f64], &[f64]),
+    maps: &[Heatmap<'_>],
+) -> Result<(), PlotError> {
+    let name = path.display().to_string();
+    if path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+        != Some("svg")
+    {
+        return Err(PlotError::NotSvg(name));
+    }
+    let (rows, cols) = axes;
+    if rows.len() < 2 || cols.len() < 2 || maps.is_empty() {
+        return Err(PlotError::Data("need at least two points per axis and one map".into()));
+    }
+    for m in maps {
+        if m.values.len() != rows.len() * cols.len() {
+            return Err(PlotError::Data(format!(
+                "map `{}` has {} values for a {} × {} grid",
+                m.title,
+                m.values.len(),
+                rows.len(),
+                cols.len()
+            )));
+        }
+        if m.values.iter().any(|v| !v.is_finite()) {
+            return Err(PlotError::Data(format!("map `{}` has non-finite values", m.title)));
+        }
+    }
+    let backend = |e: &dyn std::fmt::Display| PlotError::Backend {
+        path: name.clone(),
+        message: e.to_string(),
+    };
+    let root = SVGBackend::new(path, (380 * maps.len() as u32, 400)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| backend(&e))?;
+    let areas = root.split_evenly((1, maps.len()));
+    let half = |v: &[f64], i: usize| {
+        let lo = if i == 0 { v[0] } else { 0.5 * (v[i - 1] + v[i]) };
+        let hi = if i + 1 == v.len() {
+            v[i]
+        } else {
+            0.5 * (v[i] + v[i + 1])
+        };
+        (lo, hi)
+    };
+    for (area, map) in areas.iter().zip(maps) {
+        let top = map
+            .values
+            .iter()
+            .fold(0.0f64, |m, v| m.max(v.abs()))
+            .max(f64::MIN_POSITIVE);
+        let mut chart = ChartBuilder::on(area)
+            .caption(format!("{} (|max| {top:.2e})", map.title), ("sans-serif", 16))
+            .margin(10)
+            .x_label_area_size(35)
+            .y_label_area_size(45)
+            .build_cartesian_2d(cols[0]..cols[cols.len() - 1], rows[0]..rows[rows.len() - 1])
+            .map_err(|e| backend(&e))?;
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_desc(names.1)
+            .y_desc(names.0)
+            .draw()
+            .map_err(|e| backend(&e))?;
+        chart
+            .draw_series((0..rows.len()).flat_map(|i| {
+                (0..cols.len()).map(move |j| {
+                    let (y0, y1) = half(rows, i);
+                    let (x0, x1) = half(cols, j);
+                    Rectangle::new(
+                        [(x0, y0), (x1, y1)],
+                        diverging(map.values[i * cols.len() + j] / top).filled(),
+                    )
+                })
+            }))
+            .map_err(|e| backend(&e))?;
+    }
+    root.present().map_err(|e| backend(&e))?;
+    Ok(())
+}

@@ -3,6 +3,7 @@
 #[cfg(feature = "gpu")]
 pub mod devices;
 pub mod inspect;
+pub mod pde;
 pub mod regress;
 pub mod sindy;
 

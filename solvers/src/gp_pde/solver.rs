@@ -1,8 +1,10 @@
 //! Training the GP collocation model ([`super::model`]): the paper's joint Adam on grid values, kernel
 //! parameters and precisions ([`Method::Adam`]), or ours ([`Method::Exact`]): for fixed kernel parameters
-//! the grid values minimise a (Gauss–Newton-linearised) least-squares problem, solved by conjugate
-//! gradients on its Kronecker-structured normal equations, and Adam moves only the kernel parameters along
-//! the gradient of the profiled objective (by the envelope theorem, `∂J/∂θ` at the inner minimiser).
+//! the grid values minimise a (Gauss–Newton-linearised) least-squares problem, solved exactly by forming
+//! its normal equations (one Kronecker-structured Hessian-vector product per column) and a Cholesky
+//! factorisation, and Adam moves only the kernel parameters along the gradient of the profiled objective
+//! (by the envelope theorem, `∂J/∂θ` at the inner minimiser). Exact solves are for grids up to a few
+//! thousand unknowns ([`Settings::exact_limit`]); larger ones train with Adam.
 
 use std::ops::ControlFlow;
 
@@ -60,12 +62,12 @@ pub struct Settings {
     pub log_equation_precision: f64,
     /// Initial (Adam) or fixed (Exact) `ln τ`, the log precision of the scaled boundary misfit.
     pub log_boundary_precision: f64,
-    /// Relative residual at which the inner conjugate gradients stop.
-    pub cg_tolerance: f64,
-    /// Cap on conjugate-gradient iterations per inner solve.
-    pub cg_iterations: usize,
     /// Cap on Gauss–Newton steps per inner solve (1 suffices for a linear PDE).
     pub gauss_newton_steps: usize,
+    /// The largest number of unknowns (grid points × fields) for [`Method::Exact`], whose inner solves
+    /// form and factor the `n × n` Gauss–Newton matrix (`O(n³)` time, `O(n²)` memory: 5000 unknowns take
+    /// 400 MB); larger problems are refused with an error that points to [`Method::Adam`].
+    pub exact_limit: usize,
 }
 
 impl Default for Settings {
@@ -81,9 +83,8 @@ impl Default for Settings {
             boundary_weight: 200.0,
             log_equation_precision: 20.0,
             log_boundary_precision: 20.0,
-            cg_tolerance: 1e-10,
-            cg_iterations: 2000,
             gauss_newton_steps: 20,
+            exact_limit: 5000,
         }
     }
 }
@@ -94,8 +95,8 @@ pub struct Progress<'a> {
     pub iteration: usize,
     /// The objective at the start of the iteration.
     pub objective: Objective,
-    /// Conjugate-gradient iterations spent in this iteration's inner solve (0 for Adam).
-    pub cg_iterations: usize,
+    /// Gauss–Newton steps taken in this iteration's inner solve (0 for Adam).
+    pub gauss_newton_steps: usize,
     solution: Solution<'a>,
 }
 
@@ -286,8 +287,12 @@ fn source_peaks(model: &Model<'_>, d: usize, q: usize) -> (Vec<f64>, Vec<f64>) {
     for src in &model.disc.sources {
         for o in 0..outer {
             for r in 0..inner {
+                // Hann-windowed, so that the peaks are smooth enough to interpolate.
                 let mut line: Vec<Complex<f64>> = (0..n)
-                    .map(|i| Complex::new(src[(o * n + i) * inner + r], 0.0))
+                    .map(|i| {
+                        let w = 0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / n as f64).cos();
+                        Complex::new(w * src[(o * n + i) * inner + r], 0.0)
+                    })
                     .collect();
                 fft.process(&mut line);
                 for (k, p) in power.iter_mut().enumerate() {
@@ -322,7 +327,20 @@ fn source_peaks(model: &Model<'_>, d: usize, q: usize) -> (Vec<f64>, Vec<f64>) {
     let mut means = vec![0.0];
     let mut weights = vec![amp[0].max(1e-3 * top)];
     for &k in peaks.iter().take(q.saturating_sub(1)) {
-        means.push(k as f64 / length);
+        // Quadratic interpolation of the log spectrum around the peak bin: the frequency to a small
+        // fraction of a bin.
+        let shift = if k + 1 < power.len() && power[k - 1] > 0.0 && power[k + 1] > 0.0 {
+            let (a, b, c) = (power[k - 1].ln(), power[k].ln(), power[k + 1].ln());
+            let curvature = a - 2.0 * b + c;
+            if curvature < 0.0 {
+                (0.5 * (a - c) / curvature).clamp(-0.5, 0.5)
+            } else {
+                0.0
+            }
+        } else {
+            0.0
+        };
+        means.push((k as f64 + shift) / length);
         weights.push(amp[k].max(1e-3 * top));
     }
     // Pad with frequencies spread over the band, weights small.
@@ -336,68 +354,18 @@ fn source_peaks(model: &Model<'_>, d: usize, q: usize) -> (Vec<f64>, Vec<f64>) {
     (means, weights.iter().map(|w| w * w / total).collect())
 }
 
-/// Conjugate gradients on the Gauss–Newton system `H δ = −g` (all fields stacked); returns δ and the
-/// iterations used.
-fn conjugate_gradients(
-    apply: impl Fn(&[Vec<f64>]) -> Vec<Vec<f64>>,
-    g: &[Vec<f64>],
-    tolerance: f64,
-    cap: usize,
-) -> (Vec<Vec<f64>>, usize) {
-    let dot = |a: &[Vec<f64>], b: &[Vec<f64>]| -> f64 {
-        a.iter()
-            .zip(b)
-            .map(|(x, y)| x.iter().zip(y).map(|(p, q)| p * q).sum::<f64>())
-            .sum()
-    };
-    let mut x: Vec<Vec<f64>> = g.iter().map(|v| vec![0.0; v.len()]).collect();
-    let mut r: Vec<Vec<f64>> = g.iter().map(|v| v.iter().map(|a| -a).collect()).collect();
-    let mut p = r.clone();
-    let mut rr = dot(&r, &r);
-    let stop = tolerance * tolerance * rr;
-    for it in 0..cap {
-        if rr <= stop || rr == 0.0 {
-            return (x, it);
-        }
-        let hp = apply(&p);
-        let alpha = rr / dot(&p, &hp);
-        for f in 0..x.len() {
-            for i in 0..x[f].len() {
-                x[f][i] += alpha * p[f][i];
-                r[f][i] -= alpha * hp[f][i];
-            }
-        }
-        let rr_new = dot(&r, &r);
-        let beta = rr_new / rr;
-        rr = rr_new;
-        for f in 0..x.len() {
-            for i in 0..x[f].len() {
-                p[f][i] = r[f][i] + beta * p[f][i];
-            }
-        }
-    }
-    (x, cap)
-}
-
-/// Systems up to this many unknowns are formed and factored (Cholesky) instead of iterated on.
-pub(crate) const DENSE_LIMIT: usize = 2500;
-
-/// `H δ = −g` by forming `H` column by column and a Cholesky factorisation, for small systems; `None`
-/// above [`DENSE_LIMIT`] unknowns or when the factorisation fails.
+/// `H δ = −g` by forming `H` column by column (one Hessian-vector product each) and a Cholesky
+/// factorisation; `None` when `H` is not positive definite at working precision.
 fn dense_solve(hess: &impl Fn(&[Vec<f64>]) -> Vec<Vec<f64>>, g: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
     use faer::linalg::solvers::Solve;
     let n: usize = g.iter().map(Vec::len).sum();
-    if n > DENSE_LIMIT {
-        return None;
-    }
     let mut h = faer::Mat::<f64>::zeros(n, n);
     let mut unit: Vec<Vec<f64>> = g.iter().map(|v| vec![0.0; v.len()]).collect();
     let mut col = 0;
     for f in 0..g.len() {
         for i in 0..g[f].len() {
             unit[f][i] = 1.0;
-            let hc = hess(&unit);
-            for (r, x) in hc.iter().flatten().enumerate() {
+            for (r, x) in hess(&unit).iter().flatten().enumerate() {
                 h[(r, col)] = *x;
             }
             unit[f][i] = 0.0;
@@ -405,9 +373,10 @@ fn dense_solve(hess: &impl Fn(&[Vec<f64>]) -> Vec<Vec<f64>>, g: &[Vec<f64>]) -> 
         }
     }
     let sym = faer::Mat::from_fn(n, n, |i, j| 0.5 * (h[(i, j)] + h[(j, i)]));
+    drop(h);
     let llt = sym.as_ref().llt(faer::Side::Lower).ok()?;
-    let rhs = faer::Mat::from_fn(n, 1, |i, _| -g.iter().flatten().nth(i).copied().unwrap_or(0.0));
-    let x = llt.solve(&rhs);
+    let flat: Vec<f64> = g.iter().flatten().map(|x| -x).collect();
+    let x = llt.solve(faer::MatRef::from_column_major_slice(&flat, n, 1));
     let mut out = Vec::with_capacity(g.len());
     let mut k = 0;
     for v in g {
@@ -417,8 +386,9 @@ fn dense_solve(hess: &impl Fn(&[Vec<f64>]) -> Vec<Vec<f64>>, g: &[Vec<f64>]) -> 
     Some(out)
 }
 
-/// Minimises `J` over the grid values for fixed kernels and precisions by Gauss–Newton steps with
-/// conjugate-gradient solves and a backtracking line search; returns the CG iterations spent.
+/// Minimises `J` over the grid values for fixed kernels and precisions: Gauss–Newton steps (one
+/// suffices for a linear PDE), each solved exactly, with a backtracking line search; returns the steps
+/// taken.
 fn inner_solve(
     model: &Model<'_>,
     fac: &[Vec<AxisFactor>],
@@ -426,39 +396,43 @@ fn inner_solve(
     log_v: f64,
     log_tau: f64,
     s: &Settings,
-) -> usize {
-    let mut spent = 0;
+) -> Result<usize> {
     let mut ev = model.evaluate(fac, u, log_v, log_tau);
+    let mut steps = 0;
     for _ in 0..s.gauss_newton_steps.max(1) {
         let g = model.gradient_u(fac, &ev, u, log_v, log_tau);
         let hess = |p: &[Vec<f64>]| model.gauss_newton(fac, &ev, p, log_v, log_tau);
-        let (delta, its) = match dense_solve(&hess, &g) {
-            Some(d) => (d, 0),
-            None => conjugate_gradients(hess, &g, s.cg_tolerance, s.cg_iterations),
-        };
-        spent += its;
-        let mut step = 1.0;
+        let delta = dense_solve(&hess, &g).ok_or(Error::InvalidParameter {
+            name: "jitter",
+            reason: "the Gauss–Newton matrix of the grid values is not positive definite at working precision; \
+                     raise the jitter"
+                .into(),
+        })?;
+        steps += 1;
         let before = ev.objective.total;
-        loop {
+        let mut step = 1.0;
+        let accepted = loop {
             let trial: Vec<Vec<f64>> = u
                 .iter()
                 .zip(&delta)
                 .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x + step * y).collect())
                 .collect();
             let tev = model.evaluate(fac, &trial, log_v, log_tau);
-            if tev.objective.total <= before || step < 1e-4 {
+            if tev.objective.total <= before {
                 u.iter_mut().zip(trial).for_each(|(a, b)| *a = b);
                 ev = tev;
-                break;
+                break true;
+            }
+            if step < 1e-4 {
+                break false;
             }
             step *= 0.5;
-        }
-        let change = (before - ev.objective.total).abs();
-        if change <= 1e-12 * before.abs().max(1.0) {
+        };
+        if !accepted || before - ev.objective.total <= 1e-12 * before.abs().max(1.0) {
             break;
         }
     }
-    spent
+    Ok(steps)
 }
 
 /// Trains the GP model of `disc`; `monitor` sees every outer iteration (and may stop the run by returning
@@ -475,6 +449,17 @@ pub fn solve(
     let model = model(disc, s)?;
     let mut theta = initial_theta(&model, s);
     let n = model.len();
+    if s.method == Method::Exact && n * disc.fields > s.exact_limit {
+        return Err(Error::InvalidParameter {
+            name: "method",
+            reason: format!(
+                "exact inner solves factor the n × n Gauss–Newton matrix, and this problem has n = {} unknowns, \
+                 above the exact limit {}; use Method::Adam (or raise the limit)",
+                n * disc.fields,
+                s.exact_limit
+            ),
+        });
+    }
     let mut u: Vec<Vec<f64>> = vec![vec![0.0; n]; disc.fields];
     let (mut log_v, mut log_tau) = (s.log_equation_precision, s.log_boundary_precision);
     let joint = s.method == Method::Adam;
@@ -491,10 +476,10 @@ pub fn solve(
             tolerance: 0.0,
         };
         let fac = model.factors(&theta).map_err(|_| diverged(last))?;
-        let cg = if joint {
+        let steps = if joint {
             0
         } else {
-            inner_solve(&model, &fac, &mut u, log_v, log_tau, s)
+            inner_solve(&model, &fac, &mut u, log_v, log_tau, s)?
         };
         let ev = model.evaluate(&fac, &u, log_v, log_tau);
         if !ev.objective.total.is_finite() {
@@ -506,7 +491,7 @@ pub fn solve(
         let progress = Progress {
             iteration: it,
             objective: ev.objective,
-            cg_iterations: cg,
+            gauss_newton_steps: steps,
             solution: Solution {
                 model: &model,
                 factors: std::borrow::Cow::Borrowed(&fac),

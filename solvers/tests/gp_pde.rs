@@ -1,0 +1,214 @@
+//! The GP PDE solver end to end: manufactured solutions solved to a tolerance, and clear errors for bad
+//! input (an expression that does not parse, a grid too small for the operator, mismatched boundary data,
+//! a diverging optimizer, a grid too large for exact solves).
+
+use std::ops::ControlFlow;
+
+use sparsimony_solvers::Error;
+use sparsimony_solvers::gp_pde::{Method, Problem, Settings, solve, with_solution};
+
+/// Relative L2 error of field 0 on a test grid.
+fn error_of(problem: &Problem, settings: &Settings) -> f64 {
+    let disc = problem.discretize().unwrap();
+    let trained = solve(&disc, settings, |_| ControlFlow::Continue(())).unwrap();
+    let test = problem.test_points(57);
+    let exact = problem.exact_on(&test).unwrap().unwrap();
+    let predicted = with_solution(&disc, settings, &trained, |s| s.predict(0, &test)).unwrap();
+    let num: f64 = predicted.iter().zip(&exact[0]).map(|(a, b)| (a - b).powi(2)).sum();
+    let den: f64 = exact[0].iter().map(|b| b * b).sum();
+    (num / den).sqrt()
+}
+
+fn settings(method: Method, iterations: usize) -> Settings {
+    Settings {
+        method,
+        iterations,
+        components: 5,
+        learning_rate: if method == Method::Exact { 0.001 } else { 0.01 },
+        ..Settings::default()
+    }
+}
+
+#[test]
+fn manufactured_poisson_1d_is_solved_to_tolerance() {
+    // u = sin(12x) + cos(3x)/2, f = u_xx = −144 sin(12x) − 4.5 cos(3x): the source is derived symbolically from [exact].
+    let p = Problem::from_toml(
+        r#"
+name = "manufactured"
+[[axis]]
+name = "x"
+lower = 0
+upper = 1
+points = 60
+[[equation]]
+operator = "u_xx"
+[exact]
+u = "sin(12*x) + 0.5*cos(3*x)"
+"#,
+    )
+    .unwrap();
+    let err = error_of(&p, &settings(Method::Exact, 5));
+    assert!(err < 1e-4, "relative L2 error {err:e}");
+}
+
+#[test]
+fn manufactured_nonlinear_2d_is_solved_to_tolerance() {
+    // Allen–Cahn in 2D on a 14 × 16 grid, u = sin(3x) cos(2y): Gauss–Newton inner solves.
+    let p = Problem::from_toml(
+        r#"
+name = "manufactured-ac"
+[[axis]]
+name = "x"
+lower = 0
+upper = 1
+points = 14
+[[axis]]
+name = "y"
+lower = 0
+upper = 1
+points = 16
+[[equation]]
+operator = "u_xx + u_yy + u*(u^2 - 1)"
+[exact]
+u = "sin(3*x)*cos(2*y)"
+"#,
+    )
+    .unwrap();
+    let err = error_of(&p, &settings(Method::Exact, 3));
+    assert!(err < 1e-3, "relative L2 error {err:e}");
+}
+
+#[test]
+fn adam_reduces_the_error_of_a_manufactured_problem() {
+    let p = Problem::from_toml(
+        r#"
+name = "manufactured-adam"
+[[axis]]
+name = "x"
+lower = 0
+upper = 1
+points = 30
+[[equation]]
+operator = "u_xx"
+[exact]
+u = "sin(4*x)"
+"#,
+    )
+    .unwrap();
+    let early = error_of(&p, &settings(Method::Adam, 2));
+    let late = error_of(&p, &settings(Method::Adam, 10000));
+    // The paper's joint Adam is slow on this stiff objective (it runs 1e5–1e6 epochs): check descent.
+    assert!(
+        late < 0.9 * early,
+        "Adam: {early:e} after 2 steps, {late:e} after 10000"
+    );
+}
+
+#[test]
+fn an_expression_that_does_not_parse_says_where() {
+    let text = r#"
+name = "bad"
+[[axis]]
+name = "x"
+lower = 0
+upper = 1
+points = 20
+[[equation]]
+operator = "u_xx + * u"
+source = "0"
+[boundary]
+u = "0"
+"#;
+    match Problem::from_toml(text) {
+        Err(Error::Expression {
+            position, expression, ..
+        }) => {
+            assert_eq!(expression, "u_xx + * u");
+            assert_eq!(position, 8, "the stray '*' is the 8th character");
+        }
+        other => panic!("expected an expression error, got {other:?}"),
+    }
+    let err = Problem::from_toml(&text.replace("u_xx + * u", "u_xx + sin(u")).unwrap_err();
+    assert!(err.to_string().contains("sin(u"), "{err}");
+}
+
+#[test]
+fn a_grid_too_small_for_the_operator_is_refused() {
+    let p = Problem::benchmark("poisson_1d-single_sin")
+        .unwrap()
+        .with_grid(&[3])
+        .unwrap();
+    match p.discretize() {
+        Err(Error::InvalidParameter { name: "grid", reason }) => {
+            assert!(reason.contains("order 2"), "{reason}")
+        }
+        other => panic!("expected a grid error, got {other:?}"),
+    }
+}
+
+#[test]
+fn mismatched_boundary_data_is_refused() {
+    let p = Problem::benchmark("heat_1d").unwrap().with_grid(&[8, 9]).unwrap();
+    let mut disc = p.discretize().unwrap();
+    disc.boundary[0].pop();
+    let s = settings(Method::Exact, 1);
+    match solve(&disc, &s, |_| ControlFlow::Continue(())) {
+        Err(Error::Shape {
+            expected: 72,
+            found: 71,
+            ..
+        }) => {}
+        other => panic!("expected a shape error, got {:?}", other.map(|t| t.objective)),
+    }
+    let mut disc = p.discretize().unwrap();
+    disc.boundary.push(vec![0.0; 72]);
+    assert!(matches!(
+        solve(&disc, &s, |_| ControlFlow::Continue(())),
+        Err(Error::Shape {
+            expected: 1,
+            found: 2,
+            ..
+        })
+    ));
+    // Boundary values that name a field the problem does not have.
+    let text = r#"
+name = "bad-boundary"
+[[axis]]
+name = "x"
+lower = 0
+upper = 1
+points = 20
+[[equation]]
+operator = "u_xx"
+source = "1"
+[boundary]
+w = "0"
+"#;
+    let err = Problem::from_toml(text).and_then(|p| p.discretize()).unwrap_err();
+    assert!(matches!(err, Error::Problem(_)), "{err:?}");
+}
+
+#[test]
+fn a_diverging_optimizer_reports_the_last_objective() {
+    let p = Problem::benchmark("poisson_1d-single_sin")
+        .unwrap()
+        .with_grid(&[40])
+        .unwrap();
+    let disc = p.discretize().unwrap();
+    let mut s = settings(Method::Adam, 500);
+    s.learning_rate = 1e6;
+    match solve(&disc, &s, |_| ControlFlow::Continue(())) {
+        Err(Error::NotConverged { reached, .. }) => assert!(reached.is_finite(), "last objective {reached}"),
+        other => panic!("expected divergence, got {:?}", other.map(|t| t.objective)),
+    }
+}
+
+#[test]
+fn exact_solves_beyond_their_limit_point_to_adam() {
+    let p = Problem::benchmark("poisson_2d-sin_add_cos").unwrap();
+    let disc = p.discretize().unwrap();
+    match solve(&disc, &settings(Method::Exact, 1), |_| ControlFlow::Continue(())) {
+        Err(Error::InvalidParameter { name: "method", reason }) => assert!(reason.contains("Adam"), "{reason}"),
+        other => panic!("expected a refusal, got {:?}", other.map(|t| t.objective)),
+    }
+}

@@ -1,0 +1,169 @@
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::ValueEnum;
+use serde_json::json;
+use sparsimony::pde::{method_for, plot, run, settings_for};
+use sparsimony::solvers::gp_pde::{Method, Problem, Spectrum};
+
+use super::{CliResult, print_json};
+
+/// The training method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MethodArg {
+    /// Exact inner solves up to the exact limit of unknowns, Adam above it.
+    Auto,
+    /// Exact (Gauss–Newton) solves for the grid values, Adam on the kernel parameters.
+    Exact,
+    /// The paper's joint Adam on grid values, kernel parameters and precisions.
+    Adam,
+}
+
+/// The mixture's spectral family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SpectrumArg {
+    /// Student-t mixture: Matérn-5/2 × cosine components (the paper's GP-HM-StM).
+    StudentT,
+    /// Gaussian mixture: squared-exponential × cosine components (GP-HM-GM).
+    Gaussian,
+}
+
+/// `sparsimony pde`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A built-in benchmark by name (see --list).
+    #[arg(long, value_name = "NAME", required_unless_present_any = ["problem", "list"], conflicts_with = "problem")]
+    benchmark: Option<String>,
+    /// A problem description (TOML: domain, grid, operator, source, boundary, exact solution).
+    #[arg(long, value_name = "FILE")]
+    problem: Option<PathBuf>,
+    /// List the built-in benchmarks and exit.
+    #[arg(long)]
+    list: bool,
+    /// Mixture components per field and axis.
+    #[arg(long, value_name = "Q")]
+    components: Option<usize>,
+    /// Collocation points per axis (one number for every axis, or one per axis, comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "N,..")]
+    grid: Vec<usize>,
+    /// Outer iterations (default 30 exact, 2000 Adam).
+    #[arg(long, value_name = "N")]
+    iters: Option<usize>,
+    /// The training method.
+    #[arg(long, value_enum, default_value_t = MethodArg::Auto)]
+    method: MethodArg,
+    /// The mixture's spectral family.
+    #[arg(long, value_enum, default_value_t = SpectrumArg::StudentT)]
+    spectrum: SpectrumArg,
+    /// Adam's learning rate (default 0.001 exact, 0.01 Adam).
+    #[arg(long)]
+    lr: Option<f64>,
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    json: bool,
+    /// Draw solution, exact solution and error to this SVG file.
+    #[arg(long, value_name = "FILE")]
+    plot: Option<PathBuf>,
+}
+
+/// Runs `sparsimony pde`.
+pub fn run_pde(a: Args) -> CliResult {
+    if a.list {
+        for name in Problem::benchmark_names() {
+            let p = Problem::benchmark(name)?;
+            println!("{name:26} {}", p.description());
+        }
+        return Ok(());
+    }
+    let mut problem = match (&a.benchmark, &a.problem) {
+        (Some(name), _) => Problem::benchmark(name)?,
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            Problem::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))?
+        }
+        (None, None) => return Err("give --benchmark NAME or --problem FILE".into()),
+    };
+    if !a.grid.is_empty() {
+        problem = problem.with_grid(&a.grid)?;
+    }
+    let mut s = settings_for(&problem, a.components, a.iters);
+    s.spectrum = match a.spectrum {
+        SpectrumArg::StudentT => Spectrum::StudentT { dof: 5 },
+        SpectrumArg::Gaussian => Spectrum::Gaussian,
+    };
+    let method = match a.method {
+        MethodArg::Auto => method_for(&problem, &s),
+        MethodArg::Exact => Method::Exact,
+        MethodArg::Adam => Method::Adam,
+    };
+    if method != s.method {
+        s.method = method;
+        s.iterations = a.iters.unwrap_or(if method == Method::Exact { 30 } else { 2000 });
+        s.learning_rate = if method == Method::Exact { 0.001 } else { 0.01 };
+    }
+    if let Some(lr) = a.lr {
+        s.learning_rate = lr;
+    }
+    let every = (s.iterations / 20).max(1);
+    let start = Instant::now();
+    eprintln!(
+        "{}: grid {:?}, {:?}, Q = {}, {} iterations",
+        problem.name(),
+        problem.axes().iter().map(|x| x.points).collect::<Vec<_>>(),
+        s.method,
+        s.components,
+        s.iterations
+    );
+    let out = run(&problem, &s, |p| {
+        if p.iteration % every == 0 || p.iteration + 1 == s.iterations {
+            eprintln!(
+                "  iteration {:5}  objective {:.6e}  residual rms {:.2e}  boundary rms {:.2e}  {:.1} s",
+                p.iteration,
+                p.objective.total,
+                p.objective.residual_rms,
+                p.objective.boundary_rms,
+                start.elapsed().as_secs_f64()
+            );
+        }
+        ControlFlow::Continue(())
+    })?;
+    if let Some(path) = &a.plot {
+        plot(&out, &problem, path)?;
+    }
+    if a.json {
+        print_json(&json!({
+            "problem": out.problem,
+            "rel_l2_error": out.rel_l2_error,
+            "seconds": out.seconds,
+            "components_kept": out.components_kept,
+            "grid": out.grid,
+            "method": format!("{:?}", out.method).to_lowercase(),
+            "iterations": out.iterations,
+            "field_errors": out.field_errors,
+        }));
+    } else {
+        println!("problem          {}", out.problem);
+        println!("grid             {:?}", out.grid);
+        println!("method           {:?} ({} iterations)", out.method, out.iterations);
+        match (out.rel_l2_error, &out.field_errors) {
+            (Some(e), Some(per)) if per.len() > 1 => {
+                let fields: Vec<String> = problem
+                    .fields()
+                    .iter()
+                    .zip(per)
+                    .map(|(f, x)| format!("{f} {x:.3e}"))
+                    .collect();
+                println!("rel. L2 error    {e:.3e} ({})", fields.join(", "));
+            }
+            (Some(e), _) => println!("rel. L2 error    {e:.3e}"),
+            _ => println!("rel. L2 error    (no exact solution given)"),
+        }
+        println!("seconds          {:.2}", out.seconds);
+        println!("components kept  {:?}", out.components_kept);
+        if let Some(path) = &a.plot {
+            println!("plot             {}", path.display());
+        }
+    }
+    Ok(())
+}

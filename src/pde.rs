@@ -1,0 +1,215 @@
+//! Solving a [`Problem`] end to end, as the `pde` subcommand and the PDE examples do: pick the training
+//! method for the grid size, train, predict on the paper's test grid and measure the relative L2 error
+//! against the exact solution; plot solution, exact solution and error.
+
+use std::ops::ControlFlow;
+use std::path::Path;
+use std::time::Instant;
+
+use crate::plot::{Curve, Heatmap, Panel, PlotError};
+use crate::solvers::Result;
+use crate::solvers::gp_pde::{Method, Problem, Progress, Settings, solve, with_solution};
+
+/// Test points per axis: the paper's 300 in 1D; 100 per axis in 2D and 3D (10⁴ points, plenty for an L2
+/// norm and a plot).
+pub fn test_points_per_axis(dims: usize) -> usize {
+    if dims == 1 { 300 } else { 100 }
+}
+
+/// The training method for a problem: exact inner solves where the grid allows them
+/// ([`Settings::exact_limit`]), the paper's joint Adam otherwise.
+pub fn method_for(problem: &Problem, settings: &Settings) -> Method {
+    let unknowns: usize = problem.axes().iter().map(|a| a.points).product::<usize>() * problem.fields().len();
+    if unknowns <= settings.exact_limit {
+        Method::Exact
+    } else {
+        Method::Adam
+    }
+}
+
+/// A finished run.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Problem name.
+    pub problem: String,
+    /// Collocation grid points per axis.
+    pub grid: Vec<usize>,
+    /// The method used.
+    pub method: Method,
+    /// Outer iterations performed.
+    pub iterations: usize,
+    /// Wall-clock seconds of training (problem set-up and error evaluation excluded).
+    pub seconds: f64,
+    /// `‖u − u*‖₂ / ‖u*‖₂` over all fields on the test grid, when the problem has an exact solution.
+    pub rel_l2_error: Option<f64>,
+    /// The same per field.
+    pub field_errors: Option<Vec<f64>>,
+    /// Mixture components kept, per field and axis.
+    pub components_kept: Vec<Vec<usize>>,
+    /// Test-grid coordinates per axis.
+    pub test_axes: Vec<Vec<f64>>,
+    /// Predictions per field on the test grid (row-major, first axis slowest).
+    pub predicted: Vec<Vec<f64>>,
+    /// The exact solution per field on the test grid, when known.
+    pub exact: Option<Vec<Vec<f64>>>,
+}
+
+/// Relative L2 error of `predicted` against `exact`, over all fields together and per field.
+pub fn relative_errors(predicted: &[Vec<f64>], exact: &[Vec<f64>]) -> (f64, Vec<f64>) {
+    let sq = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>();
+    let norm = |a: &[f64]| a.iter().map(|x| x * x).sum::<f64>();
+    let per: Vec<f64> = predicted
+        .iter()
+        .zip(exact)
+        .map(|(p, e)| (sq(p, e) / norm(e).max(f64::MIN_POSITIVE)).sqrt())
+        .collect();
+    let num: f64 = predicted.iter().zip(exact).map(|(p, e)| sq(p, e)).sum();
+    let den: f64 = exact.iter().map(|e| norm(e)).sum();
+    ((num / den.max(f64::MIN_POSITIVE)).sqrt(), per)
+}
+
+/// Trains the GP model of `problem` with `settings` (whose `method` is used as given) and evaluates it on
+/// the test grid; `progress` sees every outer iteration.
+///
+/// # Errors
+/// The problem's and the solver's errors (see [`solve`]).
+pub fn run(
+    problem: &Problem,
+    settings: &Settings,
+    progress: impl FnMut(&Progress<'_>) -> ControlFlow<()>,
+) -> Result<Outcome> {
+    let disc = problem.discretize()?;
+    let start = Instant::now();
+    let trained = solve(&disc, settings, progress)?;
+    let seconds = start.elapsed().as_secs_f64();
+    let test_axes = problem.test_points(test_points_per_axis(problem.axes().len()));
+    let (predicted, components_kept) = with_solution(&disc, settings, &trained, |s| {
+        let p = (0..problem.fields().len())
+            .map(|f| s.predict(f, &test_axes))
+            .collect::<Result<Vec<_>>>()?;
+        Ok((p, s.components_kept()))
+    })?;
+    let exact = problem.exact_on(&test_axes)?;
+    let (rel_l2_error, field_errors) = match &exact {
+        Some(e) => {
+            let (all, per) = relative_errors(&predicted, e);
+            (Some(all), Some(per))
+        }
+        None => (None, None),
+    };
+    Ok(Outcome {
+        problem: problem.name().to_string(),
+        grid: problem.axes().iter().map(|a| a.points).collect(),
+        method: settings.method,
+        iterations: trained.iterations,
+        seconds,
+        rel_l2_error,
+        field_errors,
+        components_kept,
+        test_axes,
+        predicted,
+        exact,
+    })
+}
+
+/// Draws the solution, the exact solution and the pointwise error of every field (SVG): curves for 1D
+/// problems, heat maps (first axis vertical) for 2D ones.
+///
+/// # Errors
+/// [`PlotError`] for a non-SVG name, a problem of 3+ dimensions or a failed write.
+pub fn plot(outcome: &Outcome, problem: &Problem, path: &Path) -> std::result::Result<(), PlotError> {
+    let names = problem.axis_names();
+    let errors: Option<Vec<Vec<f64>>> = outcome.exact.as_ref().map(|ex| {
+        outcome
+            .predicted
+            .iter()
+            .zip(ex)
+            .map(|(p, e)| p.iter().zip(e).map(|(a, b)| a - b).collect())
+            .collect()
+    });
+    match outcome.test_axes.len() {
+        1 => {
+            let mut panels = Vec::new();
+            for (f, field) in problem.fields().iter().enumerate() {
+                let mut curves = vec![Curve {
+                    label: format!("GP {field}"),
+                    values: &outcome.predicted[f],
+                    dashed: true,
+                }];
+                if let Some(ex) = &outcome.exact {
+                    curves.insert(
+                        0,
+                        Curve {
+                            label: format!("exact {field}"),
+                            values: &ex[f],
+                            dashed: false,
+                        },
+                    );
+                }
+                panels.push(Panel {
+                    title: field.clone(),
+                    curves,
+                });
+                if let Some(err) = &errors {
+                    panels.push(Panel {
+                        title: format!("error in {field}"),
+                        curves: vec![Curve {
+                            label: "GP − exact".into(),
+                            values: &err[f],
+                            dashed: false,
+                        }],
+                    });
+                }
+            }
+            crate::plot::line_panels(path, names[0], &outcome.test_axes[0], &panels)
+        }
+        2 => {
+            let mut maps = Vec::new();
+            for (f, field) in problem.fields().iter().enumerate() {
+                maps.push(Heatmap {
+                    title: format!("GP {field}"),
+                    values: &outcome.predicted[f],
+                });
+                if let Some(ex) = &outcome.exact {
+                    maps.push(Heatmap {
+                        title: format!("exact {field}"),
+                        values: &ex[f],
+                    });
+                }
+                if let Some(err) = &errors {
+                    maps.push(Heatmap {
+                        title: format!("error in {field}"),
+                        values: &err[f],
+                    });
+                }
+            }
+            crate::plot::heatmaps(
+                path,
+                (names[0], names[1]),
+                (&outcome.test_axes[0], &outcome.test_axes[1]),
+                &maps,
+            )
+        }
+        d => Err(PlotError::Data(format!(
+            "plots are drawn for 1D and 2D problems, this one has {d} axes"
+        ))),
+    }
+}
+
+/// The settings a command line or example starts from: the defaults, with `components`, `iterations`
+/// and the method for the grid.
+pub fn settings_for(problem: &Problem, components: Option<usize>, iterations: Option<usize>) -> Settings {
+    let mut s = Settings::default();
+    if let Some(q) = components {
+        s.components = q;
+    }
+    s.method = method_for(problem, &s);
+    s.iterations = iterations.unwrap_or(match s.method {
+        Method::Exact => 30,
+        Method::Adam => 2000,
+    });
+    if s.method == Method::Exact {
+        s.learning_rate = 0.001;
+    }
+    s
+}
