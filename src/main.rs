@@ -46,7 +46,7 @@ fn main() -> ExitCode {
     let result = match args.command {
         Command::Regress(a) => cli::regress::run(a),
         Command::Sindy(a) => cli::sindy::run(a),
-        Command::Pde(a) => cli::pde::run_pde(a),
+        Command::Pde(a) => cli::pde::run(a),
         Command::Inspect(a) => cli::inspect::run(a),
         #[cfg(feature = "gpu")]
         Command::Devices(a) => cli::devices::run(a),

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use clap::ValueEnum;
 use serde_json::json;
-use sparsimony::pde::{method_for, plot, run, settings_for};
+use sparsimony::pde::{method_for, plot, settings_for};
 use sparsimony::solvers::gp_pde::{Method, Problem, Spectrum};
 
 use super::{CliResult, print_json};
@@ -68,7 +68,7 @@ pub struct Args {
 }
 
 /// Runs `sparsimony pde`.
-pub fn run_pde(a: Args) -> CliResult {
+pub fn run(a: Args) -> CliResult {
     if a.list {
         for name in Problem::benchmark_names() {
             let p = Problem::benchmark(name)?;
@@ -115,7 +115,7 @@ pub fn run_pde(a: Args) -> CliResult {
         s.components,
         s.iterations
     );
-    let out = run(&problem, &s, |p| {
+    let out = sparsimony::pde::run(&problem, &s, |p| {
         if p.iteration % every == 0 || p.iteration + 1 == s.iterations {
             eprintln!(
                 "  iteration {:5}  objective {:.6e}  residual rms {:.2e}  boundary rms {:.2e}  {:.1} s",

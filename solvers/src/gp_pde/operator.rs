@@ -51,7 +51,11 @@ impl Grid {
             });
         }
         for (d, a) in axes.iter().enumerate() {
-            if a.points < 2 || !(a.upper > a.lower) || !a.lower.is_finite() || !a.upper.is_finite() {
+            if a.points < 2
+                || a.upper.partial_cmp(&a.lower) != Some(std::cmp::Ordering::Greater)
+                || !a.lower.is_finite()
+                || !a.upper.is_finite()
+            {
                 return Err(Error::InvalidParameter {
                     name: "grid",
                     reason: format!(

@@ -277,7 +277,7 @@ impl Problem {
             let d = names.iter().position(|n| n.starts_with(c))?;
             orders[d] += 1;
         }
-        (name.contains('_') == !ders.is_empty()).then_some(Derivative { field: f, orders })
+        (name.contains('_') != ders.is_empty()).then_some(Derivative { field: f, orders })
     }
 
     /// Each equation as polynomial terms, with its parsed operator and symbol list.

@@ -35,7 +35,8 @@ pub enum FrequencyInit {
     },
     /// Ours: at the peaks of each axis's power spectrum of the equations' sources (divided by `(2πs)^m`
     /// for an `m`-th order operator along the axis, as a leading-order estimate of the solution's
-    /// spectrum), plus one component at frequency 0.
+    /// spectrum), plus one component at frequency 0; where the sources vanish (a homogeneous equation),
+    /// components spread evenly up to half the Nyquist frequency.
     Source,
 }
 
@@ -228,7 +229,8 @@ impl Adam {
 
 /// The model of a discretization with these settings (checked).
 pub(crate) fn model<'a>(disc: &'a Discretization, s: &Settings) -> Result<Model<'a>> {
-    if s.components == 0 || !(s.jitter > 0.0) || !(s.learning_rate > 0.0) || !(s.boundary_weight > 0.0) {
+    let positive = |x: f64| x.partial_cmp(&0.0) == Some(std::cmp::Ordering::Greater);
+    if s.components == 0 || !positive(s.jitter) || !positive(s.learning_rate) || !positive(s.boundary_weight) {
         return Err(Error::InvalidParameter {
             name: "settings",
             reason: format!(
@@ -249,20 +251,30 @@ pub(crate) fn initial_theta(model: &Model<'_>, s: &Settings) -> Vec<f64> {
         for (d, axis) in axes.iter().enumerate() {
             let o = model.offset(f, d);
             let length = axis.upper - axis.lower;
-            let (means, weights) = match s.frequencies {
+            let (means, weights, ln_sigma) = match s.frequencies {
                 FrequencyInit::Uniform { scale } => (
                     (0..q)
                         .map(|i| if q > 1 { i as f64 / (q - 1) as f64 * scale } else { 0.0 })
                         .collect(),
                     vec![1.0 / q as f64; q],
+                    -(std::f64::consts::SQRT_2 * std::f64::consts::PI).ln(),
                 ),
-                FrequencyInit::Source => source_peaks(model, d, q),
-            };
-            let ln_sigma = match s.frequencies {
-                FrequencyInit::Uniform { .. } => -(std::f64::consts::SQRT_2 * std::f64::consts::PI).ln(),
-                // A tenth of one frequency bin of the grid's spectrum: narrow
-                // peaks, so each component starts as one nearly pure mode.
-                FrequencyInit::Source => (0.1 / (length + axis.step())).ln(),
+                FrequencyInit::Source => match source_peaks(model, d, q) {
+                    // A tenth of one frequency bin of the grid's spectrum: narrow peaks, so each
+                    // component starts as one nearly pure mode.
+                    Some((means, weights)) => (means, weights, (0.1 / (length + axis.step())).ln()),
+                    // No source signal (a homogeneous equation: the data are on the boundary): components
+                    // spread evenly up to half the Nyquist frequency, each as wide as the spacing.
+                    None => {
+                        let top = 0.25 / axis.step();
+                        let spacing = top / q as f64;
+                        (
+                            (0..q).map(|i| i as f64 * spacing).collect(),
+                            vec![1.0 / q as f64; q],
+                            spacing.ln(),
+                        )
+                    }
+                },
             };
             for c in 0..q {
                 theta[o + c * PER_COMPONENT] = weights[c].max(1e-12).ln();
@@ -275,8 +287,8 @@ pub(crate) fn initial_theta(model: &Model<'_>, s: &Settings) -> Vec<f64> {
 }
 
 /// The `q` strongest frequencies (cycles per unit) of the sources along axis `d`, with weights
-/// (normalised to sum 1); frequency 0 always first.
-fn source_peaks(model: &Model<'_>, d: usize, q: usize) -> (Vec<f64>, Vec<f64>) {
+/// (normalised to sum 1); frequency 0 always first. `None` when the sources vanish.
+fn source_peaks(model: &Model<'_>, d: usize, q: usize) -> Option<(Vec<f64>, Vec<f64>)> {
     let shape = &model.shape;
     let n = shape[d];
     let axis = model.disc.grid.axes()[d];
@@ -323,7 +335,10 @@ fn source_peaks(model: &Model<'_>, d: usize, q: usize) -> (Vec<f64>, Vec<f64>) {
         .filter(|&k| amp[k] >= amp[k - 1] && (k + 1 == amp.len() || amp[k] >= amp[k + 1]))
         .collect();
     peaks.sort_by(|a, b| amp[*b].total_cmp(&amp[*a]));
-    let top = amp.iter().fold(0.0f64, |m, x| m.max(*x)).max(f64::MIN_POSITIVE);
+    let top = amp.iter().fold(0.0f64, |m, x| m.max(*x));
+    if top <= 0.0 {
+        return None;
+    }
     let mut means = vec![0.0];
     let mut weights = vec![amp[0].max(1e-3 * top)];
     for &k in peaks.iter().take(q.saturating_sub(1)) {
@@ -351,7 +366,7 @@ fn source_peaks(model: &Model<'_>, d: usize, q: usize) -> (Vec<f64>, Vec<f64>) {
         weights.push(1e-3 * top);
     }
     let total: f64 = weights.iter().map(|w| w * w).sum();
-    (means, weights.iter().map(|w| w * w / total).collect())
+    Some((means, weights.iter().map(|w| w * w / total).collect()))
 }
 
 /// `H δ = −g` by forming `H` column by column (one Hessian-vector product each) and a Cholesky
