@@ -260,3 +260,75 @@ fn sindy_errors_name_the_problem() {
     let o = sparsimony(&["sindy", "--data", path.to_str().unwrap(), "--t-column", "t"]);
     assert!(stderr(&o).contains("strictly increasing"), "{}", stderr(&o));
 }
+
+const PDE_PROBLEM: &str = r#"
+name = "cli-poisson"
+[[axis]]
+name = "x"
+lower = 0
+upper = 1
+points = 40
+[[equation]]
+operator = "u_xx"
+[exact]
+u = "sin(9*x) + 0.5*cos(2*x)"
+"#;
+
+#[test]
+fn pde_json_matches_the_library_and_plots() {
+    let dir = temp_dir("pde");
+    let toml = dir.join("p.toml");
+    std::fs::write(&toml, PDE_PROBLEM).unwrap();
+    let svg = dir.join("u.svg");
+    let o = sparsimony(&[
+        "pde",
+        "--problem",
+        toml.to_str().unwrap(),
+        "--components",
+        "5",
+        "--iters",
+        "3",
+        "--json",
+        "--plot",
+        svg.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("iteration"), "progress on stderr: {}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    let problem = sparsimony::solvers::gp_pde::Problem::from_toml(PDE_PROBLEM).unwrap();
+    let settings = sparsimony::pde::settings_for(&problem, Some(5), Some(3));
+    let lib = sparsimony::pde::run(&problem, &settings, |_| std::ops::ControlFlow::Continue(())).unwrap();
+    assert_eq!(v["problem"], "cli-poisson");
+    assert_eq!(v["grid"], serde_json::json!([40]));
+    assert_eq!(v["components_kept"], serde_json::json!(lib.components_kept));
+    let err = v["rel_l2_error"].as_f64().unwrap();
+    assert!(
+        (err - lib.rel_l2_error.unwrap()).abs() <= 1e-12 * err.max(1e-300),
+        "{err} vs {:?}",
+        lib.rel_l2_error
+    );
+    assert!(err < 1e-2, "relative L2 error {err}");
+    assert!(v["seconds"].as_f64().unwrap() > 0.0);
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
+}
+
+#[test]
+fn pde_errors_name_the_problem() {
+    let o = sparsimony(&["pde", "--benchmark", "no-such-problem"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("poisson_1d-single_sin"),
+        "lists the known ones: {}",
+        stderr(&o)
+    );
+    let dir = temp_dir("pde-errors");
+    let toml = dir.join("bad.toml");
+    std::fs::write(&toml, PDE_PROBLEM.replace("u_xx", "u_xx +")).unwrap();
+    let o = sparsimony(&["pde", "--problem", toml.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(e.contains("bad.toml") && e.contains("u_xx +") && e.contains('7'), "{e}");
+    let o = sparsimony(&["pde", "--benchmark", "heat_1d", "--grid", "2,64"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("too few"), "{}", stderr(&o));
+}
