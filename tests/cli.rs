@@ -328,6 +328,9 @@ fn pde_errors_name_the_problem() {
     assert!(!o.status.success());
     let e = stderr(&o);
     assert!(e.contains("bad.toml") && e.contains("u_xx +") && e.contains('7'), "{e}");
+    let o = sparsimony(&["pde", "--benchmark", "heat_1d", "--plot", "heat.png"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("SVG"), "{}", stderr(&o));
     let o = sparsimony(&["pde", "--benchmark", "heat_1d", "--grid", "2,64"]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("too few"), "{}", stderr(&o));
