@@ -16,17 +16,6 @@ pub fn test_points_per_axis(dims: usize) -> usize {
     if dims == 1 { 300 } else { 100 }
 }
 
-/// The training method for a problem: exact inner solves where the grid allows them
-/// ([`Settings::exact_limit`]), the paper's joint Adam otherwise.
-pub fn method_for(problem: &Problem, settings: &Settings) -> Method {
-    let unknowns: usize = problem.axes().iter().map(|a| a.points).product::<usize>() * problem.fields().len();
-    if unknowns <= settings.exact_limit {
-        Method::Exact
-    } else {
-        Method::Adam
-    }
-}
-
 /// A finished run.
 #[derive(Debug, Clone)]
 pub struct Outcome {
@@ -196,20 +185,16 @@ pub fn plot(outcome: &Outcome, problem: &Problem, path: &Path) -> std::result::R
     }
 }
 
-/// The settings a command line or example starts from: the defaults, with `components`, `iterations`
-/// and the method for the grid.
+/// The settings a command line or example starts from: the defaults (exact inner solves), with
+/// `components`, and `iterations` (default 30 outer iterations where the inner systems are factored, 5
+/// where they are iterated on: those cost minutes each at 200² and above).
 pub fn settings_for(problem: &Problem, components: Option<usize>, iterations: Option<usize>) -> Settings {
     let mut s = Settings::default();
     if let Some(q) = components {
         s.components = q;
     }
-    s.method = method_for(problem, &s);
-    s.iterations = iterations.unwrap_or(match s.method {
-        Method::Exact => 30,
-        Method::Adam => 2000,
-    });
-    if s.method == Method::Exact {
-        s.learning_rate = 0.001;
-    }
+    let unknowns: usize = problem.axes().iter().map(|a| a.points).product::<usize>() * problem.fields().len();
+    s.iterations = iterations.unwrap_or(if unknowns <= s.dense_limit { 30 } else { 5 });
+    s.learning_rate = 0.001;
     s
 }

@@ -204,11 +204,39 @@ fn a_diverging_optimizer_reports_the_last_objective() {
 }
 
 #[test]
-fn exact_solves_beyond_their_limit_point_to_adam() {
-    let p = Problem::benchmark("poisson_2d-sin_add_cos").unwrap();
+fn conjugate_gradients_in_weight_space_match_the_dense_solve() {
+    // Helmholtz on 18 × 20: the same training with the inner systems factored and iterated on.
+    let p = Problem::benchmark("helmholtz_2d")
+        .unwrap()
+        .with_grid(&[18, 20])
+        .unwrap();
     let disc = p.discretize().unwrap();
-    match solve(&disc, &settings(Method::Exact, 1), |_| ControlFlow::Continue(())) {
-        Err(Error::InvalidParameter { name: "method", reason }) => assert!(reason.contains("Adam"), "{reason}"),
-        other => panic!("expected a refusal, got {:?}", other.map(|t| t.objective)),
-    }
+    let dense = settings(Method::Exact, 3);
+    let iterative = Settings {
+        dense_limit: 0,
+        cg_iterations: 2000,
+        ..dense.clone()
+    };
+    let mut reported = (0, 0.0);
+    let a = solve(&disc, &dense, |_| ControlFlow::Continue(())).unwrap();
+    let b = solve(&disc, &iterative, |p| {
+        reported = (reported.0 + p.cg_iterations, p.cg_residual.max(reported.1));
+        ControlFlow::Continue(())
+    })
+    .unwrap();
+    assert!(reported.0 > 0, "the iterative path ran no CG");
+    let rel = (a.objective.total - b.objective.total).abs() / a.objective.total.abs();
+    assert!(
+        rel < 1e-6,
+        "objectives {} (dense) and {} (CG)",
+        a.objective.total,
+        b.objective.total
+    );
+    let num: f64 = a.values[0].iter().zip(&b.values[0]).map(|(x, y)| (x - y).powi(2)).sum();
+    let den: f64 = a.values[0].iter().map(|x| x * x).sum();
+    assert!(
+        (num / den).sqrt() < 1e-4,
+        "grid values differ by {:e}",
+        (num / den).sqrt()
+    );
 }

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use clap::ValueEnum;
 use serde_json::json;
-use sparsimony::pde::{method_for, plot, settings_for};
+use sparsimony::pde::{plot, settings_for};
 use sparsimony::solvers::gp_pde::{Method, Problem, Spectrum};
 
 use super::{CliResult, print_json};
@@ -12,9 +12,8 @@ use super::{CliResult, print_json};
 /// The training method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum MethodArg {
-    /// Exact inner solves up to the exact limit of unknowns, Adam above it.
-    Auto,
-    /// Exact (Gauss–Newton) solves for the grid values, Adam on the kernel parameters.
+    /// Exact (Gauss–Newton) solves for the grid values (Cholesky up to 5000 unknowns, preconditioned
+    /// conjugate gradients above), Adam on the kernel parameters.
     Exact,
     /// The paper's joint Adam on grid values, kernel parameters and precisions.
     Adam,
@@ -47,11 +46,11 @@ pub struct Args {
     /// Collocation points per axis (one number for every axis, or one per axis, comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "N,..")]
     grid: Vec<usize>,
-    /// Outer iterations (default 30 exact, 2000 Adam).
+    /// Outer iterations (default: exact 30, or 5 above 5000 unknowns; Adam 2000).
     #[arg(long, value_name = "N")]
     iters: Option<usize>,
     /// The training method.
-    #[arg(long, value_enum, default_value_t = MethodArg::Auto)]
+    #[arg(long, value_enum, default_value_t = MethodArg::Exact)]
     method: MethodArg,
     /// The mixture's spectral family.
     #[arg(long, value_enum, default_value_t = SpectrumArg::StudentT)]
@@ -98,15 +97,10 @@ pub fn run(a: Args) -> CliResult {
         SpectrumArg::StudentT => Spectrum::StudentT { dof: 5 },
         SpectrumArg::Gaussian => Spectrum::Gaussian,
     };
-    let method = match a.method {
-        MethodArg::Auto => method_for(&problem, &s),
-        MethodArg::Exact => Method::Exact,
-        MethodArg::Adam => Method::Adam,
-    };
-    if method != s.method {
-        s.method = method;
-        s.iterations = a.iters.unwrap_or(if method == Method::Exact { 30 } else { 2000 });
-        s.learning_rate = if method == Method::Exact { 0.001 } else { 0.01 };
+    if a.method == MethodArg::Adam {
+        s.method = Method::Adam;
+        s.iterations = a.iters.unwrap_or(2000);
+        s.learning_rate = 0.01;
     }
     if let Some(lr) = a.lr {
         s.learning_rate = lr;
@@ -123,8 +117,13 @@ pub fn run(a: Args) -> CliResult {
     );
     let out = sparsimony::pde::run(&problem, &s, |p| {
         if p.iteration % every == 0 || p.iteration + 1 == s.iterations {
+            let cg = if p.cg_iterations > 0 {
+                format!("  CG {} (rel. residual {:.1e})", p.cg_iterations, p.cg_residual)
+            } else {
+                String::new()
+            };
             eprintln!(
-                "  iteration {:5}  objective {:.6e}  residual rms {:.2e}  boundary rms {:.2e}  {:.1} s",
+                "  iteration {:5}  objective {:.6e}  residual rms {:.2e}  boundary rms {:.2e}  {:.1} s{cg}",
                 p.iteration,
                 p.objective.total,
                 p.objective.residual_rms,

@@ -30,6 +30,9 @@ pub(crate) struct AxisFactor {
     pub(crate) log_det: f64,
     /// `deriv[m − 1] = K⁽ᵐ⁾ C⁻¹`.
     pub(crate) deriv: Vec<Mat<f64>>,
+    /// `C` itself and `kernels[m − 1] = K⁽ᵐ⁾`, for the weight-space solves (`u = C a`).
+    c: Mat<f64>,
+    kernels: Vec<Mat<f64>>,
 }
 
 impl AxisFactor {
@@ -59,19 +62,31 @@ impl AxisFactor {
         })?;
         let log_det = 2.0 * (0..n).map(|i| llt.L()[(i, i)].ln()).sum::<f64>();
         let c_inv = llt.inverse();
-        let deriv = (1..=max_order).map(|m| toeplitz(m) * &c_inv).collect();
+        let kernels: Vec<Mat<f64>> = (1..=max_order).map(toeplitz).collect();
+        let deriv = kernels.iter().map(|k| k * &c_inv).collect();
         Ok(Self {
             kernel,
             step,
             c_inv,
             log_det,
             deriv,
+            c,
+            kernels,
         })
     }
 
     /// `K⁽ᵐ⁾C⁻¹`, or `None` for `m = 0` (the identity).
     fn derivative(&self, m: usize) -> Option<MatRef<'_, f64>> {
         (m > 0).then(|| self.deriv[m - 1].as_ref())
+    }
+
+    /// `K⁽ᵐ⁾`, with `K⁽⁰⁾ = C`.
+    fn kernel_matrix(&self, m: usize) -> MatRef<'_, f64> {
+        if m == 0 {
+            self.c.as_ref()
+        } else {
+            self.kernels[m - 1].as_ref()
+        }
     }
 
     /// The posterior-mean interpolation matrix `k(x*, X) C⁻¹` (rows: `points`) for derivative order `m`.
@@ -112,6 +127,35 @@ fn unfolded_outer(a: &[f64], b: &[f64], shape: &[usize], axis: usize, acc: &mut 
         let ao = MatRef::from_row_major_slice(&a[s.clone()], n, inner);
         let bo = MatRef::from_row_major_slice(&b[s], n, inner);
         faer::linalg::matmul::matmul(acc.as_mut(), Accum::Add, ao, bo.transpose(), alpha, Par::Seq);
+    }
+}
+
+/// The Kronecker-eigenbasis diagonal preconditioner of [`Model::weight_preconditioner`].
+pub(crate) struct Preconditioner {
+    shape: Vec<usize>,
+    /// Per field, per axis: the eigenvectors `Q_d` of `C_d`.
+    bases: Vec<Vec<Mat<f64>>>,
+    /// Per field: the preconditioner's eigenvalues in the basis `⊗_d Q_d` (grid order).
+    diagonals: Vec<Vec<f64>>,
+}
+
+impl Preconditioner {
+    /// `P⁻¹ r`, at `O(N Σ n_d)` per field.
+    pub(crate) fn apply(&self, r: &[Vec<f64>]) -> Vec<Vec<f64>> {
+        r.iter()
+            .enumerate()
+            .map(|(f, x)| {
+                let mut y = x.clone();
+                for (d, q) in self.bases[f].iter().enumerate() {
+                    y = along(q.transpose(), &y, &self.shape, d);
+                }
+                y.iter_mut().zip(&self.diagonals[f]).for_each(|(a, p)| *a /= p);
+                for (d, q) in self.bases[f].iter().enumerate() {
+                    y = along(q.as_ref(), &y, &self.shape, d);
+                }
+                y
+            })
+            .collect()
     }
 }
 
@@ -448,12 +492,17 @@ impl<'a> Model<'a> {
 
     /// `J δ`: the change of the scaled residuals for a change `δ` of the fields.
     fn jvp(&self, fac: &[Vec<AxisFactor>], ev: &Evaluation, delta: &[Vec<f64>]) -> Vec<Vec<f64>> {
-        let n = self.len();
         let dfields: Vec<Vec<f64>> = self
             .derivs
             .iter()
             .map(|g| self.derive(&fac[g.field], &delta[g.field], &g.orders))
             .collect();
+        self.linearised_residuals(ev, &dfields)
+    }
+
+    /// The change of the scaled residuals for changes `dfields` of the distinct derivative fields.
+    fn linearised_residuals(&self, ev: &Evaluation, dfields: &[Vec<f64>]) -> Vec<Vec<f64>> {
+        let n = self.len();
         self.terms
             .iter()
             .enumerate()
@@ -535,6 +584,177 @@ impl<'a> Model<'a> {
             }
         }
         h
+    }
+
+    /// `C x` per field (`C = ⊗_d C_d`).
+    pub(crate) fn covariance_times(&self, fac: &[Vec<AxisFactor>], x: &[Vec<f64>]) -> Vec<Vec<f64>> {
+        x.iter()
+            .enumerate()
+            .map(|(f, v)| self.apply(v, |d| Some(fac[f][d].c.as_ref())))
+            .collect()
+    }
+
+    /// The Gauss–Newton Hessian in the weights `a` of `u = C a`, applied to `δ`:
+    /// `C H_u C δ = C δ + v (JC)ᵀ(JC) δ + w_b τ C P_∂ C δ / t²`, with `J C` built from the kernel matrices
+    /// `⊗_d K_d⁽ᵐ⁾` directly (no `C⁻¹`, whose directions outside the prior's support make the grid-value
+    /// form ill-conditioned).
+    pub(crate) fn gauss_newton_weights(
+        &self,
+        fac: &[Vec<AxisFactor>],
+        ev: &Evaluation,
+        delta: &[Vec<f64>],
+        log_v: f64,
+        log_tau: f64,
+    ) -> Vec<Vec<f64>> {
+        let v = log_v.exp();
+        let dfields: Vec<Vec<f64>> = self
+            .derivs
+            .iter()
+            .map(|g| self.apply(&delta[g.field], |d| Some(fac[g.field][d].kernel_matrix(g.orders[d]))))
+            .collect();
+        let jd: Vec<Vec<f64>> = self
+            .linearised_residuals(ev, &dfields)
+            .into_iter()
+            .map(|r| r.into_iter().map(|x| v * x).collect())
+            .collect();
+        let adj = self.derivative_adjoints(ev, &jd);
+        let cd = self.covariance_times(fac, delta);
+        let mut h = cd.clone();
+        for (k, a) in adj.iter().enumerate() {
+            let g = &self.derivs[k];
+            let back = self.apply(a, |d| Some(fac[g.field][d].kernel_matrix(g.orders[d]).transpose()));
+            h[g.field].iter_mut().zip(&back).for_each(|(x, y)| *x += y);
+        }
+        let c = self.boundary_weight * log_tau.exp();
+        for (f, cd) in cd.into_iter().enumerate() {
+            let t2 = self.boundary_scale[f].powi(2);
+            let masked: Vec<f64> = cd
+                .iter()
+                .zip(&self.mask)
+                .map(|(x, &m)| if m { c * x / t2 } else { 0.0 })
+                .collect();
+            let back = self.apply(&masked, |d| Some(fac[f][d].c.as_ref()));
+            h[f].iter_mut().zip(&back).for_each(|(x, y)| *x += y);
+        }
+        h
+    }
+
+    /// A preconditioner for [`Model::gauss_newton_weights`]: per field, in the eigenbasis `Q = ⊗_d Q_d` of
+    /// `C`, the diagonal of the field's own block with each Jacobian term's coefficient field replaced by
+    /// its grid mean: `Λ + v Σ_e Σ_{k,k'} a_ek a_ek' Π_d diag(Q_dᵀ K_kdᵀ K_k'd Q_d)` plus, per boundary face,
+    /// `w_b τ/t² Π_{e≠d} λ_e² · λ_d² Q_d[end, ·]²`. Cross-field coupling is left out.
+    pub(crate) fn weight_preconditioner(
+        &self,
+        fac: &[Vec<AxisFactor>],
+        ev: &Evaluation,
+        log_v: f64,
+        log_tau: f64,
+    ) -> Result<Preconditioner> {
+        let n = self.len();
+        let dims = self.dims();
+        let v = log_v.exp();
+        let cb = self.boundary_weight * log_tau.exp();
+        let mut bases = Vec::with_capacity(self.disc.fields);
+        let mut diagonals = Vec::with_capacity(self.disc.fields);
+        for (f, axes) in fac.iter().enumerate() {
+            let mut coef = vec![vec![0.0; self.derivs.len()]; self.terms.len()];
+            for (e, terms) in self.terms.iter().enumerate() {
+                for (c, idx) in terms {
+                    for (pos, &k) in idx.iter().enumerate() {
+                        if self.derivs[k].field != f {
+                            continue;
+                        }
+                        let mean = (0..n)
+                            .map(|i| {
+                                idx.iter()
+                                    .enumerate()
+                                    .filter(|(p, _)| *p != pos)
+                                    .map(|(_, &j)| ev.fields[j][i])
+                                    .product::<f64>()
+                            })
+                            .sum::<f64>()
+                            / n as f64;
+                        coef[e][k] += c * mean / self.source_scale[e];
+                    }
+                }
+            }
+            let mut q = Vec::with_capacity(dims);
+            let mut lambda = Vec::with_capacity(dims);
+            let mut gram = Vec::with_capacity(dims);
+            for (d, a) in axes.iter().enumerate() {
+                let nd = self.shape[d];
+                let evd =
+                    a.c.as_ref()
+                        .self_adjoint_eigen(Side::Lower)
+                        .map_err(|e| Error::InvalidParameter {
+                            name: "kernel",
+                            reason: format!("eigendecomposition of an axis covariance failed: {e:?}"),
+                        })?;
+                let qd = evd.U().to_owned();
+                lambda.push(
+                    (0..nd)
+                        .map(|j| evd.S().column_vector()[j].max(0.0))
+                        .collect::<Vec<f64>>(),
+                );
+                let kq: Vec<Mat<f64>> = (0..=self.max_order[f][d]).map(|m| a.kernel_matrix(m) * &qd).collect();
+                let g: Vec<Vec<Vec<f64>>> = kq
+                    .iter()
+                    .map(|x| {
+                        kq.iter()
+                            .map(|y| (0..nd).map(|j| (0..nd).map(|i| x[(i, j)] * y[(i, j)]).sum()).collect())
+                            .collect()
+                    })
+                    .collect();
+                gram.push(g);
+                q.push(qd);
+            }
+            let faces: Vec<(usize, usize)> = (0..dims)
+                .flat_map(|d| {
+                    let last = self.shape[d] - 1;
+                    let fs = self.disc.faces[d];
+                    [(fs[0], 0), (fs[1], last)]
+                        .into_iter()
+                        .filter(|(on, _)| *on)
+                        .map(move |(_, end)| (d, end))
+                })
+                .collect();
+            let t2 = self.boundary_scale[f].powi(2);
+            let mut diag = vec![0.0; n];
+            let mut index = vec![0usize; dims];
+            for x in diag.iter_mut() {
+                let mut p: f64 = (0..dims).map(|d| lambda[d][index[d]]).product();
+                for row in &coef {
+                    for (k, &ak) in row.iter().enumerate().filter(|(_, a)| **a != 0.0) {
+                        for (k2, &ak2) in row.iter().enumerate().filter(|(_, a)| **a != 0.0) {
+                            let (o1, o2) = (&self.derivs[k].orders, &self.derivs[k2].orders);
+                            p += v * ak * ak2 * (0..dims).map(|d| gram[d][o1[d]][o2[d]][index[d]]).product::<f64>();
+                        }
+                    }
+                }
+                for &(d, end) in &faces {
+                    let others: f64 = (0..dims)
+                        .filter(|&e| e != d)
+                        .map(|e| lambda[e][index[e]].powi(2))
+                        .product();
+                    p += cb / t2 * others * (lambda[d][index[d]] * q[d][(end, index[d])]).powi(2);
+                }
+                *x = p.max(f64::MIN_POSITIVE);
+                for d in (0..dims).rev() {
+                    index[d] += 1;
+                    if index[d] < self.shape[d] {
+                        break;
+                    }
+                    index[d] = 0;
+                }
+            }
+            bases.push(q);
+            diagonals.push(diag);
+        }
+        Ok(Preconditioner {
+            shape: self.shape.clone(),
+            bases,
+            diagonals,
+        })
     }
 
     /// `∇_θ J` (kernel parameters, layout of [`Model::offset`]), and `∂J/∂ln v`, `∂J/∂ln τ`.

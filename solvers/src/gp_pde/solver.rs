@@ -2,9 +2,11 @@
 //! parameters and precisions ([`Method::Adam`]), or ours ([`Method::Exact`]): for fixed kernel parameters
 //! the grid values minimise a (Gauss–Newton-linearised) least-squares problem, solved exactly by forming
 //! its normal equations (one Kronecker-structured Hessian-vector product per column) and a Cholesky
-//! factorisation, and Adam moves only the kernel parameters along the gradient of the profiled objective
-//! (by the envelope theorem, `∂J/∂θ` at the inner minimiser). Exact solves are for grids up to a few
-//! thousand unknowns ([`Settings::exact_limit`]); larger ones train with Adam.
+//! factorisation up to [`Settings::dense_limit`] unknowns, above it by preconditioned conjugate gradients
+//! in the weights `a` of `u = C a` (Hessian `C H C` from the kernel matrices, no `C⁻¹`; preconditioner
+//! diagonal in the per-axis eigenbases of `C`; inexact when capped, as [`Progress::cg_residual`] reports),
+//! and Adam moves only the kernel parameters along the gradient of the profiled objective (by the envelope
+//! theorem, `∂J/∂θ` at the inner minimiser).
 
 use std::ops::ControlFlow;
 
@@ -65,10 +67,14 @@ pub struct Settings {
     pub log_boundary_precision: f64,
     /// Cap on Gauss–Newton steps per inner solve (1 suffices for a linear PDE).
     pub gauss_newton_steps: usize,
-    /// The largest number of unknowns (grid points × fields) for [`Method::Exact`], whose inner solves
-    /// form and factor the `n × n` Gauss–Newton matrix (`O(n³)` time, `O(n²)` memory: 5000 unknowns take
-    /// 400 MB); larger problems are refused with an error that points to [`Method::Adam`].
-    pub exact_limit: usize,
+    /// Inner systems with up to this many unknowns (grid points × fields) are formed and factored
+    /// (Cholesky: `O(n³)` time, `O(n²)` memory, 5000 unknowns take 400 MB); larger ones are solved by
+    /// preconditioned conjugate gradients in the weights `a` of `u = C a`.
+    pub dense_limit: usize,
+    /// Relative residual at which those conjugate gradients stop.
+    pub cg_tolerance: f64,
+    /// Cap on conjugate-gradient iterations per Gauss–Newton step.
+    pub cg_iterations: usize,
 }
 
 impl Default for Settings {
@@ -85,7 +91,9 @@ impl Default for Settings {
             log_equation_precision: 20.0,
             log_boundary_precision: 20.0,
             gauss_newton_steps: 20,
-            exact_limit: 5000,
+            dense_limit: 5000,
+            cg_tolerance: 1e-8,
+            cg_iterations: 500,
         }
     }
 }
@@ -98,6 +106,11 @@ pub struct Progress<'a> {
     pub objective: Objective,
     /// Gauss–Newton steps taken in this iteration's inner solve (0 for Adam).
     pub gauss_newton_steps: usize,
+    /// Conjugate-gradient iterations spent in them (0 for dense solves and Adam).
+    pub cg_iterations: usize,
+    /// The largest relative residual a conjugate-gradient solve stopped at (0 when none ran): above
+    /// [`Settings::cg_tolerance`] when [`Settings::cg_iterations`] cut it short, so the step was inexact.
+    pub cg_residual: f64,
     solution: Solution<'a>,
 }
 
@@ -369,6 +382,54 @@ fn source_peaks(model: &Model<'_>, d: usize, q: usize) -> Option<(Vec<f64>, Vec<
     Some((means, weights.iter().map(|w| w * w / total).collect()))
 }
 
+/// Preconditioned conjugate gradients on `H δ = −g` (all fields stacked), to a relative residual
+/// `tolerance` or `cap` iterations; returns δ, the iterations used and the relative residual reached.
+fn conjugate_gradients(
+    apply: impl Fn(&[Vec<f64>]) -> Vec<Vec<f64>>,
+    precondition: impl Fn(&[Vec<f64>]) -> Vec<Vec<f64>>,
+    g: &[Vec<f64>],
+    tolerance: f64,
+    cap: usize,
+) -> (Vec<Vec<f64>>, usize, f64) {
+    let dot = |a: &[Vec<f64>], b: &[Vec<f64>]| -> f64 {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| x.iter().zip(y).map(|(p, q)| p * q).sum::<f64>())
+            .sum()
+    };
+    let mut x: Vec<Vec<f64>> = g.iter().map(|v| vec![0.0; v.len()]).collect();
+    let mut r: Vec<Vec<f64>> = g.iter().map(|v| v.iter().map(|a| -a).collect()).collect();
+    let mut z = precondition(&r);
+    let mut p = z.clone();
+    let mut rz = dot(&r, &z);
+    let r0 = dot(&r, &r);
+    for it in 0..cap {
+        let rr = dot(&r, &r);
+        if rr <= tolerance * tolerance * r0 || rr == 0.0 {
+            return (x, it, (rr / r0).sqrt());
+        }
+        let hp = apply(&p);
+        let alpha = rz / dot(&p, &hp);
+        for f in 0..x.len() {
+            for i in 0..x[f].len() {
+                x[f][i] += alpha * p[f][i];
+                r[f][i] -= alpha * hp[f][i];
+            }
+        }
+        z = precondition(&r);
+        let rz_new = dot(&r, &z);
+        let beta = rz_new / rz;
+        rz = rz_new;
+        for f in 0..x.len() {
+            for i in 0..x[f].len() {
+                p[f][i] = z[f][i] + beta * p[f][i];
+            }
+        }
+    }
+    let rr = dot(&r, &r);
+    (x, cap, (rr / r0).sqrt())
+}
+
 /// `H δ = −g` by forming `H` column by column (one Hessian-vector product each) and a Cholesky
 /// factorisation; `None` when `H` is not positive definite at working precision.
 fn dense_solve(hess: &impl Fn(&[Vec<f64>]) -> Vec<Vec<f64>>, g: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
@@ -401,6 +462,14 @@ fn dense_solve(hess: &impl Fn(&[Vec<f64>]) -> Vec<Vec<f64>>, g: &[Vec<f64>]) -> 
     Some(out)
 }
 
+/// What an inner solve did.
+#[derive(Default)]
+struct InnerReport {
+    steps: usize,
+    cg_iterations: usize,
+    cg_residual: f64,
+}
+
 /// Minimises `J` over the grid values for fixed kernels and precisions: Gauss–Newton steps (one
 /// suffices for a linear PDE), each solved exactly, with a backtracking line search; returns the steps
 /// taken.
@@ -411,18 +480,36 @@ fn inner_solve(
     log_v: f64,
     log_tau: f64,
     s: &Settings,
-) -> Result<usize> {
+) -> Result<InnerReport> {
     let mut ev = model.evaluate(fac, u, log_v, log_tau);
     let mut steps = 0;
+    let (mut cg_iterations, mut cg_residual) = (0, 0.0f64);
     for _ in 0..s.gauss_newton_steps.max(1) {
         let g = model.gradient_u(fac, &ev, u, log_v, log_tau);
-        let hess = |p: &[Vec<f64>]| model.gauss_newton(fac, &ev, p, log_v, log_tau);
-        let delta = dense_solve(&hess, &g).ok_or(Error::InvalidParameter {
-            name: "jitter",
-            reason: "the Gauss–Newton matrix of the grid values is not positive definite at working precision; \
-                     raise the jitter"
-                .into(),
-        })?;
+        let unknowns: usize = g.iter().map(Vec::len).sum();
+        let delta = if unknowns <= s.dense_limit {
+            let hess = |p: &[Vec<f64>]| model.gauss_newton(fac, &ev, p, log_v, log_tau);
+            dense_solve(&hess, &g).ok_or(Error::InvalidParameter {
+                name: "jitter",
+                reason: "the Gauss–Newton matrix of the grid values is not positive definite at working \
+                         precision; raise the jitter"
+                    .into(),
+            })?
+        } else {
+            // In the weights of u = C a: gradient C g, Hessian C H C, step δu = C δa.
+            let ga = model.covariance_times(fac, &g);
+            let pre = model.weight_preconditioner(fac, &ev, log_v, log_tau)?;
+            let (da, its, reached) = conjugate_gradients(
+                |p| model.gauss_newton_weights(fac, &ev, p, log_v, log_tau),
+                |r| pre.apply(r),
+                &ga,
+                s.cg_tolerance,
+                s.cg_iterations,
+            );
+            cg_iterations += its;
+            cg_residual = cg_residual.max(reached);
+            model.covariance_times(fac, &da)
+        };
         steps += 1;
         let before = ev.objective.total;
         let mut step = 1.0;
@@ -447,7 +534,11 @@ fn inner_solve(
             break;
         }
     }
-    Ok(steps)
+    Ok(InnerReport {
+        steps,
+        cg_iterations,
+        cg_residual,
+    })
 }
 
 /// Trains the GP model of `disc`; `monitor` sees every outer iteration (and may stop the run by returning
@@ -464,17 +555,6 @@ pub fn solve(
     let model = model(disc, s)?;
     let mut theta = initial_theta(&model, s);
     let n = model.len();
-    if s.method == Method::Exact && n * disc.fields > s.exact_limit {
-        return Err(Error::InvalidParameter {
-            name: "method",
-            reason: format!(
-                "exact inner solves factor the n × n Gauss–Newton matrix, and this problem has n = {} unknowns, \
-                 above the exact limit {}; use Method::Adam (or raise the limit)",
-                n * disc.fields,
-                s.exact_limit
-            ),
-        });
-    }
     let mut u: Vec<Vec<f64>> = vec![vec![0.0; n]; disc.fields];
     let (mut log_v, mut log_tau) = (s.log_equation_precision, s.log_boundary_precision);
     let joint = s.method == Method::Adam;
@@ -491,8 +571,8 @@ pub fn solve(
             tolerance: 0.0,
         };
         let fac = model.factors(&theta).map_err(|_| diverged(last))?;
-        let steps = if joint {
-            0
+        let inner = if joint {
+            InnerReport::default()
         } else {
             inner_solve(&model, &fac, &mut u, log_v, log_tau, s)?
         };
@@ -506,7 +586,9 @@ pub fn solve(
         let progress = Progress {
             iteration: it,
             objective: ev.objective,
-            gauss_newton_steps: steps,
+            gauss_newton_steps: inner.steps,
+            cg_iterations: inner.cg_iterations,
+            cg_residual: inner.cg_residual,
             solution: Solution {
                 model: &model,
                 factors: std::borrow::Cow::Borrowed(&fac),
