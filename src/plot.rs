@@ -43,21 +43,26 @@ pub enum PlotError {
     },
 }
 
+/// Checks that `path` names an SVG file (extension `.svg`, any case) and returns it for messages, so that
+/// callers can refuse a plot path before doing the work it would show.
+///
+/// # Errors
+/// [`PlotError::NotSvg`] otherwise.
+pub fn require_svg(path: &Path) -> Result<String, PlotError> {
+    let name = path.display().to_string();
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("svg")) {
+        Ok(name)
+    } else {
+        Err(PlotError::NotSvg(name))
+    }
+}
+
 /// Writes `panels` stacked vertically against the abscissa `x` (labelled `x_label`) to `path` (SVG).
 ///
 /// # Errors
 /// [`PlotError`] for a non-SVG name, mismatched lengths, non-finite values or a failed write.
 pub fn line_panels(path: &Path, x_label: &str, x: &[f64], panels: &[Panel<'_>]) -> Result<(), PlotError> {
-    let name = path.display().to_string();
-    if path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-        != Some("svg")
-    {
-        return Err(PlotError::NotSvg(name));
-    }
+    let name = require_svg(path)?;
     if x.len() < 2 || panels.is_empty() {
         return Err(PlotError::Data("need at least two abscissae and one panel".into()));
     }
@@ -158,16 +163,7 @@ pub fn heatmaps(
     axes: (&[f64], &[f64]),
     maps: &[Heatmap<'_>],
 ) -> Result<(), PlotError> {
-    let name = path.display().to_string();
-    if path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-        != Some("svg")
-    {
-        return Err(PlotError::NotSvg(name));
-    }
+    let name = require_svg(path)?;
     let (rows, cols) = axes;
     if rows.len() < 2 || cols.len() < 2 || maps.is_empty() {
         return Err(PlotError::Data("need at least two points per axis and one map".into()));

@@ -83,11 +83,9 @@ pub fn run(a: Args) -> CliResult {
         }
         (None, None) => return Err("give --benchmark NAME or --problem FILE".into()),
     };
-    if let Some(path) = &a.plot
-        && !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("svg"))
-    {
+    if let Some(path) = &a.plot {
         // Refused before the solve rather than after it.
-        return Err(sparsimony::plot::PlotError::NotSvg(path.display().to_string()).into());
+        sparsimony::plot::require_svg(path)?;
     }
     if !a.grid.is_empty() {
         problem = problem.with_grid(&a.grid)?;
