@@ -202,6 +202,31 @@ pub(crate) struct Evaluation {
     residuals: Vec<Vec<f64>>,
     /// `C_f⁻¹ u_f`.
     prior: Vec<Vec<f64>>,
+    /// `‖r/s‖²` over all equations and grid points.
+    residual_sq: f64,
+    /// `‖(u − g)_∂/t‖²` over all fields, and the number of its terms.
+    boundary_sq: f64,
+    boundary_terms: usize,
+}
+
+impl Evaluation {
+    /// `v · r/s`: the weights of the residuals in `∂J/∂(derivative fields)`.
+    fn weighted_residuals(&self, v: f64) -> Vec<Vec<f64>> {
+        self.residuals
+            .iter()
+            .map(|r| r.iter().map(|x| v * x).collect())
+            .collect()
+    }
+
+    /// The product of a term's factors other than the one at `pos`, at grid point `i`: the term's
+    /// derivative with respect to that factor.
+    fn cofactor(&self, idx: &[usize], pos: usize, i: usize) -> f64 {
+        idx.iter()
+            .enumerate()
+            .filter(|(p, _)| *p != pos)
+            .map(|(_, &j)| self.fields[j][i])
+            .product()
+    }
 }
 
 fn rms(v: &[f64]) -> f64 {
@@ -439,6 +464,9 @@ impl<'a> Model<'a> {
             fields,
             residuals,
             prior,
+            residual_sq: res_sq,
+            boundary_sq: bd_sq,
+            boundary_terms: n_bd,
         }
     }
 
@@ -464,13 +492,7 @@ impl<'a> Model<'a> {
             for (c, idx) in terms {
                 for (pos, &k) in idx.iter().enumerate() {
                     for i in 0..n {
-                        let others: f64 = idx
-                            .iter()
-                            .enumerate()
-                            .filter(|(p, _)| *p != pos)
-                            .map(|(_, &j)| ev.fields[j][i])
-                            .product();
-                        adj[k][i] += w[e][i] / s * c * others;
+                        adj[k][i] += w[e][i] / s * c * ev.cofactor(idx, pos, i);
                     }
                 }
             }
@@ -515,15 +537,7 @@ impl<'a> Model<'a> {
                             .map(|(c, idx)| {
                                 idx.iter()
                                     .enumerate()
-                                    .map(|(pos, &k)| {
-                                        let others: f64 = idx
-                                            .iter()
-                                            .enumerate()
-                                            .filter(|(p, _)| *p != pos)
-                                            .map(|(_, &j)| ev.fields[j][i])
-                                            .product();
-                                        c * others * dfields[k][i]
-                                    })
+                                    .map(|(pos, &k)| c * ev.cofactor(idx, pos, i) * dfields[k][i])
                                     .sum::<f64>()
                             })
                             .sum::<f64>()
@@ -544,7 +558,7 @@ impl<'a> Model<'a> {
         log_tau: f64,
     ) -> Vec<Vec<f64>> {
         let v = log_v.exp();
-        let w: Vec<Vec<f64>> = ev.residuals.iter().map(|r| r.iter().map(|x| v * x).collect()).collect();
+        let w = ev.weighted_residuals(v);
         let mut g = self.vjp(fac, ev, &w);
         let c = self.boundary_weight * log_tau.exp();
         for f in 0..self.disc.fields {
@@ -664,16 +678,7 @@ impl<'a> Model<'a> {
                         if self.derivs[k].field != f {
                             continue;
                         }
-                        let mean = (0..n)
-                            .map(|i| {
-                                idx.iter()
-                                    .enumerate()
-                                    .filter(|(p, _)| *p != pos)
-                                    .map(|(_, &j)| ev.fields[j][i])
-                                    .product::<f64>()
-                            })
-                            .sum::<f64>()
-                            / n as f64;
+                        let mean = (0..n).map(|i| ev.cofactor(idx, pos, i)).sum::<f64>() / n as f64;
                         coef[e][k] += c * mean / self.source_scale[e];
                     }
                 }
@@ -720,8 +725,8 @@ impl<'a> Model<'a> {
                 .collect();
             let t2 = self.boundary_scale[f].powi(2);
             let mut diag = vec![0.0; n];
-            let mut index = vec![0usize; dims];
-            for x in diag.iter_mut() {
+            for (i, x) in diag.iter_mut().enumerate() {
+                let index = self.disc.grid.multi_index(i);
                 let mut p: f64 = (0..dims).map(|d| lambda[d][index[d]]).product();
                 for row in &coef {
                     for (k, &ak) in row.iter().enumerate().filter(|(_, a)| **a != 0.0) {
@@ -739,13 +744,6 @@ impl<'a> Model<'a> {
                     p += cb / t2 * others * (lambda[d][index[d]] * q[d][(end, index[d])]).powi(2);
                 }
                 *x = p.max(f64::MIN_POSITIVE);
-                for d in (0..dims).rev() {
-                    index[d] += 1;
-                    if index[d] < self.shape[d] {
-                        break;
-                    }
-                    index[d] = 0;
-                }
             }
             bases.push(q);
             diagonals.push(diag);
@@ -768,7 +766,7 @@ impl<'a> Model<'a> {
     ) -> Result<(Vec<f64>, f64, f64)> {
         let n = self.len();
         let v = log_v.exp();
-        let w: Vec<Vec<f64>> = ev.residuals.iter().map(|r| r.iter().map(|x| v * x).collect()).collect();
+        let w = ev.weighted_residuals(v);
         let adj = self.derivative_adjoints(ev, &w);
         let mut grad = vec![0.0; self.kernel_parameters()];
         for f in 0..self.disc.fields {
@@ -827,14 +825,8 @@ impl<'a> Model<'a> {
                 // ∂/∂ln w and ∂/∂ln σ come out in log form already; μ is raw.
             }
         }
-        let res_sq: f64 = ev.residuals.iter().flatten().map(|r| r * r).sum();
-        let d_log_v = 0.5 * v * res_sq - 0.5 * (n * ev.residuals.len()) as f64;
-        let misfit = self.boundary_misfit(u);
-        let (bd_sq, n_bd) = misfit
-            .iter()
-            .flatten()
-            .fold((0.0, 0usize), |(s, c), b| (s + b * b, c + 1));
-        let d_log_tau = self.boundary_weight * (0.5 * log_tau.exp() * bd_sq - 0.5 * n_bd as f64);
+        let d_log_v = 0.5 * v * ev.residual_sq - 0.5 * (n * ev.residuals.len()) as f64;
+        let d_log_tau = self.boundary_weight * (0.5 * log_tau.exp() * ev.boundary_sq - 0.5 * ev.boundary_terms as f64);
         Ok((grad, d_log_v, d_log_tau))
     }
 }
