@@ -17,7 +17,7 @@ use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 use sparsimony::pde::{plot, run, settings_for};
-use sparsimony::solvers::gp_pde::Problem;
+use sparsimony::solvers::gp_pde::{Method, Problem};
 
 /// The paper's benchmarks with the authors' GP-HM-StM relative L2 error.
 const PAPER: &[(&str, f64)] = &[
@@ -58,7 +58,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     for name in &names {
         let problem = Problem::benchmark(name)?;
-        let settings = settings_for(&problem, None, iters);
+        let settings = settings_for(&problem, Method::Exact, None, iters);
         let out = run(&problem, &settings, |p| {
             eprint!("\r{name}: iteration {} / {}   ", p.iteration + 1, settings.iterations);
             ControlFlow::Continue(())

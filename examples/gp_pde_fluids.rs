@@ -12,7 +12,7 @@ use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 use sparsimony::pde::{plot, run, settings_for};
-use sparsimony::solvers::gp_pde::Problem;
+use sparsimony::solvers::gp_pde::{Method, Problem};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut plot_dir: Option<PathBuf> = None;
@@ -30,7 +30,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     for name in ["burgers_1d", "kovasznay"] {
         let problem = Problem::benchmark(name)?;
-        let settings = settings_for(&problem, None, iters);
+        let settings = settings_for(&problem, Method::Exact, None, iters);
         println!("{}", problem.description());
         let out = run(&problem, &settings, |p| {
             eprintln!(

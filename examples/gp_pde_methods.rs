@@ -30,12 +30,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "method", "iters", "final", "seconds"
     );
     for method in [Method::Exact, Method::Adam] {
-        let mut s = settings_for(&problem, None, None);
-        s.method = method;
-        if method == Method::Adam {
-            s.iterations = adam_iterations;
-            s.learning_rate = 0.01;
-        }
+        let iterations = (method == Method::Adam).then_some(adam_iterations);
+        let s = settings_for(&problem, method, None, iterations);
         let mut reached = [None; LEVELS.len()];
         let mut outside = Duration::ZERO;
         let mut last = f64::NAN;

@@ -185,16 +185,30 @@ pub fn plot(outcome: &Outcome, problem: &Problem, path: &Path) -> std::result::R
     }
 }
 
-/// The settings a command line or example starts from: the defaults (exact inner solves), with
-/// `components`, and `iterations` (default 30 outer iterations where the inner systems are factored, 5
-/// where they are iterated on: those cost minutes each at 200² and above).
-pub fn settings_for(problem: &Problem, components: Option<usize>, iterations: Option<usize>) -> Settings {
-    let mut s = Settings::default();
+/// The settings a command line or example starts from: the defaults with `method` and `components`,
+/// and per method a learning rate (exact: 0.001 on the kernel parameters alone; Adam: the paper's 0.01)
+/// and a default of `iterations` (exact: 30 outer iterations where the inner systems are factored, 5 where
+/// they are iterated on, those cost minutes each at 200² and above; Adam: 2000).
+pub fn settings_for(
+    problem: &Problem,
+    method: Method,
+    components: Option<usize>,
+    iterations: Option<usize>,
+) -> Settings {
+    let mut s = Settings {
+        method,
+        ..Settings::default()
+    };
     if let Some(q) = components {
         s.components = q;
     }
     let unknowns: usize = problem.axes().iter().map(|a| a.points).product::<usize>() * problem.fields().len();
-    s.iterations = iterations.unwrap_or(if unknowns <= s.dense_limit { 30 } else { 5 });
-    s.learning_rate = 0.001;
+    let (default_iterations, learning_rate) = match method {
+        Method::Exact if unknowns <= s.dense_limit => (30, 0.001),
+        Method::Exact => (5, 0.001),
+        Method::Adam => (2000, 0.01),
+    };
+    s.iterations = iterations.unwrap_or(default_iterations);
+    s.learning_rate = learning_rate;
     s
 }

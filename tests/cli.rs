@@ -296,7 +296,8 @@ fn pde_json_matches_the_library_and_plots() {
     assert!(stderr(&o).contains("iteration"), "progress on stderr: {}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
     let problem = sparsimony::solvers::gp_pde::Problem::from_toml(PDE_PROBLEM).unwrap();
-    let settings = sparsimony::pde::settings_for(&problem, Some(5), Some(3));
+    let settings =
+        sparsimony::pde::settings_for(&problem, sparsimony::solvers::gp_pde::Method::Exact, Some(5), Some(3));
     let lib = sparsimony::pde::run(&problem, &settings, |_| std::ops::ControlFlow::Continue(())).unwrap();
     assert_eq!(v["problem"], "cli-poisson");
     assert_eq!(v["grid"], serde_json::json!([40]));

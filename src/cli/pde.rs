@@ -90,16 +90,15 @@ pub fn run(a: Args) -> CliResult {
     if !a.grid.is_empty() {
         problem = problem.with_grid(&a.grid)?;
     }
-    let mut s = settings_for(&problem, a.components, a.iters);
+    let method = match a.method {
+        MethodArg::Exact => Method::Exact,
+        MethodArg::Adam => Method::Adam,
+    };
+    let mut s = settings_for(&problem, method, a.components, a.iters);
     s.spectrum = match a.spectrum {
         SpectrumArg::StudentT => Spectrum::StudentT { dof: 5 },
         SpectrumArg::Gaussian => Spectrum::Gaussian,
     };
-    if a.method == MethodArg::Adam {
-        s.method = Method::Adam;
-        s.iterations = a.iters.unwrap_or(2000);
-        s.learning_rate = 0.01;
-    }
     if let Some(lr) = a.lr {
         s.learning_rate = lr;
     }
