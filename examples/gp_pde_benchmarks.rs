@@ -11,7 +11,7 @@
 //! ```
 //!
 //! Exact inner solves throughout: factored up to `Settings::dense_limit` unknowns, preconditioned conjugate
-//! gradients above (the 2D benchmarks at the paper's 200² and 400², 5 outer iterations by default).
+//! gradients above (the 2D benchmarks at the paper's 200² and 400², 10 outer iterations by default).
 
 use std::ops::ControlFlow;
 use std::path::PathBuf;

