@@ -12,7 +12,7 @@ use super::{CliResult, print_json};
 /// The training method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum MethodArg {
-    /// Exact (Gauss–Newton) solves for the grid values (Cholesky up to 5000 unknowns, preconditioned
+    /// Exact (Gauss–Newton) solves for the grid values (Cholesky up to 1000 unknowns, preconditioned
     /// conjugate gradients above), Adam on the kernel parameters.
     Exact,
     /// The paper's joint Adam on grid values, kernel parameters and precisions.
@@ -46,7 +46,7 @@ pub struct Args {
     /// Collocation points per axis (one number for every axis, or one per axis, comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "N,..")]
     grid: Vec<usize>,
-    /// Outer iterations (default: exact 30, or 5 above 5000 unknowns; Adam 2000).
+    /// Outer iterations (default: exact 30, or 10 above 1000 unknowns; Adam 2000).
     #[arg(long, value_name = "N")]
     iters: Option<usize>,
     /// The training method.
