@@ -260,7 +260,6 @@ pub(crate) fn model<'a>(disc: &'a Discretization, s: &Settings) -> Result<Model<
     Model::new(disc, s.spectrum, s.components, s.jitter, s.boundary_weight)
 }
 
-/// Initial kernel parameters.
 /// Initial kernel parameters; `boundary_peaks`: whether a homogeneous equation's kernels start at the
 /// peaks of the boundary data (see [`FrequencyInit::Source`]) or evenly spread.
 pub(crate) fn initial_theta(model: &Model<'_>, s: &Settings, boundary_peaks: bool) -> Vec<f64> {
@@ -341,7 +340,7 @@ fn source_peaks(model: &Model<'_>, d: usize, q: usize, boundary_peaks: bool) -> 
         }
         power
     };
-    let order_along = model
+    let mut order = model
         .disc
         .equations
         .iter()
@@ -351,7 +350,6 @@ fn source_peaks(model: &Model<'_>, d: usize, q: usize, boundary_peaks: bool) -> 
         .max()
         .unwrap_or(0);
     let mut power = power_of(&model.disc.sources, &|_| true);
-    let mut order = order_along;
     if power.iter().all(|p| *p <= 1e-20 * n as f64) {
         if !boundary_peaks {
             return None;
@@ -535,9 +533,29 @@ fn inner_solve(
     let linear = model.disc.equations.iter().all(|e| e.is_linear());
     let mut steps = 0;
     let (mut cg_iterations, mut cg_residual) = (0, 0.0f64);
+    // The kernels are fixed here: the whitening (per-axis eigendecompositions) serves every step.
+    let whitening = if model.len() * u.len() > s.dense_limit {
+        Some(model.whitening(fac)?)
+    } else {
+        None
+    };
     for _ in 0..s.gauss_newton_steps.max(1) {
-        let unknowns = model.len() * u.len();
-        let delta = if unknowns <= s.dense_limit {
+        let delta = if let Some(wh) = &whitening {
+            // In the whitened coordinates u = W z: gradient Wᵀg (prior part z), Hessian Wᵀ H W, step W δz.
+            let z = model.whiten(wh, u);
+            let gz = model.gradient_whitened(wh, &ev, u, &z, log_v, log_tau);
+            let pre = model.whitened_preconditioner(wh, &ev, log_v, log_tau)?;
+            let (dz, its, reached) = conjugate_gradients(
+                |p| model.gauss_newton_whitened(wh, &ev, p, log_v, log_tau),
+                |r| pre.apply(r),
+                &gz,
+                s.cg_tolerance,
+                s.cg_iterations,
+            );
+            cg_iterations += its;
+            cg_residual = cg_residual.max(reached);
+            model.unwhiten(wh, &dz)
+        } else {
             let g = model.gradient_u(fac, &ev, u, log_v, log_tau);
             let hess = |p: &[Vec<f64>]| model.gauss_newton(fac, &ev, p, log_v, log_tau);
             dense_solve(&hess, &g).ok_or(Error::InvalidParameter {
@@ -546,22 +564,6 @@ fn inner_solve(
                          precision; raise the jitter"
                     .into(),
             })?
-        } else {
-            // In the whitened coordinates u = W z: gradient Wᵀg (prior part z), Hessian Wᵀ H W, step W δz.
-            let wh = model.whitening(fac)?;
-            let z = model.whiten(&wh, u);
-            let gz = model.gradient_whitened(&wh, &ev, u, &z, log_v, log_tau);
-            let pre = model.whitened_preconditioner(&wh, &ev, log_v, log_tau)?;
-            let (dz, its, reached) = conjugate_gradients(
-                |p| model.gauss_newton_whitened(&wh, &ev, p, log_v, log_tau),
-                |r| pre.apply(r),
-                &gz,
-                s.cg_tolerance,
-                s.cg_iterations,
-            );
-            cg_iterations += its;
-            cg_residual = cg_residual.max(reached);
-            model.unwhiten(&wh, &dz)
         };
         steps += 1;
         let before = ev.objective.total;
@@ -625,13 +627,14 @@ pub fn solve(
             gauss_newton_steps: s.gauss_newton_steps.max(20),
             ..s.clone()
         };
+        let solved = |theta: &[f64], u: &mut [Vec<f64>]| -> Result<f64> {
+            let fac = model.factors(theta)?;
+            inner_solve(&model, &fac, u, log_v, log_tau, &trial)?;
+            Ok(model.evaluate(&fac, u, log_v, log_tau).objective.total)
+        };
         let mut v = u.clone();
-        let fac = model.factors(&spread)?;
-        inner_solve(&model, &fac, &mut v, log_v, log_tau, &trial)?;
-        let j_spread = model.evaluate(&fac, &v, log_v, log_tau).objective.total;
-        let fac = model.factors(&theta)?;
-        inner_solve(&model, &fac, &mut u, log_v, log_tau, &trial)?;
-        let j_peaks = model.evaluate(&fac, &u, log_v, log_tau).objective.total;
+        let j_spread = solved(&spread, &mut v)?;
+        let j_peaks = solved(&theta, &mut u)?;
         if j_spread < j_peaks || !j_peaks.is_finite() {
             (theta, u) = (spread, v);
         }
