@@ -624,17 +624,38 @@ impl<'a> Model<'a> {
         let v = log_v.exp();
         let w = ev.weighted_residuals(v);
         let mut g = self.vjp(fac, ev, &w);
-        let c = self.boundary_weight * log_tau.exp();
+        let boundary = self.boundary_gradient(u, log_tau);
         for f in 0..self.disc.fields {
-            let t2 = self.boundary_scale[f].powi(2);
             for i in 0..self.len() {
-                g[f][i] += ev.prior[f][i];
-                if self.mask[i] {
-                    g[f][i] += c * (u[f][i] - self.disc.boundary[f][i]) / t2;
-                }
+                g[f][i] += ev.prior[f][i] + boundary[f][i];
             }
         }
         g
+    }
+
+    /// `w_b τ P_∂ x_f / t_f²` per field: the boundary term's weights applied to `x` (zero off the boundary).
+    fn boundary_weighted(&self, x: &[Vec<f64>], log_tau: f64) -> Vec<Vec<f64>> {
+        let c = self.boundary_weight * log_tau.exp();
+        x.iter()
+            .enumerate()
+            .map(|(f, x)| {
+                let t2 = self.boundary_scale[f].powi(2);
+                x.iter()
+                    .zip(&self.mask)
+                    .map(|(x, &m)| if m { c * x / t2 } else { 0.0 })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The boundary term's gradient in the grid values: [`Model::boundary_weighted`] of the misfit `u − g`.
+    fn boundary_gradient(&self, u: &[Vec<f64>], log_tau: f64) -> Vec<Vec<f64>> {
+        let misfit: Vec<Vec<f64>> = u
+            .iter()
+            .zip(&self.disc.boundary)
+            .map(|(u, g)| u.iter().zip(g).map(|(a, b)| a - b).collect())
+            .collect();
+        self.boundary_weighted(&misfit, log_tau)
     }
 
     /// The Gauss–Newton Hessian applied to `δ`: `C⁻¹δ + v JᵀJδ + w_b τ P_∂ δ / t²`.
@@ -653,12 +674,11 @@ impl<'a> Model<'a> {
             .map(|r| r.into_iter().map(|x| v * x).collect())
             .collect();
         let mut h = self.vjp(fac, ev, &jd);
-        let c = self.boundary_weight * log_tau.exp();
+        let boundary = self.boundary_weighted(delta, log_tau);
         for f in 0..self.disc.fields {
             let prior = self.prior_solve(&fac[f], &delta[f]);
-            let t2 = self.boundary_scale[f].powi(2);
             for i in 0..self.len() {
-                h[f][i] += prior[i] + if self.mask[i] { c * delta[f][i] / t2 } else { 0.0 };
+                h[f][i] += prior[i] + boundary[f][i];
             }
         }
         h
@@ -742,21 +762,7 @@ impl<'a> Model<'a> {
         log_tau: f64,
     ) -> Vec<Vec<f64>> {
         let adj = self.derivative_adjoints(ev, &ev.weighted_residuals(log_v.exp()));
-        let c = self.boundary_weight * log_tau.exp();
-        let boundary: Vec<Vec<f64>> = (0..self.disc.fields)
-            .map(|f| {
-                let t2 = self.boundary_scale[f].powi(2);
-                (0..self.len())
-                    .map(|i| {
-                        if self.mask[i] {
-                            c * (u[f][i] - self.disc.boundary[f][i]) / t2
-                        } else {
-                            0.0
-                        }
-                    })
-                    .collect()
-            })
-            .collect();
+        let boundary = self.boundary_gradient(u, log_tau);
         let mut g = z.to_vec();
         self.add_whitened_adjoints(wh, &adj, &boundary, &mut g);
         g
@@ -803,19 +809,7 @@ impl<'a> Model<'a> {
             .map(|r| r.into_iter().map(|x| v * x).collect())
             .collect();
         let adj = self.derivative_adjoints(ev, &jd);
-        let c = self.boundary_weight * log_tau.exp();
-        let boundary: Vec<Vec<f64>> = self
-            .unwhiten(wh, delta)
-            .into_iter()
-            .enumerate()
-            .map(|(f, x)| {
-                let t2 = self.boundary_scale[f].powi(2);
-                x.iter()
-                    .zip(&self.mask)
-                    .map(|(x, &m)| if m { c * x / t2 } else { 0.0 })
-                    .collect()
-            })
-            .collect();
+        let boundary = self.boundary_weighted(&self.unwhiten(wh, delta), log_tau);
         let mut h = delta.to_vec();
         self.add_whitened_adjoints(wh, &adj, &boundary, &mut h);
         h
