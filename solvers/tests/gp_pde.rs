@@ -52,6 +52,21 @@ u = "sin(12*x) + 0.5*cos(3*x)"
 }
 
 #[test]
+fn high_frequency_poisson_1d_is_solved_below_the_papers_error() {
+    // The paper's poisson_1d-single_sin, u = sin(100x) on [0, 2π] with 400 points (4 per period): three
+    // outer iterations of exact whitened solves reach 1.7e-7 against GP-HM's 6.5e-7 (1e5 Adam epochs).
+    // Evaluating the residuals from the grid values (K″C⁻¹u, C's condition number 1e12) stalls at 1e-5.
+    let p = Problem::benchmark("poisson_1d-single_sin").unwrap();
+    let s = Settings {
+        iterations: 3,
+        learning_rate: 0.01,
+        ..Settings::default()
+    };
+    let err = error_of(&p, &s);
+    assert!(err < 5e-7, "relative L2 error {err:e}");
+}
+
+#[test]
 fn manufactured_nonlinear_2d_is_solved_to_tolerance() {
     // Allen–Cahn in 2D on a 14 × 16 grid, u = sin(3x) cos(2y): Gauss–Newton inner solves.
     let p = Problem::from_toml(

@@ -89,8 +89,9 @@ impl AxisFactor {
         }
     }
 
-    /// The posterior-mean interpolation matrix `k(x*, X) C⁻¹` (rows: `points`) for derivative order `m`.
-    pub(crate) fn interpolation(&self, points: &[f64], lower: f64, m: usize) -> Result<Mat<f64>> {
+    /// The cross-covariance `k⁽ᵐ⁾(x* − X)` (rows: `points`, columns: the axis's grid points), which
+    /// maps the weights `C⁻¹u` to the posterior mean's `m`-th derivative at `points`.
+    pub(crate) fn cross_covariance(&self, points: &[f64], lower: f64, m: usize) -> Result<Mat<f64>> {
         let n = self.c_inv.nrows();
         let mut cross = Mat::zeros(points.len(), n);
         for (i, &x) in points.iter().enumerate() {
@@ -98,7 +99,7 @@ impl AxisFactor {
                 cross[(i, j)] = self.kernel.derivative(x - (lower + j as f64 * self.step), m)?;
             }
         }
-        Ok(cross * &self.c_inv)
+        Ok(cross)
     }
 }
 
@@ -274,6 +275,11 @@ pub(crate) struct Evaluation {
 }
 
 impl Evaluation {
+    /// `C_f⁻¹ u_f` per field: the weights of the posterior mean.
+    pub(crate) fn weights(&self) -> &[Vec<f64>] {
+        &self.prior
+    }
+
     /// `v · r/s`: the weights of the residuals in `∂J/∂(derivative fields)`.
     fn weighted_residuals(&self, v: f64) -> Vec<Vec<f64>> {
         self.residuals
@@ -475,14 +481,74 @@ impl<'a> Model<'a> {
         self.apply(x, |d| Some(fac[d].c_inv.as_ref()))
     }
 
-    /// Evaluates `J` at `(u, ln v, ln τ)`.
+    /// Evaluates `J` at `(u, ln v, ln τ)`: derivatives `K⁽ᵐ⁾C⁻¹u`, prior `uᵀC⁻¹u`.
     pub(crate) fn evaluate(&self, fac: &[Vec<AxisFactor>], u: &[Vec<f64>], log_v: f64, log_tau: f64) -> Evaluation {
-        let n = self.len();
         let fields: Vec<Vec<f64>> = self
             .derivs
             .iter()
             .map(|g| self.derive(&fac[g.field], &u[g.field], &g.orders))
             .collect();
+        let prior: Vec<Vec<f64>> = (0..self.disc.fields)
+            .map(|f| self.prior_solve(&fac[f], &u[f]))
+            .collect();
+        let quad: Vec<f64> = u
+            .iter()
+            .zip(&prior)
+            .map(|(u, p)| u.iter().zip(p).map(|(a, b)| a * b).sum())
+            .collect();
+        self.assemble(fac, u, fields, prior, &quad, log_v, log_tau)
+    }
+
+    /// Evaluates `J` at `u = W z` from the whitened coordinates `z` (see [`Model::whitening`]):
+    /// derivatives `K⁽ᵐ⁾QΛ^-½z`, prior `‖z‖²`, `C⁻¹u = QΛ^-½z`. The same value as [`Model::evaluate`] in
+    /// exact arithmetic, but free of `C⁻¹`'s condition number (`10¹²` with jitter `10⁻¹⁰`), which in
+    /// double precision bounds the grid-value form's residuals at about `10⁻⁷` of the source (1D Poisson
+    /// `sin(100x)`: relative error `10⁻⁵` there against `5·10⁻⁸` here, the exact-arithmetic optimum).
+    /// Returns the evaluation and `u`.
+    pub(crate) fn evaluate_whitened(
+        &self,
+        fac: &[Vec<AxisFactor>],
+        wh: &Whitening,
+        z: &[Vec<f64>],
+        log_v: f64,
+        log_tau: f64,
+    ) -> (Evaluation, Vec<Vec<f64>>) {
+        let fields: Vec<Vec<f64>> = self
+            .derivs
+            .iter()
+            .map(|g| self.apply(&z[g.field], |d| Some(wh.axes[g.field][d].maps[g.orders[d]].as_ref())))
+            .collect();
+        let prior: Vec<Vec<f64>> = z
+            .iter()
+            .enumerate()
+            .map(|(f, x)| {
+                let scaled: Vec<f64> = x
+                    .iter()
+                    .enumerate()
+                    .map(|(i, zi)| zi / wh.sqrt_lambda(f, &self.disc.grid.multi_index(i)))
+                    .collect();
+                self.apply(&scaled, |d| Some(wh.axes[f][d].q.as_ref()))
+            })
+            .collect();
+        let quad: Vec<f64> = z.iter().map(|x| x.iter().map(|a| a * a).sum()).collect();
+        let u = self.unwhiten(wh, z);
+        let ev = self.assemble(fac, &u, fields, prior, &quad, log_v, log_tau);
+        (ev, u)
+    }
+
+    /// `J` and what its gradients keep, from the derivative fields, `C⁻¹u` and `uᵀC⁻¹u` per field.
+    #[allow(clippy::too_many_arguments)]
+    fn assemble(
+        &self,
+        fac: &[Vec<AxisFactor>],
+        u: &[Vec<f64>],
+        fields: Vec<Vec<f64>>,
+        prior: Vec<Vec<f64>>,
+        quad: &[f64],
+        log_v: f64,
+        log_tau: f64,
+    ) -> Evaluation {
+        let n = self.len();
         let residuals: Vec<Vec<f64>> = self
             .terms
             .iter()
@@ -500,14 +566,10 @@ impl<'a> Model<'a> {
                     .collect()
             })
             .collect();
-        let prior: Vec<Vec<f64>> = (0..self.disc.fields)
-            .map(|f| self.prior_solve(&fac[f], &u[f]))
-            .collect();
         let mut total = 0.0;
         for f in 0..self.disc.fields {
-            let quad: f64 = u[f].iter().zip(&prior[f]).map(|(a, b)| a * b).sum();
             let log_det: f64 = fac[f].iter().map(|a| a.log_det * (n / a.c_inv.nrows()) as f64).sum();
-            total += 0.5 * (quad + log_det);
+            total += 0.5 * (quad[f] + log_det);
         }
         let (v, tau) = (log_v.exp(), log_tau.exp());
         let res_sq: f64 = residuals.iter().flatten().map(|r| r * r).sum();
@@ -577,6 +639,7 @@ impl<'a> Model<'a> {
     }
 
     /// `J δ`: the change of the scaled residuals for a change `δ` of the fields.
+    #[cfg(test)]
     fn jvp(&self, fac: &[Vec<AxisFactor>], ev: &Evaluation, delta: &[Vec<f64>]) -> Vec<Vec<f64>> {
         let dfields: Vec<Vec<f64>> = self
             .derivs
@@ -659,6 +722,7 @@ impl<'a> Model<'a> {
     }
 
     /// The Gauss–Newton Hessian applied to `δ`: `C⁻¹δ + v JᵀJδ + w_b τ P_∂ δ / t²`.
+    #[cfg(test)]
     pub(crate) fn gauss_newton(
         &self,
         fac: &[Vec<AxisFactor>],
@@ -815,6 +879,99 @@ impl<'a> Model<'a> {
         h
     }
 
+    /// The Jacobian of the scaled residuals in the derivative fields, pointwise: `a[e][k][i] = ∂(r_e/s_e)_i /
+    /// ∂(field k)_i` (the cofactors of the terms that hold derivative `k`, times their coefficients).
+    fn jacobian_coefficients(&self, ev: &Evaluation) -> Vec<Vec<Vec<f64>>> {
+        let n = self.len();
+        self.terms
+            .iter()
+            .enumerate()
+            .map(|(e, terms)| {
+                let s = self.source_scale[e];
+                let mut row = vec![vec![0.0; n]; self.derivs.len()];
+                for (c, idx) in terms {
+                    for (pos, &k) in idx.iter().enumerate() {
+                        for (i, a) in row[k].iter_mut().enumerate() {
+                            *a += c * ev.cofactor(idx, pos, i) / s;
+                        }
+                    }
+                }
+                row
+            })
+            .collect()
+    }
+
+    /// `⊗_d W_d` for derivative orders `orders` of field `f` (`N × N`, row-major grid order): the map from
+    /// `z_f` to that derivative field.
+    fn whitened_map(&self, wh: &Whitening, f: usize, orders: &[usize]) -> Mat<f64> {
+        wh.axes[f]
+            .iter()
+            .zip(orders)
+            .fold(Mat::from_fn(1, 1, |_, _| 1.0), |acc, (a, &m)| {
+                let b = &a.maps[m];
+                let (rb, cb) = (b.nrows(), b.ncols());
+                Mat::from_fn(acc.nrows() * rb, acc.ncols() * cb, |i, j| {
+                    acc[(i / rb, j / cb)] * b[(i % rb, j % cb)]
+                })
+            })
+    }
+
+    /// The matrix of [`Model::gauss_newton_whitened`] (all fields stacked, field-major), assembled from
+    /// the explicit maps `⊗_d W_d` by GEMMs: `I + v Σ_e M_eᵀ M_e + Σ_f (w_b τ/t_f²) W_{0f}ᵀ P_∂ W_{0f}` with
+    /// `M_e = Σ_k diag(a_ek) (⊗_d W_kd)` ([`Model::jacobian_coefficients`]). `O(N²)` memory and `O(N³)`
+    /// time: for the dense solves only.
+    pub(crate) fn gauss_newton_whitened_matrix(
+        &self,
+        wh: &Whitening,
+        ev: &Evaluation,
+        log_v: f64,
+        log_tau: f64,
+    ) -> Mat<f64> {
+        use faer::linalg::matmul::matmul;
+        use faer::{Accum, Par};
+        let n = self.len();
+        let fields = self.disc.fields;
+        let jacobian = self.jacobian_coefficients(ev);
+        let maps: Vec<Mat<f64>> = self
+            .derivs
+            .iter()
+            .map(|g| self.whitened_map(wh, g.field, &g.orders))
+            .collect();
+        let mut h = Mat::<f64>::identity(n * fields, n * fields);
+        let v = log_v.exp();
+        for row in &jacobian {
+            let mut m = Mat::<f64>::zeros(n, n * fields);
+            for (k, a) in row.iter().enumerate() {
+                if a.iter().all(|x| *x == 0.0) {
+                    continue;
+                }
+                let o = self.derivs[k].field * n;
+                for j in 0..n {
+                    for i in 0..n {
+                        m[(i, o + j)] += a[i] * maps[k][(i, j)];
+                    }
+                }
+            }
+            matmul(h.as_mut(), Accum::Add, m.transpose(), m.as_ref(), v, Par::Seq);
+        }
+        let cb = self.boundary_weight * log_tau.exp();
+        let boundary: Vec<usize> = (0..n).filter(|&i| self.mask[i]).collect();
+        for f in 0..fields {
+            let w0 = self.whitened_map(wh, f, &vec![0; self.dims()]);
+            let rows = Mat::from_fn(boundary.len(), n, |r, j| w0[(boundary[r], j)]);
+            let o = f * n;
+            matmul(
+                h.as_mut().submatrix_mut(o, o, n, n),
+                Accum::Add,
+                rows.transpose(),
+                rows.as_ref(),
+                cb / self.boundary_scale[f].powi(2),
+                Par::Seq,
+            );
+        }
+        h
+    }
+
     /// A preconditioner for [`Model::gauss_newton_whitened`], per field: the diagonal of the field's own
     /// block with each Jacobian term's coefficient field replaced by its grid mean,
     /// `1 + v Σ_e Σ_{k,k'} a_ek a_ek' Π_d diag(W_kdᵀ W_k'd)`, plus the boundary faces exactly: face
@@ -832,21 +989,25 @@ impl<'a> Model<'a> {
         let dims = self.dims();
         let v = log_v.exp();
         let cb = self.boundary_weight * log_tau.exp();
+        let jacobian = self.jacobian_coefficients(ev);
         let mut diagonals = Vec::with_capacity(self.disc.fields);
         let mut faces_out = Vec::with_capacity(self.disc.fields);
         for (f, axes) in wh.axes.iter().enumerate() {
-            let mut coef = vec![vec![0.0; self.derivs.len()]; self.terms.len()];
-            for (e, terms) in self.terms.iter().enumerate() {
-                for (c, idx) in terms {
-                    for (pos, &k) in idx.iter().enumerate() {
-                        if self.derivs[k].field != f {
-                            continue;
-                        }
-                        let mean = (0..n).map(|i| ev.cofactor(idx, pos, i)).sum::<f64>() / n as f64;
-                        coef[e][k] += c * mean / self.source_scale[e];
-                    }
-                }
-            }
+            let coef: Vec<Vec<f64>> = jacobian
+                .iter()
+                .map(|row| {
+                    row.iter()
+                        .enumerate()
+                        .map(|(k, a)| {
+                            if self.derivs[k].field == f {
+                                a.iter().sum::<f64>() / n as f64
+                            } else {
+                                0.0
+                            }
+                        })
+                        .collect()
+                })
+                .collect();
             // gram[d][m][m'][j] = (W_dmᵀ W_dm')_jj.
             let gram: Vec<Vec<Vec<Vec<f64>>>> = axes
                 .iter()
@@ -940,12 +1101,12 @@ impl<'a> Model<'a> {
         })
     }
 
-    /// `∇_θ J` (kernel parameters, layout of [`Model::offset`]), and `∂J/∂ln v`, `∂J/∂ln τ`.
+    /// `∇_θ J` (kernel parameters, layout of [`Model::offset`]), and `∂J/∂ln v`, `∂J/∂ln τ`, at the
+    /// grid values `ev` was evaluated at.
     pub(crate) fn gradient_theta(
         &self,
         fac: &[Vec<AxisFactor>],
         ev: &Evaluation,
-        u: &[Vec<f64>],
         log_v: f64,
         log_tau: f64,
     ) -> Result<(Vec<f64>, f64, f64)> {
@@ -954,31 +1115,25 @@ impl<'a> Model<'a> {
         let w = ev.weighted_residuals(v);
         let adj = self.derivative_adjoints(ev, &w);
         let mut grad = vec![0.0; self.kernel_parameters()];
-        for f in 0..self.disc.fields {
+        for (f, (axes, alpha)) in fac.iter().zip(&ev.prior).enumerate() {
             for d in 0..self.dims() {
-                let a = &fac[f][d];
+                let a = &axes[d];
                 let nd = self.shape[d];
                 let orders = self.max_order[f][d];
                 // g_mats[m]: the weight of ∂K⁽ᵐ⁾ (m = 0: of ∂C).
                 let mut g_mats: Vec<Mat<f64>> = (0..=orders).map(|_| Mat::zeros(nd, nd)).collect();
-                // ∂(uᵀC⁻¹u) = −αᵀ ∂C α with α = C⁻¹u and ∂C = ⊗_{e≠d} C_e ⊗ ∂C_d, so the partner of α in
-                // the unfolding is (⊗_{e≠d} C_e) α = C_d⁻¹ u along d alone.
-                let partner = self.apply(&u[f], |e| (e == d).then(|| a.c_inv.as_ref()));
-                unfolded_outer(&ev.prior[f], &partner, &self.shape, d, &mut g_mats[0], -0.5);
+                // ∂(uᵀC⁻¹u) = −αᵀ ∂C α with α = C⁻¹u (the evaluation's, not recomputed from the rounded u)
+                // and ∂C = ⊗_{e≠d} C_e ⊗ ∂C_d, so the partner of α in the unfolding is (⊗_{e≠d} C_e) α.
+                let partner = self.apply(alpha, |e| (e != d).then(|| axes[e].kernel_matrix(0)));
+                unfolded_outer(alpha, &partner, &self.shape, d, &mut g_mats[0], -0.5);
                 g_mats[0] += &a.c_inv * faer::Scale(0.5 * (n / nd) as f64);
                 for (k, g) in self.derivs.iter().enumerate() {
                     let m = g.orders[d];
                     if g.field != f || m == 0 {
                         continue;
                     }
-                    // b = (⊗_{d'≠d} D_{d'}) ⊗ C_d⁻¹ u.
-                    let b = self.apply(&u[f], |e| {
-                        if e == d {
-                            Some(a.c_inv.as_ref())
-                        } else {
-                            fac[f][e].derivative(g.orders[e])
-                        }
-                    });
+                    // b = (⊗_{d'≠d} D_{d'}) ⊗ C_d⁻¹ u = (⊗_{d'≠d} K_{d'}⁽ᵐ⁾) α (K⁽⁰⁾ = C).
+                    let b = self.apply(alpha, |e| (e != d).then(|| axes[e].kernel_matrix(g.orders[e])));
                     let mut p = Mat::zeros(nd, nd);
                     unfolded_outer(&adj[k], &b, &self.shape, d, &mut p, 1.0);
                     g_mats[m] += &p;
@@ -1091,7 +1246,7 @@ p = "x*y + 0.2"
             let (lv, lt) = (0.7, -0.4);
             let fac = model.factors(&theta).unwrap();
             let ev = model.evaluate(&fac, &u, lv, lt);
-            let (grad, glv, glt) = model.gradient_theta(&fac, &ev, &u, lv, lt).unwrap();
+            let (grad, glv, glt) = model.gradient_theta(&fac, &ev, lv, lt).unwrap();
             let scale = grad.iter().fold(1.0f64, |m, g| m.max(g.abs()));
             let h = 1e-5;
             for i in 0..theta.len() {
@@ -1202,6 +1357,53 @@ p = "x*y + 0.2"
         let hz = model.gauss_newton_whitened(&wh, &ev, &delta, lv, lt);
         let hu = model.gauss_newton(&fac, &ev, &model.unwhiten(&wh, &delta), lv, lt);
         compare("Gauss–Newton product", &hz, &whitened_transpose(&model, &wh, &hu));
+    }
+
+    #[test]
+    fn whitened_evaluation_and_assembled_gauss_newton_matrix_agree_with_the_grid_value_forms() {
+        // evaluate_whitened at z = whiten(u) is evaluate at u (objective, derivative fields, C⁻¹u), and
+        // the assembled matrix times δ is the Gauss–Newton product, on the coupled nonlinear system.
+        let disc = Problem::from_toml(SYSTEM).unwrap().discretize().unwrap();
+        let (model, theta, u) = setup(&disc, Spectrum::StudentT { dof: 5 });
+        let (lv, lt) = (0.2, 0.5);
+        let fac = model.factors(&theta).unwrap();
+        let wh = model.whitening(&fac).unwrap();
+        let z = model.whiten(&wh, &u);
+        let ev = model.evaluate(&fac, &u, lv, lt);
+        let (evz, uz) = model.evaluate_whitened(&fac, &wh, &z, lv, lt);
+        let compare = |what: &str, a: &[Vec<f64>], b: &[Vec<f64>]| {
+            let scale = b.iter().flatten().fold(1.0f64, |m, x| m.max(x.abs()));
+            for (x, y) in a.iter().flatten().zip(b.iter().flatten()) {
+                assert!((x - y).abs() <= 1e-7 * scale, "{what}: whitened {x}, grid values {y}");
+            }
+        };
+        let total = ev.objective.total;
+        assert!(
+            (evz.objective.total - total).abs() <= 1e-8 * total.abs(),
+            "objective: whitened {}, grid values {total}",
+            evz.objective.total
+        );
+        compare("values", &uz, &u);
+        compare("derivative fields", &evz.fields, &ev.fields);
+        compare("C⁻¹u", &evz.prior, &ev.prior);
+        let h = model.gauss_newton_whitened_matrix(&wh, &evz, lv, lt);
+        let delta: Vec<Vec<f64>> = (0..disc.fields)
+            .map(|f| (0..model.len()).map(|i| ((i * 5 + f) as f64).sin()).collect())
+            .collect();
+        let flat: Vec<f64> = delta.iter().flatten().copied().collect();
+        let n = model.len();
+        let product: Vec<Vec<f64>> = (0..disc.fields)
+            .map(|f| {
+                (0..n)
+                    .map(|i| (0..flat.len()).map(|j| h[(f * n + i, j)] * flat[j]).sum())
+                    .collect()
+            })
+            .collect();
+        compare(
+            "assembled Gauss–Newton matrix",
+            &product,
+            &model.gauss_newton_whitened(&wh, &evz, &delta, lv, lt),
+        );
     }
 
     #[test]
