@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use sparsimony::pde::{relative_errors, settings_for, test_points_per_axis};
 use sparsimony::solvers::gp_pde::{Method, Problem, solve};
 
-const LEVELS: [f64; 5] = [1e-1, 1e-2, 1e-3, 1e-4, 1e-5];
+const LEVELS: [f64; 7] = [1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
