@@ -211,17 +211,8 @@ struct WhitenedAxis {
 /// Whitened coordinates of the prior, per field and axis (see [`Model::whitening`]).
 pub(crate) struct Whitening {
     axes: Vec<Vec<WhitenedAxis>>,
-}
-
-impl Whitening {
-    /// `Π_d λ_d^½` at a multi-index.
-    fn sqrt_lambda(&self, f: usize, index: &[usize]) -> f64 {
-        self.axes[f]
-            .iter()
-            .zip(index)
-            .map(|(a, &i)| a.lambda[i].sqrt())
-            .product()
-    }
+    /// Per field, in grid order: `Π_d λ_d^½`, the diagonal of `(⊗_d Λ_d)^½`.
+    sqrt_lambda: Vec<Vec<f64>>,
 }
 
 /// Number of trained parameters per mixture component: `ln w`, `μ`, `ln σ`.
@@ -522,11 +513,7 @@ impl<'a> Model<'a> {
             .iter()
             .enumerate()
             .map(|(f, x)| {
-                let scaled: Vec<f64> = x
-                    .iter()
-                    .enumerate()
-                    .map(|(i, zi)| zi / wh.sqrt_lambda(f, &self.disc.grid.multi_index(i)))
-                    .collect();
+                let scaled: Vec<f64> = x.iter().zip(&wh.sqrt_lambda[f]).map(|(zi, s)| zi / s).collect();
                 self.apply(&scaled, |d| Some(wh.axes[f][d].q.as_ref()))
             })
             .collect();
@@ -788,8 +775,19 @@ impl<'a> Model<'a> {
                     })
                     .collect::<Result<Vec<_>>>()
             })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Whitening { axes })
+            .collect::<Result<Vec<Vec<WhitenedAxis>>>>()?;
+        // Row-major grid order: the first axis slowest.
+        let sqrt_lambda = axes
+            .iter()
+            .map(|field| {
+                field.iter().fold(vec![1.0], |acc, a| {
+                    acc.iter()
+                        .flat_map(|x| a.lambda.iter().map(move |l| x * l.sqrt()))
+                        .collect()
+                })
+            })
+            .collect();
+        Ok(Whitening { axes, sqrt_lambda })
     }
 
     /// `z = Λ^-½ Qᵀ u` per field.
@@ -798,9 +796,7 @@ impl<'a> Model<'a> {
             .enumerate()
             .map(|(f, x)| {
                 let mut z = self.apply(x, |d| Some(wh.axes[f][d].q.transpose()));
-                for (i, zi) in z.iter_mut().enumerate() {
-                    *zi /= wh.sqrt_lambda(f, &self.disc.grid.multi_index(i));
-                }
+                z.iter_mut().zip(&wh.sqrt_lambda[f]).for_each(|(zi, s)| *zi /= s);
                 z
             })
             .collect()

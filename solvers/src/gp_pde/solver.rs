@@ -1,12 +1,11 @@
 //! Training the GP collocation model ([`super::model`]): the paper's joint Adam on grid values, kernel
 //! parameters and precisions ([`Method::Adam`]), or ours ([`Method::Exact`]): for fixed kernel parameters
-//! the grid values minimise a (Gauss–Newton-linearised) least-squares problem, solved exactly by forming
-//! its normal equations (one Kronecker-structured Hessian-vector product per column) and a Cholesky
-//! factorisation up to [`Settings::dense_limit`] unknowns, above it by preconditioned conjugate gradients
-//! in the whitened coordinates `z` of `u = (⊗_d Q_d Λ_d^½) z` (`C_d = Q_d Λ_d Q_dᵀ`: prior `‖z‖²`,
-//! derivatives through `K_d⁽ᵐ⁾ Q_d Λ_d^-½`, never `C⁻¹`; preconditioner: the mean-coefficient diagonal
-//! plus the boundary faces' low-rank terms by the Woodbury identity; inexact when capped, as
-//! [`Progress::cg_residual`] reports),
+//! the grid values minimise a (Gauss–Newton-linearised) least-squares problem, solved exactly in the
+//! whitened coordinates `z` of `u = (⊗_d Q_d Λ_d^½) z` (`C_d = Q_d Λ_d Q_dᵀ`: prior `‖z‖²`, derivatives
+//! through `K_d⁽ᵐ⁾ Q_d Λ_d^-½`, never `C⁻¹`) — by its normal matrix, assembled from the explicit maps, and
+//! a Cholesky factorisation up to [`Settings::dense_limit`] unknowns, above it by preconditioned conjugate
+//! gradients (preconditioner: the mean-coefficient diagonal plus the boundary faces' low-rank terms by
+//! the Woodbury identity; inexact when capped, as [`Progress::cg_residual`] reports),
 //! and Adam moves only the kernel parameters along the gradient of the profiled objective (by the envelope
 //! theorem, `∂J/∂θ` at the inner minimiser).
 
