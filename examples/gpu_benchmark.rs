@@ -212,7 +212,8 @@ fn main() {
     let cpu = ElasticNet {
         precompute: Precompute::Always,
         tol: 1e-4,
-        ..ElasticNet::lasso(0.01)
+        alpha: 0.01,
+        ..ElasticNet::default()
     };
     let (tc, coefs) = best(2, || {
         (0..batch)
@@ -240,15 +241,15 @@ fn main() {
         tg * 1e3,
         tc * 1e3,
         tc / tg,
-        fit.epochs.iter().map(|&e| e as f64).sum::<f64>() / batch as f64
+        fit.reports.iter().map(|r| r.iterations as f64).sum::<f64>() / batch as f64
     );
 
     // Batched STLSQ on the same problems' normal equations (GPU) against the CPU's STLSQ per problem, all
     // cores; the normal equations come from the batched Gram kernel for both.
     let normal = sparsimony::gpu::batch_normal_equations(&ctx, &data, false).expect("batched Gram");
     let index: Vec<u32> = (0..batch as u32).collect();
-    let stlsq = BatchStlsq::new(0.3);
-    let (tg, (coef, _)) = best(2, || {
+    let stlsq = BatchStlsq { threshold: 0.3, ..BatchStlsq::default() };
+    let (tg, solved) = best(2, || {
         stlsq
             .fit_normal(&ctx, d, &normal.gram, &index, &normal.cross)
             .expect("batched STLSQ")
@@ -264,7 +265,7 @@ fn main() {
                 let c: Vec<f64> = normal.cross[b * d..(b + 1) * d].iter().map(|v| *v as f64).collect();
                 let ne = NormalEquations::from_parts(d, 1, n as f64, g, c, vec![normal.y_sq[b] as f64])
                     .expect("normal equations");
-                Stlsq::new(0.3).fit_normal(&ne, 0).expect("CPU STLSQ").0
+                Stlsq { threshold: 0.3, ..Stlsq::default() }.fit_normal(&ne, 0).expect("CPU STLSQ").coef
             })
             .collect::<Vec<_>>()
     });
@@ -272,7 +273,7 @@ fn main() {
         .iter()
         .enumerate()
         .flat_map(|(b, w)| w.iter().enumerate().map(move |(j, v)| (v, b * d + j)))
-        .fold(0.0f64, |m, (v, q)| m.max((coef[q] as f64 - v).abs()));
+        .fold(0.0f64, |m, (v, q)| m.max((solved.coef[q] as f64 - v).abs()));
     println!(
         "{:<34} {:>10.2} {:>10.2} {:>8.2}x   (max |Δw| = {err:.1e})",
         format!("batched STLSQ {batch} × ({d}×{d})"),

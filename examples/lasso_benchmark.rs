@@ -78,14 +78,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     fit = Some(f);
                 }
                 let fit = fit.expect("three runs");
-                let nnz = fit.coef.iter().filter(|c| **c != 0.0).count();
+                let nnz = fit.n_nonzero();
                 println!(
                     "{name:<22} {frac:>6} {best:>12.4e} {:>8} {:>10.2e} {nnz:>10}",
-                    fit.n_iter, fit.duality_gap
+                    fit.report.iterations, fit.report.reached
                 );
                 records.push(serde_json::json!({
                     "problem": name, "frac": frac, "alpha": model.alpha, "seconds": best,
-                    "objective": fit.objective, "gap": fit.duality_gap, "nnz": nnz,
+                    "objective": fit.objective, "gap": fit.report.reached, "nnz": nnz,
                 }));
             }
         }

@@ -111,7 +111,8 @@ fn main() {
         optimizer: Optimizer::Stlsq(Stlsq {
             alpha: 1e-5,
             normalize_columns: true,
-            ..Stlsq::new(p.threshold)
+            threshold: p.threshold,
+            ..Stlsq::default()
         }),
         field_names: Some(vec!["u".into()]),
     };

@@ -124,10 +124,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 ..ElasticNet::default()
             };
             let cv = CrossValidation {
+                model: lasso,
                 n_alphas: 50,
                 ..CrossValidation::default()
             }
-            .fit(&lasso, inst.x.view(), inst.y.view())?;
+            .fit(inst.x.view(), inst.y.view())?;
             // The Lasso's support refitted by least squares (the relaxed Lasso).
             let sel: Vec<usize> = (0..d).filter(|&j| cv.fit.coef[j] != 0.0).collect();
             let mut relaxed = Array1::zeros(d);
@@ -150,7 +151,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 prediction_error(&inst.x, &inst.w, &oracle),
                 prediction_error(&inst.x, &inst.w, &cv.fit.coef),
                 prediction_error(&inst.x, &inst.w, &relaxed),
-                prediction_error(&inst.x, &inst.w, &rs.coef),
+                prediction_error(&inst.x, &inst.w, &rs.fit.coef),
                 rs.unpenalized.len(),
                 rs.condition_number,
             ));

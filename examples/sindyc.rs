@@ -49,7 +49,8 @@ fn main() {
     let model = Sindy {
         optimizer: Optimizer::Stlsq(Stlsq {
             alpha: 0.0,
-            ..Stlsq::new(1e-3)
+            threshold: 1e-3,
+            ..Stlsq::default()
         }),
         differentiation: sparsimony::solvers::sindy::Differentiation::finite_difference(4),
         state_names: Some(vec!["x".into(), "y".into()]),

@@ -47,8 +47,7 @@ fn regress_json_on_the_bundled_data_matches_the_library() {
         "coef",
         "intercept",
         "objective",
-        "duality_gap",
-        "n_iter",
+        "report",
         "selected_alpha",
     ] {
         assert!(v.get(key).is_some(), "missing key {key}");
@@ -58,7 +57,7 @@ fn regress_json_on_the_bundled_data_matches_the_library() {
         .unwrap()
         .into_vector(Path::new("y"))
         .unwrap();
-    let fit = ElasticNet::lasso(0.1).fit(x.values.view(), y.view()).unwrap();
+    let fit = ElasticNet { alpha: 0.1, ..ElasticNet::default() }.fit(x.values.view(), y.view()).unwrap();
     let coef: Vec<f64> = serde_json::from_value(v["coef"].clone()).unwrap();
     // serde_json's default float parser may differ from the printed value in the last bit.
     for (a, b) in coef.iter().zip(fit.coef.iter()) {
@@ -67,6 +66,11 @@ fn regress_json_on_the_bundled_data_matches_the_library() {
     assert_eq!(v["features"][2], "bmi");
     assert!((v["intercept"].as_f64().unwrap() - fit.intercept).abs() <= 1e-14 * fit.intercept.abs());
     assert!(v["selected_alpha"].is_null());
+    let r = &v["report"];
+    assert_eq!(r["converged"], true);
+    assert_eq!(r["measure"], "duality gap");
+    assert_eq!(r["iterations"].as_u64().unwrap() as usize, fit.report.iterations);
+    assert!(r["reached"].as_f64().unwrap() <= r["tolerance"].as_f64().unwrap());
 }
 
 #[test]

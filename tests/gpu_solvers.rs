@@ -2,7 +2,10 @@
 //! and SINDy ensembles (STLSQ members solved as one batch).
 use std::path::Path;
 
+use std::sync::Arc;
+
 use sparsimony::io::read_table;
+use sparsimony::solvers::Backend;
 use sparsimony::solvers::regression::ElasticNet;
 use sparsimony::solvers::regression::path::CrossValidation;
 
@@ -24,6 +27,7 @@ fn cli_json(args: &[&str], gpu: bool) -> serde_json::Value {
 #[test]
 fn gpu_cross_validation_agrees_with_the_cpu() {
     let Some(ctx) = common::context() else { return };
+    let gpu_backend = Backend::Gpu(Arc::new(ctx));
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let x = read_table(&root.join("data/diabetes_X.csv")).unwrap().values;
     let y = read_table(&root.join("data/diabetes_y.csv"))
@@ -33,14 +37,22 @@ fn gpu_cross_validation_agrees_with_the_cpu() {
     for l1_ratio in [1.0, 0.5] {
         let model = ElasticNet {
             tol: 1e-6,
-            ..ElasticNet::new(1.0, l1_ratio)
+            alpha: 1.0,
+            l1_ratio: l1_ratio,
+            ..ElasticNet::default()
         };
         let cv = CrossValidation {
+            model,
             n_alphas: 30,
             ..CrossValidation::default()
         };
-        let cpu = cv.fit(&model, x.view(), y.view()).unwrap();
-        let gpu = cv.fit_gpu(&ctx, &model, x.view(), y.view()).unwrap();
+        let cpu = cv.fit(x.view(), y.view()).unwrap();
+        let on_gpu = CrossValidation {
+            backend: gpu_backend.clone(),
+            ..cv.clone()
+        };
+        let gpu = on_gpu.fit(x.view(), y.view()).unwrap();
+        assert!(gpu.unconverged().is_empty(), "{:?}", gpu.unconverged());
         assert_eq!(gpu.alphas, cpu.alphas);
         let rel = (&gpu.mse_path - &cpu.mse_path)
             .iter()
@@ -58,13 +70,18 @@ fn gpu_cross_validation_agrees_with_the_cpu() {
     // What the GPU does not do is refused, not approximated.
     let positive = ElasticNet {
         positive: true,
-        ..ElasticNet::lasso(1.0)
+        alpha: 1.0,
+        ..ElasticNet::default()
     };
-    assert!(
-        CrossValidation::default()
-            .fit_gpu(&ctx, &positive, x.view(), y.view())
-            .is_err()
-    );
+    let refused = CrossValidation {
+        model: positive,
+        backend: gpu_backend,
+        ..CrossValidation::default()
+    };
+    assert!(matches!(
+        refused.fit(x.view(), y.view()),
+        Err(sparsimony::solvers::Error::InvalidParameter { .. })
+    ));
 }
 
 #[test]
@@ -90,6 +107,7 @@ fn sindy_ensembles_on_the_gpu_agree_with_the_cpu() {
     use sparsimony::solvers::regression::Stlsq;
     use sparsimony::solvers::sindy::{Ensemble, Optimizer, Sindy, Time, Trajectory};
     let Some(ctx) = common::context() else { return };
+    let gpu_backend = Backend::Gpu(Arc::new(ctx));
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let table = read_table(&root.join("data/lorenz.csv")).unwrap();
     let t = table.values.column(0).to_owned();
@@ -99,19 +117,24 @@ fn sindy_ensembles_on_the_gpu_agree_with_the_cpu() {
         let model = Sindy {
             optimizer: Optimizer::Ensemble(Box::new(Ensemble {
                 drop_terms,
-                ..Ensemble::bagging(
-                    Optimizer::Stlsq(Stlsq {
-                        normalize_columns: normalize,
-                        ..Stlsq::new(0.1)
-                    }),
-                    12,
-                    42,
-                )
+                base: Optimizer::Stlsq(Stlsq {
+                    normalize_columns: normalize,
+                    ..Stlsq::default()
+                }),
+                n_models: 12,
+                seed: 42,
+                ..Ensemble::default()
             })),
             ..Sindy::default()
         };
         let cpu = model.fit(&traj).unwrap();
-        let gpu = model.fit_gpu(&ctx, &traj).unwrap();
+        let gpu = Sindy {
+            backend: gpu_backend.clone(),
+            ..model
+        }
+        .fit(&traj)
+        .unwrap();
+        assert_eq!(gpu.report().converged, cpu.report().converged, "{} vs {}", gpu.report(), cpu.report());
         let (ec, eg) = (cpu.ensemble().unwrap(), gpu.ensemble().unwrap());
         assert_eq!(eg.inclusion, ec.inclusion, "inclusion probabilities");
         for (mg, mc) in eg.models.iter().zip(&ec.models) {
@@ -133,7 +156,14 @@ fn sindy_ensembles_on_the_gpu_agree_with_the_cpu() {
         eprintln!("ensemble (drop {drop_terms}, normalised {normalize}): GPU and CPU agree to {rel:.1e}");
     }
     // A single STLSQ fit is refused on the GPU path rather than silently run on the CPU.
-    assert!(Sindy::default().fit_gpu(&ctx, &traj).is_err());
+    let single = Sindy {
+        backend: gpu_backend,
+        ..Sindy::default()
+    };
+    assert!(matches!(
+        single.fit(&traj),
+        Err(sparsimony::solvers::Error::InvalidParameter { .. })
+    ));
     // The CLI's --gpu gives the CPU's inclusion probabilities.
     let args = [
         "sindy",

@@ -3,7 +3,7 @@
 use ndarray::{Array1, Array2};
 use serde_json::Value;
 use sparsimony::solvers::regression::path::CrossValidation;
-use sparsimony::solvers::regression::{ElasticNet, Fit, Precompute, Solver};
+use sparsimony::solvers::regression::{ElasticNet, LinearFit, Precompute, Solver};
 use sparsimony::sprs;
 
 fn fixture() -> Value {
@@ -31,7 +31,7 @@ fn csr(x: &Array2<f64>) -> sprs::CsMat<f64> {
 }
 
 /// Max |Δ| relative to the largest reference coefficient, plus identical supports and intercepts.
-fn compare(name: &str, fit: &Fit, coef: &Array1<f64>, intercept: f64, tol: f64) -> f64 {
+fn compare(name: &str, fit: &LinearFit, coef: &Array1<f64>, intercept: f64, tol: f64) -> f64 {
     let scale = coef.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     let err = fit.coef.iter().zip(coef).fold(0.0f64, |m, (a, b)| m.max((a - b).abs())) / scale;
     assert!(err < tol, "{name}: relative coefficient error {err:e}");
@@ -88,9 +88,10 @@ fn fits_agree_with_scikit_learn() {
         }
         for (solver, fit) in &solvers {
             let err = compare(&format!("{name} [{solver}]"), fit, &coef, intercept, 1e-6);
+            assert!(fit.report.converged, "{name} [{solver}]: {}", fit.report);
             eprintln!(
-                "{name} [{solver}]: max |Δcoef|/max |coef| = {err:.1e}, gap {:.1e}, {} iterations",
-                fit.duality_gap, fit.n_iter
+                "{name} [{solver}]: max |Δcoef|/max |coef| = {err:.1e}, {}",
+                fit.report
             );
         }
     }
@@ -107,7 +108,13 @@ fn cross_validation_chooses_scikit_learns_alpha() {
             max_iter: 1_000_000,
             ..ElasticNet::default()
         };
-        let cv = CrossValidation::default().fit(&model, x.view(), y.view()).unwrap();
+        let cv = CrossValidation {
+            model,
+            ..CrossValidation::default()
+        }
+        .fit(x.view(), y.view())
+        .unwrap();
+        assert!(cv.unconverged().is_empty(), "{name}: {:?}", cv.unconverged());
         // The same grid ...
         let alphas = vector(&case["alphas"]);
         assert_eq!(cv.alphas.len(), alphas.len());
@@ -159,11 +166,12 @@ fn sparse_cross_validation_matches_dense() {
         ..ElasticNet::default()
     };
     let cv = CrossValidation {
+        model,
         n_alphas: 20,
         ..CrossValidation::default()
     };
-    let dense = cv.fit(&model, x.view(), y.view()).unwrap();
-    let sparse = cv.fit_sparse(&model, &csr(&x), y.view()).unwrap();
+    let dense = cv.fit(x.view(), y.view()).unwrap();
+    let sparse = cv.fit_sparse(&csr(&x), y.view()).unwrap();
     assert_eq!(dense.alpha, sparse.alpha);
     let mse = (&dense.mse_path - &sparse.mse_path)
         .iter()

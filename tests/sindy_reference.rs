@@ -42,7 +42,8 @@ fn model_for(case: &Value) -> Sindy {
         "stlsq" => Optimizer::Stlsq(Stlsq {
             alpha: f("alpha"),
             normalize_columns: s["normalize_columns"].as_bool().unwrap_or(false),
-            ..Stlsq::new(f("threshold"))
+            threshold: f("threshold"),
+            ..Stlsq::default()
         }),
         "sr3" => Optimizer::Sr3(Sr3 {
             lambda: f("lam"),
@@ -64,7 +65,7 @@ fn model_for(case: &Value) -> Sindy {
         state_names: serde_json::from_value(case["feature_names"].clone()).unwrap(),
         control_names: None,
         discrete_time: s["discrete"].as_bool().unwrap_or(false),
-        weak_form: None,
+        ..Sindy::default()
     }
 }
 
@@ -202,7 +203,8 @@ fn pde_find_agrees_with_pysindy() {
             optimizer: Optimizer::Stlsq(Stlsq {
                 alpha: opt["alpha"].as_f64().unwrap(),
                 normalize_columns: opt["normalize_columns"].as_bool().unwrap_or(false),
-                ..Stlsq::new(opt["threshold"].as_f64().unwrap())
+                threshold: opt["threshold"].as_f64().unwrap(),
+                ..Stlsq::default()
             }),
             field_names: None,
         };

@@ -2,7 +2,7 @@
 //! and, for IHT and best subset, against exact recovery and optimality properties.
 use ndarray::{Array1, Array2};
 use serde_json::Value;
-use sparsimony::solvers::regression::{BestSubset, Iht, Omp, Stlsq, SubsetFit};
+use sparsimony::solvers::regression::{BestSubset, Iht, Omp, Stlsq, LinearFit};
 
 fn fixture() -> Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/subset_references.json");
@@ -15,7 +15,7 @@ fn data(f: &Value) -> (Array2<f64>, Array1<f64>) {
     (x, serde_json::from_value::<Vec<f64>>(f["y"].clone()).unwrap().into())
 }
 
-fn check(name: &str, fit: &SubsetFit, coef: &[f64], intercept: f64) {
+fn check(name: &str, fit: &LinearFit, coef: &[f64], intercept: f64) {
     let scale = coef.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     let err = fit.coef.iter().zip(coef).fold(0.0f64, |m, (a, b)| m.max((a - b).abs())) / scale;
     assert!(
@@ -64,7 +64,9 @@ fn stlsq_agrees_with_pysindy() {
     for case in f["stlsq"].as_array().unwrap() {
         let s = Stlsq {
             alpha: case["alpha"].as_f64().unwrap(),
-            ..Stlsq::new(case["threshold"].as_f64().unwrap())
+            threshold: case["threshold"].as_f64().unwrap(),
+            fit_intercept: false, // PySINDy's STLSQ fits none
+            ..Stlsq::default()
         };
         let coef: Vec<f64> = serde_json::from_value(case["coef"].clone()).unwrap();
         check(
@@ -75,7 +77,7 @@ fn stlsq_agrees_with_pysindy() {
         );
     }
     // A threshold above every coefficient removes them all: a documented all-zero outcome, not an error.
-    let all_gone = Stlsq::new(100.0).fit(x.view(), y.view()).unwrap();
+    let all_gone = Stlsq { threshold: 100.0, ..Stlsq::default() }.fit(x.view(), y.view()).unwrap();
     assert!(all_gone.coef.iter().all(|c| *c == 0.0));
 }
 
@@ -91,15 +93,15 @@ fn best_subset_and_iht_recover_a_noiseless_support() {
     }
     let y = x.dot(&w) + 4.0;
     let best = BestSubset {
-        k: 4,
+        n_nonzero: Some(4),
         fit_intercept: true,
     }
     .fit(x.view(), y.view())
     .unwrap();
-    assert_eq!(best.n_iter, 495, "C(12, 4) subsets examined");
+    assert_eq!(best.report.iterations, 495, "C(12, 4) subsets examined");
     assert!((&best.coef - &w).iter().all(|d| d.abs() < 1e-10) && (best.intercept - 4.0).abs() < 1e-10);
     assert!(best.objective < 1e-20);
-    let iht = Iht::new(4).fit(x.view(), y.view()).unwrap();
+    let iht = Iht { n_nonzero: Some(4), ..Iht::default() }.fit(x.view(), y.view()).unwrap();
     assert!((&iht.coef - &w).iter().all(|d| d.abs() < 1e-8), "{:?}", iht.coef);
 
     // With noise, best subset's residual is no larger than that of any support OMP or IHT find.
@@ -107,7 +109,7 @@ fn best_subset_and_iht_recover_a_noiseless_support() {
     let (x, y) = data(&f);
     let x = x.slice(ndarray::s![.., ..14]).to_owned();
     let best = BestSubset {
-        k: 3,
+        n_nonzero: Some(3),
         fit_intercept: true,
     }
     .fit(x.view(), y.view())
@@ -118,7 +120,7 @@ fn best_subset_and_iht_recover_a_noiseless_support() {
     }
     .fit(x.view(), y.view())
     .unwrap();
-    let iht = Iht::new(3).fit(x.view(), y.view()).unwrap();
+    let iht = Iht { n_nonzero: Some(3), ..Iht::default() }.fit(x.view(), y.view()).unwrap();
     assert!(best.objective <= omp.objective + 1e-12 && best.objective <= iht.objective + 1e-12);
 }
 
@@ -143,16 +145,16 @@ fn bad_parameters_are_typed_errors() {
         Err(Error::InvalidParameter { .. })
     ));
     assert!(matches!(
-        Iht::new(0).fit(x.view(), y.view()),
+        Iht { n_nonzero: Some(0), ..Iht::default() }.fit(x.view(), y.view()),
         Err(Error::InvalidParameter { .. })
     ));
     assert!(matches!(
-        Stlsq::new(-0.1).fit(x.view(), y.view()),
+        Stlsq { threshold: -0.1, ..Stlsq::default() }.fit(x.view(), y.view()),
         Err(Error::InvalidParameter { .. })
     ));
     assert!(matches!(
         BestSubset {
-            k: 12,
+            n_nonzero: Some(12),
             fit_intercept: true
         }
         .fit(x.view(), y.view()),

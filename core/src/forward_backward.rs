@@ -11,12 +11,14 @@
 //!   by the sufficient-decrease test `f(x⁺) ≤ f(y) + ⟨∇f(y), x⁺ − y⟩ + (L/2)‖x⁺ − y‖²`, multiplying `L` by
 //!   `increase` until it holds;
 //! * stopping on the relative change `‖x⁺ − x‖ / max(‖x⁺‖, 1e-30) ≤ tol`, or when a caller-supplied criterion
-//!   returns `true`; reaching `max_iter` first is [`Error::NotConverged`] (the last iterate stays in `x`).
+//!   returns `true`; reaching `max_iter` first returns the last iterate in `x` with
+//!   [`StopReason::IterationCap`] (not an error: the caller decides, see [`crate::Report`]).
 
 use crate::Real;
 use crate::error::{Error, Result, check_finite, check_len, take_scratch};
 use crate::linalg::norm2;
 use crate::prox::Prox;
+use crate::report::{Measure, Report};
 use crate::smooth::Smooth;
 
 /// The momentum scheme.
@@ -74,13 +76,15 @@ impl<T: Real> Default for FbOptions<T> {
     }
 }
 
-/// Why [`minimize`] stopped successfully.
+/// Why [`minimize`] stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StopReason {
     /// The relative change fell to `tol`.
     Tolerance,
     /// The caller's criterion returned `true`.
     Criterion,
+    /// `max_iter` iterations ran without either of the above: the last iterate is returned unconverged.
+    IterationCap,
 }
 
 /// The outcome of [`minimize`].
@@ -96,6 +100,25 @@ pub struct FbReport<T> {
     pub lipschitz: T,
     /// Why it stopped.
     pub stop: StopReason,
+}
+
+impl<T: Real> FbReport<T> {
+    /// Whether the iteration stopped on its tolerance or the caller's criterion (not at the cap).
+    pub fn converged(&self) -> bool {
+        self.stop != StopReason::IterationCap
+    }
+
+    /// The shared [`Report`], judged by the relative change of the iterate against `tol` (a caller whose
+    /// own criterion stopped the iteration reports its own measure instead).
+    pub fn report(&self, tol: T) -> Report {
+        Report {
+            iterations: self.iterations,
+            converged: self.converged(),
+            measure: Measure::RelativeChange,
+            reached: self.relative_change.to_f64_lossless(),
+            tolerance: tol.to_f64_lossless(),
+        }
+    }
 }
 
 /// What a caller's stopping criterion sees after each iteration.
@@ -156,7 +179,8 @@ fn check_options<T: Real>(opts: &FbOptions<T>) -> Result<()> {
 ///
 /// # Errors
 /// Shape or option errors; [`Error::NonFinite`] if the starting point or an iterate's objective is not finite
-/// (a step too long for `f`); [`Error::NotConverged`] at `max_iter`, with the relative change reached.
+/// (a step too long for `f`). Reaching `max_iter` is not an error: the report says
+/// [`StopReason::IterationCap`] and `x` holds the last iterate.
 pub fn minimize<T: Real, F: Smooth<T>, P: Prox<T> + ?Sized>(
     f: &F,
     g: &P,
@@ -181,9 +205,10 @@ pub fn minimize<T: Real, F: Smooth<T>, P: Prox<T> + ?Sized>(
     let slack = T::lit(10.0) * T::epsilon();
     y.copy_from_slice(x);
     let mut t = T::one();
-    let mut rel = T::infinity();
 
-    for iter in 1..=opts.max_iter {
+    let mut iter = 0;
+    loop {
+        iter += 1;
         let fy = f.value_grad(y, grad, fs)?;
         if !fy.is_finite() {
             return Err(Error::NonFinite {
@@ -229,7 +254,7 @@ pub fn minimize<T: Real, F: Smooth<T>, P: Prox<T> + ?Sized>(
             diff2 = (pi - xi) * (pi - xi) + diff2;
             restart_dot = (yi - pi) * (pi - xi) + restart_dot;
         }
-        rel = diff2.sqrt() / norm2(p).max(T::lit(1e-30));
+        let rel = diff2.sqrt() / norm2(p).max(T::lit(1e-30));
         let beta = match opts.acceleration {
             Acceleration::None => T::zero(),
             Acceleration::FistaRestart if restart_dot > T::zero() => {
@@ -261,22 +286,20 @@ pub fn minimize<T: Real, F: Smooth<T>, P: Prox<T> + ?Sized>(
         } else {
             None
         };
-        if let Some(stop) = stop {
-            let objective = f.value(x, fs)? + g.value(x)?;
-            return Ok(FbReport {
-                iterations: iter,
-                relative_change: rel,
-                objective,
-                lipschitz: lip,
-                stop,
-            });
-        }
+        let stop = match stop {
+            None if iter == opts.max_iter => StopReason::IterationCap,
+            None => continue,
+            Some(stop) => stop,
+        };
+        let objective = f.value(x, fs)? + g.value(x)?;
+        return Ok(FbReport {
+            iterations: iter,
+            relative_change: rel,
+            objective,
+            lipschitz: lip,
+            stop,
+        });
     }
-    Err(Error::NotConverged {
-        iterations: opts.max_iter,
-        reached: rel.to_f64_lossless(),
-        tolerance: opts.tol.to_f64_lossless(),
-    })
 }
 
 /// [`minimize`] with its scratch allocated on the heap.

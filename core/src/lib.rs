@@ -19,7 +19,8 @@
 //! * [`linalg`]: small dense kernels for on-device fitting (Cholesky, Householder QR least squares, power iteration);
 //! * [`ode`]: fixed-step RK4 and adaptive Dormand–Prince integration without allocation;
 //! * [`sindy`]: evaluation of fitted sparse dynamical models (SINDy) on the device;
-//! * [`random`]: seeded Gaussian and Laplace sampling on a caller's [`rand_core::RngCore`].
+//! * [`random`]: seeded Gaussian and Laplace sampling on a caller's [`rand_core::RngCore`];
+//! * [`report`]: the [`Report`] every iterative fit returns (iterations, converged, the stopping measure).
 //!
 //! ## Conventions
 //! * Scalars are generic over [`Real`] (`f32` and `f64`); `f64` is the default elsewhere in sparsimony, `f32` is for
@@ -48,6 +49,7 @@ pub mod operator;
 pub mod prox;
 pub mod random;
 mod real;
+pub mod report;
 pub mod sindy;
 pub mod smooth;
 
@@ -56,4 +58,5 @@ pub use forward_backward::{Acceleration, FbOptions, FbReport, StepSize};
 pub use operator::{CsrView, DenseColMajor, Kronecker, LinearOperator};
 pub use prox::Prox;
 pub use real::Real;
+pub use report::{Measure, Report};
 pub use smooth::{LeastSquares, Smooth};

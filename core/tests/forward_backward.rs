@@ -288,17 +288,17 @@ fn caller_criterion_and_non_convergence() {
         tol: 1e-14,
         ..FbOptions::default()
     };
-    match minimize_alloc(&f, &g, &mut w, &o, None) {
-        Err(Error::NotConverged {
-            iterations: 2,
-            reached,
-            tolerance,
-        }) => {
-            assert!(reached > tolerance && reached.is_finite());
-            assert!(w.iter().any(|v| *v != 0.0), "the last iterate is left in x");
-        }
-        other => panic!("expected NotConverged, got {other:?}"),
-    }
+    let rep = minimize_alloc(&f, &g, &mut w, &o, None).unwrap();
+    assert_eq!((rep.iterations, rep.stop, rep.converged()), (2, StopReason::IterationCap, false));
+    let report = rep.report(o.tol);
+    assert!(!report.converged && report.reached > report.tolerance && report.reached.is_finite());
+    // The last iterate is left in x: the same as stopping the same run after two iterations by a criterion.
+    let mut w2 = vec![0.0; d];
+    let mut stop_at_2 = |s: &FbState<'_, f64>| s.iteration == 2;
+    let o2 = FbOptions { max_iter: 10, ..o };
+    let rep2 = minimize_alloc(&f, &g, &mut w2, &o2, Some(&mut stop_at_2)).unwrap();
+    assert_eq!((rep2.stop, &w2, rep2.objective), (StopReason::Criterion, &w, rep.objective));
+    assert!(w.iter().any(|v| *v != 0.0));
 }
 
 #[test]

@@ -6,6 +6,7 @@
 
 use crate::error::{check_finite, check_len};
 use crate::{GpuContext, GpuError};
+use sparsimony_core::{Measure, Report};
 use bytemuck::{Pod, Zeroable};
 
 const GRAM_WGSL: &str = include_str!("shaders/batch_gram.wgsl");
@@ -122,14 +123,14 @@ impl Default for BatchElasticNet {
 /// The solutions of a batch.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BatchFit {
-    /// Coefficients, `batch · d` values.
+    /// Coefficients, `batch · d` values (problem `b`'s at `b·d..(b+1)·d`).
     pub coef: Vec<f32>,
-    /// Intercepts.
+    /// Intercepts, one per problem (0 without an intercept).
     pub intercept: Vec<f32>,
-    /// The duality gap reached per problem (scaled as the objective).
-    pub gap: Vec<f32>,
-    /// Epochs used per problem.
-    pub epochs: Vec<u32>,
+    /// One report per problem: epochs (or thresholding rounds), converged, and the measure reached (the
+    /// duality gap, scaled as the objective, for the elastic net). A problem that stops at the cap keeps
+    /// its last iterate and says so here; the batch is not an error.
+    pub reports: Vec<Report>,
 }
 
 /// Problems per dispatch so that each buffer fits the device's binding limit.
@@ -202,9 +203,8 @@ impl BatchElasticNet {
     /// Fits every problem of `data`, problem `b` at penalty `alphas[b] > 0`.
     ///
     /// # Errors
-    /// Shape, parameter and finiteness errors; [`GpuError::NotConverged`] when some problem's duality gap is
-    /// still above the tolerance after `max_epochs` (it names the first such problem and its gap); the
-    /// device errors of [`GpuError`].
+    /// Shape, parameter and finiteness errors; the device errors of [`GpuError`]. A problem whose duality
+    /// gap is still above the tolerance after `max_epochs` is not an error: its report says so.
     pub fn fit(&self, ctx: &GpuContext, data: &Batch<'_>, alphas: &[f32]) -> Result<BatchFit, GpuError> {
         let bad = |name, reason| Err(sparsimony_core::Error::InvalidParameter { name, reason }.into());
         if !(0.0..=1.0).contains(&self.l1_ratio) {
@@ -254,8 +254,7 @@ impl BatchElasticNet {
         let mut fit = BatchFit {
             coef: Vec::with_capacity(batch * d),
             intercept: Vec::with_capacity(batch),
-            gap: Vec::with_capacity(batch),
-            epochs: Vec::with_capacity(batch),
+            reports: Vec::with_capacity(batch),
         };
         for start in (0..batch).step_by(chunk) {
             let b = chunk.min(batch - start);
@@ -300,20 +299,15 @@ impl BatchElasticNet {
                     .map(|(a, m)| a * m)
                     .sum();
                 fit.intercept.push(normal.y_mean[q] - dot);
-                fit.gap.push(rep[2 * p]);
-                fit.epochs.push(rep[2 * p + 1] as u32);
+                // A NaN gap counts as not converged (`Report::new` compares `≤`).
+                fit.reports.push(Report::new(
+                    rep[2 * p + 1] as usize,
+                    Measure::DualityGap,
+                    f64::from(rep[2 * p]),
+                    f64::from(self.tol * normal.y_sq[q]),
+                ));
             }
             fit.coef.extend(w);
-        }
-        // A NaN gap counts as not converged.
-        let converged = |p: usize| fit.gap[p] <= self.tol * normal.y_sq[p];
-        if let Some(p) = (0..batch).find(|&p| !converged(p)) {
-            return Err(GpuError::NotConverged {
-                problem: p,
-                epochs: fit.epochs[p],
-                gap: fit.gap[p],
-                tolerance: self.tol * normal.y_sq[p],
-            });
         }
         Ok(fit)
     }
@@ -342,29 +336,33 @@ struct StlsqParams {
 /// same rows), so each names the Gram matrix it uses.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BatchStlsq {
-    /// Coefficients below this in magnitude are dropped.
+    /// Coefficients below this in magnitude are dropped (PySINDy's default 0.1).
     pub threshold: f32,
-    /// Ridge weight `α ≥ 0` on the (unnormalised) coefficients.
+    /// Ridge weight `α ≥ 0` on the (unnormalised) coefficients (default 0.05).
     pub alpha: f32,
-    /// Cap on thresholding rounds.
+    /// Cap on thresholding rounds (default 20).
     pub max_iter: u32,
-    /// Refit least squares on the final support.
+    /// Refit least squares on the final support (default true).
     pub unbias: bool,
 }
 
-impl BatchStlsq {
-    /// PySINDy's defaults at `threshold`: `α = 0.05`, 20 rounds, unbiased.
-    pub fn new(threshold: f32) -> Self {
+impl Default for BatchStlsq {
+    /// PySINDy's defaults: threshold 0.1, `α = 0.05`, 20 rounds, unbiased.
+    fn default() -> Self {
         Self {
-            threshold,
+            threshold: 0.1,
             alpha: 0.05,
             max_iter: 20,
             unbias: true,
         }
     }
+}
 
+impl BatchStlsq {
     /// Fits problem `b` to `grams[gram_index[b]]` (each `p × p`, column-major, `ΘᵀΘ`) and `cross[b·p..]`
-    /// (`Θᵀy`); returns the coefficients (`batch · p` values) and each problem's number of rounds.
+    /// (`Θᵀy`). The fit has no intercepts (all 0); each report counts thresholding rounds, judged by
+    /// [`Measure::SupportChange`] (converged when the last round dropped nothing; the count itself is not
+    /// read back, so an unconverged report says "at least 1").
     ///
     /// # Errors
     /// Shape, parameter and finiteness errors; [`GpuError::Singular`] naming the first problem whose
@@ -376,7 +374,7 @@ impl BatchStlsq {
         grams: &[f32],
         gram_index: &[u32],
         cross: &[f32],
-    ) -> Result<(Vec<f32>, Vec<u32>), GpuError> {
+    ) -> Result<BatchFit, GpuError> {
         let batch = gram_index.len();
         if p == 0 || p > MAX_FEATURES || batch == 0 {
             return Err(sparsimony_core::Error::InvalidParameter {
@@ -441,9 +439,20 @@ impl BatchStlsq {
             coef.extend(ctx.read_back::<f32>(&out, b * p)?);
             rounds.extend(ctx.read_back::<u32>(&status, b)?);
         }
-        if let Some(problem) = rounds.iter().position(|&r| r == u32::MAX) {
+        if let Some(problem) = rounds.iter().position(|&r: &u32| r == u32::MAX) {
             return Err(GpuError::Singular { problem });
         }
-        Ok((coef, rounds))
+        let reports = rounds
+            .iter()
+            .map(|&r| {
+                let shrinking = r & 0x8000_0000 != 0;
+                Report::new((r & 0x7FFF_FFFF) as usize, Measure::SupportChange, f64::from(u8::from(shrinking)), 0.0)
+            })
+            .collect();
+        Ok(BatchFit {
+            intercept: vec![0.0; batch],
+            coef,
+            reports,
+        })
     }
 }

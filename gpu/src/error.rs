@@ -1,5 +1,5 @@
 /// Errors of the GPU backend. The CPU path stays available after any of them.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum GpuError {
     /// No GPU adapter could be found (no driver, no Vulkan/Metal/DX12 ICD, or none matching the request).
@@ -50,20 +50,6 @@ pub enum GpuError {
     /// Reading results back from the GPU failed.
     #[error("reading results back from the GPU failed: {0}")]
     Readback(String),
-    /// A batched fit stopped at its epoch cap with a problem's duality gap above the tolerance.
-    #[error(
-        "problem {problem} of the batch did not converge in {epochs} epochs: duality gap {gap:e}, asked for {tolerance:e}"
-    )]
-    NotConverged {
-        /// The first such problem.
-        problem: usize,
-        /// Epochs used.
-        epochs: u32,
-        /// The gap reached.
-        gap: f32,
-        /// The tolerance (scaled as the gap).
-        tolerance: f32,
-    },
     /// A batched solve met a system that is not (numerically) positive definite.
     #[error("problem {problem} of the batch has a singular system on its support")]
     Singular {

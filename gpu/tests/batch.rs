@@ -39,7 +39,9 @@ fn cpu_fit(x: &[f32], y: &[f32], n: usize, d: usize, alpha: f64, l1_ratio: f64, 
         fit_intercept: intercept,
         tol: 1e-10,
         max_iter: 100_000,
-        ..ElasticNet::new(alpha, l1_ratio)
+        alpha: alpha,
+        l1_ratio: l1_ratio,
+        ..ElasticNet::default()
     }
     .fit(xm.view(), ym.view())
     .unwrap();
@@ -167,10 +169,13 @@ fn batched_fit_errors_are_typed() {
         tol: 1e-7,
         ..model
     };
-    assert!(matches!(
-        capped.fit(&ctx, &data, &[1e-4, 1e-4]),
-        Err(GpuError::NotConverged { .. })
-    ));
+    // Stopping at the epoch cap is not an error: each problem's report says so, with the gap reached.
+    let fit = capped.fit(&ctx, &data, &[1e-4, 1e-4]).unwrap();
+    assert_eq!(fit.reports.len(), 2);
+    for r in &fit.reports {
+        assert!(!r.converged && r.iterations == 1 && r.reached > r.tolerance, "{r}");
+    }
+    assert!(fit.coef.iter().all(|c| c.is_finite()));
 }
 
 #[test]
@@ -241,16 +246,27 @@ fn batched_stlsq_matches_the_cpu() {
             for t in 0..targets {
                 index.push(model as u32);
                 cross.extend((0..p).map(|j| ne.cross(j, t) as f32));
-                cpu.push(Stlsq::new(0.1).fit_normal(&ne, t).unwrap().0);
+                cpu.push(
+                    Stlsq {
+                        threshold: 0.1,
+                        ..Stlsq::default()
+                    }
+                    .fit_normal(&ne, t)
+                    .unwrap(),
+                );
             }
         }
-        let (coef, rounds) = BatchStlsq::new(0.1)
-            .fit_normal(&ctx, p, &grams, &index, &cross)
-            .unwrap();
-        for (b, want) in cpu.iter().enumerate() {
+        let solved = BatchStlsq {
+            threshold: 0.1,
+            ..BatchStlsq::default()
+        }
+        .fit_normal(&ctx, p, &grams, &index, &cross)
+        .unwrap();
+        for (b, cpu_fit) in cpu.iter().enumerate() {
+            let want = &cpu_fit.coef;
             let scale = want.iter().fold(1.0f64, |m, v| m.max(v.abs()));
             for (j, w) in want.iter().enumerate() {
-                let got = coef[b * p + j] as f64;
+                let got = solved.coef[b * p + j] as f64;
                 assert_eq!(
                     got == 0.0,
                     *w == 0.0,
@@ -261,14 +277,16 @@ fn batched_stlsq_matches_the_cpu() {
                     "problem {b} (p = {p}) term {j}: GPU {got} vs CPU {w}"
                 );
             }
-            assert!(rounds[b] >= 1);
+            let (rg, rc) = (&solved.reports[b], &cpu_fit.report);
+            assert!(rg.iterations >= 1 && rg.converged == rc.converged, "GPU {rg} vs CPU {rc}");
         }
     }
     // Two identical columns without ridge: singular, named.
     let g = [1.0f32, 1.0, 1.0, 1.0];
     let none = BatchStlsq {
         alpha: 0.0,
-        ..BatchStlsq::new(0.0)
+        threshold: 0.0,
+        ..BatchStlsq::default()
     };
     assert!(matches!(
         none.fit_normal(&ctx, 2, &g, &[0], &[1.0, 1.0]),

@@ -1,3 +1,5 @@
+use sparsimony_core::Report;
+
 /// Errors of the solvers, naming the offending input.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
@@ -40,17 +42,21 @@ pub enum Error {
         /// Why.
         reason: String,
     },
-    /// An iterative solver stopped at its cap before reaching its tolerance.
-    #[error("did not converge in {iterations} iterations: {measure} reached {reached:e}, asked for {tolerance:e}")]
-    NotConverged {
-        /// Iterations performed.
-        iterations: usize,
-        /// The stopping measure (e.g. "duality gap").
-        measure: &'static str,
-        /// Its value at the end.
-        reached: f64,
-        /// The tolerance asked for.
-        tolerance: f64,
+    /// A fit stopped at its iteration cap before reaching its tolerance, and the caller asked for that to
+    /// be an error ([`ensure_converged`]). The estimators themselves return the last iterate with an
+    /// unconverged [`Report`] instead, as scikit-learn returns the model and warns.
+    #[error("did not converge: {0}")]
+    NotConverged(Report),
+    /// An optimizer diverged: its objective or parameters became non-finite.
+    #[error(
+        "diverged at iteration {iteration}: the objective became non-finite (last finite value {last_finite:e}); \
+         lower the learning rate or rescale the problem"
+    )]
+    Diverged {
+        /// The iteration (0-based) at which it happened.
+        iteration: usize,
+        /// The last finite objective (NaN when there was none).
+        last_finite: f64,
     },
     /// An expression of a problem description does not parse.
     #[error("cannot parse `{expression}` at character {position}: {message}")]
@@ -65,9 +71,15 @@ pub enum Error {
     /// A problem description is malformed (TOML syntax, unknown keys, missing data).
     #[error("problem description: {0}")]
     Problem(String),
-    /// An error of the GPU backend, as it printed (the CPU path stays available).
+    /// An error of the GPU backend, kept typed so that a caller can match it (e.g.
+    /// [`GpuError::MissingFeature`](sparsimony_gpu::GpuError::MissingFeature) or `NoAdapter`) and fall
+    /// back to [`Backend::Cpu`](crate::Backend::Cpu), which stays available.
+    #[cfg(feature = "gpu")]
     #[error("GPU: {0}")]
-    Gpu(String),
+    Gpu(#[from] sparsimony_gpu::GpuError),
+    /// A GPU backend was asked for in a build without the `gpu` feature.
+    #[error("this build has no GPU backend (build sparsimony-solvers with the `gpu` feature)")]
+    NoGpuBackend,
     /// An error from the core kernels.
     #[error(transparent)]
     Core(#[from] sparsimony_core::Error),
@@ -76,9 +88,15 @@ pub enum Error {
 /// `Result` with the solvers' [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-#[cfg(feature = "gpu")]
-impl From<sparsimony_gpu::GpuError> for Error {
-    fn from(e: sparsimony_gpu::GpuError) -> Self {
-        Error::Gpu(e.to_string())
+/// `Ok` when `report` converged, [`Error::NotConverged`] with it otherwise: for callers who want a fit that
+/// stops at its cap to be an error (`ensure_converged(&fit.report)?`).
+///
+/// # Errors
+/// [`Error::NotConverged`] when `report.converged` is false.
+pub fn ensure_converged(report: &Report) -> Result<()> {
+    if report.converged {
+        Ok(())
+    } else {
+        Err(Error::NotConverged(*report))
     }
 }

@@ -4,19 +4,34 @@
 //! and `sprs` sparse matrices, with `faer` for dense factorizations. Each family is a module:
 //!
 //! * [`regression`]: the Lasso and the elastic net (coordinate descent with working sets and gap-safe
-//!   screening, or FISTA), regularisation paths and cross-validation;
+//!   screening, or FISTA), regularisation paths and cross-validation, OMP, IHT, STLSQ, best subset and the
+//!   random-support estimator;
 //! * [`sindy`]: sparse identification of nonlinear dynamics — differentiation, libraries, optimizers,
 //!   models with control inputs, simulation and export to the core;
-//! * [`gp_pde`]: Gaussian-process PDE solvers — so far the spectral-mixture kernels and their derivatives;
-//! * [`data`]: conversions from `ndarray` / `sprs` to the core operators, with input validation.
+//! * [`gp_pde`]: PDEs solved with spectral-mixture Gaussian processes on tensor grids;
+//! * [`data`]: conversions from `ndarray` / `sprs` to the core operators, with input validation;
+//! * [`metrics`]: scores of fitted models.
+//!
+//! ## The estimator shape
+//! Every estimator is a configuration struct with `Default` and documented public fields (scikit-learn's
+//! names and defaults where it has a counterpart); `fit` borrows the data and returns a fitted value or a
+//! typed [`Error`]; the fitted value owns its results, offers `predict`/`score` where they mean something,
+//! and carries one [`Report`] (iterations, converged, the stopping measure). A fit that stops at its
+//! iteration cap returns its last iterate with `report.converged == false` — as scikit-learn returns the
+//! model with a `ConvergenceWarning` — and [`ensure_converged`] makes that an error for callers who want
+//! one. Where a fit runs is its [`Backend`] field. `ARCHITECTURE.md` lists every estimator.
 //!
 //! Objectives are stated with their scaling, as scikit-learn states them, so that results can be compared.
 #![warn(missing_docs)]
 
+mod backend;
 pub mod data;
 mod error;
 pub mod gp_pde;
+pub mod metrics;
 pub mod regression;
 pub mod sindy;
 
-pub use error::{Error, Result};
+pub use backend::Backend;
+pub use error::{Error, Result, ensure_converged};
+pub use sparsimony_core::{Measure, Report};

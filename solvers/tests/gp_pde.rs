@@ -213,7 +213,7 @@ fn a_diverging_optimizer_reports_the_last_objective() {
     let mut s = settings(Method::Adam, 500);
     s.learning_rate = 1e6;
     match solve(&disc, &s, |_| ControlFlow::Continue(())) {
-        Err(Error::NotConverged { reached, .. }) => assert!(reached.is_finite(), "last objective {reached}"),
+        Err(Error::Diverged { last_finite, .. }) => assert!(last_finite.is_finite(), "last objective {last_finite}"),
         other => panic!("expected divergence, got {:?}", other.map(|t| t.objective)),
     }
 }

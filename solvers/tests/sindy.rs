@@ -53,7 +53,8 @@ fn several_trajectories_equal_least_squares_on_the_stacked_library() {
     let model = Sindy {
         optimizer: Optimizer::Stlsq(Stlsq {
             alpha: 0.0,
-            ..Stlsq::new(0.0)
+            threshold: 0.0,
+            ..Stlsq::default()
         }),
         ..Sindy::default()
     };
@@ -165,7 +166,8 @@ fn ensembles_aggregate_their_members() {
         n_subset: Some(3000),
         replace: false,
         n_models: 1,
-        ..Ensemble::bagging(Optimizer::default(), 1, 3)
+        seed: 3,
+        ..Ensemble::default()
     };
     let one = Sindy {
         optimizer: Optimizer::Ensemble(Box::new(all)),
@@ -178,12 +180,17 @@ fn ensembles_aggregate_their_members() {
         .fold(0.0f64, |m, v| m.max(v.abs()));
     assert!(diff < 1e-9, "{diff:e}");
     // Bootstrap and library ensembles keep every true term in every model on clean data.
+    let bagging = Ensemble {
+        n_models: 15,
+        seed: 7,
+        ..Ensemble::default()
+    };
     for e in [
-        Ensemble::bagging(Optimizer::default(), 15, 7),
+        bagging.clone(),
         Ensemble {
             bagging: false,
             drop_terms: 1,
-            ..Ensemble::bagging(Optimizer::default(), 15, 7)
+            ..bagging
         },
     ] {
         let fit = Sindy {
@@ -245,7 +252,7 @@ fn custom_and_tensor_libraries() {
     );
     let model = Sindy {
         library,
-        optimizer: Optimizer::Stlsq(Stlsq::new(0.05)),
+        optimizer: Optimizer::Stlsq(Stlsq { threshold: 0.05, ..Stlsq::default() }),
         differentiation: Differentiation::finite_difference(4),
         ..Sindy::default()
     };
@@ -315,7 +322,7 @@ fn bad_input_is_a_clear_error() {
     assert!(e.to_string().contains("underdetermined"), "{e}");
     // A threshold that removes every term: a documented all-zero model.
     let all_gone = Sindy {
-        optimizer: Optimizer::Stlsq(Stlsq::new(1e6)),
+        optimizer: Optimizer::Stlsq(Stlsq { threshold: 1e6, ..Stlsq::default() }),
         ..Sindy::default()
     }
     .fit(&[Trajectory::new(x.view(), Time::Step(dt))])
@@ -358,7 +365,7 @@ fn bad_input_is_a_clear_error() {
     // A model that blows up in simulation reports how far it got.
     let blow = Sindy {
         library: Library::polynomial(2),
-        optimizer: Optimizer::Stlsq(Stlsq::new(0.0)),
+        optimizer: Optimizer::Stlsq(Stlsq { threshold: 0.0, ..Stlsq::default() }),
         ..Sindy::default()
     };
     let xs = Array2::from_shape_fn((100, 1), |(i, _)| 1.0 / (1.0 - i as f64 * 0.005));
@@ -381,7 +388,7 @@ fn discrete_time_models_iterate() {
     }
     let fit = Sindy {
         discrete_time: true,
-        optimizer: Optimizer::Stlsq(Stlsq::new(0.01)),
+        optimizer: Optimizer::Stlsq(Stlsq { threshold: 0.01, ..Stlsq::default() }),
         ..Sindy::default()
     }
     .fit(&[Trajectory::new(x.view(), Time::Step(1.0))])
@@ -455,7 +462,8 @@ fn elastic_net_on_normal_equations_equals_the_materialised_fit() {
         fit_intercept: false,
         tol: 1e-12,
         max_iter: 100_000,
-        ..ElasticNet::lasso(0.05)
+        alpha: 0.05,
+        ..ElasticNet::default()
     };
     let fit = Sindy {
         optimizer: Optimizer::ElasticNet(enet.clone()),
@@ -487,7 +495,7 @@ fn elastic_net_on_normal_equations_equals_the_materialised_fit() {
     }
     // An intercept has no place in normal equations.
     let with_intercept = Sindy {
-        optimizer: Optimizer::ElasticNet(ElasticNet::lasso(0.05)),
+        optimizer: Optimizer::ElasticNet(ElasticNet { alpha: 0.05, ..ElasticNet::default() }),
         ..Sindy::default()
     };
     assert!(

@@ -3,8 +3,9 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 use serde_json::json;
 use sparsimony::io::read_table;
+use sparsimony::solvers::Backend;
 use sparsimony::solvers::regression::path::CrossValidation;
-use sparsimony::solvers::regression::{BestSubset, ElasticNet, Iht, Omp, RandomSupport, Solver, Stlsq};
+use sparsimony::solvers::regression::{BestSubset, ElasticNet, Iht, LinearFit, Omp, RandomSupport, Solver, Stlsq};
 
 use super::{CliResult, print_json};
 
@@ -84,7 +85,8 @@ pub struct Args {
     /// --alpha); the held-out errors and the final fit stay on the CPU.
     #[arg(long)]
     gpu: bool,
-    /// Print JSON: {"method", "alpha", "l1_ratio", "features", "coef", "intercept", "objective", "duality_gap", "n_iter", "selected_alpha"}.
+    /// Print JSON: {"method", "alpha", "l1_ratio", "features", "coef", "intercept", "objective", "report":
+    /// {"iterations", "converged", "measure", "reached", "tolerance"}, "selected_alpha"}.
     #[arg(long)]
     json: bool,
 }
@@ -97,60 +99,59 @@ pub fn run(a: Args) -> CliResult {
         let (xr, yr) = (x.values.nrows(), y.len());
         return Err(format!("{} has {xr} rows but {} has {yr}", a.x.display(), a.y.display()).into());
     }
+    let intercept = !a.no_intercept;
+    let (xv, yv) = (x.values.view(), y.view());
     let (fit, selected) = match a.method {
         Method::Lasso | Method::Enet => fit_elastic_net(&a, &x.values, &y)?,
         Method::Omp => {
             let omp = Omp {
                 n_nonzero: a.k,
                 tol: a.threshold,
-                fit_intercept: !a.no_intercept,
+                fit_intercept: intercept,
             };
-            (Outcome::from_subset(omp.fit(x.values.view(), y.view())?), None)
+            (omp.fit(xv, yv)?, None)
         }
         Method::Iht => {
-            let k = a.k.ok_or("--method iht needs --k")?;
             let iht = Iht {
+                n_nonzero: Some(a.k.ok_or("--method iht needs --k")?),
                 max_iter: a.max_iter,
-                fit_intercept: !a.no_intercept,
-                ..Iht::new(k)
+                fit_intercept: intercept,
+                ..Iht::default()
             };
-            (Outcome::from_subset(iht.fit(x.values.view(), y.view())?), None)
+            (iht.fit(xv, yv)?, None)
         }
         Method::Stlsq => {
-            let t = a.threshold.ok_or("--method stlsq needs --threshold")?;
             let st = Stlsq {
+                threshold: a.threshold.ok_or("--method stlsq needs --threshold")?,
                 alpha: a.alpha.unwrap_or(0.05),
-                fit_intercept: !a.no_intercept,
-                ..Stlsq::new(t)
+                fit_intercept: intercept,
+                ..Stlsq::default()
             };
-            (Outcome::from_subset(st.fit(x.values.view(), y.view())?), None)
+            (st.fit(xv, yv)?, None)
         }
         Method::RandomSupport => {
             let mut rs = RandomSupport {
-                fit_intercept: !a.no_intercept,
+                fit_intercept: intercept,
                 ..RandomSupport::default()
             };
             rs.cv.folds = a.cv;
-            let f = rs.fit(x.values.view(), y.view())?;
-            let resid = &y - &(x.values.dot(&f.coef) + f.intercept);
-            let out = Outcome {
-                coef: f.coef.to_vec(),
-                intercept: f.intercept,
-                objective: resid.dot(&resid) / (2.0 * y.len() as f64),
-                duality_gap: None,
-                n_iter: None,
-            };
-            (out, Some(f.alpha))
+            let f = rs.fit(xv, yv)?;
+            (f.fit, Some(f.alpha))
         }
         Method::BestSubset => {
-            let k = a.k.ok_or("--method best-subset needs --k")?;
             let bs = BestSubset {
-                k,
-                fit_intercept: !a.no_intercept,
+                n_nonzero: Some(a.k.ok_or("--method best-subset needs --k")?),
+                fit_intercept: intercept,
             };
-            (Outcome::from_subset(bs.fit(x.values.view(), y.view())?), None)
+            (bs.fit(xv, yv)?, None)
         }
     };
+    if !fit.report.converged {
+        eprintln!(
+            "warning: the fit {}; the coefficients below are its last iterate (raise --max-iter or --tol)",
+            fit.report
+        );
+    }
     let alpha = selected.or(a.alpha);
     let l1_ratio = match a.method {
         Method::Lasso => Some(1.0),
@@ -163,17 +164,23 @@ pub fn run(a: Args) -> CliResult {
         .expect("no skipped variants")
         .get_name()
         .to_string();
+    let r = &fit.report;
     if a.json {
         print_json(&json!({
             "method": method,
             "alpha": alpha,
             "l1_ratio": l1_ratio,
             "features": x.columns,
-            "coef": fit.coef,
+            "coef": fit.coef.to_vec(),
             "intercept": fit.intercept,
             "objective": fit.objective,
-            "duality_gap": fit.duality_gap,
-            "n_iter": fit.n_iter,
+            "report": {
+                "iterations": r.iterations,
+                "converged": r.converged,
+                "measure": r.measure.name(),
+                "reached": r.reached,
+                "tolerance": r.tolerance,
+            },
             "selected_alpha": selected,
         }));
         return Ok(());
@@ -190,52 +197,22 @@ pub fn run(a: Args) -> CliResult {
     if let Some(r) = l1_ratio.filter(|_| a.method == Method::Enet) {
         println!("l1_ratio ρ = {r}");
     }
-    let iters = fit.n_iter.map_or(String::new(), |i| format!(", {i} iterations"));
-    match fit.duality_gap {
-        Some(gap) => println!(
-            "objective 1/(2n)‖y − Xw − b‖² + α(ρ‖w‖₁ + (1−ρ)/2‖w‖²) = {:.10e}  (duality gap {gap:.1e}{iters})",
+    match a.method {
+        Method::Lasso | Method::Enet => println!(
+            "objective 1/(2n)‖y − Xw − b‖² + α(ρ‖w‖₁ + (1−ρ)/2‖w‖²) = {:.10e}",
             fit.objective
         ),
-        None => println!(
-            "1/(2n)‖y − Xw − b‖² = {:.10e}{}",
-            fit.objective,
-            if iters.is_empty() {
-                String::new()
-            } else {
-                format!("  ({})", &iters[2..])
-            }
-        ),
+        _ => println!("1/(2n)‖y − Xw − b‖² = {:.10e}", fit.objective),
     }
+    println!("{r}");
     let width = x.columns.iter().map(String::len).max().unwrap_or(0).max(9);
     println!("{:>width$}  {:>14}", "feature", "coefficient");
     for (name, c) in x.columns.iter().zip(fit.coef.iter()) {
         println!("{name:>width$}  {c:>14.6}");
     }
     println!("{:>width$}  {:>14.6}", "intercept", fit.intercept);
-    let kept = fit.coef.iter().filter(|c| **c != 0.0).count();
-    println!("{kept} of {d} features selected");
+    println!("{} of {d} features selected", fit.n_nonzero());
     Ok(())
-}
-
-/// What every method reports.
-struct Outcome {
-    coef: Vec<f64>,
-    intercept: f64,
-    objective: f64,
-    duality_gap: Option<f64>,
-    n_iter: Option<usize>,
-}
-
-impl Outcome {
-    fn from_subset(f: sparsimony::solvers::regression::SubsetFit) -> Self {
-        Self {
-            coef: f.coef.to_vec(),
-            intercept: f.intercept,
-            objective: f.objective,
-            duality_gap: None,
-            n_iter: Some(f.n_iter),
-        }
-    }
 }
 
 /// Lasso / elastic net at --alpha, or with α chosen by cross-validation; returns the selected α too.
@@ -243,7 +220,7 @@ fn fit_elastic_net(
     a: &Args,
     x: &ndarray::Array2<f64>,
     y: &ndarray::Array1<f64>,
-) -> Result<(Outcome, Option<f64>), Box<dyn std::error::Error>> {
+) -> Result<(LinearFit, Option<f64>), Box<dyn std::error::Error>> {
     let model = ElasticNet {
         alpha: a.alpha.unwrap_or(1.0),
         l1_ratio: if a.method == Method::Lasso { 1.0 } else { a.l1_ratio },
@@ -258,50 +235,40 @@ fn fit_elastic_net(
             SolverArg::Fista => Solver::Fista,
         },
     };
-    let (fit, selected) = match a.alpha {
-        Some(_) if a.gpu => return Err("--gpu solves the cross-validation grid; drop --alpha to use it".into()),
-        Some(_) => (model.fit(x.view(), y.view())?, None),
-        None => {
-            let cv = CrossValidation {
-                folds: a.cv,
-                ..CrossValidation::default()
-            };
-            let r = if a.gpu {
-                gpu_cross_validation(&cv, &model, x, y)?
-            } else {
-                cv.fit(&model, x.view(), y.view())?
-            };
-            (r.fit, Some(r.alpha))
+    if a.alpha.is_some() {
+        if a.gpu {
+            return Err("--gpu solves the cross-validation grid; drop --alpha to use it".into());
         }
+        return Ok((model.fit(x.view(), y.view())?, None));
+    }
+    let backend = if a.gpu {
+        let b = Backend::gpu()?;
+        eprintln!("cross-validating on {}", b.name());
+        b
+    } else {
+        Backend::Cpu
     };
-    let out = Outcome {
-        coef: fit.coef.to_vec(),
-        intercept: fit.intercept,
-        objective: fit.objective,
-        duality_gap: Some(fit.duality_gap),
-        n_iter: Some(fit.n_iter),
+    let cv = CrossValidation {
+        model,
+        folds: a.cv,
+        backend,
+        ..CrossValidation::default()
     };
-    Ok((out, selected))
-}
-
-#[cfg(feature = "gpu")]
-fn gpu_cross_validation(
-    cv: &CrossValidation,
-    model: &ElasticNet,
-    x: &ndarray::Array2<f64>,
-    y: &ndarray::Array1<f64>,
-) -> Result<sparsimony::solvers::regression::path::CvFit, Box<dyn std::error::Error>> {
-    let ctx = sparsimony::gpu::GpuContext::new()?;
-    eprintln!("cross-validating on {}", ctx.adapter_info().name);
-    Ok(cv.fit_gpu(&ctx, model, x.view(), y.view())?)
-}
-
-#[cfg(not(feature = "gpu"))]
-fn gpu_cross_validation(
-    _: &CrossValidation,
-    _: &ElasticNet,
-    _: &ndarray::Array2<f64>,
-    _: &ndarray::Array1<f64>,
-) -> Result<sparsimony::solvers::regression::path::CvFit, Box<dyn std::error::Error>> {
-    Err("this build has no GPU backend (build with the `gpu` feature)".into())
+    let r = cv.fit(x.view(), y.view())?;
+    let unconverged = r.unconverged();
+    if let Some((ai, fold, worst)) = unconverged
+        .iter()
+        .copied()
+        .max_by(|p, q| p.2.excess().total_cmp(&q.2.excess()))
+    {
+        eprintln!(
+            "warning: {} of the {} path fits stopped at the iteration cap and were kept as they were \
+             (furthest from its tolerance: α = {:.3e}, fold {}: {worst})",
+            unconverged.len(),
+            r.path_reports.len(),
+            r.alphas[ai],
+            fold + 1,
+        );
+    }
+    Ok((r.fit, Some(r.alpha)))
 }

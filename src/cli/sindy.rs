@@ -5,6 +5,7 @@ use ndarray::{Array1, Array2, Axis};
 use serde_json::json;
 use sparsimony::core::sindy::Factor;
 use sparsimony::io::read_table;
+use sparsimony::solvers::Backend;
 use sparsimony::solvers::regression::Stlsq;
 use sparsimony::solvers::sindy::{
     ControlFn, Differentiation, Ensemble, ExportedModel, Library, Optimizer, Sindy, Sr3, Time, Trajectory, WeakForm,
@@ -135,7 +136,8 @@ pub fn run(a: Args) -> CliResult {
         OptimizerArg::Stlsq => Optimizer::Stlsq(Stlsq {
             alpha: a.alpha,
             normalize_columns: a.normalize_columns,
-            ..Stlsq::new(a.threshold)
+            threshold: a.threshold,
+            ..Stlsq::default()
         }),
         OptimizerArg::Sr3 => Optimizer::Sr3(Sr3 {
             lambda: Sr3::l0_weight_for_threshold(a.threshold, 1.0),
@@ -144,7 +146,12 @@ pub fn run(a: Args) -> CliResult {
         }),
     };
     let optimizer = match a.ensemble {
-        Some(n) => Optimizer::Ensemble(Box::new(Ensemble::bagging(base, n, a.seed))),
+        Some(n) => Optimizer::Ensemble(Box::new(Ensemble {
+            base,
+            n_models: n,
+            seed: a.seed,
+            ..Ensemble::default()
+        })),
         None => base,
     };
     let differentiation = match a.diff {
@@ -167,16 +174,25 @@ pub fn run(a: Args) -> CliResult {
         control_names: (!control.is_empty()).then(|| names(&control)),
         discrete_time: a.discrete,
         weak_form: (a.diff == DiffArg::Weak).then(WeakForm::default),
+        backend: if a.gpu {
+            let b = Backend::gpu()?;
+            eprintln!("ensemble members on {}", b.name());
+            b
+        } else {
+            Backend::Cpu
+        },
     };
     let mut traj = Trajectory::new(x.view(), time);
     if let Some(u) = &u {
         traj = traj.with_control(u.view());
     }
-    let fit = if a.gpu {
-        fit_gpu(&model, &[traj])?
-    } else {
-        model.fit(&[traj])?
-    };
+    let fit = model.fit(&[traj])?;
+    if !fit.report().converged {
+        eprintln!(
+            "warning: the optimizer {}; the model below is its last iterate",
+            fit.report()
+        );
+    }
     let score = fit.score(&[traj], &differentiation)?;
 
     if let Some(path) = &a.export {
@@ -325,22 +341,4 @@ fn export_json(m: &ExportedModel) -> serde_json::Value {
         "coef_term": m.coef_term,
         "coef_value": m.coef_value,
     })
-}
-
-#[cfg(feature = "gpu")]
-fn fit_gpu(
-    model: &Sindy,
-    trajectories: &[Trajectory<'_>],
-) -> Result<sparsimony::solvers::sindy::SindyFit, Box<dyn std::error::Error>> {
-    let ctx = sparsimony::gpu::GpuContext::new()?;
-    eprintln!("ensemble members on {}", ctx.adapter_info().name);
-    Ok(model.fit_gpu(&ctx, trajectories)?)
-}
-
-#[cfg(not(feature = "gpu"))]
-fn fit_gpu(
-    _: &Sindy,
-    _: &[Trajectory<'_>],
-) -> Result<sparsimony::solvers::sindy::SindyFit, Box<dyn std::error::Error>> {
-    Err("this build has no GPU backend (build with the `gpu` feature)".into())
 }

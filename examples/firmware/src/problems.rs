@@ -58,6 +58,13 @@ pub fn lasso() -> Result<([f64; D], usize)> {
         ..FbOptions::default()
     };
     let report = minimize(&f, &g, &mut w, &opts, &mut scratch, None)?;
+    if !report.converged() {
+        return Err(sparsimony_core::Error::NotConverged {
+            iterations: report.iterations,
+            reached: report.relative_change,
+            tolerance: opts.tol,
+        });
+    }
     Ok((w, report.iterations))
 }
 

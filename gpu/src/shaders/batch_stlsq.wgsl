@@ -3,7 +3,8 @@
 // side c = cross[b] (p). Each round solves (D G_SS D + α D²) z = D c_S on the support S by Cholesky
 // (D = diag(G)^(-1/2), equilibration), sets w_S = D z, and drops |w_j| < threshold; it stops when a round
 // drops nothing, then refits with α = 0 on the support when `unbias` is set. scratch[b] holds the p × p
-// factor. status[b] = rounds, or 0xFFFFFFFF when a system was not positive definite.
+// factor. status[b] = rounds, with bit 31 set when the support was still shrinking at max_iter, or
+// 0xFFFFFFFF when a system was not positive definite.
 
 struct Params {
     batch: u32,
@@ -164,6 +165,8 @@ fn batch_stlsq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
             break;
         }
     }
+    // Stable support (nothing dropped in the last round) or nothing left: converged.
+    let stable = workgroupUniformLoad(&failed) == 2u || workgroupUniformLoad(&count) == 0u;
     if (lid == 0u && failed == 2u) {
         failed = 0u;
     }
@@ -176,6 +179,6 @@ fn batch_stlsq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
         coef[b * p + j] = w[j];
     }
     if (lid == 0u) {
-        status[b] = select(rounds, 0xFFFFFFFFu, bad == 1u);
+        status[b] = select(rounds | select(0x80000000u, 0u, stable), 0xFFFFFFFFu, bad == 1u);
     }
 }

@@ -591,7 +591,7 @@ fn inner_solve(
 /// `ControlFlow::Break`).
 ///
 /// # Errors
-/// The discretization's and the settings' errors; [`Error::NotConverged`] with the last finite objective
+/// The discretization's and the settings' errors; [`Error::Diverged`] with the last finite objective
 /// when the optimizer diverges (a non-finite objective or kernel).
 pub fn solve(
     disc: &Discretization,
@@ -640,11 +640,9 @@ pub fn solve(
     let mut done = 0;
     let mut kept = (theta.clone(), u.clone(), Vec::new(), log_v, log_tau);
     for it in 0..s.iterations {
-        let diverged = |last: Option<Objective>| Error::NotConverged {
-            iterations: it,
-            measure: "objective (last finite value)",
-            reached: last.map_or(f64::NAN, |o| o.total),
-            tolerance: 0.0,
+        let diverged = |last: Option<Objective>| Error::Diverged {
+            iteration: it,
+            last_finite: last.map_or(f64::NAN, |o| o.total),
         };
         // After the choice of start above, the chosen solve is this iteration's (it ran to convergence).
         let (fac, inner, ev) = match first.take() {

@@ -16,8 +16,10 @@
 //!   `(pⱼ − |x̃ⱼᵀθ|)/‖x̃ⱼ‖`) plus the current support, to a gap of 0.3× the outer gap; the set at least doubles
 //!   at every outer iteration, so the method ends with the full problem at worst.
 
+use sparsimony_core::{Measure, Report};
+
 use super::design::{Design, Residual};
-use crate::{Error, Result};
+use crate::Result;
 
 /// Penalty and stopping parameters of one coordinate-descent solve.
 #[derive(Debug, Clone)]
@@ -43,12 +45,12 @@ impl Params<'_> {
     }
 }
 
-/// The outcome of a solve.
+/// The outcome of a solve: the objective at the returned `w` and the report, judged by the duality gap
+/// (unconverged when the epoch cap came first; `w` then holds the last iterate).
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Report {
-    pub epochs: usize,
-    pub gap: f64,
+pub(crate) struct Solved {
     pub objective: f64,
+    pub report: Report,
 }
 
 /// The primal objective, the duality gap and the dual scaling at `w`, for the features in `features` (all of
@@ -190,7 +192,7 @@ fn anderson(history: &[Vec<f64>]) -> Option<Vec<f64>> {
 }
 
 /// Minimises `P` over `w` (a warm start, updated in place) with the state `r` consistent with `w`.
-pub(crate) fn solve<D: Design>(x: &D, y: &[f64], w: &mut [f64], r: &mut Residual, p: &Params<'_>) -> Result<Report> {
+pub(crate) fn solve<D: Design>(x: &D, y: &[f64], w: &mut [f64], r: &mut Residual, p: &Params<'_>) -> Result<Solved> {
     let (n, d) = (x.nrows(), x.ncols());
     let nf = n as f64;
     let a: Vec<f64> = (0..d).map(|j| x.col_norm2(j) / nf).collect();
@@ -206,19 +208,10 @@ pub(crate) fn solve<D: Design>(x: &D, y: &[f64], w: &mut [f64], r: &mut Residual
         }
         let (r2, ry) = x.stats(r, y, w);
         let info = gap_info(n, r2, ry, w, &xtr, &all, p);
-        if info.gap <= p.tol_gap {
-            return Ok(Report {
-                epochs,
-                gap: info.gap,
+        if info.gap <= p.tol_gap || epochs >= p.max_epochs {
+            return Ok(Solved {
                 objective: info.objective,
-            });
-        }
-        if epochs >= p.max_epochs {
-            return Err(Error::NotConverged {
-                iterations: epochs,
-                measure: "duality gap",
-                reached: info.gap,
-                tolerance: p.tol_gap,
+                report: Report::new(epochs, Measure::DualityGap, info.gap, p.tol_gap),
             });
         }
         // Radius of the gap-safe sphere around θ: √(2·gap)/λ in the unnormalised scaling (λ = n·l1).

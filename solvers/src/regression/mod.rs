@@ -16,19 +16,26 @@
 //! duality gap, `gap ≤ tol · ‖y − ȳ‖²/n`, scikit-learn's rule in this scaling.
 //!
 //! [`path`] computes regularisation paths and K-fold cross-validation. [`Omp`], [`Iht`], [`Stlsq`] and
-//! [`BestSubset`] select supports directly.
+//! [`BestSubset`] select supports directly; [`RandomSupport`] handles ill-conditioned designs.
+//!
+//! Every estimator here is a configuration with `Default` whose `fit(x, y)` returns a [`LinearFit`] (or,
+//! for cross-validation and the random-support estimator, a value holding one): coefficients, intercept,
+//! objective, `predict`, `score` and the shared [`Report`](crate::Report). Designs are `X` of shape
+//! `(n, d)`, samples in rows, any memory layout.
 
 mod cd;
 mod design;
 mod fista;
+mod fit;
 pub mod normal;
 pub mod path;
 pub mod random_support;
 pub mod subset;
 
+pub use fit::LinearFit;
 pub use normal::NormalEquations;
 pub use random_support::{RandomSupport, RandomSupportFit};
-pub use subset::{BestSubset, Iht, Omp, Stlsq, SubsetFit, least_squares};
+pub use subset::{BestSubset, Iht, Omp, Stlsq, least_squares};
 
 use ndarray::{Array1, ArrayView1, ArrayView2};
 
@@ -99,21 +106,6 @@ impl Default for ElasticNet {
     }
 }
 
-/// A fitted model.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Fit {
-    /// The coefficients `w` (length `d`).
-    pub coef: Array1<f64>,
-    /// The intercept `b` (0 without an intercept).
-    pub intercept: f64,
-    /// The objective at the solution, in the scaling of the module docs.
-    pub objective: f64,
-    /// The duality gap at the solution (same scaling), an upper bound on the suboptimality.
-    pub duality_gap: f64,
-    /// Iterations performed (epochs for coordinate descent).
-    pub n_iter: usize,
-}
-
 /// A design in one of its representations.
 pub(crate) enum AnyDesign {
     Dense(DenseDesign),
@@ -122,22 +114,6 @@ pub(crate) enum AnyDesign {
 }
 
 impl ElasticNet {
-    /// The Lasso (`ρ = 1`) at `alpha`.
-    pub fn lasso(alpha: f64) -> Self {
-        Self {
-            alpha,
-            ..Self::default()
-        }
-    }
-    /// The elastic net at `alpha` with mixing `l1_ratio`.
-    pub fn new(alpha: f64, l1_ratio: f64) -> Self {
-        Self {
-            alpha,
-            l1_ratio,
-            ..Self::default()
-        }
-    }
-
     pub(crate) fn validate(&self, d: usize) -> Result<()> {
         let bad = |name, reason: String| Err(Error::InvalidParameter { name, reason });
         if !(self.alpha >= 0.0 && self.alpha.is_finite()) {
@@ -174,10 +150,12 @@ impl ElasticNet {
     ///
     /// A zero column (or, with an intercept, a constant one) gets coefficient 0.
     ///
+    /// The report is judged by the duality gap; at the iteration cap the last iterate is returned with
+    /// `report.converged == false`.
+    ///
     /// # Errors
-    /// Empty or non-finite input, shape mismatches, invalid parameters, or [`Error::NotConverged`] with the
-    /// duality gap reached.
-    pub fn fit(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<Fit> {
+    /// Empty or non-finite input, shape mismatches, invalid parameters.
+    pub fn fit(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<LinearFit> {
         let design = self.prepare_dense(x, y, 1)?;
         self.fit_design(&design, y, None)
     }
@@ -188,8 +166,8 @@ impl ElasticNet {
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] with `fit_intercept` (normal equations carry no intercept: include a
-    /// constant feature instead) or the FISTA solver; invalid parameters; [`Error::NotConverged`].
-    pub fn fit_normal(&self, ne: &NormalEquations, t: usize) -> Result<Fit> {
+    /// constant feature instead) or the FISTA solver; invalid parameters.
+    pub fn fit_normal(&self, ne: &NormalEquations, t: usize) -> Result<LinearFit> {
         if self.fit_intercept {
             return Err(Error::InvalidParameter {
                 name: "fit_intercept",
@@ -215,13 +193,12 @@ impl ElasticNet {
         };
         let mut w = vec![0.0; d];
         let mut r = gram.residual(&[]);
-        let report = cd::solve(&gram, &[], &mut w, &mut r, &params)?;
-        Ok(Fit {
+        let solved = cd::solve(&gram, &[], &mut w, &mut r, &params)?;
+        Ok(LinearFit {
             coef: Array1::from(w),
             intercept: 0.0,
-            objective: report.objective,
-            duality_gap: report.gap,
-            n_iter: report.epochs,
+            objective: solved.objective,
+            report: solved.report,
         })
     }
 
@@ -261,7 +238,10 @@ impl ElasticNet {
     }
 
     /// Fits a sparse design (CSR or CSC; converted to CSC once) to `y`.
-    pub fn fit_sparse(&self, x: &sprs::CsMat<f64>, y: ArrayView1<'_, f64>) -> Result<Fit> {
+    ///
+    /// # Errors
+    /// As [`fit`](Self::fit); the FISTA solver (dense designs only).
+    pub fn fit_sparse(&self, x: &sprs::CsMat<f64>, y: ArrayView1<'_, f64>) -> Result<LinearFit> {
         if self.solver == Solver::Fista {
             return Err(Error::InvalidParameter {
                 name: "solver",
@@ -273,7 +253,7 @@ impl ElasticNet {
     }
 
     /// Fits a prepared design, warm-starting from `start` when given.
-    pub(crate) fn fit_design(&self, design: &AnyDesign, y: ArrayView1<'_, f64>, start: Option<&[f64]>) -> Result<Fit> {
+    pub(crate) fn fit_design(&self, design: &AnyDesign, y: ArrayView1<'_, f64>, start: Option<&[f64]>) -> Result<LinearFit> {
         match design {
             AnyDesign::Dense(x) => self.fit_with(x, y, start, Some(x)),
             AnyDesign::Sparse(x) => self.fit_with(x, y, start, None),
@@ -287,7 +267,7 @@ impl ElasticNet {
         y: ArrayView1<'_, f64>,
         start: Option<&[f64]>,
         dense: Option<&DenseDesign>,
-    ) -> Result<Fit> {
+    ) -> Result<LinearFit> {
         let (n, d) = (x.nrows(), x.ncols());
         self.validate(d)?;
         let (yc, y_mean) = self.centred_response(y, n)?;
@@ -303,7 +283,7 @@ impl ElasticNet {
             Some(s) => s.to_vec(),
             None => vec![0.0; d],
         };
-        let report = match (self.solver, dense) {
+        let solved = match (self.solver, dense) {
             (Solver::Fista, Some(dense)) => fista::solve(dense.matrix(), &yc, &mut w, &params)?,
             (Solver::Fista, None) => {
                 return Err(Error::InvalidParameter {
@@ -322,12 +302,11 @@ impl ElasticNet {
             }
         };
         let intercept = y_mean - x.means().iter().zip(&w).map(|(m, c)| m * c).sum::<f64>();
-        Ok(Fit {
+        Ok(LinearFit {
             coef: Array1::from(w),
             intercept,
-            objective: report.objective,
-            duality_gap: report.gap,
-            n_iter: report.epochs,
+            objective: solved.objective,
+            report: solved.report,
         })
     }
 }

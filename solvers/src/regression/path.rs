@@ -1,13 +1,15 @@
 //! Regularisation paths and K-fold cross-validation for [`ElasticNet`], as scikit-learn's `enet_path`,
 //! `LassoCV` and `ElasticNetCV` compute them.
 
-use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rayon::prelude::*;
+use sparsimony_core::Report;
 
 use super::design::{DenseDesign, Design, Residual, SparseDesign};
-use super::{AnyDesign, ElasticNet, Fit};
+use super::fit::{predict_dense, predict_sparse};
+use super::{AnyDesign, ElasticNet, LinearFit};
 use crate::data::check_vector;
-use crate::{Error, Result};
+use crate::{Backend, Error, Result};
 
 /// The smallest `α` at which every (penalised) coefficient is zero:
 /// `α_max = maxⱼ |X_cⱼᵀ y_c| / (n ρ pⱼ)` over the features with `pⱼ > 0` (centred when `fit_intercept`).
@@ -72,10 +74,9 @@ pub struct PathFit {
     pub coefs: Array2<f64>,
     /// Intercepts, one per `α`.
     pub intercepts: Vec<f64>,
-    /// Duality gaps, one per `α`.
-    pub gaps: Vec<f64>,
-    /// Iterations, one per `α`.
-    pub n_iters: Vec<usize>,
+    /// One report per `α` (judged by the duality gap). A fit that stops at its cap keeps its last iterate,
+    /// which warm-starts the next `α`; the path goes on, as scikit-learn's does with a warning.
+    pub reports: Vec<Report>,
 }
 
 /// Fits `model` (its `alpha` is ignored) at each of `alphas` in turn, each warm-started from the previous
@@ -141,16 +142,10 @@ impl Data<'_> {
         }
     }
 
-    fn predict(&self, coef: ArrayView1<'_, f64>, intercept: f64) -> ndarray::Array1<f64> {
+    fn predict(&self, coef: ArrayView1<'_, f64>, intercept: f64) -> Array1<f64> {
         match self {
-            Data::Dense(a) => a.dot(&coef) + intercept,
-            Data::Sparse(m) => {
-                let mut out = ndarray::Array1::from_elem(m.rows(), intercept);
-                for (v, (i, j)) in m.iter() {
-                    out[i] += v * coef[j];
-                }
-                out
-            }
+            Data::Dense(a) => predict_dense(*a, coef, intercept),
+            Data::Sparse(m) => predict_sparse(m, coef, intercept),
         }
     }
 
@@ -169,7 +164,7 @@ impl Data<'_> {
         path_of(model, &design, y, alphas)
     }
 
-    fn fit(&self, model: &ElasticNet, y: ArrayView1<'_, f64>) -> Result<Fit> {
+    fn fit(&self, model: &ElasticNet, y: ArrayView1<'_, f64>) -> Result<LinearFit> {
         match self {
             Data::Dense(a) => model.fit(*a, y),
             Data::Sparse(m) => model.fit_sparse(m, y),
@@ -184,7 +179,7 @@ fn path_of(model: &ElasticNet, design: &AnyDesign, y: ArrayView1<'_, f64>, alpha
             reason: "empty".into(),
         });
     }
-    let mut fits: Vec<Fit> = Vec::with_capacity(alphas.len());
+    let mut fits: Vec<LinearFit> = Vec::with_capacity(alphas.len());
     for &alpha in alphas {
         let m = ElasticNet { alpha, ..model.clone() };
         let start = fits.last().map(|f| f.coef.as_slice().expect("contiguous"));
@@ -200,33 +195,45 @@ fn path_of(model: &ElasticNet, design: &AnyDesign, y: ArrayView1<'_, f64>, alpha
         alphas: alphas.to_vec(),
         coefs,
         intercepts: fits.iter().map(|f| f.intercept).collect(),
-        gaps: fits.iter().map(|f| f.duality_gap).collect(),
-        n_iters: fits.iter().map(|f| f.n_iter).collect(),
+        reports: fits.iter().map(|f| f.report).collect(),
     })
 }
 
-/// K-fold cross-validation over an `α` grid, as scikit-learn's `LassoCV` / `ElasticNetCV` with
-/// `cv=KFold(folds)` (contiguous folds, no shuffling; the first `n mod folds` folds get one extra sample).
+/// K-fold cross-validation of an [`ElasticNet`] over an `α` grid, as scikit-learn's `LassoCV` /
+/// `ElasticNetCV` with `cv=KFold(folds)` (contiguous folds, no shuffling; the first `n mod folds` folds get
+/// one extra sample), then a refit on all the data at the selected `α`.
+///
+/// The folds' paths run in parallel on the CPU, or — with [`Backend::Gpu`] — the whole grid of every fold
+/// (`folds × alphas` problems) is solved as one `f32` batch of coordinate descent on each fold's centred
+/// normal equations, which the CPU forms in `f64`; the held-out errors and the refit stay on the CPU in
+/// `f64`. The GPU path takes at most 256 features, no penalty weights or positivity, and `α > 0`; the
+/// model's `tol` is then the GPU's duality-gap tolerance (at least 1e-6 in `f32`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CrossValidation {
-    /// Number of folds (≥ 2).
+    /// The estimator cross-validated (its `alpha` is ignored: the grid replaces it).
+    pub model: ElasticNet,
+    /// Number of folds (≥ 2; default 5).
     pub folds: usize,
-    /// Grid size when `alphas` is not given.
+    /// Grid size when `alphas` is not given (default 100).
     pub n_alphas: usize,
-    /// Grid ratio `α_min/α_max` when `alphas` is not given.
+    /// Grid ratio `α_min/α_max` when `alphas` is not given (default 1e-3).
     pub eps: f64,
     /// An explicit grid (used as given, in decreasing order).
     pub alphas: Option<Vec<f64>>,
+    /// Where the folds' paths are solved (default the CPU).
+    pub backend: Backend,
 }
 
 impl Default for CrossValidation {
-    /// 5 folds, 100 values of `α` down to `1e-3 · α_max` (scikit-learn's defaults).
+    /// The Lasso, 5 folds, 100 values of `α` down to `1e-3 · α_max` (scikit-learn's defaults), on the CPU.
     fn default() -> Self {
         Self {
+            model: ElasticNet::default(),
             folds: 5,
             n_alphas: 100,
             eps: 1e-3,
             alphas: None,
+            backend: Backend::Cpu,
         }
     }
 }
@@ -243,13 +250,44 @@ pub struct CvFit {
     pub alphas: Vec<f64>,
     /// Held-out mean squared error, shape `(alphas.len(), folds)`.
     pub mse_path: Array2<f64>,
+    /// The report of each fold's fit at each `α`, shape `(alphas.len(), folds)`. Fits that stopped at their
+    /// cap are kept (their held-out errors count), as scikit-learn keeps them with a warning; see
+    /// [`CvFit::unconverged`].
+    pub path_reports: Array2<Report>,
     /// The model refitted on all the data at the selected `α`.
-    pub fit: Fit,
+    pub fit: LinearFit,
+}
+
+impl CvFit {
+    /// The path fits that stopped at their iteration cap, as `(α index, fold, report)`.
+    pub fn unconverged(&self) -> Vec<(usize, usize, Report)> {
+        self.path_reports
+            .indexed_iter()
+            .filter(|(_, r)| !r.converged)
+            .map(|((a, k), r)| (a, k, *r))
+            .collect()
+    }
+
+    /// Predictions of the refitted model, `X w + b` (see [`LinearFit::predict`]).
+    ///
+    /// # Errors
+    /// As [`LinearFit::predict`].
+    pub fn predict(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
+        self.fit.predict(x)
+    }
+
+    /// `R²` of the refitted model on `(X, y)` (see [`LinearFit::score`]).
+    ///
+    /// # Errors
+    /// As [`LinearFit::score`].
+    pub fn score(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<f64> {
+        self.fit.score(x, y)
+    }
 }
 
 impl CrossValidation {
     /// Checks the folds and `y` against the data and returns the `α` grid (given, or geometric from `α_max`).
-    fn grid(&self, model: &ElasticNet, x: &Data<'_>, y: ArrayView1<'_, f64>) -> Result<Vec<f64>> {
+    fn grid(&self, x: &Data<'_>, y: ArrayView1<'_, f64>) -> Result<Vec<f64>> {
         let n = x.nrows();
         if self.folds < 2 || self.folds > n {
             return Err(Error::InvalidParameter {
@@ -260,7 +298,7 @@ impl CrossValidation {
         check_vector("y (one value per row of X)", y, n)?;
         match &self.alphas {
             Some(a) => Ok(a.clone()),
-            None => alpha_grid(x.alpha_max(model, y)?, self.n_alphas, self.eps),
+            None => alpha_grid(x.alpha_max(&self.model, y)?, self.n_alphas, self.eps),
         }
     }
 
@@ -278,29 +316,27 @@ impl CrossValidation {
             .collect()
     }
 
-    /// Cross-validates `model` (its `alpha` is ignored) on a dense design; the folds run in parallel.
-    pub fn fit(&self, model: &ElasticNet, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<CvFit> {
-        self.fit_data(model, Data::Dense(x), y)
-    }
-
-    /// [`fit`](Self::fit) with the whole grid of every fold — `folds × alphas` elastic-net problems — solved
-    /// as one batch on the GPU (`f32` coordinate descent on each fold's centred normal equations, which the
-    /// CPU forms in `f64`), with the held-out errors and the final refit on the CPU in `f64`. The model's
-    /// `tol` is the GPU's duality-gap tolerance (at least 1e-6 in `f32`).
+    /// Cross-validates the model on a dense design `X` (`n × d`, samples in rows) and `y`, then refits at
+    /// the selected `α`.
     ///
     /// # Errors
-    /// As [`fit`](Self::fit); [`Error::InvalidParameter`] for penalty weights or positivity (not on the GPU)
-    /// or more than 256 features; [`Error::Gpu`] for the device's errors.
+    /// Shape and finiteness errors; invalid settings (folds outside `2..=n`, an empty grid); the model's
+    /// errors; on the GPU, [`Error::InvalidParameter`] for what the GPU path does not take (see the type's
+    /// docs) and [`Error::Gpu`] for the device's errors.
+    pub fn fit(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<CvFit> {
+        match &self.backend {
+            Backend::Cpu => self.fit_data(Data::Dense(x), y),
+            #[cfg(feature = "gpu")]
+            Backend::Gpu(ctx) => self.fit_gpu(ctx, x, y),
+        }
+    }
+
+    /// [`fit`](Self::fit) with the grid of every fold solved as one batch on the GPU.
     #[cfg(feature = "gpu")]
-    pub fn fit_gpu(
-        &self,
-        ctx: &sparsimony_gpu::GpuContext,
-        model: &ElasticNet,
-        x: ArrayView2<'_, f64>,
-        y: ArrayView1<'_, f64>,
-    ) -> Result<CvFit> {
+    fn fit_gpu(&self, ctx: &sparsimony_gpu::GpuContext, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<CvFit> {
         use crate::data::ColMajor;
         use sparsimony_gpu::{BatchElasticNet, BatchNormal};
+        let model = &self.model;
         if model.positive || model.penalty_weights.is_some() {
             return Err(Error::InvalidParameter {
                 name: "model",
@@ -308,7 +344,7 @@ impl CrossValidation {
             });
         }
         let (n, d) = x.dim();
-        let alphas = self.grid(model, &Data::Dense(x), y)?;
+        let alphas = self.grid(&Data::Dense(x), y)?;
         if alphas.iter().any(|a| *a <= 0.0) {
             return Err(Error::InvalidParameter {
                 name: "alphas",
@@ -375,9 +411,11 @@ impl CrossValidation {
         };
         let solved = gpu.fit_normal(ctx, &normal, &batch_alphas)?;
         let mut mse_path = Array2::zeros((alphas.len(), self.folds));
+        let mut reports = Array2::from_elem((alphas.len(), self.folds), Report::exact(0));
         for (a, _) in alphas.iter().enumerate() {
             for (k, &(s, e)) in folds.iter().enumerate() {
                 let p = a * folds.len() + k;
+                reports[(a, k)] = solved.reports[p];
                 let w = &solved.coef[p * d..(p + 1) * d];
                 let c = solved.intercept[p] as f64;
                 let err: f64 = (s..e)
@@ -389,20 +427,25 @@ impl CrossValidation {
                 mse_path[(a, k)] = err / (e - s) as f64;
             }
         }
-        self.finish(alphas, mse_path, |alpha| {
+        self.finish(alphas, mse_path, reports, |alpha| {
             ElasticNet { alpha, ..model.clone() }.fit(x, y)
         })
     }
 
-    /// [`fit`](Self::fit) for a sparse design (CSR or CSC); the matrix stays sparse throughout.
-    pub fn fit_sparse(&self, model: &ElasticNet, x: &sprs::CsMat<f64>, y: ArrayView1<'_, f64>) -> Result<CvFit> {
-        self.fit_data(model, Data::Sparse(x), y)
+    /// [`fit`](Self::fit) for a sparse design (CSR or CSC); the matrix stays sparse throughout (on the CPU
+    /// whatever the backend: the GPU path takes dense designs).
+    ///
+    /// # Errors
+    /// As [`fit`](Self::fit).
+    pub fn fit_sparse(&self, x: &sprs::CsMat<f64>, y: ArrayView1<'_, f64>) -> Result<CvFit> {
+        self.fit_data(Data::Sparse(x), y)
     }
 
-    fn fit_data(&self, model: &ElasticNet, x: Data<'_>, y: ArrayView1<'_, f64>) -> Result<CvFit> {
+    fn fit_data(&self, x: Data<'_>, y: ArrayView1<'_, f64>) -> Result<CvFit> {
+        let model = &self.model;
         let n = x.nrows();
-        let alphas = self.grid(model, &x, y)?;
-        let per_fold: Vec<Result<Vec<f64>>> = self
+        let alphas = self.grid(&x, y)?;
+        let per_fold: Vec<Result<(Vec<f64>, Vec<Report>)>> = self
             .fold_ranges(n)
             .into_par_iter()
             .map(|(s, e)| {
@@ -411,25 +454,35 @@ impl CrossValidation {
                 let (xt, yt) = (x.rows(&train), y.select(Axis(0), &train));
                 let (xv, yv) = (x.rows(&test), y.select(Axis(0), &test));
                 let p = xt.data().path(model, yt.view(), &alphas)?;
-                Ok((0..alphas.len())
+                let mse = (0..alphas.len())
                     .map(|k| {
                         let pred = xv.data().predict(p.coefs.row(k), p.intercepts[k]);
                         pred.iter().zip(yv.iter()).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / test.len() as f64
                     })
-                    .collect())
+                    .collect();
+                Ok((mse, p.reports))
             })
             .collect();
         let mut mse_path = Array2::zeros((alphas.len(), self.folds));
+        let mut reports = Array2::from_elem((alphas.len(), self.folds), Report::exact(0));
         for (k, fold) in per_fold.into_iter().enumerate() {
-            mse_path.column_mut(k).assign(&ndarray::Array1::from(fold?));
+            let (mse, rep) = fold?;
+            mse_path.column_mut(k).assign(&Array1::from(mse));
+            reports.column_mut(k).assign(&Array1::from(rep));
         }
-        self.finish(alphas, mse_path, |alpha| {
+        self.finish(alphas, mse_path, reports, |alpha| {
             x.fit(&ElasticNet { alpha, ..model.clone() }, y)
         })
     }
 
     /// Selects `α` (minimum and one-standard-error) from the held-out errors and refits at the minimum.
-    fn finish(&self, alphas: Vec<f64>, mse_path: Array2<f64>, refit: impl FnOnce(f64) -> Result<Fit>) -> Result<CvFit> {
+    fn finish(
+        &self,
+        alphas: Vec<f64>,
+        mse_path: Array2<f64>,
+        path_reports: Array2<Report>,
+        refit: impl FnOnce(f64) -> Result<LinearFit>,
+    ) -> Result<CvFit> {
         let mean = mse_path.mean_axis(Axis(1)).expect("folds ≥ 2");
         let best = mean
             .iter()
@@ -451,6 +504,7 @@ impl CrossValidation {
             alpha_1se,
             alphas,
             mse_path,
+            path_reports,
             fit,
         })
     }

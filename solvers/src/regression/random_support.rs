@@ -34,8 +34,11 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ShapeBuilder};
 
 use super::design::{DenseDesign, Design};
 
-use super::ElasticNet;
+use sparsimony_core::Report;
+
+use super::fit::LinearFit;
 use super::path::CrossValidation;
+use super::ElasticNet;
 use crate::data::check_vector;
 use crate::{Error, Result};
 
@@ -47,7 +50,8 @@ pub struct RandomSupport {
     pub rel_threshold: f64,
     /// Cap on the number of directions added, the smallest singular values first (default: no cap).
     pub max_directions: Option<usize>,
-    /// The cross-validation choosing α in both Lasso stages.
+    /// The cross-validation choosing α in both Lasso stages (its `model` is replaced by the stages' Lassos;
+    /// its folds, grid and backend are used).
     pub cv: CrossValidation,
     /// Refit by BIC-pruned forward selection among the original columns the partial Lasso touched
     /// (recommended: the ℓ1 shrinkage and the cross-validated false positives otherwise stay).
@@ -74,10 +78,9 @@ impl Default for RandomSupport {
 /// A fitted random-support estimator.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RandomSupportFit {
-    /// The coefficients `ŵ` in the original feature scale.
-    pub coef: Array1<f64>,
-    /// The intercept.
-    pub intercept: f64,
+    /// The model in the original feature scale: `ŵ`, the intercept, the data term `1/(2n)‖y − Xŵ − b‖²` as
+    /// the objective, and the report of the Lasso stages taken together ([`Report::combine`]).
+    pub fit: LinearFit,
     /// Ill-conditioned directions found in phase 1 (columns added to the dictionary).
     pub directions: usize,
     /// The unpenalised set `I` (indices among the added directions).
@@ -88,8 +91,30 @@ pub struct RandomSupportFit {
     pub condition_number: f64,
 }
 
+impl RandomSupportFit {
+    /// Predictions `X ŵ + b` (see [`LinearFit::predict`]).
+    ///
+    /// # Errors
+    /// As [`LinearFit::predict`].
+    pub fn predict(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
+        self.fit.predict(x)
+    }
+
+    /// `R²` on `(X, y)` (see [`LinearFit::score`]).
+    ///
+    /// # Errors
+    /// As [`LinearFit::score`].
+    pub fn score(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<f64> {
+        self.fit.score(x, y)
+    }
+}
+
 impl RandomSupport {
     /// Fits `X` (`N × d`, samples in rows) to `y`.
+    ///
+    /// # Errors
+    /// Shape and finiteness errors; a non-positive `rel_threshold`; a numerically zero design; the
+    /// cross-validation's errors.
     pub fn fit(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<RandomSupportFit> {
         if self.rel_threshold.is_nan() || self.rel_threshold <= 0.0 {
             return Err(Error::InvalidParameter {
@@ -166,7 +191,11 @@ impl RandomSupport {
             max_iter: 100_000,
             ..ElasticNet::default()
         };
-        let stage_a = self.cv.fit(&base, z.view(), yc.view())?;
+        let cv_of = |model: &ElasticNet| CrossValidation {
+            model: model.clone(),
+            ..self.cv.clone()
+        };
+        let stage_a = cv_of(&base).fit(z.view(), yc.view())?;
         // The one-standard-error α keeps I to the directions that clearly carry signal.
         let conservative = ElasticNet {
             alpha: stage_a.alpha_1se,
@@ -182,9 +211,9 @@ impl RandomSupport {
             ..base
         };
         let stage_b = if unpenalized.is_empty() {
-            stage_a
+            stage_a.clone()
         } else {
-            self.cv.fit(&partial, z.view(), yc.view())?
+            cv_of(&partial).fit(z.view(), yc.view())?
         };
         let u = &stage_b.fit.coef;
         // ŵ = D⁻¹ (u + V_bad diag(√N/σ) t), first in the scaled coordinates.
@@ -208,9 +237,16 @@ impl RandomSupport {
         }
         let coef = w_bar / &scale;
         let intercept = y_mean - means.dot(&coef);
+        let resid = x.dot(&coef) + intercept - y;
+        let report = Report::combine([stage_a.fit.report, conservative.report, stage_b.fit.report])
+            .expect("three reports");
         Ok(RandomSupportFit {
-            coef,
-            intercept,
+            fit: LinearFit {
+                objective: resid.dot(&resid) / (2.0 * n as f64),
+                coef,
+                intercept,
+                report,
+            },
             directions: m,
             unpenalized,
             alpha: stage_b.alpha,

@@ -1,8 +1,10 @@
 //! Sparse regression by support selection: orthogonal matching pursuit, iterative hard thresholding,
 //! sequentially thresholded least squares, and exhaustive best-subset search.
 //!
-//! All fit `y ≈ X w + b` (intercept by centring, as [`ElasticNet`](super::ElasticNet)) and report the data
-//! term `1/(2n)‖y − Xw − b‖²` as the objective.
+//! All fit `y ≈ X w + b` (intercept by centring, as [`ElasticNet`](super::ElasticNet); on by default, as
+//! in scikit-learn) and return a [`LinearFit`] whose objective is the data term `1/(2n)‖y − Xw − b‖²`.
+//! The sparsity level is `n_nonzero` for the methods that take one (scikit-learn's `n_nonzero_coefs`;
+//! `None` is its default, `max(d/10, 1)`).
 
 use ndarray::{Array1, ArrayView1, ArrayView2};
 use sparsimony_core::forward_backward::{minimize, scratch_len};
@@ -11,26 +13,13 @@ use sparsimony_core::linalg::{
 };
 use sparsimony_core::operator::DenseColMajorMut;
 use sparsimony_core::prox::TopK;
-use sparsimony_core::{Acceleration, DenseColMajor, FbOptions, LeastSquares, StepSize};
+use sparsimony_core::{Acceleration, DenseColMajor, FbOptions, LeastSquares, Measure, Report, StepSize};
 
 use super::design::{DenseDesign, Design};
+use super::fit::LinearFit;
 use super::normal::NormalEquations;
 use crate::data::{ColMajor, check_vector};
 use crate::{Error, Result};
-
-/// A model fitted by support selection.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SubsetFit {
-    /// The coefficients (length `d`); zero off the selected support.
-    pub coef: Array1<f64>,
-    /// The intercept (0 without one).
-    pub intercept: f64,
-    /// `1/(2n)‖y − Xw − b‖²` at the solution.
-    pub objective: f64,
-    /// Iterations (selection steps for OMP, gradient steps for IHT, thresholding rounds for STLSQ, subsets
-    /// examined for best subset).
-    pub n_iter: usize,
-}
 
 /// The centred problem shared by the methods.
 struct Problem {
@@ -122,15 +111,28 @@ impl Problem {
         Ok(w)
     }
 
-    fn finish(&self, w: Vec<f64>, n_iter: usize) -> SubsetFit {
+    fn finish(&self, w: Vec<f64>, report: Report) -> LinearFit {
         let r = self.residual(&w);
         let objective = r.iter().map(|v| v * v).sum::<f64>() / (2.0 * self.n() as f64);
         let intercept = self.y_mean - self.means.iter().zip(&w).map(|(m, c)| m * c).sum::<f64>();
-        SubsetFit {
+        LinearFit {
             coef: Array1::from(w),
             intercept,
             objective,
-            n_iter,
+            report,
+        }
+    }
+
+    /// The sparsity level: `n_nonzero`, checked against `1..=max`, or scikit-learn's default
+    /// `max(d/10, 1)`.
+    fn sparsity(&self, n_nonzero: Option<usize>, max: usize, bound: &str) -> Result<usize> {
+        match n_nonzero {
+            Some(k) if k == 0 || k > max => Err(Error::InvalidParameter {
+                name: "n_nonzero",
+                reason: format!("must lie in 1..={max} ({bound}), got {k}"),
+            }),
+            Some(k) => Ok(k),
+            None => Ok((self.d() / 10).max(1).min(max)),
         }
     }
 }
@@ -150,13 +152,17 @@ pub fn least_squares(x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<A
 /// Orthogonal matching pursuit (Pati, Rezaiifar & Krishnaprasad 1993), as scikit-learn's
 /// `OrthogonalMatchingPursuit`: add the feature most correlated with the residual, `argmaxⱼ |X_jᵀr|` (the
 /// first on ties; columns are not normalised), refit least squares on the support, repeat.
+///
+/// The report is [`Measure::Exact`] when stopping at `n_nonzero` features, [`Measure::Residual`] against
+/// `tol` otherwise (unconverged when every feature is used, or the residual is orthogonal to all the
+/// remaining ones, before `‖r‖² ≤ tol`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Omp {
     /// Stop at this many features (default when `tol` is also `None`: `max(d/10, 1)`, scikit-learn's).
     pub n_nonzero: Option<usize>,
-    /// Stop when `‖r‖²` falls to this (overrides `n_nonzero`).
+    /// Stop when `‖r‖²` (unscaled, centred) falls to this (overrides `n_nonzero`).
     pub tol: Option<f64>,
-    /// Fit an intercept.
+    /// Fit an intercept (default true).
     pub fit_intercept: bool,
 }
 
@@ -172,25 +178,21 @@ impl Default for Omp {
 
 impl Omp {
     /// Fits `X` (`n × d`, samples in rows) to `y`.
-    pub fn fit(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<SubsetFit> {
+    ///
+    /// # Errors
+    /// Shape and finiteness errors; `n_nonzero` outside `1..=min(n, d)`; a negative or non-finite `tol`.
+    pub fn fit(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<LinearFit> {
         let pb = Problem::new(x, y, self.fit_intercept)?;
         let (n, d) = (pb.n(), pb.d());
-        let k_max = match (self.tol, self.n_nonzero) {
-            (Some(t), _) if !(t >= 0.0 && t.is_finite()) => {
+        let k_max = match self.tol {
+            Some(t) if !(t >= 0.0 && t.is_finite()) => {
                 return Err(Error::InvalidParameter {
                     name: "tol",
                     reason: format!("must be finite and ≥ 0, got {t}"),
                 });
             }
-            (Some(_), _) => d.min(n),
-            (None, Some(k)) if k == 0 || k > d.min(n) => {
-                return Err(Error::InvalidParameter {
-                    name: "n_nonzero",
-                    reason: format!("must lie in 1..={} (min(n, d)), got {k}", d.min(n)),
-                });
-            }
-            (None, Some(k)) => k,
-            (None, None) => (d / 10).max(1),
+            Some(_) => d.min(n),
+            None => pb.sparsity(self.n_nonzero, d.min(n), "min(n, d)")?,
         };
         let mut support: Vec<usize> = Vec::new();
         let mut w = vec![0.0; d];
@@ -217,54 +219,57 @@ impl Omp {
             r = pb.residual(&w);
         }
         let steps = support.len();
-        Ok(pb.finish(w, steps))
+        let report = match self.tol {
+            Some(t) => Report::new(steps, Measure::Residual, r.iter().map(|v| v * v).sum(), t),
+            None => Report::exact(steps),
+        };
+        Ok(pb.finish(w, report))
     }
 }
 
 /// Iterative hard thresholding (Blumensath & Davies 2009): forward–backward on `1/(2n)‖y − Xw‖²` with the
 /// projection onto `‖w‖₀ ≤ k` ([`TopK`]) and the step `1/L`, `L = ‖X‖²/n`; then, with `debias`, least
-/// squares on the support found.
+/// squares on the support found. The report is judged by the relative change of the iterate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Iht {
-    /// The number of non-zero coefficients.
-    pub k: usize,
-    /// Iteration cap.
+    /// The number of non-zero coefficients (default `None`: `max(d/10, 1)`).
+    pub n_nonzero: Option<usize>,
+    /// Iteration cap (default 10 000).
     pub max_iter: usize,
-    /// Tolerance on the relative change of the iterate.
+    /// Tolerance on the relative change of the iterate (default 1e-10).
     pub tol: f64,
-    /// Refit least squares on the final support.
+    /// Refit least squares on the final support (default true).
     pub debias: bool,
-    /// Fit an intercept.
+    /// Fit an intercept (default true).
     pub fit_intercept: bool,
 }
 
-impl Iht {
-    /// IHT with `k` non-zeros, 10 000 iterations, `tol = 1e-10`, debiased, with intercept.
-    pub fn new(k: usize) -> Self {
+impl Default for Iht {
+    fn default() -> Self {
         Self {
-            k,
+            n_nonzero: None,
             max_iter: 10_000,
             tol: 1e-10,
             debias: true,
             fit_intercept: true,
         }
     }
+}
 
+impl Iht {
     /// Fits `X` (`n × d`) to `y`.
-    pub fn fit(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<SubsetFit> {
+    ///
+    /// # Errors
+    /// Shape and finiteness errors; `n_nonzero` outside `1..=d`; a rank-deficient debiasing fit.
+    pub fn fit(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<LinearFit> {
         let pb = Problem::new(x, y, self.fit_intercept)?;
         let (n, d) = (pb.n(), pb.d());
-        if self.k == 0 || self.k > d {
-            return Err(Error::InvalidParameter {
-                name: "k",
-                reason: format!("must lie in 1..={d}, got {}", self.k),
-            });
-        }
+        let k = pb.sparsity(self.n_nonzero, d, "d")?;
         let op = DenseColMajor::new(pb.x.data(), n, d)?;
         let mut ps = vec![0.0; power_iteration_scratch_len(&op)];
         let lip = power_iteration(&op, 10_000, 1e-10, &mut ps)? / n as f64 * (1.0 + 1e-8);
         if lip == 0.0 {
-            return Ok(pb.finish(vec![0.0; d], 0));
+            return Ok(pb.finish(vec![0.0; d], Report::exact(0)));
         }
         let f = LeastSquares::new(op, &pb.y, 1.0 / n as f64)?;
         let opts = FbOptions {
@@ -275,81 +280,77 @@ impl Iht {
         };
         let mut w = vec![0.0; d];
         let mut scratch = vec![0.0; scratch_len(&f)];
-        let iters = match minimize(&f, &TopK::new(self.k), &mut w, &opts, &mut scratch, None) {
-            Ok(rep) => rep.iterations,
-            Err(sparsimony_core::Error::NotConverged {
-                iterations,
-                reached,
-                tolerance,
-            }) => {
-                return Err(Error::NotConverged {
-                    iterations,
-                    measure: "relative change",
-                    reached,
-                    tolerance,
-                });
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let report = minimize(&f, &TopK::new(k), &mut w, &opts, &mut scratch, None)?.report(self.tol);
         if self.debias {
             let support: Vec<usize> = (0..d).filter(|&j| w[j] != 0.0).collect();
             w = pb.solve_on(&support, 0.0)?;
         }
-        Ok(pb.finish(w, iters))
+        Ok(pb.finish(w, report))
     }
 }
 
 /// Sequentially thresholded least squares (Brunton, Proctor & Kutz, PNAS 2016), as PySINDy's `STLSQ`:
 /// ridge regression `min ‖y − X_S w‖² + α‖w‖²` on the support `S`, drop the coefficients below `threshold`
 /// in magnitude, repeat until the support is stable; then, with `unbias`, least squares on the support.
+///
+/// The report counts thresholding rounds and is judged by [`Measure::SupportChange`]: the terms the last
+/// round removed, converged at 0 (a support still shrinking at `max_iter` is unconverged, as PySINDy warns).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stlsq {
-    /// Coefficients smaller than this in magnitude are removed.
+    /// Coefficients smaller than this in magnitude are removed (PySINDy's default 0.1).
     pub threshold: f64,
-    /// The ridge weight `α ≥ 0` (unnormalised, as PySINDy's).
+    /// The ridge weight `α ≥ 0` (unnormalised, as PySINDy's; default 0.05).
     pub alpha: f64,
-    /// Cap on thresholding rounds.
+    /// Cap on thresholding rounds (default 20).
     pub max_iter: usize,
-    /// Refit plain least squares on the final support.
+    /// Refit plain least squares on the final support (default true).
     pub unbias: bool,
-    /// Fit an intercept.
+    /// Fit an intercept (default true, as every estimator of this module; SINDy's fits use
+    /// [`fit_normal`](Self::fit_normal), where the library's constant term is the intercept).
     pub fit_intercept: bool,
-    /// Threshold the coefficients of unit-norm columns (PySINDy's `normalize_columns`); the returned
-    /// coefficients are in the original units.
+    /// Threshold the coefficients of unit-norm columns (PySINDy's `normalize_columns`, default false); the
+    /// returned coefficients are in the original units.
     pub normalize_columns: bool,
 }
 
-impl Stlsq {
-    /// STLSQ with `threshold`, PySINDy's defaults otherwise (`α = 0.05`, 20 rounds, unbiased), no intercept.
-    pub fn new(threshold: f64) -> Self {
+impl Default for Stlsq {
+    /// PySINDy's defaults: threshold 0.1, `α = 0.05`, 20 rounds, unbiased; with an intercept.
+    fn default() -> Self {
         Self {
-            threshold,
+            threshold: 0.1,
             alpha: 0.05,
             max_iter: 20,
             unbias: true,
-            fit_intercept: false,
+            fit_intercept: true,
             normalize_columns: false,
         }
     }
+}
 
+impl Stlsq {
     /// Fits `X` (`n × d`) to `y`. A threshold that removes every feature gives all-zero coefficients.
-    pub fn fit(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<SubsetFit> {
+    ///
+    /// # Errors
+    /// As [`fit_normal`](Self::fit_normal), and shape and finiteness errors.
+    pub fn fit(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<LinearFit> {
         let pb = Problem::new(x, y, self.fit_intercept)?;
         let mut ne = NormalEquations::zeros(pb.d(), 1);
         ne.accumulate(pb.n(), pb.x.data(), &pb.y, None);
-        let (w, rounds) = if self.normalize_columns {
+        let fit = if self.normalize_columns {
             let (scaled, norms) = ne.normalized();
-            let (w, rounds) = self.fit_normal(&scaled, 0)?;
-            (w.iter().zip(&norms).map(|(a, b)| a / b).collect(), rounds)
+            let mut fit = self.fit_normal(&scaled, 0)?;
+            fit.coef.iter_mut().zip(&norms).for_each(|(a, b)| *a /= b);
+            fit
         } else {
             self.fit_normal(&ne, 0)?
         };
-        Ok(pb.finish(w, rounds))
+        Ok(pb.finish(fit.coef.to_vec(), fit.report))
     }
 
     /// STLSQ on normal equations (target `t`): the shared engine of [`Stlsq::fit`] and SINDy's optimizer.
-    /// Returns the coefficients and the number of thresholding rounds. `normalize_columns` is the caller's
-    /// business here (pass [`NormalEquations::normalized`] equations).
+    /// The fit has no intercept and its objective is `‖y_t − Θw‖²/(2n)` with `n` the samples the equations
+    /// hold. `normalize_columns` is the caller's business here (pass [`NormalEquations::normalized`]
+    /// equations, and scale the coefficients back).
     ///
     /// Each round solves the ridge problem `min ‖y − Θ_S w‖² + α‖w‖²` on the current support `S` and drops
     /// the coefficients below the threshold; it stops when a round drops nothing (PySINDy's rule) or after
@@ -357,7 +358,7 @@ impl Stlsq {
     ///
     /// # Errors
     /// Invalid parameters; a singular system on the support (`NotPositiveDefinite`).
-    pub fn fit_normal(&self, ne: &NormalEquations, t: usize) -> Result<(Vec<f64>, usize)> {
+    pub fn fit_normal(&self, ne: &NormalEquations, t: usize) -> Result<LinearFit> {
         if !(self.threshold >= 0.0 && self.threshold.is_finite()) {
             return Err(Error::InvalidParameter {
                 name: "threshold",
@@ -372,7 +373,7 @@ impl Stlsq {
         }
         let mut support: Vec<usize> = (0..ne.n_features()).collect();
         let mut w = vec![0.0; ne.n_features()];
-        let mut rounds = 0;
+        let (mut rounds, mut dropped) = (0, 0);
         while rounds < self.max_iter.max(1) {
             rounds += 1;
             w = ne.solve_on(&support, t, self.alpha, None)?;
@@ -382,30 +383,45 @@ impl Stlsq {
                 .filter(|&j| w[j].abs() >= self.threshold)
                 .collect();
             support.iter().filter(|j| !kept.contains(j)).for_each(|&j| w[j] = 0.0);
-            if kept.len() == support.len() {
-                break;
-            }
+            dropped = support.len() - kept.len();
             support = kept;
-            if support.is_empty() {
+            if dropped == 0 || support.is_empty() {
+                dropped = 0; // stable, or nothing left to drop
                 break;
             }
         }
         if self.unbias && !support.is_empty() {
             w = ne.solve_on(&support, t, 0.0, None)?;
         }
-        Ok((w, rounds))
+        let objective = ne.residual_sq(&w, t) / (2.0 * ne.n_samples().max(1.0));
+        Ok(LinearFit {
+            coef: Array1::from(w),
+            intercept: 0.0,
+            objective,
+            report: Report::new(rounds, Measure::SupportChange, dropped as f64, 0.0),
+        })
     }
 }
 
 /// Exhaustive best-subset selection: the support of size `k` with the smallest residual, by trying every
 /// one (`C(d, k)` least-squares fits through the Gram matrix). A reference for tiny problems: searches
-/// costing more than about 2·10⁹ operations (`C(d, k)·k³`) are refused.
+/// costing more than about 2·10⁹ operations (`C(d, k)·k³`) are refused. The report is
+/// [`Measure::Exact`], its iterations the subsets examined.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BestSubset {
-    /// The support size.
-    pub k: usize,
-    /// Fit an intercept.
+    /// The support size (default `None`: `max(d/10, 1)`).
+    pub n_nonzero: Option<usize>,
+    /// Fit an intercept (default true).
     pub fit_intercept: bool,
+}
+
+impl Default for BestSubset {
+    fn default() -> Self {
+        Self {
+            n_nonzero: None,
+            fit_intercept: true,
+        }
+    }
 }
 
 /// Refuses searches whose work, `C(d, k)·k³`, exceeds this (a few seconds).
@@ -413,19 +429,18 @@ const MAX_WORK: u128 = 2_000_000_000;
 
 impl BestSubset {
     /// Fits `X` (`n × d`) to `y`.
-    pub fn fit(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<SubsetFit> {
+    ///
+    /// # Errors
+    /// Shape and finiteness errors; `n_nonzero` outside `1..=min(n, d)` or too large a search; every
+    /// subset linearly dependent.
+    pub fn fit(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<LinearFit> {
         let pb = Problem::new(x, y, self.fit_intercept)?;
-        let (n, d, k) = (pb.n(), pb.d(), self.k);
-        if k == 0 || k > d.min(n) {
-            return Err(Error::InvalidParameter {
-                name: "k",
-                reason: format!("must lie in 1..={} (min(n, d)), got {k}", d.min(n)),
-            });
-        }
+        let (n, d) = (pb.n(), pb.d());
+        let k = pb.sparsity(self.n_nonzero, d.min(n), "min(n, d)")?;
         let count = (0..k as u128).fold(1u128, |c, i| c * (d as u128 - i) / (i + 1));
         if count * (k as u128).pow(3) > MAX_WORK {
             return Err(Error::InvalidParameter {
-                name: "k",
+                name: "n_nonzero",
                 reason: format!("C({d}, {k}) = {count} subsets of {k} columns: too many to search exhaustively"),
             });
         }
@@ -473,6 +488,6 @@ impl BestSubset {
             });
         }
         let w = pb.solve_on(&best, 0.0)?;
-        Ok(pb.finish(w, examined))
+        Ok(pb.finish(w, Report::exact(examined)))
     }
 }

@@ -9,13 +9,14 @@ use ndarray::{Array2, ArrayView1, ArrayView2, ShapeBuilder, s};
 use rayon::prelude::*;
 use sparsimony_core::ode::{Dopri5, Dopri5State, dopri5_scratch_len};
 use sparsimony_core::sindy::{Factor, SindyModel};
+use sparsimony_core::Report;
 
 use super::differentiation::{Differentiation, Stencil, Time};
 use super::library::{Features, Library};
 use super::optimizer::{EnsembleFit, NormalFn, Optimizer, OptimizerFit};
 use super::weak::{WeakForm, WeakRows};
 use crate::regression::NormalEquations;
-use crate::{Error, Result};
+use crate::{Backend, Error, Result};
 
 /// Rows per block when the library is evaluated and accumulated: a block of a 100-term library is 3.2 MB.
 const BLOCK_ROWS: usize = 1024;
@@ -81,6 +82,10 @@ pub struct Sindy {
     /// Fit the weak (integral) form instead of differentiating (continuous time; `differentiation` is then
     /// unused).
     pub weak_form: Option<WeakForm>,
+    /// Where the regression is solved (default the CPU). On a GPU, an STLSQ ensemble's members are solved
+    /// as one `f32` batch (their normal equations are formed on the CPU); other optimizers are refused
+    /// there, since a single fit on the normal equations is faster on the CPU.
+    pub backend: Backend,
 }
 
 /// How a fit solves its regression: optimizer, rows, terms, what the rows are, their normal equations.
@@ -305,23 +310,18 @@ impl Sindy {
     /// [`Error::Empty`] for no trajectories or samples; [`Error::Shape`] for inconsistent states, controls or
     /// names; [`Error::NonFinite`] for NaN or ±∞ in the data; [`Error::InvalidParameter`] for times that do
     /// not increase, too few samples for the differentiation, or a library with more terms than there are
-    /// samples; the optimizer's errors. A threshold that removes every term is not an error: the model is
-    /// all zeros (check [`SindyFit::n_nonzero`]).
+    /// samples; the optimizer's errors; on a GPU backend, [`Error::InvalidParameter`] when the optimizer is
+    /// not an STLSQ ensemble and [`Error::Gpu`] for the device's errors. A threshold that removes every
+    /// term is not an error: the model is all zeros (check [`SindyFit::n_nonzero`]). An optimizer that
+    /// stops at its cap is not an error either: [`SindyFit::report`] says so.
     pub fn fit(&self, trajectories: &[Trajectory<'_>]) -> Result<SindyFit> {
-        self.fit_via(trajectories, &|o, n, p, rows, normal| o.fit_rows(n, p, rows, normal))
-    }
-
-    /// [`Sindy::fit`] with an STLSQ ensemble's members solved as one batch on the GPU (`f32`); the members'
-    /// normal equations are formed on the CPU as for [`Sindy::fit`].
-    ///
-    /// # Errors
-    /// As [`Sindy::fit`]; [`Error::InvalidParameter`] when the optimizer is not an STLSQ ensemble;
-    /// [`Error::Gpu`] for the device's errors.
-    #[cfg(feature = "gpu")]
-    pub fn fit_gpu(&self, ctx: &sparsimony_gpu::GpuContext, trajectories: &[Trajectory<'_>]) -> Result<SindyFit> {
-        self.fit_via(trajectories, &|o, n, p, rows, normal| {
-            o.fit_rows_gpu(ctx, n, p, rows, normal)
-        })
+        match &self.backend {
+            Backend::Cpu => self.fit_via(trajectories, &|o, n, p, rows, normal| o.fit_rows(n, p, rows, normal)),
+            #[cfg(feature = "gpu")]
+            Backend::Gpu(ctx) => self.fit_via(trajectories, &|o, n, p, rows, normal| {
+                o.fit_rows_gpu(ctx, n, p, rows, normal)
+            }),
+        }
     }
 
     /// The fit, with the regression solved by `solve(optimizer, rows, terms, row name, normal equations)`.
@@ -424,7 +424,7 @@ impl Sindy {
             control_names,
             coef: fit.coef,
             discrete_time: self.discrete_time,
-            iterations: fit.iterations,
+            report: fit.report,
             n_samples: n,
             ensemble: fit.ensemble,
         })
@@ -484,7 +484,7 @@ pub struct SindyFit {
     control_names: Vec<String>,
     coef: Array2<f64>,
     discrete_time: bool,
-    iterations: usize,
+    report: Report,
     n_samples: usize,
     ensemble: Option<EnsembleFit>,
 }
@@ -544,9 +544,9 @@ impl SindyFit {
         self.discrete_time
     }
 
-    /// Optimizer iterations (see [`super::optimizer::OptimizerFit::iterations`]).
-    pub fn iterations(&self) -> usize {
-        self.iterations
+    /// How the optimizer ended (see [`super::optimizer::OptimizerFit::report`]).
+    pub fn report(&self) -> &Report {
+        &self.report
     }
 
     /// Samples used in the regression.
@@ -669,19 +669,12 @@ impl SindyFit {
                 .assign(&ArrayView2::from_shape((len, m).f(), &targets).expect("block layout"));
             offset += len;
         }
-        let mut total = 0.0;
-        for (yc, pc) in y.columns().into_iter().zip(pred.columns()) {
-            let mean = yc.sum() / n as f64;
-            let ss_tot: f64 = yc.iter().map(|v| (v - mean) * (v - mean)).sum();
-            let ss_res: f64 = yc.iter().zip(pc).map(|(v, q)| (v - q) * (v - q)).sum();
-            total += if ss_tot > 0.0 {
-                1.0 - ss_res / ss_tot
-            } else if ss_res == 0.0 {
-                1.0
-            } else {
-                0.0
-            };
-        }
+        let total: f64 = y
+            .columns()
+            .into_iter()
+            .zip(pred.columns())
+            .map(|(yc, pc)| crate::metrics::r2_score(yc, pc))
+            .sum();
         Ok(total / m as f64)
     }
 
@@ -690,8 +683,8 @@ impl SindyFit {
     /// method of [`sparsimony_core::ode::Dopri5`]. `control(t, u)` writes the control inputs at time `t`.
     ///
     /// # Errors
-    /// A discrete-time model; shape errors; non-increasing times; [`Error::NotConverged`] with the time
-    /// reached when the solution blows up (the step size collapses) or the step cap is hit.
+    /// A discrete-time model; shape errors; non-increasing times; the core's `NotConverged` (as
+    /// [`Error::Core`]) with the time reached when the solution blows up (the step size collapses) or the step cap is hit.
     pub fn simulate(
         &self,
         x0: ArrayView1<'_, f64>,

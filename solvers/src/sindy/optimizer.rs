@@ -9,10 +9,10 @@ use ndarray::Array2;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 use rayon::prelude::*;
-use sparsimony_core::Prox;
 use sparsimony_core::prox::{Cel0, L0, L1};
+use sparsimony_core::{Measure, Prox, Report};
 
-use crate::regression::{ElasticNet, NormalEquations, Stlsq};
+use crate::regression::{ElasticNet, LinearFit, NormalEquations, Stlsq};
 use crate::{Error, Result};
 
 /// The penalty of [`Sr3`].
@@ -35,7 +35,8 @@ pub enum Regularizer {
 ///
 /// by alternating the exact `w` update (one Cholesky factorisation of `ΘᵀΘ + I/ν` serves every iteration)
 /// with the proximal map of `νλR` for `u`, starting from least squares. It stops when
-/// `‖U_k − U_{k−1}‖_F / ν < tol` over all targets together (PySINDy's rule); the coefficients are `U`.
+/// `‖U_k − U_{k−1}‖_F / ν < tol` over all targets together (PySINDy's rule; the report's
+/// [`Measure::CoefficientChange`]); the coefficients are `U`, the last iterate when the cap comes first.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sr3 {
     /// `λ ≥ 0` (PySINDy's `reg_weight_lam`, default 0.005).
@@ -75,11 +76,11 @@ impl Sr3 {
         threshold * threshold / (2.0 * nu)
     }
 
-    /// Fits every target; returns `m × p` coefficients and the iterations used.
+    /// Fits every target of the normal equations.
     ///
     /// # Errors
-    /// Invalid parameters; a singular system; [`Error::NotConverged`] with `‖ΔU‖_F/ν` reached.
-    pub fn fit(&self, ne: &NormalEquations) -> Result<(Array2<f64>, usize)> {
+    /// Invalid parameters; a singular system.
+    pub fn fit(&self, ne: &NormalEquations) -> Result<OptimizerFit> {
         if !(self.lambda >= 0.0 && self.lambda.is_finite() && self.nu > 0.0 && self.nu.is_finite() && self.tol > 0.0) {
             return Err(Error::InvalidParameter {
                 name: "lambda, nu, tol",
@@ -121,18 +122,15 @@ impl Sr3 {
                 break;
             }
         }
-        if change >= self.tol {
-            return Err(Error::NotConverged {
-                iterations,
-                measure: "SR3 coefficient change ‖ΔU‖/ν",
-                reached: change,
-                tolerance: self.tol,
-            });
-        }
         if self.unbias {
             unbias(ne, &mut u)?;
         }
-        Ok((u, iterations))
+        Ok(OptimizerFit {
+            coef: u,
+            // PySINDy's test is strict (`< tol`); a change of exactly `tol` is reported at the boundary.
+            report: Report::new(iterations, Measure::CoefficientChange, change, self.tol),
+            ensemble: None,
+        })
     }
 
     fn prox(&self, v: &mut [f64], norms: &[f64]) -> Result<()> {
@@ -160,16 +158,15 @@ fn unbias(ne: &NormalEquations, coef: &mut Array2<f64>) -> Result<()> {
 /// and aggregate by the median of each coefficient.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ensemble {
-    /// The optimizer fitted on each resample (not itself an ensemble).
+    /// The optimizer fitted on each resample (not itself an ensemble; default STLSQ).
     pub base: Optimizer,
     /// Number of models (default 20).
     pub n_models: usize,
-    /// Bagging: draw this many samples per model (`None`: all `n` with replacement, `0.6 n` without).
-    /// Off when `bagging` is false.
+    /// Bagging: resample the samples for each model (default true; see `n_subset` and `replace`).
     pub bagging: bool,
-    /// Samples per model (see `bagging`).
+    /// Samples drawn per model (`None`: all `n` with replacement, `0.6 n` without). Unused without bagging.
     pub n_subset: Option<usize>,
-    /// Draw with replacement (a bootstrap).
+    /// Draw with replacement (a bootstrap; default true).
     pub replace: bool,
     /// Library ensembling: drop this many library terms at random from each model (0: off).
     pub drop_terms: usize,
@@ -177,17 +174,17 @@ pub struct Ensemble {
     pub seed: u64,
 }
 
-impl Ensemble {
-    /// Bagging of `n_models` bootstrap resamples of `base`, seeded.
-    pub fn bagging(base: Optimizer, n_models: usize, seed: u64) -> Self {
+impl Default for Ensemble {
+    /// Bagging of 20 bootstrap resamples (PySINDy's `EnsembleOptimizer` defaults) of STLSQ, seed 0.
+    fn default() -> Self {
         Self {
-            base,
-            n_models,
+            base: Optimizer::default(),
+            n_models: 20,
             bagging: true,
             n_subset: None,
             replace: true,
             drop_terms: 0,
-            seed,
+            seed: 0,
         }
     }
 }
@@ -208,7 +205,7 @@ pub enum Optimizer {
 
 impl Default for Optimizer {
     fn default() -> Self {
-        Self::Stlsq(Stlsq::new(0.1))
+        Self::Stlsq(Stlsq::default())
     }
 }
 
@@ -228,8 +225,9 @@ pub struct Problem<'a> {
 pub struct OptimizerFit {
     /// Coefficients, `m × p` (one row per target).
     pub coef: Array2<f64>,
-    /// Iterations (thresholding rounds or SR3 iterations; summed over an ensemble's models).
-    pub iterations: usize,
+    /// How the fit ended: thresholding rounds, SR3 iterations or coordinate-descent epochs, judged by the
+    /// optimizer's measure; for several targets or an ensemble's members, [`Report::combine`] of theirs.
+    pub report: Report,
     /// The ensemble's models and inclusion probabilities, for an ensemble.
     pub ensemble: Option<EnsembleFit>,
 }
@@ -314,19 +312,12 @@ impl Optimizer {
     pub fn fit(&self, problem: &Problem<'_>) -> Result<OptimizerFit> {
         match self {
             Optimizer::Ensemble(e) => e.fit(problem),
-            single => {
-                let (coef, iterations) = single.fit_normal(problem.full)?;
-                Ok(OptimizerFit {
-                    coef,
-                    iterations,
-                    ensemble: None,
-                })
-            }
+            single => single.fit_normal(problem.full),
         }
     }
 
     /// Fits a non-ensemble optimizer on normal equations.
-    fn fit_normal(&self, ne: &NormalEquations) -> Result<(Array2<f64>, usize)> {
+    fn fit_normal(&self, ne: &NormalEquations) -> Result<OptimizerFit> {
         let normalize = match self {
             Optimizer::Stlsq(s) => s.normalize_columns,
             Optimizer::Sr3(s) => s.normalize_columns,
@@ -346,37 +337,35 @@ impl Optimizer {
             norms = Vec::new();
             ne
         };
-        let (mut coef, iterations) = match self {
-            Optimizer::Stlsq(s) => {
-                let mut coef = Array2::zeros((ne.n_targets(), ne.n_features()));
-                let mut rounds = 0;
-                for t in 0..ne.n_targets() {
-                    let (w, r) = s.fit_normal(ne, t)?;
-                    rounds = rounds.max(r);
-                    coef.row_mut(t).iter_mut().zip(w).for_each(|(a, b)| *a = b);
-                }
-                (coef, rounds)
-            }
+        let mut fit = match self {
             Optimizer::Sr3(s) => s.fit(ne)?,
-            Optimizer::ElasticNet(e) => {
-                let mut coef = Array2::zeros((ne.n_targets(), ne.n_features()));
-                let mut epochs = 0;
-                for t in 0..ne.n_targets() {
-                    let fit = e.fit_normal(ne, t)?;
-                    epochs = epochs.max(fit.n_iter);
-                    coef.row_mut(t).assign(&fit.coef);
-                }
-                (coef, epochs)
-            }
+            Optimizer::Stlsq(s) => per_target(ne, |t| s.fit_normal(ne, t))?,
+            Optimizer::ElasticNet(e) => per_target(ne, |t| e.fit_normal(ne, t))?,
             Optimizer::Ensemble(_) => unreachable!("rejected above"),
         };
         if normalize {
-            for mut row in coef.rows_mut() {
+            for mut row in fit.coef.rows_mut() {
                 row.iter_mut().zip(&norms).for_each(|(c, n)| *c /= n);
             }
         }
-        Ok((coef, iterations))
+        Ok(fit)
     }
+}
+
+/// A single-target fit applied to every target of `ne`, the reports combined.
+fn per_target(ne: &NormalEquations, fit: impl Fn(usize) -> Result<LinearFit>) -> Result<OptimizerFit> {
+    let mut coef = Array2::zeros((ne.n_targets(), ne.n_features()));
+    let mut reports = Vec::with_capacity(ne.n_targets());
+    for t in 0..ne.n_targets() {
+        let f = fit(t)?;
+        coef.row_mut(t).assign(&f.coef);
+        reports.push(f.report);
+    }
+    Ok(OptimizerFit {
+        coef,
+        report: Report::combine(reports).unwrap_or(Report::exact(0)),
+        ensemble: None,
+    })
 }
 
 /// One member of an ensemble: its normal equations (resampled rows) and the library terms it keeps.
@@ -441,18 +430,18 @@ impl Ensemble {
 
     fn fit(&self, problem: &Problem<'_>) -> Result<OptimizerFit> {
         let (p, m) = (problem.full.n_features(), problem.full.n_targets());
-        let models: Vec<(Array2<f64>, usize)> = self
+        let models: Vec<(Array2<f64>, Report)> = self
             .members(problem)?
             .into_par_iter()
             .map(|(ne, keep)| {
-                let (c, it) = self.base.fit_normal(&ne.restrict(&keep))?;
+                let fit = self.base.fit_normal(&ne.restrict(&keep))?;
                 let mut coef = Array2::zeros((m, p));
                 for t in 0..m {
                     for (a, &j) in keep.iter().enumerate() {
-                        coef[(t, j)] = c[(t, a)];
+                        coef[(t, j)] = fit.coef[(t, a)];
                     }
                 }
-                Ok((coef, it))
+                Ok((coef, fit.report))
             })
             .collect::<Result<_>>()?;
         Ok(aggregate(models))
@@ -499,14 +488,14 @@ impl Ensemble {
             max_iter: st.max_iter.min(u32::MAX as usize) as u32,
             unbias: st.unbias,
         };
-        let (coef, rounds) = batch.fit_normal(ctx, p, &grams, &index, &cross)?;
+        let solved = batch.fit_normal(ctx, p, &grams, &index, &cross)?;
         let models = (0..members.len())
             .map(|k| {
-                let c = Array2::from_shape_fn((m, p), |(t, j)| coef[(k * m + t) * p + j] as f64 / scales[k][j]);
-                (
-                    c,
-                    rounds[k * m..(k + 1) * m].iter().copied().max().unwrap_or(0) as usize,
-                )
+                let c = Array2::from_shape_fn((m, p), |(t, j)| {
+                    solved.coef[(k * m + t) * p + j] as f64 / scales[k][j]
+                });
+                let report = Report::combine(solved.reports[k * m..(k + 1) * m].iter().copied());
+                (c, report.unwrap_or(Report::exact(0)))
             })
             .collect();
         Ok(aggregate(models))
@@ -514,7 +503,7 @@ impl Ensemble {
 }
 
 /// Median coefficients and inclusion probabilities of the members' fits.
-fn aggregate(models: Vec<(Array2<f64>, usize)>) -> OptimizerFit {
+fn aggregate(models: Vec<(Array2<f64>, Report)>) -> OptimizerFit {
     let (m, p) = models[0].0.dim();
     let mut median = Array2::zeros((m, p));
     let mut inclusion = Array2::zeros((m, p));
@@ -535,7 +524,7 @@ fn aggregate(models: Vec<(Array2<f64>, usize)>) -> OptimizerFit {
     }
     OptimizerFit {
         coef: median,
-        iterations: models.iter().map(|(_, it)| it).sum(),
+        report: Report::combine(models.iter().map(|(_, r)| *r)).unwrap_or(Report::exact(0)),
         ensemble: Some(EnsembleFit {
             models: models.into_iter().map(|(c, _)| c).collect(),
             inclusion,
