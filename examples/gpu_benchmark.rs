@@ -248,7 +248,10 @@ fn main() {
     // cores; the normal equations come from the batched Gram kernel for both.
     let normal = sparsimony::gpu::batch_normal_equations(&ctx, &data, false).expect("batched Gram");
     let index: Vec<u32> = (0..batch as u32).collect();
-    let stlsq = BatchStlsq { threshold: 0.3, ..BatchStlsq::default() };
+    let stlsq = BatchStlsq {
+        threshold: 0.3,
+        ..BatchStlsq::default()
+    };
     let (tg, solved) = best(2, || {
         stlsq
             .fit_normal(&ctx, d, &normal.gram, &index, &normal.cross)
@@ -265,7 +268,13 @@ fn main() {
                 let c: Vec<f64> = normal.cross[b * d..(b + 1) * d].iter().map(|v| *v as f64).collect();
                 let ne = NormalEquations::from_parts(d, 1, n as f64, g, c, vec![normal.y_sq[b] as f64])
                     .expect("normal equations");
-                Stlsq { threshold: 0.3, ..Stlsq::default() }.fit_normal(&ne, 0).expect("CPU STLSQ").coef
+                Stlsq {
+                    threshold: 0.3,
+                    ..Stlsq::default()
+                }
+                .fit_normal(&ne, 0)
+                .expect("CPU STLSQ")
+                .coef
             })
             .collect::<Vec<_>>()
     });

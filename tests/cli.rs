@@ -57,7 +57,12 @@ fn regress_json_on_the_bundled_data_matches_the_library() {
         .unwrap()
         .into_vector(Path::new("y"))
         .unwrap();
-    let fit = ElasticNet { alpha: 0.1, ..ElasticNet::default() }.fit(x.values.view(), y.view()).unwrap();
+    let fit = ElasticNet {
+        alpha: 0.1,
+        ..ElasticNet::default()
+    }
+    .fit(x.values.view(), y.view())
+    .unwrap();
     let coef: Vec<f64> = serde_json::from_value(v["coef"].clone()).unwrap();
     // serde_json's default float parser may differ from the printed value in the last bit.
     for (a, b) in coef.iter().zip(fit.coef.iter()) {

@@ -38,7 +38,7 @@ fn gpu_cross_validation_agrees_with_the_cpu() {
         let model = ElasticNet {
             tol: 1e-6,
             alpha: 1.0,
-            l1_ratio: l1_ratio,
+            l1_ratio,
             ..ElasticNet::default()
         };
         let cv = CrossValidation {
@@ -134,7 +134,13 @@ fn sindy_ensembles_on_the_gpu_agree_with_the_cpu() {
         }
         .fit(&traj)
         .unwrap();
-        assert_eq!(gpu.report().converged, cpu.report().converged, "{} vs {}", gpu.report(), cpu.report());
+        assert_eq!(
+            gpu.report().converged,
+            cpu.report().converged,
+            "{} vs {}",
+            gpu.report(),
+            cpu.report()
+        );
         let (ec, eg) = (cpu.ensemble().unwrap(), gpu.ensemble().unwrap());
         assert_eq!(eg.inclusion, ec.inclusion, "inclusion probabilities");
         for (mg, mc) in eg.models.iter().zip(&ec.models) {

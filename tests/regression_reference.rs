@@ -89,10 +89,7 @@ fn fits_agree_with_scikit_learn() {
         for (solver, fit) in &solvers {
             let err = compare(&format!("{name} [{solver}]"), fit, &coef, intercept, 1e-6);
             assert!(fit.report.converged, "{name} [{solver}]: {}", fit.report);
-            eprintln!(
-                "{name} [{solver}]: max |Δcoef|/max |coef| = {err:.1e}, {}",
-                fit.report
-            );
+            eprintln!("{name} [{solver}]: max |Δcoef|/max |coef| = {err:.1e}, {}", fit.report);
         }
     }
 }

@@ -2,7 +2,7 @@
 //! and, for IHT and best subset, against exact recovery and optimality properties.
 use ndarray::{Array1, Array2};
 use serde_json::Value;
-use sparsimony::solvers::regression::{BestSubset, Iht, Omp, Stlsq, LinearFit};
+use sparsimony::solvers::regression::{BestSubset, Iht, LinearFit, Omp, Stlsq};
 
 fn fixture() -> Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/subset_references.json");
@@ -77,7 +77,12 @@ fn stlsq_agrees_with_pysindy() {
         );
     }
     // A threshold above every coefficient removes them all: a documented all-zero outcome, not an error.
-    let all_gone = Stlsq { threshold: 100.0, ..Stlsq::default() }.fit(x.view(), y.view()).unwrap();
+    let all_gone = Stlsq {
+        threshold: 100.0,
+        ..Stlsq::default()
+    }
+    .fit(x.view(), y.view())
+    .unwrap();
     assert!(all_gone.coef.iter().all(|c| *c == 0.0));
 }
 
@@ -101,7 +106,12 @@ fn best_subset_and_iht_recover_a_noiseless_support() {
     assert_eq!(best.report.iterations, 495, "C(12, 4) subsets examined");
     assert!((&best.coef - &w).iter().all(|d| d.abs() < 1e-10) && (best.intercept - 4.0).abs() < 1e-10);
     assert!(best.objective < 1e-20);
-    let iht = Iht { n_nonzero: Some(4), ..Iht::default() }.fit(x.view(), y.view()).unwrap();
+    let iht = Iht {
+        n_nonzero: Some(4),
+        ..Iht::default()
+    }
+    .fit(x.view(), y.view())
+    .unwrap();
     assert!((&iht.coef - &w).iter().all(|d| d.abs() < 1e-8), "{:?}", iht.coef);
 
     // With noise, best subset's residual is no larger than that of any support OMP or IHT find.
@@ -120,7 +130,12 @@ fn best_subset_and_iht_recover_a_noiseless_support() {
     }
     .fit(x.view(), y.view())
     .unwrap();
-    let iht = Iht { n_nonzero: Some(3), ..Iht::default() }.fit(x.view(), y.view()).unwrap();
+    let iht = Iht {
+        n_nonzero: Some(3),
+        ..Iht::default()
+    }
+    .fit(x.view(), y.view())
+    .unwrap();
     assert!(best.objective <= omp.objective + 1e-12 && best.objective <= iht.objective + 1e-12);
 }
 
@@ -145,11 +160,19 @@ fn bad_parameters_are_typed_errors() {
         Err(Error::InvalidParameter { .. })
     ));
     assert!(matches!(
-        Iht { n_nonzero: Some(0), ..Iht::default() }.fit(x.view(), y.view()),
+        Iht {
+            n_nonzero: Some(0),
+            ..Iht::default()
+        }
+        .fit(x.view(), y.view()),
         Err(Error::InvalidParameter { .. })
     ));
     assert!(matches!(
-        Stlsq { threshold: -0.1, ..Stlsq::default() }.fit(x.view(), y.view()),
+        Stlsq {
+            threshold: -0.1,
+            ..Stlsq::default()
+        }
+        .fit(x.view(), y.view()),
         Err(Error::InvalidParameter { .. })
     ));
     assert!(matches!(

@@ -289,7 +289,10 @@ fn caller_criterion_and_non_convergence() {
         ..FbOptions::default()
     };
     let rep = minimize_alloc(&f, &g, &mut w, &o, None).unwrap();
-    assert_eq!((rep.iterations, rep.stop, rep.converged()), (2, StopReason::IterationCap, false));
+    assert_eq!(
+        (rep.iterations, rep.stop, rep.converged()),
+        (2, StopReason::IterationCap, false)
+    );
     let report = rep.report(o.tol);
     assert!(!report.converged && report.reached > report.tolerance && report.reached.is_finite());
     // The last iterate is left in x: the same as stopping the same run after two iterations by a criterion.
@@ -297,7 +300,10 @@ fn caller_criterion_and_non_convergence() {
     let mut stop_at_2 = |s: &FbState<'_, f64>| s.iteration == 2;
     let o2 = FbOptions { max_iter: 10, ..o };
     let rep2 = minimize_alloc(&f, &g, &mut w2, &o2, Some(&mut stop_at_2)).unwrap();
-    assert_eq!((rep2.stop, &w2, rep2.objective), (StopReason::Criterion, &w, rep.objective));
+    assert_eq!(
+        (rep2.stop, &w2, rep2.objective),
+        (StopReason::Criterion, &w, rep.objective)
+    );
     assert!(w.iter().any(|v| *v != 0.0));
 }
 

@@ -6,8 +6,8 @@
 
 use crate::error::{check_finite, check_len};
 use crate::{GpuContext, GpuError};
-use sparsimony_core::{Measure, Report};
 use bytemuck::{Pod, Zeroable};
+use sparsimony_core::{Measure, Report};
 
 const GRAM_WGSL: &str = include_str!("shaders/batch_gram.wgsl");
 const CD_WGSL: &str = include_str!("shaders/batch_cd.wgsl");
@@ -446,7 +446,12 @@ impl BatchStlsq {
             .iter()
             .map(|&r| {
                 let shrinking = r & 0x8000_0000 != 0;
-                Report::new((r & 0x7FFF_FFFF) as usize, Measure::SupportChange, f64::from(u8::from(shrinking)), 0.0)
+                Report::new(
+                    (r & 0x7FFF_FFFF) as usize,
+                    Measure::SupportChange,
+                    f64::from(u8::from(shrinking)),
+                    0.0,
+                )
             })
             .collect();
         Ok(BatchFit {

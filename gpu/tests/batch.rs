@@ -39,8 +39,8 @@ fn cpu_fit(x: &[f32], y: &[f32], n: usize, d: usize, alpha: f64, l1_ratio: f64, 
         fit_intercept: intercept,
         tol: 1e-10,
         max_iter: 100_000,
-        alpha: alpha,
-        l1_ratio: l1_ratio,
+        alpha,
+        l1_ratio,
         ..ElasticNet::default()
     }
     .fit(xm.view(), ym.view())
@@ -278,7 +278,10 @@ fn batched_stlsq_matches_the_cpu() {
                 );
             }
             let (rg, rc) = (&solved.reports[b], &cpu_fit.report);
-            assert!(rg.iterations >= 1 && rg.converged == rc.converged, "GPU {rg} vs CPU {rc}");
+            assert!(
+                rg.iterations >= 1 && rg.converged == rc.converged,
+                "GPU {rg} vs CPU {rc}"
+            );
         }
     }
     // Two identical columns without ridge: singular, named.

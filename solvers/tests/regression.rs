@@ -1,8 +1,8 @@
 //! Elastic net behaviour against optimality conditions, and bad input as typed errors.
 use ndarray::{Array1, Array2};
-use sparsimony_solvers::{Error, Measure, ensure_converged};
 use sparsimony_solvers::regression::path::{alpha_grid, alpha_max, path};
 use sparsimony_solvers::regression::{ElasticNet, Solver};
+use sparsimony_solvers::{Error, Measure, ensure_converged};
 
 /// A correlated design (deterministic) and a sparse-signal response.
 fn problem(n: usize, d: usize) -> (Array2<f64>, Array1<f64>) {
@@ -140,7 +140,12 @@ fn zero_and_constant_columns_get_zero_coefficients() {
     let (mut x, y) = problem(30, 6);
     x.column_mut(2).fill(0.0);
     x.column_mut(4).fill(3.0);
-    let fit = ElasticNet { alpha: 0.01, ..ElasticNet::default() }.fit(x.view(), y.view()).unwrap();
+    let fit = ElasticNet {
+        alpha: 0.01,
+        ..ElasticNet::default()
+    }
+    .fit(x.view(), y.view())
+    .unwrap();
     assert_eq!((fit.coef[2], fit.coef[4]), (0.0, 0.0));
     let fit = ElasticNet {
         solver: Solver::Fista,
@@ -155,7 +160,10 @@ fn zero_and_constant_columns_get_zero_coefficients() {
 #[test]
 fn bad_input_is_a_typed_error() {
     let (x, y) = problem(20, 5);
-    let m = ElasticNet { alpha: 0.1, ..ElasticNet::default() };
+    let m = ElasticNet {
+        alpha: 0.1,
+        ..ElasticNet::default()
+    };
     let mut xn = x.clone();
     xn[[7, 2]] = f64::NAN;
     assert_eq!(
@@ -186,9 +194,19 @@ fn bad_input_is_a_typed_error() {
         Err(Error::Empty { rows: 0, .. })
     ));
     let bad = |model: ElasticNet| matches!(model.fit(x.view(), y.view()), Err(Error::InvalidParameter { .. }));
-    assert!(bad(ElasticNet { alpha: -1.0, ..ElasticNet::default() }));
-    assert!(bad(ElasticNet { alpha: f64::NAN, ..ElasticNet::default() }));
-    assert!(bad(ElasticNet { alpha: 1.0, l1_ratio: 1.5, ..ElasticNet::default() }));
+    assert!(bad(ElasticNet {
+        alpha: -1.0,
+        ..ElasticNet::default()
+    }));
+    assert!(bad(ElasticNet {
+        alpha: f64::NAN,
+        ..ElasticNet::default()
+    }));
+    assert!(bad(ElasticNet {
+        alpha: 1.0,
+        l1_ratio: 1.5,
+        ..ElasticNet::default()
+    }));
     assert!(bad(ElasticNet { tol: 0.0, ..m.clone() }));
     assert!(bad(ElasticNet {
         penalty_weights: Some(vec![1.0, -1.0, 1.0, 1.0, 1.0]),
@@ -216,7 +234,10 @@ fn bad_input_is_a_typed_error() {
         };
         let fit = tight.fit(x.view(), y.view()).unwrap();
         let r = fit.report;
-        assert!(!r.converged && r.measure == Measure::DualityGap && r.reached > r.tolerance, "{r}");
+        assert!(
+            !r.converged && r.measure == Measure::DualityGap && r.reached > r.tolerance,
+            "{r}"
+        );
         assert_eq!(r.iterations, 1, "{solver:?}");
         assert!(
             fit.objective < null_objective && fit.n_nonzero() > 0,

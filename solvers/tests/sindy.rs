@@ -252,7 +252,10 @@ fn custom_and_tensor_libraries() {
     );
     let model = Sindy {
         library,
-        optimizer: Optimizer::Stlsq(Stlsq { threshold: 0.05, ..Stlsq::default() }),
+        optimizer: Optimizer::Stlsq(Stlsq {
+            threshold: 0.05,
+            ..Stlsq::default()
+        }),
         differentiation: Differentiation::finite_difference(4),
         ..Sindy::default()
     };
@@ -322,7 +325,10 @@ fn bad_input_is_a_clear_error() {
     assert!(e.to_string().contains("underdetermined"), "{e}");
     // A threshold that removes every term: a documented all-zero model.
     let all_gone = Sindy {
-        optimizer: Optimizer::Stlsq(Stlsq { threshold: 1e6, ..Stlsq::default() }),
+        optimizer: Optimizer::Stlsq(Stlsq {
+            threshold: 1e6,
+            ..Stlsq::default()
+        }),
         ..Sindy::default()
     }
     .fit(&[Trajectory::new(x.view(), Time::Step(dt))])
@@ -365,7 +371,10 @@ fn bad_input_is_a_clear_error() {
     // A model that blows up in simulation reports how far it got.
     let blow = Sindy {
         library: Library::polynomial(2),
-        optimizer: Optimizer::Stlsq(Stlsq { threshold: 0.0, ..Stlsq::default() }),
+        optimizer: Optimizer::Stlsq(Stlsq {
+            threshold: 0.0,
+            ..Stlsq::default()
+        }),
         ..Sindy::default()
     };
     let xs = Array2::from_shape_fn((100, 1), |(i, _)| 1.0 / (1.0 - i as f64 * 0.005));
@@ -388,7 +397,10 @@ fn discrete_time_models_iterate() {
     }
     let fit = Sindy {
         discrete_time: true,
-        optimizer: Optimizer::Stlsq(Stlsq { threshold: 0.01, ..Stlsq::default() }),
+        optimizer: Optimizer::Stlsq(Stlsq {
+            threshold: 0.01,
+            ..Stlsq::default()
+        }),
         ..Sindy::default()
     }
     .fit(&[Trajectory::new(x.view(), Time::Step(1.0))])
@@ -495,7 +507,10 @@ fn elastic_net_on_normal_equations_equals_the_materialised_fit() {
     }
     // An intercept has no place in normal equations.
     let with_intercept = Sindy {
-        optimizer: Optimizer::ElasticNet(ElasticNet { alpha: 0.05, ..ElasticNet::default() }),
+        optimizer: Optimizer::ElasticNet(ElasticNet {
+            alpha: 0.05,
+            ..ElasticNet::default()
+        }),
         ..Sindy::default()
     };
     assert!(

@@ -253,7 +253,12 @@ impl ElasticNet {
     }
 
     /// Fits a prepared design, warm-starting from `start` when given.
-    pub(crate) fn fit_design(&self, design: &AnyDesign, y: ArrayView1<'_, f64>, start: Option<&[f64]>) -> Result<LinearFit> {
+    pub(crate) fn fit_design(
+        &self,
+        design: &AnyDesign,
+        y: ArrayView1<'_, f64>,
+        start: Option<&[f64]>,
+    ) -> Result<LinearFit> {
         match design {
             AnyDesign::Dense(x) => self.fit_with(x, y, start, Some(x)),
             AnyDesign::Sparse(x) => self.fit_with(x, y, start, None),

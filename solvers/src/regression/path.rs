@@ -333,7 +333,12 @@ impl CrossValidation {
 
     /// [`fit`](Self::fit) with the grid of every fold solved as one batch on the GPU.
     #[cfg(feature = "gpu")]
-    fn fit_gpu(&self, ctx: &sparsimony_gpu::GpuContext, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<CvFit> {
+    fn fit_gpu(
+        &self,
+        ctx: &sparsimony_gpu::GpuContext,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+    ) -> Result<CvFit> {
         use crate::data::ColMajor;
         use sparsimony_gpu::{BatchElasticNet, BatchNormal};
         let model = &self.model;

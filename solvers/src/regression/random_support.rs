@@ -36,9 +36,9 @@ use super::design::{DenseDesign, Design};
 
 use sparsimony_core::Report;
 
+use super::ElasticNet;
 use super::fit::LinearFit;
 use super::path::CrossValidation;
-use super::ElasticNet;
 use crate::data::check_vector;
 use crate::{Error, Result};
 
@@ -238,8 +238,8 @@ impl RandomSupport {
         let coef = w_bar / &scale;
         let intercept = y_mean - means.dot(&coef);
         let resid = x.dot(&coef) + intercept - y;
-        let report = Report::combine([stage_a.fit.report, conservative.report, stage_b.fit.report])
-            .expect("three reports");
+        let report =
+            Report::combine([stage_a.fit.report, conservative.report, stage_b.fit.report]).expect("three reports");
         Ok(RandomSupportFit {
             fit: LinearFit {
                 objective: resid.dot(&resid) / (2.0 * n as f64),

@@ -7,9 +7,9 @@ use std::ops::Range;
 
 use ndarray::{Array2, ArrayView1, ArrayView2, ShapeBuilder, s};
 use rayon::prelude::*;
+use sparsimony_core::Report;
 use sparsimony_core::ode::{Dopri5, Dopri5State, dopri5_scratch_len};
 use sparsimony_core::sindy::{Factor, SindyModel};
-use sparsimony_core::Report;
 
 use super::differentiation::{Differentiation, Stencil, Time};
 use super::library::{Features, Library};

@@ -491,9 +491,7 @@ impl Ensemble {
         let solved = batch.fit_normal(ctx, p, &grams, &index, &cross)?;
         let models = (0..members.len())
             .map(|k| {
-                let c = Array2::from_shape_fn((m, p), |(t, j)| {
-                    solved.coef[(k * m + t) * p + j] as f64 / scales[k][j]
-                });
+                let c = Array2::from_shape_fn((m, p), |(t, j)| solved.coef[(k * m + t) * p + j] as f64 / scales[k][j]);
                 let report = Report::combine(solved.reports[k * m..(k + 1) * m].iter().copied());
                 (c, report.unwrap_or(Report::exact(0)))
             })
