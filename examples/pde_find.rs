@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use ndarray::{Array1, Array2, Array3};
 use sparsimony::solvers::regression::Stlsq;
-use sparsimony::solvers::sindy::{Differentiation, Library, Optimizer, PdeFind, PdeLibrary, Time};
+use sparsimony::solvers::sindy::{Differentiation, Optimizer, PdeFind, PdeLibrary, Time};
 
 #[path = "support/spectral.rs"]
 mod spectral;
@@ -98,14 +98,8 @@ fn main() {
     let model = PdeFind {
         library: PdeLibrary {
             fd_order: 4,
-            ..PdeLibrary::new(
-                Library::Polynomial {
-                    degree: 2,
-                    include_bias: false,
-                    interaction_only: false,
-                },
-                p.derivative_order,
-            )
+            derivative_order: p.derivative_order,
+            ..PdeLibrary::default()
         },
         differentiation: Differentiation::finite_difference(4),
         optimizer: Optimizer::Stlsq(Stlsq {

@@ -118,6 +118,48 @@ fn regress_reads_npy_and_prints_a_table() {
     );
 }
 
+/// Cross-validation on a design with a nearly duplicated column, where path fits stop at a low iteration
+/// cap: the run warns, names how many fits stopped and where, and still prints the selected model.
+#[test]
+fn regress_cross_validation_warns_about_unconverged_path_fits_and_goes_on() {
+    use ndarray_npy::WriteNpyExt;
+    let dir = temp_dir("collinear");
+    let x = Array2::from_shape_fn((60, 4), |(i, j)| {
+        let base = ((i * 37 + 11) % 17) as f64 - 8.0;
+        match j {
+            0 => base,
+            1 => base * (1.0 + 1e-9 * (i % 3) as f64),
+            _ => ((i * (j + 5) * 13) % 23) as f64 - 11.0,
+        }
+    });
+    let y: Array1<f64> = x.column(0).mapv(|v| 1.5 * v) + x.column(2).mapv(|v| 0.3 * v);
+    x.write_npy(std::fs::File::create(dir.join("X.npy")).unwrap()).unwrap();
+    y.write_npy(std::fs::File::create(dir.join("y.npy")).unwrap()).unwrap();
+    let (xp, yp) = (dir.join("X.npy"), dir.join("y.npy"));
+    let o = sparsimony(&[
+        "regress",
+        "--x",
+        xp.to_str().unwrap(),
+        "--y",
+        yp.to_str().unwrap(),
+        "--max-iter",
+        "3",
+        "--tol",
+        "1e-12",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("warning:") && err.contains("path fits stopped at the iteration cap"),
+        "{err}"
+    );
+    assert!(
+        stdout(&o).contains("chosen by 5-fold cross-validation"),
+        "{}",
+        stdout(&o)
+    );
+}
+
 #[test]
 fn errors_name_the_file_the_line_and_the_problem() {
     let dir = temp_dir("errors");

@@ -190,14 +190,13 @@ fn pde_find_agrees_with_pysindy() {
         let model = PdeFind {
             library: PdeLibrary {
                 include_bias: lib["include_bias"].as_bool().unwrap(),
-                ..PdeLibrary::new(
-                    Library::Polynomial {
-                        degree: lib["degree"].as_u64().unwrap() as usize,
-                        include_bias: false,
-                        interaction_only: false,
-                    },
-                    lib["derivative_order"].as_u64().unwrap() as usize,
-                )
+                function_library: Library::Polynomial {
+                    degree: lib["degree"].as_u64().unwrap() as usize,
+                    include_bias: false,
+                    interaction_only: false,
+                },
+                derivative_order: lib["derivative_order"].as_u64().unwrap() as usize,
+                ..PdeLibrary::default()
             },
             differentiation: Differentiation::default(),
             optimizer: Optimizer::Stlsq(Stlsq {

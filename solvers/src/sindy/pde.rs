@@ -12,6 +12,7 @@ use super::library::{Features, Library, Part};
 use super::model::{Gathered, Prepared, TargetSource, format_equations};
 use super::optimizer::Optimizer;
 use crate::{Error, Result};
+use sparsimony_core::Report;
 use sparsimony_core::sindy::Factor;
 
 /// PySINDy's `PDELibrary`: an optional constant, the function library's terms of the fields, the spatial
@@ -20,30 +21,36 @@ use sparsimony_core::sindy::Factor;
 /// derivative outer, function term inner, names concatenated without a space as PySINDy prints them).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PdeLibrary {
-    /// Terms of the field values (PySINDy's default: polynomials to degree 3 without the constant).
+    /// Terms of the field values (default: polynomials to degree 2 without the constant).
     pub function_library: Library,
-    /// Highest total order of the spatial derivatives.
+    /// Highest total order of the spatial derivatives (default 2).
     pub derivative_order: usize,
-    /// Include the constant term `1` (first).
+    /// Include the constant term `1` (first; default false).
     pub include_bias: bool,
-    /// Include the products of derivatives and function terms.
+    /// Include the products of derivatives and function terms (default true).
     pub include_interaction: bool,
     /// Accuracy order of the spatial finite differences (PySINDy's default 2).
     pub fd_order: usize,
 }
 
-impl PdeLibrary {
-    /// Function terms `function_library`, derivatives to `derivative_order`, with interactions, no constant.
-    pub fn new(function_library: Library, derivative_order: usize) -> Self {
+impl Default for PdeLibrary {
+    /// `u, u², u_1, u_11` and their products (Burgers' and the heat equation's terms), no constant.
+    fn default() -> Self {
         Self {
-            function_library,
-            derivative_order,
+            function_library: Library::Polynomial {
+                degree: 2,
+                include_bias: false,
+                interaction_only: false,
+            },
+            derivative_order: 2,
             include_bias: false,
             include_interaction: true,
             fd_order: 2,
         }
     }
+}
 
+impl PdeLibrary {
     /// Spatial multi-indices with `0 < |α| ≤ derivative_order`, last axis varying fastest (PySINDy's order).
     fn multiindices(&self, n_space: usize) -> Vec<Vec<usize>> {
         let mut out = Vec::new();
@@ -64,8 +71,9 @@ impl PdeLibrary {
     }
 }
 
-/// A PDE-FIND problem: the library, the time differentiation and the optimizer.
-#[derive(Debug, Clone, PartialEq)]
+/// A PDE-FIND problem: the library, the time differentiation and the optimizer (defaults: the default
+/// library, second-order finite differences, STLSQ as PySINDy's).
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PdeFind {
     /// The candidate terms.
     pub library: PdeLibrary,
@@ -84,9 +92,15 @@ pub struct PdeFit {
     feature_names: Vec<String>,
     coef: Array2<f64>,
     n_samples: usize,
+    report: Report,
 }
 
 impl PdeFit {
+    /// How the optimizer ended (see [`super::optimizer::OptimizerFit::report`]).
+    pub fn report(&self) -> &Report {
+        &self.report
+    }
+
     /// Coefficients, one row per field.
     pub fn coefficients(&self) -> &Array2<f64> {
         &self.coef
@@ -298,6 +312,7 @@ impl PdeFind {
             field_names,
             feature_names: features.names().to_vec(),
             coef: fit.coef,
+            report: fit.report,
             n_samples: n,
         })
     }

@@ -1,0 +1,326 @@
+//! One test per row of ARCHITECTURE.md's estimator table: each estimator fits through its configuration's
+//! `fit`, predicts (where that means something) and returns the shared `Report`. Predictions and scores are
+//! checked against loops written here (`X w + b` and `1 − SS_res/SS_tot` summed by hand); the numerical
+//! quality of each fit is tested against scikit-learn and PySINDy elsewhere (`*_reference.rs`).
+use std::path::Path;
+
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+use sparsimony::io::read_table;
+use sparsimony::solvers::regression::path::{CrossValidation, alpha_grid, alpha_max, path};
+use sparsimony::solvers::regression::{
+    BestSubset, ElasticNet, Iht, LinearFit, Omp, Precompute, RandomSupport, Solver, Stlsq,
+};
+use sparsimony::solvers::sindy::{Ensemble, Optimizer, Regularizer, Sindy, Sr3, Time, Trajectory};
+use sparsimony::solvers::{Measure, Report, ensure_converged};
+use sparsimony::sprs;
+
+/// A deterministic design (`n × d`, samples in rows) and a response with 3 true features, an intercept 2
+/// and a little noise.
+fn problem(n: usize, d: usize) -> (Array2<f64>, Array1<f64>) {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+    };
+    let x = Array2::from_shape_fn((n, d), |_| next());
+    let y = Array1::from_shape_fn(n, |i| {
+        2.0 + 3.0 * x[(i, 0)] - 2.0 * x[(i, 3)] + 1.5 * x[(i, 5)] + 0.01 * next()
+    });
+    (x, y)
+}
+
+/// `X w + b` and `R²`, by loops.
+fn by_hand(x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>, coef: &[f64], b: f64) -> (Vec<f64>, f64) {
+    let pred: Vec<f64> = (0..x.nrows())
+        .map(|i| b + (0..x.ncols()).map(|j| x[(i, j)] * coef[j]).sum::<f64>())
+        .collect();
+    let mean = y.iter().sum::<f64>() / y.len() as f64;
+    let (mut res, mut tot) = (0.0, 0.0);
+    for (i, &p) in pred.iter().enumerate() {
+        res += (y[i] - p) * (y[i] - p);
+        tot += (y[i] - mean) * (y[i] - mean);
+    }
+    (pred, 1.0 - res / tot)
+}
+
+/// `fit.predict` and `fit.score` against the loops, and the report's basic promises.
+fn check_linear(name: &str, fit: &LinearFit, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>, measure: Measure) {
+    let coef = fit.coef.to_vec();
+    let (pred, r2) = by_hand(x, y, &coef, fit.intercept);
+    let ours = fit.predict(x).unwrap();
+    for (a, b) in ours.iter().zip(&pred) {
+        assert!((a - b).abs() <= 1e-12 * (1.0 + b.abs()), "{name}: predict {a} vs {b}");
+    }
+    let score = fit.score(x, y).unwrap();
+    assert!((score - r2).abs() < 1e-12, "{name}: score {score} vs {r2}");
+    assert!(score > 0.99, "{name}: R² {score} on a problem it should fit");
+    let r = fit.report;
+    assert_eq!(r.measure, measure, "{name}: {r}");
+    assert!(r.converged && r.iterations >= 1, "{name}: {r}");
+    assert!(ensure_converged(&r).is_ok());
+    assert!(
+        fit.objective.is_finite() && fit.objective >= 0.0,
+        "{name}: objective {}",
+        fit.objective
+    );
+    // A design with the wrong number of columns is refused, not broadcast.
+    assert!(fit.predict(x.slice(ndarray::s![.., 1..])).is_err(), "{name}");
+}
+
+#[test]
+fn elastic_net_every_solver_and_design() {
+    let (x, y) = problem(80, 10);
+    let base = ElasticNet {
+        alpha: 1e-3,
+        l1_ratio: 0.9,
+        ..ElasticNet::default()
+    };
+    for (name, model) in [
+        ("cd", base.clone()),
+        (
+            "cd Gram",
+            ElasticNet {
+                precompute: Precompute::Always,
+                ..base.clone()
+            },
+        ),
+        (
+            "fista",
+            ElasticNet {
+                solver: Solver::Fista,
+                ..base.clone()
+            },
+        ),
+    ] {
+        let fit = model.fit(x.view(), y.view()).unwrap();
+        check_linear(name, &fit, x.view(), y.view(), Measure::DualityGap);
+        assert!(fit.report.reached <= fit.report.tolerance);
+    }
+    // Sparse designs: the same model, and predictions from a sparse X.
+    let csr = sprs::CsMat::csr_from_dense(x.view(), 0.0);
+    let fit = base.fit_sparse(&csr, y.view()).unwrap();
+    check_linear("cd sparse", &fit, x.view(), y.view(), Measure::DualityGap);
+    let sparse_pred = fit.predict_sparse(&csr).unwrap();
+    let (pred, _) = by_hand(x.view(), y.view(), &fit.coef.to_vec(), fit.intercept);
+    for (a, b) in sparse_pred.iter().zip(&pred) {
+        assert!((a - b).abs() <= 1e-12 * (1.0 + b.abs()));
+    }
+}
+
+#[test]
+fn support_selection_estimators() {
+    let (x, y) = problem(60, 12);
+    let (xv, yv) = (x.view(), y.view());
+    let omp = Omp {
+        n_nonzero: Some(3),
+        ..Omp::default()
+    }
+    .fit(xv, yv)
+    .unwrap();
+    check_linear("omp", &omp, xv, yv, Measure::Exact);
+    assert_eq!((omp.n_nonzero(), omp.report.iterations), (3, 3));
+    let iht = Iht {
+        n_nonzero: Some(3),
+        ..Iht::default()
+    }
+    .fit(xv, yv)
+    .unwrap();
+    check_linear("iht", &iht, xv, yv, Measure::RelativeChange);
+    let stlsq = Stlsq {
+        threshold: 0.5,
+        ..Stlsq::default()
+    }
+    .fit(xv, yv)
+    .unwrap();
+    check_linear("stlsq", &stlsq, xv, yv, Measure::SupportChange);
+    assert_eq!((stlsq.n_nonzero(), stlsq.report.reached), (3, 0.0));
+    let best = BestSubset {
+        n_nonzero: Some(3),
+        ..BestSubset::default()
+    }
+    .fit(xv, yv)
+    .unwrap();
+    check_linear("best subset", &best, xv, yv, Measure::Exact);
+    assert_eq!(best.report.iterations, 220, "C(12, 3) subsets");
+    // The defaults select scikit-learn's max(d/10, 1) features.
+    assert_eq!(Omp::default().fit(xv, yv).unwrap().n_nonzero(), 1);
+}
+
+#[test]
+fn cross_validation_path_and_random_support() {
+    let (x, y) = problem(100, 10);
+    let (xv, yv) = (x.view(), y.view());
+    let cv = CrossValidation {
+        n_alphas: 20,
+        ..CrossValidation::default()
+    }
+    .fit(xv, yv)
+    .unwrap();
+    check_linear("lasso cv", &cv.fit, xv, yv, Measure::DualityGap);
+    assert_eq!(cv.predict(xv).unwrap(), cv.fit.predict(xv).unwrap());
+    assert_eq!(cv.score(xv, yv).unwrap(), cv.fit.score(xv, yv).unwrap());
+    assert_eq!(cv.path_reports.dim(), (20, 5));
+    assert!(cv.unconverged().is_empty());
+
+    let model = ElasticNet::default();
+    let alphas = alpha_grid(alpha_max(&model, xv, yv).unwrap(), 10, 1e-2).unwrap();
+    let p = path(&model, xv, yv, &alphas).unwrap();
+    assert_eq!(p.reports.len(), 10);
+    assert!(
+        p.reports
+            .iter()
+            .all(|r| r.converged && r.measure == Measure::DualityGap)
+    );
+
+    let rs = RandomSupport::default().fit(xv, yv).unwrap();
+    check_linear("random support", &rs.fit, xv, yv, Measure::DualityGap);
+    assert_eq!(rs.predict(xv).unwrap(), rs.fit.predict(xv).unwrap());
+}
+
+/// The case: nearly collinear column pairs make some fits of the path stop at their cap. The
+/// cross-validation keeps them (their held-out errors count), reports them, and still selects and refits.
+#[test]
+fn cross_validation_goes_on_past_unconverged_path_fits() {
+    let (mut x, y) = problem(60, 8);
+    for i in 0..60 {
+        x[(i, 1)] = x[(i, 0)] * (1.0 + 1e-9 * (i % 3) as f64);
+    }
+    let cv = CrossValidation {
+        model: ElasticNet {
+            max_iter: 3,
+            tol: 1e-12,
+            ..ElasticNet::default()
+        },
+        n_alphas: 15,
+        ..CrossValidation::default()
+    }
+    .fit(x.view(), y.view())
+    .unwrap();
+    let unconverged = cv.unconverged();
+    assert!(!unconverged.is_empty());
+    for (a, k, r) in &unconverged {
+        assert!(
+            !r.converged && r.iterations == 3 && r.reached > r.tolerance,
+            "α {a}, fold {k}: {r}"
+        );
+        assert!(cv.mse_path[(*a, *k)].is_finite());
+    }
+    assert!(cv.alphas.contains(&cv.alpha) && cv.fit.coef.iter().all(|c| c.is_finite()));
+}
+
+fn lorenz() -> (Array2<f64>, Array1<f64>) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let table = read_table(&root.join("data/lorenz.csv")).unwrap();
+    let t = table.values.column(0).to_owned();
+    (table.values.slice(ndarray::s![.., 1..]).to_owned(), t)
+}
+
+#[test]
+fn sindy_with_every_optimizer() {
+    let (x, t) = lorenz();
+    let traj = [Trajectory::new(x.view(), Time::Points(t.view()))];
+    let optimizers = [
+        ("stlsq", Optimizer::Stlsq(Stlsq::default()), Measure::SupportChange),
+        (
+            "sr3",
+            Optimizer::Sr3(Sr3 {
+                lambda: Sr3::l0_weight_for_threshold(0.1, 1.0),
+                regularizer: Regularizer::L0,
+                max_iter: 10_000,
+                ..Sr3::default()
+            }),
+            Measure::CoefficientChange,
+        ),
+        (
+            "lasso",
+            Optimizer::ElasticNet(ElasticNet {
+                alpha: 1e-3,
+                fit_intercept: false,
+                ..ElasticNet::default()
+            }),
+            Measure::DualityGap,
+        ),
+        (
+            "ensemble",
+            Optimizer::Ensemble(Box::new(Ensemble {
+                n_models: 6,
+                ..Ensemble::default()
+            })),
+            Measure::SupportChange,
+        ),
+    ];
+    for (name, optimizer, measure) in optimizers {
+        let fit = Sindy {
+            optimizer,
+            ..Sindy::default()
+        }
+        .fit(&traj)
+        .unwrap();
+        let r: &Report = fit.report();
+        assert!(r.converged && r.iterations >= 1 && r.measure == measure, "{name}: {r}");
+        // predict is Ξ θ(x): the rows for the first samples, by hand from the printed library.
+        let pred = fit.predict(x.slice(ndarray::s![..5, ..]), None).unwrap();
+        let names = fit.feature_names();
+        for i in 0..5 {
+            let (a, b, c) = (x[(i, 0)], x[(i, 1)], x[(i, 2)]);
+            let theta = |n: &str| match n {
+                "1" => 1.0,
+                "x0" => a,
+                "x1" => b,
+                "x2" => c,
+                "x0^2" => a * a,
+                "x0 x1" => a * b,
+                "x0 x2" => a * c,
+                "x1^2" => b * b,
+                "x1 x2" => b * c,
+                "x2^2" => c * c,
+                other => panic!("unexpected term {other}"),
+            };
+            for s in 0..3 {
+                let want: f64 = names
+                    .iter()
+                    .enumerate()
+                    .map(|(j, n)| fit.coefficients()[(s, j)] * theta(n))
+                    .sum();
+                assert!((pred[(i, s)] - want).abs() <= 1e-9 * (1.0 + want.abs()), "{name}");
+            }
+        }
+        let score = fit.score(&traj, &Default::default()).unwrap();
+        assert!(score > 0.99, "{name}: R² {score}");
+    }
+}
+
+/// PDE-FIND on the heat equation `u_t = 0.5 u_xx`, sampled from its exact solution `e^{−0.5 k² t} sin(k x)`
+/// plus a second mode: the default library and STLSQ keep the one true term.
+#[test]
+fn pde_find_recovers_the_heat_equation() {
+    use sparsimony::solvers::sindy::PdeFind;
+    let (nx, nt, nu) = (128, 200, 0.5);
+    let xs = Array1::from_shape_fn(nx, |i| i as f64 * 2.0 * std::f64::consts::PI / nx as f64);
+    let dt = 0.002;
+    let u = ndarray::Array3::from_shape_fn((nx, nt, 1), |(i, k, _)| {
+        let t = k as f64 * dt;
+        (-nu * t).exp() * xs[i].sin() + 0.5 * (-nu * 4.0 * t).exp() * (2.0 * xs[i]).cos()
+    });
+    let fit = PdeFind {
+        optimizer: Optimizer::Stlsq(Stlsq {
+            threshold: 0.05,
+            ..Stlsq::default()
+        }),
+        ..PdeFind::default()
+    }
+    .fit(u.view().into_dyn(), &[xs.view()], Time::Step(dt))
+    .unwrap();
+    let r = fit.report();
+    assert!(r.converged && r.measure == Measure::SupportChange, "{r}");
+    let names = fit.feature_names();
+    let kept: Vec<(&str, f64)> = (0..names.len())
+        .filter(|&j| fit.coefficients()[(0, j)] != 0.0)
+        .map(|j| (names[j].as_str(), fit.coefficients()[(0, j)]))
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(kept[0].0, "x0_11");
+    assert!((kept[0].1 - nu).abs() < 1e-3, "{kept:?}");
+}
