@@ -1,8 +1,8 @@
 //! # sparsimony
 //!
 //! Sparse scientific modeling in Rust: proximal (forward–backward) solvers, sparse regression, equation
-//! discovery, Gaussian-process PDE solvers, local-privacy estimators and radio calibration — on a
-//! workstation, on a GPU, and (the evaluation side) on a microcontroller.
+//! discovery and Gaussian-process PDE solvers — on a workstation, on a GPU, and (the evaluation side) on a
+//! microcontroller.
 //!
 //! This facade re-exports the three crates of the workspace:
 //!

@@ -192,3 +192,35 @@ fn bad_input_is_a_typed_error() {
         Err(Error::ScratchTooSmall { .. })
     ));
 }
+
+/// nalgebra's matrices (feature `nalgebra`) against the naive product: a stack `SMatrix` in f32 and f64, a
+/// heap `DMatrix`, and a strided view (every other row).
+#[test]
+fn nalgebra_matrices_match_naive() {
+    use nalgebra::{DMatrix, SMatrix};
+    let (m, n) = (5, 3);
+    let dense = randn(&mut rng(41), m * n); // column-major, as nalgebra stores it
+    check_op::<f64>(&SMatrix::<f64, 5, 3>::from_column_slice(&dense), &dense, m, n, 42);
+    check_op::<f32>(
+        &SMatrix::<f32, 5, 3>::from_column_slice(&cast::<f32>(&dense)),
+        &dense,
+        m,
+        n,
+        43,
+    );
+    let big = randn(&mut rng(44), 10 * 7);
+    let d = DMatrix::from_column_slice(10, 7, &big);
+    check_op::<f64>(&d, &big, 10, 7, 45);
+    let rows: Vec<usize> = (0..10).step_by(2).collect();
+    let view = d.select_rows(&rows);
+    let picked: Vec<f64> = (0..7)
+        .flat_map(|j| rows.iter().map(|&i| big[i + 10 * j]).collect::<Vec<_>>())
+        .collect();
+    check_op::<f64>(&view, &picked, 5, 7, 46);
+    // Shapes are checked like every other operator's.
+    let mut y = [0.0; 5];
+    assert!(matches!(
+        SMatrix::<f64, 5, 3>::zeros().apply(&[1.0; 2], &mut y, &mut []),
+        Err(Error::DimensionMismatch { .. })
+    ));
+}

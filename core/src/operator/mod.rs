@@ -5,11 +5,14 @@
 //!
 //! * [`DenseColMajor`]: a dense matrix stored column-major with an explicit leading dimension;
 //! * [`CsrView`]: a compressed-sparse-row matrix borrowed from three slices;
-//! * [`Kronecker`]: `A₁ ⊗ A₂ ⊗ … ⊗ A_m` of any operators, applied mode by mode and never formed.
+//! * [`Kronecker`]: `A₁ ⊗ A₂ ⊗ … ⊗ A_m` of any operators, applied mode by mode and never formed;
+//! * with the `nalgebra` feature, every nalgebra matrix (`SMatrix`, `DMatrix`, views).
 
 mod csr;
 mod dense;
 mod kron;
+#[cfg(feature = "nalgebra")]
+mod nalgebra;
 
 pub use csr::CsrView;
 pub(crate) use dense::dense_dot;
