@@ -8,12 +8,29 @@ use std::time::Instant;
 
 use crate::plot::{Curve, Heatmap, Panel, PlotError};
 use crate::solvers::Result;
-use crate::solvers::gp_pde::{Method, Problem, Progress, Settings, solve, with_solution};
+use crate::solvers::gp_pde::{Method, OuterIteration, Problem, Settings, solve, with_solution};
 
 /// Test points per axis: the paper's 300 in 1D; 100 per axis in 2D and 3D (10⁴ points, plenty for an L2
 /// norm and a plot).
 pub fn test_points_per_axis(dims: usize) -> usize {
     if dims == 1 { 300 } else { 100 }
+}
+
+/// Points per axis of a plot: 4000 in 1D, so that a solution of a hundred oscillations still draws
+/// smooth (300 test points draw `sin(100x)` as a jagged line); the test grid in 2D and 3D.
+pub fn plot_points_per_axis(dims: usize) -> usize {
+    if dims == 1 { 4000 } else { test_points_per_axis(dims) }
+}
+
+/// A solution sampled on a tensor grid.
+#[derive(Debug, Clone)]
+pub struct Sampled {
+    /// Coordinates per axis.
+    pub axes: Vec<Vec<f64>>,
+    /// Predictions per field (row-major, first axis slowest).
+    pub predicted: Vec<Vec<f64>>,
+    /// The exact solution per field, when known.
+    pub exact: Option<Vec<Vec<f64>>>,
 }
 
 /// A finished run.
@@ -35,12 +52,10 @@ pub struct Outcome {
     pub field_errors: Option<Vec<f64>>,
     /// Mixture components kept, per field and axis.
     pub components_kept: Vec<Vec<usize>>,
-    /// Test-grid coordinates per axis.
-    pub test_axes: Vec<Vec<f64>>,
-    /// Predictions per field on the test grid (row-major, first axis slowest).
-    pub predicted: Vec<Vec<f64>>,
-    /// The exact solution per field on the test grid, when known.
-    pub exact: Option<Vec<Vec<f64>>>,
+    /// The solution on the test grid ([`test_points_per_axis`]), where the errors are measured.
+    pub test: Sampled,
+    /// The solution on the plot grid ([`plot_points_per_axis`]).
+    pub plot: Sampled,
 }
 
 /// Relative L2 error of `predicted` against `exact`, over all fields together and per field.
@@ -65,23 +80,33 @@ pub fn relative_errors(predicted: &[Vec<f64>], exact: &[Vec<f64>]) -> (f64, Vec<
 pub fn run(
     problem: &Problem,
     settings: &Settings,
-    progress: impl FnMut(&Progress<'_>) -> ControlFlow<()>,
+    progress: impl FnMut(&OuterIteration<'_>) -> ControlFlow<()>,
 ) -> Result<Outcome> {
     let disc = problem.discretize()?;
     let start = Instant::now();
     let trained = solve(&disc, settings, progress)?;
     let seconds = start.elapsed().as_secs_f64();
-    let test_axes = problem.test_points(test_points_per_axis(problem.axes().len()));
-    let (predicted, components_kept) = with_solution(&disc, settings, &trained, |s| {
-        let p = (0..problem.fields().len())
-            .map(|f| s.predict(f, &test_axes))
-            .collect::<Result<Vec<_>>>()?;
-        Ok((p, s.components_kept()))
+    let dims = problem.axes().len();
+    let (test, plot, components_kept) = with_solution(&disc, settings, &trained, |s| {
+        let sample = |points: usize| -> Result<Sampled> {
+            let axes = problem.test_points(points);
+            let predicted = (0..problem.fields().len())
+                .map(|f| s.predict(f, &axes))
+                .collect::<Result<Vec<_>>>()?;
+            let exact = problem.exact_on(&axes)?;
+            Ok(Sampled { axes, predicted, exact })
+        };
+        let test = sample(test_points_per_axis(dims))?;
+        let plot = if plot_points_per_axis(dims) == test_points_per_axis(dims) {
+            test.clone()
+        } else {
+            sample(plot_points_per_axis(dims))?
+        };
+        Ok((test, plot, s.components_kept()))
     })?;
-    let exact = problem.exact_on(&test_axes)?;
-    let (rel_l2_error, field_errors) = match &exact {
+    let (rel_l2_error, field_errors) = match &test.exact {
         Some(e) => {
-            let (all, per) = relative_errors(&predicted, e);
+            let (all, per) = relative_errors(&test.predicted, e);
             (Some(all), Some(per))
         }
         None => (None, None),
@@ -95,9 +120,8 @@ pub fn run(
         rel_l2_error,
         field_errors,
         components_kept,
-        test_axes,
-        predicted,
-        exact,
+        test,
+        plot,
     })
 }
 
@@ -108,24 +132,25 @@ pub fn run(
 /// [`PlotError`] for a non-SVG name, a problem of 3+ dimensions or a failed write.
 pub fn plot(outcome: &Outcome, problem: &Problem, path: &Path) -> std::result::Result<(), PlotError> {
     let names = problem.axis_names();
-    let errors: Option<Vec<Vec<f64>>> = outcome.exact.as_ref().map(|ex| {
-        outcome
+    let sampled = &outcome.plot;
+    let errors: Option<Vec<Vec<f64>>> = sampled.exact.as_ref().map(|ex| {
+        sampled
             .predicted
             .iter()
             .zip(ex)
             .map(|(p, e)| p.iter().zip(e).map(|(a, b)| a - b).collect())
             .collect()
     });
-    match outcome.test_axes.len() {
+    match sampled.axes.len() {
         1 => {
             let mut panels = Vec::new();
             for (f, field) in problem.fields().iter().enumerate() {
                 let mut curves = vec![Curve {
                     label: format!("GP {field}"),
-                    values: &outcome.predicted[f],
+                    values: &sampled.predicted[f],
                     dashed: true,
                 }];
-                if let Some(ex) = &outcome.exact {
+                if let Some(ex) = &sampled.exact {
                     curves.insert(
                         0,
                         Curve {
@@ -150,16 +175,16 @@ pub fn plot(outcome: &Outcome, problem: &Problem, path: &Path) -> std::result::R
                     });
                 }
             }
-            crate::plot::line_panels(path, names[0], &outcome.test_axes[0], &panels)
+            crate::plot::line_panels(path, names[0], &sampled.axes[0], &panels)
         }
         2 => {
             let mut maps = Vec::new();
             for (f, field) in problem.fields().iter().enumerate() {
                 maps.push(Heatmap {
                     title: format!("GP {field}"),
-                    values: &outcome.predicted[f],
+                    values: &sampled.predicted[f],
                 });
-                if let Some(ex) = &outcome.exact {
+                if let Some(ex) = &sampled.exact {
                     maps.push(Heatmap {
                         title: format!("exact {field}"),
                         values: &ex[f],
@@ -172,12 +197,7 @@ pub fn plot(outcome: &Outcome, problem: &Problem, path: &Path) -> std::result::R
                     });
                 }
             }
-            crate::plot::heatmaps(
-                path,
-                (names[0], names[1]),
-                (&outcome.test_axes[0], &outcome.test_axes[1]),
-                &maps,
-            )
+            crate::plot::heatmaps(path, (names[0], names[1]), (&sampled.axes[0], &sampled.axes[1]), &maps)
         }
         d => Err(PlotError::Data(format!(
             "plots are drawn for 1D and 2D problems, this one has {d} axes"

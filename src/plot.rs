@@ -57,7 +57,49 @@ pub fn require_svg(path: &Path) -> Result<String, PlotError> {
     }
 }
 
-/// Writes `panels` stacked vertically against the abscissa `x` (labelled `x_label`) to `path` (SVG).
+/// A tick label that reads at any scale: for an axis from `lo` to `hi`, plain decimals with as many digits
+/// as the tick spacing needs, or scientific notation where the values are below 1e-3 or from 1e5 up (an
+/// error panel of 1e-8 reads `2.0e-8`, not `0.0`); zero is `0`, never `-0.0`.
+pub fn tick_label(v: f64, lo: f64, hi: f64) -> String {
+    let step = ((hi - lo).abs() / 10.0).max(f64::MIN_POSITIVE);
+    if v.abs() <= step * 1e-6 {
+        return "0".into();
+    }
+    let mag = lo.abs().max(hi.abs());
+    if !(1e-3..1e5).contains(&mag) {
+        let digits = ((mag / step).log10() - 1e-9).ceil().clamp(1.0, 8.0) as usize;
+        format!("{v:.digits$e}")
+    } else {
+        let digits = (-step.log10() - 1e-9).ceil().clamp(0.0, 12.0) as usize;
+        format!("{v:.digits$}")
+    }
+}
+
+/// Width in pixels of the legend strip right of each panel (the legend never covers the data).
+const LEGEND_WIDTH: u32 = 180;
+
+/// Draws a legend in its own strip: a line sample (dashed for models) and the label, one row a curve.
+fn legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    entries: &[(String, RGBAColor, bool)],
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    for (k, (label, color, dashed)) in entries.iter().enumerate() {
+        let y = 45 + 22 * k as i32;
+        let segments: Vec<(i32, i32)> = if *dashed {
+            vec![(6, 14), (20, 28)]
+        } else {
+            vec![(6, 28)]
+        };
+        for (a, b) in segments {
+            area.draw(&PathElement::new(vec![(a, y), (b, y)], color.stroke_width(2)))?;
+        }
+        area.draw(&Text::new(label.clone(), (34, y - 7), ("sans-serif", 14)))?;
+    }
+    Ok(())
+}
+
+/// Writes `panels` stacked vertically against the abscissa `x` (labelled `x_label`) to `path` (SVG), each
+/// with its legend in a strip to its right.
 ///
 /// # Errors
 /// [`PlotError`] for a non-SVG name, mismatched lengths, non-finite values or a failed write.
@@ -82,11 +124,12 @@ pub fn line_panels(path: &Path, x_label: &str, x: &[f64], panels: &[Panel<'_>]) 
         path: name.clone(),
         message: e.to_string(),
     };
-    let root = SVGBackend::new(path, (900, 260 * panels.len() as u32)).into_drawing_area();
+    let root = SVGBackend::new(path, (900 + LEGEND_WIDTH, 260 * panels.len() as u32)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| backend(&e))?;
     let areas = root.split_evenly((panels.len(), 1));
     let (x0, x1) = (x[0], x[x.len() - 1]);
-    for (area, panel) in areas.iter().zip(panels) {
+    for (whole, panel) in areas.iter().zip(panels) {
+        let (area, strip) = whole.split_horizontally(900);
         let finite = panel
             .curves
             .iter()
@@ -96,15 +139,24 @@ pub fn line_panels(path: &Path, x_label: &str, x: &[f64], panels: &[Panel<'_>]) 
         if !lo.is_finite() {
             return Err(PlotError::Data(format!("panel `{}` has no finite values", panel.title)));
         }
-        let pad = 0.05 * (hi - lo).max(1e-12);
-        let mut chart = ChartBuilder::on(area)
+        let pad = 0.05 * (hi - lo).max(1e-300).max(hi.abs().max(lo.abs()) * 1e-12);
+        let (y0, y1) = (lo - pad, hi + pad);
+        let mut chart = ChartBuilder::on(&area)
             .caption(&panel.title, ("sans-serif", 18))
             .margin(10)
             .x_label_area_size(35)
             .y_label_area_size(60)
-            .build_cartesian_2d(x0..x1, (lo - pad)..(hi + pad))
+            .y_label_area_size(75)
+            .build_cartesian_2d(x0..x1, y0..y1)
             .map_err(|e| backend(&e))?;
-        chart.configure_mesh().x_desc(x_label).draw().map_err(|e| backend(&e))?;
+        chart
+            .configure_mesh()
+            .x_desc(x_label)
+            .x_label_formatter(&|v| tick_label(*v, x0, x1))
+            .y_label_formatter(&|v| tick_label(*v, y0, y1))
+            .draw()
+            .map_err(|e| backend(&e))?;
+        let mut entries = Vec::new();
         for (k, c) in panel.curves.iter().enumerate() {
             let color = Palette99::pick(k).to_rgba();
             let points = x
@@ -117,17 +169,10 @@ pub fn line_panels(path: &Path, x_label: &str, x: &[f64], panels: &[Panel<'_>]) 
             } else {
                 chart.draw_series(LineSeries::new(points, color.stroke_width(1)))
             };
-            series
-                .map_err(|e| backend(&e))?
-                .label(c.label.clone())
-                .legend(move |(lx, ly)| PathElement::new(vec![(lx, ly), (lx + 20, ly)], color));
+            series.map_err(|e| backend(&e))?;
+            entries.push((c.label.clone(), color, c.dashed));
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|e| backend(&e))?;
+        legend(&strip, &entries).map_err(|e| backend(&e))?;
     }
     root.present().map_err(|e| backend(&e))?;
     Ok(())
@@ -204,18 +249,21 @@ pub fn heatmaps(
             .iter()
             .fold(0.0f64, |m, v| m.max(v.abs()))
             .max(f64::MIN_POSITIVE);
+        let (c0, c1, r0, r1) = (cols[0], cols[cols.len() - 1], rows[0], rows[rows.len() - 1]);
         let mut chart = ChartBuilder::on(area)
             .caption(format!("{} (|max| {top:.2e})", map.title), ("sans-serif", 16))
             .margin(10)
             .x_label_area_size(35)
-            .y_label_area_size(45)
-            .build_cartesian_2d(cols[0]..cols[cols.len() - 1], rows[0]..rows[rows.len() - 1])
+            .y_label_area_size(55)
+            .build_cartesian_2d(c0..c1, r0..r1)
             .map_err(|e| backend(&e))?;
         chart
             .configure_mesh()
             .disable_mesh()
             .x_desc(names.1)
             .y_desc(names.0)
+            .x_label_formatter(&|v| tick_label(*v, c0, c1))
+            .y_label_formatter(&|v| tick_label(*v, r0, r1))
             .draw()
             .map_err(|e| backend(&e))?;
         chart
@@ -233,4 +281,24 @@ pub fn heatmaps(
     }
     root.present().map_err(|e| backend(&e))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tick_label;
+
+    #[test]
+    fn tick_labels_read_at_every_scale() {
+        // Errors of 1e-8: scientific notation with the digits the spacing needs, not `0.0` / `-0.0`.
+        assert_eq!(tick_label(2e-8, -5e-7, 5e-7), "2.0e-8");
+        assert_eq!(tick_label(-3e-7, -5e-7, 5e-7), "-3.0e-7");
+        assert_eq!(tick_label(-0.0, -5e-7, 5e-7), "0");
+        assert_eq!(tick_label(1e-22, -1.0, 1.0), "0");
+        // Ordinary ranges: as many decimals as the spacing needs.
+        assert_eq!(tick_label(0.4, -1.0, 1.0), "0.4");
+        assert_eq!(tick_label(25.0, 0.0, 100.0), "25");
+        assert_eq!(tick_label(1.00002, 1.0, 1.0001), "1.00002");
+        // Large magnitudes: scientific.
+        assert_eq!(tick_label(1_250_000.0, 0.0, 2e6), "1.2e6");
+    }
 }

@@ -324,3 +324,61 @@ fn pde_find_recovers_the_heat_equation() {
     assert_eq!(kept[0].0, "x0_11");
     assert!((kept[0].1 - nu).abs() < 1e-3, "{kept:?}");
 }
+
+/// The one progress callback: a cross-validation reports each fold, an ensemble each member, the GP-PDE
+/// solver each outer iteration (with its objective); `done` counts up to `total` whatever the thread.
+#[test]
+fn progress_reports_every_step() {
+    use sparsimony::solvers::Progress;
+    use std::sync::{Arc, Mutex};
+    let record = |log: &Arc<Mutex<Vec<(String, usize, usize, bool)>>>| {
+        let log = log.clone();
+        Progress::new(move |s| {
+            log.lock()
+                .unwrap()
+                .push((s.task.to_string(), s.done, s.total, s.objective.is_some()))
+        })
+    };
+    let check = |log: &Arc<Mutex<Vec<(String, usize, usize, bool)>>>, task: &str, total: usize, objective: bool| {
+        let mut seen = log.lock().unwrap().clone();
+        seen.sort_by_key(|s| s.1);
+        let want: Vec<_> = (1..=total).map(|k| (task.to_string(), k, total, objective)).collect();
+        assert_eq!(seen, want);
+    };
+    let (x, y) = problem(60, 6);
+    let log = Arc::new(Mutex::new(Vec::new()));
+    CrossValidation {
+        n_alphas: 5,
+        folds: 4,
+        progress: record(&log),
+        ..CrossValidation::default()
+    }
+    .fit(x.view(), y.view())
+    .unwrap();
+    check(&log, "cross-validation", 4, false);
+
+    let (xs, t) = lorenz();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    Sindy {
+        optimizer: Optimizer::Ensemble(Box::new(Ensemble {
+            n_models: 7,
+            progress: record(&log),
+            ..Ensemble::default()
+        })),
+        ..Sindy::default()
+    }
+    .fit(&[Trajectory::new(xs.view(), Time::Points(t.view()))])
+    .unwrap();
+    check(&log, "ensemble", 7, false);
+
+    use sparsimony::solvers::gp_pde::{Problem, solve};
+    let p = Problem::benchmark("poisson_1d-single_sin")
+        .unwrap()
+        .with_grid(&[60])
+        .unwrap();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let mut s = sparsimony::pde::settings_for(&p, sparsimony::solvers::gp_pde::Method::Exact, Some(4), Some(3));
+    s.progress = record(&log);
+    solve(&p.discretize().unwrap(), &s, |_| std::ops::ControlFlow::Continue(())).unwrap();
+    check(&log, "gp_pde", 3, true);
+}

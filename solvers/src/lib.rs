@@ -19,7 +19,7 @@
 //! and carries one [`Report`] (iterations, converged, the stopping measure). A fit that stops at its
 //! iteration cap returns its last iterate with `report.converged == false` — as scikit-learn returns the
 //! model with a `ConvergenceWarning` — and [`ensure_converged`] makes that an error for callers who want
-//! one. Where a fit runs is its [`Backend`] field. `ARCHITECTURE.md` lists every estimator.
+//! one. Where a fit runs is its [`Backend`] field; long fits report each step to their [`Progress`] field. `ARCHITECTURE.md` lists every estimator.
 //!
 //! Objectives are stated with their scaling, as scikit-learn states them, so that results can be compared.
 #![warn(missing_docs)]
@@ -29,9 +29,11 @@ pub mod data;
 mod error;
 pub mod gp_pde;
 pub mod metrics;
+mod progress;
 pub mod regression;
 pub mod sindy;
 
 pub use backend::Backend;
 pub use error::{Error, Result, ensure_converged};
+pub use progress::{Progress, Step};
 pub use sparsimony_core::{Measure, Report};

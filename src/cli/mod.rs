@@ -14,3 +14,48 @@ pub type CliResult = Result<(), Box<dyn std::error::Error>>;
 pub fn print_json(v: &serde_json::Value) {
     println!("{v}");
 }
+
+/// A progress bar on stderr for a long fit: drawn only when stderr is a terminal and the output is not
+/// JSON (`quiet`), so scripts and pipes see nothing of it.
+pub struct Bar(indicatif::ProgressBar);
+
+impl Bar {
+    /// A bar for `task`, hidden when `quiet` or when stderr is not a terminal.
+    pub fn new(task: &str, quiet: bool) -> Self {
+        let target = if quiet {
+            indicatif::ProgressDrawTarget::hidden()
+        } else {
+            indicatif::ProgressDrawTarget::stderr()
+        };
+        let bar = indicatif::ProgressBar::with_draw_target(None, target);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {elapsed_precise} {msg}")
+                .expect("a valid template")
+                .progress_chars("=> "),
+        );
+        bar.set_prefix(task.to_string());
+        Self(bar)
+    }
+
+    /// The library callback that moves the bar (and shows the objective, when the fit reports one).
+    pub fn callback(&self) -> sparsimony::solvers::Progress {
+        let bar = self.0.clone();
+        sparsimony::solvers::Progress::new(move |s| {
+            bar.set_length(s.total as u64);
+            bar.set_position(s.done as u64);
+            if let Some(o) = s.objective {
+                bar.set_message(format!("objective {o:.6e}"));
+            }
+        })
+    }
+
+    /// Replaces the message after the counts.
+    pub fn message(&self, m: String) {
+        self.0.set_message(m);
+    }
+
+    /// Removes the bar from the terminal.
+    pub fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}

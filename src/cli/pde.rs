@@ -1,13 +1,12 @@
 use std::ops::ControlFlow;
 use std::path::PathBuf;
-use std::time::Instant;
 
 use clap::ValueEnum;
 use serde_json::json;
 use sparsimony::pde::{plot, settings_for};
 use sparsimony::solvers::gp_pde::{Method, Problem, Spectrum};
 
-use super::{CliResult, print_json};
+use super::{Bar, CliResult, print_json};
 
 /// The training method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -102,34 +101,31 @@ pub fn run(a: Args) -> CliResult {
     if let Some(lr) = a.lr {
         s.learning_rate = lr;
     }
-    let every = (s.iterations / 20).max(1);
-    let start = Instant::now();
-    eprintln!(
-        "{}: grid {:?}, {:?}, Q = {}, {} iterations",
-        problem.name(),
-        problem.axes().iter().map(|x| x.points).collect::<Vec<_>>(),
-        s.method,
-        s.components,
-        s.iterations
+    let bar = Bar::new(
+        &format!(
+            "{} {:?} {:?} Q={}",
+            problem.name(),
+            problem.axes().iter().map(|x| x.points).collect::<Vec<_>>(),
+            s.method,
+            s.components
+        ),
+        a.json,
     );
+    s.progress = bar.callback();
     let out = sparsimony::pde::run(&problem, &s, |p| {
-        if p.iteration % every == 0 || p.iteration + 1 == s.iterations {
-            let cg = if p.cg_iterations > 0 {
-                format!("  CG {} (rel. residual {:.1e})", p.cg_iterations, p.cg_residual)
-            } else {
-                String::new()
-            };
-            eprintln!(
-                "  iteration {:5}  objective {:.6e}  residual rms {:.2e}  boundary rms {:.2e}  {:.1} s{cg}",
-                p.iteration,
-                p.objective.total,
-                p.objective.residual_rms,
-                p.objective.boundary_rms,
-                start.elapsed().as_secs_f64()
-            );
-        }
+        let cg = if p.cg_iterations > 0 {
+            format!("  CG {} (rel. residual {:.1e})", p.cg_iterations, p.cg_residual)
+        } else {
+            String::new()
+        };
+        bar.message(format!(
+            "objective {:.6e}  residual rms {:.2e}  boundary rms {:.2e}{cg}",
+            p.objective.total, p.objective.residual_rms, p.objective.boundary_rms
+        ));
         ControlFlow::Continue(())
-    })?;
+    });
+    bar.finish();
+    let out = out?;
     if let Some(path) = &a.plot {
         plot(&out, &problem, path)?;
     }

@@ -7,7 +7,7 @@ use sparsimony::solvers::Backend;
 use sparsimony::solvers::regression::path::CrossValidation;
 use sparsimony::solvers::regression::{BestSubset, ElasticNet, Iht, LinearFit, Omp, RandomSupport, Solver, Stlsq};
 
-use super::{CliResult, print_json};
+use super::{Bar, CliResult, print_json};
 
 /// The estimator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -135,7 +135,10 @@ pub fn run(a: Args) -> CliResult {
                 ..RandomSupport::default()
             };
             rs.cv.folds = a.cv;
+            let bar = Bar::new("random support: cross-validation", a.json);
+            rs.cv.progress = bar.callback();
             let f = rs.fit(xv, yv)?;
+            bar.finish();
             (f.fit, Some(f.alpha))
         }
         Method::BestSubset => {
@@ -248,13 +251,17 @@ fn fit_elastic_net(
     } else {
         Backend::Cpu
     };
+    let bar = Bar::new("cross-validation", a.json);
     let cv = CrossValidation {
         model,
         folds: a.cv,
         backend,
+        progress: bar.callback(),
         ..CrossValidation::default()
     };
-    let r = cv.fit(x.view(), y.view())?;
+    let r = cv.fit(x.view(), y.view());
+    bar.finish();
+    let r = r?;
     let unconverged = r.unconverged();
     if let Some((ai, fold, worst)) = unconverged
         .iter()

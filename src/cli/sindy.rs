@@ -11,7 +11,7 @@ use sparsimony::solvers::sindy::{
     ControlFn, Differentiation, Ensemble, ExportedModel, Library, Optimizer, Sindy, Sr3, Time, Trajectory, WeakForm,
 };
 
-use super::{CliResult, print_json};
+use super::{Bar, CliResult, print_json};
 
 /// The sparse regression.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -145,11 +145,13 @@ pub fn run(a: Args) -> CliResult {
             ..Sr3::default()
         }),
     };
+    let bar = Bar::new("ensemble", a.json);
     let optimizer = match a.ensemble {
         Some(n) => Optimizer::Ensemble(Box::new(Ensemble {
             base,
             n_models: n,
             seed: a.seed,
+            progress: bar.callback(),
             ..Ensemble::default()
         })),
         None => base,
@@ -186,7 +188,9 @@ pub fn run(a: Args) -> CliResult {
     if let Some(u) = &u {
         traj = traj.with_control(u.view());
     }
-    let fit = model.fit(&[traj])?;
+    let fit = model.fit(&[traj]);
+    bar.finish();
+    let fit = fit?;
     if !fit.report().converged {
         eprintln!(
             "warning: the optimizer {}; the model below is its last iterate",

@@ -17,4 +17,4 @@ pub use kron::KroneckerEigen;
 pub use model::Objective;
 pub use operator::{Axis, Derivative, Discretization, Equation, Faces, Grid, Term};
 pub use problem::Problem;
-pub use solver::{FrequencyInit, Method, Progress, Settings, Solution, Trained, solve, with_solution};
+pub use solver::{FrequencyInit, Method, OuterIteration, Settings, Solution, Trained, solve, with_solution};

@@ -5,7 +5,7 @@
 //! through `K_d⁽ᵐ⁾ Q_d Λ_d^-½`, never `C⁻¹`) — by its normal matrix, assembled from the explicit maps, and
 //! a Cholesky factorisation up to [`Settings::dense_limit`] unknowns, above it by preconditioned conjugate
 //! gradients (preconditioner: the mean-coefficient diagonal plus the boundary faces' low-rank terms by
-//! the Woodbury identity; inexact when capped, as [`Progress::cg_residual`] reports),
+//! the Woodbury identity; inexact when capped, as [`OuterIteration::cg_residual`] reports),
 //! and Adam moves only the kernel parameters along the gradient of the profiled objective (by the envelope
 //! theorem, `∂J/∂θ` at the inner minimiser).
 
@@ -16,7 +16,7 @@ use rustfft::{FftPlanner, num_complex::Complex};
 use super::kernel::Spectrum;
 use super::model::{AxisFactor, Evaluation, Model, Objective, PER_COMPONENT, along};
 use super::operator::Discretization;
-use crate::{Error, Result};
+use crate::{Error, Progress, Result};
 
 /// How the grid values are found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +78,8 @@ pub struct Settings {
     pub cg_tolerance: f64,
     /// Cap on conjugate-gradient iterations per Gauss–Newton step.
     pub cg_iterations: usize,
+    /// Called after every outer iteration with its objective (task `"gp_pde"`, `total` = `iterations`).
+    pub progress: Progress,
 }
 
 impl Default for Settings {
@@ -97,12 +99,13 @@ impl Default for Settings {
             dense_limit: 1000,
             cg_tolerance: 1e-8,
             cg_iterations: 3000,
+            progress: Progress::default(),
         }
     }
 }
 
 /// One outer iteration, as passed to the monitor of [`solve`].
-pub struct Progress<'a> {
+pub struct OuterIteration<'a> {
     /// The iteration (0-based).
     pub iteration: usize,
     /// The objective at the start of the iteration.
@@ -117,7 +120,7 @@ pub struct Progress<'a> {
     solution: Solution<'a>,
 }
 
-impl Progress<'_> {
+impl OuterIteration<'_> {
     /// The current solution (see [`Solution`]).
     pub fn solution(&self) -> &Solution<'_> {
         &self.solution
@@ -596,7 +599,7 @@ fn inner_solve(
 pub fn solve(
     disc: &Discretization,
     s: &Settings,
-    mut monitor: impl FnMut(&Progress<'_>) -> ControlFlow<()>,
+    mut monitor: impl FnMut(&OuterIteration<'_>) -> ControlFlow<()>,
 ) -> Result<Trained> {
     let model = model(disc, s)?;
     let n = model.len();
@@ -639,6 +642,7 @@ pub fn solve(
     let mut best = None;
     let mut done = 0;
     let mut kept = (theta.clone(), u.clone(), Vec::new(), log_v, log_tau);
+    let steps = s.progress.counter("gp_pde", s.iterations);
     for it in 0..s.iterations {
         let diverged = |last: Option<Objective>| Error::Diverged {
             iteration: it,
@@ -668,7 +672,8 @@ pub fn solve(
             best = Some(ev.objective);
             kept = (theta.clone(), u.clone(), ev.weights().to_vec(), log_v, log_tau);
         }
-        let progress = Progress {
+        steps.step(Some(ev.objective.total));
+        let progress = OuterIteration {
             iteration: it,
             objective: ev.objective,
             gauss_newton_steps: inner.steps,

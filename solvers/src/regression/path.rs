@@ -9,7 +9,7 @@ use super::design::{DenseDesign, Design, Residual, SparseDesign};
 use super::fit::{predict_dense, predict_sparse};
 use super::{AnyDesign, ElasticNet, LinearFit};
 use crate::data::check_vector;
-use crate::{Backend, Error, Result};
+use crate::{Backend, Error, Progress, Result};
 
 /// The smallest `α` at which every (penalised) coefficient is zero:
 /// `α_max = maxⱼ |X_cⱼᵀ y_c| / (n ρ pⱼ)` over the features with `pⱼ > 0` (centred when `fit_intercept`).
@@ -222,6 +222,9 @@ pub struct CrossValidation {
     pub alphas: Option<Vec<f64>>,
     /// Where the folds' paths are solved (default the CPU).
     pub backend: Backend,
+    /// Called as each fold's path completes (task `"cross-validation"`, `total` = folds; on the GPU one
+    /// step for the whole batch).
+    pub progress: Progress,
 }
 
 impl Default for CrossValidation {
@@ -234,6 +237,7 @@ impl Default for CrossValidation {
             eps: 1e-3,
             alphas: None,
             backend: Backend::Cpu,
+            progress: Progress::default(),
         }
     }
 }
@@ -415,6 +419,7 @@ impl CrossValidation {
             check_every: 5,
         };
         let solved = gpu.fit_normal(ctx, &normal, &batch_alphas)?;
+        self.progress.counter("cross-validation", 1).step(None);
         let mut mse_path = Array2::zeros((alphas.len(), self.folds));
         let mut reports = Array2::from_elem((alphas.len(), self.folds), Report::exact(0));
         for (a, _) in alphas.iter().enumerate() {
@@ -450,6 +455,7 @@ impl CrossValidation {
         let model = &self.model;
         let n = x.nrows();
         let alphas = self.grid(&x, y)?;
+        let steps = self.progress.counter("cross-validation", self.folds);
         let per_fold: Vec<Result<(Vec<f64>, Vec<Report>)>> = self
             .fold_ranges(n)
             .into_par_iter()
@@ -465,6 +471,7 @@ impl CrossValidation {
                         pred.iter().zip(yv.iter()).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / test.len() as f64
                     })
                     .collect();
+                steps.step(None);
                 Ok((mse, p.reports))
             })
             .collect();

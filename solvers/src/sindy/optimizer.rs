@@ -13,7 +13,7 @@ use sparsimony_core::prox::{Cel0, L0, L1};
 use sparsimony_core::{Measure, Prox, Report};
 
 use crate::regression::{ElasticNet, LinearFit, NormalEquations, Stlsq};
-use crate::{Error, Result};
+use crate::{Error, Progress, Result};
 
 /// The penalty of [`Sr3`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,6 +172,9 @@ pub struct Ensemble {
     pub drop_terms: usize,
     /// Seed of the resampling (ChaCha8): the same seed gives the same ensemble on every machine.
     pub seed: u64,
+    /// Called as each member is fitted (task `"ensemble"`, `total` = `n_models`; on the GPU one step for
+    /// the whole batch).
+    pub progress: Progress,
 }
 
 impl Default for Ensemble {
@@ -185,6 +188,7 @@ impl Default for Ensemble {
             replace: true,
             drop_terms: 0,
             seed: 0,
+            progress: Progress::default(),
         }
     }
 }
@@ -430,6 +434,7 @@ impl Ensemble {
 
     fn fit(&self, problem: &Problem<'_>) -> Result<OptimizerFit> {
         let (p, m) = (problem.full.n_features(), problem.full.n_targets());
+        let steps = self.progress.counter("ensemble", self.n_models);
         let models: Vec<(Array2<f64>, Report)> = self
             .members(problem)?
             .into_par_iter()
@@ -441,6 +446,7 @@ impl Ensemble {
                         coef[(t, j)] = fit.coef[(t, a)];
                     }
                 }
+                steps.step(None);
                 Ok((coef, fit.report))
             })
             .collect::<Result<_>>()?;
@@ -489,6 +495,7 @@ impl Ensemble {
             unbias: st.unbias,
         };
         let solved = batch.fit_normal(ctx, p, &grams, &index, &cross)?;
+        self.progress.counter("ensemble", 1).step(None);
         let models = (0..members.len())
             .map(|k| {
                 let c = Array2::from_shape_fn((m, p), |(t, j)| solved.coef[(k * m + t) * p + j] as f64 / scales[k][j]);
