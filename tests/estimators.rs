@@ -331,7 +331,8 @@ fn pde_find_recovers_the_heat_equation() {
 fn progress_reports_every_step() {
     use sparsimony::solvers::Progress;
     use std::sync::{Arc, Mutex};
-    let record = |log: &Arc<Mutex<Vec<(String, usize, usize, bool)>>>| {
+    type Log = Arc<Mutex<Vec<(String, usize, usize, bool)>>>;
+    let record = |log: &Log| {
         let log = log.clone();
         Progress::new(move |s| {
             log.lock()
@@ -339,7 +340,7 @@ fn progress_reports_every_step() {
                 .push((s.task.to_string(), s.done, s.total, s.objective.is_some()))
         })
     };
-    let check = |log: &Arc<Mutex<Vec<(String, usize, usize, bool)>>>, task: &str, total: usize, objective: bool| {
+    let check = |log: &Log, task: &str, total: usize, objective: bool| {
         let mut seen = log.lock().unwrap().clone();
         seen.sort_by_key(|s| s.1);
         let want: Vec<_> = (1..=total).map(|k| (task.to_string(), k, total, objective)).collect();
