@@ -22,6 +22,10 @@ const EXAMPLES: &str = "Examples:
 #[derive(Debug, Parser)]
 #[command(name = "sparsimony", version, about, long_about = None, propagate_version = true, after_help = EXAMPLES)]
 struct Cli {
+    /// Threads for the parallel work (cross-validation folds, ensembles, SINDy's blocks, the PDE solver's
+    /// products); default one per core, or RAYON_NUM_THREADS. Results are the same for every count.
+    #[arg(long, global = true, value_name = "N")]
+    threads: Option<usize>,
     #[command(subcommand)]
     command: Command,
 }
@@ -43,13 +47,20 @@ enum Command {
 
 fn main() -> ExitCode {
     let args = Cli::parse();
-    let result = match args.command {
+    let run = move || match args.command {
         Command::Regress(a) => cli::regress::run(a),
         Command::Sindy(a) => cli::sindy::run(a),
         Command::Pde(a) => cli::pde::run(a),
         Command::Inspect(a) => cli::inspect::run(a),
         #[cfg(feature = "gpu")]
         Command::Devices(a) => cli::devices::run(a),
+    };
+    let result = match args.threads {
+        None => run(),
+        Some(n) => sparsimony::solvers::with_threads(n, || run().map_err(|e| e.to_string()))
+            .map_err(|e| e.to_string())
+            .and_then(|r| r)
+            .map_err(Into::into),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -29,11 +29,13 @@ pub mod data;
 mod error;
 pub mod gp_pde;
 pub mod metrics;
+pub mod parallel;
 mod progress;
 pub mod regression;
 pub mod sindy;
 
 pub use backend::Backend;
 pub use error::{Error, Result, ensure_converged};
+pub use parallel::with_threads;
 pub use progress::{Progress, Step};
 pub use sparsimony_core::{Measure, Report};

@@ -21,6 +21,9 @@ use crate::{Backend, Error, Result};
 /// Rows per block when the library is evaluated and accumulated: a block of a 100-term library is 3.2 MB.
 const BLOCK_ROWS: usize = 1024;
 
+/// Blocks accumulated by one task before the ordered sum of the tasks' normal equations (16 384 rows).
+const GROUP_BLOCKS: usize = 16;
+
 /// One trajectory of training (or scoring) data.
 #[derive(Debug, Clone, Copy)]
 pub struct Trajectory<'a> {
@@ -211,13 +214,14 @@ impl Gathered<'_> {
     }
 
     /// The normal equations of the library on these data, with optional per-sample weights (in the
-    /// concatenated sample order). Blocks run in parallel and are summed in a fixed order, so the result does
-    /// not depend on the thread count.
+    /// concatenated sample order). Groups of [`GROUP_BLOCKS`] blocks run in parallel and are summed in a
+    /// fixed order; the grouping depends on the data's size only, so the result does not depend on the
+    /// thread count.
     pub(super) fn normal_equations(&self, features: &Features, weights: Option<&[f64]>) -> NormalEquations {
         let (p, m) = (features.len(), self.n_targets);
         let blocks = self.blocks();
         let parts: Vec<NormalEquations> = blocks
-            .par_chunks(blocks.len().div_ceil(rayon::current_num_threads() * 4).max(1))
+            .par_chunks(GROUP_BLOCKS)
             .map(|chunk| {
                 let mut ne = NormalEquations::zeros(p, m);
                 let mut theta = vec![0.0; BLOCK_ROWS * p];
