@@ -32,6 +32,7 @@ pub mod metrics;
 pub mod parallel;
 mod progress;
 pub mod regression;
+mod simd;
 pub mod sindy;
 
 pub use backend::Backend;

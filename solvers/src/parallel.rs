@@ -35,20 +35,60 @@ pub fn with_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> Re
     Ok(pool.install(f))
 }
 
-/// Rows per piece of a row-split matrix product: a size-only split (see the module docs).
-pub(crate) const ROWS_PER_PIECE: usize = 512;
+/// Rows or columns per piece of a split matrix product: a size-only split (see the module docs), small
+/// enough that a 200-point axis gives each of a few threads work.
+pub(crate) const PIECE: usize = 64;
 
-/// `Y = X Mᵀ` for row-major `X` (`rows × n`) into row-major `Y` (`rows × r`), `M` being `r × n`: the rows
-/// split into fixed pieces computed in parallel (each row's result is the same whatever the split).
-pub(crate) fn rows_times_transpose(m: faer::MatRef<'_, f64>, x: &[f64], rows: usize, y: &mut [f64]) {
-    let (r, n) = (m.nrows(), m.ncols());
-    y.par_chunks_mut(ROWS_PER_PIECE * r)
-        .zip(x.par_chunks(ROWS_PER_PIECE * n))
-        .for_each(|(yc, xc)| {
-            let k = xc.len() / n.max(1);
-            let xo = faer::MatRef::from_row_major_slice(xc, k, n);
-            let yo = faer::MatMut::from_row_major_slice_mut(yc, k, r);
-            faer::linalg::matmul::matmul(yo, faer::Accum::Replace, xo, m.transpose(), 1.0, faer::Par::Seq);
-        });
-    debug_assert_eq!(y.len(), rows * r);
+/// `Y = A B` with `Y`'s columns (and `B`'s) split into pieces of [`PIECE`] computed in parallel; each entry
+/// of `Y` is the same whatever the split.
+pub(crate) fn matmul_by_columns(y: faer::MatMut<'_, f64>, a: faer::MatRef<'_, f64>, b: faer::MatRef<'_, f64>) {
+    column_pieces(y).into_par_iter().for_each(|(c0, piece)| {
+        let w = piece.ncols();
+        faer::linalg::matmul::matmul(piece, faer::Accum::Replace, a, b.subcols(c0, w), 1.0, faer::Par::Seq);
+    });
+}
+
+/// `Y = A B` with `Y`'s rows (and `A`'s) split into pieces of [`PIECE`] computed in parallel.
+pub(crate) fn matmul_by_rows(y: faer::MatMut<'_, f64>, a: faer::MatRef<'_, f64>, b: faer::MatRef<'_, f64>) {
+    matmul_by_columns(y.transpose_mut(), b.transpose(), a.transpose());
+}
+
+/// `Y`'s columns in pieces of [`PIECE`], with each piece's first column.
+fn column_pieces(mut y: faer::MatMut<'_, f64>) -> Vec<(usize, faer::MatMut<'_, f64>)> {
+    let mut pieces = Vec::with_capacity(y.ncols().div_ceil(PIECE));
+    let mut c0 = 0;
+    while y.ncols() > PIECE {
+        let (head, tail) = y.split_at_col_mut(PIECE);
+        pieces.push((c0, head));
+        c0 += PIECE;
+        y = tail;
+    }
+    pieces.push((c0, y));
+    pieces
+}
+
+/// `Σ_k A_k B_kᵀ` over `B`'s and `A`'s columns in pieces of [`PIECE`]: the pieces' products in parallel,
+/// returned in order for the caller to add (a reduction whose order depends on the sizes only).
+pub(crate) fn outer_products_by_columns(
+    a: faer::MatRef<'_, f64>,
+    b: faer::MatRef<'_, f64>,
+    alpha: f64,
+) -> Vec<faer::Mat<f64>> {
+    let k = a.ncols();
+    (0..k.div_ceil(PIECE))
+        .into_par_iter()
+        .map(|p| {
+            let (c0, w) = (p * PIECE, PIECE.min(k - p * PIECE));
+            let mut part = faer::Mat::<f64>::zeros(a.nrows(), b.nrows());
+            faer::linalg::matmul::matmul(
+                part.as_mut(),
+                faer::Accum::Replace,
+                a.subcols(c0, w),
+                b.subcols(c0, w).transpose(),
+                alpha,
+                faer::Par::Seq,
+            );
+            part
+        })
+        .collect()
 }

@@ -15,7 +15,7 @@
 //! Toeplitz lags of the uniform axes), checked against finite differences in the tests.
 
 use faer::linalg::solvers::DenseSolveCore;
-use faer::{Accum, Mat, MatMut, MatRef, Par, Side};
+use faer::{Mat, MatMut, MatRef, Side};
 use rayon::prelude::*;
 
 use super::kernel::{Component, SpectralMixture, Spectrum};
@@ -112,45 +112,39 @@ pub(crate) fn along(m: MatRef<'_, f64>, x: &[f64], shape: &[usize], axis: usize)
     let r = m.nrows();
     let mut y = vec![0.0; outer * r * inner];
     if inner == 1 {
-        // The last axis: Y = X Mᵀ over all lines instead of `outer` matrix-vector products, in row pieces.
-        crate::parallel::rows_times_transpose(m, x, outer, &mut y);
+        // The last axis: Y = X Mᵀ over all lines instead of `outer` matrix-vector products.
+        let xo = MatRef::from_row_major_slice(x, outer, n);
+        let yo = MatMut::from_row_major_slice_mut(&mut y, outer, r);
+        crate::parallel::matmul_by_rows(yo, xo, m.transpose());
         return y;
     }
-    // One product per outer index, in parallel (each writes its own slice: the same result on any pool).
+    // One product per outer index, each in column pieces, all in parallel (every entry is computed the
+    // same way on any pool).
     y.par_chunks_mut(r * inner)
         .zip(x.par_chunks(n * inner))
         .for_each(|(ys, xs)| {
             let xo = MatRef::from_row_major_slice(xs, n, inner);
             let yo = MatMut::from_row_major_slice_mut(ys, r, inner);
-            faer::linalg::matmul::matmul(yo, Accum::Replace, m, xo, 1.0, Par::Seq);
+            crate::parallel::matmul_by_columns(yo, m, xo);
         });
     y
 }
 
-/// Outer indices per parallel piece of [`unfolded_outer`] (a size-only split: the sum is the same on any
-/// pool).
-const OUTER_PER_PIECE: usize = 16;
-
-/// `acc += α Σ_o A_o B_oᵀ` over the unfoldings of two tensors along `axis` (`n_axis × n_axis`): pieces of
-/// [`OUTER_PER_PIECE`] outer indices summed in parallel, then added to `acc` in order.
+/// `acc += α Σ_o A_o B_oᵀ` over the unfoldings of two tensors along `axis` (`n_axis × n_axis`): each
+/// unfolding's product in column pieces, all in parallel, the pieces added to `acc` in order.
 fn unfolded_outer(a: &[f64], b: &[f64], shape: &[usize], axis: usize, acc: &mut Mat<f64>, alpha: f64) {
     let n = shape[axis];
     let inner: usize = shape[axis + 1..].iter().product();
-    let piece = OUTER_PER_PIECE * n * inner;
-    let partial: Vec<Mat<f64>> = a
-        .par_chunks(piece)
-        .zip(b.par_chunks(piece))
-        .map(|(ap, bp)| {
-            let mut part = Mat::<f64>::zeros(n, n);
-            for (ao, bo) in ap.chunks(n * inner).zip(bp.chunks(n * inner)) {
-                let ao = MatRef::from_row_major_slice(ao, n, inner);
-                let bo = MatRef::from_row_major_slice(bo, n, inner);
-                faer::linalg::matmul::matmul(part.as_mut(), Accum::Add, ao, bo.transpose(), alpha, Par::Seq);
-            }
-            part
+    let partial: Vec<Vec<Mat<f64>>> = a
+        .par_chunks(n * inner)
+        .zip(b.par_chunks(n * inner))
+        .map(|(ao, bo)| {
+            let ao = MatRef::from_row_major_slice(ao, n, inner);
+            let bo = MatRef::from_row_major_slice(bo, n, inner);
+            crate::parallel::outer_products_by_columns(ao, bo, alpha)
         })
         .collect();
-    for part in &partial {
+    for part in partial.iter().flatten() {
         *acc += part;
     }
 }

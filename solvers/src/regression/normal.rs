@@ -132,13 +132,10 @@ impl NormalEquations {
             left_theta: wth.as_deref().unwrap_or(th),
             left_y: wy.as_deref().unwrap_or(yy),
         };
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the processor supports AVX2, checked just above.
-            unsafe { block.add_to_avx2(&mut self.gram, &mut self.cross, &mut self.y_sq) };
-            return;
-        }
-        block.add_to(&mut self.gram, &mut self.cross, &mut self.y_sq);
+        crate::simd::dispatch(
+            #[inline(always)]
+            || block.add_to(&mut self.gram, &mut self.cross, &mut self.y_sq),
+        );
     }
 
     /// Adds another set of normal equations of the same sizes (the rows of both problems together).
@@ -360,14 +357,6 @@ struct Block<'a> {
 }
 
 impl Block<'_> {
-    /// The block's products compiled for AVX2 (the same operations in the same order as [`Block::add_to`],
-    /// so the same results; wider vectors only).
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn add_to_avx2(&self, gram: &mut [f64], cross: &mut [f64], y_sq: &mut [f64]) {
-        self.add_to(gram, cross, y_sq)
-    }
-
     /// `gram += (WΘ)ᵀΘ` (upper triangle computed, mirrored), `cross += (WΘ)ᵀY`, `y_sq += diag((WY)ᵀY)`:
     /// column `a` of `WΘ` against columns `a..p` of `Θ` and then the columns of `Y`, four partners per pass.
     #[inline(always)]

@@ -432,20 +432,10 @@ impl Features {
     /// When `inputs` or `out` are too short (a caller bug).
     pub fn evaluate(&self, inputs: &[&[f64]], rows: usize, out: &mut [f64]) {
         assert!(inputs.len() >= self.n_inputs && out.len() >= rows * self.len());
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the processor supports AVX2, checked just above.
-            unsafe { self.evaluate_avx2(inputs, rows, out) };
-            return;
-        }
-        self.evaluate_columns(inputs, rows, out);
-    }
-
-    /// [`Features::evaluate`] compiled for AVX2: the same operations in the same order, wider vectors.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn evaluate_avx2(&self, inputs: &[&[f64]], rows: usize, out: &mut [f64]) {
-        self.evaluate_columns(inputs, rows, out)
+        crate::simd::dispatch(
+            #[inline(always)]
+            || self.evaluate_columns(inputs, rows, out),
+        );
     }
 
     #[inline(always)]
