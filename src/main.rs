@@ -57,16 +57,36 @@ fn main() -> ExitCode {
     };
     let result = match args.threads {
         None => run(),
-        Some(n) => sparsimony::solvers::with_threads(n, || run().map_err(|e| e.to_string()))
-            .map_err(|e| e.to_string())
-            .and_then(|r| r)
-            .map_err(Into::into),
+        Some(0) => Err("--threads must be at least 1".into()),
+        // The pool wants a `Send` result: the error's message, or nothing for a closed pipe.
+        Some(n) => match sparsimony::solvers::with_threads(n, || {
+            run().map_err(|e| (!is_broken_pipe(e.as_ref())).then(|| e.to_string()))
+        }) {
+            Ok(Ok(())) | Ok(Err(None)) => Ok(()),
+            Ok(Err(Some(message))) => Err(message.into()),
+            Err(e) => Err(e.into()),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // A reader that closed the pipe (`| head`) wanted no more: end quietly, as Unix tools do.
+        Err(e) if is_broken_pipe(e.as_ref()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            use std::io::Write as _;
+            // A bare I/O error reaching here is a failed write of the output (reads name their file).
+            let what = if e.downcast_ref::<std::io::Error>().is_some() {
+                "cannot write the output: "
+            } else {
+                ""
+            };
+            let _ = writeln!(std::io::stderr(), "error: {what}{e}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Whether `e` is a write to a closed pipe.
+fn is_broken_pipe(e: &(dyn std::error::Error + 'static)) -> bool {
+    e.downcast_ref::<std::io::Error>()
+        .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
 }

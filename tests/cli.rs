@@ -160,6 +160,55 @@ fn regress_cross_validation_warns_about_unconverged_path_fits_and_goes_on() {
     );
 }
 
+/// Output never panics: a reader that closes the pipe early ends the run quietly with success (as Unix tools
+/// do), on the thread pool of `--threads` too; a full disk is an error naming the output, exit 1.
+#[test]
+fn closed_pipes_and_full_disks_are_not_panics() {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    // `inspect` prints a line per column: 4000 columns are far more than a pipe buffers, so the program is
+    // still writing when the reader goes.
+    let dir = temp_dir("pipe");
+    let csv = dir.join("wide.csv");
+    let header: Vec<String> = (0..4000).map(|j| format!("c{j}")).collect();
+    let row: Vec<String> = (0..4000).map(|j| format!("{}.5", j % 7)).collect();
+    std::fs::write(
+        &csv,
+        format!("{}\n{}\n{}\n", header.join(","), row.join(","), row.join(",")),
+    )
+    .unwrap();
+    for threads in [None, Some("1")] {
+        let mut args: Vec<&str> = threads.map_or(vec![], |t| vec!["--threads", t]);
+        args.extend(["inspect", csv.to_str().unwrap()]);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sparsimony"))
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap(); // then the pipe closes, as `| head -1` closes it
+        let o = child.wait_with_output().unwrap();
+        assert!(!first.is_empty());
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    }
+    if Path::new("/dev/full").exists() {
+        let o = Command::new(env!("CARGO_BIN_EXE_sparsimony"))
+            .args(["pde", "--list"])
+            .stdout(std::fs::File::create("/dev/full").unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert!(stderr(&o).contains("cannot write the output"), "{}", stderr(&o));
+    }
+    let o = sparsimony(&["--threads", "0", "pde", "--list"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--threads must be at least 1"), "{}", stderr(&o));
+}
+
 #[test]
 fn errors_name_the_file_the_line_and_the_problem() {
     let dir = temp_dir("errors");

@@ -23,11 +23,11 @@ pub fn run(a: Args) -> CliResult {
             "driver": i.driver,
             "driver_info": i.driver_info,
             "f64": ctx.supports_f64(),
-        }));
+        }))?;
     } else {
-        println!("adapter: {} ({:?}, {:?})", i.name, i.backend, i.device_type);
-        println!("driver:  {} {}", i.driver, i.driver_info);
-        println!("f64 shaders: {}", if ctx.supports_f64() { "yes" } else { "no" });
+        outln!("adapter: {} ({:?}, {:?})", i.name, i.backend, i.device_type)?;
+        outln!("driver:  {} {}", i.driver, i.driver_info)?;
+        outln!("f64 shaders: {}", if ctx.supports_f64() { "yes" } else { "no" })?;
     }
     Ok(())
 }

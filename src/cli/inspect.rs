@@ -36,17 +36,21 @@ pub fn run(a: Args) -> CliResult {
             .zip(&stats)
             .map(|(name, (min, mean, max, bad))| json!({"name": name, "min": min, "mean": mean, "max": max, "non_finite": bad}))
             .collect();
-        print_json(&json!({"file": a.file.display().to_string(), "rows": rows, "columns": columns}));
+        print_json(&json!({"file": a.file.display().to_string(), "rows": rows, "columns": columns}))?;
         return Ok(());
     }
-    println!("{}: {rows} rows × {cols} columns", a.file.display());
+    outln!("{}: {rows} rows × {cols} columns", a.file.display())?;
     let width = t.columns.iter().map(String::len).max().unwrap_or(0).max(6);
-    println!(
+    outln!(
         "{:>width$}  {:>12}  {:>12}  {:>12}  {:>10}",
-        "column", "min", "mean", "max", "non-finite"
-    );
+        "column",
+        "min",
+        "mean",
+        "max",
+        "non-finite"
+    )?;
     for (name, (min, mean, max, bad)) in t.columns.iter().zip(&stats) {
-        println!("{name:>width$}  {min:>12.5e}  {mean:>12.5e}  {max:>12.5e}  {bad:>10}");
+        outln!("{name:>width$}  {min:>12.5e}  {mean:>12.5e}  {max:>12.5e}  {bad:>10}")?;
     }
     Ok(())
 }

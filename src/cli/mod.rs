@@ -1,4 +1,24 @@
 //! One module per subcommand; each has its clap `Args` and a `run` that prints the result.
+//!
+//! Output goes through [`outln!`] (standard output, a write error returned, never a panic: `main` ends a
+//! closed pipe quietly with success, as Unix tools do, and reports any other failure) and [`warn!`]
+//! (standard error, best effort).
+
+/// `println!` that returns the write's `io::Result` instead of panicking on a closed pipe or a full disk.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
+/// `eprintln!` that never panics (a warning that cannot be written is dropped).
+macro_rules! warn {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
 
 #[cfg(feature = "gpu")]
 pub mod devices;
@@ -11,8 +31,11 @@ pub mod sindy;
 pub type CliResult = Result<(), Box<dyn std::error::Error>>;
 
 /// Prints a JSON value on one line.
-pub fn print_json(v: &serde_json::Value) {
-    println!("{v}");
+///
+/// # Errors
+/// The write's error (a closed pipe, a full disk).
+pub fn print_json(v: &serde_json::Value) -> std::io::Result<()> {
+    outln!("{v}")
 }
 
 /// A progress bar on stderr for a long fit: drawn only when stderr is a terminal and the output is not

@@ -70,7 +70,7 @@ pub fn run(a: Args) -> CliResult {
     if a.list {
         for name in Problem::benchmark_names() {
             let p = Problem::benchmark(name)?;
-            println!("{name:26} {}", p.description());
+            outln!("{name:26} {}", p.description())?;
         }
         return Ok(());
     }
@@ -139,11 +139,11 @@ pub fn run(a: Args) -> CliResult {
             "method": format!("{:?}", out.method).to_lowercase(),
             "iterations": out.iterations,
             "field_errors": out.field_errors,
-        }));
+        }))?;
     } else {
-        println!("problem          {}", out.problem);
-        println!("grid             {:?}", out.grid);
-        println!("method           {:?} ({} iterations)", out.method, out.iterations);
+        outln!("problem          {}", out.problem)?;
+        outln!("grid             {:?}", out.grid)?;
+        outln!("method           {:?} ({} iterations)", out.method, out.iterations)?;
         match (out.rel_l2_error, &out.field_errors) {
             (Some(e), Some(per)) if per.len() > 1 => {
                 let fields: Vec<String> = problem
@@ -152,15 +152,15 @@ pub fn run(a: Args) -> CliResult {
                     .zip(per)
                     .map(|(f, x)| format!("{f} {x:.3e}"))
                     .collect();
-                println!("rel. L2 error    {e:.3e} ({})", fields.join(", "));
+                outln!("rel. L2 error    {e:.3e} ({})", fields.join(", "))?;
             }
-            (Some(e), _) => println!("rel. L2 error    {e:.3e}"),
-            _ => println!("rel. L2 error    (no exact solution given)"),
+            (Some(e), _) => outln!("rel. L2 error    {e:.3e}")?,
+            _ => outln!("rel. L2 error    (no exact solution given)")?,
         }
-        println!("seconds          {:.2}", out.seconds);
-        println!("components kept  {:?}", out.components_kept);
+        outln!("seconds          {:.2}", out.seconds)?;
+        outln!("components kept  {:?}", out.components_kept)?;
         if let Some(path) = &a.plot {
-            println!("plot             {}", path.display());
+            outln!("plot             {}", path.display())?;
         }
     }
     Ok(())

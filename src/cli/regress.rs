@@ -150,7 +150,7 @@ pub fn run(a: Args) -> CliResult {
         }
     };
     if !fit.report.converged {
-        eprintln!(
+        warn!(
             "warning: the fit {}; the coefficients below are its last iterate (raise --max-iter or --tol)",
             fit.report
         );
@@ -185,36 +185,36 @@ pub fn run(a: Args) -> CliResult {
                 "tolerance": r.tolerance,
             },
             "selected_alpha": selected,
-        }));
+        }))?;
         return Ok(());
     }
     let (n, d) = x.values.dim();
     match (selected, alpha) {
-        (Some(s), _) => println!(
+        (Some(s), _) => outln!(
             "{method}, α = {s:.6e} chosen by {}-fold cross-validation — {n} samples, {d} features",
             a.cv
-        ),
-        (None, Some(al)) => println!("{method}, α = {al} — {n} samples, {d} features"),
-        (None, None) => println!("{method} — {n} samples, {d} features"),
+        )?,
+        (None, Some(al)) => outln!("{method}, α = {al} — {n} samples, {d} features")?,
+        (None, None) => outln!("{method} — {n} samples, {d} features")?,
     }
     if let Some(r) = l1_ratio.filter(|_| a.method == Method::Enet) {
-        println!("l1_ratio ρ = {r}");
+        outln!("l1_ratio ρ = {r}")?;
     }
     match a.method {
-        Method::Lasso | Method::Enet => println!(
+        Method::Lasso | Method::Enet => outln!(
             "objective 1/(2n)‖y − Xw − b‖² + α(ρ‖w‖₁ + (1−ρ)/2‖w‖²) = {:.10e}",
             fit.objective
-        ),
-        _ => println!("1/(2n)‖y − Xw − b‖² = {:.10e}", fit.objective),
+        )?,
+        _ => outln!("1/(2n)‖y − Xw − b‖² = {:.10e}", fit.objective)?,
     }
-    println!("{r}");
+    outln!("{r}")?;
     let width = x.columns.iter().map(String::len).max().unwrap_or(0).max(9);
-    println!("{:>width$}  {:>14}", "feature", "coefficient");
+    outln!("{:>width$}  {:>14}", "feature", "coefficient")?;
     for (name, c) in x.columns.iter().zip(fit.coef.iter()) {
-        println!("{name:>width$}  {c:>14.6}");
+        outln!("{name:>width$}  {c:>14.6}")?;
     }
-    println!("{:>width$}  {:>14.6}", "intercept", fit.intercept);
-    println!("{} of {d} features selected", fit.n_nonzero());
+    outln!("{:>width$}  {:>14.6}", "intercept", fit.intercept)?;
+    outln!("{} of {d} features selected", fit.n_nonzero())?;
     Ok(())
 }
 
@@ -246,7 +246,7 @@ fn fit_elastic_net(
     }
     let backend = if a.gpu {
         let b = Backend::gpu()?;
-        eprintln!("cross-validating on {}", b.name());
+        warn!("cross-validating on {}", b.name());
         b
     } else {
         Backend::Cpu
@@ -268,7 +268,7 @@ fn fit_elastic_net(
         .copied()
         .max_by(|p, q| p.2.excess().total_cmp(&q.2.excess()))
     {
-        eprintln!(
+        warn!(
             "warning: {} of the {} path fits stopped at the iteration cap and were kept as they were \
              (furthest from its tolerance: α = {:.3e}, fold {}: {worst})",
             unconverged.len(),

@@ -178,7 +178,7 @@ pub fn run(a: Args) -> CliResult {
         weak_form: (a.diff == DiffArg::Weak).then(WeakForm::default),
         backend: if a.gpu {
             let b = Backend::gpu()?;
-            eprintln!("ensemble members on {}", b.name());
+            warn!("ensemble members on {}", b.name());
             b
         } else {
             Backend::Cpu
@@ -192,7 +192,7 @@ pub fn run(a: Args) -> CliResult {
     bar.finish();
     let fit = fit?;
     if !fit.report().converged {
-        eprintln!(
+        warn!(
             "warning: the optimizer {}; the model below is its last iterate",
             fit.report()
         );
@@ -224,17 +224,17 @@ pub fn run(a: Args) -> CliResult {
             let inclusion: Vec<Vec<f64>> = e.inclusion.rows().into_iter().map(|r| r.to_vec()).collect();
             out["inclusion"] = json!(inclusion);
         }
-        print_json(&out);
+        print_json(&out)?;
     } else {
         print!("{fit}");
-        println!(
+        outln!(
             "R² = {score:.6} on {} samples; {} of {} coefficients nonzero",
             fit.n_samples(),
             fit.n_nonzero(),
             fit.coefficients().len()
-        );
+        )?;
         if let Some(e) = fit.ensemble() {
-            println!("inclusion probabilities ({} models):", e.models.len());
+            outln!("inclusion probabilities ({} models):", e.models.len())?;
             for (lhs, row) in fit.lhs().iter().zip(e.inclusion.rows()) {
                 let kept: Vec<String> = row
                     .iter()
@@ -242,14 +242,14 @@ pub fn run(a: Args) -> CliResult {
                     .filter(|(p, _)| **p > 0.0)
                     .map(|(p, n)| format!("{n}: {p:.2}"))
                     .collect();
-                println!("  {lhs}: {}", kept.join(", "));
+                outln!("  {lhs}: {}", kept.join(", "))?;
             }
         }
         if let Some(path) = &a.export {
-            println!("model written to {}", path.display());
+            outln!("model written to {}", path.display())?;
         }
         if let Some(path) = &a.plot {
-            println!("plot written to {}", path.display());
+            outln!("plot written to {}", path.display())?;
         }
     }
     Ok(())
@@ -285,7 +285,7 @@ fn plot(
         match fit.simulate(x.row(0), times.view(), ctl, &Default::default()) {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("warning: the model's simulation failed ({e}); the plot shows the data only");
+                warn!("warning: the model's simulation failed ({e}); the plot shows the data only");
                 Array2::from_elem((n, x.ncols()), f64::NAN)
             }
         }
