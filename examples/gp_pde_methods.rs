@@ -38,10 +38,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let start = Instant::now();
         let trained = solve(&disc, &s, |p| {
             let t = Instant::now();
-            let predicted: Vec<Vec<f64>> = (0..problem.fields().len())
-                .map(|f| p.solution().predict(f, &test))
-                .collect::<Result<_, _>>()
-                .unwrap_or_default();
+            let predicted = sparsimony::pde::predict_on(&p.solution(), &test).unwrap_or_default();
             if predicted.len() == exact.len() {
                 last = relative_errors(&predicted, &exact).0;
                 let now = (t - start - outside).as_secs_f64();
@@ -66,7 +63,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!(
             "{:>8} {:>7} {:>11.3e} {:>10.1}  {}",
             format!("{method:?}").to_lowercase(),
-            trained.iterations,
+            trained.report.iterations,
             last,
             total,
             marks.join(", ")

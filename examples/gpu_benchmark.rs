@@ -236,12 +236,13 @@ fn main() {
         })
         .fold(0.0f64, f64::max);
     println!(
-        "{:<34} {:>10.2} {:>10.2} {:>8.2}x   (max |Δw| = {err:.1e}, mean epochs {:.1})",
+        "{:<34} {:>10.2} {:>10.2} {:>8.2}x   (max |Δw| = {err:.1e}, mean epochs {:.1}, {} at the cap)",
         format!("batched Lasso {batch} × ({n}×{d})"),
         tg * 1e3,
         tc * 1e3,
         tc / tg,
-        fit.reports.iter().map(|r| r.iterations as f64).sum::<f64>() / batch as f64
+        fit.reports.iter().map(|r| r.iterations as f64).sum::<f64>() / batch as f64,
+        fit.reports.iter().filter(|r| !r.converged).count()
     );
 
     // Batched STLSQ on the same problems' normal equations (GPU) against the CPU's STLSQ per problem, all

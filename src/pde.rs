@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use crate::plot::{Curve, Heatmap, Panel, PlotError};
 use crate::solvers::Result;
-use crate::solvers::gp_pde::{Method, OuterIteration, Problem, Settings, solve, with_solution};
+use crate::solvers::gp_pde::{Method, OuterIteration, Problem, Settings, Solution, solve};
 
 /// Test points per axis: the paper's 300 in 1D; 100 per axis in 2D and 3D (10⁴ points, plenty for an L2
 /// norm and a plot).
@@ -58,6 +58,17 @@ pub struct Outcome {
     pub plot: Sampled,
 }
 
+/// Every field of `solution` on the tensor grid of `axes`, flattened row-major (first axis slowest).
+///
+/// # Errors
+/// As [`Solution::predict`].
+pub fn predict_on(solution: &Solution, axes: &[Vec<f64>]) -> Result<Vec<Vec<f64>>> {
+    let views: Vec<crate::ndarray::ArrayView1<'_, f64>> = axes.iter().map(|a| a.as_slice().into()).collect();
+    (0..solution.fields())
+        .map(|f| Ok(solution.predict(f, &views)?.iter().copied().collect()))
+        .collect()
+}
+
 /// Relative L2 error of `predicted` against `exact`, over all fields together and per field.
 pub fn relative_errors(predicted: &[Vec<f64>], exact: &[Vec<f64>]) -> (f64, Vec<f64>) {
     let sq = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>();
@@ -84,26 +95,22 @@ pub fn run(
 ) -> Result<Outcome> {
     let disc = problem.discretize()?;
     let start = Instant::now();
-    let trained = solve(&disc, settings, progress)?;
+    let solution = solve(&disc, settings, progress)?;
     let seconds = start.elapsed().as_secs_f64();
     let dims = problem.axes().len();
-    let (test, plot, components_kept) = with_solution(&disc, settings, &trained, |s| {
-        let sample = |points: usize| -> Result<Sampled> {
-            let axes = problem.test_points(points);
-            let predicted = (0..problem.fields().len())
-                .map(|f| s.predict(f, &axes))
-                .collect::<Result<Vec<_>>>()?;
-            let exact = problem.exact_on(&axes)?;
-            Ok(Sampled { axes, predicted, exact })
-        };
-        let test = sample(test_points_per_axis(dims))?;
-        let plot = if plot_points_per_axis(dims) == test_points_per_axis(dims) {
-            test.clone()
-        } else {
-            sample(plot_points_per_axis(dims))?
-        };
-        Ok((test, plot, s.components_kept()))
-    })?;
+    let sample = |points: usize| -> Result<Sampled> {
+        let axes = problem.test_points(points);
+        let predicted = predict_on(&solution, &axes)?;
+        let exact = problem.exact_on(&axes)?;
+        Ok(Sampled { axes, predicted, exact })
+    };
+    let test = sample(test_points_per_axis(dims))?;
+    let plot = if plot_points_per_axis(dims) == test_points_per_axis(dims) {
+        test.clone()
+    } else {
+        sample(plot_points_per_axis(dims))?
+    };
+    let components_kept = solution.components_kept();
     let (rel_l2_error, field_errors) = match &test.exact {
         Some(e) => {
             let (all, per) = relative_errors(&test.predicted, e);
@@ -115,7 +122,7 @@ pub fn run(
         problem: problem.name().to_string(),
         grid: problem.axes().iter().map(|a| a.points).collect(),
         method: settings.method,
-        iterations: trained.iterations,
+        iterations: solution.report.iterations,
         seconds,
         rel_l2_error,
         field_errors,

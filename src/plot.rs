@@ -145,7 +145,6 @@ pub fn line_panels(path: &Path, x_label: &str, x: &[f64], panels: &[Panel<'_>]) 
             .caption(&panel.title, ("sans-serif", 18))
             .margin(10)
             .x_label_area_size(35)
-            .y_label_area_size(60)
             .y_label_area_size(75)
             .build_cartesian_2d(x0..x1, y0..y1)
             .map_err(|e| backend(&e))?;

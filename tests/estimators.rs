@@ -383,3 +383,53 @@ fn progress_reports_every_step() {
     solve(&p.discretize().unwrap(), &s, |_| std::ops::ControlFlow::Continue(())).unwrap();
     check(&log, "gp_pde", 3, true);
 }
+
+/// The GP-PDE solver's fitted `Solution`: grid values shaped as the grid; the posterior mean predicted at
+/// the collocation points themselves reproduces them (`K C⁻¹ u = u − jitter·C⁻¹u`, so to round-off); the
+/// learned components by name; typed errors for a bad field or axis count.
+#[test]
+fn gp_pde_solution_predicts_and_reports() {
+    use sparsimony::solvers::Error;
+    use sparsimony::solvers::gp_pde::{Method, Problem, solve};
+    let p = Problem::benchmark("poisson_2d-sin_sin")
+        .unwrap()
+        .with_grid(&[24, 20])
+        .unwrap();
+    let s = sparsimony::pde::settings_for(&p, Method::Exact, Some(3), Some(2));
+    let sol = solve(&p.discretize().unwrap(), &s, |_| std::ops::ControlFlow::Continue(())).unwrap();
+    assert_eq!((sol.fields(), sol.grid_shape()), (1, vec![24, 20]));
+    let r = sol.report;
+    assert!(r.converged && r.iterations == 2 && r.measure == Measure::Exact, "{r}");
+    let values = sol.values(0).unwrap();
+    assert_eq!(values.shape(), &[24, 20]);
+    let grid: Vec<Array1<f64>> = p
+        .axes()
+        .iter()
+        .map(|a| Array1::linspace(a.lower, a.upper, a.points))
+        .collect();
+    let views: Vec<ArrayView1<'_, f64>> = grid.iter().map(|g| g.view()).collect();
+    let at_grid = sol.predict(0, &views).unwrap();
+    let scale = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let worst = at_grid
+        .iter()
+        .zip(values.iter())
+        .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+    assert!(
+        worst <= 1e-6 * scale,
+        "prediction at the grid differs from the grid values by {worst:e}"
+    );
+    // Elsewhere: the shape of the requested tensor grid.
+    let x = Array1::linspace(0.1, 0.2, 7);
+    let y = Array1::linspace(0.3, 0.4, 5);
+    assert_eq!(sol.predict(0, &[x.view(), y.view()]).unwrap().shape(), &[7, 5]);
+    let comps = sol.components();
+    assert_eq!((comps.len(), comps[0].len(), comps[0][0].len()), (1, 2, 3));
+    assert!(
+        comps[0]
+            .iter()
+            .flatten()
+            .all(|c| c.weight >= 0.0 && c.length_scale > 0.0)
+    );
+    assert!(matches!(sol.values(1), Err(Error::InvalidParameter { .. })));
+    assert!(matches!(sol.predict(0, &[x.view()]), Err(Error::Shape { .. })));
+}

@@ -108,9 +108,13 @@ impl<T: Real> FbReport<T> {
         self.stop != StopReason::IterationCap
     }
 
-    /// The shared [`Report`], judged by the relative change of the iterate against `tol` (a caller whose
-    /// own criterion stopped the iteration reports its own measure instead).
+    /// The shared [`Report`], judged by the relative change of the iterate against `tol`. A stop by the
+    /// caller's criterion is reported as [`Measure::Exact`] (converged by the caller's own rule, which the
+    /// caller reports in its own measure where it has one).
     pub fn report(&self, tol: T) -> Report {
+        if self.stop == StopReason::Criterion {
+            return Report::exact(self.iterations);
+        }
         Report {
             iterations: self.iterations,
             converged: self.converged(),

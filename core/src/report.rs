@@ -84,9 +84,12 @@ impl Report {
         }
     }
 
-    /// `reached / tolerance`: below 1 when converged (0 for an exact report, ∞ for a zero tolerance not met).
+    /// `reached / tolerance`: below 1 when converged (0 for an exact report, ∞ for a zero tolerance not met
+    /// or a NaN measure).
     pub fn excess(&self) -> f64 {
-        if self.tolerance > 0.0 {
+        if self.reached.is_nan() {
+            f64::INFINITY
+        } else if self.tolerance > 0.0 {
             self.reached / self.tolerance
         } else if self.reached <= self.tolerance {
             0.0

@@ -8,7 +8,13 @@
 //! **Results do not depend on the thread count**: work is split into pieces whose boundaries depend on the
 //! problem's size only, never on the number of threads, and partial sums are added in a fixed order; faer's
 //! kernels run sequentially inside each piece. So a fit gives bit-identical results on 1 thread and on
-//! 64 (the tests check 1 against 2). The exception is what the caller shares between threads themselves.
+//! 64 (the tests check 1 against 2).
+//!
+//! One exception, outside the library's own splits: faer's factorizations and eigendecompositions called
+//! through its high-level methods follow faer's global parallelism, which is sequential unless faer's
+//! `rayon` feature is enabled somewhere in the build (the examples enable it for the GPU benchmark's CPU
+//! baseline). With that feature they may use the pool, and faer does not promise thread-count-independent
+//! rounding there.
 
 use rayon::prelude::*;
 

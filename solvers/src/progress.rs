@@ -21,9 +21,10 @@ pub struct Step<'a> {
     pub objective: Option<f64>,
 }
 
-/// A progress callback, called after every step of a long fit — from whichever thread completed it, so
-/// steps of parallel fits arrive in completion order (`done` still counts up by one). The default calls
-/// nothing. Two `Progress` values are equal when they hold the same callback (or none).
+/// A progress callback, called after every step of a long fit — from whichever thread completed it. Each
+/// call's `done` is distinct and they cover `1..=total`, but calls from parallel steps may arrive slightly
+/// out of order (a display should keep the largest `done` seen). The default calls nothing. Two
+/// `Progress` values are equal when they hold the same callback (or none).
 #[derive(Clone, Default)]
 pub struct Progress(Option<Arc<Callback>>);
 

@@ -65,7 +65,8 @@ impl Bar {
         let bar = self.0.clone();
         sparsimony::solvers::Progress::new(move |s| {
             bar.set_length(s.total as u64);
-            bar.set_position(s.done as u64);
+            // Parallel steps may report out of order: the bar never moves back.
+            bar.set_position(bar.position().max(s.done as u64));
             if let Some(o) = s.objective {
                 bar.set_message(format!("objective {o:.6e}"));
             }

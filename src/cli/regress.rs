@@ -137,8 +137,15 @@ pub fn run(a: Args) -> CliResult {
             rs.cv.folds = a.cv;
             let bar = Bar::new("random support: cross-validation", a.json);
             rs.cv.progress = bar.callback();
-            let f = rs.fit(xv, yv)?;
+            let f = rs.fit(xv, yv);
             bar.finish();
+            let f = f?;
+            if f.unconverged_path_fits > 0 {
+                warn!(
+                    "warning: {} fits of the cross-validations' paths stopped at their iteration cap and were kept as they were",
+                    f.unconverged_path_fits
+                );
+            }
             (f.fit, Some(f.alpha))
         }
         Method::BestSubset => {
@@ -150,8 +157,13 @@ pub fn run(a: Args) -> CliResult {
         }
     };
     if !fit.report.converged {
+        let hint = match a.method {
+            Method::Lasso | Method::Enet | Method::RandomSupport => " (raise --max-iter or --tol)",
+            Method::Iht => " (raise --max-iter)",
+            _ => "",
+        };
         warn!(
-            "warning: the fit {}; the coefficients below are its last iterate (raise --max-iter or --tol)",
+            "warning: the fit {}; the coefficients below are its last iterate{hint}",
             fit.report
         );
     }

@@ -23,11 +23,10 @@ where
     fn apply(&self, x: &[T], y: &mut [T], _scratch: &mut [T]) -> Result<()> {
         check_apply(self, x, y, false)?;
         y.iter_mut().for_each(|v| *v = T::zero());
+        // Every column, zero `x_j` or not, so that a non-finite entry of `A` shows in `A x` as in `Aᵀ x`.
         for (j, &xj) in x.iter().enumerate() {
-            if xj != T::zero() {
-                for (yi, &aij) in y.iter_mut().zip(self.column(j).iter()) {
-                    *yi = aij * xj + *yi;
-                }
+            for (yi, &aij) in y.iter_mut().zip(self.column(j).iter()) {
+                *yi = aij * xj + *yi;
             }
         }
         Ok(())

@@ -10,6 +10,7 @@ pub mod kron;
 pub mod model;
 pub mod operator;
 pub mod problem;
+mod solution;
 pub mod solver;
 
 pub use kernel::{Component, SpectralMixture, Spectrum};
@@ -17,4 +18,5 @@ pub use kron::KroneckerEigen;
 pub use model::Objective;
 pub use operator::{Axis, Derivative, Discretization, Equation, Faces, Grid, Term};
 pub use problem::Problem;
-pub use solver::{FrequencyInit, Method, OuterIteration, Settings, Solution, Trained, solve, with_solution};
+pub use solution::{LearnedComponent, Solution};
+pub use solver::{FrequencyInit, Method, OuterIteration, Settings, solve};

@@ -89,19 +89,6 @@ impl AxisFactor {
             self.kernels[m - 1].as_ref()
         }
     }
-
-    /// The cross-covariance `k⁽ᵐ⁾(x* − X)` (rows: `points`, columns: the axis's grid points), which
-    /// maps the weights `C⁻¹u` to the posterior mean's `m`-th derivative at `points`.
-    pub(crate) fn cross_covariance(&self, points: &[f64], lower: f64, m: usize) -> Result<Mat<f64>> {
-        let n = self.c_inv.nrows();
-        let mut cross = Mat::zeros(points.len(), n);
-        for (i, &x) in points.iter().enumerate() {
-            for j in 0..n {
-                cross[(i, j)] = self.kernel.derivative(x - (lower + j as f64 * self.step), m)?;
-            }
-        }
-        Ok(cross)
-    }
 }
 
 /// `y = M ×_axis x`: the matrix `m` (`r × shape[axis]`) applied along `axis` of the row-major tensor `x`.

@@ -14,9 +14,10 @@ use std::ops::ControlFlow;
 use rustfft::{FftPlanner, num_complex::Complex};
 
 use super::kernel::Spectrum;
-use super::model::{AxisFactor, Evaluation, Model, Objective, PER_COMPONENT, along};
+use super::model::{AxisFactor, Evaluation, Model, Objective, PER_COMPONENT};
 use super::operator::Discretization;
-use crate::{Error, Progress, Result};
+use super::solution::{GridAxis, Solution};
+use crate::{Error, Measure, Progress, Report, Result};
 
 /// How the grid values are found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,109 +118,80 @@ pub struct OuterIteration<'a> {
     /// The largest relative residual a conjugate-gradient solve stopped at (0 when none ran): above
     /// [`Settings::cg_tolerance`] when [`Settings::cg_iterations`] cut it short, so the step was inexact.
     pub cg_residual: f64,
-    solution: Solution<'a>,
+    cg_tolerance: f64,
+    model: &'a Model<'a>,
+    factors: &'a [Vec<AxisFactor>],
+    values: &'a [Vec<f64>],
+    weights: &'a [Vec<f64>],
+    log_precisions: [f64; 2],
 }
 
 impl OuterIteration<'_> {
-    /// The current solution (see [`Solution`]).
-    pub fn solution(&self) -> &Solution<'_> {
-        &self.solution
+    /// The current solution, as [`solve`] would return it if it stopped here (a copy of the grid values
+    /// and kernels).
+    pub fn solution(&self) -> Solution {
+        let report = inner_report(
+            self.iteration + 1,
+            self.cg_iterations,
+            self.cg_residual,
+            self.cg_tolerance,
+        );
+        snapshot(
+            self.model,
+            self.factors,
+            self.values,
+            self.weights,
+            self.log_precisions,
+            self.objective,
+            report,
+        )
     }
 }
 
-/// A trained model: grid values and kernels; predicts anywhere on a tensor grid.
-pub struct Solution<'a> {
-    model: &'a Model<'a>,
-    factors: std::borrow::Cow<'a, [Vec<AxisFactor>]>,
-    values: std::borrow::Cow<'a, [Vec<f64>]>,
-    weights: std::borrow::Cow<'a, [Vec<f64>]>,
+/// The report of an iterate after `iterations` outer iterations: judged by the conjugate-gradient
+/// residual its inner solves stopped at, or exact when none ran.
+fn inner_report(iterations: usize, cg_iterations: usize, cg_residual: f64, cg_tolerance: f64) -> Report {
+    if cg_iterations > 0 {
+        Report::new(iterations, Measure::Residual, cg_residual, cg_tolerance)
+    } else {
+        Report::exact(iterations)
+    }
 }
 
-impl Solution<'_> {
-    /// The grid values of field `f` (row-major, first axis slowest).
-    pub fn values(&self, f: usize) -> &[f64] {
-        &self.values[f]
-    }
-
-    /// Mixture components kept per field and axis: those with weight above `1e-6` of the largest (the log
-    /// domain's Jeffreys prior drives the others towards zero).
-    pub fn components_kept(&self) -> Vec<Vec<usize>> {
-        self.factors
+/// The fitted model of kernels `factors`, grid values and posterior weights.
+fn snapshot(
+    model: &Model<'_>,
+    factors: &[Vec<AxisFactor>],
+    values: &[Vec<f64>],
+    weights: &[Vec<f64>],
+    log_precisions: [f64; 2],
+    objective: Objective,
+    report: Report,
+) -> Solution {
+    let axes = model
+        .disc
+        .grid
+        .axes()
+        .iter()
+        .enumerate()
+        .map(|(d, a)| GridAxis {
+            lower: a.lower,
+            step: factors[0][d].step,
+            points: model.shape[d],
+        })
+        .collect();
+    Solution {
+        axes,
+        kernels: factors
             .iter()
-            .map(|axes| {
-                axes.iter()
-                    .map(|a| {
-                        let w: Vec<f64> = a.kernel.components().iter().map(|c| c.weight).collect();
-                        let top = w.iter().fold(0.0f64, |m, x| m.max(*x));
-                        w.iter().filter(|&&x| x > 1e-6 * top).count()
-                    })
-                    .collect()
-            })
-            .collect()
+            .map(|f| f.iter().map(|a| a.kernel.clone()).collect())
+            .collect(),
+        values: values.to_vec(),
+        weights: weights.to_vec(),
+        log_precisions,
+        objective,
+        report,
     }
-
-    /// The kernels' components per field and axis: `(weight, mean, scale)`.
-    pub fn kernels(&self) -> Vec<Vec<super::SpectralMixture>> {
-        self.factors
-            .iter()
-            .map(|axes| axes.iter().map(|a| a.kernel.clone()).collect())
-            .collect()
-    }
-
-    /// The GP posterior mean of field `f` on the tensor grid with the given coordinates per axis (row-major,
-    /// first axis slowest): `(⊗_d k_d(x*_d, X_d)) α_f` with the weights `α_f = C_f⁻¹ u_f` kept from the
-    /// solve (recomputing them from the rounded `u_f` would amplify its round-off by `C`'s condition
-    /// number).
-    ///
-    /// # Errors
-    /// [`Error::Shape`] for a wrong number of axes or field out of range; [`Error::NonFinite`] for a
-    /// non-finite coordinate.
-    pub fn predict(&self, f: usize, points: &[Vec<f64>]) -> Result<Vec<f64>> {
-        let dims = self.model.dims();
-        if points.len() != dims || f >= self.values.len() {
-            return Err(Error::Shape {
-                what: "prediction axes (one coordinate list per grid axis) or field",
-                expected: dims,
-                found: points.len(),
-            });
-        }
-        for (d, p) in points.iter().enumerate() {
-            if let Some(i) = p.iter().position(|x| !x.is_finite()) {
-                return Err(Error::NonFinite {
-                    what: "prediction coordinates",
-                    row: i,
-                    col: d,
-                });
-            }
-        }
-        let mut y = self.weights[f].clone();
-        let mut shape = self.model.shape.clone();
-        for (d, p) in points.iter().enumerate() {
-            let lower = self.model.disc.grid.axes()[d].lower;
-            let m = self.factors[f][d].cross_covariance(p, lower, 0)?;
-            y = along(m.as_ref(), &y, &shape, d);
-            shape[d] = p.len();
-        }
-        Ok(y)
-    }
-}
-
-/// What [`solve`] returns: the iterate with the lowest objective (grid values, kernel parameters,
-/// precisions) among those evaluated.
-#[derive(Debug, Clone)]
-pub struct Trained {
-    /// Kernel parameters `[ln w, μ, ln σ]` per component, per axis, per field.
-    pub theta: Vec<f64>,
-    /// Grid values per field.
-    pub values: Vec<Vec<f64>>,
-    /// The posterior mean's weights `C_f⁻¹ u_f` per field (grid order), as the solve computed them.
-    pub weights: Vec<Vec<f64>>,
-    /// `ln v` and `ln τ` there.
-    pub log_precisions: [f64; 2],
-    /// The objective there (the lowest reached).
-    pub objective: Objective,
-    /// Outer iterations performed.
-    pub iterations: usize,
 }
 
 /// Adam (Kingma & Ba) with the usual β₁ = 0.9, β₂ = 0.999, ε = 1e-8.
@@ -600,7 +572,7 @@ pub fn solve(
     disc: &Discretization,
     s: &Settings,
     mut monitor: impl FnMut(&OuterIteration<'_>) -> ControlFlow<()>,
-) -> Result<Trained> {
+) -> Result<Solution> {
     let model = model(disc, s)?;
     let n = model.len();
     let mut u: Vec<Vec<f64>> = vec![vec![0.0; n]; disc.fields];
@@ -639,9 +611,8 @@ pub fn solve(
     let n_theta = theta.len();
     let mut adam = Adam::new(s.learning_rate, n_theta + if joint { disc.fields * n + 2 } else { 0 });
     let mut last = None;
-    let mut best = None;
     let mut done = 0;
-    let mut kept = (theta.clone(), u.clone(), Vec::new(), log_v, log_tau);
+    let mut kept: Option<Solution> = None;
     let steps = s.progress.counter("gp_pde", s.iterations);
     for it in 0..s.iterations {
         let diverged = |last: Option<Objective>| Error::Diverged {
@@ -668,24 +639,23 @@ pub fn solve(
         done = it + 1;
         // The profiled objective is what the outer loop minimises, and Adam does not descend monotonically:
         // the lowest iterate is kept.
-        if best.is_none_or(|b: Objective| ev.objective.total < b.total) {
-            best = Some(ev.objective);
-            kept = (theta.clone(), u.clone(), ev.weights().to_vec(), log_v, log_tau);
-        }
-        steps.step(Some(ev.objective.total));
         let progress = OuterIteration {
             iteration: it,
             objective: ev.objective,
             gauss_newton_steps: inner.steps,
             cg_iterations: inner.cg_iterations,
             cg_residual: inner.cg_residual,
-            solution: Solution {
-                model: &model,
-                factors: std::borrow::Cow::Borrowed(&fac),
-                values: std::borrow::Cow::Borrowed(&u),
-                weights: std::borrow::Cow::Borrowed(ev.weights()),
-            },
+            cg_tolerance: s.cg_tolerance,
+            model: &model,
+            factors: &fac,
+            values: &u,
+            weights: ev.weights(),
+            log_precisions: [log_v, log_tau],
         };
+        if kept.as_ref().is_none_or(|k| ev.objective.total < k.objective.total) {
+            kept = Some(progress.solution());
+        }
+        steps.step(Some(ev.objective.total));
         if monitor(&progress).is_break() {
             break;
         }
@@ -715,38 +685,10 @@ pub fn solve(
             adam.step(&mut theta, &gt);
         }
     }
-    let objective = best.ok_or(Error::InvalidParameter {
+    let mut solution = kept.ok_or(Error::InvalidParameter {
         name: "iterations",
         reason: "must be at least 1".into(),
     })?;
-    let (theta, values, weights, log_v, log_tau) = kept;
-    Ok(Trained {
-        theta,
-        values,
-        weights,
-        log_precisions: [log_v, log_tau],
-        objective,
-        iterations: done,
-    })
-}
-
-/// Builds the [`Solution`] view of trained parameters and calls `f` with it (the solution borrows the
-/// model, which lives only inside this call).
-///
-/// # Errors
-/// As [`solve`].
-pub fn with_solution<R>(
-    disc: &Discretization,
-    s: &Settings,
-    trained: &Trained,
-    f: impl FnOnce(&Solution<'_>) -> Result<R>,
-) -> Result<R> {
-    let model = model(disc, s)?;
-    let fac = model.factors(&trained.theta)?;
-    f(&Solution {
-        model: &model,
-        factors: std::borrow::Cow::Owned(fac),
-        values: std::borrow::Cow::Borrowed(&trained.values),
-        weights: std::borrow::Cow::Borrowed(&trained.weights),
-    })
+    solution.report.iterations = done;
+    Ok(solution)
 }

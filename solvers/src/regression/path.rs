@@ -442,12 +442,18 @@ impl CrossValidation {
         })
     }
 
-    /// [`fit`](Self::fit) for a sparse design (CSR or CSC); the matrix stays sparse throughout (on the CPU
-    /// whatever the backend: the GPU path takes dense designs).
+    /// [`fit`](Self::fit) for a sparse design (CSR or CSC); the matrix stays sparse throughout, on the CPU.
     ///
     /// # Errors
-    /// As [`fit`](Self::fit).
+    /// As [`fit`](Self::fit); [`Error::InvalidParameter`] with a GPU backend (the GPU path takes dense
+    /// designs).
     pub fn fit_sparse(&self, x: &sprs::CsMat<f64>, y: ArrayView1<'_, f64>) -> Result<CvFit> {
+        if self.backend != Backend::Cpu {
+            return Err(Error::InvalidParameter {
+                name: "backend",
+                reason: "sparse designs are cross-validated on the CPU: set backend to Backend::Cpu".into(),
+            });
+        }
         self.fit_data(Data::Sparse(x), y)
     }
 

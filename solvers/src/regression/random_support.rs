@@ -51,7 +51,8 @@ pub struct RandomSupport {
     /// Cap on the number of directions added, the smallest singular values first (default: no cap).
     pub max_directions: Option<usize>,
     /// The cross-validation choosing α in both Lasso stages (its `model` is replaced by the stages' Lassos;
-    /// its folds, grid and backend are used).
+    /// its folds, grid, progress and backend are used — the second stage, whose penalty weights the GPU
+    /// path does not take, always on the CPU).
     pub cv: CrossValidation,
     /// Refit by BIC-pruned forward selection among the original columns the partial Lasso touched
     /// (recommended: the ℓ1 shrinkage and the cross-validated false positives otherwise stay).
@@ -89,6 +90,9 @@ pub struct RandomSupportFit {
     pub alpha: f64,
     /// `σ_max/σ_min` of the column-normalised design (over the non-null singular values).
     pub condition_number: f64,
+    /// Fits of the two cross-validations' paths that stopped at their iteration cap (kept, as
+    /// [`CvFit::unconverged`](super::path::CvFit::unconverged) describes).
+    pub unconverged_path_fits: usize,
 }
 
 impl RandomSupportFit {
@@ -213,7 +217,11 @@ impl RandomSupport {
         let stage_b = if unpenalized.is_empty() {
             stage_a.clone()
         } else {
-            cv_of(&partial).fit(z.view(), yc.view())?
+            CrossValidation {
+                backend: crate::Backend::Cpu,
+                ..cv_of(&partial)
+            }
+            .fit(z.view(), yc.view())?
         };
         let u = &stage_b.fit.coef;
         // ŵ = D⁻¹ (u + V_bad diag(√N/σ) t), first in the scaled coordinates.
@@ -247,6 +255,12 @@ impl RandomSupport {
                 intercept,
                 report,
             },
+            unconverged_path_fits: stage_a.unconverged().len()
+                + if unpenalized.is_empty() {
+                    0
+                } else {
+                    stage_b.unconverged().len()
+                },
             directions: m,
             unpenalized,
             alpha: stage_b.alpha,

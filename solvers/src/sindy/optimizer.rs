@@ -127,8 +127,11 @@ impl Sr3 {
         }
         Ok(OptimizerFit {
             coef: u,
-            // PySINDy's test is strict (`< tol`); a change of exactly `tol` is reported at the boundary.
-            report: Report::new(iterations, Measure::CoefficientChange, change, self.tol),
+            // PySINDy's test is strict: `< tol`.
+            report: Report {
+                converged: change < self.tol,
+                ..Report::new(iterations, Measure::CoefficientChange, change, self.tol)
+            },
             ensemble: None,
         })
     }

@@ -1,0 +1,158 @@
+//! The fitted model [`solve`](super::solve) returns: the GP posterior of every field, which predicts
+//! anywhere on a tensor grid, and the learned spectral mixtures by name.
+
+use ndarray::{ArrayD, ArrayView1, IxDyn};
+use sparsimony_core::Report;
+
+use super::kernel::{Component, SpectralMixture};
+use super::model::{Objective, along};
+use crate::{Error, Result};
+
+/// One axis of the collocation grid: `points` evenly spaced from `lower` by `step`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct GridAxis {
+    pub(crate) lower: f64,
+    pub(crate) step: f64,
+    pub(crate) points: usize,
+}
+
+/// A solved PDE: per field, the grid values and the GP posterior mean `(⊗_d k_d(x*_d, X_d)) α_f` with
+/// the weights `α_f = C_f⁻¹ u_f` kept from the solve; the kernels learned per field and axis; the
+/// objective and the [`Report`] of the iterate kept (the one with the lowest objective).
+///
+/// Grids are row-major, the first axis slowest. The report counts outer iterations; it is judged by the
+/// largest relative residual at which the kept iterate's conjugate-gradient solves stopped (unconverged
+/// when [`Settings::cg_iterations`](super::Settings::cg_iterations) cut one short of
+/// [`Settings::cg_tolerance`](super::Settings::cg_tolerance)), or is exact when its inner systems were
+/// factored (or for the paper's Adam, which has no inner solve).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Solution {
+    pub(crate) axes: Vec<GridAxis>,
+    pub(crate) kernels: Vec<Vec<SpectralMixture>>,
+    pub(crate) values: Vec<Vec<f64>>,
+    pub(crate) weights: Vec<Vec<f64>>,
+    /// `ln v` and `ln τ`, the log precisions of the scaled equation residuals and boundary misfit.
+    pub log_precisions: [f64; 2],
+    /// The objective of the kept iterate.
+    pub objective: Objective,
+    /// How the solve ended (see the type's docs).
+    pub report: Report,
+}
+
+/// One mixture component of a learned kernel, in the units of its axis.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LearnedComponent {
+    /// Its weight: the share of the prior variance it carries.
+    pub weight: f64,
+    /// Its frequency `μ`, cycles per unit of the axis.
+    pub frequency: f64,
+    /// Its length scale `1/(2πσ)`, in units of the axis (`σ` the spectral scale).
+    pub length_scale: f64,
+}
+
+impl Solution {
+    /// The number of fields.
+    pub fn fields(&self) -> usize {
+        self.values.len()
+    }
+
+    /// The collocation grid's shape (points per axis).
+    pub fn grid_shape(&self) -> Vec<usize> {
+        self.axes.iter().map(|a| a.points).collect()
+    }
+
+    fn check_field(&self, field: usize) -> Result<()> {
+        if field < self.fields() {
+            Ok(())
+        } else {
+            Err(Error::InvalidParameter {
+                name: "field",
+                reason: format!("the problem has {} field(s), got index {field}", self.fields()),
+            })
+        }
+    }
+
+    /// The grid values of `field`, shaped as the grid.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for a field out of range.
+    pub fn values(&self, field: usize) -> Result<ArrayD<f64>> {
+        self.check_field(field)?;
+        Ok(ArrayD::from_shape_vec(IxDyn(&self.grid_shape()), self.values[field].clone()).expect("grid-sized values"))
+    }
+
+    /// The posterior mean of `field` on the tensor grid of the given coordinates per axis, shaped
+    /// `(points[0].len(), points[1].len(), …)`. Points may lie anywhere (outside the domain the GP
+    /// extrapolates, with the usual caution).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for a field out of range; [`Error::Shape`] for a wrong number of axes;
+    /// [`Error::NonFinite`] for a non-finite coordinate.
+    pub fn predict(&self, field: usize, points: &[ArrayView1<'_, f64>]) -> Result<ArrayD<f64>> {
+        self.check_field(field)?;
+        if points.len() != self.axes.len() {
+            return Err(Error::Shape {
+                what: "prediction axes (one coordinate array per grid axis)",
+                expected: self.axes.len(),
+                found: points.len(),
+            });
+        }
+        for (d, p) in points.iter().enumerate() {
+            if let Some(i) = p.iter().position(|x| !x.is_finite()) {
+                return Err(Error::NonFinite {
+                    what: "prediction coordinates",
+                    row: i,
+                    col: d,
+                });
+            }
+        }
+        let mut y = self.weights[field].clone();
+        let mut shape = self.grid_shape();
+        for (d, p) in points.iter().enumerate() {
+            let axis = self.axes[d];
+            let kernel = &self.kernels[field][d];
+            let mut cross = faer::Mat::<f64>::zeros(p.len(), axis.points);
+            for (i, &x) in p.iter().enumerate() {
+                for j in 0..axis.points {
+                    cross[(i, j)] = kernel.derivative(x - (axis.lower + j as f64 * axis.step), 0)?;
+                }
+            }
+            y = along(cross.as_ref(), &y, &shape, d);
+            shape[d] = p.len();
+        }
+        Ok(ArrayD::from_shape_vec(IxDyn(&shape), y).expect("tensor-grid-sized predictions"))
+    }
+
+    /// The learned kernels' components per field and axis.
+    pub fn components(&self) -> Vec<Vec<Vec<LearnedComponent>>> {
+        let learned = |c: &Component| LearnedComponent {
+            weight: c.weight,
+            frequency: c.mean,
+            length_scale: 1.0 / (2.0 * std::f64::consts::PI * c.scale),
+        };
+        self.kernels
+            .iter()
+            .map(|axes| {
+                axes.iter()
+                    .map(|k| k.components().iter().map(learned).collect())
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Mixture components kept per field and axis: those with weight above `1e-6` of the largest (the log
+    /// domain's Jeffreys prior drives the others towards zero).
+    pub fn components_kept(&self) -> Vec<Vec<usize>> {
+        self.components()
+            .iter()
+            .map(|axes| {
+                axes.iter()
+                    .map(|cs| {
+                        let top = cs.iter().fold(0.0f64, |m, c| m.max(c.weight));
+                        cs.iter().filter(|c| c.weight > 1e-6 * top).count()
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+}
