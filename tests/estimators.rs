@@ -433,3 +433,28 @@ fn gp_pde_solution_predicts_and_reports() {
     assert!(matches!(sol.values(1), Err(Error::InvalidParameter { .. })));
     assert!(matches!(sol.predict(0, &[x.view()]), Err(Error::Shape { .. })));
 }
+
+/// A kernel matrix that is not positive definite at working precision (no jitter to speak of, a smooth
+/// kernel on a fine grid) is the typed `Singular` error naming the matrix and the setting that fixes it.
+#[test]
+fn gp_pde_singular_kernel_matrix_is_a_typed_error() {
+    use sparsimony::solvers::Error;
+    use sparsimony::solvers::gp_pde::{FrequencyInit, Method, Problem, Spectrum, solve};
+    let p = Problem::benchmark("poisson_1d-single_sin")
+        .unwrap()
+        .with_grid(&[400])
+        .unwrap();
+    let mut s = sparsimony::pde::settings_for(&p, Method::Exact, Some(1), Some(1));
+    s.jitter = 1e-300;
+    s.spectrum = Spectrum::Gaussian;
+    s.frequencies = FrequencyInit::Uniform { scale: 0.0 };
+    match solve(&p.discretize().unwrap(), &s, |_| std::ops::ControlFlow::Continue(())) {
+        Err(Error::Singular { what, detail }) => {
+            assert!(
+                what.contains("kernel matrix") && detail.contains("jitter"),
+                "{what}: {detail}"
+            )
+        }
+        other => panic!("expected Singular, got {:?}", other.map(|s| s.objective)),
+    }
+}

@@ -47,6 +47,14 @@ pub enum Error {
     /// unconverged [`Report`] instead, as scikit-learn returns the model and warns.
     #[error("did not converge: {0}")]
     NotConverged(Report),
+    /// A matrix that must be positive definite (or nonsingular) is not, numerically.
+    #[error("{what} is singular or not positive definite ({detail})")]
+    Singular {
+        /// Which matrix.
+        what: &'static str,
+        /// Its size, the setting that would fix it, the factorisation's message.
+        detail: String,
+    },
     /// An optimizer diverged: its objective or parameters became non-finite.
     #[error(
         "diverged at iteration {iteration}: the objective became non-finite (last finite value {last_finite:e}); \

@@ -54,12 +54,9 @@ impl AxisFactor {
         for i in 0..n {
             c[(i, i)] += jitter * k0;
         }
-        let llt = c.as_ref().llt(Side::Lower).map_err(|e| Error::InvalidParameter {
-            name: "jitter",
-            reason: format!(
-                "the kernel matrix of an axis with {n} points is not positive definite with jitter {jitter:e} \
-                 ({e:?}); raise the jitter"
-            ),
+        let llt = c.as_ref().llt(Side::Lower).map_err(|e| Error::Singular {
+            what: "an axis's kernel matrix K + jitter·k(0)·I",
+            detail: format!("{n} points, jitter {jitter:e}, {e:?}; raise Settings::jitter"),
         })?;
         let log_det = 2.0 * (0..n).map(|i| llt.L()[(i, i)].ln()).sum::<f64>();
         let c_inv = llt.inverse();

@@ -511,11 +511,12 @@ fn inner_solve(
         let gz = model.gradient_whitened(&wh, &ev, &current, &z, log_v, log_tau);
         let dz = if dense {
             let h = model.gauss_newton_whitened_matrix(&wh, &ev, log_v, log_tau);
-            dense_solve(h, &gz).ok_or(Error::InvalidParameter {
-                name: "jitter",
-                reason: "the Gauss–Newton matrix of the grid values is not positive definite at working \
-                         precision; raise the jitter"
-                    .into(),
+            dense_solve(h, &gz).ok_or_else(|| Error::Singular {
+                what: "the Gauss–Newton matrix of the whitened grid values",
+                detail: format!(
+                    "{} unknowns, at working precision; raise Settings::jitter, or lower the precisions ln v, ln τ",
+                    model.len() * u.len()
+                ),
             })?
         } else {
             let pre = model.whitened_preconditioner(&wh, &ev, log_v, log_tau)?;
@@ -623,7 +624,11 @@ pub fn solve(
         let (fac, inner, ev) = match first.take() {
             Some(done) => done,
             None => {
-                let fac = model.factors(&theta).map_err(|_| diverged(last))?;
+                // Kernels the settings' own start cannot build (a kernel matrix singular at this jitter)
+                // are reported as they are; kernels Adam's steps made unbuildable are a divergence.
+                let fac = model
+                    .factors(&theta)
+                    .map_err(|e| if it == 0 { e } else { diverged(last) })?;
                 let (inner, ev) = if joint {
                     (InnerReport::default(), model.evaluate(&fac, &u, log_v, log_tau))
                 } else {
