@@ -42,6 +42,7 @@ pub fn firmware_source(fit: &SindyFit) -> String {
     fit.export()
         .expect("polynomial terms export")
         .to_rust_source("sindy_lorenz", "f64")
+        .expect("a valid module name and scalar type")
 }
 
 /// Where the firmware reads the model from.

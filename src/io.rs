@@ -114,6 +114,21 @@ fn read_csv(path: &Path) -> Result<Table, IoError> {
             message: "no header row".into(),
         });
     }
+    // Columns are chosen by name (--t-column, --control) and named in the results: two of one name would
+    // make both ambiguous (SINDy would fit `x` against `x`).
+    for (j, name) in columns.iter().enumerate() {
+        if let Some(k) = columns[..j].iter().position(|c| c == name) {
+            return Err(IoError::Csv {
+                path: path.into(),
+                line: 1,
+                message: format!(
+                    "columns {} and {} are both named `{name}`: names must be unique",
+                    k + 1,
+                    j + 1
+                ),
+            });
+        }
+    }
     let mut values = Vec::new();
     let mut rows = 0;
     for record in reader.records() {

@@ -102,6 +102,22 @@ pub fn run(
         let axes = problem.test_points(points);
         let predicted = predict_on(&solution, &axes)?;
         let exact = problem.exact_on(&axes)?;
+        // An exact solution that is not finite somewhere (a pole, a typo) cannot measure an error.
+        if let Some((f, i)) = exact
+            .iter()
+            .flatten()
+            .enumerate()
+            .find_map(|(f, e)| e.iter().position(|v| !v.is_finite()).map(|i| (f, i)))
+        {
+            return Err(crate::solvers::Error::InvalidParameter {
+                name: "exact",
+                reason: format!(
+                    "the exact solution of field `{}` is not finite at test point {i} (row-major on the {} grid)",
+                    problem.fields()[f],
+                    axes.iter().map(|a| a.len().to_string()).collect::<Vec<_>>().join(" × ")
+                ),
+            });
+        }
         Ok(Sampled { axes, predicted, exact })
     };
     let test = sample(test_points_per_axis(dims))?;

@@ -36,9 +36,28 @@ impl GpuContext {
 
     async fn new_async() -> Result<Self, GpuError> {
         let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
-        let adapter = match wgpu::util::initialize_adapter_from_env(&instance, None).await {
-            Ok(a) => a,
-            Err(_) => {
+        // WGPU_ADAPTER_NAME chooses by name (a case-insensitive substring), as wgpu's own helper does —
+        // which panics when nothing matches; here that is `NoAdapter`, naming what there is.
+        let wanted_name = std::env::var("WGPU_ADAPTER_NAME").ok().map(|n| n.to_lowercase());
+        let adapter = match wanted_name {
+            Some(name) => {
+                let adapters = instance.enumerate_adapters(wgpu::Backends::all()).await;
+                let names: Vec<String> = adapters.iter().map(|a| a.get_info().name).collect();
+                adapters
+                    .into_iter()
+                    .find(|a| a.get_info().name.to_lowercase().contains(&name))
+                    .ok_or_else(|| {
+                        GpuError::NoAdapter(format!(
+                            "WGPU_ADAPTER_NAME is `{name}`, which names none of the adapters found ({})",
+                            if names.is_empty() {
+                                "none".to_string()
+                            } else {
+                                names.join(", ")
+                            }
+                        ))
+                    })?
+            }
+            None => {
                 let options = wgpu::RequestAdapterOptions {
                     power_preference: wgpu::PowerPreference::from_env()
                         .unwrap_or(wgpu::PowerPreference::HighPerformance),

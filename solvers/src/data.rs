@@ -5,6 +5,27 @@ use sparsimony_core::{CsrView, DenseColMajor};
 
 use crate::{Error, Result};
 
+/// The largest magnitude accepted in data (`1e100`): sums of squares and products of up to `1e100` such
+/// values stay finite in `f64`, and no measured quantity comes near it in sensible units.
+pub const MAX_MAGNITUDE: f64 = 1e100;
+
+/// Checks one data value: finite ([`Error::NonFinite`]) and within [`MAX_MAGNITUDE`] ([`Error::Magnitude`]).
+pub fn check_value(what: &'static str, row: usize, col: usize, value: f64) -> Result<()> {
+    if !value.is_finite() {
+        Err(Error::NonFinite { what, row, col })
+    } else if value.abs() > MAX_MAGNITUDE {
+        Err(Error::Magnitude { what, row, col, value })
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks every value of a matrix with [`check_value`] (the first bad one in row-major order).
+pub fn check_matrix(what: &'static str, a: ArrayView2<'_, f64>) -> Result<()> {
+    a.indexed_iter()
+        .try_for_each(|((row, col), &v)| check_value(what, row, col, v))
+}
+
 /// A dense matrix copied into column-major storage (the layout of the core kernels and of faer).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ColMajor {
@@ -24,9 +45,7 @@ impl ColMajor {
                 cols: ncols,
             });
         }
-        if let Some(((row, col), _)) = a.indexed_iter().find(|(_, v)| !v.is_finite()) {
-            return Err(Error::NonFinite { what, row, col });
-        }
+        check_matrix(what, a)?;
         let data = a.t().iter().copied().collect(); // iterating the transpose in logical order = column-major
         Ok(Self { data, nrows, ncols })
     }
@@ -66,9 +85,9 @@ pub fn check_vector(what: &'static str, v: ArrayView1<'_, f64>, expected_len: us
             found: v.len(),
         });
     }
-    if let Some(row) = v.iter().position(|x| !x.is_finite()) {
-        return Err(Error::NonFinite { what, row, col: 0 });
-    }
+    v.iter()
+        .enumerate()
+        .try_for_each(|(row, &x)| check_value(what, row, 0, x))?;
     Ok(v.to_vec())
 }
 

@@ -24,8 +24,24 @@ pub enum Error {
         /// Its columns.
         cols: usize,
     },
+    /// An input holds a finite value so large that sums of squares of such values overflow (beyond
+    /// [`MAX_MAGNITUDE`](crate::data::MAX_MAGNITUDE)): rescale the data.
+    #[error(
+        "{what} holds {value:e} at row index {row}, column index {col} (0-based): beyond ±1e100 its squares \
+         and products overflow; rescale the data (e.g. divide by its standard deviation)"
+    )]
+    Magnitude {
+        /// Which input.
+        what: &'static str,
+        /// Row of the first such value.
+        row: usize,
+        /// Column of the first such value (0 for vectors).
+        col: usize,
+        /// The value.
+        value: f64,
+    },
     /// An input holds NaN or ±∞.
-    #[error("{what} holds a non-finite value at row {row}, column {col}")]
+    #[error("{what} holds a non-finite value at row index {row}, column index {col} (0-based)")]
     NonFinite {
         /// Which input.
         what: &'static str,

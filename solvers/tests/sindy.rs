@@ -150,7 +150,7 @@ fn clean_lorenz_is_recovered_and_simulates_like_the_true_system() {
             assert!((d[s] - pred[(i, s)]).abs() < 1e-9 * pred[(i, s)].abs().max(1.0));
         }
     }
-    let src = exported.to_rust_source("lorenz", "f32");
+    let src = exported.to_rust_source("lorenz", "f32").unwrap();
     assert!(src.contains("pub static COEF_VALUE: [f32; 7]") && src.contains("pub fn model()"));
     assert!(format!("{fit}").starts_with("(x0)' = "));
 }
@@ -518,4 +518,36 @@ fn elastic_net_on_normal_equations_equals_the_materialised_fit() {
             .fit(&[Trajectory::new(x.view(), Time::Step(dt))])
             .is_err()
     );
+}
+
+/// The combinatorial term count matches the expansion (so that a library too large to build is refused
+/// by its count, before anything is allocated).
+#[test]
+fn library_term_counts_match_their_expansion() {
+    let names: Vec<String> = (0..4).map(|i| format!("x{i}")).collect();
+    let poly = |degree, include_bias, interaction_only| Library::Polynomial {
+        degree,
+        include_bias,
+        interaction_only,
+    };
+    let libraries = [
+        poly(3, true, false),
+        poly(3, false, false),
+        poly(3, true, true),
+        poly(6, false, true),
+        Library::fourier(2),
+        poly(2, true, false).concat(Library::fourier(1)),
+        poly(2, false, false).tensor(Library::fourier(1)),
+    ];
+    for lib in &libraries {
+        let count = lib.n_terms(names.len());
+        assert_eq!(count, lib.expand(&names).unwrap().len() as f64, "{lib:?}");
+    }
+    // Degree 10 in 30 states: C(40, 10) terms, refused by count.
+    let thirty: Vec<String> = (0..30).map(|i| format!("s{i}")).collect();
+    assert_eq!(Library::polynomial(10).n_terms(30), 847_660_528.0);
+    assert!(matches!(
+        Library::polynomial(10).expand(&thirty),
+        Err(Error::InvalidParameter { name: "library", .. })
+    ));
 }

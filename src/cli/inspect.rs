@@ -10,7 +10,8 @@ use super::{CliResult, print_json};
 pub struct Args {
     /// A data file (.csv with header, or .npy).
     file: PathBuf,
-    /// Print JSON: {"file", "rows", "columns": [{"name", "min", "mean", "max", "non_finite"}]}.
+    /// Print JSON: {"file", "rows", "columns": [{"name", "min", "mean", "max", "non_finite"}]} (min, mean and max
+    /// of the finite values; null for a column without any).
     #[arg(long)]
     json: bool,
 }
@@ -19,14 +20,22 @@ pub struct Args {
 pub fn run(a: Args) -> CliResult {
     let t = read_table(&a.file)?;
     let (rows, cols) = t.values.dim();
-    let stats: Vec<(f64, f64, f64, usize)> = (0..cols)
+    // Statistics of the finite values (none for a column without any); the mean as a running mean, which
+    // stays finite where a sum of values near ±1.8e308 would overflow.
+    let stats: Vec<(Option<[f64; 3]>, usize)> = (0..cols)
         .map(|j| {
-            let c = t.values.column(j);
-            let finite: Vec<f64> = c.iter().copied().filter(|v| v.is_finite()).collect();
+            let finite: Vec<f64> = t.values.column(j).iter().copied().filter(|v| v.is_finite()).collect();
+            let bad = rows - finite.len();
+            if finite.is_empty() {
+                return (None, bad);
+            }
             let min = finite.iter().copied().fold(f64::INFINITY, f64::min);
             let max = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let mean = finite.iter().sum::<f64>() / finite.len().max(1) as f64;
-            (min, mean, max, rows - finite.len())
+            let mean = finite
+                .iter()
+                .enumerate()
+                .fold(0.0, |m, (k, v)| m + (v - m) / (k + 1) as f64);
+            (Some([min, mean, max]), bad)
         })
         .collect();
     if a.json {
@@ -34,7 +43,10 @@ pub fn run(a: Args) -> CliResult {
             .columns
             .iter()
             .zip(&stats)
-            .map(|(name, (min, mean, max, bad))| json!({"name": name, "min": min, "mean": mean, "max": max, "non_finite": bad}))
+            .map(|(name, (s, bad))| {
+                let at = |k: usize| s.map(|v| v[k]);
+                json!({"name": name, "min": at(0), "mean": at(1), "max": at(2), "non_finite": bad})
+            })
             .collect();
         print_json(&json!({"file": a.file.display().to_string(), "rows": rows, "columns": columns}))?;
         return Ok(());
@@ -49,8 +61,11 @@ pub fn run(a: Args) -> CliResult {
         "max",
         "non-finite"
     )?;
-    for (name, (min, mean, max, bad)) in t.columns.iter().zip(&stats) {
-        outln!("{name:>width$}  {min:>12.5e}  {mean:>12.5e}  {max:>12.5e}  {bad:>10}")?;
+    for (name, (s, bad)) in t.columns.iter().zip(&stats) {
+        match s {
+            Some([min, mean, max]) => outln!("{name:>width$}  {min:>12.5e}  {mean:>12.5e}  {max:>12.5e}  {bad:>10}")?,
+            None => outln!("{name:>width$}  {:>12}  {:>12}  {:>12}  {bad:>10}", "—", "—", "—")?,
+        }
     }
     Ok(())
 }

@@ -100,6 +100,29 @@ pub fn run(a: Args) -> CliResult {
         return Err(format!("{} has {xr} rows but {} has {yr}", a.x.display(), a.y.display()).into());
     }
     let intercept = !a.no_intercept;
+    // Flags a method does not take are refused, not silently ignored.
+    let enet = matches!(a.method, Method::Lasso | Method::Enet);
+    if a.positive && !enet {
+        return Err(format!(
+            "--positive applies to --method lasso and enet, not {}",
+            method_name(a.method)
+        )
+        .into());
+    }
+    if a.gpu && !enet {
+        return Err(format!(
+            "--gpu cross-validates --method lasso and enet, not {}",
+            method_name(a.method)
+        )
+        .into());
+    }
+    if matches!(a.solver, SolverArg::Fista) && !enet {
+        return Err(format!(
+            "--solver applies to --method lasso and enet, not {}",
+            method_name(a.method)
+        )
+        .into());
+    }
     let (xv, yv) = (x.values.view(), y.view());
     let (fit, selected) = match a.method {
         Method::Lasso | Method::Enet => fit_elastic_net(&a, &x.values, &y)?,
@@ -156,6 +179,13 @@ pub fn run(a: Args) -> CliResult {
             (bs.fit(xv, yv)?, None)
         }
     };
+    // Every number printed is finite, or the run says why not.
+    if !(fit.objective.is_finite() && fit.intercept.is_finite() && fit.coef.iter().all(|c| c.is_finite())) {
+        return Err(
+            "the fit produced non-finite coefficients or objective: rescale X and y (e.g. to unit standard deviation)"
+                .into(),
+        );
+    }
     if !fit.report.converged {
         let hint = match a.method {
             Method::Lasso | Method::Enet | Method::RandomSupport => " (raise --max-iter or --tol)",
@@ -173,12 +203,7 @@ pub fn run(a: Args) -> CliResult {
         Method::Enet => Some(a.l1_ratio),
         _ => None,
     };
-    let method = a
-        .method
-        .to_possible_value()
-        .expect("no skipped variants")
-        .get_name()
-        .to_string();
+    let method = method_name(a.method);
     let r = &fit.report;
     if a.json {
         print_json(&json!({
@@ -228,6 +253,14 @@ pub fn run(a: Args) -> CliResult {
     outln!("{:>width$}  {:>14.6}", "intercept", fit.intercept)?;
     outln!("{} of {d} features selected", fit.n_nonzero())?;
     Ok(())
+}
+
+/// The method's name as the command line spells it.
+fn method_name(m: Method) -> String {
+    m.to_possible_value()
+        .expect("no skipped variants")
+        .get_name()
+        .to_string()
 }
 
 /// Lasso / elastic net at --alpha, or with α chosen by cross-validation; returns the selected α too.

@@ -112,6 +112,18 @@ pub fn run(a: Args) -> CliResult {
     };
     let t_index = a.t_column.as_deref().map(column).transpose()?;
     let control: Vec<usize> = a.control.iter().map(|c| column(c)).collect::<Result<_, _>>()?;
+    for (k, &j) in control.iter().enumerate() {
+        if Some(j) == t_index {
+            return Err(format!(
+                "--control `{}` is also the --t-column: a column is time or a control, not both",
+                table.columns[j]
+            )
+            .into());
+        }
+        if control[..k].contains(&j) {
+            return Err(format!("--control names `{}` twice", table.columns[j]).into());
+        }
+    }
     let states: Vec<usize> = (0..table.columns.len())
         .filter(|j| Some(*j) != t_index && !control.contains(j))
         .collect();
@@ -202,7 +214,7 @@ pub fn run(a: Args) -> CliResult {
     if let Some(path) = &a.export {
         let exported = fit.export()?;
         let text = if path.extension().and_then(|e| e.to_str()) == Some("rs") {
-            exported.to_rust_source("sindy_model", "f64")
+            exported.to_rust_source("sindy_model", "f64")?
         } else {
             serde_json::to_string_pretty(&export_json(&exported))?
         };

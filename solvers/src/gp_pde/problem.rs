@@ -412,6 +412,7 @@ impl Problem {
     /// As [`Problem::from_toml`]; [`Discretization::validate`]'s errors (e.g. a grid too small for the
     /// operator's order); [`Error::NonFinite`] where an expression is not finite on the grid.
     pub fn discretize(&self) -> Result<Discretization> {
+        check_memory(&self.axes, self.fields.len())?;
         let grid = Grid::new(self.axes.clone())?;
         let points: Vec<Vec<f64>> = (0..grid.len()).map(|i| grid.point(i)).collect();
         let on_grid = |e: &Expr| points.iter().map(|x| e.eval(x)).collect::<Vec<f64>>();
@@ -558,4 +559,35 @@ fn polynomial(e: &Expr) -> std::result::Result<Vec<Monomial>, String> {
             vec![(Call(*f, Box::new(Const(c))).eval(&[]), vec![])]
         }
     }))
+}
+
+/// The most memory a discretisation may ask for (about; see [`check_memory`]).
+const MAX_BYTES: f64 = 16.0 * GIB;
+
+/// Bytes in a GiB.
+const GIB: f64 = (1u64 << 30) as f64;
+
+/// Refuses, before anything is allocated, a grid whose solve would need more than [`MAX_BYTES`]: per field
+/// and axis about eight dense `n_d × n_d` matrices (kernel, its derivatives, eigenvectors, whitened maps),
+/// and per grid point about fifty values per field (the solution, sources, conjugate-gradient vectors)
+/// plus its coordinates.
+fn check_memory(axes: &[Axis], fields: usize) -> Result<()> {
+    let n: f64 = axes.iter().map(|a| a.points as f64).product();
+    let matrices: f64 = axes.iter().map(|a| 64.0 * (a.points as f64).powi(2)).sum::<f64>() * fields as f64;
+    let vectors = n * (400.0 * fields as f64 + 24.0 + 8.0 * axes.len() as f64);
+    let bytes = matrices + vectors;
+    if bytes > MAX_BYTES {
+        let shape: Vec<String> = axes.iter().map(|a| a.points.to_string()).collect();
+        return Err(Error::InvalidParameter {
+            name: "grid",
+            reason: format!(
+                "a {} grid ({n:.3e} points, {fields} field(s)) would need about {:.1} GiB, over the {:.0} GiB \
+                 this solver allows: use fewer points per axis",
+                shape.join(" × "),
+                bytes / GIB,
+                MAX_BYTES / GIB
+            ),
+        });
+    }
+    Ok(())
 }

@@ -218,10 +218,8 @@ impl SparseDesign {
             });
         }
         let csc = if x.is_csc() { x.clone() } else { x.to_csc() };
-        for (v, (row, col)) in csc.iter() {
-            if !v.is_finite() {
-                return Err(Error::NonFinite { what: "X", row, col });
-            }
+        for (&v, (row, col)) in csc.iter() {
+            crate::data::check_value("X", row, col, v)?;
         }
         let indptr = csc.proper_indptr().into_owned();
         let (indices, data) = (csc.indices().to_vec(), csc.data().to_vec());

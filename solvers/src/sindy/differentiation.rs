@@ -43,9 +43,9 @@ impl Time<'_> {
                         found: t.len(),
                     });
                 }
-                if let Some(row) = t.iter().position(|v| !v.is_finite()) {
-                    return Err(Error::NonFinite { what: "t", row, col: 0 });
-                }
+                t.iter()
+                    .enumerate()
+                    .try_for_each(|(row, &v)| crate::data::check_value("t", row, 0, v))?;
                 if let Some(i) = (1..n).find(|&i| t[i] <= t[i - 1]) {
                     return Err(Error::InvalidParameter {
                         name: "t",
@@ -163,9 +163,7 @@ impl Differentiation {
     pub fn differentiate(&self, x: ArrayView2<'_, f64>, t: &Time<'_>) -> Result<Derivative> {
         let n = x.nrows();
         t.check(n)?;
-        if let Some(((row, col), _)) = x.indexed_iter().find(|(_, v)| !v.is_finite()) {
-            return Err(Error::NonFinite { what: "x", row, col });
-        }
+        crate::data::check_matrix("x", x)?;
         self.check_samples(n)?;
         match *self {
             Self::FiniteDifference {

@@ -20,6 +20,9 @@ pub type CustomFn = Arc<dyn Fn(&[f64]) -> f64 + Send + Sync>;
 /// The name of a custom term, given its arguments' names.
 pub type CustomNameFn = Arc<dyn Fn(&[&str]) -> String + Send + Sync>;
 
+/// The most terms a library may expand to: its normal equations are `p × p` (20 000 terms: 3.2 GB).
+pub const MAX_TERMS: usize = 20_000;
+
 /// A user-supplied candidate function of `arity` inputs (PySINDy's `CustomLibrary` entries).
 #[derive(Clone)]
 pub struct CustomFunction {
@@ -152,6 +155,19 @@ impl Library {
     /// [`Error::InvalidParameter`] for a library with no terms (e.g. degree 0 without bias), a Fourier
     /// library without sines or cosines, or a custom function of arity 0 or above the number of inputs.
     pub fn expand(&self, names: &[String]) -> Result<Features> {
+        // Counted before anything is built: a degree-10 library of 30 states would have 8.5e8 terms.
+        let count = self.n_terms(names.len());
+        if count > MAX_TERMS as f64 {
+            return Err(Error::InvalidParameter {
+                name: "library",
+                reason: format!(
+                    "{} inputs give {count:.3e} terms, whose normal equations alone would need {:.3e} GiB \
+                     (the limit is {MAX_TERMS} terms): lower the degree or use fewer inputs",
+                    names.len(),
+                    count * count * 8.0 / (1u64 << 30) as f64
+                ),
+            });
+        }
         let raw = self.raw_terms(names.len())?;
         if raw.is_empty() {
             return Err(Error::InvalidParameter {
@@ -160,6 +176,39 @@ impl Library {
             });
         }
         Ok(Features::new(raw, names))
+    }
+
+    /// The number of terms for `n` inputs, counted combinatorially (as `f64`: it may be astronomically
+    /// large).
+    pub fn n_terms(&self, n: usize) -> f64 {
+        // Multisets (with repetition) or sets of size k from n.
+        let choose = |k: usize, repeat: bool| -> f64 {
+            let top = if repeat { n + k } else { n + 1 };
+            if !repeat && k > n {
+                return 0.0;
+            }
+            (1..=k).fold(1.0, |c, i| c * (top - i) as f64 / i as f64)
+        };
+        match self {
+            Self::Polynomial {
+                degree,
+                include_bias,
+                interaction_only,
+            } => (usize::from(!include_bias)..=*degree)
+                .map(|k| choose(k, !interaction_only))
+                .sum(),
+            Self::Fourier {
+                n_frequencies,
+                include_sin,
+                include_cos,
+            } => (*n_frequencies * n * (usize::from(*include_sin) + usize::from(*include_cos))) as f64,
+            Self::Custom {
+                functions,
+                interaction_only,
+            } => functions.iter().map(|f| choose(f.arity, !interaction_only)).sum(),
+            Self::Concat(libs) => libs.iter().map(|l| l.n_terms(n)).sum(),
+            Self::Tensor(libs) => libs.iter().map(|l| l.n_terms(n)).product(),
+        }
     }
 
     fn raw_terms(&self, n: usize) -> Result<Vec<Vec<Part>>> {

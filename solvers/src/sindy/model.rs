@@ -255,10 +255,20 @@ impl Sindy {
             Some(v) => Ok(v.clone()),
             None => Ok((0..n).map(|i| format!("{prefix}{i}")).collect()),
         };
-        Ok((
+        let (states, controls) = (
             pick(&self.state_names, n_states, "x", "state names")?,
             pick(&self.control_names, n_controls, "u", "control names")?,
-        ))
+        );
+        let all: Vec<&String> = states.iter().chain(&controls).collect();
+        for (j, name) in all.iter().enumerate() {
+            if all[..j].contains(name) {
+                return Err(Error::InvalidParameter {
+                    name: "state and control names",
+                    reason: format!("`{name}` names two inputs: the library's terms would be ambiguous"),
+                });
+            }
+        }
+        Ok((states, controls))
     }
 
     /// Checks every trajectory and prepares its targets (derivatives computed where not given).
@@ -473,10 +483,7 @@ fn check_block(what: &'static str, a: ArrayView2<'_, f64>, cols: usize) -> Resul
             cols,
         });
     }
-    match a.indexed_iter().find(|(_, v)| !v.is_finite()) {
-        Some(((row, col), _)) => Err(Error::NonFinite { what, row, col }),
-        None => Ok(()),
-    }
+    crate::data::check_matrix(what, a)
 }
 
 /// A fitted SINDy model.
@@ -894,8 +901,38 @@ impl ExportedModel {
     /// Rust source declaring the model as `static` data for firmware: a module `name` with `FACTORS`,
     /// `TERM_PTR`, `COEF_PTR`, `COEF_TERM`, `COEF_VALUE` (scalar type `ty`, `"f32"` or `"f64"`), `N_STATES`,
     /// `N_CONTROLS` and a `model()` constructor. Coefficients are written in shortest round-trip form, so an
-    /// `f64` export is exact.
-    pub fn to_rust_source(&self, name: &str, ty: &str) -> String {
+    /// `f64` export is exact. State and term names appear only in comments, with control characters
+    /// escaped (`\n` for a line break), so no name can end a comment and inject code.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] when `name` is not a Rust identifier (ASCII letters, digits and `_`,
+    /// not starting with a digit) or `ty` is neither `"f32"` nor `"f64"`.
+    pub fn to_rust_source(&self, name: &str, ty: &str) -> Result<String> {
+        let identifier = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !identifier {
+            return Err(Error::InvalidParameter {
+                name: "module name",
+                reason: format!("{name:?} is not a Rust identifier"),
+            });
+        }
+        if ty != "f32" && ty != "f64" {
+            return Err(Error::InvalidParameter {
+                name: "scalar type",
+                reason: format!("{ty:?}: expected \"f32\" or \"f64\""),
+            });
+        }
+        let comment_safe = |s: &str| -> String {
+            s.chars()
+                .map(|c| {
+                    if c.is_control() {
+                        c.escape_default().to_string()
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect()
+        };
         let list = |v: &[usize]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ");
         let float = |x: f64| {
             if ty == "f32" {
@@ -938,7 +975,10 @@ impl ExportedModel {
             } else {
                 format!("({lhs})'")
             };
-            s.push_str(&format!("/// {lhs} = {}\n", terms.join(" + ")));
+            s.push_str(&format!(
+                "/// {}\n",
+                comment_safe(&format!("{lhs} = {}", terms.join(" + ")))
+            ));
         }
         s.push_str(&format!("#[allow(dead_code)]\n#[rustfmt::skip]\npub mod {name} {{\n"));
         s.push_str("    use sparsimony_core::sindy::{Factor, SindyModel};\n\n");
@@ -979,7 +1019,7 @@ impl ExportedModel {
         s.push_str(&format!(
             "    /// The model over the static arrays.\n    pub fn model() -> sparsimony_core::Result<SindyModel<'static, {ty}>> {{\n        SindyModel::new(N_STATES, N_CONTROLS, &FACTORS, &TERM_PTR, &COEF_PTR, &COEF_TERM, &COEF_VALUE)\n    }}\n}}\n"
         ));
-        s
+        Ok(s)
     }
 }
 

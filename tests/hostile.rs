@@ -1,0 +1,236 @@
+//! The command line under hostile input: one test per class of issue 14 that is fixed so far, each
+//! asserting the exit code and that the message names the thing the user typed or can change. (Output
+//! that cannot be written — a closed pipe, a full disk — is in `cli.rs`.)
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sparsimony"))
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A refusal: exit status 1, no panic, and a message holding every one of `words`.
+fn refused(o: &Output, words: &[&str]) {
+    let e = stderr(o);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert!(!e.contains("panicked"), "{e}");
+    for w in words {
+        assert!(e.contains(w), "`{w}` missing from: {e}");
+    }
+}
+
+fn file(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sparsimony-hostile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// Class 2, panics inside dependencies: a `WGPU_ADAPTER_NAME` that matches no adapter (wgpu's own helper
+/// panics) is an error naming the variable and the adapters there are.
+#[test]
+fn an_adapter_name_that_matches_nothing_is_an_error() {
+    let o = run(&["devices"], &[("WGPU_ADAPTER_NAME", "no-such-gpu-anywhere")]);
+    refused(&o, &["WGPU_ADAPTER_NAME", "no-such-gpu-anywhere"]);
+}
+
+/// Class 3, sizes beyond memory: refused before anything is allocated, in well under a second, with the
+/// size it would have needed.
+#[test]
+fn sizes_beyond_memory_are_refused_before_allocating() {
+    let start = Instant::now();
+    let o = run(
+        &["pde", "--benchmark", "poisson_2d-sin_sin", "--grid", "100000,100000"],
+        &[],
+    );
+    refused(&o, &["100000 × 100000", "GiB", "fewer points"]);
+    let header: Vec<String> = (0..30).map(|j| format!("s{j}")).collect();
+    let rows: Vec<String> = (0..40)
+        .map(|i| {
+            (0..31)
+                .map(|j| ((i * 7 + j * 3) % 11).to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .collect();
+    let csv = file("wide.csv", &format!("t,{}\n{}\n", header.join(","), rows.join("\n")));
+    let o = run(
+        &[
+            "sindy",
+            "--data",
+            csv.to_str().unwrap(),
+            "--t-column",
+            "t",
+            "--degree",
+            "10",
+        ],
+        &[],
+    );
+    refused(&o, &["8.477e8 terms", "lower the degree"]);
+    assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+}
+
+/// Class 4, non-finite or meaningless results with exit 0: data whose squares overflow is refused with the
+/// advice to rescale; a column without a finite value has no statistics (not `inf`/`-inf`); an exact
+/// solution that is not finite on the test grid is an error, not `rel_l2_error: null`.
+#[test]
+fn numbers_are_finite_or_the_run_says_why() {
+    let x = file("x.csv", "a,b\n1,2\n2,3\n4,5\n");
+    let y = file("y.csv", "y\n1e308\n-1e308\n1e308\n");
+    let o = run(
+        &[
+            "regress",
+            "--x",
+            x.to_str().unwrap(),
+            "--y",
+            y.to_str().unwrap(),
+            "--alpha",
+            "0.1",
+        ],
+        &[],
+    );
+    refused(&o, &["y", "1e308", "rescale"]);
+
+    let nan = file("nan.csv", "a,b\nnan,1\nnan,2\n");
+    let o = run(&["inspect", nan.to_str().unwrap(), "--json"], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert!(
+        v["columns"][0]["min"].is_null() && v["columns"][0]["max"].is_null(),
+        "{v}"
+    );
+    assert_eq!(v["columns"][0]["non_finite"], 2);
+
+    // A pole at x = 1: a point of the 300-point test grid on [0, 299], none of the 20 collocation points.
+    let toml = file(
+        "pole.toml",
+        "name = \"pole\"\n[[axis]]\nname = \"x\"\nlower = 0\nupper = 299\npoints = 20\n[[equation]]\n\
+         operator = \"u_xx\"\n[exact]\nu = \"1/(x - 1)\"\n",
+    );
+    let o = run(
+        &[
+            "pde",
+            "--problem",
+            toml.to_str().unwrap(),
+            "--iters",
+            "1",
+            "--components",
+            "2",
+        ],
+        &[],
+    );
+    refused(&o, &["exact solution", "not finite", "test point 1"]);
+}
+
+/// Class 5, options that are ignored or contradict each other: refused by the flag names.
+#[test]
+fn contradicting_options_are_refused() {
+    let x = file("x5.csv", "a,b\n1,2\n2,3\n4,5\n5,4\n");
+    let y = file("y5.csv", "y\n1\n2\n3\n4\n");
+    let (xs, ys) = (x.to_str().unwrap(), y.to_str().unwrap());
+    let o = run(&["regress", "--x", xs, "--y", ys, "--method", "omp", "--positive"], &[]);
+    refused(&o, &["--positive", "omp"]);
+    let o = run(
+        &[
+            "regress",
+            "--x",
+            xs,
+            "--y",
+            ys,
+            "--method",
+            "best-subset",
+            "--k",
+            "1",
+            "--gpu",
+        ],
+        &[],
+    );
+    refused(&o, &["--gpu", "best-subset"]);
+
+    let traj = file("traj.csv", "t,x,u\n0,1,0\n1,2,1\n2,3,0\n3,4,1\n4,5,0\n5,6,1\n");
+    let o = run(
+        &[
+            "sindy",
+            "--data",
+            traj.to_str().unwrap(),
+            "--t-column",
+            "t",
+            "--control",
+            "t",
+        ],
+        &[],
+    );
+    refused(&o, &["--control `t`", "--t-column"]);
+    let o = run(
+        &[
+            "sindy",
+            "--data",
+            traj.to_str().unwrap(),
+            "--t-column",
+            "t",
+            "--control",
+            "u,u",
+        ],
+        &[],
+    );
+    refused(&o, &["`u` twice"]);
+    let dup = file("dup.csv", "t,x,x\n0,1,2\n1,2,3\n2,3,5\n3,4,4\n");
+    let o = run(&["sindy", "--data", dup.to_str().unwrap(), "--t-column", "t"], &[]);
+    refused(&o, &["dup.csv", "line 1", "columns 2 and 3", "`x`"]);
+}
+
+/// Class 6, generated code that could be broken out of: a column name holding a line break reaches the
+/// `--export` Rust file only escaped, inside its comment line.
+#[test]
+fn names_cannot_break_out_of_generated_code() {
+    let rows: Vec<String> = (0..200)
+        .map(|i| {
+            let t = i as f64 * 0.01;
+            format!("{t},{},{}", (t).sin(), (t).cos())
+        })
+        .collect();
+    let csv = file(
+        "inject.csv",
+        &format!("t,\"a\n}} fn injected() {{}} mod x {{\",b\n{}\n", rows.join("\n")),
+    );
+    let out = csv.with_file_name("model.rs");
+    let o = run(
+        &[
+            "sindy",
+            "--data",
+            csv.to_str().unwrap(),
+            "--t-column",
+            "t",
+            "--export",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let src = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        !src.lines().any(|l| l.trim_start().starts_with("} fn injected")),
+        "{src}"
+    );
+    assert!(src.contains("\\n} fn injected"), "the name appears escaped: {src}");
+    for line in src.lines().take_while(|l| !l.starts_with("#[allow")) {
+        assert!(
+            line.starts_with("//"),
+            "a line of the header escaped its comment: {line}"
+        );
+    }
+}
