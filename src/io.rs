@@ -58,9 +58,25 @@ pub struct Table {
     pub columns: Vec<String>,
     /// The values, one row per record (row-major, shape `(rows, columns.len())`).
     pub values: Array2<f64>,
+    /// For a CSV file, the 1-based line each row was read from (blank lines and the header skipped);
+    /// empty for `.npy`.
+    pub lines: Vec<u64>,
 }
 
 impl Table {
+    /// Where value `(row, col)` (0-based) is in `path`, as a person finds it: `"X.csv, line 3, column
+    /// `b`"` for CSV, `"X.npy, row 2, column 2"` (1-based) for `.npy`.
+    pub fn locate(&self, path: &Path, row: usize, col: usize) -> String {
+        let name = self
+            .columns
+            .get(col)
+            .map_or_else(|| format!("{}", col + 1), |c| format!("`{c}`"));
+        match self.lines.get(row) {
+            Some(line) => format!("{}, line {line}, column {name}", path.display()),
+            None => format!("{}, row {}, column {}", path.display(), row + 1, col + 1),
+        }
+    }
+
     /// The single column of a one-column table as a vector, or a shape error naming `path`.
     pub fn into_vector(self, path: &Path) -> Result<Array1<f64>, IoError> {
         let (rows, cols) = self.values.dim();
@@ -90,23 +106,50 @@ pub fn read_table(path: &Path) -> Result<Table, IoError> {
 }
 
 fn read_csv(path: &Path) -> Result<Table, IoError> {
-    let file = std::fs::File::open(path).map_err(|source| IoError::Open {
+    let bytes = std::fs::read(path).map_err(|source| IoError::Open {
         path: path.into(),
         source,
     })?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .trim(csv::Trim::All)
-        .from_reader(file);
-    let csv_err = |e: csv::Error| {
-        let line = e.position().map_or(0, |p| p.line());
+        .from_reader(&bytes[..]);
+    // The 1-based line of the record starting at a byte offset, counted in the file itself: the csv
+    // crate's own count, and its record offsets, include the blank lines before a record, so they drift
+    // after one. Offsets only grow, so the count resumes where it stopped.
+    let mut counted = (0usize, 1u64);
+    let mut line_of = |byte: u64| -> u64 {
+        let mut end = (byte as usize).min(bytes.len());
+        while end < bytes.len() && (bytes[end] == b'\n' || bytes[end] == b'\r') {
+            end += 1;
+        }
+        if end < counted.0 {
+            counted = (0, 1);
+        }
+        counted.1 += bytes[counted.0..end].iter().filter(|&&b| b == b'\n').count() as u64;
+        counted.0 = end;
+        counted.1
+    };
+    let csv_err = |e: csv::Error, line_of: &mut dyn FnMut(u64) -> u64| {
+        let line = e.position().map_or(0, |p| line_of(p.byte()));
+        let message = match e.kind() {
+            csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+                format!("{len} field(s) where the header has {expected_len}")
+            }
+            _ => e.to_string(),
+        };
         IoError::Csv {
             path: path.into(),
             line,
-            message: e.to_string(),
+            message,
         }
     };
-    let columns: Vec<String> = reader.headers().map_err(csv_err)?.iter().map(str::to_string).collect();
+    let columns: Vec<String> = reader
+        .headers()
+        .map_err(|e| csv_err(e, &mut line_of))?
+        .iter()
+        .map(str::to_string)
+        .collect();
     if columns.is_empty() || columns.iter().all(String::is_empty) {
         return Err(IoError::Csv {
             path: path.into(),
@@ -131,9 +174,11 @@ fn read_csv(path: &Path) -> Result<Table, IoError> {
     }
     let mut values = Vec::new();
     let mut rows = 0;
+    let mut lines = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(csv_err)?;
-        let line = record.position().map_or(0, |p| p.line());
+        let record = record.map_err(|e| csv_err(e, &mut line_of))?;
+        let line = record.position().map_or(0, |p| line_of(p.byte()));
+        lines.push(line);
         for (j, field) in record.iter().enumerate() {
             let v: f64 = field.parse().map_err(|_| IoError::Csv {
                 path: path.into(),
@@ -152,7 +197,7 @@ fn read_csv(path: &Path) -> Result<Table, IoError> {
         });
     }
     let values = Array2::from_shape_vec((rows, columns.len()), values).expect("every record has the header's length");
-    Ok(Table { columns, values })
+    Ok(Table { columns, values, lines })
 }
 
 fn read_npy(path: &Path) -> Result<Table, IoError> {
@@ -187,5 +232,9 @@ fn read_npy(path: &Path) -> Result<Table, IoError> {
         });
     }
     let columns = (0..values.ncols()).map(|j| format!("x{j}")).collect();
-    Ok(Table { columns, values })
+    Ok(Table {
+        columns,
+        values,
+        lines: Vec::new(),
+    })
 }

@@ -260,7 +260,7 @@ fn errors_name_the_file_the_line_and_the_problem() {
         "--alpha",
         "1",
     ]));
-    assert!(e.contains("non-finite") && e.contains("row 1, column 1"), "{e}");
+    assert!(e.contains("nan.csv, line 3, column `b`: not a finite number"), "{e}");
 
     // A negative α.
     let e = stderr(&sparsimony(&[

@@ -234,3 +234,27 @@ fn names_cannot_break_out_of_generated_code() {
         );
     }
 }
+
+/// Class 7, messages that point at the wrong thing: a bad value the library finds is reported by file, line
+/// (counted in the file, blank lines included) and column name; so are the reader's own errors.
+#[test]
+fn messages_name_the_file_line_and_column() {
+    let x = file("x7.csv", "a,b\n1,2\n\n3,NaN\n5,6\n");
+    let y = file("y7.csv", "y\n1\n2\n3\n");
+    let o = run(
+        &[
+            "regress",
+            "--x",
+            x.to_str().unwrap(),
+            "--y",
+            y.to_str().unwrap(),
+            "--alpha",
+            "1",
+        ],
+        &[],
+    );
+    refused(&o, &["x7.csv, line 4, column `b`: not a finite number"]);
+    let short = file("short7.csv", "a,b\r\n1,2\r\n\r\n3\r\n");
+    let o = run(&["inspect", short.to_str().unwrap()], &[]);
+    refused(&o, &["short7.csv, line 4", "1 field(s) where the header has 2"]);
+}

@@ -94,7 +94,39 @@ pub struct Args {
 /// Reads the data, fits, prints.
 pub fn run(a: Args) -> CliResult {
     let x = read_table(&a.x)?;
-    let y = read_table(&a.y)?.into_vector(&a.y)?;
+    let y_table = read_table(&a.y)?;
+    // A bad value the library finds is reported where it is in the file the user gave.
+    let y_at = {
+        let t = sparsimony::io::Table {
+            lines: y_table.lines.clone(),
+            columns: y_table.columns.clone(),
+            values: ndarray::Array2::zeros((0, 0)),
+        };
+        let path = a.y.clone();
+        move |row: usize| t.locate(&path, row, 0)
+    };
+    let y = y_table.into_vector(&a.y)?;
+    let locate = |e: Box<dyn std::error::Error>| -> Box<dyn std::error::Error> {
+        use sparsimony::solvers::Error;
+        let at = |what: &str, row: usize, col: usize| {
+            if what.starts_with('X') {
+                x.locate(&a.x, row, col)
+            } else {
+                y_at(row)
+            }
+        };
+        match e.downcast_ref::<Error>() {
+            Some(Error::NonFinite { what, row, col }) => {
+                format!("{}: not a finite number", at(what, *row, *col)).into()
+            }
+            Some(Error::Magnitude { what, row, col, value }) => format!(
+                "{}: {value:e} is beyond ±1e100, where squares and products overflow: rescale the data",
+                at(what, *row, *col)
+            )
+            .into(),
+            _ => e,
+        }
+    };
     if y.len() != x.values.nrows() {
         let (xr, yr) = (x.values.nrows(), y.len());
         return Err(format!("{} has {xr} rows but {} has {yr}", a.x.display(), a.y.display()).into());
@@ -124,61 +156,64 @@ pub fn run(a: Args) -> CliResult {
         .into());
     }
     let (xv, yv) = (x.values.view(), y.view());
-    let (fit, selected) = match a.method {
-        Method::Lasso | Method::Enet => fit_elastic_net(&a, &x.values, &y)?,
-        Method::Omp => {
-            let omp = Omp {
-                n_nonzero: a.k,
-                tol: a.threshold,
-                fit_intercept: intercept,
-            };
-            (omp.fit(xv, yv)?, None)
-        }
-        Method::Iht => {
-            let iht = Iht {
-                n_nonzero: Some(a.k.ok_or("--method iht needs --k")?),
-                max_iter: a.max_iter,
-                fit_intercept: intercept,
-                ..Iht::default()
-            };
-            (iht.fit(xv, yv)?, None)
-        }
-        Method::Stlsq => {
-            let st = Stlsq {
-                threshold: a.threshold.ok_or("--method stlsq needs --threshold")?,
-                alpha: a.alpha.unwrap_or(0.05),
-                fit_intercept: intercept,
-                ..Stlsq::default()
-            };
-            (st.fit(xv, yv)?, None)
-        }
-        Method::RandomSupport => {
-            let mut rs = RandomSupport {
-                fit_intercept: intercept,
-                ..RandomSupport::default()
-            };
-            rs.cv.folds = a.cv;
-            let bar = Bar::new("random support: cross-validation", a.json);
-            rs.cv.progress = bar.callback();
-            let f = rs.fit(xv, yv);
-            bar.finish();
-            let f = f?;
-            if f.unconverged_path_fits > 0 {
-                warn!(
-                    "warning: {} fits of the cross-validations' paths stopped at their iteration cap and were kept as they were",
-                    f.unconverged_path_fits
-                );
+    let fitted = (|| -> Result<(LinearFit, Option<f64>), Box<dyn std::error::Error>> {
+        Ok(match a.method {
+            Method::Lasso | Method::Enet => fit_elastic_net(&a, &x.values, &y)?,
+            Method::Omp => {
+                let omp = Omp {
+                    n_nonzero: a.k,
+                    tol: a.threshold,
+                    fit_intercept: intercept,
+                };
+                (omp.fit(xv, yv)?, None)
             }
-            (f.fit, Some(f.alpha))
-        }
-        Method::BestSubset => {
-            let bs = BestSubset {
-                n_nonzero: Some(a.k.ok_or("--method best-subset needs --k")?),
-                fit_intercept: intercept,
-            };
-            (bs.fit(xv, yv)?, None)
-        }
-    };
+            Method::Iht => {
+                let iht = Iht {
+                    n_nonzero: Some(a.k.ok_or("--method iht needs --k")?),
+                    max_iter: a.max_iter,
+                    fit_intercept: intercept,
+                    ..Iht::default()
+                };
+                (iht.fit(xv, yv)?, None)
+            }
+            Method::Stlsq => {
+                let st = Stlsq {
+                    threshold: a.threshold.ok_or("--method stlsq needs --threshold")?,
+                    alpha: a.alpha.unwrap_or(0.05),
+                    fit_intercept: intercept,
+                    ..Stlsq::default()
+                };
+                (st.fit(xv, yv)?, None)
+            }
+            Method::RandomSupport => {
+                let mut rs = RandomSupport {
+                    fit_intercept: intercept,
+                    ..RandomSupport::default()
+                };
+                rs.cv.folds = a.cv;
+                let bar = Bar::new("random support: cross-validation", a.json);
+                rs.cv.progress = bar.callback();
+                let f = rs.fit(xv, yv);
+                bar.finish();
+                let f = f?;
+                if f.unconverged_path_fits > 0 {
+                    warn!(
+                        "warning: {} fits of the cross-validations' paths stopped at their iteration cap and were kept as they were",
+                        f.unconverged_path_fits
+                    );
+                }
+                (f.fit, Some(f.alpha))
+            }
+            Method::BestSubset => {
+                let bs = BestSubset {
+                    n_nonzero: Some(a.k.ok_or("--method best-subset needs --k")?),
+                    fit_intercept: intercept,
+                };
+                (bs.fit(xv, yv)?, None)
+            }
+        })
+    })();
+    let (fit, selected) = fitted.map_err(locate)?;
     // Every number printed is finite, or the run says why not.
     if !(fit.objective.is_finite() && fit.intercept.is_finite() && fit.coef.iter().all(|c| c.is_finite())) {
         return Err(
