@@ -458,3 +458,32 @@ fn gp_pde_singular_kernel_matrix_is_a_typed_error() {
         other => panic!("expected Singular, got {:?}", other.map(|s| s.objective)),
     }
 }
+
+/// α = 0 is least squares: its duality gap degenerates (it equals the objective), so the fit is judged
+/// by the largest gradient component, converges, and matches least squares by QR on the centred data.
+#[test]
+fn alpha_zero_is_least_squares_judged_by_its_gradient() {
+    use sparsimony::solvers::regression::least_squares;
+    let (x, y) = problem(50, 6);
+    let xc = &x - &x.mean_axis(ndarray::Axis(0)).unwrap();
+    let yc = &y - y.mean().unwrap();
+    let ls = least_squares(xc.view(), yc.view()).unwrap();
+    for solver in [Solver::CoordinateDescent, Solver::Fista] {
+        let fit = ElasticNet {
+            alpha: 0.0,
+            tol: 1e-12,
+            max_iter: 100_000,
+            solver,
+            ..ElasticNet::default()
+        }
+        .fit(x.view(), y.view())
+        .unwrap();
+        let r = fit.report;
+        assert!(r.converged && r.measure == Measure::Gradient, "{solver:?}: {r}");
+        let err = (&fit.coef - &ls).iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        assert!(
+            err < 1e-8,
+            "{solver:?}: coefficients differ from least squares by {err:e}"
+        );
+    }
+}

@@ -23,6 +23,10 @@ pub enum Measure {
     ObjectiveChange,
     /// The squared residual norm `‖r‖²` (OMP with a tolerance), or a relative residual.
     Residual,
+    /// The largest component of the (projected) gradient of a smooth objective — least squares or ridge,
+    /// where a duality gap degenerates — unscaled as `Xᵀr − n·l2·w`; its tolerance is `tol` times that
+    /// gradient at `w = 0`.
+    Gradient,
     /// The number of coefficients the last round removed from the support (STLSQ: 0 once it is stable).
     SupportChange,
     /// No tolerance: a direct solve, an exhaustive search, or a fixed number of steps (OMP with a target
@@ -39,6 +43,7 @@ impl Measure {
             Measure::CoefficientChange => "coefficient change",
             Measure::ObjectiveChange => "relative objective change",
             Measure::Residual => "squared residual norm",
+            Measure::Gradient => "largest gradient component",
             Measure::SupportChange => "terms removed in the last round",
             Measure::Exact => "exact",
         }

@@ -32,8 +32,12 @@ pub(crate) struct Params<'a> {
     pub weights: Option<&'a [f64]>,
     /// Constrain `w ≥ 0`.
     pub positive: bool,
-    /// Stop when the duality gap (objective's scaling) is at most this.
+    /// Stop when the duality gap (objective's scaling) is at most this (with an ℓ1 penalty).
     pub tol_gap: f64,
+    /// Without an ℓ1 penalty (least squares, ridge), where the duality gap degenerates to the objective:
+    /// stop when the largest gradient component `|X_jᵀr − n·l2·p_j·w_j|` (projected under `w ≥ 0`) is at
+    /// most this.
+    pub tol_gradient: f64,
     /// Cap on coordinate-descent epochs (passes over the working set).
     pub max_epochs: usize,
 }
@@ -42,6 +46,21 @@ impl Params<'_> {
     #[inline]
     fn weight(&self, j: usize) -> f64 {
         self.weights.map_or(1.0, |w| w[j])
+    }
+
+    /// The stopping measure and its tolerance: the duality gap with an ℓ1 penalty, the largest gradient
+    /// component without one.
+    pub(crate) fn stopping(&self) -> (Measure, f64) {
+        if self.l1 > 0.0 {
+            (Measure::DualityGap, self.tol_gap)
+        } else {
+            (Measure::Gradient, self.tol_gradient)
+        }
+    }
+
+    /// The stopping measure's value in `info`.
+    pub(crate) fn measured(&self, info: &GapInfo) -> f64 {
+        if self.l1 > 0.0 { info.gap } else { info.gradient }
     }
 }
 
@@ -60,6 +79,8 @@ pub(crate) struct GapInfo {
     pub gap: f64,
     /// `c/λ` with `λ = n·l1`: `θ = (c/λ)·r̃`, so `x̃ⱼᵀθ = theta_scale·gⱼ`.
     pub theta_scale: f64,
+    /// The largest (projected) gradient component `|X_jᵀr − n·l2·p_j·w_j|` over the features.
+    pub gradient: f64,
 }
 
 /// Gradient of the augmented problem, unnormalised: `gⱼ = X_jᵀ r − n·l2·pⱼ·wⱼ`.
@@ -96,8 +117,12 @@ pub(crate) fn gap_info(
     let lambda = n * p.l1;
     let (l1n, l2n) = penalty_norms(w, p);
     let mut dual_norm = 0.0f64;
+    let mut gradient = 0.0f64;
     for &j in features {
         let pj = p.weight(j);
+        let g = aug_grad(xtr[j], n, p.l2, pj, w[j]);
+        // Under w ≥ 0, a coefficient at 0 whose gradient points below 0 is optimal there.
+        gradient = gradient.max(if p.positive && w[j] == 0.0 { g.max(0.0) } else { g.abs() });
         if pj > 0.0 {
             let g = aug_grad(xtr[j], n, p.l2, pj, w[j]);
             let g = if p.positive { g.max(0.0) } else { g.abs() };
@@ -116,6 +141,7 @@ pub(crate) fn gap_info(
         objective,
         gap: gap_n.max(0.0) / n,
         theta_scale,
+        gradient,
     }
 }
 
@@ -208,10 +234,11 @@ pub(crate) fn solve<D: Design>(x: &D, y: &[f64], w: &mut [f64], r: &mut Residual
         }
         let (r2, ry) = x.stats(r, y, w);
         let info = gap_info(n, r2, ry, w, &xtr, &all, p);
-        if info.gap <= p.tol_gap || epochs >= p.max_epochs {
+        let ((measure, tolerance), reached) = (p.stopping(), p.measured(&info));
+        if reached <= tolerance || epochs >= p.max_epochs {
             return Ok(Solved {
                 objective: info.objective,
-                report: Report::new(epochs, Measure::DualityGap, info.gap, p.tol_gap),
+                report: Report::new(epochs, measure, reached, tolerance),
             });
         }
         // Radius of the gap-safe sphere around θ: √(2·gap)/λ in the unnormalised scaling (λ = n·l1).
@@ -254,8 +281,8 @@ pub(crate) fn solve<D: Design>(x: &D, y: &[f64], w: &mut [f64], r: &mut Residual
         ws.sort_unstable();
 
         // Inner iterations: coordinate descent on the working set, Anderson-extrapolated every K epochs,
-        // to 0.3 × the outer gap.
-        let tol_in = (0.3 * info.gap).max(p.tol_gap);
+        // to 0.3 × the outer gap (or gradient).
+        let tol_in = (0.3 * reached).max(tolerance);
         let mut history: Vec<Vec<f64>> = Vec::with_capacity(ANDERSON_K + 1);
         loop {
             for &j in &ws {
@@ -282,7 +309,7 @@ pub(crate) fn solve<D: Design>(x: &D, y: &[f64], w: &mut [f64], r: &mut Residual
             }
             let (r2, ry) = x.stats(r, y, w);
             let inner = gap_info(n, r2, ry, w, &xtr, &ws, p);
-            if inner.gap <= tol_in || epochs >= p.max_epochs {
+            if p.measured(&inner) <= tol_in || epochs >= p.max_epochs {
                 break;
             }
         }

@@ -5,13 +5,14 @@ use sparsimony_core::forward_backward::{FbState, minimize, scratch_len};
 use sparsimony_core::prox::L1;
 use sparsimony_core::{Acceleration, FbOptions, LeastSquares, LinearOperator, StepSize};
 
-use sparsimony_core::{Measure, Report};
+use sparsimony_core::Report;
 
 use super::cd::{Params, Solved, gap_info};
 use crate::Result;
 use crate::data::ColMajor;
 
-/// Objective and duality gap at `w` for the dense (centred) design `x`.
+/// Objective and stopping measure (duality gap, or gradient without an ℓ1 penalty) at `w` for the dense
+/// (centred) design `x`.
 fn gap_at(x: &ColMajor, y: &[f64], w: &[f64], p: &Params<'_>) -> (f64, f64) {
     let op = x.as_operator();
     let mut r = vec![0.0; x.nrows()];
@@ -24,7 +25,7 @@ fn gap_at(x: &ColMajor, y: &[f64], w: &[f64], p: &Params<'_>) -> (f64, f64) {
     let r2 = r.iter().map(|v| v * v).sum();
     let ry = r.iter().zip(y).map(|(a, b)| a * b).sum();
     let info = gap_info(x.nrows(), r2, ry, w, &xtr, &all, p);
-    (info.objective, info.gap)
+    (info.objective, p.measured(&info))
 }
 
 /// Minimises the elastic-net objective of [`Params`] over `w` (warm start in place).
@@ -53,13 +54,14 @@ pub(crate) fn solve(x: &ColMajor, y: &[f64], w: &mut [f64], p: &Params<'_>) -> R
             increase: 2.0,
         },
     };
-    let mut gap_reached = |s: &FbState<'_, f64>| s.iteration % 10 == 1 && gap_at(x, y, s.x, p).1 <= p.tol_gap;
+    let (measure, tolerance) = p.stopping();
+    let mut gap_reached = |s: &FbState<'_, f64>| s.iteration % 10 == 1 && gap_at(x, y, s.x, p).1 <= tolerance;
     let mut scratch = vec![0.0; scratch_len(&f) + op.scratch_len()];
     // At the cap, `w` holds the last iterate, judged by its gap like any other.
     let fb = minimize(&f, &g, w, &opts, &mut scratch, Some(&mut gap_reached))?;
     let (objective, gap) = gap_at(x, y, w, p);
     Ok(Solved {
         objective,
-        report: Report::new(fb.iterations, Measure::DualityGap, gap, p.tol_gap),
+        report: Report::new(fb.iterations, measure, gap, tolerance),
     })
 }

@@ -189,6 +189,7 @@ impl ElasticNet {
             weights: self.penalty_weights.as_deref(),
             positive: self.positive,
             tol_gap: self.tol * ne.y_sq(t) / ne.n_samples().max(1.0),
+            tol_gradient: self.tol * initial_gradient(&gram, &[]),
             max_epochs: self.max_iter,
         };
         let mut w = vec![0.0; d];
@@ -282,6 +283,7 @@ impl ElasticNet {
             weights: self.penalty_weights.as_deref(),
             positive: self.positive,
             tol_gap: self.tol * yc.iter().map(|v| v * v).sum::<f64>() / n as f64,
+            tol_gradient: self.tol * initial_gradient(x, &yc),
             max_epochs: self.max_iter,
         };
         let mut w = match start {
@@ -314,4 +316,11 @@ impl ElasticNet {
             report: solved.report,
         })
     }
+}
+
+/// The largest gradient component at `w = 0`, `max_j |X_jᵀy|`: the scale of the stopping rule without an
+/// ℓ1 penalty (see [`Measure::Gradient`](sparsimony_core::Measure::Gradient)).
+fn initial_gradient<D: Design>(x: &D, y: &[f64]) -> f64 {
+    let r0 = x.residual(y);
+    (0..x.ncols()).map(|j| x.col_dot(j, &r0).abs()).fold(0.0, f64::max)
 }
