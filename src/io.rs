@@ -78,7 +78,7 @@ impl Table {
     }
 
     /// The single column of a one-column table as a vector, or a shape error naming `path`.
-    pub fn into_vector(self, path: &Path) -> Result<Array1<f64>, IoError> {
+    pub fn to_vector(&self, path: &Path) -> Result<Array1<f64>, IoError> {
         let (rows, cols) = self.values.dim();
         if cols != 1 {
             return Err(IoError::Shape {
@@ -159,8 +159,10 @@ fn read_csv(path: &Path) -> Result<Table, IoError> {
     }
     // Columns are chosen by name (--t-column, --control) and named in the results: two of one name would
     // make both ambiguous (SINDy would fit `x` against `x`).
+    // A hash map, not a quadratic scan: text-like designs have hundreds of thousands of columns.
+    let mut first = std::collections::HashMap::with_capacity(columns.len());
     for (j, name) in columns.iter().enumerate() {
-        if let Some(k) = columns[..j].iter().position(|c| c == name) {
+        if let Some(k) = first.insert(name.as_str(), j) {
             return Err(IoError::Csv {
                 path: path.into(),
                 line: 1,

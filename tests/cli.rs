@@ -55,7 +55,7 @@ fn regress_json_on_the_bundled_data_matches_the_library() {
     let x = read_table(Path::new("data/diabetes_X.csv")).unwrap();
     let y = read_table(Path::new("data/diabetes_y.csv"))
         .unwrap()
-        .into_vector(Path::new("y"))
+        .to_vector(Path::new("y"))
         .unwrap();
     let fit = ElasticNet {
         alpha: 0.1,

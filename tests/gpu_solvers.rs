@@ -32,7 +32,7 @@ fn gpu_cross_validation_agrees_with_the_cpu() {
     let x = read_table(&root.join("data/diabetes_X.csv")).unwrap().values;
     let y = read_table(&root.join("data/diabetes_y.csv"))
         .unwrap()
-        .into_vector(&root.join("data/diabetes_y.csv"))
+        .to_vector(&root.join("data/diabetes_y.csv"))
         .unwrap();
     for l1_ratio in [1.0, 0.5] {
         let model = ElasticNet {

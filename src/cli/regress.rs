@@ -95,24 +95,15 @@ pub struct Args {
 pub fn run(a: Args) -> CliResult {
     let x = read_table(&a.x)?;
     let y_table = read_table(&a.y)?;
+    let y = y_table.to_vector(&a.y)?;
     // A bad value the library finds is reported where it is in the file the user gave.
-    let y_at = {
-        let t = sparsimony::io::Table {
-            lines: y_table.lines.clone(),
-            columns: y_table.columns.clone(),
-            values: ndarray::Array2::zeros((0, 0)),
-        };
-        let path = a.y.clone();
-        move |row: usize| t.locate(&path, row, 0)
-    };
-    let y = y_table.into_vector(&a.y)?;
     let locate = |e: Box<dyn std::error::Error>| -> Box<dyn std::error::Error> {
         use sparsimony::solvers::Error;
         let at = |what: &str, row: usize, col: usize| {
             if what.starts_with('X') {
                 x.locate(&a.x, row, col)
             } else {
-                y_at(row)
+                y_table.locate(&a.y, row, 0)
             }
         };
         match e.downcast_ref::<Error>() {

@@ -78,7 +78,7 @@ impl Solution {
     /// [`Error::InvalidParameter`] for a field out of range.
     pub fn values(&self, field: usize) -> Result<ArrayD<f64>> {
         self.check_field(field)?;
-        Ok(ArrayD::from_shape_vec(IxDyn(&self.grid_shape()), self.values[field].clone()).expect("grid-sized values"))
+        shaped(self.grid_shape(), self.values[field].clone())
     }
 
     /// The posterior mean of `field` on the tensor grid of the given coordinates per axis, shaped
@@ -120,7 +120,7 @@ impl Solution {
             y = along(cross.as_ref(), &y, &shape, d);
             shape[d] = p.len();
         }
-        Ok(ArrayD::from_shape_vec(IxDyn(&shape), y).expect("tensor-grid-sized predictions"))
+        shaped(shape, y)
     }
 
     /// The learned kernels' components per field and axis.
@@ -155,4 +155,15 @@ impl Solution {
             })
             .collect()
     }
+}
+
+/// Values on a tensor grid as an array of its shape (row-major).
+fn shaped(shape: Vec<usize>, values: Vec<f64>) -> Result<ArrayD<f64>> {
+    let expected = shape.iter().product();
+    let found = values.len();
+    ArrayD::from_shape_vec(IxDyn(&shape), values).map_err(|_| Error::Shape {
+        what: "values on the tensor grid",
+        expected,
+        found,
+    })
 }

@@ -246,8 +246,9 @@ impl RandomSupport {
         let coef = w_bar / &scale;
         let intercept = y_mean - means.dot(&coef);
         let resid = x.dot(&coef) + intercept - y;
-        let report =
-            Report::combine([stage_a.fit.report, conservative.report, stage_b.fit.report]).expect("three reports");
+        // `combine` of a non-empty list is never `None`.
+        let report = Report::combine([stage_a.fit.report, conservative.report, stage_b.fit.report])
+            .unwrap_or(stage_b.fit.report);
         Ok(RandomSupportFit {
             fit: LinearFit {
                 objective: resid.dot(&resid) / (2.0 * n as f64),
