@@ -1,23 +1,97 @@
-//! Kronecker-structured covariance algebra for grids: `K = K₁ ⊗ K₂ ⊗ … ⊗ K_D` (first factor slowest, as
-//! [`sparsimony_core::Kronecker`]), factored by one symmetric eigendecomposition per dimension (faer), so
-//! that `(K + σ²I)⁻¹v` and `log det(K + σ²I)` cost `O(N Σ n_d)` and `O(N)` on an `N = Π n_d` grid plus
-//! `O(Σ n_d³)` once — never `N²` or `N³`.
+//! Kronecker algebra on tensor grids, written once for the whole GP-PDE solver: mode products (a matrix
+//! applied along one axis of a grid tensor), products of one matrix per axis, the unfolded Gram sums of
+//! the kernel gradients, and [`KroneckerEigen`] — `K = K₁ ⊗ K₂ ⊗ … ⊗ K_D` eigendecomposed axis by axis
+//! (`K_d = Q_d Λ_d Q_dᵀ`), which gives `K v`, `(K + σ²I)⁻¹v`, `log det(K + σ²I)` and the whitened
+//! coordinates `u = (⊗_d Q_d Λ_d^½) z` in which the model is solved, at `O(N Σ n_d)` per product on an
+//! `N = Π n_d` grid plus `O(Σ n_d³)` once — never `N²` or `N³`.
+//!
+//! Grid tensors are stored with the first axis slowest (row-major), the convention of
+//! [`sparsimony_core::Kronecker`] (the no_std operator, one fibre at a time) and of the GPU's Kronecker
+//! matvec. Here every mode product is a faer GEMM over the tensor's unfolding, split into pieces whose
+//! boundaries depend on the sizes only ([`crate::parallel`]), so results do not depend on the thread count.
 
-use faer::{MatRef, Side};
+use faer::{Mat, MatMut, MatRef, Side};
 use ndarray::ArrayView2;
-use sparsimony_core::{DenseColMajor, Kronecker, LinearOperator};
+use rayon::prelude::*;
 
 use crate::data::ColMajor;
 use crate::{Error, Result};
 
+/// `y = M ×_axis x`: the matrix `m` (`r × shape[axis]`) applied along `axis` of the row-major tensor `x`
+/// (the result has `shape[axis]` replaced by `r`).
+pub(crate) fn mode_product(m: MatRef<'_, f64>, x: &[f64], shape: &[usize], axis: usize) -> Vec<f64> {
+    let n = shape[axis];
+    let inner: usize = shape[axis + 1..].iter().product();
+    let outer: usize = shape[..axis].iter().product();
+    let r = m.nrows();
+    let mut y = vec![0.0; outer * r * inner];
+    if inner == 1 {
+        // The last axis: Y = X Mᵀ over all lines instead of `outer` matrix-vector products.
+        let xo = MatRef::from_row_major_slice(x, outer, n);
+        let yo = MatMut::from_row_major_slice_mut(&mut y, outer, r);
+        crate::parallel::matmul_by_rows(yo, xo, m.transpose());
+        return y;
+    }
+    // One product per outer index, each in column pieces, all in parallel (every entry is computed the
+    // same way on any pool).
+    y.par_chunks_mut(r * inner)
+        .zip(x.par_chunks(n * inner))
+        .for_each(|(ys, xs)| {
+            let xo = MatRef::from_row_major_slice(xs, n, inner);
+            let yo = MatMut::from_row_major_slice_mut(ys, r, inner);
+            crate::parallel::matmul_by_columns(yo, m, xo);
+        });
+    y
+}
+
+/// `(⊗_d M_d) x` on a grid of `shape` with square `M_d = pick(d)`, the axis skipped where `pick` gives
+/// `None` (the identity).
+pub(crate) fn kron_apply<'m>(
+    shape: &[usize],
+    x: &[f64],
+    mut pick: impl FnMut(usize) -> Option<MatRef<'m, f64>>,
+) -> Vec<f64> {
+    let mut y = x.to_vec();
+    for d in 0..shape.len() {
+        if let Some(m) = pick(d) {
+            y = mode_product(m, &y, shape, d);
+        }
+    }
+    y
+}
+
+/// `acc += α Σ_o A_o B_oᵀ` over the unfoldings of two tensors along `axis` (`n_axis × n_axis`): each
+/// unfolding's product in column pieces, all in parallel, the pieces added to `acc` in order.
+pub(crate) fn unfolded_outer(a: &[f64], b: &[f64], shape: &[usize], axis: usize, acc: &mut Mat<f64>, alpha: f64) {
+    let n = shape[axis];
+    let inner: usize = shape[axis + 1..].iter().product();
+    let partial: Vec<Vec<Mat<f64>>> = a
+        .par_chunks(n * inner)
+        .zip(b.par_chunks(n * inner))
+        .map(|(ao, bo)| {
+            let ao = MatRef::from_row_major_slice(ao, n, inner);
+            let bo = MatRef::from_row_major_slice(bo, n, inner);
+            crate::parallel::outer_products_by_columns(ao, bo, alpha)
+        })
+        .collect();
+    for part in partial.iter().flatten() {
+        *acc += part;
+    }
+}
+
 /// A Kronecker product of symmetric positive semi-definite factors, eigendecomposed factor by factor:
-/// `K_d = Q_d Λ_d Q_dᵀ`, hence `K = (⊗Q_d)(⊗Λ_d)(⊗Q_d)ᵀ`.
+/// `K_d = Q_d Λ_d Q_dᵀ`, hence `K = (⊗Q_d)(⊗Λ_d)(⊗Q_d)ᵀ`. Vectors on the grid are row-major tensors (first
+/// factor slowest).
 #[derive(Debug, Clone)]
 pub struct KroneckerEigen {
-    /// Eigenvectors per factor, column-major `n_d × n_d`.
-    vectors: Vec<Vec<f64>>,
-    /// Eigenvalues per factor.
+    /// The grid: factor `d` is `shape[d] × shape[d]`.
+    shape: Vec<usize>,
+    /// Eigenvectors `Q_d` per factor.
+    vectors: Vec<Mat<f64>>,
+    /// Eigenvalues `Λ_d` per factor.
     values: Vec<Vec<f64>>,
+    /// `Π_d λ_d^½` in grid order: the diagonal of `(⊗_d Λ_d)^½`.
+    sqrt_values: Vec<f64>,
 }
 
 impl KroneckerEigen {
@@ -35,7 +109,7 @@ impl KroneckerEigen {
                 cols: 0,
             });
         }
-        let (mut vectors, mut values) = (Vec::new(), Vec::new());
+        let mut dense = Vec::with_capacity(factors.len());
         for f in factors {
             if f.nrows() != f.ncols() {
                 return Err(Error::Shape {
@@ -56,22 +130,50 @@ impl KroneckerEigen {
                     reason: format!("must be symmetric; entries differ from their transposes by up to {asym:e}"),
                 });
             }
-            let evd = MatRef::from_column_major_slice(m.data(), n, n)
-                .self_adjoint_eigen(Side::Lower)
-                .map_err(|e| Error::InvalidParameter {
-                    name: "Kronecker factor",
-                    reason: format!("eigendecomposition failed: {e:?}"),
-                })?;
-            let u = evd.U();
-            vectors.push((0..n * n).map(|q| u[(q % n, q / n)]).collect());
-            values.push((0..n).map(|i| evd.S().column_vector()[i]).collect());
+            dense.push(MatRef::from_column_major_slice(m.data(), n, n).to_owned());
         }
-        Ok(Self { vectors, values })
+        let refs: Vec<MatRef<'_, f64>> = dense.iter().map(Mat::as_ref).collect();
+        Self::from_factors(&refs, &vec![f64::NEG_INFINITY; refs.len()])
+    }
+
+    /// Eigendecomposes checked factors, with the eigenvalues of factor `d` floored at `floors[d]` (a
+    /// positive definite factor's smallest computed eigenvalues may round to or below zero).
+    pub(crate) fn from_factors(factors: &[MatRef<'_, f64>], floors: &[f64]) -> Result<Self> {
+        let mut vectors = Vec::with_capacity(factors.len());
+        let mut values = Vec::with_capacity(factors.len());
+        for (f, &floor) in factors.iter().zip(floors) {
+            let evd = f.self_adjoint_eigen(Side::Lower).map_err(|e| Error::InvalidParameter {
+                name: "Kronecker factor",
+                reason: format!("eigendecomposition failed: {e:?}"),
+            })?;
+            vectors.push(evd.U().to_owned());
+            values.push(
+                (0..f.nrows())
+                    .map(|i| evd.S().column_vector()[i].max(floor))
+                    .collect::<Vec<f64>>(),
+            );
+        }
+        let sqrt_values = values.iter().fold(vec![1.0], |acc, vals| {
+            acc.iter()
+                .flat_map(|a| vals.iter().map(move |l| a * l.max(0.0).sqrt()))
+                .collect()
+        });
+        Ok(Self {
+            shape: factors.iter().map(|f| f.nrows()).collect(),
+            vectors,
+            values,
+            sqrt_values,
+        })
+    }
+
+    /// The grid's shape: the factors' sizes.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
     }
 
     /// The grid size `N = Π n_d`.
     pub fn len(&self) -> usize {
-        self.values.iter().map(Vec::len).product()
+        self.shape.iter().product()
     }
 
     /// Whether the grid is empty (never, once constructed).
@@ -81,22 +183,21 @@ impl KroneckerEigen {
 
     /// The eigenvalues of `K` in grid order (products of the factors' eigenvalues).
     pub fn eigenvalues(&self) -> Vec<f64> {
-        let mut out = vec![1.0];
-        for vals in &self.values {
-            out = out.iter().flat_map(|a| vals.iter().map(move |b| a * b)).collect();
-        }
-        out
+        self.values.iter().fold(vec![1.0], |acc, vals| {
+            acc.iter().flat_map(|a| vals.iter().map(move |b| a * b)).collect()
+        })
     }
 
-    fn with_q<R>(&self, f: impl FnOnce(&Kronecker<'_, f64>) -> Result<R>) -> Result<R> {
-        let dense: Vec<DenseColMajor<'_, f64>> = self
-            .vectors
-            .iter()
-            .zip(&self.values)
-            .map(|(q, v)| DenseColMajor::new(q, v.len(), v.len()))
-            .collect::<sparsimony_core::Result<_>>()?;
-        let ops: Vec<&dyn LinearOperator<f64>> = dense.iter().map(|d| d as &dyn LinearOperator<f64>).collect();
-        f(&Kronecker::new(&ops)?)
+    /// Factor `d`'s eigenvectors `Q_d` (columns) and eigenvalues.
+    pub(crate) fn factor(&self, d: usize) -> (MatRef<'_, f64>, &[f64]) {
+        (self.vectors[d].as_ref(), &self.values[d])
+    }
+
+    /// `(⊗Q) diag(s) (⊗Q)ᵀ v` for the spectrum `s` of the product in grid order.
+    fn through_eigenbasis(&self, v: &[f64], s: impl Fn(usize) -> f64) -> Vec<f64> {
+        let mut t = kron_apply(&self.shape, v, |d| Some(self.vectors[d].transpose()));
+        t.iter_mut().enumerate().for_each(|(i, a)| *a *= s(i));
+        kron_apply(&self.shape, &t, |d| Some(self.vectors[d].as_ref()))
     }
 
     /// `(K + noise·I)⁻¹ v`, through the eigenbasis: `(⊗Q)(Λ + noise)⁻¹(⊗Q)ᵀ v`.
@@ -107,15 +208,7 @@ impl KroneckerEigen {
     pub fn solve(&self, v: &[f64], noise: f64) -> Result<Vec<f64>> {
         let shifted = self.shifted(noise)?;
         self.check_len(v)?;
-        self.with_q(|q| {
-            let mut scratch = vec![0.0; q.scratch_len()];
-            let mut t = vec![0.0; v.len()];
-            q.apply_adjoint(v, &mut t, &mut scratch)?;
-            t.iter_mut().zip(&shifted).for_each(|(a, l)| *a /= l);
-            let mut y = vec![0.0; v.len()];
-            q.apply(&t, &mut y, &mut scratch)?;
-            Ok(y)
-        })
+        Ok(self.through_eigenbasis(v, |i| 1.0 / shifted[i]))
     }
 
     /// `log det(K + noise·I) = Σ log(λ_i + noise)`.
@@ -129,19 +222,25 @@ impl KroneckerEigen {
     /// `K v`.
     ///
     /// # Errors
-    /// [`Error::Shape`] for a wrong length.
+    /// [`Error::Shape`] for a wrong length; [`Error::NonFinite`] for a non-finite entry of `v`.
     pub fn apply(&self, v: &[f64]) -> Result<Vec<f64>> {
         self.check_len(v)?;
         let lambda = self.eigenvalues();
-        self.with_q(|q| {
-            let mut scratch = vec![0.0; q.scratch_len()];
-            let mut t = vec![0.0; v.len()];
-            q.apply_adjoint(v, &mut t, &mut scratch)?;
-            t.iter_mut().zip(&lambda).for_each(|(a, l)| *a *= l);
-            let mut y = vec![0.0; v.len()];
-            q.apply(&t, &mut y, &mut scratch)?;
-            Ok(y)
-        })
+        Ok(self.through_eigenbasis(v, |i| lambda[i]))
+    }
+
+    /// The whitened coordinates `z = Λ^-½ (⊗Q)ᵀ u` of a grid vector `u` (positive definite factors).
+    pub(crate) fn whiten(&self, u: &[f64]) -> Vec<f64> {
+        let mut z = kron_apply(&self.shape, u, |d| Some(self.vectors[d].transpose()));
+        z.iter_mut().zip(&self.sqrt_values).for_each(|(a, s)| *a /= s);
+        z
+    }
+
+    /// `(⊗Q) Λ^-½ z`: `K⁻¹u` at `u = (⊗Q)Λ^½ z`, and the map `W⁻ᵀ` that takes a gradient in `z` to one in `u`
+    /// (`W = (⊗Q)Λ^½`). Never forms `K⁻¹`, whose condition number the whitened form avoids.
+    pub(crate) fn inverse_sqrt(&self, z: &[f64]) -> Vec<f64> {
+        let scaled: Vec<f64> = z.iter().zip(&self.sqrt_values).map(|(a, s)| a / s).collect();
+        kron_apply(&self.shape, &scaled, |d| Some(self.vectors[d].as_ref()))
     }
 
     fn check_len(&self, v: &[f64]) -> Result<()> {

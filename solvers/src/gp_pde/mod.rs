@@ -1,21 +1,30 @@
 //! Gaussian-process PDE solvers with spectral-mixture kernels (Fang et al., "Solving High Frequency and
-//! Multi-Scale PDEs with Gaussian Processes", ICLR 2024): per-dimension kernels with their derivatives
-//! ([`kernel`]), the Kronecker algebra of their product over a grid ([`kron`]), PDE operators on tensor
-//! grids ([`operator`]), the collocation model and its objective ([`model`]), and its training
-//! ([`solver`]).
+//! Multi-Scale PDEs with Gaussian Processes", ICLR 2024). The data flow one way through one file per
+//! concern: per-dimension kernels with their derivatives ([`kernel`]); PDE operators on tensor grids
+//! ([`operator`]), written as expressions ([`expr`]) in TOML problems ([`problem`]); an axis's kernel
+//! matrices (`axis`); the Kronecker/eigen algebra of their product over the grid ([`kron`]); the
+//! collocation model in whitened coordinates (`model`), its objective and gradients (`objective`) and
+//! its Gauss–Newton systems (`gauss_newton`); the spectral initialisation of the frequencies (`init`);
+//! the training ([`solver`]); the fitted [`Solution`].
 
+mod axis;
 pub mod expr;
+mod gauss_newton;
+mod init;
 pub mod kernel;
 pub mod kron;
-pub mod model;
+mod model;
+mod objective;
 pub mod operator;
 pub mod problem;
 mod solution;
 pub mod solver;
+#[cfg(test)]
+mod tests;
 
 pub use kernel::{Component, SpectralMixture, Spectrum};
 pub use kron::KroneckerEigen;
-pub use model::Objective;
+pub use objective::Objective;
 pub use operator::{Axis, Derivative, Discretization, Equation, Faces, Grid, Term};
 pub use problem::Problem;
 pub use solution::{LearnedComponent, Solution};

@@ -5,7 +5,8 @@ use ndarray::{ArrayD, ArrayView1, IxDyn};
 use sparsimony_core::Report;
 
 use super::kernel::{Component, SpectralMixture};
-use super::model::{Objective, along};
+use super::kron::mode_product;
+use super::objective::Objective;
 use crate::{Error, Result};
 
 /// One axis of the collocation grid: `points` evenly spaced from `lower` by `step`.
@@ -117,7 +118,7 @@ impl Solution {
                     cross[(i, j)] = kernel.derivative(x - (axis.lower + j as f64 * axis.step), 0)?;
                 }
             }
-            y = along(cross.as_ref(), &y, &shape, d);
+            y = mode_product(cross.as_ref(), &y, &shape, d);
             shape[d] = p.len();
         }
         shaped(shape, y)

@@ -1,4 +1,4 @@
-//! Training the GP collocation model ([`super::model`]): the paper's joint Adam on grid values, kernel
+//! Training the GP collocation model (`model`): the paper's joint Adam on grid values, kernel
 //! parameters and precisions ([`Method::Adam`]), or ours ([`Method::Exact`]): for fixed kernel parameters
 //! the grid values minimise a (Gauss–Newton-linearised) least-squares problem, solved exactly in the
 //! whitened coordinates `z` of `u = (⊗_d Q_d Λ_d^½) z` (`C_d = Q_d Λ_d Q_dᵀ`: prior `‖z‖²`, derivatives
@@ -11,10 +11,11 @@
 
 use std::ops::ControlFlow;
 
-use rustfft::{FftPlanner, num_complex::Complex};
-
+use super::axis::AxisFactor;
+use super::init::initial_theta;
 use super::kernel::Spectrum;
-use super::model::{AxisFactor, Evaluation, Model, Objective, PER_COMPONENT};
+use super::model::Model;
+use super::objective::{Evaluation, Objective};
 use super::operator::Discretization;
 use super::solution::{GridAxis, Solution};
 use crate::{Error, Measure, Progress, Report, Result};
@@ -239,168 +240,6 @@ pub(crate) fn model<'a>(disc: &'a Discretization, s: &Settings) -> Result<Model<
     Model::new(disc, s.spectrum, s.components, s.jitter, s.boundary_weight)
 }
 
-/// Initial kernel parameters; `boundary_peaks`: whether a homogeneous equation's kernels start at the
-/// peaks of the boundary data (see [`FrequencyInit::Source`]) or evenly spread.
-pub(crate) fn initial_theta(model: &Model<'_>, s: &Settings, boundary_peaks: bool) -> Vec<f64> {
-    let q = s.components;
-    let mut theta = vec![0.0; model.kernel_parameters()];
-    let axes = model.disc.grid.axes();
-    for f in 0..model.disc.fields {
-        for (d, axis) in axes.iter().enumerate() {
-            let o = model.offset(f, d);
-            let length = axis.upper - axis.lower;
-            let (means, weights, ln_sigma) = match s.frequencies {
-                FrequencyInit::Uniform { scale } => (
-                    (0..q)
-                        .map(|i| if q > 1 { i as f64 / (q - 1) as f64 * scale } else { 0.0 })
-                        .collect(),
-                    vec![1.0 / q as f64; q],
-                    -(std::f64::consts::SQRT_2 * std::f64::consts::PI).ln(),
-                ),
-                FrequencyInit::Source => match source_peaks(model, d, q, boundary_peaks) {
-                    // A tenth of one frequency bin of the grid's spectrum: narrow peaks, so each
-                    // component starts as one nearly pure mode.
-                    Some((means, weights)) => (means, weights, (0.1 / (length + axis.step())).ln()),
-                    // No source signal (a homogeneous equation: the data are on the boundary): components
-                    // spread evenly up to half the Nyquist frequency, each as wide as the spacing.
-                    None => {
-                        let top = 0.25 / axis.step();
-                        let spacing = top / q as f64;
-                        (
-                            (0..q).map(|i| i as f64 * spacing).collect(),
-                            vec![1.0 / q as f64; q],
-                            spacing.ln(),
-                        )
-                    }
-                },
-            };
-            for c in 0..q {
-                theta[o + c * PER_COMPONENT] = weights[c].max(1e-12).ln();
-                theta[o + c * PER_COMPONENT + 1] = means[c];
-                theta[o + c * PER_COMPONENT + 2] = ln_sigma;
-            }
-        }
-    }
-    theta
-}
-
-/// The `q` strongest frequencies (cycles per unit) along axis `d` of the equations' sources, or, where
-/// those vanish (a homogeneous equation), of the boundary data on the grid lines along `d` that lie in
-/// a Dirichlet face of another axis; with weights (normalised to sum 1), frequency 0 always first.
-/// `None` when neither has a signal along `d`.
-fn source_peaks(model: &Model<'_>, d: usize, q: usize, boundary_peaks: bool) -> Option<(Vec<f64>, Vec<f64>)> {
-    let shape = &model.shape;
-    let n = shape[d];
-    let axis = model.disc.grid.axes()[d];
-    let inner: usize = shape[d + 1..].iter().product();
-    let outer: usize = shape[..d].iter().product();
-    let fft = FftPlanner::new().plan_fft_forward(n);
-    // Hann-windowed power spectra, summed over lines, so that the peaks are smooth enough to interpolate.
-    let power_of = |data: &[Vec<f64>], keep: &dyn Fn(usize) -> bool| {
-        let mut power = vec![0.0; n / 2 + 1];
-        for values in data {
-            for o in 0..outer {
-                for r in 0..inner {
-                    if !keep(o * n * inner + r) {
-                        continue;
-                    }
-                    let mut line: Vec<Complex<f64>> = (0..n)
-                        .map(|i| {
-                            let w = 0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / n as f64).cos();
-                            Complex::new(w * values[(o * n + i) * inner + r], 0.0)
-                        })
-                        .collect();
-                    fft.process(&mut line);
-                    for (k, p) in power.iter_mut().enumerate() {
-                        *p += line[k].norm_sqr();
-                    }
-                }
-            }
-        }
-        power
-    };
-    let mut order = model
-        .disc
-        .equations
-        .iter()
-        .flat_map(|e| &e.terms)
-        .flat_map(|t| &t.factors)
-        .map(|g| g.orders[d])
-        .max()
-        .unwrap_or(0);
-    let mut power = power_of(&model.disc.sources, &|_| true);
-    if power.iter().all(|p| *p <= 1e-20 * n as f64) {
-        if !boundary_peaks {
-            return None;
-        }
-        // The line through a point lies in the boundary (as a whole) when the point lies in a face of
-        // another axis: the mask there is that of the line's first point.
-        let on_face = |start: usize| {
-            let index = model.disc.grid.multi_index(start);
-            (0..shape.len()).filter(|&e| e != d).any(|e| {
-                (index[e] == 0 && model.disc.faces[e][0]) || (index[e] + 1 == shape[e] && model.disc.faces[e][1])
-            })
-        };
-        power = power_of(&model.disc.boundary, &on_face);
-        order = 0;
-    }
-    let length = n as f64 * axis.step();
-    let amp: Vec<f64> = power
-        .iter()
-        .enumerate()
-        .map(|(k, p)| {
-            let w = 2.0 * std::f64::consts::PI * k as f64 / length;
-            p.sqrt() / w.max(1.0).powi(order as i32)
-        })
-        .collect();
-    let mut peaks: Vec<usize> = (1..amp.len())
-        .filter(|&k| amp[k] >= amp[k - 1] && (k + 1 == amp.len() || amp[k] >= amp[k + 1]))
-        .collect();
-    peaks.sort_by(|a, b| amp[*b].total_cmp(&amp[*a]));
-    let top = amp.iter().fold(0.0f64, |m, x| m.max(*x));
-    if top <= 0.0 {
-        return None;
-    }
-    // Detected peaks get at least this share of the strongest amplitude. In 1D the division by (2πs)^m
-    // turns the source's spectrum into the solution's; in several dimensions every source line also
-    // carries the solution's spectrum undivided (times the derivatives along the other axes), which
-    // inflates the low frequencies, so that estimate is coarser and its floor higher (Allen–Cahn 2D at
-    // 200²: 0.43 with the lower floor, 1.0e-3 with the higher; the 1D benchmarks and the boundary-data
-    // estimate of advection are better with the lower one).
-    let floor = if order > 0 && shape.len() > 1 { 1e-2 } else { 1e-3 };
-    let mut means = vec![0.0];
-    let mut weights = vec![amp[0].max(floor * top)];
-    for &k in peaks.iter().take(q.saturating_sub(1)) {
-        // Quadratic interpolation of the log spectrum around the peak bin: the frequency to a small
-        // fraction of a bin.
-        let shift = if k + 1 < power.len() && power[k - 1] > 0.0 && power[k + 1] > 0.0 {
-            let (a, b, c) = (power[k - 1].ln(), power[k].ln(), power[k + 1].ln());
-            let curvature = a - 2.0 * b + c;
-            if curvature < 0.0 {
-                (0.5 * (a - c) / curvature).clamp(-0.5, 0.5)
-            } else {
-                0.0
-            }
-        } else {
-            0.0
-        };
-        means.push((k as f64 + shift) / length);
-        weights.push(amp[k].max(floor * top));
-    }
-    // Pad with frequencies spread over the band, nearly switched off (amplitude 1e-6 of the top, power
-    // 1e-12) but free to grow in the outer loop: each one adds prior variance at a frequency the data do
-    // not show, which the fit pays for in bias (1D Poisson sin(100x), first inner solve: relative error
-    // 3.9e-6 with amplitude 1e-3, 6.8e-7 with 1e-6, and a lower objective).
-    let nyquist = 0.5 / axis.step();
-    while means.len() < q {
-        let i = means.len();
-        means.push(nyquist * i as f64 / q as f64);
-        weights.push(1e-6 * top);
-    }
-    let total: f64 = weights.iter().map(|w| w * w).sum();
-    Some((means, weights.iter().map(|w| w * w / total).collect()))
-}
-
 /// Iterations without progress after which [`conjugate_gradients`] stops.
 const STALL: usize = 500;
 
@@ -486,7 +325,7 @@ struct InnerReport {
 }
 
 /// Minimises `J` over the grid values for fixed kernels and precisions: Gauss–Newton steps (one
-/// suffices for a linear PDE) in the whitened coordinates `z` of [`Model::whitening`], each solved
+/// suffices for a linear PDE) in the whitened coordinates `z` of `Model::whitening`, each solved
 /// exactly (dense Cholesky up to [`Settings::dense_limit`] unknowns, preconditioned CG above), with a
 /// backtracking line search; returns what it did and the evaluation at the new `u`.
 fn inner_solve(
@@ -501,16 +340,15 @@ fn inner_solve(
     let mut steps = 0;
     let (mut cg_iterations, mut cg_residual) = (0, 0.0f64);
     // The kernels are fixed here: the whitening (per-axis eigendecompositions) serves every step. The
-    // state is z, and everything is evaluated from it: the grid-value form carries C⁻¹'s condition
-    // number into the residuals (see Model::evaluate_whitened).
+    // state is z, and everything is evaluated from it (see the model's documentation).
     let wh = model.whitening(fac)?;
     let mut z = model.whiten(&wh, u);
-    let (mut ev, mut current) = model.evaluate_whitened(fac, &wh, &z, log_v, log_tau);
+    let (mut ev, mut current) = model.evaluate(fac, &wh, &z, log_v, log_tau);
     let dense = model.len() * u.len() <= s.dense_limit;
     for _ in 0..s.gauss_newton_steps.max(1) {
-        let gz = model.gradient_whitened(&wh, &ev, &current, &z, log_v, log_tau);
+        let gz = model.gradient(&wh, &ev, &current, &z, log_v, log_tau);
         let dz = if dense {
-            let h = model.gauss_newton_whitened_matrix(&wh, &ev, log_v, log_tau);
+            let h = model.gauss_newton_matrix(&wh, &ev, log_v, log_tau);
             dense_solve(h, &gz).ok_or_else(|| Error::Singular {
                 what: "the Gauss–Newton matrix of the whitened grid values",
                 detail: format!(
@@ -519,8 +357,8 @@ fn inner_solve(
                 ),
             })?
         } else {
-            let pre = model.whitened_preconditioner(&wh, &ev, log_v, log_tau)?;
-            let hess = |p: &[Vec<f64>]| model.gauss_newton_whitened(&wh, &ev, p, log_v, log_tau);
+            let pre = model.preconditioner(&wh, &ev, log_v, log_tau)?;
+            let hess = |p: &[Vec<f64>]| model.gauss_newton(&wh, &ev, p, log_v, log_tau);
             let (dz, its, reached) = conjugate_gradients(hess, |r| pre.apply(r), &gz, s.cg_tolerance, s.cg_iterations);
             cg_iterations += its;
             cg_residual = cg_residual.max(reached);
@@ -535,7 +373,7 @@ fn inner_solve(
                 .zip(&dz)
                 .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x + step * y).collect())
                 .collect();
-            let (tev, tu) = model.evaluate_whitened(fac, &wh, &trial, log_v, log_tau);
+            let (tev, tu) = model.evaluate(fac, &wh, &trial, log_v, log_tau);
             if tev.objective.total <= before {
                 (z, ev, current) = (trial, tev, tu);
                 break true;
@@ -561,6 +399,23 @@ fn inner_solve(
         },
         ev,
     ))
+}
+
+/// The paper's joint method keeps the grid values `u` as its state: `J` at `u` and `∇_u J = W⁻ᵀ ∇_z J`, both
+/// from the whitened coordinates `z = W⁻¹u` of the current kernels (`W⁻ᵀ = ⊗_d Q_d Λ_d^-½`).
+pub(crate) fn joint_evaluation(
+    model: &Model<'_>,
+    fac: &[Vec<AxisFactor>],
+    u: &[Vec<f64>],
+    log_v: f64,
+    log_tau: f64,
+) -> Result<(Evaluation, Vec<Vec<f64>>)> {
+    let wh = model.whitening(fac)?;
+    let z = model.whiten(&wh, u);
+    let (ev, current) = model.evaluate(fac, &wh, &z, log_v, log_tau);
+    let gz = model.gradient(&wh, &ev, &current, &z, log_v, log_tau);
+    let gu = gz.iter().zip(&wh.eigen).map(|(g, e)| e.inverse_sqrt(g)).collect();
+    Ok((ev, gu))
 }
 
 /// Trains the GP model of `disc`; `monitor` sees every outer iteration (and may stop the run by returning
@@ -615,6 +470,8 @@ pub fn solve(
     let mut done = 0;
     let mut kept: Option<Solution> = None;
     let steps = s.progress.counter("gp_pde", s.iterations);
+    // The joint method's gradient in the grid values, from the latest evaluation.
+    let mut gradient_u = Vec::new();
     for it in 0..s.iterations {
         let diverged = |last: Option<Objective>| Error::Diverged {
             iteration: it,
@@ -630,7 +487,9 @@ pub fn solve(
                     .factors(&theta)
                     .map_err(|e| if it == 0 { e } else { diverged(last) })?;
                 let (inner, ev) = if joint {
-                    (InnerReport::default(), model.evaluate(&fac, &u, log_v, log_tau))
+                    let (ev, gu) = joint_evaluation(&model, &fac, &u, log_v, log_tau)?;
+                    gradient_u = gu;
+                    (InnerReport::default(), ev)
                 } else {
                     inner_solve(&model, &fac, &mut u, log_v, log_tau, s)?
                 };
@@ -666,7 +525,6 @@ pub fn solve(
         }
         let (gt, glv, glt) = model.gradient_theta(&fac, &ev, log_v, log_tau)?;
         if joint {
-            let gu = model.gradient_u(&fac, &ev, &u, log_v, log_tau);
             let mut x: Vec<f64> = theta
                 .iter()
                 .copied()
@@ -676,7 +534,7 @@ pub fn solve(
             let g: Vec<f64> = gt
                 .iter()
                 .copied()
-                .chain(gu.iter().flatten().copied())
+                .chain(gradient_u.iter().flatten().copied())
                 .chain([glv, glt])
                 .collect();
             adam.step(&mut x, &g);

@@ -5,8 +5,9 @@
 //! * [`library`]: candidate functions (polynomial, Fourier, custom; concatenated or tensored);
 //! * [`optimizer`]: sparse regression on the library's normal equations (STLSQ, SR3, ensembles);
 //! * [`model`]: [`Sindy`] ties them together — several trajectories, control inputs (SINDYc), discrete
-//!   time — and [`SindyFit`] prints, predicts, scores, simulates and exports the model to
-//!   [`sparsimony_core::sindy`], where it runs without allocation on a microcontroller;
+//!   time; [`fitted`]: [`SindyFit`] prints, predicts, scores and simulates the model; [`export`]: the
+//!   model in the form of [`sparsimony_core::sindy`], where it runs without allocation on a
+//!   microcontroller;
 //! * [`weak`]: the weak (integral) form for noisy data, with no differentiation at all;
 //! * [`pde`]: PDE-FIND, the same regression on fields sampled on space–time grids.
 //!
@@ -25,6 +26,8 @@
 //! ```
 
 pub mod differentiation;
+pub mod export;
+pub mod fitted;
 pub mod library;
 pub mod model;
 pub mod optimizer;
@@ -32,8 +35,10 @@ pub mod pde;
 pub mod weak;
 
 pub use differentiation::{Differentiation, Time};
+pub use export::ExportedModel;
+pub use fitted::{ControlFn, SimulateOptions, SindyFit};
 pub use library::{CustomFunction, Library};
-pub use model::{ControlFn, ExportedModel, SimulateOptions, Sindy, SindyFit, Trajectory};
+pub use model::{Sindy, Trajectory};
 pub use optimizer::{Ensemble, Optimizer, Regularizer, Sr3};
 pub use pde::{PdeFind, PdeFit, PdeLibrary};
 pub use weak::WeakForm;

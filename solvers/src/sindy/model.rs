@@ -1,25 +1,23 @@
 //! The SINDy model: differentiation, library and optimizer put together; fitting on one or several
-//! trajectories with optional control inputs, in continuous or discrete time; equations, prediction, R²,
-//! simulation and export to the allocation-free core model.
+//! trajectories with optional control inputs, in continuous or discrete time. What a fit gives — equations,
+//! prediction, R², simulation — is in [`super::fitted`], its export to the allocation-free core model in
+//! [`super::export`].
 
-use std::fmt;
 use std::ops::Range;
 
-use ndarray::{Array2, ArrayView1, ArrayView2, ShapeBuilder, s};
+use ndarray::{Array2, ArrayView2, s};
 use rayon::prelude::*;
-use sparsimony_core::Report;
-use sparsimony_core::ode::{Dopri5, Dopri5State, dopri5_scratch_len};
-use sparsimony_core::sindy::{Factor, SindyModel};
 
 use super::differentiation::{Differentiation, Stencil, Time};
+use super::fitted::SindyFit;
 use super::library::{Features, Library};
-use super::optimizer::{EnsembleFit, NormalFn, Optimizer, OptimizerFit};
+use super::optimizer::{NormalFn, Optimizer, OptimizerFit};
 use super::weak::{WeakForm, WeakRows};
 use crate::regression::NormalEquations;
 use crate::{Backend, Error, Result};
 
 /// Rows per block when the library is evaluated and accumulated: a block of a 100-term library is 3.2 MB.
-const BLOCK_ROWS: usize = 1024;
+pub(super) const BLOCK_ROWS: usize = 1024;
 
 /// Blocks accumulated by one task before the ordered sum of the tasks' normal equations (16 384 rows).
 const GROUP_BLOCKS: usize = 16;
@@ -119,7 +117,7 @@ impl Prepared<'_> {
     /// Copies rows `r` (within `self.rows`) into column-major block buffers: the library inputs (states —
     /// smoothed when `smoothed_inputs` — then controls) and the targets. `halo` is scratch for the stencil's
     /// wider window (`(BLOCK_ROWS + stencil) × m`).
-    fn block(
+    pub(super) fn block(
         &self,
         r: Range<usize>,
         smoothed_inputs: bool,
@@ -272,7 +270,12 @@ impl Sindy {
     }
 
     /// Checks every trajectory and prepares its targets (derivatives computed where not given).
-    fn gather<'a>(&self, trajectories: &[Trajectory<'a>], n_states: usize, n_controls: usize) -> Result<Gathered<'a>> {
+    pub(super) fn gather<'a>(
+        &self,
+        trajectories: &[Trajectory<'a>],
+        n_states: usize,
+        n_controls: usize,
+    ) -> Result<Gathered<'a>> {
         let mut prepared = Vec::with_capacity(trajectories.len());
         for (k, tr) in trajectories.iter().enumerate() {
             let n = tr.x.nrows();
@@ -460,7 +463,7 @@ impl Sindy {
     }
 }
 
-fn check_rows(what: &'static str, found: usize, expected: usize) -> Result<()> {
+pub(super) fn check_rows(what: &'static str, found: usize, expected: usize) -> Result<()> {
     if found == expected {
         Ok(())
     } else {
@@ -468,7 +471,7 @@ fn check_rows(what: &'static str, found: usize, expected: usize) -> Result<()> {
     }
 }
 
-fn check_block(what: &'static str, a: ArrayView2<'_, f64>, cols: usize) -> Result<()> {
+pub(super) fn check_block(what: &'static str, a: ArrayView2<'_, f64>, cols: usize) -> Result<()> {
     if a.ncols() != cols {
         return Err(Error::Shape {
             what,
@@ -484,565 +487,4 @@ fn check_block(what: &'static str, a: ArrayView2<'_, f64>, cols: usize) -> Resul
         });
     }
     crate::data::check_matrix(what, a)
-}
-
-/// A fitted SINDy model.
-#[derive(Debug, Clone)]
-pub struct SindyFit {
-    features: Features,
-    input_names: Vec<String>,
-    state_names: Vec<String>,
-    control_names: Vec<String>,
-    coef: Array2<f64>,
-    discrete_time: bool,
-    report: Report,
-    n_samples: usize,
-    ensemble: Option<EnsembleFit>,
-}
-
-/// Control inputs as a function of time for [`SindyFit::simulate`]: `control(t, u)` writes `u(t)`.
-pub type ControlFn<'a> = &'a mut dyn FnMut(f64, &mut [f64]);
-
-/// Options of [`SindyFit::simulate`]: the Dormand–Prince tolerances.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SimulateOptions {
-    /// Relative tolerance (default 1e-10).
-    pub rtol: f64,
-    /// Absolute tolerance (default 1e-10).
-    pub atol: f64,
-    /// Step cap per output interval (default 100 000).
-    pub max_steps: usize,
-}
-
-impl Default for SimulateOptions {
-    fn default() -> Self {
-        Self {
-            rtol: 1e-10,
-            atol: 1e-10,
-            max_steps: 100_000,
-        }
-    }
-}
-
-impl SindyFit {
-    /// The coefficients `Ξ`, `m × p`: row `s` gives `ẋ_s` (or `x_s[k+1]`) in terms of the library.
-    pub fn coefficients(&self) -> &Array2<f64> {
-        &self.coef
-    }
-
-    /// The library terms' names.
-    pub fn feature_names(&self) -> &[String] {
-        self.features.names()
-    }
-
-    /// The expanded library.
-    pub fn features(&self) -> &Features {
-        &self.features
-    }
-
-    /// The states' names.
-    pub fn state_names(&self) -> &[String] {
-        &self.state_names
-    }
-
-    /// The control inputs' names.
-    pub fn control_names(&self) -> &[String] {
-        &self.control_names
-    }
-
-    /// Whether the model is a discrete-time map.
-    pub fn is_discrete_time(&self) -> bool {
-        self.discrete_time
-    }
-
-    /// How the optimizer ended (see [`super::optimizer::OptimizerFit::report`]).
-    pub fn report(&self) -> &Report {
-        &self.report
-    }
-
-    /// Samples used in the regression.
-    pub fn n_samples(&self) -> usize {
-        self.n_samples
-    }
-
-    /// Nonzero coefficients.
-    pub fn n_nonzero(&self) -> usize {
-        self.coef.iter().filter(|c| **c != 0.0).count()
-    }
-
-    /// The ensemble's models and inclusion probabilities, when the optimizer was an ensemble.
-    pub fn ensemble(&self) -> Option<&EnsembleFit> {
-        self.ensemble.as_ref()
-    }
-
-    /// The right-hand sides as PySINDy prints them: `"-10.000 x0 +  10.000 x1"` (each kept coefficient with
-    /// `precision` decimals and a space for its sign, terms joined by `" + "`; coefficients that round to
-    /// zero are left out; an empty equation is `" 0.000"`).
-    pub fn equations(&self, precision: usize) -> Vec<String> {
-        format_equations(&self.coef, self.features.names(), precision)
-    }
-
-    /// The left-hand sides: `(x0)'` in continuous time, `(x0)[k+1]` in discrete time.
-    pub fn lhs(&self) -> Vec<String> {
-        self.state_names
-            .iter()
-            .map(|s| {
-                if self.discrete_time {
-                    format!("({s})[k+1]")
-                } else {
-                    format!("({s})'")
-                }
-            })
-            .collect()
-    }
-
-    fn check_inputs(&self, x: ArrayView2<'_, f64>, u: Option<ArrayView2<'_, f64>>) -> Result<()> {
-        check_block("x", x, self.state_names.len())?;
-        match (u, self.control_names.len()) {
-            (None, 0) => Ok(()),
-            (None, c) => Err(Error::InvalidParameter {
-                name: "u",
-                reason: format!("the model was fitted with {c} control input(s); pass them"),
-            }),
-            (Some(u), c) => {
-                check_rows("u (one row per sample of x)", u.nrows(), x.nrows())?;
-                check_block("u", u, c)
-            }
-        }
-    }
-
-    /// The model's output `Ξ θ(x, u)` for each sample: derivatives in continuous time, next states in
-    /// discrete time. `x` is `n × m`, `u` is `n × c` (required when the model has controls).
-    ///
-    /// # Errors
-    /// Shape and finiteness errors; missing controls.
-    pub fn predict(&self, x: ArrayView2<'_, f64>, u: Option<ArrayView2<'_, f64>>) -> Result<Array2<f64>> {
-        self.check_inputs(x, u)?;
-        let (n, m, p) = (x.nrows(), self.state_names.len(), self.features.len());
-        let mut inputs: Vec<Vec<f64>> = x.columns().into_iter().map(|c| c.to_vec()).collect();
-        if let Some(u) = u {
-            inputs.extend(u.columns().into_iter().map(|c| c.to_vec()));
-        }
-        let mut out = Array2::zeros((n, m));
-        let mut theta = vec![0.0; BLOCK_ROWS * p];
-        for start in (0..n).step_by(BLOCK_ROWS) {
-            let rows = BLOCK_ROWS.min(n - start);
-            let cols: Vec<&[f64]> = inputs.iter().map(|c| &c[start..start + rows]).collect();
-            self.features.evaluate(&cols, rows, &mut theta);
-            for s in 0..m {
-                for (k, &c) in self.coef.row(s).iter().enumerate() {
-                    if c != 0.0 {
-                        for r in 0..rows {
-                            out[(start + r, s)] += c * theta[r + k * rows];
-                        }
-                    }
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    /// R² of the model's output on trajectories (their derivatives computed with `differentiation` unless
-    /// given), averaged over the states with equal weight (scikit-learn's `r2_score`, PySINDy's `score`).
-    /// As in PySINDy, the model is evaluated on the states as given, not smoothed.
-    ///
-    /// # Errors
-    /// As [`Sindy::fit`] for the data.
-    pub fn score(&self, trajectories: &[Trajectory<'_>], differentiation: &Differentiation) -> Result<f64> {
-        let spec = Sindy {
-            differentiation: differentiation.clone(),
-            discrete_time: self.discrete_time,
-            ..Sindy::default()
-        };
-        let (m, c) = (self.state_names.len(), self.control_names.len());
-        let data = spec.gather(trajectories, m, c)?;
-        let n = data.n();
-        if n == 0 {
-            return Err(Error::Empty {
-                what: "scoring data",
-                rows: 0,
-                cols: m,
-            });
-        }
-        // Targets and predictions from the states as given (PySINDy scores on the unsmoothed states).
-        let (mut y, mut pred) = (Array2::<f64>::zeros((n, m)), Array2::<f64>::zeros((n, m)));
-        let mut offset = 0;
-        for t in &data.trajectories {
-            let len = t.rows.len();
-            let mut inputs = vec![0.0; len * (m + c)];
-            let mut targets = vec![0.0; len * m];
-            t.block(t.rows.clone(), false, &mut inputs, &mut targets, &mut Vec::new());
-            let x = ArrayView2::from_shape((len, m).f(), &inputs[..len * m]).expect("block layout");
-            let u = (c > 0).then(|| ArrayView2::from_shape((len, c).f(), &inputs[len * m..]).expect("block layout"));
-            pred.slice_mut(s![offset..offset + len, ..])
-                .assign(&self.predict(x, u)?);
-            y.slice_mut(s![offset..offset + len, ..])
-                .assign(&ArrayView2::from_shape((len, m).f(), &targets).expect("block layout"));
-            offset += len;
-        }
-        let total: f64 = y
-            .columns()
-            .into_iter()
-            .zip(pred.columns())
-            .map(|(yc, pc)| crate::metrics::r2_score(yc, pc))
-            .sum();
-        Ok(total / m as f64)
-    }
-
-    /// Integrates a continuous-time model from `x0` and returns the state at each of `times` (strictly
-    /// increasing; the first is the initial time), `len(times) × m`, with the adaptive Dormand–Prince
-    /// method of [`sparsimony_core::ode::Dopri5`]. `control(t, u)` writes the control inputs at time `t`.
-    ///
-    /// # Errors
-    /// A discrete-time model; shape errors; non-increasing times; the core's `NotConverged` (as
-    /// [`Error::Core`]) with the time reached when the solution blows up (the step size collapses) or the step cap is hit.
-    pub fn simulate(
-        &self,
-        x0: ArrayView1<'_, f64>,
-        times: ArrayView1<'_, f64>,
-        mut control: Option<ControlFn<'_>>,
-        options: &SimulateOptions,
-    ) -> Result<Array2<f64>> {
-        if self.discrete_time {
-            return Err(Error::InvalidParameter {
-                name: "model",
-                reason: "a discrete-time model is iterated with `simulate_discrete`, not integrated".into(),
-            });
-        }
-        let (m, c, p) = (self.state_names.len(), self.control_names.len(), self.features.len());
-        check_rows("x0 (one value per state)", x0.len(), m)?;
-        Time::Points(times).check(times.len())?;
-        if c > 0 && control.is_none() {
-            return Err(Error::InvalidParameter {
-                name: "control",
-                reason: format!("the model has {c} control input(s); pass a control function"),
-            });
-        }
-        let mut x: Vec<f64> = x0.to_vec();
-        if let Some(i) = x.iter().position(|v| !v.is_finite()) {
-            return Err(Error::NonFinite {
-                what: "x0",
-                row: i,
-                col: 0,
-            });
-        }
-        let mut out = Array2::zeros((times.len(), m));
-        if times.is_empty() {
-            return Ok(out);
-        }
-        out.row_mut(0).iter_mut().zip(&x).for_each(|(o, v)| *o = *v);
-        let solver = Dopri5 {
-            rtol: options.rtol,
-            atol: options.atol,
-            max_steps: options.max_steps,
-        };
-        let mut state = Dopri5State::default();
-        let mut scratch = vec![0.0; dopri5_scratch_len(m)];
-        let mut u = vec![0.0; c];
-        let mut theta = vec![0.0; p];
-        let mut cols = vec![0.0; m + c];
-        let features = &self.features;
-        let coef = &self.coef;
-        let mut rhs = |t: f64, y: &[f64], d: &mut [f64]| -> sparsimony_core::Result<()> {
-            if let Some(ctl) = control.as_mut() {
-                ctl(t, &mut u);
-            }
-            cols[..m].copy_from_slice(y);
-            cols[m..].copy_from_slice(&u);
-            let inputs: Vec<&[f64]> = cols.chunks(1).collect();
-            features.evaluate(&inputs, 1, &mut theta);
-            for (s, ds) in d.iter_mut().enumerate() {
-                *ds = coef.row(s).iter().zip(&theta).map(|(a, b)| a * b).sum();
-            }
-            Ok(())
-        };
-        for k in 1..times.len() {
-            solver.integrate(&mut rhs, times[k - 1], times[k], &mut x, &mut state, &mut scratch)?;
-            out.row_mut(k).iter_mut().zip(&x).for_each(|(o, v)| *o = *v);
-        }
-        Ok(out)
-    }
-
-    /// Iterates a discrete-time model `steps` times from `x0` (the first row of the result is `x0`), with
-    /// control inputs `u` (`steps × c`, row `k` used for step `k`) when the model has them. Stops early,
-    /// returning the rows computed, when the state stops being finite.
-    ///
-    /// # Errors
-    /// A continuous-time model; shape errors.
-    pub fn simulate_discrete(
-        &self,
-        x0: ArrayView1<'_, f64>,
-        steps: usize,
-        u: Option<ArrayView2<'_, f64>>,
-    ) -> Result<Array2<f64>> {
-        if !self.discrete_time {
-            return Err(Error::InvalidParameter {
-                name: "model",
-                reason: "a continuous-time model is integrated with `simulate`".into(),
-            });
-        }
-        let m = self.state_names.len();
-        check_rows("x0 (one value per state)", x0.len(), m)?;
-        if let Some(u) = u {
-            check_rows("u (one row per step)", u.nrows(), steps)?;
-        }
-        let mut out = Array2::zeros((steps + 1, m));
-        out.row_mut(0).assign(&x0);
-        for k in 0..steps {
-            let x = out.slice(ndarray::s![k..k + 1, ..]).to_owned();
-            let uk = u.as_ref().map(|u| u.slice(ndarray::s![k..k + 1, ..]));
-            let next = self.predict(x.view(), uk)?;
-            if next.iter().any(|v| !v.is_finite()) {
-                return Ok(out.slice(ndarray::s![..k + 1, ..]).to_owned());
-            }
-            out.row_mut(k + 1).assign(&next.row(0));
-        }
-        Ok(out)
-    }
-
-    /// The model in the allocation-free core form, keeping only the terms with a nonzero coefficient.
-    ///
-    /// # Errors
-    /// [`Error::InvalidParameter`] when a kept term is a custom function (it has no core form).
-    pub fn export(&self) -> Result<ExportedModel> {
-        let used: Vec<usize> = (0..self.features.len())
-            .filter(|&k| self.coef.column(k).iter().any(|c| *c != 0.0))
-            .collect();
-        let mut factors = Vec::new();
-        let mut term_ptr = vec![0];
-        let mut term_names = Vec::new();
-        let (all_factors, all_ptr) = self.features.core_factors_of(&used)?;
-        for (a, &k) in used.iter().enumerate() {
-            factors.extend_from_slice(&all_factors[all_ptr[a]..all_ptr[a + 1]]);
-            term_ptr.push(factors.len());
-            term_names.push(self.features.names()[k].clone());
-        }
-        let mut coef_ptr = vec![0];
-        let (mut coef_term, mut coef_value) = (Vec::new(), Vec::new());
-        for row in self.coef.rows() {
-            for (a, &k) in used.iter().enumerate() {
-                if row[k] != 0.0 {
-                    coef_term.push(a);
-                    coef_value.push(row[k]);
-                }
-            }
-            coef_ptr.push(coef_term.len());
-        }
-        Ok(ExportedModel {
-            state_names: self.state_names.clone(),
-            control_names: self.control_names.clone(),
-            discrete_time: self.discrete_time,
-            term_names,
-            factors,
-            term_ptr,
-            coef_ptr,
-            coef_term,
-            coef_value,
-        })
-    }
-
-    /// The input names the library was expanded with.
-    pub fn input_names(&self) -> &[String] {
-        &self.input_names
-    }
-}
-
-impl fmt::Display for SindyFit {
-    /// The equations with three decimals, one per line: `(x0)' = -10.000 x0 +  10.000 x1`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (lhs, rhs) in self.lhs().iter().zip(self.equations(3)) {
-            writeln!(f, "{lhs} = {rhs}")?;
-        }
-        Ok(())
-    }
-}
-
-/// A fitted model in the layout of [`sparsimony_core::sindy::SindyModel`], owning its arrays: the terms
-/// with a nonzero coefficient, and the coefficients compressed by rows.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ExportedModel {
-    /// State names.
-    pub state_names: Vec<String>,
-    /// Control names.
-    pub control_names: Vec<String>,
-    /// Discrete-time map (`x[k+1]`) rather than vector field (`ẋ`).
-    pub discrete_time: bool,
-    /// Names of the kept terms.
-    pub term_names: Vec<String>,
-    /// Factors of all kept terms.
-    pub factors: Vec<Factor<f64>>,
-    /// Term `k`'s factors are `factors[term_ptr[k]..term_ptr[k+1]]`.
-    pub term_ptr: Vec<usize>,
-    /// Row `s`'s coefficients are at `coef_ptr[s]..coef_ptr[s+1]`.
-    pub coef_ptr: Vec<usize>,
-    /// Term index of each coefficient.
-    pub coef_term: Vec<usize>,
-    /// Value of each coefficient.
-    pub coef_value: Vec<f64>,
-}
-
-impl ExportedModel {
-    /// The core model borrowing these arrays.
-    ///
-    /// # Errors
-    /// Never for an exported model (the structure is valid by construction); the core's checks otherwise.
-    pub fn view(&self) -> Result<SindyModel<'_, f64>> {
-        Ok(SindyModel::new(
-            self.state_names.len(),
-            self.control_names.len(),
-            &self.factors,
-            &self.term_ptr,
-            &self.coef_ptr,
-            &self.coef_term,
-            &self.coef_value,
-        )?)
-    }
-
-    /// Rust source declaring the model as `static` data for firmware: a module `name` with `FACTORS`,
-    /// `TERM_PTR`, `COEF_PTR`, `COEF_TERM`, `COEF_VALUE` (scalar type `ty`, `"f32"` or `"f64"`), `N_STATES`,
-    /// `N_CONTROLS` and a `model()` constructor. Coefficients are written in shortest round-trip form, so an
-    /// `f64` export is exact. State and term names appear only in comments, with control characters
-    /// escaped (`\n` for a line break), so no name can end a comment and inject code.
-    ///
-    /// # Errors
-    /// [`Error::InvalidParameter`] when `name` is not a Rust identifier (ASCII letters, digits and `_`,
-    /// not starting with a digit) or `ty` is neither `"f32"` nor `"f64"`.
-    pub fn to_rust_source(&self, name: &str, ty: &str) -> Result<String> {
-        let identifier = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !identifier {
-            return Err(Error::InvalidParameter {
-                name: "module name",
-                reason: format!("{name:?} is not a Rust identifier"),
-            });
-        }
-        if ty != "f32" && ty != "f64" {
-            return Err(Error::InvalidParameter {
-                name: "scalar type",
-                reason: format!("{ty:?}: expected \"f32\" or \"f64\""),
-            });
-        }
-        let comment_safe = |s: &str| -> String {
-            s.chars()
-                .map(|c| {
-                    if c.is_control() {
-                        c.escape_default().to_string()
-                    } else {
-                        c.to_string()
-                    }
-                })
-                .collect()
-        };
-        let list = |v: &[usize]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ");
-        let float = |x: f64| {
-            if ty == "f32" {
-                format!("{:?}_f32", x as f32)
-            } else {
-                format!("{x:?}_f64")
-            }
-        };
-        let factors: Vec<String> = self
-            .factors
-            .iter()
-            .map(|f| match *f {
-                Factor::Power { input, exponent } => {
-                    format!("Factor::Power {{ input: {input}, exponent: {exponent} }}")
-                }
-                Factor::Sin { input, frequency } => {
-                    format!("Factor::Sin {{ input: {input}, frequency: {} }}", float(frequency))
-                }
-                Factor::Cos { input, frequency } => {
-                    format!("Factor::Cos {{ input: {input}, frequency: {} }}", float(frequency))
-                }
-            })
-            .collect();
-        let mut s = String::new();
-        s.push_str("// Generated by sparsimony (SindyFit::export().to_rust_source); do not edit.\n");
-        s.push_str(&format!(
-            "/// SINDy model: {}.\n",
-            if self.discrete_time {
-                "x[k+1] = Ξ θ(x[k], u[k])"
-            } else {
-                "ẋ = Ξ θ(x, u)"
-            }
-        ));
-        for (s_name, lhs) in self.state_names.iter().enumerate() {
-            let terms: Vec<String> = (self.coef_ptr[s_name]..self.coef_ptr[s_name + 1])
-                .map(|q| format!("{:?} {}", self.coef_value[q], self.term_names[self.coef_term[q]]))
-                .collect();
-            let lhs = if self.discrete_time {
-                format!("({lhs})[k+1]")
-            } else {
-                format!("({lhs})'")
-            };
-            s.push_str(&format!(
-                "/// {}\n",
-                comment_safe(&format!("{lhs} = {}", terms.join(" + ")))
-            ));
-        }
-        s.push_str(&format!("#[allow(dead_code)]\n#[rustfmt::skip]\npub mod {name} {{\n"));
-        s.push_str("    use sparsimony_core::sindy::{Factor, SindyModel};\n\n");
-        s.push_str(&format!(
-            "    pub const N_STATES: usize = {};\n",
-            self.state_names.len()
-        ));
-        s.push_str(&format!(
-            "    pub const N_CONTROLS: usize = {};\n",
-            self.control_names.len()
-        ));
-        s.push_str(&format!(
-            "    pub static FACTORS: [Factor<{ty}>; {}] = [{}];\n",
-            factors.len(),
-            factors.join(", ")
-        ));
-        s.push_str(&format!(
-            "    pub static TERM_PTR: [usize; {}] = [{}];\n",
-            self.term_ptr.len(),
-            list(&self.term_ptr)
-        ));
-        s.push_str(&format!(
-            "    pub static COEF_PTR: [usize; {}] = [{}];\n",
-            self.coef_ptr.len(),
-            list(&self.coef_ptr)
-        ));
-        s.push_str(&format!(
-            "    pub static COEF_TERM: [usize; {}] = [{}];\n",
-            self.coef_term.len(),
-            list(&self.coef_term)
-        ));
-        let vals: Vec<String> = self.coef_value.iter().map(|&v| float(v)).collect();
-        s.push_str(&format!(
-            "    pub static COEF_VALUE: [{ty}; {}] = [{}];\n\n",
-            vals.len(),
-            vals.join(", ")
-        ));
-        s.push_str(&format!(
-            "    /// The model over the static arrays.\n    pub fn model() -> sparsimony_core::Result<SindyModel<'static, {ty}>> {{\n        SindyModel::new(N_STATES, N_CONTROLS, &FACTORS, &TERM_PTR, &COEF_PTR, &COEF_TERM, &COEF_VALUE)\n    }}\n}}\n"
-        ));
-        Ok(s)
-    }
-}
-
-/// Equations PySINDy style (see [`SindyFit::equations`]) from coefficients (`m × p`) and term names.
-pub(super) fn format_equations(coef: &Array2<f64>, names: &[String], precision: usize) -> Vec<String> {
-    let scale = 10f64.powi(precision as i32);
-    let fmt = |c: f64| {
-        if c.is_sign_negative() {
-            format!("{c:.precision$}")
-        } else {
-            format!(" {c:.precision$}")
-        }
-    };
-    coef.rows()
-        .into_iter()
-        .map(|row| {
-            let terms: Vec<String> = row
-                .iter()
-                .zip(names)
-                .filter(|(c, _)| (**c * scale).round_ties_even() != 0.0)
-                .map(|(c, name)| format!("{} {name}", fmt(*c)))
-                .collect();
-            if terms.is_empty() { fmt(0.0) } else { terms.join(" + ") }
-        })
-        .collect()
 }

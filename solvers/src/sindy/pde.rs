@@ -8,8 +8,9 @@
 use ndarray::{Array2, ArrayD, ArrayView1, ArrayViewD, Axis, Dimension, IxDyn};
 
 use super::differentiation::{Differentiation, Time};
+use super::fitted::format_equations;
 use super::library::{Features, Library, Part};
-use super::model::{Gathered, Prepared, TargetSource, format_equations};
+use super::model::{Gathered, Prepared, TargetSource};
 use super::optimizer::Optimizer;
 use crate::{Error, Result};
 use sparsimony_core::Report;

@@ -1,0 +1,410 @@
+//! A fitted SINDy model: its equations (PySINDy's printing), prediction of the derivatives, R², simulation
+//! (core's Dopri5, or the discrete map), and the conversion to the core form ([`super::export`]).
+
+use std::fmt;
+
+use ndarray::{Array2, ArrayView1, ArrayView2, ShapeBuilder, s};
+use sparsimony_core::Report;
+use sparsimony_core::ode::{Dopri5, Dopri5State, dopri5_scratch_len};
+
+use super::differentiation::{Differentiation, Time};
+use super::export::ExportedModel;
+use super::library::Features;
+use super::model::{BLOCK_ROWS, Sindy, Trajectory, check_block, check_rows};
+use super::optimizer::EnsembleFit;
+use crate::{Error, Result};
+
+/// A fitted SINDy model.
+#[derive(Debug, Clone)]
+pub struct SindyFit {
+    pub(super) features: Features,
+    pub(super) input_names: Vec<String>,
+    pub(super) state_names: Vec<String>,
+    pub(super) control_names: Vec<String>,
+    pub(super) coef: Array2<f64>,
+    pub(super) discrete_time: bool,
+    pub(super) report: Report,
+    pub(super) n_samples: usize,
+    pub(super) ensemble: Option<EnsembleFit>,
+}
+
+/// Control inputs as a function of time for [`SindyFit::simulate`]: `control(t, u)` writes `u(t)`.
+pub type ControlFn<'a> = &'a mut dyn FnMut(f64, &mut [f64]);
+
+/// Options of [`SindyFit::simulate`]: the Dormand–Prince tolerances.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SimulateOptions {
+    /// Relative tolerance (default 1e-10).
+    pub rtol: f64,
+    /// Absolute tolerance (default 1e-10).
+    pub atol: f64,
+    /// Step cap per output interval (default 100 000).
+    pub max_steps: usize,
+}
+
+impl Default for SimulateOptions {
+    fn default() -> Self {
+        Self {
+            rtol: 1e-10,
+            atol: 1e-10,
+            max_steps: 100_000,
+        }
+    }
+}
+
+impl SindyFit {
+    /// The coefficients `Ξ`, `m × p`: row `s` gives `ẋ_s` (or `x_s[k+1]`) in terms of the library.
+    pub fn coefficients(&self) -> &Array2<f64> {
+        &self.coef
+    }
+
+    /// The library terms' names.
+    pub fn feature_names(&self) -> &[String] {
+        self.features.names()
+    }
+
+    /// The expanded library.
+    pub fn features(&self) -> &Features {
+        &self.features
+    }
+
+    /// The states' names.
+    pub fn state_names(&self) -> &[String] {
+        &self.state_names
+    }
+
+    /// The control inputs' names.
+    pub fn control_names(&self) -> &[String] {
+        &self.control_names
+    }
+
+    /// Whether the model is a discrete-time map.
+    pub fn is_discrete_time(&self) -> bool {
+        self.discrete_time
+    }
+
+    /// How the optimizer ended (see [`super::optimizer::OptimizerFit::report`]).
+    pub fn report(&self) -> &Report {
+        &self.report
+    }
+
+    /// Samples used in the regression.
+    pub fn n_samples(&self) -> usize {
+        self.n_samples
+    }
+
+    /// Nonzero coefficients.
+    pub fn n_nonzero(&self) -> usize {
+        self.coef.iter().filter(|c| **c != 0.0).count()
+    }
+
+    /// The ensemble's models and inclusion probabilities, when the optimizer was an ensemble.
+    pub fn ensemble(&self) -> Option<&EnsembleFit> {
+        self.ensemble.as_ref()
+    }
+
+    /// The right-hand sides as PySINDy prints them: `"-10.000 x0 +  10.000 x1"` (each kept coefficient with
+    /// `precision` decimals and a space for its sign, terms joined by `" + "`; coefficients that round to
+    /// zero are left out; an empty equation is `" 0.000"`).
+    pub fn equations(&self, precision: usize) -> Vec<String> {
+        format_equations(&self.coef, self.features.names(), precision)
+    }
+
+    /// The left-hand sides: `(x0)'` in continuous time, `(x0)[k+1]` in discrete time.
+    pub fn lhs(&self) -> Vec<String> {
+        self.state_names
+            .iter()
+            .map(|s| {
+                if self.discrete_time {
+                    format!("({s})[k+1]")
+                } else {
+                    format!("({s})'")
+                }
+            })
+            .collect()
+    }
+
+    fn check_inputs(&self, x: ArrayView2<'_, f64>, u: Option<ArrayView2<'_, f64>>) -> Result<()> {
+        check_block("x", x, self.state_names.len())?;
+        match (u, self.control_names.len()) {
+            (None, 0) => Ok(()),
+            (None, c) => Err(Error::InvalidParameter {
+                name: "u",
+                reason: format!("the model was fitted with {c} control input(s); pass them"),
+            }),
+            (Some(u), c) => {
+                check_rows("u (one row per sample of x)", u.nrows(), x.nrows())?;
+                check_block("u", u, c)
+            }
+        }
+    }
+
+    /// The model's output `Ξ θ(x, u)` for each sample: derivatives in continuous time, next states in
+    /// discrete time. `x` is `n × m`, `u` is `n × c` (required when the model has controls).
+    ///
+    /// # Errors
+    /// Shape and finiteness errors; missing controls.
+    pub fn predict(&self, x: ArrayView2<'_, f64>, u: Option<ArrayView2<'_, f64>>) -> Result<Array2<f64>> {
+        self.check_inputs(x, u)?;
+        let (n, m, p) = (x.nrows(), self.state_names.len(), self.features.len());
+        let mut inputs: Vec<Vec<f64>> = x.columns().into_iter().map(|c| c.to_vec()).collect();
+        if let Some(u) = u {
+            inputs.extend(u.columns().into_iter().map(|c| c.to_vec()));
+        }
+        let mut out = Array2::zeros((n, m));
+        let mut theta = vec![0.0; BLOCK_ROWS * p];
+        for start in (0..n).step_by(BLOCK_ROWS) {
+            let rows = BLOCK_ROWS.min(n - start);
+            let cols: Vec<&[f64]> = inputs.iter().map(|c| &c[start..start + rows]).collect();
+            self.features.evaluate(&cols, rows, &mut theta);
+            for s in 0..m {
+                for (k, &c) in self.coef.row(s).iter().enumerate() {
+                    if c != 0.0 {
+                        for r in 0..rows {
+                            out[(start + r, s)] += c * theta[r + k * rows];
+                        }
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// R² of the model's output on trajectories (their derivatives computed with `differentiation` unless
+    /// given), averaged over the states with equal weight (scikit-learn's `r2_score`, PySINDy's `score`).
+    /// As in PySINDy, the model is evaluated on the states as given, not smoothed.
+    ///
+    /// # Errors
+    /// As [`Sindy::fit`] for the data.
+    pub fn score(&self, trajectories: &[Trajectory<'_>], differentiation: &Differentiation) -> Result<f64> {
+        let spec = Sindy {
+            differentiation: differentiation.clone(),
+            discrete_time: self.discrete_time,
+            ..Sindy::default()
+        };
+        let (m, c) = (self.state_names.len(), self.control_names.len());
+        let data = spec.gather(trajectories, m, c)?;
+        let n = data.n();
+        if n == 0 {
+            return Err(Error::Empty {
+                what: "scoring data",
+                rows: 0,
+                cols: m,
+            });
+        }
+        // Targets and predictions from the states as given (PySINDy scores on the unsmoothed states).
+        let (mut y, mut pred) = (Array2::<f64>::zeros((n, m)), Array2::<f64>::zeros((n, m)));
+        let mut offset = 0;
+        for t in &data.trajectories {
+            let len = t.rows.len();
+            let mut inputs = vec![0.0; len * (m + c)];
+            let mut targets = vec![0.0; len * m];
+            t.block(t.rows.clone(), false, &mut inputs, &mut targets, &mut Vec::new());
+            let x = ArrayView2::from_shape((len, m).f(), &inputs[..len * m]).expect("block layout");
+            let u = (c > 0).then(|| ArrayView2::from_shape((len, c).f(), &inputs[len * m..]).expect("block layout"));
+            pred.slice_mut(s![offset..offset + len, ..])
+                .assign(&self.predict(x, u)?);
+            y.slice_mut(s![offset..offset + len, ..])
+                .assign(&ArrayView2::from_shape((len, m).f(), &targets).expect("block layout"));
+            offset += len;
+        }
+        let total: f64 = y
+            .columns()
+            .into_iter()
+            .zip(pred.columns())
+            .map(|(yc, pc)| crate::metrics::r2_score(yc, pc))
+            .sum();
+        Ok(total / m as f64)
+    }
+
+    /// Integrates a continuous-time model from `x0` and returns the state at each of `times` (strictly
+    /// increasing; the first is the initial time), `len(times) × m`, with the adaptive Dormand–Prince
+    /// method of [`sparsimony_core::ode::Dopri5`]. `control(t, u)` writes the control inputs at time `t`.
+    ///
+    /// # Errors
+    /// A discrete-time model; shape errors; non-increasing times; the core's `NotConverged` (as
+    /// [`Error::Core`]) with the time reached when the solution blows up (the step size collapses) or the step cap is hit.
+    pub fn simulate(
+        &self,
+        x0: ArrayView1<'_, f64>,
+        times: ArrayView1<'_, f64>,
+        mut control: Option<ControlFn<'_>>,
+        options: &SimulateOptions,
+    ) -> Result<Array2<f64>> {
+        if self.discrete_time {
+            return Err(Error::InvalidParameter {
+                name: "model",
+                reason: "a discrete-time model is iterated with `simulate_discrete`, not integrated".into(),
+            });
+        }
+        let (m, c, p) = (self.state_names.len(), self.control_names.len(), self.features.len());
+        check_rows("x0 (one value per state)", x0.len(), m)?;
+        Time::Points(times).check(times.len())?;
+        if c > 0 && control.is_none() {
+            return Err(Error::InvalidParameter {
+                name: "control",
+                reason: format!("the model has {c} control input(s); pass a control function"),
+            });
+        }
+        let mut x: Vec<f64> = x0.to_vec();
+        if let Some(i) = x.iter().position(|v| !v.is_finite()) {
+            return Err(Error::NonFinite {
+                what: "x0",
+                row: i,
+                col: 0,
+            });
+        }
+        let mut out = Array2::zeros((times.len(), m));
+        if times.is_empty() {
+            return Ok(out);
+        }
+        out.row_mut(0).iter_mut().zip(&x).for_each(|(o, v)| *o = *v);
+        let solver = Dopri5 {
+            rtol: options.rtol,
+            atol: options.atol,
+            max_steps: options.max_steps,
+        };
+        let mut state = Dopri5State::default();
+        let mut scratch = vec![0.0; dopri5_scratch_len(m)];
+        let mut u = vec![0.0; c];
+        let mut theta = vec![0.0; p];
+        let mut cols = vec![0.0; m + c];
+        let features = &self.features;
+        let coef = &self.coef;
+        let mut rhs = |t: f64, y: &[f64], d: &mut [f64]| -> sparsimony_core::Result<()> {
+            if let Some(ctl) = control.as_mut() {
+                ctl(t, &mut u);
+            }
+            cols[..m].copy_from_slice(y);
+            cols[m..].copy_from_slice(&u);
+            let inputs: Vec<&[f64]> = cols.chunks(1).collect();
+            features.evaluate(&inputs, 1, &mut theta);
+            for (s, ds) in d.iter_mut().enumerate() {
+                *ds = coef.row(s).iter().zip(&theta).map(|(a, b)| a * b).sum();
+            }
+            Ok(())
+        };
+        for k in 1..times.len() {
+            solver.integrate(&mut rhs, times[k - 1], times[k], &mut x, &mut state, &mut scratch)?;
+            out.row_mut(k).iter_mut().zip(&x).for_each(|(o, v)| *o = *v);
+        }
+        Ok(out)
+    }
+
+    /// Iterates a discrete-time model `steps` times from `x0` (the first row of the result is `x0`), with
+    /// control inputs `u` (`steps × c`, row `k` used for step `k`) when the model has them. Stops early,
+    /// returning the rows computed, when the state stops being finite.
+    ///
+    /// # Errors
+    /// A continuous-time model; shape errors.
+    pub fn simulate_discrete(
+        &self,
+        x0: ArrayView1<'_, f64>,
+        steps: usize,
+        u: Option<ArrayView2<'_, f64>>,
+    ) -> Result<Array2<f64>> {
+        if !self.discrete_time {
+            return Err(Error::InvalidParameter {
+                name: "model",
+                reason: "a continuous-time model is integrated with `simulate`".into(),
+            });
+        }
+        let m = self.state_names.len();
+        check_rows("x0 (one value per state)", x0.len(), m)?;
+        if let Some(u) = u {
+            check_rows("u (one row per step)", u.nrows(), steps)?;
+        }
+        let mut out = Array2::zeros((steps + 1, m));
+        out.row_mut(0).assign(&x0);
+        for k in 0..steps {
+            let x = out.slice(ndarray::s![k..k + 1, ..]).to_owned();
+            let uk = u.as_ref().map(|u| u.slice(ndarray::s![k..k + 1, ..]));
+            let next = self.predict(x.view(), uk)?;
+            if next.iter().any(|v| !v.is_finite()) {
+                return Ok(out.slice(ndarray::s![..k + 1, ..]).to_owned());
+            }
+            out.row_mut(k + 1).assign(&next.row(0));
+        }
+        Ok(out)
+    }
+
+    /// The model in the allocation-free core form, keeping only the terms with a nonzero coefficient.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] when a kept term is a custom function (it has no core form).
+    pub fn export(&self) -> Result<ExportedModel> {
+        let used: Vec<usize> = (0..self.features.len())
+            .filter(|&k| self.coef.column(k).iter().any(|c| *c != 0.0))
+            .collect();
+        let mut factors = Vec::new();
+        let mut term_ptr = vec![0];
+        let mut term_names = Vec::new();
+        let (all_factors, all_ptr) = self.features.core_factors_of(&used)?;
+        for (a, &k) in used.iter().enumerate() {
+            factors.extend_from_slice(&all_factors[all_ptr[a]..all_ptr[a + 1]]);
+            term_ptr.push(factors.len());
+            term_names.push(self.features.names()[k].clone());
+        }
+        let mut coef_ptr = vec![0];
+        let (mut coef_term, mut coef_value) = (Vec::new(), Vec::new());
+        for row in self.coef.rows() {
+            for (a, &k) in used.iter().enumerate() {
+                if row[k] != 0.0 {
+                    coef_term.push(a);
+                    coef_value.push(row[k]);
+                }
+            }
+            coef_ptr.push(coef_term.len());
+        }
+        Ok(ExportedModel {
+            state_names: self.state_names.clone(),
+            control_names: self.control_names.clone(),
+            discrete_time: self.discrete_time,
+            term_names,
+            factors,
+            term_ptr,
+            coef_ptr,
+            coef_term,
+            coef_value,
+        })
+    }
+
+    /// The input names the library was expanded with.
+    pub fn input_names(&self) -> &[String] {
+        &self.input_names
+    }
+}
+
+impl fmt::Display for SindyFit {
+    /// The equations with three decimals, one per line: `(x0)' = -10.000 x0 +  10.000 x1`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (lhs, rhs) in self.lhs().iter().zip(self.equations(3)) {
+            writeln!(f, "{lhs} = {rhs}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Equations PySINDy style (see [`SindyFit::equations`]) from coefficients (`m × p`) and term names.
+pub(super) fn format_equations(coef: &Array2<f64>, names: &[String], precision: usize) -> Vec<String> {
+    let scale = 10f64.powi(precision as i32);
+    let fmt = |c: f64| {
+        if c.is_sign_negative() {
+            format!("{c:.precision$}")
+        } else {
+            format!(" {c:.precision$}")
+        }
+    };
+    coef.rows()
+        .into_iter()
+        .map(|row| {
+            let terms: Vec<String> = row
+                .iter()
+                .zip(names)
+                .filter(|(c, _)| (**c * scale).round_ties_even() != 0.0)
+                .map(|(c, name)| format!("{} {name}", fmt(*c)))
+                .collect();
+            if terms.is_empty() { fmt(0.0) } else { terms.join(" + ") }
+        })
+        .collect()
+}
