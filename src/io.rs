@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ndarray::{Array1, Array2};
+use ndarray::{Array1, Array2, ArrayD};
 
 /// Errors of the file readers.
 #[derive(Debug, thiserror::Error)]
@@ -203,30 +203,49 @@ fn read_csv(path: &Path) -> Result<Table, IoError> {
 }
 
 fn read_npy(path: &Path) -> Result<Table, IoError> {
-    use ndarray_npy::ReadNpyExt;
+    use ndarray_npy::{ReadNpyError, ReadNpyExt};
     let open = || {
         std::fs::File::open(path).map_err(|source| IoError::Open {
             path: path.into(),
             source,
         })
     };
-    let npy_err = |e: ndarray_npy::ReadNpyError| IoError::Npy {
+    // ndarray-npy checks the header, the element type and the data's length, and its typed error says which
+    // failed, so the message names the problem (integers, a truncated file) instead of the last reader's
+    // complaint; the array is read with any number of dimensions and its shape judged here.
+    let explain = |e: ReadNpyError| IoError::Npy {
         path: path.into(),
-        message: e.to_string(),
-    };
-    let values: Array2<f64> = match Array2::<f64>::read_npy(open()?) {
-        Ok(a) => a,
-        Err(_) => match Array1::<f64>::read_npy(open()?) {
-            Ok(v) => v.insert_axis(ndarray::Axis(1)),
-            Err(_) => match Array2::<f32>::read_npy(open()?) {
-                Ok(a) => a.mapv(f64::from),
-                Err(_) => Array1::<f32>::read_npy(open()?)
-                    .map_err(npy_err)?
-                    .mapv(f64::from)
-                    .insert_axis(ndarray::Axis(1)),
-            },
+        message: match e {
+            ReadNpyError::ParseHeader(h) => format!("not a valid .npy header ({h})"),
+            ReadNpyError::WrongDescriptor(d) => format!("values of type {d}; f64 ('<f8') and f32 ('<f4') are read"),
+            ReadNpyError::MissingData => "truncated: fewer data bytes than its header's shape and type need".into(),
+            ReadNpyError::ExtraBytes(n) => format!("{n} byte(s) after the data its header describes"),
+            ReadNpyError::LengthOverflow => "its header's shape is larger than any array".into(),
+            other => other.to_string(),
         },
     };
+    let any: ArrayD<f64> = match ArrayD::<f64>::read_npy(open()?) {
+        Ok(a) => a,
+        Err(ReadNpyError::WrongDescriptor(_)) => ArrayD::<f32>::read_npy(open()?).map_err(explain)?.mapv(f64::from),
+        Err(e) => return Err(explain(e)),
+    };
+    let shape = any.shape().to_vec();
+    let values: Array2<f64> = match shape.len() {
+        1 => any
+            .into_dimensionality::<ndarray::Ix1>()
+            .map(|v| v.insert_axis(ndarray::Axis(1))),
+        2 => any.into_dimensionality::<ndarray::Ix2>(),
+        n => {
+            return Err(IoError::Npy {
+                path: path.into(),
+                message: format!("a {n}-D array of shape {shape:?}; 1-D and 2-D arrays are read"),
+            });
+        }
+    }
+    .map_err(|e| IoError::Npy {
+        path: path.into(),
+        message: e.to_string(),
+    })?;
     if values.is_empty() {
         return Err(IoError::Shape {
             path: path.into(),

@@ -20,6 +20,8 @@
 //! * [`ode`]: fixed-step RK4 and adaptive Dormand–Prince integration without allocation;
 //! * [`sindy`]: evaluation of fitted sparse dynamical models (SINDy) on the device;
 //! * [`random`]: seeded Gaussian and Laplace sampling on a caller's [`rand_core::RngCore`];
+//! * [`privacy`]: local-privacy randomizers that run on the user's device (clipping, Laplace, analytic
+//!   Gaussian, the Duchi–Jordan–Wainwright ℓ2-ball and hypercube randomizers, randomized response);
 //! * [`report`]: the [`Report`] every iterative fit returns (iterations, converged, the stopping measure).
 //!
 //! ## Conventions
@@ -46,6 +48,7 @@ pub mod forward_backward;
 pub mod linalg;
 pub mod ode;
 pub mod operator;
+pub mod privacy;
 pub mod prox;
 pub mod random;
 mod real;

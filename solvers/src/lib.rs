@@ -9,6 +9,8 @@
 //! * [`sindy`]: sparse identification of nonlinear dynamics — differentiation, libraries, optimizers,
 //!   models with control inputs, simulation and export to the core;
 //! * [`gp_pde`]: PDEs solved with spectral-mixture Gaussian processes on tensor grids;
+//! * [`privacy`]: sparse regression under local differential privacy — the servers that learn from
+//!   messages privatized on the users' devices (non-interactive, with public data, LDP-IHT);
 //! * [`data`]: conversions from `ndarray` / `sprs` to the core operators, with input validation;
 //! * [`metrics`]: scores of fitted models.
 //!
@@ -30,6 +32,7 @@ mod error;
 pub mod gp_pde;
 pub mod metrics;
 pub mod parallel;
+pub mod privacy;
 mod progress;
 pub mod regression;
 mod simd;

@@ -155,3 +155,32 @@ pub fn sindy_lorenz_f32() -> Result<[f32; 3]> {
     }
     Ok(x)
 }
+
+/// Dimension, privacy loss and clipping radius of the record the device privatizes.
+pub const PRIVACY: (usize, f64, f32) = (8, 1.0, 1.0);
+/// The seed of the device's randomness (a real device seeds from its hardware entropy source).
+pub const PRIVACY_SEED: u64 = 2024;
+
+/// A user's record (a feature vector times its label, as the LDP gradient messages carry), clipped to the ℓ2
+/// ball and sent through the ℓ2-ball randomizer in f32, and the same record's ℓ∞ message: what leaves
+/// the device.
+pub fn privatized_record() -> Result<([f32; 8], [f32; 8])> {
+    use rand_chacha::ChaCha8Rng;
+    use rand_core::SeedableRng;
+    use sparsimony_core::privacy::{Hypercube, L2Ball, clip_coordinates, clip_l2};
+    let (d, epsilon, radius) = PRIVACY;
+    let mut record = [0.0f32; 8];
+    for (j, x) in record.iter_mut().enumerate() {
+        *x = (1.7 * pseudo(100 + j)) as f32;
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(PRIVACY_SEED);
+    let mut ball = record;
+    clip_l2(&mut ball, radius)?;
+    let mut message = [0.0f32; 8];
+    L2Ball::new(epsilon, radius as f64, d)?.privatize(&ball, &mut message, &mut rng)?;
+    let mut cube = record;
+    clip_coordinates(&mut cube, radius)?;
+    let mut vertex = [0.0f32; 8];
+    Hypercube::new(epsilon, radius as f64, d)?.privatize(&cube, &mut vertex, &mut rng)?;
+    Ok((message, vertex))
+}

@@ -100,28 +100,6 @@ impl Model<'_> {
         h
     }
 
-    /// The Jacobian of the scaled residuals in the derivative fields, pointwise: `a[e][k][i] = ∂(r_e/s_e)_i /
-    /// ∂(field k)_i` (the cofactors of the terms that hold derivative `k`, times their coefficients).
-    fn jacobian_coefficients(&self, ev: &Evaluation) -> Vec<Vec<Vec<f64>>> {
-        let n = self.len();
-        self.terms
-            .iter()
-            .enumerate()
-            .map(|(e, terms)| {
-                let s = self.source_scale[e];
-                let mut row = vec![vec![0.0; n]; self.derivs.len()];
-                for (c, idx) in terms {
-                    for (pos, &k) in idx.iter().enumerate() {
-                        for (i, a) in row[k].iter_mut().enumerate() {
-                            *a += c * ev.cofactor(idx, pos, i) / s;
-                        }
-                    }
-                }
-                row
-            })
-            .collect()
-    }
-
     /// `⊗_d W_d` for derivative orders `orders` of field `f` (`N × N`, row-major grid order): the map from
     /// `z_f` to that derivative field.
     fn dense_map(&self, wh: &Whitening, f: usize, orders: &[usize]) -> Mat<f64> {
@@ -139,14 +117,14 @@ impl Model<'_> {
 
     /// The matrix of [`Model::gauss_newton`] (all fields stacked, field-major), assembled from
     /// the explicit maps `⊗_d W_d` by GEMMs: `I + v Σ_e M_eᵀ M_e + Σ_f (w_b τ/t_f²) W_{0f}ᵀ P_∂ W_{0f}` with
-    /// `M_e = Σ_k diag(a_ek) (⊗_d W_kd)` ([`Model::jacobian_coefficients`]). `O(N²)` memory and `O(N³)`
+    /// `M_e = Σ_k diag(a_ek) (⊗_d W_kd)` ([`Model::jacobian`]). `O(N²)` memory and `O(N³)`
     /// time: for the dense solves only.
     pub(crate) fn gauss_newton_matrix(&self, wh: &Whitening, ev: &Evaluation, log_v: f64, log_tau: f64) -> Mat<f64> {
         use faer::linalg::matmul::matmul;
         use faer::{Accum, Par};
         let n = self.len();
         let fields = self.disc.fields;
-        let jacobian = self.jacobian_coefficients(ev);
+        let jacobian = self.jacobian(ev);
         let maps: Vec<Mat<f64>> = self
             .derivs
             .iter()
@@ -154,12 +132,10 @@ impl Model<'_> {
             .collect();
         let mut h = Mat::<f64>::identity(n * fields, n * fields);
         let v = log_v.exp();
-        for row in &jacobian {
+        for row in jacobian {
             let mut m = Mat::<f64>::zeros(n, n * fields);
             for (k, a) in row.iter().enumerate() {
-                if a.iter().all(|x| *x == 0.0) {
-                    continue;
-                }
+                let Some(a) = a else { continue };
                 let o = self.derivs[k].field * n;
                 for j in 0..n {
                     for i in 0..n {
@@ -204,7 +180,7 @@ impl Model<'_> {
         let dims = self.dims();
         let v = log_v.exp();
         let cb = self.boundary_weight * log_tau.exp();
-        let jacobian = self.jacobian_coefficients(ev);
+        let jacobian = self.jacobian(ev);
         let mut diagonals = Vec::with_capacity(self.disc.fields);
         let mut faces_out = Vec::with_capacity(self.disc.fields);
         for (f, (axes, eigen)) in wh.maps.iter().zip(&wh.eigen).enumerate() {
@@ -213,12 +189,9 @@ impl Model<'_> {
                 .map(|row| {
                     row.iter()
                         .enumerate()
-                        .map(|(k, a)| {
-                            if self.derivs[k].field == f {
-                                a.iter().sum::<f64>() / n as f64
-                            } else {
-                                0.0
-                            }
+                        .map(|(k, a)| match a {
+                            Some(a) if self.derivs[k].field == f => a.iter().sum::<f64>() / n as f64,
+                            _ => 0.0,
                         })
                         .collect()
                 })

@@ -4,6 +4,8 @@
 //! (analytic, through the Toeplitz lags of the uniform axes; the tests check all of them against finite
 //! differences and against a dense grid-value reference).
 
+use std::sync::OnceLock;
+
 use faer::Mat;
 
 use super::axis::AxisFactor;
@@ -36,6 +38,9 @@ pub(crate) struct Evaluation {
     /// `‖(u − g)_∂/t‖²` over all fields, and the number of its terms.
     boundary_sq: f64,
     boundary_terms: usize,
+    /// The pointwise Jacobian of the scaled residuals in the derivative fields ([`Model::jacobian`]),
+    /// computed when first asked for.
+    jacobian: OnceLock<Vec<Vec<Option<Vec<f64>>>>>,
 }
 
 impl Evaluation {
@@ -54,7 +59,7 @@ impl Evaluation {
 
     /// The product of a term's factors other than the one at `pos`, at grid point `i`: the term's
     /// derivative with respect to that factor.
-    pub(crate) fn cofactor(&self, idx: &[usize], pos: usize, i: usize) -> f64 {
+    fn cofactor(&self, idx: &[usize], pos: usize, i: usize) -> f64 {
         idx.iter()
             .enumerate()
             .filter(|(p, _)| *p != pos)
@@ -151,6 +156,7 @@ impl Model<'_> {
             residual_sq: res_sq,
             boundary_sq: bd_sq,
             boundary_terms: n_bd,
+            jacobian: OnceLock::new(),
         }
     }
 
@@ -166,46 +172,61 @@ impl Model<'_> {
             .collect()
     }
 
-    /// Adjoints of the distinct derivative fields for weights `w_e` on the scaled residuals:
-    /// `a_k = Σ_{e, terms, factors = k} (w_e / s_e) c Π_{other factors}`.
-    pub(crate) fn derivative_adjoints(&self, ev: &Evaluation, w: &[Vec<f64>]) -> Vec<Vec<f64>> {
-        let n = self.len();
-        let mut adj = vec![vec![0.0; n]; self.derivs.len()];
-        for (e, terms) in self.terms.iter().enumerate() {
-            let s = self.source_scale[e];
-            for (c, idx) in terms {
-                for (pos, &k) in idx.iter().enumerate() {
-                    for i in 0..n {
-                        adj[k][i] += w[e][i] / s * c * ev.cofactor(idx, pos, i);
+    /// The Jacobian of the scaled residuals in the derivative fields, pointwise (every equation is a
+    /// polynomial in the fields at the same point): `a[e][k][i] = ∂(r_e/s_e)_i / ∂(field k)_i` — the cofactors
+    /// of the terms that hold derivative `k`, times their coefficients — or `None` where equation `e` does
+    /// not hold derivative `k`. Computed once per evaluation, it serves every Gauss–Newton product of a
+    /// conjugate-gradient solve.
+    pub(crate) fn jacobian<'e>(&self, ev: &'e Evaluation) -> &'e [Vec<Option<Vec<f64>>>] {
+        ev.jacobian.get_or_init(|| {
+            let n = self.len();
+            self.terms
+                .iter()
+                .enumerate()
+                .map(|(e, terms)| {
+                    let s = self.source_scale[e];
+                    let mut row: Vec<Option<Vec<f64>>> = vec![None; self.derivs.len()];
+                    for (c, idx) in terms {
+                        for (pos, &k) in idx.iter().enumerate() {
+                            let a = row[k].get_or_insert_with(|| vec![0.0; n]);
+                            for (i, a) in a.iter_mut().enumerate() {
+                                *a += c * ev.cofactor(idx, pos, i) / s;
+                            }
+                        }
                     }
+                    row
+                })
+                .collect()
+        })
+    }
+
+    /// `Jᵀ w`: the adjoints of the distinct derivative fields for weights `w_e` on the scaled residuals,
+    /// `adj_k = Σ_e a_ek ⊙ w_e`.
+    pub(crate) fn derivative_adjoints(&self, ev: &Evaluation, w: &[Vec<f64>]) -> Vec<Vec<f64>> {
+        let mut adj = vec![vec![0.0; self.len()]; self.derivs.len()];
+        for (row, w) in self.jacobian(ev).iter().zip(w) {
+            for (adj, a) in adj.iter_mut().zip(row) {
+                if let Some(a) = a {
+                    adj.iter_mut().zip(a).zip(w).for_each(|((x, a), w)| *x += a * w);
                 }
             }
         }
         adj
     }
 
-    /// The change of the scaled residuals for changes `dfields` of the distinct derivative fields.
+    /// `J d`: the change of the scaled residuals for changes `d` of the distinct derivative fields,
+    /// `Σ_k a_ek ⊙ d_k`.
     pub(crate) fn linearised_residuals(&self, ev: &Evaluation, dfields: &[Vec<f64>]) -> Vec<Vec<f64>> {
-        let n = self.len();
-        self.terms
+        self.jacobian(ev)
             .iter()
-            .enumerate()
-            .map(|(e, terms)| {
-                let s = self.source_scale[e];
-                (0..n)
-                    .map(|i| {
-                        terms
-                            .iter()
-                            .map(|(c, idx)| {
-                                idx.iter()
-                                    .enumerate()
-                                    .map(|(pos, &k)| c * ev.cofactor(idx, pos, i) * dfields[k][i])
-                                    .sum::<f64>()
-                            })
-                            .sum::<f64>()
-                            / s
-                    })
-                    .collect()
+            .map(|row| {
+                let mut r = vec![0.0; self.len()];
+                for (a, d) in row.iter().zip(dfields) {
+                    if let Some(a) = a {
+                        r.iter_mut().zip(a).zip(d).for_each(|((x, a), d)| *x += a * d);
+                    }
+                }
+                r
             })
             .collect()
     }

@@ -173,10 +173,34 @@ impl Problem {
                 ));
             }
         }
-        for f in &fields {
+        for (i, a) in spec.axis.iter().enumerate() {
+            if spec.axis[..i].iter().any(|b| b.name == a.name) {
+                return bad(format!("two axes are named `{}`", a.name));
+            }
+        }
+        for (i, f) in fields.iter().enumerate() {
             if f.is_empty() || !f.chars().all(char::is_alphanumeric) || spec.axis.iter().any(|a| &a.name == f) {
                 return bad(format!(
                     "field names are alphanumeric and differ from the axes, got `{f}`"
+                ));
+            }
+            if fields[..i].contains(f) {
+                return bad(format!("two fields are named `{f}`"));
+            }
+        }
+        // A parameter named like an axis, a field or a derivative symbol would be shadowed by it (or shadow
+        // it) in every expression.
+        for k in spec.parameters.keys() {
+            let is_axis = spec.axis.iter().any(|a| &a.name == k);
+            let (field, _) = k.split_once('_').unwrap_or((k, ""));
+            if is_axis || fields.iter().any(|f| f == field) {
+                return bad(format!(
+                    "parameter `{k}` has the name of {}; rename it",
+                    if is_axis {
+                        "an axis"
+                    } else {
+                        "a field or one of its derivatives"
+                    }
                 ));
             }
         }
@@ -310,7 +334,19 @@ impl Problem {
                         coefficient: c,
                         factors: vars.iter().map(|&v| derivs[v].clone()).collect(),
                     })
-                    .collect();
+                    .collect::<Vec<Term>>();
+                if terms.is_empty() {
+                    return Err(Error::Problem(format!(
+                        "operator `{}` is identically zero (its terms cancel): it constrains nothing",
+                        e.operator
+                    )));
+                }
+                if terms.iter().all(|t| t.factors.is_empty()) {
+                    return Err(Error::Problem(format!(
+                        "operator `{}` holds no field or derivative: it constrains nothing",
+                        e.operator
+                    )));
+                }
                 Ok((Equation { terms }, expr, derivs))
             })
             .collect()

@@ -1,0 +1,610 @@
+//! Local differential privacy on the user's device: clipping, and randomizers that turn one record into one
+//! message that may leave the device.
+//!
+//! A randomizer `M` is **(ε, δ)-locally differentially private** when for every pair of inputs `v, v'` and
+//! every set `S` of messages, `P[M(v) ∈ S] ≤ e^ε P[M(v') ∈ S] + δ` (pure ε-LDP: `δ = 0`). Every randomizer
+//! here states its guarantee ([`Guarantee`]), is **unbiased** (`E[M(v)] = v`, so a server averages messages)
+//! and documents its variance. Each writes its message into a caller buffer and never allocates; the
+//! randomness comes from the caller's seeded [`RngCore`], and all the arithmetic that decides a draw is done
+//! in `f64` with `libm`, so a seed gives the same message bit for bit on a microcontroller and on a
+//! workstation.
+//!
+//! | randomizer | input | guarantee | message |
+//! |---|---|---|---|
+//! | [`Laplace`] | `‖v‖₁` sensitivity `Δ₁` | ε | `v + Lap(Δ₁/ε)` per coordinate |
+//! | [`Gaussian`] | `‖v‖₂` sensitivity `Δ₂` | (ε, δ) | `v + N(0, σ²I)`, σ by the analytic calibration |
+//! | [`L2Ball`] | `‖v‖₂ ≤ r` | ε | `B u`, `u` on the unit sphere (Duchi, Jordan & Wainwright) |
+//! | [`Hypercube`] | `‖v‖∞ ≤ r` | ε | a vertex of `[−B, B]^d` |
+//! | [`RandomizedResponse`] | one bit | ε | the bit, flipped with probability `1/(1 + e^ε)` |
+//!
+//! The sensitivities are those of the record's contribution: a record clipped to the ℓ2 ball of radius `r`
+//! ([`clip_l2`]) changes by at most `Δ₂ = 2r` when replaced by another; one clipped coordinatewise to
+//! `[−c, c]^d` ([`clip_coordinates`]) by at most `Δ₁ = 2cd`.
+//!
+//! References: C. Dwork, A. Roth, *The Algorithmic Foundations of Differential Privacy* (2014) for the
+//! Laplace and classic Gaussian mechanisms; B. Balle, Y.-X. Wang, *Improving the Gaussian Mechanism for
+//! Differential Privacy: Analytical Calibration and Optimal Denoising*, ICML 2018; J. Duchi, M. Jordan,
+//! M. Wainwright, *Minimax Optimal Procedures for Locally Private Estimation*, JASA 2018 (the ℓ2-ball and
+//! ℓ∞ randomizers); S. Warner, *Randomized Response*, JASA 1965.
+
+use rand_core::RngCore;
+
+use crate::Real;
+use crate::error::{Error, Result};
+use crate::random::{standard_normal, uniform_open01};
+
+/// The guarantee one message gives its user: `(ε, δ)`-local differential privacy (`δ = 0`: pure ε).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Guarantee {
+    /// The privacy loss bound ε (> 0).
+    pub epsilon: f64,
+    /// The failure probability δ (0 for pure ε-LDP).
+    pub delta: f64,
+}
+
+impl Guarantee {
+    /// The guarantee of `k` messages of this guarantee about the same record, by basic composition:
+    /// `(kε, kδ)`.
+    pub fn compose(self, k: usize) -> Self {
+        Self {
+            epsilon: self.epsilon * k as f64,
+            delta: self.delta * k as f64,
+        }
+    }
+}
+
+fn check_epsilon(epsilon: f64) -> Result<()> {
+    if epsilon > 0.0 && epsilon.is_finite() {
+        Ok(())
+    } else {
+        Err(Error::InvalidParameter {
+            name: "epsilon",
+            reason: "must be positive and finite",
+        })
+    }
+}
+
+fn check_positive(name: &'static str, x: f64) -> Result<()> {
+    if x > 0.0 && x.is_finite() {
+        Ok(())
+    } else {
+        Err(Error::InvalidParameter {
+            name,
+            reason: "must be positive and finite",
+        })
+    }
+}
+
+fn check_message<T: Real>(v: &[T], out: &[T]) -> Result<()> {
+    if v.is_empty() {
+        return Err(Error::Empty { what: "record" });
+    }
+    if out.len() != v.len() {
+        return Err(Error::DimensionMismatch {
+            what: "message buffer (one entry per record entry)",
+            expected: v.len(),
+            found: out.len(),
+        });
+    }
+    if let Some(index) = v.iter().position(|x| !x.is_finite()) {
+        return Err(Error::NonFinite { what: "record", index });
+    }
+    Ok(())
+}
+
+/// `√(Σ vᵢ²)` in `f64`.
+fn norm2<T: Real>(v: &[T]) -> f64 {
+    libm::sqrt(v.iter().map(|x| x.to_f64_lossless() * x.to_f64_lossless()).sum())
+}
+
+/// Scales `v` onto the ℓ2 ball of radius `radius` if it lies outside (`v ← v · min(1, r/‖v‖)`), and returns
+/// its norm before clipping.
+///
+/// # Errors
+/// [`Error::InvalidParameter`] for a radius that is not positive and finite; [`Error::NonFinite`] for a
+/// non-finite entry.
+pub fn clip_l2<T: Real>(v: &mut [T], radius: T) -> Result<f64> {
+    let r = radius.to_f64_lossless();
+    check_positive("radius", r)?;
+    if let Some(index) = v.iter().position(|x| !x.is_finite()) {
+        return Err(Error::NonFinite { what: "record", index });
+    }
+    let norm = norm2(v);
+    if norm > r {
+        let s = r / norm;
+        v.iter_mut().for_each(|x| *x = T::lit(x.to_f64_lossless() * s));
+    }
+    Ok(norm)
+}
+
+/// Clamps every entry of `v` to `[−bound, bound]` (NaN entries are an error, not clamped).
+///
+/// # Errors
+/// [`Error::InvalidParameter`] for a bound that is not positive and finite; [`Error::NonFinite`] for a NaN.
+pub fn clip_coordinates<T: Real>(v: &mut [T], bound: T) -> Result<()> {
+    check_positive("bound", bound.to_f64_lossless())?;
+    if let Some(index) = v.iter().position(|x| x.is_nan()) {
+        return Err(Error::NonFinite { what: "record", index });
+    }
+    v.iter_mut().for_each(|x| *x = x.max(-bound).min(bound));
+    Ok(())
+}
+
+/// The Laplace mechanism: `v + Lap(b)` per coordinate with `b = Δ₁/ε`, pure ε-LDP for records whose ℓ1
+/// distance is at most `Δ₁`. Unbiased; variance `2b²` per coordinate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Laplace {
+    epsilon: f64,
+    scale: f64,
+}
+
+impl Laplace {
+    /// The mechanism for privacy loss `epsilon` and ℓ1 sensitivity `sensitivity`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] unless both are positive and finite.
+    pub fn new(epsilon: f64, sensitivity: f64) -> Result<Self> {
+        check_epsilon(epsilon)?;
+        check_positive("sensitivity", sensitivity)?;
+        Ok(Self {
+            epsilon,
+            scale: sensitivity / epsilon,
+        })
+    }
+
+    /// The noise scale `b = Δ₁/ε`.
+    pub fn scale(&self) -> f64 {
+        self.scale
+    }
+
+    /// The variance of each coordinate of the message, `2b²`.
+    pub fn variance(&self) -> f64 {
+        2.0 * self.scale * self.scale
+    }
+
+    /// Pure ε.
+    pub fn guarantee(&self) -> Guarantee {
+        Guarantee {
+            epsilon: self.epsilon,
+            delta: 0.0,
+        }
+    }
+
+    /// Writes the message `v + Lap(b)` into `out`.
+    ///
+    /// # Errors
+    /// [`Error::Empty`], [`Error::DimensionMismatch`] (`out` not `v`'s length), [`Error::NonFinite`].
+    pub fn privatize<T: Real, R: RngCore + ?Sized>(&self, v: &[T], out: &mut [T], rng: &mut R) -> Result<()> {
+        check_message(v, out)?;
+        for (o, x) in out.iter_mut().zip(v) {
+            let u = uniform_open01(rng) - 0.5;
+            let noise = -self.scale * libm::copysign(1.0, u) * libm::log1p(-2.0 * libm::fabs(u));
+            *o = T::lit(x.to_f64_lossless() + noise);
+        }
+        Ok(())
+    }
+}
+
+/// The standard normal CDF `Φ(x)`.
+fn normal_cdf(x: f64) -> f64 {
+    0.5 * libm::erfc(-x / core::f64::consts::SQRT_2)
+}
+
+/// The smallest δ for which `N(0, σ²I)` noise on a query of ℓ2 sensitivity `Δ` is (ε, δ)-DP (Balle & Wang
+/// 2018, Theorem 8): `Φ(Δ/(2σ) − εσ/Δ) − e^ε Φ(−Δ/(2σ) − εσ/Δ)`, decreasing in σ.
+pub fn gaussian_delta(sigma: f64, epsilon: f64, sensitivity: f64) -> f64 {
+    let (a, b) = (sensitivity / (2.0 * sigma), epsilon * sigma / sensitivity);
+    // e^ε Φ(−a − b) in logs, so that a large ε meets a tiny tail without overflow.
+    let tail = libm::exp(epsilon + libm::log(normal_cdf(-a - b)));
+    (normal_cdf(a - b) - tail).max(0.0)
+}
+
+/// The Gaussian mechanism: `v + N(0, σ²I)`, (ε, δ)-LDP for records whose ℓ2 distance is at most `Δ₂`.
+/// Unbiased; variance `σ²` per coordinate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Gaussian {
+    epsilon: f64,
+    delta: f64,
+    sigma: f64,
+}
+
+impl Gaussian {
+    /// The mechanism with the **analytic calibration** of Balle & Wang (2018): the smallest σ with
+    /// [`gaussian_delta`]`(σ) ≤ δ`, found by bisection to a relative width of `1e-12`. Exact for every ε
+    /// (the classic bound needs ε < 1) and smaller than the classic σ.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for ε or `sensitivity` not positive and finite, ε above 500 (e^ε
+    /// overflows), or δ outside `(0, 1)`.
+    pub fn analytic(epsilon: f64, delta: f64, sensitivity: f64) -> Result<Self> {
+        Self::check(epsilon, delta, sensitivity)?;
+        if epsilon > 500.0 {
+            return Err(Error::InvalidParameter {
+                name: "epsilon",
+                reason: "at most 500 for the analytic Gaussian calibration",
+            });
+        }
+        let privacy = |s: f64| gaussian_delta(s, epsilon, sensitivity);
+        let mut hi = sensitivity;
+        while privacy(hi) > delta {
+            hi *= 2.0;
+        }
+        let mut lo = hi;
+        while privacy(lo) <= delta && lo > f64::MIN_POSITIVE {
+            lo *= 0.5;
+        }
+        // Now privacy(lo) > δ ≥ privacy(hi).
+        while hi - lo > 1e-12 * hi {
+            let mid = 0.5 * (lo + hi);
+            if privacy(mid) > delta {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        Ok(Self {
+            epsilon,
+            delta,
+            sigma: hi,
+        })
+    }
+
+    /// The mechanism with the classic calibration `σ = Δ₂ √(2 ln(1.25/δ))/ε` (Dwork & Roth, Theorem A.1),
+    /// valid for ε < 1.
+    ///
+    /// # Errors
+    /// As [`Gaussian::analytic`], and [`Error::InvalidParameter`] for ε ≥ 1.
+    pub fn classic(epsilon: f64, delta: f64, sensitivity: f64) -> Result<Self> {
+        Self::check(epsilon, delta, sensitivity)?;
+        if epsilon >= 1.0 {
+            return Err(Error::InvalidParameter {
+                name: "epsilon",
+                reason: "the classic Gaussian calibration holds for epsilon < 1 only; use the analytic one",
+            });
+        }
+        Ok(Self {
+            epsilon,
+            delta,
+            sigma: sensitivity * libm::sqrt(2.0 * libm::log(1.25 / delta)) / epsilon,
+        })
+    }
+
+    fn check(epsilon: f64, delta: f64, sensitivity: f64) -> Result<()> {
+        check_epsilon(epsilon)?;
+        check_positive("sensitivity", sensitivity)?;
+        if !(delta > 0.0 && delta < 1.0) {
+            return Err(Error::InvalidParameter {
+                name: "delta",
+                reason: "must lie in (0, 1)",
+            });
+        }
+        Ok(())
+    }
+
+    /// The noise standard deviation σ.
+    pub fn sigma(&self) -> f64 {
+        self.sigma
+    }
+
+    /// The variance of each coordinate of the message, `σ²`.
+    pub fn variance(&self) -> f64 {
+        self.sigma * self.sigma
+    }
+
+    /// (ε, δ).
+    pub fn guarantee(&self) -> Guarantee {
+        Guarantee {
+            epsilon: self.epsilon,
+            delta: self.delta,
+        }
+    }
+
+    /// Writes the message `v + N(0, σ²I)` into `out`.
+    ///
+    /// # Errors
+    /// [`Error::Empty`], [`Error::DimensionMismatch`], [`Error::NonFinite`].
+    pub fn privatize<T: Real, R: RngCore + ?Sized>(&self, v: &[T], out: &mut [T], rng: &mut R) -> Result<()> {
+        check_message(v, out)?;
+        for (o, x) in out.iter_mut().zip(v) {
+            *o = T::lit(x.to_f64_lossless() + self.sigma * standard_normal(rng));
+        }
+        Ok(())
+    }
+}
+
+/// `p = e^ε/(1 + e^ε)`, the probability of the truthful side, and `(e^ε + 1)/(e^ε − 1) = 1/(2p − 1)`.
+fn truthful(epsilon: f64) -> (f64, f64) {
+    let e = libm::exp(epsilon);
+    (e / (1.0 + e), (e + 1.0) / (e - 1.0))
+}
+
+/// Whether a draw with probability `p` succeeds.
+fn bernoulli<R: RngCore + ?Sized>(rng: &mut R, p: f64) -> bool {
+    uniform_open01(rng) < p
+}
+
+/// The ℓ2-ball randomizer of Duchi, Jordan & Wainwright (2018): for `‖v‖₂ ≤ r`, pure ε-LDP and unbiased.
+///
+/// The message: `ṽ = ±r v/‖v‖` with the sign `+` with probability `½ + ‖v‖/(2r)` (drawn once per vector);
+/// a direction `u` uniform on the unit sphere, kept in the half-space `⟨u, ṽ⟩ ≥ 0` with probability
+/// `p = e^ε/(1 + e^ε)` and moved to the other one otherwise; the message is `B u` with
+/// `B = r (e^ε + 1)/(e^ε − 1) · √π Γ((d + 1)/2)/Γ(d/2)` (`1/E|u₁|` for `u` uniform on the sphere), which
+/// makes `E[B u] = v`. The density of `u` is `2p` or `2(1 − p)` times the uniform one whatever `v` is, so
+/// the ratio for any two inputs is at most `p/(1 − p) = e^ε`. Every message has norm `B`, so the variance
+/// is `E‖B u − v‖² = B² − ‖v‖²` (at most `B² ≈ r² d π/2 · ((e^ε+1)/(e^ε−1))²`). The Gamma ratio is
+/// computed through log-gamma, so it holds for any `d`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct L2Ball {
+    epsilon: f64,
+    radius: f64,
+    dim: usize,
+    scale: f64,
+}
+
+impl L2Ball {
+    /// The randomizer for records of dimension `dim` in the ℓ2 ball of radius `radius`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for ε or the radius not positive and finite, or `dim = 0`.
+    pub fn new(epsilon: f64, radius: f64, dim: usize) -> Result<Self> {
+        check_epsilon(epsilon)?;
+        check_positive("radius", radius)?;
+        if dim == 0 {
+            return Err(Error::InvalidParameter {
+                name: "dim",
+                reason: "must be at least 1",
+            });
+        }
+        let d = dim as f64;
+        let gamma_ratio = libm::exp(libm::lgamma(0.5 * (d + 1.0)) - libm::lgamma(0.5 * d));
+        let (_, amplify) = truthful(epsilon);
+        Ok(Self {
+            epsilon,
+            radius,
+            dim,
+            scale: radius * amplify * libm::sqrt(core::f64::consts::PI) * gamma_ratio,
+        })
+    }
+
+    /// The norm `B` of every message.
+    pub fn scale(&self) -> f64 {
+        self.scale
+    }
+
+    /// The total variance `E‖M(v) − v‖² = B² − ‖v‖²` for a record of norm `norm`.
+    pub fn variance(&self, norm: f64) -> f64 {
+        self.scale * self.scale - norm * norm
+    }
+
+    /// Pure ε.
+    pub fn guarantee(&self) -> Guarantee {
+        Guarantee {
+            epsilon: self.epsilon,
+            delta: 0.0,
+        }
+    }
+
+    /// Writes the message for `v` into `out` (`‖v‖₂ ≤ r`: clip first with [`clip_l2`]; a norm above `r` by
+    /// more than rounding is an error).
+    ///
+    /// # Errors
+    /// [`Error::Empty`], [`Error::DimensionMismatch`] (`v` or `out` not of the randomizer's dimension),
+    /// [`Error::NonFinite`], [`Error::InvalidParameter`] (`v` outside the ball).
+    pub fn privatize<T: Real, R: RngCore + ?Sized>(&self, v: &[T], out: &mut [T], rng: &mut R) -> Result<()> {
+        check_message(v, out)?;
+        if v.len() != self.dim {
+            return Err(Error::DimensionMismatch {
+                what: "record (the randomizer's dimension)",
+                expected: self.dim,
+                found: v.len(),
+            });
+        }
+        let norm = norm2(v);
+        if norm > self.radius * (1.0 + 1e-6) {
+            return Err(Error::InvalidParameter {
+                name: "record",
+                reason: "lies outside the randomizer's l2 ball; clip it first (clip_l2)",
+            });
+        }
+        let plus = bernoulli(rng, 0.5 + 0.5 * (norm / self.radius).min(1.0));
+        let (p, _) = truthful(self.epsilon);
+        let keep = bernoulli(rng, p);
+        // A uniform direction: d standard normals, normalised (an all-zero draw has probability 0 but is
+        // redrawn all the same).
+        let mut length = 0.0;
+        while length == 0.0 {
+            for o in out.iter_mut() {
+                *o = T::lit(standard_normal(rng));
+            }
+            length = norm2(out);
+        }
+        // ⟨u, ṽ⟩ with ṽ along ±v (along the first axis for v = 0, where both signs are equally likely).
+        let side = if norm > 0.0 {
+            out.iter()
+                .zip(v)
+                .map(|(u, x)| u.to_f64_lossless() * x.to_f64_lossless())
+                .sum::<f64>()
+        } else {
+            out[0].to_f64_lossless()
+        };
+        let along = (side >= 0.0) == plus;
+        let factor = if along == keep { self.scale } else { -self.scale } / length;
+        out.iter_mut().for_each(|o| *o = T::lit(o.to_f64_lossless() * factor));
+        Ok(())
+    }
+}
+
+/// The ℓ∞ (hypercube) randomizer of Duchi, Jordan & Wainwright (2018): for `‖v‖∞ ≤ r`, pure ε-LDP and
+/// unbiased; the message is a vertex of `[−B, B]^d`.
+///
+/// Each coordinate draws `s_j = ±1` with `+` at probability `½ + v_j/(2r)` (so `E[r s] = v`); with
+/// probability `p = e^ε/(1 + e^ε)` the message is uniform among the vertices `z` with `⟨z, s⟩ > 0`, otherwise
+/// among those with `⟨z, s⟩ < 0` (for even `d` the vertices with `⟨z, s⟩ = 0` are never sent). The density
+/// of a vertex is `2p/(2^d − c)` or `2(1 − p)/(2^d − c)` whatever `v` is (`c` the number of tied
+/// vertices), so the ratio is at most `e^ε`. With `ρ_d = E[⟨z, s⟩/d | ⟨z, s⟩ > 0] =
+/// 2 C(d−1, ⌊(d−1)/2⌋)/(2^d − [d even] C(d, d/2))` (log-gamma), `B = r (e^ε+1)/(e^ε−1) / ρ_d` makes it
+/// unbiased; `ρ_d ≈ √(2/(π d))`. Every message has `‖z‖² = d B²`, so the variance is `d B² − ‖v‖²`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hypercube {
+    epsilon: f64,
+    bound: f64,
+    dim: usize,
+    scale: f64,
+}
+
+impl Hypercube {
+    /// The randomizer for records of dimension `dim` in `[−bound, bound]^dim`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for ε or the bound not positive and finite, or `dim = 0`.
+    pub fn new(epsilon: f64, bound: f64, dim: usize) -> Result<Self> {
+        check_epsilon(epsilon)?;
+        check_positive("bound", bound)?;
+        if dim == 0 {
+            return Err(Error::InvalidParameter {
+                name: "dim",
+                reason: "must be at least 1",
+            });
+        }
+        let ln_choose = |n: f64, k: f64| libm::lgamma(n + 1.0) - libm::lgamma(k + 1.0) - libm::lgamma(n - k + 1.0);
+        let d = dim as f64;
+        let half = ((dim - 1) / 2) as f64;
+        // ln ρ_d = ln 2 + ln C(d−1, ⌊(d−1)/2⌋) − d ln 2 − ln(1 − [d even] C(d, d/2)/2^d).
+        let ties = if dim % 2 == 0 {
+            libm::exp(ln_choose(d, 0.5 * d) - d * core::f64::consts::LN_2)
+        } else {
+            0.0
+        };
+        let ln_rho = (1.0 - d) * core::f64::consts::LN_2 + ln_choose(d - 1.0, half) - libm::log1p(-ties);
+        let (_, amplify) = truthful(epsilon);
+        Ok(Self {
+            epsilon,
+            bound,
+            dim,
+            scale: bound * amplify * libm::exp(-ln_rho),
+        })
+    }
+
+    /// The magnitude `B` of every coordinate of a message.
+    pub fn scale(&self) -> f64 {
+        self.scale
+    }
+
+    /// The total variance `E‖M(v) − v‖² = d B² − ‖v‖²` for a record of ℓ2 norm `norm`.
+    pub fn variance(&self, norm: f64) -> f64 {
+        self.dim as f64 * self.scale * self.scale - norm * norm
+    }
+
+    /// Pure ε.
+    pub fn guarantee(&self) -> Guarantee {
+        Guarantee {
+            epsilon: self.epsilon,
+            delta: 0.0,
+        }
+    }
+
+    /// Writes the message for `v` into `out` (`‖v‖∞ ≤ r`: clip first with [`clip_coordinates`]).
+    ///
+    /// # Errors
+    /// [`Error::Empty`], [`Error::DimensionMismatch`], [`Error::NonFinite`], [`Error::InvalidParameter`]
+    /// (an entry outside `[−r, r]`).
+    pub fn privatize<T: Real, R: RngCore + ?Sized>(&self, v: &[T], out: &mut [T], rng: &mut R) -> Result<()> {
+        check_message(v, out)?;
+        if v.len() != self.dim {
+            return Err(Error::DimensionMismatch {
+                what: "record (the randomizer's dimension)",
+                expected: self.dim,
+                found: v.len(),
+            });
+        }
+        if v.iter()
+            .any(|x| libm::fabs(x.to_f64_lossless()) > self.bound * (1.0 + 1e-6))
+        {
+            return Err(Error::InvalidParameter {
+                name: "record",
+                reason: "has an entry outside the randomizer's bound; clip it first (clip_coordinates)",
+            });
+        }
+        let (p, _) = truthful(self.epsilon);
+        let keep = bernoulli(rng, p);
+        // a_j = z_j s_j is uniform on {±1}^d whatever s is, and ⟨z, s⟩ = Σ a_j: draw the agreements first
+        // (redrawing ties), put them on the chosen side, then draw s and write z = B s ⊙ a. No buffer
+        // beyond `out` is needed.
+        loop {
+            let mut sum: i64 = 0;
+            let mut bits = 0u64;
+            for (j, o) in out.iter_mut().enumerate() {
+                if j % 64 == 0 {
+                    bits = rng.next_u64();
+                }
+                let a = if (bits >> (j % 64)) & 1 == 1 { 1.0 } else { -1.0 };
+                sum += a as i64;
+                *o = T::lit(a);
+            }
+            if sum != 0 {
+                if (sum > 0) != keep {
+                    out.iter_mut().for_each(|o| *o = -*o);
+                }
+                break;
+            }
+        }
+        for (o, x) in out.iter_mut().zip(v) {
+            let plus = bernoulli(rng, 0.5 + 0.5 * (x.to_f64_lossless() / self.bound).clamp(-1.0, 1.0));
+            let s = if plus { self.scale } else { -self.scale };
+            *o = T::lit(o.to_f64_lossless() * s);
+        }
+        Ok(())
+    }
+}
+
+/// Randomized response (Warner 1965) for one bit: the bit is sent as it is with probability
+/// `p = e^ε/(1 + e^ε)` and flipped otherwise — pure ε-LDP. [`RandomizedResponse::debias`] turns a received
+/// bit into an unbiased estimate of the true one, with variance `p(1 − p)/(2p − 1)²`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RandomizedResponse {
+    epsilon: f64,
+    keep: f64,
+}
+
+impl RandomizedResponse {
+    /// The randomizer for privacy loss `epsilon`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] unless ε is positive and finite.
+    pub fn new(epsilon: f64) -> Result<Self> {
+        check_epsilon(epsilon)?;
+        Ok(Self {
+            epsilon,
+            keep: truthful(epsilon).0,
+        })
+    }
+
+    /// The probability `p` that the bit is sent as it is.
+    pub fn keep_probability(&self) -> f64 {
+        self.keep
+    }
+
+    /// Pure ε.
+    pub fn guarantee(&self) -> Guarantee {
+        Guarantee {
+            epsilon: self.epsilon,
+            delta: 0.0,
+        }
+    }
+
+    /// The message for `bit`.
+    pub fn privatize<R: RngCore + ?Sized>(&self, bit: bool, rng: &mut R) -> bool {
+        if bernoulli(rng, self.keep) { bit } else { !bit }
+    }
+
+    /// The unbiased estimate `(b − (1 − p))/(2p − 1)` of the true bit (as 0 or 1) from a received one.
+    pub fn debias(&self, received: bool) -> f64 {
+        let b = if received { 1.0 } else { 0.0 };
+        (b - (1.0 - self.keep)) / (2.0 * self.keep - 1.0)
+    }
+
+    /// The variance of [`RandomizedResponse::debias`]: `p(1 − p)/(2p − 1)²`.
+    pub fn variance(&self) -> f64 {
+        self.keep * (1.0 - self.keep) / ((2.0 * self.keep - 1.0) * (2.0 * self.keep - 1.0))
+    }
+}

@@ -1,0 +1,379 @@
+//! The non-interactive LDP estimator (Zhu et al. 2024, Algorithm 1 as its reviewers describe it; the
+//! details are ours where the text could not be read): one round of messages, a closed-form server.
+
+use faer::{Mat, Side};
+use ndarray::{Array1, ArrayView1, ArrayView2};
+use rand_chacha::ChaCha8Rng;
+use rand_core::SeedableRng;
+use rayon::prelude::*;
+use sparsimony_core::Report;
+use sparsimony_core::privacy::{Gaussian, Guarantee};
+use sparsimony_core::random::standard_normal;
+
+use super::{LdpFit, Population, check_clip, check_epsilon, default_clip, keep_top_k};
+use crate::data::{check_matrix, check_vector};
+use crate::{Error, Result};
+
+/// Users per piece of a parallel sum: a size-only split, so sums do not depend on the thread count.
+const PIECE: usize = 4096;
+
+/// The non-interactive estimator. Each user clips `x` coordinatewise at `τ₁` and `y` at `τ₂` and sends two
+/// messages through the analytic Gaussian mechanism ([`Gaussian::analytic`]) with `(ε/2, δ/2)` each: the
+/// upper triangle of `x̃x̃ᵀ` (ℓ2 sensitivity `2dτ₁²`, as `‖x̃x̃ᵀ‖_F = ‖x̃‖² ≤ dτ₁²`) and `x̃ỹ` (sensitivity
+/// `2√d τ₁τ₂`); by composition each user's record is `(ε, δ)`-LDP. With public unlabeled data the
+/// covariance is taken from it and the users send only `x̃ỹ`, with `(ε, δ)`.
+///
+/// The server averages the messages into `Σ̂` and `ĝ`, floors the eigenvalues of `Σ̂` at
+/// `eigenvalue_floor · tr(Σ̂)/d` (the noisy average is indefinite for small `n`; flooring is the projection
+/// onto the matrices whose spectrum lies above that level), and returns `Σ̃⁻¹ĝ` soft-thresholded at
+/// `threshold`, or its `k` largest entries when `k` is given. The server's objective is the quadratic
+/// `½θᵀΣ̃θ − ĝᵀθ` it minimises before thresholding.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NonInteractive {
+    /// The privacy loss ε of each user's record (> 0).
+    pub epsilon: f64,
+    /// The failure probability δ ∈ (0, 1).
+    pub delta: f64,
+    /// The coordinatewise clipping threshold `τ₁` of `x`; `None`: `√(2 ln n)`.
+    pub clip_x: Option<f64>,
+    /// The clipping threshold `τ₂` of `y`; `None`: `√(2 ln n)`.
+    pub clip_y: Option<f64>,
+    /// Keep the `k` largest coefficients; `None`: soft-threshold at [`NonInteractive::threshold`].
+    pub k: Option<usize>,
+    /// The soft-threshold `λ` when `k` is `None`.
+    pub threshold: f64,
+    /// The eigenvalue floor of the covariance, relative to its mean eigenvalue.
+    pub eigenvalue_floor: f64,
+    /// The seed of the users' randomizers (user `i` draws from ChaCha8 stream `i`).
+    pub seed: u64,
+}
+
+impl Default for NonInteractive {
+    fn default() -> Self {
+        Self {
+            epsilon: 1.0,
+            delta: 1e-5,
+            clip_x: None,
+            clip_y: None,
+            k: None,
+            threshold: 0.05,
+            eigenvalue_floor: 0.1,
+            seed: 0,
+        }
+    }
+}
+
+/// What the users' messages add up to.
+struct Sums {
+    /// `Σ_i` of the (privatized) upper triangles of `x̃x̃ᵀ`, row by row; empty with public data.
+    covariance: Vec<f64>,
+    /// `Σ_i` of the (privatized) `x̃ỹ`.
+    cross: Vec<f64>,
+}
+
+/// The upper triangle's length for dimension `d`.
+fn triangle(d: usize) -> usize {
+    d * (d + 1) / 2
+}
+
+impl NonInteractive {
+    fn check(&self, d: usize) -> Result<()> {
+        check_epsilon(self.epsilon)?;
+        if !(self.delta > 0.0 && self.delta < 1.0) {
+            return Err(Error::InvalidParameter {
+                name: "delta",
+                reason: format!("must lie in (0, 1), got {}", self.delta),
+            });
+        }
+        check_clip("clip_x", self.clip_x)?;
+        check_clip("clip_y", self.clip_y)?;
+        if let Some(k) = self.k
+            && (k == 0 || k > d)
+        {
+            return Err(Error::InvalidParameter {
+                name: "k",
+                reason: format!("must lie in 1..={d} (the number of features), got {k}"),
+            });
+        }
+        if !(self.threshold >= 0.0 && self.threshold.is_finite()) {
+            return Err(Error::InvalidParameter {
+                name: "threshold",
+                reason: format!("must be non-negative and finite, got {}", self.threshold),
+            });
+        }
+        if !(self.eigenvalue_floor > 0.0 && self.eigenvalue_floor.is_finite()) {
+            return Err(Error::InvalidParameter {
+                name: "eigenvalue_floor",
+                reason: format!("must be positive and finite, got {}", self.eigenvalue_floor),
+            });
+        }
+        Ok(())
+    }
+
+    /// The clipping thresholds for `n` users.
+    fn clips(&self, n: usize) -> (f64, f64) {
+        (
+            self.clip_x.unwrap_or_else(|| default_clip(n)),
+            self.clip_y.unwrap_or_else(|| default_clip(n)),
+        )
+    }
+
+    /// The mechanisms of the covariance message (none with public data) and of the cross-term message.
+    fn mechanisms(&self, d: usize, n: usize, public: bool) -> Result<(Option<Gaussian>, Gaussian)> {
+        let (tx, ty) = self.clips(n);
+        let split = if public { 1.0 } else { 0.5 };
+        let (eps, delta) = (self.epsilon * split, self.delta * split);
+        let cov = if public {
+            None
+        } else {
+            Some(Gaussian::analytic(eps, delta, 2.0 * d as f64 * tx * tx)?)
+        };
+        let cross = Gaussian::analytic(eps, delta, 2.0 * (d as f64).sqrt() * tx * ty)?;
+        Ok((cov, cross))
+    }
+
+    /// One user's clipped statistics, added to `sums`: the triangle of `x̃x̃ᵀ` (unless `public`) and `x̃ỹ`.
+    fn add_clipped(x: &mut [f64], y: f64, clips: (f64, f64), public: bool, cov: &mut [f64], cross: &mut [f64]) {
+        x.iter_mut().for_each(|v| *v = v.clamp(-clips.0, clips.0));
+        let y = y.clamp(-clips.1, clips.1);
+        if !public {
+            let mut t = 0;
+            for i in 0..x.len() {
+                for j in i..x.len() {
+                    cov[t] += x[i] * x[j];
+                    t += 1;
+                }
+            }
+        }
+        cross.iter_mut().zip(x.iter()).for_each(|(c, xi)| *c += xi * y);
+    }
+
+    /// Fits from `n` records (`x` one user per row, `y` their responses), each user's messages privatized
+    /// as that user's device would (per-user randomness: ChaCha8 stream `i` of [`NonInteractive::seed`]),
+    /// with the covariance from `public` unlabeled records when given.
+    ///
+    /// # Errors
+    /// Shape, emptiness and finiteness errors of the data; the settings' [`Error::InvalidParameter`].
+    pub fn fit(
+        &self,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+        public: Option<ArrayView2<'_, f64>>,
+    ) -> Result<LdpFit> {
+        let (n, d) = x.dim();
+        if n == 0 || d == 0 {
+            return Err(Error::Empty {
+                what: "X",
+                rows: n,
+                cols: d,
+            });
+        }
+        check_matrix("X", x)?;
+        let y = check_vector("y (one value per row of X)", y, n)?;
+        self.check(d)?;
+        let (cov_mech, cross_mech) = self.mechanisms(d, n, public.is_some())?;
+        let clips = self.clips(n);
+        let is_public = public.is_some();
+        let pieces: Vec<Sums> = (0..n.div_ceil(PIECE))
+            .into_par_iter()
+            .map(|p| {
+                let mut sums = Sums {
+                    covariance: vec![0.0; if is_public { 0 } else { triangle(d) }],
+                    cross: vec![0.0; d],
+                };
+                let (mut row, mut tri, mut tri_msg) = (vec![0.0; d], vec![0.0; triangle(d)], vec![0.0; triangle(d)]);
+                let (mut cross, mut cross_msg) = (vec![0.0; d], vec![0.0; d]);
+                for i in p * PIECE..((p + 1) * PIECE).min(n) {
+                    row.iter_mut().zip(x.row(i)).for_each(|(a, b)| *a = *b);
+                    tri.fill(0.0);
+                    cross.fill(0.0);
+                    Self::add_clipped(&mut row, y[i], clips, is_public, &mut tri, &mut cross);
+                    let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+                    rng.set_stream(i as u64);
+                    if let Some(m) = &cov_mech {
+                        m.privatize(&tri, &mut tri_msg, &mut rng)?;
+                        sums.covariance.iter_mut().zip(&tri_msg).for_each(|(s, v)| *s += v);
+                    }
+                    cross_mech.privatize(&cross, &mut cross_msg, &mut rng)?;
+                    sums.cross.iter_mut().zip(&cross_msg).for_each(|(s, v)| *s += v);
+                }
+                Ok(sums)
+            })
+            .collect::<Result<_>>()?;
+        let sums = add_in_order(pieces, d, is_public);
+        let covariance = match public {
+            Some(p) => Some(public_covariance(p, d, clips.0)?),
+            None => None,
+        };
+        self.server(sums, covariance, n, d)
+    }
+
+    /// Simulates `n` users of `population` (records regenerated from `data_seed`) and fits, with the
+    /// covariance from `public` further users' unlabeled records when `public > 0`. Every user's clipped
+    /// statistics are computed exactly; the sum of their Gaussian noises — independent `N(0, σ²)` per user
+    /// and entry — is drawn at once as `N(0, nσ²)` per entry, which is **exact in distribution** (a sum of
+    /// independent Gaussians is Gaussian with the summed variance) and makes `10⁸` users cost their
+    /// statistics only. [`NonInteractive::fit`] is the per-user path.
+    ///
+    /// # Errors
+    /// As [`NonInteractive::fit`]; [`Error::Empty`] for `n = 0`.
+    pub fn simulate(&self, population: &Population, n: usize, public: usize, data_seed: u64) -> Result<LdpFit> {
+        let d = population.dim();
+        if n == 0 {
+            return Err(Error::Empty {
+                what: "users",
+                rows: 0,
+                cols: d,
+            });
+        }
+        population.sample(data_seed, 0, 0)?;
+        self.check(d)?;
+        let is_public = public > 0;
+        let (cov_mech, cross_mech) = self.mechanisms(d, n, is_public)?;
+        let clips = self.clips(n);
+        let pieces: Vec<Sums> = (0..n.div_ceil(PIECE))
+            .into_par_iter()
+            .map(|p| {
+                let mut sums = Sums {
+                    covariance: vec![0.0; if is_public { 0 } else { triangle(d) }],
+                    cross: vec![0.0; d],
+                };
+                let mut row = vec![0.0; d];
+                for i in p * PIECE..((p + 1) * PIECE).min(n) {
+                    let y = population.record(data_seed, i as u64, &mut row);
+                    Self::add_clipped(&mut row, y, clips, is_public, &mut sums.covariance, &mut sums.cross);
+                }
+                sums
+            })
+            .collect();
+        let mut sums = add_in_order(pieces, d, is_public);
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        let scale = (n as f64).sqrt();
+        if let Some(m) = &cov_mech {
+            let s = m.sigma() * scale;
+            sums.covariance
+                .iter_mut()
+                .for_each(|v| *v += s * standard_normal(&mut rng));
+        }
+        let s = cross_mech.sigma() * scale;
+        sums.cross.iter_mut().for_each(|v| *v += s * standard_normal(&mut rng));
+        let covariance = if is_public {
+            // Public users are numbered after the private ones.
+            let (xp, _) = population.sample(data_seed, n as u64, public)?;
+            Some(public_covariance(xp.view(), d, clips.0)?)
+        } else {
+            None
+        };
+        self.server(sums, covariance, n, d)
+    }
+
+    /// The server: average, condition, solve, threshold.
+    fn server(&self, sums: Sums, public_covariance: Option<Mat<f64>>, n: usize, d: usize) -> Result<LdpFit> {
+        let inv_n = 1.0 / n as f64;
+        let sigma = public_covariance.unwrap_or_else(|| {
+            let mut m = Mat::<f64>::zeros(d, d);
+            let mut t = 0;
+            for i in 0..d {
+                for j in i..d {
+                    m[(i, j)] = sums.covariance[t] * inv_n;
+                    m[(j, i)] = m[(i, j)];
+                    t += 1;
+                }
+            }
+            m
+        });
+        let g: Vec<f64> = sums.cross.iter().map(|v| v * inv_n).collect();
+        let evd = sigma
+            .as_ref()
+            .self_adjoint_eigen(Side::Lower)
+            .map_err(|e| Error::Singular {
+                what: "the averaged covariance",
+                detail: format!("its eigendecomposition failed: {e:?}"),
+            })?;
+        let lambda: Vec<f64> = (0..d).map(|j| evd.S().column_vector()[j]).collect();
+        let mean = lambda.iter().sum::<f64>() / d as f64;
+        let floor = self.eigenvalue_floor * mean.abs().max(f64::MIN_POSITIVE);
+        let q = evd.U();
+        // θ = Q diag(1/λ̃) Qᵀ ĝ with λ̃ = max(λ, floor); the objective ½θᵀΣ̃θ − ĝᵀθ = −½ ĝᵀΣ̃⁻¹ĝ there.
+        let mut theta = vec![0.0; d];
+        let mut objective = 0.0;
+        for (j, l) in lambda.iter().enumerate() {
+            let c: f64 = (0..d).map(|i| q[(i, j)] * g[i]).sum();
+            let l = l.max(floor);
+            objective -= 0.5 * c * c / l;
+            for (i, t) in theta.iter_mut().enumerate() {
+                *t += q[(i, j)] * c / l;
+            }
+        }
+        match self.k {
+            Some(k) => keep_top_k(&mut theta, k),
+            None => theta
+                .iter_mut()
+                .for_each(|t| *t = t.signum() * (t.abs() - self.threshold).max(0.0)),
+        }
+        let guarantee = Guarantee {
+            epsilon: self.epsilon,
+            delta: self.delta,
+        };
+        Ok(LdpFit::new(
+            Array1::from(theta),
+            objective,
+            Report::exact(1),
+            guarantee,
+            if public_covariance_used(&sums) { 1 } else { 2 },
+            n,
+        ))
+    }
+}
+
+/// Whether the users sent the cross term only (the covariance came from public data).
+fn public_covariance_used(sums: &Sums) -> bool {
+    sums.covariance.is_empty()
+}
+
+/// The pieces' sums added in order.
+fn add_in_order(pieces: Vec<Sums>, d: usize, public: bool) -> Sums {
+    let mut total = Sums {
+        covariance: vec![0.0; if public { 0 } else { triangle(d) }],
+        cross: vec![0.0; d],
+    };
+    for p in pieces {
+        total
+            .covariance
+            .iter_mut()
+            .zip(&p.covariance)
+            .for_each(|(a, b)| *a += b);
+        total.cross.iter_mut().zip(&p.cross).for_each(|(a, b)| *a += b);
+    }
+    total
+}
+
+/// The covariance of public unlabeled records, clipped as the users' are.
+fn public_covariance(x: ArrayView2<'_, f64>, d: usize, clip: f64) -> Result<Mat<f64>> {
+    if x.nrows() == 0 {
+        return Err(Error::Empty {
+            what: "public X",
+            rows: 0,
+            cols: x.ncols(),
+        });
+    }
+    if x.ncols() != d {
+        return Err(Error::Shape {
+            what: "public X columns (the users' features)",
+            expected: d,
+            found: x.ncols(),
+        });
+    }
+    check_matrix("public X", x)?;
+    let clipped = x.mapv(|v| v.clamp(-clip, clip));
+    let mut m = Mat::<f64>::zeros(d, d);
+    for row in clipped.rows() {
+        for i in 0..d {
+            for j in 0..d {
+                m[(i, j)] += row[i] * row[j];
+            }
+        }
+    }
+    let inv = 1.0 / x.nrows() as f64;
+    Ok(Mat::from_fn(d, d, |i, j| m[(i, j)] * inv))
+}

@@ -1,0 +1,234 @@
+//! The LDP estimators against what must hold whatever the noise: consistency as the privacy loss grows
+//! (the non-private answer), the error falling like `n^{-1/2}` (the rates' exponent in `n`), support
+//! recovery where the noise allows it, the simulation shortcut equal in distribution to the per-user path,
+//! and typed errors for bad settings and data.
+
+use ndarray::{Array1, Array2};
+use sparsimony_solvers::Error;
+use sparsimony_solvers::privacy::{LdpIht, NonInteractive, Population};
+
+fn l2_error(coef: &Array1<f64>, theta: &Array1<f64>) -> f64 {
+    coef.iter().zip(theta).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt()
+}
+
+/// Least squares on the log-log points: the slope.
+fn slope(x: &[f64], y: &[f64]) -> f64 {
+    let (lx, ly): (Vec<f64>, Vec<f64>) = (x.iter().map(|v| v.ln()).collect(), y.iter().map(|v| v.ln()).collect());
+    let (mx, my) = (
+        lx.iter().sum::<f64>() / lx.len() as f64,
+        ly.iter().sum::<f64>() / ly.len() as f64,
+    );
+    let num: f64 = lx.iter().zip(&ly).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let den: f64 = lx.iter().map(|a| (a - mx).powi(2)).sum();
+    num / den
+}
+
+#[test]
+fn non_interactive_is_consistent_without_noise_and_falls_like_one_over_root_n() {
+    let pop = Population::sparse(3, 2, 0.5).unwrap();
+    // Clipping at 3 (a data-independent choice, so the guarantee holds as stated) biases the clipped
+    // statistics by well under 1 % on this unit-scale data.
+    let base = NonInteractive {
+        clip_x: Some(3.0),
+        clip_y: Some(3.0),
+        threshold: 0.0,
+        eigenvalue_floor: 0.5,
+        ..NonInteractive::default()
+    };
+    // A large ε: the answer approaches least squares on the clipped data, i.e. θ*.
+    let loose = NonInteractive {
+        epsilon: 400.0,
+        k: Some(2),
+        ..base.clone()
+    };
+    let fit = loose.simulate(&pop, 200_000, 0, 1).unwrap();
+    assert_eq!(fit.support, vec![0, 1]);
+    assert!(l2_error(fit.coef(), &pop.theta) < 0.06, "{:?}", fit.coef());
+    assert_eq!(fit.messages_per_user, 2);
+    assert_eq!((fit.guarantee.epsilon, fit.guarantee.delta), (400.0, 1e-5));
+
+    // At ε = 2 the error falls with n at the slope −½ of the rate Õ(d√k/(√n ε)) (mean over seeds).
+    let private = NonInteractive { epsilon: 2.0, ..base };
+    let mean_error = |n: usize, public: usize| {
+        (0..4)
+            .map(|s| {
+                let est = NonInteractive {
+                    seed: s,
+                    ..private.clone()
+                };
+                l2_error(est.simulate(&pop, n, public, 100 + s).unwrap().coef(), &pop.theta)
+            })
+            .sum::<f64>()
+            / 4.0
+    };
+    let ns = [1e6, 1e7];
+    let errors: Vec<f64> = ns.iter().map(|&n| mean_error(n as usize, 0)).collect();
+    let b = slope(&ns, &errors);
+    assert!((-0.75..=-0.3).contains(&b), "slope {b} from errors {errors:?}");
+
+    // Public unlabeled data: the covariance is noise-free and the users' whole budget goes to x y.
+    let public = mean_error(1_000_000, 100_000);
+    assert!(
+        public < errors[0],
+        "public data did not help: {public} against {}",
+        errors[0]
+    );
+    let one = NonInteractive { seed: 1, ..private }
+        .simulate(&pop, 1000, 1000, 3)
+        .unwrap();
+    assert_eq!(one.messages_per_user, 1);
+}
+
+#[test]
+fn the_gaussian_sum_shortcut_has_the_per_user_distribution() {
+    // The same users, fitted with every message drawn per user and with the noise sum drawn at once: over
+    // seeds, the estimates' means and spreads agree within sampling error.
+    let pop = Population::sparse(3, 1, 0.3).unwrap();
+    let (x, y) = pop.sample(11, 0, 2000).unwrap();
+    let est = NonInteractive {
+        epsilon: 2.0,
+        threshold: 0.0,
+        clip_x: Some(2.5),
+        clip_y: Some(2.5),
+        ..NonInteractive::default()
+    };
+    let runs = 60;
+    let (mut per_user, mut shortcut) = (Vec::new(), Vec::new());
+    for s in 0..runs {
+        let e = NonInteractive { seed: s, ..est.clone() };
+        per_user.push(e.fit(x.view(), y.view(), None).unwrap().coef()[0]);
+        shortcut.push(e.simulate(&pop, 2000, 0, 11).unwrap().coef()[0]);
+    }
+    let stats = |v: &[f64]| {
+        let m = v.iter().sum::<f64>() / v.len() as f64;
+        (
+            m,
+            (v.iter().map(|a| (a - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64).sqrt(),
+        )
+    };
+    let ((ma, sa), (mb, sb)) = (stats(&per_user), stats(&shortcut));
+    let se = ((sa * sa + sb * sb) / runs as f64).sqrt();
+    assert!((ma - mb).abs() < 4.0 * se, "means {ma} and {mb} (standard error {se})");
+    assert!((sa / sb - 1.0).abs() < 0.45, "spreads {sa} and {sb}");
+}
+
+#[test]
+fn ldp_iht_recovers_the_support_where_the_noise_allows_and_improves_with_n() {
+    let pop = Population::sparse(4, 1, 0.1).unwrap();
+    let est = LdpIht {
+        epsilon: 8.0,
+        k: 1,
+        sparsity_factor: 1,
+        clip_x: Some(1.5),
+        clip_y: Some(1.5),
+        ..LdpIht::default()
+    };
+    let fit = est.simulate(&pop, 100_000, 5).unwrap();
+    assert_eq!(fit.support, vec![0], "{:?}", fit.coef());
+    assert_eq!(fit.messages_per_user, 1);
+    assert_eq!(fit.guarantee.delta, 0.0);
+    assert_eq!(fit.linear.report.iterations, (100_000f64).ln().ceil() as usize);
+    // The same protocol on rows given as data (the per-user path of `fit`) agrees with the simulation of
+    // the same users.
+    let (x, y) = pop.sample(5, 0, 20_000).unwrap();
+    let a = est.fit(x.view(), y.view()).unwrap();
+    let b = est.simulate(&pop, 20_000, 5).unwrap();
+    assert_eq!(a.coef(), b.coef());
+    // More users, smaller error (mean over seeds).
+    let mean_error = |n: usize| {
+        (0..4)
+            .map(|s| {
+                l2_error(
+                    LdpIht { seed: s, ..est.clone() }
+                        .simulate(&pop, n, 20 + s)
+                        .unwrap()
+                        .coef(),
+                    &pop.theta,
+                )
+            })
+            .sum::<f64>()
+            / 4.0
+    };
+    let (small, large) = (mean_error(10_000), mean_error(200_000));
+    assert!(large < small, "error {small} at 1e4 users, {large} at 2e5");
+}
+
+#[test]
+fn bad_settings_and_data_are_typed_errors() {
+    let pop = Population::sparse(4, 2, 1.0).unwrap();
+    fn bad<T: std::fmt::Debug>(r: Result<T, Error>, name: &str) {
+        match r {
+            Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
+            other => panic!("expected InvalidParameter {name}, got {other:?}"),
+        }
+    }
+    bad(
+        NonInteractive {
+            epsilon: 0.0,
+            ..NonInteractive::default()
+        }
+        .simulate(&pop, 10, 0, 0),
+        "epsilon",
+    );
+    bad(
+        NonInteractive {
+            delta: 1.0,
+            ..NonInteractive::default()
+        }
+        .simulate(&pop, 10, 0, 0),
+        "delta",
+    );
+    bad(
+        NonInteractive {
+            k: Some(5),
+            ..NonInteractive::default()
+        }
+        .simulate(&pop, 10, 0, 0),
+        "k",
+    );
+    bad(
+        LdpIht {
+            k: 9,
+            ..LdpIht::default()
+        }
+        .simulate(&pop, 10, 0),
+        "k",
+    );
+    bad(
+        LdpIht {
+            epsilon: f64::NAN,
+            ..LdpIht::default()
+        }
+        .simulate(&pop, 10, 0),
+        "epsilon",
+    );
+    bad(
+        LdpIht {
+            clip_x: Some(-1.0),
+            ..LdpIht::default()
+        }
+        .simulate(&pop, 10, 0),
+        "clip_x",
+    );
+    bad(Population::sparse(3, 4, 1.0).map(|_| ()), "k");
+    let mut x = Array2::<f64>::zeros((5, 3));
+    x[(2, 1)] = f64::NAN;
+    let y = Array1::<f64>::zeros(5);
+    assert!(matches!(
+        NonInteractive::default().fit(x.view(), y.view(), None),
+        Err(Error::NonFinite { .. })
+    ));
+    assert!(matches!(
+        LdpIht::default().fit(x.view(), y.view()),
+        Err(Error::NonFinite { .. })
+    ));
+    let x = Array2::<f64>::zeros((5, 3));
+    assert!(matches!(
+        LdpIht::default().fit(x.view(), Array1::<f64>::zeros(4).view()),
+        Err(Error::Shape { .. })
+    ));
+    assert!(matches!(
+        NonInteractive::default().simulate(&pop, 0, 0, 0),
+        Err(Error::Empty { .. })
+    ));
+}
