@@ -224,6 +224,18 @@ fn read_npy(path: &Path) -> Result<Table, IoError> {
             other => other.to_string(),
         },
     };
+    // A header that promises more data than the file holds is refused before the reader allocates what
+    // it promises (a 35 KB file claiming 10¹¹ × 10 values would abort on memory).
+    if let Some((shape, needed, held)) = npy_promised_bytes(path)
+        && needed > u128::from(held)
+    {
+        return Err(IoError::Npy {
+            path: path.into(),
+            message: format!(
+                "truncated: its header's shape {shape:?} needs {needed} bytes of data, the file holds {held}"
+            ),
+        });
+    }
     let any: ArrayD<f64> = match ArrayD::<f64>::read_npy(open()?) {
         Ok(a) => a,
         Err(ReadNpyError::WrongDescriptor(_)) => ArrayD::<f32>::read_npy(open()?).map_err(explain)?.mapv(f64::from),
@@ -258,4 +270,53 @@ fn read_npy(path: &Path) -> Result<Table, IoError> {
         values,
         lines: Vec::new(),
     })
+}
+
+/// What a `.npy` header promises: its shape, the data bytes that shape and the element size need, and the
+/// bytes the file holds after the header — `None` where the header cannot be read this far (the reader
+/// then says what is wrong with it).
+fn npy_promised_bytes(path: &Path) -> Option<(Vec<u64>, u128, u64)> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).ok()?;
+    let len = f.metadata().ok()?.len();
+    let mut head = [0u8; 12];
+    f.read_exact(&mut head[..10]).ok()?;
+    if &head[..6] != b"\x93NUMPY" {
+        return None;
+    }
+    let (header_len, start) = match head[6] {
+        1 => (u64::from(u16::from_le_bytes([head[8], head[9]])), 10),
+        2 | 3 => {
+            f.read_exact(&mut head[10..12]).ok()?;
+            (
+                u64::from(u32::from_le_bytes([head[8], head[9], head[10], head[11]])),
+                12,
+            )
+        }
+        _ => return None,
+    };
+    if header_len > 1 << 20 {
+        return None;
+    }
+    let mut header = vec![0u8; header_len as usize];
+    f.read_exact(&mut header).ok()?;
+    let text = String::from_utf8_lossy(&header);
+    let after = |key: &str| text.find(key).map(|i| &text[i + key.len()..]);
+    let descr = after("'descr':")?.trim_start().trim_start_matches(['\'', '"']);
+    let item: u128 = descr
+        .chars()
+        .skip(2)
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .ok()?;
+    let shape_text = after("'shape':")?.trim_start().strip_prefix('(')?;
+    let shape: Vec<u64> = shape_text[..shape_text.find(')')?]
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().ok())
+        .collect::<Option<_>>()?;
+    let needed = shape.iter().fold(item, |acc, &n| acc.saturating_mul(u128::from(n)));
+    Some((shape, needed, len.saturating_sub(start + header_len)))
 }

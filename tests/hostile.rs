@@ -346,3 +346,134 @@ fn degenerate_pde_problems_are_refused() {
         refused(&o, words);
     }
 }
+
+/// Class 5 for `regress`: every flag a method does not take, and every pair that contradicts, is refused by
+/// name (each of these once changed nothing, or dropped one of the two).
+#[test]
+fn flags_a_method_does_not_take_are_refused() {
+    let x = file("x5b.csv", "a,b,c\n1,2,0\n2,3,1\n4,5,0\n5,4,1\n3,1,1\n");
+    let y = file("y5b.csv", "y\n1\n2\n3\n4\n2\n");
+    let (xs, ys) = (x.to_str().unwrap(), y.to_str().unwrap());
+    let cases: [(&[&str], &[&str]); 9] = [
+        (&["--method", "omp", "--alpha", "0.1"], &["--alpha", "--method omp"]),
+        (
+            &["--method", "random-support", "--alpha", "0.1"],
+            &["--alpha", "--method random-support"],
+        ),
+        (&["--method", "lasso", "--k", "2"], &["--k", "--method lasso"]),
+        (
+            &["--method", "lasso", "--l1-ratio", "0.5"],
+            &["--l1-ratio", "--method lasso"],
+        ),
+        (
+            &["--method", "stlsq", "--threshold", "0.1", "--tol", "1e-3"],
+            &["--tol", "--method stlsq"],
+        ),
+        (
+            &["--method", "best-subset", "--k", "1", "--max-iter", "0"],
+            &["--max-iter", "--method best-subset"],
+        ),
+        (
+            &["--method", "omp", "--k", "2", "--threshold", "1e-3"],
+            &["--k and --threshold contradict"],
+        ),
+        (&["--alpha", "0.1", "--cv", "3"], &["--alpha and --cv contradict"]),
+        (&["--alpha", "0.1", "--tol", "1e308"], &["--tol", "(0, 1)"]),
+    ];
+    for (extra, words) in cases {
+        let mut args = vec!["regress", "--x", xs, "--y", ys];
+        args.extend_from_slice(extra);
+        refused(&run(&args, &[]), words);
+    }
+}
+
+/// Class 7 for singular systems: a design with a duplicated column names the two columns (it said "matrix
+/// is not positive definite: pivot 10"), and a constant y says why there is no α grid (it said `alpha grid`:
+/// need n_alphas ≥ 1 …); library parameter names come back as the flags the user typed.
+#[test]
+fn singular_designs_and_degenerate_data_are_explained() {
+    let x = file(
+        "dup7.csv",
+        "bmi,age,bmi_copy\n1,5,1\n2,3,2\n4,5,4\n5,1,5\n3,2,3\n7,7,7\n",
+    );
+    let y = file("ydup7.csv", "y\n1\n2\n3\n4\n2\n5\n");
+    let (xs, ys) = (x.to_str().unwrap(), y.to_str().unwrap());
+    for method in [
+        ["--method", "stlsq", "--threshold", "1e-6"],
+        ["--method", "iht", "--k", "3"],
+    ] {
+        let mut args = vec!["regress", "--x", xs, "--y", ys];
+        args.extend_from_slice(&method);
+        refused(
+            &run(&args, &[]),
+            &["dup7.csv", "columns `bmi` and `bmi_copy` are identical"],
+        );
+    }
+    let flat = file("flat7.csv", "y\n2\n2\n2\n2\n2\n2\n");
+    let o = run(&["regress", "--x", xs, "--y", flat.to_str().unwrap()], &[]);
+    refused(&o, &["--alpha", "y is", "constant"]);
+    let o = run(&["regress", "--x", xs, "--y", ys, "--cv", "1"], &[]);
+    refused(&o, &["--cv"]);
+    let o = run(
+        &["pde", "--benchmark", "poisson_1d-single_sin", "--components", "0"],
+        &[],
+    );
+    refused(&o, &["--components"]);
+    let o = run(&["pde", "--benchmark", "poisson_1d-single_sin", "--lr=-1"], &[]);
+    refused(&o, &["--lr"]);
+}
+
+/// Classes 1 and 3 in the readers and parsers: a 100 000-character column name prints (the table's width
+/// formatting panicked), a `.npy` header that promises 10¹² values from a small file is refused before
+/// allocating (it aborted on memory), and an expression nested 20 000 deep is refused (it overflowed the
+/// stack).
+#[test]
+fn huge_names_headers_and_nesting_are_handled() {
+    let long = file("long3.csv", &format!("{},b\n1,2\n3,4\n5,7\n", "a".repeat(100_000)));
+    let o = run(&["inspect", long.to_str().unwrap()], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let y = file("ylong3.csv", "y\n1\n2\n3\n");
+    let o = run(
+        &[
+            "regress",
+            "--x",
+            long.to_str().unwrap(),
+            "--y",
+            y.to_str().unwrap(),
+            "--alpha",
+            "0.1",
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let t = Instant::now();
+    let huge = npy("huge3.npy", "<f8", "(100000000000, 10)", 35_000);
+    refused(
+        &run(&["inspect", huge.to_str().unwrap()], &[]),
+        &["huge3.npy", "truncated", "8000000000000 bytes"],
+    );
+    assert!(t.elapsed() < Duration::from_secs(5));
+    let deep = file(
+        "deep3.toml",
+        &format!(
+            "name = \"deep\"\n[[axis]]\nname = \"x\"\nlower = 0\nupper = 1\npoints = 8\n[[equation]]\noperator = \"{}u_xx{}\"\nsource = \"1\"\n[boundary]\nu = \"0\"\n",
+            "(".repeat(20_000),
+            ")".repeat(20_000)
+        ),
+    );
+    refused(
+        &run(&["pde", "--problem", deep.to_str().unwrap()], &[]),
+        &["deep3.toml", "at most 4096 characters"],
+    );
+    let minus = file(
+        "minus3.toml",
+        &format!(
+            "name = \"minus\"\n[[axis]]\nname = \"x\"\nlower = 0\nupper = 1\npoints = 8\n[[equation]]\noperator = \"u_xx\"\n[exact]\nu = \"{}x\"\n",
+            "-".repeat(3000)
+        ),
+    );
+    refused(
+        &run(&["pde", "--problem", minus.to_str().unwrap()], &[]),
+        &["nested more than 100 deep"],
+    );
+}

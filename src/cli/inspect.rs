@@ -52,7 +52,7 @@ pub fn run(a: Args) -> CliResult {
         return Ok(());
     }
     outln!("{}: {rows} rows × {cols} columns", a.file.display())?;
-    let width = t.columns.iter().map(String::len).max().unwrap_or(0).max(6);
+    let width = t.columns.iter().map(String::len).max().unwrap_or(0).clamp(6, 40);
     outln!(
         "{:>width$}  {:>12}  {:>12}  {:>12}  {:>10}",
         "column",

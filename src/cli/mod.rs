@@ -83,3 +83,59 @@ impl Bar {
         self.0.finish_and_clear();
     }
 }
+
+/// For a fit that met a singular system: names the columns that make it singular — an exact duplicate or
+/// proportional pair, or a constant (with an intercept) or zero column — when there are such columns among
+/// the first 2 000 (the pair search is quadratic). `None` when none is found: then the collinearity
+/// involves more than two columns, and the library's own message stands.
+pub fn singular_columns(columns: &[String], x: ndarray::ArrayView2<'_, f64>, centred: bool) -> Option<String> {
+    let d = x.ncols().min(2000);
+    let cols: Vec<Vec<f64>> = (0..d)
+        .map(|j| {
+            let c = x.column(j);
+            let mean = if centred { c.sum() / c.len().max(1) as f64 } else { 0.0 };
+            c.iter().map(|v| v - mean).collect()
+        })
+        .collect();
+    let norms: Vec<f64> = cols
+        .iter()
+        .map(|c| c.iter().map(|v| v * v).sum::<f64>().sqrt())
+        .collect();
+    let scale = norms.iter().fold(0.0f64, |m, v| m.max(*v));
+    if let Some(j) = (0..d).find(|&j| norms[j] <= 1e-12 * scale.max(f64::MIN_POSITIVE)) {
+        let what = if centred {
+            "constant (it duplicates the intercept)"
+        } else {
+            "zero"
+        };
+        return Some(format!("column `{}` is {what}: drop it", columns[j]));
+    }
+    for i in 0..d {
+        for j in i + 1..d {
+            let dot: f64 = cols[i].iter().zip(&cols[j]).map(|(a, b)| a * b).sum();
+            if dot.abs() >= (1.0 - 1e-10) * norms[i] * norms[j] {
+                return Some(format!(
+                    "columns `{}` and `{}` are {}: the least-squares system on both is singular; drop one",
+                    columns[i],
+                    columns[j],
+                    if (dot - norms[i] * norms[j]).abs() <= 1e-12 * norms[i] * norms[j] && norms[i] == norms[j] {
+                        "identical"
+                    } else {
+                        "proportional"
+                    }
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// Whether `e` is a singular or rank-deficient system met by a fit.
+pub fn is_singular(e: &(dyn std::error::Error + 'static)) -> bool {
+    use sparsimony::core::Error as Core;
+    use sparsimony::solvers::Error;
+    matches!(
+        e.downcast_ref::<Error>(),
+        Some(Error::Singular { .. } | Error::Core(Core::NotPositiveDefinite { .. } | Core::RankDeficient { .. }))
+    )
+}

@@ -37,7 +37,7 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     problem: Option<PathBuf>,
     /// List the built-in benchmarks and exit.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["benchmark", "problem", "components", "grid", "iters", "lr", "plot"])]
     list: bool,
     /// Mixture components per field and axis.
     #[arg(long, value_name = "Q")]
@@ -125,7 +125,20 @@ pub fn run(a: Args) -> CliResult {
         ControlFlow::Continue(())
     });
     bar.finish();
-    let out = out?;
+    // The settings the user typed are named by their flags.
+    let out = out.map_err(|e| -> Box<dyn std::error::Error> {
+        if let sparsimony::solvers::Error::InvalidParameter { name, reason } = &e {
+            let flag = match *name {
+                "components" => "--components",
+                "learning_rate" => "--lr",
+                "iterations" => "--iters",
+                "grid" => "--grid",
+                _ => return e.into(),
+            };
+            return format!("{flag}: {reason}").into();
+        }
+        e.into()
+    })?;
     if let Some(path) = &a.plot {
         plot(&out, &problem, path)?;
     }

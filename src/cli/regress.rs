@@ -60,27 +60,29 @@ pub struct Args {
     /// Coefficient threshold (stlsq), or residual tolerance ‖r‖² (omp).
     #[arg(long)]
     threshold: Option<f64>,
-    /// Mixing ρ ∈ [0, 1] of the elastic net (1 is the Lasso).
-    #[arg(long, default_value_t = 0.5)]
-    l1_ratio: f64,
-    /// Folds of the cross-validation that chooses α when --alpha is not given.
-    #[arg(long, default_value_t = 5)]
-    cv: usize,
+    /// Mixing ρ ∈ [0, 1] of the elastic net (1 is the Lasso) [default: 0.5].
+    #[arg(long)]
+    l1_ratio: Option<f64>,
+    /// Folds of the cross-validation that chooses α when --alpha is not given (lasso, enet,
+    /// random-support) [default: 5].
+    #[arg(long)]
+    cv: Option<usize>,
     /// Constrain the coefficients to be non-negative.
     #[arg(long)]
     positive: bool,
-    /// The algorithm.
-    #[arg(long, value_enum, default_value_t = SolverArg::Cd)]
-    solver: SolverArg,
+    /// The algorithm (lasso, enet) [default: cd].
+    #[arg(long, value_enum)]
+    solver: Option<SolverArg>,
     /// Fit without an intercept.
     #[arg(long)]
     no_intercept: bool,
-    /// Iteration cap.
-    #[arg(long, default_value_t = 10_000)]
-    max_iter: usize,
-    /// Duality-gap tolerance, relative to ‖y − ȳ‖²/n.
-    #[arg(long, default_value_t = 1e-6)]
-    tol: f64,
+    /// Iteration cap (lasso, enet, iht, stlsq, random-support) [default: 10000; stlsq: 20].
+    #[arg(long)]
+    max_iter: Option<usize>,
+    /// Tolerance, relative and below 1 (lasso, enet, random-support: the duality gap relative to
+    /// ‖y − ȳ‖²/n; iht: the relative change of the coefficients) [default: 1e-6; iht: 1e-10].
+    #[arg(long)]
+    tol: Option<f64>,
     /// Solve the cross-validation grid (all folds × all α) as one batch on the GPU (lasso and enet without
     /// --alpha); the held-out errors and the final fit stay on the CPU.
     #[arg(long)]
@@ -96,6 +98,7 @@ pub fn run(a: Args) -> CliResult {
     let x = read_table(&a.x)?;
     let y_table = read_table(&a.y)?;
     let y = y_table.to_vector(&a.y)?;
+    let intercept = !a.no_intercept;
     // A bad value the library finds is reported where it is in the file the user gave.
     let locate = |e: Box<dyn std::error::Error>| -> Box<dyn std::error::Error> {
         use sparsimony::solvers::Error;
@@ -115,6 +118,26 @@ pub fn run(a: Args) -> CliResult {
                 at(what, *row, *col)
             )
             .into(),
+            // The library's parameter names, as the flags the user typed.
+            Some(Error::InvalidParameter { name, reason }) => {
+                let flag = match (*name, a.method) {
+                    ("alpha", _) => "--alpha",
+                    ("n_nonzero", _) => "--k",
+                    ("folds", _) => "--cv",
+                    ("max_iter", _) => "--max-iter",
+                    ("l1_ratio", _) => "--l1-ratio",
+                    ("tol", Method::Omp) | ("threshold", _) => "--threshold",
+                    ("tol", _) => "--tol",
+                    _ => return e,
+                };
+                format!("{flag}: {reason}").into()
+            }
+            _ if super::is_singular(e.as_ref()) => {
+                match super::singular_columns(&x.columns, x.values.view(), intercept) {
+                    Some(why) => format!("{}: {why} ({e})", a.x.display()).into(),
+                    None => e,
+                }
+            }
             _ => e,
         }
     };
@@ -122,30 +145,7 @@ pub fn run(a: Args) -> CliResult {
         let (xr, yr) = (x.values.nrows(), y.len());
         return Err(format!("{} has {xr} rows but {} has {yr}", a.x.display(), a.y.display()).into());
     }
-    let intercept = !a.no_intercept;
-    // Flags a method does not take are refused, not silently ignored.
-    let enet = matches!(a.method, Method::Lasso | Method::Enet);
-    if a.positive && !enet {
-        return Err(format!(
-            "--positive applies to --method lasso and enet, not {}",
-            method_name(a.method)
-        )
-        .into());
-    }
-    if a.gpu && !enet {
-        return Err(format!(
-            "--gpu cross-validates --method lasso and enet, not {}",
-            method_name(a.method)
-        )
-        .into());
-    }
-    if matches!(a.solver, SolverArg::Fista) && !enet {
-        return Err(format!(
-            "--solver applies to --method lasso and enet, not {}",
-            method_name(a.method)
-        )
-        .into());
-    }
+    check_flags(&a)?;
     let (xv, yv) = (x.values.view(), y.view());
     let fitted = (|| -> Result<(LinearFit, Option<f64>), Box<dyn std::error::Error>> {
         Ok(match a.method {
@@ -159,20 +159,24 @@ pub fn run(a: Args) -> CliResult {
                 (omp.fit(xv, yv)?, None)
             }
             Method::Iht => {
+                let d = Iht::default();
                 let iht = Iht {
                     n_nonzero: Some(a.k.ok_or("--method iht needs --k")?),
-                    max_iter: a.max_iter,
+                    max_iter: a.max_iter.unwrap_or(d.max_iter),
+                    tol: a.tol.unwrap_or(d.tol),
                     fit_intercept: intercept,
-                    ..Iht::default()
+                    ..d
                 };
                 (iht.fit(xv, yv)?, None)
             }
             Method::Stlsq => {
+                let d = Stlsq::default();
                 let st = Stlsq {
                     threshold: a.threshold.ok_or("--method stlsq needs --threshold")?,
                     alpha: a.alpha.unwrap_or(0.05),
+                    max_iter: a.max_iter.unwrap_or(d.max_iter),
                     fit_intercept: intercept,
-                    ..Stlsq::default()
+                    ..d
                 };
                 (st.fit(xv, yv)?, None)
             }
@@ -181,7 +185,9 @@ pub fn run(a: Args) -> CliResult {
                     fit_intercept: intercept,
                     ..RandomSupport::default()
                 };
-                rs.cv.folds = a.cv;
+                rs.cv.folds = a.cv.unwrap_or(rs.cv.folds);
+                rs.cv.model.max_iter = a.max_iter.unwrap_or(rs.cv.model.max_iter);
+                rs.cv.model.tol = a.tol.unwrap_or(rs.cv.model.tol);
                 let bar = Bar::new("random support: cross-validation", a.json);
                 rs.cv.progress = bar.callback();
                 let f = rs.fit(xv, yv);
@@ -226,7 +232,7 @@ pub fn run(a: Args) -> CliResult {
     let alpha = selected.or(a.alpha);
     let l1_ratio = match a.method {
         Method::Lasso => Some(1.0),
-        Method::Enet => Some(a.l1_ratio),
+        Method::Enet => Some(a.l1_ratio.unwrap_or(0.5)),
         _ => None,
     };
     let method = method_name(a.method);
@@ -255,9 +261,9 @@ pub fn run(a: Args) -> CliResult {
     match (selected, alpha) {
         (Some(s), _) => outln!(
             "{method}, α = {s:.6e} chosen by {}-fold cross-validation — {n} samples, {d} features",
-            a.cv
+            a.cv.unwrap_or(5)
         )?,
-        (None, Some(al)) => outln!("{method}, α = {al} — {n} samples, {d} features")?,
+        (None, Some(al)) => outln!("{method}, α = {al:e} — {n} samples, {d} features")?,
         (None, None) => outln!("{method} — {n} samples, {d} features")?,
     }
     if let Some(r) = l1_ratio.filter(|_| a.method == Method::Enet) {
@@ -271,13 +277,92 @@ pub fn run(a: Args) -> CliResult {
         _ => outln!("1/(2n)‖y − Xw − b‖² = {:.10e}", fit.objective)?,
     }
     outln!("{r}")?;
-    let width = x.columns.iter().map(String::len).max().unwrap_or(0).max(9);
+    let width = x.columns.iter().map(String::len).max().unwrap_or(0).clamp(9, 40);
     outln!("{:>width$}  {:>14}", "feature", "coefficient")?;
     for (name, c) in x.columns.iter().zip(fit.coef.iter()) {
         outln!("{name:>width$}  {c:>14.6}")?;
     }
     outln!("{:>width$}  {:>14.6}", "intercept", fit.intercept)?;
     outln!("{} of {d} features selected", fit.n_nonzero())?;
+    Ok(())
+}
+
+/// Refuses the flags `a.method` does not take, and the combinations that contradict each other, naming
+/// them: a flag that is silently ignored gives a fit the user did not ask for.
+fn check_flags(a: &Args) -> Result<(), String> {
+    let given = [
+        ("--alpha", a.alpha.is_some()),
+        ("--k", a.k.is_some()),
+        ("--threshold", a.threshold.is_some()),
+        ("--l1-ratio", a.l1_ratio.is_some()),
+        ("--cv", a.cv.is_some()),
+        ("--positive", a.positive),
+        ("--solver", a.solver.is_some()),
+        ("--max-iter", a.max_iter.is_some()),
+        ("--tol", a.tol.is_some()),
+        ("--gpu", a.gpu),
+    ];
+    let takes: &[&str] = match a.method {
+        Method::Lasso => &[
+            "--alpha",
+            "--cv",
+            "--positive",
+            "--solver",
+            "--max-iter",
+            "--tol",
+            "--gpu",
+        ],
+        Method::Enet => &[
+            "--alpha",
+            "--l1-ratio",
+            "--cv",
+            "--positive",
+            "--solver",
+            "--max-iter",
+            "--tol",
+            "--gpu",
+        ],
+        Method::Omp => &["--k", "--threshold"],
+        Method::Iht => &["--k", "--max-iter", "--tol"],
+        Method::Stlsq => &["--threshold", "--alpha", "--max-iter"],
+        Method::BestSubset => &["--k"],
+        Method::RandomSupport => &["--cv", "--max-iter", "--tol"],
+    };
+    let method = method_name(a.method);
+    if let Some((flag, _)) = given.iter().find(|(f, on)| *on && !takes.contains(f)) {
+        return Err(format!(
+            "{flag} does not apply to --method {method} (it takes {})",
+            takes.join(", ")
+        ));
+    }
+    let exclusive = [
+        (
+            a.method == Method::Omp && a.k.is_some() && a.threshold.is_some(),
+            "--k",
+            "--threshold",
+            "omp stops at --k features or at the residual --threshold, not both",
+        ),
+        (
+            a.alpha.is_some() && a.cv.is_some(),
+            "--alpha",
+            "--cv",
+            "--cv chooses α by cross-validation",
+        ),
+        (
+            a.alpha.is_some() && a.gpu,
+            "--alpha",
+            "--gpu",
+            "--gpu solves the cross-validation grid that chooses α",
+        ),
+    ];
+    if let Some((_, f, g, why)) = exclusive.iter().find(|c| c.0) {
+        return Err(format!("{f} and {g} contradict each other: {why}"));
+    }
+    if let Some(t) = a.tol
+        && !(t > 0.0 && t < 1.0)
+    {
+        return Err(format!("--tol is a relative tolerance in (0, 1), got {t}"));
+    }
     Ok(())
 }
 
@@ -295,24 +380,26 @@ fn fit_elastic_net(
     x: &ndarray::Array2<f64>,
     y: &ndarray::Array1<f64>,
 ) -> Result<(LinearFit, Option<f64>), Box<dyn std::error::Error>> {
+    let d = ElasticNet::default();
     let model = ElasticNet {
         alpha: a.alpha.unwrap_or(1.0),
-        l1_ratio: if a.method == Method::Lasso { 1.0 } else { a.l1_ratio },
+        l1_ratio: if a.method == Method::Lasso {
+            1.0
+        } else {
+            a.l1_ratio.unwrap_or(0.5)
+        },
         fit_intercept: !a.no_intercept,
         positive: a.positive,
         penalty_weights: None,
         precompute: Default::default(),
-        max_iter: a.max_iter,
-        tol: a.tol,
+        max_iter: a.max_iter.unwrap_or(d.max_iter),
+        tol: a.tol.unwrap_or(d.tol),
         solver: match a.solver {
-            SolverArg::Cd => Solver::CoordinateDescent,
-            SolverArg::Fista => Solver::Fista,
+            Some(SolverArg::Fista) => Solver::Fista,
+            _ => Solver::CoordinateDescent,
         },
     };
     if a.alpha.is_some() {
-        if a.gpu {
-            return Err("--gpu solves the cross-validation grid; drop --alpha to use it".into());
-        }
         return Ok((model.fit(x.view(), y.view())?, None));
     }
     let backend = if a.gpu {
@@ -325,7 +412,7 @@ fn fit_elastic_net(
     let bar = Bar::new("cross-validation", a.json);
     let cv = CrossValidation {
         model,
-        folds: a.cv,
+        folds: a.cv.unwrap_or(5),
         backend,
         progress: bar.callback(),
         ..CrossValidation::default()

@@ -202,7 +202,19 @@ pub fn run(a: Args) -> CliResult {
     }
     let fit = model.fit(&[traj]);
     bar.finish();
-    let fit = fit?;
+    let fit = fit.map_err(|e| -> Box<dyn std::error::Error> {
+        let e: Box<dyn std::error::Error> = e.into();
+        // A singular library usually comes from the data: a state or control duplicated or constant.
+        let used: Vec<usize> = states.iter().chain(&control).copied().collect();
+        let names: Vec<String> = used.iter().map(|&j| table.columns[j].clone()).collect();
+        let data = table.values.select(ndarray::Axis(1), &used);
+        if super::is_singular(e.as_ref())
+            && let Some(why) = super::singular_columns(&names, data.view(), true)
+        {
+            return format!("{}: {why} ({e})", a.data.display()).into();
+        }
+        e
+    })?;
     if !fit.report().converged {
         warn!(
             "warning: the optimizer {}; the model below is its last iterate",

@@ -99,10 +99,20 @@ impl Expr {
     /// # Errors
     /// [`Error::Expression`] naming the character where parsing stopped and what was expected there.
     pub fn parse(text: &str, variables: &[&str], constants: &[(&str, f64)]) -> Result<Self> {
+        // Evaluation, differentiation and expansion recurse over the tree: its size and depth are bounded
+        // here, so that no expression can overflow the stack.
+        if text.chars().count() > MAX_LENGTH {
+            return Err(Error::Expression {
+                expression: text.chars().take(40).collect::<String>() + "…",
+                position: MAX_LENGTH + 1,
+                message: format!("expressions are at most {MAX_LENGTH} characters long"),
+            });
+        }
         let mut p = Parser {
             text,
             chars: text.char_indices().collect(),
             pos: 0,
+            depth: 0,
             variables,
             constants,
         };
@@ -185,10 +195,17 @@ impl Expr {
     }
 }
 
+/// The longest expression text [`Expr::parse`] takes, in characters.
+const MAX_LENGTH: usize = 4096;
+/// The deepest nesting of parentheses, function calls, signs and powers it takes.
+const MAX_DEPTH: usize = 100;
+
 struct Parser<'a> {
     text: &'a str,
     chars: Vec<(usize, char)>,
     pos: usize,
+    /// The current nesting depth of [`Parser::unary`] calls.
+    depth: usize,
     variables: &'a [&'a str],
     constants: &'a [(&'a str, f64)],
 }
@@ -246,6 +263,20 @@ impl Parser<'_> {
     }
 
     fn unary(&mut self) -> Result<Expr> {
+        if self.depth >= MAX_DEPTH {
+            return Err(Error::Expression {
+                expression: self.text.to_string(),
+                position: self.pos + 1,
+                message: format!("nested more than {MAX_DEPTH} deep (parentheses, functions, signs, powers)"),
+            });
+        }
+        self.depth += 1;
+        let e = self.unary_inner();
+        self.depth -= 1;
+        e
+    }
+
+    fn unary_inner(&mut self) -> Result<Expr> {
         match self.peek() {
             Some('-') => {
                 self.pos += 1;

@@ -20,6 +20,20 @@ pub struct Axis {
 }
 
 impl Axis {
+    /// What makes this axis unusable, if anything: fewer than 2 points, or an interval that is not finite
+    /// with `lower < upper`.
+    pub fn defect(&self) -> Option<String> {
+        if self.points < 2 {
+            Some(format!("{} point(s); at least 2 are needed", self.points))
+        } else if !self.lower.is_finite() || !self.upper.is_finite() {
+            Some(format!("the interval [{}, {}] is not finite", self.lower, self.upper))
+        } else if self.upper.partial_cmp(&self.lower) != Some(std::cmp::Ordering::Greater) {
+            Some(format!("lower = {} is not below upper = {}", self.lower, self.upper))
+        } else {
+            None
+        }
+    }
+
     /// The spacing `(upper − lower) / (points − 1)`.
     pub fn step(&self) -> f64 {
         (self.upper - self.lower) / (self.points - 1) as f64
@@ -51,16 +65,10 @@ impl Grid {
             });
         }
         for (d, a) in axes.iter().enumerate() {
-            if a.points < 2
-                || a.upper.partial_cmp(&a.lower) != Some(std::cmp::Ordering::Greater)
-                || !a.lower.is_finite()
-                || !a.upper.is_finite()
-            {
+            if let Some(why) = a.defect() {
                 return Err(Error::InvalidParameter {
                     name: "grid",
-                    reason: format!(
-                        "axis {d} needs at least 2 points on a finite interval with lower < upper, got {a:?}"
-                    ),
+                    reason: format!("axis {} (1-based): {why}", d + 1),
                 });
             }
         }

@@ -222,6 +222,11 @@ impl Problem {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        for (a, spec_axis) in axes.iter().zip(&spec.axis) {
+            if let Some(why) = a.defect() {
+                return bad(format!("axis `{}`: {why}", spec_axis.name));
+            }
+        }
         Grid::new(axes.clone())?;
         let p = Self { spec, axes, fields };
         // Parse everything once, so that errors surface here.

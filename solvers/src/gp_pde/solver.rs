@@ -227,18 +227,47 @@ impl Adam {
 
 /// The model of a discretization with these settings (checked).
 pub(crate) fn model<'a>(disc: &'a Discretization, s: &Settings) -> Result<Model<'a>> {
-    let positive = |x: f64| x.partial_cmp(&0.0) == Some(std::cmp::Ordering::Greater);
-    if s.components == 0 || !positive(s.jitter) || !positive(s.learning_rate) || !positive(s.boundary_weight) {
+    let positive = |x: f64| x > 0.0 && x.is_finite();
+    let checks = [
+        (
+            "components",
+            s.components >= 1,
+            format!("at least 1 mixture component is needed, got {}", s.components),
+        ),
+        (
+            "jitter",
+            positive(s.jitter),
+            format!("must be positive and finite, got {}", s.jitter),
+        ),
+        (
+            "learning_rate",
+            positive(s.learning_rate),
+            format!("must be positive and finite, got {}", s.learning_rate),
+        ),
+        (
+            "boundary_weight",
+            positive(s.boundary_weight),
+            format!("must be positive and finite, got {}", s.boundary_weight),
+        ),
+    ];
+    if let Some((name, _, reason)) = checks.into_iter().find(|c| !c.1) {
+        return Err(Error::InvalidParameter { name, reason });
+    }
+    if s.components > MAX_COMPONENTS {
         return Err(Error::InvalidParameter {
-            name: "settings",
+            name: "components",
             reason: format!(
-                "components ≥ 1, jitter > 0, learning rate > 0 and boundary weight > 0 are needed, got {}, {}, {}, {}",
-                s.components, s.jitter, s.learning_rate, s.boundary_weight
+                "at most {MAX_COMPONENTS} mixture components per field and axis (the paper uses up to 100), got {}",
+                s.components
             ),
         });
     }
     Model::new(disc, s.spectrum, s.components, s.jitter, s.boundary_weight)
 }
+
+/// The most mixture components [`model`] takes per field and axis: each costs a kernel evaluation per lag
+/// of every axis in every outer iteration.
+const MAX_COMPONENTS: usize = 1000;
 
 /// Iterations without progress after which [`conjugate_gradients`] stops.
 const STALL: usize = 500;

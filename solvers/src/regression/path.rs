@@ -50,6 +50,14 @@ fn alpha_max_of<D: Design>(model: &ElasticNet, x: &D, y: ArrayView1<'_, f64>) ->
 /// `n_alphas` values from `alpha_max` down to `eps · alpha_max`, evenly spaced in log scale (scikit-learn's
 /// grid: `geomspace(alpha_max, eps·alpha_max, n_alphas)`).
 pub fn alpha_grid(alpha_max: f64, n_alphas: usize, eps: f64) -> Result<Vec<f64>> {
+    if alpha_max == 0.0 {
+        return Err(Error::InvalidParameter {
+            name: "alpha",
+            reason: "no α grid to cross-validate: α_max = ‖Xᵀ(y − ȳ)‖∞/n = 0, so every α gives w = 0 (y is \
+                     constant, or every column of X is constant or orthogonal to y)"
+                .into(),
+        });
+    }
     if n_alphas == 0 || !(eps > 0.0 && eps < 1.0) || !(alpha_max > 0.0 && alpha_max.is_finite()) {
         return Err(Error::InvalidParameter {
             name: "alpha grid",
