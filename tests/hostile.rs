@@ -345,6 +345,54 @@ fn degenerate_pde_problems_are_refused() {
         let o = run(&["pde", "--problem", path.to_str().unwrap()], &[]);
         refused(&o, words);
     }
+    let more = [
+        (
+            problem("pi", "", "parameters = { pi = 100 }\n", &["x"], "u_xx"),
+            vec!["`pi`", "expression language"],
+        ),
+        (
+            problem("unused", "fields = [\"u\", \"w\"]\n", "", &["x"], "u_xx"),
+            vec!["field `w` appears in no equation"],
+        ),
+    ];
+    for (path, words) in &more {
+        let o = run(&["pde", "--problem", path.to_str().unwrap()], &[]);
+        refused(&o, words);
+    }
+    let twice = file(
+        "twice.toml",
+        "name = \"twice\"\n[[axis]]\nname = \"x\"\nlower = 0\nupper = 1\npoints = 8\n[[equation]]\noperator = \"u_xx\"\nsource = \"1\"\n[boundary]\nu = \"0\"\nfaces = [\"x-\", \"x-\"]\n",
+    );
+    refused(
+        &run(&["pde", "--problem", twice.to_str().unwrap()], &[]),
+        &["`x-` is listed twice"],
+    );
+}
+
+/// Class 5 for `sindy`: options its choices do not use are refused (each once changed nothing), and a time
+/// step whose derivatives over- or underflow is refused instead of fitting zeros with R² = 1.
+#[test]
+fn sindy_refuses_options_it_would_ignore() {
+    let lorenz = "data/lorenz.csv";
+    let cases: [(&[&str], &[&str]); 4] = [
+        (
+            &["--t-column", "t", "--optimizer", "sr3", "--alpha", "0.5"],
+            &["--alpha", "sr3"],
+        ),
+        (&["--t-column", "t", "--seed", "3"], &["--ensemble"]),
+        (&["--discrete", "--diff", "savgol"], &["--diff", "--discrete"]),
+        (&["--dt", "1e308"], &["time step", "1e100"]),
+    ];
+    for (extra, words) in cases {
+        let mut args = vec!["sindy", "--data", lorenz];
+        args.extend_from_slice(extra);
+        let o = run(&args, &[]);
+        let e = stderr(&o);
+        assert!(!o.status.success() && !e.contains("panicked"), "{e}");
+        for w in words {
+            assert!(e.contains(w), "`{w}` missing from: {e}");
+        }
+    }
 }
 
 /// Class 5 for `regress`: every flag a method does not take, and every pair that contradicts, is refused by

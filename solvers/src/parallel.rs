@@ -20,15 +20,19 @@ use rayon::prelude::*;
 
 use crate::{Error, Result};
 
+/// The largest pool [`with_threads`] starts: beyond it threads only cost their stacks.
+pub const MAX_THREADS: usize = 4096;
+
 /// Runs `f` with the library's parallel work on a pool of `threads` threads (1: sequential).
 ///
 /// # Errors
-/// [`Error::InvalidParameter`] for 0 threads or a pool the system cannot start.
+/// [`Error::InvalidParameter`] for 0 or more than [`MAX_THREADS`] threads, or a pool the system cannot
+/// start.
 pub fn with_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> Result<R> {
-    if threads == 0 {
+    if threads == 0 || threads > MAX_THREADS {
         return Err(Error::InvalidParameter {
             name: "threads",
-            reason: "must be at least 1".into(),
+            reason: format!("must lie in 1..={MAX_THREADS}, got {threads}"),
         });
     }
     let pool = rayon::ThreadPoolBuilder::new()

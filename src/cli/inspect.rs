@@ -20,8 +20,9 @@ pub struct Args {
 pub fn run(a: Args) -> CliResult {
     let t = read_table(&a.file)?;
     let (rows, cols) = t.values.dim();
-    // Statistics of the finite values (none for a column without any); the mean as a running mean, which
-    // stays finite where a sum of values near ±1.8e308 would overflow.
+    // Statistics of the finite values (none for a column without any); the mean as a running mean of
+    // scaled terms, m·k/(k+1) + v/(k+1), which stays finite where a sum of values near ±1.8e308 would
+    // overflow (and so would m + (v − m)/(k+1), at v − m).
     let stats: Vec<(Option<[f64; 3]>, usize)> = (0..cols)
         .map(|j| {
             let finite: Vec<f64> = t.values.column(j).iter().copied().filter(|v| v.is_finite()).collect();
@@ -34,7 +35,7 @@ pub fn run(a: Args) -> CliResult {
             let mean = finite
                 .iter()
                 .enumerate()
-                .fold(0.0, |m, (k, v)| m + (v - m) / (k + 1) as f64);
+                .fold(0.0, |m, (k, v)| m * (k as f64 / (k + 1) as f64) + v / (k + 1) as f64);
             (Some([min, mean, max]), bad)
         })
         .collect();

@@ -229,6 +229,16 @@ pub fn run(a: Args) -> CliResult {
             fit.report
         );
     }
+    if a.method == Method::Omp
+        && let Some(k) = a.k
+        && fit.n_nonzero() < k
+    {
+        warn!(
+            "warning: omp selected {} of the --k {k} features: the residual was already orthogonal to the \
+             remaining columns",
+            fit.n_nonzero()
+        );
+    }
     let alpha = selected.or(a.alpha);
     let l1_ratio = match a.method {
         Method::Lasso => Some(1.0),
@@ -357,6 +367,15 @@ fn check_flags(a: &Args) -> Result<(), String> {
     ];
     if let Some((_, f, g, why)) = exclusive.iter().find(|c| c.0) {
         return Err(format!("{f} and {g} contradict each other: {why}"));
+    }
+    if let Some(r) = a.l1_ratio
+        && a.alpha.is_none()
+        && r < 1e-3
+    {
+        return Err(format!(
+            "--l1-ratio {r:e} with α chosen by cross-validation: the grid starts at α_max = ‖Xᵀy‖∞/(nρ), \
+             which degenerates as ρ → 0 (scikit-learn's grid too); give --alpha, or ρ ≥ 1e-3"
+        ));
     }
     if let Some(t) = a.tol
         && !(t > 0.0 && t < 1.0)

@@ -59,9 +59,9 @@ pub struct Args {
     /// Coefficient threshold.
     #[arg(long, default_value_t = 0.1)]
     threshold: f64,
-    /// STLSQ's ridge weight.
-    #[arg(long, default_value_t = 0.05)]
-    alpha: f64,
+    /// STLSQ's ridge weight (stlsq only) [default: 0.05].
+    #[arg(long)]
+    alpha: Option<f64>,
     /// The sparse regression.
     #[arg(long, value_enum, default_value_t = OptimizerArg::Stlsq)]
     optimizer: OptimizerArg,
@@ -70,20 +70,21 @@ pub struct Args {
     normalize_columns: bool,
     /// How derivatives are computed (or avoided: weak). The score is R² of the derivatives by this method
     /// (finite differences for weak).
-    #[arg(long, value_enum, default_value_t = DiffArg::Fd)]
-    diff: DiffArg,
-    /// Accuracy order of the finite differences.
-    #[arg(long, default_value_t = 2)]
-    order: usize,
+    /// [default: fd; not with --discrete, which needs no derivatives]
+    #[arg(long, value_enum, conflicts_with = "discrete")]
+    diff: Option<DiffArg>,
+    /// Accuracy order of the finite differences [default: 2; not with --discrete].
+    #[arg(long, conflicts_with = "discrete")]
+    order: Option<usize>,
     /// Bag this many bootstrap models (E-SINDy) and report median coefficients and inclusion probabilities.
     #[arg(long)]
     ensemble: Option<usize>,
     /// Solve the ensemble's STLSQ members as one batch on the GPU (with --ensemble and STLSQ).
     #[arg(long, requires = "ensemble")]
     gpu: bool,
-    /// Seed of the ensemble's resampling.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+    /// Seed of the ensemble's resampling [default: 0].
+    #[arg(long, requires = "ensemble")]
+    seed: Option<u64>,
     /// Fit a discrete-time map x[k] → x[k+1] (no time needed).
     #[arg(long)]
     discrete: bool,
@@ -140,13 +141,17 @@ pub fn run(a: Args) -> CliResult {
         (None, None) if a.discrete => Time::Step(1.0),
         (None, None) => return Err("give the sampling times: --t-column NAME or --dt STEP".into()),
     };
+    if a.alpha.is_some() && a.optimizer != OptimizerArg::Stlsq {
+        return Err("--alpha is STLSQ's ridge weight; --optimizer sr3 does not take it".into());
+    }
+    let (diff, order) = (a.diff.unwrap_or(DiffArg::Fd), a.order.unwrap_or(2));
     let mut library = Library::polynomial(a.degree);
     if a.fourier > 0 {
         library = library.concat(Library::fourier(a.fourier));
     }
     let base = match a.optimizer {
         OptimizerArg::Stlsq => Optimizer::Stlsq(Stlsq {
-            alpha: a.alpha,
+            alpha: a.alpha.unwrap_or(0.05),
             normalize_columns: a.normalize_columns,
             threshold: a.threshold,
             ..Stlsq::default()
@@ -162,22 +167,22 @@ pub fn run(a: Args) -> CliResult {
         Some(n) => Optimizer::Ensemble(Box::new(Ensemble {
             base,
             n_models: n,
-            seed: a.seed,
+            seed: a.seed.unwrap_or(0),
             progress: bar.callback(),
             ..Ensemble::default()
         })),
         None => base,
     };
-    let differentiation = match a.diff {
-        DiffArg::Fd => Differentiation::finite_difference(a.order),
+    let differentiation = match diff {
+        DiffArg::Fd => Differentiation::finite_difference(order),
         DiffArg::Savgol => Differentiation::SmoothedFiniteDifference {
             window: 11,
             polyorder: 3,
-            order: a.order,
+            order,
         },
         DiffArg::Spectral => Differentiation::Spectral { derivative: 1 },
         // The score is still computed on finite differences.
-        DiffArg::Weak => Differentiation::finite_difference(a.order),
+        DiffArg::Weak => Differentiation::finite_difference(order),
     };
     let names = |cols: &[usize]| -> Vec<String> { cols.iter().map(|&j| table.columns[j].clone()).collect() };
     let model = Sindy {
@@ -187,7 +192,7 @@ pub fn run(a: Args) -> CliResult {
         state_names: Some(names(&states)),
         control_names: (!control.is_empty()).then(|| names(&control)),
         discrete_time: a.discrete,
-        weak_form: (a.diff == DiffArg::Weak).then(WeakForm::default),
+        weak_form: (diff == DiffArg::Weak).then(WeakForm::default),
         backend: if a.gpu {
             let b = Backend::gpu()?;
             warn!("ensemble members on {}", b.name());

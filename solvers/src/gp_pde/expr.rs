@@ -33,7 +33,7 @@ pub enum Function {
 }
 
 impl Function {
-    fn from_name(name: &str) -> Option<Self> {
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
         Some(match name {
             "sin" => Self::Sin,
             "cos" => Self::Cos,
@@ -193,6 +193,12 @@ impl Expr {
             }
         }
     }
+}
+
+/// Whether `name` is taken by the expression language itself (a function, or the constant `pi`): a
+/// parameter, field or axis of that name would be shadowed by it or shadow it.
+pub(crate) fn is_reserved(name: &str) -> bool {
+    name == "pi" || Function::from_name(name).is_some()
 }
 
 /// The longest expression text [`Expr::parse`] takes, in characters.

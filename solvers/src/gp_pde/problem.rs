@@ -190,6 +190,20 @@ impl Problem {
         }
         // A parameter named like an axis, a field or a derivative symbol would be shadowed by it (or shadow
         // it) in every expression.
+        for name in spec
+            .axis
+            .iter()
+            .map(|a| &a.name)
+            .chain(&fields)
+            .chain(spec.parameters.keys())
+        {
+            if super::expr::is_reserved(name) {
+                return bad(format!(
+                    "`{name}` is a name of the expression language (pi, sin, cos, …): an axis, field or \
+                     parameter cannot take it"
+                ));
+            }
+        }
         for k in spec.parameters.keys() {
             let is_axis = spec.axis.iter().any(|a| &a.name == k);
             let (field, _) = k.split_once('_').unwrap_or((k, ""));
@@ -230,7 +244,17 @@ impl Problem {
         Grid::new(axes.clone())?;
         let p = Self { spec, axes, fields };
         // Parse everything once, so that errors surface here.
-        p.equations()?;
+        let equations = p.equations()?;
+        for (f, name) in p.fields.iter().enumerate() {
+            let used = equations
+                .iter()
+                .any(|(eq, _, _)| eq.terms.iter().any(|t| t.factors.iter().any(|d| d.field == f)));
+            if !used {
+                return bad(format!(
+                    "field `{name}` appears in no equation: only its boundary data would determine it"
+                ));
+            }
+        }
         p.boundary_expressions()?;
         p.exact_expressions()?;
         p.faces()?;
@@ -400,15 +424,19 @@ impl Problem {
         for f in list {
             let (axis, side) = f.split_at(f.len().saturating_sub(1));
             let d = names.iter().position(|n| *n == axis);
-            match (d, side) {
-                (Some(d), "-") => faces[d][0] = true,
-                (Some(d), "+") => faces[d][1] = true,
+            let slot = match (d, side) {
+                (Some(d), "-") => &mut faces[d][0],
+                (Some(d), "+") => &mut faces[d][1],
                 _ => {
                     return Err(Error::Problem(format!(
                         "boundary face `{f}` is not an axis name followed by - or + (axes {names:?})"
                     )));
                 }
+            };
+            if *slot {
+                return Err(Error::Problem(format!("boundary face `{f}` is listed twice")));
             }
+            *slot = true;
         }
         Ok(faces)
     }

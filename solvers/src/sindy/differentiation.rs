@@ -30,10 +30,13 @@ impl Time<'_> {
     /// [`Error::InvalidParameter`] for a bad step or non-increasing times, [`Error::Shape`], [`Error::NonFinite`].
     pub fn check(&self, n: usize) -> Result<()> {
         match *self {
-            Time::Step(dt) if dt > 0.0 && dt.is_finite() => Ok(()),
+            Time::Step(dt) if (1e-100..=1e100).contains(&dt) => Ok(()),
             Time::Step(dt) => Err(Error::InvalidParameter {
                 name: "dt",
-                reason: format!("the time step must be positive and finite, got {dt}"),
+                reason: format!(
+                    "the time step must lie in [1e-100, 1e100] (beyond, derivatives over- or underflow: \
+                     rescale time), got {dt}"
+                ),
             }),
             Time::Points(t) => {
                 if t.len() != n {

@@ -194,9 +194,28 @@ impl Library {
                 degree,
                 include_bias,
                 interaction_only,
-            } => (usize::from(!include_bias)..=*degree)
-                .map(|k| choose(k, !interaction_only))
-                .sum(),
+            } => {
+                // Σ_k C(n + k − 1, k) (or Σ_k C(n, k)), each term from the last: O(degree), and stopped once
+                // the count is past any library that could be built (a degree of 4e9 is counted at once).
+                let (mut c, mut total) = (1.0f64, 0.0f64);
+                for k in 0..=*degree {
+                    if k > 0 {
+                        let top = if *interaction_only {
+                            n as f64 + 1.0 - k as f64
+                        } else {
+                            (n + k - 1) as f64
+                        };
+                        c = c * top.max(0.0) / k as f64;
+                    }
+                    if k >= usize::from(!include_bias) {
+                        total += c;
+                    }
+                    if c == 0.0 || total > 1e15 {
+                        break;
+                    }
+                }
+                total
+            }
             Self::Fourier {
                 n_frequencies,
                 include_sin,

@@ -156,6 +156,9 @@ fn unbias(ne: &NormalEquations, coef: &mut Array2<f64>) -> Result<()> {
     Ok(())
 }
 
+/// The most members an [`Ensemble`] fits.
+pub const MAX_MODELS: usize = 100_000;
+
 /// Ensembling of a base optimizer (E-SINDy; Fasel, Kutz, Brunton & Brunton 2022, and PySINDy's
 /// `EnsembleOptimizer`): fit `n_models` models on resampled data and/or libraries with some terms dropped,
 /// and aggregate by the median of each coefficient.
@@ -387,8 +390,12 @@ impl Ensemble {
                 reason,
             })
         };
-        if self.n_models == 0 {
-            return bad("needs at least one model".into());
+        if self.n_models == 0 || self.n_models > MAX_MODELS {
+            return bad(format!(
+                "needs 1 to {MAX_MODELS} models (PySINDy's default is 20; every member's coefficients are kept \
+                 for the median), got {}",
+                self.n_models
+            ));
         }
         if !self.bagging && self.drop_terms == 0 {
             return bad(
