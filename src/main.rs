@@ -12,6 +12,8 @@ const EXAMPLES: &str = "Examples:
   sparsimony sindy --data data/lorenz.csv --t-column t --diff savgol --ensemble 20 --json
   sparsimony pde --benchmark poisson_1d-single_sin --plot poisson.svg
   sparsimony pde --problem problem.toml --grid 64,64 --json
+  sparsimony ldp simulate --n 1000000 --d 20 --k 2 --epsilon 4 --method iht
+  sparsimony ldp fit --x X.csv --y y.csv --epsilon 1 --k 3 --method noninteractive --json
   sparsimony inspect data/diabetes_X.csv
   sparsimony devices";
 
@@ -38,6 +40,8 @@ enum Command {
     Sindy(cli::sindy::Args),
     /// Solve a PDE with a spectral-mixture Gaussian process (a built-in benchmark or a TOML problem).
     Pde(cli::pde::Args),
+    /// Sparse regression under local differential privacy: simulated users, or rows privatized per user.
+    Ldp(cli::ldp::Args),
     /// Shape, column names and per-column statistics of a data file (checks that it reads cleanly).
     Inspect(cli::inspect::Args),
     /// The GPU adapter sparsimony would use.
@@ -51,6 +55,7 @@ fn main() -> ExitCode {
         Command::Regress(a) => cli::regress::run(a),
         Command::Sindy(a) => cli::sindy::run(a),
         Command::Pde(a) => cli::pde::run(a),
+        Command::Ldp(a) => cli::ldp::run(a),
         Command::Inspect(a) => cli::inspect::run(a),
         #[cfg(feature = "gpu")]
         Command::Devices(a) => cli::devices::run(a),

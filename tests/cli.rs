@@ -437,3 +437,81 @@ fn pde_errors_name_the_problem() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("too few"), "{}", stderr(&o));
 }
+
+/// `sparsimony ldp`: a simulation recovers the support where the privacy noise allows it and states the
+/// guarantee; `fit` privatizes real rows; bad settings name their flags.
+#[test]
+fn ldp_simulates_and_fits_with_the_guarantee_stated() {
+    let o = sparsimony(&[
+        "ldp",
+        "simulate",
+        "--n",
+        "100000",
+        "--d",
+        "4",
+        "--k",
+        "1",
+        "--epsilon",
+        "8",
+        "--clip",
+        "1.5",
+        "--noise",
+        "0.1",
+        "--method",
+        "iht",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["support"], serde_json::json!([0]));
+    assert_eq!(v["support_recovered"], serde_json::json!(true));
+    assert_eq!(v["guarantee"]["epsilon"], serde_json::json!(8.0));
+    assert_eq!(v["guarantee"]["delta"], serde_json::json!(0.0));
+    let o = sparsimony(&[
+        "ldp",
+        "fit",
+        "--x",
+        "data/diabetes_X.csv",
+        "--y",
+        "data/diabetes_y.csv",
+        "--k",
+        "3",
+        "--epsilon",
+        "4",
+        "--method",
+        "noninteractive",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["support"].as_array().unwrap().len(), 3);
+    assert_eq!(v["guarantee"]["messages_per_user"], serde_json::json!(2));
+    for (args, flag) in [
+        (vec!["ldp", "simulate", "--n", "100", "--d", "3", "--k", "5"], "--k"),
+        (
+            vec!["ldp", "simulate", "--n", "100", "--d", "3", "--k", "1", "--epsilon=0"],
+            "--epsilon",
+        ),
+        (
+            vec![
+                "ldp",
+                "simulate",
+                "--n",
+                "100",
+                "--d",
+                "3",
+                "--k",
+                "1",
+                "--method",
+                "noninteractive",
+                "--delta",
+                "2",
+            ],
+            "--delta",
+        ),
+    ] {
+        let o = sparsimony(&args);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert!(stderr(&o).contains(flag), "{}", stderr(&o));
+    }
+}

@@ -239,8 +239,21 @@ fn names_cannot_break_out_of_generated_code() {
         ],
         &[],
     );
-    assert!(o.status.success(), "{}", stderr(&o));
-    let src = std::fs::read_to_string(&out).unwrap();
+    // The command line refuses the name before any code is generated …
+    refused(&o, &["would be mistaken for a library term"]);
+    assert!(!out.exists());
+    // … and the exporter escapes such a name all the same, wherever it comes from (defence in depth).
+    use sparsimony::solvers::sindy::{Sindy, Time, Trajectory};
+    let x = ndarray::Array2::from_shape_fn((200, 2), |(i, j)| {
+        let t = i as f64 * 0.01;
+        if j == 0 { t.sin() } else { t.cos() }
+    });
+    let fit = Sindy::default()
+        .fit(&[Trajectory::new(x.view(), Time::Step(0.01))])
+        .unwrap();
+    let mut exported = fit.export().unwrap();
+    exported.state_names[0] = "a\n} fn injected() {} mod x {".into();
+    let src = exported.to_rust_source("model", "f64").unwrap();
     assert!(
         !src.lines().any(|l| l.trim_start().starts_with("} fn injected")),
         "{src}"
@@ -276,6 +289,20 @@ fn messages_name_the_file_line_and_column() {
     let short = file("short7.csv", "a,b\r\n1,2\r\n\r\n3\r\n");
     let o = run(&["inspect", short.to_str().unwrap()], &[]);
     refused(&o, &["short7.csv, line 4", "1 field(s) where the header has 2"]);
+    // A time that repeats, at its line under its column's name (it was "t[5] follows t[4]", 0-based, and
+    // named `t` whatever the column).
+    let times = file("times7.csv", "s,x,y\n0,1,2\n0.1,2,3\n0.1,3,1\n0.3,4,4\n0.4,2,5\n");
+    let o = run(&["sindy", "--data", times.to_str().unwrap(), "--t-column", "s"], &[]);
+    refused(&o, &["times7.csv, line 4, column `s`", "does not increase"]);
+    // A source that is not finite on the grid, at the grid point in the axes' names.
+    let pole = file(
+        "pole7.toml",
+        "name = \"pole\"\n[[axis]]\nname = \"x\"\nlower = 0\nupper = 1\npoints = 8\n[[equation]]\noperator = \"u_xx\"\nsource = \"1/x\"\n[boundary]\nu = \"0\"\n",
+    );
+    refused(
+        &run(&["pde", "--problem", pole.to_str().unwrap()], &[]),
+        &["source of equation 1", "x = 0"],
+    );
 }
 
 /// Class 7 for `.npy`: a 3-D array, integers, a truncated file and a header that claims less than the file

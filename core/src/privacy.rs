@@ -470,7 +470,7 @@ impl Hypercube {
         let d = dim as f64;
         let half = ((dim - 1) / 2) as f64;
         // ln ρ_d = ln 2 + ln C(d−1, ⌊(d−1)/2⌋) − d ln 2 − ln(1 − [d even] C(d, d/2)/2^d).
-        let ties = if dim % 2 == 0 {
+        let ties = if dim.is_multiple_of(2) {
             libm::exp(ln_choose(d, 0.5 * d) - d * core::f64::consts::LN_2)
         } else {
             0.0

@@ -135,6 +135,23 @@ pub fn run(a: Args) -> CliResult {
     let x = pick(&states);
     let u = (!control.is_empty()).then(|| pick(&control));
     let t_values: Option<Array1<f64>> = t_index.map(|j| table.values.column(j).to_owned());
+    // Times that do not increase are reported at their line in the file, under the column's name.
+    if let (Some(t), Some(j)) = (&t_values, t_index)
+        && let Some(i) = t.iter().position(|v| !v.is_finite())
+    {
+        return Err(format!("{}: not a finite number", table.locate(&a.data, i, j)).into());
+    }
+    if let (Some(t), Some(j)) = (&t_values, t_index)
+        && let Some(i) = (1..t.len()).find(|&i| t[i] <= t[i - 1])
+    {
+        return Err(format!(
+            "{}: the time {} does not increase past the previous sample's {} (times must be strictly increasing)",
+            table.locate(&a.data, i, j),
+            t[i],
+            t[i - 1]
+        )
+        .into());
+    }
     let time = match (&t_values, a.dt) {
         (Some(t), _) => Time::Points(t.view()),
         (None, Some(dt)) => Time::Step(dt),
@@ -208,6 +225,20 @@ pub fn run(a: Args) -> CliResult {
     let fit = model.fit(&[traj]);
     bar.finish();
     let fit = fit.map_err(|e| -> Box<dyn std::error::Error> {
+        // The library's parameter names, as the flags the user typed.
+        if let sparsimony::solvers::Error::InvalidParameter { name, reason } = &e {
+            let flag = match *name {
+                "order" => Some("--order"),
+                "dt" => Some("--dt"),
+                "ensemble" => Some("--ensemble"),
+                "threshold" => Some("--threshold"),
+                "library" => Some("--degree / --fourier"),
+                _ => None,
+            };
+            if let Some(flag) = flag {
+                return format!("{flag}: {reason}").into();
+            }
+        }
         let e: Box<dyn std::error::Error> = e.into();
         // A singular library usually comes from the data: a state or control duplicated or constant.
         let used: Vec<usize> = states.iter().chain(&control).copied().collect();

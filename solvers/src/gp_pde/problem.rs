@@ -494,6 +494,29 @@ impl Problem {
             faces,
             boundary: Vec::new(),
         };
+        // Where the problem's own expressions are not finite, say which and where, in the axes' names
+        // (the discretization's check can only give a grid index).
+        let names = self.axis_names();
+        let at = |i: usize| -> String {
+            let x = &points[i];
+            names
+                .iter()
+                .zip(x)
+                .map(|(n, v)| format!("{n} = {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        for (e, values) in disc.sources.iter().enumerate() {
+            if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+                return Err(Error::Problem(format!(
+                    "the source of equation {} is {} at the grid point {}: check the source or the exact \
+                     solution it is derived from",
+                    e + 1,
+                    values[i],
+                    at(i)
+                )));
+            }
+        }
         // Boundary expressions only where they are read.
         let mask: Vec<bool> = (0..disc.grid.len()).map(|i| disc.on_boundary(i)).collect();
         disc.boundary = self
@@ -507,6 +530,16 @@ impl Problem {
                     .collect()
             })
             .collect();
+        for (f, values) in disc.boundary.iter().enumerate() {
+            if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+                return Err(Error::Problem(format!(
+                    "the boundary value of field `{}` is {} at the grid point {}",
+                    self.fields[f],
+                    values[i],
+                    at(i)
+                )));
+            }
+        }
         disc.validate()?;
         Ok(disc)
     }

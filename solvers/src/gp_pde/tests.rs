@@ -90,7 +90,9 @@ struct DenseEvaluation {
 }
 
 /// The paper's grid-value objective with every operator formed: derivatives `(⊗_d K_d⁽ᵐ⁾C_d⁻¹) u`,
-/// prior `uᵀ(⊗_d C_d⁻¹)u`, `log|C|` from a dense Cholesky factorisation of `⊗_d C_d`.
+/// prior `uᵀ(⊗_d C_d⁻¹)u`, `log|C|` from a dense Cholesky factorisation of `⊗_d C_d`. Written with indices,
+/// as the formula reads.
+#[allow(clippy::needless_range_loop)]
 fn dense_evaluation(model: &Model<'_>, fac: &[Vec<AxisFactor>], u: &[Vec<f64>], lv: f64, lt: f64) -> DenseEvaluation {
     let n = model.len();
     let identity = |m: usize| Mat::<f64>::identity(m, m);

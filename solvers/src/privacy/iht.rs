@@ -23,7 +23,8 @@ const PIECE: usize = 4096;
 /// message, so the protocol is ε-LDP for every user. The model is assumed scaled so that `‖θ*‖ ≤ 1` and
 /// `E[xxᵀ] ≈ I` (then `η = 1`).
 ///
-/// The fit's coefficients are `θ_T`; its objective is `½‖ĝ_T‖²`, the last round's averaged privatized
+/// The fit's coefficients are `H_k(θ_T)`, the `k` largest of the last iterate (the estimate of the
+/// `k`-sparse `θ*`; `θ_T` itself keeps `k′`); its objective is `½‖ĝ_T‖²`, the last round's averaged privatized
 /// gradient (the only loss information the server has); its report counts the rounds (a fixed number, not
 /// a convergence test).
 #[derive(Debug, Clone, PartialEq)]
@@ -184,6 +185,8 @@ impl LdpIht {
             steps.step(Some(norm));
         }
         let objective = 0.5 * last.iter().map(|v| v * v).sum::<f64>();
+        // θ_T keeps k′ ≥ k coordinates; the estimate of the k-sparse θ* is its k largest.
+        keep_top_k(&mut theta, self.k);
         Ok(LdpFit::new(
             Array1::from(theta),
             objective,

@@ -183,11 +183,12 @@ impl NonInteractive {
                 };
                 let (mut row, mut tri, mut tri_msg) = (vec![0.0; d], vec![0.0; triangle(d)], vec![0.0; triangle(d)]);
                 let (mut cross, mut cross_msg) = (vec![0.0; d], vec![0.0; d]);
-                for i in p * PIECE..((p + 1) * PIECE).min(n) {
+                let users = p * PIECE..((p + 1) * PIECE).min(n);
+                for (i, &yi) in users.clone().zip(&y[users]) {
                     row.iter_mut().zip(x.row(i)).for_each(|(a, b)| *a = *b);
                     tri.fill(0.0);
                     cross.fill(0.0);
-                    Self::add_clipped(&mut row, y[i], clips, is_public, &mut tri, &mut cross);
+                    Self::add_clipped(&mut row, yi, clips, is_public, &mut tri, &mut cross);
                     let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
                     rng.set_stream(i as u64);
                     if let Some(m) = &cov_mech {

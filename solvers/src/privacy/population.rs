@@ -65,7 +65,7 @@ impl Population {
                 reason: format!("must be non-negative and finite, got {}", self.noise),
             });
         }
-        if !(self.correlation.abs() < 1.0) {
+        if self.correlation.is_nan() || self.correlation.abs() >= 1.0 {
             return Err(Error::InvalidParameter {
                 name: "correlation",
                 reason: format!("must lie in (−1, 1), got {}", self.correlation),

@@ -222,7 +222,8 @@ impl Differentiation {
             return Err(Error::InvalidParameter {
                 name: "x",
                 reason: format!(
-                    "{n} samples are too few for {self:?}: it needs at least {}",
+                    "{n} samples are too few for {}: it needs at least {}",
+                    self.describe(),
                     self.min_samples()
                 ),
             });
@@ -230,19 +231,42 @@ impl Differentiation {
         Ok(())
     }
 
+    /// The method in words, for messages.
+    fn describe(&self) -> String {
+        match *self {
+            Self::FiniteDifference { order, derivative, .. } => {
+                format!("finite differences of accuracy order {order} (derivative {derivative})")
+            }
+            Self::SmoothedFiniteDifference {
+                window,
+                polyorder,
+                order,
+            } => {
+                format!(
+                    "Savitzky–Golay smoothing (window {window}, degree {polyorder}) and finite differences of order {order}"
+                )
+            }
+            Self::Spectral { derivative } => format!("spectral differentiation (derivative {derivative})"),
+        }
+    }
+
     fn check_parameters(&self) -> Result<()> {
         let bad = |name, reason: String| Err(Error::InvalidParameter { name, reason });
         match *self {
-            Self::FiniteDifference { order, derivative, .. } if order == 0 || derivative == 0 => bad(
-                "order, derivative",
-                format!("finite differences need order ≥ 1 and derivative ≥ 1, got {order} and {derivative}"),
+            Self::FiniteDifference { order, .. } if order == 0 || order > MAX_ORDER => bad(
+                "order",
+                format!("the accuracy order of finite differences must lie in 1..={MAX_ORDER}, got {order}"),
+            ),
+            Self::FiniteDifference { derivative, .. } if derivative == 0 || derivative > MAX_ORDER => bad(
+                "derivative",
+                format!("the derivative order must lie in 1..={MAX_ORDER}, got {derivative}"),
             ),
             Self::SmoothedFiniteDifference {
                 window,
                 polyorder,
                 order,
             } => {
-                if window % 2 == 0 || window <= polyorder || order == 0 {
+                if window % 2 == 0 || window <= polyorder || order == 0 || order > MAX_ORDER {
                     bad(
                         "window, polyorder",
                         format!(
@@ -258,6 +282,10 @@ impl Differentiation {
         }
     }
 }
+
+/// The highest accuracy and derivative orders taken (Fornberg weights of higher orders lose all accuracy
+/// in double precision long before).
+const MAX_ORDER: usize = 32;
 
 /// Points in PySINDy's centred stencil for accuracy `order` and derivative `d`.
 fn stencil_len(order: usize, d: usize) -> usize {

@@ -258,6 +258,22 @@ impl Sindy {
             pick(&self.control_names, n_controls, "u", "control names")?,
         );
         let all: Vec<&String> = states.iter().chain(&controls).collect();
+        // Term names are inputs joined by spaces, powers, and sin(·)/cos(·): an input named `x y`, `1` (the
+        // constant term), `sin` or `x^2` would print as another term.
+        for name in &all {
+            let readable = name.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_alphanumeric() || "_.'[]".contains(c))
+                && !matches!(name.as_str(), "sin" | "cos");
+            if !readable {
+                return Err(Error::InvalidParameter {
+                    name: "state and control names",
+                    reason: format!(
+                        "`{name}` would be mistaken for a library term: names start with a letter and hold \
+                         letters, digits and _ . ' [ ] only (not sin or cos)"
+                    ),
+                });
+            }
+        }
         for (j, name) in all.iter().enumerate() {
             if all[..j].contains(name) {
                 return Err(Error::InvalidParameter {

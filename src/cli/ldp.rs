@@ -1,0 +1,262 @@
+//! `sparsimony ldp`: sparse regression under local differential privacy — simulated users, or real rows
+//! privatized one by one as each user's device would.
+
+use std::path::PathBuf;
+
+use clap::ValueEnum;
+use serde_json::json;
+use sparsimony::io::read_table;
+use sparsimony::solvers::privacy::{LdpFit, LdpIht, NonInteractive, Population};
+
+use super::{Bar, CliResult, print_json};
+
+/// The estimator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MethodArg {
+    /// One round: users send x̃x̃ᵀ and x̃ỹ through the Gaussian mechanism ((ε, δ)); a closed-form server.
+    Noninteractive,
+    /// As noninteractive, with the covariance from public unlabeled records (users send x̃ỹ only).
+    Public,
+    /// LDP iterative hard thresholding: one batch of users per round, ℓ2-ball messages (pure ε).
+    Iht,
+}
+
+/// `sparsimony ldp`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Simulate n users (x ~ N(0, I_d), θ* with its first k coefficients 1/√k, noise σ) and fit.
+    Simulate(SimulateArgs),
+    /// Privatize each row of X, y as its user's device would, then fit.
+    Fit(FitArgs),
+}
+
+/// The privacy and estimator settings both subcommands take.
+#[derive(Debug, clap::Args)]
+struct Common {
+    /// The privacy loss ε of each user (> 0).
+    #[arg(long, default_value_t = 1.0)]
+    epsilon: f64,
+    /// δ of the Gaussian mechanism (noninteractive, public), in (0, 1).
+    #[arg(long)]
+    delta: Option<f64>,
+    /// The estimator.
+    #[arg(long, value_enum, default_value_t = MethodArg::Iht)]
+    method: MethodArg,
+    /// The sparsity k (the coefficients kept).
+    #[arg(long)]
+    k: usize,
+    /// Coordinatewise clipping of x and of y [default: √(2 ln n)].
+    #[arg(long)]
+    clip: Option<f64>,
+    /// Seed of the users' randomizers.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Print JSON: {"method", "coef", "support", "guarantee": {"epsilon", "delta", "messages_per_user"},
+    /// "users", "report", and for simulate "l2_error", "support_recovered"}.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct SimulateArgs {
+    /// Users.
+    #[arg(long)]
+    n: usize,
+    /// Features.
+    #[arg(long)]
+    d: usize,
+    /// Noise standard deviation σ.
+    #[arg(long, default_value_t = 1.0)]
+    noise: f64,
+    /// Public unlabeled users (method public) [default: n/10].
+    #[arg(long)]
+    public_n: Option<usize>,
+    /// Seed of the users' records.
+    #[arg(long, default_value_t = 1)]
+    data_seed: u64,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Debug, clap::Args)]
+struct FitArgs {
+    /// The users' features: one row per user (.csv with header, or .npy).
+    #[arg(long, value_name = "FILE")]
+    x: PathBuf,
+    /// The users' responses, one per row of X.
+    #[arg(long, value_name = "FILE")]
+    y: PathBuf,
+    /// Public unlabeled records with the same columns (method public).
+    #[arg(long, value_name = "FILE")]
+    public: Option<PathBuf>,
+    #[command(flatten)]
+    common: Common,
+}
+
+/// Runs `sparsimony ldp`.
+pub fn run(a: Args) -> CliResult {
+    let result = match a.command {
+        Command::Simulate(s) => simulate(s),
+        Command::Fit(f) => fit(f),
+    };
+    // The library's parameter names, as the flags the user typed.
+    result.map_err(|e| {
+        if let Some(sparsimony::solvers::Error::InvalidParameter { name, reason }) =
+            e.downcast_ref::<sparsimony::solvers::Error>()
+        {
+            let flag = match *name {
+                "epsilon" => "--epsilon",
+                "delta" => "--delta",
+                "k" => "--k",
+                "clip_x" | "clip_y" => "--clip",
+                "noise" => "--noise",
+                "rounds" => "--n",
+                _ => return e,
+            };
+            return format!("{flag}: {reason}").into();
+        }
+        e
+    })
+}
+
+/// The non-interactive estimator of these settings.
+fn non_interactive(c: &Common) -> NonInteractive {
+    let d = NonInteractive::default();
+    NonInteractive {
+        epsilon: c.epsilon,
+        delta: c.delta.unwrap_or(d.delta),
+        clip_x: c.clip,
+        clip_y: c.clip,
+        k: Some(c.k),
+        seed: c.seed,
+        ..d
+    }
+}
+
+fn iht(c: &Common, bar: &Bar) -> Result<LdpIht, String> {
+    if c.delta.is_some() {
+        return Err("--delta applies to the Gaussian mechanism (--method noninteractive or public); iht's ℓ2-ball messages are pure ε".into());
+    }
+    Ok(LdpIht {
+        epsilon: c.epsilon,
+        k: c.k,
+        clip_x: c.clip,
+        clip_y: c.clip,
+        seed: c.seed,
+        progress: bar.callback(),
+        ..LdpIht::default()
+    })
+}
+
+fn simulate(s: SimulateArgs) -> CliResult {
+    let c = &s.common;
+    if s.public_n.is_some() && c.method != MethodArg::Public {
+        return Err("--public-n applies to --method public".into());
+    }
+    let population = Population::sparse(s.d, c.k, s.noise)?;
+    let bar = Bar::new("LDP-IHT rounds", c.json);
+    let fit = match c.method {
+        MethodArg::Noninteractive => non_interactive(c).simulate(&population, s.n, 0, s.data_seed),
+        MethodArg::Public => {
+            let public = s.public_n.unwrap_or(s.n / 10).max(1);
+            non_interactive(c).simulate(&population, s.n, public, s.data_seed)
+        }
+        MethodArg::Iht => iht(c, &bar)?.simulate(&population, s.n, s.data_seed),
+    };
+    bar.finish();
+    let fit = fit?;
+    let error: f64 = fit
+        .coef()
+        .iter()
+        .zip(&population.theta)
+        .map(|(a, b)| (a - b).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    let truth: Vec<usize> = (0..c.k).collect();
+    let recovered = fit.support == truth;
+    report(c, &fit, Some((error, recovered)))
+}
+
+fn fit(f: FitArgs) -> CliResult {
+    let c = &f.common;
+    let x = read_table(&f.x)?;
+    let y_table = read_table(&f.y)?;
+    let y = y_table.to_vector(&f.y)?;
+    if y.len() != x.values.nrows() {
+        return Err(format!(
+            "{} has {} rows but {} has {}",
+            f.x.display(),
+            x.values.nrows(),
+            f.y.display(),
+            y.len()
+        )
+        .into());
+    }
+    let public = match (&f.public, c.method) {
+        (Some(p), MethodArg::Public) => Some(read_table(p)?),
+        (None, MethodArg::Public) => return Err("--method public needs --public FILE".into()),
+        (Some(_), _) => return Err("--public applies to --method public".into()),
+        (None, _) => None,
+    };
+    let bar = Bar::new("LDP-IHT rounds", c.json);
+    let fitted = match c.method {
+        MethodArg::Noninteractive | MethodArg::Public => {
+            non_interactive(c).fit(x.values.view(), y.view(), public.as_ref().map(|p| p.values.view()))
+        }
+        MethodArg::Iht => iht(c, &bar)?.fit(x.values.view(), y.view()),
+    };
+    bar.finish();
+    report(c, &fitted?, None)
+}
+
+/// Prints the fit; `truth`: the simulation's ℓ2 error and whether the support was recovered.
+fn report(c: &Common, fit: &LdpFit, truth: Option<(f64, bool)>) -> CliResult {
+    let method = c
+        .method
+        .to_possible_value()
+        .expect("no skipped variants")
+        .get_name()
+        .to_string();
+    let g = fit.guarantee;
+    let r = &fit.linear.report;
+    if c.json {
+        let mut v = json!({
+            "method": method,
+            "coef": fit.coef().to_vec(),
+            "support": fit.support,
+            "guarantee": {"epsilon": g.epsilon, "delta": g.delta, "messages_per_user": fit.messages_per_user},
+            "users": fit.users,
+            "report": {"iterations": r.iterations, "converged": r.converged, "measure": r.measure.name()},
+        });
+        if let Some((error, recovered)) = truth {
+            v["l2_error"] = json!(error);
+            v["support_recovered"] = json!(recovered);
+        }
+        print_json(&v)?;
+        return Ok(());
+    }
+    outln!(
+        "{method}: {} users, each ({:e}, {:e})-LDP with {} message(s)",
+        fit.users,
+        g.epsilon,
+        g.delta,
+        fit.messages_per_user
+    )?;
+    outln!("support {:?}", fit.support)?;
+    for (j, c) in fit.coef().iter().enumerate().filter(|(_, c)| **c != 0.0) {
+        outln!("  θ[{j}] = {c:.6}")?;
+    }
+    if let Some((error, recovered)) = truth {
+        outln!(
+            "‖θ̂ − θ*‖₂ = {error:.4e}; support {}recovered",
+            if recovered { "" } else { "not " }
+        )?;
+    }
+    Ok(())
+}
