@@ -80,8 +80,15 @@ fn sizes_beyond_memory_are_refused_before_allocating() {
     let header: Vec<String> = (0..30).map(|j| format!("s{j}")).collect();
     let rows: Vec<String> = (0..40)
         .map(|i| {
+            // Column 0 is the (increasing) time.
             (0..31)
-                .map(|j| ((i * 7 + j * 3) % 11).to_string())
+                .map(|j| {
+                    if j == 0 {
+                        i.to_string()
+                    } else {
+                        ((i * 7 + j * 3) % 11).to_string()
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join(",")
         })
