@@ -8,8 +8,7 @@ use rayon::prelude::*;
 use sparsimony_core::Report;
 use sparsimony_core::privacy::{L2Ball, clip_l2};
 
-use super::{LdpFit, Population, check_clip, check_epsilon, default_clip, keep_top_k};
-use crate::data::{check_matrix, check_vector};
+use super::{LdpFit, Population, check_clip, check_epsilon, checked_records, default_clip, keep_top_k};
 use crate::{Error, Progress, Result};
 
 /// Users per piece of a parallel sum (a size-only split: the same sums on any number of threads).
@@ -104,16 +103,8 @@ impl LdpIht {
     /// # Errors
     /// Shape, emptiness and finiteness errors of the data; the settings' [`Error::InvalidParameter`].
     pub fn fit(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<LdpFit> {
+        let y = checked_records(x, y)?;
         let (n, d) = x.dim();
-        if n == 0 || d == 0 {
-            return Err(Error::Empty {
-                what: "X",
-                rows: n,
-                cols: d,
-            });
-        }
-        check_matrix("X", x)?;
-        let y = check_vector("y (one value per row of X)", y, n)?;
         self.run(n, d, |i, row| {
             row.iter_mut().zip(x.row(i)).for_each(|(a, b)| *a = *b);
             y[i]

@@ -108,6 +108,21 @@ fn default_clip(n: usize) -> f64 {
     (2.0 * (n.max(3) as f64).ln()).sqrt()
 }
 
+/// The records `(x, y)` of `n ≥ 1` users with `d ≥ 1` features, checked (finite, shapes agree); `y` as a
+/// vector.
+fn checked_records(x: ndarray::ArrayView2<'_, f64>, y: ndarray::ArrayView1<'_, f64>) -> crate::Result<Vec<f64>> {
+    let (n, d) = x.dim();
+    if n == 0 || d == 0 {
+        return Err(crate::Error::Empty {
+            what: "X",
+            rows: n,
+            cols: d,
+        });
+    }
+    crate::data::check_matrix("X", x)?;
+    crate::data::check_vector("y (one value per row of X)", y, n)
+}
+
 fn check_epsilon(epsilon: f64) -> crate::Result<()> {
     if epsilon > 0.0 && epsilon.is_finite() {
         Ok(())

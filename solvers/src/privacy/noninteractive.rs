@@ -10,8 +10,8 @@ use sparsimony_core::Report;
 use sparsimony_core::privacy::{Gaussian, Guarantee};
 use sparsimony_core::random::standard_normal;
 
-use super::{LdpFit, Population, check_clip, check_epsilon, default_clip, keep_top_k};
-use crate::data::{check_matrix, check_vector};
+use super::{LdpFit, Population, check_clip, check_epsilon, checked_records, default_clip, keep_top_k};
+use crate::data::check_matrix;
 use crate::{Error, Result};
 
 /// Users per piece of a parallel sum: a size-only split, so sums do not depend on the thread count.
@@ -69,6 +69,16 @@ struct Sums {
     covariance: Vec<f64>,
     /// `Σ_i` of the (privatized) `x̃ỹ`.
     cross: Vec<f64>,
+}
+
+impl Sums {
+    /// No messages yet, for `d` features (no covariance terms when the covariance is public).
+    fn zeros(d: usize, public: bool) -> Self {
+        Self {
+            covariance: vec![0.0; if public { 0 } else { triangle(d) }],
+            cross: vec![0.0; d],
+        }
+    }
 }
 
 /// The upper triangle's length for dimension `d`.
@@ -160,16 +170,8 @@ impl NonInteractive {
         y: ArrayView1<'_, f64>,
         public: Option<ArrayView2<'_, f64>>,
     ) -> Result<LdpFit> {
+        let y = checked_records(x, y)?;
         let (n, d) = x.dim();
-        if n == 0 || d == 0 {
-            return Err(Error::Empty {
-                what: "X",
-                rows: n,
-                cols: d,
-            });
-        }
-        check_matrix("X", x)?;
-        let y = check_vector("y (one value per row of X)", y, n)?;
         self.check(d)?;
         let (cov_mech, cross_mech) = self.mechanisms(d, n, public.is_some())?;
         let clips = self.clips(n);
@@ -177,10 +179,7 @@ impl NonInteractive {
         let pieces: Vec<Sums> = (0..n.div_ceil(PIECE))
             .into_par_iter()
             .map(|p| {
-                let mut sums = Sums {
-                    covariance: vec![0.0; if is_public { 0 } else { triangle(d) }],
-                    cross: vec![0.0; d],
-                };
+                let mut sums = Sums::zeros(d, is_public);
                 let (mut row, mut tri, mut tri_msg) = (vec![0.0; d], vec![0.0; triangle(d)], vec![0.0; triangle(d)]);
                 let (mut cross, mut cross_msg) = (vec![0.0; d], vec![0.0; d]);
                 let users = p * PIECE..((p + 1) * PIECE).min(n);
@@ -235,10 +234,7 @@ impl NonInteractive {
         let pieces: Vec<Sums> = (0..n.div_ceil(PIECE))
             .into_par_iter()
             .map(|p| {
-                let mut sums = Sums {
-                    covariance: vec![0.0; if is_public { 0 } else { triangle(d) }],
-                    cross: vec![0.0; d],
-                };
+                let mut sums = Sums::zeros(d, is_public);
                 let mut row = vec![0.0; d];
                 for i in p * PIECE..((p + 1) * PIECE).min(n) {
                     let y = population.record(data_seed, i as u64, &mut row);
@@ -334,10 +330,7 @@ fn public_covariance_used(sums: &Sums) -> bool {
 
 /// The pieces' sums added in order.
 fn add_in_order(pieces: Vec<Sums>, d: usize, public: bool) -> Sums {
-    let mut total = Sums {
-        covariance: vec![0.0; if public { 0 } else { triangle(d) }],
-        cross: vec![0.0; d],
-    };
+    let mut total = Sums::zeros(d, public);
     for p in pieces {
         total
             .covariance
