@@ -38,13 +38,44 @@ fn gaussian_matches_the_normal_distribution() {
     });
     assert!(d < ks_critical(), "KS distance {d}");
 
-    // The pairwise filler draws from the same distribution.
+    // The filler draws from the same distribution.
     let mut f = vec![0.0f64; N];
     fill_gaussian(&mut rng(61), &mut f, mean, sd).unwrap();
     let d = ks(&mut f, |x| {
         0.5 * (1.0 + libm::erf((x - mean) / (sd * std::f64::consts::SQRT_2)))
     });
     assert!(d < ks_critical(), "KS distance {d}");
+}
+
+/// The ziggurat's rare branches — the wedges (about 1 % of draws) and the tail beyond `r = 3.654` (about
+/// 2.6e-4) — against the normal distribution: χ² over 64 equiprobable bins, and the tail counts beyond `r`
+/// and beyond 4.5 against their binomial expectations.
+#[test]
+fn normal_tail_and_fine_histogram() {
+    let n = 4_000_000usize;
+    let mut r = rng(63);
+    let phi = |x: f64| 0.5 * (1.0 + libm::erf(x / std::f64::consts::SQRT_2));
+    let bins = 64usize;
+    let mut counts = vec![0usize; bins];
+    let (mut beyond_r, mut beyond_far) = (0usize, 0usize);
+    for _ in 0..n {
+        let x = sparsimony_core::random::standard_normal(&mut r);
+        counts[((phi(x) * bins as f64) as usize).min(bins - 1)] += 1;
+        beyond_r += usize::from(x.abs() > 3.654152885361009);
+        beyond_far += usize::from(x.abs() > 4.5);
+    }
+    let expected = n as f64 / bins as f64;
+    let chi2: f64 = counts.iter().map(|&c| (c as f64 - expected).powi(2) / expected).sum();
+    // 63 degrees of freedom: the 0.999 quantile is 103.4.
+    assert!(chi2 < 103.4, "χ² = {chi2}");
+    for (count, threshold) in [(beyond_r, 3.654152885361009), (beyond_far, 4.5)] {
+        let p = 2.0 * phi(-threshold);
+        let (mean, sd) = (n as f64 * p, (n as f64 * p * (1.0 - p)).sqrt());
+        assert!(
+            (count as f64 - mean).abs() < 4.0 * sd + 1.0,
+            "{count} draws beyond {threshold}, expected {mean} ± {sd}"
+        );
+    }
 }
 
 #[test]
