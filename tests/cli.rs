@@ -509,6 +509,24 @@ fn ldp_simulates_and_fits_with_the_guarantee_stated() {
             ],
             "--delta",
         ),
+        // A negative value reaches the check (not read as a flag), and iht's own settings are refused
+        // with the other methods.
+        (
+            vec![
+                "ldp", "simulate", "--n", "100", "--d", "3", "--k", "1", "--radius", "-1",
+            ],
+            "--radius",
+        ),
+        (
+            vec!["ldp", "simulate", "--n", "100", "--d", "3", "--k", "1", "--rounds", "0"],
+            "--rounds",
+        ),
+        (
+            vec![
+                "ldp", "simulate", "--n", "100", "--d", "3", "--k", "1", "--method", "public", "--rounds", "2",
+            ],
+            "--rounds",
+        ),
     ] {
         let o = sparsimony(&args);
         assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));

@@ -339,6 +339,8 @@ pub struct L2Ball {
     radius: f64,
     dim: usize,
     scale: f64,
+    /// `p = e^ε/(1 + e^ε)`.
+    keep: f64,
 }
 
 impl L2Ball {
@@ -357,12 +359,13 @@ impl L2Ball {
         }
         let d = dim as f64;
         let gamma_ratio = libm::exp(libm::lgamma(0.5 * (d + 1.0)) - libm::lgamma(0.5 * d));
-        let (_, amplify) = truthful(epsilon);
+        let (keep, amplify) = truthful(epsilon);
         Ok(Self {
             epsilon,
             radius,
             dim,
             scale: radius * amplify * libm::sqrt(core::f64::consts::PI) * gamma_ratio,
+            keep,
         })
     }
 
@@ -407,28 +410,23 @@ impl L2Ball {
             });
         }
         let plus = bernoulli(rng, 0.5 + 0.5 * (norm / self.radius).min(1.0));
-        let (p, _) = truthful(self.epsilon);
-        let keep = bernoulli(rng, p);
+        let keep = bernoulli(rng, self.keep);
         // A uniform direction: d standard normals, normalised (an all-zero draw has probability 0 but is
-        // redrawn all the same).
-        let mut length = 0.0;
-        while length == 0.0 {
-            for o in out.iter_mut() {
+        // redrawn all the same), with its squared length and ⟨u, v⟩ summed in the same pass.
+        let (mut length2, mut dot) = (0.0, 0.0);
+        while length2 == 0.0 {
+            (length2, dot) = (0.0, 0.0);
+            for (o, x) in out.iter_mut().zip(v) {
                 *o = T::lit(standard_normal(rng));
+                let u = o.to_f64_lossless();
+                length2 += u * u;
+                dot += u * x.to_f64_lossless();
             }
-            length = norm2(out);
         }
         // ⟨u, ṽ⟩ with ṽ along ±v (along the first axis for v = 0, where both signs are equally likely).
-        let side = if norm > 0.0 {
-            out.iter()
-                .zip(v)
-                .map(|(u, x)| u.to_f64_lossless() * x.to_f64_lossless())
-                .sum::<f64>()
-        } else {
-            out[0].to_f64_lossless()
-        };
+        let side = if norm > 0.0 { dot } else { out[0].to_f64_lossless() };
         let along = (side >= 0.0) == plus;
-        let factor = if along == keep { self.scale } else { -self.scale } / length;
+        let factor = if along == keep { self.scale } else { -self.scale } / libm::sqrt(length2);
         out.iter_mut().for_each(|o| *o = T::lit(o.to_f64_lossless() * factor));
         Ok(())
     }

@@ -54,6 +54,16 @@ struct Common {
     /// Coordinatewise clipping of x and of y [default: √(2 ln n)].
     #[arg(long)]
     clip: Option<f64>,
+    /// iht: rounds, one batch of users each [default: ⌈ln n⌉].
+    #[arg(long)]
+    rounds: Option<usize>,
+    /// iht: k′ = this · k coordinates kept each round [default: 8].
+    #[arg(long)]
+    sparsity_factor: Option<usize>,
+    /// iht: the ℓ2 radius each user's gradient is clipped to [default: the bound the clipped data give,
+    /// √d τ(√k′ τ + τ); a few √d needs far fewer users on unit-scale data].
+    #[arg(long)]
+    radius: Option<f64>,
     /// Seed of the users' randomizers.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -64,6 +74,7 @@ struct Common {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(allow_negative_numbers = true)]
 struct SimulateArgs {
     /// Users.
     #[arg(long)]
@@ -85,6 +96,7 @@ struct SimulateArgs {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(allow_negative_numbers = true)]
 struct FitArgs {
     /// The users' features: one row per user (.csv with header, or .npy).
     #[arg(long, value_name = "FILE")]
@@ -116,7 +128,9 @@ pub fn run(a: Args) -> CliResult {
                 "k" => "--k",
                 "clip_x" | "clip_y" => "--clip",
                 "noise" => "--noise",
-                "rounds" => "--n",
+                "rounds" => "--rounds",
+                "sparsity_factor" => "--sparsity-factor",
+                "radius" => "--radius",
                 _ => return e,
             };
             return format!("{flag}: {reason}").into();
@@ -126,9 +140,18 @@ pub fn run(a: Args) -> CliResult {
 }
 
 /// The non-interactive estimator of these settings.
-fn non_interactive(c: &Common) -> NonInteractive {
+fn non_interactive(c: &Common) -> Result<NonInteractive, String> {
+    for (given, flag) in [
+        (c.rounds.is_some(), "--rounds"),
+        (c.sparsity_factor.is_some(), "--sparsity-factor"),
+        (c.radius.is_some(), "--radius"),
+    ] {
+        if given {
+            return Err(format!("{flag} applies to --method iht"));
+        }
+    }
     let d = NonInteractive::default();
-    NonInteractive {
+    Ok(NonInteractive {
         epsilon: c.epsilon,
         delta: c.delta.unwrap_or(d.delta),
         clip_x: c.clip,
@@ -136,7 +159,7 @@ fn non_interactive(c: &Common) -> NonInteractive {
         k: Some(c.k),
         seed: c.seed,
         ..d
-    }
+    })
 }
 
 fn iht(c: &Common, bar: &Bar) -> Result<LdpIht, String> {
@@ -148,6 +171,9 @@ fn iht(c: &Common, bar: &Bar) -> Result<LdpIht, String> {
         k: c.k,
         clip_x: c.clip,
         clip_y: c.clip,
+        rounds: c.rounds,
+        sparsity_factor: c.sparsity_factor.unwrap_or(LdpIht::default().sparsity_factor),
+        radius: c.radius,
         seed: c.seed,
         progress: bar.callback(),
         ..LdpIht::default()
@@ -162,10 +188,10 @@ fn simulate(s: SimulateArgs) -> CliResult {
     let population = Population::sparse(s.d, c.k, s.noise)?;
     let bar = Bar::new("LDP-IHT rounds", c.json);
     let fit = match c.method {
-        MethodArg::Noninteractive => non_interactive(c).simulate(&population, s.n, 0, s.data_seed),
+        MethodArg::Noninteractive => non_interactive(c)?.simulate(&population, s.n, 0, s.data_seed),
         MethodArg::Public => {
             let public = s.public_n.unwrap_or(s.n / 10).max(1);
-            non_interactive(c).simulate(&population, s.n, public, s.data_seed)
+            non_interactive(c)?.simulate(&population, s.n, public, s.data_seed)
         }
         MethodArg::Iht => iht(c, &bar)?.simulate(&population, s.n, s.data_seed),
     };
@@ -207,7 +233,7 @@ fn fit(f: FitArgs) -> CliResult {
     let bar = Bar::new("LDP-IHT rounds", c.json);
     let fitted = match c.method {
         MethodArg::Noninteractive | MethodArg::Public => {
-            non_interactive(c).fit(x.values.view(), y.view(), public.as_ref().map(|p| p.values.view()))
+            non_interactive(c)?.fit(x.values.view(), y.view(), public.as_ref().map(|p| p.values.view()))
         }
         MethodArg::Iht => iht(c, &bar)?.fit(x.values.view(), y.view()),
     };

@@ -12,9 +12,14 @@
 //!   noise and the users send only `x̃ỹ`, with the whole budget. Rates: `Õ(d√k/(√n ε))`, and `√d` better
 //!   with public data.
 //! * [`LdpIht`]: sequentially interactive iterative hard thresholding. The users are split into disjoint
-//!   batches, one per round; a user of round `t` sends the clipped gradient `x̃(⟨x̃, θ_{t−1}⟩ − ỹ)` through
-//!   the ℓ2-ball randomizer of Duchi, Jordan & Wainwright (pure ε); the server averages, steps, keeps the
-//!   top `k′` coordinates and projects onto the unit ball. Rate `Õ(k√d/(√n ε))`.
+//!   batches, one per round; a user of round `t` sends the gradient `x̃(⟨x̃, θ_{t−1}⟩ − ỹ)`, clipped to an
+//!   ℓ2 ball, through the ℓ2-ball randomizer of Duchi, Jordan & Wainwright (pure ε); the server averages,
+//!   steps, keeps the top `k′` coordinates and projects onto the unit ball. Rate `Õ(k√d/(√n ε))` with the
+//!   paper's worst-case clipping radius; the default radius `√d` (see [`LdpIht`]) makes the noise
+//!   independent of `k′`.
+//!
+//! [`Baseline`] fits the regression module's Lasso and IHT on the same users' raw records: what a server
+//! trusted with the data would reach.
 //!
 //! Every user sends one message (the non-interactive user two, about the same record, whose guarantees
 //! compose to the stated one), so the [`LdpFit::guarantee`] holds for each user. The lower bounds are
@@ -25,10 +30,12 @@
 //! sum of independent Gaussian noises is drawn at once with the summed variance — exact in distribution,
 //! and said so in their documentation.
 
+mod baseline;
 mod iht;
 mod noninteractive;
 mod population;
 
+pub use baseline::Baseline;
 pub use iht::LdpIht;
 pub use noninteractive::NonInteractive;
 pub use population::Population;

@@ -23,9 +23,12 @@ const PIECE: usize = 4096;
 /// `2√d τ₁τ₂`); by composition each user's record is `(ε, δ)`-LDP. With public unlabeled data the
 /// covariance is taken from it and the users send only `x̃ỹ`, with `(ε, δ)`.
 ///
-/// The server averages the messages into `Σ̂` and `ĝ`, floors the eigenvalues of `Σ̂` at
-/// `eigenvalue_floor · tr(Σ̂)/d` (the noisy average is indefinite for small `n`; flooring is the projection
-/// onto the matrices whose spectrum lies above that level), and returns `Σ̃⁻¹ĝ` soft-thresholded at
+/// The server averages the messages into `Σ̂` and `ĝ`, floors the eigenvalues of `Σ̂` at the larger of
+/// `eigenvalue_floor · tr(Σ̂)/d` and the noise level `ν = 2√d σ/√n` — the expected operator norm of the
+/// averaged noise (a symmetric matrix of independent `N(0, σ²/n)` entries, whose spectrum fills
+/// `[−ν, ν]`), which the server knows because the mechanism's `σ` is public: eigenvalues below it cannot be
+/// told from noise, and inverting them amplified `ĝ`'s noise into errors of 10–100 at `d = 10` — and returns
+/// `Σ̃⁻¹ĝ` soft-thresholded at
 /// `threshold`, or its `k` largest entries when `k` is given. The server's objective is the quadratic
 /// `½θᵀΣ̃θ − ĝᵀθ` it minimises before thresholding.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,7 +45,8 @@ pub struct NonInteractive {
     pub k: Option<usize>,
     /// The soft-threshold `λ` when `k` is `None`.
     pub threshold: f64,
-    /// The eigenvalue floor of the covariance, relative to its mean eigenvalue.
+    /// The eigenvalue floor of the covariance, relative to its mean eigenvalue (the noise level `ν` is
+    /// the floor when larger).
     pub eigenvalue_floor: f64,
     /// The seed of the users' randomizers (user `i` draws from ChaCha8 stream `i`).
     pub seed: u64,
@@ -205,7 +209,7 @@ impl NonInteractive {
             Some(p) => Some(public_covariance(p, d, clips.0)?),
             None => None,
         };
-        self.server(sums, covariance, n, d)
+        self.server(sums, covariance, cov_mech.map_or(0.0, |m| m.sigma()), n, d)
     }
 
     /// Simulates `n` users of `population` (records regenerated from `data_seed`) and fits, with the
@@ -261,13 +265,22 @@ impl NonInteractive {
         } else {
             None
         };
-        self.server(sums, covariance, n, d)
+        self.server(sums, covariance, cov_mech.map_or(0.0, |m| m.sigma()), n, d)
     }
 
     /// The server: average, condition, solve, threshold.
-    fn server(&self, sums: Sums, public_covariance: Option<Mat<f64>>, n: usize, d: usize) -> Result<LdpFit> {
+    /// `sigma`: the covariance messages' noise standard deviation per entry (0 with public data).
+    fn server(
+        &self,
+        sums: Sums,
+        public_covariance: Option<Mat<f64>>,
+        sigma: f64,
+        n: usize,
+        d: usize,
+    ) -> Result<LdpFit> {
         let inv_n = 1.0 / n as f64;
-        let sigma = public_covariance.unwrap_or_else(|| {
+        let noise_level = 2.0 * (d as f64).sqrt() * sigma / (n as f64).sqrt();
+        let covariance = public_covariance.unwrap_or_else(|| {
             let mut m = Mat::<f64>::zeros(d, d);
             let mut t = 0;
             for i in 0..d {
@@ -280,7 +293,7 @@ impl NonInteractive {
             m
         });
         let g: Vec<f64> = sums.cross.iter().map(|v| v * inv_n).collect();
-        let evd = sigma
+        let evd = covariance
             .as_ref()
             .self_adjoint_eigen(Side::Lower)
             .map_err(|e| Error::Singular {
@@ -289,7 +302,9 @@ impl NonInteractive {
             })?;
         let lambda: Vec<f64> = (0..d).map(|j| evd.S().column_vector()[j]).collect();
         let mean = lambda.iter().sum::<f64>() / d as f64;
-        let floor = self.eigenvalue_floor * mean.abs().max(f64::MIN_POSITIVE);
+        let floor = (self.eigenvalue_floor * mean.abs())
+            .max(noise_level)
+            .max(f64::MIN_POSITIVE);
         let q = evd.U();
         // θ = Q diag(1/λ̃) Qᵀ ĝ with λ̃ = max(λ, floor); the objective ½θᵀΣ̃θ − ĝᵀθ = −½ ĝᵀΣ̃⁻¹ĝ there.
         let mut theta = vec![0.0; d];

@@ -1,16 +1,14 @@
 //! Simulated users: records drawn from a sparse linear model, each regenerated from a counter-based seed.
 
 use ndarray::{Array1, Array2};
-use rand_chacha::ChaCha8Rng;
-use rand_core::SeedableRng;
 use sparsimony_core::random::standard_normal;
 
 use crate::{Error, Result};
 
 /// The model users' records come from: `x ~ N(0, Σ)` with `Σ_ij = ρ^|i−j|` (isotropic at `ρ = 0`, an AR(1)
 /// correlation otherwise), `y = ⟨x, θ*⟩ + σ ξ` with `ξ ~ N(0, 1)`. User `i`'s record is a function of
-/// `(seed, i)` only (a ChaCha8 stream per user), so a simulation of `10⁸` users regenerates records instead
-/// of storing them, on any number of threads.
+/// `(seed, i)` only, so a simulation of `10⁸` users regenerates records instead of storing them, on any
+/// number of threads (a xoshiro256++ generator per user; the randomizers keep the devices' ChaCha8).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Population {
     /// The true coefficients `θ*`.
@@ -87,8 +85,7 @@ impl Population {
 
     /// User `user`'s record: `x` written into `x` (length `d`), `y` returned.
     pub fn record(&self, seed: u64, user: u64, x: &mut [f64]) -> f64 {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        rng.set_stream(user);
+        let mut rng = crate::simulation::record_rng(seed, user);
         let rho = self.correlation;
         let innovation = (1.0 - rho * rho).sqrt();
         let mut previous = 0.0;

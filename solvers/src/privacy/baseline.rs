@@ -1,0 +1,105 @@
+//! The non-private baselines: the regression module's Lasso and IHT on the same users' raw records, the
+//! accuracy a server would reach if the users trusted it with their data.
+//!
+//! The records are streamed into normal equations ([`NormalEquations`]: `XᵀX`, `Xᵀy`, `‖y‖²`, `O(d²)`
+//! memory), so a baseline runs at any `n` the private estimators do. The Lasso is solved by coordinate
+//! descent on them ([`ElasticNet::fit_normal`]); IHT on the `d × d` design `Lᵀ` with targets `L⁻¹Xᵀy`,
+//! where `LLᵀ = XᵀX`: the same least-squares objective up to a constant, hence the same iterates and
+//! the same least-squares refit on the support.
+
+use faer::Side;
+use ndarray::{Array1, Array2};
+use rayon::prelude::*;
+
+use super::Population;
+use crate::regression::{ElasticNet, Iht, LinearFit, NormalEquations};
+use crate::{Error, Result};
+
+/// Users per piece of the parallel accumulation (a size-only split: the same sums on any number of
+/// threads).
+const PIECE: usize = 4096;
+
+/// A non-private estimator fitted on raw records.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Baseline {
+    /// The Lasso, `1/(2n)‖y − Xθ‖² + α‖θ‖₁` (no intercept), at `α = σ√(2 ln(2d)/n)`: the universal
+    /// choice of the theory (Bickel, Ritov & Tsybakov 2009) for noise `σ`, given here as the model's.
+    Lasso,
+    /// Iterative hard thresholding at sparsity `k` with the least-squares refit on its support.
+    Iht,
+}
+
+impl Baseline {
+    /// Fits `n` users of `population` (records regenerated from `data_seed`, as the private estimators'
+    /// `simulate` do) with sparsity `k` (IHT) or the population's noise level (Lasso).
+    ///
+    /// # Errors
+    /// [`Error::Empty`] for `n = 0`; `k` outside `1..=d`; a singular `XᵀX` (`n < d`).
+    pub fn simulate(&self, population: &Population, n: usize, k: usize, data_seed: u64) -> Result<LinearFit> {
+        let d = population.dim();
+        if n == 0 {
+            return Err(Error::Empty {
+                what: "users",
+                rows: 0,
+                cols: d,
+            });
+        }
+        population.sample(data_seed, 0, 0)?;
+        let pieces: Vec<NormalEquations> = (0..n.div_ceil(PIECE))
+            .into_par_iter()
+            .map(|p| {
+                let users = p * PIECE..((p + 1) * PIECE).min(n);
+                let (mut x, mut y) = (vec![0.0; users.len() * d], vec![0.0; users.len()]);
+                let mut row = vec![0.0; d];
+                for (r, i) in users.clone().enumerate() {
+                    y[r] = population.record(data_seed, i as u64, &mut row);
+                    // Column-major block: feature j of row r at j·rows + r.
+                    row.iter().enumerate().for_each(|(j, v)| x[j * users.len() + r] = *v);
+                }
+                let mut ne = NormalEquations::zeros(d, 1);
+                ne.accumulate(users.len(), &x, &y, None);
+                ne
+            })
+            .collect();
+        let mut ne = NormalEquations::zeros(d, 1);
+        pieces.iter().for_each(|p| ne.add(p));
+        match self {
+            Self::Lasso => ElasticNet {
+                alpha: population.noise * (2.0 * (2.0 * d as f64).ln() / n as f64).sqrt(),
+                l1_ratio: 1.0,
+                fit_intercept: false,
+                ..ElasticNet::default()
+            }
+            .fit_normal(&ne, 0),
+            Self::Iht => iht_on_normal_equations(&ne, k),
+        }
+    }
+}
+
+/// IHT at sparsity `k` on the normal equations, through the square-root design `Lᵀ` (see the module).
+fn iht_on_normal_equations(ne: &NormalEquations, k: usize) -> Result<LinearFit> {
+    let d = ne.n_features();
+    let gram = faer::Mat::from_fn(d, d, |a, b| ne.gram(a, b));
+    let llt = gram.as_ref().llt(Side::Lower).map_err(|e| Error::Singular {
+        what: "XᵀX of the baseline",
+        detail: format!("{d} features, {} users: {e:?}", ne.n_samples()),
+    })?;
+    let l = llt.L();
+    // b = L⁻¹ Xᵀy by forward substitution.
+    let mut b = vec![0.0; d];
+    for i in 0..d {
+        let s: f64 = (0..i).map(|j| l[(i, j)] * b[j]).sum();
+        b[i] = (ne.cross(i, 0) - s) / l[(i, i)];
+    }
+    let design = Array2::from_shape_fn((d, d), |(i, j)| l[(j, i)]);
+    let mut fit = Iht {
+        n_nonzero: Some(k),
+        fit_intercept: false,
+        ..Iht::default()
+    }
+    .fit(design.view(), Array1::from(b).view())?;
+    // Iht scales its objective by the d rows of the square-root design; report the users' scaling,
+    // 1/(2n)‖y − Xθ‖².
+    fit.objective = 0.5 * ne.residual_sq(fit.coef.as_slice().unwrap_or(&[]), 0) / ne.n_samples();
+    Ok(fit)
+}
