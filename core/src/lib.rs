@@ -20,6 +20,8 @@
 //! * [`ode`]: fixed-step RK4 and adaptive Dormand–Prince integration without allocation;
 //! * [`sindy`]: evaluation of fitted sparse dynamical models (SINDy) on the device;
 //! * [`random`]: seeded Gaussian and Laplace sampling on a caller's [`rand_core::RngCore`];
+//! * [`langevin`]: one step of spherical Langevin dynamics and the running averages of its iterates (the
+//!   read-outs of Langevin dynamics with averaging);
 //! * [`privacy`]: local-privacy randomizers that run on the user's device (clipping, Laplace, analytic
 //!   Gaussian, the Duchi–Jordan–Wainwright ℓ2-ball and hypercube randomizers, randomized response);
 //! * [`report`]: the [`Report`] every iterative fit returns (iterations, converged, the stopping measure).
@@ -45,6 +47,7 @@ extern crate std;
 
 mod error;
 pub mod forward_backward;
+pub mod langevin;
 pub mod linalg;
 pub mod ode;
 pub mod operator;

@@ -30,12 +30,14 @@ mod backend;
 pub mod data;
 mod error;
 pub mod gp_pde;
+pub mod langevin;
 pub mod metrics;
 pub mod parallel;
 pub mod privacy;
 mod progress;
 pub mod regression;
 mod simd;
+mod simulation;
 pub mod sindy;
 
 pub use backend::Backend;
