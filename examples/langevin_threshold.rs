@@ -151,10 +151,11 @@ fn main() {
         );
         thresholds.push((d, lan, sgd));
     }
-    let slope = |pick: fn(&(usize, Option<f64>, Option<f64>)) -> Option<f64>| -> Option<f64> {
-        let pts: Vec<(f64, f64)> = thresholds
+    // Least-squares slope of ln n = p ln d against ln d over the dimensions where a threshold was found.
+    let slope = |found: Vec<(usize, f64)>| -> Option<f64> {
+        let pts: Vec<(f64, f64)> = found
             .iter()
-            .filter_map(|t| pick(t).map(|p| ((t.0 as f64).ln(), p * (t.0 as f64).ln())))
+            .map(|&(d, p)| ((d as f64).ln(), p * (d as f64).ln()))
             .collect();
         if pts.len() < 2 {
             return None;
@@ -170,8 +171,8 @@ fn main() {
     let fmt = |s: Option<f64>| s.map_or("n/a".to_string(), |s| format!("{s:.2}"));
     println!(
         "  slope of log n against log d: Langevin {} (theory k*/2 = 1.5), online SGD {} (theory k* − 1 = 2)",
-        fmt(slope(|t| t.1)),
-        fmt(slope(|t| t.2))
+        fmt(slope(thresholds.iter().filter_map(|t| t.1.map(|p| (t.0, p))).collect())),
+        fmt(slope(thresholds.iter().filter_map(|t| t.2.map(|p| (t.0, p))).collect()))
     );
 
     if let Some(path) = plot {
