@@ -6,7 +6,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
 use rayon::prelude::*;
 use sparsimony_core::Report;
-use sparsimony_core::privacy::{L2Ball, clip_l2};
+use sparsimony_core::privacy::L2Ball;
 
 use super::{LdpFit, Population, check_clip, check_epsilon, checked_records, default_clip, keep_top_k};
 use crate::{Error, Progress, Result};
@@ -191,13 +191,22 @@ impl LdpIht {
                     let (mut x, mut g, mut msg) = (vec![0.0; d], vec![0.0; d], vec![0.0; d]);
                     for i in batch.start + p * PIECE..(batch.start + (p + 1) * PIECE).min(batch.end) {
                         let y = record(i, &mut x).clamp(-ty, ty);
-                        x.iter_mut().for_each(|v| *v = v.clamp(-tx, tx));
-                        let residual: f64 = x.iter().zip(&theta).map(|(a, b)| a * b).sum::<f64>() - y;
-                        g.iter_mut().zip(&x).for_each(|(gj, xj)| *gj = xj * residual);
-                        if radius < bound {
-                            clip_l2(&mut g, radius)?;
+                        // Clip x, and sum ⟨x̃, θ⟩ and ‖x̃‖² in the same pass: ‖g‖ = |residual|·‖x̃‖, so the
+                        // ℓ2 clip of g is one factor applied as g is formed.
+                        let (mut dot, mut length2) = (0.0, 0.0);
+                        for (v, t) in x.iter_mut().zip(&theta) {
+                            *v = v.clamp(-tx, tx);
+                            dot += *v * t;
+                            length2 += *v * *v;
                         }
-                        // Otherwise ‖g‖ ≤ r̄ = r by construction (the randomizer accepts the rounding).
+                        let residual = dot - y;
+                        let norm = residual.abs() * length2.sqrt();
+                        let factor = if norm > radius {
+                            residual * (radius / norm)
+                        } else {
+                            residual
+                        };
+                        g.iter_mut().zip(&x).for_each(|(gj, xj)| *gj = xj * factor);
                         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
                         rng.set_stream(i as u64);
                         randomizer.privatize(&g, &mut msg, &mut rng)?;
