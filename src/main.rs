@@ -14,6 +14,8 @@ const EXAMPLES: &str = "Examples:
   sparsimony pde --problem problem.toml --grid 64,64 --json
   sparsimony ldp simulate --n 1000000 --d 20 --k 2 --epsilon 4 --method iht
   sparsimony ldp fit --x X.csv --y y.csv --epsilon 1 --k 3 --method noninteractive --json
+  sparsimony langevin simulate --d 100 --k 3
+  sparsimony langevin fit --x X.npy --y y.npy --link hermite3 --json
   sparsimony inspect data/diabetes_X.csv
   sparsimony devices";
 
@@ -42,6 +44,8 @@ enum Command {
     Pde(cli::pde::Args),
     /// Sparse regression under local differential privacy: simulated users, or rows privatized per user.
     Ldp(cli::ldp::Args),
+    /// Langevin dynamics with averaging: recover a single-index model's direction (simulated, or a user's data).
+    Langevin(cli::langevin::Args),
     /// Shape, column names and per-column statistics of a data file (checks that it reads cleanly).
     Inspect(cli::inspect::Args),
     /// The GPU adapter sparsimony would use.
@@ -56,6 +60,7 @@ fn main() -> ExitCode {
         Command::Sindy(a) => cli::sindy::run(a),
         Command::Pde(a) => cli::pde::run(a),
         Command::Ldp(a) => cli::ldp::run(a),
+        Command::Langevin(a) => cli::langevin::run(a),
         Command::Inspect(a) => cli::inspect::run(a),
         #[cfg(feature = "gpu")]
         Command::Devices(a) => cli::devices::run(a),

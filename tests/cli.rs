@@ -533,3 +533,73 @@ fn ldp_simulates_and_fits_with_the_guarantee_stated() {
         assert!(stderr(&o).contains(flag), "{}", stderr(&o));
     }
 }
+
+/// `sparsimony langevin`: a simulation reports the averaged read-out beside the last iterate and online
+/// SGD; `fit` on a file equals the library's fit of the same samples; bad settings name their flags.
+#[test]
+fn langevin_simulates_and_fits_as_the_library_does() {
+    use sparsimony::solvers::langevin::{Langevin, Link, SingleIndex};
+    let o = sparsimony(&["langevin", "simulate", "--d", "20", "--k", "3", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["n"], serde_json::json!(4000));
+    assert_eq!(v["readout"], serde_json::json!("mean"));
+    let averaged = v["overlap"]["averaged"].as_f64().unwrap();
+    assert!(averaged > 0.7, "averaged overlap {averaged}");
+
+    let dir = temp_dir("langevin");
+    let model = SingleIndex::new(5, Link::hermite(3).unwrap(), 0.0).unwrap();
+    let (x, y) = model.sample(3, 0, 500);
+    let (xp, yp) = (dir.join("x.csv"), dir.join("y.csv"));
+    let header: Vec<String> = (0..5).map(|j| format!("x{j}")).collect();
+    let mut text = header.join(",") + "\n";
+    for row in x.rows() {
+        text += &(row.iter().map(|v| format!("{v:e}")).collect::<Vec<_>>().join(",") + "\n");
+    }
+    std::fs::write(&xp, text).unwrap();
+    std::fs::write(
+        &yp,
+        "y\n".to_string() + &y.iter().map(|v| format!("{v:e}\n")).collect::<String>(),
+    )
+    .unwrap();
+    let (xs, ys) = (xp.to_str().unwrap(), yp.to_str().unwrap());
+    let o = sparsimony(&[
+        "langevin", "fit", "--x", xs, "--y", ys, "--link", "0,0,0,1", "--time", "20", "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let library = Langevin {
+        signal: 2.0 * 5f64.sqrt(),
+        time: 20.0,
+        ..Langevin::default()
+    }
+    .fit(x.view(), y.view(), &model.link)
+    .unwrap();
+    let cli: Vec<f64> = v["estimate"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_f64().unwrap())
+        .collect();
+    for (a, b) in cli.iter().zip(&library.estimate) {
+        assert!((a - b).abs() < 1e-12, "{cli:?} vs {}", library.estimate);
+    }
+
+    for (args, flag) in [
+        (vec!["langevin", "simulate", "--d", "1", "--k", "3"], "--d"),
+        (vec!["langevin", "simulate", "--d", "5", "--k", "0"], "--k"),
+        (
+            vec!["langevin", "simulate", "--d", "5", "--k", "3", "--step", "-1"],
+            "--step",
+        ),
+        (vec!["langevin", "fit", "--x", xs, "--y", ys, "--link", "1,0"], "--link"),
+        (
+            vec!["langevin", "fit", "--x", xs, "--y", ys, "--link", "hermiteX"],
+            "--link",
+        ),
+    ] {
+        let o = sparsimony(&args);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert!(stderr(&o).contains(flag), "{}", stderr(&o));
+    }
+}

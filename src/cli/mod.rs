@@ -23,6 +23,7 @@ macro_rules! warn {
 #[cfg(feature = "gpu")]
 pub mod devices;
 pub mod inspect;
+pub mod langevin;
 pub mod ldp;
 pub mod pde;
 pub mod regress;

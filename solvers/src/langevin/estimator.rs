@@ -16,6 +16,9 @@ use crate::{Error, Progress, Result};
 /// Samples per piece of the parallel gradient (a size-only split: the same sums on any number of threads).
 const PIECE: usize = 8192;
 
+/// The largest dimension whose `d × d` second moment is kept (8 · 10⁸ bytes).
+const MAX_SECOND_MOMENT_DIM: usize = 10_000;
+
 /// How the estimate is read from the iterates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Readout {
@@ -142,6 +145,15 @@ impl Langevin {
             Readout::Auto => Readout::Mean,
             r => r,
         };
+        if readout == Readout::SecondMoment && d > MAX_SECOND_MOMENT_DIM {
+            return Err(Error::InvalidParameter {
+                name: "readout",
+                reason: format!(
+                    "the second-moment read-out keeps d² = {} values; at most d = {MAX_SECOND_MOMENT_DIM}",
+                    d as f64 * d as f64
+                ),
+            });
+        }
         let steps = (self.time / self.step).ceil() as usize;
         let burn = (self.burn_in * steps as f64) as usize;
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(self.seed);

@@ -1,0 +1,226 @@
+//! `sparsimony langevin`: Langevin dynamics with averaging on single-index models — a simulated model
+//! (the averaged read-out beside the last iterate and online SGD), or a user's data with a given link.
+
+use std::path::PathBuf;
+
+use serde_json::json;
+use sparsimony::io::read_table;
+use sparsimony::solvers::langevin::{Langevin, LangevinFit, Link, OnlineSgd, Readout, SingleIndex};
+
+use super::{Bar, CliResult, print_json};
+
+/// `sparsimony langevin`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Simulate x ~ N(0, I_d), y = h_k(⟨θ*, x⟩) + noise (θ* = e₁) and recover θ*.
+    Simulate(SimulateArgs),
+    /// Fit a user's samples (one per row of X) with a given link.
+    Fit(FitArgs),
+}
+
+/// The dynamics' settings both subcommands take.
+#[derive(Debug, clap::Args)]
+struct Dynamics {
+    /// The signal strength ε [default: 2√d].
+    #[arg(long)]
+    signal: Option<f64>,
+    /// The step h (time units).
+    #[arg(long, default_value_t = 0.05)]
+    step: f64,
+    /// The horizon T (time units).
+    #[arg(long, default_value_t = 400.0)]
+    time: f64,
+    /// Seed of the start and the Brownian increments.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Print JSON: {"estimate", "readout", "steps", and for simulate "overlap": {"averaged", "last",
+    /// "online_sgd"}, "n"}.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(allow_negative_numbers = true)]
+struct SimulateArgs {
+    /// Dimension d (≥ 2).
+    #[arg(long)]
+    d: usize,
+    /// The link's Hermite degree k (the information exponent), 1 to 30.
+    #[arg(long)]
+    k: usize,
+    /// Samples [default: 10·d^⌈k/2⌉, the paper's].
+    #[arg(long)]
+    n: Option<usize>,
+    /// Noise standard deviation.
+    #[arg(long, default_value_t = 0.0)]
+    noise: f64,
+    /// Seed of the samples.
+    #[arg(long, default_value_t = 1)]
+    data_seed: u64,
+    #[command(flatten)]
+    dynamics: Dynamics,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(allow_negative_numbers = true)]
+struct FitArgs {
+    /// The samples x, one per row (.csv with header, or .npy).
+    #[arg(long, value_name = "FILE")]
+    x: PathBuf,
+    /// The responses y, one per row of X.
+    #[arg(long, value_name = "FILE")]
+    y: PathBuf,
+    /// The link: `hermiteK` (the normalised Hermite polynomial of degree K), or its Hermite
+    /// coefficients c₀,c₁,… (σ = Σ c_j h_j).
+    #[arg(long)]
+    link: String,
+    #[command(flatten)]
+    dynamics: Dynamics,
+}
+
+/// Runs `sparsimony langevin`.
+pub fn run(a: Args) -> CliResult {
+    let result = match a.command {
+        Command::Simulate(s) => simulate(s),
+        Command::Fit(f) => fit(f),
+    };
+    result.map_err(|e| {
+        if let Some(sparsimony::solvers::Error::InvalidParameter { name, reason }) =
+            e.downcast_ref::<sparsimony::solvers::Error>()
+        {
+            let flag = match *name {
+                "signal" => "--signal",
+                "step" => "--step",
+                "time" => "--time",
+                "d" => "--d (or the columns of X)",
+                "k" => "--k",
+                "noise" => "--noise",
+                "link" => "--link",
+                _ => return e,
+            };
+            return format!("{flag}: {reason}").into();
+        }
+        e
+    })
+}
+
+fn langevin(d: usize, s: &Dynamics, bar: &Bar) -> Langevin {
+    Langevin {
+        signal: s.signal.unwrap_or(2.0 * (d as f64).sqrt()),
+        step: s.step,
+        time: s.time,
+        seed: s.seed,
+        progress: bar.callback(),
+        ..Langevin::default()
+    }
+}
+
+fn simulate(s: SimulateArgs) -> CliResult {
+    let link = Link::hermite(s.k)?;
+    let model = SingleIndex::new(s.d, link, s.noise)?;
+    let n =
+        s.n.map_or(10.0 * (s.d as f64).powi(s.k.div_ceil(2) as i32), |n| n as f64);
+    if n < 1.0 {
+        return Err("--n: at least one sample".into());
+    }
+    if n * s.d as f64 > 2e9 {
+        return Err(format!(
+            "{n:.0} samples × {} dimensions is more than 2·10⁹ values (16 GB): give a smaller --n",
+            s.d
+        )
+        .into());
+    }
+    let n = n as usize;
+    let (x, y) = model.sample(s.data_seed, 0, n);
+    let bar = Bar::new("Langevin steps", s.dynamics.json);
+    let fitted = langevin(s.d, &s.dynamics, &bar).fit(x.view(), y.view(), &model.link);
+    bar.finish();
+    let fitted = fitted?;
+    let (sgd, _) = OnlineSgd::default().fit(x.view(), y.view(), &model.link)?;
+    let overlaps = (fitted.estimate[0].abs(), fitted.last[0].abs(), sgd[0].abs());
+    report(&s.dynamics, &fitted, Some((n, overlaps)))
+}
+
+fn fit(f: FitArgs) -> CliResult {
+    let link = parse_link(&f.link)?;
+    let x = read_table(&f.x)?;
+    let y_table = read_table(&f.y)?;
+    let y = y_table.to_vector(&f.y)?;
+    if y.len() != x.values.nrows() {
+        return Err(format!(
+            "{} has {} rows but {} has {}",
+            f.x.display(),
+            x.values.nrows(),
+            f.y.display(),
+            y.len()
+        )
+        .into());
+    }
+    let bar = Bar::new("Langevin steps", f.dynamics.json);
+    let fitted = langevin(x.values.ncols(), &f.dynamics, &bar).fit(x.values.view(), y.view(), &link);
+    bar.finish();
+    report(&f.dynamics, &fitted?, None)
+}
+
+/// `hermiteK` or comma-separated Hermite coefficients.
+fn parse_link(text: &str) -> Result<Link, Box<dyn std::error::Error>> {
+    let t = text.trim();
+    if let Some(k) = t.strip_prefix("hermite") {
+        let k: usize = k
+            .parse()
+            .map_err(|_| format!("--link {t}: expected hermiteK with K a degree from 1 to 30, e.g. hermite3"))?;
+        return Ok(Link::hermite(k)?);
+    }
+    let coefficients: Vec<f64> = t
+        .split(',')
+        .map(|c| c.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| format!("--link {t}: expected hermiteK or Hermite coefficients such as 0,0,0,1"))?;
+    if coefficients.len() > 31 {
+        return Err(format!(
+            "--link: at most 31 coefficients (degree 30), got {}",
+            coefficients.len()
+        )
+        .into());
+    }
+    Ok(Link::new(coefficients)?)
+}
+
+/// Prints the fit; `truth`: the simulation's sample count and the overlaps with θ*.
+fn report(s: &Dynamics, fit: &LangevinFit, truth: Option<(usize, (f64, f64, f64))>) -> CliResult {
+    let readout = match fit.readout {
+        Readout::Mean => "mean",
+        Readout::SecondMoment => "second_moment",
+        Readout::Last => "last",
+        Readout::Auto => "auto",
+    };
+    if s.json {
+        let mut v = json!({
+            "estimate": fit.estimate.to_vec(),
+            "readout": readout,
+            "steps": fit.report.iterations,
+        });
+        if let Some((n, (averaged, last, sgd))) = truth {
+            v["n"] = json!(n);
+            v["overlap"] = json!({"averaged": averaged, "last": last, "online_sgd": sgd});
+        }
+        print_json(&v)?;
+        return Ok(());
+    }
+    outln!("{} Langevin steps; read-out: {readout}", fit.report.iterations)?;
+    if let Some((n, (averaged, last, sgd))) = truth {
+        outln!(
+            "n = {n}: overlap |⟨θ̂, θ*⟩| averaged {averaged:.4}, last iterate {last:.4}, online SGD (one pass) {sgd:.4}"
+        )?;
+    } else {
+        let shown: Vec<String> = fit.estimate.iter().map(|v| format!("{v:.6}")).collect();
+        outln!("θ̂ = [{}]", shown.join(", "))?;
+    }
+    Ok(())
+}
