@@ -42,8 +42,12 @@ fn lasso_orthogonal_closed_form<T: Real>() {
         }
     }
     let y = randn(&mut rng(40), n);
-    let alpha = 0.3;
     let xty = naive_matvec(&x, n, d, n, &y, true);
+    // α halfway between the smallest and largest |Xᵀy/n|: both the zero and the shrunk cases occur,
+    // whatever the seeded y.
+    let magnitudes: Vec<f64> = xty.iter().map(|v| (v / n as f64).abs()).collect();
+    let alpha = 0.5
+        * (magnitudes.iter().cloned().fold(f64::INFINITY, f64::min) + magnitudes.iter().cloned().fold(0.0, f64::max));
     let want: Vec<f64> = xty
         .iter()
         .map(|v| (v / n as f64).signum() * ((v / n as f64).abs() - alpha).max(0.0))
