@@ -7,7 +7,7 @@ use serde_json::json;
 use sparsimony::io::read_table;
 use sparsimony::solvers::langevin::{Langevin, LangevinFit, Link, OnlineSgd, Readout, SingleIndex};
 
-use super::{Bar, CliResult, print_json};
+use super::{Bar, CliResult, print_json, with_flag_names};
 
 /// `sparsimony langevin`.
 #[derive(Debug, clap::Args)]
@@ -91,22 +91,18 @@ pub fn run(a: Args) -> CliResult {
         Command::Fit(f) => fit(f),
     };
     result.map_err(|e| {
-        if let Some(sparsimony::solvers::Error::InvalidParameter { name, reason }) =
-            e.downcast_ref::<sparsimony::solvers::Error>()
-        {
-            let flag = match *name {
-                "signal" => "--signal",
-                "step" => "--step",
-                "time" => "--time",
-                "d" => "--d (or the columns of X)",
-                "k" => "--k",
-                "noise" => "--noise",
-                "link" => "--link",
-                _ => return e,
-            };
-            return format!("{flag}: {reason}").into();
-        }
-        e
+        with_flag_names(
+            e,
+            &[
+                ("signal", "--signal"),
+                ("step", "--step"),
+                ("time", "--time"),
+                ("d", "--d (or the columns of X)"),
+                ("k", "--k"),
+                ("noise", "--noise"),
+                ("link", "--link"),
+            ],
+        )
     })
 }
 

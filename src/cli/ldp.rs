@@ -8,7 +8,7 @@ use serde_json::json;
 use sparsimony::io::read_table;
 use sparsimony::solvers::privacy::{LdpFit, LdpIht, NonInteractive, Population};
 
-use super::{Bar, CliResult, print_json};
+use super::{Bar, CliResult, print_json, with_flag_names};
 
 /// The estimator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -119,23 +119,20 @@ pub fn run(a: Args) -> CliResult {
     };
     // The library's parameter names, as the flags the user typed.
     result.map_err(|e| {
-        if let Some(sparsimony::solvers::Error::InvalidParameter { name, reason }) =
-            e.downcast_ref::<sparsimony::solvers::Error>()
-        {
-            let flag = match *name {
-                "epsilon" => "--epsilon",
-                "delta" => "--delta",
-                "k" => "--k",
-                "clip_x" | "clip_y" => "--clip",
-                "noise" => "--noise",
-                "rounds" => "--rounds",
-                "sparsity_factor" => "--sparsity-factor",
-                "radius" => "--radius",
-                _ => return e,
-            };
-            return format!("{flag}: {reason}").into();
-        }
-        e
+        with_flag_names(
+            e,
+            &[
+                ("epsilon", "--epsilon"),
+                ("delta", "--delta"),
+                ("k", "--k"),
+                ("clip_x", "--clip"),
+                ("clip_y", "--clip"),
+                ("noise", "--noise"),
+                ("rounds", "--rounds"),
+                ("sparsity_factor", "--sparsity-factor"),
+                ("radius", "--radius"),
+            ],
+        )
     })
 }
 

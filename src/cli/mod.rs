@@ -40,6 +40,18 @@ pub fn print_json(v: &serde_json::Value) -> std::io::Result<()> {
     outln!("{v}")
 }
 
+/// The library's [`InvalidParameter`](sparsimony::solvers::Error::InvalidParameter) error with its
+/// parameter named by the flag the user typed (`flags`: parameter name → flag); any other error unchanged.
+pub fn with_flag_names(e: Box<dyn std::error::Error>, flags: &[(&str, &str)]) -> Box<dyn std::error::Error> {
+    if let Some(sparsimony::solvers::Error::InvalidParameter { name, reason }) =
+        e.downcast_ref::<sparsimony::solvers::Error>()
+        && let Some((_, flag)) = flags.iter().find(|(n, _)| n == name)
+    {
+        return format!("{flag}: {reason}").into();
+    }
+    e
+}
+
 /// A progress bar on stderr for a long fit: drawn only when stderr is a terminal and the output is not
 /// JSON (`quiet`), so scripts and pipes see nothing of it.
 pub struct Bar(indicatif::ProgressBar);

@@ -36,15 +36,7 @@ impl Baseline {
     /// # Errors
     /// [`Error::Empty`] for `n = 0`; `k` outside `1..=d`; a singular `XᵀX` (`n < d`).
     pub fn simulate(&self, population: &Population, n: usize, k: usize, data_seed: u64) -> Result<LinearFit> {
-        let d = population.dim();
-        if n == 0 {
-            return Err(Error::Empty {
-                what: "users",
-                rows: 0,
-                cols: d,
-            });
-        }
-        population.sample(data_seed, 0, 0)?;
+        let d = population.check_users(n)?;
         let pieces: Vec<NormalEquations> = (0..n.div_ceil(PIECE))
             .into_par_iter()
             .map(|p| {

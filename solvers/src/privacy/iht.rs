@@ -154,15 +154,7 @@ impl LdpIht {
     /// # Errors
     /// As [`LdpIht::fit`]; [`Error::Empty`] for `n = 0`.
     pub fn simulate(&self, population: &Population, n: usize, data_seed: u64) -> Result<LdpFit> {
-        let d = population.dim();
-        if n == 0 {
-            return Err(Error::Empty {
-                what: "users",
-                rows: 0,
-                cols: d,
-            });
-        }
-        population.sample(data_seed, 0, 0)?;
+        let d = population.check_users(n)?;
         self.run(n, d, |i, row| population.record(data_seed, i as u64, row))
     }
 

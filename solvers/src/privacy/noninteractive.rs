@@ -222,15 +222,7 @@ impl NonInteractive {
     /// # Errors
     /// As [`NonInteractive::fit`]; [`Error::Empty`] for `n = 0`.
     pub fn simulate(&self, population: &Population, n: usize, public: usize, data_seed: u64) -> Result<LdpFit> {
-        let d = population.dim();
-        if n == 0 {
-            return Err(Error::Empty {
-                what: "users",
-                rows: 0,
-                cols: d,
-            });
-        }
-        population.sample(data_seed, 0, 0)?;
+        let d = population.check_users(n)?;
         self.check(d)?;
         let is_public = public > 0;
         let (cov_mech, cross_mech) = self.mechanisms(d, n, is_public)?;

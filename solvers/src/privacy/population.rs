@@ -72,6 +72,20 @@ impl Population {
         Ok(())
     }
 
+    /// Checks a simulation of `n` users — at least one, and the population's own settings — and returns
+    /// the dimension `d`.
+    pub(crate) fn check_users(&self, n: usize) -> Result<usize> {
+        if n == 0 {
+            return Err(Error::Empty {
+                what: "users",
+                rows: 0,
+                cols: self.dim(),
+            });
+        }
+        self.check()?;
+        Ok(self.dim())
+    }
+
     /// The dimension `d`.
     pub fn dim(&self) -> usize {
         self.theta.len()
