@@ -4,10 +4,9 @@
 use std::path::PathBuf;
 
 use serde_json::json;
-use sparsimony::io::read_table;
 use sparsimony::solvers::langevin::{Langevin, LangevinFit, Link, OnlineSgd, Readout, SingleIndex};
 
-use super::{Bar, CliResult, print_json, with_flag_names};
+use super::{Bar, CliResult, print_json, read_samples, with_flag_names};
 
 /// `sparsimony langevin`.
 #[derive(Debug, clap::Args)]
@@ -145,19 +144,7 @@ fn simulate(s: SimulateArgs) -> CliResult {
 
 fn fit(f: FitArgs) -> CliResult {
     let link = parse_link(&f.link)?;
-    let x = read_table(&f.x)?;
-    let y_table = read_table(&f.y)?;
-    let y = y_table.to_vector(&f.y)?;
-    if y.len() != x.values.nrows() {
-        return Err(format!(
-            "{} has {} rows but {} has {}",
-            f.x.display(),
-            x.values.nrows(),
-            f.y.display(),
-            y.len()
-        )
-        .into());
-    }
+    let (x, y) = read_samples(&f.x, &f.y)?;
     let bar = Bar::new("Langevin steps", f.dynamics.json);
     let fitted = langevin(x.values.ncols(), &f.dynamics, &bar).fit(x.values.view(), y.view(), &link);
     bar.finish();

@@ -8,7 +8,7 @@ use serde_json::json;
 use sparsimony::io::read_table;
 use sparsimony::solvers::privacy::{LdpFit, LdpIht, NonInteractive, Population};
 
-use super::{Bar, CliResult, print_json, with_flag_names};
+use super::{Bar, CliResult, print_json, read_samples, with_flag_names};
 
 /// The estimator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -208,19 +208,7 @@ fn simulate(s: SimulateArgs) -> CliResult {
 
 fn fit(f: FitArgs) -> CliResult {
     let c = &f.common;
-    let x = read_table(&f.x)?;
-    let y_table = read_table(&f.y)?;
-    let y = y_table.to_vector(&f.y)?;
-    if y.len() != x.values.nrows() {
-        return Err(format!(
-            "{} has {} rows but {} has {}",
-            f.x.display(),
-            x.values.nrows(),
-            f.y.display(),
-            y.len()
-        )
-        .into());
-    }
+    let (x, y) = read_samples(&f.x, &f.y)?;
     let public = match (&f.public, c.method) {
         (Some(p), MethodArg::Public) => Some(read_table(p)?),
         (None, MethodArg::Public) => return Err("--method public needs --public FILE".into()),
@@ -240,12 +228,11 @@ fn fit(f: FitArgs) -> CliResult {
 
 /// Prints the fit; `truth`: the simulation's ℓ2 error and whether the support was recovered.
 fn report(c: &Common, fit: &LdpFit, truth: Option<(f64, bool)>) -> CliResult {
-    let method = c
-        .method
-        .to_possible_value()
-        .expect("no skipped variants")
-        .get_name()
-        .to_string();
+    let method = match c.method {
+        MethodArg::Noninteractive => "noninteractive",
+        MethodArg::Public => "public",
+        MethodArg::Iht => "iht",
+    };
     let g = fit.guarantee;
     let r = &fit.linear.report;
     if c.json {

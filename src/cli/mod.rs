@@ -40,6 +40,30 @@ pub fn print_json(v: &serde_json::Value) -> std::io::Result<()> {
     outln!("{v}")
 }
 
+/// Samples from two files: `X` (one sample per row) and `y` (one value per row of `X`), their row counts
+/// checked against each other.
+///
+/// # Errors
+/// The files' read errors; `y` not one column; differing row counts, naming both files.
+pub fn read_samples(
+    x: &std::path::Path,
+    y: &std::path::Path,
+) -> Result<(sparsimony::io::Table, ndarray::Array1<f64>), Box<dyn std::error::Error>> {
+    let table = sparsimony::io::read_table(x)?;
+    let values = sparsimony::io::read_table(y)?.to_vector(y)?;
+    if values.len() != table.values.nrows() {
+        return Err(format!(
+            "{} has {} rows but {} has {}",
+            x.display(),
+            table.values.nrows(),
+            y.display(),
+            values.len()
+        )
+        .into());
+    }
+    Ok((table, values))
+}
+
 /// The library's [`InvalidParameter`](sparsimony::solvers::Error::InvalidParameter) error with its
 /// parameter named by the flag the user typed (`flags`: parameter name → flag); any other error unchanged.
 pub fn with_flag_names(e: Box<dyn std::error::Error>, flags: &[(&str, &str)]) -> Box<dyn std::error::Error> {

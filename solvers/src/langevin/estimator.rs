@@ -167,11 +167,16 @@ impl Langevin {
             &mut mean,
             (readout == Readout::SecondMoment).then_some(second.as_mut_slice()),
         )?;
+        // Standard layout by construction (checked_sample): the rows are contiguous.
+        let rows = x.as_slice().ok_or(Error::InvalidParameter {
+            name: "x",
+            reason: "is not contiguous in row-major order".into(),
+        })?;
         let counter = self.progress.counter("langevin", steps);
         let every = every.max(1);
         for s in 0..steps {
             dynamics.step(&mut theta, &mut scratch, &mut rng, |t, b| {
-                drift(x.view(), y.view(), link, t, b);
+                drift(rows, y.view(), link, t, b);
                 Ok(())
             })?;
             if s >= burn {
@@ -292,18 +297,19 @@ fn checked_sample<'a>(
     Ok((x, y))
 }
 
-/// `b = (1/n) Σ_i y_i σ′(⟨θ, x_i⟩) x_i` into `out`, in size-only parallel pieces summed in order.
-fn drift(x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>, link: &Link, theta: &[f64], out: &mut [f64]) {
-    let (n, d) = x.dim();
-    let pieces: Vec<Vec<f64>> = (0..n.div_ceil(PIECE))
-        .into_par_iter()
-        .map(|p| {
+/// `b = (1/n) Σ_i y_i σ′(⟨θ, x_i⟩) x_i` into `out`, in size-only parallel pieces summed in order; `x` is
+/// the samples row-major (`n × d`, `d = theta.len()`).
+fn drift(x: &[f64], y: ArrayView1<'_, f64>, link: &Link, theta: &[f64], out: &mut [f64]) {
+    let d = theta.len();
+    let n = y.len();
+    let pieces: Vec<Vec<f64>> = x
+        .par_chunks(PIECE * d)
+        .enumerate()
+        .map(|(p, rows)| {
             let mut part = vec![0.0; d];
-            for i in p * PIECE..((p + 1) * PIECE).min(n) {
-                let row = x.row(i);
-                let row = row.as_slice().expect("standard layout");
+            for (r, row) in rows.chunks_exact(d).enumerate() {
                 let z: f64 = row.iter().zip(theta).map(|(a, b)| a * b).sum();
-                let w = y[i] * link.eval(z).1;
+                let w = y[p * PIECE + r] * link.eval(z).1;
                 part.iter_mut().zip(row).for_each(|(b, a)| *b += w * a);
             }
             part
@@ -337,7 +343,10 @@ fn read(average: &IterateAverage<'_, f64>, readout: Readout, last: &[f64]) -> Re
             Ok(out)
         }
         Readout::SecondMoment => {
-            let m = average.second_moment().expect("kept for this read-out");
+            let m = average.second_moment().ok_or(Error::InvalidParameter {
+                name: "readout",
+                reason: "the second moment was not kept".into(),
+            })?;
             let mat = faer::Mat::from_fn(d, d, |i, j| m[i * d + j]);
             let evd = mat
                 .as_ref()

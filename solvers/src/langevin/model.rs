@@ -59,9 +59,10 @@ impl SingleIndex {
         let d = self.dim();
         let mut x = Array2::zeros((n, d));
         let mut y = Array1::zeros(n);
-        for (i, mut row) in x.rows_mut().into_iter().enumerate() {
-            let slice = row.as_slice_mut().expect("a standard-layout row");
-            y[i] = self.record(seed, first + i as u64, slice);
+        let mut row = vec![0.0; d];
+        for i in 0..n {
+            y[i] = self.record(seed, first + i as u64, &mut row);
+            x.row_mut(i).assign(&ndarray::ArrayView1::from(&row));
         }
         (x, y)
     }
