@@ -597,6 +597,10 @@ fn langevin_simulates_and_fits_as_the_library_does() {
             vec!["langevin", "fit", "--x", xs, "--y", ys, "--link", "hermiteX"],
             "--link",
         ),
+        (
+            vec!["langevin", "fit", "--x", xs, "--y", ys, "--link", "hermite99"],
+            "--link hermite99",
+        ),
     ] {
         let o = sparsimony(&args);
         assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));

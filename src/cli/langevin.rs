@@ -158,7 +158,7 @@ fn parse_link(text: &str) -> Result<Link, Box<dyn std::error::Error>> {
         let k: usize = k
             .parse()
             .map_err(|_| format!("--link {t}: expected hermiteK with K a degree from 1 to 30, e.g. hermite3"))?;
-        return Ok(Link::hermite(k)?);
+        return Link::hermite(k).map_err(|_| format!("--link {t}: the Hermite degree K must lie in 1..=30").into());
     }
     let coefficients: Vec<f64> = t
         .split(',')
