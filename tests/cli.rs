@@ -546,6 +546,38 @@ fn langevin_simulates_and_fits_as_the_library_does() {
     assert_eq!(v["readout"], serde_json::json!("mean"));
     let averaged = v["overlap"]["averaged"].as_f64().unwrap();
     assert!(averaged > 0.7, "averaged overlap {averaged}");
+    // The curve ends at the final read-out.
+    let curve: Vec<f64> = v["curve"]["averaged"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_f64().unwrap())
+        .collect();
+    assert!(curve.len() >= 50, "{} points", curve.len());
+    assert_eq!(curve.last().copied(), Some(averaged));
+
+    // Tensor PCA, with the overlap path plotted.
+    let dir = temp_dir("langevin_tensor");
+    let svg = dir.join("overlap.svg");
+    let o = sparsimony(&[
+        "langevin",
+        "simulate",
+        "--model",
+        "tensor-pca",
+        "--d",
+        "20",
+        "--k",
+        "3",
+        "--time",
+        "100",
+        "--plot",
+        svg.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(v["overlap"]["averaged"].as_f64().unwrap() > 0.9, "{v}");
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
 
     let dir = temp_dir("langevin");
     let model = SingleIndex::new(5, Link::hermite(3).unwrap(), 0.0).unwrap();
@@ -600,6 +632,42 @@ fn langevin_simulates_and_fits_as_the_library_does() {
         (
             vec!["langevin", "fit", "--x", xs, "--y", ys, "--link", "hermite99"],
             "--link hermite99",
+        ),
+        (
+            vec![
+                "langevin",
+                "simulate",
+                "--model",
+                "tensor-pca",
+                "--d",
+                "300",
+                "--k",
+                "4",
+            ],
+            "--d",
+        ),
+        (
+            vec!["langevin", "simulate", "--model", "tensor-pca", "--d", "5", "--k", "1"],
+            "--k",
+        ),
+        (
+            vec![
+                "langevin",
+                "simulate",
+                "--model",
+                "tensor-pca",
+                "--d",
+                "5",
+                "--k",
+                "3",
+                "--noise",
+                "1",
+            ],
+            "--noise",
+        ),
+        (
+            vec!["langevin", "simulate", "--d", "5", "--k", "3", "--plot", "out.png"],
+            "--plot out.png",
         ),
     ] {
         let o = sparsimony(&args);

@@ -88,7 +88,7 @@ pub fn matmul<T: GemmScalar>(
 
 /// `C = A B` on buffers already on the device (sizes checked by the caller; `m, n > 0`); returns `C`'s
 /// buffer.
-fn gemm_resident<T: GemmScalar>(
+pub(crate) fn gemm_resident<T: GemmScalar>(
     ctx: &GpuContext,
     a: &wgpu::Buffer,
     b: &wgpu::Buffer,

@@ -13,6 +13,8 @@
 //! * [`kron_matvec`]: Kronecker products of dense factors applied to a vector, never formed;
 //! * [`GpuVector`]: device vectors with elementwise proximal maps (soft/hard thresholding, box) and
 //!   deterministic reductions (dot, norm, largest magnitude);
+//! * [`GpuCorrelationDrift`]: a single-index sample resident on the GPU and its correlation loss's drift
+//!   for a batch of iterates (two GEMMs and a Hermite kernel) — Langevin chains in lockstep;
 //! * [`batch`]: many small regression problems at once — batched normal equations and a batched elastic net
 //!   (Lasso) by coordinate descent, and batched STLSQ, one workgroup per problem.
 //!
@@ -30,6 +32,7 @@ mod csr;
 mod error;
 mod gemm;
 pub mod kron;
+mod single_index;
 pub mod spgemm;
 mod vector;
 
@@ -39,5 +42,6 @@ pub use csr::{GpuCsr, GpuCsrOperator, SpmvKernel, VECTOR_ROW_LENGTH};
 pub use error::GpuError;
 pub use gemm::{GemmScalar, GpuDenseOperator, matmul};
 pub use kron::kron_matvec;
+pub use single_index::GpuCorrelationDrift;
 pub use spgemm::spgemm;
 pub use vector::GpuVector;

@@ -4,7 +4,9 @@
 
 use ndarray::Array2;
 use sparsimony_solvers::Error;
-use sparsimony_solvers::langevin::{Langevin, Link, OnlineSgd, Readout, SingleIndex, hermite};
+use sparsimony_solvers::langevin::{
+    Chain, CorrelationLoss, Langevin, Link, Objective, OnlineSgd, Readout, SingleIndex, TensorPca, hermite,
+};
 
 #[test]
 fn hermite_links_are_the_normalised_polynomials() {
@@ -190,4 +192,198 @@ fn bad_input_is_a_typed_error() {
             other => panic!("{name}: {other:?}"),
         }
     }
+}
+
+/// `⟨T, θ^{⊗k}⟩` by brute force over every multi-index (the first index most significant).
+fn tensor_form(t: &[f64], d: usize, k: usize, theta: &[f64]) -> f64 {
+    (0..t.len())
+        .map(|flat| {
+            let (mut rest, mut product) = (flat, t[flat]);
+            for _ in 0..k {
+                product *= theta[rest % d];
+                rest /= d;
+            }
+            product
+        })
+        .sum()
+}
+
+/// The spiked tensor's drift is the gradient of `⟨T̄, θ^{⊗k}⟩` (central differences of the brute-force form),
+/// and the tensor is `e₁^{⊗k}` plus noise of standard deviation `1/√n`.
+#[test]
+fn the_tensor_drift_is_the_gradient_of_the_tensor_form() {
+    for (d, k) in [(5, 2), (5, 3), (4, 4), (3, 5)] {
+        let model = TensorPca::new(d, k, 4.0).unwrap();
+        let tensor = model.sample(9).unwrap();
+        let t = tensor.values();
+        assert_eq!(t.len(), d.pow(k as u32));
+        let noise: Vec<f64> = t
+            .iter()
+            .enumerate()
+            .map(|(i, v)| if i == 0 { v - 1.0 } else { *v })
+            .collect();
+        let sd = (noise.iter().map(|v| v * v).sum::<f64>() / noise.len() as f64).sqrt();
+        assert!(
+            (sd - 0.5).abs() < 0.5 * 4.0 / (noise.len() as f64).sqrt(),
+            "noise sd {sd}"
+        );
+        let theta: Vec<f64> = (0..d).map(|j| 0.3 + 0.17 * j as f64 - 0.05 * (j * j) as f64).collect();
+        let mut drift = vec![0.0; d];
+        tensor.drift(&theta, &mut drift).unwrap();
+        let h = 1e-5;
+        for j in 0..d {
+            let (mut up, mut down) = (theta.clone(), theta.clone());
+            up[j] += h;
+            down[j] -= h;
+            let fd = (tensor_form(t, d, k, &up) - tensor_form(t, d, k, &down)) / (2.0 * h);
+            assert!(
+                (drift[j] - fd).abs() < 1e-7 * (1.0 + fd.abs()),
+                "d {d}, k {k}, j {j}: {} vs {fd}",
+                drift[j]
+            );
+        }
+    }
+}
+
+/// Online SGD's per-sample tensor gradient has the law of `∇⟨Z, θ^{⊗k}⟩` for a fresh Gaussian `Z`: the
+/// covariance of brute-force gradients of drawn tensors and of the O(d) draws both match
+/// `k I + k(k−1) θθᵀ`, and the mean is the spike's `k⟨θ, e₁⟩^{k−1} e₁`.
+#[test]
+fn the_fresh_tensor_gradient_has_the_closed_form_law() {
+    use rand_core::SeedableRng;
+    let (d, k, draws) = (4, 3, 20_000);
+    let theta = [0.5, -0.5, 0.5, 0.5];
+    let model = TensorPca::new(d, k, 1.0).unwrap();
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(4);
+    let closed = |i: usize, j: usize| k as f64 * f64::from(i == j) + (k * (k - 1)) as f64 * theta[i] * theta[j];
+    let spike = |j: usize| {
+        if j == 0 {
+            k as f64 * theta[0].powi(k as i32 - 1)
+        } else {
+            0.0
+        }
+    };
+    let (mut brute, mut fast) = (vec![0.0; d * d], vec![0.0; d * d]);
+    let mut mean = vec![0.0; d];
+    let mut g = vec![0.0; d];
+    for _ in 0..draws {
+        // A brute-force gradient of ⟨Z, θ^{⊗3}⟩ for a drawn Z: every slot's contraction.
+        let z: Vec<f64> = (0..d * d * d)
+            .map(|_| sparsimony_core::random::standard_normal(&mut rng))
+            .collect();
+        let mut grad = vec![0.0; d];
+        for a in 0..d {
+            for b in 0..d {
+                for c in 0..d {
+                    let w = z[(a * d + b) * d + c];
+                    grad[a] += w * theta[b] * theta[c];
+                    grad[b] += w * theta[a] * theta[c];
+                    grad[c] += w * theta[a] * theta[b];
+                }
+            }
+        }
+        model.sample_gradient(&theta, &mut rng, &mut g);
+        for i in 0..d {
+            mean[i] += g[i] / draws as f64;
+            for j in 0..d {
+                brute[i * d + j] += grad[i] * grad[j] / draws as f64;
+                fast[i * d + j] += (g[i] - spike(i)) * (g[j] - spike(j)) / draws as f64;
+            }
+        }
+    }
+    // Monte Carlo: each entry's standard error is about √(2·6²/20 000) ≈ 0.06.
+    for i in 0..d {
+        assert!((mean[i] - spike(i)).abs() < 0.1, "mean {i}: {}", mean[i]);
+        for j in 0..d {
+            let c = closed(i, j);
+            assert!(
+                (brute[i * d + j] - c).abs() < 0.3,
+                "brute ({i},{j}): {} vs {c}",
+                brute[i * d + j]
+            );
+            assert!(
+                (fast[i * d + j] - c).abs() < 0.3,
+                "draws ({i},{j}): {} vs {c}",
+                fast[i * d + j]
+            );
+        }
+    }
+}
+
+/// Tensor PCA at `d = 30`, order 3, `n = 10 d²`: the averaged read-out is high in three seeds while the last
+/// iterate stays within three equator scales.
+#[test]
+fn the_averaged_read_out_finds_a_tensor_spike() {
+    let d = 30;
+    let tensor = TensorPca::new(d, 3, (10 * d * d) as f64).unwrap().sample(3).unwrap();
+    let mut last = Vec::new();
+    for seed in 0..3 {
+        let fit = Langevin {
+            seed,
+            time: 300.0,
+            signal: 2.0 * (d as f64).sqrt(),
+            ..Langevin::default()
+        }
+        .run(&tensor)
+        .unwrap();
+        assert!(fit.estimate[0].abs() > 0.9, "seed {seed}: averaged {}", fit.estimate[0]);
+        last.push(fit.last[0].abs());
+    }
+    last.sort_by(f64::total_cmp);
+    assert!(last[1] < 3.0 / (d as f64).sqrt(), "last-iterate overlaps {last:?}");
+    assert!(matches!(
+        TensorPca::new(300, 4, 1.0).unwrap().sample(0),
+        Err(Error::InvalidParameter { name: "d", .. })
+    ));
+    assert!(matches!(
+        TensorPca::new(5, 1, 1.0),
+        Err(Error::InvalidParameter { name: "k", .. })
+    ));
+    assert!(matches!(
+        TensorPca::new(5, 3, 0.0),
+        Err(Error::InvalidParameter { name: "n", .. })
+    ));
+}
+
+/// Chains in lockstep are the chains run one by one: the batched drift (two matrix products) agrees with
+/// the per-chain pass to rounding, so over a short horizon the paths agree to 1e-9.
+#[test]
+fn chains_in_lockstep_are_the_chains_run_alone() {
+    let d = 12;
+    let model = SingleIndex::new(d, Link::hermite(3).unwrap(), 0.1).unwrap();
+    let (x, y) = model.sample(5, 0, 20_000);
+    let loss = CorrelationLoss::new(x.view(), y.view(), &model.link).unwrap();
+    let tensor = TensorPca::new(d, 3, 500.0).unwrap().sample(2).unwrap();
+    let chains = [
+        Chain { seed: 3, signal: 1.0 },
+        Chain { seed: 4, signal: 7.0 },
+        Chain { seed: 5, signal: 0.0 },
+    ];
+    let langevin = Langevin {
+        time: 2.0,
+        ..Langevin::default()
+    };
+    let together = langevin.run_chains(&loss, &chains).unwrap();
+    let together_tensor = langevin.run_chains(&tensor, &chains).unwrap();
+    for (c, chain) in chains.iter().enumerate() {
+        let alone = Langevin {
+            seed: chain.seed,
+            signal: chain.signal,
+            ..langevin.clone()
+        };
+        for (fit, batch) in [
+            (alone.run(&loss).unwrap(), &together[c]),
+            (alone.run(&tensor).unwrap(), &together_tensor[c]),
+        ] {
+            let gap = fit
+                .last
+                .iter()
+                .zip(batch.last.iter())
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f64::max);
+            assert!(gap < 1e-9, "chain {c}: {gap}");
+            assert_eq!(fit.report.iterations, batch.report.iterations);
+        }
+    }
+    assert!(matches!(langevin.run_chains(&loss, &[]), Err(Error::Empty { .. })));
 }

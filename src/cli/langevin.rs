@@ -1,10 +1,14 @@
-//! `sparsimony langevin`: Langevin dynamics with averaging on single-index models — a simulated model
-//! (the averaged read-out beside the last iterate and online SGD), or a user's data with a given link.
+//! `sparsimony langevin`: Langevin dynamics with averaging — a simulated single-index model or tensor PCA
+//! (the averaged read-out beside the last iterate and online SGD, with the overlap against time), or a
+//! user's data with a given link.
 
 use std::path::PathBuf;
 
+use clap::ValueEnum;
 use serde_json::json;
-use sparsimony::solvers::langevin::{Langevin, LangevinFit, Link, OnlineSgd, Readout, SingleIndex};
+use sparsimony::solvers::langevin::{
+    CorrelationLoss, Langevin, LangevinFit, Link, Objective, OnlineSgd, Readout, SingleIndex, TensorPca,
+};
 
 use super::{Bar, CliResult, print_json, read_samples, with_flag_names};
 
@@ -17,7 +21,8 @@ pub struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 enum Command {
-    /// Simulate x ~ N(0, I_d), y = h_k(⟨θ*, x⟩) + noise (θ* = e₁) and recover θ*.
+    /// Simulate a model with θ* = e₁ and recover θ*: the single-index model x ~ N(0, I_d),
+    /// y = h_k(⟨θ*, x⟩) + noise, or tensor PCA (n copies of θ*^⊗k plus standard Gaussian noise).
     Simulate(SimulateArgs),
     /// Fit a user's samples (one per row of X) with a given link.
     Fit(FitArgs),
@@ -39,26 +44,41 @@ struct Dynamics {
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Print JSON: {"estimate", "readout", "steps", and for simulate "overlap": {"averaged", "last",
-    /// "online_sgd"}, "n"}.
+    /// "online_sgd"}, "n", "curve": {"time", "averaged", "last"}}.
     #[arg(long)]
     json: bool,
+}
+
+/// The simulated model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Model {
+    /// x ~ N(0, I_d), y = h_k(⟨θ*, x⟩) + noise.
+    SingleIndex,
+    /// n copies of θ*^⊗k plus tensors of i.i.d. N(0, 1) entries (kept as their mean: d^k values).
+    TensorPca,
 }
 
 #[derive(Debug, clap::Args)]
 #[command(allow_negative_numbers = true)]
 struct SimulateArgs {
+    /// The model.
+    #[arg(long, value_enum, default_value_t = Model::SingleIndex)]
+    model: Model,
     /// Dimension d (≥ 2).
     #[arg(long)]
     d: usize,
-    /// The link's Hermite degree k (the information exponent), 1 to 30.
+    /// The information exponent k: the link's Hermite degree (1 to 30), or the tensor's order (≥ 2).
     #[arg(long)]
     k: usize,
     /// Samples [default: 10·d^⌈k/2⌉, the paper's].
     #[arg(long)]
     n: Option<usize>,
-    /// Noise standard deviation.
+    /// Noise standard deviation of y (single-index only).
     #[arg(long, default_value_t = 0.0)]
     noise: f64,
+    /// Write the overlap |⟨θ̂, θ*⟩| against time (averaged read-out and last iterate) as an SVG plot.
+    #[arg(long, value_name = "FILE.svg")]
+    plot: Option<PathBuf>,
     /// Seed of the samples.
     #[arg(long, default_value_t = 1)]
     data_seed: u64,
@@ -99,6 +119,7 @@ pub fn run(a: Args) -> CliResult {
                 ("d", "--d (or the columns of X)"),
                 ("k", "--k"),
                 ("noise", "--noise"),
+                ("n", "--n"),
                 ("link", "--link"),
             ],
         )
@@ -117,29 +138,102 @@ fn langevin(d: usize, s: &Dynamics, bar: &Bar) -> Langevin {
 }
 
 fn simulate(s: SimulateArgs) -> CliResult {
-    let link = Link::hermite(s.k)?;
-    let model = SingleIndex::new(s.d, link, s.noise)?;
+    if let Some(p) = &s.plot {
+        sparsimony::plot::require_svg(p).map_err(|e| format!("--plot {e}"))?;
+    }
     let n =
         s.n.map_or(10.0 * (s.d as f64).powi(s.k.div_ceil(2) as i32), |n| n as f64);
     if n < 1.0 {
         return Err("--n: at least one sample".into());
     }
-    if n * s.d as f64 > 2e9 {
-        return Err(format!(
-            "{n:.0} samples × {} dimensions is more than 2·10⁹ values (16 GB): give a smaller --n",
-            s.d
-        )
-        .into());
-    }
-    let n = n as usize;
-    let (x, y) = model.sample(s.data_seed, 0, n);
     let bar = Bar::new("Langevin steps", s.dynamics.json);
-    let fitted = langevin(s.d, &s.dynamics, &bar).fit(x.view(), y.view(), &model.link);
-    bar.finish();
-    let fitted = fitted?;
-    let (sgd, _) = OnlineSgd::default().fit(x.view(), y.view(), &model.link)?;
+    let estimator = langevin(s.d, &s.dynamics, &bar);
+    // About 100 points of the overlap path after the burn-in.
+    let every = ((1.0 - estimator.burn_in) * s.dynamics.time / s.dynamics.step / 100.0).ceil() as usize;
+    let mut curve = Curve::default();
+    let (fitted, sgd) = match s.model {
+        Model::SingleIndex => {
+            let model = SingleIndex::new(s.d, Link::hermite(s.k)?, s.noise)?;
+            if n * s.d as f64 > 2e9 {
+                return Err(format!(
+                    "{n:.0} samples × {} dimensions is more than 2·10⁹ values (16 GB): give a smaller --n",
+                    s.d
+                )
+                .into());
+            }
+            let (x, y) = model.sample(s.data_seed, 0, n as usize);
+            let loss = CorrelationLoss::new(x.view(), y.view(), &model.link)?;
+            let fitted = run_curve(&estimator, &loss, every, &mut curve);
+            bar.finish();
+            (fitted?, OnlineSgd::default().fit(x.view(), y.view(), &model.link)?.0)
+        }
+        Model::TensorPca => {
+            if s.noise != 0.0 {
+                return Err(
+                    "--noise: only for --model single-index (tensor PCA's noise is its Gaussian tensors)".into(),
+                );
+            }
+            let model = TensorPca::new(s.d, s.k, n)?;
+            let tensor = model.sample(s.data_seed)?;
+            let fitted = run_curve(&estimator, &tensor, every, &mut curve);
+            bar.finish();
+            let sgd = OnlineSgd {
+                seed: s.data_seed,
+                ..OnlineSgd::default()
+            };
+            (fitted?, sgd.fit_tensor_pca(&model)?.0)
+        }
+    };
+    if let Some(path) = &s.plot {
+        use sparsimony::plot::{Curve as Line, Panel, line_panels};
+        let title = match s.model {
+            Model::SingleIndex => format!("single-index, h_{}, d = {}, n = {n:.0}", s.k, s.d),
+            Model::TensorPca => format!("tensor PCA, order {}, d = {}, n = {n:.0}", s.k, s.d),
+        };
+        let panel = Panel {
+            title: format!("{title}: overlap |⟨θ̂, θ*⟩|"),
+            curves: vec![
+                Line {
+                    label: "averaged read-out".into(),
+                    values: &curve.averaged,
+                    dashed: false,
+                },
+                Line {
+                    label: "last iterate".into(),
+                    values: &curve.last,
+                    dashed: true,
+                },
+            ],
+        };
+        line_panels(path, "time", &curve.time, &[panel])?;
+    }
     let overlaps = (fitted.estimate[0].abs(), fitted.last[0].abs(), sgd[0].abs());
-    report(&s.dynamics, &fitted, Some((n, overlaps)))
+    report(&s.dynamics, &fitted, Some((n as usize, overlaps, curve)))?;
+    if let (Some(path), false) = (&s.plot, s.dynamics.json) {
+        outln!("plot written to {}", path.display())?;
+    }
+    Ok(())
+}
+
+/// The overlap with `θ* = e₁` against time.
+#[derive(Debug, Default)]
+struct Curve {
+    time: Vec<f64>,
+    averaged: Vec<f64>,
+    last: Vec<f64>,
+}
+
+fn run_curve(
+    estimator: &Langevin,
+    objective: &impl Objective,
+    every: usize,
+    curve: &mut Curve,
+) -> sparsimony::solvers::Result<LangevinFit> {
+    estimator.run_observed(objective, every, |t, estimate, theta| {
+        curve.time.push(t);
+        curve.averaged.push(estimate[0].abs());
+        curve.last.push(theta[0].abs());
+    })
 }
 
 fn fit(f: FitArgs) -> CliResult {
@@ -176,7 +270,7 @@ fn parse_link(text: &str) -> Result<Link, Box<dyn std::error::Error>> {
 }
 
 /// Prints the fit; `truth`: the simulation's sample count and the overlaps with θ*.
-fn report(s: &Dynamics, fit: &LangevinFit, truth: Option<(usize, (f64, f64, f64))>) -> CliResult {
+fn report(s: &Dynamics, fit: &LangevinFit, truth: Option<(usize, (f64, f64, f64), Curve)>) -> CliResult {
     let readout = match fit.readout {
         Readout::Mean => "mean",
         Readout::SecondMoment => "second_moment",
@@ -189,15 +283,16 @@ fn report(s: &Dynamics, fit: &LangevinFit, truth: Option<(usize, (f64, f64, f64)
             "readout": readout,
             "steps": fit.report.iterations,
         });
-        if let Some((n, (averaged, last, sgd))) = truth {
+        if let Some((n, (averaged, last, sgd), curve)) = truth {
             v["n"] = json!(n);
             v["overlap"] = json!({"averaged": averaged, "last": last, "online_sgd": sgd});
+            v["curve"] = json!({"time": curve.time, "averaged": curve.averaged, "last": curve.last});
         }
         print_json(&v)?;
         return Ok(());
     }
     outln!("{} Langevin steps; read-out: {readout}", fit.report.iterations)?;
-    if let Some((n, (averaged, last, sgd))) = truth {
+    if let Some((n, (averaged, last, sgd), _)) = truth {
         outln!(
             "n = {n}: overlap |⟨θ̂, θ*⟩| averaged {averaged:.4}, last iterate {last:.4}, online SGD (one pass) {sgd:.4}"
         )?;

@@ -5,16 +5,12 @@ use faer::Side;
 use ndarray::{Array1, ArrayView1, ArrayView2};
 use rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
-use rayon::prelude::*;
 use sparsimony_core::Report;
 use sparsimony_core::langevin::{IterateAverage, SphericalLangevin};
 use sparsimony_core::random::standard_normal;
 
-use super::Link;
+use super::{CorrelationLoss, Link, Objective, TensorPca};
 use crate::{Error, Progress, Result};
-
-/// Samples per piece of the parallel gradient (a size-only split: the same sums on any number of threads).
-const PIECE: usize = 8192;
 
 /// The largest dimension whose `d × d` second moment is kept (8 · 10⁸ bytes).
 const MAX_SECOND_MOMENT_DIM: usize = 10_000;
@@ -33,9 +29,9 @@ pub enum Readout {
     Last,
 }
 
-/// Spherical Langevin dynamics on the correlation loss `L(θ) = −(1/n) Σ_i y_i σ(⟨θ, x_i⟩)` of a fixed sample,
-/// `dθ = ε P⊥ b dt + P⊥ dW` with `b = −∇L = (1/n) Σ_i y_i σ′(⟨θ, x_i⟩) x_i` (one pass over the sample, `O(nd)`),
-/// from a uniform start, stepped by [`SphericalLangevin`] with step `h` up to time `T`; the iterates after
+/// Spherical Langevin dynamics on the empirical loss `L` of a fixed sample ([`Objective`]: the correlation
+/// loss `−(1/n) Σ_i y_i σ(⟨θ, x_i⟩)` of a single-index sample, tensor PCA's `−⟨T̄, θ^{⊗k}⟩`, or a user's),
+/// `dθ = ε P⊥ b dt + P⊥ dW` with `b = −∇L`, from a uniform start, stepped by [`SphericalLangevin`] with step `h` up to time `T`; the iterates after
 /// the burn-in are averaged and read out ([`Readout`]).
 ///
 /// The iterate itself stays near the equator (`|⟨θ, θ*⟩| ~ d^{−1/2}`) when the sample is too small for
@@ -91,9 +87,18 @@ pub struct LangevinFit {
     pub report: Report,
 }
 
+/// One of a batch of independent chains ([`Langevin::run_chains`]): its seed and signal strength.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Chain {
+    /// Seed of the start and the Brownian increments.
+    pub seed: u64,
+    /// The signal strength `ε ≥ 0`.
+    pub signal: f64,
+}
+
 impl Langevin {
-    fn check(&self) -> Result<SphericalLangevin> {
-        let dynamics = SphericalLangevin::new(self.step, self.signal).map_err(|e| match e {
+    fn check(&self, signal: f64) -> Result<SphericalLangevin> {
+        let dynamics = SphericalLangevin::new(self.step, signal).map_err(|e| match e {
             sparsimony_core::Error::InvalidParameter { name, reason } => Error::InvalidParameter {
                 name,
                 reason: reason.into(),
@@ -115,36 +120,14 @@ impl Langevin {
         Ok(dynamics)
     }
 
-    /// Runs the dynamics on the sample (`x`: one sample per row, `y` the responses) with the link `σ`.
-    ///
-    /// # Errors
-    /// Shape, emptiness and finiteness errors of the data (`d < 2` included); the settings'
-    /// [`Error::InvalidParameter`].
-    pub fn fit(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>, link: &Link) -> Result<LangevinFit> {
-        self.fit_observed(x, y, link, usize::MAX, |_, _, _| {})
-    }
-
-    /// As [`Langevin::fit`], calling `observe(time, estimate so far, iterate)` every `every` steps after
-    /// the burn-in (and at the end): the read-out's path against time.
-    ///
-    /// # Errors
-    /// As [`Langevin::fit`].
-    pub fn fit_observed(
-        &self,
-        x: ArrayView2<'_, f64>,
-        y: ArrayView1<'_, f64>,
-        link: &Link,
-        every: usize,
-        mut observe: impl FnMut(f64, &[f64], &[f64]),
-    ) -> Result<LangevinFit> {
-        let dynamics = self.check()?;
-        let (x, y) = checked_sample(x, y)?;
-        let d = x.ncols();
+    /// The read-out for an objective (`Auto` resolved), checked against the dimension.
+    fn readout_for(&self, objective: &impl Objective) -> Result<Readout> {
         let readout = match self.readout {
-            Readout::Auto if link.information_exponent().is_multiple_of(2) => Readout::SecondMoment,
+            Readout::Auto if objective.information_exponent().is_multiple_of(2) => Readout::SecondMoment,
             Readout::Auto => Readout::Mean,
             r => r,
         };
+        let d = objective.dim();
         if readout == Readout::SecondMoment && d > MAX_SECOND_MOMENT_DIM {
             return Err(Error::InvalidParameter {
                 name: "readout",
@@ -154,85 +137,248 @@ impl Langevin {
                 ),
             });
         }
+        Ok(readout)
+    }
+
+    /// Runs the dynamics on the correlation loss of a single-index sample (`x`: one sample per row, `y` the
+    /// responses) with the link `σ` ([`CorrelationLoss`]).
+    ///
+    /// # Errors
+    /// Shape, emptiness and finiteness errors of the data (`d < 2` included); the settings'
+    /// [`Error::InvalidParameter`].
+    pub fn fit(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>, link: &Link) -> Result<LangevinFit> {
+        self.run(&CorrelationLoss::new(x, y, link)?)
+    }
+
+    /// Runs the dynamics on any objective (a [`CorrelationLoss`], a [`SpikedTensor`](super::SpikedTensor),
+    /// or a user's).
+    ///
+    /// # Errors
+    /// The settings' [`Error::InvalidParameter`]; [`Error::NonFinite`] when the drift is not finite.
+    pub fn run(&self, objective: &impl Objective) -> Result<LangevinFit> {
+        self.run_observed(objective, usize::MAX, |_, _, _| {})
+    }
+
+    /// As [`Langevin::run`], calling `observe(time, estimate so far, iterate)` every `every` steps after
+    /// the burn-in (and at the end): the read-out's path against time.
+    ///
+    /// # Errors
+    /// As [`Langevin::run`].
+    pub fn run_observed(
+        &self,
+        objective: &impl Objective,
+        every: usize,
+        mut observe: impl FnMut(f64, &[f64], &[f64]),
+    ) -> Result<LangevinFit> {
+        let chain = Chain {
+            seed: self.seed,
+            signal: self.signal,
+        };
+        let mut fits = self.chains(objective, &[chain], every, |_, t, estimate, theta| {
+            observe(t, estimate, theta)
+        })?;
+        fits.pop().ok_or(Error::Empty {
+            what: "chains",
+            rows: 0,
+            cols: 0,
+        })
+    }
+
+    /// Runs independent chains (one per entry of `chains`, each with its own seed and signal strength, the
+    /// other settings shared) in lockstep, their drifts computed together by
+    /// [`Objective::drift_batch`] — for a [`CorrelationLoss`], two matrix products a step instead of `2B`
+    /// passes over the sample. `self.seed` and `self.signal` are not used.
+    ///
+    /// # Errors
+    /// As [`Langevin::run`], and [`Error::Empty`] for no chain.
+    pub fn run_chains(&self, objective: &impl Objective, chains: &[Chain]) -> Result<Vec<LangevinFit>> {
+        self.chains(objective, chains, usize::MAX, |_, _, _, _| {})
+    }
+
+    fn chains(
+        &self,
+        objective: &impl Objective,
+        chains: &[Chain],
+        every: usize,
+        mut observe: impl FnMut(usize, f64, &[f64], &[f64]),
+    ) -> Result<Vec<LangevinFit>> {
+        if chains.is_empty() {
+            return Err(Error::Empty {
+                what: "chains",
+                rows: 0,
+                cols: 0,
+            });
+        }
+        let dynamics: Vec<SphericalLangevin> = chains.iter().map(|c| self.check(c.signal)).collect::<Result<_>>()?;
+        let readout = self.readout_for(objective)?;
+        let d = objective.dim();
+        let b = chains.len();
         let steps = (self.time / self.step).ceil() as usize;
         let burn = (self.burn_in * steps as f64) as usize;
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(self.seed);
-        let mut theta = uniform_on_sphere(d, &mut rng);
+        let mut rngs: Vec<Xoshiro256PlusPlus> = chains
+            .iter()
+            .map(|c| Xoshiro256PlusPlus::seed_from_u64(c.seed))
+            .collect();
+        let mut thetas: Vec<f64> = rngs.iter_mut().flat_map(|r| uniform_on_sphere(d, r)).collect();
+        let mut drifts = vec![0.0; b * d];
         let mut scratch = vec![0.0; d];
-        let (mut mean, mut second) = (
-            vec![0.0; d],
-            vec![0.0; if readout == Readout::SecondMoment { d * d } else { 0 }],
-        );
-        let mut average = IterateAverage::new(
-            &mut mean,
-            (readout == Readout::SecondMoment).then_some(second.as_mut_slice()),
-        )?;
-        // Standard layout by construction (checked_sample): the rows are contiguous.
-        let rows = x.as_slice().ok_or(Error::InvalidParameter {
-            name: "x",
-            reason: "is not contiguous in row-major order".into(),
-        })?;
+        let second_len = if readout == Readout::SecondMoment { d * d } else { 0 };
+        let (mut means, mut seconds) = (vec![0.0; b * d], vec![0.0; b * second_len]);
+        let mut averages = Vec::with_capacity(b);
+        let mut second_parts = seconds.chunks_mut(second_len.max(1));
+        for mean in means.chunks_mut(d) {
+            let second = if second_len > 0 { second_parts.next() } else { None };
+            averages.push(IterateAverage::new(mean, second)?);
+        }
         let counter = self.progress.counter("langevin", steps);
         let every = every.max(1);
         for s in 0..steps {
-            dynamics.step(&mut theta, &mut scratch, &mut rng, |t, b| {
-                drift(rows, y.view(), link, t, b);
-                Ok(())
-            })?;
-            if s >= burn {
-                average.add(&theta)?;
-                if (s - burn + 1).is_multiple_of(every) && s + 1 < steps {
-                    let estimate = read(&average, readout, &theta)?;
-                    observe((s + 1) as f64 * self.step, &estimate, &theta);
+            if b == 1 {
+                objective.drift(&thetas, &mut drifts)?;
+            } else {
+                objective.drift_batch(&thetas, &mut drifts)?;
+            }
+            for c in 0..b {
+                let theta = &mut thetas[c * d..(c + 1) * d];
+                let drift = &drifts[c * d..(c + 1) * d];
+                dynamics[c].step(theta, &mut scratch, &mut rngs[c], |_, out| {
+                    out.copy_from_slice(drift);
+                    Ok(())
+                })?;
+                if s >= burn {
+                    averages[c].add(theta)?;
+                    if (s - burn + 1).is_multiple_of(every) && s + 1 < steps {
+                        let estimate = read(&averages[c], readout, theta)?;
+                        observe(c, (s + 1) as f64 * self.step, &estimate, theta);
+                    }
                 }
             }
             counter.step(None);
         }
-        let estimate = read(&average, readout, &theta)?;
-        observe(steps as f64 * self.step, &estimate, &theta);
-        Ok(LangevinFit {
-            estimate: Array1::from(estimate),
-            last: Array1::from(theta),
-            mean: Array1::from(average.mean().to_vec()),
-            readout,
-            report: Report::exact(steps),
-        })
+        let mut fits = Vec::with_capacity(b);
+        for (c, average) in averages.iter().enumerate() {
+            let last = &thetas[c * d..(c + 1) * d];
+            let estimate = read(average, readout, last)?;
+            observe(c, steps as f64 * self.step, &estimate, last);
+            fits.push(LangevinFit {
+                estimate: Array1::from(estimate),
+                last: Array1::from(last.to_vec()),
+                mean: Array1::from(average.mean().to_vec()),
+                readout,
+                report: Report::exact(steps),
+            });
+        }
+        Ok(fits)
     }
 }
 
-/// Online SGD on the sphere: one pass over the samples in order, `θ ← (θ + η P⊥ y_i σ′(⟨θ, x_i⟩) x_i)/‖·‖`
-/// (a step of the correlation loss on one fresh sample), from a uniform start or `init` (e.g. the averaged
-/// Langevin estimate). Ben Arous, Gheissari & Jagannath (2021): from a uniform start it needs
-/// `n ≳ d^{k*−1}` samples, up to logarithms.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Online SGD on the sphere: one pass over the samples in order, `θ ← (θ + η P⊥ g_i)/‖·‖` with `g_i` the
+/// gradient of one fresh sample's correlation (`y_i σ′(⟨θ, x_i⟩) x_i` for a single-index sample, `∇⟨T_i,
+/// θ^{⊗k}⟩` for tensor PCA), from a uniform start or `init` (e.g. the averaged Langevin estimate). Ben
+/// Arous, Gheissari & Jagannath (2021): from a uniform start it needs `n ≳ d^{k*−1}` samples, up to
+/// logarithms. The pass has two phases, as in Damian, Nichani, Ge & Lee (2023, Algorithm 1): the step `η`
+/// for the escape from the equator, then `η/10` for the last `refine` fraction of the samples, where a
+/// constant step would leave the iterate spread around `θ*` by `1 − m² ∝ η d E[(y σ′)²]` (0.3 at d = 16
+/// with the escape's step: overlap 0.9 would never be reached).
+#[derive(Debug, Clone, PartialEq)]
 pub struct OnlineSgd {
-    /// The step `η`; `None`: `d^{−(k*+1)/2}`, the largest for which the drift beats the noise at the
-    /// equator (`η m^{k*−1} ≳ η² d` with `m = d^{−1/2}`).
+    /// The step `η`; `None`: `d^{−k*/2}/2`. At the equator (`m = ⟨θ, θ*⟩ ~ d^{−1/2}`) a step moves `m` by
+    /// `η k* m^{k*−1}` of drift against `η² ‖g‖² m/2 ≈ η² k* d m/2` of retraction (`‖g‖² ≈ k* d`), so the
+    /// drift wins for `η < 2 m^{k*−2}/d = 2 d^{−k*/2}`; the escape then takes `~ 1/(η m^{k*−2}) = d^{k*−1}`
+    /// samples (the largest step with a factor 4 of margin).
     pub step: Option<f64>,
+    /// The fraction of the samples, at the end of the pass, taken with the step `η/10`, in `[0, 1]`
+    /// (0: a constant step).
+    pub refine: f64,
     /// The start; `None`: uniform on the sphere from `seed`.
     pub init: Option<Array1<f64>>,
-    /// Seed of the uniform start.
+    /// Seed of the uniform start (and, for tensor PCA, of the samples).
     pub seed: u64,
 }
 
+impl Default for OnlineSgd {
+    fn default() -> Self {
+        Self {
+            step: None,
+            refine: 0.5,
+            init: None,
+            seed: 0,
+        }
+    }
+}
+
 impl OnlineSgd {
-    /// One pass over the samples; returns the last iterate (unit norm) and a report counting the samples.
+    /// One pass over a single-index sample (`x`: one sample per row); returns the last iterate (unit
+    /// norm) and a report counting the samples.
     ///
     /// # Errors
     /// Shape, emptiness and finiteness errors of the data; a step that is not positive and finite; an
     /// `init` of the wrong length or of norm 0.
     pub fn fit(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>, link: &Link) -> Result<(Array1<f64>, Report)> {
-        let (x, y) = checked_sample(x, y)?;
+        let loss = CorrelationLoss::new(x, y, link)?;
+        let (x, y) = loss.sample();
         let (n, d) = x.dim();
-        let k = link.information_exponent() as f64;
-        let eta = self.step.unwrap_or_else(|| (d as f64).powf(-(k + 1.0) / 2.0));
+        let (eta, mut theta) = self.start(d, link.information_exponent())?;
+        let switch = self.switch(n);
+        let mut g = vec![0.0; d];
+        for (i, (row, &yi)) in x.rows().into_iter().zip(y.iter()).enumerate() {
+            let z: f64 = row.iter().zip(&theta).map(|(a, b)| a * b).sum();
+            let w = yi * link.eval(z).1;
+            g.iter_mut().zip(row.iter()).for_each(|(g, a)| *g = w * a);
+            sphere_step(&mut theta, if i < switch { eta } else { eta / 10.0 }, &g);
+        }
+        Ok((Array1::from(theta), Report::exact(n)))
+    }
+
+    /// One pass over `n` fresh samples of tensor PCA (`n` rounded to the nearest integer), each sample's
+    /// gradient drawn from its exact law ([`TensorPca::sample_gradient`]) in `O(d)`, from `seed`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for more than 10¹² samples (`"n"`); the step's and `init`'s errors as in
+    /// [`OnlineSgd::fit`].
+    pub fn fit_tensor_pca(&self, model: &TensorPca) -> Result<(Array1<f64>, Report)> {
+        let n = model.samples().round();
+        if n > 1e12 {
+            return Err(Error::InvalidParameter {
+                name: "n",
+                reason: format!("online SGD takes one step a sample: at most 10¹² samples, got {n:.3e}"),
+            });
+        }
+        let d = model.dim();
+        let (eta, mut theta) = self.start(d, model.order())?;
+        let mut rng = crate::simulation::record_rng(self.seed, u64::MAX);
+        let switch = self.switch(n as usize);
+        let mut g = vec![0.0; d];
+        for i in 0..n as usize {
+            model.sample_gradient(&theta, &mut rng, &mut g);
+            sphere_step(&mut theta, if i < switch { eta } else { eta / 10.0 }, &g);
+        }
+        Ok((Array1::from(theta), Report::exact(n as usize)))
+    }
+
+    /// The first sample of the refining phase.
+    fn switch(&self, n: usize) -> usize {
+        n - (self.refine * n as f64).round() as usize
+    }
+
+    /// The step and the phases (checked) and the start.
+    fn start(&self, d: usize, exponent: usize) -> Result<(f64, Vec<f64>)> {
+        if !(0.0..=1.0).contains(&self.refine) {
+            return Err(Error::InvalidParameter {
+                name: "refine",
+                reason: format!("must lie in [0, 1], got {}", self.refine),
+            });
+        }
+        let eta = self
+            .step
+            .unwrap_or_else(|| 0.5 * (d as f64).powf(-(exponent as f64) / 2.0));
         if !(eta > 0.0 && eta.is_finite()) {
             return Err(Error::InvalidParameter {
                 name: "step",
                 reason: format!("must be positive and finite, got {eta}"),
             });
         }
-        let mut theta = match &self.init {
+        let theta = match &self.init {
             Some(v) => {
                 if v.len() != d {
                     return Err(Error::Shape {
@@ -252,73 +398,20 @@ impl OnlineSgd {
             }
             None => uniform_on_sphere(d, &mut Xoshiro256PlusPlus::seed_from_u64(self.seed)),
         };
-        for (row, &yi) in x.rows().into_iter().zip(y.iter()) {
-            let z: f64 = row.iter().zip(&theta).map(|(a, b)| a * b).sum();
-            let w = eta * yi * link.eval(z).1;
-            // θ + w P⊥x = θ + w (x − ⟨x, θ⟩θ) (θ is a unit vector).
-            let mut length2 = 0.0;
-            for (t, xj) in theta.iter_mut().zip(row.iter()) {
-                *t += w * (xj - z * *t);
-                length2 += *t * *t;
-            }
-            let inv = 1.0 / length2.sqrt();
-            theta.iter_mut().for_each(|t| *t *= inv);
-        }
-        Ok((Array1::from(theta), Report::exact(n)))
+        Ok((eta, theta))
     }
 }
 
-/// The data as a standard-layout view, checked: at least one sample, `d ≥ 2`, finite, `y` per row.
-fn checked_sample<'a>(
-    x: ArrayView2<'a, f64>,
-    y: ArrayView1<'a, f64>,
-) -> Result<(ndarray::CowArray<'a, f64, ndarray::Ix2>, ArrayView1<'a, f64>)> {
-    let (n, d) = x.dim();
-    if n == 0 || d == 0 {
-        return Err(Error::Empty {
-            what: "X",
-            rows: n,
-            cols: d,
-        });
+/// `θ ← (θ + η P⊥g)/‖·‖` for a unit `θ`.
+fn sphere_step(theta: &mut [f64], eta: f64, g: &[f64]) {
+    let along: f64 = g.iter().zip(theta.iter()).map(|(a, b)| a * b).sum();
+    let mut length2 = 0.0;
+    for (t, gj) in theta.iter_mut().zip(g) {
+        *t += eta * (gj - along * *t);
+        length2 += *t * *t;
     }
-    if d < 2 {
-        return Err(Error::InvalidParameter {
-            name: "d",
-            reason: format!("the sphere needs at least 2 features, got {d}"),
-        });
-    }
-    crate::data::check_matrix("X", x)?;
-    crate::data::check_vector("y (one value per row of X)", y, n)?;
-    let x = if x.is_standard_layout() {
-        ndarray::CowArray::from(x)
-    } else {
-        ndarray::CowArray::from(x.as_standard_layout().into_owned())
-    };
-    Ok((x, y))
-}
-
-/// `b = (1/n) Σ_i y_i σ′(⟨θ, x_i⟩) x_i` into `out`, in size-only parallel pieces summed in order; `x` is
-/// the samples row-major (`n × d`, `d = theta.len()`).
-fn drift(x: &[f64], y: ArrayView1<'_, f64>, link: &Link, theta: &[f64], out: &mut [f64]) {
-    let d = theta.len();
-    let n = y.len();
-    let pieces: Vec<Vec<f64>> = x
-        .par_chunks(PIECE * d)
-        .enumerate()
-        .map(|(p, rows)| {
-            let mut part = vec![0.0; d];
-            for (r, row) in rows.chunks_exact(d).enumerate() {
-                let z: f64 = row.iter().zip(theta).map(|(a, b)| a * b).sum();
-                let w = y[p * PIECE + r] * link.eval(z).1;
-                part.iter_mut().zip(row).for_each(|(b, a)| *b += w * a);
-            }
-            part
-        })
-        .collect();
-    out.fill(0.0);
-    for part in &pieces {
-        out.iter_mut().zip(part).for_each(|(o, p)| *o += p / n as f64);
-    }
+    let inv = 1.0 / length2.sqrt();
+    theta.iter_mut().for_each(|t| *t *= inv);
 }
 
 /// A uniform point of `S^{d−1}` (normalised Gaussian).

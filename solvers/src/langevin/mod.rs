@@ -5,15 +5,22 @@
 //!
 //! * [`Link`]: links as Hermite expansions, with their information exponent `k*`;
 //! * [`SingleIndex`]: `x ~ N(0, I_d)`, `y = σ(⟨θ*, x⟩) + noise`, samples regenerated from `(seed, index)`;
+//! * [`TensorPca`]: `n` noisy copies of the spike `θ*^{⊗k}`, kept as their mean [`SpikedTensor`];
+//! * [`Objective`]: what the dynamics follow — the drift of an empirical loss ([`CorrelationLoss`] of a
+//!   single-index sample, [`SpikedTensor`]), for one iterate or a batch of chains;
 //! * [`Langevin`]: the dynamics (core's [`SphericalLangevin`](sparsimony_core::langevin::SphericalLangevin)
 //!   step, the averages of [`IterateAverage`](sparsimony_core::langevin::IterateAverage)) and their
-//!   read-outs;
+//!   read-outs, for one chain or many in lockstep ([`Chain`]);
 //! * [`OnlineSgd`]: the baseline, and the refinement warm-started from the averaged estimate.
 
 mod estimator;
 mod link;
 mod model;
+mod objective;
+mod tensor;
 
-pub use estimator::{Langevin, LangevinFit, OnlineSgd, Readout};
+pub use estimator::{Chain, Langevin, LangevinFit, OnlineSgd, Readout};
 pub use link::{Link, hermite};
 pub use model::SingleIndex;
+pub use objective::{CorrelationLoss, Objective};
+pub use tensor::{MAX_TENSOR_ENTRIES, SpikedTensor, TensorPca};
