@@ -386,4 +386,14 @@ fn chains_in_lockstep_are_the_chains_run_alone() {
         }
     }
     assert!(matches!(langevin.run_chains(&loss, &[]), Err(Error::Empty { .. })));
+    // 10⁶ chains' second moments (d² = 144 values each) exceed the one-chain bound: refused before allocating.
+    let many = vec![Chain { seed: 0, signal: 1.0 }; 1_000_000];
+    let second = Langevin {
+        readout: Readout::SecondMoment,
+        ..langevin.clone()
+    };
+    assert!(matches!(
+        second.run_chains(&loss, &many),
+        Err(Error::InvalidParameter { name: "chains", .. })
+    ));
 }

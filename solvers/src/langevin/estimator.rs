@@ -190,7 +190,8 @@ impl Langevin {
     /// passes over the sample. `self.seed` and `self.signal` are not used.
     ///
     /// # Errors
-    /// As [`Langevin::run`], and [`Error::Empty`] for no chain.
+    /// As [`Langevin::run`], [`Error::Empty`] for no chain, and [`Error::InvalidParameter`] (`"chains"`) when
+    /// the chains' second moments together exceed the one-chain bound of `10 000²` values.
     pub fn run_chains(&self, objective: &impl Objective, chains: &[Chain]) -> Result<Vec<LangevinFit>> {
         self.chains(objective, chains, usize::MAX, |_, _, _, _| {})
     }
@@ -223,6 +224,16 @@ impl Langevin {
         let mut drifts = vec![0.0; b * d];
         let mut scratch = vec![0.0; d];
         let second_len = if readout == Readout::SecondMoment { d * d } else { 0 };
+        // All chains' second moments together within the one-chain bound (8 · 10⁸ bytes).
+        if (second_len as f64) * (b as f64) > (MAX_SECOND_MOMENT_DIM as f64).powi(2) {
+            return Err(Error::InvalidParameter {
+                name: "chains",
+                reason: format!(
+                    "{b} chains' second moments keep {:.3e} values; at most {MAX_SECOND_MOMENT_DIM}² together",
+                    second_len as f64 * b as f64
+                ),
+            });
+        }
         let (mut means, mut seconds) = (vec![0.0; b * d], vec![0.0; b * second_len]);
         let mut averages = Vec::with_capacity(b);
         let mut second_parts = seconds.chunks_mut(second_len.max(1));
