@@ -68,7 +68,9 @@ fn main() {
     }
     if run("threshold") {
         let dims = flag(&args, "--dims").map_or(if quick { vec![16, 32] } else { vec![16, 32, 64, 128] }, |v| {
-            v.split(',').map(|d| d.parse().expect("--dims: comma-separated dimensions")).collect()
+            v.split(',')
+                .map(|d| d.parse().expect("--dims: comma-separated dimensions"))
+                .collect()
         });
         threshold(dims);
     }

@@ -16,6 +16,8 @@ const EXAMPLES: &str = "Examples:
   sparsimony ldp fit --x X.csv --y y.csv --epsilon 1 --k 3 --method noninteractive --json
   sparsimony langevin simulate --d 100 --k 3
   sparsimony langevin fit --x X.npy --y y.npy --link hermite3 --json
+  sparsimony radio simulate --out sim --antennas 100
+  sparsimony radio calibrate --vis sim/vis.csv --bright sim/bright.npy --truth sim/truth.npy --out image.fits
   sparsimony inspect data/diabetes_X.csv
   sparsimony devices";
 
@@ -46,6 +48,8 @@ enum Command {
     Ldp(cli::ldp::Args),
     /// Langevin dynamics with averaging: recover a single-index model's direction (simulated, or a user's data).
     Langevin(cli::langevin::Args),
+    /// Radio interferometric imaging with direction-dependent self-calibration (simulate, calibrate).
+    Radio(cli::radio::Args),
     /// Shape, column names and per-column statistics of a data file (checks that it reads cleanly).
     Inspect(cli::inspect::Args),
     /// The GPU adapter sparsimony would use.
@@ -61,6 +65,7 @@ fn main() -> ExitCode {
         Command::Pde(a) => cli::pde::run(a),
         Command::Ldp(a) => cli::ldp::run(a),
         Command::Langevin(a) => cli::langevin::run(a),
+        Command::Radio(a) => cli::radio::run(a),
         Command::Inspect(a) => cli::inspect::run(a),
         #[cfg(feature = "gpu")]
         Command::Devices(a) => cli::devices::run(a),

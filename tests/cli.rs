@@ -675,3 +675,202 @@ fn langevin_simulates_and_fits_as_the_library_does() {
         assert!(stderr(&o).contains(flag), "{}", stderr(&o));
     }
 }
+
+#[test]
+fn radio_simulate_then_calibrate_matches_the_library_and_writes_fits() {
+    use sparsimony::solvers::radio::{SelfCalibration, Simulation, snr_db};
+    let dir = temp_dir("radio");
+    let d = dir.to_str().unwrap();
+    let o = sparsimony(&[
+        "radio",
+        "simulate",
+        "--out",
+        d,
+        "--antennas",
+        "12",
+        "--image-size",
+        "40",
+        "--dde-size",
+        "3",
+        "--seed",
+        "4",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("--grid-size 50"), "{}", stdout(&o));
+    let fits = dir.join("image.fits");
+    let (vis, bright, truth) = (
+        format!("{d}/vis.csv"),
+        format!("{d}/bright.npy"),
+        format!("{d}/truth.npy"),
+    );
+    let o = sparsimony(&[
+        "radio",
+        "calibrate",
+        "--vis",
+        &vis,
+        "--bright",
+        &bright,
+        "--truth",
+        &truth,
+        "--grid-size",
+        "50",
+        "--dde-size",
+        "3",
+        "--max-outer",
+        "4",
+        "--json",
+        "--out",
+        fits.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    // The library on the same simulation (the CSV keeps every digit of the visibilities).
+    let sim = Simulation {
+        n_antennas: 12,
+        image_size: 40,
+        dde_size: 3,
+        seed: 4,
+        ..Simulation::default()
+    }
+    .simulate()
+    .unwrap();
+    let fit = SelfCalibration {
+        dde_size: 3,
+        dde_max_outer: 4,
+        ..SelfCalibration::default()
+    }
+    .fit(&sim.observation, sim.bright.view())
+    .unwrap();
+    let criterion = fit.history.last().unwrap().criterion;
+    assert!(
+        (v["criterion"].as_f64().unwrap() - criterion).abs() <= 1e-9 * criterion,
+        "{v} against {criterion}"
+    );
+    let snr = snr_db(&fit.faint, &sim.faint());
+    assert!(
+        (v["snr_db"]["dde"].as_f64().unwrap() - snr).abs() < 1e-6,
+        "{v} against {snr}"
+    );
+    // The FITS file, read by an independent reader, holds the library's image.
+    let reader = std::io::BufReader::new(std::fs::File::open(&fits).unwrap());
+    let mut hdus = fitsrs::Fits::from_reader(reader);
+    let Some(Ok(fitsrs::HDU::Primary(hdu))) = hdus.next() else {
+        panic!("no primary HDU in {}", fits.display())
+    };
+    let naxis = hdu.get_header().get_xtension().get_naxis().to_vec();
+    assert_eq!(naxis, vec![40, 40]);
+    let image = hdus.get_data(&hdu);
+    let fitsrs::Pixels::F64(pixels) = image.pixels() else {
+        panic!("expected f64 pixels")
+    };
+    let pixels: Vec<f64> = pixels.collect();
+    assert_eq!(pixels.as_slice(), fit.image.as_slice().unwrap());
+}
+
+#[test]
+fn radio_errors_name_the_problem() {
+    let dir = temp_dir("radio-bad");
+    let d = dir.to_str().unwrap();
+    let o = sparsimony(&[
+        "radio",
+        "simulate",
+        "--out",
+        d,
+        "--antennas",
+        "6",
+        "--image-size",
+        "40",
+        "--dde-size",
+        "3",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(dir.join("vis.csv")).unwrap();
+    let bright = format!("{d}/bright.npy");
+    let calibrate = |name: &str, content: String| {
+        let path = dir.join(name);
+        std::fs::write(&path, content).unwrap();
+        sparsimony(&[
+            "radio",
+            "calibrate",
+            "--vis",
+            path.to_str().unwrap(),
+            "--bright",
+            &bright,
+            "--dde-size",
+            "3",
+        ])
+    };
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let original = lines[2].clone();
+    let fields = |l: &str| l.split(',').map(String::from).collect::<Vec<_>>();
+    let mut f = fields(&original);
+    f[3] = "400".into();
+    lines[2] = f.join(",");
+    let o = calibrate("uv.csv", lines.join("\n"));
+    assert!(
+        !o.status.success() && stderr(&o).contains("(u, v) = (400"),
+        "{}",
+        stderr(&o)
+    );
+    let mut f = fields(&original);
+    f[1] = "2.5".into();
+    lines[2] = f.join(",");
+    let o = calibrate("antenna.csv", lines.join("\n"));
+    assert!(
+        !o.status.success() && stderr(&o).contains("line 3, column `antenna2`"),
+        "{}",
+        stderr(&o)
+    );
+    let mut f = fields(&original);
+    f[1] = f[0].clone();
+    lines[2] = f.join(",");
+    let o = calibrate("same.csv", lines.join("\n"));
+    assert!(
+        !o.status.success() && stderr(&o).contains("must be distinct"),
+        "{}",
+        stderr(&o)
+    );
+    let mut f = fields(&original);
+    f[6] = "nan".into();
+    lines[2] = f.join(",");
+    let o = calibrate("nan.csv", lines.join("\n"));
+    assert!(
+        !o.status.success() && stderr(&o).contains("not a finite number"),
+        "{}",
+        stderr(&o)
+    );
+    let o = calibrate("header.csv", "a,b\n1,2\n".into());
+    assert!(
+        !o.status.success() && stderr(&o).contains("no column `antenna1`"),
+        "{}",
+        stderr(&o)
+    );
+    let o = sparsimony(&[
+        "radio",
+        "calibrate",
+        "--vis",
+        &format!("{d}/vis.csv"),
+        "--bright",
+        &format!("{d}/vis.csv"),
+    ]);
+    assert!(
+        !o.status.success() && stderr(&o).contains("must be a square image"),
+        "{}",
+        stderr(&o)
+    );
+    let o = sparsimony(&[
+        "radio",
+        "calibrate",
+        "--vis",
+        &format!("{d}/vis.csv"),
+        "--bright",
+        &bright,
+        "--dde-size",
+        "4",
+    ]);
+    assert!(
+        !o.status.success() && stderr(&o).contains("--dde-size"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -11,6 +11,8 @@
 //! * [`gp_pde`]: PDEs solved with spectral-mixture Gaussian processes on tensor grids;
 //! * [`privacy`]: sparse regression under local differential privacy — the servers that learn from
 //!   messages privatized on the users' devices (non-interactive, with public data, LDP-IHT);
+//! * [`radio`]: radio interferometric imaging with direction-dependent self-calibration by
+//!   block-coordinate forward–backward;
 //! * [`data`]: conversions from `ndarray` / `sprs` to the core operators, with input validation;
 //! * [`metrics`]: scores of fitted models.
 //!
@@ -35,6 +37,7 @@ pub mod metrics;
 pub mod parallel;
 pub mod privacy;
 mod progress;
+pub mod radio;
 pub mod regression;
 mod simd;
 mod simulation;

@@ -26,6 +26,7 @@ pub mod inspect;
 pub mod langevin;
 pub mod ldp;
 pub mod pde;
+pub mod radio;
 pub mod regress;
 pub mod sindy;
 

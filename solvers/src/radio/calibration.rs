@@ -1,0 +1,801 @@
+//! Joint imaging and DDE calibration by block-coordinate forward–backward (Repetti, Birdi, Dabbech &
+//! Wiaux 2017, Algorithm 1): the DDE block (each antenna's kernel in parallel, first copy then second)
+//! and the image block (forward–backward on core's driver), alternated while the criterion falls.
+
+use std::time::Instant;
+
+use ndarray::{Array2, ArrayView2};
+use rayon::prelude::*;
+use rustfft::num_complex::Complex64;
+use sparsimony_core::forward_backward::{Acceleration, FbOptions, StepSize, minimize};
+use sparsimony_core::{LeastSquares, LinearOperator, Measure, Prox, Report, Smooth};
+
+use super::dde::Ddes;
+use super::observation::Observation;
+use super::operator::{Measurement, Row, ordered_data};
+use super::prior::FaintL1;
+use crate::error::{Error, Result};
+use crate::progress::Progress;
+
+/// Self-calibration of direction-dependent effects jointly with imaging (Repetti et al., MNRAS 470, 2017).
+///
+/// The image is `x = x_o + ε`: `x_o` the bright sources, known; `ε ≥ 0` the unknown faint part, zero on
+/// the known sources' pixels. Each antenna `α` has two copies `u₁_α`, `u₂_α` of its `S × S` DDE kernel
+/// (see [`Ddes`]); the criterion minimised is
+///
+/// `J = ¼ Σ_rows |y_r − (Φ(U₁, U₂) x)_r|² + (ν/2) Σ_α ‖u₁_α − u₂_α‖² + η‖ε‖₁`
+///
+/// subject to `ε ≥ 0` and box constraints on the kernels' real and imaginary parts, where the rows are
+/// both orientations of every visibility ([`Measurement`]), so the data term is `½‖y − Φx‖²` over the
+/// measured visibilities when `U₁ = U₂` — the paper's scaling, in which its `η` applies.
+///
+/// The algorithm alternates two blocks, each of which lowers `J`, so `J` falls monotonically:
+/// * **DDEs**: for each antenna in parallel, the kernel of one copy minimises the box-constrained
+///   quadratic `¼‖y_α − H_α u‖² + (ν/2)‖u − u_other‖²` (linear in `u` once the image and the other copy
+///   are fixed) by accelerated projected gradient on its `S² × S²` Gram matrix — the paper's inner
+///   forward–backward steps, run to convergence since they cost `O(S⁴)` each — first `U₁`, then `U₂`,
+///   then the copies' mean where it lowers `J` (StEFCal's averaging); sweeps repeat until the kernels
+///   change by less than `dde_tol` (the paper's `JUtot` cycles);
+/// * **image**: forward–backward (FISTA with restart, step `1/L`, `L = ½‖Φ‖²` by power iteration) on `ε`,
+///   kept only where it lowers the block objective.
+///
+/// After each outer iteration, a step along the last one (`state + β(state − previous)`, projected onto
+/// the constraints; Ang & Gillis 2019's adaptive extrapolation for alternating fits) is kept where it
+/// lowers `J`, with `β` grown after a success and halved after a failure.
+///
+/// Two stages, as in the paper: direction-independent gains (`S = 1`) from constant gains of the
+/// amplitude the data imply, then the DDEs (`S = dde_size`) started from those gains, with the faint
+/// part restarted from zero when the DIE stage's is weak (`faint_restart`). The outer loop of a stage
+/// stops when `J`'s relative decrease falls below `tol`.
+///
+/// The box bounds come from the data and a stated prior, never from a truth: `ĝ`, the gain amplitude
+/// that best explains `|y|` by the bright sources' visibilities (`ĝ² = Σ|y||v_o| / Σ|v_o|²`), bounds each
+/// part of a centre tap by `gain_bound · ĝ` and each part of an off-centre tap by `offcentre_bound · ĝ`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SelfCalibration {
+    /// `η`, the ℓ1 weight of the faint part (the paper: 1e-4).
+    pub eta: f64,
+    /// The DDE kernels' side `S` (odd; the paper: 5, and 9 for its M31 case).
+    pub dde_size: usize,
+    /// `ν` of the direction-independent stage (2000).
+    pub die_nu: f64,
+    /// `ν` of the direction-dependent stage (1000).
+    pub dde_nu: f64,
+    /// Outer iterations at most, direction-independent stage (10).
+    pub die_max_outer: usize,
+    /// Outer iterations at most, direction-dependent stage (100).
+    pub dde_max_outer: usize,
+    /// `U₁`-then-`U₂` sweeps of the DDE block per outer iteration at most, direction-independent stage
+    /// (100; the paper's `JUtot` of that stage).
+    pub die_sweeps: usize,
+    /// The same for the direction-dependent stage (10, the paper's; each sweep costs `O(rows · S⁴)`).
+    pub dde_sweeps: usize,
+    /// The DDE block stops sweeping once a sweep changes the kernels by less than this, relative (1e-5).
+    pub dde_tol: f64,
+    /// Projected-gradient iterations at most per antenna and sweep (200).
+    pub dde_inner: usize,
+    /// Forward–backward iterations at most per image block (1000).
+    pub image_max_iter: usize,
+    /// The image block's tolerance on the relative change of `ε` (1e-5).
+    pub image_tol: f64,
+    /// The outer loop's tolerance on the relative decrease of `J` (2e-2).
+    pub tol: f64,
+    /// The box of the centre taps' real and imaginary parts, in units of `ĝ` (2).
+    pub gain_bound: f64,
+    /// The box of the off-centre taps' real and imaginary parts, in units of `ĝ` (0.2).
+    pub offcentre_bound: f64,
+    /// The DDE stage restarts the faint part from zero when its visibilities under the DIE gains are
+    /// below this fraction of the bright sources' (0.6, the authors' `p_min`): the DIE stage's faint
+    /// image then holds mostly the direction-dependent errors it could not model.
+    pub faint_restart: f64,
+    /// Called after each outer iteration, with `J`.
+    pub progress: Progress,
+}
+
+impl Default for SelfCalibration {
+    fn default() -> Self {
+        Self {
+            eta: 1e-4,
+            dde_size: 5,
+            die_nu: 2000.0,
+            dde_nu: 1000.0,
+            die_max_outer: 10,
+            dde_max_outer: 100,
+            die_sweeps: 100,
+            dde_sweeps: 10,
+            dde_tol: 1e-5,
+            dde_inner: 200,
+            image_max_iter: 1000,
+            image_tol: 1e-5,
+            tol: 2e-2,
+            gain_bound: 2.0,
+            offcentre_bound: 0.2,
+            faint_restart: 0.6,
+            progress: Progress::default(),
+        }
+    }
+}
+
+/// The stage an outer iteration belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Direction-independent gains (`S = 1`).
+    Die,
+    /// Direction-dependent kernels (`S = dde_size`).
+    Dde,
+}
+
+/// One outer iteration of [`SelfCalibration::fit`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Outer {
+    /// Its stage.
+    pub stage: Stage,
+    /// The criterion `J` after it.
+    pub criterion: f64,
+    /// Its data term `¼ Σ_rows |y − Φx|²`.
+    pub data: f64,
+    /// Image-block iterations it ran.
+    pub image_iterations: usize,
+    /// Seconds since the fit started.
+    pub seconds: f64,
+}
+
+/// An image with the DDEs it was made with.
+#[derive(Debug, Clone)]
+pub struct SelfCalibrated {
+    /// The image `x = x_o + ε` (`N × N`, row-major: rows are `v`).
+    pub image: Array2<f64>,
+    /// Its faint part `ε`.
+    pub faint: Array2<f64>,
+    /// The direction-independent gains of the first stage (`S = 1`; the fixed DDEs for
+    /// [`SelfCalibration::image`]).
+    pub die: Ddes,
+    /// The faint part at the end of the direction-independent stage (`ε` of [`SelfCalibration::image`]).
+    pub die_faint: Array2<f64>,
+    /// The kernels' two copies `U₁`, `U₂` at the end.
+    pub ddes: [Ddes; 2],
+    /// The criterion after the start and after each outer iteration (empty for [`SelfCalibration::image`]).
+    pub history: Vec<Outer>,
+    /// The gain amplitude `ĝ` the boxes were scaled by.
+    pub gain_scale: f64,
+    /// Seconds spent in the image blocks (power iterations included) and in the DDE blocks.
+    pub seconds: [f64; 2],
+    /// Outer iterations; converged when the last stage's relative decrease of `J` fell below `tol`
+    /// ([`Measure::ObjectiveChange`]). For [`SelfCalibration::image`], the image block's own report.
+    pub report: Report,
+}
+
+/// The calibration's fixed inputs.
+struct Problem<'a> {
+    observation: &'a Observation,
+    data: Vec<f64>,
+    bright: Vec<f64>,
+    known: Vec<bool>,
+}
+
+/// The DDE copies, the faint image and the operator they define.
+struct State {
+    u: [Ddes; 2],
+    eps: Vec<f64>,
+    op: Measurement,
+}
+
+impl SelfCalibration {
+    fn check(&self, observation: &Observation, bright: &ArrayView2<'_, f64>) -> Result<()> {
+        let bad = |name: &'static str, reason: &str| {
+            Err(Error::InvalidParameter {
+                name,
+                reason: reason.into(),
+            })
+        };
+        for (name, v) in [
+            ("eta", self.eta),
+            ("die_nu", self.die_nu),
+            ("dde_nu", self.dde_nu),
+            ("image_tol", self.image_tol),
+            ("dde_tol", self.dde_tol),
+            ("faint_restart", self.faint_restart),
+            ("tol", self.tol),
+        ] {
+            if !(v >= 0.0 && v.is_finite()) {
+                return bad(name, "must be non-negative and finite");
+            }
+        }
+        for (name, v) in [
+            ("gain_bound", self.gain_bound),
+            ("offcentre_bound", self.offcentre_bound),
+        ] {
+            if !(v > 0.0 && v.is_finite()) {
+                return bad(name, "must be positive and finite");
+            }
+        }
+        if self.image_max_iter == 0 || self.dde_inner == 0 || self.dde_sweeps == 0 || self.die_sweeps == 0 {
+            return bad("image_max_iter", "iteration counts must be at least 1");
+        }
+        observation.validate(self.dde_size)?;
+        let n = observation.image_size;
+        if bright.dim() != (n, n) {
+            return Err(Error::Shape {
+                what: "bright-source image side against the observation's image size",
+                expected: n,
+                found: if bright.nrows() == n {
+                    bright.ncols()
+                } else {
+                    bright.nrows()
+                },
+            });
+        }
+        if let Some(((row, col), _)) = bright.indexed_iter().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::NonFinite {
+                what: "bright-source image",
+                row,
+                col,
+            });
+        }
+        Ok(())
+    }
+
+    fn problem<'a>(observation: &'a Observation, bright: &ArrayView2<'_, f64>) -> Problem<'a> {
+        let bright: Vec<f64> = bright.iter().copied().collect();
+        Problem {
+            observation,
+            data: ordered_data(observation),
+            known: bright.iter().map(|&v| v > 0.0).collect(),
+            bright,
+        }
+    }
+
+    /// Self-calibrates `observation` given the known bright sources `bright` (`N × N`, `x_o`): the
+    /// direction-independent stage, then the direction-dependent one.
+    ///
+    /// # Errors
+    /// The observation's defects ([`Observation::validate`] at `dde_size`), a bright image of another
+    /// size or with a non-finite pixel, settings out of range, and [`Error::Singular`] when the bright
+    /// sources' visibilities are all zero (nothing to calibrate on).
+    pub fn fit(&self, observation: &Observation, bright: ArrayView2<'_, f64>) -> Result<SelfCalibrated> {
+        self.check(observation, &bright)?;
+        let started = Instant::now();
+        let problem = Self::problem(observation, &bright);
+        let (na, nt) = (observation.n_antennas, observation.n_times);
+        let gain = gain_scale(&problem)?;
+        let bounds = Bounds {
+            centre: self.gain_bound * gain,
+            other: self.offcentre_bound * gain,
+        };
+        let die = Ddes::constant(1, na, nt, Complex64::new(gain, 0.0))?;
+        let op = Measurement::new(observation, &die, &die)?;
+        let mut state = State {
+            u: [die.clone(), die],
+            eps: vec![0.0; problem.bright.len()],
+            op,
+        };
+        let counter = self
+            .progress
+            .counter("self-calibration", self.die_max_outer + self.dde_max_outer);
+        let mut history = Vec::new();
+        let mut seconds = [0.0; 2];
+        let mut last = (0, 0.0);
+        let mut die_gains = state.u[0].clone();
+        let mut die_faint = Vec::new();
+        for stage in [Stage::Die, Stage::Dde] {
+            let (nu, max_outer, sweeps) = match stage {
+                Stage::Die => (self.die_nu, self.die_max_outer, self.die_sweeps),
+                Stage::Dde => (self.dde_nu, self.dde_max_outer, self.dde_sweeps),
+            };
+            if stage == Stage::Dde {
+                die_gains = state.u[0].clone();
+                die_faint = state.eps.clone();
+                let restart = self.restarts_faint(&problem, &state)?;
+                let u1 = Ddes::from_die(&state.u[0], self.dde_size)?;
+                let u2 = Ddes::from_die(&state.u[1], self.dde_size)?;
+                state.op = Measurement::new(observation, &u1, &u2)?;
+                state.u = [u1, u2];
+                if restart {
+                    state.eps.fill(0.0);
+                }
+            }
+            let mut previous = self.criterion(&problem, &state, nu)?.0;
+            let mut decrease = f64::INFINITY;
+            let mut done = 0;
+            let mut momentum = 0.5;
+            while done < max_outer && decrease > self.tol {
+                let t0 = Instant::now();
+                let block_start = (state.u.clone(), state.eps.clone());
+                self.dde_block(&problem, &mut state, nu, sweeps, &bounds)?;
+                let t1 = Instant::now();
+                let iterations = self.image_block(&problem, &mut state)?.iterations;
+                seconds[0] += t1.elapsed().as_secs_f64();
+                seconds[1] += (t1 - t0).as_secs_f64();
+                let (mut criterion, mut data) = self.criterion(&problem, &state, nu)?;
+                // Safeguarded extrapolation along the last outer step (Ang & Gillis 2019's scheme for
+                // alternating fits): tried, and kept only where it lowers J, so J stays monotone.
+                if done > 0 {
+                    let tried = self.extrapolate(&problem, &mut state, &block_start, momentum, &bounds, nu)?;
+                    if let Some((c, d)) = tried.filter(|&(c, _)| c < criterion) {
+                        (criterion, data) = (c, d);
+                        momentum = (momentum * 1.5).min(1.0);
+                    } else {
+                        momentum *= 0.5;
+                    }
+                }
+                decrease = (previous - criterion) / previous.abs().max(f64::MIN_POSITIVE);
+                previous = criterion;
+                done += 1;
+                history.push(Outer {
+                    stage,
+                    criterion,
+                    data,
+                    image_iterations: iterations,
+                    seconds: started.elapsed().as_secs_f64(),
+                });
+                counter.step(Some(criterion));
+            }
+            last = (last.0 + done, decrease);
+        }
+        let report = Report::new(last.0, Measure::ObjectiveChange, last.1.max(0.0), self.tol);
+        Ok(self.finish(&problem, state, (die_gains, die_faint), history, gain, seconds, report))
+    }
+
+    /// Images `observation` with fixed DDEs (`U₁ = U₂ = ddes`): the image block alone, run to its
+    /// tolerance. With unit gains this is imaging without calibration; with the true DDEs of a simulation
+    /// it is the limit that calibration can reach.
+    ///
+    /// # Errors
+    /// As [`SelfCalibration::fit`], at the kernels' side of `ddes`, and [`Error::Shape`] when `ddes`
+    /// does not match the observation's antennas and time steps.
+    pub fn image(&self, observation: &Observation, bright: ArrayView2<'_, f64>, ddes: &Ddes) -> Result<SelfCalibrated> {
+        let fixed = Self {
+            dde_size: ddes.size(),
+            ..self.clone()
+        };
+        fixed.check(observation, &bright)?;
+        let problem = Self::problem(observation, &bright);
+        let t0 = Instant::now();
+        let mut state = State {
+            op: Measurement::new(observation, ddes, ddes)?,
+            u: [ddes.clone(), ddes.clone()],
+            eps: vec![0.0; problem.bright.len()],
+        };
+        let report = fixed.image_block(&problem, &mut state)?;
+        let seconds = [t0.elapsed().as_secs_f64(), 0.0];
+        let die = (ddes.clone(), state.eps.clone());
+        Ok(fixed.finish(&problem, state, die, Vec::new(), 1.0, seconds, report))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn finish(
+        &self,
+        problem: &Problem<'_>,
+        state: State,
+        (die, die_faint): (Ddes, Vec<f64>),
+        history: Vec<Outer>,
+        gain_scale: f64,
+        seconds: [f64; 2],
+        report: Report,
+    ) -> SelfCalibrated {
+        let n = problem.observation.image_size;
+        let image = |v: Vec<f64>| Array2::from_shape_vec((n, n), v).unwrap_or_else(|_| Array2::zeros((n, n)));
+        let faint = image(state.eps);
+        let bright = image(problem.bright.clone());
+        SelfCalibrated {
+            image: &bright + &faint,
+            faint,
+            die,
+            die_faint: image(die_faint),
+            ddes: state.u,
+            history,
+            gain_scale,
+            seconds,
+            report,
+        }
+    }
+
+    /// `(J, data term)` at the state.
+    fn criterion(&self, problem: &Problem<'_>, state: &State, nu: f64) -> Result<(f64, f64)> {
+        let x: Vec<f64> = problem.bright.iter().zip(&state.eps).map(|(a, b)| a + b).collect();
+        let mut model = vec![0.0; state.op.nrows()];
+        let mut scratch = vec![0.0; state.op.scratch_len()];
+        state.op.apply(&x, &mut model, &mut scratch)?;
+        let data: f64 = model
+            .iter()
+            .zip(&problem.data)
+            .map(|(m, y)| (y - m) * (y - m))
+            .sum::<f64>()
+            / 4.0;
+        let coupling = 0.5 * nu * state.u[0].distance2(&state.u[1]);
+        let prior = FaintL1 {
+            eta: self.eta,
+            known: &problem.known,
+        }
+        .value(&state.eps)?;
+        Ok((data + coupling + prior, data))
+    }
+
+    /// The image block: forward–backward on `ε` under the current DDEs. The result is kept only if it
+    /// lowers the block's objective (FISTA is not monotone), so `J` never rises.
+    fn image_block(&self, problem: &Problem<'_>, state: &mut State) -> Result<Report> {
+        let op = &state.op;
+        let mut scratch = vec![0.0; op.nrows() + op.scratch_len()];
+        // b = y − Φ x_o: the data the faint part must explain.
+        let mut b = vec![0.0; op.nrows()];
+        op.apply(&problem.bright, &mut b, &mut scratch[..op.scratch_len()])?;
+        for (bi, y) in b.iter_mut().zip(&problem.data) {
+            *bi = y - *bi;
+        }
+        let f = LeastSquares::new(op, &b, 0.5)?;
+        let g = FaintL1 {
+            eta: self.eta,
+            known: &problem.known,
+        };
+        let mut power_scratch = vec![0.0; sparsimony_core::linalg::power_iteration_scratch_len(op)];
+        // Power iteration approaches ‖Φ‖² from below: a 10 % margin keeps the step safe.
+        let lipschitz = 1.1 * f.lipschitz(500, 1e-3, &mut power_scratch)?;
+        if !(lipschitz > 0.0 && lipschitz.is_finite()) {
+            return Err(Error::Singular {
+                what: "measurement operator",
+                detail: format!("its squared norm is {lipschitz:e}: no visibility sees the image"),
+            });
+        }
+        let opts = FbOptions {
+            max_iter: self.image_max_iter,
+            tol: self.image_tol,
+            acceleration: Acceleration::FistaRestart,
+            step: StepSize::Lipschitz(lipschitz),
+        };
+        let mut fb_scratch = vec![0.0; sparsimony_core::forward_backward::scratch_len(&f)];
+        let before = f.value(&state.eps, &mut scratch)? + g.value(&state.eps)?;
+        let mut eps = state.eps.clone();
+        let fb = minimize(&f, &g, &mut eps, &opts, &mut fb_scratch, None)?;
+        if fb.objective <= before {
+            state.eps = eps;
+        }
+        Ok(fb.report(self.image_tol))
+    }
+
+    /// Whether the DDE stage restarts the faint part from zero: when its visibilities under the DIE gains
+    /// are below `faint_restart` times the bright sources', the DIE stage's faint image is mostly the
+    /// direction-dependent errors it could not model (the authors' code does the same).
+    fn restarts_faint(&self, problem: &Problem<'_>, state: &State) -> Result<bool> {
+        let op = &state.op;
+        let mut scratch = vec![0.0; op.scratch_len()];
+        let mut norm = |x: &[f64]| -> Result<f64> {
+            let mut y = vec![0.0; op.nrows()];
+            op.apply(x, &mut y, &mut scratch)?;
+            Ok(y.iter().map(|v| v * v).sum::<f64>().sqrt())
+        };
+        Ok(norm(&state.eps)? < self.faint_restart * norm(&problem.bright)?)
+    }
+
+    /// Moves the state to `state + β(state − from)` (kernels projected onto the box, `ε` onto its
+    /// constraints) and returns its `(J, data term)`; restores the state and returns `None` when the move
+    /// does not lower `J`'s value at the state.
+    fn extrapolate(
+        &self,
+        problem: &Problem<'_>,
+        state: &mut State,
+        (from_u, from_eps): &([Ddes; 2], Vec<f64>),
+        beta: f64,
+        bounds: &Bounds,
+        nu: f64,
+    ) -> Result<Option<(f64, f64)>> {
+        let current = self.criterion(problem, state, nu)?;
+        let kept = (state.u.clone(), state.eps.clone());
+        for (u, from) in state.u.iter_mut().zip(from_u) {
+            let s2 = u.size() * u.size();
+            for (kernel, old) in u.taps_mut().chunks_exact_mut(s2).zip(from.taps().chunks_exact(s2)) {
+                for (z, o) in kernel.iter_mut().zip(old) {
+                    *z += beta * (*z - o);
+                }
+                bounds.project(kernel);
+            }
+        }
+        for ((e, old), &known) in state.eps.iter_mut().zip(from_eps).zip(&problem.known) {
+            *e = if known { 0.0 } else { (*e + beta * (*e - old)).max(0.0) };
+        }
+        state.op.set_ddes(&state.u[0], &state.u[1])?;
+        let moved = self.criterion(problem, state, nu)?;
+        if moved.0 < current.0 {
+            Ok(Some(moved))
+        } else {
+            (state.u, state.eps) = kept;
+            state.op.set_ddes(&state.u[0], &state.u[1])?;
+            Ok(None)
+        }
+    }
+
+    /// The DDE block: sweeps of (every antenna's `U₁` kernel in parallel, then `U₂`'s, then the copies'
+    /// mean where it helps) until a sweep changes the kernels by less than `dde_tol`, relative, or
+    /// `sweeps` sweeps ran; the operator is left built on the result.
+    fn dde_block(
+        &self,
+        problem: &Problem<'_>,
+        state: &mut State,
+        nu: f64,
+        sweeps: usize,
+        bounds: &Bounds,
+    ) -> Result<()> {
+        let obs = problem.observation;
+        let x: Vec<f64> = problem.bright.iter().zip(&state.eps).map(|(a, b)| a + b).collect();
+        let p = obs.grid_size;
+        let spectrum = state.op.spectrum();
+        let mut x_hat = vec![Complex64::new(0.0, 0.0); p * p];
+        let mut scratch = vec![Complex64::new(0.0, 0.0); spectrum.scratch_len()];
+        spectrum.transform(&x, &mut x_hat, &mut scratch);
+        let s = state.u[0].size();
+        let (na, nt) = (obs.n_antennas, obs.n_times);
+        // The rows of each (time, antenna) as first antenna; the second-copy rows are their partners.
+        let rows = state.op.rows().to_vec();
+        let rows = &rows;
+        let mut by_first: Vec<Vec<usize>> = vec![Vec::new(); na * nt];
+        for (r, row) in rows.iter().enumerate() {
+            by_first[row.time * na + row.first].push(r);
+        }
+        for _ in 0..sweeps {
+            let before = state.u.clone();
+            for copy in 0..2 {
+                let (this, other) = (&state.u[copy], &state.u[1 - copy]);
+                let solved: Vec<Vec<Complex64>> = (0..na * nt)
+                    .into_par_iter()
+                    .map(|ta| {
+                        let (t, a) = (ta / na, ta % na);
+                        let system = antenna_system(&by_first[ta], rows, &problem.data, &x_hat, p, s, copy, other);
+                        system.solve(this.kernel(t, a), other.kernel(t, a), nu, bounds, self.dde_inner)
+                    })
+                    .collect();
+                let s2 = s * s;
+                for (kernel, new) in state.u[copy].taps_mut().chunks_exact_mut(s2).zip(solved) {
+                    kernel.copy_from_slice(&new);
+                }
+            }
+            // The copies' mean, tried as both copies (StEFCal's averaging, Salvini & Wijnholds 2014: the
+            // alternation between the copies otherwise zig-zags along the coupling's valley) and kept
+            // only where it lowers the criterion, so the block stays monotone.
+            state.op.set_ddes(&state.u[0], &state.u[1])?;
+            let current = data_term(&state.op, &x_hat, &problem.data) + 0.5 * nu * state.u[0].distance2(&state.u[1]);
+            let mut mean = state.u[0].clone();
+            for (m, b) in mean.taps_mut().iter_mut().zip(state.u[1].taps()) {
+                *m = 0.5 * (*m + b);
+            }
+            state.op.set_ddes(&mean, &mean)?;
+            if data_term(&state.op, &x_hat, &problem.data) < current {
+                state.u = [mean.clone(), mean];
+            } else {
+                state.op.set_ddes(&state.u[0], &state.u[1])?;
+            }
+            let change = state.u[0].distance2(&before[0]) + state.u[1].distance2(&before[1]);
+            let size: f64 = state.u.iter().flat_map(|u| u.taps()).map(|z| z.norm_sqr()).sum();
+            if change.sqrt() <= self.dde_tol * size.sqrt() {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `¼ Σ_rows |y_r − m_r|²` for the model of a centred spectrum under the operator's kernels.
+fn data_term(op: &Measurement, x_hat: &[Complex64], data: &[f64]) -> f64 {
+    let mut model = vec![Complex64::new(0.0, 0.0); op.n_rows()];
+    op.degrid(x_hat, &mut model);
+    model
+        .iter()
+        .zip(data.chunks_exact(2))
+        .map(|(m, y)| (y[0] - m.re).powi(2) + (y[1] - m.im).powi(2))
+        .sum::<f64>()
+        / 4.0
+}
+
+/// `ĝ`: the gain amplitude that best explains `|y|` by the bright sources' visibilities under unit gains,
+/// `ĝ² = Σ|y||v_o| / Σ|v_o|²`.
+fn gain_scale(problem: &Problem<'_>) -> Result<f64> {
+    let obs = problem.observation;
+    let unit = Ddes::constant(1, obs.n_antennas, obs.n_times, Complex64::new(1.0, 0.0))?;
+    let op = Measurement::new(obs, &unit, &unit)?;
+    let mut model = vec![0.0; op.nrows()];
+    let mut scratch = vec![0.0; op.scratch_len()];
+    op.apply(&problem.bright, &mut model, &mut scratch)?;
+    let (mut num, mut den) = (0.0, 0.0);
+    for (m, y) in model.chunks_exact(2).zip(problem.data.chunks_exact(2)) {
+        let (vm, vy) = (m[0].hypot(m[1]), y[0].hypot(y[1]));
+        num += vm * vy;
+        den += vm * vm;
+    }
+    if !(den > 0.0 && num > 0.0) {
+        return Err(Error::Singular {
+            what: "bright-source visibilities",
+            detail: "the known sources give no visibility (or the data are all zero): nothing to calibrate on".into(),
+        });
+    }
+    Ok((num / den).sqrt())
+}
+
+/// The box of the kernels' real and imaginary parts.
+struct Bounds {
+    centre: f64,
+    other: f64,
+}
+
+impl Bounds {
+    /// Projects one kernel (`S²` taps, the centre in the middle) onto the box.
+    fn project(&self, kernel: &mut [Complex64]) {
+        let centre = kernel.len() / 2;
+        for (i, z) in kernel.iter_mut().enumerate() {
+            let b = if i == centre { self.centre } else { self.other };
+            *z = Complex64::new(z.re.clamp(-b, b), z.im.clamp(-b, b));
+        }
+    }
+}
+
+/// One antenna's least-squares problem in its kernel `u` (`S²` unknowns): `G = ½HᴴH`, `c = ½Hᴴd`.
+struct AntennaSystem {
+    n: usize,
+    gram: Vec<Complex64>,
+    rhs: Vec<Complex64>,
+}
+
+/// The system of the kernel of copy `copy` of the antenna whose rows (as first antenna) are `rows_of`.
+/// Copy 0 (`U₁`): row `(α, β)` reads `h[a] = Σ_b conj(u₂_β[b]) x̂[k − a + b]` against `y`. Copy 1 (`U₂`):
+/// the partner row `(β, α)` on `−k` is conjugate-linear in `u₂_α`; conjugated it reads
+/// `h[b] = conj(Σ_a u₁_β[a] x̂[−k − a + b])` against `conj(y)`.
+#[allow(clippy::too_many_arguments)]
+fn antenna_system(
+    rows_of: &[usize],
+    rows: &[Row],
+    data: &[f64],
+    x_hat: &[Complex64],
+    p: usize,
+    s: usize,
+    copy: usize,
+    other: &Ddes,
+) -> AntennaSystem {
+    let s2 = s * s;
+    let half = (p / 2) as i64;
+    let mut gram = vec![Complex64::new(0.0, 0.0); s2 * s2];
+    let mut rhs = vec![Complex64::new(0.0, 0.0); s2];
+    let mut h = vec![Complex64::new(0.0, 0.0); s2];
+    for &r in rows_of {
+        // Copy 0 uses the row itself; copy 1 its partner, in which this antenna is the second.
+        let partner = r ^ 1;
+        let (row, datum) = if copy == 0 {
+            (rows[r], r)
+        } else {
+            (rows[partner], partner)
+        };
+        let y = Complex64::new(data[2 * datum], data[2 * datum + 1]);
+        let d_other = if copy == 0 {
+            other.kernel(row.time, row.second)
+        } else {
+            other.kernel(row.time, row.first)
+        };
+        let offset = |av: usize, au: usize, bv: usize, bu: usize| -> usize {
+            let v = row.v - av as i64 + bv as i64 + half;
+            let u = row.u - au as i64 + bu as i64 + half;
+            (v * p as i64 + u) as usize
+        };
+        for (i, hi) in h.iter_mut().enumerate() {
+            let (iv, iu) = (i / s, i % s);
+            let mut acc = Complex64::new(0.0, 0.0);
+            for (j, &dj) in d_other.iter().enumerate() {
+                let (jv, ju) = (j / s, j % s);
+                acc += if copy == 0 {
+                    dj.conj() * x_hat[offset(iv, iu, jv, ju)]
+                } else {
+                    dj * x_hat[offset(jv, ju, iv, iu)]
+                };
+            }
+            *hi = if copy == 0 { acc } else { acc.conj() };
+        }
+        let target = if copy == 0 { y } else { y.conj() };
+        for (i, hi) in h.iter().enumerate() {
+            rhs[i] += 0.5 * hi.conj() * target;
+            for (j, hj) in h.iter().enumerate() {
+                gram[i * s2 + j] += 0.5 * hi.conj() * hj;
+            }
+        }
+    }
+    AntennaSystem { n: s2, gram, rhs }
+}
+
+impl AntennaSystem {
+    /// `(G + νI)u − (c + ν u_other)`.
+    fn gradient(&self, u: &[Complex64], u_other: &[Complex64], nu: f64, out: &mut [Complex64]) {
+        for (i, o) in out.iter_mut().enumerate() {
+            let row = &self.gram[i * self.n..(i + 1) * self.n];
+            let gu: Complex64 = row.iter().zip(u).map(|(g, x)| g * x).sum();
+            *o = gu + nu * (u[i] - u_other[i]) - self.rhs[i];
+        }
+    }
+
+    /// `½uᴴ(G + νI)u − Re((c + ν u_other)ᴴu)`, the block objective up to a constant.
+    fn objective(&self, u: &[Complex64], u_other: &[Complex64], nu: f64) -> f64 {
+        let mut value = 0.0;
+        for i in 0..self.n {
+            let row = &self.gram[i * self.n..(i + 1) * self.n];
+            let gu: Complex64 = row.iter().zip(u).map(|(g, x)| g * x).sum();
+            value += 0.5 * (u[i].conj() * (gu + nu * u[i])).re - ((self.rhs[i] + nu * u_other[i]).conj() * u[i]).re;
+        }
+        value
+    }
+
+    /// The largest eigenvalue of the Hermitian `G + νI` by power iteration (an upper estimate).
+    fn lipschitz(&self, nu: f64) -> f64 {
+        let mut v = vec![Complex64::new(1.0, 0.0); self.n];
+        let mut w = vec![Complex64::new(0.0, 0.0); self.n];
+        let mut lambda = 0.0;
+        for _ in 0..50 {
+            for (i, wi) in w.iter_mut().enumerate() {
+                *wi = self.gram[i * self.n..(i + 1) * self.n]
+                    .iter()
+                    .zip(&v)
+                    .map(|(g, x)| g * x)
+                    .sum();
+            }
+            let norm = w.iter().map(|z| z.norm_sqr()).sum::<f64>().sqrt();
+            if norm == 0.0 {
+                break;
+            }
+            let next = norm / v.iter().map(|z| z.norm_sqr()).sum::<f64>().sqrt();
+            let settled = (next - lambda).abs() <= 1e-6 * next;
+            lambda = next;
+            for (vi, wi) in v.iter_mut().zip(&w) {
+                *vi = wi / norm;
+            }
+            if settled {
+                break;
+            }
+        }
+        1.05 * lambda + nu
+    }
+
+    /// Accelerated projected gradient from `start` onto the box, at most `max_iter` steps; the result
+    /// is kept only if it lowers the block objective.
+    fn solve(
+        &self,
+        start: &[Complex64],
+        u_other: &[Complex64],
+        nu: f64,
+        bounds: &Bounds,
+        max_iter: usize,
+    ) -> Vec<Complex64> {
+        let n = self.n;
+        let step = 1.0 / self.lipschitz(nu);
+        let project = |u: &mut [Complex64]| bounds.project(u);
+        let mut x = start.to_vec();
+        project(&mut x);
+        let mut y = x.clone();
+        let mut grad = vec![Complex64::new(0.0, 0.0); n];
+        let mut t = 1.0f64;
+        for _ in 0..max_iter {
+            self.gradient(&y, u_other, nu, &mut grad);
+            let mut next: Vec<Complex64> = y.iter().zip(&grad).map(|(a, g)| a - step * g).collect();
+            project(&mut next);
+            let change: f64 = next.iter().zip(&x).map(|(a, b)| (a - b).norm_sqr()).sum::<f64>().sqrt();
+            let size: f64 = next.iter().map(|a| a.norm_sqr()).sum::<f64>().sqrt();
+            let t_next = 0.5 * (1.0 + (1.0 + 4.0 * t * t).sqrt());
+            let beta = (t - 1.0) / t_next;
+            // Gradient restart: momentum off when it points uphill.
+            let uphill: f64 = grad
+                .iter()
+                .zip(next.iter().zip(&x))
+                .map(|(g, (a, b))| (g.conj() * (a - b)).re)
+                .sum();
+            if uphill > 0.0 {
+                t = 1.0;
+                y.copy_from_slice(&next);
+            } else {
+                for ((yi, a), b) in y.iter_mut().zip(&next).zip(&x) {
+                    *yi = a + beta * (a - b);
+                }
+                t = t_next;
+            }
+            x = next;
+            if change <= 1e-10 * size.max(f64::MIN_POSITIVE) {
+                break;
+            }
+        }
+        if self.objective(&x, u_other, nu) <= self.objective(start, u_other, nu) {
+            x
+        } else {
+            start.to_vec()
+        }
+    }
+}

@@ -1,0 +1,31 @@
+//! Radio interferometric imaging with direction-dependent self-calibration (Repetti, Birdi, Dabbech &
+//! Wiaux, "Non-convex optimization for self-calibration of direction-dependent effects in radio
+//! interferometric imaging", MNRAS 470, 2017, arXiv 1701.03689): the image and each antenna's
+//! direction-dependent effects (DDEs) estimated jointly, as a non-convex blind deconvolution solved by
+//! block-coordinate forward–backward.
+//!
+//! * [`Observation`]: visibilities with their baselines on the Fourier grid of a zero-padded image;
+//! * [`Ddes`]: each antenna's `S × S` Fourier-domain DDE kernel (`S = 1`: a direction-independent gain);
+//! * [`Measurement`]: the measurement operator `Φ = G(U₁, U₂)F` as a core
+//!   [`LinearOperator`](sparsimony_core::LinearOperator) (real image in, interleaved complex
+//!   visibilities out), with its exact adjoint;
+//! * [`SelfCalibration`]: the estimator — the direction-independent stage, then the DDE stage, each
+//!   alternating the per-antenna DDE block and the image block; [`SelfCalibration::image`] images with
+//!   fixed DDEs;
+//! * [`Simulation`]: the paper's simulated array, sky and DDEs, and [`snr_db`], its figure of merit.
+
+mod calibration;
+mod dde;
+mod observation;
+mod operator;
+mod prior;
+mod simulation;
+
+/// The complex scalar of visibilities and DDE taps (num-complex's, as rustfft uses it).
+pub use rustfft::num_complex::Complex64;
+
+pub use calibration::{Outer, SelfCalibrated, SelfCalibration, Stage};
+pub use dde::Ddes;
+pub use observation::{Baseline, Observation, padded_grid_size};
+pub use operator::{Measurement, ordered_data};
+pub use simulation::{Simulated, Simulation, snr_db};

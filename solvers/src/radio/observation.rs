@@ -1,0 +1,137 @@
+//! What an interferometer measured: the visibilities, where each lies on the Fourier grid, and which
+//! antennas and time step made it.
+
+use rustfft::num_complex::Complex64;
+
+use crate::error::{Error, Result};
+
+/// Where one visibility was measured: baseline `(antenna1, antenna2)` at time step `time`, on the Fourier
+/// grid's cell `(u, v)` (integer spatial frequencies: the cell `(u, v)` is `(u/P, v/P)` cycles per pixel
+/// of the image, `P` the grid's side). The cell is `a(antenna1) − a(antenna2)` for antennas whose uv
+/// positions are `a`, so the baseline `(antenna2, antenna1)` sees the cell `(−u, −v)` and the conjugate
+/// value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Baseline {
+    /// The first antenna (0-based).
+    pub antenna1: usize,
+    /// The second antenna (0-based), distinct from the first.
+    pub antenna2: usize,
+    /// The time step (0-based).
+    pub time: usize,
+    /// The cell's horizontal spatial frequency (along the image's columns).
+    pub u: i64,
+    /// The cell's vertical spatial frequency (along the image's rows).
+    pub v: i64,
+}
+
+/// Visibilities with their baselines, and the geometry they are imaged on: an `N × N` image (row-major:
+/// rows are `v`, columns `u`) zero-padded to a `P × P` Fourier grid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observation {
+    /// The image side `N` (pixels).
+    pub image_size: usize,
+    /// The Fourier grid side `P ≥ N` (the image is zero-padded to `P × P` at its end before the FFT).
+    pub grid_size: usize,
+    /// The number of antennas.
+    pub n_antennas: usize,
+    /// The number of time steps.
+    pub n_times: usize,
+    /// Each visibility's baseline.
+    pub baselines: Vec<Baseline>,
+    /// The measured visibilities, one per baseline (Jy, in the image's units times pixels).
+    pub values: Vec<Complex64>,
+}
+
+/// The grid side the calibration uses for an `N`-pixel image and `S × S` kernels: the image padded by
+/// `2(2S − 1)` pixels, so that a visibility's `(2S − 1)²` taps fit on the grid around any cell of the
+/// image's own band.
+pub fn padded_grid_size(image_size: usize, dde_size: usize) -> usize {
+    image_size + 2 * (2 * dde_size.max(1) - 1)
+}
+
+impl Observation {
+    /// Checks the observation: sizes, antenna and time indices in range, distinct antennas, finite
+    /// values, and every cell at least `dde_size − 1` cells inside the grid's band
+    /// `[−⌊P/2⌋, P − 1 − ⌊P/2⌋]`, so that the taps of `dde_size × dde_size` kernels do not wrap around.
+    ///
+    /// # Errors
+    /// [`Error::Empty`] without visibilities, [`Error::Shape`] when the values and baselines differ in
+    /// number, [`Error::NonFinite`] for a NaN or infinite value, [`Error::InvalidParameter`] naming the
+    /// first visibility whose antenna, time or cell is out of range.
+    pub fn validate(&self, dde_size: usize) -> Result<()> {
+        if self.baselines.is_empty() {
+            return Err(Error::Empty {
+                what: "visibilities",
+                rows: 0,
+                cols: 0,
+            });
+        }
+        if self.values.len() != self.baselines.len() {
+            return Err(Error::Shape {
+                what: "visibility values against baselines",
+                expected: self.baselines.len(),
+                found: self.values.len(),
+            });
+        }
+        if self.image_size < 2 || self.grid_size < self.image_size {
+            return Err(Error::InvalidParameter {
+                name: "image_size",
+                reason: format!(
+                    "the image must be at least 2 pixels wide and the Fourier grid at least as wide, got N = {} \
+                     and P = {}",
+                    self.image_size, self.grid_size
+                ),
+            });
+        }
+        if self.n_antennas < 2 || self.n_times == 0 {
+            return Err(Error::InvalidParameter {
+                name: "antennas",
+                reason: format!(
+                    "need at least 2 antennas and 1 time step, got {} and {}",
+                    self.n_antennas, self.n_times
+                ),
+            });
+        }
+        let p = self.grid_size as i64;
+        let margin = dde_size.max(1) as i64 - 1;
+        let (lo, hi) = (-(p / 2) + margin, p - 1 - p / 2 - margin);
+        for (i, (b, y)) in self.baselines.iter().zip(&self.values).enumerate() {
+            if b.antenna1 >= self.n_antennas || b.antenna2 >= self.n_antennas || b.antenna1 == b.antenna2 {
+                return Err(Error::InvalidParameter {
+                    name: "antenna",
+                    reason: format!(
+                        "visibility {i}: antennas ({}, {}) must be distinct and below the {} antennas",
+                        b.antenna1, b.antenna2, self.n_antennas
+                    ),
+                });
+            }
+            if b.time >= self.n_times {
+                return Err(Error::InvalidParameter {
+                    name: "time",
+                    reason: format!("visibility {i}: time step {} of {}", b.time, self.n_times),
+                });
+            }
+            if b.u < lo || b.u > hi || b.v < lo || b.v > hi {
+                return Err(Error::InvalidParameter {
+                    name: "uv",
+                    reason: format!(
+                        "visibility {i}: the cell (u, v) = ({}, {}) is outside [{lo}, {hi}]², the cells whose \
+                         {}×{} neighbourhood lies on the {p}×{p} grid",
+                        b.u,
+                        b.v,
+                        2 * margin + 1,
+                        2 * margin + 1
+                    ),
+                });
+            }
+            if !(y.re.is_finite() && y.im.is_finite()) {
+                return Err(Error::NonFinite {
+                    what: "visibilities",
+                    row: i,
+                    col: 0,
+                });
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,399 @@
+//! The measurement operator `Φ = G(U₁, U₂) F`: a zero-padded 2D FFT of the image, then per visibility the
+//! spectrum convolved with the baseline's kernel `d_α ⊛ flip(conj d_β)`.
+
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use rustfft::num_complex::Complex64;
+use rustfft::{Fft, FftPlanner};
+use sparsimony_core::LinearOperator;
+
+use super::dde::Ddes;
+use super::observation::{Baseline, Observation};
+use crate::error::{Error, Result};
+
+/// Rows gridded together onto one spectrum by [`Measurement::grid`].
+const GRID_PIECE: usize = 8192;
+
+/// One row of the model: the visibility of the ordered baseline `(first, second)` at `time` on cell
+/// `(u, v)`, modelled as `Σ_{a,b} u₁_first[a] · conj(u₂_second[b]) · x̂[k − a + b]`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Row {
+    pub first: usize,
+    pub second: usize,
+    pub time: usize,
+    pub u: i64,
+    pub v: i64,
+}
+
+/// The 2D DFT of an `N × N` real image zero-padded to `P × P`, kept *centred*: frequency `(f_v, f_u)` at
+/// index `(f_v + ⌊P/2⌋, f_u + ⌊P/2⌋)`, row-major, with `x̂[f] = Σ_l x[l] e^{−2πi f·l/P}` (unnormalised).
+pub(crate) struct Spectrum {
+    n: usize,
+    p: usize,
+    forward: Arc<dyn Fft<f64>>,
+    inverse: Arc<dyn Fft<f64>>,
+    fft_scratch: usize,
+}
+
+impl Spectrum {
+    pub(crate) fn new(n: usize, p: usize) -> Self {
+        let mut planner = FftPlanner::new();
+        let forward = planner.plan_fft_forward(p);
+        let inverse = planner.plan_fft_inverse(p);
+        let fft_scratch = forward.get_inplace_scratch_len().max(inverse.get_inplace_scratch_len());
+        Self {
+            n,
+            p,
+            forward,
+            inverse,
+            fft_scratch,
+        }
+    }
+
+    /// Complex scratch elements that [`Spectrum::transform`] and [`Spectrum::adjoint`] need besides
+    /// their `P²` output.
+    pub(crate) fn scratch_len(&self) -> usize {
+        self.p * self.p + self.fft_scratch
+    }
+
+    /// The centred spectrum of `x` (`N²` values, row-major) into `out` (`P²`).
+    pub(crate) fn transform(&self, x: &[f64], out: &mut [Complex64], scratch: &mut [Complex64]) {
+        let (n, p, half) = (self.n, self.p, self.p / 2);
+        let (tmp, fft_scratch) = scratch.split_at_mut(p * p);
+        // Rows: only the first N rows of the padded image are nonzero.
+        for (r, row) in tmp.chunks_exact_mut(p).take(n).enumerate() {
+            for (c, z) in row.iter_mut().enumerate() {
+                *z = Complex64::new(if c < n { x[r * n + c] } else { 0.0 }, 0.0);
+            }
+            self.forward.process_with_scratch(row, fft_scratch);
+        }
+        // Columns, through the transpose; the write back centres both axes.
+        for u in 0..p {
+            let col = &mut out[u * p..(u + 1) * p];
+            for (r, z) in col.iter_mut().enumerate() {
+                *z = if r < n {
+                    tmp[r * p + u]
+                } else {
+                    Complex64::new(0.0, 0.0)
+                };
+            }
+            self.forward.process_with_scratch(col, fft_scratch);
+        }
+        // `out` holds the transposed, uncentred spectrum: column u of the image's spectrum in row u.
+        tmp.copy_from_slice(out);
+        for q_u in 0..p {
+            let cu = (q_u + half) % p;
+            for q_v in 0..p {
+                out[((q_v + half) % p) * p + cu] = tmp[q_u * p + q_v];
+            }
+        }
+    }
+
+    /// The adjoint of [`Spectrum::transform`] as a map of real images: `Re(Fᴴ X)` on the image's pixels,
+    /// for a centred spectrum `spectrum` (`P²`, consumed as scratch) into `x` (`N²`).
+    pub(crate) fn adjoint(&self, spectrum: &mut [Complex64], x: &mut [f64], scratch: &mut [Complex64]) {
+        let (n, p, half) = (self.n, self.p, self.p / 2);
+        let (tmp, fft_scratch) = scratch.split_at_mut(p * p);
+        // Uncentre and transpose: row u of tmp is column u of the raw spectrum.
+        for q_v in 0..p {
+            let cv = (q_v + half) % p;
+            for q_u in 0..p {
+                tmp[q_u * p + q_v] = spectrum[cv * p + (q_u + half) % p];
+            }
+        }
+        for col in tmp.chunks_exact_mut(p) {
+            self.inverse.process_with_scratch(col, fft_scratch);
+        }
+        // Only the first N rows and columns are needed: transpose the first N of each column back.
+        for r in 0..n {
+            let row = &mut spectrum[r * p..(r + 1) * p];
+            for (u, z) in row.iter_mut().enumerate() {
+                *z = tmp[u * p + r];
+            }
+            self.inverse.process_with_scratch(row, fft_scratch);
+            for c in 0..n {
+                x[r * n + c] = row[c].re;
+            }
+        }
+    }
+}
+
+/// The measurement operator of an observation under given DDEs, `Φ = G(U₁, U₂) F`, a real-linear map from
+/// an `N × N` real image (row-major) to complex visibilities stored as interleaved `(re, im)` pairs.
+///
+/// Each measured visibility of baseline `(α, β)` on cell `k` gives **two** rows: `(α, β)` on `k` and the
+/// reversed baseline `(β, α)` on `−k`, whose datum is the conjugate. With `U₁ = U₂` the two rows carry
+/// the same information; with `U₁ ≠ U₂` (the two copies of the calibration's DDEs) they make the model
+/// symmetric in the antennas, so that each antenna's first-copy kernel meets every other antenna.
+/// Row `r` models
+///
+/// `m_r = Σ_c K_r[c] x̂[k_r − c]`,  `K_r = u₁_first ⊛ flip(conj u₂_second)`, `c ∈ [−(S−1), S−1]²`,
+///
+/// with `x̂` the unnormalised DFT of the image zero-padded to `P × P` (see [`Ddes`] for the taps'
+/// convention). Built in `O(rows · S⁴)`; applied in one FFT and `O(rows · (2S − 1)²)`.
+pub struct Measurement {
+    spectrum: Spectrum,
+    rows: Vec<Row>,
+    side: usize,
+    kernels: Vec<Complex64>,
+}
+
+impl std::fmt::Debug for Measurement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Measurement")
+            .field("image_size", &self.spectrum.n)
+            .field("grid_size", &self.spectrum.p)
+            .field("rows", &self.rows.len())
+            .field("kernel_side", &self.side)
+            .finish()
+    }
+}
+
+/// The two model rows of each visibility, in the order of [`Measurement`]'s rows.
+pub(crate) fn ordered_rows(baselines: &[Baseline]) -> Vec<Row> {
+    baselines
+        .iter()
+        .flat_map(|b| {
+            [
+                Row {
+                    first: b.antenna1,
+                    second: b.antenna2,
+                    time: b.time,
+                    u: b.u,
+                    v: b.v,
+                },
+                Row {
+                    first: b.antenna2,
+                    second: b.antenna1,
+                    time: b.time,
+                    u: -b.u,
+                    v: -b.v,
+                },
+            ]
+        })
+        .collect()
+}
+
+/// The data in the order of [`Measurement`]'s rows, interleaved: `y_j` then `conj(y_j)` for each
+/// visibility `j`.
+pub fn ordered_data(observation: &Observation) -> Vec<f64> {
+    observation
+        .values
+        .iter()
+        .flat_map(|y| [y.re, y.im, y.re, -y.im])
+        .collect()
+}
+
+impl Measurement {
+    /// The operator of `observation` under the DDE copies `u1` (of each row's first antenna) and `u2`
+    /// (conjugated, of its second).
+    ///
+    /// # Errors
+    /// The observation's defects ([`Observation::validate`] at the kernels' side) and [`Error::Shape`]
+    /// when `u1` and `u2` differ in shape or do not match the observation's antennas and time steps.
+    pub fn new(observation: &Observation, u1: &Ddes, u2: &Ddes) -> Result<Self> {
+        observation.validate(u1.size())?;
+        let mut op = Self {
+            spectrum: Spectrum::new(observation.image_size, observation.grid_size),
+            rows: ordered_rows(&observation.baselines),
+            side: 2 * u1.size() - 1,
+            kernels: Vec::new(),
+        };
+        op.set_ddes(u1, u2)?;
+        Ok(op)
+    }
+
+    /// Rebuilds the rows' kernels for new DDEs of the same shape as at construction.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] when `u1` or `u2` has another kernel side, antenna count or time count than the
+    /// operator's rows need.
+    pub fn set_ddes(&mut self, u1: &Ddes, u2: &Ddes) -> Result<()> {
+        let s = u1.size();
+        for (what, a, b) in [
+            ("DDE kernel side of the two copies", u2.size(), s),
+            ("DDE antennas of the two copies", u2.n_antennas(), u1.n_antennas()),
+            ("DDE time steps of the two copies", u2.n_times(), u1.n_times()),
+            ("convolution side 2S − 1", 2 * s - 1, self.side),
+        ] {
+            if a != b {
+                return Err(Error::Shape {
+                    what,
+                    expected: b,
+                    found: a,
+                });
+            }
+        }
+        if let Some(r) = self
+            .rows
+            .iter()
+            .find(|r| r.first.max(r.second) >= u1.n_antennas() || r.time >= u1.n_times())
+        {
+            return Err(Error::Shape {
+                what: "DDE antennas or time steps against the observation",
+                expected: r.first.max(r.second).max(r.time) + 1,
+                found: u1.n_antennas().min(u1.n_times()),
+            });
+        }
+        let t = self.side;
+        self.kernels.resize(self.rows.len() * t * t, Complex64::new(0.0, 0.0));
+        self.kernels
+            .par_chunks_mut(t * t)
+            .zip(self.rows.par_iter())
+            .for_each(|(kernel, row)| {
+                kernel.fill(Complex64::new(0.0, 0.0));
+                let d1 = u1.kernel(row.time, row.first);
+                let d2 = u2.kernel(row.time, row.second);
+                // K[c] = Σ_{a − b = c} d1[a] conj(d2[b]), stored reversed: index (S−1) − c per axis.
+                for (ia, &x1) in d1.iter().enumerate() {
+                    let (av, au) = (ia / s, ia % s);
+                    for (ib, &x2) in d2.iter().enumerate() {
+                        let (bv, bu) = (ib / s, ib % s);
+                        let iv = s - 1 - av + bv;
+                        let iu = s - 1 - au + bu;
+                        kernel[iv * t + iu] += x1 * x2.conj();
+                    }
+                }
+            });
+        Ok(())
+    }
+
+    /// The number of model rows (twice the visibilities).
+    pub fn n_rows(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub(crate) fn rows(&self) -> &[Row] {
+        &self.rows
+    }
+
+    pub(crate) fn spectrum(&self) -> &Spectrum {
+        &self.spectrum
+    }
+
+    /// The index in the centred spectrum of row `row`'s first tap (the cell `k − (S − 1)` per axis).
+    fn block_start(&self, row: &Row) -> usize {
+        let p = self.spectrum.p as i64;
+        let reach = (self.side as i64 - 1) / 2;
+        ((row.v - reach + p / 2) * p + (row.u - reach + p / 2)) as usize
+    }
+
+    /// The model visibilities of a centred spectrum `x_hat`, one complex value per row.
+    pub(crate) fn degrid(&self, x_hat: &[Complex64], out: &mut [Complex64]) {
+        let (t, p) = (self.side, self.spectrum.p);
+        out.par_iter_mut()
+            .zip(self.rows.par_iter().zip(self.kernels.par_chunks(t * t)))
+            .for_each(|(y, (row, kernel))| {
+                let start = self.block_start(row);
+                let mut acc = Complex64::new(0.0, 0.0);
+                for (iv, k_row) in kernel.chunks_exact(t).enumerate() {
+                    let spec = &x_hat[start + iv * p..start + iv * p + t];
+                    for (k, z) in k_row.iter().zip(spec) {
+                        acc += k * z;
+                    }
+                }
+                *y = acc;
+            });
+    }
+
+    /// The adjoint of [`Measurement::degrid`]: `Gᴴ z` accumulated into a centred spectrum (overwritten).
+    /// Rows are gridded in fixed pieces of [`GRID_PIECE`] rows, in parallel, each onto its own spectrum,
+    /// then summed in order: the same result on any number of threads.
+    pub(crate) fn grid(&self, z: &[Complex64], x_hat: &mut [Complex64]) {
+        let (t, p) = (self.side, self.spectrum.p);
+        let piece = |rows: &[Row], kernels: &[Complex64], z: &[Complex64], out: &mut [Complex64]| {
+            out.fill(Complex64::new(0.0, 0.0));
+            for ((row, kernel), &zr) in rows.iter().zip(kernels.chunks_exact(t * t)).zip(z) {
+                let start = self.block_start(row);
+                for (iv, k_row) in kernel.chunks_exact(t).enumerate() {
+                    let spec = &mut out[start + iv * p..start + iv * p + t];
+                    for (k, s) in k_row.iter().zip(spec) {
+                        *s += k.conj() * zr;
+                    }
+                }
+            }
+        };
+        let n_pieces = self.rows.len().div_ceil(GRID_PIECE);
+        if n_pieces <= 1 {
+            piece(&self.rows, &self.kernels, z, x_hat);
+            return;
+        }
+        let partial: Vec<Vec<Complex64>> = (0..n_pieces)
+            .into_par_iter()
+            .map(|i| {
+                let rows = i * GRID_PIECE..((i + 1) * GRID_PIECE).min(self.rows.len());
+                let mut out = vec![Complex64::new(0.0, 0.0); p * p];
+                let kernels = &self.kernels[rows.start * t * t..rows.end * t * t];
+                piece(&self.rows[rows.clone()], kernels, &z[rows], &mut out);
+                out
+            })
+            .collect();
+        x_hat.copy_from_slice(&partial[0]);
+        for part in &partial[1..] {
+            for (a, b) in x_hat.iter_mut().zip(part) {
+                *a += b;
+            }
+        }
+    }
+
+    /// Complex scratch the operator needs: the spectrum, the model or adjoint input, and the FFT's.
+    fn complex_scratch_len(&self) -> usize {
+        let p2 = self.spectrum.p * self.spectrum.p;
+        p2 + self.rows.len() + self.spectrum.scratch_len()
+    }
+}
+
+fn check_len(what: &'static str, expected: usize, found: usize) -> sparsimony_core::Result<()> {
+    if expected == found {
+        Ok(())
+    } else {
+        Err(sparsimony_core::Error::DimensionMismatch { what, expected, found })
+    }
+}
+
+fn check_scratch(needed: usize, found: usize) -> sparsimony_core::Result<()> {
+    if found >= needed {
+        Ok(())
+    } else {
+        Err(sparsimony_core::Error::ScratchTooSmall { needed, found })
+    }
+}
+
+impl LinearOperator<f64> for Measurement {
+    fn nrows(&self) -> usize {
+        2 * self.rows.len()
+    }
+    fn ncols(&self) -> usize {
+        self.spectrum.n * self.spectrum.n
+    }
+    fn scratch_len(&self) -> usize {
+        2 * self.complex_scratch_len()
+    }
+    fn apply(&self, x: &[f64], y: &mut [f64], scratch: &mut [f64]) -> sparsimony_core::Result<()> {
+        check_len("x (image pixels)", self.ncols(), x.len())?;
+        check_len("y (visibility reals)", self.nrows(), y.len())?;
+        check_scratch(self.scratch_len(), scratch.len())?;
+        let scratch: &mut [Complex64] = bytemuck::cast_slice_mut(&mut scratch[..self.scratch_len()]);
+        let p2 = self.spectrum.p * self.spectrum.p;
+        let (x_hat, rest) = scratch.split_at_mut(p2);
+        let (model, rest) = rest.split_at_mut(self.rows.len());
+        self.spectrum.transform(x, x_hat, rest);
+        self.degrid(x_hat, model);
+        y.copy_from_slice(bytemuck::cast_slice(model));
+        Ok(())
+    }
+    fn apply_adjoint(&self, x: &[f64], y: &mut [f64], scratch: &mut [f64]) -> sparsimony_core::Result<()> {
+        check_len("x (visibility reals)", self.nrows(), x.len())?;
+        check_len("y (image pixels)", self.ncols(), y.len())?;
+        check_scratch(self.scratch_len(), scratch.len())?;
+        let scratch: &mut [Complex64] = bytemuck::cast_slice_mut(&mut scratch[..self.scratch_len()]);
+        let p2 = self.spectrum.p * self.spectrum.p;
+        let (x_hat, rest) = scratch.split_at_mut(p2);
+        let (z, rest) = rest.split_at_mut(self.rows.len());
+        z.copy_from_slice(bytemuck::cast_slice(x));
+        self.grid(z, x_hat);
+        self.spectrum.adjoint(x_hat, y, rest);
+        Ok(())
+    }
+}

@@ -1,0 +1,382 @@
+//! `sparsimony radio`: joint imaging and direction-dependent self-calibration (Repetti et al., MNRAS
+//! 2017) — simulate the paper's observation to files, or calibrate visibilities from files.
+
+use std::path::{Path, PathBuf};
+
+use ndarray::Array2;
+use ndarray_npy::WriteNpyExt;
+use serde_json::json;
+use sparsimony::solvers::radio::{
+    Baseline, Complex64, Observation, SelfCalibration, Simulation, padded_grid_size, snr_db,
+};
+
+use super::{Bar, CliResult, print_json, with_flag_names};
+
+/// `sparsimony radio`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Simulate the paper's observation (random array, three-level sky, DDEs) and write it to a folder:
+    /// vis.csv (antenna1, antenna2, time, u, v, re, im), bright.npy (the known sources), truth.npy.
+    Simulate(SimulateArgs),
+    /// Calibrate visibilities jointly with imaging: the DIE stage, then the DDE stage.
+    Calibrate(CalibrateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+#[command(allow_negative_numbers = true)]
+struct SimulateArgs {
+    /// The folder to write vis.csv, bright.npy and truth.npy to (created if missing).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Antennas.
+    #[arg(long, default_value_t = 200)]
+    antennas: usize,
+    /// Time steps.
+    #[arg(long, default_value_t = 1)]
+    times: usize,
+    /// The image side N (pixels).
+    #[arg(long, default_value_t = 127)]
+    image_size: usize,
+    /// The true DDE kernels' side S (odd).
+    #[arg(long, default_value_t = 5)]
+    dde_size: usize,
+    /// Input SNR: the noise's level in dB below the visibilities' RMS.
+    #[arg(long, default_value_t = 150.0)]
+    snr: f64,
+    /// Seed of everything drawn.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Print JSON: {"visibilities", "grid_size", "files"}.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(allow_negative_numbers = true)]
+struct CalibrateArgs {
+    /// The visibilities: CSV with columns antenna1, antenna2, time, u, v, re, im (antennas and time steps
+    /// 0-based integers, u and v integer cells of the Fourier grid), or a .npy array of those 7 columns.
+    #[arg(long, value_name = "FILE")]
+    vis: PathBuf,
+    /// The known bright sources, an N × N image (.npy or CSV); N is the image's side.
+    #[arg(long, value_name = "FILE")]
+    bright: PathBuf,
+    /// The Fourier grid's side P [default: N + 2(2S − 1), as `radio simulate` grids].
+    #[arg(long)]
+    grid_size: Option<usize>,
+    /// The DDE kernels' side S (odd).
+    #[arg(long, default_value_t = 5)]
+    dde_size: usize,
+    /// η, the ℓ1 weight of the faint part.
+    #[arg(long, default_value_t = 1e-4)]
+    eta: f64,
+    /// Outer iterations at most of the DDE stage.
+    #[arg(long, default_value_t = 100)]
+    max_outer: usize,
+    /// The true image (N × N), to report the faint part's SNR.
+    #[arg(long, value_name = "FILE")]
+    truth: Option<PathBuf>,
+    /// Write the image (bright sources plus faint part) as FITS.
+    #[arg(long, value_name = "FILE.fits")]
+    out: Option<PathBuf>,
+    /// Write the faint part (and the true one, with --truth) as SVG heat maps.
+    #[arg(long, value_name = "FILE.svg")]
+    plot: Option<PathBuf>,
+    /// Print JSON: {"outer", "converged", "criterion", "seconds": {"image", "dde", "total"}, "snr_db"
+    /// (with --truth), "gain_scale"}.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `sparsimony radio`.
+pub fn run(a: Args) -> CliResult {
+    let result = match a.command {
+        Command::Simulate(s) => simulate(s),
+        Command::Calibrate(c) => calibrate(c),
+    };
+    result.map_err(|e| {
+        with_flag_names(
+            e,
+            &[
+                ("antennas", "--antennas/--times"),
+                ("image_size", "--image-size (or --grid-size)"),
+                ("dde_size", "--dde-size"),
+                ("input_snr", "--snr"),
+                ("eta", "--eta"),
+                ("levels", "--image-size (too small for the sources)"),
+            ],
+        )
+    })
+}
+
+fn simulate(s: SimulateArgs) -> CliResult {
+    let sim = Simulation {
+        n_antennas: s.antennas,
+        n_times: s.times,
+        image_size: s.image_size,
+        dde_size: s.dde_size,
+        input_snr: s.snr,
+        seed: s.seed,
+        ..Simulation::default()
+    };
+    let truth = sim.simulate()?;
+    std::fs::create_dir_all(&s.out).map_err(|e| format!("{}: {e}", s.out.display()))?;
+    let vis = s.out.join("vis.csv");
+    let mut w = csv::Writer::from_path(&vis).map_err(|e| format!("{}: {e}", vis.display()))?;
+    w.write_record(["antenna1", "antenna2", "time", "u", "v", "re", "im"])?;
+    for (b, y) in truth.observation.baselines.iter().zip(&truth.observation.values) {
+        w.write_record([
+            b.antenna1.to_string(),
+            b.antenna2.to_string(),
+            b.time.to_string(),
+            b.u.to_string(),
+            b.v.to_string(),
+            format!("{:e}", y.re),
+            format!("{:e}", y.im),
+        ])?;
+    }
+    w.flush().map_err(|e| format!("{}: {e}", vis.display()))?;
+    for (name, image) in [("bright.npy", &truth.bright), ("truth.npy", &truth.image)] {
+        let path = s.out.join(name);
+        let file = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        image
+            .write_npy(std::io::BufWriter::new(file))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    let grid = truth.observation.grid_size;
+    if s.json {
+        print_json(&json!({
+            "visibilities": truth.observation.values.len(),
+            "grid_size": grid,
+            "files": ["vis.csv", "bright.npy", "truth.npy"],
+        }))?;
+    } else {
+        outln!(
+            "{} visibilities of {} antennas × {} time steps on a {grid}×{grid} grid ({}×{} image, S = {}), noise σ = {:.3e}",
+            truth.observation.values.len(),
+            s.antennas,
+            s.times,
+            s.image_size,
+            s.image_size,
+            s.dde_size,
+            truth.noise_std
+        )?;
+        outln!("written to {}: vis.csv, bright.npy, truth.npy", s.out.display())?;
+        let d = s.out.display();
+        outln!(
+            "calibrate: sparsimony radio calibrate --vis {d}/vis.csv --bright {d}/bright.npy --truth {d}/truth.npy --grid-size {grid} --dde-size {}",
+            s.dde_size
+        )?;
+    }
+    Ok(())
+}
+
+/// The visibilities of a 7-column table (CSV named columns, or `.npy` in order).
+fn read_observation(
+    path: &Path,
+    image_size: usize,
+    grid_size: usize,
+) -> Result<Observation, Box<dyn std::error::Error>> {
+    let table = sparsimony::io::read_table(path)?;
+    const NAMES: [&str; 7] = ["antenna1", "antenna2", "time", "u", "v", "re", "im"];
+    let cols: Vec<usize> = if table.lines.is_empty() {
+        if table.values.ncols() != 7 {
+            return Err(format!(
+                "{}: expected 7 columns (antenna1, antenna2, time, u, v, re, im), found {}",
+                path.display(),
+                table.values.ncols()
+            )
+            .into());
+        }
+        (0..7).collect()
+    } else {
+        NAMES
+            .iter()
+            .map(|n| {
+                table
+                    .columns
+                    .iter()
+                    .position(|c| c.trim() == *n)
+                    .ok_or_else(|| format!("{}: no column `{n}` (needs {})", path.display(), NAMES.join(", ")))
+            })
+            .collect::<Result<_, _>>()?
+    };
+    if table.values.nrows() == 0 {
+        return Err(format!("{}: no visibilities", path.display()).into());
+    }
+    let mut baselines = Vec::with_capacity(table.values.nrows());
+    let mut values = Vec::with_capacity(table.values.nrows());
+    for (r, row) in table.values.rows().into_iter().enumerate() {
+        let at = |k: usize| row[cols[k]];
+        let integer = |k: usize, min: f64| -> Result<i64, String> {
+            let v = at(k);
+            if v.is_finite() && v.fract() == 0.0 && v >= min && v.abs() < 1e9 {
+                Ok(v as i64)
+            } else {
+                Err(format!(
+                    "{}: {} must be an integer{}",
+                    table.locate(path, r, cols[k]),
+                    NAMES[k],
+                    if min >= 0.0 { " ≥ 0" } else { "" }
+                ))
+            }
+        };
+        let (a1, a2, t) = (integer(0, 0.0)?, integer(1, 0.0)?, integer(2, 0.0)?);
+        let (u, v) = (integer(3, -1e9)?, integer(4, -1e9)?);
+        let (re, im) = (at(5), at(6));
+        for (k, x) in [(5, re), (6, im)] {
+            if !x.is_finite() {
+                return Err(format!("{}: not a finite number", table.locate(path, r, cols[k])).into());
+            }
+        }
+        baselines.push(Baseline {
+            antenna1: a1 as usize,
+            antenna2: a2 as usize,
+            time: t as usize,
+            u,
+            v,
+        });
+        values.push(Complex64::new(re, im));
+    }
+    let n_antennas = baselines.iter().map(|b| b.antenna1.max(b.antenna2)).max().unwrap_or(0) + 1;
+    let n_times = baselines.iter().map(|b| b.time).max().unwrap_or(0) + 1;
+    Ok(Observation {
+        image_size,
+        grid_size,
+        n_antennas,
+        n_times,
+        baselines,
+        values,
+    })
+}
+
+fn read_image(path: &Path, what: &str) -> Result<Array2<f64>, Box<dyn std::error::Error>> {
+    let table = sparsimony::io::read_table(path)?;
+    let (r, c) = table.values.dim();
+    if r != c || r < 2 {
+        return Err(format!("{}: the {what} must be a square image, found {r} × {c}", path.display()).into());
+    }
+    if let Some((i, _)) = table.values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(format!("{}: not a finite number", table.locate(path, i / c, i % c)).into());
+    }
+    Ok(table.values)
+}
+
+fn calibrate(c: CalibrateArgs) -> CliResult {
+    if let Some(p) = &c.plot {
+        sparsimony::plot::require_svg(p)?;
+    }
+    let bright = read_image(&c.bright, "bright-source image")?;
+    let n = bright.nrows();
+    let grid = c.grid_size.unwrap_or_else(|| padded_grid_size(n, c.dde_size));
+    let observation = read_observation(&c.vis, n, grid)?;
+    let truth = c.truth.as_deref().map(|p| read_image(p, "true image")).transpose()?;
+    if let Some(t) = &truth
+        && t.dim() != bright.dim()
+    {
+        return Err(format!(
+            "{} is {:?} but {} is {:?}",
+            c.truth.as_deref().unwrap_or(Path::new("")).display(),
+            t.dim(),
+            c.bright.display(),
+            bright.dim()
+        )
+        .into());
+    }
+    let bar = Bar::new("self-calibration", c.json);
+    let cal = SelfCalibration {
+        dde_size: c.dde_size,
+        eta: c.eta,
+        dde_max_outer: c.max_outer,
+        progress: bar.callback(),
+        ..SelfCalibration::default()
+    };
+    let start = std::time::Instant::now();
+    let fit = cal.fit(&observation, bright.view());
+    bar.finish();
+    let fit = fit?;
+    let total = start.elapsed().as_secs_f64();
+    let snr = truth.as_ref().map(|t| {
+        let faint = t - &bright;
+        (snr_db(&fit.die_faint, &faint), snr_db(&fit.faint, &faint))
+    });
+    if let Some(out) = &c.out {
+        sparsimony::io::write_fits(
+            out,
+            fit.image.view(),
+            "sparsimony radio calibrate: the image x = x_o + eps (bright sources plus faint part), rows are v",
+        )?;
+    }
+    if let Some(p) = &c.plot {
+        use sparsimony::plot::{Heatmap, heatmaps};
+        let axis: Vec<f64> = (0..n).map(|i| i as f64).collect();
+        let mut maps = vec![Heatmap {
+            title: "faint part, DDE calibration".into(),
+            values: fit.faint.as_slice().unwrap_or(&[]),
+        }];
+        let faint_truth = truth.as_ref().map(|t| t - &bright);
+        if let Some(f) = &faint_truth {
+            maps.push(Heatmap {
+                title: "faint part, truth".into(),
+                values: f.as_slice().unwrap_or(&[]),
+            });
+        }
+        maps.push(Heatmap {
+            title: "faint part, DIE stage".into(),
+            values: fit.die_faint.as_slice().unwrap_or(&[]),
+        });
+        heatmaps(p, ("v (pixel)", "u (pixel)"), (&axis, &axis), &maps)?;
+    }
+    let criterion = fit.history.last().map_or(f64::NAN, |o| o.criterion);
+    if !fit.report.converged {
+        warn!(
+            "warning: the DDE stage stopped at --max-outer {} with the criterion still falling by {:.2e} per iteration (tolerance {:.0e})",
+            c.max_outer, fit.report.reached, fit.report.tolerance
+        );
+    }
+    if c.json {
+        let mut v = json!({
+            "outer": fit.report.iterations,
+            "converged": fit.report.converged,
+            "criterion": criterion,
+            "gain_scale": fit.gain_scale,
+            "seconds": {"image": fit.seconds[0], "dde": fit.seconds[1], "total": total},
+        });
+        if let Some((die, dde)) = snr {
+            v["snr_db"] = json!({"die": die, "dde": dde});
+        }
+        print_json(&v)?;
+    } else {
+        outln!(
+            "{} visibilities, {} antennas, {} time steps; {n}×{n} image on a {grid}×{grid} grid, S = {}",
+            observation.values.len(),
+            observation.n_antennas,
+            observation.n_times,
+            c.dde_size
+        )?;
+        outln!(
+            "{} outer iterations (converged: {}), criterion {criterion:.6e}, gain scale {:.4}",
+            fit.report.iterations,
+            fit.report.converged,
+            fit.gain_scale
+        )?;
+        outln!(
+            "time {total:.1} s: image blocks {:.1} s, DDE blocks {:.1} s",
+            fit.seconds[0],
+            fit.seconds[1]
+        )?;
+        if let Some((die, dde)) = snr {
+            outln!("faint-part SNR: DIE stage {die:.2} dB, DDE stage {dde:.2} dB")?;
+        }
+        if let Some(out) = &c.out {
+            outln!("image written to {}", out.display())?;
+        }
+    }
+    Ok(())
+}
