@@ -800,45 +800,27 @@ fn radio_errors_name_the_problem() {
             "3",
         ])
     };
-    let mut lines: Vec<String> = text.lines().map(String::from).collect();
-    let original = lines[2].clone();
-    let fields = |l: &str| l.split(',').map(String::from).collect::<Vec<_>>();
-    let mut f = fields(&original);
-    f[3] = "400".into();
-    lines[2] = f.join(",");
-    let o = calibrate("uv.csv", lines.join("\n"));
-    assert!(
-        !o.status.success() && stderr(&o).contains("(u, v) = (400"),
-        "{}",
-        stderr(&o)
-    );
-    let mut f = fields(&original);
-    f[1] = "2.5".into();
-    lines[2] = f.join(",");
-    let o = calibrate("antenna.csv", lines.join("\n"));
-    assert!(
-        !o.status.success() && stderr(&o).contains("line 3, column `antenna2`"),
-        "{}",
-        stderr(&o)
-    );
-    let mut f = fields(&original);
-    f[1] = f[0].clone();
-    lines[2] = f.join(",");
-    let o = calibrate("same.csv", lines.join("\n"));
-    assert!(
-        !o.status.success() && stderr(&o).contains("must be distinct"),
-        "{}",
-        stderr(&o)
-    );
-    let mut f = fields(&original);
-    f[6] = "nan".into();
-    lines[2] = f.join(",");
-    let o = calibrate("nan.csv", lines.join("\n"));
-    assert!(
-        !o.status.success() && stderr(&o).contains("not a finite number"),
-        "{}",
-        stderr(&o)
-    );
+    // One field of the second visibility (line 3 of the file) changed at a time, and what the error says.
+    let lines: Vec<&str> = text.lines().collect();
+    let original: Vec<&str> = lines[2].split(',').collect();
+    for (name, field, value, expected) in [
+        ("uv.csv", 3, "400", "(u, v) = (400"),
+        ("antenna.csv", 1, "2.5", "line 3, column `antenna2`"),
+        ("same.csv", 1, original[0], "must be distinct"),
+        ("nan.csv", 6, "nan", "not a finite number"),
+    ] {
+        let mut fields = original.clone();
+        fields[field] = value;
+        let changed = fields.join(",");
+        let mut bad = lines.clone();
+        bad[2] = &changed;
+        let o = calibrate(name, bad.join("\n"));
+        assert!(
+            !o.status.success() && stderr(&o).contains(expected),
+            "{name}: {}",
+            stderr(&o)
+        );
+    }
     let o = calibrate("header.csv", "a,b\n1,2\n".into());
     assert!(
         !o.status.success() && stderr(&o).contains("no column `antenna1`"),
