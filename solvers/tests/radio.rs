@@ -215,6 +215,20 @@ fn bad_observations_are_refused_by_name() {
     obs.values.clear();
     obs.baselines.clear();
     assert!(matches!(fails(&obs), Error::Empty { .. }));
+    let mut obs = sim.observation.clone();
+    obs.grid_size = 100_000;
+    assert!(matches!(
+        fails(&obs),
+        Error::InvalidParameter { name: "image_size", .. }
+    ));
+    let huge = Simulation {
+        n_antennas: 100_000,
+        ..Simulation::default()
+    };
+    assert!(matches!(
+        huge.simulate().unwrap_err(),
+        Error::InvalidParameter { name: "antennas", .. }
+    ));
     let small_bright = ndarray::Array2::<f64>::zeros((23, 24));
     assert!(matches!(
         cal.fit(&sim.observation, small_bright.view()).unwrap_err(),

@@ -12,6 +12,9 @@ use super::dde::Ddes;
 use super::observation::{Baseline, Observation};
 use crate::error::{Error, Result};
 
+/// The most memory a [`Measurement`] may take (8 GB); larger observations are refused before allocating.
+pub const MAX_BYTES: u128 = 8_000_000_000;
+
 /// Rows gridded together onto one spectrum by [`Measurement::grid`].
 const GRID_PIECE: usize = 8192;
 
@@ -194,6 +197,22 @@ impl Measurement {
     /// when `u1` and `u2` differ in shape or do not match the observation's antennas and time steps.
     pub fn new(observation: &Observation, u1: &Ddes, u2: &Ddes) -> Result<Self> {
         observation.validate(u1.size())?;
+        // Refused before allocating: the rows' kernels and the FFT's three P² buffers.
+        let (p, side) = (observation.grid_size as u128, 2 * u1.size() as u128 - 1);
+        let bytes = 16 * (2 * observation.baselines.len() as u128 * side * side + 3 * p * p);
+        if bytes > MAX_BYTES {
+            return Err(Error::InvalidParameter {
+                name: "image_size",
+                reason: format!(
+                    "the operator would need {:.1} GB (kernels of {} visibilities at S = {}, a {}² grid); at most {} GB",
+                    bytes as f64 / 1e9,
+                    observation.baselines.len(),
+                    u1.size(),
+                    p,
+                    MAX_BYTES / 1_000_000_000
+                ),
+            });
+        }
         let mut op = Self {
             spectrum: Spectrum::new(observation.image_size, observation.grid_size),
             rows: ordered_rows(&observation.baselines),

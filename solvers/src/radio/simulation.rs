@@ -184,6 +184,13 @@ impl Simulation {
                 "need at least one level, each with sources and a positive energy".into(),
             );
         }
+        let baselines = (self.n_antennas as u128) * (self.n_antennas as u128 - 1) / 2 * self.n_times as u128;
+        if baselines > 100_000_000 {
+            return bad(
+                "antennas",
+                format!("{baselines} visibilities (antennas² × time steps / 2) exceed the 10⁸ a simulation holds"),
+            );
+        }
         let total: usize = self.levels.iter().map(|l| l.0).sum();
         if 9 * total > self.image_size * self.image_size / 4 {
             return bad(
