@@ -5,13 +5,20 @@
 //! DDE stage, (d) imaging with the true DDEs (the limit), beside the authors' toolbox run under Octave
 //! on the same simulation (REFERENCES.md), with times and the DDE and image blocks' shares.
 //!
-//! `cargo run --release --example radio_selfcal [-- --antennas 200] [--seed 1] [--quick]`
+//! `cargo run --release --example radio_selfcal [-- --antennas 200] [--seed 1] [--quick] [--plot radio.svg]`
 //!
-//! `--quick`: 40 antennas, a 63-pixel image, `S = 3`.
+//! * `--quick`: 40 antennas, a 63-pixel image, `S = 3`;
+//! * `--prior l1|sara` (ℓ1 by default; `--eta` 1e-4 for ℓ1, 1e-2 for SARA, the paper's), `--galaxy E`
+//!   (the faint part an extended galaxy of energy `E` instead of compact sources), `--times T`,
+//!   `--dde-size S`;
+//! * `--m31`: the paper's M31-like case — 100 antennas, 10 time steps, `S = 9`, SARA, a galaxy of energy 1;
+//! * `--plot F.svg`: the true faint part, the dirty image and the four reconstructions side by side.
 use std::time::Instant;
 
 use sparsimony::solvers::Progress;
-use sparsimony::solvers::radio::{Complex64, Ddes, Measurement, SelfCalibration, Simulation, Stage, snr_db};
+use sparsimony::solvers::radio::{
+    Complex64, Ddes, Measurement, Prior, SelfCalibration, Simulation, Stage, ordered_data, snr_db,
+};
 
 fn flag(args: &[String], name: &str) -> Option<String> {
     args.iter()
@@ -23,22 +30,58 @@ fn flag(args: &[String], name: &str) -> Option<String> {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
-    let antennas: usize = flag(&args, "--antennas").map_or(if quick { 40 } else { 200 }, |v| {
-        v.parse().expect("--antennas takes a count")
-    });
+    let m31 = args.iter().any(|a| a == "--m31");
+    let count = |name: &str, default: usize| flag(&args, name).map_or(default, |v| v.parse().expect("a count"));
+    let number = |name: &str, default: f64| flag(&args, name).map_or(default, |v| v.parse().expect("a number"));
+    let prior = match flag(&args, "--prior").as_deref() {
+        None if m31 => Prior::sara(),
+        None | Some("l1") => Prior::L1,
+        Some("sara") => Prior::sara(),
+        Some(other) => panic!("--prior takes l1 or sara, not {other}"),
+    };
+    let galaxy = flag(&args, "--galaxy")
+        .map(|v| v.parse::<f64>().expect("--galaxy takes an energy"))
+        .or(m31.then_some(1.0));
     let seed: u64 = flag(&args, "--seed").map_or(1, |v| v.parse().expect("--seed takes an integer"));
     let sim = Simulation {
-        n_antennas: antennas,
+        n_antennas: count(
+            "--antennas",
+            if quick {
+                40
+            } else if m31 {
+                100
+            } else {
+                200
+            },
+        ),
+        n_times: count("--times", if m31 { 10 } else { 1 }),
         image_size: if quick { 63 } else { 127 },
-        dde_size: if quick { 3 } else { 5 },
+        dde_size: count(
+            "--dde-size",
+            if quick {
+                3
+            } else if m31 {
+                9
+            } else {
+                5
+            },
+        ),
+        // With a galaxy, the faint part is the galaxy: the compact sources are the bright level alone.
+        levels: if galaxy.is_some() {
+            vec![(10, 10.0)]
+        } else {
+            Simulation::default().levels
+        },
+        galaxy,
         seed,
         ..Simulation::default()
     };
     let t0 = Instant::now();
     let truth = sim.simulate().expect("a valid simulation");
     println!(
-        "Simulation: {} antennas, {} visibilities, {}×{} image on a {}×{} grid, S = {}, input SNR {} dB ({:.2} s)",
+        "Simulation: {} antennas, {} time steps, {} visibilities, {}×{} image on a {}×{} grid, S = {}, input SNR {} dB, {} prior ({:.2} s)",
         sim.n_antennas,
+        sim.n_times,
         truth.observation.values.len(),
         sim.image_size,
         sim.image_size,
@@ -46,12 +89,15 @@ fn main() {
         truth.observation.grid_size,
         sim.dde_size,
         sim.input_snr,
+        if prior == Prior::L1 { "ℓ1" } else { "SARA" },
         t0.elapsed().as_secs_f64()
     );
     let faint = truth.faint();
     let defaults = SelfCalibration::default();
     let cal = SelfCalibration {
         dde_size: sim.dde_size,
+        prior,
+        eta: number("--eta", if prior == Prior::L1 { 1e-4 } else { 1e-2 }),
         dde_sweeps: flag(&args, "--sweeps").map_or(defaults.dde_sweeps, |v| v.parse().expect("--sweeps: a count")),
         image_max_iter: flag(&args, "--image-iter")
             .map_or(defaults.image_max_iter, |v| v.parse().expect("--image-iter: a count")),
@@ -133,6 +179,38 @@ fn main() {
         best.seconds[0],
         best.report.iterations
     );
+    if let Some(path) = flag(&args, "--plot") {
+        use sparsimony::core::LinearOperator;
+        use sparsimony::plot::{Heatmap, heatmaps};
+        // The dirty image: Φᵀy under unit gains, scaled so its peak matches the true image's.
+        let phi = Measurement::new(obs, &unit, &unit).expect("valid");
+        let mut dirty = vec![0.0; phi.ncols()];
+        let mut scratch = vec![0.0; phi.scratch_len()];
+        phi.apply_adjoint(&ordered_data(obs), &mut dirty, &mut scratch)
+            .expect("shapes agree");
+        let peak = |v: &[f64]| v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        let scale = peak(truth.image.as_slice().expect("standard layout")) / peak(&dirty).max(f64::MIN_POSITIVE);
+        dirty.iter_mut().for_each(|v| *v *= scale);
+        let axis: Vec<f64> = (0..sim.image_size).map(|i| i as f64).collect();
+        let slice = |a: &ndarray::Array2<f64>| a.as_slice().expect("standard layout").to_vec();
+        let maps = [
+            ("true faint part", slice(&faint)),
+            ("dirty image (unit gains)", dirty),
+            ("(a) no calibration", slice(&none.faint)),
+            ("(b) DIE stage", slice(&fit.die_faint)),
+            ("(c) DDE calibration", slice(&fit.faint)),
+            ("(d) true DDEs", slice(&best.faint)),
+        ];
+        let maps: Vec<Heatmap<'_>> = maps
+            .iter()
+            .map(|(title, values)| Heatmap {
+                title: (*title).into(),
+                values,
+            })
+            .collect();
+        heatmaps(path.as_ref(), ("v (pixel)", "u (pixel)"), (&axis, &axis), &maps).expect("the plot is written");
+        println!("Wrote {path}");
+    }
     println!(
         "DDE error after calibration (best global phase): {:.3}; gain scale ĝ = {:.3}",
         fit.ddes[0].relative_error(&truth.ddes).expect("same shape"),

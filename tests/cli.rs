@@ -856,3 +856,65 @@ fn radio_errors_name_the_problem() {
         stderr(&o)
     );
 }
+
+#[test]
+fn radio_sara_prior_on_a_simulated_galaxy_matches_the_library() {
+    use sparsimony::solvers::radio::{Prior, SelfCalibration, Simulation};
+    let dir = temp_dir("radio-sara");
+    let d = dir.to_str().unwrap();
+    let args = [
+        "--antennas",
+        "12",
+        "--image-size",
+        "32",
+        "--dde-size",
+        "3",
+        "--seed",
+        "2",
+    ];
+    let o = sparsimony(&[&["radio", "simulate", "--out", d, "--galaxy", "1"][..], &args[..]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (vis, bright) = (format!("{d}/vis.csv"), format!("{d}/bright.npy"));
+    let o = sparsimony(&[
+        "radio",
+        "calibrate",
+        "--vis",
+        &vis,
+        "--bright",
+        &bright,
+        "--dde-size",
+        "3",
+        "--prior",
+        "sara",
+        "--max-outer",
+        "2",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let sim = Simulation {
+        n_antennas: 12,
+        image_size: 32,
+        dde_size: 3,
+        seed: 2,
+        levels: vec![(10, 10.0)],
+        galaxy: Some(1.0),
+        ..Simulation::default()
+    }
+    .simulate()
+    .unwrap();
+    let fit = SelfCalibration {
+        dde_size: 3,
+        prior: Prior::sara(),
+        eta: 1e-2,
+        dde_max_outer: 2,
+        ..SelfCalibration::default()
+    }
+    .fit(&sim.observation, sim.bright.view())
+    .unwrap();
+    let criterion = fit.history.last().unwrap().criterion;
+    assert!(
+        (v["criterion"].as_f64().unwrap() - criterion).abs() <= 1e-9 * criterion,
+        "{v} against {criterion}"
+    );
+}

@@ -13,7 +13,7 @@ use sparsimony_core::{LeastSquares, LinearOperator, Measure, Prox, Report, Smoot
 use super::dde::Ddes;
 use super::observation::Observation;
 use super::operator::{Measurement, Row, ordered_data};
-use super::prior::FaintL1;
+use super::prior::{FaintPrior, Prior};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
 
@@ -23,9 +23,9 @@ use crate::progress::Progress;
 /// the known sources' pixels. Each antenna `α` has two copies `u₁_α`, `u₂_α` of its `S × S` DDE kernel
 /// (see [`Ddes`]); the criterion minimised is
 ///
-/// `J = ¼ Σ_rows |y_r − (Φ(U₁, U₂) x)_r|² + (ν/2) Σ_α ‖u₁_α − u₂_α‖² + η‖ε‖₁`
+/// `J = ¼ Σ_rows |y_r − (Φ(U₁, U₂) x)_r|² + (ν/2) Σ_α ‖u₁_α − u₂_α‖² + η R(ε)`
 ///
-/// subject to `ε ≥ 0` and box constraints on the kernels' real and imaginary parts, where the rows are
+/// (`R` the [`Prior`]: `‖ε‖₁`, or `‖Ψ†ε‖₁` in the SARA dictionary) subject to `ε ≥ 0` and box constraints on the kernels' real and imaginary parts, where the rows are
 /// both orientations of every visibility ([`Measurement`]), so the data term is `½‖y − Φx‖²` over the
 /// measured visibilities when `U₁ = U₂` — the paper's scaling, in which its `η` applies.
 ///
@@ -53,7 +53,9 @@ use crate::progress::Progress;
 /// part of a centre tap by `gain_bound · ĝ` and each part of an off-centre tap by `offcentre_bound · ĝ`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SelfCalibration {
-    /// `η`, the ℓ1 weight of the faint part (the paper: 1e-4).
+    /// The sparsity prior `R` of the faint part ([`Prior::L1`]).
+    pub prior: Prior,
+    /// `η`, the weight of the prior (the paper: 1e-4 with ℓ1, 1e-2 with SARA).
     pub eta: f64,
     /// The DDE kernels' side `S` (odd; the paper: 5, and 9 for its M31 case).
     pub dde_size: usize,
@@ -95,6 +97,7 @@ pub struct SelfCalibration {
 impl Default for SelfCalibration {
     fn default() -> Self {
         Self {
+            prior: Prior::L1,
             eta: 1e-4,
             dde_size: 5,
             die_nu: 2000.0,
@@ -170,7 +173,7 @@ struct Problem<'a> {
     observation: &'a Observation,
     data: Vec<f64>,
     bright: Vec<f64>,
-    known: Vec<bool>,
+    prior: FaintPrior,
 }
 
 /// The DDE copies, the faint image and the operator they define.
@@ -209,6 +212,14 @@ impl SelfCalibration {
                 return bad(name, "must be positive and finite");
             }
         }
+        if let Prior::Sara { max_iter, tol, .. } = self.prior {
+            if max_iter == 0 {
+                return bad("prior", "SARA's inner iterations must be at least 1");
+            }
+            if !(tol >= 0.0 && tol.is_finite()) {
+                return bad("prior", "SARA's inner tolerance must be non-negative and finite");
+            }
+        }
         if self.image_max_iter == 0 || self.dde_inner == 0 || self.dde_sweeps == 0 || self.die_sweeps == 0 {
             return bad("image_max_iter", "iteration counts must be at least 1");
         }
@@ -235,14 +246,15 @@ impl SelfCalibration {
         Ok(())
     }
 
-    fn problem<'a>(observation: &'a Observation, bright: &ArrayView2<'_, f64>) -> Problem<'a> {
+    fn problem<'a>(&self, observation: &'a Observation, bright: &ArrayView2<'_, f64>) -> Result<Problem<'a>> {
         let bright: Vec<f64> = bright.iter().copied().collect();
-        Problem {
+        let known = bright.iter().map(|&v| v > 0.0).collect();
+        Ok(Problem {
             observation,
             data: ordered_data(observation),
-            known: bright.iter().map(|&v| v > 0.0).collect(),
+            prior: FaintPrior::new(self.prior, self.eta, observation.image_size, known)?,
             bright,
-        }
+        })
     }
 
     /// Self-calibrates `observation` given the known bright sources `bright` (`N × N`, `x_o`): the
@@ -255,7 +267,7 @@ impl SelfCalibration {
     pub fn fit(&self, observation: &Observation, bright: ArrayView2<'_, f64>) -> Result<SelfCalibrated> {
         self.check(observation, &bright)?;
         let started = Instant::now();
-        let problem = Self::problem(observation, &bright);
+        let problem = self.problem(observation, &bright)?;
         let (na, nt) = (observation.n_antennas, observation.n_times);
         let gain = gain_scale(&problem)?;
         let bounds = Bounds {
@@ -349,7 +361,7 @@ impl SelfCalibration {
             ..self.clone()
         };
         fixed.check(observation, &bright)?;
-        let problem = Self::problem(observation, &bright);
+        let problem = fixed.problem(observation, &bright)?;
         let t0 = Instant::now();
         let mut state = State {
             op: Measurement::new(observation, ddes, ddes)?,
@@ -403,11 +415,7 @@ impl SelfCalibration {
             .sum::<f64>()
             / 4.0;
         let coupling = 0.5 * nu * state.u[0].distance2(&state.u[1]);
-        let prior = FaintL1 {
-            eta: self.eta,
-            known: &problem.known,
-        }
-        .value(&state.eps)?;
+        let prior = problem.prior.value(&state.eps)?;
         Ok((data + coupling + prior, data))
     }
 
@@ -423,10 +431,7 @@ impl SelfCalibration {
             *bi = y - *bi;
         }
         let f = LeastSquares::new(op, &b, 0.5)?;
-        let g = FaintL1 {
-            eta: self.eta,
-            known: &problem.known,
-        };
+        let g = &problem.prior;
         let mut power_scratch = vec![0.0; sparsimony_core::linalg::power_iteration_scratch_len(op)];
         // Power iteration approaches ‖Φ‖² from below: a 10 % margin keeps the step safe.
         let lipschitz = 1.1 * f.lipschitz(500, 1e-3, &mut power_scratch)?;
@@ -445,7 +450,7 @@ impl SelfCalibration {
         let mut fb_scratch = vec![0.0; sparsimony_core::forward_backward::scratch_len(&f)];
         let before = f.value(&state.eps, &mut scratch)? + g.value(&state.eps)?;
         let mut eps = state.eps.clone();
-        let fb = minimize(&f, &g, &mut eps, &opts, &mut fb_scratch, None)?;
+        let fb = minimize(&f, g, &mut eps, &opts, &mut fb_scratch, None)?;
         if fb.objective <= before {
             state.eps = eps;
         }
@@ -489,9 +494,10 @@ impl SelfCalibration {
                 bounds.project(kernel);
             }
         }
-        for ((e, old), &known) in state.eps.iter_mut().zip(from_eps).zip(&problem.known) {
-            *e = if known { 0.0 } else { (*e + beta * (*e - old)).max(0.0) };
+        for (e, old) in state.eps.iter_mut().zip(from_eps) {
+            *e += beta * (*e - old);
         }
+        problem.prior.project(&mut state.eps);
         state.op.set_ddes(&state.u[0], &state.u[1])?;
         let moved = self.criterion(problem, state, nu)?;
         if moved.0 < current.0 {

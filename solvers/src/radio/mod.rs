@@ -12,6 +12,8 @@
 //! * [`SelfCalibration`]: the estimator — the direction-independent stage, then the DDE stage, each
 //!   alternating the per-antenna DDE block and the image block; [`SelfCalibration::image`] images with
 //!   fixed DDEs;
+//! * [`Prior`]: the faint part's sparsity prior, ℓ1 or SARA ([`Sara`], the Dirac and Daubechies 1–8
+//!   dictionary as a tight frame);
 //! * [`Simulation`]: the paper's simulated array, sky and DDEs, and [`snr_db`], its figure of merit.
 
 mod calibration;
@@ -19,6 +21,7 @@ mod dde;
 mod observation;
 mod operator;
 mod prior;
+mod sara;
 mod simulation;
 
 /// The complex scalar of visibilities and DDE taps (num-complex's, as rustfft uses it).
@@ -28,4 +31,6 @@ pub use calibration::{Outer, SelfCalibrated, SelfCalibration, Stage};
 pub use dde::Ddes;
 pub use observation::{Baseline, Observation, padded_grid_size};
 pub use operator::{MAX_BYTES, Measurement, ordered_data};
+pub use prior::Prior;
+pub use sara::{Basis, Sara};
 pub use simulation::{Simulated, Simulation, snr_db};

@@ -363,7 +363,7 @@ impl Measurement {
     }
 }
 
-fn check_len(what: &'static str, expected: usize, found: usize) -> sparsimony_core::Result<()> {
+pub(crate) fn check_len(what: &'static str, expected: usize, found: usize) -> sparsimony_core::Result<()> {
     if expected == found {
         Ok(())
     } else {
@@ -371,7 +371,7 @@ fn check_len(what: &'static str, expected: usize, found: usize) -> sparsimony_co
     }
 }
 
-fn check_scratch(needed: usize, found: usize) -> sparsimony_core::Result<()> {
+pub(crate) fn check_scratch(needed: usize, found: usize) -> sparsimony_core::Result<()> {
     if found >= needed {
         Ok(())
     } else {
