@@ -12,6 +12,8 @@
 //!   (the faint part an extended galaxy of energy `E` instead of compact sources), `--times T`,
 //!   `--dde-size S`;
 //! * `--m31`: the paper's M31-like case — 100 antennas, 10 time steps, `S = 9`, SARA, a galaxy of energy 1;
+//! * `--max-outer K` caps the DDE stage's outer iterations (100), `--limit-iter K` the image steps of
+//!   (a) and (d) (20 000);
 //! * `--plot F.svg`: the true faint part, the dirty image and the four reconstructions side by side.
 use std::time::Instant;
 
@@ -101,6 +103,7 @@ fn main() {
         dde_sweeps: flag(&args, "--sweeps").map_or(defaults.dde_sweeps, |v| v.parse().expect("--sweeps: a count")),
         image_max_iter: flag(&args, "--image-iter")
             .map_or(defaults.image_max_iter, |v| v.parse().expect("--image-iter: a count")),
+        dde_max_outer: count("--max-outer", defaults.dde_max_outer),
         tol: flag(&args, "--tol").map_or(defaults.tol, |v| v.parse().expect("--tol: a number")),
         dde_nu: flag(&args, "--nu").map_or(defaults.dde_nu, |v| v.parse().expect("--nu: a number")),
         progress: {
@@ -117,7 +120,7 @@ fn main() {
         ..defaults
     };
     let limit = SelfCalibration {
-        image_max_iter: 20_000,
+        image_max_iter: count("--limit-iter", 20_000),
         ..cal.clone()
     };
     let obs = &truth.observation;

@@ -229,6 +229,46 @@ fn bad_observations_are_refused_by_name() {
         huge.simulate().unwrap_err(),
         Error::InvalidParameter { name: "antennas", .. }
     ));
+    for (prior, name) in [
+        (
+            Prior::Sara {
+                levels: 0,
+                max_iter: 10,
+                tol: 1e-4,
+            },
+            "levels",
+        ),
+        (
+            Prior::Sara {
+                levels: 4,
+                max_iter: 0,
+                tol: 1e-4,
+            },
+            "prior",
+        ),
+        (
+            Prior::Sara {
+                levels: 4,
+                max_iter: 10,
+                tol: f64::NAN,
+            },
+            "prior",
+        ),
+    ] {
+        let bad = SelfCalibration { prior, ..cal.clone() };
+        match bad.fit(&sim.observation, sim.bright.view()) {
+            Err(Error::InvalidParameter { name: got, .. }) => assert_eq!(got, name, "{prior:?}"),
+            other => panic!("{prior:?}: expected {name} refused, got {other:?}"),
+        }
+    }
+    let no_galaxy = Simulation {
+        galaxy: Some(f64::NAN),
+        ..small(5, 24, 3, 1, 1)
+    };
+    assert!(matches!(
+        no_galaxy.simulate().unwrap_err(),
+        Error::InvalidParameter { name: "galaxy", .. }
+    ));
     let small_bright = ndarray::Array2::<f64>::zeros((23, 24));
     assert!(matches!(
         cal.fit(&sim.observation, small_bright.view()).unwrap_err(),

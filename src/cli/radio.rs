@@ -124,6 +124,7 @@ pub fn run(a: Args) -> CliResult {
                 ("dde_size", "--dde-size"),
                 ("input_snr", "--snr"),
                 ("eta", "--eta"),
+                ("galaxy", "--galaxy"),
                 ("levels", "--image-size (too small for the sources)"),
             ],
         )

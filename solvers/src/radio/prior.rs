@@ -6,8 +6,9 @@ use std::sync::Mutex;
 
 use sparsimony_core::{LinearOperator, Prox};
 
+use super::operator::MAX_BYTES;
 use super::sara::Sara;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// The sparsity prior `R(ε)` of the faint part, weighted by [`SelfCalibration::eta`](super::SelfCalibration).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -70,6 +71,18 @@ impl FaintPrior {
             Prior::Sara { levels, max_iter, tol } => {
                 let psi = Sara::new(n, levels)?;
                 let (rows, cols) = (psi.nrows(), psi.ncols());
+                // Refused before allocating: four coefficient vectors, the analysis scratch, two images.
+                let bytes = 8 * (4 * rows as u128 + psi.scratch_len() as u128 + 2 * cols as u128);
+                if bytes > MAX_BYTES {
+                    return Err(Error::InvalidParameter {
+                        name: "image_size",
+                        reason: format!(
+                            "the SARA prior of a {n}² image would need {:.1} GB of coefficients; at most {} GB",
+                            bytes as f64 / 1e9,
+                            MAX_BYTES / 1_000_000_000
+                        ),
+                    });
+                }
                 Some(Mutex::new(SaraWork {
                     max_iter,
                     tol,
@@ -211,6 +224,18 @@ mod tests {
     fn random(len: usize, seed: u64) -> Vec<f64> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         (0..len).map(|_| standard_normal(&mut rng)).collect()
+    }
+
+    #[test]
+    fn a_sara_prior_beyond_memory_is_refused_before_allocating() {
+        match FaintPrior::new(Prior::sara(), 1e-2, 40_000, Vec::new()) {
+            Err(Error::InvalidParameter { name, reason }) => {
+                assert_eq!(name, "image_size");
+                assert!(reason.contains("GB"), "{reason}");
+            }
+            Ok(_) => panic!("a 40 000² SARA prior was allocated"),
+            Err(other) => panic!("wrong error: {other:?}"),
+        }
     }
 
     #[test]
