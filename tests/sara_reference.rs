@@ -12,6 +12,7 @@ fn daubechies_bases_match_pywavelets() {
     let n = fixture["n"].as_u64().unwrap() as usize;
     let levels = fixture["levels"].as_u64().unwrap() as usize;
     let image: Vec<f64> = serde_json::from_value(fixture["image"].clone()).unwrap();
+    assert_eq!(image.len(), n * n);
     for order in 1..=8 {
         let expected: Vec<f64> = serde_json::from_value(fixture["coefficients"][order.to_string()].clone()).unwrap();
         // One basis: the normalisation 1/√q is 1, so the block is the plain orthonormal transform.
@@ -20,6 +21,7 @@ fn daubechies_bases_match_pywavelets() {
         let mut coefficients = vec![0.0; psi.nrows()];
         let mut scratch = vec![0.0; psi.scratch_len()];
         psi.apply(&image, &mut coefficients, &mut scratch).unwrap();
+        assert_eq!(expected.len(), coefficients.len(), "db{order}: fixture length");
         let worst = coefficients
             .iter()
             .zip(&expected)

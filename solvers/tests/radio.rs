@@ -236,7 +236,7 @@ fn bad_observations_are_refused_by_name() {
                 max_iter: 10,
                 tol: 1e-4,
             },
-            "levels",
+            "sara_levels",
         ),
         (
             Prior::Sara {

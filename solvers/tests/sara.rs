@@ -101,11 +101,15 @@ fn sara_is_a_tight_frame_with_an_exact_adjoint() {
     let mut again = vec![0.0; psi.nrows()];
     psi.apply(&psi_z, &mut again, &mut scratch).unwrap();
     assert!(norm(&again) < 0.5 * norm(&z));
-    // The same image through the thread pool of one thread gives the same coefficients.
+    // A pool of one thread gives the same coefficients and, the bases' images summed in a fixed order,
+    // the same synthesis, bit for bit.
     let single = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
     let mut serial = vec![0.0; psi.nrows()];
     single.install(|| psi.apply(&x, &mut serial, &mut scratch).unwrap());
     assert_eq!(serial, psi_t_x);
+    let mut serial = vec![0.0; n * n];
+    single.install(|| psi.apply_adjoint(&z, &mut serial, &mut scratch).unwrap());
+    assert_eq!(serial, psi_z);
 }
 
 #[test]
@@ -114,9 +118,10 @@ fn bad_parameters_are_refused() {
         Err(Error::InvalidParameter { name: got, .. }) => assert_eq!(got, name),
         other => panic!("expected {name} refused, got {other:?}"),
     };
-    refused(Sara::new(0, 4), "image size");
-    refused(Sara::new(16, 0), "levels");
-    refused(Sara::new(16, 40), "levels");
+    refused(Sara::new(0, 4), "image_size");
+    refused(Sara::new(16, 0), "sara_levels");
+    refused(Sara::new(16, 5), "sara_levels");
+    refused(Sara::new(16, 400), "sara_levels");
     refused(Sara::with_bases(16, 2, vec![]), "bases");
     refused(Sara::with_bases(16, 2, vec![Basis::Daubechies(9)]), "bases");
     refused(Sara::with_bases(16, 2, vec![Basis::Daubechies(0)]), "bases");

@@ -125,6 +125,14 @@ pub fn run(a: Args) -> CliResult {
                 ("input_snr", "--snr"),
                 ("eta", "--eta"),
                 ("galaxy", "--galaxy"),
+                (
+                    "sara_levels",
+                    "--prior sara (its 4 wavelet levels need an image of at least 16 pixels)",
+                ),
+                (
+                    "sara_levels",
+                    "--prior sara (its 4 wavelet levels need an image of at least 16 pixels)",
+                ),
                 ("levels", "--image-size (too small for the sources)"),
             ],
         )

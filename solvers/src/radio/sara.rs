@@ -9,7 +9,7 @@ use super::operator::{check_len, check_scratch};
 use crate::error::{Error, Result};
 
 /// The Daubechies scaling (low-pass decomposition) filters `h` of 2 to 16 taps, orders 1–8, as
-/// PyWavelets' `dec_lo` (Daubechies, *Ten Lectures on Wavelets*, 1992, Table 6.1): `Σh = √2`,
+/// PyWavelets' `dec_lo` (Daubechies, *Ten Lectures on Wavelets*, 1992, Table 6.1, in reverse order): `Σh = √2`,
 /// `Σ_k h_k h_{k+2m} = δ_m`, and order `p` has `p` vanishing moments.
 const DAUBECHIES: [&[f64]; 8] = [
     &[std::f64::consts::FRAC_1_SQRT_2, std::f64::consts::FRAC_1_SQRT_2],
@@ -125,8 +125,9 @@ impl Basis {
 /// `M × M` coefficients, one block per basis in the dictionary's order, where `M` is `N` rounded up to a
 /// multiple of `2^levels` (the image is zero-padded at the bottom and right). Each wavelet block holds
 /// the Mallat layout of the periodised 2D transform (PyWavelets' `wavedec2(mode="periodization")` as
-/// `coeffs_to_array` lays it out: the coarsest approximation top-left, at each level the horizontal
-/// details top-right, vertical bottom-left, diagonal bottom-right). The adjoint is the synthesis map
+/// `coeffs_to_array` lays it out: the coarsest approximation top-left; at each level the band
+/// high-pass along the second axis (columns, PyWavelets' `cV`) top-right, the band high-pass along the
+/// first axis (rows, `cH`) bottom-left, the diagonal band bottom-right). The adjoint is the synthesis map
 /// `Ψ`; since each basis is orthonormal and the padding is an isometry, `ΨΨ† = I` exactly (a tight
 /// frame of bound 1), while `Ψ†Ψ` projects onto the range of `Ψ†`.
 #[derive(Debug, Clone, PartialEq)]
@@ -155,10 +156,13 @@ impl Sara {
             })
         };
         if n == 0 {
-            return bad("image size", "must be at least 1 pixel");
+            return bad("image_size", "must be at least 1 pixel");
         }
-        if !(1..=16).contains(&levels) {
-            return bad("levels", "must be 1 to 16");
+        if levels == 0 || levels >= usize::BITS as usize || (1usize << levels) > n {
+            return Err(Error::InvalidParameter {
+                name: "sara_levels",
+                reason: format!("must be at least 1 and at most log₂ N = log₂ {n}, got {levels}"),
+            });
         }
         if bases.is_empty() {
             return bad("bases", "the dictionary needs at least one basis");
@@ -170,7 +174,17 @@ impl Sara {
             });
         }
         let block = 1usize << levels;
+        // 2^levels ≤ N, so M < 2N; the coefficient count q·M² (and M² + 2M) must fit a usize.
         let padded = n.div_ceil(block) * block;
+        let too_big = || Error::InvalidParameter {
+            name: "image_size",
+            reason: format!("the {n}² image's SARA coefficients overflow the address space"),
+        };
+        padded
+            .checked_mul(padded)
+            .and_then(|m2| m2.checked_add(2 * padded))
+            .and_then(|b| b.checked_mul(bases.len()))
+            .ok_or_else(too_big)?;
         Ok(Self {
             n,
             padded,
@@ -233,7 +247,6 @@ impl Sara {
 
 /// One level of the periodised 1D transform of the `m` values `data[start + i·stride]`: analysis
 /// (`adjoint = false`) writes the `m/2` approximation then the `m/2` detail coefficients back in place,
-///
 /// `a_k = Σ_j h_j x_{(2k + L/2 − j) mod m}`,  `d_k = Σ_j g_j x_{(2k + L/2 − j) mod m}`,
 /// `g_j = (−1)^{j+1} h_{L−1−j}` (PyWavelets' periodisation convention for a filter of `L` taps);
 /// `adjoint = true` applies the transpose, which is the inverse since the transform is orthonormal.

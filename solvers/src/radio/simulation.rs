@@ -37,9 +37,10 @@ pub struct Simulation {
     pub levels: Vec<(usize, f64)>,
     /// The energy `‖·‖₂` of an extended, galaxy-like faint component added to the image (`None`, the
     /// default: compact sources only). The galaxy is an inclined exponential disc with a bulge, two
-    /// logarithmic spiral arms and compact knots along them, drawn from the seed (see
-    /// [`Simulation::galaxy`]); it is the emission the SARA prior is made for. Where it overlaps the
-    /// bright level's pixels it is given to the bright (known) part, so the faint part stays zero there.
+    /// logarithmic spiral arms and 25 compact knots along them, drawn from the seed; it is the emission
+    /// the SARA prior is made for. Where it overlaps the bright level's pixels it is given to the bright
+    /// (known) part, so the faint part stays zero there. The galaxy is drawn after the sources and
+    /// before the array, so with a galaxy the same seed gives another array and other DDEs.
     pub galaxy: Option<f64>,
     /// The noise level, in dB below the RMS of the noiseless visibilities (150: practically noiseless, the
     /// paper's setting).
@@ -284,7 +285,7 @@ impl Simulation {
     /// axis ratio in `[0.45, 0.8]` at a random position angle, a Gaussian bulge (`n/40`), two logarithmic
     /// spiral arms (pitch 15–25°) modulating the disc, and 25 Gaussian knots (0.7–1.5 pixels) along
     /// the arms.
-    pub fn galaxy(n: usize, energy: f64, rng: &mut ChaCha8Rng) -> Array2<f64> {
+    fn galaxy(n: usize, energy: f64, rng: &mut ChaCha8Rng) -> Array2<f64> {
         use std::f64::consts::PI;
         let nf = n as f64;
         let centre = (0.5 * (nf - 1.0), 0.5 * (nf - 1.0));
