@@ -99,7 +99,7 @@ fn main() {
     let cal = SelfCalibration {
         dde_size: sim.dde_size,
         prior,
-        eta: number("--eta", if prior == Prior::L1 { 1e-4 } else { 1e-2 }),
+        eta: number("--eta", prior.paper_eta()),
         dde_sweeps: flag(&args, "--sweeps").map_or(defaults.dde_sweeps, |v| v.parse().expect("--sweeps: a count")),
         image_max_iter: flag(&args, "--image-iter")
             .map_or(defaults.image_max_iter, |v| v.parse().expect("--image-iter: a count")),

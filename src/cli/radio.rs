@@ -327,7 +327,7 @@ fn calibrate(c: CalibrateArgs) -> CliResult {
     let cal = SelfCalibration {
         dde_size: c.dde_size,
         prior,
-        eta: c.eta.unwrap_or(if prior == Prior::L1 { 1e-4 } else { 1e-2 }),
+        eta: c.eta.unwrap_or(prior.paper_eta()),
         dde_max_outer: c.max_outer,
         progress: bar.callback(),
         ..SelfCalibration::default()

@@ -26,8 +26,9 @@ use crate::progress::Progress;
 /// `J = ¼ Σ_rows |y_r − (Φ(U₁, U₂) x)_r|² + (ν/2) Σ_α ‖u₁_α − u₂_α‖² + η R(ε)`
 ///
 /// (`R` the [`Prior`]: `‖ε‖₁`, or `‖Ψ†ε‖₁` in the SARA dictionary) subject to `ε ≥ 0` and box
-/// constraints on the kernels' real and imaginary parts, where the rows are both orientations of every visibility ([`Measurement`]), so the data term is `½‖y − Φx‖²` over the
-/// measured visibilities when `U₁ = U₂` — the paper's scaling, in which its `η` applies.
+/// constraints on the kernels' real and imaginary parts, where the rows are both orientations of every
+/// visibility ([`Measurement`]), so the data term is `½‖y − Φx‖²` over the measured visibilities
+/// when `U₁ = U₂` — the paper's scaling, in which its `η` applies.
 ///
 /// The algorithm alternates two blocks, each of which lowers `J`, so `J` falls monotonically:
 /// * **DDEs**: for each antenna in parallel, the kernel of one copy minimises the box-constrained
@@ -56,7 +57,7 @@ pub struct SelfCalibration {
     /// The sparsity prior `R` of the faint part (default [`Prior::L1`]).
     pub prior: Prior,
     /// `η`, the weight of the prior (default 1e-4, the paper's for ℓ1; the paper uses 1e-2 with SARA,
-    /// which the default does not switch to: set it with the prior).
+    /// which the default does not switch to: set it with the prior, e.g. to [`Prior::paper_eta`]).
     pub eta: f64,
     /// The DDE kernels' side `S` (odd; the paper: 5, and 9 for its M31 case).
     pub dde_size: usize,

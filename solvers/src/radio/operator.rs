@@ -15,6 +15,28 @@ use crate::error::{Error, Result};
 /// The most memory a [`Measurement`] may take (8 GB); larger observations are refused before allocating.
 pub const MAX_BYTES: u128 = 8_000_000_000;
 
+/// Refuses, as an `image_size` too large, what would take `bytes` bytes beyond [`MAX_BYTES`]:
+/// "`subject` would need … GB (`detail`); at most 8 GB".
+pub(crate) fn check_memory(
+    bytes: u128,
+    subject: impl FnOnce() -> String,
+    detail: impl FnOnce() -> String,
+) -> Result<()> {
+    if bytes <= MAX_BYTES {
+        return Ok(());
+    }
+    Err(Error::InvalidParameter {
+        name: "image_size",
+        reason: format!(
+            "{} would need {:.1} GB ({}); at most {} GB",
+            subject(),
+            bytes as f64 / 1e9,
+            detail(),
+            MAX_BYTES / 1_000_000_000
+        ),
+    })
+}
+
 /// Rows gridded together onto one spectrum by [`Measurement::grid`].
 const GRID_PIECE: usize = 8192;
 
@@ -200,19 +222,17 @@ impl Measurement {
         // Refused before allocating: the rows' kernels and the FFT's three P² buffers.
         let (p, side) = (observation.grid_size as u128, 2 * u1.size() as u128 - 1);
         let bytes = 16 * (2 * observation.baselines.len() as u128 * side * side + 3 * p * p);
-        if bytes > MAX_BYTES {
-            return Err(Error::InvalidParameter {
-                name: "image_size",
-                reason: format!(
-                    "the operator would need {:.1} GB (kernels of {} visibilities at S = {}, a {}² grid); at most {} GB",
-                    bytes as f64 / 1e9,
+        check_memory(
+            bytes,
+            || "the operator".into(),
+            || {
+                format!(
+                    "kernels of {} visibilities at S = {}, a {p}² grid",
                     observation.baselines.len(),
-                    u1.size(),
-                    p,
-                    MAX_BYTES / 1_000_000_000
-                ),
-            });
-        }
+                    u1.size()
+                )
+            },
+        )?;
         let mut op = Self {
             spectrum: Spectrum::new(observation.image_size, observation.grid_size),
             rows: ordered_rows(&observation.baselines),

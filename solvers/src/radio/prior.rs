@@ -6,9 +6,9 @@ use std::sync::Mutex;
 
 use sparsimony_core::{LinearOperator, Prox};
 
-use super::operator::MAX_BYTES;
+use super::operator::check_memory;
 use super::sara::Sara;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// The sparsity prior `R(ε)` of the faint part, weighted by [`SelfCalibration::eta`](super::SelfCalibration).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -30,6 +30,14 @@ pub enum Prior {
 }
 
 impl Prior {
+    /// The weight `η` the paper uses with this prior: 1e-4 for ℓ1, 1e-2 for SARA.
+    pub fn paper_eta(self) -> f64 {
+        match self {
+            Prior::L1 => 1e-4,
+            Prior::Sara { .. } => 1e-2,
+        }
+    }
+
     /// SARA with the paper's settings: 4 levels, at most 200 inner iterations, tolerance 1e-4.
     pub fn sara() -> Self {
         Prior::Sara {
@@ -68,39 +76,43 @@ pub(crate) struct FaintPrior {
 impl FaintPrior {
     /// The prior of an `n × n` image with the given known pixels.
     pub(crate) fn new(prior: Prior, eta: f64, n: usize, known: Vec<bool>) -> Result<Self> {
-        let sara = match prior {
-            Prior::L1 => None,
+        match prior {
+            Prior::L1 => Ok(Self { eta, known, sara: None }),
             Prior::Sara { levels, max_iter, tol } => {
-                let psi = Sara::new(n, levels)?;
-                let (rows, cols) = (psi.nrows(), psi.ncols());
-                // Refused before allocating: four coefficient vectors, the analysis scratch, three images.
-                let bytes = 8 * (4 * rows as u128 + psi.scratch_len() as u128 + 3 * cols as u128);
-                if bytes > MAX_BYTES {
-                    return Err(Error::InvalidParameter {
-                        name: "image_size",
-                        reason: format!(
-                            "the SARA prior of a {n}² image would need {:.1} GB (coefficients and buffers); at most {} GB",
-                            bytes as f64 / 1e9,
-                            MAX_BYTES / 1_000_000_000
-                        ),
-                    });
-                }
-                Some(Mutex::new(SaraWork {
-                    max_iter,
-                    tol,
-                    dual: vec![0.0; rows],
-                    momentum: vec![0.0; rows],
-                    next: vec![0.0; rows],
-                    coefficients: vec![0.0; rows],
-                    input: vec![0.0; cols],
-                    image: vec![0.0; cols],
-                    previous: vec![0.0; cols],
-                    scratch: vec![0.0; psi.scratch_len()],
-                    psi,
-                }))
+                Self::with_dictionary(Sara::new(n, levels)?, max_iter, tol, eta, known)
             }
+        }
+    }
+
+    /// `η‖Ψ†ε‖₁` and the constraints for a given dictionary `Ψ`, its proximal map run for at most
+    /// `max_iter` dual iterations to the relative change `tol`.
+    fn with_dictionary(psi: Sara, max_iter: usize, tol: f64, eta: f64, known: Vec<bool>) -> Result<Self> {
+        let (rows, cols) = (psi.nrows(), psi.ncols());
+        // Refused before allocating: four coefficient vectors, the analysis scratch, three images.
+        let bytes = 8 * (4 * rows as u128 + psi.scratch_len() as u128 + 3 * cols as u128);
+        check_memory(
+            bytes,
+            || format!("the SARA prior of a {}² image", psi.image_size()),
+            || "coefficients and buffers".into(),
+        )?;
+        let work = SaraWork {
+            max_iter,
+            tol,
+            dual: vec![0.0; rows],
+            momentum: vec![0.0; rows],
+            next: vec![0.0; rows],
+            coefficients: vec![0.0; rows],
+            input: vec![0.0; cols],
+            image: vec![0.0; cols],
+            previous: vec![0.0; cols],
+            scratch: vec![0.0; psi.scratch_len()],
+            psi,
         };
-        Ok(Self { eta, known, sara })
+        Ok(Self {
+            eta,
+            known,
+            sara: Some(Mutex::new(work)),
+        })
     }
 
     /// Projects onto the constraints: zero on the known pixels, non-negative elsewhere.
@@ -268,7 +280,7 @@ mod tests {
     #[test]
     fn a_sara_prior_beyond_memory_is_refused_before_allocating() {
         match FaintPrior::new(Prior::sara(), 1e-2, 40_000, Vec::new()) {
-            Err(Error::InvalidParameter { name, reason }) => {
+            Err(crate::Error::InvalidParameter { name, reason }) => {
                 assert_eq!(name, "image_size");
                 assert!(reason.contains("GB"), "{reason}");
             }
@@ -317,24 +329,8 @@ mod tests {
             }
         }
         // With the Dirac basis alone (Ψ = I) the dual iteration gives one-sided soft thresholding.
-        let mut dirac = FaintPrior::new(Prior::L1, 0.3, n, known.clone()).unwrap();
-        dirac.sara = Some(Mutex::new({
-            let psi = Sara::with_bases(n, 1, vec![super::super::sara::Basis::Dirac]).unwrap();
-            let rows = psi.nrows();
-            SaraWork {
-                max_iter: 100,
-                tol: 1e-14,
-                dual: vec![0.0; rows],
-                momentum: vec![0.0; rows],
-                next: vec![0.0; rows],
-                coefficients: vec![0.0; rows],
-                input: vec![0.0; n * n],
-                image: vec![0.0; n * n],
-                previous: vec![0.0; n * n],
-                scratch: vec![0.0; psi.scratch_len()],
-                psi,
-            }
-        }));
+        let psi = Sara::with_bases(n, 1, vec![super::super::sara::Basis::Dirac]).unwrap();
+        let dirac = FaintPrior::with_dictionary(psi, 100, 1e-14, 0.3, known.clone()).unwrap();
         let exact = FaintPrior::new(Prior::L1, 0.3, n, known).unwrap();
         let (mut a, mut b) = (v.clone(), v.clone());
         dirac.prox(step, &mut a).unwrap();
