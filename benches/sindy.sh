@@ -7,4 +7,5 @@ threads=${THREADS:-1}
 export OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads MKL_NUM_THREADS=$threads RAYON_NUM_THREADS=$threads
 out=${1:-target/bench-sindy}
 cargo run --release --locked --example sindy_benchmark -- "$out"
-python3 benches/sindy_peers.py "$out"
+cargo build --release --locked --bin sparsimony
+python3 benches/sindy_peers.py "$out" target/release/sparsimony

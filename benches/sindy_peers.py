@@ -7,8 +7,15 @@ coefficient difference between the two fits.
 Both fit PySINDy's defaults: FiniteDifference(order=2), PolynomialLibrary(degree=2), STLSQ(threshold=0.1).
 The best of several runs is reported for each tool; PySINDy's peak traced Python memory (tracemalloc, which
 sees numpy's buffers) is reported beside sparsimony's peak heap.
+
+Then the command line end to end, as a user times it: `sparsimony sindy --data lorenz_1000000.npy` and the
+same samples as CSV (process start, reading, fit, score, printing), best of 5, with the process's peak
+resident memory (the kernel's maxrss, which counts the mapped input file's pages), beside PySINDy's fit
+of the same data in this run. The binary is the one benches/sindy.sh builds (argument 2).
 """
 import json
+import os
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -41,3 +48,30 @@ for run in ours["runs"]:
     diff = np.max(np.abs(model.coefficients().ravel() - np.array(run["coef"])))
     print(f"{n:>9} {best:>12.4f} {run['seconds']:>10.4f} {best / run['seconds']:>8.1f}x "
           f"{peak / 1e6:>10.1f} MB {run['peak_bytes'] / 1e6:>6.1f} MB {diff:>12.1e}")
+
+binary = Path(sys.argv[2] if len(sys.argv) > 2 else "target/release/sparsimony")
+n = 1_000_000
+x = np.load(root / f"lorenz_{n}.npy")
+pysindy = float("inf")
+for _ in range(3):
+    t0 = time.perf_counter()
+    ps.SINDy().fit(x, t=dt)
+    pysindy = min(pysindy, time.perf_counter() - t0)
+fit = next(r["seconds"] for r in ours["runs"] if r["n"] == n)
+print(f"\nThe command line end to end on {n} samples (best of 5), against PySINDy's fit {pysindy:.3f} s in this run")
+print(f"{'input':>6} {'file':>9} {'end to end (s)':>15} {'PySINDy fit / ours':>19} {'peak RSS':>9} {'peak / file':>12}")
+for ext in ["npy", "csv"]:
+    path = root / f"lorenz_{n}.{ext}"
+    best, peak = float("inf"), 0
+    for _ in range(5):
+        t0 = time.perf_counter()
+        p = subprocess.Popen([str(binary), "sindy", "--data", str(path), "--dt", str(dt), "--json"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(p.pid, 0)
+        best = min(best, time.perf_counter() - t0)
+        peak = max(peak, usage.ru_maxrss * 1024)
+        if status != 0:
+            sys.exit(f"{binary} failed on {path}: {p.stderr.read().decode()}")
+    size = path.stat().st_size
+    print(f"{ext:>6} {size / 1e6:>6.1f} MB {best:>15.4f} {pysindy / best:>18.1f}x {peak / 1e6:>6.1f} MB {peak / size:>11.2f}x")
+print(f"(the library's fit alone: {fit:.4f} s, {pysindy / fit:.1f}x)")

@@ -6,6 +6,9 @@
 //! Memory is measured with a counting allocator: the peak heap allocated during the fit, beside the size of
 //! the data and of the library matrix `Θ` that a materialising implementation would hold.
 //!
+//! The 10⁶-sample trajectory is also written as CSV, so that the script can time the command line end to end
+//! (`sparsimony sindy --data lorenz_1000000.npy|csv`) beside the fit.
+//!
 //! `cargo run --release --example sindy_benchmark -- target/bench-sindy`
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::PathBuf;
@@ -57,6 +60,17 @@ fn main() {
         let x = lorenz([-8.0, 8.0, 27.0], n, dt, 10);
         x.write_npy(std::fs::File::create(out.join(format!("lorenz_{n}.npy"))).expect("write data"))
             .expect("write data");
+        if n == 1_000_000 {
+            // The same samples as CSV (shortest round-trip decimals), for the command line's end-to-end timing.
+            use std::io::Write;
+            let file = std::fs::File::create(out.join(format!("lorenz_{n}.csv"))).expect("write data");
+            let mut w = std::io::BufWriter::new(file);
+            writeln!(w, "x,y,z").expect("write data");
+            for r in x.rows() {
+                writeln!(w, "{},{},{}", r[0], r[1], r[2]).expect("write data");
+            }
+            w.flush().expect("write data");
+        }
         let traj = [Trajectory::new(x.view(), Time::Step(dt))];
         let reps = if n >= 1_000_000 { 5 } else { 20 };
         let mut times = Vec::new();

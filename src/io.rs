@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ndarray::{Array1, Array2, ArrayD};
+use ndarray::{Array1, Array2, ArrayD, ArrayView2, ShapeBuilder};
 
 /// Errors of the file readers.
 #[derive(Debug, thiserror::Error)]
@@ -52,18 +52,72 @@ pub enum IoError {
 }
 
 /// A table of numbers with column names (for `.npy`, `x0, x1, …`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 pub struct Table {
     /// Column names, from the CSV header.
     pub columns: Vec<String>,
-    /// The values, one row per record (row-major, shape `(rows, columns.len())`).
-    pub values: Array2<f64>,
     /// For a CSV file, the 1-based line each row was read from (blank lines and the header skipped);
     /// empty for `.npy`.
     pub lines: Vec<u64>,
+    values: Values,
+}
+
+/// Where a table's values are held.
+#[derive(Debug)]
+enum Values {
+    /// Parsed or converted into memory.
+    Owned(Array2<f64>),
+    /// A `.npy` file of `f64` in the machine's byte order, read in place from its memory map: no copy, and
+    /// only the pages a computation touches are read from disk.
+    Mapped {
+        map: memmap2::Mmap,
+        /// Byte offset of the data in the file.
+        offset: usize,
+        rows: usize,
+        cols: usize,
+        /// Column-major (`fortran_order: True`) rather than row-major.
+        fortran: bool,
+    },
 }
 
 impl Table {
+    /// A table of values held in memory (`values` row-major or not, shape `(rows, columns.len())`).
+    pub fn new(columns: Vec<String>, values: Array2<f64>, lines: Vec<u64>) -> Self {
+        Self {
+            columns,
+            lines,
+            values: Values::Owned(values),
+        }
+    }
+
+    /// The values, one row per record, shape `(rows, columns.len())`: row-major for CSV and for C-ordered
+    /// `.npy` files, column-major for Fortran-ordered ones (a view of the file's memory map for `f64`
+    /// `.npy` data).
+    pub fn values(&self) -> ArrayView2<'_, f64> {
+        match &self.values {
+            Values::Owned(a) => a.view(),
+            Values::Mapped {
+                map,
+                offset,
+                rows,
+                cols,
+                fortran,
+            } => {
+                let data: &[f64] = bytemuck::cast_slice(&map[*offset..*offset + rows * cols * 8]);
+                ArrayView2::from_shape((*rows, *cols).set_f(*fortran), data)
+                    .expect("shape and alignment checked when the file was mapped")
+            }
+        }
+    }
+
+    /// The values as an owned array (a copy for a memory-mapped file).
+    pub fn into_values(self) -> Array2<f64> {
+        match self.values {
+            Values::Owned(a) => a,
+            Values::Mapped { .. } => self.values().to_owned(),
+        }
+    }
+
     /// Where value `(row, col)` (0-based) is in `path`, as a person finds it: `"X.csv, line 3, column
     /// `b`"` for CSV, `"X.npy, row 2, column 2"` (1-based) for `.npy`.
     pub fn locate(&self, path: &Path, row: usize, col: usize) -> String {
@@ -79,19 +133,23 @@ impl Table {
 
     /// The single column of a one-column table as a vector, or a shape error naming `path`.
     pub fn to_vector(&self, path: &Path) -> Result<Array1<f64>, IoError> {
-        let (rows, cols) = self.values.dim();
+        let (rows, cols) = self.values().dim();
         if cols != 1 {
             return Err(IoError::Shape {
                 path: path.into(),
                 message: format!("expected one column, found {cols} ({rows} rows)"),
             });
         }
-        Ok(self.values.column(0).to_owned())
+        Ok(self.values().column(0).to_owned())
     }
 }
 
 /// Reads a `.csv` (header row, then one numeric record per line) or `.npy` (1-D or 2-D, f64 or f32) file.
 /// A 1-D `.npy` array becomes one column.
+///
+/// Both are memory-mapped. An `f64` `.npy` file in the machine's byte order is used in place, without a
+/// copy; CSV records are parsed in parallel pieces (on the current rayon pool) straight into the table
+/// when no field is quoted, and by the `csv` crate's reader otherwise, with the same results and errors.
 pub fn read_table(path: &Path) -> Result<Table, IoError> {
     match path
         .extension()
@@ -105,15 +163,29 @@ pub fn read_table(path: &Path) -> Result<Table, IoError> {
     }
 }
 
-fn read_csv(path: &Path) -> Result<Table, IoError> {
-    let bytes = std::fs::read(path).map_err(|source| IoError::Open {
+/// The file's bytes, memory-mapped (an empty file maps to no bytes).
+fn map_file(path: &Path) -> Result<Option<memmap2::Mmap>, IoError> {
+    let open = |source| IoError::Open {
         path: path.into(),
         source,
-    })?;
+    };
+    let file = std::fs::File::open(path).map_err(open)?;
+    if file.metadata().map_err(open)?.len() == 0 {
+        return Ok(None);
+    }
+    // SAFETY: the map is only read. Another process truncating or rewriting the file while it is read is
+    // undefined behaviour, as for every memory-mapped reader (ripgrep, numpy's mmap_mode); the CLI reads
+    // its input files once, at start.
+    unsafe { memmap2::Mmap::map(&file) }.map(Some).map_err(open)
+}
+
+fn read_csv(path: &Path) -> Result<Table, IoError> {
+    let map = map_file(path)?;
+    let bytes: &[u8] = map.as_deref().unwrap_or_default();
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .trim(csv::Trim::All)
-        .from_reader(&bytes[..]);
+        .from_reader(bytes);
     // The 1-based line of the record starting at a byte offset, counted in the file itself: the csv
     // crate's own count, and its record offsets, include the blank lines before a record, so they drift
     // after one. Offsets only grow, so the count resumes where it stopped.
@@ -174,6 +246,23 @@ fn read_csv(path: &Path) -> Result<Table, IoError> {
             });
         }
     }
+    let body = usize::try_from(reader.position().byte())
+        .unwrap_or(bytes.len())
+        .min(bytes.len());
+    let first_line = 1 + bytes[..body].iter().filter(|&&b| b == b'\n').count() as u64;
+    if let Some((values, lines)) = parse_plain_records(&bytes[body..], first_line, columns.len()) {
+        let rows = lines.len();
+        if rows == 0 {
+            return Err(IoError::Csv {
+                path: path.into(),
+                line: 2,
+                message: "no data rows after the header".into(),
+            });
+        }
+        let values =
+            Array2::from_shape_vec((rows, columns.len()), values).expect("every record has the header's length");
+        return Ok(Table::new(columns, values, lines));
+    }
     let mut values = Vec::new();
     let mut rows = 0;
     let mut lines = Vec::new();
@@ -199,7 +288,81 @@ fn read_csv(path: &Path) -> Result<Table, IoError> {
         });
     }
     let values = Array2::from_shape_vec((rows, columns.len()), values).expect("every record has the header's length");
-    Ok(Table { columns, values, lines })
+    Ok(Table::new(columns, values, lines))
+}
+/// The records after a CSV header, read without the `csv` crate's state machine where that gives the same
+/// result: no quote character, and every carriage return part of a CRLF line end. Then each non-blank line is
+/// a record of `cols` comma-separated fields, each a number once surrounding ASCII whitespace is trimmed.
+/// The bytes are cut at line ends into pieces of about 1 MB, and the pieces are parsed in parallel in two
+/// passes: count each piece's records, then parse each piece into its own rows of one buffer. Returns
+/// the values (row-major) and each record's 1-based line (`first_line` is the line `body` starts on), or
+/// `None` when this reading does not apply or a record is malformed: the `csv` reader then reads the file
+/// and names the error.
+fn parse_plain_records(body: &[u8], first_line: u64, cols: usize) -> Option<(Vec<f64>, Vec<u64>)> {
+    use rayon::prelude::*;
+    const PIECE: usize = 1 << 20;
+    for i in memchr::memchr2_iter(b'"', b'\r', body) {
+        if body[i] == b'"' || body.get(i + 1) != Some(&b'\n') {
+            return None;
+        }
+    }
+    let mut cuts = vec![0];
+    while let Some(&last) = cuts.last()
+        && last < body.len()
+    {
+        let target = (last + PIECE).min(body.len());
+        cuts.push(memchr::memchr(b'\n', &body[target..]).map_or(body.len(), |k| target + k + 1));
+    }
+    let pieces: Vec<&[u8]> = cuts.windows(2).map(|w| &body[w[0]..w[1]]).collect();
+    // Records and line ends of each piece.
+    let counts: Vec<(usize, u64)> = pieces
+        .par_iter()
+        .map(|p| {
+            let records = text_lines(p).filter(|l| !l.is_empty()).count();
+            (records, memchr::memchr_iter(b'\n', p).count() as u64)
+        })
+        .collect();
+    let rows: usize = counts.iter().map(|c| c.0).sum();
+    let mut values = vec![0.0; rows.checked_mul(cols)?];
+    let mut lines = vec![0u64; rows];
+    let mut jobs = Vec::with_capacity(pieces.len());
+    let (mut values_left, mut lines_left, mut line) = (&mut values[..], &mut lines[..], first_line);
+    for (piece, &(records, line_ends)) in pieces.iter().zip(&counts) {
+        let (v, rest) = values_left.split_at_mut(records * cols);
+        let (l, rest_lines) = lines_left.split_at_mut(records);
+        jobs.push((*piece, v, l, line));
+        (values_left, lines_left, line) = (rest, rest_lines, line + line_ends);
+    }
+    let parsed = jobs.into_par_iter().all(|(piece, values, lines, first)| {
+        let records = text_lines(piece).enumerate().filter(|(_, text)| !text.is_empty());
+        for ((k, text), (row, line)) in records.zip(values.chunks_mut(cols).zip(lines.iter_mut())) {
+            *line = first + k as u64;
+            let mut fields = text.split(|&b| b == b',');
+            for v in row.iter_mut() {
+                match fields.next().and_then(parse_number) {
+                    Some(x) => *v = x,
+                    None => return false,
+                }
+            }
+            if fields.next().is_some() {
+                return false;
+            }
+        }
+        true
+    });
+    parsed.then_some((values, lines))
+}
+
+/// The lines of `text`, without their `\n` or `\r\n` ends.
+fn text_lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+    text.split(|&b| b == b'\n')
+        .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+}
+
+/// A CSV field as a number, surrounding ASCII whitespace trimmed (Rust's `f64` parser: correctly rounded,
+/// by the Eisel–Lemire fast path).
+fn parse_number(field: &[u8]) -> Option<f64> {
+    std::str::from_utf8(field.trim_ascii()).ok()?.parse().ok()
 }
 
 fn read_npy(path: &Path) -> Result<Table, IoError> {
@@ -236,6 +399,24 @@ fn read_npy(path: &Path) -> Result<Table, IoError> {
             ),
         });
     }
+    // f64 data in the machine's byte order is used in place; anything else (f32, the other byte order, a
+    // shape that is not 1-D or 2-D, an empty array, a malformed file) is read below, which converts it or
+    // names what is wrong.
+    if let Some(map) = map_file(path)?
+        && let Some((offset, rows, cols, fortran)) = mapped_layout(&map)
+    {
+        return Ok(Table {
+            columns: (0..cols).map(|j| format!("x{j}")).collect(),
+            lines: Vec::new(),
+            values: Values::Mapped {
+                map,
+                offset,
+                rows,
+                cols,
+                fortran,
+            },
+        });
+    }
     let any: ArrayD<f64> = match ArrayD::<f64>::read_npy(open()?) {
         Ok(a) => a,
         Err(ReadNpyError::WrongDescriptor(_)) => ArrayD::<f32>::read_npy(open()?).map_err(explain)?.mapv(f64::from),
@@ -265,11 +446,25 @@ fn read_npy(path: &Path) -> Result<Table, IoError> {
         });
     }
     let columns = (0..values.ncols()).map(|j| format!("x{j}")).collect();
-    Ok(Table {
-        columns,
-        values,
-        lines: Vec::new(),
-    })
+    Ok(Table::new(columns, values, Vec::new()))
+}
+
+/// Where a `.npy` file's non-empty 1-D or 2-D `f64` data lies in `bytes` if it can be used in place (the
+/// machine's byte order, aligned, the exact length): the data's byte offset, rows, columns, and whether it
+/// is column-major. A 1-D array is one column.
+fn mapped_layout(bytes: &[u8]) -> Option<(usize, usize, usize, bool)> {
+    use ndarray_npy::ViewNpyExt;
+    let view = ndarray::ArrayViewD::<f64>::view_npy(bytes).ok()?;
+    let (rows, cols) = match *view.shape() {
+        [n] => (n, 1),
+        [r, c] => (r, c),
+        _ => return None,
+    };
+    if rows == 0 || cols == 0 {
+        return None;
+    }
+    let offset = (view.as_ptr() as usize).checked_sub(bytes.as_ptr() as usize)?;
+    Some((offset, rows, cols, !view.is_standard_layout()))
 }
 
 /// What a `.npy` header promises: its shape, the data bytes that shape and the element size need, and the

@@ -61,7 +61,7 @@ fn regress_json_on_the_bundled_data_matches_the_library() {
         alpha: 0.1,
         ..ElasticNet::default()
     }
-    .fit(x.values.view(), y.view())
+    .fit(x.values(), y.view())
     .unwrap();
     let coef: Vec<f64> = serde_json::from_value(v["coef"].clone()).unwrap();
     // serde_json's default float parser may differ from the printed value in the last bit.
@@ -293,8 +293,8 @@ fn sindy_on_the_bundled_lorenz_data_matches_the_library() {
     assert_eq!(v["equations"][2], "-2.666 z +  1.000 x y");
     // The same fit through the library, with the times as points.
     let table = read_table(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/data/lorenz.csv"))).unwrap();
-    let t = table.values.column(0).to_owned();
-    let x = table.values.slice(ndarray::s![.., 1..]).to_owned();
+    let t = table.values().column(0).to_owned();
+    let x = table.values().slice(ndarray::s![.., 1..]).to_owned();
     let fit = Sindy::default()
         .fit(&[Trajectory::new(x.view(), Time::Points(t.view()))])
         .unwrap();

@@ -213,8 +213,8 @@ fn cross_validation_goes_on_past_unconverged_path_fits() {
 fn lorenz() -> (Array2<f64>, Array1<f64>) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let table = read_table(&root.join("data/lorenz.csv")).unwrap();
-    let t = table.values.column(0).to_owned();
-    (table.values.slice(ndarray::s![.., 1..]).to_owned(), t)
+    let t = table.values().column(0).to_owned();
+    (table.values().slice(ndarray::s![.., 1..]).to_owned(), t)
 }
 
 #[test]

@@ -29,7 +29,7 @@ fn gpu_cross_validation_agrees_with_the_cpu() {
     let Some(ctx) = common::context() else { return };
     let gpu_backend = Backend::Gpu(Arc::new(ctx));
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let x = read_table(&root.join("data/diabetes_X.csv")).unwrap().values;
+    let x = read_table(&root.join("data/diabetes_X.csv")).unwrap().into_values();
     let y = read_table(&root.join("data/diabetes_y.csv"))
         .unwrap()
         .to_vector(&root.join("data/diabetes_y.csv"))
@@ -110,8 +110,8 @@ fn sindy_ensembles_on_the_gpu_agree_with_the_cpu() {
     let gpu_backend = Backend::Gpu(Arc::new(ctx));
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let table = read_table(&root.join("data/lorenz.csv")).unwrap();
-    let t = table.values.column(0).to_owned();
-    let x = table.values.slice(ndarray::s![.., 1..]).to_owned();
+    let t = table.values().column(0).to_owned();
+    let x = table.values().slice(ndarray::s![.., 1..]).to_owned();
     let traj = [Trajectory::new(x.view(), Time::Points(t.view()))];
     for (drop_terms, normalize) in [(0, false), (2, true)] {
         let model = Sindy {

@@ -85,7 +85,7 @@ proptest! {
     fn readers_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400), npy in any::<bool>()) {
         let path = temp(if npy { "f.npy" } else { "f.csv" }, &bytes);
         if let Ok(t) = read_table(&path) {
-            prop_assert_eq!(t.values.ncols(), t.columns.len());
+            prop_assert_eq!(t.values().ncols(), t.columns.len());
         }
     }
 

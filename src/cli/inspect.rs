@@ -19,13 +19,13 @@ pub struct Args {
 /// Reads the file and prints its shape and per-column statistics.
 pub fn run(a: Args) -> CliResult {
     let t = read_table(&a.file)?;
-    let (rows, cols) = t.values.dim();
+    let (rows, cols) = t.values().dim();
     // Statistics of the finite values (none for a column without any); the mean as a running mean of
     // scaled terms, m·k/(k+1) + v/(k+1), which stays finite where a sum of values near ±1.8e308 would
     // overflow (and so would m + (v − m)/(k+1), at v − m).
     let stats: Vec<(Option<[f64; 3]>, usize)> = (0..cols)
         .map(|j| {
-            let finite: Vec<f64> = t.values.column(j).iter().copied().filter(|v| v.is_finite()).collect();
+            let finite: Vec<f64> = t.values().column(j).iter().copied().filter(|v| v.is_finite()).collect();
             let bad = rows - finite.len();
             if finite.is_empty() {
                 return (None, bad);

@@ -240,7 +240,7 @@ fn fit(f: FitArgs) -> CliResult {
     let link = parse_link(&f.link)?;
     let (x, y) = read_samples(&f.x, &f.y)?;
     let bar = Bar::new("Langevin steps", f.dynamics.json);
-    let fitted = langevin(x.values.ncols(), &f.dynamics, &bar).fit(x.values.view(), y.view(), &link);
+    let fitted = langevin(x.values().ncols(), &f.dynamics, &bar).fit(x.values(), y.view(), &link);
     bar.finish();
     report(&f.dynamics, &fitted?, None)
 }

@@ -218,9 +218,9 @@ fn fit(f: FitArgs) -> CliResult {
     let bar = Bar::new("LDP-IHT rounds", c.json);
     let fitted = match c.method {
         MethodArg::Noninteractive | MethodArg::Public => {
-            non_interactive(c)?.fit(x.values.view(), y.view(), public.as_ref().map(|p| p.values.view()))
+            non_interactive(c)?.fit(x.values(), y.view(), public.as_ref().map(|p| p.values()))
         }
-        MethodArg::Iht => iht(c, &bar)?.fit(x.values.view(), y.view()),
+        MethodArg::Iht => iht(c, &bar)?.fit(x.values(), y.view()),
     };
     bar.finish();
     report(c, &fitted?, None)

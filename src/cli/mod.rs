@@ -52,11 +52,11 @@ pub fn read_samples(
 ) -> Result<(sparsimony::io::Table, ndarray::Array1<f64>), Box<dyn std::error::Error>> {
     let table = sparsimony::io::read_table(x)?;
     let values = sparsimony::io::read_table(y)?.to_vector(y)?;
-    if values.len() != table.values.nrows() {
+    if values.len() != table.values().nrows() {
         return Err(format!(
             "{} has {} rows but {} has {}",
             x.display(),
-            table.values.nrows(),
+            table.values().nrows(),
             y.display(),
             values.len()
         )

@@ -216,11 +216,11 @@ fn read_observation(
     let table = sparsimony::io::read_table(path)?;
     const NAMES: [&str; 7] = ["antenna1", "antenna2", "time", "u", "v", "re", "im"];
     let cols: Vec<usize> = if table.lines.is_empty() {
-        if table.values.ncols() != 7 {
+        if table.values().ncols() != 7 {
             return Err(format!(
                 "{}: expected 7 columns (antenna1, antenna2, time, u, v, re, im), found {}",
                 path.display(),
-                table.values.ncols()
+                table.values().ncols()
             )
             .into());
         }
@@ -237,12 +237,12 @@ fn read_observation(
             })
             .collect::<Result<_, _>>()?
     };
-    if table.values.nrows() == 0 {
+    if table.values().nrows() == 0 {
         return Err(format!("{}: no visibilities", path.display()).into());
     }
-    let mut baselines = Vec::with_capacity(table.values.nrows());
-    let mut values = Vec::with_capacity(table.values.nrows());
-    for (r, row) in table.values.rows().into_iter().enumerate() {
+    let mut baselines = Vec::with_capacity(table.values().nrows());
+    let mut values = Vec::with_capacity(table.values().nrows());
+    for (r, row) in table.values().rows().into_iter().enumerate() {
         let at = |k: usize| row[cols[k]];
         let integer = |k: usize, min: f64| -> Result<i64, String> {
             let v = at(k);
@@ -288,14 +288,14 @@ fn read_observation(
 
 fn read_image(path: &Path, what: &str) -> Result<Array2<f64>, Box<dyn std::error::Error>> {
     let table = sparsimony::io::read_table(path)?;
-    let (r, c) = table.values.dim();
+    let (r, c) = table.values().dim();
     if r != c || r < 2 {
         return Err(format!("{}: the {what} must be a square image, found {r} × {c}", path.display()).into());
     }
-    if let Some((i, _)) = table.values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+    if let Some((i, _)) = table.values().iter().enumerate().find(|(_, v)| !v.is_finite()) {
         return Err(format!("{}: not a finite number", table.locate(path, i / c, i % c)).into());
     }
-    Ok(table.values)
+    Ok(table.into_values())
 }
 
 fn calibrate(c: CalibrateArgs) -> CliResult {

@@ -132,24 +132,22 @@ pub fn run(a: Args) -> CliResult {
                 };
                 format!("{flag}: {reason}").into()
             }
-            _ if super::is_singular(e.as_ref()) => {
-                match super::singular_columns(&x.columns, x.values.view(), intercept) {
-                    Some(why) => format!("{}: {why} ({e})", a.x.display()).into(),
-                    None => e,
-                }
-            }
+            _ if super::is_singular(e.as_ref()) => match super::singular_columns(&x.columns, x.values(), intercept) {
+                Some(why) => format!("{}: {why} ({e})", a.x.display()).into(),
+                None => e,
+            },
             _ => e,
         }
     };
-    if y.len() != x.values.nrows() {
-        let (xr, yr) = (x.values.nrows(), y.len());
+    if y.len() != x.values().nrows() {
+        let (xr, yr) = (x.values().nrows(), y.len());
         return Err(format!("{} has {xr} rows but {} has {yr}", a.x.display(), a.y.display()).into());
     }
     check_flags(&a)?;
-    let (xv, yv) = (x.values.view(), y.view());
+    let (xv, yv) = (x.values(), y.view());
     let fitted = (|| -> Result<(LinearFit, Option<f64>), Box<dyn std::error::Error>> {
         Ok(match a.method {
-            Method::Lasso | Method::Enet => fit_elastic_net(&a, &x.values, &y)?,
+            Method::Lasso | Method::Enet => fit_elastic_net(&a, x.values(), y.view())?,
             Method::Omp => {
                 let omp = Omp {
                     n_nonzero: a.k,
@@ -267,7 +265,7 @@ pub fn run(a: Args) -> CliResult {
         }))?;
         return Ok(());
     }
-    let (n, d) = x.values.dim();
+    let (n, d) = x.values().dim();
     match (selected, alpha) {
         (Some(s), _) => outln!(
             "{method}, α = {s:.6e} chosen by {}-fold cross-validation — {n} samples, {d} features",
@@ -396,8 +394,8 @@ fn method_name(m: Method) -> String {
 /// Lasso / elastic net at --alpha, or with α chosen by cross-validation; returns the selected α too.
 fn fit_elastic_net(
     a: &Args,
-    x: &ndarray::Array2<f64>,
-    y: &ndarray::Array1<f64>,
+    x: ndarray::ArrayView2<'_, f64>,
+    y: ndarray::ArrayView1<'_, f64>,
 ) -> Result<(LinearFit, Option<f64>), Box<dyn std::error::Error>> {
     let d = ElasticNet::default();
     let model = ElasticNet {
@@ -419,7 +417,7 @@ fn fit_elastic_net(
         },
     };
     if a.alpha.is_some() {
-        return Ok((model.fit(x.view(), y.view())?, None));
+        return Ok((model.fit(x, y)?, None));
     }
     let backend = if a.gpu {
         let b = Backend::gpu()?;
@@ -436,7 +434,7 @@ fn fit_elastic_net(
         progress: bar.callback(),
         ..CrossValidation::default()
     };
-    let r = cv.fit(x.view(), y.view());
+    let r = cv.fit(x, y);
     bar.finish();
     let r = r?;
     let unconverged = r.unconverged();

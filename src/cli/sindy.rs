@@ -1,7 +1,7 @@
 use std::path::PathBuf;
 
 use clap::ValueEnum;
-use ndarray::{Array1, Array2, Axis};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, CowArray, Ix2, s};
 use serde_json::json;
 use sparsimony::core::sindy::Factor;
 use sparsimony::io::read_table;
@@ -131,10 +131,19 @@ pub fn run(a: Args) -> CliResult {
     if states.is_empty() {
         return Err(format!("{} has no state columns left", a.data.display()).into());
     }
-    let pick = |cols: &[usize]| -> Array2<f64> { table.values.select(Axis(1), cols) };
+    // States and controls are views of the table (of the file itself for a `.npy` file) where their columns
+    // are adjacent, as in the usual file of time, then states, then controls; copies otherwise.
+    let pick = |cols: &[usize]| -> CowArray<'_, f64, Ix2> {
+        match cols {
+            [first, ..] if cols.windows(2).all(|w| w[1] == w[0] + 1) => {
+                table.values().slice_move(s![.., *first..first + cols.len()]).into()
+            }
+            _ => table.values().select(Axis(1), cols).into(),
+        }
+    };
     let x = pick(&states);
     let u = (!control.is_empty()).then(|| pick(&control));
-    let t_values: Option<Array1<f64>> = t_index.map(|j| table.values.column(j).to_owned());
+    let t_values: Option<ArrayView1<'_, f64>> = t_index.map(|j| table.values().index_axis_move(Axis(1), j));
     // Times that do not increase are reported at their line in the file, under the column's name.
     if let (Some(t), Some(j)) = (&t_values, t_index)
         && let Some(i) = t.iter().position(|v| !v.is_finite())
@@ -153,7 +162,7 @@ pub fn run(a: Args) -> CliResult {
         .into());
     }
     let time = match (&t_values, a.dt) {
-        (Some(t), _) => Time::Points(t.view()),
+        (Some(t), _) => Time::Points(*t),
         (None, Some(dt)) => Time::Step(dt),
         (None, None) if a.discrete => Time::Step(1.0),
         (None, None) => return Err("give the sampling times: --t-column NAME or --dt STEP".into()),
@@ -243,7 +252,7 @@ pub fn run(a: Args) -> CliResult {
         // A singular library usually comes from the data: a state or control duplicated or constant.
         let used: Vec<usize> = states.iter().chain(&control).copied().collect();
         let names: Vec<String> = used.iter().map(|&j| table.columns[j].clone()).collect();
-        let data = table.values.select(ndarray::Axis(1), &used);
+        let data = table.values().select(ndarray::Axis(1), &used);
         if super::is_singular(e.as_ref())
             && let Some(why) = super::singular_columns(&names, data.view(), true)
         {
@@ -269,7 +278,7 @@ pub fn run(a: Args) -> CliResult {
         std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     if let Some(path) = &a.plot {
-        plot(path, &fit, &x, u.as_ref(), &time)?;
+        plot(path, &fit, x.view(), u.as_ref().map(|u| u.view()), &time)?;
     }
     if a.json {
         let coef: Vec<Vec<f64>> = fit.coefficients().rows().into_iter().map(|r| r.to_vec()).collect();
@@ -320,15 +329,15 @@ pub fn run(a: Args) -> CliResult {
 fn plot(
     path: &std::path::Path,
     fit: &sparsimony::solvers::sindy::SindyFit,
-    x: &Array2<f64>,
-    u: Option<&Array2<f64>>,
+    x: ArrayView2<'_, f64>,
+    u: Option<ArrayView2<'_, f64>>,
     time: &Time<'_>,
 ) -> CliResult {
     use sparsimony::plot::{Curve, Panel, line_panels};
     let n = x.nrows();
     let t: Vec<f64> = (0..n).map(|i| time.at(i)).collect();
     let sim = if fit.is_discrete_time() {
-        fit.simulate_discrete(x.row(0), n - 1, u.map(|u| u.slice(ndarray::s![..n - 1, ..])))?
+        fit.simulate_discrete(x.row(0), n - 1, u.map(|u| u.slice_move(s![..n - 1, ..])))?
     } else {
         let mut control = |tq: f64, out: &mut [f64]| {
             if let Some(u) = u {

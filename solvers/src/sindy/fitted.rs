@@ -3,15 +3,17 @@
 
 use std::fmt;
 
-use ndarray::{Array2, ArrayView1, ArrayView2, ShapeBuilder, s};
+use ndarray::{Array2, ArrayView1, ArrayView2, s};
+use rayon::prelude::*;
 use sparsimony_core::Report;
 use sparsimony_core::ode::{Dopri5, Dopri5State, dopri5_scratch_len};
 
 use super::differentiation::{Differentiation, Time};
 use super::export::ExportedModel;
 use super::library::Features;
-use super::model::{BLOCK_ROWS, Sindy, Trajectory, check_block, check_rows};
+use super::model::{BLOCK_ROWS, GROUP_BLOCKS, Sindy, Trajectory, check_block, check_rows, transpose_into};
 use super::optimizer::EnsembleFit;
+use crate::metrics::R2Sums;
 use crate::{Error, Result};
 
 /// A fitted SINDy model.
@@ -146,28 +148,46 @@ impl SindyFit {
     /// Shape and finiteness errors; missing controls.
     pub fn predict(&self, x: ArrayView2<'_, f64>, u: Option<ArrayView2<'_, f64>>) -> Result<Array2<f64>> {
         self.check_inputs(x, u)?;
-        let (n, m, p) = (x.nrows(), self.state_names.len(), self.features.len());
-        let mut inputs: Vec<Vec<f64>> = x.columns().into_iter().map(|c| c.to_vec()).collect();
-        if let Some(u) = u {
-            inputs.extend(u.columns().into_iter().map(|c| c.to_vec()));
-        }
+        let (n, m, c) = (x.nrows(), self.state_names.len(), self.control_names.len());
         let mut out = Array2::zeros((n, m));
-        let mut theta = vec![0.0; BLOCK_ROWS * p];
+        let mut inputs = vec![0.0; BLOCK_ROWS * (m + c)];
+        let (mut theta, mut block) = (Vec::new(), vec![0.0; BLOCK_ROWS * m]);
         for start in (0..n).step_by(BLOCK_ROWS) {
             let rows = BLOCK_ROWS.min(n - start);
-            let cols: Vec<&[f64]> = inputs.iter().map(|c| &c[start..start + rows]).collect();
-            self.features.evaluate(&cols, rows, &mut theta);
-            for s in 0..m {
-                for (k, &c) in self.coef.row(s).iter().enumerate() {
-                    if c != 0.0 {
-                        for r in 0..rows {
-                            out[(start + r, s)] += c * theta[r + k * rows];
-                        }
-                    }
-                }
+            let r = start..start + rows;
+            transpose_into(x.slice(s![r.clone(), ..]), &mut inputs[..rows * m]);
+            if let Some(u) = u {
+                transpose_into(u.slice(s![r.clone(), ..]), &mut inputs[rows * m..rows * (m + c)]);
+            }
+            self.outputs(&inputs[..rows * (m + c)], rows, &mut theta, &mut block[..rows * m]);
+            for (s, col) in block.chunks(rows).take(m).enumerate() {
+                out.slice_mut(s![r.clone(), s])
+                    .iter_mut()
+                    .zip(col)
+                    .for_each(|(o, v)| *o = *v);
             }
         }
         Ok(out)
+    }
+
+    /// The model's outputs on one block of `rows` samples: `inputs` holds the states then the controls,
+    /// column-major (`rows × (m + c)`), `out` receives `Ξ θ`, column-major (`rows × m`); `theta` is scratch
+    /// for the library's values.
+    fn outputs(&self, inputs: &[f64], rows: usize, theta: &mut Vec<f64>, out: &mut [f64]) {
+        let p = self.features.len();
+        theta.resize(rows * p, 0.0);
+        let cols: Vec<&[f64]> = inputs.chunks(rows).collect();
+        self.features.evaluate(&cols, rows, theta);
+        for (s, o) in out.chunks_mut(rows).enumerate() {
+            o.fill(0.0);
+            for (k, &c) in self.coef.row(s).iter().enumerate() {
+                if c != 0.0 {
+                    o.iter_mut()
+                        .zip(&theta[k * rows..(k + 1) * rows])
+                        .for_each(|(o, t)| *o += c * t);
+                }
+            }
+        }
     }
 
     /// R² of the model's output on trajectories (their derivatives computed with `differentiation` unless
@@ -184,35 +204,39 @@ impl SindyFit {
         };
         let (m, c) = (self.state_names.len(), self.control_names.len());
         let data = spec.gather(trajectories, m, c)?;
-        let n = data.n();
-        if n == 0 {
+        if data.n() == 0 {
             return Err(Error::Empty {
                 what: "scoring data",
                 rows: 0,
                 cols: m,
             });
         }
-        // Targets and predictions from the states as given (PySINDy scores on the unsmoothed states).
-        let (mut y, mut pred) = (Array2::<f64>::zeros((n, m)), Array2::<f64>::zeros((n, m)));
-        let mut offset = 0;
-        for t in &data.trajectories {
-            let len = t.rows.len();
-            let mut inputs = vec![0.0; len * (m + c)];
-            let mut targets = vec![0.0; len * m];
-            t.block(t.rows.clone(), false, &mut inputs, &mut targets, &mut Vec::new());
-            let x = ArrayView2::from_shape((len, m).f(), &inputs[..len * m]).expect("block layout");
-            let u = (c > 0).then(|| ArrayView2::from_shape((len, c).f(), &inputs[len * m..]).expect("block layout"));
-            pred.slice_mut(s![offset..offset + len, ..])
-                .assign(&self.predict(x, u)?);
-            y.slice_mut(s![offset..offset + len, ..])
-                .assign(&ArrayView2::from_shape((len, m).f(), &targets).expect("block layout"));
-            offset += len;
-        }
-        let total: f64 = y
-            .columns()
-            .into_iter()
-            .zip(pred.columns())
-            .map(|(yc, pc)| crate::metrics::r2_score(yc, pc))
+        // Targets and predictions block by block, never held whole: each group of blocks sums its R² terms
+        // per state, and the groups are merged in order (the result does not depend on the thread count).
+        // As PySINDy does, the model is evaluated on the states as given, not smoothed.
+        let parts: Vec<Vec<R2Sums>> = data
+            .blocks()
+            .par_chunks(GROUP_BLOCKS)
+            .map(|chunk| {
+                let mut sums = vec![R2Sums::default(); m];
+                let mut inputs = vec![0.0; BLOCK_ROWS * (m + c)];
+                let (mut targets, mut pred) = (vec![0.0; BLOCK_ROWS * m], vec![0.0; BLOCK_ROWS * m]);
+                let (mut theta, mut halo) = (Vec::new(), Vec::new());
+                for (k, r, _) in chunk {
+                    let rows = r.len();
+                    data.trajectories[*k].block(r.clone(), false, &mut inputs, &mut targets, &mut halo);
+                    self.outputs(&inputs[..rows * (m + c)], rows, &mut theta, &mut pred[..rows * m]);
+                    for (s, sum) in sums.iter_mut().enumerate() {
+                        let span = s * rows..(s + 1) * rows;
+                        let block = R2Sums::of((&targets[span.clone()]).into(), (&pred[span]).into());
+                        *sum = sum.merge(block);
+                    }
+                }
+                sums
+            })
+            .collect();
+        let total: f64 = (0..m)
+            .map(|s| parts.iter().fold(R2Sums::default(), |acc, p| acc.merge(p[s])).r2())
             .sum();
         Ok(total / m as f64)
     }

@@ -20,7 +20,7 @@ use crate::{Backend, Error, Result};
 pub(super) const BLOCK_ROWS: usize = 1024;
 
 /// Blocks accumulated by one task before the ordered sum of the tasks' normal equations (16 384 rows).
-const GROUP_BLOCKS: usize = 16;
+pub(super) const GROUP_BLOCKS: usize = 16;
 
 /// One trajectory of training (or scoring) data.
 #[derive(Debug, Clone, Copy)]
@@ -160,7 +160,7 @@ impl Prepared<'_> {
 }
 
 /// Copies `src` (`rows × cols`, any layout) column-major into `dst`.
-fn transpose_into(src: ArrayView2<'_, f64>, dst: &mut [f64]) {
+pub(super) fn transpose_into(src: ArrayView2<'_, f64>, dst: &mut [f64]) {
     let (rows, cols) = src.dim();
     match src.as_slice() {
         // Row-major and contiguous (the usual case): a transposing copy of a small block.
@@ -196,7 +196,7 @@ impl Gathered<'_> {
     }
 
     /// The blocks of rows: (trajectory, rows, offset of the block's first sample in the concatenated order).
-    fn blocks(&self) -> Vec<(usize, Range<usize>, usize)> {
+    pub(super) fn blocks(&self) -> Vec<(usize, Range<usize>, usize)> {
         let mut out = Vec::new();
         let mut offset = 0;
         for (k, t) in self.trajectories.iter().enumerate() {
