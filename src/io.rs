@@ -318,9 +318,11 @@ fn parse_plain_records(body: &[u8], first_line: u64, cols: usize) -> Option<(Vec
     let counts: Vec<(usize, u64)> = pieces
         .par_iter()
         .map(|p| {
-            let records = text_lines(p).filter(|l| !l.is_empty()).count();
-            (records, memchr::memchr_iter(b'\n', p).count() as u64)
+            text_lines(p).fold((0, 0), |(records, line_ends), line| {
+                (records + usize::from(!line.is_empty()), line_ends + 1)
+            })
         })
+        .map(|(records, lines): (usize, u64)| (records, lines - 1))
         .collect();
     let rows: usize = counts.iter().map(|c| c.0).sum();
     let mut values = vec![0.0; rows.checked_mul(cols)?];
@@ -337,14 +339,7 @@ fn parse_plain_records(body: &[u8], first_line: u64, cols: usize) -> Option<(Vec
         let records = text_lines(piece).enumerate().filter(|(_, text)| !text.is_empty());
         for ((k, text), (row, line)) in records.zip(values.chunks_mut(cols).zip(lines.iter_mut())) {
             *line = first + k as u64;
-            let mut fields = text.split(|&b| b == b',');
-            for v in row.iter_mut() {
-                match fields.next().and_then(parse_number) {
-                    Some(x) => *v = x,
-                    None => return false,
-                }
-            }
-            if fields.next().is_some() {
+            if !parse_record(text, row) {
                 return false;
             }
         }
@@ -353,16 +348,43 @@ fn parse_plain_records(body: &[u8], first_line: u64, cols: usize) -> Option<(Vec
     parsed.then_some((values, lines))
 }
 
-/// The lines of `text`, without their `\n` or `\r\n` ends.
+/// The lines of `text`, without their `\n` or `\r\n` ends (as `split` on `\n` gives them: the piece after
+/// the last line end too, empty or not), found with SIMD line-end search.
 fn text_lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
-    text.split(|&b| b == b'\n')
-        .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+    let mut start = 0;
+    memchr::memchr_iter(b'\n', text)
+        .map(Some)
+        .chain(std::iter::once(None))
+        .map(move |end| {
+            let end = end.unwrap_or(text.len());
+            let line = &text[start..end];
+            start = end + 1;
+            line.strip_suffix(b"\r").unwrap_or(line)
+        })
 }
 
-/// A CSV field as a number, surrounding ASCII whitespace trimmed (Rust's `f64` parser: correctly rounded,
-/// by the Eisel–Lemire fast path).
-fn parse_number(field: &[u8]) -> Option<f64> {
-    std::str::from_utf8(field.trim_ascii()).ok()?.parse().ok()
+/// Parses one record (a line without its end) of exactly `row.len()` comma-separated numbers, each with
+/// optional surrounding ASCII whitespace, into `row`; false for anything else. The numbers are read by
+/// fast-float2 (the Eisel–Lemire algorithm Rust's own parser uses, correctly rounded, on bytes: no UTF-8
+/// check and no field splitting first); a field it reads but Rust's parser would refuse cannot occur, since
+/// any field it stops short of ends the fast path.
+fn parse_record(text: &[u8], row: &mut [f64]) -> bool {
+    let last = row.len().saturating_sub(1);
+    let mut rest = text;
+    for (k, value) in row.iter_mut().enumerate() {
+        let field = rest.trim_ascii_start();
+        let Ok((v, used)) = fast_float2::parse_partial::<f64, _>(field) else {
+            return false;
+        };
+        *value = v;
+        rest = field[used..].trim_ascii_start();
+        match rest.split_first() {
+            Some((&b',', tail)) if k < last => rest = tail,
+            None if k == last => return true,
+            _ => return false,
+        }
+    }
+    false
 }
 
 fn read_npy(path: &Path) -> Result<Table, IoError> {

@@ -25,12 +25,16 @@ impl R2Sums {
     /// The sums of one block (`pred` paired with `y` up to the shorter length; the mean over all of `y`).
     pub(crate) fn of(y: ArrayView1<'_, f64>, pred: ArrayView1<'_, f64>) -> Self {
         let n = y.len();
-        let mean = if n == 0 { 0.0 } else { y.sum() / n as f64 };
+        let (y, pred) = (contiguous(y), contiguous(pred));
+        let mean = if n == 0 { 0.0 } else { lanes(&y, |a| a) / n as f64 };
+        let paired = n.min(pred.len());
+        let centred = lanes(&y, |a| (a - mean) * (a - mean));
+        let residual = lanes2(&y[..paired], &pred[..paired], |a, b| (a - b) * (a - b));
         Self {
             n,
             mean,
-            centred: y.iter().map(|a| (a - mean) * (a - mean)).sum(),
-            residual: y.iter().zip(pred).map(|(a, b)| (a - b) * (a - b)).sum(),
+            centred,
+            residual,
         }
     }
 
@@ -61,6 +65,40 @@ impl R2Sums {
             (false, true) => 0.0,
         }
     }
+}
+
+/// The values of `v` as one slice (borrowed when they already are one).
+fn contiguous<'a>(v: ArrayView1<'a, f64>) -> std::borrow::Cow<'a, [f64]> {
+    match v.to_slice() {
+        Some(s) => s.into(),
+        None => v.to_vec().into(),
+    }
+}
+
+/// `Σ f(aᵢ)` in four interleaved partial sums (vectorised; their order is fixed, so the result is too).
+fn lanes(a: &[f64], f: impl Fn(f64) -> f64) -> f64 {
+    let mut acc = [0.0; 4];
+    let chunks = a.chunks_exact(4);
+    let tail: f64 = chunks.remainder().iter().map(|&x| f(x)).sum();
+    for c in chunks {
+        for (s, &x) in acc.iter_mut().zip(c) {
+            *s += f(x);
+        }
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+/// `Σ f(aᵢ, bᵢ)` over equally long `a` and `b`, as [`lanes`] does.
+fn lanes2(a: &[f64], b: &[f64], f: impl Fn(f64, f64) -> f64) -> f64 {
+    let mut acc = [0.0; 4];
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let tail: f64 = ca.remainder().iter().zip(cb.remainder()).map(|(&x, &y)| f(x, y)).sum();
+    for (xa, xb) in ca.zip(cb) {
+        for ((s, &x), &y) in acc.iter_mut().zip(xa).zip(xb) {
+            *s += f(x, y);
+        }
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
 #[cfg(test)]
