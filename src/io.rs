@@ -147,7 +147,7 @@ impl Table {
 /// Reads a `.csv` (header row, then one numeric record per line) or `.npy` (1-D or 2-D, f64 or f32) file.
 /// A 1-D `.npy` array becomes one column.
 ///
-/// Both are memory-mapped. An `f64` `.npy` file in the machine's byte order is used in place, without a
+/// Regular files are memory-mapped. An `f64` `.npy` file in the machine's byte order is used in place, without a
 /// copy; CSV records are parsed in parallel pieces (on the current rayon pool) straight into the table
 /// when no field is quoted, and by the `csv` crate's reader otherwise, with the same results and errors.
 pub fn read_table(path: &Path) -> Result<Table, IoError> {
@@ -163,25 +163,46 @@ pub fn read_table(path: &Path) -> Result<Table, IoError> {
     }
 }
 
-/// The file's bytes, memory-mapped (an empty file maps to no bytes).
-fn map_file(path: &Path) -> Result<Option<memmap2::Mmap>, IoError> {
+/// A file's bytes: memory-mapped for a regular file, read into memory otherwise (a pipe, an empty file).
+enum FileBytes {
+    Mapped(memmap2::Mmap),
+    Read(Vec<u8>),
+}
+
+impl std::ops::Deref for FileBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Self::Mapped(map) => map,
+            Self::Read(bytes) => bytes,
+        }
+    }
+}
+
+fn file_bytes(path: &Path) -> Result<FileBytes, IoError> {
+    use std::io::Read;
     let open = |source| IoError::Open {
         path: path.into(),
         source,
     };
-    let file = std::fs::File::open(path).map_err(open)?;
-    if file.metadata().map_err(open)?.len() == 0 {
-        return Ok(None);
+    let mut file = std::fs::File::open(path).map_err(open)?;
+    let meta = file.metadata().map_err(open)?;
+    if !meta.is_file() || meta.len() == 0 {
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(open)?;
+        return Ok(FileBytes::Read(bytes));
     }
     // SAFETY: the map is only read. Another process truncating or rewriting the file while it is read is
     // undefined behaviour, as for every memory-mapped reader (ripgrep, numpy's mmap_mode); the CLI reads
     // its input files once, at start.
-    unsafe { memmap2::Mmap::map(&file) }.map(Some).map_err(open)
+    unsafe { memmap2::Mmap::map(&file) }
+        .map(FileBytes::Mapped)
+        .map_err(open)
 }
 
 fn read_csv(path: &Path) -> Result<Table, IoError> {
-    let map = map_file(path)?;
-    let bytes: &[u8] = map.as_deref().unwrap_or_default();
+    let file = file_bytes(path)?;
+    let bytes: &[u8] = &file;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .trim(csv::Trim::All)
@@ -424,7 +445,7 @@ fn read_npy(path: &Path) -> Result<Table, IoError> {
     // f64 data in the machine's byte order is used in place; anything else (f32, the other byte order, a
     // shape that is not 1-D or 2-D, an empty array, a malformed file) is read below, which converts it or
     // names what is wrong.
-    if let Some(map) = map_file(path)?
+    if let FileBytes::Mapped(map) = file_bytes(path)?
         && let Some((offset, rows, cols, fortran)) = mapped_layout(&map)
     {
         return Ok(Table {

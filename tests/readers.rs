@@ -143,3 +143,23 @@ fn npy_in_place_and_converted() {
             .contains("empty")
     );
 }
+
+/// A file that cannot be mapped (a named pipe) is read as before.
+#[cfg(unix)]
+#[test]
+fn csv_from_a_pipe() {
+    let dir = std::env::temp_dir().join(format!("sparsimony-readers-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("pipe.csv");
+    let _ = std::fs::remove_file(&fifo);
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success(), "mkfifo failed");
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(fifo, "x,y\n1,2\n\n3,5\n").unwrap())
+    };
+    let t = read_table(&fifo).unwrap();
+    writer.join().unwrap();
+    assert_eq!(t.values(), ndarray::arr2(&[[1.0, 2.0], [3.0, 5.0]]));
+    assert_eq!(t.lines, vec![2, 4]);
+}
