@@ -346,6 +346,12 @@ fn parse_plain_records(body: &[u8], first_line: u64, cols: usize) -> Option<(Vec
         .map(|(records, lines): (usize, u64)| (records, lines - 1))
         .collect();
     let rows: usize = counts.iter().map(|c| c.0).sum();
+    // A record of `cols` numbers takes at least 2·cols − 1 bytes: more records than that allows means
+    // short records, which the reader reports, rather than a table allocated for them (a wide header over
+    // ten million one-field lines would ask for terabytes).
+    if rows.checked_mul(2 * cols - 1)? > body.len() {
+        return None;
+    }
     let mut values = vec![0.0; rows.checked_mul(cols)?];
     let mut lines = vec![0u64; rows];
     let mut jobs = Vec::with_capacity(pieces.len());

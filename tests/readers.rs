@@ -108,6 +108,19 @@ fn fast_csv_across_pieces() {
     assert!(e.contains(&format!("line {line}")) && e.contains("not a number"), "{e}");
 }
 
+/// Records far shorter than the header are reported by the reader at their line, with no table allocated for
+/// them first (a wide header over many one-field lines).
+#[test]
+fn short_records_are_refused_before_allocating() {
+    let header: Vec<String> = (0..1000).map(|j| format!("c{j}")).collect();
+    let text = format!("{}\n{}", header.join(","), "1\n".repeat(100_000));
+    let e = read_table(&temp("wide.csv", text.as_bytes())).unwrap_err().to_string();
+    assert!(
+        e.contains("line 2") && e.contains("1 field(s) where the header has 1000"),
+        "{e}"
+    );
+}
+
 /// `.npy` files of `f64` are used in place, row- or column-major, 1-D or 2-D; `f32` files are converted.
 #[test]
 fn npy_in_place_and_converted() {

@@ -349,6 +349,14 @@ fn bad_input_is_a_clear_error() {
         .fit(&[Trajectory::new(x.view(), Time::Step(dt)).with_control(u.view())])
         .unwrap();
     assert!(fit_u.predict(x.view(), None).is_err());
+    // Scoring a model with controls on a trajectory without them is refused, not scored on stale inputs.
+    assert!(matches!(
+        fit_u.score(
+            &[Trajectory::new(x.view(), Time::Step(dt))],
+            &Differentiation::default()
+        ),
+        Err(Error::InvalidParameter { name: "u", .. })
+    ));
     assert!(
         model
             .fit(&[

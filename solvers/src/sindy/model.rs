@@ -296,9 +296,18 @@ impl Sindy {
         for (k, tr) in trajectories.iter().enumerate() {
             let n = tr.x.nrows();
             check_block("x", tr.x, n_states)?;
-            if let Some(u) = tr.u {
-                check_rows("u (one row per sample of x)", u.nrows(), n)?;
-                check_block("u", u, n_controls)?;
+            match tr.u {
+                Some(u) => {
+                    check_rows("u (one row per sample of x)", u.nrows(), n)?;
+                    check_block("u", u, n_controls)?;
+                }
+                None if n_controls > 0 => {
+                    return Err(Error::InvalidParameter {
+                        name: "u",
+                        reason: format!("trajectory {k} has no control inputs; the model has {n_controls}"),
+                    });
+                }
+                None => {}
             }
             if let Some(y) = tr.target {
                 check_rows("target (one row per sample of x)", y.nrows(), n)?;
