@@ -271,46 +271,40 @@ fn read_csv(path: &Path) -> Result<Table, IoError> {
         .unwrap_or(bytes.len())
         .min(bytes.len());
     let first_line = 1 + bytes[..body].iter().filter(|&&b| b == b'\n').count() as u64;
-    if let Some((values, lines)) = parse_plain_records(&bytes[body..], first_line, columns.len()) {
-        let rows = lines.len();
-        if rows == 0 {
-            return Err(IoError::Csv {
-                path: path.into(),
-                line: 2,
-                message: "no data rows after the header".into(),
-            });
+    let (values, lines) = match parse_plain_records(&bytes[body..], first_line, columns.len()) {
+        Some(parsed) => parsed,
+        None => {
+            let (mut values, mut lines) = (Vec::new(), Vec::new());
+            for record in reader.records() {
+                let record = record.map_err(|e| csv_err(e, &mut line_of))?;
+                let line = record.position().map_or(0, |p| line_of(p.byte()));
+                lines.push(line);
+                for (j, field) in record.iter().enumerate() {
+                    let v: f64 = field.parse().map_err(|_| IoError::Csv {
+                        path: path.into(),
+                        line,
+                        message: format!("column `{}`: `{field}` is not a number", columns[j]),
+                    })?;
+                    values.push(v);
+                }
+            }
+            (values, lines)
         }
-        let values =
-            Array2::from_shape_vec((rows, columns.len()), values).expect("every record has the header's length");
-        return Ok(Table::new(columns, values, lines));
-    }
-    let mut values = Vec::new();
-    let mut rows = 0;
-    let mut lines = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| csv_err(e, &mut line_of))?;
-        let line = record.position().map_or(0, |p| line_of(p.byte()));
-        lines.push(line);
-        for (j, field) in record.iter().enumerate() {
-            let v: f64 = field.parse().map_err(|_| IoError::Csv {
-                path: path.into(),
-                line,
-                message: format!("column `{}`: `{field}` is not a number", columns[j]),
-            })?;
-            values.push(v);
-        }
-        rows += 1;
-    }
-    if rows == 0 {
+    };
+    if lines.is_empty() {
         return Err(IoError::Csv {
             path: path.into(),
             line: 2,
             message: "no data rows after the header".into(),
         });
     }
-    let values = Array2::from_shape_vec((rows, columns.len()), values).expect("every record has the header's length");
+    let values = Array2::from_shape_vec((lines.len(), columns.len()), values).map_err(|e| IoError::Shape {
+        path: path.into(),
+        message: format!("the records do not fill a table of the header's width ({e})"),
+    })?;
     Ok(Table::new(columns, values, lines))
 }
+
 /// The records after a CSV header, read without the `csv` crate's state machine where that gives the same
 /// result: no quote character, and every carriage return part of a CRLF line end. Then each non-blank line is
 /// a record of `cols` comma-separated fields, each a number once surrounding ASCII whitespace is trimmed.
