@@ -13,8 +13,10 @@
 //!   `|x̃ⱼᵀθ| + √(2·gap)·‖x̃ⱼ‖ < pⱼ` (in the unnormalised scaling) is zero at the optimum and is removed for good.
 //! * **Working sets** (celer: Massias, Gramfort & Salmon, ICML 2018; skglm: Bertrand et al., NeurIPS 2022):
 //!   coordinate descent runs on the features closest to their dual constraint (score
-//!   `(pⱼ − |x̃ⱼᵀθ|)/‖x̃ⱼ‖`) plus the current support, to a gap of 0.3× the outer gap. The set holds the
-//!   support and as many again of the best-scored features (at least 10; celer's pruning rule); it doubles
+//!   `(pⱼ − |x̃ⱼᵀθ|)/‖x̃ⱼ‖`) plus the current support, to a gap of 0.3× the outer gap (checked after the
+//!   first epoch, then every 5). The set holds the support and as many again of the best-scored features
+//!   (celer's pruning rule), and at least 10 and the support plus the zero coefficients that violate their
+//!   optimality condition (at most `n` of them: a Lasso solution has at most `n` non-zeros); it doubles
 //!   instead when the outer gap fell by less than half since the last outer iteration, so the method ends
 //!   with the full problem at worst. (Doubling at every outer iteration grew the set to 50× the support on
 //!   wide problems, where the inner solves then spent most of the time.)
@@ -106,6 +108,12 @@ fn objective(n: f64, r2: f64, w: &[f64], p: &Params<'_>) -> f64 {
     r2 / (2.0 * n) + p.l1 * l1n + 0.5 * p.l2 * l2n
 }
 
+/// The [`GapInfo`] at `w`; `a[j] = ‖X_j‖²/n`.
+///
+/// Unpenalised features (`pⱼ = 0`) put equality constraints `x̃ⱼᵀθ = 0` on the dual that the rescaled
+/// residual does not meet, so they are left out of the dual norm (as skglm does) and the gap gains instead
+/// a stationarity term for them: `Σ (gⱼ/n)²/(2aⱼ)`, what optimising each of them alone would still gain.
+/// Without it, a gap tolerance could be met while an unpenalised coefficient is still off its optimum.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn gap_info(
     n: usize,
@@ -113,6 +121,7 @@ pub(crate) fn gap_info(
     ry: f64,
     w: &[f64],
     xtr: &[f64],
+    a: &[f64],
     features: &[usize],
     p: &Params<'_>,
 ) -> GapInfo {
@@ -121,11 +130,16 @@ pub(crate) fn gap_info(
     let (l1n, l2n) = penalty_norms(w, p);
     let mut dual_norm = 0.0f64;
     let mut gradient = 0.0f64;
+    let mut unpenalised = 0.0f64;
     for &j in features {
         let pj = p.weight(j);
         let g = aug_grad(xtr[j], n, p.l2, pj, w[j]);
         // Under w ≥ 0, a coefficient at 0 whose gradient points below 0 is optimal there.
-        gradient = gradient.max(if p.positive && w[j] == 0.0 { g.max(0.0) } else { g.abs() });
+        let projected = if p.positive && w[j] == 0.0 { g.max(0.0) } else { g.abs() };
+        gradient = gradient.max(projected);
+        if pj == 0.0 && a[j] > 0.0 {
+            unpenalised += (projected / n).powi(2) / (2.0 * a[j]);
+        }
         if pj > 0.0 {
             let g = aug_grad(xtr[j], n, p.l2, pj, w[j]);
             let g = if p.positive { g.max(0.0) } else { g.abs() };
@@ -142,7 +156,7 @@ pub(crate) fn gap_info(
     let theta_scale = if lambda > 0.0 { c / lambda } else { 0.0 };
     GapInfo {
         objective,
-        gap: gap_n.max(0.0) / n,
+        gap: gap_n.max(0.0) / n + unpenalised,
         theta_scale,
         gradient,
     }
@@ -237,7 +251,7 @@ pub(crate) fn solve<D: Design>(x: &D, y: &[f64], w: &mut [f64], r: &mut Residual
             xtr[j] = if active[j] { x.col_dot(j, r) } else { 0.0 };
         }
         let (r2, ry) = x.stats(r, y, w);
-        let info = gap_info(n, r2, ry, w, &xtr, &all, p);
+        let info = gap_info(n, r2, ry, w, &xtr, &a, &all, p);
         let ((measure, tolerance), reached) = (p.stopping(), p.measured(&info));
         if reached <= tolerance || epochs >= p.max_epochs {
             return Ok(Solved {
@@ -252,6 +266,7 @@ pub(crate) fn solve<D: Design>(x: &D, y: &[f64], w: &mut [f64], r: &mut Residual
             f64::INFINITY
         };
         let mut scores: Vec<(f64, usize)> = Vec::with_capacity(d);
+        let mut violating = 0usize; // zero coefficients that are not optimal at zero
         for j in 0..d {
             if !active[j] {
                 continue;
@@ -274,6 +289,8 @@ pub(crate) fn solve<D: Design>(x: &D, y: &[f64], w: &mut [f64], r: &mut Residual
                 continue;
             }
             let score = if norm > 0.0 { (pj - corr) / norm } else { f64::INFINITY };
+            let g = if p.positive { g } else { g.abs() };
+            violating += usize::from(w[j] == 0.0 && g > nf * p.l1 * pj);
             scores.push((if w[j] != 0.0 { f64::NEG_INFINITY } else { score }, j));
         }
         let support = scores.iter().filter(|(s, _)| *s == f64::NEG_INFINITY).count();
@@ -281,6 +298,7 @@ pub(crate) fn solve<D: Design>(x: &D, y: &[f64], w: &mut [f64], r: &mut Residual
         last_outer = reached;
         ws_size = if stalled { 2 * ws_size } else { 0 }
             .max(2 * support)
+            .max((support + violating).min(n))
             .max(10)
             .min(scores.len());
         if ws_size < scores.len() {
@@ -293,31 +311,38 @@ pub(crate) fn solve<D: Design>(x: &D, y: &[f64], w: &mut [f64], r: &mut Residual
         // to 0.3 × the outer gap (or gradient).
         let tol_in = (0.3 * reached).max(tolerance);
         let mut history: Vec<Vec<f64>> = Vec::with_capacity(ANDERSON_K + 1);
+        let mut inner_epochs = 0;
         loop {
             for &j in &ws {
                 update(x, j, a[j], w, r, p);
             }
             epochs += 1;
+            inner_epochs += 1;
             history.push(ws.iter().map(|&j| w[j]).collect());
-            if history.len() <= ANDERSON_K && epochs < p.max_epochs {
+            // The gap is checked after the first epoch (on well-conditioned working sets one is often
+            // enough, as skglm finds) and then with every extrapolation.
+            let full = history.len() > ANDERSON_K;
+            if !full && inner_epochs > 1 && epochs < p.max_epochs {
                 continue;
             }
-            if let Some(extrapolated) = anderson(&history).filter(|e| !p.positive || e.iter().all(|v| *v >= 0.0)) {
-                let mut candidate = w.to_vec();
-                ws.iter().zip(&extrapolated).for_each(|(&j, &v)| candidate[j] = v);
-                let r_cand = residual_of(x, y, &candidate, &ws);
-                let now = objective(nf, x.stats(r, y, w).0, w, p);
-                if objective(nf, x.stats(&r_cand, y, &candidate).0, &candidate, p) < now {
-                    w.copy_from_slice(&candidate);
-                    *r = r_cand;
+            if full {
+                if let Some(extrapolated) = anderson(&history).filter(|e| !p.positive || e.iter().all(|v| *v >= 0.0)) {
+                    let mut candidate = w.to_vec();
+                    ws.iter().zip(&extrapolated).for_each(|(&j, &v)| candidate[j] = v);
+                    let r_cand = residual_of(x, y, &candidate, &ws);
+                    let now = objective(nf, x.stats(r, y, w).0, w, p);
+                    if objective(nf, x.stats(&r_cand, y, &candidate).0, &candidate, p) < now {
+                        w.copy_from_slice(&candidate);
+                        *r = r_cand;
+                    }
                 }
+                history.clear();
             }
-            history.clear();
             for &j in &ws {
                 xtr[j] = x.col_dot(j, r);
             }
             let (r2, ry) = x.stats(r, y, w);
-            let inner = gap_info(n, r2, ry, w, &xtr, &ws, p);
+            let inner = gap_info(n, r2, ry, w, &xtr, &a, &ws, p);
             if p.measured(&inner) <= tol_in || epochs >= p.max_epochs {
                 break;
             }

@@ -1,6 +1,8 @@
 //! The design matrix as coordinate descent sees it: centred columns (when an intercept is fitted), their
 //! squared norms, and column-wise products with the residual — dense or sparse behind one trait.
 
+use std::borrow::Cow;
+
 use ndarray::ArrayView2;
 
 use crate::data::ColMajor;
@@ -196,19 +198,20 @@ impl Design for DenseDesign {
 }
 
 /// A sparse design in compressed-sparse-column form; centring is implicit (the column means are
-/// subtracted through [`Residual::shift`]), so the matrix stays sparse.
-pub(crate) struct SparseDesign {
+/// subtracted through [`Residual::shift`]), so the matrix stays sparse. A CSC matrix is used in place; a
+/// CSR one is converted once.
+pub(crate) struct SparseDesign<'a> {
     nrows: usize,
-    indptr: Vec<usize>,
-    indices: Vec<usize>,
-    data: Vec<f64>,
+    indptr: Cow<'a, [usize]>,
+    indices: Cow<'a, [usize]>,
+    data: Cow<'a, [f64]>,
     means: Vec<f64>,
     colsums: Vec<f64>,
     norms2: Vec<f64>,
 }
 
-impl SparseDesign {
-    pub fn new(x: &sprs::CsMat<f64>, center: bool) -> Result<Self> {
+impl<'a> SparseDesign<'a> {
+    pub fn new(x: &'a sprs::CsMat<f64>, center: bool) -> Result<Self> {
         let (n, d) = x.shape();
         if n == 0 || d == 0 {
             return Err(Error::Empty {
@@ -217,12 +220,23 @@ impl SparseDesign {
                 cols: d,
             });
         }
-        let csc = if x.is_csc() { x.clone() } else { x.to_csc() };
-        for (&v, (row, col)) in csc.iter() {
-            crate::data::check_value("X", row, col, v)?;
+        let (indptr, indices, data) = if x.is_csc() {
+            (x.proper_indptr(), Cow::Borrowed(x.indices()), Cow::Borrowed(x.data()))
+        } else {
+            let (indptr, indices, data) = x.to_csc().into_raw_storage();
+            (Cow::Owned(indptr), Cow::Owned(indices), Cow::Owned(data))
+        };
+        // One branch-free pass; a bad value is located only when there is one.
+        if !data
+            .iter()
+            .fold(true, |ok, &v| ok & (v.abs() <= crate::data::MAX_MAGNITUDE))
+        {
+            for col in 0..d {
+                for k in indptr[col]..indptr[col + 1] {
+                    crate::data::check_value("X", indices[k], col, data[k])?;
+                }
+            }
         }
-        let indptr = csc.proper_indptr().into_owned();
-        let (indices, data) = (csc.indices().to_vec(), csc.data().to_vec());
         let mut means = vec![0.0; d];
         let mut colsums = vec![0.0; d];
         let mut norms2 = vec![0.0; d];
@@ -250,7 +264,7 @@ impl SparseDesign {
     }
 }
 
-impl Design for SparseDesign {
+impl Design for SparseDesign<'_> {
     fn nrows(&self) -> usize {
         self.nrows
     }

@@ -13,7 +13,8 @@ use crate::data::ColMajor;
 
 /// Objective and stopping measure (duality gap, or gradient without an ℓ1 penalty) at `w` for the dense
 /// (centred) design `x`.
-fn gap_at(x: &ColMajor, y: &[f64], w: &[f64], p: &Params<'_>) -> (f64, f64) {
+/// `a[j] = ‖X_j‖²/n`.
+fn gap_at(x: &ColMajor, y: &[f64], w: &[f64], a: &[f64], p: &Params<'_>) -> (f64, f64) {
     let op = x.as_operator();
     let mut r = vec![0.0; x.nrows()];
     op.apply(w, &mut r, &mut []).expect("shapes checked by the caller");
@@ -24,7 +25,7 @@ fn gap_at(x: &ColMajor, y: &[f64], w: &[f64], p: &Params<'_>) -> (f64, f64) {
     let all: Vec<usize> = (0..x.ncols()).collect();
     let r2 = r.iter().map(|v| v * v).sum();
     let ry = r.iter().zip(y).map(|(a, b)| a * b).sum();
-    let info = gap_info(x.nrows(), r2, ry, w, &xtr, &all, p);
+    let info = gap_info(x.nrows(), r2, ry, w, &xtr, a, &all, p);
     (info.objective, p.measured(&info))
 }
 
@@ -41,10 +42,10 @@ pub(crate) fn solve(x: &ColMajor, y: &[f64], w: &mut [f64], p: &Params<'_>) -> R
         g = g.nonnegative();
     }
     // max_j ‖X_j‖²/n is a lower bound of the Lipschitz constant ‖X‖²/n: backtracking starts there.
-    let l0 = (0..d)
-        .map(|j| x.col(j).iter().map(|v| v * v).sum::<f64>())
-        .fold(0.0, f64::max)
-        / n as f64;
+    let a: Vec<f64> = (0..d)
+        .map(|j| x.col(j).iter().map(|v| v * v).sum::<f64>() / n as f64)
+        .collect();
+    let l0 = a.iter().copied().fold(0.0, f64::max);
     let opts = FbOptions {
         max_iter: p.max_epochs,
         tol: 0.0, // stop on the duality gap only
@@ -55,11 +56,11 @@ pub(crate) fn solve(x: &ColMajor, y: &[f64], w: &mut [f64], p: &Params<'_>) -> R
         },
     };
     let (measure, tolerance) = p.stopping();
-    let mut gap_reached = |s: &FbState<'_, f64>| s.iteration % 10 == 1 && gap_at(x, y, s.x, p).1 <= tolerance;
+    let mut gap_reached = |s: &FbState<'_, f64>| s.iteration % 10 == 1 && gap_at(x, y, s.x, &a, p).1 <= tolerance;
     let mut scratch = vec![0.0; scratch_len(&f) + op.scratch_len()];
     // At the cap, `w` holds the last iterate, judged by its gap like any other.
     let fb = minimize(&f, &g, w, &opts, &mut scratch, Some(&mut gap_reached))?;
-    let (objective, gap) = gap_at(x, y, w, p);
+    let (objective, gap) = gap_at(x, y, w, &a, p);
     Ok(Solved {
         objective,
         report: Report::new(fb.iterations, measure, gap, tolerance),

@@ -107,9 +107,9 @@ impl Default for ElasticNet {
 }
 
 /// A design in one of its representations.
-pub(crate) enum AnyDesign {
+pub(crate) enum AnyDesign<'a> {
     Dense(DenseDesign),
-    Sparse(SparseDesign),
+    Sparse(SparseDesign<'a>),
     Gram(GramDesign),
 }
 
@@ -210,7 +210,7 @@ impl ElasticNet {
         x: ArrayView2<'_, f64>,
         y: ArrayView1<'_, f64>,
         fits: usize,
-    ) -> Result<AnyDesign> {
+    ) -> Result<AnyDesign<'static>> {
         let dense = DenseDesign::new(x, self.fit_intercept)?;
         let (n, d) = (dense.nrows(), dense.ncols());
         let gram = self.solver == Solver::CoordinateDescent
@@ -256,7 +256,7 @@ impl ElasticNet {
     /// Fits a prepared design, warm-starting from `start` when given.
     pub(crate) fn fit_design(
         &self,
-        design: &AnyDesign,
+        design: &AnyDesign<'_>,
         y: ArrayView1<'_, f64>,
         start: Option<&[f64]>,
     ) -> Result<LinearFit> {

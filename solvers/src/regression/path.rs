@@ -19,6 +19,11 @@ pub fn alpha_max(model: &ElasticNet, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f
     alpha_max_of(model, &design, y)
 }
 
+/// [`alpha_max`] for a sparse design (CSR or CSC).
+pub fn alpha_max_sparse(model: &ElasticNet, x: &sprs::CsMat<f64>, y: ArrayView1<'_, f64>) -> Result<f64> {
+    alpha_max_of(model, &SparseDesign::new(x, model.fit_intercept)?, y)
+}
+
 fn alpha_max_of<D: Design>(model: &ElasticNet, x: &D, y: ArrayView1<'_, f64>) -> Result<f64> {
     let (n, d) = (x.nrows(), x.ncols());
     model.validate(d)?;
@@ -160,7 +165,7 @@ impl Data<'_> {
     fn alpha_max(&self, model: &ElasticNet, y: ArrayView1<'_, f64>) -> Result<f64> {
         match self {
             Data::Dense(a) => alpha_max(model, *a, y),
-            Data::Sparse(m) => alpha_max_of(model, &SparseDesign::new(m, model.fit_intercept)?, y),
+            Data::Sparse(m) => alpha_max_sparse(model, m, y),
         }
     }
 
@@ -180,7 +185,7 @@ impl Data<'_> {
     }
 }
 
-fn path_of(model: &ElasticNet, design: &AnyDesign, y: ArrayView1<'_, f64>, alphas: &[f64]) -> Result<PathFit> {
+fn path_of(model: &ElasticNet, design: &AnyDesign<'_>, y: ArrayView1<'_, f64>, alphas: &[f64]) -> Result<PathFit> {
     if alphas.is_empty() {
         return Err(Error::InvalidParameter {
             name: "alphas",
@@ -190,7 +195,7 @@ fn path_of(model: &ElasticNet, design: &AnyDesign, y: ArrayView1<'_, f64>, alpha
     let mut fits: Vec<LinearFit> = Vec::with_capacity(alphas.len());
     for &alpha in alphas {
         let m = ElasticNet { alpha, ..model.clone() };
-        let start = fits.last().map(|f| f.coef.as_slice().expect("contiguous"));
+        let start = fits.last().and_then(|f| f.coef.as_slice());
         let fit = m.fit_design(design, y, start)?;
         fits.push(fit);
     }
