@@ -304,3 +304,23 @@ fn random_support_fits_signal_along_near_null_directions() {
         err(&lasso.fit.coef, 0.0)
     );
 }
+
+#[test]
+fn a_bad_value_in_a_sparse_design_is_located() {
+    let (x, y) = problem(30, 6);
+    for (bad, magnitude) in [(f64::NAN, false), (f64::NEG_INFINITY, false), (1e101, true)] {
+        let mut xb = x.clone();
+        xb[[17, 4]] = bad;
+        let mut tri = sprs::TriMat::new((30, 6));
+        for ((i, j), &v) in xb.indexed_iter() {
+            tri.add_triplet(i, j, v);
+        }
+        for design in [tri.to_csc(), tri.to_csr()] {
+            match (ElasticNet::default().fit_sparse(&design, y.view()), magnitude) {
+                (Err(Error::NonFinite { row: 17, col: 4, .. }), false) => {}
+                (Err(Error::Magnitude { row: 17, col: 4, .. }), true) => {}
+                (other, _) => panic!("{bad}: {other:?}"),
+            }
+        }
+    }
+}

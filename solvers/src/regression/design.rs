@@ -226,30 +226,30 @@ impl<'a> SparseDesign<'a> {
             let (indptr, indices, data) = x.to_csc().into_raw_storage();
             (Cow::Owned(indptr), Cow::Owned(indices), Cow::Owned(data))
         };
-        // One branch-free pass; a bad value is located only when there is one.
-        if !data
-            .iter()
-            .fold(true, |ok, &v| ok & (v.abs() <= crate::data::MAX_MAGNITUDE))
-        {
-            for col in 0..d {
-                for k in indptr[col]..indptr[col + 1] {
-                    crate::data::check_value("X", indices[k], col, data[k])?;
-                }
-            }
-        }
         let mut means = vec![0.0; d];
         let mut colsums = vec![0.0; d];
         let mut norms2 = vec![0.0; d];
+        // One pass: the sums, and the data check (branch-free; a bad value is located only when there is one).
+        let mut fine = true;
         for j in 0..d {
             let vals = &data[indptr[j]..indptr[j + 1]];
-            let s: f64 = vals.iter().sum();
-            let ss: f64 = vals.iter().map(|v| v * v).sum();
+            let (s, ss, ok) = vals.iter().fold((0.0, 0.0, true), |(s, ss, ok), &v| {
+                (s + v, ss + v * v, ok & (v.abs() <= crate::data::MAX_MAGNITUDE))
+            });
+            fine &= ok;
             if center {
                 means[j] = s / n as f64;
                 colsums[j] = s;
                 norms2[j] = (ss - s * s / n as f64).max(0.0);
             } else {
                 norms2[j] = ss;
+            }
+        }
+        if !fine {
+            for col in 0..d {
+                for k in indptr[col]..indptr[col + 1] {
+                    crate::data::check_value("X", indices[k], col, data[k])?;
+                }
             }
         }
         Ok(Self {
@@ -262,6 +262,22 @@ impl<'a> SparseDesign<'a> {
             norms2,
         })
     }
+}
+
+/// `Σₖ values[k]·x[indices[k]]` in four interleaved partial sums (a fixed order), so that consecutive
+/// gathers do not wait on one another's additions.
+#[inline]
+fn gather_dot(indices: &[usize], values: &[f64], x: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let (ic, vc) = (indices.chunks_exact(4), values.chunks_exact(4));
+    let (ir, vr) = (ic.remainder(), vc.remainder());
+    for (i, v) in ic.zip(vc) {
+        for l in 0..4 {
+            acc[l] += v[l] * x[i[l]];
+        }
+    }
+    let tail: f64 = ir.iter().zip(vr).map(|(&i, &v)| v * x[i]).sum();
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
 impl Design for SparseDesign<'_> {
@@ -277,12 +293,7 @@ impl Design for SparseDesign<'_> {
     fn col_dot(&self, j: usize, r: &Residual) -> f64 {
         // (X_j − x̄_j 1)ᵀ(v − s 1) = X_jᵀ(v − s 1) − x̄_j Σ r, and Σ r = 0 for the centred problem.
         let range = self.indptr[j]..self.indptr[j + 1];
-        let dot: f64 = self.indices[range.clone()]
-            .iter()
-            .zip(&self.data[range])
-            .map(|(&i, &v)| v * r.values[i])
-            .sum();
-        dot - r.shift * self.colsums[j]
+        gather_dot(&self.indices[range.clone()], &self.data[range], &r.values) - r.shift * self.colsums[j]
     }
     fn col_axpy(&self, j: usize, delta: f64, r: &mut Residual) {
         let range = self.indptr[j]..self.indptr[j + 1];
