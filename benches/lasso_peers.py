@@ -1,7 +1,7 @@
 """Times scikit-learn, celer and skglm on the problems that `examples/lasso_benchmark.rs` wrote, and prints
 their times as ratios to sparsimony's (measured in the same run by benches/lasso.sh), single-threaded.
 
-    pip install scikit-learn celer skglm && bash benches/lasso.sh
+    pip install scikit-learn celer skglm pandas && bash benches/lasso.sh
 
 Every tool solves 1/(2n)||y - Xw||^2 + alpha*||w||_1 without intercept, on the same dense (numpy) or
 sparse (scipy.sparse CSC) data. scikit-learn and celer stop on the duality gap relative to ||y||^2/n (the
