@@ -20,16 +20,22 @@ pub fn check_value(what: &'static str, row: usize, col: usize, value: f64) -> Re
     }
 }
 
+/// Whether `value` passes [`check_value`], without naming the problem: finite and within
+/// [`MAX_MAGNITUDE`] (NaN fails the comparison). For branch-free passes that locate a bad value only when
+/// there is one.
+#[inline]
+pub(crate) fn in_range(value: f64) -> bool {
+    value.abs() <= MAX_MAGNITUDE
+}
+
 /// Checks every value of a matrix with [`check_value`] (the first bad one in row-major order).
 pub fn check_matrix(what: &'static str, a: ArrayView2<'_, f64>) -> Result<()> {
-    // One branch-free pass in memory order (NaN fails the comparison); the bad value is located only when
-    // there is one.
-    let fine = |v: f64| v.abs() <= MAX_MAGNITUDE;
+    // One branch-free pass in memory order; the bad value is located only when there is one.
     let all_fine = match a.as_slice_memory_order() {
         Some(values) => values
             .chunks(512)
-            .all(|chunk| chunk.iter().fold(true, |ok, &v| ok & fine(v))),
-        None => a.fold(true, |ok, &v| ok & fine(v)),
+            .all(|chunk| chunk.iter().fold(true, |ok, &v| ok & in_range(v))),
+        None => a.fold(true, |ok, &v| ok & in_range(v)),
     };
     if all_fine {
         return Ok(());
@@ -48,7 +54,7 @@ fn transpose_row_major(a: &[f64], nrows: usize, ncols: usize) -> Option<Vec<f64>
     let mut fine = true;
     for i0 in (0..nrows).step_by(TILE) {
         let rows = &a[i0 * ncols..(i0 + TILE).min(nrows) * ncols];
-        fine &= rows.iter().fold(true, |ok, &v| ok & (v.abs() <= MAX_MAGNITUDE));
+        fine &= rows.iter().fold(true, |ok, &v| ok & in_range(v));
         for (j, col) in out.chunks_exact_mut(nrows).enumerate() {
             col[i0..i0 + rows.len() / ncols]
                 .iter_mut()

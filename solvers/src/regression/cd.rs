@@ -141,7 +141,6 @@ pub(crate) fn gap_info(
             unpenalised += (projected / n).powi(2) / (2.0 * a[j]);
         }
         if pj > 0.0 {
-            let g = aug_grad(xtr[j], n, p.l2, pj, w[j]);
             let g = if p.positive { g.max(0.0) } else { g.abs() };
             dual_norm = dual_norm.max(g / pj);
         }
@@ -277,7 +276,8 @@ pub(crate) fn solve<D: Design>(x: &D, y: &[f64], w: &mut [f64], r: &mut Residual
                 continue;
             }
             let g = aug_grad(xtr[j], nf, p.l2, pj, w[j]);
-            let corr = info.theta_scale * if p.positive { g } else { g.abs() };
+            let g = if p.positive { g } else { g.abs() };
+            let corr = info.theta_scale * g;
             let norm = (x.col_norm2(j) + nf * p.l2 * pj).sqrt();
             if corr + radius * norm < pj {
                 // Gap-safe: zero at the optimum.
@@ -289,7 +289,6 @@ pub(crate) fn solve<D: Design>(x: &D, y: &[f64], w: &mut [f64], r: &mut Residual
                 continue;
             }
             let score = if norm > 0.0 { (pj - corr) / norm } else { f64::INFINITY };
-            let g = if p.positive { g } else { g.abs() };
             violating += usize::from(w[j] == 0.0 && g > nf * p.l1 * pj);
             scores.push((if w[j] != 0.0 { f64::NEG_INFINITY } else { score }, j));
         }

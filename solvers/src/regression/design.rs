@@ -234,7 +234,7 @@ impl<'a> SparseDesign<'a> {
         for j in 0..d {
             let vals = &data[indptr[j]..indptr[j + 1]];
             let (s, ss, ok) = vals.iter().fold((0.0, 0.0, true), |(s, ss, ok), &v| {
-                (s + v, ss + v * v, ok & (v.abs() <= crate::data::MAX_MAGNITUDE))
+                (s + v, ss + v * v, ok & crate::data::in_range(v))
             });
             fine &= ok;
             if center {
