@@ -10,13 +10,18 @@
 //! cargo run --release --example gp_pde_benchmarks -- --iters 100      # outer iterations for every problem
 //! ```
 //!
+//! Beside each linear benchmark, the classical baselines on as many points per axis, solved directly and
+//! measured on the same test grid: second-order finite differences and Chebyshev collocation
+//! (`solvers::gp_pde::baseline`; a dash where a baseline does not apply).
+//!
 //! Exact inner solves throughout: factored up to `Settings::dense_limit` unknowns, preconditioned conjugate
 //! gradients above (the 2D benchmarks at the paper's 200² and 400², 10 outer iterations by default).
 
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 
-use sparsimony::pde::{plot, run, settings_for};
+use sparsimony::pde::{baseline, plot, run, settings_for};
+use sparsimony::solvers::gp_pde::baseline::Scheme;
 use sparsimony::solvers::gp_pde::{Method, Problem};
 
 /// The paper's benchmarks with the authors' GP-HM-StM relative L2 error.
@@ -53,8 +58,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::fs::create_dir_all(dir)?;
     }
     println!(
-        "{:26} {:>11} {:>6} {:>6} {:>11} {:>9} {:>11}",
-        "problem", "grid", "method", "iters", "rel. L2", "seconds", "GP-HM-StM"
+        "{:26} {:>11} {:>6} {:>6} {:>11} {:>9} {:>11} {:>19} {:>19}",
+        "problem",
+        "grid",
+        "method",
+        "iters",
+        "rel. L2",
+        "seconds",
+        "GP-HM-StM",
+        "FD: rel. L2, s",
+        "Chebyshev: rel. L2, s"
     );
     for name in &names {
         let problem = Problem::benchmark(name)?;
@@ -69,15 +82,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .find(|(n, _)| n == name)
             .map_or("—".to_string(), |(_, e)| format!("{e:.2e}"));
         let grid: Vec<String> = out.grid.iter().map(|n| n.to_string()).collect();
+        let cell = |scheme| {
+            baseline(&problem, scheme, &out.test)
+                .map_or(format!("{:>19}", "—"), |(e, s)| format!("{e:>10.2e} {s:>8.3}"))
+        };
         println!(
-            "{:26} {:>11} {:>6} {:>6} {:>11.3e} {:>9.1} {:>11}",
+            "{:26} {:>11} {:>6} {:>6} {:>11.3e} {:>9.1} {:>11} {} {}",
             name,
             grid.join("×"),
             format!("{:?}", out.method).to_lowercase(),
             out.iterations,
             out.rel_l2_error.unwrap_or(f64::NAN),
             out.seconds,
-            paper
+            paper,
+            cell(Scheme::FiniteDifferences),
+            cell(Scheme::Chebyshev)
         );
         if let Some(dir) = &plot_dir {
             plot(&out, &problem, &dir.join(format!("{name}.svg")))?;

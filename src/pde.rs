@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use crate::plot::{Curve, Heatmap, Panel, PlotError};
 use crate::solvers::Result;
+use crate::solvers::gp_pde::baseline::{Scheme, solve_baseline};
 use crate::solvers::gp_pde::{Method, OuterIteration, Problem, Settings, Solution, solve};
 
 /// Test points per axis: the paper's 300 in 1D; 100 per axis in 2D and 3D (10⁴ points, plenty for an L2
@@ -81,6 +82,28 @@ pub fn relative_errors(predicted: &[Vec<f64>], exact: &[Vec<f64>]) -> (f64, Vec<
     let num: f64 = predicted.iter().zip(exact).map(|(p, e)| sq(p, e)).sum();
     let den: f64 = exact.iter().map(|e| norm(e)).sum();
     ((num / den.max(f64::MIN_POSITIVE)).sqrt(), per)
+}
+
+/// A classical baseline of a linear `problem` (finite differences or Chebyshev collocation on as many
+/// points per axis, see [`solve_baseline`]), measured on the grid of `test` (a GP run's test samples, with
+/// their exact solution): its relative L2 error and its solve time in seconds.
+///
+/// # Errors
+/// [`solve_baseline`]'s, for a problem outside the baselines' scope among others;
+/// [`crate::solvers::Error::InvalidParameter`] when `test` has no exact solution.
+pub fn baseline(problem: &Problem, scheme: Scheme, test: &Sampled) -> Result<(f64, f64)> {
+    let exact = test
+        .exact
+        .as_ref()
+        .ok_or_else(|| crate::solvers::Error::InvalidParameter {
+            name: "exact",
+            reason: "a baseline's error needs the exact solution".into(),
+        })?;
+    let start = Instant::now();
+    let b = solve_baseline(problem, scheme)?;
+    let seconds = start.elapsed().as_secs_f64();
+    let predicted = b.predict(&test.axes)?;
+    Ok((relative_errors(&[predicted], &exact[..1]).0, seconds))
 }
 
 /// Trains the GP model of `problem` with `settings` (whose `method` is used as given) and evaluates it on

@@ -292,3 +292,64 @@ u = "sin(x - beta*t)"
     let err = error_of(&p, &s);
     assert!(err < 3e-4, "relative L2 error {err:e}");
 }
+
+#[test]
+fn every_linear_suite_problem_is_solved_by_chebyshev_to_round_off() {
+    // The suite's sources and boundary data are derived symbolically from its exact solutions, and
+    // Chebyshev collocation reproduces a smooth solution to round-off: agreement checks both (and the
+    // finite-difference baseline's second order, loosely).
+    use sparsimony_solvers::gp_pde::baseline::{Scheme, solve_baseline};
+    use sparsimony_solvers::gp_pde::suite::{Family, Suite};
+    let rel = |a: &[f64], b: &[f64]| {
+        let num: f64 = a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum();
+        (num / b.iter().map(|y| y * y).sum::<f64>()).sqrt()
+    };
+    let mut solved = 0;
+    for (dims, points) in [(1, 64), (2, 64)] {
+        for i in 0..16 {
+            let m = Suite { dims, points }.problem(i).unwrap();
+            if !m.family.is_linear() {
+                let e = solve_baseline(&m.problem, Scheme::Chebyshev).unwrap_err();
+                assert!(e.to_string().contains("linear"), "{e}");
+                continue;
+            }
+            let b = match solve_baseline(&m.problem, Scheme::Chebyshev) {
+                Ok(b) => b,
+                // Two first-order axes: the fast diagonalisation's eigenvectors are too ill-conditioned.
+                Err(Error::NotConverged(_)) if m.family == Family::Advection && dims == 2 => continue,
+                Err(e) => panic!("{}: {e}", m.describe()),
+            };
+            let exact = m.problem.exact_on(&b.nodes).unwrap().unwrap();
+            let e = rel(&b.values, &exact[0]);
+            assert!(e < 1e-9, "{}: Chebyshev error {e:e}", m.describe());
+            let fd = solve_baseline(&m.problem, Scheme::FiniteDifferences).unwrap();
+            let exact = m.problem.exact_on(&fd.nodes).unwrap().unwrap();
+            let e = rel(&fd.values, &exact[0]);
+            assert!(e < 0.5, "{}: finite-difference error {e:e}", m.describe());
+            solved += 1;
+        }
+    }
+    assert!(solved >= 20, "{solved}");
+}
+
+#[test]
+fn a_seeded_subset_of_the_suite_is_solved() {
+    // The suite's 1D problems on 100 points with the command line's settings for small grids (exact
+    // solves, 30 outer iterations at rate 0.01): at most 6.4e-6 when this test was written.
+    use sparsimony_solvers::gp_pde::suite::Suite;
+    let s = Settings {
+        iterations: 30,
+        learning_rate: 0.01,
+        ..Settings::default()
+    };
+    let mut errors: Vec<f64> = (0..8)
+        .map(|i| {
+            let m = Suite { dims: 1, points: 100 }.problem(i).unwrap();
+            let e = error_of(&m.problem, &s);
+            assert!(e < 1e-4, "{}: relative L2 error {e:e}", m.describe());
+            e
+        })
+        .collect();
+    errors.sort_by(f64::total_cmp);
+    assert!(errors[3] < 1e-5, "median {:e}", errors[3]);
+}

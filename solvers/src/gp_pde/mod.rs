@@ -8,6 +8,7 @@
 //! the training ([`solver`]); the fitted [`Solution`].
 
 mod axis;
+pub mod baseline;
 pub mod expr;
 mod gauss_newton;
 mod init;
@@ -19,6 +20,7 @@ pub mod operator;
 pub mod problem;
 mod solution;
 pub mod solver;
+pub mod suite;
 #[cfg(test)]
 mod tests;
 

@@ -547,26 +547,19 @@ impl Problem {
     /// The exact solution of every field on the tensor grid with the given coordinates per axis, or `None`
     /// without one.
     pub fn exact_on(&self, points: &[Vec<f64>]) -> Result<Option<Vec<Vec<f64>>>> {
-        let Some(exprs) = self.exact_expressions()? else {
-            return Ok(None);
-        };
-        let n: usize = points.iter().map(Vec::len).product();
-        let coords: Vec<Vec<f64>> = (0..n)
-            .map(|mut i| {
-                let mut x = vec![0.0; points.len()];
-                for d in (0..points.len()).rev() {
-                    x[d] = points[d][i % points[d].len()];
-                    i /= points[d].len();
-                }
-                x
-            })
-            .collect();
-        Ok(Some(
-            exprs
-                .iter()
-                .map(|e| coords.iter().map(|x| e.eval(x)).collect())
-                .collect(),
-        ))
+        Ok(self.exact_expressions()?.map(|e| on_tensor(&e, points)))
+    }
+
+    /// The equations (their polynomial terms), the sources and the boundary data on the tensor grid with
+    /// the given coordinates per axis (row-major, first axis slowest), and the Dirichlet faces: the
+    /// problem for a discretization other than the GP's equispaced grid.
+    pub(crate) fn on_points(&self, points: &[Vec<f64>]) -> Result<OnPoints> {
+        Ok(OnPoints {
+            equations: self.equations()?.into_iter().map(|(e, _, _)| e).collect(),
+            sources: on_tensor(&self.sources()?, points),
+            boundary: on_tensor(&self.boundary_expressions()?, points),
+            faces: self.faces()?,
+        })
     }
 
     /// The test grid of the paper: `per_axis` equispaced points on every axis (300 in the paper).
@@ -583,6 +576,33 @@ impl Problem {
 }
 
 /// Replaces variable `i` by `values[i]`.
+/// A problem's data on a tensor grid of given coordinates ([`Problem::on_points`]).
+pub(crate) struct OnPoints {
+    pub equations: Vec<Equation>,
+    pub sources: Vec<Vec<f64>>,
+    pub boundary: Vec<Vec<f64>>,
+    pub faces: Vec<[bool; 2]>,
+}
+
+/// Each expression on the tensor grid with the given coordinates per axis (row-major, first axis slowest).
+fn on_tensor(exprs: &[Expr], points: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    let n: usize = points.iter().map(Vec::len).product();
+    let coords: Vec<Vec<f64>> = (0..n)
+        .map(|mut i| {
+            let mut x = vec![0.0; points.len()];
+            for d in (0..points.len()).rev() {
+                x[d] = points[d][i % points[d].len()];
+                i /= points[d].len();
+            }
+            x
+        })
+        .collect();
+    exprs
+        .iter()
+        .map(|e| coords.iter().map(|x| e.eval(x)).collect())
+        .collect()
+}
+
 fn substitute(e: &Expr, values: &[Expr]) -> Expr {
     use Expr::*;
     let s = |a: &Expr| Box::new(substitute(a, values));
