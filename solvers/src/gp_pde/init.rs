@@ -17,27 +17,40 @@ pub(crate) fn initial_theta(model: &Model<'_>, s: &Settings, boundary_peaks: boo
         for (d, axis) in axes.iter().enumerate() {
             let o = model.offset(f, d);
             let length = axis.upper - axis.lower;
-            let (means, weights, ln_sigma) = match s.frequencies {
+            // A tenth of one frequency bin of the grid's spectrum: narrow peaks, so each component
+            // starts as one nearly pure mode; at frequency 0, an envelope as long as the domain.
+            let narrow = (0.1 / (length + axis.step())).ln();
+            let (means, weights, ln_sigmas): (Vec<f64>, Vec<f64>, Vec<f64>) = match s.frequencies {
                 FrequencyInit::Uniform { scale } => (
                     (0..q)
                         .map(|i| if q > 1 { i as f64 / (q - 1) as f64 * scale } else { 0.0 })
                         .collect(),
                     vec![1.0 / q as f64; q],
-                    -(std::f64::consts::SQRT_2 * std::f64::consts::PI).ln(),
+                    vec![-(std::f64::consts::SQRT_2 * std::f64::consts::PI).ln(); q],
                 ),
                 FrequencyInit::Source => match source_peaks(model, d, q, boundary_peaks) {
-                    // A tenth of one frequency bin of the grid's spectrum: narrow peaks, so each
-                    // component starts as one nearly pure mode.
-                    Some((means, weights)) => (means, weights, (0.1 / (length + axis.step())).ln()),
-                    // No source signal (a homogeneous equation: the data are on the boundary): components
-                    // spread evenly up to half the Nyquist frequency, each as wide as the spacing.
+                    Some((means, weights)) => (means, weights, vec![narrow; q]),
+                    // Neither the sources nor the boundary data show a spectrum (a 1D homogeneous equation,
+                    // whose data are two end values): the envelope alone, as long as the domain, with the
+                    // components spread as below switched off (power 1e-12) but free to grow. A linear
+                    // solution of u_xx = 0 is 4e-6 from it; the evenly weighted spread, whose short
+                    // components make a bend at the ends cheaper than a straight line, ends at 0.97.
+                    None if boundary_peaks => {
+                        let spacing = 0.25 / axis.step() / q as f64;
+                        let mut weights = vec![1e-12; q];
+                        let mut ln_sigmas = vec![spacing.ln(); q];
+                        (weights[0], ln_sigmas[0]) = (1.0, narrow);
+                        ((0..q).map(|i| i as f64 * spacing).collect(), weights, ln_sigmas)
+                    }
+                    // The alternative start of a homogeneous equation (see `solve`): components spread
+                    // evenly up to half the Nyquist frequency, each as wide as the spacing.
                     None => {
                         let top = 0.25 / axis.step();
                         let spacing = top / q as f64;
                         (
                             (0..q).map(|i| i as f64 * spacing).collect(),
                             vec![1.0 / q as f64; q],
-                            spacing.ln(),
+                            vec![spacing.ln(); q],
                         )
                     }
                 },
@@ -45,7 +58,7 @@ pub(crate) fn initial_theta(model: &Model<'_>, s: &Settings, boundary_peaks: boo
             for c in 0..q {
                 theta[o + c * PER_COMPONENT] = weights[c].max(1e-12).ln();
                 theta[o + c * PER_COMPONENT + 1] = means[c];
-                theta[o + c * PER_COMPONENT + 2] = ln_sigma;
+                theta[o + c * PER_COMPONENT + 2] = ln_sigmas[c];
             }
         }
     }

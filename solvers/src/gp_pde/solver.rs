@@ -42,7 +42,9 @@ pub enum FrequencyInit {
     /// for an `m`-th order operator along the axis, as a leading-order estimate of the solution's
     /// spectrum), plus one component at frequency 0; where the sources vanish (a homogeneous equation),
     /// at those of the boundary data on the grid lines along the axis that lie in a face; where neither
-    /// has a signal (1D, homogeneous), components spread evenly up to half the Nyquist frequency.
+    /// has a signal (1D, homogeneous), the envelope at frequency 0 alone, with components spread evenly
+    /// up to half the Nyquist frequency switched off (the spread at equal weights is the alternative
+    /// start [`solve`] also tries for a homogeneous equation).
     Source,
 }
 
@@ -470,7 +472,8 @@ pub fn solve(
     if !joint && spread != theta {
         // A homogeneous equation: the boundary data show the solution's spectrum along the faces, which
         // may or may not be that of the interior (advection's travelling wave: yes, 2e-6 against 0.12;
-        // Burgers' shock seen from its constant ends: no, 1.2e-2 against 2.0e-3). Both starts are
+        // Burgers' shock seen from its constant ends: no, 1.2e-2 against 2.0e-3; in 1D, where the faces
+        // are two points, the start is the envelope alone: a straight line, 4e-6 against 0.97). Both starts are
         // solved (to convergence, whatever the per-iteration cap), and the one with the lower objective is
         // kept.
         let trial = Settings {
