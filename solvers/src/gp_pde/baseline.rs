@@ -415,8 +415,17 @@ impl Baseline {
     /// slowest): barycentric interpolation for Chebyshev, local cubic for finite differences.
     ///
     /// # Errors
-    /// [`Error::Shape`] for a wrong number of axes.
+    /// [`Error::Shape`] for a wrong number of axes, or a baseline whose values do not fill its 1D or 2D
+    /// grid of nodes.
     pub fn predict(&self, points: &[Vec<f64>]) -> Result<Vec<f64>> {
+        let nodes: usize = self.nodes.iter().map(Vec::len).product();
+        if self.nodes.is_empty() || self.nodes.len() > 2 || nodes == 0 || self.values.len() != nodes {
+            return Err(Error::Shape {
+                what: "baseline values (one per node of its 1D or 2D grid)",
+                expected: nodes,
+                found: self.values.len(),
+            });
+        }
         if points.len() != self.nodes.len() {
             return Err(Error::Shape {
                 what: "axes of the prediction grid",
@@ -462,11 +471,12 @@ fn interpolation_matrix(scheme: Scheme, x: &[f64], p: &[f64]) -> Mat<f64> {
                 }
             }
             Scheme::FiniteDifferences => {
-                // The four nodes around t (three ends clamp), Lagrange weights.
-                let h = x[1] - x[0];
-                let k = (((t - x[0]) / h).floor() as isize - 1).clamp(0, n as isize - 4) as usize;
-                for j in k..k + 4 {
-                    w[(row, j)] = (k..k + 4)
+                // The four nodes around t (the ends clamp; fewer on a shorter axis), Lagrange weights.
+                let width = n.min(4);
+                let h = if n > 1 { x[1] - x[0] } else { 1.0 };
+                let k = (((t - x[0]) / h).floor() as isize - 1).clamp(0, (n - width) as isize) as usize;
+                for j in k..k + width {
+                    w[(row, j)] = (k..k + width)
                         .filter(|&m| m != j)
                         .map(|m| (t - x[m]) / (x[j] - x[m]))
                         .product();
@@ -549,6 +559,29 @@ mod tests {
         for (g, e) in f1.predict(&grid).unwrap().iter().zip(&e1) {
             assert!((g - e).abs() < 1e-2, "{g} vs {e}");
         }
+    }
+
+    #[test]
+    fn a_baseline_built_by_hand_is_checked_before_it_predicts() {
+        let short = Baseline {
+            scheme: Scheme::FiniteDifferences,
+            nodes: vec![vec![0.0, 1.0]],
+            values: vec![1.0, 3.0],
+            residual: 0.0,
+        };
+        // Two nodes: linear interpolation.
+        assert_eq!(short.predict(&[vec![0.5]]).unwrap(), vec![2.0]);
+        let ragged = Baseline {
+            values: vec![1.0],
+            ..short.clone()
+        };
+        assert!(matches!(ragged.predict(&[vec![0.5]]), Err(Error::Shape { .. })));
+        let empty = Baseline {
+            nodes: vec![],
+            values: vec![],
+            ..short
+        };
+        assert!(empty.predict(&[]).is_err());
     }
 
     #[test]
