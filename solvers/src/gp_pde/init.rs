@@ -1,11 +1,74 @@
 //! The spectral initialisation of the kernels' frequencies ([`FrequencyInit`]): the paper's uniform
-//! spread, or ours — the peaks of each axis's power spectrum of the equations' sources (or, for a
-//! homogeneous equation, of the boundary data on the faces), found by FFT.
-
-use rustfft::{FftPlanner, num_complex::Complex};
+//! spread, or ours — the frequencies of the sinusoids in each axis's lines of the equations' sources (or,
+//! for a homogeneous equation, of the boundary data on the faces), found by ESPRIT and weighted by
+//! their windowed amplitude.
 
 use super::model::{Model, PER_COMPONENT};
 use super::solver::{FrequencyInit, Settings};
+
+/// Frequencies (cycles per unit) of the undamped complex exponentials in `lines` (equispaced samples at
+/// `step`), by ESPRIT (Roy & Kailath 1989) on the lines' summed Hankel covariance: the signal subspace
+/// (eigenvalues above 1e-10 of the largest, at most `max_poles`), its shift invariance solved in least
+/// squares, and the eigenvalues `z = e^{(−γ + 2πif)·step}` kept where the damping `γ` over the whole line
+/// is below 0.05; positive frequencies only, each once.
+fn esprit(lines: &[Vec<f64>], step: f64, max_poles: usize) -> Vec<f64> {
+    use faer::linalg::solvers::SolveLstsq;
+    let Some(n) = lines.first().map(Vec::len) else {
+        return Vec::new();
+    };
+    let l = (n / 2).min(100);
+    if l < 3 {
+        return Vec::new();
+    }
+    let cols = n - l + 1;
+    let mut r = faer::Mat::<f64>::zeros(l, l);
+    for line in lines {
+        let h = faer::Mat::<f64>::from_fn(l, cols, |i, j| line[i + j]);
+        faer::linalg::matmul::matmul(
+            r.as_mut(),
+            faer::Accum::Add,
+            h.as_ref(),
+            h.transpose(),
+            1.0,
+            faer::Par::Seq,
+        );
+    }
+    let Ok(evd) = r.self_adjoint_eigen(faer::Side::Lower) else {
+        return Vec::new();
+    };
+    let lam = evd.S().column_vector();
+    let top = lam[l - 1];
+    if top.is_nan() || top <= 0.0 {
+        return Vec::new();
+    }
+    let k = (0..l)
+        .filter(|&i| lam[i] > 1e-10 * top)
+        .count()
+        .min(max_poles)
+        .min(l - 1);
+    if k == 0 {
+        return Vec::new();
+    }
+    let u = evd.U();
+    let us = u.subcols(l - k, k);
+    let u1 = us.subrows(0, l - 1).to_owned();
+    let mut u2 = us.subrows(1, l - 1).to_owned();
+    u1.qr().solve_lstsq_in_place(u2.as_mut());
+    let phi = u2.subrows(0, k).to_owned();
+    let Ok(z) = phi.eigenvalues() else {
+        return Vec::new();
+    };
+    let span = n as f64 * step;
+    let mut f: Vec<f64> = z
+        .iter()
+        .filter(|z| (z.norm().ln() / step * span).abs() < 0.05)
+        .map(|z| z.arg() / (2.0 * std::f64::consts::PI * step))
+        .filter(|f| *f > 0.0)
+        .collect();
+    f.sort_by(f64::total_cmp);
+    f.dedup_by(|a, b| (*a - *b).abs() < 1e-6 / span);
+    f
+}
 
 /// Initial kernel parameters; `boundary_peaks`: whether a homogeneous equation's kernels start at the
 /// peaks of the boundary data (see [`FrequencyInit::Source`]) or evenly spread.
@@ -69,37 +132,33 @@ pub(crate) fn initial_theta(model: &Model<'_>, s: &Settings, boundary_peaks: boo
 /// those vanish (a homogeneous equation), of the boundary data on the grid lines along `d` that lie in
 /// a Dirichlet face of another axis; with weights (normalised to sum 1), frequency 0 always first.
 /// `None` when neither has a signal along `d`.
+///
+/// The frequencies are the undamped poles of the lines ([`esprit`]): exact to round-off for sums of
+/// sinusoids, however close (two waves 0.7 cycles apart on a unit interval merge into one peak of a
+/// windowed FFT, whose frequency is then wrong by a fraction of a cycle). Each is weighted by the lines'
+/// Hann-windowed amplitude there, divided by `(2πs)^m` for an `m`-th order operator along the axis (a
+/// leading-order estimate of the solution's spectrum).
 fn source_peaks(model: &Model<'_>, d: usize, q: usize, boundary_peaks: bool) -> Option<(Vec<f64>, Vec<f64>)> {
     let shape = &model.shape;
     let n = shape[d];
     let axis = model.disc.grid.axes()[d];
     let inner: usize = shape[d + 1..].iter().product();
     let outer: usize = shape[..d].iter().product();
-    let fft = FftPlanner::new().plan_fft_forward(n);
-    // Hann-windowed power spectra, summed over lines, so that the peaks are smooth enough to interpolate.
-    let power_of = |data: &[Vec<f64>], keep: &dyn Fn(usize) -> bool| {
-        let mut power = vec![0.0; n / 2 + 1];
+    // The lines along d of every field's `data` whose first point `keep` accepts.
+    let lines_of = |data: &[Vec<f64>], keep: &dyn Fn(usize) -> bool| -> Vec<Vec<f64>> {
+        let mut lines = Vec::new();
         for values in data {
             for o in 0..outer {
                 for r in 0..inner {
-                    if !keep(o * n * inner + r) {
-                        continue;
-                    }
-                    let mut line: Vec<Complex<f64>> = (0..n)
-                        .map(|i| {
-                            let w = 0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / n as f64).cos();
-                            Complex::new(w * values[(o * n + i) * inner + r], 0.0)
-                        })
-                        .collect();
-                    fft.process(&mut line);
-                    for (k, p) in power.iter_mut().enumerate() {
-                        *p += line[k].norm_sqr();
+                    if keep(o * n * inner + r) {
+                        lines.push((0..n).map(|i| values[(o * n + i) * inner + r]).collect());
                     }
                 }
             }
         }
-        power
+        lines
     };
+    let silent = |lines: &[Vec<f64>]| lines.iter().flatten().all(|v| v * v <= 1e-20);
     let mut order = model
         .disc
         .equations
@@ -109,8 +168,8 @@ fn source_peaks(model: &Model<'_>, d: usize, q: usize, boundary_peaks: bool) -> 
         .map(|g| g.orders[d])
         .max()
         .unwrap_or(0);
-    let mut power = power_of(&model.disc.sources, &|_| true);
-    if power.iter().all(|p| *p <= 1e-20 * n as f64) {
+    let mut lines = lines_of(&model.disc.sources, &|_| true);
+    if silent(&lines) {
         if !boundary_peaks {
             return None;
         }
@@ -122,24 +181,41 @@ fn source_peaks(model: &Model<'_>, d: usize, q: usize, boundary_peaks: bool) -> 
                 (index[e] == 0 && model.disc.faces[e][0]) || (index[e] + 1 == shape[e] && model.disc.faces[e][1])
             })
         };
-        power = power_of(&model.disc.boundary, &on_face);
+        lines = lines_of(&model.disc.boundary, &on_face);
         order = 0;
+        if silent(&lines) {
+            return None;
+        }
     }
     let length = n as f64 * axis.step();
-    let amp: Vec<f64> = power
-        .iter()
-        .enumerate()
-        .map(|(k, p)| {
-            let w = 2.0 * std::f64::consts::PI * k as f64 / length;
-            p.sqrt() / w.max(1.0).powi(order as i32)
-        })
+    let tau = 2.0 * std::f64::consts::PI;
+    // The lines' Hann-windowed amplitude at frequency f (root of the summed power), divided by (2πf)^m.
+    let amplitude = |f: f64| {
+        let power: f64 = lines
+            .iter()
+            .map(|line| {
+                let (mut re, mut im) = (0.0, 0.0);
+                for (i, v) in line.iter().enumerate() {
+                    let w = 0.5 - 0.5 * (tau * i as f64 / n as f64).cos();
+                    let phase = tau * f * i as f64 * axis.step();
+                    re += w * v * phase.cos();
+                    im -= w * v * phase.sin();
+                }
+                re * re + im * im
+            })
+            .sum();
+        power.sqrt() / (tau * f).max(1.0).powi(order as i32)
+    };
+    // Poles below half a cycle over the axis are the envelope's (frequency 0).
+    let mut found: Vec<(f64, f64)> = esprit(&lines, axis.step(), 2 * q + 8)
+        .into_iter()
+        .filter(|&f| f > 0.5 / length)
+        .map(|f| (f, amplitude(f)))
         .collect();
-    let mut peaks: Vec<usize> = (1..amp.len())
-        .filter(|&k| amp[k] >= amp[k - 1] && (k + 1 == amp.len() || amp[k] >= amp[k + 1]))
-        .collect();
-    peaks.sort_by(|a, b| amp[*b].total_cmp(&amp[*a]));
-    let top = amp.iter().fold(0.0f64, |m, x| m.max(*x));
-    if top <= 0.0 {
+    found.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let envelope = amplitude(0.0);
+    let top = found.iter().fold(envelope, |m, x| m.max(x.1));
+    if top.is_nan() || top <= 0.0 {
         return None;
     }
     // Detected peaks get at least this share of the strongest amplitude. In 1D the division by (2πs)^m
@@ -150,23 +226,10 @@ fn source_peaks(model: &Model<'_>, d: usize, q: usize, boundary_peaks: bool) -> 
     // estimate of advection are better with the lower one).
     let floor = if order > 0 && shape.len() > 1 { 1e-2 } else { 1e-3 };
     let mut means = vec![0.0];
-    let mut weights = vec![amp[0].max(floor * top)];
-    for &k in peaks.iter().take(q.saturating_sub(1)) {
-        // Quadratic interpolation of the log spectrum around the peak bin: the frequency to a small
-        // fraction of a bin.
-        let shift = if k + 1 < power.len() && power[k - 1] > 0.0 && power[k + 1] > 0.0 {
-            let (a, b, c) = (power[k - 1].ln(), power[k].ln(), power[k + 1].ln());
-            let curvature = a - 2.0 * b + c;
-            if curvature < 0.0 {
-                (0.5 * (a - c) / curvature).clamp(-0.5, 0.5)
-            } else {
-                0.0
-            }
-        } else {
-            0.0
-        };
-        means.push((k as f64 + shift) / length);
-        weights.push(amp[k].max(floor * top));
+    let mut weights = vec![envelope.max(floor * top)];
+    for (f, a) in found.into_iter().take(q.saturating_sub(1)) {
+        means.push(f);
+        weights.push(a.max(floor * top));
     }
     // Pad with frequencies spread over the band, nearly switched off (amplitude 1e-6 of the top, power
     // 1e-12) but free to grow in the outer loop: each one adds prior variance at a frequency the data do
@@ -180,4 +243,56 @@ fn source_peaks(model: &Model<'_>, d: usize, q: usize, boundary_peaks: bool) -> 
     }
     let total: f64 = weights.iter().map(|w| w * w).sum();
     Some((means, weights.iter().map(|w| w * w / total).collect()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::esprit;
+
+    /// 40 lines of two waves 0.72 cycles apart on a unit interval (a windowed FFT merges them into one
+    /// peak), with per-line amplitudes and phases, plus `smooth(x)` on every line.
+    fn close_waves(smooth: &dyn Fn(f64) -> f64) -> (Vec<Vec<f64>>, f64, [f64; 2]) {
+        let (n, step) = (120, 1.0 / 119.0);
+        let (f1, f2) = (6.4398546313, 7.1622907490);
+        let tau = 2.0 * std::f64::consts::PI;
+        let lines = (0..40)
+            .map(|m| {
+                let (a, p) = (1.0 + 0.1 * m as f64, 0.3 * m as f64);
+                (0..n)
+                    .map(|i| {
+                        let x = i as f64 * step;
+                        a * (tau * f1 * x + p).sin() + 0.4 * (tau * f2 * x + 1.0).sin() + smooth(x)
+                    })
+                    .collect()
+            })
+            .collect();
+        (lines, step, [f1, f2])
+    }
+
+    #[test]
+    fn esprit_finds_close_sinusoids_exactly() {
+        let (lines, step, waves) = close_waves(&|_| 0.0);
+        let f = esprit(&lines, step, 30);
+        assert_eq!(f.len(), 2, "{f:?}");
+        assert!(
+            (f[0] - waves[0]).abs() < 1e-8 && (f[1] - waves[1]).abs() < 1e-8,
+            "{f:?}"
+        );
+    }
+
+    #[test]
+    fn esprit_finds_close_sinusoids_beside_a_smooth_part() {
+        // A polynomial and a Gaussian bump beside the waves: the bump's own spectrum is modelled by extra
+        // poles, but both waves are still found to a thousandth of a cycle (the FFT peak is off by a
+        // fraction of a cycle).
+        let (lines, step, waves) = close_waves(&|x| 0.5 * x * x + (-(x - 0.5) * (x - 0.5) / 0.02).exp());
+        let f = esprit(&lines, step, 30);
+        for w in waves {
+            assert!(f.iter().any(|v| (v - w).abs() < 1e-3), "{w} not in {f:?}");
+        }
+        // A line without sinusoids has no undamped pole above half a cycle.
+        let n = lines[0].len();
+        let smooth: Vec<f64> = (0..n).map(|i| (i as f64 * step).exp()).collect();
+        assert!(esprit(&[smooth], step, 30).iter().all(|&v| v < 0.5));
+    }
 }
