@@ -487,3 +487,51 @@ fn alpha_zero_is_least_squares_judged_by_its_gradient() {
         );
     }
 }
+
+#[test]
+fn warm_starts_reach_the_cold_optimum_and_refuse_bad_starts() {
+    let (x, y) = problem(200, 40);
+    let model = ElasticNet {
+        alpha: 0.01,
+        tol: 1e-12,
+        ..ElasticNet::default()
+    };
+    let cold = model.fit(x.view(), y.view()).unwrap();
+    // From a perturbed optimum, dense and sparse: the same coefficients (the optimum is unique here).
+    let start = cold.coef.mapv(|v| v + 0.3);
+    let csc = {
+        let mut t = sprs::TriMat::new(x.dim());
+        for ((i, j), &v) in x.indexed_iter() {
+            t.add_triplet(i, j, v);
+        }
+        t.to_csc()
+    };
+    let fits = [
+        model.fit_warm(x.view(), y.view(), Some(start.view())).unwrap(),
+        model.fit_sparse_warm(&csc, y.view(), Some(start.view())).unwrap(),
+    ];
+    for warm in &fits {
+        let diff = warm
+            .coef
+            .iter()
+            .zip(&cold.coef)
+            .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+        assert!(diff < 1e-6, "warm start ended {diff:e} from the cold optimum");
+        assert!(warm.report.converged);
+    }
+    // From the optimum itself: at most the one epoch that checks it.
+    let again = model.fit_warm(x.view(), y.view(), Some(cold.coef.view())).unwrap();
+    assert!(again.report.iterations <= 1, "{}", again.report);
+    // A start of the wrong length, or with NaN, is refused with the problem named.
+    let short = Array1::zeros(39);
+    assert!(matches!(
+        model.fit_warm(x.view(), y.view(), Some(short.view())),
+        Err(sparsimony::solvers::Error::Shape { found: 39, .. })
+    ));
+    let mut nan = cold.coef.clone();
+    nan[7] = f64::NAN;
+    assert!(matches!(
+        model.fit_sparse_warm(&csc, y.view(), Some(nan.view())),
+        Err(sparsimony::solvers::Error::NonFinite { row: 7, .. })
+    ));
+}

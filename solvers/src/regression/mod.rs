@@ -156,8 +156,31 @@ impl ElasticNet {
     /// # Errors
     /// Empty or non-finite input, shape mismatches, invalid parameters.
     pub fn fit(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<LinearFit> {
+        self.fit_warm(x, y, None)
+    }
+
+    /// [`fit`](Self::fit) started from the coefficients `start` (length `d`) instead of zero, as
+    /// scikit-learn's `warm_start`: a previous fit's coefficients make a nearby problem (a new `α`, a few
+    /// more samples) cheaper. The optimum does not depend on the start.
+    ///
+    /// # Errors
+    /// As [`fit`](Self::fit); a `start` of the wrong length or with non-finite values.
+    pub fn fit_warm(
+        &self,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+        start: Option<ArrayView1<'_, f64>>,
+    ) -> Result<LinearFit> {
         let design = self.prepare_dense(x, y, 1)?;
-        self.fit_design(&design, y, None)
+        let start = Self::check_start(start, x.ncols())?;
+        self.fit_design(&design, y, start.as_deref())
+    }
+
+    /// A warm start validated: one finite value per feature.
+    fn check_start(start: Option<ArrayView1<'_, f64>>, d: usize) -> Result<Option<Vec<f64>>> {
+        start
+            .map(|s| check_vector("the warm start (one coefficient per column of X)", s, d))
+            .transpose()
     }
 
     /// Fits target `t` of [`NormalEquations`] by coordinate descent on the Gram matrix (`O(d)` per update,
@@ -243,6 +266,19 @@ impl ElasticNet {
     /// # Errors
     /// As [`fit`](Self::fit); the FISTA solver (dense designs only).
     pub fn fit_sparse(&self, x: &sprs::CsMat<f64>, y: ArrayView1<'_, f64>) -> Result<LinearFit> {
+        self.fit_sparse_warm(x, y, None)
+    }
+
+    /// [`fit_sparse`](Self::fit_sparse) started from `start` (see [`fit_warm`](Self::fit_warm)).
+    ///
+    /// # Errors
+    /// As [`fit_sparse`](Self::fit_sparse); a `start` of the wrong length or with non-finite values.
+    pub fn fit_sparse_warm(
+        &self,
+        x: &sprs::CsMat<f64>,
+        y: ArrayView1<'_, f64>,
+        start: Option<ArrayView1<'_, f64>>,
+    ) -> Result<LinearFit> {
         if self.solver == Solver::Fista {
             return Err(Error::InvalidParameter {
                 name: "solver",
@@ -250,7 +286,8 @@ impl ElasticNet {
             });
         }
         let design = AnyDesign::Sparse(SparseDesign::new(x, self.fit_intercept)?);
-        self.fit_design(&design, y, None)
+        let start = Self::check_start(start, x.cols())?;
+        self.fit_design(&design, y, start.as_deref())
     }
 
     /// Fits a prepared design, warm-starting from `start` when given.

@@ -1,0 +1,17 @@
+"""sparsimony: sparse scientific modeling with a Rust core.
+
+``sparsimony.linear_model`` holds scikit-learn-compatible sparse regression (Lasso, elastic net, their
+cross-validated forms, orthogonal matching pursuit, iterative hard thresholding, best subset, the
+random-support estimator). The fits run in Rust with the GIL released.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from . import linear_model
+
+try:
+    __version__ = version("sparsimony")
+except PackageNotFoundError:  # imported from a source tree without installing
+    __version__ = "0.0.0"
+
+__all__ = ["linear_model", "__version__"]

@@ -1,0 +1,373 @@
+//! `sparsimony._native`: the Rust estimators behind the Python package `sparsimony`.
+//!
+//! Each function here is one fit of a `sparsimony-solvers` estimator. The Python classes
+//! (`python/sparsimony/*.py`) validate their input as scikit-learn does, then call these functions. Each
+//! function releases the GIL while it computes.
+//!
+//! Conventions: designs are `X` of shape `(n, d)`, samples in rows. A dense design is a float64 NumPy
+//! array in any memory layout, read in place without a copy. A sparse design is the four parts of a
+//! SciPy CSC matrix, `(data, indices, indptr, (n, d))`, with sorted indices and no duplicates. Its
+//! indices are copied once into the machine's `usize`, which sprs needs. Objectives are scikit-learn's:
+//! `1/(2n)‖y − Xw − b‖² + α·penalty`. Errors of bad input or settings are `ValueError`, and the solver's
+//! message names the problem.
+
+use ndarray::{Array1, Array2};
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use sparsimony_solvers::regression::path::{self, CrossValidation};
+use sparsimony_solvers::regression::{BestSubset, ElasticNet, Iht, LinearFit, Omp, Precompute, RandomSupport, Solver};
+use sparsimony_solvers::{Error, Report};
+
+/// A design as Python passes it: dense, or a SciPy CSC matrix's parts.
+#[derive(FromPyObject)]
+enum Design<'py> {
+    /// A float64 array of shape `(n, d)`, any strides.
+    Dense(PyReadonlyArray2<'py, f64>),
+    /// `(data, indices, indptr, (n, d))` of a CSC matrix (indices as unsigned machine integers).
+    Csc(
+        (
+            PyReadonlyArray1<'py, f64>,
+            PyReadonlyArray1<'py, usize>,
+            PyReadonlyArray1<'py, usize>,
+            (usize, usize),
+        ),
+    ),
+}
+
+/// A design the solvers take: a dense view, or a sparse matrix built from the CSC parts.
+enum Data<'a> {
+    Dense(ndarray::ArrayView2<'a, f64>),
+    Sparse(sprs::CsMat<f64>),
+}
+
+impl<'py> Design<'py> {
+    /// The design in the solvers' types; a malformed CSC structure is a `ValueError`.
+    fn data(&self) -> PyResult<Data<'_>> {
+        match self {
+            Design::Dense(x) => Ok(Data::Dense(x.as_array())),
+            Design::Csc((data, indices, indptr, shape)) => {
+                let m = sprs::CsMat::try_new_csc(
+                    *shape,
+                    indptr.as_array().to_vec(),
+                    indices.as_array().to_vec(),
+                    data.as_array().to_vec(),
+                )
+                .map_err(|(_, _, _, e)| PyValueError::new_err(format!("malformed CSC matrix: {e}")))?;
+                Ok(Data::Sparse(m))
+            }
+        }
+    }
+}
+
+/// The solvers' errors as Python exceptions: bad input or settings are `ValueError`, the rest
+/// `RuntimeError`, each with the solver's message.
+fn to_py(e: Error) -> PyErr {
+    match e {
+        Error::Shape { .. }
+        | Error::Empty { .. }
+        | Error::Magnitude { .. }
+        | Error::NonFinite { .. }
+        | Error::InvalidParameter { .. }
+        | Error::Singular { .. } => PyValueError::new_err(e.to_string()),
+        _ => PyRuntimeError::new_err(e.to_string()),
+    }
+}
+
+/// The report as Python receives it: `(n_iter, converged, reached, tolerance)`.
+type PyReport = (usize, bool, f64, f64);
+
+fn report(r: &Report) -> PyReport {
+    (r.iterations, r.converged, r.reached, r.tolerance)
+}
+
+/// A fit as Python receives it: `(coef, intercept, report)`.
+type PyFit<'py> = (Bound<'py, PyArray1<f64>>, f64, PyReport);
+
+fn fit_to_py<'py>(py: Python<'py>, fit: LinearFit) -> PyFit<'py> {
+    let r = report(&fit.report);
+    (fit.coef.into_pyarray(py), fit.intercept, r)
+}
+
+/// The elastic net's settings from the Python arguments (`solver`: "cd" or "fista"; `precompute`:
+/// "auto", true or false).
+#[allow(clippy::too_many_arguments)]
+fn elastic_net(
+    alpha: f64,
+    l1_ratio: f64,
+    fit_intercept: bool,
+    positive: bool,
+    penalty_weights: Option<Vec<f64>>,
+    max_iter: usize,
+    tol: f64,
+    solver: &str,
+    precompute: Option<bool>,
+) -> PyResult<ElasticNet> {
+    let solver = match solver {
+        "cd" => Solver::CoordinateDescent,
+        "fista" => Solver::Fista,
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "solver must be 'cd' or 'fista', got {other:?}"
+            )));
+        }
+    };
+    Ok(ElasticNet {
+        alpha,
+        l1_ratio,
+        fit_intercept,
+        positive,
+        penalty_weights,
+        max_iter,
+        tol,
+        solver,
+        precompute: match precompute {
+            None => Precompute::Auto,
+            Some(true) => Precompute::Always,
+            Some(false) => Precompute::Never,
+        },
+    })
+}
+
+/// One elastic-net fit (the Lasso at `l1_ratio = 1`), warm-started from `coef_init` when given.
+/// Returns `(coef, intercept, (n_iter, converged, duality gap, gap tolerance))`.
+#[pyfunction]
+#[pyo3(signature = (x, y, *, alpha, l1_ratio, fit_intercept, positive, penalty_weights, max_iter, tol, solver, precompute, coef_init))]
+#[allow(clippy::too_many_arguments)]
+fn enet_fit<'py>(
+    py: Python<'py>,
+    x: Design<'py>,
+    y: PyReadonlyArray1<'py, f64>,
+    alpha: f64,
+    l1_ratio: f64,
+    fit_intercept: bool,
+    positive: bool,
+    penalty_weights: Option<Vec<f64>>,
+    max_iter: usize,
+    tol: f64,
+    solver: &str,
+    precompute: Option<bool>,
+    coef_init: Option<PyReadonlyArray1<'py, f64>>,
+) -> PyResult<PyFit<'py>> {
+    let model = elastic_net(
+        alpha,
+        l1_ratio,
+        fit_intercept,
+        positive,
+        penalty_weights,
+        max_iter,
+        tol,
+        solver,
+        precompute,
+    )?;
+    let data = x.data()?;
+    let y = y.as_array();
+    let start = coef_init.as_ref().map(|c| c.as_array());
+    let fit = py.detach(|| match &data {
+        Data::Dense(x) => model.fit_warm(*x, y, start),
+        Data::Sparse(x) => model.fit_sparse_warm(x, y, start),
+    });
+    Ok(fit_to_py(py, fit.map_err(to_py)?))
+}
+
+/// The elastic net along `alphas` (each fit warm-started from the previous one). Returns `(coefs` of
+/// shape `(d, len(alphas))`, `intercepts`, `n_iters`, `gaps`, `converged)`, scikit-learn's `enet_path`
+/// layout.
+#[pyfunction]
+#[pyo3(signature = (x, y, alphas, *, l1_ratio, fit_intercept, positive, penalty_weights, max_iter, tol, precompute))]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+fn enet_path<'py>(
+    py: Python<'py>,
+    x: Design<'py>,
+    y: PyReadonlyArray1<'py, f64>,
+    alphas: Vec<f64>,
+    l1_ratio: f64,
+    fit_intercept: bool,
+    positive: bool,
+    penalty_weights: Option<Vec<f64>>,
+    max_iter: usize,
+    tol: f64,
+    precompute: Option<bool>,
+) -> PyResult<(
+    Bound<'py, PyArray2<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Vec<usize>,
+    Vec<f64>,
+    Vec<bool>,
+)> {
+    let model = elastic_net(
+        1.0,
+        l1_ratio,
+        fit_intercept,
+        positive,
+        penalty_weights,
+        max_iter,
+        tol,
+        "cd",
+        precompute,
+    )?;
+    let data = x.data()?;
+    let y = y.as_array();
+    let fit = py
+        .detach(|| match &data {
+            Data::Dense(x) => path::path(&model, *x, y, &alphas),
+            Data::Sparse(x) => path::path_sparse(&model, x, y, &alphas),
+        })
+        .map_err(to_py)?;
+    let coefs: Array2<f64> = fit.coefs.reversed_axes().as_standard_layout().into_owned();
+    Ok((
+        coefs.into_pyarray(py),
+        Array1::from(fit.intercepts).into_pyarray(py),
+        fit.reports.iter().map(|r| r.iterations).collect(),
+        fit.reports.iter().map(|r| r.reached).collect(),
+        fit.reports.iter().map(|r| r.converged).collect(),
+    ))
+}
+
+/// The smallest `α` at which every penalised coefficient is zero (needs `l1_ratio > 0`).
+#[pyfunction]
+#[pyo3(signature = (x, y, *, l1_ratio, fit_intercept, penalty_weights))]
+fn alpha_max<'py>(
+    py: Python<'py>,
+    x: Design<'py>,
+    y: PyReadonlyArray1<'py, f64>,
+    l1_ratio: f64,
+    fit_intercept: bool,
+    penalty_weights: Option<Vec<f64>>,
+) -> PyResult<f64> {
+    let model = ElasticNet {
+        l1_ratio,
+        fit_intercept,
+        penalty_weights,
+        ..ElasticNet::default()
+    };
+    let data = x.data()?;
+    let y = y.as_array();
+    py.detach(|| match &data {
+        Data::Dense(x) => path::alpha_max(&model, *x, y),
+        Data::Sparse(x) => path::alpha_max_sparse(&model, x, y),
+    })
+    .map_err(to_py)
+}
+
+/// Orthogonal matching pursuit (scikit-learn's `OrthogonalMatchingPursuit`): `n_nonzero` features, or
+/// until `‖r‖² ≤ tol`.
+#[pyfunction]
+#[pyo3(signature = (x, y, *, n_nonzero, tol, fit_intercept))]
+fn omp<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    y: PyReadonlyArray1<'py, f64>,
+    n_nonzero: Option<usize>,
+    tol: Option<f64>,
+    fit_intercept: bool,
+) -> PyResult<PyFit<'py>> {
+    let model = Omp {
+        n_nonzero,
+        tol,
+        fit_intercept,
+    };
+    let (x, y) = (x.as_array(), y.as_array());
+    let fit = py.detach(|| model.fit(x, y)).map_err(to_py)?;
+    Ok(fit_to_py(py, fit))
+}
+
+/// Iterative hard thresholding with `n_nonzero` features, then least squares on the support (`debias`).
+#[pyfunction]
+#[pyo3(signature = (x, y, *, n_nonzero, max_iter, tol, debias, fit_intercept))]
+#[allow(clippy::too_many_arguments)]
+fn iht<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    y: PyReadonlyArray1<'py, f64>,
+    n_nonzero: Option<usize>,
+    max_iter: usize,
+    tol: f64,
+    debias: bool,
+    fit_intercept: bool,
+) -> PyResult<PyFit<'py>> {
+    let model = Iht {
+        n_nonzero,
+        max_iter,
+        tol,
+        debias,
+        fit_intercept,
+    };
+    let (x, y) = (x.as_array(), y.as_array());
+    let fit = py.detach(|| model.fit(x, y)).map_err(to_py)?;
+    Ok(fit_to_py(py, fit))
+}
+
+/// Exhaustive best-subset selection of `n_nonzero` features.
+#[pyfunction]
+#[pyo3(signature = (x, y, *, n_nonzero, fit_intercept))]
+fn best_subset<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    y: PyReadonlyArray1<'py, f64>,
+    n_nonzero: Option<usize>,
+    fit_intercept: bool,
+) -> PyResult<PyFit<'py>> {
+    let model = BestSubset {
+        n_nonzero,
+        fit_intercept,
+    };
+    let (x, y) = (x.as_array(), y.as_array());
+    let fit = py.detach(|| model.fit(x, y)).map_err(to_py)?;
+    Ok(fit_to_py(py, fit))
+}
+
+/// The random-support estimator (ill-conditioned designs). Returns the fit and
+/// `(directions, unpenalized, alpha, condition_number)`.
+#[pyfunction]
+#[pyo3(signature = (x, y, *, rel_threshold, max_directions, cv, n_alphas, eps, max_iter, tol, refit, fit_intercept))]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+fn random_support<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    y: PyReadonlyArray1<'py, f64>,
+    rel_threshold: f64,
+    max_directions: Option<usize>,
+    cv: usize,
+    n_alphas: usize,
+    eps: f64,
+    max_iter: usize,
+    tol: f64,
+    refit: bool,
+    fit_intercept: bool,
+) -> PyResult<(PyFit<'py>, (usize, Vec<usize>, f64, f64))> {
+    let model = RandomSupport {
+        rel_threshold,
+        max_directions,
+        cv: CrossValidation {
+            model: ElasticNet {
+                max_iter,
+                tol,
+                ..ElasticNet::default()
+            },
+            folds: cv,
+            n_alphas,
+            eps,
+            ..CrossValidation::default()
+        },
+        refit,
+        fit_intercept,
+    };
+    let (x, y) = (x.as_array(), y.as_array());
+    let fit = py.detach(|| model.fit(x, y)).map_err(to_py)?;
+    let extra = (fit.directions, fit.unpenalized, fit.alpha, fit.condition_number);
+    Ok((fit_to_py(py, fit.fit), extra))
+}
+
+/// The native module.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(enet_fit, m)?)?;
+    m.add_function(wrap_pyfunction!(enet_path, m)?)?;
+    m.add_function(wrap_pyfunction!(alpha_max, m)?)?;
+    m.add_function(wrap_pyfunction!(omp, m)?)?;
+    m.add_function(wrap_pyfunction!(iht, m)?)?;
+    m.add_function(wrap_pyfunction!(best_subset, m)?)?;
+    m.add_function(wrap_pyfunction!(random_support, m)?)?;
+    Ok(())
+}
