@@ -195,7 +195,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         let amax = match x {
             Design::Dense(a) => alpha_max(&base, a.view(), y.view())?,
-            Design::Sparse(a) => alpha_max_sparse(&base, a, y.view())?,
+            Design::Sparse(a) => alpha_max_sparse(&base, a.view(), y.view())?,
         };
         for frac in [0.5, 0.1, 0.05] {
             let model = ElasticNet {
@@ -205,7 +205,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let (best, fit) = best_of(|| {
                 Ok(match x {
                     Design::Dense(a) => model.fit(a.view(), y.view())?,
-                    Design::Sparse(a) => model.fit_sparse(a, y.view())?,
+                    Design::Sparse(a) => model.fit_sparse(a.view(), y.view())?,
                 })
             })?;
             let nnz = fit.n_nonzero();
@@ -224,7 +224,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let (best, fit) = best_of(|| {
                 Ok(match x {
                     Design::Dense(a) => path(&model, a.view(), y.view(), &alphas)?,
-                    Design::Sparse(a) => path_sparse(&model, a, y.view(), &alphas)?,
+                    Design::Sparse(a) => path_sparse(&model, a.view(), y.view(), &alphas)?,
                 })
             })?;
             let objectives: Vec<f64> = alphas

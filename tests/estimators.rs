@@ -100,9 +100,9 @@ fn elastic_net_every_solver_and_design() {
     }
     // Sparse designs: the same model, and predictions from a sparse X.
     let csr = sprs::CsMat::csr_from_dense(x.view(), 0.0);
-    let fit = base.fit_sparse(&csr, y.view()).unwrap();
+    let fit = base.fit_sparse(csr.view(), y.view()).unwrap();
     check_linear("cd sparse", &fit, x.view(), y.view(), Measure::DualityGap);
-    let sparse_pred = fit.predict_sparse(&csr).unwrap();
+    let sparse_pred = fit.predict_sparse(csr.view()).unwrap();
     let (pred, _) = by_hand(x.view(), y.view(), &fit.coef.to_vec(), fit.intercept);
     for (a, b) in sparse_pred.iter().zip(&pred) {
         assert!((a - b).abs() <= 1e-12 * (1.0 + b.abs()));
@@ -508,7 +508,7 @@ fn warm_starts_reach_the_cold_optimum_and_refuse_bad_starts() {
     };
     let fits = [
         model.fit_warm(x.view(), y.view(), Some(start.view())).unwrap(),
-        model.fit_sparse_warm(&csc, y.view(), Some(start.view())).unwrap(),
+        model.fit_sparse_warm(csc.view(), y.view(), Some(start.view())).unwrap(),
     ];
     for warm in &fits {
         let diff = warm
@@ -519,6 +519,20 @@ fn warm_starts_reach_the_cold_optimum_and_refuse_bad_starts() {
         assert!(diff < 1e-6, "warm start ended {diff:e} from the cold optimum");
         assert!(warm.report.converged);
     }
+    // A view of columns 2..10 of the CSC matrix (its column pointers start at an offset): the same fit as
+    // the dense columns.
+    let cols = ElasticNet::default();
+    let sliced = cols.fit_sparse(csc.slice_outer(2..10), y.view()).unwrap();
+    let dense = cols.fit(x.slice(ndarray::s![.., 2..10]), y.view()).unwrap();
+    let diff = sliced
+        .coef
+        .iter()
+        .zip(&dense.coef)
+        .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+    assert!(
+        diff < 1e-9 && (sliced.intercept - dense.intercept).abs() < 1e-9,
+        "{diff:e}"
+    );
     // From the optimum itself: at most the one epoch that checks it.
     let again = model.fit_warm(x.view(), y.view(), Some(cold.coef.view())).unwrap();
     assert!(again.report.iterations <= 1, "{}", again.report);
@@ -531,7 +545,7 @@ fn warm_starts_reach_the_cold_optimum_and_refuse_bad_starts() {
     let mut nan = cold.coef.clone();
     nan[7] = f64::NAN;
     assert!(matches!(
-        model.fit_sparse_warm(&csc, y.view(), Some(nan.view())),
+        model.fit_sparse_warm(csc.view(), y.view(), Some(nan.view())),
         Err(sparsimony::solvers::Error::NonFinite { row: 7, .. })
     ));
 }

@@ -83,8 +83,11 @@ fn fits_agree_with_scikit_learn() {
         };
         solvers.push(("fista dense", fista.fit(x.view(), y.view()).unwrap()));
         if case["sparse"].as_bool().unwrap() {
-            solvers.push(("cd sparse CSR", model.fit_sparse(&csr(&x), y.view()).unwrap()));
-            solvers.push(("cd sparse CSC", model.fit_sparse(&csr(&x).to_csc(), y.view()).unwrap()));
+            solvers.push(("cd sparse CSR", model.fit_sparse(csr(&x).view(), y.view()).unwrap()));
+            solvers.push((
+                "cd sparse CSC",
+                model.fit_sparse(csr(&x).to_csc().view(), y.view()).unwrap(),
+            ));
         }
         for (solver, fit) in &solvers {
             let err = compare(&format!("{name} [{solver}]"), fit, &coef, intercept, 1e-6);
@@ -168,7 +171,7 @@ fn sparse_cross_validation_matches_dense() {
         ..CrossValidation::default()
     };
     let dense = cv.fit(x.view(), y.view()).unwrap();
-    let sparse = cv.fit_sparse(&csr(&x), y.view()).unwrap();
+    let sparse = cv.fit_sparse(csr(&x).view(), y.view()).unwrap();
     assert_eq!(dense.alpha, sparse.alpha);
     let mse = (&dense.mse_path - &sparse.mse_path)
         .iter()

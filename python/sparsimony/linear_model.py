@@ -14,7 +14,8 @@ Conversions, each at most one copy:
 
 - float64 arrays are read in place (C or Fortran order, strided);
 - other dtypes are converted to float64 once;
-- sparse matrices are converted to CSC with sorted indices.
+- sparse matrices are converted to CSC with sorted indices, then read in place, except for SciPy's int32
+  indices, which are widened once.
 
 ``tol`` bounds the duality gap relative to ``||y - mean(y)||^2 / n_samples``, scikit-learn's stopping
 rule. The Rust solver (coordinate descent with working sets and gap-safe screening) visits features in its
@@ -66,10 +67,11 @@ def _design(X):
             X = X.copy()
             X.sum_duplicates()
             X.sort_indices()
+        # Read in place by the solver; only SciPy's int32 indices are widened to the machine's usize.
         return (
-            np.asarray(X.data, dtype=np.float64),
-            X.indices.astype(np.uintp, copy=False),
-            X.indptr.astype(np.uintp, copy=False),
+            np.ascontiguousarray(X.data, dtype=np.float64),
+            np.ascontiguousarray(X.indices, dtype=np.uintp),
+            np.ascontiguousarray(X.indptr, dtype=np.uintp),
             X.shape,
         )
     return X

@@ -6,8 +6,9 @@
 //!
 //! Conventions: designs are `X` of shape `(n, d)`, samples in rows. A dense design is a float64 NumPy
 //! array in any memory layout, read in place without a copy. A sparse design is the four parts of a
-//! SciPy CSC matrix, `(data, indices, indptr, (n, d))`, with sorted indices and no duplicates. Its
-//! indices are copied once into the machine's `usize`, which sprs needs. Objectives are scikit-learn's:
+//! SciPy CSC matrix, `(data, indices, indptr, (n, d))`, contiguous, with sorted indices and no
+//! duplicates, also read in place (the indices as the machine's `usize`, which sprs needs: the Python side
+//! widens SciPy's int32 indices once). Objectives are scikit-learn's:
 //! `1/(2n)‖y − Xw − b‖² + α·penalty`. Errors of bad input or settings are `ValueError`, and the solver's
 //! message names the problem.
 
@@ -35,23 +36,25 @@ enum Design<'py> {
     ),
 }
 
-/// A design the solvers take: a dense view, or a sparse matrix built from the CSC parts.
+/// A design the solvers take: a dense view, or a sparse view of the CSC parts (both borrowed).
 enum Data<'a> {
     Dense(ndarray::ArrayView2<'a, f64>),
-    Sparse(sprs::CsMat<f64>),
+    Sparse(sprs::CsMatView<'a, f64>),
 }
 
 impl<'py> Design<'py> {
-    /// The design in the solvers' types; a malformed CSC structure is a `ValueError`.
+    /// The design in the solvers' types, without copying; a malformed CSC structure or a non-contiguous
+    /// part is a `ValueError`.
     fn data(&self) -> PyResult<Data<'_>> {
         match self {
             Design::Dense(x) => Ok(Data::Dense(x.as_array())),
             Design::Csc((data, indices, indptr, shape)) => {
-                let m = sprs::CsMat::try_new_csc(
+                let contiguous = |what: &str| PyValueError::new_err(format!("the CSC {what} must be contiguous"));
+                let m = sprs::CsMatView::try_new_csc(
                     *shape,
-                    indptr.as_array().to_vec(),
-                    indices.as_array().to_vec(),
-                    data.as_array().to_vec(),
+                    indptr.as_slice().map_err(|_| contiguous("indptr"))?,
+                    indices.as_slice().map_err(|_| contiguous("indices"))?,
+                    data.as_slice().map_err(|_| contiguous("data"))?,
                 )
                 .map_err(|(_, _, _, e)| PyValueError::new_err(format!("malformed CSC matrix: {e}")))?;
                 Ok(Data::Sparse(m))
@@ -165,7 +168,7 @@ fn enet_fit<'py>(
     let start = coef_init.as_ref().map(|c| c.as_array());
     let fit = py.detach(|| match &data {
         Data::Dense(x) => model.fit_warm(*x, y, start),
-        Data::Sparse(x) => model.fit_sparse_warm(x, y, start),
+        Data::Sparse(x) => model.fit_sparse_warm(x.view(), y, start),
     });
     Ok(fit_to_py(py, fit.map_err(to_py)?))
 }
@@ -211,7 +214,7 @@ fn enet_path<'py>(
     let fit = py
         .detach(|| match &data {
             Data::Dense(x) => path::path(&model, *x, y, &alphas),
-            Data::Sparse(x) => path::path_sparse(&model, x, y, &alphas),
+            Data::Sparse(x) => path::path_sparse(&model, x.view(), y, &alphas),
         })
         .map_err(to_py)?;
     let coefs: Array2<f64> = fit.coefs.reversed_axes().as_standard_layout().into_owned();
@@ -245,7 +248,7 @@ fn alpha_max<'py>(
     let y = y.as_array();
     py.detach(|| match &data {
         Data::Dense(x) => path::alpha_max(&model, *x, y),
-        Data::Sparse(x) => path::alpha_max_sparse(&model, x, y),
+        Data::Sparse(x) => path::alpha_max_sparse(&model, x.view(), y),
     })
     .map_err(to_py)
 }

@@ -316,7 +316,7 @@ fn a_bad_value_in_a_sparse_design_is_located() {
             tri.add_triplet(i, j, v);
         }
         for design in [tri.to_csc(), tri.to_csr()] {
-            match (ElasticNet::default().fit_sparse(&design, y.view()), magnitude) {
+            match (ElasticNet::default().fit_sparse(design.view(), y.view()), magnitude) {
                 (Err(Error::NonFinite { row: 17, col: 4, .. }), false) => {}
                 (Err(Error::Magnitude { row: 17, col: 4, .. }), true) => {}
                 (other, _) => panic!("{bad}: {other:?}"),

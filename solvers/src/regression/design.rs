@@ -211,7 +211,7 @@ pub(crate) struct SparseDesign<'a> {
 }
 
 impl<'a> SparseDesign<'a> {
-    pub fn new(x: &'a sprs::CsMat<f64>, center: bool) -> Result<Self> {
+    pub fn new(x: sprs::CsMatView<'a, f64>, center: bool) -> Result<Self> {
         let (n, d) = x.shape();
         if n == 0 || d == 0 {
             return Err(Error::Empty {
@@ -221,7 +221,14 @@ impl<'a> SparseDesign<'a> {
             });
         }
         let (indptr, indices, data) = if x.is_csc() {
-            (x.proper_indptr(), Cow::Borrowed(x.indices()), Cow::Borrowed(x.data()))
+            // Borrowed for the view's lifetime; an outer slice's offset pointers are rebased (a copy of
+            // d + 1 values).
+            let (indptr, indices, data) = x.into_raw_storage();
+            let indptr = match indptr.first() {
+                Some(&0) | None => Cow::Borrowed(indptr),
+                Some(&start) => Cow::Owned(indptr.iter().map(|k| k - start).collect()),
+            };
+            (indptr, Cow::Borrowed(indices), Cow::Borrowed(data))
         } else {
             let (indptr, indices, data) = x.to_csc().into_raw_storage();
             (Cow::Owned(indptr), Cow::Owned(indices), Cow::Owned(data))

@@ -43,7 +43,7 @@ impl LinearFit {
     ///
     /// # Errors
     /// As [`predict`](Self::predict).
-    pub fn predict_sparse(&self, x: &sprs::CsMat<f64>) -> Result<Array1<f64>> {
+    pub fn predict_sparse(&self, x: sprs::CsMatView<'_, f64>) -> Result<Array1<f64>> {
         check_columns(x.cols(), self.coef.len())?;
         if let Some((_, (row, col))) = x.iter().find(|(v, _)| !v.is_finite()) {
             return Err(Error::NonFinite { what: "X", row, col });
@@ -96,7 +96,7 @@ pub(crate) fn predict_dense(x: ArrayView2<'_, f64>, coef: ArrayView1<'_, f64>, i
 }
 
 /// `X w + b` for a sparse `X`, unchecked.
-pub(crate) fn predict_sparse(x: &sprs::CsMat<f64>, coef: ArrayView1<'_, f64>, intercept: f64) -> Array1<f64> {
+pub(crate) fn predict_sparse(x: sprs::CsMatView<'_, f64>, coef: ArrayView1<'_, f64>, intercept: f64) -> Array1<f64> {
     let mut out = Array1::from_elem(x.rows(), intercept);
     for (v, (i, j)) in x.iter() {
         out[i] += v * coef[j];

@@ -9,7 +9,8 @@
 //! (`n` samples, `ρ` = `l1_ratio`; `ρ = 1` is the Lasso), with an unpenalised intercept `b` fitted by
 //! centring, optional per-feature penalty weights `pⱼ ≥ 0` (glmnet's `penalty.factor`; `pⱼ = 0` leaves a
 //! feature unpenalised — the *partial* Lasso), optional `w ≥ 0`, and warm starts. Designs are dense
-//! (`ndarray`, any layout) or sparse (`sprs`, CSR or CSC; centring stays implicit, so the matrix stays sparse).
+//! (`ndarray`, any layout) or sparse (`sprs` views, CSR or CSC: borrowed, so that data held elsewhere, a
+//! NumPy buffer say, is not copied; centring stays implicit, so the matrix stays sparse).
 //!
 //! Solvers ([`Solver`]): coordinate descent with working sets and gap-safe screening (the default; see
 //! `cd.rs` for the references), or FISTA with restart on the core forward–backward driver. Both stop on the
@@ -261,11 +262,12 @@ impl ElasticNet {
         Ok((yc, y_mean))
     }
 
-    /// Fits a sparse design (CSR or CSC; converted to CSC once) to `y`.
+    /// Fits a sparse design (CSR or CSC, viewed: `m.view()` of an owned `CsMat`; a CSC matrix is used in
+    /// place, a CSR one converted to CSC once) to `y`.
     ///
     /// # Errors
     /// As [`fit`](Self::fit); the FISTA solver (dense designs only).
-    pub fn fit_sparse(&self, x: &sprs::CsMat<f64>, y: ArrayView1<'_, f64>) -> Result<LinearFit> {
+    pub fn fit_sparse(&self, x: sprs::CsMatView<'_, f64>, y: ArrayView1<'_, f64>) -> Result<LinearFit> {
         self.fit_sparse_warm(x, y, None)
     }
 
@@ -275,7 +277,7 @@ impl ElasticNet {
     /// As [`fit_sparse`](Self::fit_sparse); a `start` of the wrong length or with non-finite values.
     pub fn fit_sparse_warm(
         &self,
-        x: &sprs::CsMat<f64>,
+        x: sprs::CsMatView<'_, f64>,
         y: ArrayView1<'_, f64>,
         start: Option<ArrayView1<'_, f64>>,
     ) -> Result<LinearFit> {

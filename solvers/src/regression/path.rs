@@ -20,7 +20,7 @@ pub fn alpha_max(model: &ElasticNet, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f
 }
 
 /// [`alpha_max`] for a sparse design (CSR or CSC).
-pub fn alpha_max_sparse(model: &ElasticNet, x: &sprs::CsMat<f64>, y: ArrayView1<'_, f64>) -> Result<f64> {
+pub fn alpha_max_sparse(model: &ElasticNet, x: sprs::CsMatView<'_, f64>, y: ArrayView1<'_, f64>) -> Result<f64> {
     alpha_max_of(model, &SparseDesign::new(x, model.fit_intercept)?, y)
 }
 
@@ -101,7 +101,7 @@ pub fn path(model: &ElasticNet, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>, 
 /// [`path`] for a sparse design (CSR or CSC).
 pub fn path_sparse(
     model: &ElasticNet,
-    x: &sprs::CsMat<f64>,
+    x: sprs::CsMatView<'_, f64>,
     y: ArrayView1<'_, f64>,
     alphas: &[f64],
 ) -> Result<PathFit> {
@@ -111,7 +111,7 @@ pub fn path_sparse(
 /// A design as the user holds it, dense or sparse, for the operations cross-validation needs.
 enum Data<'a> {
     Dense(ArrayView2<'a, f64>),
-    Sparse(&'a sprs::CsMat<f64>),
+    Sparse(sprs::CsMatView<'a, f64>),
 }
 
 /// The rows of a [`Data`], owned.
@@ -124,7 +124,7 @@ impl Rows {
     fn data(&self) -> Data<'_> {
         match self {
             Rows::Dense(a) => Data::Dense(a.view()),
-            Rows::Sparse(m) => Data::Sparse(m),
+            Rows::Sparse(m) => Data::Sparse(m.view()),
         }
     }
 }
@@ -141,7 +141,7 @@ impl Data<'_> {
         match self {
             Data::Dense(a) => Rows::Dense(a.select(Axis(0), idx)),
             Data::Sparse(m) => {
-                let csr = if m.is_csr() { (*m).clone() } else { m.to_csr() };
+                let csr = if m.is_csr() { m.to_owned() } else { m.to_csr() };
                 let (mut indptr, mut indices, mut values) = (vec![0], Vec::new(), Vec::new());
                 for &i in idx {
                     if let Some(row) = csr.outer_view(i) {
@@ -158,21 +158,21 @@ impl Data<'_> {
     fn predict(&self, coef: ArrayView1<'_, f64>, intercept: f64) -> Array1<f64> {
         match self {
             Data::Dense(a) => predict_dense(*a, coef, intercept),
-            Data::Sparse(m) => predict_sparse(m, coef, intercept),
+            Data::Sparse(m) => predict_sparse(*m, coef, intercept),
         }
     }
 
     fn alpha_max(&self, model: &ElasticNet, y: ArrayView1<'_, f64>) -> Result<f64> {
         match self {
             Data::Dense(a) => alpha_max(model, *a, y),
-            Data::Sparse(m) => alpha_max_sparse(model, m, y),
+            Data::Sparse(m) => alpha_max_sparse(model, *m, y),
         }
     }
 
     fn path(&self, model: &ElasticNet, y: ArrayView1<'_, f64>, alphas: &[f64]) -> Result<PathFit> {
         let design = match self {
             Data::Dense(a) => model.prepare_dense(*a, y, alphas.len())?,
-            Data::Sparse(m) => AnyDesign::Sparse(SparseDesign::new(m, model.fit_intercept)?),
+            Data::Sparse(m) => AnyDesign::Sparse(SparseDesign::new(*m, model.fit_intercept)?),
         };
         path_of(model, &design, y, alphas)
     }
@@ -180,7 +180,7 @@ impl Data<'_> {
     fn fit(&self, model: &ElasticNet, y: ArrayView1<'_, f64>) -> Result<LinearFit> {
         match self {
             Data::Dense(a) => model.fit(*a, y),
-            Data::Sparse(m) => model.fit_sparse(m, y),
+            Data::Sparse(m) => model.fit_sparse(*m, y),
         }
     }
 }
@@ -460,7 +460,7 @@ impl CrossValidation {
     /// # Errors
     /// As [`fit`](Self::fit); [`Error::InvalidParameter`] with a GPU backend (the GPU path takes dense
     /// designs).
-    pub fn fit_sparse(&self, x: &sprs::CsMat<f64>, y: ArrayView1<'_, f64>) -> Result<CvFit> {
+    pub fn fit_sparse(&self, x: sprs::CsMatView<'_, f64>, y: ArrayView1<'_, f64>) -> Result<CvFit> {
         if self.backend != Backend::Cpu {
             return Err(Error::InvalidParameter {
                 name: "backend",
