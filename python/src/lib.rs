@@ -20,6 +20,8 @@ use sparsimony_solvers::regression::path::{self, CrossValidation};
 use sparsimony_solvers::regression::{BestSubset, ElasticNet, Iht, LinearFit, Omp, Precompute, RandomSupport, Solver};
 use sparsimony_solvers::{Error, Report};
 
+mod sindy;
+
 /// A design as Python passes it: dense, or a SciPy CSC matrix's parts.
 #[derive(FromPyObject)]
 enum Design<'py> {
@@ -372,5 +374,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(iht, m)?)?;
     m.add_function(wrap_pyfunction!(best_subset, m)?)?;
     m.add_function(wrap_pyfunction!(random_support, m)?)?;
+    m.add_function(wrap_pyfunction!(sindy::sindy_fit, m)?)?;
+    m.add_function(wrap_pyfunction!(sindy::differentiate, m)?)?;
+    m.add_class::<sindy::SindyModel>()?;
     Ok(())
 }
