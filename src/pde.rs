@@ -9,6 +9,7 @@ use std::time::Instant;
 use crate::plot::{Curve, Heatmap, Panel, PlotError};
 use crate::solvers::Result;
 use crate::solvers::gp_pde::baseline::{Scheme, solve_baseline};
+pub use crate::solvers::gp_pde::settings_for;
 use crate::solvers::gp_pde::{Method, OuterIteration, Problem, Settings, Solution, solve};
 
 /// Test points per axis: the paper's 300 in 1D; 100 per axis in 2D and 3D (10⁴ points, plenty for an L2
@@ -249,41 +250,4 @@ pub fn plot(outcome: &Outcome, problem: &Problem, path: &Path) -> std::result::R
             "plots are drawn for 1D and 2D problems, this one has {d} axes"
         ))),
     }
-}
-
-/// The settings a command line or example starts from: the defaults with `method` and `components`,
-/// and per method a learning rate (exact: 0.001 on the kernel parameters alone; Adam: the paper's 0.01)
-/// and a default of `iterations` (exact: 30 outer iterations where the inner systems are factored, 10 where
-/// they are solved by conjugate gradients, with at most 3 Gauss–Newton steps each; Adam: 2000).
-pub fn settings_for(
-    problem: &Problem,
-    method: Method,
-    components: Option<usize>,
-    iterations: Option<usize>,
-) -> Settings {
-    let mut s = Settings {
-        method,
-        ..Settings::default()
-    };
-    if let Some(q) = components {
-        s.components = q;
-    }
-    let unknowns: usize = problem.axes().iter().map(|a| a.points).product::<usize>() * problem.fields().len();
-    let (default_iterations, learning_rate) = match method {
-        Method::Exact if unknowns <= s.dense_limit => (30, 0.01),
-        Method::Exact => {
-            // Conjugate-gradient inner solves: each outer iteration warm-starts from the last, so a few
-            // Gauss–Newton steps per iteration suffice for a nonlinear equation. Their iterations grow
-            // with the equation precision v, and on these grids the error does not improve above
-            // ln v = 20 (Poisson 2D sin(100x)sin(100y), 400²: 2.6e-8 in 23 s at 20, 2.4e-8 in 48 s at 24).
-            s.gauss_newton_steps = 3;
-            s.log_equation_precision = 20.0;
-            s.log_boundary_precision = 20.0;
-            (10, 0.001)
-        }
-        Method::Adam => (2000, 0.01),
-    };
-    s.iterations = iterations.unwrap_or(default_iterations);
-    s.learning_rate = learning_rate;
-    s
 }

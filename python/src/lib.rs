@@ -20,6 +20,7 @@ use sparsimony_solvers::regression::path::{self, CrossValidation};
 use sparsimony_solvers::regression::{BestSubset, ElasticNet, Iht, LinearFit, Omp, Precompute, RandomSupport, Solver};
 use sparsimony_solvers::{Error, Report};
 
+mod pde;
 mod sindy;
 
 /// A design as Python passes it: dense, or a SciPy CSC matrix's parts.
@@ -74,15 +75,17 @@ fn to_py(e: Error) -> PyErr {
         | Error::Magnitude { .. }
         | Error::NonFinite { .. }
         | Error::InvalidParameter { .. }
-        | Error::Singular { .. } => PyValueError::new_err(e.to_string()),
+        | Error::Singular { .. }
+        | Error::Expression { .. }
+        | Error::Problem(_) => PyValueError::new_err(e.to_string()),
         _ => PyRuntimeError::new_err(e.to_string()),
     }
 }
 
 /// The report as Python receives it: `(n_iter, converged, reached, tolerance)`.
-type PyReport = (usize, bool, f64, f64);
+pub(crate) type PyReport = (usize, bool, f64, f64);
 
-fn report(r: &Report) -> PyReport {
+pub(crate) fn report(r: &Report) -> PyReport {
     (r.iterations, r.converged, r.reached, r.tolerance)
 }
 
@@ -377,5 +380,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sindy::sindy_fit, m)?)?;
     m.add_function(wrap_pyfunction!(sindy::differentiate, m)?)?;
     m.add_class::<sindy::SindyModel>()?;
+    m.add_function(wrap_pyfunction!(pde::pde_solve, m)?)?;
+    m.add_function(wrap_pyfunction!(pde::pde_benchmarks, m)?)?;
+    m.add_function(wrap_pyfunction!(pde::pde_benchmark_toml, m)?)?;
+    m.add_class::<pde::PdeProblem>()?;
+    m.add_class::<pde::PdeSolution>()?;
     Ok(())
 }

@@ -30,3 +30,15 @@ def test_sindy_example_finds_the_lorenz_system(capsys):
     np.testing.assert_array_equal(coef != 0, lorenz != 0)
     np.testing.assert_allclose(coef, lorenz, atol=2e-3 * 28)
     assert "exported:" in out
+
+
+def test_gp_pde_example_solves_its_problems(capsys):
+    names = runpy.run_path(str(EXAMPLES / "gp_pde.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "iteration 0: objective" in out
+    # Against the closed form, independently of the solution's own error measure.
+    x = np.linspace(0, 1, 50)
+    u = names["solution"].predict(x, x)["u"]
+    exact = np.exp(np.outer(x, x)) + np.outer(np.sin(6 * np.pi * x), np.sin(4 * np.pi * x))
+    assert np.linalg.norm(u - exact) / np.linalg.norm(exact) < 1e-3
+    assert names["flow"].rel_l2_error < 1e-2

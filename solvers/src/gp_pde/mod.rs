@@ -30,4 +30,4 @@ pub use objective::Objective;
 pub use operator::{Axis, Derivative, Discretization, Equation, Faces, Grid, Term};
 pub use problem::Problem;
 pub use solution::{LearnedComponent, Solution};
-pub use solver::{FrequencyInit, Method, OuterIteration, Settings, solve};
+pub use solver::{FrequencyInit, Method, OuterIteration, Settings, settings_for, solve};

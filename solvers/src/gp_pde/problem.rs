@@ -144,13 +144,24 @@ impl Problem {
     /// # Errors
     /// [`Error::Problem`] for an unknown name (the message lists the known ones).
     pub fn benchmark(name: &str) -> Result<Self> {
-        let (_, text) = BENCHMARKS.iter().find(|(n, _)| *n == name).ok_or_else(|| {
-            Error::Problem(format!(
-                "no benchmark named `{name}`; known: {}",
-                Self::benchmark_names().join(", ")
-            ))
-        })?;
-        Self::from_toml(text)
+        Self::from_toml(Self::benchmark_toml(name)?)
+    }
+
+    /// The TOML text of a built-in problem by name: a starting point for a problem of one's own.
+    ///
+    /// # Errors
+    /// [`Error::Problem`] for an unknown name (the message lists the known ones).
+    pub fn benchmark_toml(name: &str) -> Result<&'static str> {
+        BENCHMARKS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, text)| *text)
+            .ok_or_else(|| {
+                Error::Problem(format!(
+                    "no benchmark named `{name}`; known: {}",
+                    Self::benchmark_names().join(", ")
+                ))
+            })
     }
 
     /// Parses a TOML problem description (format in the module docs).

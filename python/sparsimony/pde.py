@@ -1,0 +1,213 @@
+"""PDEs solved with spectral-mixture Gaussian processes (Fang et al., ICLR 2024), as ``sparsimony pde``.
+
+A problem is TOML text (the format of the command line's ``--problem`` files, described in the Rust
+documentation of ``sparsimony_solvers::gp_pde::problem``) or the same structure as a dict::
+
+    import numpy as np
+    import sparsimony.pde as pde
+
+    problem = pde.Problem({
+        "name": "poisson",
+        "axis": [{"name": "x", "lower": 0, "upper": 1, "points": 64}],
+        "equation": [{"operator": "u_xx", "source": "-pi^2*sin(pi*x)"}],
+        "exact": {"u": "sin(pi*x)"},
+    })
+    solution = pde.solve(problem)
+    u = solution.predict(np.linspace(0, 1, 300))["u"]
+    print(solution.rel_l2_error)
+
+``pde.benchmarks()`` lists the built-in problems (the paper's table, Helmholtz, heat, Burgers, Kovasznay);
+``pde.benchmark(name)`` gives one's TOML text to start from, and ``Problem.benchmark(name)`` the problem.
+
+Arrays on a grid are shaped ``(len(x), len(y), ...)`` in the problem's axis order (C order, the first
+axis slowest); fields are returned as dicts keyed by the field names. The solve releases the GIL; a
+``callback(iteration, objective)`` sees every outer iteration and stops the solve by returning ``True``,
+and Ctrl-C stops it with ``KeyboardInterrupt``. Bad input raises ``ValueError`` with the solver's message;
+inner solves that stopped short of their tolerance warn with ``ConvergenceWarning``.
+"""
+import warnings
+
+import numpy as np
+
+from . import _native
+
+__all__ = ["Problem", "Solution", "solve", "benchmarks", "benchmark"]
+
+
+def benchmarks():
+    """The built-in problems, ``{name: description}``."""
+    return dict(_native.pde_benchmarks())
+
+
+def benchmark(name):
+    """The TOML text of the built-in problem ``name``."""
+    return _native.pde_benchmark_toml(name)
+
+
+def _test_points_per_axis(dims):
+    # The command line's test grid: the paper's 300 points in 1D, 100 per axis above.
+    return 300 if dims == 1 else 100
+
+
+class Problem:
+    """A PDE problem from TOML text or a dict: domain, grid, equations, boundary data, exact solution.
+
+    Parameters
+    ----------
+    spec : str or dict
+        The problem description.
+    grid : int or sequence of int, optional
+        Collocation points per axis (one count for every axis, or one per axis), replacing the
+        description's.
+    """
+
+    def __init__(self, spec, grid=None):
+        self._native = spec if isinstance(spec, _native.PdeProblem) else _native.PdeProblem(spec)
+        if grid is not None:
+            self._native = self._native.with_grid(list(np.atleast_1d(grid).astype(int)))
+
+    @classmethod
+    def benchmark(cls, name, grid=None):
+        """The built-in problem ``name`` (see :func:`benchmarks`)."""
+        return cls(_native.PdeProblem.benchmark(name), grid=grid)
+
+    @property
+    def name(self):
+        """The problem's name."""
+        return self._native.name
+
+    @property
+    def description(self):
+        """The problem's description."""
+        return self._native.description
+
+    @property
+    def fields(self):
+        """The names of the unknown fields."""
+        return list(self._native.fields)
+
+    @property
+    def axes(self):
+        """The names of the axes."""
+        return list(self._native.axes)
+
+    @property
+    def grid(self):
+        """The collocation grid: equispaced coordinates per axis (a tuple of arrays), ends included."""
+        return tuple(self._native.grid)
+
+    @property
+    def has_exact(self):
+        """Whether the description gives the exact solution."""
+        return self._native.has_exact
+
+    def exact(self, *coordinates):
+        """The exact solution on the tensor grid of ``coordinates`` (one 1D array per axis), as
+        ``{field: array}``; ``None`` when the description gives none."""
+        values = self._native.exact(_coordinates(coordinates))
+        return None if values is None else dict(zip(self.fields, values))
+
+    def __repr__(self):
+        shape = "x".join(str(len(c)) for c in self.grid)
+        return f"Problem({self.name!r}, grid {shape}, fields {self.fields})"
+
+
+def _coordinates(coordinates):
+    return [np.ascontiguousarray(np.atleast_1d(c), dtype=np.float64) for c in coordinates]
+
+
+class Solution:
+    """A solved problem (returned by :func:`solve`).
+
+    Attributes
+    ----------
+    problem : Problem
+    values : dict of str to ndarray
+        Every field on the collocation grid ``problem.grid``.
+    seconds : float
+        Wall-clock time of the solve.
+    n_iter : int
+        Outer iterations performed.
+    converged : bool
+        Whether every inner solve of the kept iterate reached its tolerance.
+    objective : tuple of float
+        ``(total, residual_rms, boundary_rms)`` of the kept iterate.
+    components : dict of str to list of ndarray
+        The learned kernel per field and axis: rows ``(weight, frequency, length_scale)`` per mixture
+        component, frequency in cycles per unit of the axis.
+    components_kept : dict of str to list of int
+        Components per axis with weight above 1e-6 of the largest.
+    rel_l2_error, field_errors : float and dict, or None
+        ``||u - u*|| / ||u*||`` over all fields and per field on the command line's test grid (300
+        points in 1D, 100 per axis above), when the problem gives the exact solution.
+    """
+
+    def __init__(self, problem, native):
+        self.problem = problem
+        self._native = native
+        fields = problem.fields
+        self.values = dict(zip(fields, native.values()))
+        self.seconds = native.seconds
+        self.n_iter, self.converged, reached, tolerance = native.report()
+        self.objective = native.objective()
+        self.components = {f: [np.array(axis).reshape(-1, 3) for axis in c] for f, c in zip(fields, native.components())}
+        self.components_kept = dict(zip(fields, native.components_kept()))
+        self.rel_l2_error, self.field_errors = None, None
+        if problem.has_exact:
+            n = _test_points_per_axis(len(problem.axes))
+            test = [np.linspace(c[0], c[-1], n) for c in problem.grid]
+            predicted, exact = self.predict(*test), problem.exact(*test)
+            sq = {f: float(np.sum((predicted[f] - exact[f]) ** 2)) for f in fields}
+            norm = {f: float(np.sum(exact[f] ** 2)) for f in fields}
+            tiny = np.finfo(float).tiny
+            self.field_errors = {f: np.sqrt(sq[f] / max(norm[f], tiny)) for f in fields}
+            self.rel_l2_error = float(np.sqrt(sum(sq.values()) / max(sum(norm.values()), tiny)))
+        if not self.converged:
+            from sklearn.exceptions import ConvergenceWarning
+
+            warnings.warn(
+                f"the inner solves stopped at relative residual {reached:.2e}, above their tolerance "
+                f"{tolerance:.1e}",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+
+    def predict(self, *coordinates):
+        """The posterior mean of every field on the tensor grid of ``coordinates`` (one 1D array per
+        axis), as ``{field: array}`` shaped ``(len(coordinates[0]), ...)``."""
+        return dict(zip(self.problem.fields, self._native.predict(_coordinates(coordinates))))
+
+    def __repr__(self):
+        err = "" if self.rel_l2_error is None else f", rel. L2 error {self.rel_l2_error:.2e}"
+        return f"Solution({self.problem.name!r}, {self.n_iter} iterations, {self.seconds:.2f} s{err})"
+
+
+def solve(problem, *, method="exact", spectrum="student_t", components=None, iterations=None,
+          learning_rate=None, callback=None):
+    """Solves ``problem`` (a :class:`Problem`, TOML text or a dict) with the command line's settings.
+
+    Parameters
+    ----------
+    method : {"exact", "adam"}
+        ``"exact"``: Gauss–Newton solves for the grid values, the kernel learned around them (ours);
+        ``"adam"``: the paper's joint Adam.
+    spectrum : {"student_t", "gaussian"}
+        The mixture's spectral family (the paper's GP-HM-StM or GP-HM-GM).
+    components : int, optional
+        Mixture components per field and axis (default 30).
+    iterations : int, optional
+        Outer iterations (default: exact 30, or 10 above 1000 unknowns; Adam 2000).
+    learning_rate : float, optional
+        Adam's learning rate (default: exact 0.01, or 0.001 above 1000 unknowns; Adam 0.01).
+    callback : callable, optional
+        ``callback(iteration, objective)`` after every outer iteration; returning ``True`` stops.
+
+    Returns
+    -------
+    Solution
+    """
+    if not isinstance(problem, Problem):
+        problem = Problem(problem)
+    native = _native.pde_solve(problem._native, method=method, spectrum=spectrum, components=components,
+                               iterations=iterations, learning_rate=learning_rate, callback=callback)
+    return Solution(problem, native)

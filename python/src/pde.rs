@@ -1,0 +1,356 @@
+//! The GP-PDE solver for Python: a problem parsed from TOML text (or a dict, written as TOML), solved
+//! with the settings the command line starts from, and the solution's arrays as NumPy arrays.
+//!
+//! Grids are tensor grids given by their coordinates per axis; arrays on them are shaped
+//! `(len(axis 0), len(axis 1), …)`, C order (the first axis slowest), as the solver stores them.
+
+use std::ops::ControlFlow;
+use std::time::Instant;
+
+use ndarray::Array1;
+use numpy::{IntoPyArray, PyArray1, PyArrayDyn, PyReadonlyArray1};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use sparsimony_solvers::gp_pde::{self, Method, Problem, Solution, Spectrum};
+
+use crate::{PyReport, report, to_py};
+
+/// `obj` (str, int, float, bool, list/tuple, dict with str keys, nested) as a TOML value.
+fn toml_value(obj: &Bound<'_, PyAny>) -> PyResult<toml::Value> {
+    // bool before int: Python's bools are ints.
+    if obj.is_instance_of::<PyBool>() {
+        return Ok(toml::Value::Boolean(obj.extract()?));
+    }
+    if obj.is_instance_of::<PyString>() {
+        return Ok(toml::Value::String(obj.extract()?));
+    }
+    if obj.is_instance_of::<PyInt>() {
+        return Ok(toml::Value::Integer(obj.extract()?));
+    }
+    if obj.is_instance_of::<PyFloat>() {
+        return Ok(toml::Value::Float(obj.extract()?));
+    }
+    if let Ok(d) = obj.cast::<PyDict>() {
+        return toml_table(d).map(toml::Value::Table);
+    }
+    if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
+        return obj
+            .try_iter()?
+            .map(|v| toml_value(&v?))
+            .collect::<PyResult<Vec<_>>>()
+            .map(toml::Value::Array);
+    }
+    // NumPy scalars and other numbers.
+    if let Ok(i) = obj.extract::<i64>() {
+        return Ok(toml::Value::Integer(i));
+    }
+    if let Ok(x) = obj.extract::<f64>() {
+        return Ok(toml::Value::Float(x));
+    }
+    Err(PyTypeError::new_err(format!(
+        "a problem holds strings, numbers, booleans, lists and dicts; got {} ({})",
+        obj.repr()?,
+        obj.get_type().name()?
+    )))
+}
+
+/// `d` (str keys) as a TOML table.
+fn toml_table(d: &Bound<'_, PyDict>) -> PyResult<toml::Table> {
+    let mut table = toml::Table::new();
+    for (k, v) in d.iter() {
+        let key: String = k
+            .extract()
+            .map_err(|_| PyTypeError::new_err(format!("problem keys must be strings, got {k}")))?;
+        table.insert(key, toml_value(&v)?);
+    }
+    Ok(table)
+}
+
+/// A PDE problem: domain, grid, equations, boundary data and (optionally) the exact solution.
+#[pyclass(module = "sparsimony._native", frozen)]
+pub struct PdeProblem {
+    problem: Problem,
+}
+
+#[pymethods]
+impl PdeProblem {
+    /// Parses `spec`: the TOML text of a problem, or the same as a dict (`{"axis": [{...}], "equation":
+    /// [{...}], ...}`).
+    #[new]
+    fn new(spec: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let text = match (spec.extract::<String>(), spec.cast::<PyDict>()) {
+            (Ok(text), _) => text,
+            (_, Ok(d)) => toml::to_string(&toml_table(d)?)
+                .map_err(|e| PyValueError::new_err(format!("problem description: {e}")))?,
+            _ => {
+                return Err(PyTypeError::new_err(format!(
+                    "a problem is TOML text or a dict, got {}",
+                    spec.get_type().name()?
+                )));
+            }
+        };
+        Ok(Self {
+            problem: Problem::from_toml(&text).map_err(to_py)?,
+        })
+    }
+
+    /// A built-in problem by name.
+    #[staticmethod]
+    fn benchmark(name: &str) -> PyResult<Self> {
+        Ok(Self {
+            problem: Problem::benchmark(name).map_err(to_py)?,
+        })
+    }
+
+    /// The problem on a grid of `points` per axis (one count for every axis, or one per axis).
+    fn with_grid(&self, points: Vec<usize>) -> PyResult<Self> {
+        Ok(Self {
+            problem: self.problem.clone().with_grid(&points).map_err(to_py)?,
+        })
+    }
+
+    /// Its name.
+    #[getter]
+    fn name(&self) -> &str {
+        self.problem.name()
+    }
+
+    /// Its description.
+    #[getter]
+    fn description(&self) -> &str {
+        self.problem.description()
+    }
+
+    /// The names of its fields (the unknown functions).
+    #[getter]
+    fn fields(&self) -> Vec<String> {
+        self.problem.fields().to_vec()
+    }
+
+    /// The names of its axes.
+    #[getter]
+    fn axes(&self) -> Vec<String> {
+        self.problem.axis_names().iter().map(|s| s.to_string()).collect()
+    }
+
+    /// The collocation grid: equispaced coordinates per axis, ends included.
+    #[getter]
+    fn grid<'py>(&self, py: Python<'py>) -> Vec<Bound<'py, PyArray1<f64>>> {
+        self.problem
+            .axes()
+            .iter()
+            .map(|a| Array1::linspace(a.lower, a.upper, a.points).into_pyarray(py))
+            .collect()
+    }
+
+    /// Whether it gives the exact solution.
+    #[getter]
+    fn has_exact(&self) -> bool {
+        self.problem.has_exact()
+    }
+
+    /// The exact solution of every field on the tensor grid of `coordinates` (one array per axis), or
+    /// `None` without one.
+    fn exact<'py>(
+        &self,
+        py: Python<'py>,
+        coordinates: Vec<PyReadonlyArray1<'py, f64>>,
+    ) -> PyResult<Option<Vec<Bound<'py, PyArrayDyn<f64>>>>> {
+        let points = coordinate_vecs(&coordinates, self.problem.axes().len())?;
+        let exact = self.problem.exact_on(&points).map_err(to_py)?;
+        let shape: Vec<usize> = points.iter().map(Vec::len).collect();
+        exact
+            .map(|fields| fields.into_iter().map(|f| shaped(py, &shape, f)).collect())
+            .transpose()
+    }
+}
+
+/// The coordinates per axis as vectors, checked: one finite array per axis.
+fn coordinate_vecs(coordinates: &[PyReadonlyArray1<'_, f64>], axes: usize) -> PyResult<Vec<Vec<f64>>> {
+    if coordinates.len() != axes {
+        return Err(PyValueError::new_err(format!(
+            "the problem has {axes} axes, got coordinates for {}",
+            coordinates.len()
+        )));
+    }
+    coordinates
+        .iter()
+        .enumerate()
+        .map(|(d, c)| {
+            let v = c.as_array().to_vec();
+            match v.iter().position(|x| !x.is_finite()) {
+                Some(i) => Err(PyValueError::new_err(format!(
+                    "coordinate {i} of axis {d} is not finite ({})",
+                    v[i]
+                ))),
+                None => Ok(v),
+            }
+        })
+        .collect()
+}
+
+/// `values` (row-major) as an array of `shape`.
+fn shaped<'py>(py: Python<'py>, shape: &[usize], values: Vec<f64>) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
+    ndarray::ArrayD::from_shape_vec(shape, values)
+        .map(|a| a.into_pyarray(py))
+        .map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+/// A solved problem: the GP's values on the collocation grid, its posterior mean anywhere, the learned
+/// kernels, and how the solve went.
+#[pyclass(module = "sparsimony._native", frozen)]
+pub struct PdeSolution {
+    solution: Solution,
+    /// Wall-clock seconds of the solve.
+    #[pyo3(get)]
+    seconds: f64,
+}
+
+#[pymethods]
+impl PdeSolution {
+    /// The values of every field on the collocation grid, each shaped as the grid.
+    fn values<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyArrayDyn<f64>>>> {
+        (0..self.solution.fields())
+            .map(|f| Ok(self.solution.values(f).map_err(to_py)?.into_pyarray(py)))
+            .collect()
+    }
+
+    /// The posterior mean of every field on the tensor grid of `coordinates` (one array per axis).
+    fn predict<'py>(
+        &self,
+        py: Python<'py>,
+        coordinates: Vec<PyReadonlyArray1<'py, f64>>,
+    ) -> PyResult<Vec<Bound<'py, PyArrayDyn<f64>>>> {
+        let views: Vec<_> = coordinates.iter().map(|c| c.as_array()).collect();
+        let predicted = py
+            .detach(|| {
+                (0..self.solution.fields())
+                    .map(|f| self.solution.predict(f, &views))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .map_err(to_py)?;
+        Ok(predicted.into_iter().map(|a| a.into_pyarray(py)).collect())
+    }
+
+    /// The learned kernels: per field and axis, a list of `(weight, frequency, length_scale)` per
+    /// mixture component (frequency in cycles per unit of the axis, length scale in its units).
+    fn components(&self) -> Vec<Vec<Vec<(f64, f64, f64)>>> {
+        self.solution
+            .components()
+            .iter()
+            .map(|axes| {
+                axes.iter()
+                    .map(|cs| cs.iter().map(|c| (c.weight, c.frequency, c.length_scale)).collect())
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Mixture components kept per field and axis (weight above `1e-6` of the largest).
+    fn components_kept(&self) -> Vec<Vec<usize>> {
+        self.solution.components_kept()
+    }
+
+    /// The objective of the kept iterate: `(total, residual_rms, boundary_rms)`.
+    fn objective(&self) -> (f64, f64, f64) {
+        let o = self.solution.objective;
+        (o.total, o.residual_rms, o.boundary_rms)
+    }
+
+    /// How the solve ended: `(outer iterations, converged, reached, tolerance)` (see the solvers'
+    /// `Solution`: the inner solves' largest relative residual against their tolerance).
+    fn report(&self) -> PyReport {
+        report(&self.solution.report)
+    }
+}
+
+/// Solves `problem` with the settings the command line starts from (`method` "exact" or "adam",
+/// `spectrum` "student_t" or "gaussian"), overridden by the given ones. `callback(iteration, objective)`
+/// is called after every outer iteration (with the GIL); returning `True` stops the solve there, as
+/// does Ctrl-C (KeyboardInterrupt is raised).
+#[pyfunction]
+#[pyo3(signature = (problem, *, method="exact", spectrum="student_t", components=None, iterations=None,
+    learning_rate=None, callback=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn pde_solve(
+    py: Python<'_>,
+    problem: &PdeProblem,
+    method: &str,
+    spectrum: &str,
+    components: Option<usize>,
+    iterations: Option<usize>,
+    learning_rate: Option<f64>,
+    callback: Option<Py<PyAny>>,
+) -> PyResult<PdeSolution> {
+    let method = match method {
+        "exact" => Method::Exact,
+        "adam" => Method::Adam,
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "method must be 'exact' or 'adam', got {other:?}"
+            )));
+        }
+    };
+    let mut settings = gp_pde::settings_for(&problem.problem, method, components, iterations);
+    settings.spectrum = match spectrum {
+        "student_t" => Spectrum::StudentT { dof: 5 },
+        "gaussian" => Spectrum::Gaussian,
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "spectrum must be 'student_t' or 'gaussian', got {other:?}"
+            )));
+        }
+    };
+    if let Some(lr) = learning_rate {
+        settings.learning_rate = lr;
+    }
+    let problem = &problem.problem;
+    // An error raised by the callback or a signal, to be raised once the solver has stopped.
+    let mut raised: Option<PyErr> = None;
+    let (solution, seconds) = py
+        .detach(|| {
+            let disc = problem.discretize()?;
+            let start = Instant::now();
+            let solution = gp_pde::solve(&disc, &settings, |it| {
+                Python::attach(|py| {
+                    let stop = py.check_signals().and_then(|()| match &callback {
+                        Some(f) => f.call1(py, (it.iteration, it.objective.total))?.is_truthy(py),
+                        None => Ok(false),
+                    });
+                    match stop {
+                        Ok(false) => ControlFlow::Continue(()),
+                        Ok(true) => ControlFlow::Break(()),
+                        Err(e) => {
+                            raised = Some(e);
+                            ControlFlow::Break(())
+                        }
+                    }
+                })
+            })?;
+            Ok::<_, sparsimony_solvers::Error>((solution, start.elapsed().as_secs_f64()))
+        })
+        .map_err(to_py)?;
+    if let Some(e) = raised {
+        return Err(e);
+    }
+    Ok(PdeSolution { solution, seconds })
+}
+
+/// The built-in problems: `(name, description)` pairs.
+#[pyfunction]
+pub fn pde_benchmarks() -> PyResult<Vec<(String, String)>> {
+    Problem::benchmark_names()
+        .into_iter()
+        .map(|n| {
+            let p = Problem::benchmark(n).map_err(to_py)?;
+            Ok((n.to_string(), p.description().to_string()))
+        })
+        .collect()
+}
+
+/// The TOML text of a built-in problem.
+#[pyfunction]
+pub fn pde_benchmark_toml(name: &str) -> PyResult<&'static str> {
+    Problem::benchmark_toml(name).map_err(to_py)
+}

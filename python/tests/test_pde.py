@@ -1,0 +1,195 @@
+"""sparsimony.pde against closed forms: manufactured problems whose exact solution is known, given as
+dicts and as TOML text, and the errors a user meets."""
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import sparsimony.pde as pde
+
+
+def poisson_1d(points=64):
+    """u'' = -π² sin(πx) on [0, 1], u(0) = u(1) = 0: u = sin(πx)."""
+    return {
+        "name": "poisson",
+        "axis": [{"name": "x", "lower": 0, "upper": 1, "points": points}],
+        "equation": [{"operator": "u_xx", "source": "-pi^2*sin(pi*x)"}],
+        "exact": {"u": "sin(pi*x)"},
+    }
+
+
+# A 2D problem on a rectangle with unequal axes and grids, so that an axis swapped anywhere shows:
+# Δu = f on [0, 1] × [0, 2] with u = sin(2πx)·cos(y) + x·y (Dirichlet data from u on every face).
+POISSON_2D = """
+name = "poisson_2d_rect"
+description = "a rectangle, unequal grids"
+
+[[axis]]
+name = "x"
+lower = 0
+upper = 1
+points = 18
+
+[[axis]]
+name = "y"
+lower = 0
+upper = 2
+points = 26
+
+[[equation]]
+operator = "u_xx + u_yy"
+source = "-(4*pi^2 + 1)*sin(2*pi*x)*cos(y)"
+
+[exact]
+u = "sin(2*pi*x)*cos(y) + x*y"
+"""
+
+
+def exact_2d(x, y):
+    return np.sin(2 * np.pi * x)[:, None] * np.cos(y)[None, :] + x[:, None] * y[None, :]
+
+
+def test_1d_poisson_from_a_dict_reaches_the_closed_form():
+    solution = pde.solve(poisson_1d())
+    x = np.linspace(0, 1, 301)
+    u = solution.predict(x)["u"]
+    assert u.shape == (301,)
+    np.testing.assert_allclose(u, np.sin(np.pi * x), atol=1e-6)
+    np.testing.assert_allclose(solution.values["u"], np.sin(np.pi * solution.problem.grid[0]), atol=1e-6)
+    assert solution.rel_l2_error < 1e-6
+    assert solution.converged and solution.n_iter >= 1 and solution.seconds > 0
+    assert solution.components_kept["u"][0] >= 1
+    weights = solution.components["u"][0][:, 0]
+    assert np.all(weights >= 0) and weights.max() > 0
+
+
+def test_2d_rectangle_keeps_its_axes_in_order():
+    problem = pde.Problem(POISSON_2D)
+    assert problem.axes == ["x", "y"] and problem.fields == ["u"]
+    assert [len(c) for c in problem.grid] == [18, 26] and problem.grid[1][-1] == 2.0
+    solution = pde.solve(problem)
+    x, y = np.linspace(0, 1, 40), np.linspace(0, 2, 30)
+    u = solution.predict(x, y)["u"]
+    assert u.shape == (40, 30)
+    np.testing.assert_allclose(problem.exact(x, y)["u"], exact_2d(x, y), rtol=1e-12, atol=1e-12)
+    err = np.linalg.norm(u - exact_2d(x, y)) / np.linalg.norm(exact_2d(x, y))
+    assert err < 1e-3, err
+    assert solution.values["u"].shape == (18, 26)
+    # The reported error is the same measure on the command line's 100 × 100 test grid.
+    assert solution.rel_l2_error == pytest.approx(
+        np.linalg.norm(solution.predict(np.linspace(0, 1, 100), np.linspace(0, 2, 100))["u"]
+                       - exact_2d(np.linspace(0, 1, 100), np.linspace(0, 2, 100)))
+        / np.linalg.norm(exact_2d(np.linspace(0, 1, 100), np.linspace(0, 2, 100))), rel=1e-9)
+
+
+def test_a_dict_and_its_toml_text_are_the_same_problem():
+    text = """
+name = "poisson"
+[[axis]]
+name = "x"
+lower = 0
+upper = 1
+points = 40
+[[equation]]
+operator = "u_xx"
+source = "-pi^2*sin(pi*x)"
+[exact]
+u = "sin(pi*x)"
+"""
+    a = pde.solve(poisson_1d(40), iterations=5)
+    b = pde.solve(text, iterations=5)
+    np.testing.assert_array_equal(a.values["u"], b.values["u"])
+
+
+def test_grid_override_and_a_builtin_benchmark():
+    assert "kovasznay" in pde.benchmarks() and "poisson_1d-single_sin" in pde.benchmarks()
+    text = pde.benchmark("poisson_1d-single_sin")
+    assert "[[equation]]" in text
+    problem = pde.Problem(text, grid=50)
+    assert len(problem.grid[0]) == 50
+    assert pde.Problem.benchmark("poisson_1d-single_sin", grid=[50]).grid[0].shape == (50,)
+    multi = pde.Problem.benchmark("kovasznay")
+    assert multi.fields == ["u", "v", "p"] and set(multi.exact(np.zeros(1), np.zeros(1))) == {"u", "v", "p"}
+
+
+def test_callback_sees_iterations_and_stops_the_solve():
+    seen = []
+
+    def callback(iteration, objective):
+        seen.append((iteration, objective))
+        return iteration == 2
+
+    solution = pde.solve(poisson_1d(), iterations=30, callback=callback)
+    assert [i for i, _ in seen] == [0, 1, 2]
+    assert all(np.isfinite(o) for _, o in seen)
+    assert solution.n_iter <= 3
+
+
+def test_an_exception_in_the_callback_reaches_the_caller():
+    def callback(iteration, objective):
+        raise ZeroDivisionError("from the callback")
+
+    with pytest.raises(ZeroDivisionError, match="from the callback"):
+        pde.solve(poisson_1d(), callback=callback)
+
+
+def test_the_gil_is_released_during_a_solve():
+    ticks = 0
+    done = threading.Event()
+
+    def count():
+        nonlocal ticks
+        while not done.is_set():
+            ticks += 1
+            time.sleep(0.001)
+
+    counter = threading.Thread(target=count)
+    counter.start()
+    start = time.perf_counter()
+    pde.solve(POISSON_2D, iterations=10)
+    elapsed = time.perf_counter() - start
+    done.set()
+    counter.join()
+    # Held for the whole solve, the GIL would leave the counter a tick or two.
+    assert ticks > 0.1 * elapsed / 0.001, (ticks, elapsed)
+
+
+@pytest.mark.parametrize(
+    "spec, match",
+    [
+        ({**poisson_1d(), "equation": [{"operator": "u_xx +", "source": "0"}]}, "cannot parse"),
+        ({**poisson_1d(), "colour": "blue"}, "colour"),
+        ({**poisson_1d(), "axis": []}, "at least one"),
+        ({**poisson_1d(), "axis": [{"name": "x", "lower": 1, "upper": 0, "points": 10}]}, "x"),
+        ("not toml [", "problem description"),
+    ],
+)
+def test_bad_problems_are_value_errors_naming_the_problem(spec, match):
+    with pytest.raises(ValueError, match=match):
+        pde.solve(spec)
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="no benchmark named"):
+        pde.benchmark("nope")
+    with pytest.raises(TypeError):
+        pde.Problem({1: "x"})
+    with pytest.raises(TypeError):
+        pde.Problem(3.0)
+    with pytest.raises(TypeError, match="object"):
+        pde.Problem({**poisson_1d(), "name": object()})
+    with pytest.raises(ValueError, match="method"):
+        pde.solve(poisson_1d(), method="newton")
+    with pytest.raises(ValueError, match="spectrum"):
+        pde.solve(poisson_1d(), spectrum="cauchy")
+    with pytest.raises(ValueError, match="components"):
+        pde.solve(poisson_1d(), components=0)
+    solution = pde.solve(poisson_1d(), iterations=2)
+    with pytest.raises(ValueError, match="axes"):
+        solution.predict(np.zeros(3), np.zeros(3))
+    with pytest.raises(ValueError, match="finite"):
+        solution.predict(np.array([0.5, np.nan]))
+    with pytest.raises(ValueError, match="finite"):
+        solution.problem.exact(np.array([np.inf]))
