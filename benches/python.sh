@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Speed from Python: the sparsimony wheel (release build) against scikit-learn, celer and skglm on the
-# problems of benches/lasso.sh, each called from Python, single-threaded.
-#   pip install maturin scikit-learn celer skglm && bash benches/python.sh
+# problems of benches/lasso.sh, and against PySINDy on Lorenz at 10^4 to 10^6 samples, each called from
+# Python, single-threaded.
+#   pip install maturin scikit-learn celer skglm pysindy==2.1.0 && bash benches/python.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
@@ -10,3 +11,4 @@ out=${1:-target/bench-lasso}
 [ -f "$out/sparsimony.json" ] || cargo run --release --locked --example lasso_benchmark -- "$out"
 (cd python && maturin develop --release --locked)
 python3 python/benchmarks/lasso.py "$out"
+python3 python/benchmarks/sindy.py
