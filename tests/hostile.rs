@@ -401,6 +401,19 @@ fn degenerate_pde_problems_are_refused() {
         &run(&["pde", "--problem", twice.to_str().unwrap()], &[]),
         &["`x-` is listed twice"],
     );
+    // A face whose last character is not one byte (the name was once split at a byte offset: a panic).
+    for (name, face) in [("accent", "é"), ("accent2", "xé"), ("accent3", "é+")] {
+        let path = file(
+            &format!("{name}.toml"),
+            &format!(
+                "name = \"{name}\"\n[[axis]]\nname = \"x\"\nlower = 0\nupper = 1\npoints = 8\n[[equation]]\noperator = \"u_xx\"\nsource = \"1\"\n[boundary]\nu = \"0\"\nfaces = [\"{face}\"]\n"
+            ),
+        );
+        refused(
+            &run(&["pde", "--problem", path.to_str().unwrap()], &[]),
+            &[&format!("boundary face `{face}` is not an axis name")],
+        );
+    }
 }
 
 /// Class 5 for `sindy`: options its choices do not use are refused (each once changed nothing), and a time

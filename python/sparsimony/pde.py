@@ -25,6 +25,8 @@ axis slowest); fields are returned as dicts keyed by the field names. The solve 
 and Ctrl-C stops it with ``KeyboardInterrupt``. Bad input raises ``ValueError`` with the solver's message;
 inner solves that stopped short of their tolerance warn with ``ConvergenceWarning``.
 """
+import numbers
+import operator
 import warnings
 
 import numpy as np
@@ -42,6 +44,27 @@ def benchmarks():
 def benchmark(name):
     """The TOML text of the built-in problem ``name``."""
     return _native.pde_benchmark_toml(name)
+
+
+def _count(value, name):
+    """``value`` as a non-negative Python int, or a TypeError/ValueError naming ``name``."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    try:
+        value = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, got {value!r}") from None
+    if value < 0:
+        raise ValueError(f"{name} must be non-negative, got {value}")
+    if value >= 2**63:
+        raise ValueError(f"{name} is too large: {value}")
+    return value
+
+
+def _choice(value, name, options):
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}; got {value!r}")
+    return value
 
 
 def _test_points_per_axis(dims):
@@ -64,7 +87,10 @@ class Problem:
     def __init__(self, spec, grid=None):
         self._native = spec if isinstance(spec, _native.PdeProblem) else _native.PdeProblem(spec)
         if grid is not None:
-            self._native = self._native.with_grid(list(np.atleast_1d(grid).astype(int)))
+            counts = [grid] if np.ndim(grid) == 0 else list(np.asarray(grid, dtype=object).ravel())
+            if np.ndim(grid) > 1:
+                raise ValueError(f"grid must be a count or one count per axis, got shape {np.shape(grid)}")
+            self._native = self._native.with_grid([_count(c, "grid") for c in counts])
 
     @classmethod
     def benchmark(cls, name, grid=None):
@@ -92,6 +118,11 @@ class Problem:
         return list(self._native.axes)
 
     @property
+    def shape(self):
+        """Points per axis of the collocation grid."""
+        return tuple(self._native.shape)
+
+    @property
     def grid(self):
         """The collocation grid: equispaced coordinates per axis (a tuple of arrays), ends included."""
         return tuple(self._native.grid)
@@ -108,7 +139,7 @@ class Problem:
         return None if values is None else dict(zip(self.fields, values))
 
     def __repr__(self):
-        shape = "x".join(str(len(c)) for c in self.grid)
+        shape = "x".join(map(str, self.shape))
         return f"Problem({self.name!r}, grid {shape}, fields {self.fields})"
 
 
@@ -208,6 +239,16 @@ def solve(problem, *, method="exact", spectrum="student_t", components=None, ite
     """
     if not isinstance(problem, Problem):
         problem = Problem(problem)
+    _choice(method, "method", ("exact", "adam"))
+    _choice(spectrum, "spectrum", ("student_t", "gaussian"))
+    components = None if components is None else _count(components, "components")
+    iterations = None if iterations is None else _count(iterations, "iterations")
+    if learning_rate is not None:
+        if not isinstance(learning_rate, numbers.Real) or isinstance(learning_rate, bool):
+            raise TypeError(f"learning_rate must be a real number, got {learning_rate!r}")
+        learning_rate = float(learning_rate)
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable, got {callback!r}")
     native = _native.pde_solve(problem._native, method=method, spectrum=spectrum, components=components,
                                iterations=iterations, learning_rate=learning_rate, callback=callback)
     return Solution(problem, native)

@@ -238,7 +238,23 @@ def _states(x, what):
     return x
 
 
+def _control_values(u):
+    """``u`` as the integrator calls it: a list of finite floats at each time (a scalar is one control)."""
+
+    def values(time):
+        v = np.atleast_1d(np.asarray(u(time), dtype=np.float64))
+        if v.ndim != 1:
+            raise ValueError(f"u(t) must return one value per control input, got shape {v.shape} at t = {time}")
+        if not np.all(np.isfinite(v)):
+            raise ValueError(f"u(t) is not finite at t = {time}: {v}")
+        return v.tolist()
+
+    return values
+
+
 def _time(t):
+    if isinstance(t, (bool, np.bool_)):
+        raise TypeError(f"t must be a time step or the sample times, got {t!r}")
     if isinstance(t, numbers.Real):
         return float(t)
     return np.ascontiguousarray(t, dtype=np.float64)
@@ -271,6 +287,8 @@ class SINDy:
     def _trajectories(self, x, t, target, u):
         multiple = isinstance(x, (list, tuple))
         xs = _as_list(x, multiple)
+        if not xs:
+            raise ValueError("x holds no trajectories")
         if multiple and isinstance(t, (list, tuple)):
             ts = list(t)
         else:
@@ -359,12 +377,16 @@ class SINDy:
             raise ValueError("simulate: only integrator='solve_ivp' (Dormand-Prince in Rust) is supported")
         kws = {"rtol": 1e-12, "atol": 1e-12, **(integrator_kws or {})}
         t = np.ascontiguousarray(t, dtype=np.float64)
+        if u is not None and self.n_control_features_ == 0:
+            raise ValueError("the model was fitted without control inputs: u must be None")
         control = u
         if u is not None and not callable(u):
             from scipy.interpolate import interp1d
 
             samples = _states(u, "u")
             control = interp1d(t, samples, axis=0, kind="cubic", **(interpolator_kws or {}))
+        if control is not None:
+            control = _control_values(control)
         return self.model_.simulate(np.ascontiguousarray(x0, dtype=np.float64), t, control,
                                     rtol=float(kws["rtol"]), atol=float(kws["atol"]))
 

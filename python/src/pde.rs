@@ -9,15 +9,25 @@ use std::time::Instant;
 
 use ndarray::Array1;
 use numpy::{IntoPyArray, PyArray1, PyArrayDyn, PyReadonlyArray1};
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyMemoryError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use sparsimony_solvers::gp_pde::{self, Method, Problem, Solution, Spectrum};
 
 use crate::{PyReport, report, to_py};
 
-/// `obj` (str, int, float, bool, list/tuple, dict with str keys, nested) as a TOML value.
-fn toml_value(obj: &Bound<'_, PyAny>) -> PyResult<toml::Value> {
+/// How deeply a dict problem may nest (a problem nests three levels; the recursion below must not run
+/// out of stack on a hostile one).
+const MAX_DEPTH: usize = 32;
+
+/// `obj` (str, int, float, bool, list/tuple, dict with str keys, nested) as a TOML value, at nesting
+/// `depth`.
+fn toml_value(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<toml::Value> {
+    if depth > MAX_DEPTH {
+        return Err(PyValueError::new_err(format!(
+            "a problem nests lists and dicts at most {MAX_DEPTH} deep"
+        )));
+    }
     // bool before int: Python's bools are ints.
     if obj.is_instance_of::<PyBool>() {
         return Ok(toml::Value::Boolean(obj.extract()?));
@@ -26,18 +36,20 @@ fn toml_value(obj: &Bound<'_, PyAny>) -> PyResult<toml::Value> {
         return Ok(toml::Value::String(obj.extract()?));
     }
     if obj.is_instance_of::<PyInt>() {
-        return Ok(toml::Value::Integer(obj.extract()?));
+        return obj.extract().map(toml::Value::Integer).map_err(|_| {
+            PyValueError::new_err(format!("{obj} does not fit a 64-bit integer, as problem numbers must"))
+        });
     }
     if obj.is_instance_of::<PyFloat>() {
         return Ok(toml::Value::Float(obj.extract()?));
     }
     if let Ok(d) = obj.cast::<PyDict>() {
-        return toml_table(d).map(toml::Value::Table);
+        return toml_table(d, depth + 1).map(toml::Value::Table);
     }
     if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
         return obj
             .try_iter()?
-            .map(|v| toml_value(&v?))
+            .map(|v| toml_value(&v?, depth + 1))
             .collect::<PyResult<Vec<_>>>()
             .map(toml::Value::Array);
     }
@@ -55,14 +67,14 @@ fn toml_value(obj: &Bound<'_, PyAny>) -> PyResult<toml::Value> {
     )))
 }
 
-/// `d` (str keys) as a TOML table.
-fn toml_table(d: &Bound<'_, PyDict>) -> PyResult<toml::Table> {
+/// `d` (str keys) as a TOML table, at nesting `depth`.
+fn toml_table(d: &Bound<'_, PyDict>, depth: usize) -> PyResult<toml::Table> {
     let mut table = toml::Table::new();
     for (k, v) in d.iter() {
         let key: String = k
             .extract()
             .map_err(|_| PyTypeError::new_err(format!("problem keys must be strings, got {k}")))?;
-        table.insert(key, toml_value(&v)?);
+        table.insert(key, toml_value(&v, depth)?);
     }
     Ok(table)
 }
@@ -81,7 +93,7 @@ impl PdeProblem {
     fn new(spec: &Bound<'_, PyAny>) -> PyResult<Self> {
         let text = match (spec.extract::<String>(), spec.cast::<PyDict>()) {
             (Ok(text), _) => text,
-            (_, Ok(d)) => toml::to_string(&toml_table(d)?)
+            (_, Ok(d)) => toml::to_string(&toml_table(d, 0)?)
                 .map_err(|e| PyValueError::new_err(format!("problem description: {e}")))?,
             _ => {
                 return Err(PyTypeError::new_err(format!(
@@ -134,13 +146,29 @@ impl PdeProblem {
         self.problem.axis_names().iter().map(|s| s.to_string()).collect()
     }
 
-    /// The collocation grid: equispaced coordinates per axis, ends included.
+    /// Points per axis of the collocation grid.
     #[getter]
-    fn grid<'py>(&self, py: Python<'py>) -> Vec<Bound<'py, PyArray1<f64>>> {
+    fn shape(&self) -> Vec<usize> {
+        self.problem.axes().iter().map(|a| a.points).collect()
+    }
+
+    /// The collocation grid: equispaced coordinates per axis, ends included (`MemoryError` for an axis
+    /// too long to hold).
+    #[getter]
+    fn grid<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyArray1<f64>>>> {
         self.problem
             .axes()
             .iter()
-            .map(|a| Array1::linspace(a.lower, a.upper, a.points).into_pyarray(py))
+            .map(|a| {
+                let mut coords = Vec::new();
+                coords.try_reserve_exact(a.points).map_err(|_| {
+                    PyMemoryError::new_err(format!("an axis of {} points does not fit in memory", a.points))
+                })?;
+                // As the solver places them.
+                let step = (a.upper - a.lower) / (a.points - 1) as f64;
+                coords.extend((0..a.points).map(|i| a.lower + i as f64 * step));
+                Ok(Array1::from(coords).into_pyarray(py))
+            })
             .collect()
     }
 

@@ -193,3 +193,51 @@ def test_bad_arguments():
         solution.predict(np.array([0.5, np.nan]))
     with pytest.raises(ValueError, match="finite"):
         solution.problem.exact(np.array([np.inf]))
+
+
+def test_hostile_dicts_and_arguments_are_refused_clearly():
+    nested = []
+    for _ in range(10_000):
+        nested = [nested]
+    with pytest.raises(ValueError, match="nests"):
+        pde.Problem({**poisson_1d(), "description": nested})
+    with pytest.raises(ValueError, match="64-bit"):
+        pde.Problem({**poisson_1d(), "parameters": {"a": 2**70}})
+    with pytest.raises(ValueError, match="boundary face"):
+        pde.Problem({**poisson_1d(), "boundary": {"u": "0", "faces": ["é"]}})
+    with pytest.raises(ValueError, match="more than"):
+        pde.Problem({**poisson_1d(), "equation": [{"operator": "((u + u_x + u_xx)^8)^8", "source": "0"}]})
+    with pytest.raises(ValueError, match="grows past"):
+        pde.solve({**poisson_1d(), "equation": [{"operator": "u_xxxx"}], "exact": {"u": "*".join(["x"] * 50)}})
+    for grid, error in [(2.7, TypeError), ("8", TypeError), (-3, ValueError), ([[4, 4]], ValueError),
+                        (np.float32(5.9), TypeError), (True, TypeError)]:
+        with pytest.raises(error, match="grid"):
+            pde.Problem(POISSON_2D, grid=grid)
+    assert pde.Problem(POISSON_2D, grid=np.int64(9)).shape == (9, 9)
+    for kwargs, error, word in [
+        ({"components": -1}, ValueError, "components"),
+        ({"iterations": 2**70}, ValueError, "iterations"),
+        ({"components": 1.5}, TypeError, "components"),
+        ({"learning_rate": "0.1"}, TypeError, "learning_rate"),
+        ({"method": None}, ValueError, "method"),
+        ({"spectrum": 1}, ValueError, "spectrum"),
+        ({"callback": 3}, TypeError, "callback"),
+    ]:
+        with pytest.raises(error, match=word):
+            pde.solve(poisson_1d(), **kwargs)
+    # A grid too large to solve can still be described and inspected; its coordinates are a
+    # MemoryError, not an abort.
+    huge = pde.Problem({**poisson_1d(), "axis": [{"name": "x", "lower": 0, "upper": 1, "points": 2**62}]})
+    assert huge.shape == (2**62,) and "4611686018427387904" in repr(huge)
+    with pytest.raises(MemoryError):
+        huge.grid
+    with pytest.raises(ValueError, match="GiB"):
+        pde.solve(huge)
+
+
+def test_predictions_on_empty_and_far_away_grids():
+    solution = pde.solve(POISSON_2D, iterations=2)
+    assert solution.predict([], [0.5, 1.0, 1.5])["u"].shape == (0, 3)
+    assert solution.predict(np.zeros(2), [])["u"].shape == (2, 0)
+    far = solution.predict([1e155, -1e300], [0.5])["u"]
+    assert np.all(np.isfinite(far)) and np.all(np.abs(far) < 1e-10)

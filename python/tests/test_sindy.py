@@ -118,6 +118,15 @@ def test_controls_multiple_trajectories_ensembles_and_export():
     a = model.simulate(trajectories[0][0], t[:200], u=controls[0][:200])
     b = model.simulate(trajectories[0][0], t[:200], u=lambda s: [np.sin(3 * s)])
     np.testing.assert_allclose(a, b, atol=1e-6)
+    # One control may be returned as a scalar (NumPy's or Python's), as PySINDy accepts.
+    c = model.simulate(trajectories[0][0], t[:200], u=lambda s: np.sin(3 * s))
+    np.testing.assert_array_equal(b, c)
+    with pytest.raises(ValueError, match="not finite"):
+        model.simulate(trajectories[0][0], t[:200], u=lambda s: np.nan)
+    with pytest.raises(ValueError, match="one value per control"):
+        model.simulate(trajectories[0][0], t[:200], u=lambda s: [[1.0]])
+    with pytest.raises(ValueError, match="without control inputs"):
+        ps.SINDy().fit(trajectories[0], t=dt).simulate(trajectories[0][0], t[:10], u=lambda s: 1.0)
 
     ens = ps.EnsembleOptimizer(opt=ps.STLSQ(threshold=0.1), bagging=True, n_models=10, random_state=3)
     x, t = lorenz()
@@ -136,10 +145,23 @@ def test_discrete_time():
     model = ps.DiscreteSINDy(optimizer=ps.STLSQ(threshold=0.01)).fit(x, t=1)
     np.testing.assert_allclose(model.coefficients()[:, 1:3], [[0.9, 0.1], [-0.2, 0.95]], atol=1e-10)
     np.testing.assert_allclose(model.simulate(x[0], 100), x, atol=1e-9)
+    # More states than memory holds are refused up front; a diverging map stops where it diverged
+    # (|x| past 1e100) instead of blaming the data.
+    with pytest.raises(ValueError, match="GiB"):
+        model.simulate(x[0], 10**12)
+    growth = 1.1 ** np.arange(50.0)[:, None]
+    unstable = ps.DiscreteSINDy(optimizer=ps.STLSQ(threshold=0.01)).fit(growth, t=1)
+    run = unstable.simulate(growth[0], 5000)
+    assert 2000 < len(run) < 5000 and np.all(np.isfinite(run))  # 1.1^2416 ~ 1e100
+    np.testing.assert_allclose(run[:, 0], 1.1 ** np.arange(len(run)), rtol=1e-9)
 
 
 def test_unsupported_options_and_bad_input_are_value_errors():
     x, t = lorenz(n=200)
+    with pytest.raises(ValueError, match="no trajectories"):
+        ps.SINDy().fit([], t=0.1)
+    with pytest.raises(TypeError, match="time step"):
+        ps.SINDy().fit(x, t=True)
     with pytest.raises(ValueError, match="periodic"):
         ps.SINDy(differentiation_method=ps.FiniteDifference(periodic=True)).fit(x, t=t)
     with pytest.raises(ValueError, match="trimming_fraction"):

@@ -184,3 +184,26 @@ fn parameter_gradients_match_finite_differences() {
             .is_err()
     );
 }
+
+/// Far from the origin every kernel and derivative tends to 0 (the envelope decays faster than any
+/// polynomial grows); evaluated there, each must be 0 rather than the 0 · ∞ = NaN of an underflowed
+/// envelope times an overflowed polynomial — a prediction far outside the domain once came back NaN.
+#[test]
+fn kernels_vanish_far_out_instead_of_turning_nan() {
+    for spectrum in [
+        Spectrum::Gaussian,
+        Spectrum::StudentT { dof: 5 },
+        Spectrum::StudentT { dof: 3 },
+    ] {
+        let k = SpectralMixture::new(spectrum, components()).unwrap();
+        for tau in [1e3, 1e20, 1e155, -1e155, 1e300, -1e300, f64::MAX] {
+            for n in 0..=k.max_order() {
+                let v = k.derivative(tau, n).unwrap();
+                assert!(v.is_finite() && v.abs() < 1e-100, "{spectrum:?} k^({n})({tau}) = {v}");
+            }
+            for g in k.parameter_gradient(tau, 0).unwrap() {
+                assert!(g.iter().all(|x| x.is_finite()), "{spectrum:?} gradient at {tau}: {g:?}");
+            }
+        }
+    }
+}

@@ -377,3 +377,87 @@ fn a_homogeneous_1d_problem_with_a_smooth_solution_is_solved() {
     let err = error_of(&p, &s);
     assert!(err < 1e-4, "relative L2 error {err:e}");
 }
+
+#[test]
+fn predictions_on_empty_and_far_away_grids_are_well_formed() {
+    let p = Problem::from_toml(
+        r#"
+name = "edges"
+[[axis]]
+name = "x"
+lower = 0
+upper = 1
+points = 8
+[[axis]]
+name = "y"
+lower = 0
+upper = 1
+points = 9
+[[equation]]
+operator = "u_xx + u_yy"
+[exact]
+u = "sin(2*x)*cos(y)"
+"#,
+    )
+    .unwrap();
+    let solution = solve(&p.discretize().unwrap(), &settings(Method::Exact, 1), |_| {
+        ControlFlow::Continue(())
+    })
+    .unwrap();
+    let (none, three) = ([0.0f64; 0], [0.1, 0.5, 0.9]);
+    for (a, b, shape) in [(&none[..], &three[..], [0, 3]), (&three[..], &none[..], [3, 0])] {
+        let u = solution.predict(0, &[a.into(), b.into()]).unwrap();
+        assert_eq!(u.shape(), shape);
+    }
+    // Far outside the domain the posterior mean decays to the prior mean 0 (once NaN there: an
+    // underflowed kernel envelope times an overflowed polynomial).
+    let far = [1e155, -1e300, 3.0e6];
+    let u = solution.predict(0, &[far[..].into(), three[..].into()]).unwrap();
+    assert!(u.iter().all(|v| v.is_finite() && v.abs() < 1e-10), "{u:?}");
+}
+
+#[test]
+fn derivative_sizes_are_counted_exactly_and_runaway_expressions_are_refused() {
+    use sparsimony_solvers::gp_pde::expr::Expr;
+    for text in [
+        "x*y + sin(x*y)/cos(y)",
+        "exp(x)^3 - sqrt(x*x + 1)",
+        "x^y + 2^x",
+        "tan(x)*tanh(y)*abs(x) - log(x + 2)",
+        "-(x/(y + 1))^2",
+        "sinh(x) + cosh(y)",
+    ] {
+        let e = Expr::parse(text, &["x", "y"], &[]).unwrap();
+        for var in 0..2 {
+            let mut d = e.clone();
+            for order in 1..=3 {
+                let built = d.diff(var);
+                assert_eq!(
+                    d.diff_size(),
+                    built.size(),
+                    "`{text}`, derivative {order} in variable {var}"
+                );
+                d = built;
+            }
+        }
+    }
+    let problem = |operator: &str, exact: &str| {
+        format!(
+            "name = \"runaway\"\n[[axis]]\nname = \"x\"\nlower = 0\nupper = 1\npoints = 16\n[[equation]]\noperator = \"{operator}\"\n[exact]\nu = \"{exact}\"\n"
+        )
+    };
+    // A product of 50 factors differentiated four times would build ~10⁹ nodes (it once aborted the
+    // process); a power of a power of a sum would expand to ~10¹⁴ monomials.
+    let product = vec!["x"; 50].join("*");
+    let cases = [
+        (problem("u_xxxx", &product), "grows past"),
+        (problem("((u + u_x + u_xx)^8)^8", "x"), "more than"),
+    ];
+    for (text, words) in cases {
+        let e = Problem::from_toml(&text).and_then(|p| p.discretize()).unwrap_err();
+        assert!(matches!(e, Error::Problem(_)) && e.to_string().contains(words), "{e}");
+    }
+    // What real problems need still passes: a fourth derivative of a product of a few factors.
+    let p = Problem::from_toml(&problem("u_xxxx", "x*x*sin(3*x)*exp(x)")).unwrap();
+    assert!(p.discretize().is_ok());
+}

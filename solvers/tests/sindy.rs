@@ -419,6 +419,25 @@ fn discrete_time_models_iterate() {
     for k in 0..=10 {
         assert!((sim[(k, 0)] - x[(k, 0)]).abs() < 1e-9);
     }
+    // Outside [0, 1] the logistic map diverges (x ← −3.7 x² roughly squares): the iteration stops at the
+    // last state the model can be evaluated at instead of blaming the data, whose magnitude was fine.
+    let start = ndarray::arr1(&[2.0]);
+    let diverged = fit.simulate_discrete(start.view(), 50, None).unwrap();
+    let rows = diverged.nrows();
+    assert!((2..50).contains(&rows), "{rows} rows");
+    let mut expected = 2.0f64;
+    for k in 0..rows {
+        assert!(
+            (diverged[(k, 0)] - expected).abs() <= 1e-6 * expected.abs().max(1.0),
+            "step {k}"
+        );
+        expected = 3.7 * expected * (1.0 - expected);
+    }
+    // An output larger than memory is refused before anything is allocated.
+    match fit.simulate_discrete(x.row(0), 1 << 40, None) {
+        Err(Error::InvalidParameter { name: "steps", reason }) => assert!(reason.contains("GiB"), "{reason}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
     assert!(
         fit.simulate(
             x.row(0),

@@ -142,6 +142,64 @@ impl Expr {
         }
     }
 
+    /// The number of nodes in the tree.
+    pub fn size(&self) -> usize {
+        use Expr::*;
+        match self {
+            Const(_) | Var(_) => 1,
+            Neg(a) | Call(_, a) => 1 + a.size(),
+            Add(a, c) | Sub(a, c) | Mul(a, c) | Div(a, c) | Pow(a, c) => (1 + a.size()).saturating_add(c.size()),
+        }
+    }
+
+    /// The number of nodes [`Expr::diff`] builds (in any variable: the derivative's shape does not
+    /// depend on which), counted without building them and saturating at `usize::MAX`: repeated symbolic
+    /// derivatives of a product grow quickly, and a caller can refuse one before it exhausts memory.
+    pub fn diff_size(&self) -> usize {
+        self.sizes().1
+    }
+
+    /// `(size, diff_size)`, in one pass.
+    fn sizes(&self) -> (usize, usize) {
+        use Expr::*;
+        // Saturating sums of node counts.
+        let sum = |xs: &[usize]| xs.iter().fold(0usize, |acc, &x| acc.saturating_add(x));
+        match self {
+            Const(_) | Var(_) => (1, 1),
+            Neg(a) => {
+                let (sa, da) = a.sizes();
+                (sum(&[1, sa]), sum(&[1, da]))
+            }
+            Add(a, c) | Sub(a, c) | Mul(a, c) | Div(a, c) | Pow(a, c) => {
+                let ((sa, da), (sc, dc)) = (a.sizes(), c.sizes());
+                let size = sum(&[1, sa, sc]);
+                let d = match self {
+                    Add(..) | Sub(..) => sum(&[1, da, dc]),
+                    // a'c + ac'.
+                    Mul(..) => sum(&[3, da, sc, sa, dc]),
+                    // (a'c − ac') / c².
+                    Div(..) => sum(&[6, da, sc, sa, dc, sc]),
+                    // k a^(k−1) a'.
+                    _ if matches!(**c, Const(_)) => sum(&[5, sa, da]),
+                    // aᶜ (c' log a + c a'/a).
+                    _ => sum(&[6, size, dc, sa, sc, da, sa]),
+                };
+                (size, d)
+            }
+            Call(f, a) => {
+                let (sa, da) = a.sizes();
+                let outer = match f {
+                    Function::Sin | Function::Exp | Function::Sinh | Function::Cosh => sum(&[1, sa]),
+                    Function::Cos | Function::Log => sum(&[2, sa]),
+                    Function::Sqrt => sum(&[3, sa]),
+                    Function::Tan | Function::Tanh => sum(&[5, sa]),
+                    Function::Abs => sum(&[2, sa, sa]),
+                };
+                (sum(&[1, sa]), sum(&[1, outer, da]))
+            }
+        }
+    }
+
     /// The symbolic partial derivative in variable `var` (unsimplified except for constants).
     pub fn diff(&self, var: usize) -> Expr {
         use Expr::*;

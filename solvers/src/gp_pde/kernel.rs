@@ -125,7 +125,11 @@ impl SpectralMixture {
                 let mut binom = 1.0;
                 let mut s = 0.0;
                 for j in 0..=n {
-                    s += binom * self.envelope(c, tau, j) * cosine(c, tau, n - j);
+                    let e = self.envelope(c, tau, j);
+                    // (0 where the envelope has underflowed, even where ωτ overflows the cosine.)
+                    if e != 0.0 {
+                        s += binom * e * cosine(c, tau, n - j);
+                    }
                     binom = binom * (n - j) as f64 / (j + 1) as f64;
                 }
                 c.weight * s
@@ -148,10 +152,14 @@ impl SpectralMixture {
                 let mut binom = 1.0;
                 for j in 0..=n {
                     let e = self.envelope(c, tau, j);
-                    let cj = cosine(c, tau, n - j);
-                    dw += binom * e * cj;
-                    dmu += binom * e * cosine_mean_derivative(c, tau, n - j);
-                    dsigma += binom * self.envelope_log_scale_derivative(c, tau, j) * cj;
+                    let es = self.envelope_log_scale_derivative(c, tau, j);
+                    // (0 where the envelope has underflowed, however large τ makes the rest.)
+                    if e != 0.0 || es != 0.0 {
+                        let cj = cosine(c, tau, n - j);
+                        dw += binom * e * cj;
+                        dmu += binom * e * cosine_mean_derivative(c, tau, n - j);
+                        dsigma += binom * es * cj;
+                    }
                     binom = binom * (n - j) as f64 / (j + 1) as f64;
                 }
                 [c.weight * dw, c.weight * dmu, c.weight * dsigma]
@@ -166,17 +174,26 @@ impl SpectralMixture {
                 // r ∂/∂r [(−r)ʲ Hⱼ(rτ) e^{−r²τ²}] = (−r)ʲ e^{−z²} [j Hⱼ + 2jz Hⱼ₋₁ − 2z² Hⱼ], z = rτ.
                 let r = std::f64::consts::SQRT_2 * std::f64::consts::PI * c.scale;
                 let z = r * tau;
+                let e = (-z * z).exp();
+                if e == 0.0 {
+                    // Far out the envelope underflows while the polynomial overflows: the limit is 0.
+                    return 0.0;
+                }
                 let hj = hermite(j, z);
                 let hjm1 = if j > 0 { hermite(j - 1, z) } else { 0.0 };
                 let jf = j as f64;
-                (-r).powi(j as i32) * (-z * z).exp() * (jf * hj + 2.0 * jf * z * hjm1 - 2.0 * z * z * hj)
+                (-r).powi(j as i32) * e * (jf * hj + 2.0 * jf * z * hjm1 - 2.0 * z * z * hj)
             }
             Spectrum::StudentT { dof } => {
                 // β ∂/∂β [βʲ qⱼ(β|τ|) e^{−β|τ|}] = βʲ e^{−u} [j qⱼ(u) + u qⱼ₊₁(u)], u = β|τ|.
                 let beta = 2.0 * std::f64::consts::PI * c.scale * (dof as f64).sqrt();
                 let u = beta * tau.abs();
+                let e = (-u).exp();
+                if e == 0.0 {
+                    return 0.0;
+                }
                 let sign = if tau < 0.0 && j % 2 == 1 { -1.0 } else { 1.0 };
-                sign * beta.powi(j as i32) * (-u).exp() * (j as f64 * matern_q(dof, j, u) + u * matern_q(dof, j + 1, u))
+                sign * beta.powi(j as i32) * e * (j as f64 * matern_q(dof, j, u) + u * matern_q(dof, j + 1, u))
             }
         }
     }
@@ -198,15 +215,24 @@ impl SpectralMixture {
                 let a = 2.0 * std::f64::consts::PI.powi(2) * c.scale * c.scale;
                 let r = a.sqrt();
                 let z = r * tau;
-                (-r).powi(j as i32) * hermite(j, z) * (-z * z).exp()
+                let e = (-z * z).exp();
+                if e == 0.0 {
+                    // Far out the envelope underflows while the polynomial overflows: the limit is 0.
+                    return 0.0;
+                }
+                (-r).powi(j as i32) * hermite(j, z) * e
             }
             Spectrum::StudentT { dof } => {
                 // m = p(u) e^{−u}, u = β|τ|: m⁽ʲ⁾(τ) = sign(τ)ʲ βʲ qⱼ(u) e^{−u}, q₀ = p, qⱼ₊₁ = qⱼ' − qⱼ.
                 let beta = 2.0 * std::f64::consts::PI * c.scale * (dof as f64).sqrt();
                 let u = beta * tau.abs();
+                let e = (-u).exp();
+                if e == 0.0 {
+                    return 0.0;
+                }
                 let q = matern_q(dof, j, u);
                 let sign = if tau < 0.0 && j % 2 == 1 { -1.0 } else { 1.0 };
-                sign * beta.powi(j as i32) * q * (-u).exp()
+                sign * beta.powi(j as i32) * q * e
             }
         }
     }

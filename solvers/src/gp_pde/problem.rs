@@ -433,11 +433,16 @@ impl Problem {
         };
         let mut faces = vec![[false, false]; names.len()];
         for f in list {
-            let (axis, side) = f.split_at(f.len().saturating_sub(1));
+            // The sign is one ASCII byte, so stripping it keeps a character boundary (whatever else
+            // the name holds).
+            let (axis, side) = match (f.strip_suffix('-'), f.strip_suffix('+')) {
+                (Some(axis), _) => (axis, 0),
+                (None, Some(axis)) => (axis, 1),
+                (None, None) => ("", 2),
+            };
             let d = names.iter().position(|n| *n == axis);
             let slot = match (d, side) {
-                (Some(d), "-") => &mut faces[d][0],
-                (Some(d), "+") => &mut faces[d][1],
+                (Some(d), 0 | 1) => &mut faces[d][side],
                 _ => {
                     return Err(Error::Problem(format!(
                         "boundary face `{f}` is not an axis name followed by - or + (axes {names:?})"
@@ -474,13 +479,29 @@ impl Problem {
                             let mut e = exact[d.field].clone();
                             for (axis, &m) in d.orders.iter().enumerate() {
                                 for _ in 0..m {
+                                    if e.diff_size() > MAX_EXPRESSION_NODES {
+                                        return Err(Error::Problem(format!(
+                                            "the exact solution of `{}` grows past {MAX_EXPRESSION_NODES} nodes \
+                                             when differentiated symbolically for equation `{}`: give the \
+                                             equation's `source` instead",
+                                            self.fields[d.field], spec.operator
+                                        )));
+                                    }
                                     e = e.diff(axis);
                                 }
                             }
-                            e
+                            Ok(e)
                         })
-                        .collect();
-                    Ok(substitute(op, &values))
+                        .collect::<Result<_>>()?;
+                    let source = substitute(op, &values);
+                    if source.size() > MAX_EXPRESSION_NODES {
+                        return Err(Error::Problem(format!(
+                            "the source of equation `{}` derived from the exact solution has over \
+                             {MAX_EXPRESSION_NODES} nodes: give the equation's `source` instead",
+                            spec.operator
+                        )));
+                    }
+                    Ok(source)
                 }
             })
             .collect()
@@ -630,6 +651,13 @@ fn substitute(e: &Expr, values: &[Expr]) -> Expr {
     }
 }
 
+/// The largest expression a problem may derive symbolically (a source from the exact solution): evaluated
+/// at every grid point, a larger one would take minutes, and building one much larger exhausts memory.
+const MAX_EXPRESSION_NODES: usize = 100_000;
+
+/// The most monomials an operator may expand to: a polynomial operator of real PDEs has a handful.
+const MAX_MONOMIALS: usize = 10_000;
+
 /// A monomial: coefficient and sorted variable indices (with repetition).
 type Monomial = (f64, Vec<usize>);
 
@@ -639,17 +667,6 @@ fn polynomial(e: &Expr) -> std::result::Result<Vec<Monomial>, String> {
     let constant =
         |p: &[Monomial]| -> Option<f64> { p.iter().try_fold(0.0, |acc, (c, v)| v.is_empty().then_some(acc + c)) };
     let scale = |p: Vec<Monomial>, k: f64| p.into_iter().map(|(c, v)| (k * c, v)).collect::<Vec<_>>();
-    let multiply = |a: &[Monomial], b: &[Monomial]| {
-        let mut out: Vec<Monomial> = Vec::new();
-        for (ca, va) in a {
-            for (cb, vb) in b {
-                let mut v: Vec<usize> = va.iter().chain(vb).copied().collect();
-                v.sort_unstable();
-                out.push((ca * cb, v));
-            }
-        }
-        out
-    };
     let collect = |mut p: Vec<Monomial>| {
         p.sort_by(|a, b| a.1.cmp(&b.1));
         let mut out: Vec<Monomial> = Vec::new();
@@ -661,13 +678,31 @@ fn polynomial(e: &Expr) -> std::result::Result<Vec<Monomial>, String> {
         }
         out
     };
+    // The product, its like terms collected (so that powers of sums stay as small as their distinct
+    // monomials); refused where it would pass MAX_MONOMIALS terms before collecting.
+    let multiply = |a: &[Monomial], b: &[Monomial]| -> std::result::Result<Vec<Monomial>, String> {
+        if a.len().saturating_mul(b.len()) > MAX_MONOMIALS {
+            return Err(format!(
+                "expands to more than {MAX_MONOMIALS} terms; write the operator in fewer products of sums"
+            ));
+        }
+        let mut out: Vec<Monomial> = Vec::with_capacity(a.len() * b.len());
+        for (ca, va) in a {
+            for (cb, vb) in b {
+                let mut v: Vec<usize> = va.iter().chain(vb).copied().collect();
+                v.sort_unstable();
+                out.push((ca * cb, v));
+            }
+        }
+        Ok(collect(out))
+    };
     Ok(collect(match e {
         Const(c) => vec![(*c, vec![])],
         Var(i) => vec![(1.0, vec![*i])],
         Neg(a) => scale(polynomial(a)?, -1.0),
         Add(a, b) => polynomial(a)?.into_iter().chain(polynomial(b)?).collect(),
         Sub(a, b) => polynomial(a)?.into_iter().chain(scale(polynomial(b)?, -1.0)).collect(),
-        Mul(a, b) => multiply(&polynomial(a)?, &polynomial(b)?),
+        Mul(a, b) => multiply(&polynomial(a)?, &polynomial(b)?)?,
         Div(a, b) => {
             let k = constant(&polynomial(b)?).ok_or("divides by a field or a derivative; only constants may divide")?;
             scale(polynomial(a)?, 1.0 / k)
@@ -678,7 +713,7 @@ fn polynomial(e: &Expr) -> std::result::Result<Vec<Monomial>, String> {
             if let Some(c) = constant(&base) {
                 vec![(c.powf(k), vec![])]
             } else if k >= 0.0 && k == k.round() && k <= 8.0 {
-                (0..k as usize).fold(vec![(1.0, vec![])], |acc, _| multiply(&acc, &base))
+                (0..k as usize).try_fold(vec![(1.0, vec![])], |acc, _| multiply(&acc, &base))?
             } else {
                 return Err(format!(
                     "raises a field to the power {k}; only whole powers 0–8 are polynomial"

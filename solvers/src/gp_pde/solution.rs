@@ -107,6 +107,10 @@ impl Solution {
                 });
             }
         }
+        if points.iter().any(|p| p.is_empty()) {
+            // No points on some axis: an empty grid (the mode products below need a nonempty one).
+            return shaped(points.iter().map(|p| p.len()).collect(), Vec::new());
+        }
         let mut y = self.weights[field].clone();
         let mut shape = self.grid_shape();
         for (d, p) in points.iter().enumerate() {

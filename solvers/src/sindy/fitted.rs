@@ -317,10 +317,12 @@ impl SindyFit {
 
     /// Iterates a discrete-time model `steps` times from `x0` (the first row of the result is `x0`), with
     /// control inputs `u` (`steps × c`, row `k` used for step `k`) when the model has them. Stops early,
-    /// returning the rows computed, when the state stops being finite.
+    /// returning the rows computed, when the state diverges: it stops being finite, or grows past the
+    /// magnitude the model can be evaluated at (see [`Error::Magnitude`]).
     ///
     /// # Errors
-    /// A continuous-time model; shape errors.
+    /// A continuous-time model; shape errors; [`Error::InvalidParameter`] for more steps than 16 GiB of
+    /// output holds.
     pub fn simulate_discrete(
         &self,
         x0: ArrayView1<'_, f64>,
@@ -338,12 +340,29 @@ impl SindyFit {
         if let Some(u) = u {
             check_rows("u (one row per step)", u.nrows(), steps)?;
         }
+        const MAX_BYTES: f64 = 16.0 * (1u64 << 30) as f64;
+        let bytes = (steps as f64 + 1.0) * m as f64 * 8.0;
+        if bytes > MAX_BYTES {
+            return Err(Error::InvalidParameter {
+                name: "steps",
+                reason: format!(
+                    "{steps} steps of {m} states would need {:.0} GiB of output, over the 16 GiB allowed",
+                    bytes / MAX_BYTES * 16.0
+                ),
+            });
+        }
         let mut out = Array2::zeros((steps + 1, m));
         out.row_mut(0).assign(&x0);
         for k in 0..steps {
             let x = out.slice(ndarray::s![k..k + 1, ..]).to_owned();
             let uk = u.as_ref().map(|u| u.slice(ndarray::s![k..k + 1, ..]));
-            let next = self.predict(x.view(), uk)?;
+            let next = match self.predict(x.view(), uk) {
+                // The state has grown past what the library can be evaluated at: it diverged.
+                Err(Error::Magnitude { what: "x", .. }) if k > 0 => {
+                    return Ok(out.slice(ndarray::s![..k + 1, ..]).to_owned());
+                }
+                result => result?,
+            };
             if next.iter().any(|v| !v.is_finite()) {
                 return Ok(out.slice(ndarray::s![..k + 1, ..]).to_owned());
             }
