@@ -461,3 +461,27 @@ fn derivative_sizes_are_counted_exactly_and_runaway_expressions_are_refused() {
     let p = Problem::from_toml(&problem("u_xxxx", "x*x*sin(3*x)*exp(x)")).unwrap();
     assert!(p.discretize().is_ok());
 }
+
+#[test]
+fn axes_float64_cannot_resolve_are_refused() {
+    let problem = |lower: &str, upper: &str, points: usize| {
+        Problem::from_toml(&format!(
+            "name = \"a\"\n[[axis]]\nname = \"x\"\nlower = {lower}\nupper = {upper}\npoints = {points}\n[[equation]]\noperator = \"u_xx\"\nsource = \"0\"\n[boundary]\nu = \"1\"\n"
+        ))
+    };
+    // A length that overflows, points that round onto each other (1e17 has a spacing of 16), a subnormal
+    // spacing: each once solved to nonsense or failed later with a message about kernel parameters.
+    for (lower, upper, points, words) in [
+        ("-1e308", "1e308", 16, "longer than float64"),
+        ("1e17", "1.0000000000000064e17", 16, "too close"),
+        ("0", "1e-320", 4, "too close"),
+    ] {
+        match problem(lower, upper, points) {
+            Err(Error::Problem(m)) => assert!(m.contains(words) && m.contains("axis `x`"), "{m}"),
+            other => panic!("[{lower}, {upper}] with {points} points: expected a refusal, got {other:?}"),
+        }
+    }
+    // Far from 0 but resolvable, and tiny but normal, still pass.
+    assert!(problem("1e6", "1000001", 100).is_ok());
+    assert!(problem("0", "1e-300", 100).is_ok());
+}

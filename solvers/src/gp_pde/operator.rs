@@ -20,15 +20,34 @@ pub struct Axis {
 }
 
 impl Axis {
-    /// What makes this axis unusable, if anything: fewer than 2 points, or an interval that is not finite
-    /// with `lower < upper`.
+    /// What makes this axis unusable, if anything: fewer than 2 points, an interval that is not finite
+    /// with `lower < upper`, or one whose length or spacing float64 cannot represent (a length that
+    /// overflows, or points so close, against their magnitude, that neighbours round to the same
+    /// coordinate).
     pub fn defect(&self) -> Option<String> {
         if self.points < 2 {
-            Some(format!("{} point(s); at least 2 are needed", self.points))
-        } else if !self.lower.is_finite() || !self.upper.is_finite() {
+            return Some(format!("{} point(s); at least 2 are needed", self.points));
+        }
+        let step = self.step();
+        if !self.lower.is_finite() || !self.upper.is_finite() {
             Some(format!("the interval [{}, {}] is not finite", self.lower, self.upper))
         } else if self.upper.partial_cmp(&self.lower) != Some(std::cmp::Ordering::Greater) {
             Some(format!("lower = {} is not below upper = {}", self.lower, self.upper))
+        } else if !(self.upper - self.lower).is_finite() {
+            Some(format!(
+                "the interval [{}, {}] is longer than float64 can hold",
+                self.lower, self.upper
+            ))
+        } else if !(step.is_normal()
+            && self.lower + step != self.lower
+            && self.upper - step != self.upper
+            && step > 1e-12 * self.lower.abs().max(self.upper.abs()))
+        {
+            Some(format!(
+                "{} points on [{}, {}] are {step:e} apart, too close for float64 to tell apart at that magnitude \
+                 (shift the interval towards 0 or use fewer points)",
+                self.points, self.lower, self.upper
+            ))
         } else {
             None
         }
