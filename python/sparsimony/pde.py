@@ -22,7 +22,7 @@ documentation of ``sparsimony_solvers::gp_pde::problem``) or the same structure 
 Arrays on a grid are shaped ``(len(x), len(y), ...)`` in the problem's axis order (C order, the first
 axis slowest); fields are returned as dicts keyed by the field names. The solve releases the GIL; a
 ``callback(iteration, objective)`` sees every outer iteration and stops the solve by returning ``True``,
-and Ctrl-C stops it with ``KeyboardInterrupt``. Bad input raises ``ValueError`` with the solver's message;
+and Ctrl-C stops it with ``KeyboardInterrupt`` (both when the current outer iteration ends). Bad input raises ``ValueError`` with the solver's message;
 inner solves that stopped short of their tolerance warn with ``ConvergenceWarning``.
 """
 import numbers

@@ -45,7 +45,8 @@ __all__ = [
 
 
 def _unsupported(owner, name, value, default):
-    if value is not default and value != default:
+    # Identity first, so that an array (whose == is elementwise) given for a None default is refused too.
+    if value is not default and (default is None or isinstance(value, np.ndarray) or value != default):
         raise ValueError(f"{owner}: {name}={value!r} is not supported by sparsimony (only {default!r})")
 
 
@@ -297,6 +298,9 @@ class SINDy:
             raise ValueError(f"{len(xs)} trajectories but {len(ts)} time arrays")
         targets = _as_list(target, multiple) or [None] * len(xs)
         us = _as_list(u, multiple) or [None] * len(xs)
+        for what, given in (("x_dot", targets), ("u", us)):
+            if len(given) != len(xs):
+                raise ValueError(f"{len(xs)} trajectories but {len(given)} {what} arrays")
         out = []
         for xi, ti, di, ui in zip(xs, ts, targets, us):
             xi = _states(xi, "x")
@@ -315,6 +319,7 @@ class SINDy:
         if feature_names is not None and trajectories[0][2] is not None:
             controls = list(feature_names)[n_states:] or None
         self.model_ = _native.sindy_fit(trajectories, spec, names, controls)
+        self._differentiation_ = diff  # the one the fit used, for score with another metric
         self.n_control_features_ = 0 if trajectories[0][2] is None else trajectories[0][2].shape[1]
         self.feature_names = self.model_.state_names()
         self.n_features_in_ = n_states + self.n_control_features_
@@ -359,10 +364,14 @@ class SINDy:
         trajectories = self._trajectories(x, t, x_dot, u)
         if metric is r2_score and not metric_kws:
             return self.model_.score(trajectories)
-        _, _, diff = self._parts()
         truth, pred = [], []
         for xi, ti, ui, di in trajectories:
-            d = di if di is not None else diff(xi, ti)
+            if self._discrete and di is None:
+                # The next states, against the map applied to each state but the last.
+                truth.append(xi[1:])
+                pred.append(self.model_.predict(xi[:-1], None if ui is None else ui[:-1]))
+                continue
+            d = di if di is not None else self._differentiation_(xi, ti)
             keep = ~np.isnan(d).any(axis=1)
             truth.append(d[keep])
             pred.append(self.model_.predict(xi, ui)[keep])
@@ -375,6 +384,12 @@ class SINDy:
         samples at ``t`` interpolated by a cubic spline (PySINDy's default interpolator)."""
         if integrator != "solve_ivp":
             raise ValueError("simulate: only integrator='solve_ivp' (Dormand-Prince in Rust) is supported")
+        extra = set(integrator_kws or {}) - {"rtol", "atol"}
+        if extra:
+            raise ValueError(f"simulate: integrator_kws {sorted(extra)} are not supported (only rtol, atol)")
+        if interpolator is not None:
+            raise ValueError("simulate: interpolator is not supported (control samples are interpolated by a "
+                             "cubic spline, PySINDy's default)")
         kws = {"rtol": 1e-12, "atol": 1e-12, **(integrator_kws or {})}
         t = np.ascontiguousarray(t, dtype=np.float64)
         if u is not None and self.n_control_features_ == 0:
@@ -413,11 +428,17 @@ class DiscreteSINDy(SINDy):
         return self._fit(x, t, x_next, u, feature_names)
 
     def simulate(self, x0, t, u=None, stop_condition=None):
-        """``t`` states from ``x0`` (the first is ``x0``: ``t - 1`` steps of the map; ``u``: one row of
-        controls per step), as PySINDy's."""
+        """``t`` states from ``x0`` (the first is ``x0``: ``t - 1`` steps of the map; ``u``: a row of
+        controls per step, row ``k`` for step ``k`` — extra rows, such as the ``t``-th of controls sampled
+        beside the states, are not used), as PySINDy's. Fewer rows come back when the map diverges: the
+        states up to the last one the model could still be evaluated at."""
         if stop_condition is not None:
             raise ValueError("DiscreteSINDy.simulate: stop_condition is not supported")
-        if not isinstance(t, numbers.Integral) or t < 1:
+        if not isinstance(t, numbers.Integral) or isinstance(t, bool) or t < 1:
             raise ValueError(f"t must be a positive number of states, got {t!r}")
-        return self.model_.simulate(np.ascontiguousarray(x0, dtype=np.float64), int(t) - 1,
-                                    None if u is None else _states(u, "u"))
+        if u is not None:
+            u = _states(u, "u")
+            if len(u) < t - 1:
+                raise ValueError(f"u has {len(u)} rows for {t - 1} steps")
+            u = np.ascontiguousarray(u[: t - 1])
+        return self.model_.simulate(np.ascontiguousarray(x0, dtype=np.float64), int(t) - 1, u)

@@ -2,7 +2,8 @@
 //!
 //! Each function here is one fit of a `sparsimony-solvers` estimator. The Python classes
 //! (`python/sparsimony/*.py`) validate their input as scikit-learn does, then call these functions. Each
-//! function releases the GIL while it computes.
+//! function releases the GIL while it computes, except while it calls back into Python (a control
+//! function during a SINDy simulation).
 //!
 //! Conventions: designs are `X` of shape `(n, d)`, samples in rows. A dense design is a float64 NumPy
 //! array in any memory layout, read in place without a copy. A sparse design is the four parts of a

@@ -186,7 +186,8 @@ impl PdeProblem {
         coordinates: Vec<PyReadonlyArray1<'py, f64>>,
     ) -> PyResult<Option<Vec<Bound<'py, PyArrayDyn<f64>>>>> {
         let points = coordinate_vecs(&coordinates, self.problem.axes().len())?;
-        let exact = self.problem.exact_on(&points).map_err(to_py)?;
+        let problem = &self.problem;
+        let exact = py.detach(|| problem.exact_on(&points)).map_err(to_py)?;
         let shape: Vec<usize> = points.iter().map(Vec::len).collect();
         exact
             .map(|fields| fields.into_iter().map(|f| shaped(py, &shape, f)).collect())
@@ -296,7 +297,7 @@ impl PdeSolution {
 /// Solves `problem` with the settings the command line starts from (`method` "exact" or "adam",
 /// `spectrum` "student_t" or "gaussian"), overridden by the given ones. `callback(iteration, objective)`
 /// is called after every outer iteration (with the GIL); returning `True` stops the solve there, as
-/// does Ctrl-C (KeyboardInterrupt is raised).
+/// does Ctrl-C (KeyboardInterrupt is raised) — both take effect when the current outer iteration ends.
 #[pyfunction]
 #[pyo3(signature = (problem, *, method="exact", spectrum="student_t", components=None, iterations=None,
     learning_rate=None, callback=None))]

@@ -293,14 +293,20 @@ impl SindyModel {
         if self.fit.is_discrete_time() {
             let steps: usize = t.extract()?;
             let u: Option<PyReadonlyArray2<'py, f64>> = u.map(|u| u.extract()).transpose()?;
-            let out = self
-                .fit
-                .simulate_discrete(x0.as_array(), steps, u.as_ref().map(|u| u.as_array()))
-                .map_err(to_py)?;
+            let (x0, u) = (x0.as_array(), u.as_ref().map(|u| u.as_array()));
+            let out = py.detach(|| self.fit.simulate_discrete(x0, steps, u)).map_err(to_py)?;
             return Ok(out.into_pyarray(py));
         }
         let times: PyReadonlyArray1<'py, f64> = t.extract()?;
         let options = SimulateOptions { rtol, atol, max_steps };
+        if u.is_none() {
+            // Nothing of Python's is called: integrate without the GIL.
+            let (x0, times) = (x0.as_array(), times.as_array());
+            let out = py
+                .detach(|| self.fit.simulate(x0, times, None, &options))
+                .map_err(to_py)?;
+            return Ok(out.into_pyarray(py));
+        }
         // The control callback runs Python, so the GIL is kept; its first error ends the integration.
         let mut failure: Option<PyErr> = None;
         let mut call = |time: f64, out: &mut [f64]| {

@@ -162,7 +162,7 @@ def test_the_gil_is_released_during_a_solve():
         ({**poisson_1d(), "equation": [{"operator": "u_xx +", "source": "0"}]}, "cannot parse"),
         ({**poisson_1d(), "colour": "blue"}, "colour"),
         ({**poisson_1d(), "axis": []}, "at least one"),
-        ({**poisson_1d(), "axis": [{"name": "x", "lower": 1, "upper": 0, "points": 10}]}, "x"),
+        ({**poisson_1d(), "axis": [{"name": "x", "lower": 1, "upper": 0, "points": 10}]}, "lower = 1 is not below upper = 0"),
         ("not toml [", "problem description"),
     ],
 )

@@ -125,6 +125,10 @@ def test_controls_multiple_trajectories_ensembles_and_export():
         model.simulate(trajectories[0][0], t[:200], u=lambda s: np.nan)
     with pytest.raises(ValueError, match="one value per control"):
         model.simulate(trajectories[0][0], t[:200], u=lambda s: [[1.0]])
+    with pytest.raises(ValueError, match="3 trajectories but 2 u arrays"):
+        ps.SINDy().fit(trajectories + [trajectories[0]], t=dt, u=controls)
+    with pytest.raises(ValueError, match="method"):
+        model.simulate(trajectories[0][0], t[:10], u=controls[0][:10], integrator_kws={"method": "LSODA"})
     with pytest.raises(ValueError, match="without control inputs"):
         ps.SINDy().fit(trajectories[0], t=dt).simulate(trajectories[0][0], t[:10], u=lambda s: 1.0)
 
@@ -145,6 +149,10 @@ def test_discrete_time():
     model = ps.DiscreteSINDy(optimizer=ps.STLSQ(threshold=0.01)).fit(x, t=1)
     np.testing.assert_allclose(model.coefficients()[:, 1:3], [[0.9, 0.1], [-0.2, 0.95]], atol=1e-10)
     np.testing.assert_allclose(model.simulate(x[0], 100), x, atol=1e-9)
+    # Another metric scores next states against the map, as the built-in R² does.
+    from sklearn.metrics import mean_squared_error
+    assert model.score(x, t=1, metric=mean_squared_error) < 1e-18
+    assert model.score(x, t=1) == pytest.approx(1.0, abs=1e-12)
     # More states than memory holds are refused up front; a diverging map stops where it diverged
     # (|x| past 1e100) instead of blaming the data.
     with pytest.raises(ValueError, match="GiB"):

@@ -411,6 +411,17 @@ u = "sin(2*x)*cos(y)"
     }
     // Far outside the domain the posterior mean decays to the prior mean 0 (once NaN there: an
     // underflowed kernel envelope times an overflowed polynomial).
+    // A grid whose values would not fit in memory is refused before anything is allocated.
+    let wide = vec![0.5; 1 << 20];
+    for e in [
+        solution.predict(0, &[wide[..].into(), wide[..].into()]).unwrap_err(),
+        p.exact_on(&[wide.clone(), wide.clone()]).unwrap_err(),
+    ] {
+        assert!(
+            matches!(e, Error::InvalidParameter { .. }) && e.to_string().contains("GiB"),
+            "{e}"
+        );
+    }
     let far = [1e155, -1e300, 3.0e6];
     let u = solution.predict(0, &[far[..].into(), three[..].into()]).unwrap();
     assert!(u.iter().all(|v| v.is_finite() && v.abs() < 1e-10), "{u:?}");

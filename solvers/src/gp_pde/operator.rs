@@ -21,9 +21,9 @@ pub struct Axis {
 
 impl Axis {
     /// What makes this axis unusable, if anything: fewer than 2 points, an interval that is not finite
-    /// with `lower < upper`, or one whose length or spacing float64 cannot represent (a length that
-    /// overflows, or points so close, against their magnitude, that neighbours round to the same
-    /// coordinate).
+    /// with `lower < upper`, a length that overflows float64, or a spacing below `10⁻¹²` of the interval's
+    /// largest magnitude (or subnormal): coordinates that close carry too few digits for the kernel's
+    /// differences (and at `2⁻⁵²` neighbours round to the same value).
     pub fn defect(&self) -> Option<String> {
         if self.points < 2 {
             return Some(format!("{} point(s); at least 2 are needed", self.points));
@@ -44,8 +44,8 @@ impl Axis {
             && step > 1e-12 * self.lower.abs().max(self.upper.abs()))
         {
             Some(format!(
-                "{} points on [{}, {}] are {step:e} apart, too close for float64 to tell apart at that magnitude \
-                 (shift the interval towards 0 or use fewer points)",
+                "{} points on [{}, {}] are {step:e} apart, below 1e-12 of the interval's magnitude: too close \
+                 for float64 to resolve (shift the interval towards 0 or use fewer points)",
                 self.points, self.lower, self.upper
             ))
         } else {

@@ -493,15 +493,15 @@ impl Problem {
                             Ok(e)
                         })
                         .collect::<Result<_>>()?;
-                    let source = substitute(op, &values);
-                    if source.size() > MAX_EXPRESSION_NODES {
+                    let sizes: Vec<usize> = values.iter().map(Expr::size).collect();
+                    if substituted_size(op, &sizes) > MAX_EXPRESSION_NODES {
                         return Err(Error::Problem(format!(
                             "the source of equation `{}` derived from the exact solution has over \
                              {MAX_EXPRESSION_NODES} nodes: give the equation's `source` instead",
                             spec.operator
                         )));
                     }
-                    Ok(source)
+                    Ok(substitute(op, &values))
                 }
             })
             .collect()
@@ -578,7 +578,11 @@ impl Problem {
 
     /// The exact solution of every field on the tensor grid with the given coordinates per axis, or `None`
     /// without one.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for a grid whose values would take more than 16 GiB.
     pub fn exact_on(&self, points: &[Vec<f64>]) -> Result<Option<Vec<Vec<f64>>>> {
+        check_output("exact-solution grid", points.iter().map(Vec::len), self.fields.len())?;
         Ok(self.exact_expressions()?.map(|e| on_tensor(&e, points)))
     }
 
@@ -607,7 +611,6 @@ impl Problem {
     }
 }
 
-/// Replaces variable `i` by `values[i]`.
 /// A problem's data on a tensor grid of given coordinates ([`Problem::on_points`]).
 pub(crate) struct OnPoints {
     pub equations: Vec<Equation>,
@@ -619,22 +622,56 @@ pub(crate) struct OnPoints {
 /// Each expression on the tensor grid with the given coordinates per axis (row-major, first axis slowest).
 fn on_tensor(exprs: &[Expr], points: &[Vec<f64>]) -> Vec<Vec<f64>> {
     let n: usize = points.iter().map(Vec::len).product();
-    let coords: Vec<Vec<f64>> = (0..n)
-        .map(|mut i| {
-            let mut x = vec![0.0; points.len()];
-            for d in (0..points.len()).rev() {
-                x[d] = points[d][i % points[d].len()];
-                i /= points[d].len();
-            }
-            x
-        })
-        .collect();
-    exprs
-        .iter()
-        .map(|e| coords.iter().map(|x| e.eval(x)).collect())
-        .collect()
+    let mut out: Vec<Vec<f64>> = exprs.iter().map(|_| Vec::with_capacity(n)).collect();
+    let mut x = vec![0.0; points.len()];
+    for i in 0..n {
+        let mut rest = i;
+        for d in (0..points.len()).rev() {
+            x[d] = points[d][rest % points[d].len()];
+            rest /= points[d].len();
+        }
+        for (o, e) in out.iter_mut().zip(exprs) {
+            o.push(e.eval(&x));
+        }
+    }
+    out
 }
 
+/// Refuses, before allocating, `values` f64 per point of a tensor grid with `lengths` points per axis
+/// where they would take more than [`MAX_BYTES`] (or their count overflows).
+pub(crate) fn check_output(what: &'static str, lengths: impl Iterator<Item = usize>, values: usize) -> Result<()> {
+    let lengths: Vec<usize> = lengths.collect();
+    let bytes = lengths.iter().fold(values as f64 * 8.0, |b, &l| b * l as f64);
+    if bytes > MAX_BYTES {
+        let shape: Vec<String> = lengths.iter().map(usize::to_string).collect();
+        return Err(Error::InvalidParameter {
+            name: "points",
+            reason: format!(
+                "a {what} of {} points would need about {:.1} GiB, over the {:.0} GiB allowed",
+                shape.join(" × "),
+                bytes / GIB,
+                MAX_BYTES / GIB
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// The number of nodes `substitute(e, values)` builds, from the sizes of `values` (saturating), so that a
+/// source too large to derive is refused before it is built.
+fn substituted_size(e: &Expr, sizes: &[usize]) -> usize {
+    use Expr::*;
+    match e {
+        Const(_) => 1,
+        Var(i) => sizes[*i],
+        Neg(a) | Call(_, a) => substituted_size(a, sizes).saturating_add(1),
+        Add(a, c) | Sub(a, c) | Mul(a, c) | Div(a, c) | Pow(a, c) => substituted_size(a, sizes)
+            .saturating_add(substituted_size(c, sizes))
+            .saturating_add(1),
+    }
+}
+
+/// Replaces variable `i` by `values[i]`.
 fn substitute(e: &Expr, values: &[Expr]) -> Expr {
     use Expr::*;
     let s = |a: &Expr| Box::new(substitute(a, values));

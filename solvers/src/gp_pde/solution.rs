@@ -87,8 +87,9 @@ impl Solution {
     /// extrapolates, with the usual caution).
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for a field out of range; [`Error::Shape`] for a wrong number of axes;
-    /// [`Error::NonFinite`] for a non-finite coordinate.
+    /// [`Error::InvalidParameter`] for a field out of range or a grid whose values would take more than
+    /// 16 GiB; [`Error::Shape`] for a wrong number of axes; [`Error::NonFinite`] for a non-finite
+    /// coordinate.
     pub fn predict(&self, field: usize, points: &[ArrayView1<'_, f64>]) -> Result<ArrayD<f64>> {
         self.check_field(field)?;
         if points.len() != self.axes.len() {
@@ -107,6 +108,7 @@ impl Solution {
                 });
             }
         }
+        super::problem::check_output("prediction grid", points.iter().map(|p| p.len()), 1)?;
         if points.iter().any(|p| p.is_empty()) {
             // No points on some axis: an empty grid (the mode products below need a nonempty one).
             return shaped(points.iter().map(|p| p.len()).collect(), Vec::new());

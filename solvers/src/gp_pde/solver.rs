@@ -590,10 +590,11 @@ pub fn solve(
     Ok(solution)
 }
 
-/// The settings a command line, an example or the Python package starts from: the defaults with `method` and `components`,
-/// and per method a learning rate (exact: 0.001 on the kernel parameters alone; Adam: the paper's 0.01)
-/// and a default of `iterations` (exact: 30 outer iterations where the inner systems are factored, 10 where
-/// they are solved by conjugate gradients, with at most 3 Gauss–Newton steps each; Adam: 2000).
+/// The settings a command line, an example or the Python package starts from: the defaults with
+/// `method` and `components`, and per method a learning rate and a default of `iterations` — exact: 30
+/// outer iterations at learning rate 0.01 (on the kernel parameters alone) where the inner systems are
+/// factored, 10 at 0.001 where they are solved by conjugate gradients, with at most 3 Gauss–Newton steps
+/// each; Adam: 2000 at the paper's 0.01.
 pub fn settings_for(
     problem: &Problem,
     method: Method,
@@ -607,7 +608,11 @@ pub fn settings_for(
     if let Some(q) = components {
         s.components = q;
     }
-    let unknowns: usize = problem.axes().iter().map(|a| a.points).product::<usize>() * problem.fields().len();
+    // (Saturating: a grid too large to solve is refused later, by the discretization, with its size.)
+    let unknowns = problem
+        .axes()
+        .iter()
+        .fold(problem.fields().len(), |n, a| n.saturating_mul(a.points));
     let (default_iterations, learning_rate) = match method {
         Method::Exact if unknowns <= s.dense_limit => (30, 0.01),
         Method::Exact => {
