@@ -3,13 +3,15 @@
 //!
 //! ```text
 //! J = Σ_f [½ u_fᵀ C_f⁻¹ u_f + ½ log|C_f|]                          (GP prior on the grid values)
-//!   + Σ_e (v/2) ‖r_e / s_e‖² − ½ N E ln v                           (equation residuals, all grid points)
+//!   + Σ_e (v/2) ‖r_e / s_e‖² − ½ N_c E ln v                         (equation residuals, collocated points)
 //!   + w_b [Σ_f (τ/2) ‖(u_f − g_f)_∂ / t_f‖² − ½ N_∂ F ln τ]         (Dirichlet data)
 //! ```
 //!
 //! with `C_f = ⊗_d (K_fd + jitter·k_fd(0)·I)`, derivatives on the grid `∂^α u = (⊗_d K_d⁽ᵅᵈ⁾ C_d⁻¹) u` (the GP
 //! posterior mean's derivatives), `s_e` the RMS of equation `e`'s source and `t_f` that of field `f`'s
-//! boundary data (1 where those vanish), so that `v` and `τ` are scale-free precisions.
+//! boundary data (1 where those vanish), so that `v` and `τ` are scale-free precisions. The residuals are
+//! taken at the `N_c` collocated points: every grid point, except the Dirichlet faces of an elliptic
+//! problem ([`Discretization::collocates_faces`]; the paper imposes the equations everywhere).
 //!
 //! **One formulation: whitened coordinates.** Everything is evaluated from `z` with
 //! `u = (⊗_d Q_d Λ_d^½) z` (`C_d = Q_d Λ_d Q_dᵀ`, [`Whitening`]): the prior is `‖z‖²`, the derivative fields
@@ -51,7 +53,10 @@ pub(crate) struct Model<'a> {
     pub(crate) terms: Vec<Vec<(f64, Vec<usize>)>>,
     /// `max_order[f][d]`.
     pub(crate) max_order: Vec<Vec<usize>>,
+    /// Grid points with Dirichlet data.
     pub(crate) mask: Vec<bool>,
+    /// Grid points where the equations are imposed ([`Discretization::collocated`]).
+    pub(crate) collocated: Vec<bool>,
     pub(crate) source_scale: Vec<f64>,
     pub(crate) boundary_scale: Vec<f64>,
 }
@@ -110,6 +115,8 @@ impl<'a> Model<'a> {
             })
             .collect();
         let mask: Vec<bool> = (0..disc.grid.len()).map(|i| disc.on_boundary(i)).collect();
+        let faces_too = disc.collocates_faces();
+        let collocated: Vec<bool> = mask.iter().map(|&on_face| faces_too || !on_face).collect();
         // Data whose RMS is at round-off level (sin(200π) ≈ 1e-14 for a "zero" boundary) count as
         // homogeneous: scaling by them would raise the weights by 1/ε².
         let scale = |v: &[f64]| {
@@ -136,6 +143,7 @@ impl<'a> Model<'a> {
             terms,
             max_order,
             mask,
+            collocated,
             source_scale,
             boundary_scale,
         };

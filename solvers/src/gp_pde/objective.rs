@@ -18,7 +18,8 @@ use crate::Result;
 pub struct Objective {
     /// The negative log joint `J`.
     pub total: f64,
-    /// RMS of the scaled equation residuals `r_e / s_e` over all grid points and equations.
+    /// RMS of the scaled equation residuals `r_e / s_e` over the points where the equations are imposed
+    /// ([`Discretization::collocated`](super::Discretization::collocated)) and all equations.
     pub residual_rms: f64,
     /// RMS of the scaled boundary misfit `(u_f − g_f) / t_f` over the boundary points and fields.
     pub boundary_rms: f64,
@@ -120,6 +121,9 @@ impl Model<'_> {
                 let s = self.source_scale[e];
                 (0..n)
                     .map(|i| {
+                        if !self.collocated[i] {
+                            return 0.0;
+                        }
                         let lhs: f64 = terms
                             .iter()
                             .map(|(c, idx)| c * idx.iter().map(|&k| fields[k][i]).product::<f64>())
@@ -136,7 +140,7 @@ impl Model<'_> {
         }
         let (v, tau) = (log_v.exp(), log_tau.exp());
         let res_sq: f64 = residuals.iter().flatten().map(|r| r * r).sum();
-        let n_res = (n * residuals.len()) as f64;
+        let n_res = self.residual_terms() as f64;
         total += 0.5 * v * res_sq - 0.5 * n_res * log_v;
         let (bd_sq, n_bd) = self
             .boundary_misfit(u)
@@ -147,7 +151,7 @@ impl Model<'_> {
         Evaluation {
             objective: Objective {
                 total,
-                residual_rms: (res_sq / n_res).sqrt(),
+                residual_rms: (res_sq / n_res.max(1.0)).sqrt(),
                 boundary_rms: (bd_sq / n_bd.max(1) as f64).sqrt(),
             },
             fields,
@@ -158,6 +162,11 @@ impl Model<'_> {
             boundary_terms: n_bd,
             jacobian: OnceLock::new(),
         }
+    }
+
+    /// The number of scaled residuals in the objective: equations × collocated points.
+    pub(crate) fn residual_terms(&self) -> usize {
+        self.collocated.iter().filter(|c| **c).count() * self.terms.len()
     }
 
     /// Scaled boundary misfit per field, on the boundary points only (in grid order).
@@ -189,7 +198,7 @@ impl Model<'_> {
                     for (c, idx) in terms {
                         for (pos, &k) in idx.iter().enumerate() {
                             let a = row[k].get_or_insert_with(|| vec![0.0; n]);
-                            for (i, a) in a.iter_mut().enumerate() {
+                            for ((i, a), _) in a.iter_mut().enumerate().zip(&self.collocated).filter(|(_, c)| **c) {
                                 *a += c * ev.cofactor(idx, pos, i) / s;
                             }
                         }
@@ -351,7 +360,7 @@ impl Model<'_> {
                 // ∂/∂ln w and ∂/∂ln σ come out in log form already; μ is raw.
             }
         }
-        let d_log_v = 0.5 * v * ev.residual_sq - 0.5 * (n * ev.residuals.len()) as f64;
+        let d_log_v = 0.5 * v * ev.residual_sq - 0.5 * self.residual_terms() as f64;
         let d_log_tau = self.boundary_weight * (0.5 * log_tau.exp() * ev.boundary_sq - 0.5 * ev.boundary_terms as f64);
         Ok((grad, d_log_v, d_log_tau))
     }

@@ -128,7 +128,7 @@ fn dense_evaluation(model: &Model<'_>, fac: &[Vec<AxisFactor>], u: &[Vec<f64>], 
     }
     let (mut res_sq, mut n_res) = (0.0, 0.0);
     for (e, terms) in model.terms.iter().enumerate() {
-        for i in 0..n {
+        for i in (0..n).filter(|&i| model.collocated[i]) {
             let lhs: f64 = terms
                 .iter()
                 .map(|(c, idx)| c * idx.iter().map(|&k| fields[k][i]).product::<f64>())
