@@ -38,7 +38,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let start = Instant::now();
         let trained = solve(&disc, &s, |p| {
             let t = Instant::now();
-            let predicted = sparsimony::pde::predict_on(&p.solution(), &test).unwrap_or_default();
+            let predicted = p.solution().predict_fields(&test).unwrap_or_default();
             if predicted.len() == exact.len() {
                 last = relative_errors(&predicted, &exact).0;
                 let now = (t - start - outside).as_secs_f64();

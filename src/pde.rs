@@ -8,15 +8,11 @@ use std::time::Instant;
 
 use crate::plot::{Curve, Heatmap, Panel, PlotError};
 use crate::solvers::Result;
+use crate::solvers::gp_pde::accuracy::finite_exact_on;
+pub use crate::solvers::gp_pde::accuracy::{relative_errors, test_points_per_axis};
 use crate::solvers::gp_pde::baseline::{Scheme, solve_baseline};
 pub use crate::solvers::gp_pde::settings_for;
-use crate::solvers::gp_pde::{Method, OuterIteration, Problem, Settings, Solution, solve};
-
-/// Test points per axis: the paper's 300 in 1D; 100 per axis in 2D and 3D (10⁴ points, plenty for an L2
-/// norm and a plot).
-pub fn test_points_per_axis(dims: usize) -> usize {
-    if dims == 1 { 300 } else { 100 }
-}
+use crate::solvers::gp_pde::{Method, OuterIteration, Problem, Settings, solve};
 
 /// Points per axis of a plot: 4000 in 1D, so that a solution of a hundred oscillations still draws
 /// smooth (300 test points draw `sin(100x)` as a jagged line); the test grid in 2D and 3D.
@@ -60,31 +56,6 @@ pub struct Outcome {
     pub plot: Sampled,
 }
 
-/// Every field of `solution` on the tensor grid of `axes`, flattened row-major (first axis slowest).
-///
-/// # Errors
-/// As [`Solution::predict`].
-pub fn predict_on(solution: &Solution, axes: &[Vec<f64>]) -> Result<Vec<Vec<f64>>> {
-    let views: Vec<crate::ndarray::ArrayView1<'_, f64>> = axes.iter().map(|a| a.as_slice().into()).collect();
-    (0..solution.fields())
-        .map(|f| Ok(solution.predict(f, &views)?.iter().copied().collect()))
-        .collect()
-}
-
-/// Relative L2 error of `predicted` against `exact`, over all fields together and per field.
-pub fn relative_errors(predicted: &[Vec<f64>], exact: &[Vec<f64>]) -> (f64, Vec<f64>) {
-    let sq = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>();
-    let norm = |a: &[f64]| a.iter().map(|x| x * x).sum::<f64>();
-    let per: Vec<f64> = predicted
-        .iter()
-        .zip(exact)
-        .map(|(p, e)| (sq(p, e) / norm(e).max(f64::MIN_POSITIVE)).sqrt())
-        .collect();
-    let num: f64 = predicted.iter().zip(exact).map(|(p, e)| sq(p, e)).sum();
-    let den: f64 = exact.iter().map(|e| norm(e)).sum();
-    ((num / den.max(f64::MIN_POSITIVE)).sqrt(), per)
-}
-
 /// A classical baseline of a linear `problem` (finite differences or Chebyshev collocation on as many
 /// points per axis, see [`solve_baseline`]), measured on the grid of `test` (a GP run's test samples, with
 /// their exact solution): its relative L2 error and its solve time in seconds.
@@ -124,24 +95,8 @@ pub fn run(
     let dims = problem.axes().len();
     let sample = |points: usize| -> Result<Sampled> {
         let axes = problem.test_points(points);
-        let predicted = predict_on(&solution, &axes)?;
-        let exact = problem.exact_on(&axes)?;
-        // An exact solution that is not finite somewhere (a pole, a typo) cannot measure an error.
-        if let Some((f, i)) = exact
-            .iter()
-            .flatten()
-            .enumerate()
-            .find_map(|(f, e)| e.iter().position(|v| !v.is_finite()).map(|i| (f, i)))
-        {
-            return Err(crate::solvers::Error::InvalidParameter {
-                name: "exact",
-                reason: format!(
-                    "the exact solution of field `{}` is not finite at test point {i} (row-major on the {} grid)",
-                    problem.fields()[f],
-                    axes.iter().map(|a| a.len().to_string()).collect::<Vec<_>>().join(" × ")
-                ),
-            });
-        }
+        let predicted = solution.predict_fields(&axes)?;
+        let exact = finite_exact_on(problem, &axes)?;
         Ok(Sampled { axes, predicted, exact })
     };
     let test = sample(test_points_per_axis(dims))?;

@@ -67,11 +67,6 @@ def _choice(value, name, options):
     return value
 
 
-def _test_points_per_axis(dims):
-    # The command line's test grid: the paper's 300 points in 1D, 100 per axis above.
-    return 300 if dims == 1 else 100
-
-
 class Problem:
     """A PDE problem from TOML text or a dict: domain, grid, equations, boundary data, exact solution.
 
@@ -184,15 +179,10 @@ class Solution:
         self.components = {f: [np.array(axis).reshape(-1, 3) for axis in c] for f, c in zip(fields, native.components())}
         self.components_kept = dict(zip(fields, native.components_kept()))
         self.rel_l2_error, self.field_errors = None, None
-        if problem.has_exact:
-            n = _test_points_per_axis(len(problem.axes))
-            test = [np.linspace(c[0], c[-1], n) for c in problem.grid]
-            predicted, exact = self.predict(*test), problem.exact(*test)
-            sq = {f: float(np.sum((predicted[f] - exact[f]) ** 2)) for f in fields}
-            norm = {f: float(np.sum(exact[f] ** 2)) for f in fields}
-            tiny = np.finfo(float).tiny
-            self.field_errors = {f: np.sqrt(sq[f] / max(norm[f], tiny)) for f in fields}
-            self.rel_l2_error = float(np.sqrt(sum(sq.values()) / max(sum(norm.values()), tiny)))
+        errors = native.test_errors(problem._native)
+        if errors is not None:
+            self.rel_l2_error, per_field = errors
+            self.field_errors = dict(zip(fields, per_field))
         if not self.converged:
             from sklearn.exceptions import ConvergenceWarning
 

@@ -226,12 +226,14 @@ def test_hostile_dicts_and_arguments_are_refused_clearly():
         with pytest.raises(error, match=word):
             pde.solve(poisson_1d(), **kwargs)
     # Points float64 cannot tell apart are refused when the problem is read; a grid too large to solve
-    # can still be described and inspected (its shape and repr allocate nothing; `grid` would be a
-    # MemoryError where the allocator refuses), and solving it is refused before allocating.
+    # can still be described and inspected (its shape and repr allocate nothing; its `grid`, 800 GB, is
+    # refused before allocating), and solving it is refused before allocating.
     with pytest.raises(ValueError, match="too close"):
         pde.Problem({**poisson_1d(), "axis": [{"name": "x", "lower": 0, "upper": 1, "points": 2**62}]})
     huge = pde.Problem({**poisson_1d(), "axis": [{"name": "x", "lower": 0, "upper": 1, "points": 10**11}]})
     assert huge.shape == (10**11,) and "100000000000" in repr(huge)
+    with pytest.raises(ValueError, match="GiB"):
+        huge.grid
     with pytest.raises(ValueError, match="GiB"):
         pde.solve(huge)
 

@@ -9,6 +9,32 @@ use crate::{Error, Result};
 /// values stay finite in `f64`, and no measured quantity comes near it in sensible units.
 pub const MAX_MAGNITUDE: f64 = 1e100;
 
+/// The most memory one call may ask for before it is refused (16 GiB): a grid, an output array or a
+/// simulation whose size would exceed it is an [`Error::InvalidParameter`] before anything is allocated,
+/// not an allocation failure that aborts the process.
+pub const MAX_BYTES: f64 = 16.0 * GIB;
+
+/// Bytes in a GiB.
+const GIB: f64 = (1u64 << 30) as f64;
+
+/// Refuses, as [`Error::InvalidParameter`] `name`, what would take `bytes` bytes (a float, so that the
+/// count of a huge request cannot overflow) beyond [`MAX_BYTES`]: "`what` would need about … GiB, over
+/// the 16 GiB allowed`hint`". `what` is only built when refusing.
+pub(crate) fn check_bytes(name: &'static str, bytes: f64, what: impl FnOnce() -> String, hint: &str) -> Result<()> {
+    if bytes <= MAX_BYTES {
+        return Ok(());
+    }
+    Err(Error::InvalidParameter {
+        name,
+        reason: format!(
+            "{} would need about {:.1} GiB, over the {:.0} GiB allowed{hint}",
+            what(),
+            bytes / GIB,
+            MAX_BYTES / GIB
+        ),
+    })
+}
+
 /// Checks one data value: finite ([`Error::NonFinite`]) and within [`MAX_MAGNITUDE`] ([`Error::Magnitude`]).
 pub fn check_value(what: &'static str, row: usize, col: usize, value: f64) -> Result<()> {
     if !value.is_finite() {

@@ -63,9 +63,9 @@ pub struct Baseline {
 }
 
 /// The nodes of `scheme` on `axis`.
-fn nodes(scheme: Scheme, axis: &Axis) -> Vec<f64> {
-    match scheme {
-        Scheme::FiniteDifferences => axis.coordinates(),
+fn nodes(scheme: Scheme, axis: &Axis) -> Result<Vec<f64>> {
+    Ok(match scheme {
+        Scheme::FiniteDifferences => axis.coordinates()?,
         Scheme::Chebyshev => {
             let (n, mid, half) = (
                 axis.points,
@@ -78,7 +78,7 @@ fn nodes(scheme: Scheme, axis: &Axis) -> Vec<f64> {
             (x[0], x[n - 1]) = (axis.lower, axis.upper);
             x
         }
-    }
+    })
 }
 
 /// Barycentric weights of Chebyshev–Gauss–Lobatto points: `(−1)^j`, halved at both ends.
@@ -151,7 +151,7 @@ pub fn solve_baseline(problem: &Problem, scheme: Scheme) -> Result<Baseline> {
     if axes.iter().any(|a| a.points < 4) {
         return unsupported("needs at least 4 points per axis".into());
     }
-    let x: Vec<Vec<f64>> = axes.iter().map(|a| nodes(scheme, a)).collect();
+    let x: Vec<Vec<f64>> = axes.iter().map(|a| nodes(scheme, a)).collect::<Result<_>>()?;
     let data = problem.on_points(&x)?;
     let [equation] = data.equations.as_slice() else {
         return unsupported(format!(

@@ -5,8 +5,10 @@
 //! matrices (`axis`); the Kronecker/eigen algebra of their product over the grid ([`kron`]); the
 //! collocation model in whitened coordinates (`model`), its objective and gradients (`objective`) and
 //! its Gauss–Newton systems (`gauss_newton`); the spectral initialisation of the frequencies (`init`);
-//! the training ([`solver`]); the fitted [`Solution`].
+//! the training ([`solver`]); the fitted [`Solution`] and its errors against an exact solution
+//! ([`accuracy`]).
 
+pub mod accuracy;
 mod axis;
 pub mod baseline;
 pub mod expr;

@@ -6,6 +6,7 @@
 //! ν u_xx = 0` has the product `u · u_x`, and steady Navier–Stokes couples three fields. Grid values are
 //! stored row-major with the first axis slowest (`index = ((i₀ n₁ + i₁) n₂ + i₂)…`).
 
+use crate::data::check_bytes;
 use crate::{Error, Result};
 
 /// One axis of a tensor grid: `points` equispaced points from `lower` to `upper`, both included.
@@ -58,9 +59,19 @@ impl Axis {
         (self.upper - self.lower) / (self.points - 1) as f64
     }
 
-    /// The coordinates.
-    pub fn coordinates(&self) -> Vec<f64> {
-        (0..self.points).map(|i| self.lower + i as f64 * self.step()).collect()
+    /// The coordinates `lower + i · step` (where the solver places its grid points).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] `points` for an axis whose coordinates would take more than
+    /// [`MAX_BYTES`](crate::data::MAX_BYTES).
+    pub fn coordinates(&self) -> Result<Vec<f64>> {
+        check_bytes(
+            "points",
+            8.0 * self.points as f64,
+            || format!("an axis of {} points", self.points),
+            "",
+        )?;
+        Ok((0..self.points).map(|i| self.lower + i as f64 * self.step()).collect())
     }
 }
 

@@ -34,6 +34,7 @@ use serde::Deserialize;
 
 use super::expr::Expr;
 use super::operator::{Axis, Derivative, Discretization, Equation, Grid, Term};
+use crate::data::check_bytes;
 use crate::{Error, Result};
 
 /// A number or an expression of the parameters (for axis bounds).
@@ -638,23 +639,12 @@ fn on_tensor(exprs: &[Expr], points: &[Vec<f64>]) -> Vec<Vec<f64>> {
 }
 
 /// Refuses, before allocating, `values` f64 per point of a tensor grid with `lengths` points per axis
-/// where they would take more than [`MAX_BYTES`] (or their count overflows).
+/// where they would take more than [`MAX_BYTES`](crate::data::MAX_BYTES) (or their count overflows).
 pub(crate) fn check_output(what: &'static str, lengths: impl Iterator<Item = usize>, values: usize) -> Result<()> {
     let lengths: Vec<usize> = lengths.collect();
     let bytes = lengths.iter().fold(values as f64 * 8.0, |b, &l| b * l as f64);
-    if bytes > MAX_BYTES {
-        let shape: Vec<String> = lengths.iter().map(usize::to_string).collect();
-        return Err(Error::InvalidParameter {
-            name: "points",
-            reason: format!(
-                "a {what} of {} points would need about {:.1} GiB, over the {:.0} GiB allowed",
-                shape.join(" × "),
-                bytes / GIB,
-                MAX_BYTES / GIB
-            ),
-        });
-    }
-    Ok(())
+    let shape = || lengths.iter().map(usize::to_string).collect::<Vec<_>>().join(" × ");
+    check_bytes("points", bytes, || format!("a {what} of {} points", shape()), "")
 }
 
 /// The number of nodes `substitute(e, values)` builds, from the sizes of `values` (saturating), so that a
@@ -766,13 +756,7 @@ fn polynomial(e: &Expr) -> std::result::Result<Vec<Monomial>, String> {
     }))
 }
 
-/// The most memory a discretisation may ask for (about; see [`check_memory`]).
-const MAX_BYTES: f64 = 16.0 * GIB;
-
-/// Bytes in a GiB.
-const GIB: f64 = (1u64 << 30) as f64;
-
-/// Refuses, before anything is allocated, a grid whose solve would need more than [`MAX_BYTES`]: per field
+/// Refuses, before anything is allocated, a grid whose solve would need more than [`MAX_BYTES`](crate::data::MAX_BYTES): per field
 /// and axis about eight dense `n_d × n_d` matrices (kernel, its derivatives, eigenvectors, whitened maps),
 /// and per grid point about fifty values per field (the solution, sources, conjugate-gradient vectors)
 /// plus its coordinates.
@@ -780,19 +764,16 @@ fn check_memory(axes: &[Axis], fields: usize) -> Result<()> {
     let n: f64 = axes.iter().map(|a| a.points as f64).product();
     let matrices: f64 = axes.iter().map(|a| 64.0 * (a.points as f64).powi(2)).sum::<f64>() * fields as f64;
     let vectors = n * (400.0 * fields as f64 + 24.0 + 8.0 * axes.len() as f64);
-    let bytes = matrices + vectors;
-    if bytes > MAX_BYTES {
-        let shape: Vec<String> = axes.iter().map(|a| a.points.to_string()).collect();
-        return Err(Error::InvalidParameter {
-            name: "grid",
-            reason: format!(
-                "a {} grid ({n:.3e} points, {fields} field(s)) would need about {:.1} GiB, over the {:.0} GiB \
-                 this solver allows: use fewer points per axis",
-                shape.join(" × "),
-                bytes / GIB,
-                MAX_BYTES / GIB
-            ),
-        });
-    }
-    Ok(())
+    let shape = || {
+        axes.iter()
+            .map(|a| a.points.to_string())
+            .collect::<Vec<_>>()
+            .join(" × ")
+    };
+    check_bytes(
+        "grid",
+        matrices + vectors,
+        || format!("a {} grid ({n:.3e} points, {fields} field(s))", shape()),
+        ": use fewer points per axis",
+    )
 }

@@ -130,6 +130,18 @@ impl Solution {
         shaped(shape, y)
     }
 
+    /// Every field's posterior mean on the tensor grid of `axes` ([`predict`](Self::predict)), each
+    /// flattened row-major (first axis slowest).
+    ///
+    /// # Errors
+    /// As [`predict`](Self::predict).
+    pub fn predict_fields(&self, axes: &[Vec<f64>]) -> Result<Vec<Vec<f64>>> {
+        let views: Vec<ArrayView1<'_, f64>> = axes.iter().map(|a| a.as_slice().into()).collect();
+        (0..self.fields())
+            .map(|f| Ok(self.predict(f, &views)?.iter().copied().collect()))
+            .collect()
+    }
+
     /// The learned kernels' components per field and axis.
     pub fn components(&self) -> Vec<Vec<Vec<LearnedComponent>>> {
         let learned = |c: &Component| LearnedComponent {

@@ -13,6 +13,7 @@ use super::export::ExportedModel;
 use super::library::Features;
 use super::model::{BLOCK_ROWS, GROUP_BLOCKS, Sindy, Trajectory, check_block, check_rows, transpose_into};
 use super::optimizer::EnsembleFit;
+use crate::data::check_bytes;
 use crate::metrics::R2Sums;
 use crate::{Error, Result};
 
@@ -340,17 +341,8 @@ impl SindyFit {
         if let Some(u) = u {
             check_rows("u (one row per step)", u.nrows(), steps)?;
         }
-        const MAX_BYTES: f64 = 16.0 * (1u64 << 30) as f64;
         let bytes = (steps as f64 + 1.0) * m as f64 * 8.0;
-        if bytes > MAX_BYTES {
-            return Err(Error::InvalidParameter {
-                name: "steps",
-                reason: format!(
-                    "{steps} steps of {m} states would need {:.0} GiB of output, over the 16 GiB allowed",
-                    bytes / MAX_BYTES * 16.0
-                ),
-            });
-        }
+        check_bytes("steps", bytes, || format!("{steps} steps of {m} states"), "")?;
         let mut out = Array2::zeros((steps + 1, m));
         out.row_mut(0).assign(&x0);
         for k in 0..steps {
