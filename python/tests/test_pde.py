@@ -238,6 +238,21 @@ def test_hostile_dicts_and_arguments_are_refused_clearly():
         pde.solve(huge)
 
 
+def test_an_exact_solution_that_is_not_finite_on_the_test_grid_is_refused():
+    # A pole at x = 1: a point of the 300-point test grid on [0, 299], none of the 20 collocation points
+    # (as the command line's test). The error is measured by the same code as the command line's.
+    pole = pde.Problem(
+        {
+            "name": "pole",
+            "axis": [{"name": "x", "lower": 0, "upper": 299, "points": 20}],
+            "equation": [{"operator": "u_xx"}],
+            "exact": {"u": "1/(x - 1)"},
+        }
+    )
+    with pytest.raises(ValueError, match="not finite at test point 1"):
+        pde.solve(pole, iterations=1)
+
+
 def test_predictions_on_empty_and_far_away_grids():
     solution = pde.solve(POISSON_2D, iterations=2)
     assert solution.predict([], [0.5, 1.0, 1.5])["u"].shape == (0, 3)
