@@ -8,6 +8,7 @@
 //! cargo run --release --example gp_pde_benchmarks -- poisson_1d-single_sin allencahn_1d-sin_cos
 //! cargo run --release --example gp_pde_benchmarks -- --plot plots/    # SVG per problem into plots/
 //! cargo run --release --example gp_pde_benchmarks -- --iters 100      # outer iterations for every problem
+//! cargo run --release --example gp_pde_benchmarks -- --gaussian       # the Gaussian spectrum (GP-HM-GM)
 //! ```
 //!
 //! Beside each linear benchmark, the classical baselines on as many points per axis, solved directly and
@@ -22,7 +23,7 @@ use std::path::PathBuf;
 
 use sparsimony::pde::{baseline, plot, run, settings_for};
 use sparsimony::solvers::gp_pde::baseline::Scheme;
-use sparsimony::solvers::gp_pde::{Method, Problem};
+use sparsimony::solvers::gp_pde::{Method, Problem, Settings, Spectrum};
 
 /// The paper's benchmarks with the authors' GP-HM-StM relative L2 error.
 const PAPER: &[(&str, f64)] = &[
@@ -43,11 +44,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut names = Vec::new();
     let mut plot_dir: Option<PathBuf> = None;
     let mut iters = None;
+    let mut spectrum = Settings::default().spectrum;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--plot" => plot_dir = Some(args.next().ok_or("--plot needs a directory")?.into()),
             "--iters" => iters = Some(args.next().ok_or("--iters needs a number")?.parse()?),
+            "--gaussian" => spectrum = Spectrum::Gaussian,
             _ => names.push(a),
         }
     }
@@ -71,7 +74,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     for name in &names {
         let problem = Problem::benchmark(name)?;
-        let settings = settings_for(&problem, Method::Exact, None, iters);
+        let settings = Settings {
+            spectrum,
+            ..settings_for(&problem, Method::Exact, None, iters)
+        };
         let out = run(&problem, &settings, |p| {
             eprint!("\r{name}: iteration {} / {}   ", p.iteration + 1, settings.iterations);
             ControlFlow::Continue(())

@@ -11,15 +11,16 @@
 //! cargo run --release --example gp_pde_suite                          # 50 problems in 1D (200 points), 50 in 2D (120²)
 //! cargo run --release --example gp_pde_suite -- --dims 2 --count 20 --grid 60
 //! cargo run --release --example gp_pde_suite -- --first 100           # seeds 100, 101, …
+//! cargo run --release --example gp_pde_suite -- --gaussian            # the Gaussian spectrum
 //! cargo run --release --example gp_pde_suite -- --show 7 --dims 2     # the TOML of problem 7 (for `sparsimony pde --problem`)
 //! ```
 
 use std::ops::ControlFlow;
 
 use sparsimony::pde::{baseline, run, settings_for};
-use sparsimony::solvers::gp_pde::Method;
 use sparsimony::solvers::gp_pde::baseline::Scheme;
 use sparsimony::solvers::gp_pde::suite::Suite;
+use sparsimony::solvers::gp_pde::{Method, Settings, Spectrum};
 
 /// A baseline's error and seconds, or a dash where it does not apply.
 fn cell(r: Option<(f64, f64)>) -> String {
@@ -35,6 +36,7 @@ fn quantile(v: &[f64], q: f64) -> f64 {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (mut dims, mut count, mut grid, mut first, mut show) = (vec![1, 2], 50u64, None, 0u64, None);
+    let mut spectrum = Settings::default().spectrum;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = || args.next().ok_or(format!("{a} needs a value"));
@@ -44,6 +46,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--grid" => grid = Some(value()?.parse()?),
             "--first" => first = value()?.parse()?,
             "--show" => show = Some(value()?.parse::<u64>()?),
+            "--gaussian" => spectrum = Spectrum::Gaussian,
             _ => return Err(format!("unknown argument {a}").into()),
         }
     }
@@ -64,7 +67,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut results = Vec::new();
         for i in first..first + count {
             let m = suite.problem(i)?;
-            let settings = settings_for(&m.problem, Method::Exact, None, None);
+            let settings = Settings {
+                spectrum,
+                ..settings_for(&m.problem, Method::Exact, None, None)
+            };
             let out = run(&m.problem, &settings, |p| {
                 eprint!("\r{i}: iteration {} / {}   ", p.iteration + 1, settings.iterations);
                 ControlFlow::Continue(())

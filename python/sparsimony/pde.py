@@ -203,7 +203,7 @@ class Solution:
         return f"Solution({self.problem.name!r}, {self.n_iter} iterations, {self.seconds:.2f} s{err})"
 
 
-def solve(problem, *, method="exact", spectrum="student_t", components=None, iterations=None,
+def solve(problem, *, method="exact", spectrum=None, components=None, iterations=None,
           learning_rate=None, callback=None):
     """Solves ``problem`` (a :class:`Problem`, TOML text or a dict) with the command line's settings.
 
@@ -212,8 +212,9 @@ def solve(problem, *, method="exact", spectrum="student_t", components=None, ite
     method : {"exact", "adam"}
         ``"exact"``: Gauss–Newton solves for the grid values, the kernel learned around them (ours);
         ``"adam"``: the paper's joint Adam.
-    spectrum : {"student_t", "gaussian"}
-        The mixture's spectral family (the paper's GP-HM-StM or GP-HM-GM).
+    spectrum : {"student_t", "gaussian"}, optional
+        The mixture's spectral family (the paper's GP-HM-StM or GP-HM-GM); default the problem's
+        ``[solver] spectrum``, else ``"student_t"``.
     components : int, optional
         Mixture components per field and axis (default 30).
     iterations : int, optional
@@ -230,7 +231,8 @@ def solve(problem, *, method="exact", spectrum="student_t", components=None, ite
     if not isinstance(problem, Problem):
         problem = Problem(problem)
     _choice(method, "method", ("exact", "adam"))
-    _choice(spectrum, "spectrum", ("student_t", "gaussian"))
+    if spectrum is not None:
+        _choice(spectrum, "spectrum", ("student_t", "gaussian"))
     components = None if components is None else _count(components, "components")
     iterations = None if iterations is None else _count(iterations, "iterations")
     if learning_rate is not None:

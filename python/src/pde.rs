@@ -294,18 +294,19 @@ impl PdeSolution {
 }
 
 /// Solves `problem` with the settings the command line starts from (`method` "exact" or "adam",
-/// `spectrum` "student_t" or "gaussian"), overridden by the given ones. `callback(iteration, objective)`
+/// `spectrum` "student_t" or "gaussian", by default the problem's `[solver] spectrum` or "student_t"),
+/// overridden by the given ones. `callback(iteration, objective)`
 /// is called after every outer iteration (with the GIL); returning `True` stops the solve there, as
 /// does Ctrl-C (KeyboardInterrupt is raised) — both take effect when the current outer iteration ends.
 #[pyfunction]
-#[pyo3(signature = (problem, *, method="exact", spectrum="student_t", components=None, iterations=None,
+#[pyo3(signature = (problem, *, method="exact", spectrum=None, components=None, iterations=None,
     learning_rate=None, callback=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn pde_solve(
     py: Python<'_>,
     problem: &PdeProblem,
     method: &str,
-    spectrum: &str,
+    spectrum: Option<&str>,
     components: Option<usize>,
     iterations: Option<usize>,
     learning_rate: Option<f64>,
@@ -322,9 +323,10 @@ pub fn pde_solve(
     };
     let mut settings = gp_pde::settings_for(&problem.problem, method, components, iterations);
     settings.spectrum = match spectrum {
-        "student_t" => Spectrum::StudentT { dof: 5 },
-        "gaussian" => Spectrum::Gaussian,
-        other => {
+        None => settings.spectrum,
+        Some("student_t") => Spectrum::StudentT { dof: 5 },
+        Some("gaussian") => Spectrum::Gaussian,
+        Some(other) => {
             return Err(PyValueError::new_err(format!(
                 "spectrum must be 'student_t' or 'gaussian', got {other:?}"
             )));

@@ -157,6 +157,43 @@ fn equations_leave_the_faces_only_where_every_axis_is_second_order() {
 }
 
 #[test]
+fn a_problem_may_ask_for_its_spectral_family() {
+    use sparsimony_solvers::gp_pde::{Spectrum, settings_for};
+    let text = "name = \"s\"\n[[axis]]\nname = \"x\"\nlower = 0\nupper = 1\npoints = 8\n[[equation]]\n\
+                operator = \"u_xx\"\n[exact]\nu = \"sin(x)\"\n";
+    let default = Problem::from_toml(text).unwrap();
+    assert_eq!(default.spectrum(), None);
+    assert_eq!(
+        settings_for(&default, Method::Exact, None, None).spectrum,
+        Settings::default().spectrum
+    );
+    let gaussian = Problem::from_toml(&format!("{text}[solver]\nspectrum = \"gaussian\"\n")).unwrap();
+    assert_eq!(gaussian.spectrum(), Some(Spectrum::Gaussian));
+    assert_eq!(
+        settings_for(&gaussian, Method::Exact, None, None).spectrum,
+        Spectrum::Gaussian
+    );
+    let student = Problem::from_toml(&format!("{text}[solver]\nspectrum = \"student_t\"\n")).unwrap();
+    assert_eq!(student.spectrum(), Some(Spectrum::StudentT { dof: 5 }));
+    for bad in ["spectrum = \"cauchy\"", "tolerance = 1"] {
+        let err = Problem::from_toml(&format!("{text}[solver]\n{bad}\n")).unwrap_err();
+        assert!(matches!(err, Error::Problem(_)), "{err}");
+        assert!(
+            err.to_string().contains(bad.split(' ').next().unwrap()) || err.to_string().contains("cauchy"),
+            "{err}"
+        );
+    }
+    // The fluid benchmarks ask for the Gaussian family.
+    for name in ["burgers_1d", "kovasznay", "taylor_green"] {
+        assert_eq!(
+            Problem::benchmark(name).unwrap().spectrum(),
+            Some(Spectrum::Gaussian),
+            "{name}"
+        );
+    }
+}
+
+#[test]
 fn adam_reduces_the_error_of_a_manufactured_problem() {
     let p = Problem::from_toml(
         r#"

@@ -51,9 +51,9 @@ pub struct Args {
     /// The training method.
     #[arg(long, value_enum, default_value_t = MethodArg::Exact)]
     method: MethodArg,
-    /// The mixture's spectral family.
-    #[arg(long, value_enum, default_value_t = SpectrumArg::StudentT)]
-    spectrum: SpectrumArg,
+    /// The mixture's spectral family (default: the problem's `[solver] spectrum`, else student-t).
+    #[arg(long, value_enum)]
+    spectrum: Option<SpectrumArg>,
     /// Adam's learning rate (default 0.01; 0.001 for exact solves above 1000 unknowns).
     #[arg(long)]
     lr: Option<f64>,
@@ -94,10 +94,11 @@ pub fn run(a: Args) -> CliResult {
         MethodArg::Adam => Method::Adam,
     };
     let mut s = settings_for(&problem, method, a.components, a.iters);
-    s.spectrum = match a.spectrum {
-        SpectrumArg::StudentT => Spectrum::StudentT { dof: 5 },
-        SpectrumArg::Gaussian => Spectrum::Gaussian,
-    };
+    match a.spectrum {
+        Some(SpectrumArg::StudentT) => s.spectrum = Spectrum::StudentT { dof: 5 },
+        Some(SpectrumArg::Gaussian) => s.spectrum = Spectrum::Gaussian,
+        None => {}
+    }
     if let Some(lr) = a.lr {
         s.learning_rate = lr;
     }

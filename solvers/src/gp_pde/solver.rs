@@ -591,7 +591,8 @@ pub fn solve(
 }
 
 /// The settings a command line, an example or the Python package starts from: the defaults with
-/// `method` and `components`, and per method a learning rate and a default of `iterations` — exact: 30
+/// `method` and `components`, the spectral family the problem asks for ([`Problem::spectrum`]), and per
+/// method a learning rate and a default of `iterations` — exact: 30
 /// outer iterations at learning rate 0.01 (on the kernel parameters alone) where the inner systems are
 /// factored, 10 at 0.001 where they are solved by conjugate gradients, with at most 3 Gauss–Newton steps
 /// each; Adam: 2000 at the paper's 0.01.
@@ -607,6 +608,9 @@ pub fn settings_for(
     };
     if let Some(q) = components {
         s.components = q;
+    }
+    if let Some(spectrum) = problem.spectrum() {
+        s.spectrum = spectrum;
     }
     // (Saturating: a grid too large to solve is refused later, by the discretization, with its size.)
     let unknowns = problem
