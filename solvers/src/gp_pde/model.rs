@@ -11,7 +11,7 @@
 //! posterior mean's derivatives), `s_e` the RMS of equation `e`'s source and `t_f` that of field `f`'s
 //! boundary data (1 where those vanish), so that `v` and `τ` are scale-free precisions. The residuals are
 //! taken at the `N_c` collocated points: every grid point, except the Dirichlet faces of an elliptic
-//! problem ([`Discretization::collocates_faces`]; the paper imposes the equations everywhere).
+//! problem in 2D and up ([`Discretization::collocates_faces`]; the paper imposes the equations everywhere).
 //!
 //! **One formulation: whitened coordinates.** Everything is evaluated from `z` with
 //! `u = (⊗_d Q_d Λ_d^½) z` (`C_d = Q_d Λ_d Q_dᵀ`, [`Whitening`]): the prior is `‖z‖²`, the derivative fields

@@ -633,14 +633,20 @@ impl Problem {
         })
     }
 
-    /// The test grid of the paper: `per_axis` equispaced points on every axis (300 in the paper).
+    /// The test grid of the paper: `per_axis` equispaced points on every axis (300 in the paper), placed
+    /// as NumPy's `linspace` places them (`lower + i·step`, the last one `upper`), so that the errors
+    /// Python users recompute are measured at the same points to the bit: predictions interpolate with
+    /// the weights `C⁻¹u`, whose size makes them move by about 1e-9 for a shift of one ulp.
     pub fn test_points(&self, per_axis: usize) -> Vec<Vec<f64>> {
         self.axes
             .iter()
             .map(|a| {
-                (0..per_axis)
-                    .map(|i| a.lower + (a.upper - a.lower) * i as f64 / (per_axis.max(2) - 1) as f64)
-                    .collect()
+                let step = (a.upper - a.lower) / (per_axis.max(2) - 1) as f64;
+                let mut x: Vec<f64> = (0..per_axis).map(|i| a.lower + i as f64 * step).collect();
+                if let Some(last) = x.last_mut().filter(|_| per_axis > 1) {
+                    *last = a.upper;
+                }
+                x
             })
             .collect()
     }
