@@ -42,6 +42,9 @@ pub struct Outcome {
     pub method: Method,
     /// Outer iterations performed.
     pub iterations: usize,
+    /// How the kept iterate's inner solves ended: exact, or the largest relative residual its
+    /// conjugate-gradient solves stopped at against their tolerance ([`Solution::report`](crate::solvers::gp_pde::Solution::report)).
+    pub report: crate::solvers::Report,
     /// Wall-clock seconds of training (problem set-up and error evaluation excluded).
     pub seconds: f64,
     /// `‖u − u*‖₂ / ‖u*‖₂` over all fields on the test grid, when the problem has an exact solution.
@@ -118,6 +121,7 @@ pub fn run(
         grid: problem.axes().iter().map(|a| a.points).collect(),
         method: settings.method,
         iterations: solution.report.iterations,
+        report: solution.report,
         seconds,
         rel_l2_error,
         field_errors,

@@ -143,6 +143,14 @@ pub fn run(a: Args) -> CliResult {
     if let Some(path) = &a.plot {
         plot(&out, &problem, path)?;
     }
+    if !out.report.converged {
+        // As the Python package's ConvergenceWarning.
+        warn!(
+            "warning: the inner solves stopped at relative residual {:.2e}, above their tolerance {:.1e}: \
+             the Gauss–Newton steps were inexact",
+            out.report.reached, out.report.tolerance
+        );
+    }
     if a.json {
         print_json(&json!({
             "problem": out.problem,
@@ -152,6 +160,7 @@ pub fn run(a: Args) -> CliResult {
             "grid": out.grid,
             "method": format!("{:?}", out.method).to_lowercase(),
             "iterations": out.iterations,
+            "inner_solves_converged": out.report.converged,
             "field_errors": out.field_errors,
         }))?;
     } else {
