@@ -61,10 +61,24 @@ impl AxisFactor {
             Ok(llt) => (llt.inverse(), 2.0 * (0..n).map(|i| llt.L()[(i, i)].ln()).sum::<f64>()),
             // Round-off can leave C's smallest eigenvalues at or below zero where the jitter is small
             // against its condition (a smooth kernel on many points): then from its eigenpairs floored
-            // at the jitter, as the whitened model takes them ([`super::model::Whitening`]).
+            // at the jitter, as the whitened model takes them ([`super::model::Whitening`]) — as long as
+            // the floor stands above the eigenvalues' own round-off (about n·ε·k(0)); below it the
+            // floored eigenvalues would be noise, and the matrix is refused.
+            Err(e) if jitter < n as f64 * f64::EPSILON => {
+                return Err(Error::Singular {
+                    what: "an axis's kernel matrix K + jitter·k(0)·I",
+                    detail: format!(
+                        "{n} points, jitter {jitter:e} (below the round-off of its eigenvalues, {:.1e}), {e:?}; \
+                         raise Settings::jitter",
+                        n as f64 * f64::EPSILON
+                    ),
+                });
+            }
             Err(_) => floored_inverse(c.as_ref(), jitter * k0).map_err(|e| Error::Singular {
                 what: "an axis's kernel matrix K + jitter·k(0)·I",
-                detail: format!("{n} points, jitter {jitter:e}, eigendecomposition failed: {e}"),
+                detail: format!(
+                    "{n} points, jitter {jitter:e}, eigendecomposition failed: {e}; raise Settings::jitter"
+                ),
             })?,
         };
         let kernels: Vec<Mat<f64>> = (1..=max_order).map(toeplitz).collect();
@@ -124,37 +138,46 @@ mod tests {
     }
 
     #[test]
-    fn a_kernel_matrix_singular_in_round_off_is_still_factored() {
-        // An envelope 30 times the axis on 300 points at jitter 1e-16: the Cholesky of C meets a
-        // non-positive pivot; the eigenpairs floored at the jitter give a symmetric positive definite
-        // inverse and a finite log-determinant, Σ ln max(λ, floor) (its agreement with the Cholesky
-        // where both exist is the test above).
-        let (n, step, jitter) = (300, 1.0 / 299.0, 1e-16);
-        let k = kernel(0.01);
-        let lags: Vec<f64> = (0..n).map(|l| k.value(l as f64 * step)).collect();
+    fn a_matrix_indefinite_in_round_off_is_inverted_on_its_floored_eigenvalues() {
+        // C = Q diag(λ) Qᵀ with eigenvalues down to below zero, Q orthogonal (the eigenvectors of a
+        // fixed symmetric matrix): C⁻¹ must be Q diag(1/max(λ, floor)) Qᵀ and log|C| Σ ln max(λ, floor).
+        let n = 6;
+        let s = Mat::from_fn(n, n, |i, j| ((i * 7 + j * 3) % 5) as f64 + ((j * 7 + i * 3) % 5) as f64);
+        let evd = s.as_ref().self_adjoint_eigen(Side::Lower).unwrap();
+        let q = evd.U().to_owned();
+        let lambda = [2.0, 0.5, 1e-3, 1e-9, -1e-15, 3e-17];
+        let floor = 1e-12;
         let c = Mat::from_fn(n, n, |i, j| {
-            lags[i.abs_diff(j)] + if i == j { jitter * lags[0] } else { 0.0 }
+            (0..n).map(|k| q[(i, k)] * lambda[k] * q[(j, k)]).sum::<f64>()
         });
+        let (c_inv, log_det) = floored_inverse(c.as_ref(), floor).unwrap();
+        let expected = Mat::from_fn(n, n, |i, j| {
+            (0..n)
+                .map(|k| q[(i, k)] * q[(j, k)] / lambda[k].max(floor))
+                .sum::<f64>()
+        });
+        let diff = (&c_inv - &expected).norm_max() / expected.norm_max();
+        assert!(diff < 1e-3, "{diff:e}");
+        let expected_log: f64 = lambda.iter().map(|l| l.max(floor).ln()).sum();
         assert!(
-            c.as_ref().llt(Side::Lower).is_err(),
-            "the case must defeat the Cholesky"
+            (log_det - expected_log).abs() < 1e-3,
+            "{log_det} against {expected_log}"
         );
-        let a = AxisFactor::new(k, n, step, 2, jitter).unwrap();
-        assert!(a.log_det.is_finite() && a.c_inv.norm_max().is_finite());
-        let floor = jitter * lags[0];
-        let evd = c.as_ref().self_adjoint_eigen(Side::Lower).unwrap();
-        assert!(
-            evd.S().column_vector()[0] < floor,
-            "some eigenvalue must be below the floor"
-        );
-        let expected: f64 = (0..n).map(|i| evd.S().column_vector()[i].max(floor).ln()).sum();
-        assert!(
-            (a.log_det - expected).abs() <= 1e-12 * expected.abs(),
-            "{} against {expected}",
-            a.log_det
-        );
-        let asymmetry = (&a.c_inv - a.c_inv.transpose()).norm_max() / a.c_inv.norm_max();
-        assert!(asymmetry < 1e-10, "{asymmetry:e}");
-        assert!((0..n).all(|i| a.c_inv[(i, i)] > 0.0));
+    }
+
+    #[test]
+    fn a_kernel_matrix_singular_below_round_off_is_refused() {
+        // A long envelope on 300 points at jitter 1e-16, below the round-off of C's eigenvalues (300·ε):
+        // the Cholesky fails and the floored eigenvalues would be noise, so it is the typed error.
+        let (n, step, jitter) = (300, 1.0 / 299.0, 1e-16);
+        match AxisFactor::new(kernel(0.01), n, step, 2, jitter) {
+            Err(Error::Singular { detail, .. }) => {
+                assert!(
+                    detail.contains("round-off") && detail.contains("Settings::jitter"),
+                    "{detail}"
+                )
+            }
+            other => panic!("expected Singular, got {:?}", other.map(|a| a.log_det)),
+        }
     }
 }
