@@ -157,7 +157,7 @@ fn figure(d: usize, horizon: f64) -> Vec<Path> {
             (fit, sgd, format!("tensor PCA, order {k}, d = {d}"))
         } else {
             let model = SingleIndex::new(d, Link::hermite(k).expect("a valid degree"), 0.0).expect("a valid model");
-            let (x, y) = model.sample(7, 0, n);
+            let (x, y) = model.sample(7, 0, n).expect("a sample that fits");
             let objective = CorrelationLoss::new(x.view(), y.view(), &model.link).expect("a valid sample");
             let fit = langevin
                 .run_observed(&objective, every, &mut record)
@@ -224,7 +224,7 @@ fn threshold(dims: Vec<usize>) {
             let n = (d as f64).powf(p).round() as usize;
             let found = (0..3u64)
                 .filter(|&seed| {
-                    let (x, y) = model.sample(100 + seed, 0, n);
+                    let (x, y) = model.sample(100 + seed, 0, n).expect("a sample that fits");
                     let loss = CorrelationLoss::new(x.view(), y.view(), &model.link).expect("valid");
                     method(&loss, seed) >= 0.9
                 })
@@ -323,7 +323,7 @@ fn temperature(d: usize, horizon: f64) {
          median over 3 seeds (equator scale {:.3})",
         1.0 / (d as f64).sqrt()
     );
-    let (x, y) = model.sample(3, 0, n);
+    let (x, y) = model.sample(3, 0, n).expect("a sample that fits");
     let loss = CorrelationLoss::new(x.view(), y.view(), &model.link).expect("valid");
     for scale in [0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0] {
         let eps = scale * (d as f64).sqrt();
@@ -350,7 +350,7 @@ fn temperature(d: usize, horizon: f64) {
 fn cost(d: usize) {
     let model = SingleIndex::new(d, Link::hermite(3).expect("valid"), 0.0).expect("valid");
     let n = 10 * d * d;
-    let (x, y) = model.sample(5, 0, n);
+    let (x, y) = model.sample(5, 0, n).expect("a sample that fits");
     let loss = CorrelationLoss::new(x.view(), y.view(), &model.link).expect("valid");
     let time = |f: &mut dyn FnMut()| {
         f();

@@ -41,6 +41,9 @@ pub enum IoError {
         /// What is wrong.
         message: String,
     },
+    /// An output file could not be written, or would replace an input.
+    #[error(transparent)]
+    Output(#[from] crate::output::OutputError),
     /// The data has the wrong shape for its use.
     #[error("{path}: {message}")]
     Shape {
@@ -565,7 +568,7 @@ fn npy_promised_bytes(path: &Path) -> Option<(Vec<u64>, u128, u64)> {
 /// hand: the only permissive Rust FITS crate we know of (fitsrs) reads and does not write.
 ///
 /// # Errors
-/// [`IoError::Open`] when the file cannot be written; [`IoError::Shape`] for an empty image or a
+/// [`IoError::Output`] when the file cannot be written (it is written atomically); [`IoError::Shape`] for an empty image or a
 /// non-finite pixel.
 pub fn write_fits(path: &Path, image: ndarray::ArrayView2<'_, f64>, comment: &str) -> Result<(), IoError> {
     let (rows, cols) = image.dim();
@@ -601,8 +604,5 @@ pub fn write_fits(path: &Path, image: ndarray::ArrayView2<'_, f64>, comment: &st
         bytes.extend_from_slice(&v.to_be_bytes());
     }
     bytes.resize(bytes.len().div_ceil(2880) * 2880, 0);
-    std::fs::write(path, bytes).map_err(|source| IoError::Open {
-        path: path.into(),
-        source,
-    })
+    Ok(crate::output::write_atomic(path, &bytes)?)
 }

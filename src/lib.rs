@@ -12,10 +12,11 @@
 //! * [`gpu`] (`sparsimony-gpu`, feature `gpu`): the wgpu compute backend.
 //!
 //! The `sparsimony` command-line program is built from this crate (`src/main.rs`); its file readers live in
-//! [`io`].
+//! [`io`], its safe file writing in [`output`].
 #![warn(missing_docs)]
 
 pub mod io;
+pub mod output;
 pub mod pde;
 pub mod plot;
 

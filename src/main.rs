@@ -27,11 +27,16 @@ const EXAMPLES: &str = "Examples:
 /// printed as text, or as JSON with `--json`.
 #[derive(Debug, Parser)]
 #[command(name = "sparsimony", version, about, long_about = None, propagate_version = true, after_help = EXAMPLES)]
+#[command(allow_negative_numbers = true)]
 struct Cli {
     /// Threads for the parallel work (cross-validation folds, ensembles, SINDy's blocks, the PDE solver's
-    /// products); default one per core, or RAYON_NUM_THREADS. Results are the same for every count.
+    /// products), at most 4096; default RAYON_NUM_THREADS, else one per core. Results are the same for
+    /// every count.
     #[arg(long, global = true, value_name = "N")]
     threads: Option<usize>,
+    /// Start work estimated above 10¹³ operations (hours on one machine) instead of refusing it.
+    #[arg(long, global = true)]
+    no_work_limit: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -58,7 +63,15 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let args = Cli::parse();
+    let args = match Cli::try_parse() {
+        Ok(args) => args,
+        Err(e) => return parse_failure(&e),
+    };
+    cli::work::set_unlimited(args.no_work_limit);
+    let threads = match thread_count(args.threads) {
+        Ok(n) => n,
+        Err(message) => return fail(&message),
+    };
     let run = move || match args.command {
         Command::Regress(a) => cli::regress::run(a),
         Command::Sindy(a) => cli::sindy::run(a),
@@ -70,34 +83,84 @@ fn main() -> ExitCode {
         #[cfg(feature = "gpu")]
         Command::Devices(a) => cli::devices::run(a),
     };
-    let result = match args.threads {
-        None => run(),
-        Some(0) => Err("--threads must be at least 1".into()),
-        // The pool wants a `Send` result: the error's message, or nothing for a closed pipe.
-        Some(n) => match sparsimony::solvers::with_threads(n, || {
-            run().map_err(|e| (!is_broken_pipe(e.as_ref())).then(|| e.to_string()))
-        }) {
-            Ok(Ok(())) | Ok(Err(None)) => Ok(()),
-            Ok(Err(Some(message))) => Err(message.into()),
-            Err(e) => Err(e.into()),
-        },
+    // Always on a pool of our own, built fallibly: rayon's global pool panics when the system cannot start
+    // its threads. The pool wants a `Send` result: the error's message, or nothing for a closed pipe.
+    let result: Result<(), Box<dyn std::error::Error>> = match sparsimony::solvers::with_threads(threads, || {
+        run().map_err(|e| (!is_broken_pipe(e.as_ref())).then(|| e.to_string()))
+    }) {
+        Ok(Ok(())) | Ok(Err(None)) => Ok(()),
+        Ok(Err(Some(message))) => Err(message.into()),
+        Err(e) => Err(match args.threads {
+            Some(_) => format!("--threads: {}", strip_name(&e.to_string())),
+            None => format!("RAYON_NUM_THREADS={threads}: {}", strip_name(&e.to_string())),
+        }
+        .into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         // A reader that closed the pipe (`| head`) wanted no more: end quietly, as Unix tools do.
         Err(e) if is_broken_pipe(e.as_ref()) => ExitCode::SUCCESS,
         Err(e) => {
-            use std::io::Write as _;
             // A bare I/O error reaching here is a failed write of the output (reads name their file).
             let what = if e.downcast_ref::<std::io::Error>().is_some() {
                 "cannot write the output: "
             } else {
                 ""
             };
-            let _ = writeln!(std::io::stderr(), "error: {what}{e}");
-            ExitCode::FAILURE
+            fail(&format!("{what}{e}"))
         }
     }
+}
+
+/// The library's `invalid parameter threads: …` message without its prefix (the caller names the flag or
+/// the variable).
+fn strip_name(message: &str) -> &str {
+    message.split_once("threads: ").map_or(message, |(_, reason)| reason)
+}
+
+/// The pool's size: `--threads`, else `RAYON_NUM_THREADS` (as rayon reads it: a positive count; 0 or
+/// unset means one per core), else one per core.
+fn thread_count(flag: Option<usize>) -> Result<usize, String> {
+    if let Some(n) = flag {
+        return Ok(n);
+    }
+    let per_core = || std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    match std::env::var("RAYON_NUM_THREADS") {
+        Err(std::env::VarError::NotPresent) => Ok(per_core()),
+        Err(std::env::VarError::NotUnicode(v)) => Err(format!("RAYON_NUM_THREADS={v:?}: not a thread count")),
+        Ok(v) => match v.trim().parse::<usize>() {
+            Ok(0) => Ok(per_core()),
+            Ok(n) => Ok(n),
+            Err(_) => Err(format!(
+                "RAYON_NUM_THREADS={v}: not a thread count (a whole number from 1 to 4096; 0 or unset means one per core)"
+            )),
+        },
+    }
+}
+
+/// Ends on a command line clap refused, or prints the help or the version it asked for: to stdout with
+/// the write checked (a full disk is an error, not exit 0; a closed pipe ends quietly).
+fn parse_failure(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    use std::io::Write as _;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let text = e.render().to_string();
+        let mut out = std::io::stdout().lock();
+        return match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(w) if w.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+            Err(w) => fail(&format!("cannot write the output: {w}")),
+        };
+    }
+    let _ = e.print();
+    ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
+}
+
+/// Prints `error: message` on stderr and returns the failure status.
+fn fail(message: &str) -> ExitCode {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "error: {message}");
+    ExitCode::FAILURE
 }
 
 /// Whether `e` is a write to a closed pipe.

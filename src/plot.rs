@@ -1,4 +1,4 @@
-//! Line plots as SVG files (plotters' SVG backend: text is left to the viewer's fonts, so no font files or
+//! Line plots and heat maps as SVG files (plotters' SVG backend, drawn in memory and written atomically: text is left to the viewer's fonts, so no font files or
 //! system libraries are needed): data against model, one panel per series group.
 
 use std::path::Path;
@@ -124,57 +124,61 @@ pub fn line_panels(path: &Path, x_label: &str, x: &[f64], panels: &[Panel<'_>]) 
         path: name.clone(),
         message: e.to_string(),
     };
-    let root = SVGBackend::new(path, (900 + LEGEND_WIDTH, 260 * panels.len() as u32)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| backend(&e))?;
-    let areas = root.split_evenly((panels.len(), 1));
-    let (x0, x1) = (x[0], x[x.len() - 1]);
-    for (whole, panel) in areas.iter().zip(panels) {
-        let (area, strip) = whole.split_horizontally(900);
-        let finite = panel
-            .curves
-            .iter()
-            .flat_map(|c| c.values.iter().copied())
-            .filter(|v| v.is_finite());
-        let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
-        if !lo.is_finite() {
-            return Err(PlotError::Data(format!("panel `{}` has no finite values", panel.title)));
-        }
-        let pad = 0.05 * (hi - lo).max(1e-300).max(hi.abs().max(lo.abs()) * 1e-12);
-        let (y0, y1) = (lo - pad, hi + pad);
-        let mut chart = ChartBuilder::on(&area)
-            .caption(&panel.title, ("sans-serif", 18))
-            .margin(10)
-            .x_label_area_size(35)
-            .y_label_area_size(75)
-            .build_cartesian_2d(x0..x1, y0..y1)
-            .map_err(|e| backend(&e))?;
-        chart
-            .configure_mesh()
-            .x_desc(x_label)
-            .x_label_formatter(&|v| tick_label(*v, x0, x1))
-            .y_label_formatter(&|v| tick_label(*v, y0, y1))
-            .draw()
-            .map_err(|e| backend(&e))?;
-        let mut entries = Vec::new();
-        for (k, c) in panel.curves.iter().enumerate() {
-            let color = Palette99::pick(k).to_rgba();
-            let points = x
+    let mut svg = String::new();
+    {
+        let root =
+            SVGBackend::with_string(&mut svg, (900 + LEGEND_WIDTH, 260 * panels.len() as u32)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| backend(&e))?;
+        let areas = root.split_evenly((panels.len(), 1));
+        let (x0, x1) = (x[0], x[x.len() - 1]);
+        for (whole, panel) in areas.iter().zip(panels) {
+            let (area, strip) = whole.split_horizontally(900);
+            let finite = panel
+                .curves
                 .iter()
-                .copied()
-                .zip(c.values.iter().copied())
-                .filter(|(_, v)| v.is_finite());
-            let series = if c.dashed {
-                chart.draw_series(DashedLineSeries::new(points, 6, 4, color.stroke_width(2)))
-            } else {
-                chart.draw_series(LineSeries::new(points, color.stroke_width(1)))
-            };
-            series.map_err(|e| backend(&e))?;
-            entries.push((c.label.clone(), color, c.dashed));
+                .flat_map(|c| c.values.iter().copied())
+                .filter(|v| v.is_finite());
+            let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+            if !lo.is_finite() {
+                return Err(PlotError::Data(format!("panel `{}` has no finite values", panel.title)));
+            }
+            let pad = 0.05 * (hi - lo).max(1e-300).max(hi.abs().max(lo.abs()) * 1e-12);
+            let (y0, y1) = (lo - pad, hi + pad);
+            let mut chart = ChartBuilder::on(&area)
+                .caption(&panel.title, ("sans-serif", 18))
+                .margin(10)
+                .x_label_area_size(35)
+                .y_label_area_size(75)
+                .build_cartesian_2d(x0..x1, y0..y1)
+                .map_err(|e| backend(&e))?;
+            chart
+                .configure_mesh()
+                .x_desc(x_label)
+                .x_label_formatter(&|v| tick_label(*v, x0, x1))
+                .y_label_formatter(&|v| tick_label(*v, y0, y1))
+                .draw()
+                .map_err(|e| backend(&e))?;
+            let mut entries = Vec::new();
+            for (k, c) in panel.curves.iter().enumerate() {
+                let color = Palette99::pick(k).to_rgba();
+                let points = x
+                    .iter()
+                    .copied()
+                    .zip(c.values.iter().copied())
+                    .filter(|(_, v)| v.is_finite());
+                let series = if c.dashed {
+                    chart.draw_series(DashedLineSeries::new(points, 6, 4, color.stroke_width(2)))
+                } else {
+                    chart.draw_series(LineSeries::new(points, color.stroke_width(1)))
+                };
+                series.map_err(|e| backend(&e))?;
+                entries.push((c.label.clone(), color, c.dashed));
+            }
+            legend(&strip, &entries).map_err(|e| backend(&e))?;
         }
-        legend(&strip, &entries).map_err(|e| backend(&e))?;
+        root.present().map_err(|e| backend(&e))?;
     }
-    root.present().map_err(|e| backend(&e))?;
-    Ok(())
+    crate::output::write_atomic(path, svg.as_bytes()).map_err(|e| backend(&e))
 }
 
 /// One heat map: a title and values on the plot's grid (row-major, first axis slowest).
@@ -230,56 +234,59 @@ pub fn heatmaps(
         path: name.clone(),
         message: e.to_string(),
     };
-    let root = SVGBackend::new(path, (380 * maps.len() as u32, 400)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| backend(&e))?;
-    let areas = root.split_evenly((1, maps.len()));
-    let half = |v: &[f64], i: usize| {
-        let lo = if i == 0 { v[0] } else { 0.5 * (v[i - 1] + v[i]) };
-        let hi = if i + 1 == v.len() {
-            v[i]
-        } else {
-            0.5 * (v[i] + v[i + 1])
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (380 * maps.len() as u32, 400)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| backend(&e))?;
+        let areas = root.split_evenly((1, maps.len()));
+        let half = |v: &[f64], i: usize| {
+            let lo = if i == 0 { v[0] } else { 0.5 * (v[i - 1] + v[i]) };
+            let hi = if i + 1 == v.len() {
+                v[i]
+            } else {
+                0.5 * (v[i] + v[i + 1])
+            };
+            (lo, hi)
         };
-        (lo, hi)
-    };
-    for (area, map) in areas.iter().zip(maps) {
-        let top = map
-            .values
-            .iter()
-            .fold(0.0f64, |m, v| m.max(v.abs()))
-            .max(f64::MIN_POSITIVE);
-        let (c0, c1, r0, r1) = (cols[0], cols[cols.len() - 1], rows[0], rows[rows.len() - 1]);
-        let mut chart = ChartBuilder::on(area)
-            .caption(format!("{} (|max| {top:.2e})", map.title), ("sans-serif", 16))
-            .margin(10)
-            .x_label_area_size(35)
-            .y_label_area_size(55)
-            .build_cartesian_2d(c0..c1, r0..r1)
-            .map_err(|e| backend(&e))?;
-        chart
-            .configure_mesh()
-            .disable_mesh()
-            .x_desc(names.1)
-            .y_desc(names.0)
-            .x_label_formatter(&|v| tick_label(*v, c0, c1))
-            .y_label_formatter(&|v| tick_label(*v, r0, r1))
-            .draw()
-            .map_err(|e| backend(&e))?;
-        chart
-            .draw_series((0..rows.len()).flat_map(|i| {
-                (0..cols.len()).map(move |j| {
-                    let (y0, y1) = half(rows, i);
-                    let (x0, x1) = half(cols, j);
-                    Rectangle::new(
-                        [(x0, y0), (x1, y1)],
-                        diverging(map.values[i * cols.len() + j] / top).filled(),
-                    )
-                })
-            }))
-            .map_err(|e| backend(&e))?;
+        for (area, map) in areas.iter().zip(maps) {
+            let top = map
+                .values
+                .iter()
+                .fold(0.0f64, |m, v| m.max(v.abs()))
+                .max(f64::MIN_POSITIVE);
+            let (c0, c1, r0, r1) = (cols[0], cols[cols.len() - 1], rows[0], rows[rows.len() - 1]);
+            let mut chart = ChartBuilder::on(area)
+                .caption(format!("{} (|max| {top:.2e})", map.title), ("sans-serif", 16))
+                .margin(10)
+                .x_label_area_size(35)
+                .y_label_area_size(55)
+                .build_cartesian_2d(c0..c1, r0..r1)
+                .map_err(|e| backend(&e))?;
+            chart
+                .configure_mesh()
+                .disable_mesh()
+                .x_desc(names.1)
+                .y_desc(names.0)
+                .x_label_formatter(&|v| tick_label(*v, c0, c1))
+                .y_label_formatter(&|v| tick_label(*v, r0, r1))
+                .draw()
+                .map_err(|e| backend(&e))?;
+            chart
+                .draw_series((0..rows.len()).flat_map(|i| {
+                    (0..cols.len()).map(move |j| {
+                        let (y0, y1) = half(rows, i);
+                        let (x0, x1) = half(cols, j);
+                        Rectangle::new(
+                            [(x0, y0), (x1, y1)],
+                            diverging(map.values[i * cols.len() + j] / top).filled(),
+                        )
+                    })
+                }))
+                .map_err(|e| backend(&e))?;
+        }
+        root.present().map_err(|e| backend(&e))?;
     }
-    root.present().map_err(|e| backend(&e))?;
-    Ok(())
+    crate::output::write_atomic(path, svg.as_bytes()).map_err(|e| backend(&e))
 }
 
 #[cfg(test)]

@@ -204,7 +204,7 @@ fn gpu_langevin_drift_agrees_with_the_cpu() {
     let d = 24;
     let link = Link::new(vec![0.0, 0.0, 0.3, 1.0, -0.2]).unwrap();
     let model = SingleIndex::new(d, link, 0.1).unwrap();
-    let (x, y) = model.sample(2, 0, 3000);
+    let (x, y) = model.sample(2, 0, 3000).unwrap();
     let cpu = CorrelationLoss::new(x.view(), y.view(), &model.link).unwrap();
     let gpu = CorrelationLoss::with_backend(x.view(), y.view(), &model.link, &backend).unwrap();
     let thetas: Vec<f64> = (0..5 * d)

@@ -393,6 +393,15 @@ fn degenerate_pde_problems_are_refused() {
         let o = run(&["pde", "--problem", path.to_str().unwrap()], &[]);
         refused(&o, words);
     }
+    // More fields than equations (issue 39: it solved to a relative error of 527 with exit 0).
+    let under = file(
+        "under.toml",
+        "name = \"under\"\nfields = [\"u\", \"w\"]\n[[axis]]\nname = \"x\"\nlower = 0\nupper = 1\npoints = 8\n[[equation]]\noperator = \"u_xx + w\"\nsource = \"1\"\n[boundary]\nu = \"0\"\nw = \"0\"\n",
+    );
+    refused(
+        &run(&["pde", "--problem", under.to_str().unwrap()], &[]),
+        &["1 equation(s) for 2 fields", "one equation per field"],
+    );
     let twice = file(
         "twice.toml",
         "name = \"twice\"\n[[axis]]\nname = \"x\"\nlower = 0\nupper = 1\npoints = 8\n[[equation]]\noperator = \"u_xx\"\nsource = \"1\"\n[boundary]\nu = \"0\"\nfaces = [\"x-\", \"x-\"]\n",

@@ -11,26 +11,49 @@ pub const MAX_MAGNITUDE: f64 = 1e100;
 
 /// The most memory one call may ask for before it is refused (16 GiB): a grid, an output array or a
 /// simulation whose size would exceed it is an [`Error::InvalidParameter`] before anything is allocated,
-/// not an allocation failure that aborts the process.
+/// not an allocation failure that aborts the process. On Linux the cap is lowered to the memory the
+/// machine has available when the process first asks ([`memory_cap`]).
 pub const MAX_BYTES: f64 = 16.0 * GIB;
 
 /// Bytes in a GiB.
 const GIB: f64 = (1u64 << 30) as f64;
 
+/// The memory one call may ask for: [`MAX_BYTES`], or less where the machine has less available (Linux's
+/// `MemAvailable`, read once per process): a request that fits the fixed cap but not the machine would
+/// abort on allocation instead of being refused.
+pub fn memory_cap() -> f64 {
+    static CAP: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *CAP.get_or_init(|| available_bytes().map_or(MAX_BYTES, |a| a.min(MAX_BYTES)))
+}
+
+/// `MemAvailable` of `/proc/meminfo` in bytes, where there is one.
+fn available_bytes() -> Option<f64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    (kib > 0.0).then_some(kib * 1024.0)
+}
+
 /// Refuses, as [`Error::InvalidParameter`] `name`, what would take `bytes` bytes (a float, so that the
-/// count of a huge request cannot overflow) beyond [`MAX_BYTES`]: "`what` would need about … GiB, over
-/// the 16 GiB allowed`hint`". `what` is only built when refusing.
+/// count of a huge request cannot overflow) beyond [`memory_cap`]: "`what` would need about … GiB, over
+/// the … GiB allowed`hint`". `what` is only built when refusing.
 pub(crate) fn check_bytes(name: &'static str, bytes: f64, what: impl FnOnce() -> String, hint: &str) -> Result<()> {
-    if bytes <= MAX_BYTES {
+    let cap = memory_cap();
+    if bytes <= cap {
         return Ok(());
     }
+    let why = if cap < MAX_BYTES {
+        "this machine has available"
+    } else {
+        "allowed"
+    };
     Err(Error::InvalidParameter {
         name,
         reason: format!(
-            "{} would need about {:.1} GiB, over the {:.0} GiB allowed{hint}",
+            "{} would need about {:.1} GiB, over the {:.1} GiB {why}{hint}",
             what(),
             bytes / GIB,
-            MAX_BYTES / GIB
+            cap / GIB
         ),
     })
 }

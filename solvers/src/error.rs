@@ -50,6 +50,14 @@ pub enum Error {
         /// Column of the first such value (0 for vectors).
         col: usize,
     },
+    /// An input carries nothing to fit: an all-zero design, a constant response.
+    #[error("{what} {reason}")]
+    Degenerate {
+        /// Which input.
+        what: &'static str,
+        /// What is wrong with it, and what to give instead.
+        reason: String,
+    },
     /// A parameter is out of range.
     #[error("invalid parameter `{name}`: {reason}")]
     InvalidParameter {
@@ -81,6 +89,15 @@ pub enum Error {
         iteration: usize,
         /// The last finite objective (NaN when there was none).
         last_finite: f64,
+    },
+    /// A computation produced a non-finite (or overflowing) result from finite data and valid settings: an
+    /// extreme setting pushed it past f64's range. Refused rather than returned.
+    #[error("{what} is not finite: {cause}")]
+    NonFiniteResult {
+        /// What came out non-finite.
+        what: &'static str,
+        /// The likely cause and what to change.
+        cause: String,
     },
     /// An expression of a problem description does not parse.
     #[error("cannot parse `{expression}` at character {position}: {message}")]

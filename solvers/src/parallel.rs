@@ -37,6 +37,10 @@ pub fn with_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> Re
     }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
+        // A main thread's stack (8 MiB on Linux), not a spawned thread's 2 MiB: a caller that moves its
+        // whole work onto the pool (the CLI does) keeps the recursion depth it had (the expression parser
+        // on deeply nested input).
+        .stack_size(8 << 20)
         .build()
         .map_err(|e| Error::InvalidParameter {
             name: "threads",

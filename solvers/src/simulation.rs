@@ -17,3 +17,31 @@ pub(crate) fn record_rng(seed: u64, index: u64) -> Xoshiro256PlusPlus {
     // Xoshiro256PlusPlus::seed_from_u64(s) fills its state with SplitMix64 outputs 1..=4 from s.
     Xoshiro256PlusPlus::seed_from_u64(key.wrapping_add(index.wrapping_mul(SPLITMIX_GAMMA.wrapping_mul(4))))
 }
+
+/// Records `first..first + n` as a design (`n × d`, one record per row) and responses, record `i` written
+/// by `record(i, row)` (which returns its response); refused, as `"n"`, before allocating when the design
+/// would not fit in memory ([`crate::data::memory_cap`]).
+pub(crate) fn sample_rows(
+    n: usize,
+    d: usize,
+    first: u64,
+    record: impl Fn(u64, &mut [f64]) -> f64,
+) -> crate::Result<(ndarray::Array2<f64>, ndarray::Array1<f64>)> {
+    crate::data::check_bytes(
+        "n",
+        8.0 * n as f64 * (d as f64 + 1.0),
+        || format!("{n} samples of {d} features"),
+        ": use fewer samples",
+    )?;
+    let mut x = ndarray::Array2::zeros((n, d));
+    let mut y = ndarray::Array1::zeros(n);
+    for (i, (mut row, yi)) in x.rows_mut().into_iter().zip(y.iter_mut()).enumerate() {
+        let row = row.as_slice_mut().ok_or(crate::Error::Shape {
+            what: "a sampled row (contiguous)",
+            expected: d,
+            found: 0,
+        })?;
+        *yi = record(first + i as u64, row);
+    }
+    Ok((x, y))
+}

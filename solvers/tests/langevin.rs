@@ -60,7 +60,7 @@ fn hermite_links_are_the_normalised_polynomials() {
 fn the_averaged_read_out_finds_the_direction_where_the_last_iterate_does_not() {
     let d = 30;
     let model = SingleIndex::new(d, Link::hermite(3).unwrap(), 0.0).unwrap();
-    let (x, y) = model.sample(1, 0, 10 * d * d);
+    let (x, y) = model.sample(1, 0, 10 * d * d).unwrap();
     let mut last = Vec::new();
     for seed in 0..3 {
         let fit = Langevin {
@@ -84,7 +84,7 @@ fn the_averaged_read_out_finds_the_direction_where_the_last_iterate_does_not() {
 fn an_even_information_exponent_is_read_from_the_second_moment() {
     let d = 20;
     let model = SingleIndex::new(d, Link::hermite(4).unwrap(), 0.0).unwrap();
-    let (x, y) = model.sample(2, 0, 10 * d * d);
+    let (x, y) = model.sample(2, 0, 10 * d * d).unwrap();
     let fit = Langevin::default().fit(x.view(), y.view(), &model.link).unwrap();
     assert_eq!(fit.readout, Readout::SecondMoment);
     assert!(fit.estimate[0].abs() > 0.8, "overlap {}", fit.estimate[0]);
@@ -98,9 +98,9 @@ fn an_even_information_exponent_is_read_from_the_second_moment() {
 fn online_sgd_refines_the_averaged_estimate() {
     let d = 30;
     let model = SingleIndex::new(d, Link::hermite(3).unwrap(), 0.0).unwrap();
-    let (x, y) = model.sample(1, 0, 10 * d * d);
+    let (x, y) = model.sample(1, 0, 10 * d * d).unwrap();
     let fit = Langevin::default().fit(x.view(), y.view(), &model.link).unwrap();
-    let (xf, yf) = model.sample(1, 10 * (d * d) as u64, 20_000);
+    let (xf, yf) = model.sample(1, 10 * (d * d) as u64, 20_000).unwrap();
     let (refined, report) = OnlineSgd {
         step: Some(2e-4),
         init: Some(fit.estimate.clone()),
@@ -351,7 +351,7 @@ fn the_averaged_read_out_finds_a_tensor_spike() {
 fn chains_in_lockstep_are_the_chains_run_alone() {
     let d = 12;
     let model = SingleIndex::new(d, Link::hermite(3).unwrap(), 0.1).unwrap();
-    let (x, y) = model.sample(5, 0, 20_000);
+    let (x, y) = model.sample(5, 0, 20_000).unwrap();
     let loss = CorrelationLoss::new(x.view(), y.view(), &model.link).unwrap();
     let tensor = TensorPca::new(d, 3, 500.0).unwrap().sample(2).unwrap();
     let chains = [

@@ -7,6 +7,7 @@ use super::{CliResult, print_json};
 
 /// `sparsimony inspect`.
 #[derive(Debug, clap::Args)]
+#[command(allow_negative_numbers = true)]
 pub struct Args {
     /// A data file (.csv with header, or .npy).
     file: PathBuf,

@@ -6,11 +6,12 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 use serde_json::json;
+use sparsimony::solvers::Error;
 use sparsimony::solvers::langevin::{
     CorrelationLoss, Langevin, LangevinFit, Link, Objective, OnlineSgd, Readout, SingleIndex, TensorPca,
 };
 
-use super::{Bar, CliResult, print_json, read_samples, with_flag_names};
+use super::{Bar, CliResult, Samples, print_json, with_flag_names};
 
 /// `sparsimony langevin`.
 #[derive(Debug, clap::Args)]
@@ -141,28 +142,41 @@ fn simulate(s: SimulateArgs) -> CliResult {
     if let Some(p) = &s.plot {
         sparsimony::plot::require_svg(p).map_err(|e| format!("--plot {e}"))?;
     }
+    if s.d < 2 {
+        return Err(format!("--d: the sphere needs dimension at least 2, got {}", s.d).into());
+    }
     let n =
         s.n.map_or(10.0 * (s.d as f64).powi(s.k.div_ceil(2) as i32), |n| n as f64);
     if n < 1.0 {
         return Err("--n: at least one sample".into());
     }
+    // The dynamics' work per step: two products with the n × d design (single-index), a contraction of
+    // the d^k tensor (tensor PCA); plus online SGD's one pass.
+    let per_step = match s.model {
+        Model::SingleIndex => 4.0 * n * s.d as f64,
+        Model::TensorPca => 2.0 * (s.d as f64).powi(s.k.min(1000) as i32),
+    };
     let bar = Bar::new("Langevin steps", s.dynamics.json);
     let estimator = langevin(s.d, &s.dynamics, &bar);
+    super::work::check(
+        "the simulation",
+        estimator.steps()? as f64 * per_step + 4.0 * n * s.d as f64,
+        "--time (or raise --step), --n or --d",
+    )?;
     // About 100 points of the overlap path after the burn-in.
     let every = ((1.0 - estimator.burn_in) * s.dynamics.time / s.dynamics.step / 100.0).ceil() as usize;
     let mut curve = Curve::default();
     let (fitted, sgd) = match s.model {
         Model::SingleIndex => {
             let model = SingleIndex::new(s.d, Link::hermite(s.k)?, s.noise)?;
-            if n * s.d as f64 > 2e9 {
-                return Err(format!(
-                    "{n:.0} samples × {} dimensions is more than 2·10⁹ values (16 GB): give a smaller --n",
-                    s.d
-                )
-                .into());
-            }
-            let (x, y) = model.sample(s.data_seed, 0, n as usize);
-            let loss = CorrelationLoss::new(x.view(), y.view(), &model.link)?;
+            let (x, y) = model.sample(s.data_seed, 0, n as usize)?;
+            // The simulated data are no file of the user's: their defects are the settings'.
+            let loss = CorrelationLoss::new(x.view(), y.view(), &model.link).map_err(|e| match e {
+                Error::Magnitude { .. } | Error::NonFinite { .. } => {
+                    format!("the simulated responses overflow ({e}): lower --noise or the link's degree --k")
+                }
+                e => e.to_string(),
+            })?;
             let fitted = run_curve(&estimator, &loss, every, &mut curve);
             bar.finish();
             (fitted?, OnlineSgd::default().fit(x.view(), y.view(), &model.link)?.0)
@@ -238,11 +252,18 @@ fn run_curve(
 
 fn fit(f: FitArgs) -> CliResult {
     let link = parse_link(&f.link)?;
-    let (x, y) = read_samples(&f.x, &f.y)?;
+    let samples = Samples::read(&f.x, &f.y)?;
+    let (x, y) = (samples.x.values(), samples.y.view());
     let bar = Bar::new("Langevin steps", f.dynamics.json);
-    let fitted = langevin(x.values().ncols(), &f.dynamics, &bar).fit(x.values(), y.view(), &link);
+    let estimator = langevin(x.ncols(), &f.dynamics, &bar);
+    super::work::check(
+        "the dynamics",
+        estimator.steps()? as f64 * 4.0 * x.nrows() as f64 * x.ncols() as f64,
+        "--time (or raise --step), or use fewer samples",
+    )?;
+    let fitted = estimator.fit(x, y, &link);
     bar.finish();
-    report(&f.dynamics, &fitted?, None)
+    report(&f.dynamics, &fitted.map_err(|e| samples.locate(e.into()))?, None)
 }
 
 /// `hermiteK` or comma-separated Hermite coefficients.

@@ -8,7 +8,7 @@ use serde_json::json;
 use sparsimony::io::read_table;
 use sparsimony::solvers::privacy::{LdpFit, LdpIht, NonInteractive, Population};
 
-use super::{Bar, CliResult, print_json, read_samples, with_flag_names};
+use super::{Bar, CliResult, Samples, print_json, with_flag_names};
 
 /// The estimator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -54,14 +54,15 @@ struct Common {
     /// Coordinatewise clipping of x and of y [default: √(2 ln n)].
     #[arg(long)]
     clip: Option<f64>,
-    /// iht: rounds, one batch of users each [default: ⌈ln n⌉].
+    /// iht: rounds, one batch of users each [default: the T in 1..=⌈ln n⌉ that minimises the predicted
+    /// error 2^−T + √k′·B/√(d·⌊n/T⌋), B the messages' scale].
     #[arg(long)]
     rounds: Option<usize>,
-    /// iht: k′ = this · k coordinates kept each round [default: 8].
+    /// iht: k′ = this · k coordinates kept each round [default: 2].
     #[arg(long)]
     sparsity_factor: Option<usize>,
-    /// iht: the ℓ2 radius each user's gradient is clipped to [default: the bound the clipped data give,
-    /// √d τ(√k′ τ + τ); a few √d needs far fewer users on unit-scale data].
+    /// iht: the ℓ2 radius each user's gradient is clipped to [default: √d, or the bound the clipped data
+    /// give, √d τx(√k′ τx + τy), where that is smaller].
     #[arg(long)]
     radius: Option<f64>,
     /// Seed of the users' randomizers.
@@ -131,6 +132,9 @@ pub fn run(a: Args) -> CliResult {
                 ("rounds", "--rounds"),
                 ("sparsity_factor", "--sparsity-factor"),
                 ("radius", "--radius"),
+                ("d", "--d"),
+                ("users", "--n/--d (or the rows and columns of X)"),
+                ("n", "--n"),
             ],
         )
     })
@@ -182,7 +186,29 @@ fn simulate(s: SimulateArgs) -> CliResult {
     if s.public_n.is_some() && c.method != MethodArg::Public {
         return Err("--public-n applies to --method public".into());
     }
+    if s.public_n == Some(0) {
+        return Err("--public-n: at least 1 public user (the covariance is estimated from them)".into());
+    }
     let population = Population::sparse(s.d, c.k, s.noise)?;
+    // Per user: its record (d Gaussians and a dot product), its clipped statistics (the covariance
+    // triangle for the non-interactive estimators).
+    let (n, d) = (s.n as f64, s.d as f64);
+    let per_user = match c.method {
+        MethodArg::Iht => 8.0 * d,
+        MethodArg::Noninteractive => 8.0 * d + d * d,
+        MethodArg::Public => 8.0 * d,
+    };
+    let public = s.public_n.map_or(n / 10.0, |p| p as f64);
+    super::work::check(
+        "the simulation",
+        n * per_user
+            + if c.method == MethodArg::Public {
+                public * d * d
+            } else {
+                0.0
+            },
+        "--n or --d (or --public-n)",
+    )?;
     let bar = Bar::new("LDP-IHT rounds", c.json);
     let fit = match c.method {
         MethodArg::Noninteractive => non_interactive(c)?.simulate(&population, s.n, 0, s.data_seed),
@@ -208,7 +234,8 @@ fn simulate(s: SimulateArgs) -> CliResult {
 
 fn fit(f: FitArgs) -> CliResult {
     let c = &f.common;
-    let (x, y) = read_samples(&f.x, &f.y)?;
+    let samples = Samples::read(&f.x, &f.y)?;
+    let (x, y) = (&samples.x, &samples.y);
     let public = match (&f.public, c.method) {
         (Some(p), MethodArg::Public) => Some(read_table(p)?),
         (None, MethodArg::Public) => return Err("--method public needs --public FILE".into()),
@@ -223,7 +250,7 @@ fn fit(f: FitArgs) -> CliResult {
         MethodArg::Iht => iht(c, &bar)?.fit(x.values(), y.view()),
     };
     bar.finish();
-    report(c, &fitted?, None)
+    report(c, &fitted.map_err(|e| samples.locate(e.into()))?, None)
 }
 
 /// Prints the fit; `truth`: the simulation's ℓ2 error and whether the support was recovered.

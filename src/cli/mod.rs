@@ -29,6 +29,7 @@ pub mod pde;
 pub mod radio;
 pub mod regress;
 pub mod sindy;
+pub mod work;
 
 /// The error type of the subcommands: any error, printed by `main` as `error: …`.
 pub type CliResult = Result<(), Box<dyn std::error::Error>>;
@@ -43,26 +44,74 @@ pub fn print_json(v: &serde_json::Value) -> std::io::Result<()> {
 
 /// Samples from two files: `X` (one sample per row) and `y` (one value per row of `X`), their row counts
 /// checked against each other.
-///
-/// # Errors
-/// The files' read errors; `y` not one column; differing row counts, naming both files.
-pub fn read_samples(
-    x: &std::path::Path,
-    y: &std::path::Path,
-) -> Result<(sparsimony::io::Table, ndarray::Array1<f64>), Box<dyn std::error::Error>> {
-    let table = sparsimony::io::read_table(x)?;
-    let values = sparsimony::io::read_table(y)?.to_vector(y)?;
-    if values.len() != table.values().nrows() {
-        return Err(format!(
-            "{} has {} rows but {} has {}",
-            x.display(),
-            table.values().nrows(),
-            y.display(),
-            values.len()
-        )
-        .into());
+pub struct Samples {
+    /// The samples, one per row.
+    pub x: sparsimony::io::Table,
+    /// The responses.
+    pub y: ndarray::Array1<f64>,
+    y_table: sparsimony::io::Table,
+    x_path: std::path::PathBuf,
+    y_path: std::path::PathBuf,
+}
+
+impl Samples {
+    /// Reads `x` and `y`.
+    ///
+    /// # Errors
+    /// The files' read errors; `y` not one column; differing row counts, naming both files.
+    pub fn read(x: &std::path::Path, y: &std::path::Path) -> Result<Self, Box<dyn std::error::Error>> {
+        let table = sparsimony::io::read_table(x)?;
+        let y_table = sparsimony::io::read_table(y)?;
+        let values = y_table.to_vector(y)?;
+        if values.len() != table.values().nrows() {
+            return Err(format!(
+                "{} has {} rows but {} has {}",
+                x.display(),
+                table.values().nrows(),
+                y.display(),
+                values.len()
+            )
+            .into());
+        }
+        Ok(Self {
+            x: table,
+            y: values,
+            y_table,
+            x_path: x.into(),
+            y_path: y.into(),
+        })
     }
-    Ok((table, values))
+
+    /// A data error of the library re-worded with its place in these files (see [`locate_in_files`]).
+    pub fn locate(&self, e: Box<dyn std::error::Error>) -> Box<dyn std::error::Error> {
+        locate_in_files(e, (&self.x, &self.x_path), (&self.y_table, &self.y_path))
+    }
+}
+
+/// A data error of the library — a non-finite value, one beyond ±1e100, an input with nothing to fit —
+/// re-worded with its place in the user's files, as a person finds it (the line and column name of a
+/// CSV): errors of an input named `X…` in `x`, of any other in `y`. Other errors unchanged.
+pub fn locate_in_files(
+    e: Box<dyn std::error::Error>,
+    x: (&sparsimony::io::Table, &std::path::Path),
+    y: (&sparsimony::io::Table, &std::path::Path),
+) -> Box<dyn std::error::Error> {
+    use sparsimony::solvers::Error;
+    let file = |what: &str| if what.starts_with('X') { x } else { y };
+    let at = |what: &str, row: usize, col: usize| {
+        let (table, path) = file(what);
+        table.locate(path, row, if what.starts_with('X') { col } else { 0 })
+    };
+    match e.downcast_ref::<Error>() {
+        Some(Error::NonFinite { what, row, col }) => format!("{}: not a finite number", at(what, *row, *col)).into(),
+        Some(Error::Magnitude { what, row, col, value }) => format!(
+            "{}: {value:e} is beyond ±1e100, where squares and products overflow: rescale the data",
+            at(what, *row, *col)
+        )
+        .into(),
+        Some(Error::Degenerate { what, reason }) => format!("{}: {reason}", file(what).1.display()).into(),
+        _ => e,
+    }
 }
 
 /// The library's [`InvalidParameter`](sparsimony::solvers::Error::InvalidParameter) error with its

@@ -29,6 +29,7 @@ pub enum SpectrumArg {
 
 /// `sparsimony pde`.
 #[derive(Debug, clap::Args)]
+#[command(allow_negative_numbers = true)]
 pub struct Args {
     /// A built-in benchmark by name (see --list).
     #[arg(long, value_name = "NAME", required_unless_present_any = ["problem", "list"], conflicts_with = "problem")]
@@ -45,9 +46,9 @@ pub struct Args {
     /// Collocation points per axis (one number for every axis, or one per axis, comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "N,..")]
     grid: Vec<usize>,
-    /// Outer iterations (default: exact 30, or 10 above 1000 unknowns; Adam 2000).
-    #[arg(long, value_name = "N")]
-    iters: Option<usize>,
+    /// Outer iterations, 1 to 10⁶ (default: exact 30, or 10 above 1000 unknowns; Adam 2000).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    iters: Option<u32>,
     /// The training method.
     #[arg(long, value_enum, default_value_t = MethodArg::Exact)]
     method: MethodArg,
@@ -63,6 +64,24 @@ pub struct Args {
     /// Draw solution, exact solution and error to this SVG file.
     #[arg(long, value_name = "FILE")]
     plot: Option<PathBuf>,
+}
+
+/// The solve's work, roughly: per outer iteration, with `N` grid points, `F` fields and `Σ nₖ` points
+/// summed over the axes, a Kronecker product costs about `4·F·N·Σ nₖ`; the exact method takes its
+/// Gauss–Newton steps by Cholesky (`(F·N)³/3`) up to its dense limit and by conjugate gradients (a typical
+/// 300 products, the cap where lower) above; Adam takes a few products an iteration.
+fn solve_work(problem: &Problem, s: &sparsimony::solvers::gp_pde::Settings) -> f64 {
+    let points: f64 = problem.axes().iter().map(|x| x.points as f64).product();
+    let axis_sum: f64 = problem.axes().iter().map(|x| x.points as f64).sum();
+    let unknowns = points * problem.fields().len() as f64;
+    let product = 4.0 * unknowns * axis_sum;
+    let steps = s.gauss_newton_steps.max(1) as f64;
+    let per_iteration = match s.method {
+        Method::Exact if unknowns <= s.dense_limit as f64 => steps * (unknowns.powi(3) / 3.0 + product),
+        Method::Exact => steps * (s.cg_iterations.min(300) as f64) * product,
+        Method::Adam => 4.0 * product,
+    };
+    s.iterations as f64 * per_iteration
 }
 
 /// Runs `sparsimony pde`.
@@ -85,6 +104,8 @@ pub fn run(a: Args) -> CliResult {
     if let Some(path) = &a.plot {
         // Refused before the solve rather than after it.
         sparsimony::plot::require_svg(path)?;
+        let inputs: Vec<(&str, &std::path::Path)> = a.problem.iter().map(|p| ("--problem", p.as_path())).collect();
+        sparsimony::output::check_outputs(&[("--plot", path)], &inputs)?;
     }
     if !a.grid.is_empty() {
         problem = problem.with_grid(&a.grid)?;
@@ -93,7 +114,7 @@ pub fn run(a: Args) -> CliResult {
         MethodArg::Exact => Method::Exact,
         MethodArg::Adam => Method::Adam,
     };
-    let mut s = settings_for(&problem, method, a.components, a.iters);
+    let mut s = settings_for(&problem, method, a.components, a.iters.map(|i| i as usize));
     match a.spectrum {
         Some(SpectrumArg::StudentT) => s.spectrum = Spectrum::StudentT { dof: 5 },
         Some(SpectrumArg::Gaussian) => s.spectrum = Spectrum::Gaussian,
@@ -102,6 +123,7 @@ pub fn run(a: Args) -> CliResult {
     if let Some(lr) = a.lr {
         s.learning_rate = lr;
     }
+    super::work::check("the solve", solve_work(&problem, &s), "--grid or --iters")?;
     let bar = Bar::new(
         &format!(
             "{} {:?} {:?} Q={}",

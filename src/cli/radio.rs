@@ -10,6 +10,8 @@ use sparsimony::solvers::radio::{
     Baseline, Complex64, Observation, Prior, SelfCalibration, Simulation, padded_grid_size, snr_db,
 };
 
+use sparsimony::output::write_atomic_with;
+
 use super::{Bar, CliResult, print_json, with_flag_names};
 
 /// `sparsimony radio`.
@@ -111,32 +113,43 @@ enum PriorName {
 
 /// Runs `sparsimony radio`.
 pub fn run(a: Args) -> CliResult {
-    let result = match a.command {
-        Command::Simulate(s) => simulate(s),
-        Command::Calibrate(c) => calibrate(c),
-    };
-    result.map_err(|e| {
-        with_flag_names(
-            e,
-            &[
-                ("antennas", "--antennas/--times"),
-                ("image_size", "--image-size (or --grid-size)"),
-                ("dde_size", "--dde-size"),
-                ("input_snr", "--snr"),
-                ("eta", "--eta"),
-                ("galaxy", "--galaxy"),
-                (
-                    "sara_levels",
-                    "--prior sara (its 4 wavelet levels need an image of at least 16 pixels)",
-                ),
-                (
-                    "sara_levels",
-                    "--prior sara (its 4 wavelet levels need an image of at least 16 pixels)",
-                ),
-                ("levels", "--image-size (too small for the sources)"),
-            ],
-        )
-    })
+    // The library's parameter names, as the flags (or the file) the user gave.
+    match a.command {
+        Command::Simulate(s) => simulate(s).map_err(|e| {
+            with_flag_names(
+                e,
+                &[
+                    ("antennas", "--antennas/--times"),
+                    ("visibilities", "--antennas/--times"),
+                    ("image_size", "--image-size"),
+                    ("dde_size", "--dde-size"),
+                    ("input_snr", "--snr"),
+                    ("galaxy", "--galaxy"),
+                    ("levels", "--image-size (too small for the sources)"),
+                ],
+            )
+        }),
+        Command::Calibrate(c) => calibrate(c).map_err(|e| {
+            with_flag_names(
+                e,
+                &[
+                    ("antennas", "--vis (its antenna and time indices)"),
+                    ("visibilities", "--vis (its visibilities, at this --dde-size and grid)"),
+                    ("antenna", "--vis"),
+                    ("time", "--vis"),
+                    ("uv", "--vis (or a larger --grid-size)"),
+                    ("image_size", "--bright (its image side) or --grid-size"),
+                    ("dde_size", "--dde-size"),
+                    ("eta", "--eta"),
+                    ("dde_max_outer", "--max-outer"),
+                    (
+                        "sara_levels",
+                        "--prior sara (its 4 wavelet levels need an image of at least 16 pixels)",
+                    ),
+                ],
+            )
+        }),
+    }
 }
 
 fn simulate(s: SimulateArgs) -> CliResult {
@@ -157,27 +170,20 @@ fn simulate(s: SimulateArgs) -> CliResult {
     };
     let truth = sim.simulate()?;
     std::fs::create_dir_all(&s.out).map_err(|e| format!("{}: {e}", s.out.display()))?;
-    let vis = s.out.join("vis.csv");
-    let mut w = csv::Writer::from_path(&vis).map_err(|e| format!("{}: {e}", vis.display()))?;
-    w.write_record(["antenna1", "antenna2", "time", "u", "v", "re", "im"])?;
-    for (b, y) in truth.observation.baselines.iter().zip(&truth.observation.values) {
-        w.write_record([
-            b.antenna1.to_string(),
-            b.antenna2.to_string(),
-            b.time.to_string(),
-            b.u.to_string(),
-            b.v.to_string(),
-            format!("{:e}", y.re),
-            format!("{:e}", y.im),
-        ])?;
-    }
-    w.flush().map_err(|e| format!("{}: {e}", vis.display()))?;
+    write_atomic_with(&s.out.join("vis.csv"), |w| {
+        use std::io::Write as _;
+        writeln!(w, "antenna1,antenna2,time,u,v,re,im")?;
+        for (b, y) in truth.observation.baselines.iter().zip(&truth.observation.values) {
+            writeln!(
+                w,
+                "{},{},{},{},{},{:e},{:e}",
+                b.antenna1, b.antenna2, b.time, b.u, b.v, y.re, y.im
+            )?;
+        }
+        Ok(())
+    })?;
     for (name, image) in [("bright.npy", &truth.bright), ("truth.npy", &truth.image)] {
-        let path = s.out.join(name);
-        let file = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        image
-            .write_npy(std::io::BufWriter::new(file))
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+        write_atomic_with(&s.out.join(name), |w| image.write_npy(w).map_err(std::io::Error::other))?;
     }
     let grid = truth.observation.grid_size;
     if s.json {
@@ -302,6 +308,13 @@ fn calibrate(c: CalibrateArgs) -> CliResult {
     if let Some(p) = &c.plot {
         sparsimony::plot::require_svg(p)?;
     }
+    let outputs: Vec<(&str, &Path)> = [("--out", &c.out), ("--plot", &c.plot)]
+        .into_iter()
+        .filter_map(|(f, p)| p.as_deref().map(|p| (f, p)))
+        .collect();
+    let mut inputs = vec![("--vis", c.vis.as_path()), ("--bright", c.bright.as_path())];
+    inputs.extend(c.truth.as_deref().map(|t| ("--truth", t)));
+    sparsimony::output::check_outputs(&outputs, &inputs)?;
     let bright = read_image(&c.bright, "bright-source image")?;
     let n = bright.nrows();
     let grid = c.grid_size.unwrap_or_else(|| padded_grid_size(n, c.dde_size));
@@ -316,6 +329,17 @@ fn calibrate(c: CalibrateArgs) -> CliResult {
             t.dim(),
             c.bright.display(),
             bright.dim()
+        )
+        .into());
+    }
+    if let Some(t) = &truth
+        && t == bright
+    {
+        return Err(format!(
+            "--truth {} equals --bright {}: the true faint part is zero, so its SNR is undefined; give the true image \
+             (the bright sources plus the faint part)",
+            c.truth.as_deref().unwrap_or(Path::new("")).display(),
+            c.bright.display()
         )
         .into());
     }

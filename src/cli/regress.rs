@@ -2,7 +2,6 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 use serde_json::json;
-use sparsimony::io::read_table;
 use sparsimony::solvers::Backend;
 use sparsimony::solvers::regression::path::CrossValidation;
 use sparsimony::solvers::regression::{BestSubset, ElasticNet, Iht, LinearFit, Omp, RandomSupport, Solver, Stlsq};
@@ -40,6 +39,7 @@ pub enum SolverArg {
 
 /// `sparsimony regress`.
 #[derive(Debug, clap::Args)]
+#[command(allow_negative_numbers = true)]
 pub struct Args {
     /// The design X: one row per sample, one column per feature (.csv with header, or .npy).
     #[arg(long, value_name = "FILE")]
@@ -95,29 +95,14 @@ pub struct Args {
 
 /// Reads the data, fits, prints.
 pub fn run(a: Args) -> CliResult {
-    let x = read_table(&a.x)?;
-    let y_table = read_table(&a.y)?;
-    let y = y_table.to_vector(&a.y)?;
+    let samples = super::Samples::read(&a.x, &a.y)?;
+    let (x, y) = (&samples.x, &samples.y);
     let intercept = !a.no_intercept;
     // A bad value the library finds is reported where it is in the file the user gave.
     let locate = |e: Box<dyn std::error::Error>| -> Box<dyn std::error::Error> {
         use sparsimony::solvers::Error;
-        let at = |what: &str, row: usize, col: usize| {
-            if what.starts_with('X') {
-                x.locate(&a.x, row, col)
-            } else {
-                y_table.locate(&a.y, row, 0)
-            }
-        };
+        let e = samples.locate(e);
         match e.downcast_ref::<Error>() {
-            Some(Error::NonFinite { what, row, col }) => {
-                format!("{}: not a finite number", at(what, *row, *col)).into()
-            }
-            Some(Error::Magnitude { what, row, col, value }) => format!(
-                "{}: {value:e} is beyond ±1e100, where squares and products overflow: rescale the data",
-                at(what, *row, *col)
-            )
-            .into(),
             // The library's parameter names, as the flags the user typed.
             Some(Error::InvalidParameter { name, reason }) => {
                 let flag = match (*name, a.method) {
@@ -139,10 +124,6 @@ pub fn run(a: Args) -> CliResult {
             _ => e,
         }
     };
-    if y.len() != x.values().nrows() {
-        let (xr, yr) = (x.values().nrows(), y.len());
-        return Err(format!("{} has {xr} rows but {} has {yr}", a.x.display(), a.y.display()).into());
-    }
     check_flags(&a)?;
     let (xv, yv) = (x.values(), y.view());
     let fitted = (|| -> Result<(LinearFit, Option<f64>), Box<dyn std::error::Error>> {

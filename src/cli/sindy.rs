@@ -37,6 +37,7 @@ pub enum DiffArg {
 
 /// `sparsimony sindy`.
 #[derive(Debug, clap::Args)]
+#[command(allow_negative_numbers = true)]
 pub struct Args {
     /// The trajectory: one row per sample; the CSV header names the states (and the time and control columns).
     #[arg(long, value_name = "FILE")]
@@ -101,6 +102,11 @@ pub struct Args {
 
 /// Reads the trajectory, fits, prints.
 pub fn run(a: Args) -> CliResult {
+    let outputs: Vec<(&str, &std::path::Path)> = [("--export", &a.export), ("--plot", &a.plot)]
+        .into_iter()
+        .filter_map(|(f, p)| p.as_deref().map(|p| (f, p)))
+        .collect();
+    sparsimony::output::check_outputs(&outputs, &[("--data", &a.data)])?;
     let table = read_table(&a.data)?;
     let column = |name: &str| -> Result<usize, String> {
         table.columns.iter().position(|c| c == name).ok_or_else(|| {
@@ -275,7 +281,7 @@ pub fn run(a: Args) -> CliResult {
         } else {
             serde_json::to_string_pretty(&export_json(&exported))?
         };
-        std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        sparsimony::output::write_atomic(path, text.as_bytes())?;
     }
     if let Some(path) = &a.plot {
         plot(path, &fit, x.view(), u.as_ref().map(|u| u.view()), &time)?;

@@ -105,12 +105,7 @@ impl Langevin {
             },
             other => other.into(),
         })?;
-        if !(self.time > 0.0 && self.time.is_finite()) || self.time / self.step > 1e12 {
-            return Err(Error::InvalidParameter {
-                name: "time",
-                reason: format!("must be positive, finite and at most 1e12 steps, got {}", self.time),
-            });
-        }
+        self.steps()?;
         if !(0.0..1.0).contains(&self.burn_in) {
             return Err(Error::InvalidParameter {
                 name: "burn_in",
@@ -118,6 +113,46 @@ impl Langevin {
             });
         }
         Ok(dynamics)
+    }
+
+    /// The steps the dynamics take, `⌈time / step⌉`, checked: a positive finite horizon, a step within it,
+    /// at most 10¹² steps.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming `time` or `step`, whichever is out of range.
+    pub fn steps(&self) -> Result<usize> {
+        if !(self.step > 0.0 && self.step.is_finite()) {
+            return Err(Error::InvalidParameter {
+                name: "step",
+                reason: format!("must be positive and finite, got {}", self.step),
+            });
+        }
+        if !(self.time > 0.0 && self.time.is_finite()) {
+            return Err(Error::InvalidParameter {
+                name: "time",
+                reason: format!("must be positive and finite, got {}", self.time),
+            });
+        }
+        if self.step > self.time {
+            return Err(Error::InvalidParameter {
+                name: "step",
+                reason: format!(
+                    "must be at most the horizon time = {}, got {}: a step past the horizon is no dynamics",
+                    self.time, self.step
+                ),
+            });
+        }
+        let steps = (self.time / self.step).ceil();
+        if steps > 1e12 {
+            return Err(Error::InvalidParameter {
+                name: "step",
+                reason: format!(
+                    "time / step = {} / {} is {steps:.1e} steps, over the 10¹² allowed: raise the step or shorten the horizon",
+                    self.time, self.step
+                ),
+            });
+        }
+        Ok(steps as usize)
     }
 
     /// The read-out for an objective (`Auto` resolved), checked against the dimension.
@@ -214,7 +249,7 @@ impl Langevin {
         let readout = self.readout_for(objective)?;
         let d = objective.dim();
         let b = chains.len();
-        let steps = (self.time / self.step).ceil() as usize;
+        let steps = self.steps()?;
         let burn = (self.burn_in * steps as f64) as usize;
         let mut rngs: Vec<Xoshiro256PlusPlus> = chains
             .iter()

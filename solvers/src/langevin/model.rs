@@ -23,7 +23,8 @@ impl SingleIndex {
     /// equivalent, and the overlap `|⟨θ̂, θ*⟩|` reads off the first coordinate).
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for `d < 2` or a noise that is negative or not finite.
+    /// [`Error::InvalidParameter`] for `d < 2`, a `d` beyond memory, or a noise that is negative or not
+    /// finite.
     pub fn new(d: usize, link: Link, noise: f64) -> Result<Self> {
         if d < 2 {
             return Err(Error::InvalidParameter {
@@ -37,6 +38,7 @@ impl SingleIndex {
                 reason: format!("must be non-negative and finite, got {noise}"),
             });
         }
+        crate::data::check_bytes("d", 8.0 * d as f64, || format!("θ* of {d} coefficients"), "")?;
         let theta = Array1::from_shape_fn(d, |j| if j == 0 { 1.0 } else { 0.0 });
         Ok(Self { theta, link, noise })
     }
@@ -55,15 +57,10 @@ impl SingleIndex {
     }
 
     /// Samples `first..first + n` as a design (`n × d`, one sample per row) and responses.
-    pub fn sample(&self, seed: u64, first: u64, n: usize) -> (Array2<f64>, Array1<f64>) {
-        let d = self.dim();
-        let mut x = Array2::zeros((n, d));
-        let mut y = Array1::zeros(n);
-        let mut row = vec![0.0; d];
-        for i in 0..n {
-            y[i] = self.record(seed, first + i as u64, &mut row);
-            x.row_mut(i).assign(&ndarray::ArrayView1::from(&row));
-        }
-        (x, y)
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] (`"n"`) for a design beyond memory, before allocating.
+    pub fn sample(&self, seed: u64, first: u64, n: usize) -> Result<(Array2<f64>, Array1<f64>)> {
+        crate::simulation::sample_rows(n, self.dim(), first, |i, row| self.record(seed, i, row))
     }
 }

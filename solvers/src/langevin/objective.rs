@@ -82,6 +82,22 @@ impl<'a> CorrelationLoss<'a> {
         }
         crate::data::check_matrix("X", x)?;
         crate::data::check_vector("y (one value per row of X)", y, n)?;
+        // Nothing to fit: the drift would be the noise alone, and the estimate a confident random direction.
+        if x.iter().all(|v| *v == 0.0) {
+            return Err(Error::Degenerate {
+                what: "X",
+                reason: "is all zero: the samples carry no direction to recover".into(),
+            });
+        }
+        if y.iter().all(|v| *v == y[0]) {
+            return Err(Error::Degenerate {
+                what: "y",
+                reason: format!(
+                    "is constant (every value {}): a response that does not vary with x carries no information about the direction",
+                    y[0]
+                ),
+            });
+        }
         let x = if x.is_standard_layout() {
             CowArray::from(x)
         } else {

@@ -15,9 +15,7 @@ use super::Population;
 use crate::regression::{ElasticNet, Iht, LinearFit, NormalEquations};
 use crate::{Error, Result};
 
-/// Users per piece of the parallel accumulation (a size-only split: the same sums on any number of
-/// threads).
-const PIECE: usize = 4096;
+use super::USERS_PER_PIECE as PIECE;
 
 /// A non-private estimator fitted on raw records.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -8,11 +8,10 @@ use rayon::prelude::*;
 use sparsimony_core::Report;
 use sparsimony_core::privacy::L2Ball;
 
-use super::{LdpFit, Population, check_clip, check_epsilon, checked_records, default_clip, keep_top_k};
+use super::{LdpFit, Population, check_clip, check_epsilon, check_memory, checked_records, default_clip, keep_top_k};
 use crate::{Error, Progress, Result};
 
-/// Users per piece of a parallel sum (a size-only split: the same sums on any number of threads).
-const PIECE: usize = 4096;
+use super::USERS_PER_PIECE as PIECE;
 
 /// LDP iterative hard thresholding. The `n` users are split into `T` disjoint batches of `m = ⌊n/T⌋`
 /// (the remainder sends nothing); `θ₀ = 0`. A user of round `t` clips `x` coordinatewise at `τ₁` and `y`
@@ -119,7 +118,7 @@ impl LdpIht {
                 reason: format!("must lie in 1..={n} (one batch of users per round), got {rounds}"),
             });
         }
-        Ok(())
+        check_memory(n, d, d as f64, 4.0 * d as f64)
     }
 
     /// The rounds for `n` users when not set: the `T ∈ 1..=⌈ln n⌉` minimising `2^{−T} + √k′ B/√(d ⌊n/T⌋)`.
@@ -161,11 +160,22 @@ impl LdpIht {
     /// The protocol over users `0..n`, user `i`'s record given by `record(i, x) -> y`.
     fn run(&self, n: usize, d: usize, record: impl Fn(usize, &mut [f64]) -> f64 + Sync) -> Result<LdpFit> {
         self.check(n, d)?;
-        let kp = (self.sparsity_factor * self.k).min(d);
+        let kp = self.sparsity_factor.saturating_mul(self.k).min(d);
         let tx = self.clip_x.unwrap_or_else(|| default_clip(n));
         let ty = self.clip_y.unwrap_or_else(|| default_clip(n));
         let bound = (d as f64).sqrt() * tx * ((kp as f64).sqrt() * tx + ty);
         let radius = self.radius.unwrap_or((d as f64).sqrt()).min(bound);
+        if !(radius > 0.0 && radius.is_finite()) {
+            // The bound from the clipping thresholds underflowed to 0 or overflowed: blame them, not the
+            // radius the user may never have set.
+            return Err(Error::InvalidParameter {
+                name: "clip_x",
+                reason: format!(
+                    "the clipped gradients' ℓ2 bound √d·τx(√k′·τx + τy) = {bound:e} (τx = {tx:e}, τy = {ty:e}) is not a \
+                     positive finite radius: use clipping thresholds on the data's scale"
+                ),
+            });
+        }
         let randomizer = L2Ball::new(self.epsilon, radius, d)?;
         let rounds = self
             .rounds
@@ -222,13 +232,13 @@ impl LdpIht {
         let objective = 0.5 * last.iter().map(|v| v * v).sum::<f64>();
         // θ_T keeps k′ ≥ k coordinates; the estimate of the k-sparse θ* is its k largest.
         keep_top_k(&mut theta, self.k);
-        Ok(LdpFit::new(
+        LdpFit::new(
             Array1::from(theta),
             objective,
             Report::exact(rounds),
             randomizer.guarantee(),
             1,
             rounds * m,
-        ))
+        )
     }
 }

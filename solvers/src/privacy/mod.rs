@@ -69,14 +69,24 @@ impl LdpFit {
         guarantee: Guarantee,
         messages: usize,
         users: usize,
-    ) -> Self {
+    ) -> crate::Result<Self> {
+        // The privacy noise at an extreme setting (a clip of 1e100, a tiny ε) can overflow: an estimate
+        // whose squared norm is not finite carries no information and is refused, never reported.
+        if !coef.iter().map(|c| c * c).sum::<f64>().is_finite() || !objective.is_finite() {
+            return Err(crate::Error::NonFiniteResult {
+                what: "the LDP estimate",
+                cause: "the privacy noise, scaled by ε and the clipping thresholds, overflowed f64; \
+                        use a moderate ε and clips on the data's scale"
+                    .into(),
+            });
+        }
         let support = coef
             .iter()
             .enumerate()
             .filter(|(_, c)| **c != 0.0)
             .map(|(j, _)| j)
             .collect();
-        Self {
+        Ok(Self {
             linear: LinearFit {
                 coef,
                 intercept: 0.0,
@@ -87,7 +97,7 @@ impl LdpFit {
             guarantee,
             messages_per_user: messages,
             users,
-        }
+        })
     }
 
     /// The coefficients `θ̂`.
@@ -130,16 +140,44 @@ fn checked_records(x: ndarray::ArrayView2<'_, f64>, y: ndarray::ArrayView1<'_, f
     crate::data::check_vector("y (one value per row of X)", y, n)
 }
 
+/// The privacy losses the randomizers are computed for: below the range the noise scales (`∝ 1/ε`)
+/// and `e^ε − 1` lose their precision in f64; above it the randomizers' probabilities round to
+/// certainty (and `e^ε` overflows from 710), so the guarantee no longer means what it says.
+pub const EPSILON_RANGE: std::ops::RangeInclusive<f64> = 1e-6..=100.0;
+
 fn check_epsilon(epsilon: f64) -> crate::Result<()> {
-    if epsilon > 0.0 && epsilon.is_finite() {
+    if EPSILON_RANGE.contains(&epsilon) {
         Ok(())
     } else {
         Err(crate::Error::InvalidParameter {
             name: "epsilon",
-            reason: format!("must be positive and finite, got {epsilon}"),
+            reason: format!(
+                "must lie in [{:e}, {}] (outside it the mechanisms' noise or probabilities are not representable in f64), got {epsilon:?}",
+                EPSILON_RANGE.start(),
+                EPSILON_RANGE.end()
+            ),
         })
     }
 }
+
+/// Refuses a run over `n` users whose memory — the partial sums of its pieces of [`USERS_PER_PIECE`]
+/// users (`per_piece` values each, all held until they are added in order) and the server's matrices
+/// (`server` values) — exceeds the library's cap ([`crate::data::MAX_BYTES`]), before anything is
+/// allocated. Named `"users"` (the users and their features together set it).
+fn check_memory(n: usize, d: usize, per_piece: f64, server: f64) -> crate::Result<()> {
+    let pieces = n.div_ceil(USERS_PER_PIECE) as f64;
+    let bytes = 8.0 * (pieces * (per_piece + 4.0) + server);
+    crate::data::check_bytes(
+        "users",
+        bytes,
+        || format!("{n} users with {d} features"),
+        ": use fewer users or features",
+    )
+}
+
+/// Users per piece of the servers' parallel sums (a size-only split: the same result on any number of
+/// threads).
+const USERS_PER_PIECE: usize = 4096;
 
 fn check_clip(name: &'static str, clip: Option<f64>) -> crate::Result<()> {
     match clip {

@@ -10,12 +10,11 @@ use sparsimony_core::Report;
 use sparsimony_core::privacy::{Gaussian, Guarantee};
 use sparsimony_core::random::standard_normal;
 
-use super::{LdpFit, Population, check_clip, check_epsilon, checked_records, default_clip, keep_top_k};
+use super::{LdpFit, Population, check_clip, check_epsilon, check_memory, checked_records, default_clip, keep_top_k};
 use crate::data::check_matrix;
 use crate::{Error, Result};
 
-/// Users per piece of a parallel sum: a size-only split, so sums do not depend on the thread count.
-const PIECE: usize = 4096;
+use super::USERS_PER_PIECE as PIECE;
 
 /// The non-interactive estimator. Each user clips `x` coordinatewise at `τ₁` and `y` at `τ₂` and sends two
 /// messages through the analytic Gaussian mechanism ([`Gaussian::analytic`]) with `(ε/2, δ/2)` each: the
@@ -90,8 +89,15 @@ fn triangle(d: usize) -> usize {
     d * (d + 1) / 2
 }
 
+/// [`triangle`] as a float, for memory estimates of any `d` (no overflow).
+fn triangle_len(d: usize) -> f64 {
+    d as f64 * (d as f64 + 1.0) / 2.0
+}
+
 impl NonInteractive {
-    fn check(&self, d: usize) -> Result<()> {
+    /// Checks the settings, and the memory of a run over `n` users with `d` features (`public` further
+    /// users' records held for the covariance).
+    fn check(&self, n: usize, d: usize, public: usize) -> Result<()> {
         check_epsilon(self.epsilon)?;
         if !(self.delta > 0.0 && self.delta < 1.0) {
             return Err(Error::InvalidParameter {
@@ -121,7 +127,8 @@ impl NonInteractive {
                 reason: format!("must be positive and finite, got {}", self.eigenvalue_floor),
             });
         }
-        Ok(())
+        let (d_f, public_f) = (d as f64, public as f64);
+        check_memory(n, d, triangle_len(d) + d_f, 4.0 * d_f * d_f + public_f * d_f)
     }
 
     /// The clipping thresholds for `n` users.
@@ -176,7 +183,7 @@ impl NonInteractive {
     ) -> Result<LdpFit> {
         let y = checked_records(x, y)?;
         let (n, d) = x.dim();
-        self.check(d)?;
+        self.check(n, d, public.map_or(0, |p| p.nrows()))?;
         let (cov_mech, cross_mech) = self.mechanisms(d, n, public.is_some())?;
         let clips = self.clips(n);
         let is_public = public.is_some();
@@ -223,7 +230,7 @@ impl NonInteractive {
     /// As [`NonInteractive::fit`]; [`Error::Empty`] for `n = 0`.
     pub fn simulate(&self, population: &Population, n: usize, public: usize, data_seed: u64) -> Result<LdpFit> {
         let d = population.check_users(n)?;
-        self.check(d)?;
+        self.check(n, d, public)?;
         let is_public = public > 0;
         let (cov_mech, cross_mech) = self.mechanisms(d, n, is_public)?;
         let clips = self.clips(n);
@@ -319,14 +326,14 @@ impl NonInteractive {
             epsilon: self.epsilon,
             delta: self.delta,
         };
-        Ok(LdpFit::new(
+        LdpFit::new(
             Array1::from(theta),
             objective,
             Report::exact(1),
             guarantee,
             if public_covariance_used(&sums) { 1 } else { 2 },
             n,
-        ))
+        )
     }
 }
 

@@ -24,14 +24,22 @@ impl Population {
     /// (unit norm), isotropic `x`, noise `σ`.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for `k = 0`, `k > d`, or a noise that is negative or not finite.
+    /// [`Error::InvalidParameter`] for `d = 0`, `k = 0`, `k > d`, a `d` beyond memory, or a noise that is negative or
+    /// not finite.
     pub fn sparse(d: usize, k: usize, noise: f64) -> Result<Self> {
+        if d == 0 {
+            return Err(Error::InvalidParameter {
+                name: "d",
+                reason: "must be at least 1 (the users' features)".into(),
+            });
+        }
         if k == 0 || k > d {
             return Err(Error::InvalidParameter {
                 name: "k",
                 reason: format!("must lie in 1..={d} (the dimension), got {k}"),
             });
         }
+        crate::data::check_bytes("d", 8.0 * d as f64, || format!("θ* of {d} coefficients"), "")?;
         let theta = Array1::from_shape_fn(d, |j| if j < k { 1.0 / (k as f64).sqrt() } else { 0.0 });
         let p = Self {
             theta,
@@ -115,17 +123,10 @@ impl Population {
     /// Users `first..first + n` as a design (`n × d`, one user per row) and responses.
     ///
     /// # Errors
-    /// The population's own errors (a hand-edited `θ*`, noise or correlation out of range).
+    /// The population's own errors (a hand-edited `θ*`, noise or correlation out of range); a design
+    /// beyond memory (`"n"`).
     pub fn sample(&self, seed: u64, first: u64, n: usize) -> Result<(Array2<f64>, Array1<f64>)> {
         self.check()?;
-        let d = self.dim();
-        let mut x = Array2::zeros((n, d));
-        let mut y = Array1::zeros(n);
-        let mut row = vec![0.0; d];
-        for i in 0..n {
-            y[i] = self.record(seed, first + i as u64, &mut row);
-            x.row_mut(i).assign(&ndarray::ArrayView1::from(&row));
-        }
-        Ok((x, y))
+        crate::simulation::sample_rows(n, self.dim(), first, |i, row| self.record(seed, i, row))
     }
 }

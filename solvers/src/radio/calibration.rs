@@ -222,8 +222,17 @@ impl SelfCalibration {
                 return bad("prior", "SARA's inner tolerance must be non-negative and finite");
             }
         }
-        if self.image_max_iter == 0 || self.dde_inner == 0 || self.dde_sweeps == 0 || self.die_sweeps == 0 {
-            return bad("image_max_iter", "iteration counts must be at least 1");
+        for (name, count) in [
+            ("image_max_iter", self.image_max_iter),
+            ("dde_inner", self.dde_inner),
+            ("dde_sweeps", self.dde_sweeps),
+            ("die_sweeps", self.die_sweeps),
+            ("dde_max_outer", self.dde_max_outer),
+            ("die_max_outer", self.die_max_outer),
+        ] {
+            if count == 0 {
+                return bad(name, "must be at least 1");
+            }
         }
         observation.validate(self.dde_size)?;
         let n = observation.image_size;
@@ -283,9 +292,10 @@ impl SelfCalibration {
             eps: vec![0.0; problem.bright.len()],
             op,
         };
-        let counter = self
-            .progress
-            .counter("self-calibration", self.die_max_outer + self.dde_max_outer);
+        let counter = self.progress.counter(
+            "self-calibration",
+            self.die_max_outer.saturating_add(self.dde_max_outer),
+        );
         let mut history = Vec::new();
         let mut seconds = [0.0; 2];
         let mut last = (0, 0.0);

@@ -30,7 +30,7 @@ pub use rustfft::num_complex::Complex64;
 pub use calibration::{Outer, SelfCalibrated, SelfCalibration, Stage};
 pub use dde::Ddes;
 pub use observation::{Baseline, Observation, padded_grid_size};
-pub use operator::{MAX_BYTES, Measurement, ordered_data};
+pub use operator::{Measurement, ordered_data};
 pub use prior::Prior;
 pub use sara::{Basis, Sara};
 pub use simulation::{Simulated, Simulation, snr_db};

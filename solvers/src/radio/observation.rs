@@ -92,6 +92,21 @@ impl Observation {
                 ),
             });
         }
+        // The DDE arrays are sized by the largest antenna index and time step: a file numbering its
+        // antennas sparsely (one index of 10⁸) is refused here, not by an allocation that aborts. About
+        // eight copies of every antenna's taps at every time step are held by the calibration.
+        let taps = self.n_antennas as f64 * self.n_times as f64 * (dde_size.max(1) as f64).powi(2);
+        crate::data::check_bytes(
+            "antennas",
+            8.0 * 16.0 * taps,
+            || {
+                format!(
+                    "the DDEs of {} antennas × {} time steps (sized by the largest antenna index and time step)",
+                    self.n_antennas, self.n_times
+                )
+            },
+            ": number the antennas 0..n−1 and the time steps 0..t−1, without gaps",
+        )?;
         let p = self.grid_size as i64;
         let margin = dde_size.max(1) as i64 - 1;
         let (lo, hi) = (-(p / 2) + margin, p - 1 - p / 2 - margin);

@@ -12,29 +12,15 @@ use super::dde::Ddes;
 use super::observation::{Baseline, Observation};
 use crate::error::{Error, Result};
 
-/// The most memory a [`Measurement`] may take (8 GB); larger observations are refused before allocating.
-pub const MAX_BYTES: u128 = 8_000_000_000;
-
-/// Refuses, as an `image_size` too large, what would take `bytes` bytes beyond [`MAX_BYTES`]:
-/// "`subject` would need … GB (`detail`); at most 8 GB".
+/// Refuses, as the parameter `name`, what would take `bytes` bytes beyond the library's memory cap
+/// ([`crate::data::memory_cap`]): "`subject` (`detail`) would need … GiB".
 pub(crate) fn check_memory(
+    name: &'static str,
     bytes: u128,
     subject: impl FnOnce() -> String,
     detail: impl FnOnce() -> String,
 ) -> Result<()> {
-    if bytes <= MAX_BYTES {
-        return Ok(());
-    }
-    Err(Error::InvalidParameter {
-        name: "image_size",
-        reason: format!(
-            "{} would need {:.1} GB ({}); at most {} GB",
-            subject(),
-            bytes as f64 / 1e9,
-            detail(),
-            MAX_BYTES / 1_000_000_000
-        ),
-    })
+    crate::data::check_bytes(name, bytes as f64, || format!("{} ({})", subject(), detail()), "")
 }
 
 /// Rows gridded together onto one spectrum by [`Measurement::grid`].
@@ -223,8 +209,9 @@ impl Measurement {
         let (p, side) = (observation.grid_size as u128, 2 * u1.size() as u128 - 1);
         let bytes = 16 * (2 * observation.baselines.len() as u128 * side * side + 3 * p * p);
         check_memory(
+            "visibilities",
             bytes,
-            || "the operator".into(),
+            || "the measurement operator".into(),
             || {
                 format!(
                     "kernels of {} visibilities at S = {}, a {p}² grid",

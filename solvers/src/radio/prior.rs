@@ -91,6 +91,7 @@ impl FaintPrior {
         // Refused before allocating: four coefficient vectors, the analysis scratch, three images.
         let bytes = 8 * (4 * rows as u128 + psi.scratch_len() as u128 + 3 * cols as u128);
         check_memory(
+            "image_size",
             bytes,
             || format!("the SARA prior of a {}² image", psi.image_size()),
             || "coefficients and buffers".into(),

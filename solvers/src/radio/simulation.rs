@@ -99,7 +99,9 @@ impl Simulation {
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] naming a setting out of range (fewer than 2 antennas, no time step, an
-    /// image below 16 pixels, an even kernel side, a negative or non-finite spread or energy, no level).
+    /// image below 16 pixels, an even kernel side, a negative or non-finite spread, an energy outside
+    /// (0, 1e100], an input SNR outside [−200, 300] dB, no level) or a size beyond memory, before allocating;
+    /// [`Error::NonFiniteResult`] where the visibilities still overflow.
     pub fn simulate(&self) -> Result<Simulated> {
         self.check()?;
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
@@ -151,6 +153,12 @@ impl Simulation {
             .iter()
             .map(|y| y + Complex64::new(part * standard_normal(&mut rng), part * standard_normal(&mut rng)))
             .collect();
+        if !(noise_std.is_finite() && observation.values.iter().all(|y| y.re.is_finite() && y.im.is_finite())) {
+            return Err(Error::NonFiniteResult {
+                what: "the simulated visibilities",
+                cause: "the sources' energies and the input SNR overflow f64 together; use smaller values".into(),
+            });
+        }
         Ok(Simulated {
             observation,
             image,
@@ -177,7 +185,7 @@ impl Simulation {
                 format!("must be at least 16 pixels, got {}", self.image_size),
             );
         }
-        if self.dde_size == 0 || self.dde_size.is_multiple_of(2) || 4 * self.dde_size > self.image_size {
+        if self.dde_size == 0 || self.dde_size.is_multiple_of(2) || self.dde_size.saturating_mul(4) > self.image_size {
             return bad(
                 "dde_size",
                 format!(
@@ -192,15 +200,48 @@ impl Simulation {
                 format!("must be non-negative and finite, got {}", self.dde_spread),
             );
         }
-        if !self.input_snr.is_finite() {
-            return bad("input_snr", format!("must be finite, got {}", self.input_snr));
-        }
-        if self.levels.is_empty() || self.levels.iter().any(|&(k, e)| k == 0 || !(e > 0.0 && e.is_finite())) {
+        if !(-200.0..=300.0).contains(&self.input_snr) {
             return bad(
-                "levels",
-                "need at least one level, each with sources and a positive energy".into(),
+                "input_snr",
+                format!(
+                    "must lie in [−200, 300] dB (the noise's level below the visibilities' RMS; beyond that range it is \
+                     not representable against them in f64), got {:?}",
+                    self.input_snr
+                ),
             );
         }
+        let energy = |e: f64| e > 0.0 && e <= crate::data::MAX_MAGNITUDE;
+        if self.levels.is_empty() || self.levels.iter().any(|&(k, e)| k == 0 || !energy(e)) {
+            return bad(
+                "levels",
+                "need at least one level, each with sources and an energy in (0, 1e100]".into(),
+            );
+        }
+        // Refused before allocating: the images (truth, bright part, galaxy, the taken-pixel mask), the FFT's
+        // buffers, and per visibility its baseline, value, model and kernel pair.
+        let (n, p) = (
+            self.image_size as f64,
+            self.image_size as f64 + 4.0 * self.dde_size as f64,
+        );
+        crate::data::check_bytes(
+            "image_size",
+            8.0 * 4.0 * n * n + 16.0 * 3.0 * p * p,
+            || format!("a {0}×{0} image", self.image_size),
+            "",
+        )?;
+        let visibilities = self.n_antennas as f64 * (self.n_antennas as f64 - 1.0) / 2.0 * self.n_times as f64;
+        let side = 2.0 * self.dde_size as f64 - 1.0;
+        crate::data::check_bytes(
+            "antennas",
+            visibilities * (40.0 + 16.0 * 4.0 + 2.0 * 16.0 * side * side),
+            || {
+                format!(
+                    "{visibilities:.0} visibilities (antennas² × time steps / 2) at S = {}",
+                    self.dde_size
+                )
+            },
+            ": use fewer antennas, time steps or a smaller DDE size",
+        )?;
         let baselines = (self.n_antennas as u128) * (self.n_antennas as u128 - 1) / 2 * self.n_times as u128;
         if baselines > 100_000_000 {
             return bad(
@@ -209,12 +250,12 @@ impl Simulation {
             );
         }
         if let Some(e) = self.galaxy
-            && !(e > 0.0 && e.is_finite())
+            && !energy(e)
         {
-            return bad("galaxy", format!("its energy must be positive and finite, got {e}"));
+            return bad("galaxy", format!("its energy must lie in (0, 1e100], got {e:?}"));
         }
-        let total: usize = self.levels.iter().map(|l| l.0).sum();
-        if 9 * total > self.image_size * self.image_size / 4 {
+        let total = self.levels.iter().map(|l| l.0 as f64).sum::<f64>();
+        if 9.0 * total > n * n / 4.0 {
             return bad(
                 "levels",
                 format!("{total} sources do not fit apart in a {0}×{0} image", self.image_size),
