@@ -63,7 +63,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let args = match Cli::try_parse() {
+    let args = match Cli::try_parse_from(join_negative_values(std::env::args_os())) {
         Ok(args) => args,
         Err(e) => return parse_failure(&e),
     };
@@ -136,6 +136,33 @@ fn thread_count(flag: Option<usize>) -> Result<usize, String> {
             )),
         },
     }
+}
+
+/// The command line with each negative number that follows a `--flag` joined to it (`--snr -1e-300` →
+/// `--snr=-1e-300`): clap takes `-1` as a value where negative numbers are allowed, but reads `-inf` or
+/// `-1e-300` as short options. Every value that parses as a float (infinities and NaN included) is a
+/// value; nothing else changes.
+fn join_negative_values(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut out: Vec<std::ffi::OsString> = Vec::new();
+    for arg in args {
+        let negative = arg
+            .to_str()
+            .is_some_and(|a| a.starts_with('-') && a.len() > 1 && a.parse::<f64>().is_ok());
+        let joinable = out
+            .last()
+            .and_then(|p| p.to_str())
+            .is_some_and(|p| p.starts_with("--") && p.len() > 2 && !p.contains('='));
+        if negative && joinable {
+            let flag = out.pop().unwrap_or_default();
+            let mut joined = flag;
+            joined.push("=");
+            joined.push(&arg);
+            out.push(joined);
+        } else {
+            out.push(arg);
+        }
+    }
+    out
 }
 
 /// Ends on a command line clap refused, or prints the help or the version it asked for: to stdout with

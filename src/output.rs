@@ -27,6 +27,17 @@ pub enum OutputError {
         /// The input's path as given.
         input: PathBuf,
     },
+    /// An output that cannot be written as a file: a folder, a FIFO (writing would wait for a reader), or
+    /// a path in a folder that does not exist.
+    #[error("{flag} {path}: {why}")]
+    NotAFile {
+        /// The output's flag.
+        flag: String,
+        /// The path, as given.
+        path: PathBuf,
+        /// What it is instead.
+        why: &'static str,
+    },
     /// Two outputs name the same file.
     #[error("{first_flag} and {second_flag} both name {path}: give each output its own file")]
     SameOutput {
@@ -80,13 +91,47 @@ fn same_file(a: &Path, b: &Path) -> bool {
     false
 }
 
-/// Refuses a set of outputs of which one is the same file as an input, or two are the same file.
+/// Why `path` cannot take an output file, if it cannot: a folder, a FIFO, no name, or a folder that does
+/// not exist.
+fn not_a_file(path: &Path) -> Option<&'static str> {
+    if let Ok(meta) = std::fs::metadata(path) {
+        if meta.is_dir() {
+            return Some("is a folder: give a file name");
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileTypeExt as _;
+            if meta.file_type().is_fifo() {
+                return Some("is a FIFO (writing would wait for a reader): give a regular file");
+            }
+        }
+        return None;
+    }
+    if path.file_name().is_none() {
+        return Some("names no file");
+    }
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => Some("its folder does not exist"),
+        _ => None,
+    }
+}
+
+/// Refuses a set of outputs of which one cannot be a file (a folder, a FIFO, in a missing folder), is the
+/// same file as an input, or is the same file as another output.
 /// `outputs` and `inputs` are `(flag, path)` pairs, the flag as the user typed it (for the message).
 ///
 /// # Errors
-/// [`OutputError::OverwritesInput`] or [`OutputError::SameOutput`], naming both flags and paths.
+/// [`OutputError::NotAFile`], [`OutputError::OverwritesInput`] or [`OutputError::SameOutput`], naming
+/// the flags and paths.
 pub fn check_outputs(outputs: &[(&str, &Path)], inputs: &[(&str, &Path)]) -> Result<(), OutputError> {
     for (k, (flag, out)) in outputs.iter().enumerate() {
+        if let Some(why) = not_a_file(out) {
+            return Err(OutputError::NotAFile {
+                flag: (*flag).into(),
+                path: out.to_path_buf(),
+                why,
+            });
+        }
         if let Some((input_flag, input)) = inputs.iter().find(|(_, i)| same_file(out, i)) {
             return Err(OutputError::OverwritesInput {
                 output_flag: (*flag).into(),

@@ -479,7 +479,26 @@ fn messages_blame_what_the_user_can_change() {
         ],
         &["--clip"],
     );
-    // Negative numbers reach the flag's own check instead of reading as unknown options.
+    // Negative numbers reach the flag's own check instead of reading as unknown options, in every form.
+    for (args, words) in [
+        (
+            &[
+                "ldp", "simulate", "--n", "100", "--d", "5", "--k", "1", "--noise", "-inf",
+            ][..],
+            &["--noise", "got -inf"][..],
+        ),
+        (
+            &["langevin", "simulate", "--d", "5", "--k", "1", "--step", "-1e-300"],
+            &["--step"],
+        ),
+        (&["ldp", "simulate", "--n", "100", "--d", "5", "--k", "-inf"], &["--k"]),
+    ] {
+        let o = run(args);
+        assert!(!stderr(&o).contains("unexpected argument"), "{args:?}: {}", stderr(&o));
+        for w in words {
+            assert!(stderr(&o).contains(w), "{args:?}: `{w}` missing from {}", stderr(&o));
+        }
+    }
     for args in [
         &["pde", "--benchmark", "heat_1d", "--grid", "-1"][..],
         &[
@@ -528,6 +547,142 @@ fn messages_blame_what_the_user_can_change() {
         let o = run(&args);
         refused(&o, &["x.csv, line 9, column `b`"]);
     }
+}
+
+/// What a probe of the newer subcommands found after the first round: each refused, naming the flag or
+/// the file's line and column.
+#[test]
+fn the_probe_s_second_findings_are_refused_clearly() {
+    let d = dir("probe");
+    small_observation(&d);
+    let (vis, bright) = (d.join("vis.csv"), d.join("bright.npy"));
+    let calibrate = |extra: &[&str]| {
+        let mut args = vec!["radio", "calibrate", "--vis", s(&vis), "--bright", s(&bright)];
+        args.extend(extra);
+        run(&args)
+    };
+    refused(
+        &calibrate(&["--dde-size", "21"]),
+        &["--dde-size", "quarter of the image side"],
+    );
+    let o = calibrate(&["--max-outer", "18446744073709551615"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    // A visibility out of range, or out of scale, is said at its line and column of the file.
+    let lines: Vec<String> = std::fs::read_to_string(&vis)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    let edit = |name: &str, col: usize, value: &str, keep: usize| {
+        let mut f: Vec<String> = lines[1].split(',').map(String::from).collect();
+        f[col] = value.into();
+        let mut text = vec![lines[0].clone(), f.join(",")];
+        text.extend(lines[2..keep.min(lines.len())].iter().cloned());
+        let path = d.join(name);
+        std::fs::write(&path, text.join("\n") + "\n").unwrap();
+        path
+    };
+    let far = edit("far.csv", 3, "1000", usize::MAX);
+    let o = run(&[
+        "radio",
+        "calibrate",
+        "--vis",
+        s(&far),
+        "--bright",
+        s(&bright),
+        "--dde-size",
+        "3",
+    ]);
+    refused(&o, &["far.csv, line 2, column `u`", "(u, v) = (1000"]);
+    let big = edit("big.csv", 5, "1e200", usize::MAX);
+    let o = run(&[
+        "radio",
+        "calibrate",
+        "--vis",
+        s(&big),
+        "--bright",
+        s(&bright),
+        "--dde-size",
+        "3",
+    ]);
+    refused(&o, &["big.csv, line 2, column `re`", "beyond ±1e100"]);
+    // One visibility (two antennas): no closure, nothing to calibrate.
+    let one = edit("one.csv", 5, "1", 2);
+    let o = run(&[
+        "radio",
+        "calibrate",
+        "--vis",
+        s(&one),
+        "--bright",
+        s(&bright),
+        "--dde-size",
+        "3",
+    ]);
+    refused(&o, &["at least 3"]);
+    // Outputs that cannot be files are refused before the work.
+    let start = Instant::now();
+    refused(&calibrate(&["--out", s(&d)]), &["--out", "is a folder"]);
+    refused(
+        &calibrate(&["--out", s(&d.join("no/such/x.fits"))]),
+        &["--out", "folder does not exist"],
+    );
+    assert!(start.elapsed() < Duration::from_secs(5));
+    #[cfg(unix)]
+    {
+        let fifo = d.join("fifo.svg");
+        let _ = std::fs::remove_file(&fifo);
+        if Command::new("mkfifo").arg(&fifo).status().is_ok_and(|s| s.success()) {
+            refused(&calibrate(&["--plot", s(&fifo)]), &["--plot", "FIFO"]);
+        }
+    }
+    // LDP: all-zero features, too few public records, a NaN in the public file located there.
+    let rows = |f: &dyn Fn(usize) -> String| (0..60).map(f).collect::<Vec<_>>().join("\n");
+    let (x0, x, y) = (d.join("x0.csv"), d.join("x.csv"), d.join("y.csv"));
+    std::fs::write(&x0, format!("a,b,c\n{}\n", rows(&|_| "0,0,0".into()))).unwrap();
+    std::fs::write(
+        &x,
+        format!("a,b,c\n{}\n", rows(&|i| format!("{},{},{}", i % 7, i % 3, i % 5))),
+    )
+    .unwrap();
+    std::fs::write(&y, format!("y\n{}\n", rows(&|i| format!("{}", i % 4)))).unwrap();
+    let o = run(&["ldp", "fit", "--x", s(&x0), "--y", s(&y), "--k", "1"]);
+    refused(&o, &["x0.csv", "all zero"]);
+    let (p1, pnan) = (d.join("p1.csv"), d.join("pnan.csv"));
+    std::fs::write(&p1, "a,b,c\n1,2,3\n").unwrap();
+    std::fs::write(&pnan, "a,b,c\n1,2,3\n4,nan,6\n7,8,9\n1,1,2\n").unwrap();
+    for (public, words) in [
+        (&p1, &["p1.csv", "1 record(s) of 3 features"][..]),
+        (&pnan, &["pnan.csv, line 3, column `b`", "not a finite number"]),
+    ] {
+        let o = run(&[
+            "ldp",
+            "fit",
+            "--method",
+            "public",
+            "--x",
+            s(&x),
+            "--y",
+            s(&y),
+            "--k",
+            "1",
+            "--public",
+            s(public),
+        ]);
+        refused(&o, words);
+    }
+    // Langevin: no signal, a link beyond scale, a degree beyond 30, one sample.
+    let base = ["langevin", "simulate", "--d", "5", "--time", "10"];
+    for (extra, words) in [
+        (&["--k", "2", "--signal", "0"][..], &["--signal", "pure diffusion"][..]),
+        (&["--k", "4294967297"], &["--k", "1..=30"]),
+        (&["--k", "2", "--n", "1"], &["--n", "at least 2"]),
+    ] {
+        let mut args = base.to_vec();
+        args.extend(extra);
+        refused(&run(&args), words);
+    }
+    let o = run(&["langevin", "fit", "--x", s(&x), "--y", s(&y), "--link", "1e308,1e308"]);
+    refused(&o, &["--link", "within ±1e6"]);
 }
 
 /// The thread count from `RAYON_NUM_THREADS` is checked as `--threads` is: a clear error, never rayon's

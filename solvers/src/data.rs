@@ -19,19 +19,36 @@ pub const MAX_BYTES: f64 = 16.0 * GIB;
 const GIB: f64 = (1u64 << 30) as f64;
 
 /// The memory one call may ask for: [`MAX_BYTES`], or less where the machine has less available (Linux's
-/// `MemAvailable`, read once per process): a request that fits the fixed cap but not the machine would
-/// abort on allocation instead of being refused.
+/// `MemAvailable`, and the room left under an address-space limit; read once per process): a request that
+/// fits the fixed cap but not the machine would abort on allocation instead of being refused.
 pub fn memory_cap() -> f64 {
     static CAP: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
     *CAP.get_or_init(|| available_bytes().map_or(MAX_BYTES, |a| a.min(MAX_BYTES)))
 }
 
-/// `MemAvailable` of `/proc/meminfo` in bytes, where there is one.
+/// The memory this process can still take, where Linux says: `MemAvailable` of `/proc/meminfo`, and under
+/// an address-space limit (`ulimit -v`) what of it the process has not mapped yet.
 fn available_bytes() -> Option<f64> {
+    let kib = |text: &str, key: &str| -> Option<f64> {
+        let line = text.lines().find(|l| l.starts_with(key))?;
+        line[key.len()..].split_whitespace().next()?.parse::<f64>().ok()
+    };
     let info = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    (kib > 0.0).then_some(kib * 1024.0)
+    let available = kib(&info, "MemAvailable:")? * 1024.0;
+    let limited = std::fs::read_to_string("/proc/self/limits").ok().and_then(|limits| {
+        // "Max address space   <soft> <hard> bytes", the soft limit in bytes or "unlimited".
+        let soft: f64 = limits
+            .lines()
+            .find(|l| l.starts_with("Max address space"))?
+            .split_whitespace()
+            .nth(3)?
+            .parse()
+            .ok()?;
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        Some(soft - kib(&status, "VmSize:")? * 1024.0)
+    });
+    let bytes = limited.map_or(available, |l| l.min(available));
+    (bytes > 0.0).then_some(bytes)
 }
 
 /// Refuses, as [`Error::InvalidParameter`] `name`, what would take `bytes` bytes (a float, so that the

@@ -58,6 +58,17 @@ pub enum Error {
         /// What is wrong with it, and what to give instead.
         reason: String,
     },
+    /// One record of the data (a visibility) is out of range: its index (0-based, in the order given), the
+    /// quantity (`antenna`, `time`, `uv`) and why.
+    #[error("visibility {index}: {reason}")]
+    Visibility {
+        /// The record's index (0-based).
+        index: usize,
+        /// The quantity out of range.
+        name: &'static str,
+        /// Why.
+        reason: String,
+    },
     /// A parameter is out of range.
     #[error("invalid parameter `{name}`: {reason}")]
     InvalidParameter {

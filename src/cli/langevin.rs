@@ -32,7 +32,8 @@ enum Command {
 /// The dynamics' settings both subcommands take.
 #[derive(Debug, clap::Args)]
 struct Dynamics {
-    /// The signal strength ε [default: 2√d].
+    /// The signal strength ε, from 1e-3 to 1e8 [default: 2√d] (at 0 the dynamics is pure diffusion and
+    /// its estimate a random direction).
     #[arg(long)]
     signal: Option<f64>,
     /// The step h (time units).
@@ -127,15 +128,22 @@ pub fn run(a: Args) -> CliResult {
     })
 }
 
-fn langevin(d: usize, s: &Dynamics, bar: &Bar) -> Langevin {
-    Langevin {
+fn langevin(d: usize, s: &Dynamics, bar: &Bar) -> Result<Langevin, String> {
+    if let Some(signal) = s.signal
+        && !(1e-3..=1e8).contains(&signal)
+    {
+        return Err(format!(
+            "--signal: must lie in [1e-3, 1e8], got {signal:?} (at 0 the dynamics is pure diffusion and its estimate a random direction)"
+        ));
+    }
+    Ok(Langevin {
         signal: s.signal.unwrap_or(2.0 * (d as f64).sqrt()),
         step: s.step,
         time: s.time,
         seed: s.seed,
         progress: bar.callback(),
         ..Langevin::default()
-    }
+    })
 }
 
 fn simulate(s: SimulateArgs) -> CliResult {
@@ -145,10 +153,15 @@ fn simulate(s: SimulateArgs) -> CliResult {
     if s.d < 2 {
         return Err(format!("--d: the sphere needs dimension at least 2, got {}", s.d).into());
     }
+    // The link (single-index) is checked before the default n, which grows with k.
+    let link = match s.model {
+        Model::SingleIndex => Some(Link::hermite(s.k)?),
+        Model::TensorPca => None,
+    };
     let n =
-        s.n.map_or(10.0 * (s.d as f64).powi(s.k.div_ceil(2) as i32), |n| n as f64);
-    if n < 1.0 {
-        return Err("--n: at least one sample".into());
+        s.n.map_or(10.0 * (s.d as f64).powi(s.k.min(1000).div_ceil(2) as i32), |n| n as f64);
+    if n < 2.0 {
+        return Err("--n: at least 2 samples".into());
     }
     // The dynamics' work per step: two products with the n × d design (single-index), a contraction of
     // the d^k tensor (tensor PCA); plus online SGD's one pass.
@@ -157,7 +170,7 @@ fn simulate(s: SimulateArgs) -> CliResult {
         Model::TensorPca => 2.0 * (s.d as f64).powi(s.k.min(1000) as i32),
     };
     let bar = Bar::new("Langevin steps", s.dynamics.json);
-    let estimator = langevin(s.d, &s.dynamics, &bar);
+    let estimator = langevin(s.d, &s.dynamics, &bar)?;
     super::work::check(
         "the simulation",
         estimator.steps()? as f64 * per_step + 4.0 * n * s.d as f64,
@@ -168,13 +181,15 @@ fn simulate(s: SimulateArgs) -> CliResult {
     let mut curve = Curve::default();
     let (fitted, sgd) = match s.model {
         Model::SingleIndex => {
-            let model = SingleIndex::new(s.d, Link::hermite(s.k)?, s.noise)?;
+            let link = link.ok_or("the single-index model's link")?;
+            let model = SingleIndex::new(s.d, link, s.noise)?;
             let (x, y) = model.sample(s.data_seed, 0, n as usize)?;
             // The simulated data are no file of the user's: their defects are the settings'.
             let loss = CorrelationLoss::new(x.view(), y.view(), &model.link).map_err(|e| match e {
-                Error::Magnitude { .. } | Error::NonFinite { .. } => {
-                    format!("the simulated responses overflow ({e}): lower --noise or the link's degree --k")
-                }
+                Error::Magnitude { value, .. } => format!(
+                    "the simulated responses reach {value:e}, beyond ±1e100 where their products overflow: lower --noise"
+                ),
+                Error::NonFinite { .. } => "the simulated responses are not finite: lower --noise".to_string(),
                 e => e.to_string(),
             })?;
             let fitted = run_curve(&estimator, &loss, every, &mut curve);
@@ -255,7 +270,7 @@ fn fit(f: FitArgs) -> CliResult {
     let samples = Samples::read(&f.x, &f.y)?;
     let (x, y) = (samples.x.values(), samples.y.view());
     let bar = Bar::new("Langevin steps", f.dynamics.json);
-    let estimator = langevin(x.ncols(), &f.dynamics, &bar);
+    let estimator = langevin(x.ncols(), &f.dynamics, &bar)?;
     super::work::check(
         "the dynamics",
         estimator.steps()? as f64 * 4.0 * x.nrows() as f64 * x.ncols() as f64,

@@ -134,6 +134,11 @@ pub fn run(a: Args) -> CliResult {
                 ("radius", "--radius"),
                 ("d", "--d"),
                 ("users", "--n/--d (or the rows and columns of X)"),
+                ("public", "--public-n (or the rows of --public)"),
+                (
+                    "sensitivity",
+                    "--clip (the messages' sensitivity grows with its square)",
+                ),
                 ("n", "--n"),
             ],
         )
@@ -237,7 +242,7 @@ fn fit(f: FitArgs) -> CliResult {
     let samples = Samples::read(&f.x, &f.y)?;
     let (x, y) = (&samples.x, &samples.y);
     let public = match (&f.public, c.method) {
-        (Some(p), MethodArg::Public) => Some(read_table(p)?),
+        (Some(p), MethodArg::Public) => Some((read_table(p)?, p)),
         (None, MethodArg::Public) => return Err("--method public needs --public FILE".into()),
         (Some(_), _) => return Err("--public applies to --method public".into()),
         (None, _) => None,
@@ -245,12 +250,16 @@ fn fit(f: FitArgs) -> CliResult {
     let bar = Bar::new("LDP-IHT rounds", c.json);
     let fitted = match c.method {
         MethodArg::Noninteractive | MethodArg::Public => {
-            non_interactive(c)?.fit(x.values(), y.view(), public.as_ref().map(|p| p.values()))
+            non_interactive(c)?.fit(x.values(), y.view(), public.as_ref().map(|p| p.0.values()))
         }
         MethodArg::Iht => iht(c, &bar)?.fit(x.values(), y.view()),
     };
     bar.finish();
-    report(c, &fitted.map_err(|e| samples.locate(e.into()))?, None)
+    let fitted = fitted.map_err(|e| match &public {
+        Some((table, path)) => super::locate_in_files(e.into(), &[("public X", table, path)]),
+        None => e.into(),
+    });
+    report(c, &fitted.map_err(|e| samples.locate(e))?, None)
 }
 
 /// Prints the fit; `truth`: the simulation's ℓ2 error and whether the support was recovered.

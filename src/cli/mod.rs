@@ -84,34 +84,42 @@ impl Samples {
 
     /// A data error of the library re-worded with its place in these files (see [`locate_in_files`]).
     pub fn locate(&self, e: Box<dyn std::error::Error>) -> Box<dyn std::error::Error> {
-        locate_in_files(e, (&self.x, &self.x_path), (&self.y_table, &self.y_path))
+        locate_in_files(e, &[("X", &self.x, &self.x_path), ("y", &self.y_table, &self.y_path)])
     }
 }
 
 /// A data error of the library — a non-finite value, one beyond ±1e100, an input with nothing to fit —
 /// re-worded with its place in the user's files, as a person finds it (the line and column name of a
-/// CSV): errors of an input named `X…` in `x`, of any other in `y`. Other errors unchanged.
+/// CSV). `files` are `(prefix, table, path)`: an error about an input whose name starts with the prefix
+/// (`X`, `y`, `public X`) is located in that file (the longest prefix that matches). Other errors
+/// unchanged.
 pub fn locate_in_files(
     e: Box<dyn std::error::Error>,
-    x: (&sparsimony::io::Table, &std::path::Path),
-    y: (&sparsimony::io::Table, &std::path::Path),
+    files: &[(&str, &sparsimony::io::Table, &std::path::Path)],
 ) -> Box<dyn std::error::Error> {
     use sparsimony::solvers::Error;
-    let file = |what: &str| if what.starts_with('X') { x } else { y };
-    let at = |what: &str, row: usize, col: usize| {
-        let (table, path) = file(what);
-        table.locate(path, row, if what.starts_with('X') { col } else { 0 })
+    let file = |what: &str| {
+        files
+            .iter()
+            .filter(|(prefix, _, _)| what.starts_with(prefix))
+            .max_by_key(|(prefix, _, _)| prefix.len())
     };
-    match e.downcast_ref::<Error>() {
-        Some(Error::NonFinite { what, row, col }) => format!("{}: not a finite number", at(what, *row, *col)).into(),
-        Some(Error::Magnitude { what, row, col, value }) => format!(
-            "{}: {value:e} is beyond ±1e100, where squares and products overflow: rescale the data",
-            at(what, *row, *col)
-        )
-        .into(),
-        Some(Error::Degenerate { what, reason }) => format!("{}: {reason}", file(what).1.display()).into(),
-        _ => e,
-    }
+    let at = |what: &str, row: usize, col: usize| {
+        file(what).map(|(_, table, path)| table.locate(path, row, if table.columns.len() > 1 { col } else { 0 }))
+    };
+    let located = match e.downcast_ref::<Error>() {
+        Some(Error::NonFinite { what, row, col }) => {
+            at(what, *row, *col).map(|at| format!("{at}: not a finite number"))
+        }
+        Some(Error::Magnitude { what, row, col, value }) => at(what, *row, *col).map(|at| {
+            format!("{at}: {value:e} is beyond ±1e100, where squares and products overflow: rescale the data")
+        }),
+        Some(Error::Degenerate { what, reason }) => {
+            file(what).map(|(_, _, path)| format!("{}: {reason}", path.display()))
+        }
+        _ => None,
+    };
+    located.map_or(e, Into::into)
 }
 
 /// The library's [`InvalidParameter`](sparsimony::solvers::Error::InvalidParameter) error with its

@@ -7,7 +7,7 @@ use ndarray::Array2;
 use ndarray_npy::WriteNpyExt;
 use serde_json::json;
 use sparsimony::solvers::radio::{
-    Baseline, Complex64, Observation, Prior, SelfCalibration, Simulation, padded_grid_size, snr_db,
+    Baseline, Complex64, Observation, Prior, SelfCalibration, Simulation, Stage, padded_grid_size, snr_db,
 };
 
 use sparsimony::output::write_atomic_with;
@@ -86,9 +86,9 @@ struct CalibrateArgs {
     /// η, the prior's weight [default: 1e-4 for l1, 1e-2 for sara, the paper's].
     #[arg(long)]
     eta: Option<f64>,
-    /// Outer iterations at most of the DDE stage.
-    #[arg(long, default_value_t = 100)]
-    max_outer: usize,
+    /// Outer iterations at most of the DDE stage (1 to 10⁶).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    max_outer: u32,
     /// The true image (N × N), to report the faint part's SNR.
     #[arg(long, value_name = "FILE")]
     truth: Option<PathBuf>,
@@ -98,8 +98,9 @@ struct CalibrateArgs {
     /// Write the faint part (and the true one, with --truth) as SVG heat maps.
     #[arg(long, value_name = "FILE.svg")]
     plot: Option<PathBuf>,
-    /// Print JSON: {"outer", "converged", "criterion", "seconds": {"image", "dde", "total"}, "snr_db"
-    /// (with --truth), "gain_scale"}.
+    /// Print JSON: {"outer": {"die", "dde"} (each stage's outer iterations), "converged", "decrease" (the
+    /// last relative decrease of the criterion) and "tolerance", "criterion", "seconds": {"image", "dde",
+    /// "total"}, "snr_db" (with --truth), "gain_scale"}.
     #[arg(long)]
     json: bool,
 }
@@ -135,10 +136,8 @@ pub fn run(a: Args) -> CliResult {
                 &[
                     ("antennas", "--vis (its antenna and time indices)"),
                     ("visibilities", "--vis (its visibilities, at this --dde-size and grid)"),
-                    ("antenna", "--vis"),
-                    ("time", "--vis"),
-                    ("uv", "--vis (or a larger --grid-size)"),
-                    ("image_size", "--bright (its image side) or --grid-size"),
+                    ("image_size", "--bright (its image side)"),
+                    ("grid_size", "--grid-size"),
                     ("dde_size", "--dde-size"),
                     ("eta", "--eta"),
                     ("dde_max_outer", "--max-outer"),
@@ -218,7 +217,7 @@ fn read_observation(
     path: &Path,
     image_size: usize,
     grid_size: usize,
-) -> Result<Observation, Box<dyn std::error::Error>> {
+) -> Result<(Observation, sparsimony::io::Table), Box<dyn std::error::Error>> {
     let table = sparsimony::io::read_table(path)?;
     const NAMES: [&str; 7] = ["antenna1", "antenna2", "time", "u", "v", "re", "im"];
     let cols: Vec<usize> = if table.lines.is_empty() {
@@ -267,9 +266,8 @@ fn read_observation(
         let (u, v) = (integer(3, -1e9)?, integer(4, -1e9)?);
         let (re, im) = (at(5), at(6));
         for (k, x) in [(5, re), (6, im)] {
-            if !x.is_finite() {
-                return Err(format!("{}: not a finite number", table.locate(path, r, cols[k])).into());
-            }
+            sparsimony::solvers::data::check_value("visibilities", r, k, x)
+                .map_err(|e| located(e, &table, path, r, cols[k]))?;
         }
         baselines.push(Baseline {
             antenna1: a1 as usize,
@@ -282,24 +280,49 @@ fn read_observation(
     }
     let n_antennas = baselines.iter().map(|b| b.antenna1.max(b.antenna2)).max().unwrap_or(0) + 1;
     let n_times = baselines.iter().map(|b| b.time).max().unwrap_or(0) + 1;
-    Ok(Observation {
+    let observation = Observation {
         image_size,
         grid_size,
         n_antennas,
         n_times,
         baselines,
         values,
-    })
+    };
+    Ok((observation, table))
+}
+
+/// A value error of the library (non-finite, beyond ±1e100) at `(row, col)` of `table`, said where the
+/// user finds it.
+fn located(
+    e: sparsimony::solvers::Error,
+    table: &sparsimony::io::Table,
+    path: &Path,
+    row: usize,
+    col: usize,
+) -> String {
+    use sparsimony::solvers::Error;
+    let at = table.locate(path, row, col);
+    match e {
+        Error::Magnitude { value, .. } => {
+            format!("{at}: {value:e} is beyond ±1e100, where squares and products overflow: rescale the data")
+        }
+        Error::NonFinite { .. } => format!("{at}: not a finite number"),
+        e => format!("{at}: {e}"),
+    }
 }
 
 fn read_image(path: &Path, what: &str) -> Result<Array2<f64>, Box<dyn std::error::Error>> {
     let table = sparsimony::io::read_table(path)?;
     let (r, c) = table.values().dim();
-    if r != c || r < 2 {
-        return Err(format!("{}: the {what} must be a square image, found {r} × {c}", path.display()).into());
+    if r != c || r < 4 {
+        return Err(format!(
+            "{}: the {what} must be a square image at least 4 pixels wide, found {r} × {c}",
+            path.display()
+        )
+        .into());
     }
-    if let Some((i, _)) = table.values().iter().enumerate().find(|(_, v)| !v.is_finite()) {
-        return Err(format!("{}: not a finite number", table.locate(path, i / c, i % c)).into());
+    for ((i, j), v) in table.values().indexed_iter() {
+        sparsimony::solvers::data::check_value("image", i, j, *v).map_err(|e| located(e, &table, path, i, j))?;
     }
     Ok(table.into_values())
 }
@@ -318,7 +341,7 @@ fn calibrate(c: CalibrateArgs) -> CliResult {
     let bright = read_image(&c.bright, "bright-source image")?;
     let n = bright.nrows();
     let grid = c.grid_size.unwrap_or_else(|| padded_grid_size(n, c.dde_size));
-    let observation = read_observation(&c.vis, n, grid)?;
+    let (observation, vis_table) = read_observation(&c.vis, n, grid)?;
     let truth = c.truth.as_deref().map(|p| read_image(p, "true image")).transpose()?;
     if let Some(t) = &truth
         && t.dim() != bright.dim()
@@ -347,19 +370,49 @@ fn calibrate(c: CalibrateArgs) -> CliResult {
         PriorName::L1 => Prior::L1,
         PriorName::Sara => Prior::sara(),
     };
+    // Per outer iteration of either stage, a typical 100 image-block iterations, each a Φ/Φᵀ pair: two
+    // P² FFTs and, per visibility, its two rows' (2S − 1)² taps.
+    let (p, side) = (grid as f64, 2.0 * c.dde_size as f64 - 1.0);
+    let pair = 10.0 * p * p * p.max(2.0).log2() + 32.0 * observation.values.len() as f64 * side * side;
+    // (The caps, at most a typical 100 outer iterations: the stages stop when the criterion settles.)
+    let outer = (SelfCalibration::default().die_max_outer + c.max_outer.min(100) as usize) as f64;
+    super::work::check(
+        "the calibration",
+        outer * 100.0 * pair,
+        "--max-outer, --grid-size or --dde-size",
+    )?;
     let bar = Bar::new("self-calibration", c.json);
     let cal = SelfCalibration {
         dde_size: c.dde_size,
         prior,
         eta: c.eta.unwrap_or(prior.paper_eta()),
-        dde_max_outer: c.max_outer,
+        dde_max_outer: c.max_outer as usize,
         progress: bar.callback(),
         ..SelfCalibration::default()
     };
     let start = std::time::Instant::now();
     let fit = cal.fit(&observation, bright.view());
     bar.finish();
-    let fit = fit?;
+    // A visibility out of range is said at its line of the file (rows of the table are visibilities).
+    let fit = fit.map_err(|e| -> Box<dyn std::error::Error> {
+        match e {
+            sparsimony::solvers::Error::Visibility { index, name, reason } => {
+                let column = match name {
+                    "antenna" => "antenna1",
+                    "time" => "time",
+                    _ => "u",
+                };
+                let col = vis_table.columns.iter().position(|c| c.trim() == column).unwrap_or(0);
+                let hint = if name == "uv" {
+                    " (or give a larger --grid-size)"
+                } else {
+                    ""
+                };
+                format!("{}: {reason}{hint}", vis_table.locate(&c.vis, index, col)).into()
+            }
+            e => e.into(),
+        }
+    })?;
     let total = start.elapsed().as_secs_f64();
     let snr = truth.as_ref().map(|t| {
         let faint = t - &bright;
@@ -399,10 +452,14 @@ fn calibrate(c: CalibrateArgs) -> CliResult {
             c.max_outer, fit.report.reached, fit.report.tolerance
         );
     }
+    let stage_outer = |stage: Stage| fit.history.iter().filter(|o| o.stage == stage).count();
+    let (die_outer, dde_outer) = (stage_outer(Stage::Die), stage_outer(Stage::Dde));
     if c.json {
         let mut v = json!({
-            "outer": fit.report.iterations,
+            "outer": {"die": die_outer, "dde": dde_outer},
             "converged": fit.report.converged,
+            "decrease": fit.report.reached,
+            "tolerance": fit.report.tolerance,
             "criterion": criterion,
             "gain_scale": fit.gain_scale,
             "seconds": {"image": fit.seconds[0], "dde": fit.seconds[1], "total": total},
@@ -420,9 +477,10 @@ fn calibrate(c: CalibrateArgs) -> CliResult {
             c.dde_size
         )?;
         outln!(
-            "{} outer iterations (converged: {}), criterion {criterion:.6e}, gain scale {:.4}",
-            fit.report.iterations,
+            "{die_outer} DIE + {dde_outer} DDE outer iterations (converged: {}, last relative decrease {:.2e}), criterion \
+             {criterion:.6e}, gain scale {:.4}",
             fit.report.converged,
+            fit.report.reached,
             fit.gain_scale
         )?;
         outln!(

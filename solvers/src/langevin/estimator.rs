@@ -98,6 +98,14 @@ pub struct Chain {
 
 impl Langevin {
     fn check(&self, signal: f64) -> Result<SphericalLangevin> {
+        // Far above the default 2√d the drift's steps overflow the sphere's retraction. (0 is pure
+        // diffusion: a null model, allowed.)
+        if !(0.0..=1e8).contains(&signal) {
+            return Err(Error::InvalidParameter {
+                name: "signal",
+                reason: format!("must lie in [0, 1e8], got {signal:?}"),
+            });
+        }
         let dynamics = SphericalLangevin::new(self.step, signal).map_err(|e| match e {
             sparsimony_core::Error::InvalidParameter { name, reason } => Error::InvalidParameter {
                 name,
@@ -124,20 +132,21 @@ impl Langevin {
         if !(self.step > 0.0 && self.step.is_finite()) {
             return Err(Error::InvalidParameter {
                 name: "step",
-                reason: format!("must be positive and finite, got {}", self.step),
+                reason: format!("must be positive and finite, got {:?}", self.step),
             });
         }
         if !(self.time > 0.0 && self.time.is_finite()) {
             return Err(Error::InvalidParameter {
                 name: "time",
-                reason: format!("must be positive and finite, got {}", self.time),
+                reason: format!("must be positive and finite, got {:?}", self.time),
             });
         }
         if self.step > self.time {
             return Err(Error::InvalidParameter {
                 name: "step",
                 reason: format!(
-                    "must be at most the horizon time = {}, got {}: a step past the horizon is no dynamics",
+                    "must be at most the horizon `time` = {:?}, got {:?}: a step past the horizon is no dynamics \
+                     (lower the step or lengthen the horizon)",
                     self.time, self.step
                 ),
             });
@@ -147,7 +156,7 @@ impl Langevin {
             return Err(Error::InvalidParameter {
                 name: "step",
                 reason: format!(
-                    "time / step = {} / {} is {steps:.1e} steps, over the 10¹² allowed: raise the step or shorten the horizon",
+                    "time / step = {:?} / {:?} is {steps:.1e} steps, over the 10¹² allowed: raise the step or shorten the horizon",
                     self.time, self.step
                 ),
             });

@@ -30,10 +30,15 @@ impl Link {
     /// [`Error::InvalidParameter`] for a non-finite coefficient, or no nonzero coefficient of degree ≥ 1
     /// (a constant link carries no information about the direction).
     pub fn new(coefficients: Vec<f64>) -> Result<Self> {
-        if let Some(j) = coefficients.iter().position(|c| !c.is_finite()) {
+        // Beyond ±1e6 the drift (the coefficients times Hermite values of the projections, times y and x)
+        // overflows f64 on ordinary data; a link that large is a link on another scale.
+        if let Some(j) = coefficients.iter().position(|c| !(-1e6..=1e6).contains(c)) {
             return Err(Error::InvalidParameter {
                 name: "link",
-                reason: format!("Hermite coefficient {j} is {}", coefficients[j]),
+                reason: format!(
+                    "Hermite coefficient {j} is {:?}: the coefficients must be finite and within ±1e6 (rescale the link)",
+                    coefficients[j]
+                ),
             });
         }
         let exponent = (1..coefficients.len())

@@ -137,13 +137,18 @@ fn checked_records(x: ndarray::ArrayView2<'_, f64>, y: ndarray::ArrayView1<'_, f
         });
     }
     crate::data::check_matrix("X", x)?;
+    if x.iter().all(|v| *v == 0.0) {
+        return Err(crate::Error::Degenerate {
+            what: "X",
+            reason: "is all zero: the records carry no features to regress on".into(),
+        });
+    }
     crate::data::check_vector("y (one value per row of X)", y, n)
 }
 
 /// The privacy losses the randomizers are computed for: below the range the noise scales (`∝ 1/ε`)
-/// and `e^ε − 1` lose their precision in f64; above it the randomizers' probabilities round to
-/// certainty (and `e^ε` overflows from 710), so the guarantee no longer means what it says.
-pub const EPSILON_RANGE: std::ops::RangeInclusive<f64> = 1e-6..=100.0;
+/// and `e^ε − 1` lose their precision in f64; above it `e^ε` overflows (from 710).
+pub const EPSILON_RANGE: std::ops::RangeInclusive<f64> = 1e-6..=700.0;
 
 fn check_epsilon(epsilon: f64) -> crate::Result<()> {
     if EPSILON_RANGE.contains(&epsilon) {

@@ -99,10 +99,12 @@ impl NonInteractive {
     /// users' records held for the covariance).
     fn check(&self, n: usize, d: usize, public: usize) -> Result<()> {
         check_epsilon(self.epsilon)?;
-        if !(self.delta > 0.0 && self.delta < 1.0) {
+        // δ is halved between the two messages and enters the analytic calibration through its logarithm:
+        // below 1e-300 it underflows.
+        if !(self.delta >= 1e-300 && self.delta < 1.0) {
             return Err(Error::InvalidParameter {
                 name: "delta",
-                reason: format!("must lie in (0, 1), got {}", self.delta),
+                reason: format!("must lie in [1e-300, 1), got {:?}", self.delta),
             });
         }
         check_clip("clip_x", self.clip_x)?;
@@ -128,7 +130,13 @@ impl NonInteractive {
             });
         }
         let (d_f, public_f) = (d as f64, public as f64);
-        check_memory(n, d, triangle_len(d) + d_f, 4.0 * d_f * d_f + public_f * d_f)
+        check_memory(n, d, triangle_len(d) + d_f, 4.0 * d_f * d_f)?;
+        crate::data::check_bytes(
+            "public",
+            8.0 * public_f * d_f,
+            || format!("{public} public records of {d} features"),
+            ": use fewer public records",
+        )
     }
 
     /// The clipping thresholds for `n` users.
@@ -373,6 +381,18 @@ fn public_covariance(x: ArrayView2<'_, f64>, d: usize, clip: f64) -> Result<Mat<
         });
     }
     check_matrix("public X", x)?;
+    // Fewer records than features (or all-zero ones) give a singular covariance: the estimate would be
+    // the noise amplified by its null space.
+    if x.nrows() < d || x.iter().all(|v| *v == 0.0) {
+        return Err(Error::Degenerate {
+            what: "public X",
+            reason: format!(
+                "has {} record(s) of {d} features{}: the covariance needs at least as many records as features, not all zero",
+                x.nrows(),
+                if x.iter().all(|v| *v == 0.0) { ", all zero" } else { "" }
+            ),
+        });
+    }
     let clipped = x.mapv(|v| v.clamp(-clip, clip));
     let mut m = Mat::<f64>::zeros(d, d);
     for row in clipped.rows() {

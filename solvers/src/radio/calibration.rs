@@ -234,8 +234,34 @@ impl SelfCalibration {
                 return bad(name, "must be at least 1");
             }
         }
-        observation.validate(self.dde_size)?;
         let n = observation.image_size;
+        // As the simulation's rule: odd kernels of at most a quarter of the image side (larger ones leave
+        // the DDEs as free as the image, and grow the grid past any use).
+        if self.dde_size == 0 || self.dde_size.is_multiple_of(2) || self.dde_size.saturating_mul(4) > n {
+            return bad(
+                "dde_size",
+                &format!(
+                    "must be odd and at most a quarter of the image side N = {n}, got {}",
+                    self.dde_size
+                ),
+            );
+        }
+        observation.validate(self.dde_size)?;
+        // Self-calibration needs closure: with two antennas every gain trades against the sky.
+        let mut seen = vec![false; observation.n_antennas];
+        for b in &observation.baselines {
+            seen[b.antenna1] = true;
+            seen[b.antenna2] = true;
+        }
+        let antennas = seen.iter().filter(|s| **s).count();
+        if antennas < 3 {
+            return Err(Error::Degenerate {
+                what: "the visibilities",
+                reason: format!(
+                    "involve {antennas} antenna(s): self-calibration needs at least 3 (closure), or gains and sky trade freely"
+                ),
+            });
+        }
         if bright.dim() != (n, n) {
             return Err(Error::Shape {
                 what: "bright-source image side against the observation's image size",

@@ -46,7 +46,8 @@ pub struct Observation {
 /// `2(2S − 1)` pixels, so that a visibility's `(2S − 1)²` taps fit on the grid around any cell of the
 /// image's own band.
 pub fn padded_grid_size(image_size: usize, dde_size: usize) -> usize {
-    image_size + 2 * (2 * dde_size.max(1) - 1)
+    // Saturating: a size this large is refused by the memory check of [`Observation::validate`].
+    image_size.saturating_add(dde_size.max(1).saturating_mul(4).saturating_sub(2))
 }
 
 impl Observation {
@@ -56,8 +57,9 @@ impl Observation {
     ///
     /// # Errors
     /// [`Error::Empty`] without visibilities, [`Error::Shape`] when the values and baselines differ in
-    /// number, [`Error::NonFinite`] for a NaN or infinite value, [`Error::InvalidParameter`] naming the
-    /// first visibility whose antenna, time or cell is out of range.
+    /// number, [`Error::NonFinite`] for a NaN or infinite value, [`Error::Visibility`] for the first
+    /// visibility whose antenna, time or cell is out of range, [`Error::InvalidParameter`] for sizes out of
+    /// range or beyond memory.
     pub fn validate(&self, dde_size: usize) -> Result<()> {
         if self.baselines.is_empty() {
             return Err(Error::Empty {
@@ -107,30 +109,39 @@ impl Observation {
             },
             ": number the antennas 0..n−1 and the time steps 0..t−1, without gaps",
         )?;
+        crate::data::check_bytes(
+            "grid_size",
+            16.0 * 3.0 * (self.grid_size as f64).powi(2),
+            || format!("the {0}×{0} Fourier grid", self.grid_size),
+            "",
+        )?;
         let p = self.grid_size as i64;
         let margin = dde_size.max(1) as i64 - 1;
         let (lo, hi) = (-(p / 2) + margin, p - 1 - p / 2 - margin);
         for (i, (b, y)) in self.baselines.iter().zip(&self.values).enumerate() {
             if b.antenna1 >= self.n_antennas || b.antenna2 >= self.n_antennas || b.antenna1 == b.antenna2 {
-                return Err(Error::InvalidParameter {
+                return Err(Error::Visibility {
+                    index: i,
                     name: "antenna",
                     reason: format!(
-                        "visibility {i}: antennas ({}, {}) must be distinct and below the {} antennas",
+                        "antennas ({}, {}) must be distinct and below the {} antennas",
                         b.antenna1, b.antenna2, self.n_antennas
                     ),
                 });
             }
             if b.time >= self.n_times {
-                return Err(Error::InvalidParameter {
+                return Err(Error::Visibility {
+                    index: i,
                     name: "time",
-                    reason: format!("visibility {i}: time step {} of {}", b.time, self.n_times),
+                    reason: format!("time step {} of {}", b.time, self.n_times),
                 });
             }
             if b.u < lo || b.u > hi || b.v < lo || b.v > hi {
-                return Err(Error::InvalidParameter {
+                return Err(Error::Visibility {
+                    index: i,
                     name: "uv",
                     reason: format!(
-                        "visibility {i}: the cell (u, v) = ({}, {}) is outside [{lo}, {hi}]², the cells whose \
+                        "the cell (u, v) = ({}, {}) is outside [{lo}, {hi}]², the cells whose \
                          {}×{} neighbourhood lies on the {p}×{p} grid",
                         b.u,
                         b.v,

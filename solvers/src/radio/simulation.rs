@@ -100,7 +100,7 @@ impl Simulation {
     /// # Errors
     /// [`Error::InvalidParameter`] naming a setting out of range (fewer than 2 antennas, no time step, an
     /// image below 16 pixels, an even kernel side, a negative or non-finite spread, an energy outside
-    /// (0, 1e100], an input SNR outside [−200, 300] dB, no level) or a size beyond memory, before allocating;
+    /// (0, 1e100], an input SNR outside [−60, 300] dB, no level) or a size beyond memory, before allocating;
     /// [`Error::NonFiniteResult`] where the visibilities still overflow.
     pub fn simulate(&self) -> Result<Simulated> {
         self.check()?;
@@ -200,12 +200,12 @@ impl Simulation {
                 format!("must be non-negative and finite, got {}", self.dde_spread),
             );
         }
-        if !(-200.0..=300.0).contains(&self.input_snr) {
+        if !(-60.0..=300.0).contains(&self.input_snr) {
             return bad(
                 "input_snr",
                 format!(
-                    "must lie in [−200, 300] dB (the noise's level below the visibilities' RMS; beyond that range it is \
-                     not representable against them in f64), got {:?}",
+                    "must lie in [−60, 300] dB (the noise's level below the visibilities' RMS: below −60 dB the data are \
+                     noise alone, above 300 dB the noise is below their round-off), got {:?}",
                     self.input_snr
                 ),
             );
