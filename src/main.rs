@@ -72,7 +72,7 @@ fn main() -> ExitCode {
         Ok(n) => n,
         Err(message) => return fail(&message),
     };
-    let run = move || match args.command {
+    let run = || match args.command {
         Command::Regress(a) => cli::regress::run(a),
         Command::Sindy(a) => cli::sindy::run(a),
         Command::Pde(a) => cli::pde::run(a),
@@ -83,39 +83,39 @@ fn main() -> ExitCode {
         #[cfg(feature = "gpu")]
         Command::Devices(a) => cli::devices::run(a),
     };
-    // Always on a pool of our own, built fallibly: rayon's global pool panics when the system cannot start
-    // its threads. The pool wants a `Send` result: the error's message, or nothing for a closed pipe.
-    let result: Result<(), Box<dyn std::error::Error>> = match sparsimony::solvers::with_threads(threads, || {
-        run().map_err(|e| (!is_broken_pipe(e.as_ref())).then(|| e.to_string()))
-    }) {
-        Ok(Ok(())) | Ok(Err(None)) => Ok(()),
-        Ok(Err(Some(message))) => Err(message.into()),
-        Err(e) => Err(match args.threads {
+    // The global pool built fallibly, here: rayon's lazy one panics where the system cannot start its
+    // threads. The work itself stays on the main thread (its stack, its exit).
+    if let Err(e) = sparsimony::solvers::use_threads_globally(threads) {
+        return fail(&match args.threads {
             Some(_) => format!("--threads: {}", strip_name(&e.to_string())),
             None => format!("RAYON_NUM_THREADS={threads}: {}", strip_name(&e.to_string())),
-        }
-        .into()),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        // A reader that closed the pipe (`| head`) wanted no more: end quietly, as Unix tools do.
-        Err(e) if is_broken_pipe(e.as_ref()) => ExitCode::SUCCESS,
-        Err(e) => {
-            // A bare I/O error reaching here is a failed write of the output (reads name their file).
-            let what = if e.downcast_ref::<std::io::Error>().is_some() {
-                "cannot write the output: "
-            } else {
-                ""
-            };
-            fail(&format!("{what}{e}"))
-        }
+        });
     }
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => message(e.as_ref()).map_or(ExitCode::SUCCESS, |m| fail(&m)),
+    }
+}
+
+/// What a subcommand's error says: nothing for a write to a closed pipe (the reader, `| head`, wanted no
+/// more: the run ends quietly, as Unix tools do), and a bare I/O error — a failed write of the output, as
+/// reads name their file — said as such.
+fn message(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    if is_broken_pipe(e) {
+        return None;
+    }
+    let what = if e.downcast_ref::<std::io::Error>().is_some() {
+        "cannot write the output: "
+    } else {
+        ""
+    };
+    Some(format!("{what}{e}"))
 }
 
 /// The library's `invalid parameter threads: …` message without its prefix (the caller names the flag or
 /// the variable).
 fn strip_name(message: &str) -> &str {
-    message.split_once("threads: ").map_or(message, |(_, reason)| reason)
+    message.split_once("`threads`: ").map_or(message, |(_, reason)| reason)
 }
 
 /// The pool's size: `--threads`, else `RAYON_NUM_THREADS` (as rayon reads it: a positive count; 0 or

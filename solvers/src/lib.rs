@@ -45,6 +45,6 @@ pub mod sindy;
 
 pub use backend::Backend;
 pub use error::{Error, Result, ensure_converged};
-pub use parallel::with_threads;
+pub use parallel::{use_threads_globally, with_threads};
 pub use progress::{Progress, Step};
 pub use sparsimony_core::{Measure, Report};

@@ -29,24 +29,38 @@ pub const MAX_THREADS: usize = 4096;
 /// [`Error::InvalidParameter`] for 0 or more than [`MAX_THREADS`] threads, or a pool the system cannot
 /// start.
 pub fn with_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> Result<R> {
+    let pool = pool_builder(threads)?.build().map_err(|e| cannot_start(threads, &e))?;
+    Ok(pool.install(f))
+}
+
+/// Sets the process's global pool to `threads` threads, for a program that does all its work under one
+/// count (the CLI): the same checks as [`with_threads`], and the caller's own thread keeps its stack.
+/// Where rayon would panic on a pool the system cannot start, this is an error.
+///
+/// # Errors
+/// As [`with_threads`]; also when the global pool was already started.
+pub fn use_threads_globally(threads: usize) -> Result<()> {
+    pool_builder(threads)?
+        .build_global()
+        .map_err(|e| cannot_start(threads, &e))
+}
+
+/// The builder of a pool of `threads` threads, the count checked.
+fn pool_builder(threads: usize) -> Result<rayon::ThreadPoolBuilder> {
     if threads == 0 || threads > MAX_THREADS {
         return Err(Error::InvalidParameter {
             name: "threads",
             reason: format!("must lie in 1..={MAX_THREADS}, got {threads}"),
         });
     }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        // A main thread's stack (8 MiB on Linux), not a spawned thread's 2 MiB: a caller that moves its
-        // whole work onto the pool (the CLI does) keeps the recursion depth it had (the expression parser
-        // on deeply nested input).
-        .stack_size(8 << 20)
-        .build()
-        .map_err(|e| Error::InvalidParameter {
-            name: "threads",
-            reason: format!("cannot start a pool of {threads} threads: {e}"),
-        })?;
-    Ok(pool.install(f))
+    Ok(rayon::ThreadPoolBuilder::new().num_threads(threads))
+}
+
+fn cannot_start(threads: usize, e: &rayon::ThreadPoolBuildError) -> Error {
+    Error::InvalidParameter {
+        name: "threads",
+        reason: format!("cannot start a pool of {threads} threads: {e}"),
+    }
 }
 
 /// Rows or columns per piece of a split matrix product: a size-only split (see the module docs), small

@@ -123,6 +123,11 @@ pub fn run(a: Args) -> CliResult {
     if let Some(lr) = a.lr {
         s.learning_rate = lr;
     }
+    // A grid beyond memory is said as such before its work is estimated.
+    problem.check_memory().map_err(|e| match e {
+        sparsimony::solvers::Error::InvalidParameter { reason, .. } => format!("--grid: {reason}"),
+        e => e.to_string(),
+    })?;
     super::work::check("the solve", solve_work(&problem, &s), "--grid or --iters")?;
     let bar = Bar::new(
         &format!(

@@ -552,13 +552,22 @@ impl Problem {
             .collect()
     }
 
+    /// Refuses, before anything is allocated, a grid whose solve would not fit in memory (the check
+    /// [`Problem::discretize`] makes first; callers that estimate the solve's work call it before that).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] (`"points"`) with the memory the grid would need.
+    pub fn check_memory(&self) -> Result<()> {
+        check_memory(&self.axes, self.fields.len())
+    }
+
     /// The problem on its grid, for the solver.
     ///
     /// # Errors
     /// As [`Problem::from_toml`]; [`Discretization::validate`]'s errors (e.g. a grid too small for the
     /// operator's order); [`Error::NonFinite`] where an expression is not finite on the grid.
     pub fn discretize(&self) -> Result<Discretization> {
-        check_memory(&self.axes, self.fields.len())?;
+        self.check_memory()?;
         let grid = Grid::new(self.axes.clone())?;
         let points: Vec<Vec<f64>> = (0..grid.len()).map(|i| grid.point(i)).collect();
         let on_grid = |e: &Expr| points.iter().map(|x| e.eval(x)).collect::<Vec<f64>>();

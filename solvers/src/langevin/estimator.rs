@@ -191,6 +191,8 @@ impl Langevin {
     /// Shape, emptiness and finiteness errors of the data (`d < 2` included); the settings'
     /// [`Error::InvalidParameter`].
     pub fn fit(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>, link: &Link) -> Result<LangevinFit> {
+        // The settings first (cheap, and the error a caller can act on whatever the data).
+        self.check(self.signal)?;
         self.run(&CorrelationLoss::new(x, y, link)?)
     }
 

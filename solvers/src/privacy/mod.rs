@@ -137,13 +137,14 @@ fn checked_records(x: ndarray::ArrayView2<'_, f64>, y: ndarray::ArrayView1<'_, f
         });
     }
     crate::data::check_matrix("X", x)?;
+    let y = crate::data::check_vector("y (one value per row of X)", y, n)?;
     if x.iter().all(|v| *v == 0.0) {
         return Err(crate::Error::Degenerate {
             what: "X",
             reason: "is all zero: the records carry no features to regress on".into(),
         });
     }
-    crate::data::check_vector("y (one value per row of X)", y, n)
+    Ok(y)
 }
 
 /// The privacy losses the randomizers are computed for: below the range the noise scales (`∝ 1/ε`)

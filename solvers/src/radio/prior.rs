@@ -283,7 +283,7 @@ mod tests {
         match FaintPrior::new(Prior::sara(), 1e-2, 40_000, Vec::new()) {
             Err(crate::Error::InvalidParameter { name, reason }) => {
                 assert_eq!(name, "image_size");
-                assert!(reason.contains("GB"), "{reason}");
+                assert!(reason.contains("GiB"), "{reason}");
             }
             Ok(_) => panic!("a 40 000² SARA prior was allocated"),
             Err(other) => panic!("wrong error: {other:?}"),
