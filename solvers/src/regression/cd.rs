@@ -425,12 +425,12 @@ pub(crate) fn solve<D: Design>(x: &D, y: &[f64], w: &mut [f64], r: &mut Residual
         let info = gap_info(n, r2, ry, w, &xtr, &a, &all, p);
         let ((measure, tolerance), reached) = (p.stopping(), p.measured(&info));
         if reached <= tolerance || epochs >= p.max_epochs || stopped {
-            // Polished when converged or at the cap (kept only where it improves the measure), not when
-            // stopped from outside, which must return at once.
-            let info = if stopped {
-                info
-            } else {
+            // Polished once converged (kept only where it improves the measure); not at the cap, which
+            // is the caller's bound on the work, nor when stopped from outside, which must return at once.
+            let info = if reached <= tolerance {
                 polish(x, y, w, r, &mut xtr, &a, &active, p, reached).unwrap_or(info)
+            } else {
+                info
             };
             return Ok(Solved {
                 objective: info.objective,
