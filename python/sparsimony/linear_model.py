@@ -41,6 +41,7 @@ from sklearn.model_selection import check_cv
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _native
+from ._checks import check_bool, check_int, check_memory, check_real, real_array
 
 __all__ = [
     "ElasticNet",
@@ -78,8 +79,9 @@ def _design(X):
 
 
 def _sample_weight(sample_weight, n):
-    """Weights checked (finite, ≥ 0, not all 0) and scaled to sum ``n``, as scikit-learn scales them."""
-    sw = np.asarray(sample_weight, dtype=np.float64)
+    """Weights checked (finite, ≥ 0, not all 0) and scaled to sum ``n``, as scikit-learn scales them
+    (divided by the largest first, so that tiny, even subnormal, weights scale without overflow)."""
+    sw = real_array("sample_weight", sample_weight)
     if sw.ndim == 0:
         sw = np.full(n, float(sw))
     if sw.shape != (n,):
@@ -88,42 +90,30 @@ def _sample_weight(sample_weight, n):
         raise ValueError("sample_weight holds NaN or infinity")
     if np.any(sw < 0):
         raise ValueError("Negative values in data passed to `sample_weight`")
-    total = sw.sum()
-    if total <= 0:
+    top = sw.max()
+    if top <= 0:
         raise ValueError("Sample weights must contain at least one non-zero number (they sum to 0)")
-    return sw * (n / total)
+    sw = sw / top
+    return sw * (n / sw.sum())
 
 
 class _Weighted:
-    """A weighted problem reduced to an unweighted one with the same minimiser.
+    """A weighted dense problem reduced to an unweighted one with the same minimiser.
 
     scikit-learn's reduction: centre X and y on their weighted means (with an intercept), then scale each
     row by ``sqrt(w_i)``. This minimises ``1/(2n) sum_i w_i (y_i - x_i w - b)^2`` with ``sum_i w_i = n``.
-    A sparse design is not centred; the intercept becomes an extra unpenalised column ``sqrt(w)``, which
-    keeps it sparse. ``fit_intercept`` is then passed to the solver as false.
+    ``fit_intercept`` is then passed to the solver as false. A sparse design is not reduced here: the
+    weights go to the Rust solver, which centres on the weighted means implicitly (the design stays
+    sparse).
     """
 
     def __init__(self, X, y, sw, fit_intercept):
         root = np.sqrt(sw)
         self.fit_intercept = fit_intercept
-        self.sparse = sp.issparse(X)
         self.y_offset = np.average(y, axis=0, weights=sw) if fit_intercept else 0.0
         yc = (y - self.y_offset) * (root if y.ndim == 1 else root[:, None])
-        if self.sparse:
-            Xw = sp.diags(root) @ X
-            if fit_intercept:
-                Xw = sp.hstack([Xw, sp.csc_matrix(root[:, None])], format="csc")
-            self.X_offset = None
-        else:
-            self.X_offset = np.average(X, axis=0, weights=sw) if fit_intercept else np.zeros(X.shape[1])
-            Xw = (X - self.X_offset) * root[:, None]
-        self.X, self.y = Xw, yc
-
-    def penalty_weights(self, d):
-        """Per-feature penalty weights: the intercept column of a sparse design is unpenalised."""
-        if self.sparse and self.fit_intercept:
-            return [1.0] * d + [0.0]
-        return None
+        self.X_offset = np.average(X, axis=0, weights=sw) if fit_intercept else np.zeros(X.shape[1])
+        self.X, self.y = (X - self.X_offset) * root[:, None], yc
 
     def coef_intercept(self, coef, target=0):
         """The original problem's ``(coef, intercept)`` for ``target`` from the reduced problem's
@@ -131,8 +121,6 @@ class _Weighted:
         if not self.fit_intercept:
             return coef, 0.0
         y_offset = self.y_offset[target] if np.ndim(self.y_offset) else self.y_offset
-        if self.sparse:
-            return coef[:-1], y_offset + coef[-1]
         return coef, y_offset - self.X_offset @ coef
 
 
@@ -146,22 +134,21 @@ def _warn_unconverged(name, gap, tol):
 
 
 def _check_int(name, value, low, allow_none=False):
-    if value is None and allow_none:
-        return
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return check_int(name, value, low, allow_none=allow_none)
 
 
 def _check_real(name, value, low, high=None):
-    if (
-        not isinstance(value, numbers.Real)
-        or isinstance(value, bool)
-        or not np.isfinite(value)
-        or value < low
-        or (high is not None and value > high)
-    ):
-        bounds = f"in [{low}, {high}]" if high is not None else f">= {low}"
-        raise ValueError(f"{name} must be a finite number {bounds}, got {value!r}")
+    return check_real(name, value, low, high)
+
+
+def _check_n_jobs(n_jobs):
+    """``n_jobs`` as scikit-learn takes it: None, or a non-zero integer (-1 for all processors)."""
+    if n_jobs is None:
+        return None
+    n_jobs = check_int("n_jobs", n_jobs, -(2**31), 2**31)
+    if n_jobs == 0:
+        raise ValueError("n_jobs == 0 has no meaning: give None, a positive count, or -1 for all processors")
+    return n_jobs
 
 
 def _precompute(value):
@@ -206,6 +193,10 @@ class _LinearModel(RegressorMixin, BaseEstimator):
         return sp.csr_matrix(self.coef_)
 
     def _validate(self, X, y, multi_output=True):
+        if not sp.issparse(X) and hasattr(X, "shape") and hasattr(X, "dtype"):
+            # The solvers copy a dense X once (column-major): refused before anything is allocated, as
+            # scikit-learn's own copy fails at once (a broadcast view of a huge shape takes no memory).
+            check_memory("X", X.shape)
         return validate_data(
             self,
             X,
@@ -276,6 +267,8 @@ class ElasticNet(_LinearModel):
         _check_real("l1_ratio", self.l1_ratio, 0.0, 1.0)
         _check_int("max_iter", self.max_iter, 1)
         _check_real("tol", self.tol, 0.0)
+        for name in ("fit_intercept", "positive", "warm_start", "copy_X"):
+            check_bool(name, getattr(self, name))
         if self.selection not in ("cyclic", "random"):
             raise ValueError(f"selection should be either 'random' or 'cyclic', got {self.selection!r}")
         return _precompute(self.precompute)
@@ -292,15 +285,17 @@ class ElasticNet(_LinearModel):
         Y = y[:, None] if squeeze else y
         if Y.shape[1] == 0:
             raise ValueError("y has no targets (0 columns)")
-        fit_intercept = bool(self.fit_intercept)
-        weighted = None
+        fit_intercept = check_bool("fit_intercept", self.fit_intercept)
+        weighted, native_sw = None, None
+        Xs, Ys = X, Y
         if sample_weight is not None:
-            weighted = _Weighted(X, Y, _sample_weight(sample_weight, n), fit_intercept)
-            Xs, Ys = weighted.X, weighted.y
-        else:
-            Xs, Ys = X, Y
+            sw = _sample_weight(sample_weight, n)
+            if sp.issparse(X):
+                native_sw = sw  # centred on the weighted means in Rust, implicitly
+            else:
+                weighted = _Weighted(X, Y, sw, fit_intercept)
+                Xs, Ys = weighted.X, weighted.y
         design = _design(Xs)
-        penalty = weighted.penalty_weights(d) if weighted is not None else None
         previous = None
         if self.warm_start and hasattr(self, "coef_"):
             previous = np.atleast_2d(self.coef_)
@@ -311,21 +306,20 @@ class ElasticNet(_LinearModel):
             start = None
             if previous is not None:
                 start = np.ascontiguousarray(previous[t], dtype=np.float64)
-                if penalty is not None:
-                    start = np.append(start, 0.0)
             coef, intercept, (n_iter, converged, gap, gap_tol) = _native.enet_fit(
                 design,
                 np.ascontiguousarray(Ys[:, t]),
                 alpha=float(self.alpha),
                 l1_ratio=float(self.l1_ratio),
                 fit_intercept=fit_intercept and weighted is None,
-                positive=bool(self.positive),
-                penalty_weights=penalty,
+                positive=check_bool("positive", self.positive),
+                penalty_weights=None,
                 max_iter=int(self.max_iter),
                 tol=_tol(self.tol),
                 solver="cd",
                 precompute=precompute,
                 coef_init=start,
+                sample_weight=native_sw,
             )
             if weighted is not None:
                 coef, intercept = weighted.coef_intercept(coef, t)
@@ -379,10 +373,12 @@ class Lasso(ElasticNet):
         )
 
 
-def _alpha_grid(design, y, l1_ratio, fit_intercept, penalty, eps, n_alphas):
+def _alpha_grid(design, y, l1_ratio, fit_intercept, sample_weight, eps, n_alphas):
     """scikit-learn's grid: ``n_alphas`` values from ``alpha_max`` down to ``eps * alpha_max``,
     geometrically spaced."""
-    top = _native.alpha_max(design, y, l1_ratio=l1_ratio, fit_intercept=fit_intercept, penalty_weights=penalty)
+    top = _native.alpha_max(
+        design, y, l1_ratio=l1_ratio, fit_intercept=fit_intercept, penalty_weights=None, sample_weight=sample_weight
+    )
     if top <= np.finfo(np.float64).resolution:
         return np.full(n_alphas, np.finfo(np.float64).resolution)
     return np.geomspace(top, top * eps, num=n_alphas)
@@ -511,29 +507,40 @@ class ElasticNetCV(_LinearModel):
         _check_int("max_iter", self.max_iter, 1)
         _check_real("tol", self.tol, 0.0)
         precompute = _precompute(self.precompute)
+        fit_intercept = check_bool("fit_intercept", self.fit_intercept)
+        positive = check_bool("positive", self.positive)
+        check_bool("copy_X", self.copy_X)
+        n_jobs = _check_n_jobs(self.n_jobs)
         X, y = self._validate(X, y, multi_output=False)
         n, d = X.shape
         y = np.asarray(y, dtype=np.float64)
         sw = None if sample_weight is None else _sample_weight(sample_weight, n)
-        fit_intercept = bool(self.fit_intercept)
 
         def reduced(rows):
-            """The (possibly weighted) problem on ``rows``: ``(design, y, fit_intercept, penalty, weighted)``."""
+            """The (possibly weighted) problem on ``rows``: ``(design, y, fit_intercept, weighted,
+            native_sw)``: a dense weighted problem is reduced here, a sparse one's weights go to Rust."""
             Xr, yr = X[rows], y[rows]
             if sw is None:
                 return _design(Xr), np.ascontiguousarray(yr), fit_intercept, None, None
-            w = _Weighted(Xr, yr, sw[rows] * (len(rows) / sw[rows].sum()), fit_intercept)
-            return _design(w.X), np.ascontiguousarray(w.y), False, w.penalty_weights(d), w
+            swr = sw[rows] * (len(rows) / sw[rows].sum())
+            if sp.issparse(Xr):
+                return _design(Xr), np.ascontiguousarray(yr), fit_intercept, None, swr
+            w = _Weighted(Xr, yr, swr, fit_intercept)
+            return _design(w.X), np.ascontiguousarray(w.y), False, w, None
 
         everything = reduced(np.arange(n))
         if isinstance(self.alphas, numbers.Integral) and not isinstance(self.alphas, bool):
             _check_int("alphas", self.alphas, 1)
             grids = [
-                _alpha_grid(everything[0], everything[1], r, everything[2], everything[3], self.eps, self.alphas)
+                _alpha_grid(everything[0], everything[1], r, everything[2], everything[4], self.eps, self.alphas)
                 for r in ratios
             ]
         else:
-            grid = np.sort(np.asarray(self.alphas, dtype=np.float64).ravel())[::-1]
+            if isinstance(self.alphas, (numbers.Number, str, bool)) or np.ndim(self.alphas) != 1:
+                raise ValueError(
+                    f"alphas must be an int >= 1 (the grid size) or a 1-D array-like of values, got {self.alphas!r}"
+                )
+            grid = np.sort(real_array("alphas", self.alphas))[::-1]
             if grid.size == 0 or not np.all(np.isfinite(grid)) or np.any(grid < 0):
                 raise ValueError("alphas must be a positive int or a non-empty array of finite values >= 0")
             grids = [grid for _ in ratios]
@@ -541,18 +548,19 @@ class ElasticNetCV(_LinearModel):
 
         def fold_errors(job):
             r, (train, test) = job
-            design, yt, intercept, penalty, weighted = reduced(train)
+            design, yt, intercept, weighted, native_sw = reduced(train)
             coefs, intercepts, _, _, _ = _native.enet_path(
                 design,
                 yt,
                 list(grids[r]),
                 l1_ratio=float(ratios[r]),
                 fit_intercept=intercept,
-                positive=bool(self.positive),
-                penalty_weights=penalty,
+                positive=positive,
+                penalty_weights=None,
                 max_iter=int(self.max_iter),
                 tol=_tol(self.tol),
                 precompute=precompute,
+                sample_weight=native_sw,
             )
             if weighted is not None:
                 pairs = [weighted.coef_intercept(coefs[:, a]) for a in range(coefs.shape[1])]
@@ -563,7 +571,7 @@ class ElasticNetCV(_LinearModel):
             return np.average(residual**2, axis=0, weights=weights)
 
         jobs = [(r, s) for r in range(len(ratios)) for s in splits]
-        workers = 1 if self.n_jobs is None else (self.n_jobs if self.n_jobs > 0 else None)
+        workers = 1 if n_jobs is None else (n_jobs if n_jobs > 0 else None)
         if workers == 1:
             errors = [fold_errors(j) for j in jobs]
         else:
@@ -584,7 +592,7 @@ class ElasticNetCV(_LinearModel):
             precompute=self.precompute,
             max_iter=self.max_iter,
             tol=self.tol,
-            positive=self.positive,
+            positive=positive,
         ).fit(X, y, sample_weight=sample_weight, check_input=False)
         self.coef_, self.intercept_ = model.coef_, model.intercept_
         self.dual_gap_, self.n_iter_ = model.dual_gap_, model.n_iter_
@@ -694,7 +702,7 @@ class OrthogonalMatchingPursuit(_SupportSelection):
             y,
             n_nonzero=self.n_nonzero_coefs_ if self.tol is None else None,
             tol=None if self.tol is None else float(self.tol),
-            fit_intercept=bool(self.fit_intercept),
+            fit_intercept=check_bool("fit_intercept", self.fit_intercept),
         )
 
 
@@ -722,8 +730,8 @@ class IHT(_SupportSelection):
             n_nonzero=_default_sparsity(self.n_nonzero_coefs, X.shape[1]),
             max_iter=int(self.max_iter),
             tol=float(self.tol),
-            debias=bool(self.debias),
-            fit_intercept=bool(self.fit_intercept),
+            debias=check_bool("debias", self.debias),
+            fit_intercept=check_bool("fit_intercept", self.fit_intercept),
         )
 
 
@@ -743,7 +751,7 @@ class BestSubset(_SupportSelection):
         if self.fit_intercept and X.shape[0] == 1:
             raise ValueError("n_samples=1: with an intercept the centred design is zero, so no subset can be fitted")
         k = _default_sparsity(self.n_nonzero_coefs, X.shape[1])
-        return _native.best_subset(X, y, n_nonzero=k, fit_intercept=bool(self.fit_intercept))
+        return _native.best_subset(X, y, n_nonzero=k, fit_intercept=check_bool("fit_intercept", self.fit_intercept))
 
 
 class RandomSupport(_SupportSelection):
@@ -786,6 +794,15 @@ class RandomSupport(_SupportSelection):
         _check_int("cv", self.cv, 2)
         _check_int("n_alphas", self.n_alphas, 1)
         _check_int("max_directions", self.max_directions, 0, allow_none=True)
+        _check_int("max_iter", self.max_iter, 1)
+        _check_real("tol", self.tol, 0.0)
+        _check_real("eps", self.eps, 0.0, 1.0)
+        if not (
+            isinstance(self.rel_threshold, numbers.Real)
+            and not isinstance(self.rel_threshold, (bool, np.bool_))
+            and self.rel_threshold > 0
+        ):
+            raise ValueError(f"rel_threshold must be a number > 0 (np.inf allowed), got {self.rel_threshold!r}")
         if X.shape[0] < self.cv:
             raise ValueError(
                 f"Cannot have number of folds cv={self.cv} greater than the number of samples: n_samples={X.shape[0]}."
@@ -800,8 +817,8 @@ class RandomSupport(_SupportSelection):
             eps=float(self.eps),
             max_iter=int(self.max_iter),
             tol=_tol(self.tol),
-            refit=bool(self.refit),
-            fit_intercept=bool(self.fit_intercept),
+            refit=check_bool("refit", self.refit),
+            fit_intercept=check_bool("fit_intercept", self.fit_intercept),
         )
         self.alpha_, self.n_directions_ = alpha, directions
         self.unpenalized_, self.condition_number_ = np.asarray(unpenalized, dtype=np.intp), condition

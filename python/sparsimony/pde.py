@@ -46,18 +46,25 @@ def benchmark(name):
     return _native.pde_benchmark_toml(name)
 
 
-def _count(value, name):
-    """``value`` as a non-negative Python int, or a TypeError/ValueError naming ``name``."""
+#: The most outer iterations a solve may be asked for (Adam's default is 2000).
+MAX_ITERATIONS = 1_000_000
+
+#: The most mixture components per field and axis.
+MAX_COMPONENTS = 10_000
+
+
+def _count(value, name, low=0, high=2**63 - 1):
+    """``value`` as a Python int in ``[low, high]``, or a TypeError/ValueError naming ``name``."""
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be an integer, got {value!r}")
     try:
         value = operator.index(value)
     except TypeError:
         raise TypeError(f"{name} must be an integer, got {value!r}") from None
-    if value < 0:
-        raise ValueError(f"{name} must be non-negative, got {value}")
-    if value >= 2**63:
-        raise ValueError(f"{name} is too large: {value}")
+    if value < low:
+        raise ValueError(f"{name} must be at least {low}, got {value}")
+    if value > high:
+        raise ValueError(f"{name} must be at most {high}, got {value}")
     return value
 
 
@@ -80,7 +87,12 @@ class Problem:
     """
 
     def __init__(self, spec, grid=None):
-        self._native = spec if isinstance(spec, _native.PdeProblem) else _native.PdeProblem(spec)
+        if isinstance(spec, _native.PdeProblem):
+            self._native = spec
+            self._source = ("native", None)
+        else:
+            self._native = _native.PdeProblem(spec)
+            self._source = ("spec", spec)
         if grid is not None:
             counts = [grid] if np.ndim(grid) == 0 else list(np.asarray(grid, dtype=object).ravel())
             if np.ndim(grid) > 1:
@@ -90,7 +102,15 @@ class Problem:
     @classmethod
     def benchmark(cls, name, grid=None):
         """The built-in problem ``name`` (see :func:`benchmarks`)."""
-        return cls(_native.PdeProblem.benchmark(name), grid=grid)
+        problem = cls(_native.PdeProblem.benchmark(name), grid=grid)
+        problem._source = ("benchmark", name)
+        return problem
+
+    def __reduce__(self):
+        # Pickled as what built it (the description or the benchmark's name) and its grid.
+        if self._source[0] == "native":
+            raise TypeError("a Problem built from a native problem object cannot be pickled")
+        return (_rebuild_problem, (self._source, self.shape))
 
     @property
     def name(self):
@@ -138,8 +158,23 @@ class Problem:
         return f"Problem({self.name!r}, grid {shape}, fields {self.fields})"
 
 
+def _rebuild_problem(source, shape):
+    kind, value = source
+    if kind == "benchmark":
+        return Problem.benchmark(value, grid=list(shape))
+    return Problem(value, grid=list(shape))
+
+
 def _coordinates(coordinates):
-    return [np.ascontiguousarray(np.atleast_1d(c), dtype=np.float64) for c in coordinates]
+    out = []
+    for c in coordinates:
+        arr = np.atleast_1d(np.asarray(c))
+        if np.iscomplexobj(arr):
+            raise ValueError("Complex data not supported: prediction coordinates are complex")
+        if arr.ndim != 1:
+            raise ValueError(f"each axis's coordinates must be one-dimensional, got shape {arr.shape}")
+        out.append(np.ascontiguousarray(arr, dtype=np.float64))
+    return out
 
 
 class Solution:
@@ -168,7 +203,7 @@ class Solution:
         points in 1D, 100 per axis above), when the problem gives the exact solution.
     """
 
-    def __init__(self, problem, native):
+    def __init__(self, problem, native, warn=True):
         self.problem = problem
         self._native = native
         fields = problem.fields
@@ -183,7 +218,7 @@ class Solution:
         if errors is not None:
             self.rel_l2_error, per_field = errors
             self.field_errors = dict(zip(fields, per_field))
-        if not self.converged:
+        if warn and not self.converged:
             from sklearn.exceptions import ConvergenceWarning
 
             warnings.warn(
@@ -195,12 +230,43 @@ class Solution:
 
     def predict(self, *coordinates):
         """The posterior mean of every field on the tensor grid of ``coordinates`` (one 1D array per
-        axis), as ``{field: array}`` shaped ``(len(coordinates[0]), ...)``."""
-        return dict(zip(self.problem.fields, self._native.predict(_coordinates(coordinates))))
+        axis), as ``{field: array}`` shaped ``(len(coordinates[0]), ...)``.
+
+        Points outside the problem's domain are extrapolated: the GP's mean decays there to zero, a
+        number that solves nothing. It is still returned, with a ``UserWarning`` naming the axis and how far
+        out the farthest point lies. A prediction whose work arrays would exceed the solvers' memory cap
+        (16 GiB) is refused with ``ValueError`` before anything is allocated.
+        """
+        coordinates = _coordinates(coordinates)
+        if len(coordinates) == len(self.problem.axes):
+            for name, grid, c in zip(self.problem.axes, self.problem.grid, coordinates):
+                if c.size == 0 or not np.all(np.isfinite(c)):
+                    continue  # refused (non-finite) or nothing to say (empty) by the solver
+                lower, upper = float(grid[0]), float(grid[-1])
+                slack = 1e-9 * max(upper - lower, 1.0)
+                low, high = float(c.min()), float(c.max())
+                if low < lower - slack or high > upper + slack:
+                    far = max(lower - low, high - upper)
+                    warnings.warn(
+                        f"predicting outside the domain: axis {name!r} spans [{lower:g}, {upper:g}], and a point "
+                        f"lies {far:g} beyond it; the GP's mean there is extrapolated (it decays to 0)",
+                        UserWarning,
+                        stacklevel=2,
+                    )
+        return dict(zip(self.problem.fields, self._native.predict(coordinates)))
+
+    def __reduce__(self):
+        # Pickled (joblib, multiprocessing) as its problem and the native solution, which pickles as
+        # plain data; the derived attributes are recomputed when it is rebuilt, without the warning.
+        return (_rebuild_solution, (self.problem, self._native))
 
     def __repr__(self):
         err = "" if self.rel_l2_error is None else f", rel. L2 error {self.rel_l2_error:.2e}"
         return f"Solution({self.problem.name!r}, {self.n_iter} iterations, {self.seconds:.2f} s{err})"
+
+
+def _rebuild_solution(problem, native):
+    return Solution(problem, native, warn=False)
 
 
 def solve(problem, *, method="exact", spectrum=None, components=None, iterations=None,
@@ -216,9 +282,10 @@ def solve(problem, *, method="exact", spectrum=None, components=None, iterations
         The mixture's spectral family (the paper's GP-HM-StM or GP-HM-GM); default the problem's
         ``[solver] spectrum``, else ``"student_t"``.
     components : int, optional
-        Mixture components per field and axis (default 30).
+        Mixture components per field and axis (default 30; at most ``MAX_COMPONENTS``, 10 000).
     iterations : int, optional
-        Outer iterations (default: exact 30, or 10 above 1000 unknowns; Adam 2000).
+        Outer iterations (default: exact 30, or 10 above 1000 unknowns; Adam 2000), from 1 to
+        ``MAX_ITERATIONS`` (10**6); ``ValueError`` outside that range.
     learning_rate : float, optional
         Adam's learning rate (default: exact 0.01, or 0.001 above 1000 unknowns; Adam 0.01).
     callback : callable, optional
@@ -233,12 +300,14 @@ def solve(problem, *, method="exact", spectrum=None, components=None, iterations
     _choice(method, "method", ("exact", "adam"))
     if spectrum is not None:
         _choice(spectrum, "spectrum", ("student_t", "gaussian"))
-    components = None if components is None else _count(components, "components")
-    iterations = None if iterations is None else _count(iterations, "iterations")
+    components = None if components is None else _count(components, "components", 1, MAX_COMPONENTS)
+    iterations = None if iterations is None else _count(iterations, "iterations", 1, MAX_ITERATIONS)
     if learning_rate is not None:
         if not isinstance(learning_rate, numbers.Real) or isinstance(learning_rate, bool):
             raise TypeError(f"learning_rate must be a real number, got {learning_rate!r}")
         learning_rate = float(learning_rate)
+        if not (np.isfinite(learning_rate) and learning_rate > 0):
+            raise ValueError(f"learning_rate must be a finite number > 0, got {learning_rate!r}")
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable, got {callback!r}")
     native = _native.pde_solve(problem._native, method=method, spectrum=spectrum, components=components,

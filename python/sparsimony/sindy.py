@@ -29,6 +29,7 @@ import numpy as np
 from sklearn.metrics import r2_score
 
 from . import _native
+from ._checks import check_bool, check_int, check_real, real_array
 
 __all__ = [
     "FiniteDifference",
@@ -71,8 +72,8 @@ class FiniteDifference(_Differentiation):
     def _spec(self):
         _unsupported("FiniteDifference", "axis", self.axis, 0)
         _unsupported("FiniteDifference", "periodic", self.periodic, False)
-        return {"kind": "finite_difference", "order": int(self.order), "d": int(self.d),
-                "drop_endpoints": bool(self.drop_endpoints)}
+        return {"kind": "finite_difference", "order": check_int("order", self.order, 1, 2**31),
+                "d": check_int("d", self.d, 1, 2**31), "drop_endpoints": check_bool("drop_endpoints", self.drop_endpoints)}
 
 
 class SmoothedFiniteDifference(_Differentiation):
@@ -93,8 +94,9 @@ class SmoothedFiniteDifference(_Differentiation):
         if extra or kws.get("mode", "interp") != "interp":
             raise ValueError(f"SmoothedFiniteDifference: unsupported smoother_kws {sorted(extra) or kws['mode']}")
         _unsupported("SmoothedFiniteDifference", "save_smooth", self.save_smooth, True)
-        return {"kind": "smoothed_finite_difference", "window_length": int(kws["window_length"]),
-                "polyorder": int(kws["polyorder"]), "order": int(self.order)}
+        return {"kind": "smoothed_finite_difference",
+                "window_length": check_int("window_length", kws["window_length"], 1),
+                "polyorder": check_int("polyorder", kws["polyorder"], 0), "order": check_int("order", self.order, 1, 2**31)}
 
 
 class SpectralDerivative(_Differentiation):
@@ -106,7 +108,7 @@ class SpectralDerivative(_Differentiation):
 
     def _spec(self):
         _unsupported("SpectralDerivative", "axis", self.axis, 0)
-        return {"kind": "spectral", "d": int(self.d)}
+        return {"kind": "spectral", "d": check_int("d", self.d, 1, 2**31)}
 
 
 # --- libraries --------------------------------------------------------------------------------------
@@ -139,8 +141,9 @@ class PolynomialLibrary(_Library):
     def _spec(self):
         _unsupported("PolynomialLibrary", "include_interaction", self.include_interaction, True)
         _unsupported("PolynomialLibrary", "order", self.order, "C")
-        return {"kind": "polynomial", "degree": int(self.degree), "include_bias": bool(self.include_bias),
-                "interaction_only": bool(self.interaction_only)}
+        return {"kind": "polynomial", "degree": check_int("degree", self.degree, 0, 2**31),
+                "include_bias": check_bool("include_bias", self.include_bias),
+                "interaction_only": check_bool("interaction_only", self.interaction_only)}
 
 
 class FourierLibrary(_Library):
@@ -150,8 +153,9 @@ class FourierLibrary(_Library):
         self.n_frequencies, self.include_sin, self.include_cos = n_frequencies, include_sin, include_cos
 
     def _spec(self):
-        return {"kind": "fourier", "n_frequencies": int(self.n_frequencies),
-                "include_sin": bool(self.include_sin), "include_cos": bool(self.include_cos)}
+        return {"kind": "fourier", "n_frequencies": check_int("n_frequencies", self.n_frequencies, 1, 2**31),
+                "include_sin": check_bool("include_sin", self.include_sin),
+                "include_cos": check_bool("include_cos", self.include_cos)}
 
 
 # --- optimizers -------------------------------------------------------------------------------------
@@ -170,9 +174,10 @@ class STLSQ:
     def _spec(self):
         for name in ("ridge_kw", "initial_guess", "sparse_ind"):
             _unsupported("STLSQ", name, getattr(self, name), None)
-        return {"kind": "stlsq", "threshold": float(self.threshold), "alpha": float(self.alpha),
-                "max_iter": int(self.max_iter), "normalize_columns": bool(self.normalize_columns),
-                "unbias": bool(self.unbias)}
+        return {"kind": "stlsq", "threshold": check_real("threshold", self.threshold, 0.0),
+                "alpha": check_real("alpha", self.alpha, 0.0), "max_iter": check_int("max_iter", self.max_iter, 1),
+                "normalize_columns": check_bool("normalize_columns", self.normalize_columns),
+                "unbias": check_bool("unbias", self.unbias)}
 
 
 class SR3:
@@ -195,9 +200,13 @@ class SR3:
     def _spec(self):
         _unsupported("SR3", "trimming_fraction", self.trimming_fraction, 0.0)
         _unsupported("SR3", "initial_guess", self.initial_guess, None)
-        return {"kind": "sr3", "reg_weight_lam": float(self.reg_weight_lam), "regularizer": str(self.regularizer),
-                "relax_coeff_nu": float(self.relax_coeff_nu), "tol": float(self.tol), "max_iter": int(self.max_iter),
-                "normalize_columns": bool(self.normalize_columns), "unbias": bool(self.unbias)}
+        if not isinstance(self.regularizer, str):
+            raise ValueError(f"regularizer must be 'L0', 'L1' or 'CEL0', got {self.regularizer!r}")
+        return {"kind": "sr3", "reg_weight_lam": check_real("reg_weight_lam", self.reg_weight_lam, 0.0),
+                "regularizer": self.regularizer, "relax_coeff_nu": check_real("relax_coeff_nu", self.relax_coeff_nu, 0.0),
+                "tol": check_real("tol", self.tol, 0.0), "max_iter": check_int("max_iter", self.max_iter, 1),
+                "normalize_columns": check_bool("normalize_columns", self.normalize_columns),
+                "unbias": check_bool("unbias", self.unbias)}
 
 
 class EnsembleOptimizer:
@@ -216,22 +225,28 @@ class EnsembleOptimizer:
         if not (self.bagging or self.library_ensemble):
             raise ValueError("EnsembleOptimizer: at least one of bagging or library_ensemble must be True")
         _unsupported("EnsembleOptimizer", "ensemble_aggregator", self.ensemble_aggregator, None)
-        if not isinstance(self.random_state, numbers.Integral) or self.random_state < 0:
-            raise ValueError("EnsembleOptimizer: random_state must be a non-negative integer seed")
+        check_int("random_state", self.random_state, 0, 2**64 - 1)
         base = self.opt if self.opt is not None else STLSQ()
         if isinstance(base, EnsembleOptimizer):
             raise ValueError("EnsembleOptimizer: the base optimizer cannot itself be an ensemble")
-        return {"kind": "ensemble", "opt": base._spec(), "n_models": int(self.n_models), "bagging": bool(self.bagging),
-                "n_subset": None if self.n_subset is None else int(self.n_subset), "replace": bool(self.replace),
-                "n_candidates_to_drop": int(self.n_candidates_to_drop) if self.library_ensemble else 0,
+        return {"kind": "ensemble", "opt": base._spec(), "n_models": check_int("n_models", self.n_models, 1),
+                "bagging": check_bool("bagging", self.bagging),
+                "n_subset": check_int("n_subset", self.n_subset, 1, allow_none=True),
+                "replace": check_bool("replace", self.replace),
+                "n_candidates_to_drop": check_int("n_candidates_to_drop", self.n_candidates_to_drop, 0)
+                if check_bool("library_ensemble", self.library_ensemble) else 0,
                 "seed": int(self.random_state)}
 
 
 # --- the model ----------------------------------------------------------------------------------------
 
 
+#: The most decimals ``equations`` and ``print`` write (beyond it a double has no more digits to show).
+MAX_PRECISION = 100
+
+
 def _states(x, what):
-    x = np.asarray(x, dtype=np.float64)
+    x = real_array(what, x)
     if x.ndim == 1:
         x = x[:, None]
     if x.ndim != 2:
@@ -258,7 +273,7 @@ def _time(t):
         raise TypeError(f"t must be a time step or the sample times, got {t!r}")
     if isinstance(t, numbers.Real):
         return float(t)
-    return np.ascontiguousarray(t, dtype=np.float64)
+    return np.ascontiguousarray(real_array("t", t))
 
 
 def _as_list(v, multiple):
@@ -314,10 +329,18 @@ class SINDy:
                 "discrete_time": self._discrete}
         trajectories = self._trajectories(x, t, target, u)
         n_states = trajectories[0][0].shape[1]
-        names = None if feature_names is None else list(feature_names)[:n_states]
-        controls = None
-        if feature_names is not None and trajectories[0][2] is not None:
-            controls = list(feature_names)[n_states:] or None
+        n_controls = 0 if trajectories[0][2] is None else trajectories[0][2].shape[1]
+        names = controls = None
+        if feature_names is not None:
+            if isinstance(feature_names, str) or not all(isinstance(f, str) for f in feature_names):
+                raise ValueError(f"feature_names must be a list of strings, got {feature_names!r}")
+            feature_names = list(feature_names)
+            if len(feature_names) != n_states + n_controls:
+                raise ValueError(
+                    f"feature_names has {len(feature_names)} names for {n_states} states and {n_controls} "
+                    f"control inputs: give one name per state, then one per control"
+                )
+            names, controls = feature_names[:n_states], feature_names[n_states:] or None
         self.model_ = _native.sindy_fit(trajectories, spec, names, controls)
         self._differentiation_ = diff  # the one the fit used, for score with another metric
         self.n_control_features_ = 0 if trajectories[0][2] is None else trajectories[0][2].shape[1]
@@ -345,7 +368,7 @@ class SINDy:
 
     def equations(self, precision=3):
         """The right-hand sides as strings, PySINDy's format."""
-        return self.model_.equations(int(precision))
+        return self.model_.equations(check_int("precision", precision, 0, MAX_PRECISION))
 
     def print(self, lhs=None, precision=3, **kwargs):
         """Prints ``lhs = rhs`` for each state, as PySINDy's ``print``."""
@@ -391,7 +414,15 @@ class SINDy:
             raise ValueError("simulate: interpolator is not supported (control samples are interpolated by a "
                              "cubic spline, PySINDy's default)")
         kws = {"rtol": 1e-12, "atol": 1e-12, **(integrator_kws or {})}
-        t = np.ascontiguousarray(t, dtype=np.float64)
+        if np.ndim(t) == 0:
+            raise ValueError(
+                f"t must be the array of times to integrate over (the first is x0's), got the scalar {t!r}: "
+                "for a duration T use e.g. np.linspace(0, T, n). (Only DiscreteSINDy.simulate takes a count.)"
+            )
+        t = np.ascontiguousarray(real_array("t", t))
+        for name in ("rtol", "atol"):
+            if not (isinstance(kws[name], numbers.Real) and np.isfinite(kws[name]) and kws[name] > 0):
+                raise ValueError(f"integrator_kws {name} must be a finite number > 0, got {kws[name]!r}")
         if u is not None and self.n_control_features_ == 0:
             raise ValueError("the model was fitted without control inputs: u must be None")
         control = u
@@ -402,7 +433,7 @@ class SINDy:
             control = interp1d(t, samples, axis=0, kind="cubic", **(interpolator_kws or {}))
         if control is not None:
             control = _control_values(control)
-        return self.model_.simulate(np.ascontiguousarray(x0, dtype=np.float64), t, control,
+        return self.model_.simulate(np.ascontiguousarray(real_array("x0", x0)), t, control,
                                     rtol=float(kws["rtol"]), atol=float(kws["atol"]))
 
     def export(self, name="model", ty="f32"):
@@ -434,11 +465,10 @@ class DiscreteSINDy(SINDy):
         states up to the last one the model could still be evaluated at."""
         if stop_condition is not None:
             raise ValueError("DiscreteSINDy.simulate: stop_condition is not supported")
-        if not isinstance(t, numbers.Integral) or isinstance(t, bool) or t < 1:
-            raise ValueError(f"t must be a positive number of states, got {t!r}")
+        check_int("t (the number of states)", t, 1)
         if u is not None:
             u = _states(u, "u")
             if len(u) < t - 1:
                 raise ValueError(f"u has {len(u)} rows for {t - 1} steps")
             u = np.ascontiguousarray(u[: t - 1])
-        return self.model_.simulate(np.ascontiguousarray(x0, dtype=np.float64), int(t) - 1, u)
+        return self.model_.simulate(np.ascontiguousarray(real_array("x0", x0)), int(t) - 1, u)

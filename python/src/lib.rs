@@ -17,9 +17,12 @@ use ndarray::{Array1, Array2};
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
+use std::sync::{Arc, Mutex};
+
+use sparsimony_solvers::regression::interrupt::{StopHook, with_stop_hook};
 use sparsimony_solvers::regression::path::{self, CrossValidation};
 use sparsimony_solvers::regression::{BestSubset, ElasticNet, Iht, LinearFit, Omp, Precompute, RandomSupport, Solver};
-use sparsimony_solvers::{Error, Report};
+use sparsimony_solvers::{Error, Measure, Report};
 
 mod pde;
 mod sindy;
@@ -83,11 +86,82 @@ fn to_py(e: Error) -> PyErr {
     }
 }
 
+/// Sample weights are passed to the native functions with sparse designs only: a dense design is
+/// centred and scaled on the Python side (scikit-learn's reduction).
+fn dense_weights() -> Error {
+    Error::InvalidParameter {
+        name: "sample_weight",
+        reason: "taken natively with sparse designs only (the Python side reduces a weighted dense problem)".into(),
+    }
+}
+
+/// Runs `f` without the GIL, Ctrl-C honoured: the solvers `f` runs poll a stop hook (see
+/// `sparsimony_solvers::regression::interrupt`) that checks Python's signals — the mechanism of
+/// `pde.solve`'s per-iteration callback — at most every 20 ms. On Ctrl-C the fit stops at its current
+/// iterate, and the `KeyboardInterrupt` (or whatever the signal handler raised) is returned instead of
+/// its result. Signals reach only Python's main thread, so fits on other threads run to their end.
+pub(crate) fn detach_interruptible<T: Send>(py: Python<'_>, f: impl FnOnce() -> T + Send) -> PyResult<T> {
+    let raised: Arc<Mutex<Option<PyErr>>> = Arc::default();
+    let seen = Arc::clone(&raised);
+    let hook: StopHook = Arc::new(move || {
+        Python::attach(|py| match py.check_signals() {
+            Ok(()) => false,
+            Err(e) => {
+                *seen.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                true
+            }
+        })
+    });
+    let out = py.detach(|| with_stop_hook(hook, f));
+    if let Some(e) = raised.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        return Err(e);
+    }
+    Ok(out)
+}
+
 /// The report as Python receives it: `(n_iter, converged, reached, tolerance)`.
 pub(crate) type PyReport = (usize, bool, f64, f64);
 
 pub(crate) fn report(r: &Report) -> PyReport {
     (r.iterations, r.converged, r.reached, r.tolerance)
+}
+
+/// The measures a report may carry, by the name `Measure::name` gives.
+const MEASURES: [Measure; 8] = [
+    Measure::DualityGap,
+    Measure::RelativeChange,
+    Measure::CoefficientChange,
+    Measure::ObjectiveChange,
+    Measure::Residual,
+    Measure::Gradient,
+    Measure::SupportChange,
+    Measure::Exact,
+];
+
+/// A report as pickled: `(iterations, converged, measure name, reached, tolerance)`.
+pub(crate) type PickledReport = (usize, bool, String, f64, f64);
+
+/// A report as pickled (see [`PickledReport`]).
+pub(crate) fn pickle_report(r: &Report) -> PickledReport {
+    (
+        r.iterations,
+        r.converged,
+        r.measure.name().to_string(),
+        r.reached,
+        r.tolerance,
+    )
+}
+
+/// The report [`pickle_report`] gave.
+pub(crate) fn unpickle_report(p: PickledReport) -> PyResult<Report> {
+    let (iterations, converged, measure, reached, tolerance) = p;
+    let measure = MEASURES
+        .into_iter()
+        .find(|m| m.name() == measure)
+        .ok_or_else(|| PyValueError::new_err(format!("unknown report measure {measure:?}")))?;
+    let mut report = Report::new(iterations, measure, reached, tolerance);
+    report.converged = converged;
+    Ok(report)
 }
 
 /// A fit as Python receives it: `(coef, intercept, report)`.
@@ -141,7 +215,7 @@ fn elastic_net(
 /// One elastic-net fit (the Lasso at `l1_ratio = 1`), warm-started from `coef_init` when given.
 /// Returns `(coef, intercept, (n_iter, converged, duality gap, gap tolerance))`.
 #[pyfunction]
-#[pyo3(signature = (x, y, *, alpha, l1_ratio, fit_intercept, positive, penalty_weights, max_iter, tol, solver, precompute, coef_init))]
+#[pyo3(signature = (x, y, *, alpha, l1_ratio, fit_intercept, positive, penalty_weights, max_iter, tol, solver, precompute, coef_init, sample_weight=None))]
 #[allow(clippy::too_many_arguments)]
 fn enet_fit<'py>(
     py: Python<'py>,
@@ -157,6 +231,7 @@ fn enet_fit<'py>(
     solver: &str,
     precompute: Option<bool>,
     coef_init: Option<PyReadonlyArray1<'py, f64>>,
+    sample_weight: Option<PyReadonlyArray1<'py, f64>>,
 ) -> PyResult<PyFit<'py>> {
     let model = elastic_net(
         alpha,
@@ -172,10 +247,13 @@ fn enet_fit<'py>(
     let data = x.data()?;
     let y = y.as_array();
     let start = coef_init.as_ref().map(|c| c.as_array());
-    let fit = py.detach(|| match &data {
-        Data::Dense(x) => model.fit_warm(*x, y, start),
-        Data::Sparse(x) => model.fit_sparse_warm(x.view(), y, start),
-    });
+    let weights = sample_weight.as_ref().map(|w| w.as_array());
+    let fit = detach_interruptible(py, || match (&data, weights) {
+        (Data::Dense(x), None) => model.fit_warm(*x, y, start),
+        (Data::Sparse(x), None) => model.fit_sparse_warm(x.view(), y, start),
+        (Data::Sparse(x), Some(w)) => model.fit_sparse_weighted(x.view(), y, w, start),
+        (Data::Dense(_), Some(_)) => Err(dense_weights()),
+    })?;
     Ok(fit_to_py(py, fit.map_err(to_py)?))
 }
 
@@ -183,7 +261,7 @@ fn enet_fit<'py>(
 /// shape `(d, len(alphas))`, `intercepts`, `n_iters`, `gaps`, `converged)`, scikit-learn's `enet_path`
 /// layout.
 #[pyfunction]
-#[pyo3(signature = (x, y, alphas, *, l1_ratio, fit_intercept, positive, penalty_weights, max_iter, tol, precompute))]
+#[pyo3(signature = (x, y, alphas, *, l1_ratio, fit_intercept, positive, penalty_weights, max_iter, tol, precompute, sample_weight=None))]
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
 fn enet_path<'py>(
     py: Python<'py>,
@@ -197,6 +275,7 @@ fn enet_path<'py>(
     max_iter: usize,
     tol: f64,
     precompute: Option<bool>,
+    sample_weight: Option<PyReadonlyArray1<'py, f64>>,
 ) -> PyResult<(
     Bound<'py, PyArray2<f64>>,
     Bound<'py, PyArray1<f64>>,
@@ -217,12 +296,14 @@ fn enet_path<'py>(
     )?;
     let data = x.data()?;
     let y = y.as_array();
-    let fit = py
-        .detach(|| match &data {
-            Data::Dense(x) => path::path(&model, *x, y, &alphas),
-            Data::Sparse(x) => path::path_sparse(&model, x.view(), y, &alphas),
-        })
-        .map_err(to_py)?;
+    let weights = sample_weight.as_ref().map(|w| w.as_array());
+    let fit = detach_interruptible(py, || match (&data, weights) {
+        (Data::Dense(x), None) => path::path(&model, *x, y, &alphas),
+        (Data::Sparse(x), None) => path::path_sparse(&model, x.view(), y, &alphas),
+        (Data::Sparse(x), Some(w)) => path::path_sparse_weighted(&model, x.view(), y, w, &alphas),
+        (Data::Dense(_), Some(_)) => Err(dense_weights()),
+    })?
+    .map_err(to_py)?;
     let coefs: Array2<f64> = fit.coefs.reversed_axes().as_standard_layout().into_owned();
     Ok((
         coefs.into_pyarray(py),
@@ -235,7 +316,7 @@ fn enet_path<'py>(
 
 /// The smallest `α` at which every penalised coefficient is zero (needs `l1_ratio > 0`).
 #[pyfunction]
-#[pyo3(signature = (x, y, *, l1_ratio, fit_intercept, penalty_weights))]
+#[pyo3(signature = (x, y, *, l1_ratio, fit_intercept, penalty_weights, sample_weight=None))]
 fn alpha_max<'py>(
     py: Python<'py>,
     x: Design<'py>,
@@ -243,6 +324,7 @@ fn alpha_max<'py>(
     l1_ratio: f64,
     fit_intercept: bool,
     penalty_weights: Option<Vec<f64>>,
+    sample_weight: Option<PyReadonlyArray1<'py, f64>>,
 ) -> PyResult<f64> {
     let model = ElasticNet {
         l1_ratio,
@@ -252,9 +334,12 @@ fn alpha_max<'py>(
     };
     let data = x.data()?;
     let y = y.as_array();
-    py.detach(|| match &data {
-        Data::Dense(x) => path::alpha_max(&model, *x, y),
-        Data::Sparse(x) => path::alpha_max_sparse(&model, x.view(), y),
+    let weights = sample_weight.as_ref().map(|w| w.as_array());
+    py.detach(|| match (&data, weights) {
+        (Data::Dense(x), None) => path::alpha_max(&model, *x, y),
+        (Data::Sparse(x), None) => path::alpha_max_sparse(&model, x.view(), y),
+        (Data::Sparse(x), Some(w)) => path::alpha_max_sparse_weighted(&model, x.view(), y, w),
+        (Data::Dense(_), Some(_)) => Err(dense_weights()),
     })
     .map_err(to_py)
 }
@@ -371,6 +456,7 @@ fn random_support<'py>(
 /// The native module.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("MAX_BYTES", sparsimony_solvers::data::MAX_BYTES)?;
     m.add_function(wrap_pyfunction!(enet_fit, m)?)?;
     m.add_function(wrap_pyfunction!(enet_path, m)?)?;
     m.add_function(wrap_pyfunction!(alpha_max, m)?)?;
@@ -380,8 +466,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(random_support, m)?)?;
     m.add_function(wrap_pyfunction!(sindy::sindy_fit, m)?)?;
     m.add_function(wrap_pyfunction!(sindy::differentiate, m)?)?;
+    m.add_function(wrap_pyfunction!(sindy::sindy_rebuild, m)?)?;
     m.add_class::<sindy::SindyModel>()?;
     m.add_function(wrap_pyfunction!(pde::pde_solve, m)?)?;
+    m.add_function(wrap_pyfunction!(pde::pde_rebuild, m)?)?;
     m.add_function(wrap_pyfunction!(pde::pde_benchmarks, m)?)?;
     m.add_function(wrap_pyfunction!(pde::pde_benchmark_toml, m)?)?;
     m.add_class::<pde::PdeProblem>()?;

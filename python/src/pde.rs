@@ -12,7 +12,10 @@ use numpy::{IntoPyArray, PyArray1, PyArrayDyn, PyReadonlyArray1};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
-use sparsimony_solvers::gp_pde::{self, Method, Problem, Solution, Spectrum};
+use sparsimony_solvers::gp_pde::{
+    self, Component, Method, Objective, Problem, Solution, SolutionParts, SpectralMixture, Spectrum,
+};
+use sparsimony_solvers::regression::interrupt;
 
 use crate::{PyReport, report, to_py};
 
@@ -227,8 +230,102 @@ pub struct PdeSolution {
     seconds: f64,
 }
 
+/// A kernel as pickled: `(family, Student-t degrees of freedom or 0, [(weight, mean, scale), ...])`.
+type PickledKernel = (String, u32, Vec<(f64, f64, f64)>);
+
+/// A solution as pickled: axes `(lower, step, points)`, kernels per field and axis, values and weights
+/// per field, log precisions, objective `(total, residual_rms, boundary_rms)`, report, seconds.
+type PickledSolution = (
+    Vec<(f64, f64, usize)>,
+    Vec<Vec<PickledKernel>>,
+    Vec<Vec<f64>>,
+    Vec<Vec<f64>>,
+    (f64, f64),
+    (f64, f64, f64),
+    crate::PickledReport,
+    f64,
+);
+
+/// Rebuilds a pickled [`PdeSolution`] (see its `__reduce__`).
+#[pyfunction]
+pub fn pde_rebuild(state: PickledSolution) -> PyResult<PdeSolution> {
+    let (axes, kernels, values, weights, (lv, lt), (total, residual_rms, boundary_rms), report, seconds) = state;
+    let kernels = kernels
+        .into_iter()
+        .map(|per_axis| {
+            per_axis
+                .into_iter()
+                .map(|(family, dof, components)| {
+                    let spectrum = match family.as_str() {
+                        "gaussian" => Spectrum::Gaussian,
+                        "student_t" => Spectrum::StudentT { dof },
+                        other => return Err(PyValueError::new_err(format!("unknown spectrum {other:?}"))),
+                    };
+                    let components = components
+                        .into_iter()
+                        .map(|(weight, mean, scale)| Component { weight, mean, scale })
+                        .collect();
+                    SpectralMixture::new(spectrum, components).map_err(to_py)
+                })
+                .collect::<PyResult<Vec<_>>>()
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    let solution = Solution::from_parts(SolutionParts {
+        axes,
+        kernels,
+        values,
+        weights,
+        log_precisions: [lv, lt],
+        objective: Objective {
+            total,
+            residual_rms,
+            boundary_rms,
+        },
+        report: crate::unpickle_report(report)?,
+    })
+    .map_err(to_py)?;
+    Ok(PdeSolution { solution, seconds })
+}
+
 #[pymethods]
 impl PdeSolution {
+    /// Pickling (joblib, multiprocessing): `pde_rebuild` and the solution as plain data.
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, (PickledSolution,))> {
+        let rebuild = py.import("sparsimony._native")?.getattr("pde_rebuild")?;
+        let p = self.solution.to_parts();
+        let kernels = p
+            .kernels
+            .iter()
+            .map(|per_axis| {
+                per_axis
+                    .iter()
+                    .map(|k| {
+                        let (family, dof) = match k.spectrum() {
+                            Spectrum::Gaussian => ("gaussian", 0),
+                            Spectrum::StudentT { dof } => ("student_t", dof),
+                        };
+                        let cs = k.components().iter().map(|c| (c.weight, c.mean, c.scale)).collect();
+                        (family.to_string(), dof, cs)
+                    })
+                    .collect()
+            })
+            .collect();
+        let o = p.objective;
+        Ok((
+            rebuild,
+            ((
+                p.axes,
+                kernels,
+                p.values,
+                p.weights,
+                (p.log_precisions[0], p.log_precisions[1]),
+                (o.total, o.residual_rms, o.boundary_rms),
+                crate::pickle_report(&p.report),
+                self.seconds,
+            ),),
+        ))
+    }
+
     /// The values of every field on the collocation grid, each shaped as the grid.
     fn values<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyArrayDyn<f64>>>> {
         (0..self.solution.fields())
@@ -338,11 +435,17 @@ pub fn pde_solve(
     let problem = &problem.problem;
     // An error raised by the callback or a signal, to be raised once the solver has stopped.
     let mut raised: Option<PyErr> = None;
-    let (solution, seconds) = py
-        .detach(|| {
+    // Ctrl-C inside an iteration (the inner conjugate-gradient solves poll the same hook as the
+    // regression fits) ends it early; the outer loop then stops at once.
+    let (solution, seconds) = crate::detach_interruptible(py, || {
+        {
             let disc = problem.discretize()?;
             let start = Instant::now();
             let solution = gp_pde::solve(&disc, &settings, |it| {
+                if interrupt::stop_requested() {
+                    // Ctrl-C seen inside the iteration (by the hook below): its error is raised after.
+                    return ControlFlow::Break(());
+                }
                 Python::attach(|py| {
                     let stop = py.check_signals().and_then(|()| match &callback {
                         Some(f) => f.call1(py, (it.iteration, it.objective.total))?.is_truthy(py),
@@ -359,8 +462,9 @@ pub fn pde_solve(
                 })
             })?;
             Ok::<_, sparsimony_solvers::Error>((solution, start.elapsed().as_secs_f64()))
-        })
-        .map_err(to_py)?;
+        }
+    })?
+    .map_err(to_py)?;
     if let Some(e) = raised {
         return Err(e);
     }

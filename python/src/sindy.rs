@@ -8,7 +8,7 @@
 use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::{PyDict, PyList, PyTuple};
 use sparsimony_solvers::regression::Stlsq;
 use sparsimony_solvers::sindy::{
     ControlFn, Differentiation, Ensemble, Library, Optimizer, Regularizer, SimulateOptions, Sindy, SindyFit, Sr3, Time,
@@ -185,11 +185,52 @@ pub fn differentiate<'py>(
     Ok(x_dot.into_pyarray(py))
 }
 
+/// The most decimals `equations` writes: a double has no more digits to show, and Rust's formatting
+/// panics on a precision above 65535.
+const MAX_PRECISION: usize = 100;
+
 /// A fitted SINDy model: the Rust `SindyFit` and the differentiation that scores it.
+///
+/// It pickles (joblib, multiprocessing) through `__reduce__`: the specification it was fitted with, its
+/// names, coefficients and report rebuild it with [`sindy_rebuild`] (an ensemble's members are not kept).
 #[pyclass(module = "sparsimony._native", frozen)]
 pub struct SindyModel {
     fit: SindyFit,
     differentiation: Differentiation,
+    /// The specification dict of the fit (a copy), to rebuild the model when unpickled.
+    spec: Py<PyDict>,
+}
+
+/// Rebuilds a pickled [`SindyModel`] (see its `__reduce__`): `spec` as `sindy_fit` takes it, the state
+/// and control names, the coefficients and the report.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+pub fn sindy_rebuild(
+    spec: Bound<'_, PyDict>,
+    state_names: Vec<String>,
+    control_names: Vec<String>,
+    coef: PyReadonlyArray2<'_, f64>,
+    report: crate::PickledReport,
+    n_samples: usize,
+) -> PyResult<SindyModel> {
+    let report = crate::unpickle_report(report)?;
+    let library = library(&item(&spec, "library")?.cast_into()?)?;
+    let discrete: bool = item(&spec, "discrete_time")?.extract()?;
+    let fit = SindyFit::from_parts(
+        &library,
+        state_names,
+        control_names,
+        coef.as_array().to_owned(),
+        discrete,
+        report,
+        n_samples,
+    )
+    .map_err(to_py)?;
+    Ok(SindyModel {
+        fit,
+        differentiation: differentiation(&item(&spec, "differentiation")?.cast_into()?)?,
+        spec: spec.copy()?.unbind(),
+    })
 }
 
 /// Fits SINDy to `trajectories` (a list of `(x, t, u, x_dot)`) under `spec`, naming the states
@@ -217,15 +258,32 @@ pub fn sindy_fit<'py>(
         .map(|(_, t, _, _)| PyTime::new(t))
         .collect::<PyResult<Vec<_>>>()?;
     let views = views(&trajectories, &times);
-    let fit = py.detach(|| model.fit(&views)).map_err(to_py)?;
+    let fit = crate::detach_interruptible(py, || model.fit(&views))?.map_err(to_py)?;
     Ok(SindyModel {
         fit,
         differentiation: model.differentiation,
+        spec: spec.copy()?.unbind(),
     })
 }
 
 #[pymethods]
 impl SindyModel {
+    /// Pickling: `sindy_rebuild` and its arguments.
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+        let rebuild = py.import("sparsimony._native")?.getattr("sindy_rebuild")?;
+        let report = crate::pickle_report(self.fit.report());
+        let args = (
+            self.spec.bind(py).clone(),
+            self.fit.state_names().to_vec(),
+            self.fit.control_names().to_vec(),
+            self.fit.coefficients().clone().into_pyarray(py),
+            report,
+            self.fit.n_samples(),
+        )
+            .into_pyobject(py)?;
+        Ok((rebuild, args))
+    }
+
     /// The coefficients, `(n_states, n_features)`.
     fn coefficients<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<f64>> {
         self.fit.coefficients().clone().into_pyarray(py)
@@ -241,9 +299,15 @@ impl SindyModel {
         self.fit.state_names().to_vec()
     }
 
-    /// The right-hand sides, PySINDy's format, coefficients to `precision` digits.
-    fn equations(&self, precision: usize) -> Vec<String> {
-        self.fit.equations(precision)
+    /// The right-hand sides, PySINDy's format, coefficients to `precision` digits (at most
+    /// [`MAX_PRECISION`]).
+    fn equations(&self, precision: usize) -> PyResult<Vec<String>> {
+        if precision > MAX_PRECISION {
+            return Err(PyValueError::new_err(format!(
+                "precision must lie in 0..={MAX_PRECISION} (decimals of each coefficient), got {precision}"
+            )));
+        }
+        Ok(self.fit.equations(precision))
     }
 
     /// The left-hand sides (`x0'` or `x0[k+1]`).

@@ -239,22 +239,33 @@ def test_an_unconverged_fit_warns_and_keeps_its_iterate():
 
 # --- scikit-learn's estimator checks ----------------------------------------------------------------------
 
+# Every estimator at its defaults, as users construct them, and the settings issue 39 found failing
+# (with weights, a sparse design's intercept is now centred implicitly on the weighted means, as
+# scikit-learn's; see ElasticNet.fit_sparse_weighted in the solvers).
 ESTIMATORS = [
     lm.Lasso(),
     lm.ElasticNet(),
-    # The sample-weight equivalence checks compare predictions to 1e-7, below the default tol's reach;
-    # with weights, a sparse design's intercept is an unpenalised column of sqrt(weights), on which
-    # coordinate descent needs more epochs than the default max_iter (see test_sample_weights_*).
-    lm.LassoCV(alphas=10, tol=1e-10, max_iter=100_000),
-    lm.ElasticNetCV(alphas=10, tol=1e-10, max_iter=100_000),
+    lm.ElasticNet(alpha=0.1, l1_ratio=0.5),
+    lm.LassoCV(),
+    lm.ElasticNetCV(),
     lm.OrthogonalMatchingPursuit(),
     lm.IHT(),
     lm.BestSubset(),
-    lm.RandomSupport(n_alphas=10),
+    lm.RandomSupport(),
 ]
 
-# Checks that cannot pass, with the reason (none so far; see the resolution notes of issue 18).
-EXPECTED_FAILED = {}
+# Checks that cannot pass, with the reason.
+EXPECTED_FAILED = {
+    "LassoCV": {
+        "check_sample_weight_equivalence_on_sparse_data": (
+            "the check's data have 15 distinct rows for 30 features, and the Lasso at the alpha "
+            "selected (1.2e-4) is not unique; fitted on the repeated rows, coordinate descent does not "
+            "meet the default tol within max_iter=1000 epochs, and its predictions differ from the "
+            "weighted fit's by 1e-3 where the check asks 1e-7 (scikit-learn's own LassoCV fails the dense "
+            "variant of this check at its defaults, 1.9.1, by 2e-3; ours passes that one)"
+        ),
+    },
+}
 
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=lambda e: EXPECTED_FAILED.get(type(e).__name__, {}))

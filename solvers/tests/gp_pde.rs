@@ -593,3 +593,31 @@ fn axes_float64_cannot_resolve_are_refused() {
     assert!(problem("1e6", "1000001", 100).is_ok());
     assert!(problem("0", "1e-300", 100).is_ok());
 }
+
+#[test]
+fn a_solution_rebuilt_from_its_parts_predicts_the_same_and_bad_parts_are_refused() {
+    use sparsimony_solvers::gp_pde::{Solution, settings_for};
+    let problem = Problem::benchmark("poisson_1d-single_sin")
+        .unwrap()
+        .with_grid(&[40])
+        .unwrap();
+    let settings = settings_for(&problem, Method::Exact, Some(5), Some(2));
+    let solution = solve(&problem.discretize().unwrap(), &settings, |_| ControlFlow::Continue(())).unwrap();
+    let parts = solution.to_parts();
+    let rebuilt = Solution::from_parts(parts.clone()).unwrap();
+    assert_eq!(rebuilt, solution);
+    let points = [0.05, 0.3, 0.77];
+    let view = [ArrayView1::from(&points[..])];
+    assert_eq!(rebuilt.predict(0, &view).unwrap(), solution.predict(0, &view).unwrap());
+    // Parts that do not fit together are refused, not a panic at prediction.
+    let mut short = parts.clone();
+    short.weights[0].pop();
+    let mut no_kernel = parts.clone();
+    no_kernel.kernels[0].clear();
+    let mut nan = parts;
+    nan.values[0][3] = f64::NAN;
+    for bad in [short, no_kernel, nan] {
+        let e = Solution::from_parts(bad).unwrap_err();
+        assert!(matches!(e, Error::InvalidParameter { name: "solution", .. }), "{e}");
+    }
+}

@@ -324,3 +324,93 @@ fn a_bad_value_in_a_sparse_design_is_located() {
         }
     }
 }
+
+/// `x` as a CSC matrix (every value stored; zeros too, which the solver must treat as values).
+fn csc(x: &Array2<f64>) -> sprs::CsMat<f64> {
+    let mut tri = sprs::TriMat::new(x.dim());
+    for ((i, j), &v) in x.indexed_iter() {
+        if v != 0.0 {
+            tri.add_triplet(i, j, v);
+        }
+    }
+    tri.to_csc()
+}
+
+#[test]
+fn weighted_sparse_fits_equal_repeated_rows_and_centre_on_the_weighted_means() {
+    let (mut x, y) = problem(60, 12);
+    x.mapv_inplace(|v| if v.abs() < 0.3 { 0.0 } else { v }); // sparse, and far from centred
+    let counts: Vec<usize> = (0..60).map(|i| (i * 7) % 4).collect(); // 0 to 3, zeros included
+    let rows: Vec<usize> = (0..60).flat_map(|i| std::iter::repeat_n(i, counts[i])).collect();
+    let xr = x.select(ndarray::Axis(0), &rows);
+    let yr = y.select(ndarray::Axis(0), &rows);
+    let w = Array1::from_iter(counts.iter().map(|&c| c as f64));
+    for (alpha, l1_ratio) in [(0.01, 1.0), (0.05, 0.5)] {
+        // The default tolerance: the fits must agree beyond it (see the polish in `cd`).
+        let model = ElasticNet {
+            alpha,
+            l1_ratio,
+            max_iter: 1000,
+            tol: 1e-4,
+            ..ElasticNet::default()
+        };
+        let weighted = model
+            .fit_sparse_weighted(csc(&x).view(), y.view(), w.view(), None)
+            .unwrap();
+        let repeated = model.fit_sparse(csc(&xr).view(), yr.view()).unwrap();
+        let dense = model.fit(xr.view(), yr.view()).unwrap();
+        assert!(weighted.report.converged && repeated.report.converged);
+        for other in [&repeated, &dense] {
+            let diff = (&weighted.coef - &other.coef)
+                .mapv(f64::abs)
+                .fold(0.0f64, |a, &b| a.max(b));
+            assert!(
+                diff < 1e-9,
+                "alpha {alpha}, l1_ratio {l1_ratio}: coefficients differ by {diff:e}"
+            );
+            assert!((weighted.intercept - other.intercept).abs() < 1e-9);
+        }
+        assert_kkt(&model, &xr, &yr, &repeated.coef, repeated.intercept, 1e-8);
+    }
+    // Weights are checked: one per row, finite, non-negative, not all zero (typed errors, no panic).
+    let model = ElasticNet::default();
+    let sx = csc(&x);
+    for bad in [
+        Array1::zeros(60),
+        Array1::from_elem(59, 1.0),
+        Array1::from_elem(60, -1.0),
+        Array1::from_elem(60, f64::NAN),
+    ] {
+        let e = model
+            .fit_sparse_weighted(sx.view(), y.view(), bad.view(), None)
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::InvalidParameter {
+                    name: "sample_weight",
+                    ..
+                } | Error::Shape { .. }
+            ),
+            "{e}"
+        );
+    }
+    // Subnormal weights are weights like any other: rescaled without overflow.
+    let tiny = Array1::from_elem(60, 5e-324);
+    let fit = model
+        .fit_sparse_weighted(sx.view(), y.view(), tiny.view(), None)
+        .unwrap();
+    let plain = model.fit_sparse(sx.view(), y.view()).unwrap();
+    let diff = (&fit.coef - &plain.coef).mapv(f64::abs).fold(0.0f64, |a, &b| a.max(b));
+    assert!(diff < 1e-9, "{diff:e}");
+}
+
+#[test]
+fn a_copy_of_x_beyond_the_memory_cap_is_refused_before_allocating() {
+    let row = Array1::<f64>::ones(100_000);
+    let x = row.broadcast((1_000_000, 100_000)).unwrap(); // 800 GB as a copy
+    let y = Array1::<f64>::ones(1_000_000);
+    let e = ElasticNet::default().fit(x, y.view()).unwrap_err();
+    assert!(matches!(e, Error::InvalidParameter { name: "X", .. }), "{e}");
+    assert!(e.to_string().contains("GiB"), "{e}");
+}

@@ -5,7 +5,7 @@ use sparsimony_core::ode::{rk4_scratch_len, rk4_step};
 use sparsimony_solvers::Error;
 use sparsimony_solvers::regression::{NormalEquations, Stlsq, least_squares};
 use sparsimony_solvers::sindy::{
-    CustomFunction, Differentiation, Ensemble, Library, Optimizer, SimulateOptions, Sindy, Time, Trajectory,
+    CustomFunction, Differentiation, Ensemble, Library, Optimizer, SimulateOptions, Sindy, SindyFit, Time, Trajectory,
 };
 
 fn lorenz_rhs(y: &[f64], d: &mut [f64]) {
@@ -577,4 +577,53 @@ fn library_term_counts_match_their_expansion() {
         Library::polynomial(10).expand(&thirty),
         Err(Error::InvalidParameter { name: "library", .. })
     ));
+}
+
+#[test]
+fn a_fit_rebuilt_from_its_parts_predicts_the_same_and_bad_parts_are_refused() {
+    let dt = 0.001;
+    let x = lorenz([-8.0, 8.0, 27.0], 2000, dt);
+    let u = Array2::from_shape_fn((2000, 1), |(i, _)| (i as f64 * dt).sin());
+    let library = Library::polynomial(2);
+    let model = Sindy {
+        library: library.clone(),
+        ..Sindy::default()
+    };
+    let fit = model
+        .fit(&[Trajectory::new(x.view(), Time::Step(dt)).with_control(u.view())])
+        .unwrap();
+    let rebuilt = SindyFit::from_parts(
+        &library,
+        fit.state_names().to_vec(),
+        fit.control_names().to_vec(),
+        fit.coefficients().clone(),
+        false,
+        *fit.report(),
+        fit.n_samples(),
+    )
+    .unwrap();
+    assert_eq!(rebuilt.feature_names(), fit.feature_names());
+    assert_eq!(rebuilt.equations(4), fit.equations(4));
+    let (xs, us) = (x.slice(s![..40, ..]), u.slice(s![..40, ..]));
+    assert_eq!(
+        rebuilt.predict(xs, Some(us)).unwrap(),
+        fit.predict(xs, Some(us)).unwrap()
+    );
+    // Coefficients that do not fit the library, or are not finite: typed errors.
+    let narrow = fit.coefficients().slice(s![.., 1..]).to_owned();
+    let mut nan = fit.coefficients().clone();
+    nan[(0, 0)] = f64::NAN;
+    for coef in [narrow, nan] {
+        let e = SindyFit::from_parts(
+            &library,
+            fit.state_names().to_vec(),
+            fit.control_names().to_vec(),
+            coef,
+            false,
+            *fit.report(),
+            fit.n_samples(),
+        )
+        .unwrap_err();
+        assert!(matches!(e, Error::Shape { .. } | Error::NonFinite { .. }), "{e}");
+    }
 }

@@ -31,5 +31,5 @@ pub use kron::KroneckerEigen;
 pub use objective::Objective;
 pub use operator::{Axis, Derivative, Discretization, Equation, Faces, Grid, Term};
 pub use problem::Problem;
-pub use solution::{LearnedComponent, Solution};
+pub use solution::{LearnedComponent, Solution, SolutionParts};
 pub use solver::{FrequencyInit, Method, OuterIteration, Settings, settings_for, solve};

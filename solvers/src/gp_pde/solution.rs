@@ -51,7 +51,99 @@ pub struct LearnedComponent {
     pub length_scale: f64,
 }
 
+/// A [`Solution`] as plain data, to save it and restore it ([`Solution::to_parts`],
+/// [`Solution::from_parts`]; the Python package pickles solutions so).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SolutionParts {
+    /// Per grid axis: `(lower end, step, points)`.
+    pub axes: Vec<(f64, f64, usize)>,
+    /// Per field, then per axis: the learned kernel.
+    pub kernels: Vec<Vec<SpectralMixture>>,
+    /// Per field: the values on the grid (row-major).
+    pub values: Vec<Vec<f64>>,
+    /// Per field: the posterior-mean weights `α_f` on the grid (row-major).
+    pub weights: Vec<Vec<f64>>,
+    /// `ln v` and `ln τ`.
+    pub log_precisions: [f64; 2],
+    /// The objective of the kept iterate.
+    pub objective: Objective,
+    /// How the solve ended.
+    pub report: Report,
+}
+
 impl Solution {
+    /// The solution as plain data.
+    pub fn to_parts(&self) -> SolutionParts {
+        SolutionParts {
+            axes: self.axes.iter().map(|a| (a.lower, a.step, a.points)).collect(),
+            kernels: self.kernels.clone(),
+            values: self.values.clone(),
+            weights: self.weights.clone(),
+            log_precisions: self.log_precisions,
+            objective: self.objective,
+            report: self.report,
+        }
+    }
+
+    /// The solution [`to_parts`](Self::to_parts) gave, checked.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] `solution` for parts that do not fit together: no fields or axes, an
+    /// axis with no points or a non-finite end or step, a kernel count other than one per field and axis,
+    /// or values and weights not one per grid point; non-finite values or weights.
+    pub fn from_parts(parts: SolutionParts) -> Result<Self> {
+        let bad = |reason: String| {
+            Err(Error::InvalidParameter {
+                name: "solution",
+                reason,
+            })
+        };
+        let fields = parts.values.len();
+        if fields == 0 || parts.axes.is_empty() {
+            return bad("no fields or no axes".into());
+        }
+        let mut size = 1usize;
+        for (d, &(lower, step, points)) in parts.axes.iter().enumerate() {
+            if points == 0 || !lower.is_finite() || !(step.is_finite() && step >= 0.0) {
+                return bad(format!("axis {d} is ({lower}, {step}, {points} points)"));
+            }
+            size = match size.checked_mul(points) {
+                Some(s) => s,
+                None => return bad("the grid's size overflows".into()),
+            };
+        }
+        if parts.kernels.len() != fields || parts.kernels.iter().any(|k| k.len() != parts.axes.len()) {
+            return bad("one kernel per field and axis is needed".into());
+        }
+        if parts.weights.len() != fields || parts.values.iter().chain(&parts.weights).any(|v| v.len() != size) {
+            return bad(format!(
+                "values and weights need {size} entries (the grid's points) per field"
+            ));
+        }
+        if parts
+            .values
+            .iter()
+            .chain(&parts.weights)
+            .flatten()
+            .any(|v| !v.is_finite())
+        {
+            return bad("values and weights must be finite".into());
+        }
+        Ok(Self {
+            axes: parts
+                .axes
+                .iter()
+                .map(|&(lower, step, points)| GridAxis { lower, step, points })
+                .collect(),
+            kernels: parts.kernels,
+            values: parts.values,
+            weights: parts.weights,
+            log_precisions: parts.log_precisions,
+            objective: parts.objective,
+            report: parts.report,
+        })
+    }
+
     /// The number of fields.
     pub fn fields(&self) -> usize {
         self.values.len()
@@ -109,6 +201,29 @@ impl Solution {
             }
         }
         super::problem::check_output("prediction grid", points.iter().map(|p| p.len()), 1)?;
+        // The work arrays: per axis the cross-covariance (points × grid points) and the partial
+        // products, whose largest is bounded by the output and the grid values together.
+        let grid: f64 = self.axes.iter().map(|a| a.points as f64).product();
+        let out: f64 = points.iter().map(|p| p.len() as f64).product();
+        let cross = points
+            .iter()
+            .zip(&self.axes)
+            .map(|(p, a)| p.len() as f64 * a.points as f64)
+            .fold(0.0, f64::max);
+        let partial = points
+            .iter()
+            .zip(&self.axes)
+            .map(|(p, a)| p.len() as f64 / a.points as f64)
+            .fold(1.0, |acc, r| acc * r.max(1.0));
+        crate::data::check_bytes(
+            "points",
+            8.0 * (cross + 2.0 * grid * partial + out),
+            || {
+                let counts: Vec<String> = points.iter().map(|p| p.len().to_string()).collect();
+                format!("a prediction on {} points", counts.join(" × "))
+            },
+            ": predict on fewer points at a time",
+        )?;
         if points.iter().any(|p| p.is_empty()) {
             // No points on some axis: an empty grid (the mode products below need a nonempty one).
             return shaped(points.iter().map(|p| p.len()).collect(), Vec::new());

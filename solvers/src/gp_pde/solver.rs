@@ -307,7 +307,8 @@ fn conjugate_gradients(
         } else if it - best_at >= STALL {
             return (x, it, (rr / r0).sqrt());
         }
-        if rr <= tolerance * tolerance * r0 || rr == 0.0 {
+        // Stopped from outside (Ctrl-C in Python; see `regression::interrupt`): the iterate so far.
+        if rr <= tolerance * tolerance * r0 || rr == 0.0 || crate::regression::interrupt::stop_requested() {
             return (x, it, (rr / r0).sqrt());
         }
         let hp = apply(&p);
@@ -419,7 +420,8 @@ fn inner_solve(
         // A linear equation is solved by one full step; otherwise stop when the objective settles (an
         // iteratively solved step leaves changes at the level of its residual, not round-off).
         let settled = before - ev.objective.total <= 1e-9 * before.abs().max(1.0);
-        if !accepted || settled || (linear && step == 1.0) {
+        let stopped = crate::regression::interrupt::stop_requested();
+        if !accepted || settled || (linear && step == 1.0) || stopped {
             break;
         }
     }

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use ndarray::ArrayView2;
+use ndarray::{ArrayView1, ArrayView2};
 
 use crate::data::ColMajor;
 use crate::{Error, Result};
@@ -39,6 +39,18 @@ pub(crate) trait Design: Sync {
     fn residual(&self, y: &[f64]) -> Residual {
         Residual::new(y)
     }
+    /// The length of the state's vector: `n` (a residual), or `d` for the Gram design (a gradient).
+    fn state_len(&self) -> usize {
+        self.nrows()
+    }
+    /// The state of the zero response at `w = 0`: `col_axpy(k, −1, ·)` makes it column `k`'s, so that
+    /// `col_dot(j, ·)` gives `X_jᵀX_k` (centred).
+    fn zero_state(&self) -> Residual {
+        Residual {
+            values: vec![0.0; self.state_len()],
+            shift: 0.0,
+        }
+    }
     /// `(‖r‖², rᵀy)` for the state `r` at coefficients `w`.
     fn stats(&self, r: &Residual, y: &[f64], _w: &[f64]) -> (f64, f64) {
         let rv = r.materialize();
@@ -57,6 +69,12 @@ pub(crate) trait Design: Sync {
     fn col_axpy(&self, j: usize, delta: f64, r: &mut Residual);
     /// The column means that were removed (zeros without an intercept).
     fn means(&self) -> &[f64];
+    /// The direction `u` along which columns and response are centred: `None` for the vector of ones
+    /// (plain means); `√w` for a design whose rows were scaled by `√w` (weighted means, see
+    /// [`SparseDesign::weighted`]).
+    fn direction(&self) -> Option<&[f64]> {
+        None
+    }
 }
 
 /// A dense design in column-major storage, centred in place when an intercept is fitted.
@@ -67,7 +85,17 @@ pub(crate) struct DenseDesign {
 }
 
 impl DenseDesign {
+    /// The column-major copy of `x` (refused up front, as [`Error::InvalidParameter`] `X`, when the copy
+    /// would exceed [`MAX_BYTES`](crate::data::MAX_BYTES): a broadcast view of a huge shape, say),
+    /// centred when `center`.
     pub fn new(x: ArrayView2<'_, f64>, center: bool) -> Result<Self> {
+        let (rows, cols) = x.dim();
+        crate::data::check_bytes(
+            "X",
+            rows as f64 * cols as f64 * 8.0,
+            || format!("a copy of X ({rows} × {cols} values)"),
+            "",
+        )?;
         let mut x = ColMajor::from_array("X", x)?;
         let (n, d) = (x.nrows(), x.ncols());
         let mut means = vec![0.0; d];
@@ -132,6 +160,9 @@ pub(crate) struct GramDesign {
 }
 
 impl Design for GramDesign {
+    fn state_len(&self) -> usize {
+        self.xty.len()
+    }
     fn residual(&self, y: &[f64]) -> Residual {
         debug_assert!(
             y.is_empty() || y.len() == self.n,
@@ -200,26 +231,28 @@ impl Design for DenseDesign {
 /// A sparse design in compressed-sparse-column form; centring is implicit (the column means are
 /// subtracted through [`Residual::shift`]), so the matrix stays sparse. A CSC matrix is used in place; a
 /// CSR one is converted once.
+///
+/// With sample weights `w` (summing to `n`), the rows are scaled by `u = √w` and centring is along `u`:
+/// the centred column is `X̃_j − x̄_j u` with `x̄_j = uᵀX̃_j / uᵀu` the weighted mean of the original
+/// column, and the residual is `values − shift·u`. This is scikit-learn's weighted centring, done
+/// implicitly: the intercept needs no extra (unpenalised) column, on which coordinate descent would need
+/// many epochs.
 pub(crate) struct SparseDesign<'a> {
     nrows: usize,
     indptr: Cow<'a, [usize]>,
     indices: Cow<'a, [usize]>,
     data: Cow<'a, [f64]>,
     means: Vec<f64>,
+    /// `X̃_jᵀu` (the column sums without weights).
     colsums: Vec<f64>,
     norms2: Vec<f64>,
+    /// `u = √w` of a weighted design (`None`: all ones).
+    direction: Option<Vec<f64>>,
 }
 
 impl<'a> SparseDesign<'a> {
     pub fn new(x: sprs::CsMatView<'a, f64>, center: bool) -> Result<Self> {
         let (n, d) = x.shape();
-        if n == 0 || d == 0 {
-            return Err(Error::Empty {
-                what: "X",
-                rows: n,
-                cols: d,
-            });
-        }
         let (indptr, indices, data) = if x.is_csc() {
             // Borrowed for the view's lifetime; an outer slice's offset pointers are rebased (a copy of
             // d + 1 values).
@@ -233,21 +266,90 @@ impl<'a> SparseDesign<'a> {
             let (indptr, indices, data) = x.to_csc().into_raw_storage();
             (Cow::Owned(indptr), Cow::Owned(indices), Cow::Owned(data))
         };
+        Self::from_parts((n, d), indptr, indices, data, center, None)
+    }
+
+    /// The design of `x` with its rows scaled by `√w` for the sample weights `w` (validated: finite,
+    /// ≥ 0, not all zero; rescaled to sum `n`, as scikit-learn scales them), centred along `√w` when
+    /// `center` (the weighted column means). Returns the design (a scaled copy of `x`) and `√w`, by
+    /// which the response's rows must be scaled too.
+    pub fn weighted(
+        x: sprs::CsMatView<'_, f64>,
+        center: bool,
+        w: ArrayView1<'_, f64>,
+    ) -> Result<(SparseDesign<'static>, Vec<f64>)> {
+        let (n, d) = x.shape();
+        if n == 0 || d == 0 {
+            return Err(Error::Empty {
+                what: "X",
+                rows: n,
+                cols: d,
+            });
+        }
+        let root = root_weights(w, n)?;
+        let csc = if x.is_csc() { x.to_owned() } else { x.to_csc() };
+        let (indptr, indices, mut data) = csc.into_raw_storage();
+        let start = indptr.first().copied().unwrap_or(0);
+        let indptr: Vec<usize> = indptr.iter().map(|k| k - start).collect();
+        let (indices, mut data) = (indices[start..].to_vec(), data.split_off(start));
+        for (v, &i) in data.iter_mut().zip(&indices) {
+            *v *= root[i];
+        }
+        let direction = center.then(|| root.clone());
+        let design = SparseDesign::from_parts(
+            (n, d),
+            Cow::Owned(indptr),
+            Cow::Owned(indices),
+            Cow::Owned(data),
+            center,
+            direction,
+        )?;
+        Ok((design, root))
+    }
+
+    /// The design of CSC storage with pointers starting at 0, centred along `direction` (ones when
+    /// `None`) when `center`.
+    fn from_parts(
+        (n, d): (usize, usize),
+        indptr: Cow<'a, [usize]>,
+        indices: Cow<'a, [usize]>,
+        data: Cow<'a, [f64]>,
+        center: bool,
+        direction: Option<Vec<f64>>,
+    ) -> Result<Self> {
+        if n == 0 || d == 0 {
+            return Err(Error::Empty {
+                what: "X",
+                rows: n,
+                cols: d,
+            });
+        }
         let mut means = vec![0.0; d];
         let mut colsums = vec![0.0; d];
         let mut norms2 = vec![0.0; d];
+        // uᵀu: n for the vector of ones.
+        let total = direction.as_ref().map_or(n as f64, |u| u.iter().map(|v| v * v).sum());
         // One pass: the sums, and the data check (branch-free; a bad value is located only when there is one).
         let mut fine = true;
         for j in 0..d {
-            let vals = &data[indptr[j]..indptr[j + 1]];
-            let (s, ss, ok) = vals.iter().fold((0.0, 0.0, true), |(s, ss, ok), &v| {
-                (s + v, ss + v * v, ok & crate::data::in_range(v))
-            });
+            let range = indptr[j]..indptr[j + 1];
+            let vals = &data[range.clone()];
+            let (s, ss, ok) = match &direction {
+                None => vals.iter().fold((0.0, 0.0, true), |(s, ss, ok), &v| {
+                    (s + v, ss + v * v, ok & crate::data::in_range(v))
+                }),
+                Some(u) => vals
+                    .iter()
+                    .zip(&indices[range])
+                    .fold((0.0, 0.0, true), |(s, ss, ok), (&v, &i)| {
+                        (s + u[i] * v, ss + v * v, ok & crate::data::in_range(v))
+                    }),
+            };
             fine &= ok;
             if center {
-                means[j] = s / n as f64;
+                means[j] = s / total;
                 colsums[j] = s;
-                norms2[j] = (ss - s * s / n as f64).max(0.0);
+                norms2[j] = (ss - s * s / total).max(0.0);
             } else {
                 norms2[j] = ss;
             }
@@ -267,8 +369,35 @@ impl<'a> SparseDesign<'a> {
             means,
             colsums,
             norms2,
+            direction,
         })
     }
+}
+
+/// `√w` for sample weights `w` (one per row of `n`): finite, ≥ 0, not all zero, rescaled to sum `n`.
+pub(crate) fn root_weights(w: ArrayView1<'_, f64>, n: usize) -> Result<Vec<f64>> {
+    if w.len() != n {
+        return Err(Error::Shape {
+            what: "sample_weight (one per row of X)",
+            expected: n,
+            found: w.len(),
+        });
+    }
+    let bad = |reason: String| Error::InvalidParameter {
+        name: "sample_weight",
+        reason,
+    };
+    if let Some(i) = w.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
+        return Err(bad(format!("weight {i} is {}, must be finite and ≥ 0", w[i])));
+    }
+    // Divided by the largest first, so that tiny (even subnormal) weights rescale without overflow.
+    let top = w.iter().fold(0.0f64, |a, &b| a.max(b));
+    if top <= 0.0 {
+        return Err(bad("the weights are all zero".into()));
+    }
+    let sum: f64 = w.iter().map(|v| v / top).sum();
+    let scale = n as f64 / sum;
+    Ok(w.iter().map(|v| (v / top * scale).sqrt()).collect())
 }
 
 /// `Σₖ values[k]·x[indices[k]]` in four interleaved partial sums (a fixed order), so that consecutive
@@ -312,5 +441,15 @@ impl Design for SparseDesign<'_> {
     }
     fn means(&self) -> &[f64] {
         &self.means
+    }
+    fn direction(&self) -> Option<&[f64]> {
+        self.direction.as_deref()
+    }
+    fn stats(&self, r: &Residual, y: &[f64], _w: &[f64]) -> (f64, f64) {
+        let at = |i: usize| r.values[i] - r.shift * self.direction.as_ref().map_or(1.0, |u| u[i]);
+        (0..self.nrows).fold((0.0, 0.0), |(rr, ry), i| {
+            let ri = at(i);
+            (rr + ri * ri, ry + ri * y[i])
+        })
     }
 }

@@ -28,6 +28,7 @@ mod cd;
 mod design;
 mod fista;
 mod fit;
+pub mod interrupt;
 pub mod normal;
 pub mod path;
 pub mod random_support;
@@ -246,20 +247,35 @@ impl ElasticNet {
         if !gram {
             return Ok(AnyDesign::Dense(dense));
         }
-        let yc = self.centred_response(y, n)?.0;
+        let yc = self.centred_response(y, n, None)?.0;
         Ok(AnyDesign::Gram(dense.gram(&yc)))
     }
 
-    /// `y` validated and centred (with an intercept), and its mean.
-    fn centred_response(&self, y: ArrayView1<'_, f64>, n: usize) -> Result<(Vec<f64>, f64)> {
+    /// `y` validated and centred (with an intercept) along the design's centring direction `u`
+    /// (`None`: ones), and its mean `uᵀy / uᵀu`.
+    pub(crate) fn centred_response(
+        &self,
+        y: ArrayView1<'_, f64>,
+        n: usize,
+        direction: Option<&[f64]>,
+    ) -> Result<(Vec<f64>, f64)> {
         let mut yc = check_vector("y (one value per row of X)", y, n)?;
-        let y_mean = if self.fit_intercept {
-            yc.iter().sum::<f64>() / n as f64
-        } else {
-            0.0
-        };
-        yc.iter_mut().for_each(|v| *v -= y_mean);
-        Ok((yc, y_mean))
+        if !self.fit_intercept {
+            return Ok((yc, 0.0));
+        }
+        match direction {
+            None => {
+                let y_mean = yc.iter().sum::<f64>() / n as f64;
+                yc.iter_mut().for_each(|v| *v -= y_mean);
+                Ok((yc, y_mean))
+            }
+            Some(u) => {
+                let uu: f64 = u.iter().map(|v| v * v).sum();
+                let y_mean = u.iter().zip(&yc).map(|(a, b)| a * b).sum::<f64>() / uu;
+                yc.iter_mut().zip(u).for_each(|(v, ui)| *v -= y_mean * ui);
+                Ok((yc, y_mean))
+            }
+        }
     }
 
     /// Fits a sparse design (CSR or CSC, viewed: `m.view()` of an owned `CsMat`; a CSC matrix is used in
@@ -292,6 +308,36 @@ impl ElasticNet {
         self.fit_design(&design, y, start.as_deref())
     }
 
+    /// [`fit_sparse_warm`](Self::fit_sparse_warm) with sample weights `w` (one per row, finite, ≥ 0, not
+    /// all zero): minimises `1/(2 Σw) Σᵢ wᵢ (yᵢ − xᵢᵀβ − b)² + α·penalty`, scikit-learn's weighted
+    /// objective (weights rescaled to sum `n`).
+    ///
+    /// The intercept is handled as scikit-learn handles it, by centring on the weighted means — here
+    /// implicitly, so the design stays sparse and no unpenalised intercept column is added (coordinate
+    /// descent converges on such a column only slowly).
+    ///
+    /// # Errors
+    /// As [`fit_sparse_warm`](Self::fit_sparse_warm); weights of the wrong length, negative, non-finite
+    /// or all zero.
+    pub fn fit_sparse_weighted(
+        &self,
+        x: sprs::CsMatView<'_, f64>,
+        y: ArrayView1<'_, f64>,
+        w: ArrayView1<'_, f64>,
+        start: Option<ArrayView1<'_, f64>>,
+    ) -> Result<LinearFit> {
+        if self.solver == Solver::Fista {
+            return Err(Error::InvalidParameter {
+                name: "solver",
+                reason: "FISTA takes dense designs only".into(),
+            });
+        }
+        let (design, root) = SparseDesign::weighted(x, self.fit_intercept, w)?;
+        let yw = scaled_response(y, &root)?;
+        let start = Self::check_start(start, x.cols())?;
+        self.fit_design(&AnyDesign::Sparse(design), yw.view(), start.as_deref())
+    }
+
     /// Fits a prepared design, warm-starting from `start` when given.
     pub(crate) fn fit_design(
         &self,
@@ -315,7 +361,7 @@ impl ElasticNet {
     ) -> Result<LinearFit> {
         let (n, d) = (x.nrows(), x.ncols());
         self.validate(d)?;
-        let (yc, y_mean) = self.centred_response(y, n)?;
+        let (yc, y_mean) = self.centred_response(y, n, x.direction())?;
         let params = cd::Params {
             l1: self.alpha * self.l1_ratio,
             l2: self.alpha * (1.0 - self.l1_ratio),
@@ -355,6 +401,12 @@ impl ElasticNet {
             report: solved.report,
         })
     }
+}
+
+/// `y` (validated: one finite value per row) with its rows scaled by `root` (`√w`).
+pub(crate) fn scaled_response(y: ArrayView1<'_, f64>, root: &[f64]) -> Result<Array1<f64>> {
+    let y = check_vector("y (one value per row of X)", y, root.len())?;
+    Ok(y.iter().zip(root).map(|(v, r)| v * r).collect())
 }
 
 impl ElasticNet {

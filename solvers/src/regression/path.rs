@@ -33,11 +33,7 @@ fn alpha_max_of<D: Design>(model: &ElasticNet, x: &D, y: ArrayView1<'_, f64>) ->
             reason: "a path needs l1_ratio > 0".into(),
         });
     }
-    let mut yc = check_vector("y (one value per row of X)", y, n)?;
-    if model.fit_intercept {
-        let m = yc.iter().sum::<f64>() / n as f64;
-        yc.iter_mut().for_each(|v| *v -= m);
-    }
+    let (yc, _) = model.centred_response(y, n, x.direction())?;
     let r = Residual::new(&yc);
     let weights = model.penalty_weights.as_deref();
     let mut amax = 0.0f64;
@@ -106,6 +102,38 @@ pub fn path_sparse(
     alphas: &[f64],
 ) -> Result<PathFit> {
     Data::Sparse(x).path(model, y, alphas)
+}
+
+/// [`alpha_max_sparse`] with sample weights `w` (see [`ElasticNet::fit_sparse_weighted`]).
+///
+/// # Errors
+/// As [`alpha_max_sparse`]; invalid weights.
+pub fn alpha_max_sparse_weighted(
+    model: &ElasticNet,
+    x: sprs::CsMatView<'_, f64>,
+    y: ArrayView1<'_, f64>,
+    w: ArrayView1<'_, f64>,
+) -> Result<f64> {
+    let (design, root) = SparseDesign::weighted(x, model.fit_intercept, w)?;
+    let yw = super::scaled_response(y, &root)?;
+    alpha_max_of(model, &design, yw.view())
+}
+
+/// [`path_sparse`] with sample weights `w` (see [`ElasticNet::fit_sparse_weighted`]): the intercept by
+/// implicit centring on the weighted means, as scikit-learn's.
+///
+/// # Errors
+/// As [`path_sparse`]; invalid weights.
+pub fn path_sparse_weighted(
+    model: &ElasticNet,
+    x: sprs::CsMatView<'_, f64>,
+    y: ArrayView1<'_, f64>,
+    w: ArrayView1<'_, f64>,
+    alphas: &[f64],
+) -> Result<PathFit> {
+    let (design, root) = SparseDesign::weighted(x, model.fit_intercept, w)?;
+    let yw = super::scaled_response(y, &root)?;
+    path_of(model, &AnyDesign::Sparse(design), yw.view(), alphas)
 }
 
 /// A design as the user holds it, dense or sparse, for the operations cross-validation needs.

@@ -380,6 +380,9 @@ impl Stlsq {
         let mut w = vec![0.0; ne.n_features()];
         let (mut rounds, mut dropped) = (0, 0);
         while rounds < self.max_iter.max(1) {
+            if rounds > 0 && super::interrupt::stop_requested() {
+                break; // asked to stop from outside: the current support, unconverged
+            }
             rounds += 1;
             w = ne.solve_on(&support, t, self.alpha, None)?;
             let kept: Vec<usize> = support

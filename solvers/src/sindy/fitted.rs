@@ -10,7 +10,7 @@ use sparsimony_core::ode::{Dopri5, Dopri5State, dopri5_scratch_len};
 
 use super::differentiation::{Differentiation, Time};
 use super::export::ExportedModel;
-use super::library::Features;
+use super::library::{Features, Library};
 use super::model::{BLOCK_ROWS, GROUP_BLOCKS, Sindy, Trajectory, check_block, check_rows, transpose_into};
 use super::optimizer::EnsembleFit;
 use crate::data::check_bytes;
@@ -56,6 +56,48 @@ impl Default for SimulateOptions {
 }
 
 impl SindyFit {
+    /// Rebuilds a fitted model from what defines it (to restore a saved one, e.g. from a pickle): the
+    /// `library` it was fitted with, the state and control names, the coefficients (`m × p`, one row per
+    /// state, one column per term of the library expanded on those inputs), whether it is discrete in
+    /// time, and the fit's report and sample count. An ensemble's members are not restored.
+    ///
+    /// # Errors
+    /// The library's expansion errors; coefficients of the wrong shape or non-finite.
+    pub fn from_parts(
+        library: &Library,
+        state_names: Vec<String>,
+        control_names: Vec<String>,
+        coef: Array2<f64>,
+        discrete_time: bool,
+        report: Report,
+        n_samples: usize,
+    ) -> Result<Self> {
+        let input_names = Sindy {
+            discrete_time,
+            ..Sindy::default()
+        }
+        .input_names(&state_names, &control_names);
+        let features = library.expand(&input_names)?;
+        check_rows("coefficients (one row per state)", coef.nrows(), state_names.len())?;
+        check_rows(
+            "coefficients (one column per library term)",
+            coef.ncols(),
+            features.len(),
+        )?;
+        crate::data::check_matrix("coefficients", coef.view())?;
+        Ok(Self {
+            features,
+            input_names,
+            state_names,
+            control_names,
+            coef,
+            discrete_time,
+            report,
+            n_samples,
+            ensemble: None,
+        })
+    }
+
     /// The coefficients `Ξ`, `m × p`: row `s` gives `ẋ_s` (or `x_s[k+1]`) in terms of the library.
     pub fn coefficients(&self) -> &Array2<f64> {
         &self.coef

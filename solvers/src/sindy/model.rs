@@ -395,9 +395,9 @@ impl Sindy {
         }
         let data = self.gather(trajectories, n_states, n_controls)?;
         let n = data.n();
-        let fit = solve(&self.optimizer, n, features.len(), "usable samples", &|w| {
-            data.normal_equations(&features, w)
-        })?;
+        let normal = |w: Option<&[f64]>| data.normal_equations(&features, w);
+        let fit = solve(&self.optimizer, n, features.len(), "usable samples", &normal)
+            .map_err(|e| name_collinear_term(e, &normal(None), &features))?;
         self.finish(features, input_names, state_names, control_names, fit, n)
     }
 
@@ -446,7 +446,8 @@ impl Sindy {
             ne.accumulate(n, &g, &b, w);
             ne
         };
-        let fit = solve(&self.optimizer, n, features.len(), "test functions (use more)", &normal)?;
+        let fit = solve(&self.optimizer, n, features.len(), "test functions (use more)", &normal)
+            .map_err(|e| name_collinear_term(e, &normal(None), &features))?;
         self.finish(features, input_names, state_names, control_names, fit, n)
     }
 
@@ -473,7 +474,7 @@ impl Sindy {
     }
 
     /// Library input names: states then controls, with `[k]` appended in discrete time (PySINDy's style).
-    fn input_names(&self, states: &[String], controls: &[String]) -> Vec<String> {
+    pub(super) fn input_names(&self, states: &[String], controls: &[String]) -> Vec<String> {
         states
             .iter()
             .chain(controls)
@@ -485,6 +486,58 @@ impl Sindy {
                 }
             })
             .collect()
+    }
+}
+
+/// A singular regression (the core's "not positive definite: pivot k", which names neither the matrix
+/// nor the column) restated with the library term at fault: the first term that is zero or a linear
+/// combination of the terms before it, found by a Cholesky factorisation of the equilibrated `ΘᵀΘ` — a
+/// repeated or collinear control input, say. Other errors pass through.
+fn name_collinear_term(e: Error, ne: &NormalEquations, features: &Features) -> Error {
+    if !matches!(e, Error::Core(sparsimony_core::Error::NotPositiveDefinite { .. })) {
+        return e;
+    }
+    let p = ne.n_features();
+    let scale: Vec<f64> = (0..p)
+        .map(|j| {
+            let g = ne.gram(j, j);
+            if g > 0.0 { 1.0 / g.sqrt() } else { 0.0 }
+        })
+        .collect();
+    // Column-major lower Cholesky factor, column by column; a pivot below 1e-7 (the threshold of
+    // `NormalEquations::solve_on`) marks a column dependent on the earlier ones.
+    let mut l = vec![0.0; p * p];
+    let mut culprit = None;
+    for j in 0..p {
+        let mut d = scale[j] * scale[j] * ne.gram(j, j);
+        for k in 0..j {
+            d -= l[j + k * p] * l[j + k * p];
+        }
+        if scale[j] == 0.0 || d.is_nan() || d <= 1e-14 {
+            culprit = Some(j);
+            break;
+        }
+        let ljj = d.sqrt();
+        l[j + j * p] = ljj;
+        for i in j + 1..p {
+            let mut v = scale[i] * scale[j] * ne.gram(i, j);
+            for k in 0..j {
+                v -= l[i + k * p] * l[j + k * p];
+            }
+            l[i + j * p] = v / ljj;
+        }
+    }
+    let Some(j) = culprit else {
+        return e;
+    };
+    let name = features.names().get(j).cloned().unwrap_or_else(|| format!("#{j}"));
+    Error::Singular {
+        what: "the library's normal equations ΘᵀΘ",
+        detail: format!(
+            "library term `{name}` (column {j}) is zero or a linear combination of the terms before it, so \
+             no fit can tell its coefficient from theirs — a constant, zero or repeated state or control \
+             input, or collinear controls; remove the input behind it (the solver reported: {e})"
+        ),
     }
 }
 

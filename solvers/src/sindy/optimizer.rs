@@ -103,6 +103,9 @@ impl Sr3 {
         let mut change = f64::INFINITY;
         let mut b = vec![0.0; p];
         while iterations < self.max_iter {
+            if crate::regression::interrupt::stop_requested() {
+                break; // asked to stop from outside: the current iterate, unconverged
+            }
             iterations += 1;
             let mut sq = 0.0;
             for t in 0..m {
