@@ -479,6 +479,24 @@ fn messages_blame_what_the_user_can_change() {
         ],
         &["--clip"],
     );
+    // The core's `sensitivity` of the Gaussian mechanism, set by the clip.
+    refused_at_once(
+        &[
+            "ldp",
+            "simulate",
+            "--method",
+            "noninteractive",
+            "--n",
+            "2000",
+            "--d",
+            "10",
+            "--k",
+            "2",
+            "--clip",
+            "1e308",
+        ],
+        &["--clip", "sensitivity"],
+    );
     // Negative numbers reach the flag's own check instead of reading as unknown options, in every form.
     for (args, words) in [
         (

@@ -125,13 +125,17 @@ pub fn locate_in_files(
 /// The library's [`InvalidParameter`](sparsimony::solvers::Error::InvalidParameter) error with its
 /// parameter named by the flag the user typed (`flags`: parameter name → flag); any other error unchanged.
 pub fn with_flag_names(e: Box<dyn std::error::Error>, flags: &[(&str, &str)]) -> Box<dyn std::error::Error> {
-    if let Some(sparsimony::solvers::Error::InvalidParameter { name, reason }) =
-        e.downcast_ref::<sparsimony::solvers::Error>()
-        && let Some((_, flag)) = flags.iter().find(|(n, _)| n == name)
-    {
-        return format!("{flag}: {reason}").into();
+    use sparsimony::solvers::Error;
+    // The core's parameter errors (a randomizer's `sensitivity`) reach here wrapped in the solvers'.
+    let (name, reason) = match e.downcast_ref::<Error>() {
+        Some(Error::InvalidParameter { name, reason }) => (*name, reason.clone()),
+        Some(Error::Core(sparsimony::core::Error::InvalidParameter { name, reason })) => (*name, reason.to_string()),
+        _ => return e,
+    };
+    match flags.iter().find(|(n, _)| *n == name) {
+        Some((_, flag)) => format!("{flag}: {reason}").into(),
+        None => e,
     }
-    e
 }
 
 /// A progress bar on stderr for a long fit: drawn only when stderr is a terminal and the output is not

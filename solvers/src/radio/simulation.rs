@@ -100,7 +100,7 @@ impl Simulation {
     /// # Errors
     /// [`Error::InvalidParameter`] naming a setting out of range (fewer than 2 antennas, no time step, an
     /// image below 16 pixels, an even kernel side, a negative or non-finite spread, an energy outside
-    /// (0, 1e100], an input SNR outside [−60, 300] dB, no level) or a size beyond memory, before allocating;
+    /// [1e-100, 1e100], an input SNR outside [−60, 300] dB, no level) or a size beyond memory, before allocating;
     /// [`Error::NonFiniteResult`] where the visibilities still overflow.
     pub fn simulate(&self) -> Result<Simulated> {
         self.check()?;
@@ -210,11 +210,11 @@ impl Simulation {
                 ),
             );
         }
-        let energy = |e: f64| e > 0.0 && e <= crate::data::MAX_MAGNITUDE;
+        let energy = |e: f64| (1e-100..=crate::data::MAX_MAGNITUDE).contains(&e);
         if self.levels.is_empty() || self.levels.iter().any(|&(k, e)| k == 0 || !energy(e)) {
             return bad(
                 "levels",
-                "need at least one level, each with sources and an energy in (0, 1e100]".into(),
+                "need at least one level, each with sources and an energy in [1e-100, 1e100]".into(),
             );
         }
         // Refused before allocating: the images (truth, bright part, galaxy, the taken-pixel mask), the FFT's
@@ -252,7 +252,7 @@ impl Simulation {
         if let Some(e) = self.galaxy
             && !energy(e)
         {
-            return bad("galaxy", format!("its energy must lie in (0, 1e100], got {e:?}"));
+            return bad("galaxy", format!("its energy must lie in [1e-100, 1e100], got {e:?}"));
         }
         let total = self.levels.iter().map(|l| l.0 as f64).sum::<f64>();
         if 9.0 * total > n * n / 4.0 {
