@@ -298,10 +298,7 @@ impl ElasticNet {
         start: Option<ArrayView1<'_, f64>>,
     ) -> Result<LinearFit> {
         if self.solver == Solver::Fista {
-            return Err(Error::InvalidParameter {
-                name: "solver",
-                reason: "FISTA takes dense designs only".into(),
-            });
+            return Err(fista_dense_only());
         }
         let design = AnyDesign::Sparse(SparseDesign::new(x, self.fit_intercept)?);
         let start = Self::check_start(start, x.cols())?;
@@ -327,10 +324,7 @@ impl ElasticNet {
         start: Option<ArrayView1<'_, f64>>,
     ) -> Result<LinearFit> {
         if self.solver == Solver::Fista {
-            return Err(Error::InvalidParameter {
-                name: "solver",
-                reason: "FISTA takes dense designs only".into(),
-            });
+            return Err(fista_dense_only());
         }
         let (design, root) = SparseDesign::weighted(x, self.fit_intercept, w)?;
         let yw = scaled_response(y, &root)?;
@@ -377,12 +371,7 @@ impl ElasticNet {
         };
         let solved = match (self.solver, dense) {
             (Solver::Fista, Some(dense)) => fista::solve(dense.matrix(), &yc, &mut w, &params)?,
-            (Solver::Fista, None) => {
-                return Err(Error::InvalidParameter {
-                    name: "solver",
-                    reason: "FISTA takes dense designs only".into(),
-                });
-            }
+            (Solver::Fista, None) => return Err(fista_dense_only()),
             (Solver::CoordinateDescent, _) => {
                 let mut r = x.residual(&yc);
                 for (j, &wj) in w.iter().enumerate() {
@@ -419,5 +408,13 @@ impl ElasticNet {
         }
         let r0 = x.residual(y);
         self.tol * (0..x.ncols()).map(|j| x.col_dot(j, &r0).abs()).fold(0.0, f64::max)
+    }
+}
+
+/// The refusal of FISTA on a design that is not dense (sparse or normal equations).
+fn fista_dense_only() -> Error {
+    Error::InvalidParameter {
+        name: "solver",
+        reason: "FISTA takes dense designs only".into(),
     }
 }
