@@ -181,6 +181,8 @@ fn cross_validation_path_and_random_support() {
 
 /// The case: nearly collinear column pairs make some fits of the path stop at their cap. The
 /// cross-validation keeps them (their held-out errors count), reports them, and still selects and refits.
+/// (The tolerance is below round-off: coordinate descent's exact finisher, which also runs at the cap,
+/// now solves these small fits to round-off, so a tolerance it can meet would leave none unconverged.)
 #[test]
 fn cross_validation_goes_on_past_unconverged_path_fits() {
     let (mut x, y) = problem(60, 8);
@@ -190,7 +192,7 @@ fn cross_validation_goes_on_past_unconverged_path_fits() {
     let cv = CrossValidation {
         model: ElasticNet {
             max_iter: 3,
-            tol: 1e-12,
+            tol: 1e-300,
             ..ElasticNet::default()
         },
         n_alphas: 15,

@@ -241,7 +241,11 @@ def test_an_unconverged_fit_warns_and_keeps_its_iterate():
 
 # Every estimator at its defaults, as users construct them, and the settings issue 39 found failing
 # (with weights, a sparse design's intercept is now centred implicitly on the weighted means, as
-# scikit-learn's; see ElasticNet.fit_sparse_weighted in the solvers).
+# scikit-learn's; see ElasticNet.fit_sparse_weighted in the solvers). Every check passes: the sample-weight
+# equivalence checks ask weighted and repeated-row fits to agree to 1e-7 on a design with 15 distinct rows
+# for 30 features, which coordinate descent alone does not reach within max_iter at the default tol
+# (scikit-learn's own LassoCV fails the dense variant); the solver's exact finisher (feature-sign search
+# from the last iterate, solvers/src/regression/polish.rs) lands both on the optimum to round-off.
 ESTIMATORS = [
     lm.Lasso(),
     lm.ElasticNet(),
@@ -254,20 +258,6 @@ ESTIMATORS = [
     lm.RandomSupport(),
 ]
 
-# Checks that cannot pass, with the reason.
-EXPECTED_FAILED = {
-    "LassoCV": {
-        "check_sample_weight_equivalence_on_sparse_data": (
-            "the check's data have 15 distinct rows for 30 features, and the Lasso at the alpha "
-            "selected (1.2e-4) is not unique; fitted on the repeated rows, coordinate descent does not "
-            "meet the default tol within max_iter=1000 epochs, and its predictions differ from the "
-            "weighted fit's by 1e-3 where the check asks 1e-7 (scikit-learn's own LassoCV fails the dense "
-            "variant of this check at its defaults, 1.9.1, by 2e-3; ours passes that one)"
-        ),
-    },
-}
-
-
-@parametrize_with_checks(ESTIMATORS, expected_failed_checks=lambda e: EXPECTED_FAILED.get(type(e).__name__, {}))
+@parametrize_with_checks(ESTIMATORS)
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)

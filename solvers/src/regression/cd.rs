@@ -20,6 +20,10 @@
 //!   instead when the outer gap fell by less than half since the last outer iteration, so the method ends
 //!   with the full problem at worst. (Doubling at every outer iteration grew the set to 50× the support on
 //!   wide problems, where the inner solves then spent most of the time.)
+//! * **An exact finisher** (`polish.rs`): once the tolerance is met or the epoch cap reached, feature-sign
+//!   search from the last iterate lands on the optimum to round-off (kept only where it lowers the stopping
+//!   measure), so that equal problems posed differently (weights or repeated rows, dense or sparse) give
+//!   the same answer, and a crawl on an ill-conditioned design still ends converged.
 
 use sparsimony_core::{Measure, Report};
 
@@ -49,7 +53,7 @@ pub(crate) struct Params<'a> {
 
 impl Params<'_> {
     #[inline]
-    fn weight(&self, j: usize) -> f64 {
+    pub(crate) fn weight(&self, j: usize) -> f64 {
         self.weights.map_or(1.0, |w| w[j])
     }
 
@@ -233,176 +237,6 @@ fn anderson(history: &[Vec<f64>]) -> Option<Vec<f64>> {
     )
 }
 
-/// The largest support [`polish`] solves for.
-const POLISH_MAX_SUPPORT: usize = 1000;
-
-/// The most column products (`|S|²·rows`) [`polish`] spends forming `X_SᵀX_S`.
-const POLISH_MAX_WORK: f64 = 4e9;
-
-/// Once the tolerance is met, the exact optimum on the support `S` of `w` with its signs fixed: the
-/// stationarity condition there is linear, `(X_SᵀX_S + n·l2·P_S) w_S = X_Sᵀy − n·l1·P_S·sign(w_S)`.
-/// Its solution is kept when its signs agree (and `w ≥ 0` holds where asked) and its stopping measure
-/// is no worse than the iterate's; `w`, `r` and `xtr` are then updated and its [`GapInfo`] returned.
-///
-/// Coordinate descent stops anywhere within the tolerance, at a point that depends on the order of
-/// its updates and on round-off: two mathematically equal problems (rows repeated, or weighted by their
-/// counts) end at points `tol` apart. Polishing lands both on the same optimum, to round-off, whenever
-/// the support is right (or holds a few extra coefficients, dropped when their sign flips) — as
-/// scikit-learn's plain cyclic descent, whose trajectories coincide, agrees with itself. Skipped
-/// (`None`) for supports above [`POLISH_MAX_SUPPORT`] or [`POLISH_MAX_WORK`].
-#[allow(clippy::too_many_arguments)]
-fn polish<D: Design>(
-    x: &D,
-    y: &[f64],
-    w: &mut [f64],
-    r: &mut Residual,
-    xtr: &mut [f64],
-    a: &[f64],
-    active: &[bool],
-    p: &Params<'_>,
-    reached: f64,
-) -> Option<GapInfo> {
-    let (n, d) = (x.nrows(), x.ncols());
-    let nf = n as f64;
-    let support: Vec<usize> = (0..d).filter(|&j| w[j] != 0.0).collect();
-    let k = support.len();
-    if k == 0 || k > POLISH_MAX_SUPPORT || (k * k) as f64 * x.state_len() as f64 > POLISH_MAX_WORK {
-        return None;
-    }
-    // M = X_SᵀX_S + n·l2·P_S, column by column: the state of the column X_k alone, dotted with X_S.
-    let mut m = vec![0.0; k * k];
-    for (b, &jb) in support.iter().enumerate() {
-        let mut column = x.zero_state();
-        x.col_axpy(jb, -1.0, &mut column);
-        for (a_, &ja) in support.iter().enumerate().skip(b) {
-            let v = x.col_dot(ja, &column);
-            m[a_ + b * k] = v;
-            m[b + a_ * k] = v;
-        }
-    }
-    // X_Sᵀy = X_Sᵀr + X_SᵀX_S w_S.
-    let xty: Vec<f64> = (0..k)
-        .map(|i| xtr[support[i]] + (0..k).map(|l| m[i + l * k] * w[support[l]]).sum::<f64>())
-        .collect();
-    // A coefficient the tolerance left non-zero but that is zero at the optimum shows as a sign change:
-    // it is dropped and the rest solved again (a few rounds).
-    let mut keep: Vec<usize> = (0..k).collect();
-    let mut new = Vec::new();
-    for _ in 0..POLISH_ROUNDS {
-        let solution = solve_restricted(&m, k, &keep, &support, &xty, w, nf, p)?;
-        let consistent: Vec<usize> = keep
-            .iter()
-            .zip(&solution)
-            .filter(|&(&i, &v)| {
-                let j = support[i];
-                (p.l1 * p.weight(j) == 0.0 || v * w[j] > 0.0) && (!p.positive || v >= 0.0)
-            })
-            .map(|(&i, _)| i)
-            .collect();
-        if consistent.len() == keep.len() {
-            new = solution;
-            break;
-        }
-        if consistent.is_empty() {
-            return None;
-        }
-        keep = consistent;
-    }
-    if new.is_empty() {
-        return None;
-    }
-    let mut target: Vec<f64> = vec![0.0; k];
-    keep.iter().zip(&new).for_each(|(&i, &v)| target[i] = v);
-    let (saved_w, saved_r, saved_xtr) = (w.to_vec(), r.clone(), xtr.to_vec());
-    for (&j, &v) in support.iter().zip(&target) {
-        x.col_axpy(j, v - w[j], r);
-        w[j] = v;
-    }
-    for j in 0..d {
-        xtr[j] = if active[j] { x.col_dot(j, r) } else { 0.0 };
-    }
-    let all: Vec<usize> = (0..d).collect();
-    let (r2, ry) = x.stats(r, y, w);
-    let info = gap_info(n, r2, ry, w, xtr, a, &all, p);
-    if p.measured(&info) <= reached {
-        return Some(info);
-    }
-    w.copy_from_slice(&saved_w);
-    *r = saved_r;
-    xtr.copy_from_slice(&saved_xtr);
-    None
-}
-
-/// Rounds of [`polish`]: each drops the coefficients whose sign the last solve changed.
-const POLISH_ROUNDS: usize = 5;
-
-/// The stationarity system of [`polish`] on the support entries `keep` (indices into `support`) of the
-/// full `X_SᵀX_S` (`m`, `k × k`, column-major) and `X_Sᵀy`, solved as the smallest correction of the
-/// iterate `w` (its entries off `keep` set to zero): `Δ = M⁺ (b − M w)`, `M⁺` the pseudo-inverse of the
-/// equilibrated matrix (eigenvalues below `1e-10` of the largest left out). Returns the new values on
-/// `keep`, or `None` when they are not finite.
-///
-/// On a rank-deficient `X_S` (more non-zeros than the design's rank, where the optimum is not unique)
-/// every solution has the same residual; the smallest correction keeps the iterate's signs where any
-/// solution near it does.
-#[allow(clippy::too_many_arguments)]
-fn solve_restricted(
-    m: &[f64],
-    k: usize,
-    keep: &[usize],
-    support: &[usize],
-    xty: &[f64],
-    w: &[f64],
-    nf: f64,
-    p: &Params<'_>,
-) -> Option<Vec<f64>> {
-    let q = keep.len();
-    let entry = |a: usize, b: usize| {
-        let (ia, ib) = (keep[a], keep[b]);
-        let v = m[ia + ib * k];
-        if a == b {
-            v + nf * p.l2 * p.weight(support[ia])
-        } else {
-            v
-        }
-    };
-    let scale: Vec<f64> = (0..q)
-        .map(|i| {
-            let d = entry(i, i);
-            if d > 0.0 { 1.0 / d.sqrt() } else { 0.0 }
-        })
-        .collect();
-    let base: Vec<f64> = keep.iter().map(|&i| w[support[i]]).collect();
-    // D(b − M w) for the equilibrated system (D M D) z = D (b − M w), Δ = D z.
-    let rhs: Vec<f64> = (0..q)
-        .map(|a| {
-            let j = support[keep[a]];
-            let mw: f64 = (0..q).map(|b| entry(a, b) * base[b]).sum();
-            scale[a] * (xty[keep[a]] - nf * p.l1 * p.weight(j) * w[j].signum() - mw)
-        })
-        .collect();
-    let g = faer::Mat::<f64>::from_fn(q, q, |a, b| scale[a] * entry(a, b) * scale[b]);
-    let evd = g.self_adjoint_eigen(faer::Side::Lower).ok()?;
-    let lam = evd.S().column_vector();
-    let u = evd.U();
-    let top = (0..q).map(|i| lam[i]).fold(0.0f64, f64::max);
-    if !(top > 0.0 && top.is_finite()) {
-        return None;
-    }
-    let mut z = vec![0.0; q];
-    for e in 0..q {
-        if lam[e] <= 1e-10 * top {
-            continue;
-        }
-        let coef = (0..q).map(|a| u[(a, e)] * rhs[a]).sum::<f64>() / lam[e];
-        for (a, za) in z.iter_mut().enumerate() {
-            *za += coef * u[(a, e)];
-        }
-    }
-    let out: Vec<f64> = (0..q).map(|a| base[a] + scale[a] * z[a]).collect();
-    out.iter().all(|v| v.is_finite()).then_some(out)
-}
-
 /// Minimises `P` over `w` (a warm start, updated in place) with the state `r` consistent with `w`.
 pub(crate) fn solve<D: Design>(x: &D, y: &[f64], w: &mut [f64], r: &mut Residual, p: &Params<'_>) -> Result<Solved> {
     let (n, d) = (x.nrows(), x.ncols());
@@ -425,10 +259,12 @@ pub(crate) fn solve<D: Design>(x: &D, y: &[f64], w: &mut [f64], r: &mut Residual
         let info = gap_info(n, r2, ry, w, &xtr, &a, &all, p);
         let ((measure, tolerance), reached) = (p.stopping(), p.measured(&info));
         if reached <= tolerance || epochs >= p.max_epochs || stopped {
-            // Polished once converged (kept only where it improves the measure); not at the cap, which
-            // is the caller's bound on the work, nor when stopped from outside, which must return at once.
-            let info = if reached <= tolerance {
-                polish(x, y, w, r, &mut xtr, &a, &active, p, reached).unwrap_or(info)
+            // Polished when converged or at the epoch cap (kept only where it improves the measure, so
+            // a cap reached near the optimum can still end converged; the solve costs at most
+            // `POLISH_MAX_WORK`, a few epochs on the support), not when stopped from outside, which must
+            // return at once.
+            let info = if !stopped {
+                super::polish::polish(x, y, w, r, &mut xtr, &a, &active, p, reached).unwrap_or(info)
             } else {
                 info
             };

@@ -31,6 +31,7 @@ mod fit;
 pub mod interrupt;
 pub mod normal;
 pub mod path;
+mod polish;
 pub mod random_support;
 pub mod subset;
 
