@@ -17,9 +17,11 @@ use ndarray::{Array1, Array2};
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 
-use sparsimony_solvers::regression::interrupt::{StopHook, with_stop_hook};
+use sparsimony_solvers::regression::interrupt::{POLL_INTERVAL, StopHook, with_stop_hook};
 use sparsimony_solvers::regression::path::{self, CrossValidation};
 use sparsimony_solvers::regression::{BestSubset, ElasticNet, Iht, LinearFit, Omp, Precompute, RandomSupport, Solver};
 use sparsimony_solvers::{Error, Measure, Report};
@@ -95,29 +97,106 @@ fn dense_weights() -> Error {
     }
 }
 
-/// Runs `f` without the GIL, Ctrl-C honoured: the solvers `f` runs poll a stop hook (see
-/// `sparsimony_solvers::regression::interrupt`) that checks Python's signals — the mechanism of
-/// `pde.solve`'s per-iteration callback — at most every 20 ms. On Ctrl-C the fit stops at its current
-/// iterate, and the `KeyboardInterrupt` (or whatever the signal handler raised) is returned instead of
-/// its result. Signals reach only Python's main thread, so fits on other threads run to their end.
+/// Runs `f` without the GIL, Ctrl-C honoured: `f` runs on a thread of its own while this one waits for
+/// it, checking Python's signals every 20 ms; on Ctrl-C (or any exception a signal handler raises) it
+/// sets the stop hook that the solvers poll (see `sparsimony_solvers::regression::interrupt`, carried
+/// into their worker threads), waits for `f` to stop at its current iterate (its data are borrowed),
+/// and returns the exception instead of its result. Signals reach only Python's main thread, so fits
+/// started from other Python threads run to their end. A panic in `f` is raised again here (pyo3 turns
+/// it into `PanicException`).
 pub(crate) fn detach_interruptible<T: Send>(py: Python<'_>, f: impl FnOnce() -> T + Send) -> PyResult<T> {
-    let raised: Arc<Mutex<Option<PyErr>>> = Arc::default();
-    let seen = Arc::clone(&raised);
-    let hook: StopHook = Arc::new(move || {
-        Python::attach(|py| match py.check_signals() {
-            Ok(()) => false,
-            Err(e) => {
-                *seen.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-                true
+    let (stop, hook) = stop_flag();
+    let (out, raised) = py.detach(|| {
+        std::thread::scope(|s| {
+            let (done, finished) = std::sync::mpsc::channel();
+            let worker = fit_thread()
+                .spawn_scoped(s, move || {
+                    let _ = done.send(with_stop_hook(hook, f));
+                })
+                .map_err(no_thread)?;
+            let watched = watch(&finished, &stop, false);
+            if let Err(panic) = worker.join() {
+                std::panic::resume_unwind(panic);
             }
+            Ok::<_, PyErr>(watched)
         })
-    });
-    let out = py.detach(|| with_stop_hook(hook, f));
-    if let Some(e) = raised.lock().unwrap_or_else(|p| p.into_inner()).take() {
-        return Err(e);
+    })?;
+    match (out, raised) {
+        (_, Some(e)) => Err(e),
+        (Some(out), None) => Ok(out),
+        (None, None) => Err(PyRuntimeError::new_err("the fit's thread ended without a result")),
     }
-    Ok(out)
 }
+
+/// [`detach_interruptible`] for work that owns its data: on Ctrl-C the exception is raised at once,
+/// and the work, told to stop, ends in the background at its next poll (the GP-PDE solver's set-up
+/// holds eigendecompositions of tens of seconds on large grids, which cannot be cut short).
+pub(crate) fn detach_abandonable<T: Send + 'static>(
+    py: Python<'_>,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> PyResult<T> {
+    let (stop, hook) = stop_flag();
+    let (done, finished) = std::sync::mpsc::channel();
+    let worker = fit_thread()
+        .spawn(move || {
+            let _ = done.send(with_stop_hook(hook, f));
+        })
+        .map_err(no_thread)?;
+    let (out, raised) = py.detach(move || watch(&finished, &stop, true));
+    match (out, raised) {
+        (_, Some(e)) => Err(e),
+        (Some(out), None) => Ok(out),
+        (None, None) => match worker.join() {
+            Err(panic) => std::panic::resume_unwind(panic),
+            Ok(()) => Err(PyRuntimeError::new_err("the solver's thread ended without a result")),
+        },
+    }
+}
+
+/// A stop flag and the hook that reads it.
+fn stop_flag() -> (Arc<AtomicBool>, StopHook) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    (stop, Arc::new(move || flag.load(Ordering::Relaxed)))
+}
+
+/// The thread a fit runs on.
+fn fit_thread() -> std::thread::Builder {
+    std::thread::Builder::new()
+        .name("sparsimony-fit".into())
+        .stack_size(FIT_STACK)
+}
+
+fn no_thread(e: std::io::Error) -> PyErr {
+    PyRuntimeError::new_err(format!("could not start the fit's thread: {e}"))
+}
+
+/// Waits (without the GIL) for the result on `finished`, checking Python's signals every poll interval;
+/// on the first exception a signal handler raises, sets `stop` and keeps the exception, then returns at
+/// once when `abandon`, or waits on for the result. Returns the result (`None` when the sender ended
+/// without one: a panic, or abandoned) and the exception.
+fn watch<T>(finished: &Receiver<T>, stop: &AtomicBool, abandon: bool) -> (Option<T>, Option<PyErr>) {
+    let mut raised = None;
+    loop {
+        match finished.recv_timeout(POLL_INTERVAL) {
+            Ok(out) => return (Some(out), raised),
+            Err(RecvTimeoutError::Disconnected) => return (None, raised),
+            Err(RecvTimeoutError::Timeout) if raised.is_none() => {
+                if let Err(e) = Python::attach(|py| py.check_signals()) {
+                    raised = Some(e);
+                    stop.store(true, Ordering::Relaxed);
+                    if abandon {
+                        return (None, raised);
+                    }
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+    }
+}
+
+/// The stack of the thread a fit runs on (the main thread's usual 8 MiB, twice).
+const FIT_STACK: usize = 16 << 20;
 
 /// The report as Python receives it: `(n_iter, converged, reached, tolerance)`.
 pub(crate) type PyReport = (usize, bool, f64, f64);

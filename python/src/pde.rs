@@ -432,26 +432,28 @@ pub fn pde_solve(
     if let Some(lr) = learning_rate {
         settings.learning_rate = lr;
     }
-    let problem = &problem.problem;
-    // An error raised by the callback or a signal, to be raised once the solver has stopped.
-    let mut raised: Option<PyErr> = None;
-    // Ctrl-C inside an iteration (the inner conjugate-gradient solves poll the same hook as the
-    // regression fits) ends it early; the outer loop then stops at once.
-    let (solution, seconds) = crate::detach_interruptible(py, || {
-        {
+    // Owned, so that Ctrl-C returns at once (the set-up's eigendecompositions cannot be cut short; the
+    // solver, told to stop, ends at its next poll in the background).
+    let problem = problem.problem.clone();
+    let (solved, raised) = crate::detach_abandonable(py, move || {
+        // An error raised by the callback, to be raised once the solver has stopped.
+        let mut raised: Option<PyErr> = None;
+        let solved = (|| {
             let disc = problem.discretize()?;
             let start = Instant::now();
             let solution = gp_pde::solve(&disc, &settings, |it| {
+                // Ctrl-C, seen by the watcher: its exception is raised by the caller.
                 if interrupt::stop_requested() {
-                    // Ctrl-C seen inside the iteration (by the hook below): its error is raised after.
                     return ControlFlow::Break(());
                 }
+                let Some(f) = &callback else {
+                    return ControlFlow::Continue(());
+                };
                 Python::attach(|py| {
-                    let stop = py.check_signals().and_then(|()| match &callback {
-                        Some(f) => f.call1(py, (it.iteration, it.objective.total))?.is_truthy(py),
-                        None => Ok(false),
-                    });
-                    match stop {
+                    match f
+                        .call1(py, (it.iteration, it.objective.total))
+                        .and_then(|v| v.is_truthy(py))
+                    {
                         Ok(false) => ControlFlow::Continue(()),
                         Ok(true) => ControlFlow::Break(()),
                         Err(e) => {
@@ -462,12 +464,13 @@ pub fn pde_solve(
                 })
             })?;
             Ok::<_, sparsimony_solvers::Error>((solution, start.elapsed().as_secs_f64()))
-        }
-    })?
-    .map_err(to_py)?;
+        })();
+        (solved, raised)
+    })?;
     if let Some(e) = raised {
         return Err(e);
     }
+    let (solution, seconds) = solved.map_err(to_py)?;
     Ok(PdeSolution { solution, seconds })
 }
 

@@ -102,6 +102,25 @@ LONG_FITS = {
         opt = ps.SR3(reg_weight_lam=1e-3, regularizer="L1", tol=1e-300, max_iter=2**62)
         ps.SINDy(optimizer=opt, feature_library=ps.PolynomialLibrary(degree=4)).fit(x, t=0.01)
     """,
+    # The normal equations' build (462 terms over 10^6 samples, minutes), on rayon's worker threads.
+    "sindy_build": """
+        import numpy as np, sparsimony.sindy as ps
+        x = np.random.default_rng(0).standard_normal((10**6, 6)).cumsum(axis=0) * 0.01
+        ps.SINDy(feature_library=ps.PolynomialLibrary(degree=5)).fit(x, t=0.01)
+    """,
+    # An ensemble's members, each bagged (its own build) and fitted on a worker thread.
+    "sindy_ensemble": """
+        import numpy as np, sparsimony.sindy as ps
+        x = np.random.default_rng(0).standard_normal((20000, 4)).cumsum(axis=0) * 0.01
+        opt = ps.EnsembleOptimizer(ps.STLSQ(threshold=1e-3), bagging=True, n_models=10**5)
+        ps.SINDy(optimizer=opt, feature_library=ps.PolynomialLibrary(degree=3)).fit(x, t=0.01)
+    """,
+    # The GP-PDE set-up on a 3000 x 3000 grid: eigendecompositions of tens of seconds each, before the
+    # first iteration (the exception comes at once; the solver stops at its next poll in the background).
+    "pde_setup": """
+        import sparsimony.pde as pde
+        pde.solve(pde.Problem.benchmark("heat_1d", grid=3000))
+    """,
 }
 
 

@@ -82,6 +82,10 @@ pub enum Error {
     /// unconverged [`Report`] instead, as scikit-learn returns the model and warns.
     #[error("did not converge: {0}")]
     NotConverged(Report),
+    /// The caller's stop hook asked a fit to stop before it had an iterate to return (see
+    /// [`regression::interrupt`](crate::regression::interrupt); Python's Ctrl-C).
+    #[error("stopped at the caller's request before a result existed")]
+    Stopped,
     /// A matrix that must be positive definite (or nonsingular) is not, numerically.
     #[error("{what} is singular or not positive definite ({detail})")]
     Singular {

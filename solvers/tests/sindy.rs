@@ -627,3 +627,28 @@ fn a_fit_rebuilt_from_its_parts_predicts_the_same_and_bad_parts_are_refused() {
         assert!(matches!(e, Error::Shape { .. } | Error::NonFinite { .. }), "{e}");
     }
 }
+
+/// A stop hook that fires during the normal equations' build (on rayon's workers, which carry it) ends
+/// the fit in `Error::Stopped`: there is no iterate of a half-built system to return. Ensemble members,
+/// built and fitted on worker threads, stop the same way.
+#[test]
+fn a_stop_request_during_the_build_is_a_stopped_error() {
+    use sparsimony_solvers::regression::interrupt::{POLL_INTERVAL, with_stop_hook};
+    let x = lorenz([-8.0, 7.0, 27.0], 2000, 0.002);
+    let traj = [Trajectory::new(x.view(), Time::Step(0.002))];
+    let ensemble = Sindy {
+        optimizer: Optimizer::Ensemble(Box::new(Ensemble {
+            bagging: true,
+            ..Ensemble::default()
+        })),
+        ..Sindy::default()
+    };
+    for model in [Sindy::default(), ensemble] {
+        let stopped = with_stop_hook(std::sync::Arc::new(|| true), || {
+            std::thread::sleep(POLL_INTERVAL + POLL_INTERVAL / 2); // the hook is polled from the first block on
+            model.fit(&traj)
+        });
+        assert!(matches!(stopped, Err(Error::Stopped)), "{stopped:?}");
+        assert!(model.fit(&traj).is_ok(), "without the hook the same fit runs");
+    }
+}

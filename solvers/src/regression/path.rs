@@ -503,23 +503,26 @@ impl CrossValidation {
         let n = x.nrows();
         let alphas = self.grid(&x, y)?;
         let steps = self.progress.counter("cross-validation", self.folds);
+        let scope = super::interrupt::StopScope::current();
         let per_fold: Vec<Result<(Vec<f64>, Vec<Report>)>> = self
             .fold_ranges(n)
             .into_par_iter()
             .map(|(s, e)| {
-                let train: Vec<usize> = (0..s).chain(e..n).collect();
-                let test: Vec<usize> = (s..e).collect();
-                let (xt, yt) = (x.rows(&train), y.select(Axis(0), &train));
-                let (xv, yv) = (x.rows(&test), y.select(Axis(0), &test));
-                let p = xt.data().path(model, yt.view(), &alphas)?;
-                let mse = (0..alphas.len())
-                    .map(|k| {
-                        let pred = xv.data().predict(p.coefs.row(k), p.intercepts[k]);
-                        pred.iter().zip(yv.iter()).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / test.len() as f64
-                    })
-                    .collect();
-                steps.step(None);
-                Ok((mse, p.reports))
+                scope.run(|| {
+                    let train: Vec<usize> = (0..s).chain(e..n).collect();
+                    let test: Vec<usize> = (s..e).collect();
+                    let (xt, yt) = (x.rows(&train), y.select(Axis(0), &train));
+                    let (xv, yv) = (x.rows(&test), y.select(Axis(0), &test));
+                    let p = xt.data().path(model, yt.view(), &alphas)?;
+                    let mse = (0..alphas.len())
+                        .map(|k| {
+                            let pred = xv.data().predict(p.coefs.row(k), p.intercepts[k]);
+                            pred.iter().zip(yv.iter()).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / test.len() as f64
+                        })
+                        .collect();
+                    steps.step(None);
+                    Ok((mse, p.reports))
+                })
             })
             .collect();
         let mut mse_path = Array2::zeros((alphas.len(), self.folds));

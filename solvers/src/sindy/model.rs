@@ -14,6 +14,7 @@ use super::library::{Features, Library};
 use super::optimizer::{NormalFn, Optimizer, OptimizerFit};
 use super::weak::{WeakForm, WeakRows};
 use crate::regression::NormalEquations;
+use crate::regression::interrupt::{StopScope, stop_requested};
 use crate::{Backend, Error, Result};
 
 /// Rows per block when the library is evaluated and accumulated: a block of a 100-term library is 3.2 MB.
@@ -215,30 +216,41 @@ impl Gathered<'_> {
     /// concatenated sample order). Groups of [`GROUP_BLOCKS`] blocks run in parallel and are summed in a
     /// fixed order; the grouping depends on the data's size only, so the result does not depend on the
     /// thread count.
-    pub(super) fn normal_equations(&self, features: &Features, weights: Option<&[f64]>) -> NormalEquations {
+    ///
+    /// # Errors
+    /// [`Error::Stopped`] when the caller's stop hook asks (polled between blocks, on every thread).
+    pub(super) fn normal_equations(&self, features: &Features, weights: Option<&[f64]>) -> Result<NormalEquations> {
         let (p, m) = (features.len(), self.n_targets);
         let blocks = self.blocks();
-        let parts: Vec<NormalEquations> = blocks
+        let scope = StopScope::current();
+        let parts: Vec<Result<NormalEquations>> = blocks
             .par_chunks(GROUP_BLOCKS)
             .map(|chunk| {
-                let mut ne = NormalEquations::zeros(p, m);
-                let mut theta = vec![0.0; BLOCK_ROWS * p];
-                let mut inputs = vec![0.0; BLOCK_ROWS * self.n_inputs];
-                let mut y = vec![0.0; BLOCK_ROWS * m];
-                let mut halo = Vec::new();
-                for (k, r, offset) in chunk {
-                    let rows = r.len();
-                    self.trajectories[*k].block(r.clone(), true, &mut inputs, &mut y, &mut halo);
-                    let cols: Vec<&[f64]> = inputs.chunks(rows).take(self.n_inputs).collect();
-                    features.evaluate(&cols, rows, &mut theta);
-                    ne.accumulate(rows, &theta, &y, weights.map(|w| &w[*offset..offset + rows]));
-                }
-                ne
+                scope.run(|| {
+                    let mut ne = NormalEquations::zeros(p, m);
+                    let mut theta = vec![0.0; BLOCK_ROWS * p];
+                    let mut inputs = vec![0.0; BLOCK_ROWS * self.n_inputs];
+                    let mut y = vec![0.0; BLOCK_ROWS * m];
+                    let mut halo = Vec::new();
+                    for (k, r, offset) in chunk {
+                        if stop_requested() {
+                            return Err(Error::Stopped);
+                        }
+                        let rows = r.len();
+                        self.trajectories[*k].block(r.clone(), true, &mut inputs, &mut y, &mut halo);
+                        let cols: Vec<&[f64]> = inputs.chunks(rows).take(self.n_inputs).collect();
+                        features.evaluate(&cols, rows, &mut theta);
+                        ne.accumulate(rows, &theta, &y, weights.map(|w| &w[*offset..offset + rows]));
+                    }
+                    Ok(ne)
+                })
             })
             .collect();
         let mut total = NormalEquations::zeros(p, m);
-        parts.iter().for_each(|ne| total.add(ne));
-        total
+        for ne in parts {
+            total.add(&ne?);
+        }
+        Ok(total)
     }
 }
 
@@ -396,8 +408,11 @@ impl Sindy {
         let data = self.gather(trajectories, n_states, n_controls)?;
         let n = data.n();
         let normal = |w: Option<&[f64]>| data.normal_equations(&features, w);
-        let fit = solve(&self.optimizer, n, features.len(), "usable samples", &normal)
-            .map_err(|e| name_collinear_term(e, &normal(None), &features))?;
+        let fit =
+            solve(&self.optimizer, n, features.len(), "usable samples", &normal).map_err(|e| match normal(None) {
+                Ok(ne) => name_collinear_term(e, &ne, &features),
+                Err(_) => e,
+            })?;
         self.finish(features, input_names, state_names, control_names, fit, n)
     }
 
@@ -444,10 +459,15 @@ impl Sindy {
         let normal = |w: Option<&[f64]>| {
             let mut ne = NormalEquations::zeros(features.len(), m);
             ne.accumulate(n, &g, &b, w);
-            ne
+            Ok(ne)
         };
-        let fit = solve(&self.optimizer, n, features.len(), "test functions (use more)", &normal)
-            .map_err(|e| name_collinear_term(e, &normal(None), &features))?;
+        let fit =
+            solve(&self.optimizer, n, features.len(), "test functions (use more)", &normal).map_err(
+                |e| match normal(None) {
+                    Ok(ne) => name_collinear_term(e, &ne, &features),
+                    Err(_) => e,
+                },
+            )?;
         self.finish(features, input_names, state_names, control_names, fit, n)
     }
 

@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use sparsimony_core::prox::{Cel0, L0, L1};
 use sparsimony_core::{Measure, Prox, Report};
 
+use crate::regression::interrupt::StopScope;
 use crate::regression::{ElasticNet, LinearFit, NormalEquations, Stlsq};
 use crate::{Error, Progress, Result};
 
@@ -268,15 +269,16 @@ fn check_determined(n: usize, p: usize, rows: &str) -> Result<()> {
 }
 
 /// Builds the normal equations of the regression rows, each row weighted when weights are given.
-pub(crate) type NormalFn<'a> = dyn Fn(Option<&[f64]>) -> NormalEquations + Sync + 'a;
+/// ([`Error::Stopped`] when the caller's stop hook interrupts the build).
+pub(crate) type NormalFn<'a> = dyn Fn(Option<&[f64]>) -> Result<NormalEquations> + Sync + 'a;
 
 impl Optimizer {
     /// Fits `p` coefficients per target to `n` regression rows whose normal equations `normal` builds,
     /// after checking that the rows can determine them (`rows` names them in the error).
     pub(crate) fn fit_rows(&self, n: usize, p: usize, rows: &str, normal: &NormalFn<'_>) -> Result<OptimizerFit> {
         check_determined(n, p, rows)?;
-        let full = normal(None);
-        let weighted = |w: &[f64]| Ok(normal(Some(w)));
+        let full = normal(None)?;
+        let weighted = |w: &[f64]| normal(Some(w));
         self.fit(&Problem {
             full: &full,
             n_samples: n,
@@ -305,8 +307,8 @@ impl Optimizer {
             });
         };
         check_determined(n, p, rows)?;
-        let full = normal(None);
-        let weighted = |w: &[f64]| Ok(normal(Some(w)));
+        let full = normal(None)?;
+        let weighted = |w: &[f64]| normal(Some(w));
         e.fit_gpu(
             ctx,
             &Problem {
@@ -421,26 +423,29 @@ impl Ensemble {
     fn members(&self, problem: &Problem<'_>) -> Result<Vec<Member>> {
         let (n, p) = (problem.n_samples, problem.full.n_features());
         let n_subset = self.check(n, p)?;
+        let scope = StopScope::current();
         (0..self.n_models)
             .into_par_iter()
             .map(|k| {
-                let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
-                rng.set_stream(k as u64);
-                let ne = if self.bagging {
-                    (problem.weighted)(&draw_weights(&mut rng, n, n_subset, self.replace))?
-                } else {
-                    problem.full.clone()
-                };
-                let keep = if self.drop_terms > 0 {
-                    let mut idx: Vec<usize> = (0..p).collect();
-                    partial_shuffle(&mut rng, &mut idx, p - self.drop_terms);
-                    let mut keep = idx[..p - self.drop_terms].to_vec();
-                    keep.sort_unstable();
-                    keep
-                } else {
-                    (0..p).collect()
-                };
-                Ok((ne, keep))
+                scope.run(|| {
+                    let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+                    rng.set_stream(k as u64);
+                    let ne = if self.bagging {
+                        (problem.weighted)(&draw_weights(&mut rng, n, n_subset, self.replace))?
+                    } else {
+                        problem.full.clone()
+                    };
+                    let keep = if self.drop_terms > 0 {
+                        let mut idx: Vec<usize> = (0..p).collect();
+                        partial_shuffle(&mut rng, &mut idx, p - self.drop_terms);
+                        let mut keep = idx[..p - self.drop_terms].to_vec();
+                        keep.sort_unstable();
+                        keep
+                    } else {
+                        (0..p).collect()
+                    };
+                    Ok((ne, keep))
+                })
             })
             .collect()
     }
@@ -448,19 +453,22 @@ impl Ensemble {
     fn fit(&self, problem: &Problem<'_>) -> Result<OptimizerFit> {
         let (p, m) = (problem.full.n_features(), problem.full.n_targets());
         let steps = self.progress.counter("ensemble", self.n_models);
+        let scope = StopScope::current();
         let models: Vec<(Array2<f64>, Report)> = self
             .members(problem)?
             .into_par_iter()
             .map(|(ne, keep)| {
-                let fit = self.base.fit_normal(&ne.restrict(&keep))?;
-                let mut coef = Array2::zeros((m, p));
-                for t in 0..m {
-                    for (a, &j) in keep.iter().enumerate() {
-                        coef[(t, j)] = fit.coef[(t, a)];
+                scope.run(|| {
+                    let fit = self.base.fit_normal(&ne.restrict(&keep))?;
+                    let mut coef = Array2::zeros((m, p));
+                    for t in 0..m {
+                        for (a, &j) in keep.iter().enumerate() {
+                            coef[(t, j)] = fit.coef[(t, a)];
+                        }
                     }
-                }
-                steps.step(None);
-                Ok((coef, fit.report))
+                    steps.step(None);
+                    Ok((coef, fit.report))
+                })
             })
             .collect::<Result<_>>()?;
         Ok(aggregate(models))
