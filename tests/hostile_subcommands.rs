@@ -470,6 +470,10 @@ fn messages_blame_what_the_user_can_change() {
         &["--d", "at least 1"],
     );
     refused_at_once(
+        &["ldp", "simulate", "--n", "0", "--d", "10", "--k", "2"],
+        &["--n", "at least 1"],
+    );
+    refused_at_once(
         &["langevin", "simulate", "--d", "10", "--k", "2", "--step", "1e-12"],
         &["--step", "steps"],
     );

@@ -329,6 +329,6 @@ fn bad_settings_and_data_are_typed_errors() {
     ));
     assert!(matches!(
         NonInteractive::default().simulate(&pop, 0, 0, 0),
-        Err(Error::Empty { .. })
+        Err(Error::InvalidParameter { name: "n", .. })
     ));
 }

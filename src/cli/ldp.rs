@@ -77,7 +77,7 @@ struct Common {
 #[derive(Debug, clap::Args)]
 #[command(allow_negative_numbers = true)]
 struct SimulateArgs {
-    /// Users.
+    /// Users (at least 1).
     #[arg(long)]
     n: usize,
     /// Features.

@@ -84,10 +84,9 @@ impl Population {
     /// the dimension `d`.
     pub(crate) fn check_users(&self, n: usize) -> Result<usize> {
         if n == 0 {
-            return Err(Error::Empty {
-                what: "users",
-                rows: 0,
-                cols: self.dim(),
+            return Err(Error::InvalidParameter {
+                name: "n",
+                reason: "must be at least 1 (the users simulated)".into(),
             });
         }
         self.check()?;
