@@ -397,3 +397,39 @@ fn chains_in_lockstep_are_the_chains_run_alone() {
         Err(Error::InvalidParameter { name: "chains", .. })
     ));
 }
+
+/// The simulated horizon `steps·h` lies within `h/2` of the requested `T` for every step up to `T` (a
+/// brute-force sweep), so a step just under the horizon is one step, not two (`⌈T/h⌉` made it 2h ≈ 2T).
+#[test]
+fn the_simulated_horizon_is_within_half_a_step_of_the_requested_one() {
+    for (time, step, expected) in [
+        (1.0, 0.99, 1),
+        (1.0, 0.3, 3),
+        (1.0, 0.6, 2),
+        (10.0, 0.01, 1000),
+        (1.0, 1.0, 1),
+    ] {
+        let steps = Langevin {
+            time,
+            step,
+            ..Langevin::default()
+        }
+        .steps()
+        .unwrap();
+        assert_eq!(steps, expected, "T {time}, h {step}");
+    }
+    for i in 1..=500 {
+        let (time, step) = (1.0 + (i % 7) as f64, 0.002 * i as f64);
+        let steps = Langevin {
+            time,
+            step,
+            ..Langevin::default()
+        }
+        .steps()
+        .unwrap();
+        assert!(
+            steps >= 1 && (steps as f64 * step - time).abs() <= 0.5 * step + 1e-12,
+            "T {time}, h {step}: {steps}"
+        );
+    }
+}

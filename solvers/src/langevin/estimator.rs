@@ -46,7 +46,8 @@ pub struct Langevin {
     pub signal: f64,
     /// The step `h > 0` (time units).
     pub step: f64,
-    /// The horizon `T` (time units); `⌈T/h⌉` steps.
+    /// The horizon `T` (time units); `round(T/h)` steps (at least 1), so the dynamics end within `h/2`
+    /// of `T`.
     pub time: f64,
     /// The fraction of the horizon discarded before averaging, in `[0, 1)`.
     pub burn_in: f64,
@@ -123,7 +124,9 @@ impl Langevin {
         Ok(dynamics)
     }
 
-    /// The steps the dynamics take, `⌈time / step⌉`, checked: a positive finite horizon, a step within it,
+    /// The steps the dynamics take, `round(time / step)` (at least 1: the simulated horizon `steps·step`
+    /// lies within `step/2` of `time`; `⌈time/step⌉` overshot by up to a step, nearly doubling a horizon
+    /// just over one step), checked: a positive finite horizon, a step within it,
     /// at most 10¹² steps.
     ///
     /// # Errors
@@ -151,7 +154,7 @@ impl Langevin {
                 ),
             });
         }
-        let steps = (self.time / self.step).ceil();
+        let steps = (self.time / self.step).round().max(1.0);
         if steps > 1e12 {
             return Err(Error::InvalidParameter {
                 name: "step",
