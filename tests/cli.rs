@@ -144,8 +144,9 @@ fn regress_cross_validation_warns_about_unconverged_path_fits_and_goes_on() {
         yp.to_str().unwrap(),
         "--max-iter",
         "3",
+        // Below round-off: the exact finisher, which also runs at the cap, solves these small fits.
         "--tol",
-        "1e-12",
+        "1e-300",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let err = stderr(&o);
