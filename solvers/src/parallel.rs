@@ -63,6 +63,26 @@ fn cannot_start(threads: usize, e: &rayon::ThreadPoolBuildError) -> Error {
     }
 }
 
+/// The parts of a sum over the items `0..n`, split into pieces of `piece` items (the last shorter):
+/// `part(range)` of every piece in parallel, returned in piece order for the caller to add in that order.
+/// The split depends on `n` only, so the sum does not depend on the thread count (see the module docs).
+/// Every fixed-piece parallel sum of the library (the LDP servers' sums, the Langevin drifts) goes
+/// through here.
+///
+/// # Errors
+/// The first failing piece's error, in piece order.
+pub(crate) fn parts_in_pieces<S: Send>(
+    n: usize,
+    piece: usize,
+    part: impl Fn(std::ops::Range<usize>) -> Result<S> + Sync,
+) -> Result<Vec<S>> {
+    let piece = piece.max(1);
+    (0..n.div_ceil(piece))
+        .into_par_iter()
+        .map(|p| part(p * piece..((p + 1) * piece).min(n)))
+        .collect()
+}
+
 /// Rows or columns per piece of a split matrix product: a size-only split (see the module docs), small
 /// enough that a 200-point axis gives each of a few threads work.
 pub(crate) const PIECE: usize = 64;

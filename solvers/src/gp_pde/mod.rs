@@ -11,6 +11,7 @@
 pub mod accuracy;
 mod axis;
 pub mod baseline;
+mod benchmarks;
 pub mod expr;
 mod gauss_newton;
 mod init;

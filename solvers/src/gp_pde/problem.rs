@@ -1,4 +1,4 @@
-//! PDE problems described in TOML, and the benchmarks of Fang et al. (ICLR 2024) built in by name.
+//! PDE problems described in TOML (the built-in ones, Fang et al.'s benchmarks and others, are in `benchmarks.rs`).
 //!
 //! ```toml
 //! name = "advection"
@@ -35,7 +35,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::expr::Expr;
+use super::expr::{Expr, MAX_EXPRESSION_NODES, polynomial, substitute, substituted_size};
 use super::kernel::Spectrum;
 use super::operator::{Axis, Derivative, Discretization, Equation, Grid, Term};
 use crate::data::check_bytes;
@@ -113,79 +113,7 @@ pub struct Problem {
     fields: Vec<String>,
 }
 
-/// The benchmarks of Fang et al. (Table 2 of arXiv 2311.04465, as run in the authors' code): name, TOML.
-const BENCHMARKS: &[(&str, &str)] = &[
-    (
-        "poisson_1d-single_sin",
-        include_str!("benchmarks/poisson_1d-single_sin.toml"),
-    ),
-    ("poisson_1d-sin_cos", include_str!("benchmarks/poisson_1d-sin_cos.toml")),
-    ("poisson_1d-mix_sin", include_str!("benchmarks/poisson_1d-mix_sin.toml")),
-    (
-        "poisson_1d-x_time_sinx",
-        include_str!("benchmarks/poisson_1d-x_time_sinx.toml"),
-    ),
-    (
-        "poisson_1d-x2_add_sinx",
-        include_str!("benchmarks/poisson_1d-x2_add_sinx.toml"),
-    ),
-    (
-        "allencahn_1d-single_sin",
-        include_str!("benchmarks/allencahn_1d-single_sin.toml"),
-    ),
-    (
-        "allencahn_1d-sin_cos",
-        include_str!("benchmarks/allencahn_1d-sin_cos.toml"),
-    ),
-    ("poisson_2d-sin_sin", include_str!("benchmarks/poisson_2d-sin_sin.toml")),
-    (
-        "poisson_2d-sin_add_cos",
-        include_str!("benchmarks/poisson_2d-sin_add_cos.toml"),
-    ),
-    (
-        "allencahn_2d-mix-sincos",
-        include_str!("benchmarks/allencahn_2d-mix-sincos.toml"),
-    ),
-    ("advection-sin", include_str!("benchmarks/advection-sin.toml")),
-    ("helmholtz_2d", include_str!("benchmarks/helmholtz_2d.toml")),
-    ("heat_1d", include_str!("benchmarks/heat_1d.toml")),
-    ("burgers_1d", include_str!("benchmarks/burgers_1d.toml")),
-    ("kovasznay", include_str!("benchmarks/kovasznay.toml")),
-    ("taylor_green", include_str!("benchmarks/taylor_green.toml")),
-];
-
 impl Problem {
-    /// The names of the built-in problems: the paper's eleven benchmarks, then Helmholtz, heat, viscous
-    /// Burgers and Kovasznay flow.
-    pub fn benchmark_names() -> Vec<&'static str> {
-        BENCHMARKS.iter().map(|(n, _)| *n).collect()
-    }
-
-    /// A built-in problem by name.
-    ///
-    /// # Errors
-    /// [`Error::Problem`] for an unknown name (the message lists the known ones).
-    pub fn benchmark(name: &str) -> Result<Self> {
-        Self::from_toml(Self::benchmark_toml(name)?)
-    }
-
-    /// The TOML text of a built-in problem by name: a starting point for a problem of one's own.
-    ///
-    /// # Errors
-    /// [`Error::Problem`] for an unknown name (the message lists the known ones).
-    pub fn benchmark_toml(name: &str) -> Result<&'static str> {
-        BENCHMARKS
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, text)| *text)
-            .ok_or_else(|| {
-                Error::Problem(format!(
-                    "no benchmark named `{name}`; known: {}",
-                    Self::benchmark_names().join(", ")
-                ))
-            })
-    }
-
     /// Parses a TOML problem description (format in the module docs).
     ///
     /// # Errors
@@ -704,115 +632,6 @@ pub(crate) fn check_output(what: &'static str, lengths: impl Iterator<Item = usi
     let bytes = lengths.iter().fold(values as f64 * 8.0, |b, &l| b * l as f64);
     let shape = || lengths.iter().map(usize::to_string).collect::<Vec<_>>().join(" × ");
     check_bytes("points", bytes, || format!("a {what} of {} points", shape()), "")
-}
-
-/// The number of nodes `substitute(e, values)` builds, from the sizes of `values` (saturating), so that a
-/// source too large to derive is refused before it is built.
-fn substituted_size(e: &Expr, sizes: &[usize]) -> usize {
-    use Expr::*;
-    match e {
-        Const(_) => 1,
-        Var(i) => sizes[*i],
-        Neg(a) | Call(_, a) => substituted_size(a, sizes).saturating_add(1),
-        Add(a, c) | Sub(a, c) | Mul(a, c) | Div(a, c) | Pow(a, c) => substituted_size(a, sizes)
-            .saturating_add(substituted_size(c, sizes))
-            .saturating_add(1),
-    }
-}
-
-/// Replaces variable `i` by `values[i]`.
-fn substitute(e: &Expr, values: &[Expr]) -> Expr {
-    use Expr::*;
-    let s = |a: &Expr| Box::new(substitute(a, values));
-    match e {
-        Const(c) => Const(*c),
-        Var(i) => values[*i].clone(),
-        Neg(a) => Neg(s(a)),
-        Add(a, c) => Add(s(a), s(c)),
-        Sub(a, c) => Sub(s(a), s(c)),
-        Mul(a, c) => Mul(s(a), s(c)),
-        Div(a, c) => Div(s(a), s(c)),
-        Pow(a, c) => Pow(s(a), s(c)),
-        Call(f, a) => Call(*f, s(a)),
-    }
-}
-
-/// The largest expression a problem may derive symbolically (a source from the exact solution): evaluated
-/// at every grid point, a larger one would take minutes, and building one much larger exhausts memory.
-const MAX_EXPRESSION_NODES: usize = 100_000;
-
-/// The most monomials an operator may expand to: a polynomial operator of real PDEs has a handful.
-const MAX_MONOMIALS: usize = 10_000;
-
-/// A monomial: coefficient and sorted variable indices (with repetition).
-type Monomial = (f64, Vec<usize>);
-
-/// Expands an expression into a polynomial in its variables.
-fn polynomial(e: &Expr) -> std::result::Result<Vec<Monomial>, String> {
-    use Expr::*;
-    let constant =
-        |p: &[Monomial]| -> Option<f64> { p.iter().try_fold(0.0, |acc, (c, v)| v.is_empty().then_some(acc + c)) };
-    let scale = |p: Vec<Monomial>, k: f64| p.into_iter().map(|(c, v)| (k * c, v)).collect::<Vec<_>>();
-    let collect = |mut p: Vec<Monomial>| {
-        p.sort_by(|a, b| a.1.cmp(&b.1));
-        let mut out: Vec<Monomial> = Vec::new();
-        for (c, v) in p {
-            match out.last_mut() {
-                Some((lc, lv)) if *lv == v => *lc += c,
-                _ => out.push((c, v)),
-            }
-        }
-        out
-    };
-    // The product, its like terms collected (so that powers of sums stay as small as their distinct
-    // monomials); refused where it would pass MAX_MONOMIALS terms before collecting.
-    let multiply = |a: &[Monomial], b: &[Monomial]| -> std::result::Result<Vec<Monomial>, String> {
-        if a.len().saturating_mul(b.len()) > MAX_MONOMIALS {
-            return Err(format!(
-                "expands to more than {MAX_MONOMIALS} terms; write the operator in fewer products of sums"
-            ));
-        }
-        let mut out: Vec<Monomial> = Vec::with_capacity(a.len() * b.len());
-        for (ca, va) in a {
-            for (cb, vb) in b {
-                let mut v: Vec<usize> = va.iter().chain(vb).copied().collect();
-                v.sort_unstable();
-                out.push((ca * cb, v));
-            }
-        }
-        Ok(collect(out))
-    };
-    Ok(collect(match e {
-        Const(c) => vec![(*c, vec![])],
-        Var(i) => vec![(1.0, vec![*i])],
-        Neg(a) => scale(polynomial(a)?, -1.0),
-        Add(a, b) => polynomial(a)?.into_iter().chain(polynomial(b)?).collect(),
-        Sub(a, b) => polynomial(a)?.into_iter().chain(scale(polynomial(b)?, -1.0)).collect(),
-        Mul(a, b) => multiply(&polynomial(a)?, &polynomial(b)?)?,
-        Div(a, b) => {
-            let k = constant(&polynomial(b)?).ok_or("divides by a field or a derivative; only constants may divide")?;
-            scale(polynomial(a)?, 1.0 / k)
-        }
-        Pow(a, b) => {
-            let k = constant(&polynomial(b)?).ok_or("raises to a non-constant power")?;
-            let base = polynomial(a)?;
-            if let Some(c) = constant(&base) {
-                vec![(c.powf(k), vec![])]
-            } else if k >= 0.0 && k == k.round() && k <= 8.0 {
-                (0..k as usize).try_fold(vec![(1.0, vec![])], |acc, _| multiply(&acc, &base))?
-            } else {
-                return Err(format!(
-                    "raises a field to the power {k}; only whole powers 0–8 are polynomial"
-                ));
-            }
-        }
-        Call(f, a) => {
-            let c = constant(&polynomial(a)?).ok_or(format!(
-                "applies {f:?} to a field; the operator must be a polynomial in the fields and their derivatives"
-            ))?;
-            vec![(Call(*f, Box::new(Const(c))).eval(&[]), vec![])]
-        }
-    }))
 }
 
 /// Refuses, before anything is allocated, a grid whose solve would need more than [`MAX_BYTES`](crate::data::MAX_BYTES): per field

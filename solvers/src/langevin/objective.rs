@@ -173,20 +173,16 @@ impl Objective for CorrelationLoss<'_> {
         }
         let d = theta.len();
         let n = self.y.len();
-        let pieces: Vec<Vec<f64>> = self
-            .rows()
-            .par_chunks(PIECE * d)
-            .enumerate()
-            .map(|(p, rows)| {
-                let mut part = vec![0.0; d];
-                for (r, row) in rows.chunks_exact(d).enumerate() {
-                    let z: f64 = row.iter().zip(theta).map(|(a, b)| a * b).sum();
-                    let w = self.y[p * PIECE + r] * self.link.eval(z).1;
-                    part.iter_mut().zip(row).for_each(|(b, a)| *b += w * a);
-                }
-                part
-            })
-            .collect();
+        let pieces: Vec<Vec<f64>> = crate::parallel::parts_in_pieces(n, PIECE, |samples| {
+            let mut part = vec![0.0; d];
+            let rows = &self.rows()[samples.start * d..samples.end * d];
+            for (r, row) in rows.chunks_exact(d).enumerate() {
+                let z: f64 = row.iter().zip(theta).map(|(a, b)| a * b).sum();
+                let w = self.y[samples.start + r] * self.link.eval(z).1;
+                part.iter_mut().zip(row).for_each(|(b, a)| *b += w * a);
+            }
+            Ok(part)
+        })?;
         out.fill(0.0);
         for part in &pieces {
             out.iter_mut().zip(part).for_each(|(o, p)| *o += p / n as f64);
@@ -209,40 +205,36 @@ impl Objective for CorrelationLoss<'_> {
         }
         let chains = thetas.len() / d;
         let theta = MatRef::from_row_major_slice(thetas, chains, d);
-        let pieces: Vec<faer::Mat<f64>> = self
-            .rows()
-            .par_chunks(PIECE * d)
-            .enumerate()
-            .map(|(p, rows)| {
-                let m = rows.len() / d;
-                let xp = MatRef::from_row_major_slice(rows, m, d);
-                // Z = X_p Θᵀ (m × B), then W = y ⊙ σ′(Z) in place, then X_pᵀ W (d × B).
-                let mut z = faer::Mat::<f64>::zeros(m, chains);
-                faer::linalg::matmul::matmul(
-                    z.as_mut(),
-                    faer::Accum::Replace,
-                    xp,
-                    theta.transpose(),
-                    1.0,
-                    faer::Par::Seq,
-                );
-                for c in 0..chains {
-                    for r in 0..m {
-                        z[(r, c)] = self.y[p * PIECE + r] * self.link.eval(z[(r, c)]).1;
-                    }
+        let pieces: Vec<faer::Mat<f64>> = crate::parallel::parts_in_pieces(n, PIECE, |samples| {
+            let rows = &self.rows()[samples.start * d..samples.end * d];
+            let m = samples.len();
+            let xp = MatRef::from_row_major_slice(rows, m, d);
+            // Z = X_p Θᵀ (m × B), then W = y ⊙ σ′(Z) in place, then X_pᵀ W (d × B).
+            let mut z = faer::Mat::<f64>::zeros(m, chains);
+            faer::linalg::matmul::matmul(
+                z.as_mut(),
+                faer::Accum::Replace,
+                xp,
+                theta.transpose(),
+                1.0,
+                faer::Par::Seq,
+            );
+            for c in 0..chains {
+                for r in 0..m {
+                    z[(r, c)] = self.y[samples.start + r] * self.link.eval(z[(r, c)]).1;
                 }
-                let mut part = faer::Mat::<f64>::zeros(d, chains);
-                faer::linalg::matmul::matmul(
-                    part.as_mut(),
-                    faer::Accum::Replace,
-                    xp.transpose(),
-                    z.as_ref(),
-                    1.0 / n as f64,
-                    faer::Par::Seq,
-                );
-                part
-            })
-            .collect();
+            }
+            let mut part = faer::Mat::<f64>::zeros(d, chains);
+            faer::linalg::matmul::matmul(
+                part.as_mut(),
+                faer::Accum::Replace,
+                xp.transpose(),
+                z.as_ref(),
+                1.0 / n as f64,
+                faer::Par::Seq,
+            );
+            Ok(part)
+        })?;
         out.fill(0.0);
         let mut o = MatMut::from_row_major_slice_mut(out, chains, d);
         for part in &pieces {

@@ -152,40 +152,36 @@ impl Objective for SpikedTensor {
         let (d, k) = (self.dim, self.order);
         // Row r holds the entries T[i_1, …, i_{k−1}, ·]. With p = Π_s θ_{i_s} and p_s the same product
         // without slot s, the row adds p·row to the last slot's gradient and p_s ⟨row, θ⟩ at i_s.
-        let pieces: Vec<Vec<f64>> = self
-            .values
-            .par_chunks(PIECE * d)
-            .enumerate()
-            .map(|(p, rows)| {
-                let mut part = vec![0.0; d];
-                let mut index = vec![0usize; k - 1];
-                let mut without = vec![0.0; k - 1];
-                for (r, row) in rows.chunks_exact(d).enumerate() {
-                    // The row's multi-index, first slot most significant.
-                    let mut rest = p * PIECE + r;
-                    for s in (0..k - 1).rev() {
-                        index[s] = rest % d;
-                        rest /= d;
-                    }
-                    let mut prefix = 1.0;
-                    for s in 0..k - 1 {
-                        without[s] = prefix;
-                        prefix *= theta[index[s]];
-                    }
-                    let mut suffix = 1.0;
-                    for s in (0..k - 1).rev() {
-                        without[s] *= suffix;
-                        suffix *= theta[index[s]];
-                    }
-                    let dot: f64 = row.iter().zip(theta).map(|(a, b)| a * b).sum();
-                    for s in 0..k - 1 {
-                        part[index[s]] += without[s] * dot;
-                    }
-                    part.iter_mut().zip(row).for_each(|(g, a)| *g += prefix * a);
+        let pieces: Vec<Vec<f64>> = crate::parallel::parts_in_pieces(self.values.len() / d, PIECE, |piece_rows| {
+            let rows = &self.values[piece_rows.start * d..piece_rows.end * d];
+            let mut part = vec![0.0; d];
+            let mut index = vec![0usize; k - 1];
+            let mut without = vec![0.0; k - 1];
+            for (r, row) in rows.chunks_exact(d).enumerate() {
+                // The row's multi-index, first slot most significant.
+                let mut rest = piece_rows.start + r;
+                for s in (0..k - 1).rev() {
+                    index[s] = rest % d;
+                    rest /= d;
                 }
-                part
-            })
-            .collect();
+                let mut prefix = 1.0;
+                for s in 0..k - 1 {
+                    without[s] = prefix;
+                    prefix *= theta[index[s]];
+                }
+                let mut suffix = 1.0;
+                for s in (0..k - 1).rev() {
+                    without[s] *= suffix;
+                    suffix *= theta[index[s]];
+                }
+                let dot: f64 = row.iter().zip(theta).map(|(a, b)| a * b).sum();
+                for s in 0..k - 1 {
+                    part[index[s]] += without[s] * dot;
+                }
+                part.iter_mut().zip(row).for_each(|(g, a)| *g += prefix * a);
+            }
+            Ok(part)
+        })?;
         out.fill(0.0);
         for part in &pieces {
             out.iter_mut().zip(part).for_each(|(o, p)| *o += p);

@@ -9,7 +9,6 @@
 
 use faer::Side;
 use ndarray::{Array1, Array2};
-use rayon::prelude::*;
 
 use super::Population;
 use crate::regression::{ElasticNet, Iht, LinearFit, NormalEquations};
@@ -35,22 +34,18 @@ impl Baseline {
     /// [`Error::Empty`] for `n = 0`; `k` outside `1..=d`; a singular `XᵀX` (`n < d`).
     pub fn simulate(&self, population: &Population, n: usize, k: usize, data_seed: u64) -> Result<LinearFit> {
         let d = population.check_users(n)?;
-        let pieces: Vec<NormalEquations> = (0..n.div_ceil(PIECE))
-            .into_par_iter()
-            .map(|p| {
-                let users = p * PIECE..((p + 1) * PIECE).min(n);
-                let (mut x, mut y) = (vec![0.0; users.len() * d], vec![0.0; users.len()]);
-                let mut row = vec![0.0; d];
-                for (r, i) in users.clone().enumerate() {
-                    y[r] = population.record(data_seed, i as u64, &mut row);
-                    // Column-major block: feature j of row r at j·rows + r.
-                    row.iter().enumerate().for_each(|(j, v)| x[j * users.len() + r] = *v);
-                }
-                let mut ne = NormalEquations::zeros(d, 1);
-                ne.accumulate(users.len(), &x, &y, None);
-                ne
-            })
-            .collect();
+        let pieces: Vec<NormalEquations> = crate::parallel::parts_in_pieces(n, PIECE, |users| {
+            let (mut x, mut y) = (vec![0.0; users.len() * d], vec![0.0; users.len()]);
+            let mut row = vec![0.0; d];
+            for (r, i) in users.clone().enumerate() {
+                y[r] = population.record(data_seed, i as u64, &mut row);
+                // Column-major block: feature j of row r at j·rows + r.
+                row.iter().enumerate().for_each(|(j, v)| x[j * users.len() + r] = *v);
+            }
+            let mut ne = NormalEquations::zeros(d, 1);
+            ne.accumulate(users.len(), &x, &y, None);
+            Ok(ne)
+        })?;
         let mut ne = NormalEquations::zeros(d, 1);
         pieces.iter().for_each(|p| ne.add(p));
         match self {
@@ -75,12 +70,13 @@ fn iht_on_normal_equations(ne: &NormalEquations, k: usize) -> Result<LinearFit> 
         detail: format!("{d} features, {} users: {e:?}", ne.n_samples()),
     })?;
     let l = llt.L();
-    // b = L⁻¹ Xᵀy by forward substitution.
-    let mut b = vec![0.0; d];
-    for i in 0..d {
-        let s: f64 = (0..i).map(|j| l[(i, j)] * b[j]).sum();
-        b[i] = (ne.cross(i, 0) - s) / l[(i, i)];
-    }
+    // b = L⁻¹ Xᵀy by faer's forward substitution.
+    let mut b: Vec<f64> = (0..d).map(|i| ne.cross(i, 0)).collect();
+    faer::linalg::triangular_solve::solve_lower_triangular_in_place(
+        l,
+        faer::MatMut::from_column_major_slice_mut(&mut b, d, 1),
+        faer::Par::Seq,
+    );
     let design = Array2::from_shape_fn((d, d), |(i, j)| l[(j, i)]);
     let mut fit = Iht {
         n_nonzero: Some(k),

@@ -4,7 +4,6 @@
 use ndarray::{Array1, ArrayView1, ArrayView2};
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
-use rayon::prelude::*;
 use sparsimony_core::Report;
 use sparsimony_core::privacy::L2Ball;
 
@@ -186,37 +185,34 @@ impl LdpIht {
         let steps = self.progress.counter("ldp_iht", rounds);
         for t in 0..rounds {
             let batch = t * m..(t + 1) * m;
-            let pieces: Vec<Vec<f64>> = (0..m.div_ceil(PIECE))
-                .into_par_iter()
-                .map(|p| {
-                    let mut sum = vec![0.0; d];
-                    let (mut x, mut g, mut msg) = (vec![0.0; d], vec![0.0; d], vec![0.0; d]);
-                    for i in batch.start + p * PIECE..(batch.start + (p + 1) * PIECE).min(batch.end) {
-                        let y = record(i, &mut x).clamp(-ty, ty);
-                        // Clip x, and sum ⟨x̃, θ⟩ and ‖x̃‖² in the same pass: ‖g‖ = |residual|·‖x̃‖, so the
-                        // ℓ2 clip of g is one factor applied as g is formed.
-                        let (mut dot, mut length2) = (0.0, 0.0);
-                        for (v, t) in x.iter_mut().zip(&theta) {
-                            *v = v.clamp(-tx, tx);
-                            dot += *v * t;
-                            length2 += *v * *v;
-                        }
-                        let residual = dot - y;
-                        let norm = residual.abs() * length2.sqrt();
-                        let factor = if norm > radius {
-                            residual * (radius / norm)
-                        } else {
-                            residual
-                        };
-                        g.iter_mut().zip(&x).for_each(|(gj, xj)| *gj = xj * factor);
-                        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
-                        rng.set_stream(i as u64);
-                        randomizer.privatize(&g, &mut msg, &mut rng)?;
-                        sum.iter_mut().zip(&msg).for_each(|(s, v)| *s += v);
+            let pieces: Vec<Vec<f64>> = crate::parallel::parts_in_pieces(m, PIECE, |users| {
+                let mut sum = vec![0.0; d];
+                let (mut x, mut g, mut msg) = (vec![0.0; d], vec![0.0; d], vec![0.0; d]);
+                for i in batch.start + users.start..batch.start + users.end {
+                    let y = record(i, &mut x).clamp(-ty, ty);
+                    // Clip x, and sum ⟨x̃, θ⟩ and ‖x̃‖² in the same pass: ‖g‖ = |residual|·‖x̃‖, so the
+                    // ℓ2 clip of g is one factor applied as g is formed.
+                    let (mut dot, mut length2) = (0.0, 0.0);
+                    for (v, t) in x.iter_mut().zip(&theta) {
+                        *v = v.clamp(-tx, tx);
+                        dot += *v * t;
+                        length2 += *v * *v;
                     }
-                    Ok(sum)
-                })
-                .collect::<Result<_>>()?;
+                    let residual = dot - y;
+                    let norm = residual.abs() * length2.sqrt();
+                    let factor = if norm > radius {
+                        residual * (radius / norm)
+                    } else {
+                        residual
+                    };
+                    g.iter_mut().zip(&x).for_each(|(gj, xj)| *gj = xj * factor);
+                    let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+                    rng.set_stream(i as u64);
+                    randomizer.privatize(&g, &mut msg, &mut rng)?;
+                    sum.iter_mut().zip(&msg).for_each(|(s, v)| *s += v);
+                }
+                Ok(sum)
+            })?;
             last.fill(0.0);
             for p in &pieces {
                 last.iter_mut().zip(p).for_each(|(a, b)| *a += b / m as f64);

@@ -5,7 +5,6 @@ use faer::{Mat, Side};
 use ndarray::{Array1, ArrayView1, ArrayView2};
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
-use rayon::prelude::*;
 use sparsimony_core::Report;
 use sparsimony_core::privacy::{Gaussian, Guarantee};
 use sparsimony_core::random::standard_normal;
@@ -195,30 +194,26 @@ impl NonInteractive {
         let (cov_mech, cross_mech) = self.mechanisms(d, n, public.is_some())?;
         let clips = self.clips(n);
         let is_public = public.is_some();
-        let pieces: Vec<Sums> = (0..n.div_ceil(PIECE))
-            .into_par_iter()
-            .map(|p| {
-                let mut sums = Sums::zeros(d, is_public);
-                let (mut row, mut tri, mut tri_msg) = (vec![0.0; d], vec![0.0; triangle(d)], vec![0.0; triangle(d)]);
-                let (mut cross, mut cross_msg) = (vec![0.0; d], vec![0.0; d]);
-                let users = p * PIECE..((p + 1) * PIECE).min(n);
-                for (i, &yi) in users.clone().zip(&y[users]) {
-                    row.iter_mut().zip(x.row(i)).for_each(|(a, b)| *a = *b);
-                    tri.fill(0.0);
-                    cross.fill(0.0);
-                    Self::add_clipped(&mut row, yi, clips, is_public, &mut tri, &mut cross);
-                    let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
-                    rng.set_stream(i as u64);
-                    if let Some(m) = &cov_mech {
-                        m.privatize(&tri, &mut tri_msg, &mut rng)?;
-                        sums.covariance.iter_mut().zip(&tri_msg).for_each(|(s, v)| *s += v);
-                    }
-                    cross_mech.privatize(&cross, &mut cross_msg, &mut rng)?;
-                    sums.cross.iter_mut().zip(&cross_msg).for_each(|(s, v)| *s += v);
+        let pieces: Vec<Sums> = crate::parallel::parts_in_pieces(n, PIECE, |users| {
+            let mut sums = Sums::zeros(d, is_public);
+            let (mut row, mut tri, mut tri_msg) = (vec![0.0; d], vec![0.0; triangle(d)], vec![0.0; triangle(d)]);
+            let (mut cross, mut cross_msg) = (vec![0.0; d], vec![0.0; d]);
+            for (i, &yi) in users.clone().zip(&y[users]) {
+                row.iter_mut().zip(x.row(i)).for_each(|(a, b)| *a = *b);
+                tri.fill(0.0);
+                cross.fill(0.0);
+                Self::add_clipped(&mut row, yi, clips, is_public, &mut tri, &mut cross);
+                let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+                rng.set_stream(i as u64);
+                if let Some(m) = &cov_mech {
+                    m.privatize(&tri, &mut tri_msg, &mut rng)?;
+                    sums.covariance.iter_mut().zip(&tri_msg).for_each(|(s, v)| *s += v);
                 }
-                Ok(sums)
-            })
-            .collect::<Result<_>>()?;
+                cross_mech.privatize(&cross, &mut cross_msg, &mut rng)?;
+                sums.cross.iter_mut().zip(&cross_msg).for_each(|(s, v)| *s += v);
+            }
+            Ok(sums)
+        })?;
         let sums = add_in_order(pieces, d, is_public);
         let covariance = match public {
             Some(p) => Some(public_covariance(p, d, clips.0)?),
@@ -242,18 +237,15 @@ impl NonInteractive {
         let is_public = public > 0;
         let (cov_mech, cross_mech) = self.mechanisms(d, n, is_public)?;
         let clips = self.clips(n);
-        let pieces: Vec<Sums> = (0..n.div_ceil(PIECE))
-            .into_par_iter()
-            .map(|p| {
-                let mut sums = Sums::zeros(d, is_public);
-                let mut row = vec![0.0; d];
-                for i in p * PIECE..((p + 1) * PIECE).min(n) {
-                    let y = population.record(data_seed, i as u64, &mut row);
-                    Self::add_clipped(&mut row, y, clips, is_public, &mut sums.covariance, &mut sums.cross);
-                }
-                sums
-            })
-            .collect();
+        let pieces: Vec<Sums> = crate::parallel::parts_in_pieces(n, PIECE, |users| {
+            let mut sums = Sums::zeros(d, is_public);
+            let mut row = vec![0.0; d];
+            for i in users {
+                let y = population.record(data_seed, i as u64, &mut row);
+                Self::add_clipped(&mut row, y, clips, is_public, &mut sums.covariance, &mut sums.cross);
+            }
+            Ok(sums)
+        })?;
         let mut sums = add_in_order(pieces, d, is_public);
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         let scale = (n as f64).sqrt();

@@ -16,6 +16,7 @@
 //!   dictionary as a tight frame);
 //! * [`Simulation`]: the paper's simulated array, sky and DDEs, and [`snr_db`], its figure of merit.
 
+mod antenna;
 mod calibration;
 mod dde;
 mod observation;

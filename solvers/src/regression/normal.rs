@@ -258,13 +258,7 @@ impl NormalEquations {
                 if g > 0.0 { 1.0 / g.sqrt() } else { 1.0 }
             })
             .collect();
-        let mut g = vec![0.0; k * k];
-        for (b, &jb) in support.iter().enumerate() {
-            for (a, &ja) in support.iter().enumerate() {
-                g[a + b * k] = scale[a] * self.gram(ja, jb) * scale[b];
-            }
-            g[b + b * k] += ridge * scale[b] * scale[b];
-        }
+        let mut g = self.equilibrated_gram(support, ridge, &scale);
         let mut z: Vec<f64> = support
             .iter()
             .zip(&scale)
@@ -301,15 +295,24 @@ impl NormalEquations {
                 if g > 0.0 { 1.0 / g.sqrt() } else { 1.0 }
             })
             .collect();
-        let mut l = vec![0.0; p * p];
-        for b in 0..p {
-            for a in 0..p {
-                l[a + b * p] = scale[a] * self.gram(a, b) * scale[b];
-            }
-            l[b + b * p] += ridge * scale[b] * scale[b];
-        }
+        let all: Vec<usize> = (0..p).collect();
+        let mut l = self.equilibrated_gram(&all, ridge, &scale);
         cholesky_in_place(&mut DenseColMajorMut::new(&mut l, p, p)?)?;
         Ok(Factored { p, l, scale })
+    }
+
+    /// `D(Θ_SᵀΘ_S + ridge·I)D` on the columns `support` (`k × k`, column-major), `D = diag(scale)`: the
+    /// equilibrated system of [`NormalEquations::solve_on`] and [`NormalEquations::factor`].
+    fn equilibrated_gram(&self, support: &[usize], ridge: f64, scale: &[f64]) -> Vec<f64> {
+        let k = support.len();
+        let mut g = vec![0.0; k * k];
+        for (b, &jb) in support.iter().enumerate() {
+            for (a, &ja) in support.iter().enumerate() {
+                g[a + b * k] = scale[a] * self.gram(ja, jb) * scale[b];
+            }
+            g[b + b * k] += ridge * scale[b] * scale[b];
+        }
+        g
     }
 }
 
