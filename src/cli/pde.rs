@@ -154,18 +154,16 @@ pub fn run(a: Args) -> CliResult {
     });
     bar.finish();
     // The settings the user typed are named by their flags.
-    let out = out.map_err(|e| -> Box<dyn std::error::Error> {
-        if let sparsimony::solvers::Error::InvalidParameter { name, reason } = &e {
-            let flag = match *name {
-                "components" => "--components",
-                "learning_rate" => "--lr",
-                "iterations" => "--iters",
-                "grid" => "--grid",
-                _ => return e.into(),
-            };
-            return format!("{flag}: {reason}").into();
-        }
-        e.into()
+    let out = out.map_err(|e| {
+        super::with_flag_names(
+            e.into(),
+            &[
+                ("components", "--components"),
+                ("learning_rate", "--lr"),
+                ("iterations", "--iters"),
+                ("grid", "--grid"),
+            ],
+        )
     })?;
     if let Some(path) = &a.plot {
         plot(&out, &problem, path)?;

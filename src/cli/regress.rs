@@ -100,28 +100,28 @@ pub fn run(a: Args) -> CliResult {
     let intercept = !a.no_intercept;
     // A bad value the library finds is reported where it is in the file the user gave.
     let locate = |e: Box<dyn std::error::Error>| -> Box<dyn std::error::Error> {
-        use sparsimony::solvers::Error;
-        let e = samples.locate(e);
-        match e.downcast_ref::<Error>() {
-            // The library's parameter names, as the flags the user typed.
-            Some(Error::InvalidParameter { name, reason }) => {
-                let flag = match (*name, a.method) {
-                    ("alpha", _) => "--alpha",
-                    ("n_nonzero", _) => "--k",
-                    ("folds", _) => "--cv",
-                    ("max_iter", _) => "--max-iter",
-                    ("l1_ratio", _) => "--l1-ratio",
-                    ("tol", Method::Omp) | ("threshold", _) => "--threshold",
-                    ("tol", _) => "--tol",
-                    _ => return e,
-                };
-                format!("{flag}: {reason}").into()
-            }
-            _ if super::is_singular(e.as_ref()) => match super::singular_columns(&x.columns, x.values(), intercept) {
-                Some(why) => format!("{}: {why} ({e})", a.x.display()).into(),
-                None => e,
-            },
-            _ => e,
+        // The library's parameter names, as the flags the user typed (OMP's tolerance is --threshold).
+        let tol = if matches!(a.method, Method::Omp) {
+            "--threshold"
+        } else {
+            "--tol"
+        };
+        let flags = [
+            ("alpha", "--alpha"),
+            ("n_nonzero", "--k"),
+            ("folds", "--cv"),
+            ("max_iter", "--max-iter"),
+            ("l1_ratio", "--l1-ratio"),
+            ("threshold", "--threshold"),
+            ("tol", tol),
+        ];
+        let e = super::with_flag_names(samples.locate(e), &flags);
+        if !super::is_singular(e.as_ref()) {
+            return e;
+        }
+        match super::singular_columns(&x.columns, x.values(), intercept) {
+            Some(why) => format!("{}: {why} ({e})", a.x.display()).into(),
+            None => e,
         }
     };
     check_flags(&a)?;

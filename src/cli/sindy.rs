@@ -241,20 +241,16 @@ pub fn run(a: Args) -> CliResult {
     bar.finish();
     let fit = fit.map_err(|e| -> Box<dyn std::error::Error> {
         // The library's parameter names, as the flags the user typed.
-        if let sparsimony::solvers::Error::InvalidParameter { name, reason } = &e {
-            let flag = match *name {
-                "order" => Some("--order"),
-                "dt" => Some("--dt"),
-                "ensemble" => Some("--ensemble"),
-                "threshold" => Some("--threshold"),
-                "library" => Some("--degree / --fourier"),
-                _ => None,
-            };
-            if let Some(flag) = flag {
-                return format!("{flag}: {reason}").into();
-            }
-        }
-        let e: Box<dyn std::error::Error> = e.into();
+        let e = super::with_flag_names(
+            e.into(),
+            &[
+                ("order", "--order"),
+                ("dt", "--dt"),
+                ("ensemble", "--ensemble"),
+                ("threshold", "--threshold"),
+                ("library", "--degree / --fourier"),
+            ],
+        );
         // A singular library usually comes from the data: a state or control duplicated or constant.
         let used: Vec<usize> = states.iter().chain(&control).copied().collect();
         let names: Vec<String> = used.iter().map(|&j| table.columns[j].clone()).collect();
