@@ -1,31 +1,13 @@
 //! The command-line program end to end: outputs against the library, and errors that name the problem.
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 
 use ndarray::{Array1, Array2};
 use sparsimony::io::read_table;
 use sparsimony::solvers::regression::ElasticNet;
 
-fn sparsimony(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sparsimony"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("sparsimony-cli-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+mod common;
+use common::{run as sparsimony, stderr, stdout, temp_dir};
 
 #[test]
 fn regress_json_on_the_bundled_data_matches_the_library() {

@@ -2,44 +2,17 @@
 //! asserting the exit code and that the message names the thing the user typed or can change. (Output
 //! that cannot be written — a closed pipe, a full disk — is in `cli.rs`.)
 use std::path::PathBuf;
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sparsimony"))
-        .args(args)
-        .envs(env.iter().copied())
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-/// A refusal: exit status 1, no panic, and a message holding every one of `words`.
-fn refused(o: &Output, words: &[&str]) {
-    let e = stderr(o);
-    assert_eq!(o.status.code(), Some(1), "{e}");
-    assert!(!e.contains("panicked"), "{e}");
-    for w in words {
-        assert!(e.contains(w), "`{w}` missing from: {e}");
-    }
-}
+mod common;
+use common::{refused, run_env as run, stderr, stdout};
 
 fn file(name: &str, text: &str) -> PathBuf {
     bytes_file(name, text.as_bytes())
 }
 
 fn bytes_file(name: &str, bytes: &[u8]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sparsimony-hostile-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
+    let p = common::temp_dir("files").join(name);
     std::fs::write(&p, bytes).unwrap();
     p
 }

@@ -4,36 +4,12 @@
 //! sets every numeric flag of those subcommands to each hostile value in turn and asserts the properties
 //! every run must have: it ends (in seconds: a refusal, or a small run), with exit 0, 1 or 2, never a
 //! panic, and exit 0 only with finite numbers in its JSON.
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn run(args: &[&str]) -> Output {
-    run_env(args, &[])
-}
-
-fn run_env(args: &[&str], env: &[(&str, &str)]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sparsimony"))
-        .args(args)
-        .envs(env.iter().copied())
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// A refusal: exit status 1, no panic, and a message holding every one of `words`.
-fn refused(o: &Output, words: &[&str]) {
-    let e = stderr(o);
-    assert_eq!(o.status.code(), Some(1), "{e}");
-    assert!(!e.contains("panicked"), "{e}");
-    for w in words {
-        assert!(e.contains(w), "`{w}` missing from: {e}");
-    }
-}
+mod common;
+use common::{refused, run, run_env, stderr, temp_dir as dir};
 
 /// A refusal that came at once (before any allocation or work of the size asked for).
 fn refused_at_once(args: &[&str], words: &[&str]) {
@@ -45,12 +21,6 @@ fn refused_at_once(args: &[&str], words: &[&str]) {
         "{args:?} took {:?}",
         start.elapsed()
     );
-}
-
-fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("sparsimony-hostile2-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 fn s(p: &Path) -> &str {

@@ -402,6 +402,15 @@ fn chains_in_lockstep_are_the_chains_run_alone() {
 /// brute-force sweep), so a step just under the horizon is one step, not two (`⌈T/h⌉` made it 2h ≈ 2T).
 #[test]
 fn the_simulated_horizon_is_within_half_a_step_of_the_requested_one() {
+    let steps = |time, step| {
+        Langevin {
+            time,
+            step,
+            ..Langevin::default()
+        }
+        .steps()
+        .unwrap()
+    };
     for (time, step, expected) in [
         (1.0, 0.99, 1),
         (1.0, 0.3, 3),
@@ -409,24 +418,12 @@ fn the_simulated_horizon_is_within_half_a_step_of_the_requested_one() {
         (10.0, 0.01, 1000),
         (1.0, 1.0, 1),
     ] {
-        let steps = Langevin {
-            time,
-            step,
-            ..Langevin::default()
-        }
-        .steps()
-        .unwrap();
+        let steps = steps(time, step);
         assert_eq!(steps, expected, "T {time}, h {step}");
     }
     for i in 1..=500 {
         let (time, step) = (1.0 + (i % 7) as f64, 0.002 * i as f64);
-        let steps = Langevin {
-            time,
-            step,
-            ..Langevin::default()
-        }
-        .steps()
-        .unwrap();
+        let steps = steps(time, step);
         assert!(
             steps >= 1 && (steps as f64 * step - time).abs() <= 0.5 * step + 1e-12,
             "T {time}, h {step}: {steps}"
