@@ -237,6 +237,13 @@ fn anderson(history: &[Vec<f64>]) -> Option<Vec<f64>> {
     )
 }
 
+/// `xtr[j] = X_jᵀr` for every feature not screened out (`active`), 0 for the others.
+pub(crate) fn full_gradient<D: Design>(x: &D, r: &Residual, active: &[bool], xtr: &mut [f64]) {
+    for (j, g) in xtr.iter_mut().enumerate() {
+        *g = if active[j] { x.col_dot(j, r) } else { 0.0 };
+    }
+}
+
 /// Minimises `P` over `w` (a warm start, updated in place) with the state `r` consistent with `w`.
 pub(crate) fn solve<D: Design>(x: &D, y: &[f64], w: &mut [f64], r: &mut Residual, p: &Params<'_>) -> Result<Solved> {
     let (n, d) = (x.nrows(), x.ncols());
@@ -252,9 +259,7 @@ pub(crate) fn solve<D: Design>(x: &D, y: &[f64], w: &mut [f64], r: &mut Residual
     let mut stopped = false;
     loop {
         // Outer iteration: full gap, screening, new working set.
-        for &j in &all {
-            xtr[j] = if active[j] { x.col_dot(j, r) } else { 0.0 };
-        }
+        full_gradient(x, r, &active, &mut xtr);
         let (r2, ry) = x.stats(r, y, w);
         let info = gap_info(n, r2, ry, w, &xtr, &a, &all, p);
         let ((measure, tolerance), reached) = (p.stopping(), p.measured(&info));

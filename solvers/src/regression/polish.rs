@@ -18,7 +18,7 @@
 //! Started from coordinate descent's iterate, a few rounds suffice. The result is kept only where its
 //! stopping measure is no worse than the iterate's, so the finisher can never make a fit worse.
 
-use super::cd::{GapInfo, Params, gap_info};
+use super::cd::{GapInfo, Params, full_gradient, gap_info};
 use super::design::{Design, Residual};
 
 /// The largest support the finisher solves for.
@@ -152,9 +152,7 @@ pub(crate) fn polish<D: Design>(
             continue; // a coefficient reached zero: solve again on the smaller support
         }
         // The support is solved exactly: add the zero coefficient that most violates its condition.
-        for j in 0..d {
-            xtr[j] = if active[j] { x.col_dot(j, r) } else { 0.0 };
-        }
+        full_gradient(x, r, active, xtr);
         work += x.state_len() as f64 * d as f64;
         let Some((j, sign)) = worst_violator(w, xtr, a, active, nf, p) else {
             break; // optimal
@@ -178,9 +176,7 @@ pub(crate) fn polish<D: Design>(
             }
         }
     }
-    for j in 0..d {
-        xtr[j] = if active[j] { x.col_dot(j, r) } else { 0.0 };
-    }
+    full_gradient(x, r, active, xtr);
     let all: Vec<usize> = (0..d).collect();
     let (r2, ry) = x.stats(r, y, w);
     let info = gap_info(n, r2, ry, w, xtr, a, &all, p);
