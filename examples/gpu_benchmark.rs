@@ -5,6 +5,7 @@
 //!
 //! `cargo run --release --example gpu_benchmark [-- --quick]` (on the adapter wgpu picks; WGPU_ADAPTER_NAME
 //! selects one). On a software adapter (lavapipe) the ratios only say that the paths run.
+use sparsimony::solvers::Estimator;
 use std::time::Instant;
 
 use ndarray::{Array1, Array2};
@@ -221,7 +222,7 @@ fn main() {
             .map(|b| {
                 let xm = Array2::from_shape_fn((n, d), |(i, j)| x[b * n * d + j * n + i] as f64);
                 let ym = Array1::from_iter((0..n).map(|i| y[b * n + i] as f64));
-                cpu.fit(xm.view(), ym.view()).expect("CPU Lasso").coef
+                cpu.fit((xm.view(), ym.view())).expect("CPU Lasso").coef
             })
             .collect::<Vec<_>>()
     });
@@ -273,7 +274,7 @@ fn main() {
                     threshold: 0.3,
                     ..Stlsq::default()
                 }
-                .fit_normal(&ne, 0)
+                .fit((&ne, 0))
                 .expect("CPU STLSQ")
                 .coef
             })

@@ -23,6 +23,7 @@
 //! The signal strength is `ε = 2√d` (the averaged estimate's signal-to-noise grows like `ε√T/√d`; at this
 //! scale the iterate still does not leave the equator), the step `h = 0.05`, the horizon `T = 1600` for the
 //! figure (`--time`) and 400 for the threshold search.
+use sparsimony::solvers::Estimator;
 use std::time::Instant;
 
 use sparsimony::solvers::langevin::{
@@ -151,7 +152,7 @@ fn figure(d: usize, horizon: f64) -> Vec<Path> {
                         seed: 1,
                         ..OnlineSgd::default()
                     };
-                    sgd.fit_tensor_pca(&part).expect("a valid fit").0[0].abs()
+                    sgd.fit(&part).expect("a valid fit").direction[0].abs()
                 })
                 .collect();
             (fit, sgd, format!("tensor PCA, order {k}, d = {d}"))
@@ -167,11 +168,12 @@ fn figure(d: usize, horizon: f64) -> Vec<Path> {
                     let m = n * tenth / 10;
                     let sgd = OnlineSgd {
                         seed: 1,
+                        link: model.link.clone(),
                         ..OnlineSgd::default()
                     };
-                    sgd.fit(x.slice(ndarray::s![..m, ..]), y.slice(ndarray::s![..m]), &model.link)
+                    sgd.fit((x.slice(ndarray::s![..m, ..]), y.slice(ndarray::s![..m])))
                         .expect("a valid fit")
-                        .0[0]
+                        .direction[0]
                         .abs()
                 })
                 .collect();
@@ -238,7 +240,7 @@ fn threshold(dims: Vec<usize>) {
                 seed,
                 ..Langevin::default()
             }
-            .run(loss)
+            .fit(loss)
             .expect("a valid fit")
             .estimate[0]
                 .abs()
@@ -249,11 +251,12 @@ fn threshold(dims: Vec<usize>) {
                 OnlineSgd {
                     step: Some(scale * (d as f64).powf(-1.5)),
                     seed,
+                    link: loss.link().clone(),
                     ..OnlineSgd::default()
                 }
-                .fit(x, y, loss.link())
+                .fit((x, y))
                 .expect("a valid fit")
-                .0[0]
+                .direction[0]
                     .abs()
             }
         };
@@ -369,16 +372,19 @@ fn cost(d: usize) {
             time: steps as f64 * 0.05,
             ..Langevin::default()
         }
-        .run(&loss)
+        .fit(&loss)
         .expect("a valid fit");
     }) / steps as f64;
     let theta: Vec<f64> = (0..d).map(|j| if j == 1 { 1.0 } else { 0.0 }).collect();
     let mut out = vec![0.0; d];
     let gradient = time(&mut || loss.drift(&theta, &mut out).expect("a drift"));
     let sgd = time(&mut || {
-        OnlineSgd::default()
-            .fit(x.view(), y.view(), &model.link)
-            .expect("a valid fit");
+        OnlineSgd {
+            link: model.link.clone(),
+            ..OnlineSgd::default()
+        }
+        .fit((x.view(), y.view()))
+        .expect("a valid fit");
     });
     println!(
         "\n4. Cost at d = {d}, n = {n} ({} threads): a Langevin step {:.3} ms = {:.2}× one gradient pass over \

@@ -17,6 +17,7 @@
 //! while they take under a second in all).
 //!
 //! `cargo run --release --example lasso_benchmark -- target/bench-lasso`
+use sparsimony::solvers::Estimator;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -204,8 +205,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             };
             let (best, fit) = best_of(|| {
                 Ok(match x {
-                    Design::Dense(a) => model.fit(a.view(), y.view())?,
-                    Design::Sparse(a) => model.fit_sparse(a.view(), y.view())?,
+                    Design::Dense(a) => model.fit((a.view(), y.view()))?,
+                    Design::Sparse(a) => model.fit((a.view(), y.view()))?,
                 })
             })?;
             let nnz = fit.n_nonzero();

@@ -139,8 +139,10 @@ impl Estimator {
             }
             .simulate(&population, n, data_seed)
             .map(|f| f.linear.coef),
-            Self::Lasso => Baseline::Lasso.simulate(&population, n, p.k, data_seed).map(|f| f.coef),
-            Self::NonPrivateIht => Baseline::Iht.simulate(&population, n, p.k, data_seed).map(|f| f.coef),
+            Self::Lasso => Baseline::Lasso.simulate(&population, n, data_seed).map(|f| f.coef),
+            Self::NonPrivateIht => Baseline::Iht { k: p.k }
+                .simulate(&population, n, data_seed)
+                .map(|f| f.coef),
         }
         .unwrap_or_else(|e| panic!("{} at {p:?}: {e}", self.name()));
         coef.iter()

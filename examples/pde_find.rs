@@ -5,6 +5,7 @@
 //! `cargo run --release --example pde_find -- burgers` (viscous Burgers, u_t = −u u_x + 0.1 u_xx) or
 //! `-- ks` (Kuramoto–Sivashinsky, u_t = −u u_x − u_xx − u_xxxx); add `--plot FILE.svg` to draw data and
 //! simulated snapshots.
+use sparsimony::solvers::Estimator;
 use std::time::Instant;
 
 use ndarray::{Array1, Array2, Array3};
@@ -113,7 +114,7 @@ fn main() {
     let u3: Array3<f64> = data.clone().into_shape_with_order((nx, nt, 1)).expect("n·t values");
     let t0 = Instant::now();
     let fit = model
-        .fit(u3.into_dyn().view(), &[x.view()], Time::Step(p.dt))
+        .fit((u3.into_dyn().view(), &[x.view()], Time::Step(p.dt)))
         .expect("PDE-FIND fit");
     let seconds = t0.elapsed().as_secs_f64();
     print!(

@@ -15,6 +15,7 @@
 //! * `--max-outer K` caps the DDE stage's outer iterations (100), `--limit-iter K` the image steps of
 //!   (a) and (d) (20 000);
 //! * `--plot F.svg`: the true faint part, the dirty image and the four reconstructions side by side.
+use sparsimony::solvers::Estimator;
 use std::time::Instant;
 
 use sparsimony::solvers::Progress;
@@ -146,7 +147,7 @@ fn main() {
         .image(obs, truth.bright.view(), &truth.ddes)
         .expect("imaging runs");
     let t1 = Instant::now();
-    let fit = cal.fit(obs, truth.bright.view()).expect("calibration runs");
+    let fit = cal.fit((obs, truth.bright.view())).expect("calibration runs");
     let total = t1.elapsed().as_secs_f64();
     let die_outer = fit.history.iter().filter(|o| o.stage == Stage::Die).count();
     let die_time = fit

@@ -16,6 +16,7 @@ use ndarray::{Array1, Array2, Axis};
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 use sparsimony::core::random::{standard_normal, uniform_open01};
+use sparsimony::solvers::Estimator;
 use sparsimony::solvers::regression::path::CrossValidation;
 use sparsimony::solvers::regression::{ElasticNet, RandomSupport, least_squares};
 
@@ -128,7 +129,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 n_alphas: 50,
                 ..CrossValidation::default()
             }
-            .fit(inst.x.view(), inst.y.view())?;
+            .fit((inst.x.view(), inst.y.view()))?;
             // The Lasso's support refitted by least squares (the relaxed Lasso).
             let sel: Vec<usize> = (0..d).filter(|&j| cv.fit.coef[j] != 0.0).collect();
             let mut relaxed = Array1::zeros(d);
@@ -146,7 +147,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 fit_intercept: false,
                 ..RandomSupport::default()
             }
-            .fit(inst.x.view(), inst.y.view())?;
+            .fit((inst.x.view(), inst.y.view()))?;
             rows.push((
                 prediction_error(&inst.x, &inst.w, &oracle),
                 prediction_error(&inst.x, &inst.w, &cv.fit.coef),

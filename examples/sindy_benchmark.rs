@@ -10,6 +10,7 @@
 //! (`sparsimony sindy --data lorenz_1000000.npy|csv`) beside the fit.
 //!
 //! `cargo run --release --example sindy_benchmark -- target/bench-sindy`
+use sparsimony::solvers::Estimator;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};

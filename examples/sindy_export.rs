@@ -6,6 +6,7 @@
 //! `cargo run --release --example sindy_export` rewrites the file and prints the model.
 use ndarray::Array2;
 use sparsimony::core::random::gaussian;
+use sparsimony::solvers::Estimator;
 use sparsimony::solvers::sindy::{Differentiation, Sindy, SindyFit, Time, Trajectory};
 
 #[path = "support/lorenz.rs"]

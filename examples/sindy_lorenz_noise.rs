@@ -4,6 +4,7 @@
 //!
 //! `cargo run --release --example sindy_lorenz_noise [-- --plot lorenz.svg]`; the plot shows, at 5 % noise,
 //! the noisy data, the true trajectory and each method's model simulated from the true initial state.
+use sparsimony::solvers::Estimator;
 use std::time::Instant;
 
 use ndarray::{Array1, Array2, s};

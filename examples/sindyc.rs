@@ -10,6 +10,7 @@
 //! `cargo run --release --example sindyc [-- --plot sindyc.svg]`
 use ndarray::{Array1, Array2};
 use sparsimony::core::ode::{Dopri5, Dopri5State, dopri5_scratch_len};
+use sparsimony::solvers::Estimator;
 use sparsimony::solvers::regression::Stlsq;
 use sparsimony::solvers::sindy::{Optimizer, SimulateOptions, Sindy, Time, Trajectory};
 

@@ -1,4 +1,5 @@
 //! The command-line program end to end: outputs against the library, and errors that name the problem.
+use sparsimony::solvers::Estimator;
 use std::path::Path;
 use std::process::Command;
 
@@ -43,7 +44,7 @@ fn regress_json_on_the_bundled_data_matches_the_library() {
         alpha: 0.1,
         ..ElasticNet::default()
     }
-    .fit(x.values(), y.view())
+    .fit((x.values(), y.view()))
     .unwrap();
     let coef: Vec<f64> = serde_json::from_value(v["coef"].clone()).unwrap();
     // serde_json's default float parser may differ from the printed value in the last bit.
@@ -586,9 +587,10 @@ fn langevin_simulates_and_fits_as_the_library_does() {
     let library = Langevin {
         signal: 2.0 * 5f64.sqrt(),
         time: 20.0,
+        link: model.link.clone(),
         ..Langevin::default()
     }
-    .fit(x.view(), y.view(), &model.link)
+    .fit((x.view(), y.view()))
     .unwrap();
     let cli: Vec<f64> = v["estimate"]
         .as_array()
@@ -731,7 +733,7 @@ fn radio_simulate_then_calibrate_matches_the_library_and_writes_fits() {
         dde_max_outer: 4,
         ..SelfCalibration::default()
     }
-    .fit(&sim.observation, sim.bright.view())
+    .fit((&sim.observation, sim.bright.view()))
     .unwrap();
     assert_same_criterion(&v, &fit);
     let snr = snr_db(&fit.faint, &sim.faint());
@@ -898,7 +900,7 @@ fn radio_sara_prior_on_a_simulated_galaxy_matches_the_library() {
         dde_max_outer: 2,
         ..SelfCalibration::default()
     }
-    .fit(&sim.observation, sim.bright.view())
+    .fit((&sim.observation, sim.bright.view()))
     .unwrap();
     assert_same_criterion(&v, &fit);
 }

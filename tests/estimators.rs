@@ -2,13 +2,14 @@
 //! `fit`, predicts (where that means something) and returns the shared `Report`. Predictions and scores are
 //! checked against loops written here (`X w + b` and `1 − SS_res/SS_tot` summed by hand); the numerical
 //! quality of each fit is tested against scikit-learn and PySINDy elsewhere (`*_reference.rs`).
+use sparsimony::solvers::{Estimator, Fitted, Score};
 use std::path::Path;
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use sparsimony::io::read_table;
 use sparsimony::solvers::regression::path::{CrossValidation, alpha_grid, alpha_max, path};
 use sparsimony::solvers::regression::{
-    BestSubset, ElasticNet, Iht, LinearFit, Omp, Precompute, RandomSupport, Solver, Stlsq,
+    BestSubset, ElasticNet, Iht, LinearFit, Omp, Precompute, RandomSupport, Solver, Stlsq, WarmStart,
 };
 use sparsimony::solvers::sindy::{Ensemble, Optimizer, Regularizer, Sindy, Sr3, Time, Trajectory};
 use sparsimony::solvers::{Measure, Report, ensure_converged};
@@ -53,7 +54,7 @@ fn check_linear(name: &str, fit: &LinearFit, x: ArrayView2<'_, f64>, y: ArrayVie
     for (a, b) in ours.iter().zip(&pred) {
         assert!((a - b).abs() <= 1e-12 * (1.0 + b.abs()), "{name}: predict {a} vs {b}");
     }
-    let score = fit.score(x, y).unwrap();
+    let score = fit.score((x, y)).unwrap();
     assert!((score - r2).abs() < 1e-12, "{name}: score {score} vs {r2}");
     assert!(score > 0.99, "{name}: R² {score} on a problem it should fit");
     let r = fit.report;
@@ -94,13 +95,13 @@ fn elastic_net_every_solver_and_design() {
             },
         ),
     ] {
-        let fit = model.fit(x.view(), y.view()).unwrap();
+        let fit = model.fit((x.view(), y.view())).unwrap();
         check_linear(name, &fit, x.view(), y.view(), Measure::DualityGap);
         assert!(fit.report.reached <= fit.report.tolerance);
     }
     // Sparse designs: the same model, and predictions from a sparse X.
     let csr = sprs::CsMat::csr_from_dense(x.view(), 0.0);
-    let fit = base.fit_sparse(csr.view(), y.view()).unwrap();
+    let fit = base.fit((csr.view(), y.view())).unwrap();
     check_linear("cd sparse", &fit, x.view(), y.view(), Measure::DualityGap);
     let sparse_pred = fit.predict_sparse(csr.view()).unwrap();
     let (pred, _) = by_hand(x.view(), y.view(), &fit.coef.to_vec(), fit.intercept);
@@ -117,7 +118,7 @@ fn support_selection_estimators() {
         n_nonzero: Some(3),
         ..Omp::default()
     }
-    .fit(xv, yv)
+    .fit((xv, yv))
     .unwrap();
     check_linear("omp", &omp, xv, yv, Measure::Exact);
     assert_eq!((omp.n_nonzero(), omp.report.iterations), (3, 3));
@@ -125,14 +126,14 @@ fn support_selection_estimators() {
         n_nonzero: Some(3),
         ..Iht::default()
     }
-    .fit(xv, yv)
+    .fit((xv, yv))
     .unwrap();
     check_linear("iht", &iht, xv, yv, Measure::RelativeChange);
     let stlsq = Stlsq {
         threshold: 0.5,
         ..Stlsq::default()
     }
-    .fit(xv, yv)
+    .fit((xv, yv))
     .unwrap();
     check_linear("stlsq", &stlsq, xv, yv, Measure::SupportChange);
     assert_eq!((stlsq.n_nonzero(), stlsq.report.reached), (3, 0.0));
@@ -140,12 +141,12 @@ fn support_selection_estimators() {
         n_nonzero: Some(3),
         ..BestSubset::default()
     }
-    .fit(xv, yv)
+    .fit((xv, yv))
     .unwrap();
     check_linear("best subset", &best, xv, yv, Measure::Exact);
     assert_eq!(best.report.iterations, 220, "C(12, 3) subsets");
     // The defaults select scikit-learn's max(d/10, 1) features.
-    assert_eq!(Omp::default().fit(xv, yv).unwrap().n_nonzero(), 1);
+    assert_eq!(Omp::default().fit((xv, yv)).unwrap().n_nonzero(), 1);
 }
 
 #[test]
@@ -156,11 +157,11 @@ fn cross_validation_path_and_random_support() {
         n_alphas: 20,
         ..CrossValidation::default()
     }
-    .fit(xv, yv)
+    .fit((xv, yv))
     .unwrap();
     check_linear("lasso cv", &cv.fit, xv, yv, Measure::DualityGap);
     assert_eq!(cv.predict(xv).unwrap(), cv.fit.predict(xv).unwrap());
-    assert_eq!(cv.score(xv, yv).unwrap(), cv.fit.score(xv, yv).unwrap());
+    assert_eq!(cv.score((xv, yv)).unwrap(), cv.fit.score((xv, yv)).unwrap());
     assert_eq!(cv.path_reports.dim(), (20, 5));
     assert!(cv.unconverged().is_empty());
 
@@ -174,7 +175,7 @@ fn cross_validation_path_and_random_support() {
             .all(|r| r.converged && r.measure == Measure::DualityGap)
     );
 
-    let rs = RandomSupport::default().fit(xv, yv).unwrap();
+    let rs = RandomSupport::default().fit((xv, yv)).unwrap();
     check_linear("random support", &rs.fit, xv, yv, Measure::DualityGap);
     assert_eq!(rs.predict(xv).unwrap(), rs.fit.predict(xv).unwrap());
 }
@@ -198,7 +199,7 @@ fn cross_validation_goes_on_past_unconverged_path_fits() {
         n_alphas: 15,
         ..CrossValidation::default()
     }
-    .fit(x.view(), y.view())
+    .fit((x.view(), y.view()))
     .unwrap();
     let unconverged = cv.unconverged();
     assert!(!unconverged.is_empty());
@@ -289,7 +290,7 @@ fn sindy_with_every_optimizer() {
                 assert!((pred[(i, s)] - want).abs() <= 1e-9 * (1.0 + want.abs()), "{name}");
             }
         }
-        let score = fit.score(&traj, &Default::default()).unwrap();
+        let score = fit.score((&traj, &Default::default())).unwrap();
         assert!(score > 0.99, "{name}: R² {score}");
     }
 }
@@ -313,7 +314,7 @@ fn pde_find_recovers_the_heat_equation() {
         }),
         ..PdeFind::default()
     }
-    .fit(u.view().into_dyn(), &[xs.view()], Time::Step(dt))
+    .fit((u.view().into_dyn(), &[xs.view()], Time::Step(dt)))
     .unwrap();
     let r = fit.report();
     assert!(r.converged && r.measure == Measure::SupportChange, "{r}");
@@ -356,7 +357,7 @@ fn progress_reports_every_step() {
         progress: record(&log),
         ..CrossValidation::default()
     }
-    .fit(x.view(), y.view())
+    .fit((x.view(), y.view()))
     .unwrap();
     check(&log, "cross-validation", 4, false);
 
@@ -374,7 +375,7 @@ fn progress_reports_every_step() {
     .unwrap();
     check(&log, "ensemble", 7, false);
 
-    use sparsimony::solvers::gp_pde::{Problem, solve};
+    use sparsimony::solvers::gp_pde::Problem;
     let p = Problem::benchmark("poisson_1d-single_sin")
         .unwrap()
         .with_grid(&[60])
@@ -382,7 +383,7 @@ fn progress_reports_every_step() {
     let log = Arc::new(Mutex::new(Vec::new()));
     let mut s = sparsimony::pde::settings_for(&p, sparsimony::solvers::gp_pde::Method::Exact, Some(4), Some(3));
     s.progress = record(&log);
-    solve(&p.discretize().unwrap(), &s, |_| std::ops::ControlFlow::Continue(())).unwrap();
+    s.fit(&p.discretize().unwrap()).unwrap();
     check(&log, "gp_pde", 3, true);
 }
 
@@ -392,13 +393,13 @@ fn progress_reports_every_step() {
 #[test]
 fn gp_pde_solution_predicts_and_reports() {
     use sparsimony::solvers::Error;
-    use sparsimony::solvers::gp_pde::{Method, Problem, solve};
+    use sparsimony::solvers::gp_pde::{Method, Problem};
     let p = Problem::benchmark("poisson_2d-sin_sin")
         .unwrap()
         .with_grid(&[24, 20])
         .unwrap();
     let s = sparsimony::pde::settings_for(&p, Method::Exact, Some(3), Some(2));
-    let sol = solve(&p.discretize().unwrap(), &s, |_| std::ops::ControlFlow::Continue(())).unwrap();
+    let sol = s.fit(&p.discretize().unwrap()).unwrap();
     assert_eq!((sol.fields(), sol.grid_shape()), (1, vec![24, 20]));
     let r = sol.report;
     assert!(r.converged && r.iterations == 2 && r.measure == Measure::Exact, "{r}");
@@ -441,7 +442,7 @@ fn gp_pde_solution_predicts_and_reports() {
 #[test]
 fn gp_pde_singular_kernel_matrix_is_a_typed_error() {
     use sparsimony::solvers::Error;
-    use sparsimony::solvers::gp_pde::{FrequencyInit, Method, Problem, Spectrum, solve};
+    use sparsimony::solvers::gp_pde::{FrequencyInit, Method, Problem, Spectrum};
     let p = Problem::benchmark("poisson_1d-single_sin")
         .unwrap()
         .with_grid(&[400])
@@ -450,7 +451,7 @@ fn gp_pde_singular_kernel_matrix_is_a_typed_error() {
     s.jitter = 1e-300;
     s.spectrum = Spectrum::Gaussian;
     s.frequencies = FrequencyInit::Uniform { scale: 0.0 };
-    match solve(&p.discretize().unwrap(), &s, |_| std::ops::ControlFlow::Continue(())) {
+    match s.fit(&p.discretize().unwrap()) {
         Err(Error::Singular { what, detail }) => {
             assert!(
                 what.contains("kernel matrix") && detail.contains("jitter"),
@@ -478,7 +479,7 @@ fn alpha_zero_is_least_squares_judged_by_its_gradient() {
             solver,
             ..ElasticNet::default()
         }
-        .fit(x.view(), y.view())
+        .fit((x.view(), y.view()))
         .unwrap();
         let r = fit.report;
         assert!(r.converged && r.measure == Measure::Gradient, "{solver:?}: {r}");
@@ -498,7 +499,7 @@ fn warm_starts_reach_the_cold_optimum_and_refuse_bad_starts() {
         tol: 1e-12,
         ..ElasticNet::default()
     };
-    let cold = model.fit(x.view(), y.view()).unwrap();
+    let cold = model.fit((x.view(), y.view())).unwrap();
     // From a perturbed optimum, dense and sparse: the same coefficients (the optimum is unique here).
     let start = cold.coef.mapv(|v| v + 0.3);
     let csc = {
@@ -509,8 +510,18 @@ fn warm_starts_reach_the_cold_optimum_and_refuse_bad_starts() {
         t.to_csc()
     };
     let fits = [
-        model.fit_warm(x.view(), y.view(), Some(start.view())).unwrap(),
-        model.fit_sparse_warm(csc.view(), y.view(), Some(start.view())).unwrap(),
+        model
+            .fit(WarmStart {
+                data: (x.view(), y.view()),
+                start: start.view(),
+            })
+            .unwrap(),
+        model
+            .fit(WarmStart {
+                data: (csc.view(), y.view()),
+                start: start.view(),
+            })
+            .unwrap(),
     ];
     for warm in &fits {
         let diff = warm
@@ -524,8 +535,8 @@ fn warm_starts_reach_the_cold_optimum_and_refuse_bad_starts() {
     // A view of columns 2..10 of the CSC matrix (its column pointers start at an offset): the same fit as
     // the dense columns.
     let cols = ElasticNet::default();
-    let sliced = cols.fit_sparse(csc.slice_outer(2..10), y.view()).unwrap();
-    let dense = cols.fit(x.slice(ndarray::s![.., 2..10]), y.view()).unwrap();
+    let sliced = cols.fit((csc.slice_outer(2..10), y.view())).unwrap();
+    let dense = cols.fit((x.slice(ndarray::s![.., 2..10]), y.view())).unwrap();
     let diff = sliced
         .coef
         .iter()
@@ -536,18 +547,86 @@ fn warm_starts_reach_the_cold_optimum_and_refuse_bad_starts() {
         "{diff:e}"
     );
     // From the optimum itself: at most the one epoch that checks it.
-    let again = model.fit_warm(x.view(), y.view(), Some(cold.coef.view())).unwrap();
+    let again = model
+        .fit(WarmStart {
+            data: (x.view(), y.view()),
+            start: cold.coef.view(),
+        })
+        .unwrap();
     assert!(again.report.iterations <= 1, "{}", again.report);
     // A start of the wrong length, or with NaN, is refused with the problem named.
     let short = Array1::zeros(39);
     assert!(matches!(
-        model.fit_warm(x.view(), y.view(), Some(short.view())),
+        model.fit(WarmStart {
+            data: (x.view(), y.view()),
+            start: short.view()
+        }),
         Err(sparsimony::solvers::Error::Shape { found: 39, .. })
     ));
     let mut nan = cold.coef.clone();
     nan[7] = f64::NAN;
     assert!(matches!(
-        model.fit_sparse_warm(csc.view(), y.view(), Some(nan.view())),
+        model.fit(WarmStart {
+            data: (csc.view(), y.view()),
+            start: nan.view()
+        }),
         Err(sparsimony::solvers::Error::NonFinite { row: 7, .. })
     ));
+}
+
+/// The estimator shape checked by the compiler: every family's estimators implement the one trait with
+/// the data they take, and their fitted values report. A family that drifts from the shape stops this
+/// test from building.
+#[test]
+fn every_family_fits_through_the_one_trait() {
+    use sparsimony::solvers::gp_pde::{Discretization, Settings, Solution};
+    use sparsimony::solvers::langevin::{CorrelationLoss, Langevin, LangevinFit, OnlineSgd, SgdFit, TensorPca};
+    use sparsimony::solvers::privacy::{LdpFit, LdpIht, NonInteractive};
+    use sparsimony::solvers::radio::{Observation, SelfCalibrated, SelfCalibration};
+    use sparsimony::solvers::regression::{CvFit, NormalEquations, RandomSupportFit, WarmStart};
+    use sparsimony::solvers::sindy::{OptimizerFit, PdeFind, PdeFit, SindyFit};
+    use sparsimony::solvers::sweep::{GridSearch, GridSearchFit, Samples};
+    use sparsimony::sprs::CsMatView;
+    use std::any::type_name;
+    type Sparse<'a> = (CsMatView<'a, f64>, ArrayView1<'a, f64>);
+    type Weighted<'a> = (CsMatView<'a, f64>, ArrayView1<'a, f64>, ArrayView1<'a, f64>);
+    type Pde<'a> = (ndarray::ArrayViewD<'a, f64>, &'a [ArrayView1<'a, f64>], Time<'a>);
+    /// The estimator's and its fitted value's names, when `E` fits `D` into `F`.
+    fn shape<D, E: Estimator<D, Fitted = F>, F: Fitted>() -> (&'static str, &'static str) {
+        (type_name::<E>(), type_name::<F>())
+    }
+    let families = [
+        shape::<Samples<'static>, ElasticNet, LinearFit>(),
+        shape::<Sparse<'static>, ElasticNet, LinearFit>(),
+        shape::<Weighted<'static>, ElasticNet, LinearFit>(),
+        shape::<WarmStart<'static, Samples<'static>>, ElasticNet, LinearFit>(),
+        shape::<(&'static NormalEquations, usize), ElasticNet, LinearFit>(),
+        shape::<Samples<'static>, CrossValidation, CvFit>(),
+        shape::<Sparse<'static>, CrossValidation, CvFit>(),
+        shape::<Samples<'static>, Omp, LinearFit>(),
+        shape::<Samples<'static>, Iht, LinearFit>(),
+        shape::<Samples<'static>, Stlsq, LinearFit>(),
+        shape::<(&'static NormalEquations, usize), Stlsq, LinearFit>(),
+        shape::<Samples<'static>, BestSubset, LinearFit>(),
+        shape::<Samples<'static>, RandomSupport, RandomSupportFit>(),
+        shape::<Samples<'static>, GridSearch<ElasticNet>, GridSearchFit<LinearFit>>(),
+        shape::<&'static [Trajectory<'static>], Sindy, SindyFit>(),
+        shape::<&'static NormalEquations, Sr3, OptimizerFit>(),
+        shape::<Pde<'static>, PdeFind, PdeFit>(),
+        shape::<&'static Discretization, Settings, Solution>(),
+        shape::<Samples<'static>, NonInteractive, LdpFit>(),
+        shape::<Samples<'static>, LdpIht, LdpFit>(),
+        shape::<Samples<'static>, Langevin, LangevinFit>(),
+        shape::<&'static CorrelationLoss<'static>, Langevin, LangevinFit>(),
+        shape::<Samples<'static>, OnlineSgd, SgdFit>(),
+        shape::<&'static TensorPca, OnlineSgd, SgdFit>(),
+        shape::<(&'static Observation, ArrayView2<'static, f64>), SelfCalibration, SelfCalibrated>(),
+    ];
+    // Every family is there: regression, SINDy, GP-PDE, privacy, Langevin, radio.
+    for module in ["regression", "sindy", "gp_pde", "privacy", "langevin", "radio", "sweep"] {
+        assert!(
+            families.iter().any(|(e, _)| e.contains(&format!("::{module}::"))),
+            "no estimator of {module}"
+        );
+    }
 }

@@ -1,5 +1,6 @@
 //! The solvers on the GPU against their CPU paths: cross-validation grids (on the bundled diabetes data)
 //! and SINDy ensembles (STLSQ members solved as one batch).
+use sparsimony::solvers::{Estimator, Fitted};
 use std::path::Path;
 
 use std::sync::Arc;
@@ -46,12 +47,12 @@ fn gpu_cross_validation_agrees_with_the_cpu() {
             n_alphas: 30,
             ..CrossValidation::default()
         };
-        let cpu = cv.fit(x.view(), y.view()).unwrap();
+        let cpu = cv.fit((x.view(), y.view())).unwrap();
         let on_gpu = CrossValidation {
             backend: gpu_backend.clone(),
             ..cv.clone()
         };
-        let gpu = on_gpu.fit(x.view(), y.view()).unwrap();
+        let gpu = on_gpu.fit((x.view(), y.view())).unwrap();
         assert!(gpu.unconverged().is_empty(), "{:?}", gpu.unconverged());
         assert_eq!(gpu.alphas, cpu.alphas);
         let rel = (&gpu.mse_path - &cpu.mse_path)
@@ -79,7 +80,7 @@ fn gpu_cross_validation_agrees_with_the_cpu() {
         ..CrossValidation::default()
     };
     assert!(matches!(
-        refused.fit(x.view(), y.view()),
+        refused.fit((x.view(), y.view())),
         Err(sparsimony::solvers::Error::InvalidParameter { .. })
     ));
 }

@@ -1,6 +1,7 @@
 //! The command line under hostile input: one test per class of issue 14 at least, each
 //! asserting the exit code and that the message names the thing the user typed or can change. (Output
 //! that cannot be written — a closed pipe, a full disk — is in `cli.rs`.)
+use sparsimony::solvers::Estimator;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 

@@ -2,6 +2,7 @@
 //! TOML problems, expressions), and arbitrary small data — NaN, ±∞, ±1e308, empty, constant and duplicated
 //! columns — to the estimators. The properties: nothing panics, and every `Ok` result is finite. Case counts
 //! are set per test (`PROPTEST_CASES` raises them all for a longer hunt).
+use sparsimony::solvers::Estimator;
 use std::path::PathBuf;
 
 use ndarray::{Array1, Array2};
@@ -136,14 +137,14 @@ proptest! {
         let (xv, yv) = (x.view(), y.view());
         for solver in [Solver::CoordinateDescent, Solver::Fista] {
             let m = ElasticNet { alpha, solver, max_iter: 200, ..ElasticNet::default() };
-            if let Ok(f) = m.fit(xv, yv) { finite_fit("elastic net", &f); }
+            if let Ok(f) = m.fit((xv, yv)) { finite_fit("elastic net", &f); }
         }
-        if let Ok(f) = (Omp { n_nonzero: Some(1), ..Omp::default() }).fit(xv, yv) { finite_fit("omp", &f); }
-        if let Ok(f) = (Iht { n_nonzero: Some(1), max_iter: 200, ..Iht::default() }).fit(xv, yv) { finite_fit("iht", &f); }
-        if let Ok(f) = Stlsq::default().fit(xv, yv) { finite_fit("stlsq", &f); }
-        if let Ok(f) = (BestSubset { n_nonzero: Some(1), ..BestSubset::default() }).fit(xv, yv) { finite_fit("best subset", &f); }
+        if let Ok(f) = (Omp { n_nonzero: Some(1), ..Omp::default() }).fit((xv, yv)) { finite_fit("omp", &f); }
+        if let Ok(f) = (Iht { n_nonzero: Some(1), max_iter: 200, ..Iht::default() }).fit((xv, yv)) { finite_fit("iht", &f); }
+        if let Ok(f) = Stlsq::default().fit((xv, yv)) { finite_fit("stlsq", &f); }
+        if let Ok(f) = (BestSubset { n_nonzero: Some(1), ..BestSubset::default() }).fit((xv, yv)) { finite_fit("best subset", &f); }
         let cv = CrossValidation { folds: 2, n_alphas: 3, model: ElasticNet { max_iter: 100, ..ElasticNet::default() }, ..CrossValidation::default() };
-        if let Ok(f) = cv.fit(xv, yv) {
+        if let Ok(f) = cv.fit((xv, yv)) {
             finite_fit("cross-validation", &f.fit);
             prop_assert!(f.mse_path.iter().all(|v| v.is_finite()));
         }
@@ -169,7 +170,7 @@ fn the_generated_data_reach_the_fits() {
                 alpha: 0.1,
                 ..ElasticNet::default()
             })
-            .fit(x.view(), y.view())
+            .fit((x.view(), y.view()))
             .is_ok()
             {
                 ok.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

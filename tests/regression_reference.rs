@@ -1,24 +1,12 @@
 //! Lasso, elastic net and their cross-validation against scikit-learn: fixtures made by
 //! `tests/fixtures/make_regression_fixtures.py` (the script records the generator version in the file).
+mod common;
+use common::{fixture, matrix, vector};
 use ndarray::{Array1, Array2};
-use serde_json::Value;
+use sparsimony::solvers::Estimator;
 use sparsimony::solvers::regression::path::CrossValidation;
 use sparsimony::solvers::regression::{ElasticNet, LinearFit, Precompute, Solver};
 use sparsimony::sprs;
-
-fn fixture() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/regression_sklearn.json");
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn matrix(v: &Value) -> Array2<f64> {
-    let rows: Vec<Vec<f64>> = serde_json::from_value(v.clone()).unwrap();
-    Array2::from_shape_vec((rows.len(), rows[0].len()), rows.concat()).unwrap()
-}
-
-fn vector(v: &Value) -> Array1<f64> {
-    serde_json::from_value::<Vec<f64>>(v.clone()).unwrap().into()
-}
 
 fn csr(x: &Array2<f64>) -> sprs::CsMat<f64> {
     let mut t = sprs::TriMat::new(x.dim());
@@ -52,7 +40,7 @@ fn compare(name: &str, fit: &LinearFit, coef: &Array1<f64>, intercept: f64, tol:
 
 #[test]
 fn fits_agree_with_scikit_learn() {
-    for case in fixture()["cases"].as_array().unwrap() {
+    for case in fixture("regression_sklearn.json")["cases"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
         let (x, y) = (matrix(&case["X"]), vector(&case["y"]));
         let (coef, intercept) = (vector(&case["coef"]), case["intercept"].as_f64().unwrap());
@@ -74,20 +62,17 @@ fn fits_agree_with_scikit_learn() {
             ..model.clone()
         };
         let mut solvers = vec![
-            ("cd dense", no_gram.fit(x.view(), y.view()).unwrap()),
-            ("cd Gram", gram.fit(x.view(), y.view()).unwrap()),
+            ("cd dense", no_gram.fit((x.view(), y.view())).unwrap()),
+            ("cd Gram", gram.fit((x.view(), y.view())).unwrap()),
         ];
         let fista = ElasticNet {
             solver: Solver::Fista,
             ..model.clone()
         };
-        solvers.push(("fista dense", fista.fit(x.view(), y.view()).unwrap()));
+        solvers.push(("fista dense", fista.fit((x.view(), y.view())).unwrap()));
         if case["sparse"].as_bool().unwrap() {
-            solvers.push(("cd sparse CSR", model.fit_sparse(csr(&x).view(), y.view()).unwrap()));
-            solvers.push((
-                "cd sparse CSC",
-                model.fit_sparse(csr(&x).to_csc().view(), y.view()).unwrap(),
-            ));
+            solvers.push(("cd sparse CSR", model.fit((csr(&x).view(), y.view())).unwrap()));
+            solvers.push(("cd sparse CSC", model.fit((csr(&x).to_csc().view(), y.view())).unwrap()));
         }
         for (solver, fit) in &solvers {
             let err = compare(&format!("{name} [{solver}]"), fit, &coef, intercept, 1e-6);
@@ -99,7 +84,7 @@ fn fits_agree_with_scikit_learn() {
 
 #[test]
 fn cross_validation_chooses_scikit_learns_alpha() {
-    for case in fixture()["cv_cases"].as_array().unwrap() {
+    for case in fixture("regression_sklearn.json")["cv_cases"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
         let (x, y) = (matrix(&case["X"]), vector(&case["y"]));
         let model = ElasticNet {
@@ -112,7 +97,7 @@ fn cross_validation_chooses_scikit_learns_alpha() {
             model,
             ..CrossValidation::default()
         }
-        .fit(x.view(), y.view())
+        .fit((x.view(), y.view()))
         .unwrap();
         assert!(cv.unconverged().is_empty(), "{name}: {:?}", cv.unconverged());
         // The same grid ...
@@ -151,7 +136,7 @@ fn cross_validation_chooses_scikit_learns_alpha() {
 /// reproduces the dense computation, which the test above ties to scikit-learn.
 #[test]
 fn sparse_cross_validation_matches_dense() {
-    let f = fixture();
+    let f = fixture("regression_sklearn.json");
     let case = f["cases"]
         .as_array()
         .unwrap()
@@ -170,8 +155,8 @@ fn sparse_cross_validation_matches_dense() {
         n_alphas: 20,
         ..CrossValidation::default()
     };
-    let dense = cv.fit(x.view(), y.view()).unwrap();
-    let sparse = cv.fit_sparse(csr(&x).view(), y.view()).unwrap();
+    let dense = cv.fit((x.view(), y.view())).unwrap();
+    let sparse = cv.fit((csr(&x).view(), y.view())).unwrap();
     assert_eq!(dense.alpha, sparse.alpha);
     let mse = (&dense.mse_path - &sparse.mse_path)
         .iter()

@@ -1,24 +1,13 @@
 //! SINDy against PySINDy 2.1 on committed fixtures (`tests/fixtures/make_sindy_fixtures.py`): the same
 //! terms, coefficients to 1e-6 relative, the same printed equations and score; and the differentiation
 //! methods against PySINDy's derivatives.
-use ndarray::{Array1, Array2};
+mod common;
+use common::{fixture, matrix, vector};
+use ndarray::Array2;
 use serde_json::Value;
 use sparsimony::solvers::regression::Stlsq;
 use sparsimony::solvers::sindy::{Differentiation, Library, Optimizer, Regularizer, Sindy, Sr3, Time, Trajectory};
-
-fn fixture() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sindy_references.json");
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn matrix(v: &Value) -> Array2<f64> {
-    let rows: Vec<Vec<f64>> = serde_json::from_value(v.clone()).unwrap();
-    Array2::from_shape_fn((rows.len(), rows[0].len()), |(i, j)| rows[i][j])
-}
-
-fn vector(v: &Value) -> Array1<f64> {
-    Array1::from(serde_json::from_value::<Vec<f64>>(v.clone()).unwrap())
-}
+use sparsimony::solvers::{Estimator, Score};
 
 fn model_for(case: &Value) -> Sindy {
     let s = &case["settings"];
@@ -71,7 +60,7 @@ fn model_for(case: &Value) -> Sindy {
 
 #[test]
 fn fits_agree_with_pysindy() {
-    let f = fixture();
+    let f = fixture("sindy_references.json");
     for case in f["cases"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
         let x = matrix(&case["x"]);
@@ -116,7 +105,7 @@ fn fits_agree_with_pysindy() {
         assert_eq!(fit.equations(3), eqs, "{name}: printed equations");
 
         if let Some(score) = case["score"].as_f64() {
-            let ours = fit.score(&[traj], &model.differentiation).unwrap();
+            let ours = fit.score((&[traj], &model.differentiation)).unwrap();
             assert!((ours - score).abs() < 1e-8, "{name}: R² {ours} vs PySINDy {score}");
         }
         eprintln!("{name}: coefficients agree to {err:.1e}");
@@ -130,7 +119,7 @@ fn max_rel_diff(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
 
 #[test]
 fn derivatives_agree_with_pysindy() {
-    let f = fixture();
+    let f = fixture("sindy_references.json");
     let d = &f["derivatives"];
 
     let nu = &d["nonuniform"];
@@ -175,7 +164,7 @@ fn derivatives_agree_with_pysindy() {
 #[test]
 fn pde_find_agrees_with_pysindy() {
     use sparsimony::solvers::sindy::{PdeFind, PdeLibrary};
-    let f = fixture();
+    let f = fixture("sindy_references.json");
     for case in f["pdes"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
         let u2 = matrix(&case["u"]);
@@ -208,7 +197,7 @@ fn pde_find_agrees_with_pysindy() {
             field_names: None,
         };
         let fit = model
-            .fit(u.view(), &[x.view()], Time::Step(case["dt"].as_f64().unwrap()))
+            .fit((u.view(), &[x.view()], Time::Step(case["dt"].as_f64().unwrap())))
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         let names: Vec<String> = serde_json::from_value(case["features"].clone()).unwrap();
         assert_eq!(fit.feature_names(), names.as_slice(), "{name}: feature names");

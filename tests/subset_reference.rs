@@ -1,13 +1,11 @@
 //! Support-selection methods against their peer tools (fixtures by `tests/fixtures/make_subset_fixtures.py`)
 //! and, for IHT and best subset, against exact recovery and optimality properties.
+mod common;
+use common::fixture;
 use ndarray::{Array1, Array2};
 use serde_json::Value;
+use sparsimony::solvers::Estimator;
 use sparsimony::solvers::regression::{BestSubset, Iht, LinearFit, Omp, Stlsq};
-
-fn fixture() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/subset_references.json");
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
 
 fn data(f: &Value) -> (Array2<f64>, Array1<f64>) {
     let rows: Vec<Vec<f64>> = serde_json::from_value(f["X"].clone()).unwrap();
@@ -35,7 +33,7 @@ fn check(name: &str, fit: &LinearFit, coef: &[f64], intercept: f64) {
 
 #[test]
 fn omp_agrees_with_scikit_learn() {
-    let f = fixture();
+    let f = fixture("subset_references.json");
     let (x, y) = data(&f);
     for case in f["omp"].as_array().unwrap() {
         let omp = Omp {
@@ -49,7 +47,7 @@ fn omp_agrees_with_scikit_learn() {
                 "OMP k={} tol={} intercept={}",
                 case["n_nonzero"], case["tol"], case["fit_intercept"]
             ),
-            &omp.fit(x.view(), y.view()).unwrap(),
+            &omp.fit((x.view(), y.view())).unwrap(),
             &coef,
             case["intercept"].as_f64().unwrap(),
         );
@@ -58,7 +56,7 @@ fn omp_agrees_with_scikit_learn() {
 
 #[test]
 fn stlsq_agrees_with_pysindy() {
-    let f = fixture();
+    let f = fixture("subset_references.json");
     let (x, y) = data(&f);
     let y = y - 0.5;
     for case in f["stlsq"].as_array().unwrap() {
@@ -71,7 +69,7 @@ fn stlsq_agrees_with_pysindy() {
         let coef: Vec<f64> = serde_json::from_value(case["coef"].clone()).unwrap();
         check(
             &format!("STLSQ threshold {} alpha {}", s.threshold, s.alpha),
-            &s.fit(x.view(), y.view()).unwrap(),
+            &s.fit((x.view(), y.view())).unwrap(),
             &coef,
             0.0,
         );
@@ -81,7 +79,7 @@ fn stlsq_agrees_with_pysindy() {
         threshold: 100.0,
         ..Stlsq::default()
     }
-    .fit(x.view(), y.view())
+    .fit((x.view(), y.view()))
     .unwrap();
     assert!(all_gone.coef.iter().all(|c| *c == 0.0));
 }
@@ -90,7 +88,7 @@ fn stlsq_agrees_with_pysindy() {
 /// zero residual, so best subset must find it exactly, and IHT (well conditioned here) too.
 #[test]
 fn best_subset_and_iht_recover_a_noiseless_support() {
-    let (x, _) = data(&fixture());
+    let (x, _) = data(&fixture("subset_references.json"));
     let x = x.slice(ndarray::s![.., ..12]).to_owned();
     let mut w = Array1::zeros(12);
     for (j, v) in [(1, 2.0), (4, -1.5), (7, 1.0), (10, 3.0)] {
@@ -101,7 +99,7 @@ fn best_subset_and_iht_recover_a_noiseless_support() {
         n_nonzero: Some(4),
         fit_intercept: true,
     }
-    .fit(x.view(), y.view())
+    .fit((x.view(), y.view()))
     .unwrap();
     assert_eq!(best.report.iterations, 495, "C(12, 4) subsets examined");
     assert!((&best.coef - &w).iter().all(|d| d.abs() < 1e-10) && (best.intercept - 4.0).abs() < 1e-10);
@@ -110,45 +108,45 @@ fn best_subset_and_iht_recover_a_noiseless_support() {
         n_nonzero: Some(4),
         ..Iht::default()
     }
-    .fit(x.view(), y.view())
+    .fit((x.view(), y.view()))
     .unwrap();
     assert!((&iht.coef - &w).iter().all(|d| d.abs() < 1e-8), "{:?}", iht.coef);
 
     // With noise, best subset's residual is no larger than that of any support OMP or IHT find.
-    let f = fixture();
+    let f = fixture("subset_references.json");
     let (x, y) = data(&f);
     let x = x.slice(ndarray::s![.., ..14]).to_owned();
     let best = BestSubset {
         n_nonzero: Some(3),
         fit_intercept: true,
     }
-    .fit(x.view(), y.view())
+    .fit((x.view(), y.view()))
     .unwrap();
     let omp = Omp {
         n_nonzero: Some(3),
         ..Omp::default()
     }
-    .fit(x.view(), y.view())
+    .fit((x.view(), y.view()))
     .unwrap();
     let iht = Iht {
         n_nonzero: Some(3),
         ..Iht::default()
     }
-    .fit(x.view(), y.view())
+    .fit((x.view(), y.view()))
     .unwrap();
     assert!(best.objective <= omp.objective + 1e-12 && best.objective <= iht.objective + 1e-12);
 }
 
 #[test]
 fn bad_parameters_are_typed_errors() {
-    let (x, y) = data(&fixture());
+    let (x, y) = data(&fixture("subset_references.json"));
     use sparsimony::solvers::Error;
     assert!(matches!(
         Omp {
             n_nonzero: Some(0),
             ..Omp::default()
         }
-        .fit(x.view(), y.view()),
+        .fit((x.view(), y.view())),
         Err(Error::InvalidParameter { .. })
     ));
     assert!(matches!(
@@ -156,7 +154,7 @@ fn bad_parameters_are_typed_errors() {
             tol: Some(-1.0),
             ..Omp::default()
         }
-        .fit(x.view(), y.view()),
+        .fit((x.view(), y.view())),
         Err(Error::InvalidParameter { .. })
     ));
     assert!(matches!(
@@ -164,7 +162,7 @@ fn bad_parameters_are_typed_errors() {
             n_nonzero: Some(0),
             ..Iht::default()
         }
-        .fit(x.view(), y.view()),
+        .fit((x.view(), y.view())),
         Err(Error::InvalidParameter { .. })
     ));
     assert!(matches!(
@@ -172,7 +170,7 @@ fn bad_parameters_are_typed_errors() {
             threshold: -0.1,
             ..Stlsq::default()
         }
-        .fit(x.view(), y.view()),
+        .fit((x.view(), y.view())),
         Err(Error::InvalidParameter { .. })
     ));
     assert!(matches!(
@@ -180,13 +178,13 @@ fn bad_parameters_are_typed_errors() {
             n_nonzero: Some(12),
             fit_intercept: true
         }
-        .fit(x.view(), y.view()),
+        .fit((x.view(), y.view())),
         Err(Error::InvalidParameter { .. })
     ));
     let mut xn = x.clone();
     xn[[3, 3]] = f64::NAN;
     assert!(matches!(
-        Omp::default().fit(xn.view(), y.view()),
+        Omp::default().fit((xn.view(), y.view())),
         Err(Error::NonFinite { row: 3, col: 3, .. })
     ));
 }

@@ -1,7 +1,8 @@
 //! The thread knob (`solvers::with_threads`, the CLI's `--threads`): results are bit-identical on one
 //! thread and on two, since every parallel split depends on the problem's size only.
 use ndarray::Array2;
-use sparsimony::solvers::gp_pde::{Method, Problem, solve};
+use sparsimony::solvers::Estimator;
+use sparsimony::solvers::gp_pde::{Method, Problem};
 use sparsimony::solvers::sindy::{Sindy, Time, Trajectory};
 use sparsimony::solvers::with_threads;
 
@@ -47,12 +48,7 @@ fn gp_pde_is_identical_on_one_and_two_threads() {
         .unwrap();
     let disc = p.discretize().unwrap();
     let s = sparsimony::pde::settings_for(&p, Method::Exact, Some(4), Some(2));
-    let run = |threads| {
-        with_threads(threads, || {
-            solve(&disc, &s, |_| std::ops::ControlFlow::Continue(())).unwrap()
-        })
-        .unwrap()
-    };
+    let run = |threads| with_threads(threads, || s.fit(&disc).unwrap()).unwrap();
     let (one, two) = (run(1), run(2));
     assert_eq!(one.objective.total, two.objective.total);
     assert_eq!(one.values(0).unwrap(), two.values(0).unwrap());

@@ -3,6 +3,7 @@
 //! that need a 2-D grid, with and without intercepts.
 use ndarray::{Array1, Array2};
 use sparsimony_gpu::{Batch, BatchElasticNet, GpuError, batch_normal_equations};
+use sparsimony_solvers::Estimator;
 use sparsimony_solvers::regression::ElasticNet;
 
 mod common;
@@ -43,7 +44,7 @@ fn cpu_fit(x: &[f32], y: &[f32], n: usize, d: usize, alpha: f64, l1_ratio: f64, 
         l1_ratio,
         ..ElasticNet::default()
     }
-    .fit(xm.view(), ym.view())
+    .fit((xm.view(), ym.view()))
     .unwrap();
     (fit.coef.to_vec(), fit.intercept)
 }
@@ -251,7 +252,7 @@ fn batched_stlsq_matches_the_cpu() {
                         threshold: 0.1,
                         ..Stlsq::default()
                     }
-                    .fit_normal(&ne, t)
+                    .fit((&ne, t))
                     .unwrap(),
                 );
             }

@@ -17,13 +17,16 @@ use ndarray::{Array1, Array2};
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
+use sparsimony_solvers::Estimator;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 
 use sparsimony_solvers::regression::interrupt::{POLL_INTERVAL, StopHook, with_stop_hook};
 use sparsimony_solvers::regression::path::{self, CrossValidation};
-use sparsimony_solvers::regression::{BestSubset, ElasticNet, Iht, LinearFit, Omp, Precompute, RandomSupport, Solver};
+use sparsimony_solvers::regression::{
+    BestSubset, ElasticNet, Iht, LinearFit, Omp, Precompute, RandomSupport, Solver, WarmStart,
+};
 use sparsimony_solvers::{Error, Measure, Report};
 
 mod pde;
@@ -327,11 +330,20 @@ fn enet_fit<'py>(
     let y = y.as_array();
     let start = coef_init.as_ref().map(|c| c.as_array());
     let weights = sample_weight.as_ref().map(|w| w.as_array());
-    let fit = detach_interruptible(py, || match (&data, weights) {
-        (Data::Dense(x), None) => model.fit_warm(*x, y, start),
-        (Data::Sparse(x), None) => model.fit_sparse_warm(x.view(), y, start),
-        (Data::Sparse(x), Some(w)) => model.fit_sparse_weighted(x.view(), y, w, start),
-        (Data::Dense(_), Some(_)) => Err(dense_weights()),
+    let fit = detach_interruptible(py, || match (&data, weights, start) {
+        (Data::Dense(x), None, None) => model.fit((*x, y)),
+        (Data::Dense(x), None, Some(start)) => model.fit(WarmStart { data: (*x, y), start }),
+        (Data::Sparse(x), None, None) => model.fit((x.view(), y)),
+        (Data::Sparse(x), None, Some(start)) => model.fit(WarmStart {
+            data: (x.view(), y),
+            start,
+        }),
+        (Data::Sparse(x), Some(w), None) => model.fit((x.view(), y, w)),
+        (Data::Sparse(x), Some(w), Some(start)) => model.fit(WarmStart {
+            data: (x.view(), y, w),
+            start,
+        }),
+        (Data::Dense(_), Some(_), _) => Err(dense_weights()),
     })?;
     Ok(fit_to_py(py, fit.map_err(to_py)?))
 }
@@ -441,7 +453,7 @@ fn omp<'py>(
         fit_intercept,
     };
     let (x, y) = (x.as_array(), y.as_array());
-    let fit = py.detach(|| model.fit(x, y)).map_err(to_py)?;
+    let fit = py.detach(|| model.fit((x, y))).map_err(to_py)?;
     Ok(fit_to_py(py, fit))
 }
 
@@ -467,7 +479,7 @@ fn iht<'py>(
         fit_intercept,
     };
     let (x, y) = (x.as_array(), y.as_array());
-    let fit = py.detach(|| model.fit(x, y)).map_err(to_py)?;
+    let fit = py.detach(|| model.fit((x, y))).map_err(to_py)?;
     Ok(fit_to_py(py, fit))
 }
 
@@ -486,7 +498,7 @@ fn best_subset<'py>(
         fit_intercept,
     };
     let (x, y) = (x.as_array(), y.as_array());
-    let fit = py.detach(|| model.fit(x, y)).map_err(to_py)?;
+    let fit = py.detach(|| model.fit((x, y))).map_err(to_py)?;
     Ok(fit_to_py(py, fit))
 }
 
@@ -527,7 +539,7 @@ fn random_support<'py>(
         fit_intercept,
     };
     let (x, y) = (x.as_array(), y.as_array());
-    let fit = py.detach(|| model.fit(x, y)).map_err(to_py)?;
+    let fit = py.detach(|| model.fit((x, y))).map_err(to_py)?;
     let extra = (fit.directions, fit.unpenalized, fit.alpha, fit.condition_number);
     Ok((fit_to_py(py, fit.fit), extra))
 }

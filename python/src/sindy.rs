@@ -14,6 +14,7 @@ use sparsimony_solvers::sindy::{
     ControlFn, Differentiation, Ensemble, Library, Optimizer, Regularizer, SimulateOptions, Sindy, SindyFit, Sr3, Time,
     Trajectory,
 };
+use sparsimony_solvers::{Estimator, Fitted, Score};
 
 use crate::to_py;
 
@@ -335,7 +336,7 @@ impl SindyModel {
             .map(|(_, t, _, _)| PyTime::new(t))
             .collect::<PyResult<Vec<_>>>()?;
         let views = views(&trajectories, &times);
-        py.detach(|| self.fit.score(&views, &self.differentiation))
+        py.detach(|| self.fit.score((&views, &self.differentiation)))
             .map_err(to_py)
     }
 

@@ -14,13 +14,15 @@
 //! * [`radio`]: radio interferometric imaging with direction-dependent self-calibration by
 //!   block-coordinate forward–backward;
 //! * [`data`]: conversions from `ndarray` / `sprs` to the core operators, with input validation;
-//! * [`metrics`]: scores of fitted models.
+//! * [`metrics`]: scores of fitted models;
+//! * [`sweep`]: K-fold cross-validation and grid search of any estimator, written over [`Estimator`].
 //!
 //! ## The estimator shape
 //! Every estimator is a configuration struct with `Default` and documented public fields (scikit-learn's
-//! names and defaults where it has a counterpart); `fit` borrows the data and returns a fitted value or a
-//! typed [`Error`]; the fitted value owns its results, offers `predict`/`score` where they mean something,
-//! and carries one [`Report`] (iterations, converged, the stopping measure). A fit that stops at its
+//! names and defaults where it has a counterpart) that implements [`Estimator`]: `fit(data)` borrows the
+//! data and returns a fitted value or a typed [`Error`]; the fitted value ([`Fitted`]) owns its results,
+//! offers `predict` and [`Score`] where they mean something, and carries one [`Report`] (iterations,
+//! converged, the stopping measure). A fit that stops at its
 //! iteration cap returns its last iterate with `report.converged == false` — as scikit-learn returns the
 //! model with a `ConvergenceWarning` — and [`ensure_converged`] makes that an error for callers who want
 //! one. Where a fit runs is its [`Backend`] field; long fits report each step to their [`Progress`] field. `ARCHITECTURE.md` lists every estimator.
@@ -31,6 +33,7 @@
 mod backend;
 pub mod data;
 mod error;
+pub mod estimator;
 pub mod gp_pde;
 pub mod langevin;
 pub mod metrics;
@@ -42,9 +45,11 @@ pub mod regression;
 mod simd;
 mod simulation;
 pub mod sindy;
+pub mod sweep;
 
 pub use backend::Backend;
 pub use error::{Error, Result, ensure_converged};
+pub use estimator::{Estimator, Fitted, Score};
 pub use parallel::{use_threads_globally, with_threads};
 pub use progress::{Progress, Step};
 pub use sparsimony_core::{Measure, Report};

@@ -2,6 +2,7 @@
 //! input (an expression that does not parse, a grid too small for the operator, mismatched boundary data,
 //! a diverging optimizer, a grid too large for exact solves).
 
+use sparsimony_solvers::Estimator;
 use std::ops::ControlFlow;
 
 use ndarray::ArrayView1;
@@ -11,7 +12,7 @@ use sparsimony_solvers::gp_pde::{Method, Problem, Settings, solve};
 /// Relative L2 error of field 0 on a test grid.
 fn error_of(problem: &Problem, settings: &Settings) -> f64 {
     let disc = problem.discretize().unwrap();
-    let solution = solve(&disc, settings, |_| ControlFlow::Continue(())).unwrap();
+    let solution = settings.fit(&disc).unwrap();
     let test = problem.test_points(57);
     let exact = problem.exact_on(&test).unwrap().unwrap();
     let views: Vec<ArrayView1<'_, f64>> = test.iter().map(|a| a.as_slice().into()).collect();
@@ -266,7 +267,7 @@ fn mismatched_boundary_data_is_refused() {
     let mut disc = p.discretize().unwrap();
     disc.boundary[0].pop();
     let s = settings(Method::Exact, 1);
-    match solve(&disc, &s, |_| ControlFlow::Continue(())) {
+    match s.fit(&disc) {
         Err(Error::Shape {
             expected: 72,
             found: 71,
@@ -277,7 +278,7 @@ fn mismatched_boundary_data_is_refused() {
     let mut disc = p.discretize().unwrap();
     disc.boundary.push(vec![0.0; 72]);
     assert!(matches!(
-        solve(&disc, &s, |_| ControlFlow::Continue(())),
+        s.fit(&disc),
         Err(Error::Shape {
             expected: 1,
             found: 2,
@@ -311,7 +312,7 @@ fn a_diverging_optimizer_reports_the_last_objective() {
     let disc = p.discretize().unwrap();
     let mut s = settings(Method::Adam, 500);
     s.learning_rate = 1e6;
-    match solve(&disc, &s, |_| ControlFlow::Continue(())) {
+    match s.fit(&disc) {
         Err(Error::Diverged { last_finite, .. }) => assert!(last_finite.is_finite(), "last objective {last_finite}"),
         other => panic!("expected divergence, got {:?}", other.map(|t| t.objective)),
     }
@@ -338,7 +339,7 @@ fn conjugate_gradients_in_whitened_coordinates_match_the_dense_solve() {
         ..dense.clone()
     };
     let mut reported = (0, 0.0);
-    let a = solve(&disc, &dense, |_| ControlFlow::Continue(())).unwrap();
+    let a = dense.fit(&disc).unwrap();
     let b = solve(&disc, &iterative, |p| {
         reported = (reported.0 + p.cg_iterations, p.cg_residual.max(reported.1));
         ControlFlow::Continue(())
@@ -602,7 +603,7 @@ fn a_solution_rebuilt_from_its_parts_predicts_the_same_and_bad_parts_are_refused
         .with_grid(&[40])
         .unwrap();
     let settings = settings_for(&problem, Method::Exact, Some(5), Some(2));
-    let solution = solve(&problem.discretize().unwrap(), &settings, |_| ControlFlow::Continue(())).unwrap();
+    let solution = settings.fit(&problem.discretize().unwrap()).unwrap();
     let parts = solution.to_parts();
     let rebuilt = Solution::from_parts(parts.clone()).unwrap();
     assert_eq!(rebuilt, solution);

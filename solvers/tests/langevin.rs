@@ -4,6 +4,7 @@
 
 use ndarray::Array2;
 use sparsimony_solvers::Error;
+use sparsimony_solvers::Estimator;
 use sparsimony_solvers::langevin::{
     Chain, CorrelationLoss, Langevin, Link, Objective, OnlineSgd, Readout, SingleIndex, TensorPca, hermite,
 };
@@ -66,9 +67,10 @@ fn the_averaged_read_out_finds_the_direction_where_the_last_iterate_does_not() {
         let fit = Langevin {
             seed,
             time: 500.0,
+            link: model.link.clone(),
             ..Langevin::default()
         }
-        .fit(x.view(), y.view(), &model.link)
+        .fit((x.view(), y.view()))
         .unwrap();
         assert_eq!(fit.readout, Readout::Mean);
         let overlap = fit.estimate[0].abs();
@@ -85,7 +87,12 @@ fn an_even_information_exponent_is_read_from_the_second_moment() {
     let d = 20;
     let model = SingleIndex::new(d, Link::hermite(4).unwrap(), 0.0).unwrap();
     let (x, y) = model.sample(2, 0, 10 * d * d).unwrap();
-    let fit = Langevin::default().fit(x.view(), y.view(), &model.link).unwrap();
+    let fit = Langevin {
+        link: model.link.clone(),
+        ..Langevin::default()
+    }
+    .fit((x.view(), y.view()))
+    .unwrap();
     assert_eq!(fit.readout, Readout::SecondMoment);
     assert!(fit.estimate[0].abs() > 0.8, "overlap {}", fit.estimate[0]);
     let norm: f64 = fit.estimate.iter().map(|v| v * v).sum::<f64>().sqrt();
@@ -99,14 +106,23 @@ fn online_sgd_refines_the_averaged_estimate() {
     let d = 30;
     let model = SingleIndex::new(d, Link::hermite(3).unwrap(), 0.0).unwrap();
     let (x, y) = model.sample(1, 0, 10 * d * d).unwrap();
-    let fit = Langevin::default().fit(x.view(), y.view(), &model.link).unwrap();
+    let fit = Langevin {
+        link: model.link.clone(),
+        ..Langevin::default()
+    }
+    .fit((x.view(), y.view()))
+    .unwrap();
     let (xf, yf) = model.sample(1, 10 * (d * d) as u64, 20_000).unwrap();
-    let (refined, report) = OnlineSgd {
+    let sparsimony_solvers::langevin::SgdFit {
+        direction: refined,
+        report,
+    } = OnlineSgd {
         step: Some(2e-4),
         init: Some(fit.estimate.clone()),
+        link: model.link.clone(),
         ..OnlineSgd::default()
     }
-    .fit(xf.view(), yf.view(), &model.link)
+    .fit((xf.view(), yf.view()))
     .unwrap();
     assert_eq!(report.iterations, 20_000);
     assert!(
@@ -119,10 +135,7 @@ fn online_sgd_refines_the_averaged_estimate() {
         init: Some(ndarray::Array1::zeros(3)),
         ..OnlineSgd::default()
     };
-    assert!(matches!(
-        bad.fit(xf.view(), yf.view(), &model.link),
-        Err(Error::Shape { .. })
-    ));
+    assert!(matches!(bad.fit((xf.view(), yf.view())), Err(Error::Shape { .. })));
 }
 
 #[test]
@@ -140,20 +153,20 @@ fn bad_input_is_a_typed_error() {
         SingleIndex::new(1, link.clone(), 0.0),
         Err(Error::InvalidParameter { name: "d", .. })
     ));
-    let est = Langevin::default();
+    let est = Langevin {
+        link: link.clone(),
+        ..Langevin::default()
+    };
     let x = Array2::<f64>::zeros((0, 3));
     let y = ndarray::Array1::<f64>::zeros(0);
-    assert!(matches!(est.fit(x.view(), y.view(), &link), Err(Error::Empty { .. })));
+    assert!(matches!(est.fit((x.view(), y.view())), Err(Error::Empty { .. })));
     let mut x = Array2::<f64>::ones((4, 3));
     let y = ndarray::Array1::<f64>::ones(4);
     x[(2, 1)] = f64::NAN;
-    assert!(matches!(
-        est.fit(x.view(), y.view(), &link),
-        Err(Error::NonFinite { .. })
-    ));
+    assert!(matches!(est.fit((x.view(), y.view())), Err(Error::NonFinite { .. })));
     let x = Array2::<f64>::ones((4, 1));
     assert!(matches!(
-        est.fit(x.view(), y.view(), &link),
+        est.fit((x.view(), y.view())),
         Err(Error::InvalidParameter { name: "d", .. })
     ));
     let x = Array2::<f64>::ones((4, 3));
@@ -187,7 +200,7 @@ fn bad_input_is_a_typed_error() {
             "burn_in",
         ),
     ] {
-        match bad.fit(x.view(), y.view(), &link) {
+        match bad.fit((x.view(), y.view())) {
             Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
             other => panic!("{name}: {other:?}"),
         }
@@ -324,7 +337,7 @@ fn the_averaged_read_out_finds_a_tensor_spike() {
             signal: 2.0 * (d as f64).sqrt(),
             ..Langevin::default()
         }
-        .run(&tensor)
+        .fit(&tensor)
         .unwrap();
         assert!(fit.estimate[0].abs() > 0.9, "seed {seed}: averaged {}", fit.estimate[0]);
         last.push(fit.last[0].abs());
@@ -372,8 +385,8 @@ fn chains_in_lockstep_are_the_chains_run_alone() {
             ..langevin.clone()
         };
         for (fit, batch) in [
-            (alone.run(&loss).unwrap(), &together[c]),
-            (alone.run(&tensor).unwrap(), &together_tensor[c]),
+            (alone.fit(&loss).unwrap(), &together[c]),
+            (alone.fit(&tensor).unwrap(), &together_tensor[c]),
         ] {
             let gap = fit
                 .last

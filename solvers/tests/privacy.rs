@@ -5,6 +5,7 @@
 
 use ndarray::{Array1, Array2};
 use sparsimony_solvers::Error;
+use sparsimony_solvers::Estimator;
 use sparsimony_solvers::privacy::{Baseline, LdpIht, NonInteractive, Population};
 use sparsimony_solvers::regression::{ElasticNet, Iht};
 
@@ -97,7 +98,7 @@ fn the_gaussian_sum_shortcut_has_the_per_user_distribution() {
     let (mut per_user, mut shortcut) = (Vec::new(), Vec::new());
     for s in 0..runs {
         let e = NonInteractive { seed: s, ..est.clone() };
-        per_user.push(e.fit(x.view(), y.view(), None).unwrap().coef()[0]);
+        per_user.push(e.fit((x.view(), y.view())).unwrap().coef()[0]);
         shortcut.push(e.simulate(&pop, 2000, 0, 11).unwrap().coef()[0]);
     }
     let stats = |v: &[f64]| {
@@ -138,7 +139,7 @@ fn ldp_iht_recovers_the_support_where_the_noise_allows_and_improves_with_n() {
     // The same protocol on rows given as data (the per-user path of `fit`) agrees with the simulation of
     // the same users.
     let (x, y) = pop.sample(5, 0, 20_000).unwrap();
-    let a = est.fit(x.view(), y.view()).unwrap();
+    let a = est.fit((x.view(), y.view())).unwrap();
     let b = est.simulate(&pop, 20_000, 5).unwrap();
     assert_eq!(a.coef(), b.coef());
     // More users, smaller error (mean over seeds).
@@ -205,7 +206,7 @@ fn baselines_equal_the_regression_estimators_on_the_materialised_records() {
     let pop = Population::sparse(12, 3, 0.5).unwrap();
     let n = 3000;
     let (x, y) = pop.sample(7, 0, n).unwrap();
-    let lasso = Baseline::Lasso.simulate(&pop, n, 3, 7).unwrap();
+    let lasso = Baseline::Lasso.simulate(&pop, n, 7).unwrap();
     let direct = ElasticNet {
         alpha: 0.5 * (2.0 * 24f64.ln() / n as f64).sqrt(),
         l1_ratio: 1.0,
@@ -213,18 +214,18 @@ fn baselines_equal_the_regression_estimators_on_the_materialised_records() {
         tol: 1e-12,
         ..ElasticNet::default()
     }
-    .fit(x.view(), y.view())
+    .fit((x.view(), y.view()))
     .unwrap();
     for (a, b) in lasso.coef.iter().zip(&direct.coef) {
         assert!((a - b).abs() < 1e-6, "{} vs {}", lasso.coef, direct.coef);
     }
-    let iht = Baseline::Iht.simulate(&pop, n, 3, 7).unwrap();
+    let iht = Baseline::Iht { k: 3 }.simulate(&pop, n, 7).unwrap();
     let direct = Iht {
         n_nonzero: Some(3),
         fit_intercept: false,
         ..Iht::default()
     }
-    .fit(x.view(), y.view())
+    .fit((x.view(), y.view()))
     .unwrap();
     for (a, b) in iht.coef.iter().zip(&direct.coef) {
         assert!((a - b).abs() < 1e-9, "{} vs {}", iht.coef, direct.coef);
@@ -315,16 +316,16 @@ fn bad_settings_and_data_are_typed_errors() {
     x[(2, 1)] = f64::NAN;
     let y = Array1::<f64>::zeros(5);
     assert!(matches!(
-        NonInteractive::default().fit(x.view(), y.view(), None),
+        NonInteractive::default().fit((x.view(), y.view())),
         Err(Error::NonFinite { .. })
     ));
     assert!(matches!(
-        LdpIht::default().fit(x.view(), y.view()),
+        LdpIht::default().fit((x.view(), y.view())),
         Err(Error::NonFinite { .. })
     ));
     let x = Array2::<f64>::zeros((5, 3));
     assert!(matches!(
-        LdpIht::default().fit(x.view(), Array1::<f64>::zeros(4).view()),
+        LdpIht::default().fit((x.view(), Array1::<f64>::zeros(4).view())),
         Err(Error::Shape { .. })
     ));
     assert!(matches!(

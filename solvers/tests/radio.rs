@@ -7,6 +7,7 @@ use rand_core::SeedableRng;
 use sparsimony_core::LinearOperator;
 use sparsimony_core::random::standard_normal;
 use sparsimony_solvers::Error;
+use sparsimony_solvers::Estimator;
 use sparsimony_solvers::radio::{
     Complex64, Ddes, Measurement, Observation, Outer, Prior, SelfCalibration, Simulation, Stage, ordered_data, snr_db,
 };
@@ -161,7 +162,7 @@ fn direction_independent_gains_are_recovered_and_the_criterion_never_rises() {
         tol: 1e-6,
         ..SelfCalibration::default()
     };
-    let fit = cal.fit(&sim.observation, sim.bright.view()).unwrap();
+    let fit = cal.fit((&sim.observation, sim.bright.view())).unwrap();
     never_rises_within_a_stage(&fit.history);
     let error = fit.ddes[0].relative_error(&sim.ddes).unwrap();
     assert!(error < 1e-2, "gain error {error}");
@@ -176,7 +177,7 @@ fn dde_calibration_closes_most_of_the_gap_and_the_criterion_never_rises() {
         dde_max_outer: 40,
         ..SelfCalibration::default()
     };
-    let fit = cal.fit(&sim.observation, sim.bright.view()).unwrap();
+    let fit = cal.fit((&sim.observation, sim.bright.view())).unwrap();
     never_rises_within_a_stage(&fit.history);
     let unit = Ddes::constant(1, 30, 1, Complex64::new(1.0, 0.0)).unwrap();
     let none = cal.image(&sim.observation, sim.bright.view(), &unit).unwrap();
@@ -198,7 +199,7 @@ fn bad_observations_are_refused_by_name() {
         dde_size: 3,
         ..SelfCalibration::default()
     };
-    let fails = |obs: &Observation| cal.fit(obs, sim.bright.view()).unwrap_err();
+    let fails = |obs: &Observation| cal.fit((obs, sim.bright.view())).unwrap_err();
     let mut obs = sim.observation.clone();
     obs.baselines[2].antenna2 = 9;
     assert!(matches!(fails(&obs), Error::Visibility { name: "antenna", .. }));
@@ -253,7 +254,7 @@ fn bad_observations_are_refused_by_name() {
         ),
     ] {
         let bad = SelfCalibration { prior, ..cal.clone() };
-        match bad.fit(&sim.observation, sim.bright.view()) {
+        match bad.fit((&sim.observation, sim.bright.view())) {
             Err(Error::InvalidParameter { name: got, .. }) => assert_eq!(got, name, "{prior:?}"),
             other => panic!("{prior:?}: expected {name} refused, got {other:?}"),
         }
@@ -268,12 +269,12 @@ fn bad_observations_are_refused_by_name() {
     ));
     let small_bright = ndarray::Array2::<f64>::zeros((23, 24));
     assert!(matches!(
-        cal.fit(&sim.observation, small_bright.view()).unwrap_err(),
+        cal.fit((&sim.observation, small_bright.view())).unwrap_err(),
         Error::Shape { .. }
     ));
     let dark = ndarray::Array2::<f64>::zeros((24, 24));
     assert!(matches!(
-        cal.fit(&sim.observation, dark.view()).unwrap_err(),
+        cal.fit((&sim.observation, dark.view())).unwrap_err(),
         Error::Singular { .. }
     ));
 }
@@ -305,7 +306,7 @@ fn sara_prior_images_extended_emission_and_the_criterion_never_rises() {
     let with_sara = sara.image(&sim.observation, sim.bright.view(), &sim.ddes).unwrap();
     let (a, b) = (snr_db(&with_l1.faint, &faint), snr_db(&with_sara.faint, &faint));
     // Self-calibration under SARA: monotone, and the DDE stage improves on the DIE stage.
-    let fit = sara.fit(&sim.observation, sim.bright.view()).unwrap();
+    let fit = sara.fit((&sim.observation, sim.bright.view())).unwrap();
     never_rises_within_a_stage(&fit.history);
     let (die, dde) = (snr_db(&fit.die_faint, &faint), snr_db(&fit.faint, &faint));
     eprintln!("true DDEs: ℓ1 {a:.2} dB, SARA {b:.2} dB; SARA self-calibration: DIE {die:.2} dB, DDE {dde:.2} dB");

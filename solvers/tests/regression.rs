@@ -1,5 +1,6 @@
 //! Elastic net behaviour against optimality conditions, and bad input as typed errors.
 use ndarray::{Array1, Array2};
+use sparsimony_solvers::Estimator;
 use sparsimony_solvers::regression::path::{alpha_grid, alpha_max, path};
 use sparsimony_solvers::regression::{ElasticNet, Solver};
 use sparsimony_solvers::{Error, Measure, ensure_converged};
@@ -60,7 +61,7 @@ fn partial_lasso_leaves_zero_weight_features_unpenalised() {
             solver,
             ..ElasticNet::default()
         };
-        let fit = model.fit(x.view(), y.view()).unwrap();
+        let fit = model.fit((x.view(), y.view())).unwrap();
         assert_kkt(&model, &x, &y, &fit.coef, fit.intercept, 1e-7);
         assert!(
             fit.coef[0] != 0.0 && fit.coef[3] != 0.0,
@@ -80,7 +81,7 @@ fn positive_elastic_net_satisfies_kkt() {
         max_iter: 100_000,
         ..ElasticNet::default()
     };
-    let fit = model.fit(x.view(), y.view()).unwrap();
+    let fit = model.fit((x.view(), y.view())).unwrap();
     assert!(fit.coef.iter().all(|c| *c >= 0.0));
     assert!(
         fit.coef.iter().any(|c| *c == 0.0),
@@ -103,7 +104,7 @@ fn alpha_max_zeroes_everything_and_paths_match_single_fits() {
         alpha: amax,
         ..model.clone()
     }
-    .fit(x.view(), y.view())
+    .fit((x.view(), y.view()))
     .unwrap();
     assert!(at.coef.iter().all(|c| *c == 0.0));
     assert!((at.intercept - y.mean().unwrap()).abs() < 1e-12);
@@ -111,7 +112,7 @@ fn alpha_max_zeroes_everything_and_paths_match_single_fits() {
         alpha: 0.99 * amax,
         ..model.clone()
     }
-    .fit(x.view(), y.view())
+    .fit((x.view(), y.view()))
     .unwrap();
     assert_eq!(below.coef.iter().filter(|c| **c != 0.0).count(), 1);
 
@@ -123,7 +124,7 @@ fn alpha_max_zeroes_everything_and_paths_match_single_fits() {
             alpha: a,
             ..model.clone()
         }
-        .fit(x.view(), y.view())
+        .fit((x.view(), y.view()))
         .unwrap();
         let diff = (&p.coefs.row(k) - &single.coef)
             .iter()
@@ -144,7 +145,7 @@ fn zero_and_constant_columns_get_zero_coefficients() {
         alpha: 0.01,
         ..ElasticNet::default()
     }
-    .fit(x.view(), y.view())
+    .fit((x.view(), y.view()))
     .unwrap();
     assert_eq!((fit.coef[2], fit.coef[4]), (0.0, 0.0));
     let fit = ElasticNet {
@@ -152,7 +153,7 @@ fn zero_and_constant_columns_get_zero_coefficients() {
         alpha: 0.01,
         ..ElasticNet::default()
     }
-    .fit(x.view(), y.view())
+    .fit((x.view(), y.view()))
     .unwrap();
     assert_eq!((fit.coef[2], fit.coef[4]), (0.0, 0.0));
 }
@@ -167,7 +168,7 @@ fn bad_input_is_a_typed_error() {
     let mut xn = x.clone();
     xn[[7, 2]] = f64::NAN;
     assert_eq!(
-        m.fit(xn.view(), y.view()).unwrap_err(),
+        m.fit((xn.view(), y.view())).unwrap_err(),
         Error::NonFinite {
             what: "X",
             row: 7,
@@ -177,11 +178,11 @@ fn bad_input_is_a_typed_error() {
     let mut yn = y.clone();
     yn[5] = f64::INFINITY;
     assert!(matches!(
-        m.fit(x.view(), yn.view()),
+        m.fit((x.view(), yn.view())),
         Err(Error::NonFinite { row: 5, .. })
     ));
     assert!(matches!(
-        m.fit(x.view(), y.slice(ndarray::s![..19])),
+        m.fit((x.view(), y.slice(ndarray::s![..19]))),
         Err(Error::Shape {
             expected: 20,
             found: 19,
@@ -190,10 +191,10 @@ fn bad_input_is_a_typed_error() {
     ));
     let empty = Array2::<f64>::zeros((0, 5));
     assert!(matches!(
-        m.fit(empty.view(), Array1::zeros(0).view()),
+        m.fit((empty.view(), Array1::zeros(0).view())),
         Err(Error::Empty { rows: 0, .. })
     ));
-    let bad = |model: ElasticNet| matches!(model.fit(x.view(), y.view()), Err(Error::InvalidParameter { .. }));
+    let bad = |model: ElasticNet| matches!(model.fit((x.view(), y.view())), Err(Error::InvalidParameter { .. }));
     assert!(bad(ElasticNet {
         alpha: -1.0,
         ..ElasticNet::default()
@@ -217,7 +218,7 @@ fn bad_input_is_a_typed_error() {
             penalty_weights: Some(vec![1.0; 4]),
             ..m.clone()
         }
-        .fit(x.view(), y.view()),
+        .fit((x.view(), y.view())),
         Err(Error::Shape { .. })
     ));
     // Stopping at the cap is not an error: the last iterate comes back, its report names the gap reached,
@@ -234,7 +235,7 @@ fn bad_input_is_a_typed_error() {
             solver,
             ..m.clone()
         };
-        let fit = tight.fit(x.view(), y.view()).unwrap();
+        let fit = tight.fit((x.view(), y.view())).unwrap();
         let r = fit.report;
         assert!(
             !r.converged && r.measure == Measure::DualityGap && r.reached > r.tolerance,
@@ -272,10 +273,8 @@ fn wide_ill_conditioned_fits_reach_the_optimum_at_the_defaults() {
             tol: 1e-4,
             ..ElasticNet::default()
         };
-        let dense = model.fit(xr.view(), yr.view()).unwrap();
-        let weighted = model
-            .fit_sparse_weighted(csc(&x).view(), y.view(), w.view(), None)
-            .unwrap();
+        let dense = model.fit((xr.view(), yr.view())).unwrap();
+        let weighted = model.fit((csc(&x).view(), y.view(), w.view())).unwrap();
         for fit in [&dense, &weighted] {
             assert!(fit.report.converged, "α/αmax {ratio}: {}", fit.report);
             assert!(
@@ -321,7 +320,7 @@ fn random_support_fits_signal_along_near_null_directions() {
         fit_intercept: false,
         ..RandomSupport::default()
     }
-    .fit(x.view(), y.view())
+    .fit((x.view(), y.view()))
     .unwrap();
     assert!(
         err(&rs.fit.coef, rs.fit.intercept) < 1e-4 * signal,
@@ -342,7 +341,7 @@ fn random_support_fits_signal_along_near_null_directions() {
         },
         ..Default::default()
     }
-    .fit(x.view(), y.view())
+    .fit((x.view(), y.view()))
     .unwrap();
     assert!(
         err(&lasso.fit.coef, 0.0) > 1e-3 * signal,
@@ -362,7 +361,7 @@ fn a_bad_value_in_a_sparse_design_is_located() {
             tri.add_triplet(i, j, v);
         }
         for design in [tri.to_csc(), tri.to_csr()] {
-            match (ElasticNet::default().fit_sparse(design.view(), y.view()), magnitude) {
+            match (ElasticNet::default().fit((design.view(), y.view())), magnitude) {
                 (Err(Error::NonFinite { row: 17, col: 4, .. }), false) => {}
                 (Err(Error::Magnitude { row: 17, col: 4, .. }), true) => {}
                 (other, _) => panic!("{bad}: {other:?}"),
@@ -400,11 +399,9 @@ fn weighted_sparse_fits_equal_repeated_rows_and_centre_on_the_weighted_means() {
             tol: 1e-4,
             ..ElasticNet::default()
         };
-        let weighted = model
-            .fit_sparse_weighted(csc(&x).view(), y.view(), w.view(), None)
-            .unwrap();
-        let repeated = model.fit_sparse(csc(&xr).view(), yr.view()).unwrap();
-        let dense = model.fit(xr.view(), yr.view()).unwrap();
+        let weighted = model.fit((csc(&x).view(), y.view(), w.view())).unwrap();
+        let repeated = model.fit((csc(&xr).view(), yr.view())).unwrap();
+        let dense = model.fit((xr.view(), yr.view())).unwrap();
         assert!(weighted.report.converged && repeated.report.converged);
         for other in [&repeated, &dense] {
             let diff = (&weighted.coef - &other.coef)
@@ -427,9 +424,7 @@ fn weighted_sparse_fits_equal_repeated_rows_and_centre_on_the_weighted_means() {
         Array1::from_elem(60, -1.0),
         Array1::from_elem(60, f64::NAN),
     ] {
-        let e = model
-            .fit_sparse_weighted(sx.view(), y.view(), bad.view(), None)
-            .unwrap_err();
+        let e = model.fit((sx.view(), y.view(), bad.view())).unwrap_err();
         assert!(
             matches!(
                 e,
@@ -443,10 +438,8 @@ fn weighted_sparse_fits_equal_repeated_rows_and_centre_on_the_weighted_means() {
     }
     // Subnormal weights are weights like any other: rescaled without overflow.
     let tiny = Array1::from_elem(60, 5e-324);
-    let fit = model
-        .fit_sparse_weighted(sx.view(), y.view(), tiny.view(), None)
-        .unwrap();
-    let plain = model.fit_sparse(sx.view(), y.view()).unwrap();
+    let fit = model.fit((sx.view(), y.view(), tiny.view())).unwrap();
+    let plain = model.fit((sx.view(), y.view())).unwrap();
     let diff = (&fit.coef - &plain.coef).mapv(f64::abs).fold(0.0f64, |a, &b| a.max(b));
     assert!(diff < 1e-9, "{diff:e}");
 }
@@ -456,7 +449,7 @@ fn a_copy_of_x_beyond_the_memory_cap_is_refused_before_allocating() {
     let row = Array1::<f64>::ones(100_000);
     let x = row.broadcast((1_000_000, 100_000)).unwrap(); // 800 GB as a copy
     let y = Array1::<f64>::ones(1_000_000);
-    let e = ElasticNet::default().fit(x, y.view()).unwrap_err();
+    let e = ElasticNet::default().fit((x, y.view())).unwrap_err();
     assert!(matches!(e, Error::InvalidParameter { name: "X", .. }), "{e}");
     assert!(e.to_string().contains("GiB"), "{e}");
 }

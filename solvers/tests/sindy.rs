@@ -7,6 +7,7 @@ use sparsimony_solvers::regression::{NormalEquations, Stlsq, least_squares};
 use sparsimony_solvers::sindy::{
     CustomFunction, Differentiation, Ensemble, Library, Optimizer, SimulateOptions, Sindy, SindyFit, Time, Trajectory,
 };
+use sparsimony_solvers::{Estimator, Fitted, Score};
 
 fn lorenz_rhs(y: &[f64], d: &mut [f64]) {
     d[0] = 10.0 * (y[1] - y[0]);
@@ -351,10 +352,10 @@ fn bad_input_is_a_clear_error() {
     assert!(fit_u.predict(x.view(), None).is_err());
     // Scoring a model with controls on a trajectory without them is refused, not scored on stale inputs.
     assert!(matches!(
-        fit_u.score(
+        fit_u.score((
             &[Trajectory::new(x.view(), Time::Step(dt))],
             &Differentiation::default()
-        ),
+        )),
         Err(Error::InvalidParameter { name: "u", .. })
     ));
     assert!(
@@ -520,7 +521,7 @@ fn elastic_net_on_normal_equations_equals_the_materialised_fit() {
         [1.0, p, q, r, p * p, p * q, p * r, q * q, q * r, r * r][j]
     });
     for s in 0..3 {
-        let reference = enet.fit(theta.view(), d.column(s)).unwrap();
+        let reference = enet.fit((theta.view(), d.column(s))).unwrap();
         let got = fit.coefficients().row(s);
         let err = reference
             .coef

@@ -2,6 +2,7 @@
 //! (the averaged read-out beside the last iterate and online SGD, with the overlap against time), or a
 //! user's data with a given link.
 
+use sparsimony::solvers::Estimator;
 use std::path::PathBuf;
 
 use clap::ValueEnum;
@@ -194,7 +195,15 @@ fn simulate(s: SimulateArgs) -> CliResult {
             })?;
             let fitted = run_curve(&estimator, &loss, every, &mut curve);
             bar.finish();
-            (fitted?, OnlineSgd::default().fit(x.view(), y.view(), &model.link)?.0)
+            (
+                fitted?,
+                OnlineSgd {
+                    link: model.link.clone(),
+                    ..OnlineSgd::default()
+                }
+                .fit((x.view(), y.view()))?
+                .direction,
+            )
         }
         Model::TensorPca => {
             if s.noise != 0.0 {
@@ -210,7 +219,7 @@ fn simulate(s: SimulateArgs) -> CliResult {
                 seed: s.data_seed,
                 ..OnlineSgd::default()
             };
-            (fitted?, sgd.fit_tensor_pca(&model)?.0)
+            (fitted?, sgd.fit(&model)?.direction)
         }
     };
     if let Some(path) = &s.plot {
@@ -270,13 +279,16 @@ fn fit(f: FitArgs) -> CliResult {
     let samples = Samples::read(&f.x, &f.y)?;
     let (x, y) = (samples.x.values(), samples.y.view());
     let bar = Bar::new("Langevin steps", f.dynamics.json);
-    let estimator = langevin(x.ncols(), &f.dynamics, &bar)?;
+    let estimator = Langevin {
+        link,
+        ..langevin(x.ncols(), &f.dynamics, &bar)?
+    };
     super::work::check(
         "the dynamics",
         estimator.steps()? as f64 * 4.0 * x.nrows() as f64 * x.ncols() as f64,
         "--time (or raise --step), or use fewer samples",
     )?;
-    let fitted = estimator.fit(x, y, &link);
+    let fitted = estimator.fit((x, y));
     bar.finish();
     report(&f.dynamics, &fitted.map_err(|e| samples.locate(e.into()))?, None)
 }

@@ -1,6 +1,7 @@
 //! `sparsimony ldp`: sparse regression under local differential privacy — simulated users, or real rows
 //! privatized one by one as each user's device would.
 
+use sparsimony::solvers::Estimator;
 use std::path::PathBuf;
 
 use clap::ValueEnum;
@@ -249,10 +250,11 @@ fn fit(f: FitArgs) -> CliResult {
     };
     let bar = Bar::new("LDP-IHT rounds", c.json);
     let fitted = match c.method {
-        MethodArg::Noninteractive | MethodArg::Public => {
-            non_interactive(c)?.fit(x.values(), y.view(), public.as_ref().map(|p| p.0.values()))
-        }
-        MethodArg::Iht => iht(c, &bar)?.fit(x.values(), y.view()),
+        MethodArg::Noninteractive | MethodArg::Public => match &public {
+            Some((p, _)) => non_interactive(c)?.fit((x.values(), y.view(), p.values())),
+            None => non_interactive(c)?.fit((x.values(), y.view())),
+        },
+        MethodArg::Iht => iht(c, &bar)?.fit((x.values(), y.view())),
     };
     bar.finish();
     let fitted = fitted.map_err(|e| match &public {

@@ -1,6 +1,7 @@
 //! `sparsimony radio`: joint imaging and direction-dependent self-calibration (Repetti et al., MNRAS
 //! 2017) — simulate the paper's observation to files, or calibrate visibilities from files.
 
+use sparsimony::solvers::Estimator;
 use std::path::{Path, PathBuf};
 
 use ndarray::Array2;
@@ -391,7 +392,7 @@ fn calibrate(c: CalibrateArgs) -> CliResult {
         ..SelfCalibration::default()
     };
     let start = std::time::Instant::now();
-    let fit = cal.fit(&observation, bright.view());
+    let fit = cal.fit((&observation, bright.view()));
     bar.finish();
     // A visibility out of range is said at its line of the file (rows of the table are visibilities).
     let fit = fit.map_err(|e| -> Box<dyn std::error::Error> {

@@ -1,3 +1,4 @@
+use sparsimony::solvers::Estimator;
 use std::path::PathBuf;
 
 use clap::ValueEnum;
@@ -135,7 +136,7 @@ pub fn run(a: Args) -> CliResult {
                     tol: a.threshold,
                     fit_intercept: intercept,
                 };
-                (omp.fit(xv, yv)?, None)
+                (omp.fit((xv, yv))?, None)
             }
             Method::Iht => {
                 let d = Iht::default();
@@ -146,7 +147,7 @@ pub fn run(a: Args) -> CliResult {
                     fit_intercept: intercept,
                     ..d
                 };
-                (iht.fit(xv, yv)?, None)
+                (iht.fit((xv, yv))?, None)
             }
             Method::Stlsq => {
                 let d = Stlsq::default();
@@ -157,7 +158,7 @@ pub fn run(a: Args) -> CliResult {
                     fit_intercept: intercept,
                     ..d
                 };
-                (st.fit(xv, yv)?, None)
+                (st.fit((xv, yv))?, None)
             }
             Method::RandomSupport => {
                 let mut rs = RandomSupport {
@@ -169,7 +170,7 @@ pub fn run(a: Args) -> CliResult {
                 rs.cv.model.tol = a.tol.unwrap_or(rs.cv.model.tol);
                 let bar = Bar::new("random support: cross-validation", a.json);
                 rs.cv.progress = bar.callback();
-                let f = rs.fit(xv, yv);
+                let f = rs.fit((xv, yv));
                 bar.finish();
                 let f = f?;
                 if f.unconverged_path_fits > 0 {
@@ -185,7 +186,7 @@ pub fn run(a: Args) -> CliResult {
                     n_nonzero: Some(a.k.ok_or("--method best-subset needs --k")?),
                     fit_intercept: intercept,
                 };
-                (bs.fit(xv, yv)?, None)
+                (bs.fit((xv, yv))?, None)
             }
         })
     })();
@@ -398,7 +399,7 @@ fn fit_elastic_net(
         },
     };
     if a.alpha.is_some() {
-        return Ok((model.fit(x, y)?, None));
+        return Ok((model.fit((x, y))?, None));
     }
     let backend = if a.gpu {
         let b = Backend::gpu()?;
@@ -415,7 +416,7 @@ fn fit_elastic_net(
         progress: bar.callback(),
         ..CrossValidation::default()
     };
-    let r = cv.fit(x, y);
+    let r = cv.fit((x, y));
     bar.finish();
     let r = r?;
     let unconverged = r.unconverged();

@@ -1,3 +1,4 @@
+use sparsimony::solvers::{Estimator, Fitted, Score};
 use std::path::PathBuf;
 
 use clap::ValueEnum;
@@ -268,7 +269,7 @@ pub fn run(a: Args) -> CliResult {
             fit.report()
         );
     }
-    let score = fit.score(&[traj], &differentiation)?;
+    let score = fit.score((&[traj], &differentiation))?;
 
     if let Some(path) = &a.export {
         let exported = fit.export()?;

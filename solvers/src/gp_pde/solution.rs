@@ -71,6 +71,12 @@ pub struct SolutionParts {
     pub report: Report,
 }
 
+impl crate::Fitted for Solution {
+    fn report(&self) -> &crate::Report {
+        &self.report
+    }
+}
+
 impl Solution {
     /// The solution as plain data.
     pub fn to_parts(&self) -> SolutionParts {

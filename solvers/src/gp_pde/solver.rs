@@ -19,7 +19,7 @@ use super::objective::{Evaluation, Objective};
 use super::operator::Discretization;
 use super::problem::Problem;
 use super::solution::{GridAxis, Solution};
-use crate::{Error, Measure, Progress, Report, Result};
+use crate::{Error, Estimator, Measure, Progress, Report, Result};
 
 /// How the grid values are found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +50,8 @@ pub enum FrequencyInit {
     Source,
 }
 
-/// Settings of [`solve`].
+/// The GP-PDE solver's settings: the estimator, whose [`Estimator::fit`] of a [`Discretization`] trains the
+/// model (as [`solve`] does without a monitor).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     /// Spectral family of every kernel.
@@ -451,6 +452,19 @@ pub(crate) fn joint_evaluation(
     let gz = model.gradient(&wh, &ev, &current, &z, log_v, log_tau);
     let gu = gz.iter().zip(&wh.eigen).map(|(g, e)| e.inverse_sqrt(g)).collect();
     Ok((ev, gu))
+}
+
+impl Estimator<&Discretization> for Settings {
+    type Fitted = Solution;
+
+    /// Trains the GP model of the discretized problem ([`solve`] with no monitor; the settings'
+    /// `progress` still sees every outer iteration).
+    ///
+    /// # Errors
+    /// As [`solve`].
+    fn fit(&self, disc: &Discretization) -> Result<Solution> {
+        solve(disc, self, |_| ControlFlow::Continue(()))
+    }
 }
 
 /// Trains the GP model of `disc`; `monitor` sees every outer iteration (and may stop the run by returning

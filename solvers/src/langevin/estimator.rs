@@ -10,7 +10,7 @@ use sparsimony_core::langevin::{IterateAverage, SphericalLangevin};
 use sparsimony_core::random::standard_normal;
 
 use super::{CorrelationLoss, Link, Objective, TensorPca};
-use crate::{Error, Progress, Result};
+use crate::{Error, Estimator, Fitted, Progress, Result};
 
 /// The largest dimension whose `d × d` second moment is kept (8 · 10⁸ bytes).
 const MAX_SECOND_MOMENT_DIM: usize = 10_000;
@@ -55,6 +55,9 @@ pub struct Langevin {
     pub readout: Readout,
     /// Seed of the start and the Brownian increments.
     pub seed: u64,
+    /// The link `σ` of a single-index sample's correlation loss (used by the fit of samples `(x, y)`;
+    /// an objective given whole carries its own).
+    pub link: Link,
     /// Called after every step (task `"langevin"`).
     pub progress: Progress,
 }
@@ -68,6 +71,7 @@ impl Default for Langevin {
             burn_in: 0.1,
             readout: Readout::Auto,
             seed: 0,
+            link: Link::default(),
             progress: Progress::default(),
         }
     }
@@ -95,6 +99,41 @@ pub struct Chain {
     pub seed: u64,
     /// The signal strength `ε ≥ 0`.
     pub signal: f64,
+}
+
+impl<'a> Estimator<(ArrayView2<'a, f64>, ArrayView1<'a, f64>)> for Langevin {
+    type Fitted = LangevinFit;
+
+    /// Runs the dynamics on the correlation loss of a single-index sample (`x`: one sample per row, `y` the
+    /// responses) with the link `σ` of [`Langevin::link`] ([`CorrelationLoss`]).
+    ///
+    /// # Errors
+    /// Shape, emptiness and finiteness errors of the data (`d < 2` included); the settings'
+    /// [`Error::InvalidParameter`].
+    fn fit(&self, (x, y): (ArrayView2<'a, f64>, ArrayView1<'a, f64>)) -> Result<LangevinFit> {
+        // The settings first (cheap, and the error a caller can act on whatever the data).
+        self.check(self.signal)?;
+        self.fit(&CorrelationLoss::new(x, y, &self.link)?)
+    }
+}
+
+impl<O: Objective> Estimator<&O> for Langevin {
+    type Fitted = LangevinFit;
+
+    /// Runs the dynamics on any objective (a [`CorrelationLoss`], a [`SpikedTensor`](super::SpikedTensor),
+    /// or a user's).
+    ///
+    /// # Errors
+    /// The settings' [`Error::InvalidParameter`]; [`Error::NonFinite`] when the drift is not finite.
+    fn fit(&self, objective: &O) -> Result<LangevinFit> {
+        self.run_observed(objective, usize::MAX, |_, _, _| {})
+    }
+}
+
+impl Fitted for LangevinFit {
+    fn report(&self) -> &Report {
+        &self.report
+    }
 }
 
 impl Langevin {
@@ -187,32 +226,11 @@ impl Langevin {
         Ok(readout)
     }
 
-    /// Runs the dynamics on the correlation loss of a single-index sample (`x`: one sample per row, `y` the
-    /// responses) with the link `σ` ([`CorrelationLoss`]).
-    ///
-    /// # Errors
-    /// Shape, emptiness and finiteness errors of the data (`d < 2` included); the settings'
-    /// [`Error::InvalidParameter`].
-    pub fn fit(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>, link: &Link) -> Result<LangevinFit> {
-        // The settings first (cheap, and the error a caller can act on whatever the data).
-        self.check(self.signal)?;
-        self.run(&CorrelationLoss::new(x, y, link)?)
-    }
-
-    /// Runs the dynamics on any objective (a [`CorrelationLoss`], a [`SpikedTensor`](super::SpikedTensor),
-    /// or a user's).
-    ///
-    /// # Errors
-    /// The settings' [`Error::InvalidParameter`]; [`Error::NonFinite`] when the drift is not finite.
-    pub fn run(&self, objective: &impl Objective) -> Result<LangevinFit> {
-        self.run_observed(objective, usize::MAX, |_, _, _| {})
-    }
-
-    /// As [`Langevin::run`], calling `observe(time, estimate so far, iterate)` every `every` steps after
+    /// As the fit of an objective, calling `observe(time, estimate so far, iterate)` every `every` steps after
     /// the burn-in (and at the end): the read-out's path against time.
     ///
     /// # Errors
-    /// As [`Langevin::run`].
+    /// As the fit of an objective.
     pub fn run_observed(
         &self,
         objective: &impl Objective,
@@ -239,7 +257,7 @@ impl Langevin {
     /// passes over the sample. `self.seed` and `self.signal` are not used.
     ///
     /// # Errors
-    /// As [`Langevin::run`], [`Error::Empty`] for no chain, and [`Error::InvalidParameter`] (`"chains"`) when
+    /// As the fit of an objective, [`Error::Empty`] for no chain, and [`Error::InvalidParameter`] (`"chains"`) when
     /// the chains' second moments together exceed the one-chain bound of `10 000²` values.
     pub fn run_chains(&self, objective: &impl Objective, chains: &[Chain]) -> Result<Vec<LangevinFit>> {
         self.chains(objective, chains, usize::MAX, |_, _, _, _| {})
@@ -354,6 +372,23 @@ pub struct OnlineSgd {
     pub init: Option<Array1<f64>>,
     /// Seed of the uniform start (and, for tensor PCA, of the samples).
     pub seed: u64,
+    /// The link `σ` of a single-index sample (the fit of samples `(x, y)`).
+    pub link: Link,
+}
+
+/// An online SGD fit: the last iterate and a report counting the samples.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SgdFit {
+    /// The last iterate (unit norm).
+    pub direction: Array1<f64>,
+    /// Samples used (one pass: exact by construction).
+    pub report: Report,
+}
+
+impl Fitted for SgdFit {
+    fn report(&self) -> &Report {
+        &self.report
+    }
 }
 
 impl Default for OnlineSgd {
@@ -363,18 +398,22 @@ impl Default for OnlineSgd {
             refine: 0.5,
             init: None,
             seed: 0,
+            link: Link::default(),
         }
     }
 }
 
-impl OnlineSgd {
+impl<'a> Estimator<(ArrayView2<'a, f64>, ArrayView1<'a, f64>)> for OnlineSgd {
+    type Fitted = SgdFit;
+
     /// One pass over a single-index sample (`x`: one sample per row); returns the last iterate (unit
     /// norm) and a report counting the samples.
     ///
     /// # Errors
     /// Shape, emptiness and finiteness errors of the data; a step that is not positive and finite; an
     /// `init` of the wrong length or of norm 0.
-    pub fn fit(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>, link: &Link) -> Result<(Array1<f64>, Report)> {
+    fn fit(&self, (x, y): (ArrayView2<'a, f64>, ArrayView1<'a, f64>)) -> Result<SgdFit> {
+        let link = &self.link;
         let loss = CorrelationLoss::new(x, y, link)?;
         let (x, y) = loss.sample();
         let (n, d) = x.dim();
@@ -387,16 +426,23 @@ impl OnlineSgd {
             g.iter_mut().zip(row.iter()).for_each(|(g, a)| *g = w * a);
             sphere_step(&mut theta, if i < switch { eta } else { eta / 10.0 }, &g);
         }
-        Ok((Array1::from(theta), Report::exact(n)))
+        Ok(SgdFit {
+            direction: Array1::from(theta),
+            report: Report::exact(n),
+        })
     }
+}
+
+impl Estimator<&TensorPca> for OnlineSgd {
+    type Fitted = SgdFit;
 
     /// One pass over `n` fresh samples of tensor PCA (`n` rounded to the nearest integer), each sample's
     /// gradient drawn from its exact law ([`TensorPca::sample_gradient`]) in `O(d)`, from `seed`.
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] for more than 10¹² samples (`"n"`); the step's and `init`'s errors as in
-    /// [`OnlineSgd::fit`].
-    pub fn fit_tensor_pca(&self, model: &TensorPca) -> Result<(Array1<f64>, Report)> {
+    /// the fit of samples.
+    fn fit(&self, model: &TensorPca) -> Result<SgdFit> {
         let n = model.samples().round();
         if n > 1e12 {
             return Err(Error::InvalidParameter {
@@ -413,9 +459,14 @@ impl OnlineSgd {
             model.sample_gradient(&theta, &mut rng, &mut g);
             sphere_step(&mut theta, if i < switch { eta } else { eta / 10.0 }, &g);
         }
-        Ok((Array1::from(theta), Report::exact(n as usize)))
+        Ok(SgdFit {
+            direction: Array1::from(theta),
+            report: Report::exact(n as usize),
+        })
     }
+}
 
+impl OnlineSgd {
     /// The first sample of the refining phase.
     fn switch(&self, n: usize) -> usize {
         n - (self.refine * n as f64).round() as usize

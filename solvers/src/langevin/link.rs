@@ -23,6 +23,16 @@ pub struct Link {
     exponent: usize,
 }
 
+impl Default for Link {
+    /// The normalised Hermite polynomial `h₃` (information exponent 3).
+    fn default() -> Self {
+        Self {
+            coefficients: vec![0.0, 0.0, 0.0, 1.0],
+            exponent: 3,
+        }
+    }
+}
+
 impl Link {
     /// The link `Σ_j c_j h_j` with `coefficients[j] = c_j`.
     ///

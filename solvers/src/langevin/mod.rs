@@ -19,7 +19,7 @@ mod model;
 mod objective;
 mod tensor;
 
-pub use estimator::{Chain, Langevin, LangevinFit, OnlineSgd, Readout};
+pub use estimator::{Chain, Langevin, LangevinFit, OnlineSgd, Readout, SgdFit};
 pub use link::{Link, hermite};
 pub use model::SingleIndex;
 pub use objective::{CorrelationLoss, Objective};

@@ -3,7 +3,7 @@
 //!
 //! The records are streamed into normal equations ([`NormalEquations`]: `XᵀX`, `Xᵀy`, `‖y‖²`, `O(d²)`
 //! memory), so a baseline runs at any `n` the private estimators do. The Lasso is solved by coordinate
-//! descent on them ([`ElasticNet::fit_normal`]); IHT on the `d × d` design `Lᵀ` with targets `L⁻¹Xᵀy`,
+//! descent on them (the [`ElasticNet`] fit of `(&ne, 0)`); IHT on the `d × d` design `Lᵀ` with targets `L⁻¹Xᵀy`,
 //! where `LLᵀ = XᵀX`: the same least-squares objective up to a constant, hence the same iterates and
 //! the same least-squares refit on the support.
 
@@ -12,27 +12,32 @@ use ndarray::{Array1, Array2};
 
 use super::Population;
 use crate::regression::{ElasticNet, Iht, LinearFit, NormalEquations};
-use crate::{Error, Result};
+use crate::{Error, Estimator, Result};
 
 use super::USERS_PER_PIECE as PIECE;
 
 /// A non-private estimator fitted on raw records.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub enum Baseline {
     /// The Lasso, `1/(2n)‖y − Xθ‖² + α‖θ‖₁` (no intercept), at `α = σ√(2 ln(2d)/n)`: the universal
     /// choice of the theory (Bickel, Ritov & Tsybakov 2009) for noise `σ`, given here as the model's.
+    #[default]
     Lasso,
-    /// Iterative hard thresholding at sparsity `k` with the least-squares refit on its support.
-    Iht,
+    /// Iterative hard thresholding at sparsity `k` (`1 ≤ k ≤ d`) with the least-squares refit on its
+    /// support.
+    Iht {
+        /// The sparsity.
+        k: usize,
+    },
 }
 
 impl Baseline {
     /// Fits `n` users of `population` (records regenerated from `data_seed`, as the private estimators'
-    /// `simulate` do) with sparsity `k` (IHT) or the population's noise level (Lasso).
+    /// `simulate` do): IHT at its sparsity, the Lasso at the population's noise level.
     ///
     /// # Errors
     /// [`Error::Empty`] for `n = 0`; `k` outside `1..=d`; a singular `XᵀX` (`n < d`).
-    pub fn simulate(&self, population: &Population, n: usize, k: usize, data_seed: u64) -> Result<LinearFit> {
+    pub fn simulate(&self, population: &Population, n: usize, data_seed: u64) -> Result<LinearFit> {
         let d = population.check_users(n)?;
         let pieces: Vec<NormalEquations> = crate::parallel::parts_in_pieces(n, PIECE, |users| {
             let (mut x, mut y) = (vec![0.0; users.len() * d], vec![0.0; users.len()]);
@@ -55,8 +60,8 @@ impl Baseline {
                 fit_intercept: false,
                 ..ElasticNet::default()
             }
-            .fit_normal(&ne, 0),
-            Self::Iht => iht_on_normal_equations(&ne, k),
+            .fit((&ne, 0)),
+            Self::Iht { k } => iht_on_normal_equations(&ne, *k),
         }
     }
 }
@@ -83,7 +88,7 @@ fn iht_on_normal_equations(ne: &NormalEquations, k: usize) -> Result<LinearFit> 
         fit_intercept: false,
         ..Iht::default()
     }
-    .fit(design.view(), Array1::from(b).view())?;
+    .fit((design.view(), Array1::from(b).view()))?;
     // Iht scales its objective by the d rows of the square-root design; report the users' scaling,
     // 1/(2n)‖y − Xθ‖².
     fit.objective = 0.5 * ne.residual_sq(fit.coef.as_slice().unwrap_or(&[]), 0) / ne.n_samples();

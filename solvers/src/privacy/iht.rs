@@ -8,7 +8,7 @@ use sparsimony_core::Report;
 use sparsimony_core::privacy::L2Ball;
 
 use super::{LdpFit, Population, check_clip, check_epsilon, check_memory, checked_records, default_clip, keep_top_k};
-use crate::{Error, Progress, Result};
+use crate::{Error, Estimator, Progress, Result};
 
 use super::USERS_PER_PIECE as PIECE;
 
@@ -85,6 +85,24 @@ impl Default for LdpIht {
     }
 }
 
+impl<'a> Estimator<(ArrayView2<'a, f64>, ArrayView1<'a, f64>)> for LdpIht {
+    type Fitted = LdpFit;
+
+    /// Fits from `n` records (`x` one user per row, `y` their responses), each user's gradient privatized
+    /// as that user's device would.
+    ///
+    /// # Errors
+    /// Shape, emptiness and finiteness errors of the data; the settings' [`Error::InvalidParameter`].
+    fn fit(&self, (x, y): (ArrayView2<'a, f64>, ArrayView1<'a, f64>)) -> Result<LdpFit> {
+        let y = checked_records(x, y)?;
+        let (n, d) = x.dim();
+        self.run(n, d, |i, row| {
+            row.iter_mut().zip(x.row(i)).for_each(|(a, b)| *a = *b);
+            y[i]
+        })
+    }
+}
+
 impl LdpIht {
     fn check(&self, n: usize, d: usize) -> Result<()> {
         check_epsilon(self.epsilon)?;
@@ -132,25 +150,11 @@ impl LdpIht {
             .unwrap_or(1)
     }
 
-    /// Fits from `n` records (`x` one user per row, `y` their responses), each user's gradient privatized
-    /// as that user's device would.
-    ///
-    /// # Errors
-    /// Shape, emptiness and finiteness errors of the data; the settings' [`Error::InvalidParameter`].
-    pub fn fit(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<LdpFit> {
-        let y = checked_records(x, y)?;
-        let (n, d) = x.dim();
-        self.run(n, d, |i, row| {
-            row.iter_mut().zip(x.row(i)).for_each(|(a, b)| *a = *b);
-            y[i]
-        })
-    }
-
     /// Simulates `n` users of `population` (records regenerated from `data_seed`, one at a time) and fits:
     /// every user's record, clipped gradient and ℓ2-ball message is drawn per user — no shortcut.
     ///
     /// # Errors
-    /// As [`LdpIht::fit`]; [`Error::Empty`] for `n = 0`.
+    /// As the fit of records; [`Error::Empty`] for `n = 0`.
     pub fn simulate(&self, population: &Population, n: usize, data_seed: u64) -> Result<LdpFit> {
         let d = population.check_users(n)?;
         self.run(n, d, |i, row| population.record(data_seed, i as u64, row))

@@ -8,7 +8,7 @@
 //! * [`NonInteractive`]: one round. Each user clips `x` coordinatewise at `τ₁` and `y` at `τ₂`, and sends
 //!   `x̃x̃ᵀ` and `x̃ỹ` through the analytic Gaussian mechanism, each with half the budget; the server
 //!   averages, conditions the covariance (its eigenvalues floored), solves and thresholds. With public
-//!   unlabeled data (`public` in [`NonInteractive::fit`]) the covariance comes from the public `x` without
+//!   unlabeled data (`(x, y, public)` in [`NonInteractive`]'s fit) the covariance comes from the public `x` without
 //!   noise and the users send only `x̃ỹ`, with the whole budget. Rates: `Õ(d√k/(√n ε))`, and `√d` better
 //!   with public data.
 //! * [`LdpIht`]: sequentially interactive iterative hard thresholding. The users are split into disjoint
@@ -44,6 +44,19 @@ pub use sparsimony_core::privacy::Guarantee;
 use ndarray::Array1;
 
 use crate::regression::LinearFit;
+
+impl crate::Fitted for LdpFit {
+    fn report(&self) -> &crate::Report {
+        &self.linear.report
+    }
+}
+
+impl<'a> crate::Score<(ndarray::ArrayView2<'a, f64>, ndarray::ArrayView1<'a, f64>)> for LdpFit {
+    /// `R²` of the linear model on `(X, y)`.
+    fn score(&self, data: (ndarray::ArrayView2<'a, f64>, ndarray::ArrayView1<'a, f64>)) -> crate::Result<f64> {
+        crate::Score::score(&self.linear, data)
+    }
+}
 
 /// A model fitted from privatized messages.
 #[derive(Debug, Clone, PartialEq)]

@@ -11,7 +11,7 @@ use sparsimony_core::random::standard_normal;
 
 use super::{LdpFit, Population, check_clip, check_epsilon, check_memory, checked_records, default_clip, keep_top_k};
 use crate::data::check_matrix;
-use crate::{Error, Result};
+use crate::{Error, Estimator, Result};
 
 use super::USERS_PER_PIECE as PIECE;
 
@@ -93,7 +93,78 @@ fn triangle_len(d: usize) -> f64 {
     d as f64 * (d as f64 + 1.0) / 2.0
 }
 
+impl<'a> Estimator<(ArrayView2<'a, f64>, ArrayView1<'a, f64>)> for NonInteractive {
+    type Fitted = LdpFit;
+
+    /// Fits from `n` records (`x` one user per row, `y` their responses), each user's messages privatized
+    /// as that user's device would; the covariance from the users' privatized messages.
+    ///
+    /// # Errors
+    /// As with public records.
+    fn fit(&self, (x, y): (ArrayView2<'a, f64>, ArrayView1<'a, f64>)) -> Result<LdpFit> {
+        self.fit_records(x, y, None)
+    }
+}
+
+impl<'a> Estimator<(ArrayView2<'a, f64>, ArrayView1<'a, f64>, ArrayView2<'a, f64>)> for NonInteractive {
+    type Fitted = LdpFit;
+
+    /// Fits from `n` records `(x, y)` with the covariance from `public` unlabeled records (one per row).
+    ///
+    /// # Errors
+    /// Shape, emptiness and finiteness errors of the data; the settings' [`Error::InvalidParameter`].
+    fn fit(&self, (x, y, public): (ArrayView2<'a, f64>, ArrayView1<'a, f64>, ArrayView2<'a, f64>)) -> Result<LdpFit> {
+        self.fit_records(x, y, Some(public))
+    }
+}
+
 impl NonInteractive {
+    /// Fits from `n` records (`x` one user per row, `y` their responses), each user's messages privatized
+    /// as that user's device would (per-user randomness: ChaCha8 stream `i` of [`NonInteractive::seed`]),
+    /// with the covariance from `public` unlabeled records when given.
+    ///
+    /// # Errors
+    /// Shape, emptiness and finiteness errors of the data; the settings' [`Error::InvalidParameter`].
+    fn fit_records(
+        &self,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+        public: Option<ArrayView2<'_, f64>>,
+    ) -> Result<LdpFit> {
+        let y = checked_records(x, y)?;
+        let (n, d) = x.dim();
+        self.check(n, d, public.map_or(0, |p| p.nrows()))?;
+        let (cov_mech, cross_mech) = self.mechanisms(d, n, public.is_some())?;
+        let clips = self.clips(n);
+        let is_public = public.is_some();
+        let pieces: Vec<Sums> = crate::parallel::parts_in_pieces(n, PIECE, |users| {
+            let mut sums = Sums::zeros(d, is_public);
+            let (mut row, mut tri, mut tri_msg) = (vec![0.0; d], vec![0.0; triangle(d)], vec![0.0; triangle(d)]);
+            let (mut cross, mut cross_msg) = (vec![0.0; d], vec![0.0; d]);
+            for (i, &yi) in users.clone().zip(&y[users]) {
+                row.iter_mut().zip(x.row(i)).for_each(|(a, b)| *a = *b);
+                tri.fill(0.0);
+                cross.fill(0.0);
+                Self::add_clipped(&mut row, yi, clips, is_public, &mut tri, &mut cross);
+                let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+                rng.set_stream(i as u64);
+                if let Some(m) = &cov_mech {
+                    m.privatize(&tri, &mut tri_msg, &mut rng)?;
+                    sums.covariance.iter_mut().zip(&tri_msg).for_each(|(s, v)| *s += v);
+                }
+                cross_mech.privatize(&cross, &mut cross_msg, &mut rng)?;
+                sums.cross.iter_mut().zip(&cross_msg).for_each(|(s, v)| *s += v);
+            }
+            Ok(sums)
+        })?;
+        let sums = add_in_order(pieces, d, is_public);
+        let covariance = match public {
+            Some(p) => Some(public_covariance(p, d, clips.0)?),
+            None => None,
+        };
+        self.server(sums, covariance, cov_mech.map_or(0.0, |m| m.sigma()), n, d)
+    }
+
     /// Checks the settings, and the memory of a run over `n` users with `d` features (`public` further
     /// users' records held for the covariance).
     fn check(&self, n: usize, d: usize, public: usize) -> Result<()> {
@@ -176,61 +247,15 @@ impl NonInteractive {
         cross.iter_mut().zip(x.iter()).for_each(|(c, xi)| *c += xi * y);
     }
 
-    /// Fits from `n` records (`x` one user per row, `y` their responses), each user's messages privatized
-    /// as that user's device would (per-user randomness: ChaCha8 stream `i` of [`NonInteractive::seed`]),
-    /// with the covariance from `public` unlabeled records when given.
-    ///
-    /// # Errors
-    /// Shape, emptiness and finiteness errors of the data; the settings' [`Error::InvalidParameter`].
-    pub fn fit(
-        &self,
-        x: ArrayView2<'_, f64>,
-        y: ArrayView1<'_, f64>,
-        public: Option<ArrayView2<'_, f64>>,
-    ) -> Result<LdpFit> {
-        let y = checked_records(x, y)?;
-        let (n, d) = x.dim();
-        self.check(n, d, public.map_or(0, |p| p.nrows()))?;
-        let (cov_mech, cross_mech) = self.mechanisms(d, n, public.is_some())?;
-        let clips = self.clips(n);
-        let is_public = public.is_some();
-        let pieces: Vec<Sums> = crate::parallel::parts_in_pieces(n, PIECE, |users| {
-            let mut sums = Sums::zeros(d, is_public);
-            let (mut row, mut tri, mut tri_msg) = (vec![0.0; d], vec![0.0; triangle(d)], vec![0.0; triangle(d)]);
-            let (mut cross, mut cross_msg) = (vec![0.0; d], vec![0.0; d]);
-            for (i, &yi) in users.clone().zip(&y[users]) {
-                row.iter_mut().zip(x.row(i)).for_each(|(a, b)| *a = *b);
-                tri.fill(0.0);
-                cross.fill(0.0);
-                Self::add_clipped(&mut row, yi, clips, is_public, &mut tri, &mut cross);
-                let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
-                rng.set_stream(i as u64);
-                if let Some(m) = &cov_mech {
-                    m.privatize(&tri, &mut tri_msg, &mut rng)?;
-                    sums.covariance.iter_mut().zip(&tri_msg).for_each(|(s, v)| *s += v);
-                }
-                cross_mech.privatize(&cross, &mut cross_msg, &mut rng)?;
-                sums.cross.iter_mut().zip(&cross_msg).for_each(|(s, v)| *s += v);
-            }
-            Ok(sums)
-        })?;
-        let sums = add_in_order(pieces, d, is_public);
-        let covariance = match public {
-            Some(p) => Some(public_covariance(p, d, clips.0)?),
-            None => None,
-        };
-        self.server(sums, covariance, cov_mech.map_or(0.0, |m| m.sigma()), n, d)
-    }
-
     /// Simulates `n` users of `population` (records regenerated from `data_seed`) and fits, with the
     /// covariance from `public` further users' unlabeled records when `public > 0`. Every user's clipped
     /// statistics are computed exactly; the sum of their Gaussian noises — independent `N(0, σ²)` per user
     /// and entry — is drawn at once as `N(0, nσ²)` per entry, which is **exact in distribution** (a sum of
     /// independent Gaussians is Gaussian with the summed variance) and makes `10⁸` users cost their
-    /// statistics only. [`NonInteractive::fit`] is the per-user path.
+    /// statistics only. the fit of records is the per-user path.
     ///
     /// # Errors
-    /// As [`NonInteractive::fit`]; [`Error::Empty`] for `n = 0`.
+    /// As the fit of records; [`Error::Empty`] for `n = 0`.
     pub fn simulate(&self, population: &Population, n: usize, public: usize, data_seed: u64) -> Result<LdpFit> {
         let d = population.check_users(n)?;
         self.check(n, d, public)?;

@@ -17,6 +17,7 @@ use super::operator::{Measurement, ordered_data};
 use super::prior::{FaintPrior, Prior};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
+use crate::{Estimator, Fitted};
 
 /// Self-calibration of direction-dependent effects jointly with imaging (Repetti et al., MNRAS 470, 2017).
 ///
@@ -131,7 +132,7 @@ pub enum Stage {
     Dde,
 }
 
-/// One outer iteration of [`SelfCalibration::fit`].
+/// One outer iteration of a [`SelfCalibration`] fit.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Outer {
     /// Its stage.
@@ -184,6 +185,108 @@ struct State {
     u: [Ddes; 2],
     eps: Vec<f64>,
     op: Measurement,
+}
+
+impl<'a> Estimator<(&Observation, ArrayView2<'a, f64>)> for SelfCalibration {
+    type Fitted = SelfCalibrated;
+
+    /// Self-calibrates `observation` given the known bright sources `bright` (`N × N`, `x_o`): the
+    /// direction-independent stage, then the direction-dependent one.
+    ///
+    /// # Errors
+    /// The observation's defects ([`Observation::validate`] at `dde_size`), a bright image of another
+    /// size or with a non-finite pixel, settings out of range, and [`Error::Singular`] when the bright
+    /// sources' visibilities are all zero (nothing to calibrate on).
+    fn fit(&self, (observation, bright): (&Observation, ArrayView2<'a, f64>)) -> Result<SelfCalibrated> {
+        self.check(observation, &bright)?;
+        let started = Instant::now();
+        let problem = self.problem(observation, &bright)?;
+        let (na, nt) = (observation.n_antennas, observation.n_times);
+        let gain = gain_scale(&problem)?;
+        let bounds = Bounds {
+            centre: self.gain_bound * gain,
+            other: self.offcentre_bound * gain,
+        };
+        let die = Ddes::constant(1, na, nt, Complex64::new(gain, 0.0))?;
+        let op = Measurement::new(observation, &die, &die)?;
+        let mut state = State {
+            u: [die.clone(), die],
+            eps: vec![0.0; problem.bright.len()],
+            op,
+        };
+        let counter = self.progress.counter(
+            "self-calibration",
+            self.die_max_outer.saturating_add(self.dde_max_outer),
+        );
+        let mut history = Vec::new();
+        let mut seconds = [0.0; 2];
+        let mut last = (0, 0.0);
+        let mut die_gains = state.u[0].clone();
+        let mut die_faint = Vec::new();
+        for stage in [Stage::Die, Stage::Dde] {
+            let (nu, max_outer, sweeps) = match stage {
+                Stage::Die => (self.die_nu, self.die_max_outer, self.die_sweeps),
+                Stage::Dde => (self.dde_nu, self.dde_max_outer, self.dde_sweeps),
+            };
+            if stage == Stage::Dde {
+                die_gains = state.u[0].clone();
+                die_faint = state.eps.clone();
+                let restart = self.restarts_faint(&problem, &state)?;
+                let u1 = Ddes::from_die(&state.u[0], self.dde_size)?;
+                let u2 = Ddes::from_die(&state.u[1], self.dde_size)?;
+                state.op = Measurement::new(observation, &u1, &u2)?;
+                state.u = [u1, u2];
+                if restart {
+                    state.eps.fill(0.0);
+                }
+            }
+            let mut previous = self.criterion(&problem, &state, nu)?.0;
+            let mut decrease = f64::INFINITY;
+            let mut done = 0;
+            let mut momentum = 0.5;
+            while done < max_outer && decrease > self.tol {
+                let t0 = Instant::now();
+                let block_start = (state.u.clone(), state.eps.clone());
+                self.dde_block(&problem, &mut state, nu, sweeps, &bounds)?;
+                let t1 = Instant::now();
+                let iterations = self.image_block(&problem, &mut state)?.iterations;
+                seconds[0] += t1.elapsed().as_secs_f64();
+                seconds[1] += (t1 - t0).as_secs_f64();
+                let (mut criterion, mut data) = self.criterion(&problem, &state, nu)?;
+                // Safeguarded extrapolation along the last outer step (Ang & Gillis 2019's scheme for
+                // alternating fits): tried, and kept only where it lowers J, so J stays monotone.
+                if done > 0 {
+                    let tried = self.extrapolate(&problem, &mut state, &block_start, momentum, &bounds, nu)?;
+                    if let Some((c, d)) = tried.filter(|&(c, _)| c < criterion) {
+                        (criterion, data) = (c, d);
+                        momentum = (momentum * 1.5).min(1.0);
+                    } else {
+                        momentum *= 0.5;
+                    }
+                }
+                decrease = (previous - criterion) / previous.abs().max(f64::MIN_POSITIVE);
+                previous = criterion;
+                done += 1;
+                history.push(Outer {
+                    stage,
+                    criterion,
+                    data,
+                    image_iterations: iterations,
+                    seconds: started.elapsed().as_secs_f64(),
+                });
+                counter.step(Some(criterion));
+            }
+            last = (last.0 + done, decrease);
+        }
+        let report = Report::new(last.0, Measure::ObjectiveChange, last.1.max(0.0), self.tol);
+        Ok(self.finish(&problem, state, (die_gains, die_faint), history, gain, seconds, report))
+    }
+}
+
+impl Fitted for SelfCalibrated {
+    fn report(&self) -> &Report {
+        &self.report
+    }
 }
 
 impl SelfCalibration {
@@ -295,104 +398,12 @@ impl SelfCalibration {
         })
     }
 
-    /// Self-calibrates `observation` given the known bright sources `bright` (`N × N`, `x_o`): the
-    /// direction-independent stage, then the direction-dependent one.
-    ///
-    /// # Errors
-    /// The observation's defects ([`Observation::validate`] at `dde_size`), a bright image of another
-    /// size or with a non-finite pixel, settings out of range, and [`Error::Singular`] when the bright
-    /// sources' visibilities are all zero (nothing to calibrate on).
-    pub fn fit(&self, observation: &Observation, bright: ArrayView2<'_, f64>) -> Result<SelfCalibrated> {
-        self.check(observation, &bright)?;
-        let started = Instant::now();
-        let problem = self.problem(observation, &bright)?;
-        let (na, nt) = (observation.n_antennas, observation.n_times);
-        let gain = gain_scale(&problem)?;
-        let bounds = Bounds {
-            centre: self.gain_bound * gain,
-            other: self.offcentre_bound * gain,
-        };
-        let die = Ddes::constant(1, na, nt, Complex64::new(gain, 0.0))?;
-        let op = Measurement::new(observation, &die, &die)?;
-        let mut state = State {
-            u: [die.clone(), die],
-            eps: vec![0.0; problem.bright.len()],
-            op,
-        };
-        let counter = self.progress.counter(
-            "self-calibration",
-            self.die_max_outer.saturating_add(self.dde_max_outer),
-        );
-        let mut history = Vec::new();
-        let mut seconds = [0.0; 2];
-        let mut last = (0, 0.0);
-        let mut die_gains = state.u[0].clone();
-        let mut die_faint = Vec::new();
-        for stage in [Stage::Die, Stage::Dde] {
-            let (nu, max_outer, sweeps) = match stage {
-                Stage::Die => (self.die_nu, self.die_max_outer, self.die_sweeps),
-                Stage::Dde => (self.dde_nu, self.dde_max_outer, self.dde_sweeps),
-            };
-            if stage == Stage::Dde {
-                die_gains = state.u[0].clone();
-                die_faint = state.eps.clone();
-                let restart = self.restarts_faint(&problem, &state)?;
-                let u1 = Ddes::from_die(&state.u[0], self.dde_size)?;
-                let u2 = Ddes::from_die(&state.u[1], self.dde_size)?;
-                state.op = Measurement::new(observation, &u1, &u2)?;
-                state.u = [u1, u2];
-                if restart {
-                    state.eps.fill(0.0);
-                }
-            }
-            let mut previous = self.criterion(&problem, &state, nu)?.0;
-            let mut decrease = f64::INFINITY;
-            let mut done = 0;
-            let mut momentum = 0.5;
-            while done < max_outer && decrease > self.tol {
-                let t0 = Instant::now();
-                let block_start = (state.u.clone(), state.eps.clone());
-                self.dde_block(&problem, &mut state, nu, sweeps, &bounds)?;
-                let t1 = Instant::now();
-                let iterations = self.image_block(&problem, &mut state)?.iterations;
-                seconds[0] += t1.elapsed().as_secs_f64();
-                seconds[1] += (t1 - t0).as_secs_f64();
-                let (mut criterion, mut data) = self.criterion(&problem, &state, nu)?;
-                // Safeguarded extrapolation along the last outer step (Ang & Gillis 2019's scheme for
-                // alternating fits): tried, and kept only where it lowers J, so J stays monotone.
-                if done > 0 {
-                    let tried = self.extrapolate(&problem, &mut state, &block_start, momentum, &bounds, nu)?;
-                    if let Some((c, d)) = tried.filter(|&(c, _)| c < criterion) {
-                        (criterion, data) = (c, d);
-                        momentum = (momentum * 1.5).min(1.0);
-                    } else {
-                        momentum *= 0.5;
-                    }
-                }
-                decrease = (previous - criterion) / previous.abs().max(f64::MIN_POSITIVE);
-                previous = criterion;
-                done += 1;
-                history.push(Outer {
-                    stage,
-                    criterion,
-                    data,
-                    image_iterations: iterations,
-                    seconds: started.elapsed().as_secs_f64(),
-                });
-                counter.step(Some(criterion));
-            }
-            last = (last.0 + done, decrease);
-        }
-        let report = Report::new(last.0, Measure::ObjectiveChange, last.1.max(0.0), self.tol);
-        Ok(self.finish(&problem, state, (die_gains, die_faint), history, gain, seconds, report))
-    }
-
     /// Images `observation` with fixed DDEs (`U₁ = U₂ = ddes`): the image block alone, run to its
     /// tolerance. With unit gains this is imaging without calibration; with the true DDEs of a simulation
     /// it is the limit that calibration can reach.
     ///
     /// # Errors
-    /// As [`SelfCalibration::fit`], at the kernels' side of `ddes`, and [`Error::Shape`] when `ddes`
+    /// As the [`SelfCalibration`] fit, at the kernels' side of `ddes`, and [`Error::Shape`] when `ddes`
     /// does not match the observation's antennas and time steps.
     pub fn image(&self, observation: &Observation, bright: ArrayView2<'_, f64>, ddes: &Ddes) -> Result<SelfCalibrated> {
         let fixed = Self {

@@ -5,7 +5,7 @@ use sparsimony_core::Report;
 
 use crate::data::check_vector;
 use crate::metrics::r2_score;
-use crate::{Error, Result};
+use crate::{Error, Fitted, Result, Score};
 
 /// A fitted linear model `ŷ = X w + b`: what [`ElasticNet`](super::ElasticNet), [`Omp`](super::Omp),
 /// [`Iht`](super::Iht), [`Stlsq`](super::Stlsq), [`BestSubset`](super::BestSubset) return, and what
@@ -51,19 +51,27 @@ impl LinearFit {
         finite_predictions(predict_sparse(x, self.coef.view(), self.intercept))
     }
 
+    /// The number of nonzero coefficients.
+    pub fn n_nonzero(&self) -> usize {
+        self.coef.iter().filter(|c| **c != 0.0).count()
+    }
+}
+
+impl Fitted for LinearFit {
+    fn report(&self) -> &Report {
+        &self.report
+    }
+}
+
+impl<'a> Score<(ArrayView2<'a, f64>, ArrayView1<'a, f64>)> for LinearFit {
     /// The coefficient of determination `R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)²` on `(X, y)`, as scikit-learn's
     /// `score` (a constant `y` scores 1 when predicted exactly and 0 otherwise).
     ///
     /// # Errors
-    /// As [`predict`](Self::predict); shape and finiteness errors for `y`.
-    pub fn score(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<f64> {
+    /// As [`LinearFit::predict`]; shape and finiteness errors for `y`.
+    fn score(&self, (x, y): (ArrayView2<'a, f64>, ArrayView1<'a, f64>)) -> Result<f64> {
         let y = Array1::from(check_vector("y (one value per row of X)", y, x.nrows())?);
         Ok(r2_score(y.view(), self.predict(x)?.view()))
-    }
-
-    /// The number of nonzero coefficients.
-    pub fn n_nonzero(&self) -> usize {
-        self.coef.iter().filter(|c| **c != 0.0).count()
     }
 }
 

@@ -19,9 +19,10 @@
 //! [`path`] computes regularisation paths and K-fold cross-validation. [`Omp`], [`Iht`], [`Stlsq`] and
 //! [`BestSubset`] select supports directly; [`RandomSupport`] handles ill-conditioned designs.
 //!
-//! Every estimator here is a configuration with `Default` whose `fit(x, y)` returns a [`LinearFit`] (or,
-//! for cross-validation and the random-support estimator, a value holding one): coefficients, intercept,
-//! objective, `predict`, `score` and the shared [`Report`](crate::Report). Designs are `X` of shape
+//! Every estimator here is a configuration with `Default` whose [`Estimator::fit`] of `(x, y)` returns a
+//! [`LinearFit`] (or, for cross-validation and the random-support estimator, a value holding one):
+//! coefficients, intercept, objective, `predict`, [`Score`](crate::Score) and the shared
+//! [`Report`](crate::Report). Designs are `X` of shape
 //! `(n, d)`, samples in rows, any memory layout.
 
 mod cd;
@@ -37,16 +38,17 @@ pub mod subset;
 
 pub use fit::LinearFit;
 pub use normal::NormalEquations;
+pub use path::{CrossValidation, CvFit};
 pub use random_support::{RandomSupport, RandomSupportFit};
 pub use subset::{BestSubset, Iht, Omp, Stlsq, least_squares};
 
 use ndarray::{Array1, ArrayView1, ArrayView2};
 
 use crate::data::check_vector;
-use crate::{Error, Result};
+use crate::{Error, Estimator, Result};
 use design::{DenseDesign, Design, GramDesign, SparseDesign};
 
-/// The algorithm behind [`ElasticNet::fit`].
+/// The algorithm of an [`ElasticNet`] fit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Solver {
     /// Coordinate descent with working sets and gap-safe screening.
@@ -149,26 +151,8 @@ impl ElasticNet {
         Ok(())
     }
 
-    /// Fits a dense design `X` of shape `(n, d)` (samples in rows) to `y` (length `n`).
-    ///
-    /// A zero column (or, with an intercept, a constant one) gets coefficient 0.
-    ///
-    /// The report is judged by the duality gap; at the iteration cap the last iterate is returned with
-    /// `report.converged == false`.
-    ///
-    /// # Errors
-    /// Empty or non-finite input, shape mismatches, invalid parameters.
-    pub fn fit(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<LinearFit> {
-        self.fit_warm(x, y, None)
-    }
-
-    /// [`fit`](Self::fit) started from the coefficients `start` (length `d`) instead of zero, as
-    /// scikit-learn's `warm_start`: a previous fit's coefficients make a nearby problem (a new `α`, a few
-    /// more samples) cheaper. The optimum does not depend on the start.
-    ///
-    /// # Errors
-    /// As [`fit`](Self::fit); a `start` of the wrong length or with non-finite values.
-    pub fn fit_warm(
+    /// A dense design `X` (`n × d`, any layout) with `y`, started from `start` (zero when `None`).
+    fn fit_dense(
         &self,
         x: ArrayView2<'_, f64>,
         y: ArrayView1<'_, f64>,
@@ -179,21 +163,33 @@ impl ElasticNet {
         self.fit_design(&design, y, start.as_deref())
     }
 
-    /// A warm start validated: one finite value per feature.
-    fn check_start(start: Option<ArrayView1<'_, f64>>, d: usize) -> Result<Option<Vec<f64>>> {
-        start
-            .map(|s| check_vector("the warm start (one coefficient per column of X)", s, d))
-            .transpose()
+    /// A sparse design with `y` (and sample weights `w`), started from `start` (zero when `None`).
+    fn sparse_fit(
+        &self,
+        x: sprs::CsMatView<'_, f64>,
+        y: ArrayView1<'_, f64>,
+        w: Option<ArrayView1<'_, f64>>,
+        start: Option<ArrayView1<'_, f64>>,
+    ) -> Result<LinearFit> {
+        if self.solver == Solver::Fista {
+            return Err(fista_dense_only());
+        }
+        let start = Self::check_start(start, x.cols())?;
+        match w {
+            None => {
+                let design = AnyDesign::Sparse(SparseDesign::new(x, self.fit_intercept)?);
+                self.fit_design(&design, y, start.as_deref())
+            }
+            Some(w) => {
+                let (design, root) = SparseDesign::weighted(x, self.fit_intercept, w)?;
+                let yw = scaled_response(y, &root)?;
+                self.fit_design(&AnyDesign::Sparse(design), yw.view(), start.as_deref())
+            }
+        }
     }
 
-    /// Fits target `t` of [`NormalEquations`] by coordinate descent on the Gram matrix (`O(d)` per update,
-    /// whatever the number of samples): how SINDy uses the elastic net. The objective is scaled by the
-    /// samples the equations hold (`1/(2n)`, `n` = [`NormalEquations::n_samples`]).
-    ///
-    /// # Errors
-    /// [`Error::InvalidParameter`] with `fit_intercept` (normal equations carry no intercept: include a
-    /// constant feature instead) or the FISTA solver; invalid parameters.
-    pub fn fit_normal(&self, ne: &NormalEquations, t: usize) -> Result<LinearFit> {
+    /// Target `t` of normal equations by coordinate descent on the Gram design.
+    fn gram_fit(&self, ne: &NormalEquations, t: usize) -> Result<LinearFit> {
         if self.fit_intercept {
             return Err(Error::InvalidParameter {
                 name: "fit_intercept",
@@ -227,6 +223,13 @@ impl ElasticNet {
             objective: solved.objective,
             report: solved.report,
         })
+    }
+
+    /// A warm start validated: one finite value per feature.
+    fn check_start(start: Option<ArrayView1<'_, f64>>, d: usize) -> Result<Option<Vec<f64>>> {
+        start
+            .map(|s| check_vector("the warm start (one coefficient per column of X)", s, d))
+            .transpose()
     }
 
     /// The dense design in the representation the settings call for (Gram or not), for the response `y`
@@ -277,60 +280,6 @@ impl ElasticNet {
                 Ok((yc, y_mean))
             }
         }
-    }
-
-    /// Fits a sparse design (CSR or CSC, viewed: `m.view()` of an owned `CsMat`; a CSC matrix is used in
-    /// place, a CSR one converted to CSC once) to `y`.
-    ///
-    /// # Errors
-    /// As [`fit`](Self::fit); the FISTA solver (dense designs only).
-    pub fn fit_sparse(&self, x: sprs::CsMatView<'_, f64>, y: ArrayView1<'_, f64>) -> Result<LinearFit> {
-        self.fit_sparse_warm(x, y, None)
-    }
-
-    /// [`fit_sparse`](Self::fit_sparse) started from `start` (see [`fit_warm`](Self::fit_warm)).
-    ///
-    /// # Errors
-    /// As [`fit_sparse`](Self::fit_sparse); a `start` of the wrong length or with non-finite values.
-    pub fn fit_sparse_warm(
-        &self,
-        x: sprs::CsMatView<'_, f64>,
-        y: ArrayView1<'_, f64>,
-        start: Option<ArrayView1<'_, f64>>,
-    ) -> Result<LinearFit> {
-        if self.solver == Solver::Fista {
-            return Err(fista_dense_only());
-        }
-        let design = AnyDesign::Sparse(SparseDesign::new(x, self.fit_intercept)?);
-        let start = Self::check_start(start, x.cols())?;
-        self.fit_design(&design, y, start.as_deref())
-    }
-
-    /// [`fit_sparse_warm`](Self::fit_sparse_warm) with sample weights `w` (one per row, finite, ≥ 0, not
-    /// all zero): minimises `1/(2 Σw) Σᵢ wᵢ (yᵢ − xᵢᵀβ − b)² + α·penalty`, scikit-learn's weighted
-    /// objective (weights rescaled to sum `n`).
-    ///
-    /// The intercept is handled as scikit-learn handles it, by centring on the weighted means — here
-    /// implicitly, so the design stays sparse and no unpenalised intercept column is added (coordinate
-    /// descent converges on such a column only slowly).
-    ///
-    /// # Errors
-    /// As [`fit_sparse_warm`](Self::fit_sparse_warm); weights of the wrong length, negative, non-finite
-    /// or all zero.
-    pub fn fit_sparse_weighted(
-        &self,
-        x: sprs::CsMatView<'_, f64>,
-        y: ArrayView1<'_, f64>,
-        w: ArrayView1<'_, f64>,
-        start: Option<ArrayView1<'_, f64>>,
-    ) -> Result<LinearFit> {
-        if self.solver == Solver::Fista {
-            return Err(fista_dense_only());
-        }
-        let (design, root) = SparseDesign::weighted(x, self.fit_intercept, w)?;
-        let yw = scaled_response(y, &root)?;
-        let start = Self::check_start(start, x.cols())?;
-        self.fit_design(&AnyDesign::Sparse(design), yw.view(), start.as_deref())
     }
 
     /// Fits a prepared design, warm-starting from `start` when given.
@@ -391,6 +340,137 @@ impl ElasticNet {
             report: solved.report,
         })
     }
+}
+
+/// Data with a warm start: the elastic net started from the coefficients `start` (length `d`) instead of
+/// zero, as scikit-learn's `warm_start` — a previous fit's coefficients make a nearby problem (a new `α`,
+/// a few more samples) cheaper. The optimum does not depend on the start.
+#[derive(Debug, Clone, Copy)]
+pub struct WarmStart<'a, D> {
+    /// The data, as [`ElasticNet`] fits it cold: `(x, y)` dense or sparse, or `(x, y, w)` sparse.
+    pub data: D,
+    /// The start, one finite coefficient per feature.
+    pub start: ArrayView1<'a, f64>,
+}
+
+impl<'a> Estimator<(ArrayView2<'a, f64>, ArrayView1<'a, f64>)> for ElasticNet {
+    type Fitted = LinearFit;
+
+    /// Fits a dense design `X` of shape `(n, d)` (samples in rows, any layout) to `y` (length `n`).
+    ///
+    /// A zero column (or, with an intercept, a constant one) gets coefficient 0. The report is judged by
+    /// the duality gap; at the iteration cap the last iterate is returned with `report.converged == false`.
+    ///
+    /// # Errors
+    /// Empty or non-finite input, shape mismatches, invalid parameters.
+    fn fit(&self, (x, y): (ArrayView2<'a, f64>, ArrayView1<'a, f64>)) -> Result<LinearFit> {
+        self.fit_dense(x, y, None)
+    }
+}
+
+impl<'a> Estimator<(sprs::CsMatView<'a, f64>, ArrayView1<'a, f64>)> for ElasticNet {
+    type Fitted = LinearFit;
+
+    /// Fits a sparse design (CSR or CSC, viewed: `m.view()` of an owned `CsMat`; a CSC matrix is used in
+    /// place, a CSR one converted to CSC once) to `y`.
+    ///
+    /// # Errors
+    /// As for dense designs; the FISTA solver (dense designs only).
+    fn fit(&self, (x, y): (sprs::CsMatView<'a, f64>, ArrayView1<'a, f64>)) -> Result<LinearFit> {
+        self.sparse_fit(x, y, None, None)
+    }
+}
+
+impl<'a> Estimator<(sprs::CsMatView<'a, f64>, ArrayView1<'a, f64>, ArrayView1<'a, f64>)> for ElasticNet {
+    type Fitted = LinearFit;
+
+    /// Fits a sparse design with sample weights `w` (one per row, finite, ≥ 0, not all zero): minimises
+    /// `1/(2 Σw) Σᵢ wᵢ (yᵢ − xᵢᵀβ − b)² + α·penalty`, scikit-learn's weighted objective (weights rescaled
+    /// to sum `n`).
+    ///
+    /// The intercept is handled as scikit-learn handles it, by centring on the weighted means — here
+    /// implicitly, so the design stays sparse and no unpenalised intercept column is added (coordinate
+    /// descent converges on such a column only slowly).
+    ///
+    /// # Errors
+    /// As for sparse designs; weights of the wrong length, negative, non-finite or all zero.
+    fn fit(
+        &self,
+        (x, y, w): (sprs::CsMatView<'a, f64>, ArrayView1<'a, f64>, ArrayView1<'a, f64>),
+    ) -> Result<LinearFit> {
+        self.sparse_fit(x, y, Some(w), None)
+    }
+}
+
+impl<'a> Estimator<WarmStart<'a, (ArrayView2<'a, f64>, ArrayView1<'a, f64>)>> for ElasticNet {
+    type Fitted = LinearFit;
+
+    /// A dense fit from a warm start.
+    ///
+    /// # Errors
+    /// As the cold fit; a start of the wrong length or with non-finite values.
+    fn fit(&self, warm: WarmStart<'a, (ArrayView2<'a, f64>, ArrayView1<'a, f64>)>) -> Result<LinearFit> {
+        self.fit_dense(warm.data.0, warm.data.1, Some(warm.start))
+    }
+}
+
+impl<'a> Estimator<WarmStart<'a, (sprs::CsMatView<'a, f64>, ArrayView1<'a, f64>)>> for ElasticNet {
+    type Fitted = LinearFit;
+
+    /// A sparse fit from a warm start.
+    ///
+    /// # Errors
+    /// As the cold fit; a start of the wrong length or with non-finite values.
+    fn fit(&self, warm: WarmStart<'a, (sprs::CsMatView<'a, f64>, ArrayView1<'a, f64>)>) -> Result<LinearFit> {
+        self.sparse_fit(warm.data.0, warm.data.1, None, Some(warm.start))
+    }
+}
+
+impl<'a> Estimator<WarmStart<'a, (sprs::CsMatView<'a, f64>, ArrayView1<'a, f64>, ArrayView1<'a, f64>)>> for ElasticNet {
+    type Fitted = LinearFit;
+
+    /// A weighted sparse fit from a warm start.
+    ///
+    /// # Errors
+    /// As the cold fit; a start of the wrong length or with non-finite values.
+    fn fit(
+        &self,
+        warm: WarmStart<'a, (sprs::CsMatView<'a, f64>, ArrayView1<'a, f64>, ArrayView1<'a, f64>)>,
+    ) -> Result<LinearFit> {
+        let (x, y, w) = warm.data;
+        self.sparse_fit(x, y, Some(w), Some(warm.start))
+    }
+}
+
+impl Estimator<(&NormalEquations, usize)> for ElasticNet {
+    type Fitted = LinearFit;
+
+    /// Fits target `t` of [`NormalEquations`] by coordinate descent on the Gram matrix (`O(d)` per update,
+    /// whatever the number of samples): how SINDy uses the elastic net. The objective is scaled by the
+    /// samples the equations hold (`1/(2n)`, `n` = [`NormalEquations::n_samples`]).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] with `fit_intercept` (normal equations carry no intercept: include a
+    /// constant feature instead), the FISTA solver or a target `t` the equations do not hold; invalid
+    /// parameters.
+    fn fit(&self, (ne, t): (&NormalEquations, usize)) -> Result<LinearFit> {
+        check_target(ne, t)?;
+        self.gram_fit(ne, t)
+    }
+}
+
+/// Refuses a target index that normal equations do not hold.
+pub(crate) fn check_target(ne: &NormalEquations, t: usize) -> Result<()> {
+    if t >= ne.n_targets() {
+        return Err(Error::InvalidParameter {
+            name: "target",
+            reason: format!(
+                "the normal equations hold {} target(s), asked for target {t}",
+                ne.n_targets()
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// `y` (validated: one finite value per row) with its rows scaled by `root` (`√w`).

@@ -9,7 +9,7 @@ use super::design::{DenseDesign, Design, Residual, SparseDesign};
 use super::fit::{predict_dense, predict_sparse};
 use super::{AnyDesign, ElasticNet, LinearFit};
 use crate::data::check_vector;
-use crate::{Backend, Error, Progress, Result};
+use crate::{Backend, Error, Estimator, Fitted, Progress, Result, Score};
 
 /// The smallest `α` at which every (penalised) coefficient is zero:
 /// `α_max = maxⱼ |X_cⱼᵀ y_c| / (n ρ pⱼ)` over the features with `pⱼ > 0` (centred when `fit_intercept`).
@@ -104,7 +104,7 @@ pub fn path_sparse(
     Data::Sparse(x).path(model, y, alphas)
 }
 
-/// [`alpha_max_sparse`] with sample weights `w` (see [`ElasticNet::fit_sparse_weighted`]).
+/// [`alpha_max_sparse`] with sample weights `w` (see [`ElasticNet`]'s fit of weighted samples `(x, y, w)`).
 ///
 /// # Errors
 /// As [`alpha_max_sparse`]; invalid weights.
@@ -119,7 +119,7 @@ pub fn alpha_max_sparse_weighted(
     alpha_max_of(model, &design, yw.view())
 }
 
-/// [`path_sparse`] with sample weights `w` (see [`ElasticNet::fit_sparse_weighted`]): the intercept by
+/// [`path_sparse`] with sample weights `w` (see [`ElasticNet`]'s fit of weighted samples `(x, y, w)`): the intercept by
 /// implicit centring on the weighted means, as scikit-learn's.
 ///
 /// # Errors
@@ -205,10 +205,10 @@ impl Data<'_> {
         path_of(model, &design, y, alphas)
     }
 
-    fn fit(&self, model: &ElasticNet, y: ArrayView1<'_, f64>) -> Result<LinearFit> {
+    fn fit_model(&self, model: &ElasticNet, y: ArrayView1<'_, f64>) -> Result<LinearFit> {
         match self {
-            Data::Dense(a) => model.fit(*a, y),
-            Data::Sparse(m) => model.fit_sparse(*m, y),
+            Data::Dense(a) => model.fit((*a, y)),
+            Data::Sparse(m) => model.fit((*m, y)),
         }
     }
 }
@@ -283,7 +283,7 @@ impl Default for CrossValidation {
     }
 }
 
-/// The outcome of [`CrossValidation::fit`].
+/// The outcome of a [`CrossValidation`] fit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CvFit {
     /// The selected `α` (smallest mean held-out error; the first on ties).
@@ -320,46 +320,24 @@ impl CvFit {
     pub fn predict(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
         self.fit.predict(x)
     }
+}
 
-    /// `R²` of the refitted model on `(X, y)` (see [`LinearFit::score`]).
-    ///
-    /// # Errors
-    /// As [`LinearFit::score`].
-    pub fn score(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<f64> {
-        self.fit.score(x, y)
+impl Fitted for CvFit {
+    /// The refit's report (the path fits' are in [`CvFit::path_reports`]).
+    fn report(&self) -> &Report {
+        &self.fit.report
     }
 }
 
-impl CrossValidation {
-    /// Checks the folds and `y` against the data and returns the `α` grid (given, or geometric from `α_max`).
-    fn grid(&self, x: &Data<'_>, y: ArrayView1<'_, f64>) -> Result<Vec<f64>> {
-        let n = x.nrows();
-        if self.folds < 2 || self.folds > n {
-            return Err(Error::InvalidParameter {
-                name: "folds",
-                reason: format!("need 2 ≤ folds ≤ n = {n}, got {}", self.folds),
-            });
-        }
-        check_vector("y (one value per row of X)", y, n)?;
-        match &self.alphas {
-            Some(a) => Ok(a.clone()),
-            None => alpha_grid(x.alpha_max(&self.model, y)?, self.n_alphas, self.eps),
-        }
+impl<'a> Score<(ArrayView2<'a, f64>, ArrayView1<'a, f64>)> for CvFit {
+    /// `R²` of the refitted model on `(X, y)` (see [`LinearFit`]'s).
+    fn score(&self, data: (ArrayView2<'a, f64>, ArrayView1<'a, f64>)) -> Result<f64> {
+        self.fit.score(data)
     }
+}
 
-    /// The `[start, end)` rows of each test fold.
-    fn fold_ranges(&self, n: usize) -> Vec<(usize, usize)> {
-        let (base, extra) = (n / self.folds, n % self.folds);
-        let mut start = 0;
-        (0..self.folds)
-            .map(|k| {
-                let len = base + usize::from(k < extra);
-                let r = (start, start + len);
-                start += len;
-                r
-            })
-            .collect()
-    }
+impl<'a> Estimator<(ArrayView2<'a, f64>, ArrayView1<'a, f64>)> for CrossValidation {
+    type Fitted = CvFit;
 
     /// Cross-validates the model on a dense design `X` (`n × d`, samples in rows) and `y`, then refits at
     /// the selected `α`.
@@ -368,15 +346,55 @@ impl CrossValidation {
     /// Shape and finiteness errors; invalid settings (folds outside `2..=n`, an empty grid); the model's
     /// errors; on the GPU, [`Error::InvalidParameter`] for what the GPU path does not take (see the type's
     /// docs) and [`Error::Gpu`] for the device's errors.
-    pub fn fit(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<CvFit> {
+    fn fit(&self, (x, y): (ArrayView2<'a, f64>, ArrayView1<'a, f64>)) -> Result<CvFit> {
         match &self.backend {
             Backend::Cpu => self.fit_data(Data::Dense(x), y),
             #[cfg(feature = "gpu")]
             Backend::Gpu(ctx) => self.fit_gpu(ctx, x, y),
         }
     }
+}
 
-    /// [`fit`](Self::fit) with the grid of every fold solved as one batch on the GPU.
+impl<'a> Estimator<(sprs::CsMatView<'a, f64>, ArrayView1<'a, f64>)> for CrossValidation {
+    type Fitted = CvFit;
+
+    /// The fit for a sparse design (CSR or CSC); the matrix stays sparse throughout, on the CPU.
+    ///
+    /// # Errors
+    /// As for dense designs; [`Error::InvalidParameter`] with a GPU backend (the GPU path takes dense
+    /// designs).
+    fn fit(&self, (x, y): (sprs::CsMatView<'a, f64>, ArrayView1<'a, f64>)) -> Result<CvFit> {
+        if self.backend != Backend::Cpu {
+            return Err(Error::InvalidParameter {
+                name: "backend",
+                reason: "sparse designs are cross-validated on the CPU: set backend to Backend::Cpu".into(),
+            });
+        }
+        self.fit_data(Data::Sparse(x), y)
+    }
+}
+
+impl CrossValidation {
+    /// Checks the folds and `y` against the data and returns the `α` grid (given, or geometric from `α_max`).
+    fn grid(&self, x: &Data<'_>, y: ArrayView1<'_, f64>) -> Result<Vec<f64>> {
+        let n = x.nrows();
+        crate::sweep::kfold(n, self.folds)?;
+        check_vector("y (one value per row of X)", y, n)?;
+        match &self.alphas {
+            Some(a) => Ok(a.clone()),
+            None => alpha_grid(x.alpha_max(&self.model, y)?, self.n_alphas, self.eps),
+        }
+    }
+
+    /// The `[start, end)` rows of each test fold ([`crate::sweep::kfold`]).
+    fn fold_ranges(&self, n: usize) -> Result<Vec<(usize, usize)>> {
+        Ok(crate::sweep::kfold(n, self.folds)?
+            .into_iter()
+            .map(|r| (r.start, r.end))
+            .collect())
+    }
+
+    /// The dense fit with the grid of every fold solved as one batch on the GPU.
     #[cfg(feature = "gpu")]
     fn fit_gpu(
         &self,
@@ -401,7 +419,7 @@ impl CrossValidation {
                 reason: "the GPU path needs α > 0".into(),
             });
         }
-        let folds = self.fold_ranges(n);
+        let folds = self.fold_ranges(n)?;
         // Per fold: the training rows' normal equations, scaled by 1/n_train and centred with an intercept.
         let mut normal = BatchNormal {
             gram: Vec::new(),
@@ -479,23 +497,8 @@ impl CrossValidation {
             }
         }
         self.finish(alphas, mse_path, reports, |alpha| {
-            ElasticNet { alpha, ..model.clone() }.fit(x, y)
+            ElasticNet { alpha, ..model.clone() }.fit((x, y))
         })
-    }
-
-    /// [`fit`](Self::fit) for a sparse design (CSR or CSC); the matrix stays sparse throughout, on the CPU.
-    ///
-    /// # Errors
-    /// As [`fit`](Self::fit); [`Error::InvalidParameter`] with a GPU backend (the GPU path takes dense
-    /// designs).
-    pub fn fit_sparse(&self, x: sprs::CsMatView<'_, f64>, y: ArrayView1<'_, f64>) -> Result<CvFit> {
-        if self.backend != Backend::Cpu {
-            return Err(Error::InvalidParameter {
-                name: "backend",
-                reason: "sparse designs are cross-validated on the CPU: set backend to Backend::Cpu".into(),
-            });
-        }
-        self.fit_data(Data::Sparse(x), y)
     }
 
     fn fit_data(&self, x: Data<'_>, y: ArrayView1<'_, f64>) -> Result<CvFit> {
@@ -505,7 +508,7 @@ impl CrossValidation {
         let steps = self.progress.counter("cross-validation", self.folds);
         let scope = super::interrupt::StopScope::current();
         let per_fold: Vec<Result<(Vec<f64>, Vec<Report>)>> = self
-            .fold_ranges(n)
+            .fold_ranges(n)?
             .into_par_iter()
             .map(|(s, e)| {
                 scope.run(|| {
@@ -533,7 +536,7 @@ impl CrossValidation {
             reports.column_mut(k).assign(&Array1::from(rep));
         }
         self.finish(alphas, mse_path, reports, |alpha| {
-            x.fit(&ElasticNet { alpha, ..model.clone() }, y)
+            x.fit_model(&ElasticNet { alpha, ..model.clone() }, y)
         })
     }
 

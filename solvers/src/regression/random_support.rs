@@ -40,7 +40,7 @@ use super::ElasticNet;
 use super::fit::LinearFit;
 use super::path::CrossValidation;
 use crate::data::check_vector;
-use crate::{Error, Result};
+use crate::{Error, Estimator, Fitted, Result, Score};
 
 /// The random-support estimator; see the [module docs](self).
 #[derive(Debug, Clone, PartialEq)]
@@ -103,23 +103,31 @@ impl RandomSupportFit {
     pub fn predict(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
         self.fit.predict(x)
     }
+}
 
-    /// `R²` on `(X, y)` (see [`LinearFit::score`]).
-    ///
-    /// # Errors
-    /// As [`LinearFit::score`].
-    pub fn score(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<f64> {
-        self.fit.score(x, y)
+impl Fitted for RandomSupportFit {
+    /// The stages' reports combined.
+    fn report(&self) -> &Report {
+        &self.fit.report
     }
 }
 
-impl RandomSupport {
+impl<'a> Score<(ArrayView2<'a, f64>, ArrayView1<'a, f64>)> for RandomSupportFit {
+    /// `R²` on `(X, y)` of the final fit (see [`LinearFit`]'s).
+    fn score(&self, data: (ArrayView2<'a, f64>, ArrayView1<'a, f64>)) -> Result<f64> {
+        self.fit.score(data)
+    }
+}
+
+impl<'a> Estimator<(ArrayView2<'a, f64>, ArrayView1<'a, f64>)> for RandomSupport {
+    type Fitted = RandomSupportFit;
+
     /// Fits `X` (`N × d`, samples in rows) to `y`.
     ///
     /// # Errors
     /// Shape and finiteness errors; a non-positive `rel_threshold`; a numerically zero design; the
     /// cross-validation's errors.
-    pub fn fit(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<RandomSupportFit> {
+    fn fit(&self, (x, y): (ArrayView2<'a, f64>, ArrayView1<'a, f64>)) -> Result<RandomSupportFit> {
         if self.rel_threshold.is_nan() || self.rel_threshold <= 0.0 {
             return Err(Error::InvalidParameter {
                 name: "rel_threshold",
@@ -199,13 +207,13 @@ impl RandomSupport {
             model: model.clone(),
             ..self.cv.clone()
         };
-        let stage_a = cv_of(&base).fit(z.view(), yc.view())?;
+        let stage_a = cv_of(&base).fit((z.view(), yc.view()))?;
         // The one-standard-error α keeps I to the directions that clearly carry signal.
         let conservative = ElasticNet {
             alpha: stage_a.alpha_1se,
             ..base.clone()
         }
-        .fit(z.view(), yc.view())?;
+        .fit((z.view(), yc.view()))?;
         let unpenalized: Vec<usize> = (0..m).filter(|&t| conservative.coef[d + t] != 0.0).collect();
         // Phase 2: the partial Lasso, no penalty on I.
         let mut weights = vec![1.0; d + m];
@@ -221,7 +229,7 @@ impl RandomSupport {
                 backend: crate::Backend::Cpu,
                 ..cv_of(&partial)
             }
-            .fit(z.view(), yc.view())?
+            .fit((z.view(), yc.view()))?
         };
         let u = &stage_b.fit.coef;
         // ŵ = D⁻¹ (u + V_bad diag(√N/σ) t), first in the scaled coordinates.
@@ -269,6 +277,8 @@ impl RandomSupport {
         })
     }
 }
+
+impl RandomSupport {}
 
 /// A support and its least-squares coefficients.
 type Selection = (Vec<usize>, Vec<f64>);

@@ -19,7 +19,7 @@ use super::design::{DenseDesign, Design};
 use super::fit::LinearFit;
 use super::normal::NormalEquations;
 use crate::data::{ColMajor, check_vector};
-use crate::{Error, Result};
+use crate::{Error, Estimator, Result};
 
 /// The centred problem shared by the methods.
 struct Problem {
@@ -176,12 +176,14 @@ impl Default for Omp {
     }
 }
 
-impl Omp {
+impl<'a> Estimator<(ArrayView2<'a, f64>, ArrayView1<'a, f64>)> for Omp {
+    type Fitted = LinearFit;
+
     /// Fits `X` (`n × d`, samples in rows) to `y`.
     ///
     /// # Errors
     /// Shape and finiteness errors; `n_nonzero` outside `1..=min(n, d)`; a negative or non-finite `tol`.
-    pub fn fit(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<LinearFit> {
+    fn fit(&self, (x, y): (ArrayView2<'a, f64>, ArrayView1<'a, f64>)) -> Result<LinearFit> {
         let pb = Problem::new(x, y, self.fit_intercept)?;
         let (n, d) = (pb.n(), pb.d());
         let k_max = match self.tol {
@@ -227,6 +229,8 @@ impl Omp {
     }
 }
 
+impl Omp {}
+
 /// Iterative hard thresholding (Blumensath & Davies 2009): forward–backward on `1/(2n)‖y − Xw‖²` with the
 /// projection onto `‖w‖₀ ≤ k` ([`TopK`]) and the step `1/L`, `L = ‖X‖²/n`; then, with `debias`, least
 /// squares on the support found. The report is judged by the relative change of the iterate.
@@ -256,12 +260,14 @@ impl Default for Iht {
     }
 }
 
-impl Iht {
+impl<'a> Estimator<(ArrayView2<'a, f64>, ArrayView1<'a, f64>)> for Iht {
+    type Fitted = LinearFit;
+
     /// Fits `X` (`n × d`) to `y`.
     ///
     /// # Errors
     /// Shape and finiteness errors; `n_nonzero` outside `1..=d`; a rank-deficient debiasing fit.
-    pub fn fit(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<LinearFit> {
+    fn fit(&self, (x, y): (ArrayView2<'a, f64>, ArrayView1<'a, f64>)) -> Result<LinearFit> {
         let pb = Problem::new(x, y, self.fit_intercept)?;
         let (n, d) = (pb.n(), pb.d());
         let k = pb.sparsity(self.n_nonzero, d, "d")?;
@@ -294,6 +300,8 @@ impl Iht {
     }
 }
 
+impl Iht {}
+
 /// Sequentially thresholded least squares (Brunton, Proctor & Kutz, PNAS 2016), as PySINDy's `STLSQ`:
 /// ridge regression `min ‖y − X_S w‖² + α‖w‖²` on the support `S`, drop the coefficients below `threshold`
 /// in magnitude, repeat until the support is stable; then, with `unbias`, least squares on the support.
@@ -311,7 +319,7 @@ pub struct Stlsq {
     /// Refit plain least squares on the final support (default true).
     pub unbias: bool,
     /// Fit an intercept (default true, as every estimator of this module; SINDy's fits use
-    /// [`fit_normal`](Self::fit_normal), where the library's constant term is the intercept).
+    /// the fit of normal equations `(&ne, t)`, where the library's constant term is the intercept).
     pub fit_intercept: bool,
     /// Threshold the coefficients of unit-norm columns (PySINDy's `normalize_columns`, default false); the
     /// returned coefficients are in the original units.
@@ -332,27 +340,33 @@ impl Default for Stlsq {
     }
 }
 
-impl Stlsq {
+impl<'a> Estimator<(ArrayView2<'a, f64>, ArrayView1<'a, f64>)> for Stlsq {
+    type Fitted = LinearFit;
+
     /// Fits `X` (`n × d`) to `y`. A threshold that removes every feature gives all-zero coefficients.
     ///
     /// # Errors
-    /// As [`fit_normal`](Self::fit_normal), and shape and finiteness errors.
-    pub fn fit(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<LinearFit> {
+    /// As the fit of normal equations, and shape and finiteness errors.
+    fn fit(&self, (x, y): (ArrayView2<'a, f64>, ArrayView1<'a, f64>)) -> Result<LinearFit> {
         let pb = Problem::new(x, y, self.fit_intercept)?;
         let mut ne = NormalEquations::zeros(pb.d(), 1);
         ne.accumulate(pb.n(), pb.x.data(), &pb.y, None);
         let fit = if self.normalize_columns {
             let (scaled, norms) = ne.normalized();
-            let mut fit = self.fit_normal(&scaled, 0)?;
+            let mut fit = self.fit((&scaled, 0))?;
             fit.coef.iter_mut().zip(&norms).for_each(|(a, b)| *a /= b);
             fit
         } else {
-            self.fit_normal(&ne, 0)?
+            self.fit((&ne, 0))?
         };
         Ok(pb.finish(fit.coef.to_vec(), fit.report))
     }
+}
 
-    /// STLSQ on normal equations (target `t`): the shared engine of [`Stlsq::fit`] and SINDy's optimizer.
+impl Estimator<(&NormalEquations, usize)> for Stlsq {
+    type Fitted = LinearFit;
+
+    /// STLSQ on normal equations (target `t`): the shared engine of the fit of samples and SINDy's optimizer.
     /// The fit has no intercept and its objective is `‖y_t − Θw‖²/(2n)` with `n` the samples the equations
     /// hold. `normalize_columns` is the caller's business here (pass [`NormalEquations::normalized`]
     /// equations, and scale the coefficients back).
@@ -363,7 +377,8 @@ impl Stlsq {
     ///
     /// # Errors
     /// Invalid parameters; a singular system on the support (`NotPositiveDefinite`).
-    pub fn fit_normal(&self, ne: &NormalEquations, t: usize) -> Result<LinearFit> {
+    fn fit(&self, (ne, t): (&NormalEquations, usize)) -> Result<LinearFit> {
+        super::check_target(ne, t)?;
         if !(self.threshold >= 0.0 && self.threshold.is_finite()) {
             return Err(Error::InvalidParameter {
                 name: "threshold",
@@ -411,6 +426,8 @@ impl Stlsq {
     }
 }
 
+impl Stlsq {}
+
 /// Exhaustive best-subset selection: the support of size `k` with the smallest residual, by trying every
 /// one (`C(d, k)` least-squares fits through the Gram matrix). A reference for tiny problems: searches
 /// costing more than about 2·10⁹ operations (`C(d, k)·k³`) are refused. The report is
@@ -435,13 +452,15 @@ impl Default for BestSubset {
 /// Refuses searches whose work, `C(d, k)·k³`, exceeds this (a few seconds).
 const MAX_WORK: u128 = 2_000_000_000;
 
-impl BestSubset {
+impl<'a> Estimator<(ArrayView2<'a, f64>, ArrayView1<'a, f64>)> for BestSubset {
+    type Fitted = LinearFit;
+
     /// Fits `X` (`n × d`) to `y`.
     ///
     /// # Errors
     /// Shape and finiteness errors; `n_nonzero` outside `1..=min(n, d)` or too large a search; every
     /// subset linearly dependent.
-    pub fn fit(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<LinearFit> {
+    fn fit(&self, (x, y): (ArrayView2<'a, f64>, ArrayView1<'a, f64>)) -> Result<LinearFit> {
         let pb = Problem::new(x, y, self.fit_intercept)?;
         let (n, d) = (pb.n(), pb.d());
         let k = pb.sparsity(self.n_nonzero, d.min(n), "min(n, d)")?;
@@ -499,3 +518,5 @@ impl BestSubset {
         Ok(pb.finish(w, Report::exact(examined)))
     }
 }
+
+impl BestSubset {}

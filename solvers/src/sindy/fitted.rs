@@ -15,7 +15,7 @@ use super::model::{BLOCK_ROWS, GROUP_BLOCKS, Sindy, Trajectory, check_block, che
 use super::optimizer::EnsembleFit;
 use crate::data::check_bytes;
 use crate::metrics::R2Sums;
-use crate::{Error, Result};
+use crate::{Error, Fitted, Result, Score};
 
 /// A fitted SINDy model.
 #[derive(Debug, Clone)]
@@ -52,6 +52,66 @@ impl Default for SimulateOptions {
             atol: 1e-10,
             max_steps: 100_000,
         }
+    }
+}
+
+impl<'a, 'b> Score<(&'b [Trajectory<'a>], &'b Differentiation)> for SindyFit {
+    /// R² of the model's output on trajectories (their derivatives computed with `differentiation` unless
+    /// given), averaged over the states with equal weight (scikit-learn's `r2_score`, PySINDy's `score`).
+    /// As in PySINDy, the model is evaluated on the states as given, not smoothed.
+    ///
+    /// # Errors
+    /// As the fit ([`Estimator::fit`](crate::Estimator::fit)) for the data.
+    fn score(&self, (trajectories, differentiation): (&'b [Trajectory<'a>], &'b Differentiation)) -> Result<f64> {
+        let spec = Sindy {
+            differentiation: differentiation.clone(),
+            discrete_time: self.discrete_time,
+            ..Sindy::default()
+        };
+        let (m, c) = (self.state_names.len(), self.control_names.len());
+        let data = spec.gather(trajectories, m, c)?;
+        if data.n() == 0 {
+            return Err(Error::Empty {
+                what: "scoring data",
+                rows: 0,
+                cols: m,
+            });
+        }
+        // Targets and predictions block by block, never held whole: each group of blocks sums its R² terms
+        // per state, and the groups are merged in order (the result does not depend on the thread count).
+        // As PySINDy does, the model is evaluated on the states as given, not smoothed.
+        let parts: Vec<Vec<R2Sums>> = data
+            .blocks()
+            .par_chunks(GROUP_BLOCKS)
+            .map(|chunk| {
+                let mut sums = vec![R2Sums::default(); m];
+                let mut inputs = vec![0.0; BLOCK_ROWS * (m + c)];
+                let (mut targets, mut pred) = (vec![0.0; BLOCK_ROWS * m], vec![0.0; BLOCK_ROWS * m]);
+                let (mut theta, mut halo) = (Vec::new(), Vec::new());
+                for (k, r, _) in chunk {
+                    let rows = r.len();
+                    data.trajectories[*k].block(r.clone(), false, &mut inputs, &mut targets, &mut halo);
+                    self.outputs(&inputs[..rows * (m + c)], rows, &mut theta, &mut pred[..rows * m]);
+                    for (s, sum) in sums.iter_mut().enumerate() {
+                        let span = s * rows..(s + 1) * rows;
+                        let block = R2Sums::of((&targets[span.clone()]).into(), (&pred[span]).into());
+                        *sum = sum.merge(block);
+                    }
+                }
+                sums
+            })
+            .collect();
+        let total: f64 = (0..m)
+            .map(|s| parts.iter().fold(R2Sums::default(), |acc, p| acc.merge(p[s])).r2())
+            .sum();
+        Ok(total / m as f64)
+    }
+}
+
+impl Fitted for SindyFit {
+    /// How the optimizer ended (see [`super::optimizer::OptimizerFit::report`]).
+    fn report(&self) -> &Report {
+        &self.report
     }
 }
 
@@ -126,11 +186,6 @@ impl SindyFit {
     /// Whether the model is a discrete-time map.
     pub fn is_discrete_time(&self) -> bool {
         self.discrete_time
-    }
-
-    /// How the optimizer ended (see [`super::optimizer::OptimizerFit::report`]).
-    pub fn report(&self) -> &Report {
-        &self.report
     }
 
     /// Samples used in the regression.
@@ -231,57 +286,6 @@ impl SindyFit {
                 }
             }
         }
-    }
-
-    /// R² of the model's output on trajectories (their derivatives computed with `differentiation` unless
-    /// given), averaged over the states with equal weight (scikit-learn's `r2_score`, PySINDy's `score`).
-    /// As in PySINDy, the model is evaluated on the states as given, not smoothed.
-    ///
-    /// # Errors
-    /// As [`Sindy::fit`] for the data.
-    pub fn score(&self, trajectories: &[Trajectory<'_>], differentiation: &Differentiation) -> Result<f64> {
-        let spec = Sindy {
-            differentiation: differentiation.clone(),
-            discrete_time: self.discrete_time,
-            ..Sindy::default()
-        };
-        let (m, c) = (self.state_names.len(), self.control_names.len());
-        let data = spec.gather(trajectories, m, c)?;
-        if data.n() == 0 {
-            return Err(Error::Empty {
-                what: "scoring data",
-                rows: 0,
-                cols: m,
-            });
-        }
-        // Targets and predictions block by block, never held whole: each group of blocks sums its R² terms
-        // per state, and the groups are merged in order (the result does not depend on the thread count).
-        // As PySINDy does, the model is evaluated on the states as given, not smoothed.
-        let parts: Vec<Vec<R2Sums>> = data
-            .blocks()
-            .par_chunks(GROUP_BLOCKS)
-            .map(|chunk| {
-                let mut sums = vec![R2Sums::default(); m];
-                let mut inputs = vec![0.0; BLOCK_ROWS * (m + c)];
-                let (mut targets, mut pred) = (vec![0.0; BLOCK_ROWS * m], vec![0.0; BLOCK_ROWS * m]);
-                let (mut theta, mut halo) = (Vec::new(), Vec::new());
-                for (k, r, _) in chunk {
-                    let rows = r.len();
-                    data.trajectories[*k].block(r.clone(), false, &mut inputs, &mut targets, &mut halo);
-                    self.outputs(&inputs[..rows * (m + c)], rows, &mut theta, &mut pred[..rows * m]);
-                    for (s, sum) in sums.iter_mut().enumerate() {
-                        let span = s * rows..(s + 1) * rows;
-                        let block = R2Sums::of((&targets[span.clone()]).into(), (&pred[span]).into());
-                        *sum = sum.merge(block);
-                    }
-                }
-                sums
-            })
-            .collect();
-        let total: f64 = (0..m)
-            .map(|s| parts.iter().fold(R2Sums::default(), |acc, p| acc.merge(p[s])).r2())
-            .sum();
-        Ok(total / m as f64)
     }
 
     /// Integrates a continuous-time model from `x0` and returns the state at each of `times` (strictly

@@ -17,6 +17,7 @@
 //!
 //! ```
 //! use ndarray::Array2;
+//! use sparsimony_solvers::Estimator;
 //! use sparsimony_solvers::sindy::{Sindy, Time, Trajectory};
 //! // ẋ = −2x sampled exactly: x(t) = e^{−2t}.
 //! let dt = 0.001;
@@ -39,6 +40,6 @@ pub use export::ExportedModel;
 pub use fitted::{ControlFn, SimulateOptions, SindyFit};
 pub use library::{CustomFunction, Library};
 pub use model::{Sindy, Trajectory};
-pub use optimizer::{Ensemble, Optimizer, Regularizer, Sr3};
+pub use optimizer::{Ensemble, Optimizer, OptimizerFit, Regularizer, Sr3};
 pub use pde::{PdeFind, PdeFit, PdeLibrary};
 pub use weak::WeakForm;

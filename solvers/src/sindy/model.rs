@@ -15,7 +15,7 @@ use super::optimizer::{NormalFn, Optimizer, OptimizerFit};
 use super::weak::{WeakForm, WeakRows};
 use crate::regression::NormalEquations;
 use crate::regression::interrupt::{StopScope, stop_requested};
-use crate::{Backend, Error, Result};
+use crate::{Backend, Error, Estimator, Result};
 
 /// Rows per block when the library is evaluated and accumulated: a block of a 100-term library is 3.2 MB.
 pub(super) const BLOCK_ROWS: usize = 1024;
@@ -254,6 +254,30 @@ impl Gathered<'_> {
     }
 }
 
+impl<'a> Estimator<&[Trajectory<'a>]> for Sindy {
+    type Fitted = SindyFit;
+
+    /// Fits the model to one or more trajectories (all with the same states and controls).
+    ///
+    /// # Errors
+    /// [`Error::Empty`] for no trajectories or samples; [`Error::Shape`] for inconsistent states, controls or
+    /// names; [`Error::NonFinite`] for NaN or ±∞ in the data; [`Error::InvalidParameter`] for times that do
+    /// not increase, too few samples for the differentiation, or a library with more terms than there are
+    /// samples; the optimizer's errors; on a GPU backend, [`Error::InvalidParameter`] when the optimizer is
+    /// not an STLSQ ensemble and [`Error::Gpu`] for the device's errors. A threshold that removes every
+    /// term is not an error: the model is all zeros (check [`SindyFit::n_nonzero`]). An optimizer that
+    /// stops at its cap is not an error either: [`Fitted::report`](crate::Fitted::report) says so.
+    fn fit(&self, trajectories: &[Trajectory<'a>]) -> Result<SindyFit> {
+        match &self.backend {
+            Backend::Cpu => self.fit_via(trajectories, &|o, n, p, rows, normal| o.fit_rows(n, p, rows, normal)),
+            #[cfg(feature = "gpu")]
+            Backend::Gpu(ctx) => self.fit_via(trajectories, &|o, n, p, rows, normal| {
+                o.fit_rows_gpu(ctx, n, p, rows, normal)
+            }),
+        }
+    }
+}
+
 impl Sindy {
     fn names(&self, n_states: usize, n_controls: usize) -> Result<(Vec<String>, Vec<String>)> {
         let pick = |given: &Option<Vec<String>>, n: usize, prefix: &str, what: &'static str| match given {
@@ -356,26 +380,6 @@ impl Sindy {
             n_inputs: n_states + n_controls,
             n_targets: n_states,
         })
-    }
-
-    /// Fits the model to one or more trajectories (all with the same states and controls).
-    ///
-    /// # Errors
-    /// [`Error::Empty`] for no trajectories or samples; [`Error::Shape`] for inconsistent states, controls or
-    /// names; [`Error::NonFinite`] for NaN or ±∞ in the data; [`Error::InvalidParameter`] for times that do
-    /// not increase, too few samples for the differentiation, or a library with more terms than there are
-    /// samples; the optimizer's errors; on a GPU backend, [`Error::InvalidParameter`] when the optimizer is
-    /// not an STLSQ ensemble and [`Error::Gpu`] for the device's errors. A threshold that removes every
-    /// term is not an error: the model is all zeros (check [`SindyFit::n_nonzero`]). An optimizer that
-    /// stops at its cap is not an error either: [`SindyFit::report`] says so.
-    pub fn fit(&self, trajectories: &[Trajectory<'_>]) -> Result<SindyFit> {
-        match &self.backend {
-            Backend::Cpu => self.fit_via(trajectories, &|o, n, p, rows, normal| o.fit_rows(n, p, rows, normal)),
-            #[cfg(feature = "gpu")]
-            Backend::Gpu(ctx) => self.fit_via(trajectories, &|o, n, p, rows, normal| {
-                o.fit_rows_gpu(ctx, n, p, rows, normal)
-            }),
-        }
     }
 
     /// The fit, with the regression solved by `solve(optimizer, rows, terms, row name, normal equations)`.

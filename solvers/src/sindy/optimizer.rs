@@ -14,7 +14,7 @@ use sparsimony_core::{Measure, Prox, Report};
 
 use crate::regression::interrupt::StopScope;
 use crate::regression::{ElasticNet, LinearFit, NormalEquations, Stlsq};
-use crate::{Error, Progress, Result};
+use crate::{Error, Estimator, Fitted, Progress, Result};
 
 /// The penalty of [`Sr3`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,18 +70,14 @@ impl Default for Sr3 {
     }
 }
 
-impl Sr3 {
-    /// The ℓ0 weight `λ` that thresholds at `threshold` (`λ = threshold²/(2ν)`, PySINDy's
-    /// `calculate_l0_weight`).
-    pub fn l0_weight_for_threshold(threshold: f64, nu: f64) -> f64 {
-        threshold * threshold / (2.0 * nu)
-    }
+impl Estimator<&NormalEquations> for Sr3 {
+    type Fitted = OptimizerFit;
 
     /// Fits every target of the normal equations.
     ///
     /// # Errors
     /// Invalid parameters; a singular system.
-    pub fn fit(&self, ne: &NormalEquations) -> Result<OptimizerFit> {
+    fn fit(&self, ne: &NormalEquations) -> Result<OptimizerFit> {
         if !(self.lambda >= 0.0 && self.lambda.is_finite() && self.nu > 0.0 && self.nu.is_finite() && self.tol > 0.0) {
             return Err(Error::InvalidParameter {
                 name: "lambda, nu, tol",
@@ -138,6 +134,14 @@ impl Sr3 {
             },
             ensemble: None,
         })
+    }
+}
+
+impl Sr3 {
+    /// The ℓ0 weight `λ` that thresholds at `threshold` (`λ = threshold²/(2ν)`, PySINDy's
+    /// `calculate_l0_weight`).
+    pub fn l0_weight_for_threshold(threshold: f64, nu: f64) -> f64 {
+        threshold * threshold / (2.0 * nu)
     }
 
     fn prox(&self, v: &mut [f64], norms: &[f64]) -> Result<()> {
@@ -234,6 +238,12 @@ pub struct Problem<'a> {
     pub weighted: &'a (dyn Fn(&[f64]) -> Result<NormalEquations> + Sync),
 }
 
+impl Fitted for OptimizerFit {
+    fn report(&self) -> &Report {
+        &self.report
+    }
+}
+
 /// What an optimizer returns.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OptimizerFit {
@@ -271,6 +281,22 @@ fn check_determined(n: usize, p: usize, rows: &str) -> Result<()> {
 /// Builds the normal equations of the regression rows, each row weighted when weights are given.
 /// ([`Error::Stopped`] when the caller's stop hook interrupts the build).
 pub(crate) type NormalFn<'a> = dyn Fn(Option<&[f64]>) -> Result<NormalEquations> + Sync + 'a;
+
+impl<'a> Estimator<&Problem<'a>> for Optimizer {
+    type Fitted = OptimizerFit;
+
+    /// Fits the problem.
+    ///
+    /// # Errors
+    /// The optimizer's errors; [`Error::InvalidParameter`] for a nested ensemble or an ensemble with no
+    /// models, no resampling, or more terms dropped than the library has.
+    fn fit(&self, problem: &Problem<'a>) -> Result<OptimizerFit> {
+        match self {
+            Optimizer::Ensemble(e) => e.fit(problem),
+            single => single.fit_normal(problem.full),
+        }
+    }
+}
 
 impl Optimizer {
     /// Fits `p` coefficients per target to `n` regression rows whose normal equations `normal` builds,
@@ -319,18 +345,6 @@ impl Optimizer {
         )
     }
 
-    /// Fits the problem.
-    ///
-    /// # Errors
-    /// The optimizer's errors; [`Error::InvalidParameter`] for a nested ensemble or an ensemble with no
-    /// models, no resampling, or more terms dropped than the library has.
-    pub fn fit(&self, problem: &Problem<'_>) -> Result<OptimizerFit> {
-        match self {
-            Optimizer::Ensemble(e) => e.fit(problem),
-            single => single.fit_normal(problem.full),
-        }
-    }
-
     /// Fits a non-ensemble optimizer on normal equations.
     fn fit_normal(&self, ne: &NormalEquations) -> Result<OptimizerFit> {
         let normalize = match self {
@@ -354,8 +368,8 @@ impl Optimizer {
         };
         let mut fit = match self {
             Optimizer::Sr3(s) => s.fit(ne)?,
-            Optimizer::Stlsq(s) => per_target(ne, |t| s.fit_normal(ne, t))?,
-            Optimizer::ElasticNet(e) => per_target(ne, |t| e.fit_normal(ne, t))?,
+            Optimizer::Stlsq(s) => per_target(ne, |t| s.fit((ne, t)))?,
+            Optimizer::ElasticNet(e) => per_target(ne, |t| e.fit((ne, t)))?,
             Optimizer::Ensemble(_) => unreachable!("rejected above"),
         };
         if normalize {
@@ -385,6 +399,34 @@ fn per_target(ne: &NormalEquations, fit: impl Fn(usize) -> Result<LinearFit>) ->
 
 /// One member of an ensemble: its normal equations (resampled rows) and the library terms it keeps.
 type Member = (NormalEquations, Vec<usize>);
+
+impl<'a> Estimator<&Problem<'a>> for Ensemble {
+    type Fitted = OptimizerFit;
+
+    fn fit(&self, problem: &Problem<'a>) -> Result<OptimizerFit> {
+        let (p, m) = (problem.full.n_features(), problem.full.n_targets());
+        let steps = self.progress.counter("ensemble", self.n_models);
+        let scope = StopScope::current();
+        let models: Vec<(Array2<f64>, Report)> = self
+            .members(problem)?
+            .into_par_iter()
+            .map(|(ne, keep)| {
+                scope.run(|| {
+                    let fit = self.base.fit_normal(&ne.restrict(&keep))?;
+                    let mut coef = Array2::zeros((m, p));
+                    for t in 0..m {
+                        for (a, &j) in keep.iter().enumerate() {
+                            coef[(t, j)] = fit.coef[(t, a)];
+                        }
+                    }
+                    steps.step(None);
+                    Ok((coef, fit.report))
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(aggregate(models))
+    }
+}
 
 impl Ensemble {
     /// Checks the settings against `n` samples and `p` terms; returns the samples drawn per member.
@@ -450,33 +492,9 @@ impl Ensemble {
             .collect()
     }
 
-    fn fit(&self, problem: &Problem<'_>) -> Result<OptimizerFit> {
-        let (p, m) = (problem.full.n_features(), problem.full.n_targets());
-        let steps = self.progress.counter("ensemble", self.n_models);
-        let scope = StopScope::current();
-        let models: Vec<(Array2<f64>, Report)> = self
-            .members(problem)?
-            .into_par_iter()
-            .map(|(ne, keep)| {
-                scope.run(|| {
-                    let fit = self.base.fit_normal(&ne.restrict(&keep))?;
-                    let mut coef = Array2::zeros((m, p));
-                    for t in 0..m {
-                        for (a, &j) in keep.iter().enumerate() {
-                            coef[(t, j)] = fit.coef[(t, a)];
-                        }
-                    }
-                    steps.step(None);
-                    Ok((coef, fit.report))
-                })
-            })
-            .collect::<Result<_>>()?;
-        Ok(aggregate(models))
-    }
-
-    /// [`Ensemble::fit`] with an STLSQ base whose members are solved as one batch on the GPU (`f32`;
+    /// the ensemble's fit with an STLSQ base whose members are solved as one batch on the GPU (`f32`;
     /// dropped library terms enter as decoupled unit columns with a zero right-hand side, so they solve to
-    /// zero). The members' normal equations are formed on the CPU as for [`Ensemble::fit`].
+    /// zero). The members' normal equations are formed on the CPU as for the ensemble's fit.
     #[cfg(feature = "gpu")]
     fn fit_gpu(&self, ctx: &sparsimony_gpu::GpuContext, problem: &Problem<'_>) -> Result<OptimizerFit> {
         let Optimizer::Stlsq(st) = &self.base else {

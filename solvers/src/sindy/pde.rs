@@ -12,7 +12,7 @@ use super::fitted::format_equations;
 use super::library::{Features, Library, Part};
 use super::model::{Gathered, Prepared, TargetSource};
 use super::optimizer::Optimizer;
-use crate::{Error, Result};
+use crate::{Error, Estimator, Fitted, Result};
 use sparsimony_core::Report;
 use sparsimony_core::sindy::Factor;
 
@@ -96,12 +96,14 @@ pub struct PdeFit {
     report: Report,
 }
 
-impl PdeFit {
+impl Fitted for PdeFit {
     /// How the optimizer ended (see [`super::optimizer::OptimizerFit::report`]).
-    pub fn report(&self) -> &Report {
+    fn report(&self) -> &Report {
         &self.report
     }
+}
 
+impl PdeFit {
     /// Coefficients, one row per field.
     pub fn coefficients(&self) -> &Array2<f64> {
         &self.coef
@@ -154,7 +156,9 @@ fn along_axis(u: ArrayViewD<'_, f64>, axis: usize, method: &Differentiation, t: 
     Ok(out)
 }
 
-impl PdeFind {
+impl<'a> Estimator<(ArrayViewD<'a, f64>, &[ArrayView1<'a, f64>], Time<'a>)> for PdeFind {
+    type Fitted = PdeFit;
+
     /// Fits `u` (axes `(space…, time, field)`, C order) sampled on `spatial_grid` (one strictly increasing
     /// grid per spatial axis) at times `time`.
     ///
@@ -162,7 +166,7 @@ impl PdeFind {
     /// [`Error::Shape`] when the grids or names do not match `u`; [`Error::NonFinite`]; the differentiation's
     /// errors (too few points for a stencil, grids that do not increase); [`Error::InvalidParameter`] for a
     /// library with more terms than grid points; the optimizer's errors.
-    pub fn fit(&self, u: ArrayViewD<'_, f64>, spatial_grid: &[ArrayView1<'_, f64>], time: Time<'_>) -> Result<PdeFit> {
+    fn fit(&self, (u, spatial_grid, time): (ArrayViewD<'a, f64>, &[ArrayView1<'a, f64>], Time<'a>)) -> Result<PdeFit> {
         let nd = u.ndim();
         let n_space = spatial_grid.len();
         if nd != n_space + 2 {
@@ -318,3 +322,5 @@ impl PdeFind {
         })
     }
 }
+
+impl PdeFind {}
