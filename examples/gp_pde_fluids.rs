@@ -4,13 +4,13 @@
 //! decaying Taylor–Green vortex at Re = 10: velocity and pressure on a space-time grid). Their solutions
 //! are smooth throughout, and the benchmarks ask for the Gaussian spectrum (`[solver] spectrum`, see
 //! `Problem::spectrum`). Each prints the relative L2 error against the exact solution and the time;
-//! `--plot DIR` draws solution, exact solution and error; `--student-t` solves with the paper's
-//! Student-t spectrum instead, for comparison.
+//! `--plot DIR` draws solution, exact solution and error; `--spectrum NAME` (`student_t`, the paper's
+//! Student-t, or any of `Spectrum::NAMES`) solves with another family instead, for comparison.
 //!
 //! ```sh
 //! cargo run --release --example gp_pde_fluids
 //! cargo run --release --example gp_pde_fluids -- --plot plots/ --iters 20
-//! cargo run --release --example gp_pde_fluids -- --student-t
+//! cargo run --release --example gp_pde_fluids -- --spectrum student_t
 //! ```
 
 use std::ops::ControlFlow;
@@ -22,13 +22,13 @@ use sparsimony::solvers::gp_pde::{Method, Problem, Spectrum};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut plot_dir: Option<PathBuf> = None;
     let mut iters = Some(10);
-    let mut student_t = false;
+    let mut spectrum: Option<Spectrum> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--plot" => plot_dir = Some(args.next().ok_or("--plot needs a directory")?.into()),
             "--iters" => iters = Some(args.next().ok_or("--iters needs a number")?.parse()?),
-            "--student-t" => student_t = true,
+            "--spectrum" => spectrum = Some(args.next().ok_or("--spectrum needs a name")?.parse()?),
             other => return Err(format!("unknown argument `{other}`").into()),
         }
     }
@@ -38,8 +38,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for name in ["burgers_1d", "kovasznay", "taylor_green"] {
         let problem = Problem::benchmark(name)?;
         let mut settings = settings_for(&problem, Method::Exact, None, iters);
-        if student_t {
-            settings.spectrum = Spectrum::StudentT { dof: 5 };
+        if let Some(spectrum) = spectrum {
+            settings.spectrum = spectrum;
         }
         println!("{}", problem.description());
         let out = run(&problem, &settings, |p| {

@@ -36,11 +36,10 @@ fn main() {
     let m31 = args.iter().any(|a| a == "--m31");
     let count = |name: &str, default: usize| flag(&args, name).map_or(default, |v| v.parse().expect("a count"));
     let number = |name: &str, default: f64| flag(&args, name).map_or(default, |v| v.parse().expect("a number"));
-    let prior = match flag(&args, "--prior").as_deref() {
+    let prior = match flag(&args, "--prior") {
         None if m31 => Prior::sara(),
-        None | Some("l1") => Prior::L1,
-        Some("sara") => Prior::sara(),
-        Some(other) => panic!("--prior takes l1 or sara, not {other}"),
+        None => Prior::L1,
+        Some(name) => name.parse::<Prior>().expect("--prior: one of Prior::NAMES"),
     };
     let galaxy = flag(&args, "--galaxy")
         .map(|v| v.parse::<f64>().expect("--galaxy takes an energy"))

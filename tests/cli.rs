@@ -904,3 +904,55 @@ fn radio_sara_prior_on_a_simulated_galaxy_matches_the_library() {
     .unwrap();
     assert_same_criterion(&v, &fit);
 }
+
+/// The choices named by the library (`Spectrum::NAMES`, `Method::NAMES`, `Prior::NAMES`) are the flags'
+/// values: a wrong one is refused with the library's list, and the old `student-t` spelling still reads.
+#[test]
+fn named_choices_come_from_the_library() {
+    use sparsimony::solvers::gp_pde::{Method, Spectrum};
+    use sparsimony::solvers::radio::Prior;
+    for (args, names) in [
+        (
+            vec!["pde", "--benchmark", "poisson_1d-single_sin", "--spectrum", "matern"],
+            Spectrum::NAMES.join(", "),
+        ),
+        (
+            vec!["pde", "--benchmark", "poisson_1d-single_sin", "--method", "lbfgs"],
+            Method::NAMES.join(", "),
+        ),
+        (
+            vec![
+                "radio",
+                "calibrate",
+                "--vis",
+                "v.csv",
+                "--bright",
+                "b.npy",
+                "--prior",
+                "tv",
+            ],
+            Prior::NAMES.join(", "),
+        ),
+    ] {
+        let out = sparsimony(&args);
+        let e = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{e}");
+        assert!(e.contains(&format!("[possible values: {names}]")), "{e}");
+    }
+    let help = stdout(&sparsimony(&["pde", "--help"]));
+    assert!(help.contains("student_t3"), "{help}");
+    // `--spectrum student-t` (clap's spelling before the names were the library's) is the same family: the
+    // refusal that follows is the grid's, not the spectrum's.
+    let out = sparsimony(&[
+        "pde",
+        "--benchmark",
+        "poisson_1d-single_sin",
+        "--spectrum",
+        "student-t",
+        "--grid",
+        "0",
+    ]);
+    let e = stderr(&out);
+    assert!(!e.contains("spectrum"), "{e}");
+    assert!(e.contains("grid") && e.contains("at least 2"), "{e}");
+}

@@ -232,4 +232,22 @@ fn gpu_langevin_drift_agrees_with_the_cpu() {
             .fold(0.0f64, |m, (u, v)| m.max((u - v).abs()));
         assert!(gap < 1e-4, "path gap {gap}");
     }
+    // The estimator's `backend` field takes the same path for a sample `(x, y)`.
+    let fit = |backend: Backend| {
+        Langevin {
+            time: 1.0,
+            link: model.link.clone(),
+            backend,
+            ..Langevin::default()
+        }
+        .fit((x.view(), y.view()))
+        .unwrap()
+    };
+    let (c, g) = (fit(Backend::Cpu), fit(backend.clone()));
+    let gap = c
+        .last
+        .iter()
+        .zip(g.last.iter())
+        .fold(0.0f64, |m, (u, v)| m.max((u - v).abs()));
+    assert!(gap < 1e-4, "estimator path gap {gap}");
 }

@@ -283,6 +283,31 @@ fn top_k_projection_keeps_the_largest_magnitudes() {
             "kept entries are unchanged"
         );
     }
+    // Long vectors, k on both sides of 64 (the scans and the bisection), with ties and signed zeros: the
+    // kept set is the brute force's — sort by magnitude, ties to the lower index.
+    let mut s = 7u64;
+    let v: Vec<f64> = (0..500)
+        .map(|i| {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let u = ((s >> 33) % 200) as f64 / 8.0 - 12.5; // many repeated magnitudes
+            if i % 97 == 0 { -0.0 } else { u }
+        })
+        .collect();
+    for k in [1, 10, 64, 65, 100, 250, 499] {
+        let mut x = v.clone();
+        TopK::new(k).prox(1.0, &mut x).unwrap();
+        let mut order: Vec<usize> = (0..v.len()).collect();
+        order.sort_by(|&a, &b| v[b].abs().total_cmp(&v[a].abs()).then(a.cmp(&b)));
+        let mut expected = vec![0.0; v.len()];
+        order[..k].iter().for_each(|&j| expected[j] = v[j]);
+        assert_eq!(x, expected, "k = {k}");
+        let mut single: Vec<f32> = v.iter().map(|a| *a as f32).collect();
+        TopK::new(k).prox(1.0, &mut single).unwrap();
+        assert!(
+            single.iter().zip(&expected).all(|(a, b)| *a as f64 == *b),
+            "f32, k = {k}"
+        );
+    }
     // Ties at the threshold: the lower indices stay.
     let mut x = [2.0f32, -2.0, 2.0, 1.0];
     TopK::new(2).prox(1.0, &mut x).unwrap();

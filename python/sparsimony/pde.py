@@ -278,9 +278,10 @@ def solve(problem, *, method="exact", spectrum=None, components=None, iterations
     method : {"exact", "adam"}
         ``"exact"``: Gauss–Newton solves for the grid values, the kernel learned around them (ours);
         ``"adam"``: the paper's joint Adam.
-    spectrum : {"student_t", "gaussian"}, optional
-        The mixture's spectral family (the paper's GP-HM-StM or GP-HM-GM); default the problem's
-        ``[solver] spectrum``, else ``"student_t"``.
+    spectrum : {"student_t", "student_t3", "gaussian"}, optional
+        The mixture's spectral family: Matérn-5/2 × cosine (the paper's GP-HM-StM), Matérn-3/2 × cosine,
+        or squared-exponential × cosine (GP-HM-GM); default the problem's ``[solver] spectrum``, else
+        ``"student_t"``.
     components : int, optional
         Mixture components per field and axis (default 30; at most ``MAX_COMPONENTS``, 10 000).
     iterations : int, optional
@@ -297,9 +298,9 @@ def solve(problem, *, method="exact", spectrum=None, components=None, iterations
     """
     if not isinstance(problem, Problem):
         problem = Problem(problem)
-    _choice(method, "method", ("exact", "adam"))
+    _choice(method, "method", tuple(_native.PDE_METHODS))
     if spectrum is not None:
-        _choice(spectrum, "spectrum", ("student_t", "gaussian"))
+        _choice(spectrum, "spectrum", tuple(_native.PDE_SPECTRA))
     components = None if components is None else _count(components, "components", 1, MAX_COMPONENTS)
     iterations = None if iterations is None else _count(iterations, "iterations", 1, MAX_ITERATIONS)
     if learning_rate is not None:

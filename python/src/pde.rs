@@ -256,10 +256,11 @@ pub fn pde_rebuild(state: PickledSolution) -> PyResult<PdeSolution> {
             per_axis
                 .into_iter()
                 .map(|(family, dof, components)| {
-                    let spectrum = match family.as_str() {
-                        "gaussian" => Spectrum::Gaussian,
-                        "student_t" => Spectrum::StudentT { dof },
-                        other => return Err(PyValueError::new_err(format!("unknown spectrum {other:?}"))),
+                    // The family by its name; a pickle written before the names carried the degrees of
+                    // freedom says ("student_t", 3) for Matérn-3/2.
+                    let spectrum = match family.parse::<Spectrum>().map_err(to_py)? {
+                        Spectrum::StudentT { .. } => Spectrum::StudentT { dof },
+                        gaussian => gaussian,
                     };
                     let components = components
                         .into_iter()
@@ -300,12 +301,12 @@ impl PdeSolution {
                 per_axis
                     .iter()
                     .map(|k| {
-                        let (family, dof) = match k.spectrum() {
-                            Spectrum::Gaussian => ("gaussian", 0),
-                            Spectrum::StudentT { dof } => ("student_t", dof),
+                        let dof = match k.spectrum() {
+                            Spectrum::Gaussian => 0,
+                            Spectrum::StudentT { dof } => dof,
                         };
                         let cs = k.components().iter().map(|c| (c.weight, c.mean, c.scale)).collect();
-                        (family.to_string(), dof, cs)
+                        (k.spectrum().to_string(), dof, cs)
                     })
                     .collect()
             })
@@ -391,7 +392,7 @@ impl PdeSolution {
 }
 
 /// Solves `problem` with the settings the command line starts from (`method` "exact" or "adam",
-/// `spectrum` "student_t" or "gaussian", by default the problem's `[solver] spectrum` or "student_t"),
+/// `spectrum` one of `Spectrum::NAMES`, by default the problem's `[solver] spectrum` or "student_t"),
 /// overridden by the given ones. `callback(iteration, objective)`
 /// is called after every outer iteration (with the GIL); returning `True` stops the solve there, as
 /// does Ctrl-C (KeyboardInterrupt is raised) — both take effect when the current outer iteration ends.
@@ -409,25 +410,11 @@ pub fn pde_solve(
     learning_rate: Option<f64>,
     callback: Option<Py<PyAny>>,
 ) -> PyResult<PdeSolution> {
-    let method = match method {
-        "exact" => Method::Exact,
-        "adam" => Method::Adam,
-        other => {
-            return Err(PyValueError::new_err(format!(
-                "method must be 'exact' or 'adam', got {other:?}"
-            )));
-        }
-    };
+    let method: Method = method.parse().map_err(to_py)?;
     let mut settings = gp_pde::settings_for(&problem.problem, method, components, iterations);
     settings.spectrum = match spectrum {
         None => settings.spectrum,
-        Some("student_t") => Spectrum::StudentT { dof: 5 },
-        Some("gaussian") => Spectrum::Gaussian,
-        Some(other) => {
-            return Err(PyValueError::new_err(format!(
-                "spectrum must be 'student_t' or 'gaussian', got {other:?}"
-            )));
-        }
+        Some(name) => name.parse().map_err(to_py)?,
     };
     if let Some(lr) = learning_rate {
         settings.learning_rate = lr;

@@ -184,6 +184,10 @@ def test_bad_arguments():
         pde.solve(poisson_1d(), method="newton")
     with pytest.raises(ValueError, match="spectrum"):
         pde.solve(poisson_1d(), spectrum="cauchy")
+    # Matérn-3/2 by its name, the library's list of names being Python's.
+    assert "student_t3" in pde._native.PDE_SPECTRA
+    rough = pde.solve(poisson_1d(), spectrum="student_t3", iterations=2)
+    assert np.isfinite(rough.values["u"]).all()
     with pytest.raises(ValueError, match="components"):
         pde.solve(poisson_1d(), components=0)
     solution = pde.solve(poisson_1d(), iterations=2)

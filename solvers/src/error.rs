@@ -141,6 +141,14 @@ pub enum Error {
     Core(#[from] sparsimony_core::Error),
 }
 
+/// The refusal of a name that is not one of `names`.
+pub(crate) fn unknown_name(parameter: &'static str, given: &str, names: &[&str]) -> Error {
+    Error::InvalidParameter {
+        name: parameter,
+        reason: format!("unknown name {given:?}: one of {}", names.join(", ")),
+    }
+}
+
 /// `Result` with the solvers' [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

@@ -175,6 +175,16 @@ fn a_problem_may_ask_for_its_spectral_family() {
     );
     let student = Problem::from_toml(&format!("{text}[solver]\nspectrum = \"student_t\"\n")).unwrap();
     assert_eq!(student.spectrum(), Some(Spectrum::StudentT { dof: 5 }));
+    // Matérn-3/2 by its name.
+    let rough = Problem::from_toml(&format!("{text}[solver]\nspectrum = \"student_t3\"\n")).unwrap();
+    assert_eq!(rough.spectrum(), Some(Spectrum::StudentT { dof: 3 }));
+    // An unknown family is refused at its line, with the choices.
+    let err = Problem::from_toml(&format!("{text}[solver]\nspectrum = \"cauchy\"\n")).unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("line 12") && message.contains("student_t, student_t3, gaussian"),
+        "{message}"
+    );
     for bad in ["spectrum = \"cauchy\"", "tolerance = 1"] {
         let err = Problem::from_toml(&format!("{text}[solver]\n{bad}\n")).unwrap_err();
         assert!(matches!(err, Error::Problem(_)), "{err}");
@@ -620,5 +630,41 @@ fn a_solution_rebuilt_from_its_parts_predicts_the_same_and_bad_parts_are_refused
     for bad in [short, no_kernel, nan] {
         let e = Solution::from_parts(bad).unwrap_err();
         assert!(matches!(e, Error::InvalidParameter { name: "solution", .. }), "{e}");
+    }
+}
+
+/// Every name users give a choice (spectral family, method, prior) is read back as what it names, and
+/// written as that name: one list per enum, which TOML, the CLI and Python read.
+#[test]
+fn names_round_trip_and_unknown_names_list_the_choices() {
+    use sparsimony_solvers::gp_pde::Spectrum;
+    use sparsimony_solvers::radio::Prior;
+    for name in Spectrum::NAMES {
+        assert_eq!(name.parse::<Spectrum>().unwrap().to_string(), name);
+    }
+    for name in Method::NAMES {
+        assert_eq!(name.parse::<Method>().unwrap().to_string(), name);
+    }
+    for name in Prior::NAMES {
+        assert_eq!(name.parse::<Prior>().unwrap().to_string(), name);
+    }
+    assert_eq!("student_t3".parse::<Spectrum>().unwrap(), Spectrum::StudentT { dof: 3 });
+    assert_eq!("sara".parse::<Prior>().unwrap(), Prior::sara());
+    for (err, parameter, choices) in [
+        (
+            "matern".parse::<Spectrum>().unwrap_err(),
+            "spectrum",
+            "student_t, student_t3, gaussian",
+        ),
+        ("lbfgs".parse::<Method>().unwrap_err(), "method", "exact, adam"),
+        ("tv".parse::<Prior>().unwrap_err(), "prior", "l1, sara"),
+    ] {
+        match err {
+            Error::InvalidParameter { name, reason } => {
+                assert_eq!(name, parameter);
+                assert!(reason.contains(choices), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -100,7 +100,9 @@ fn weighted_normal_equations_equal_repeated_rows() {
     let w = [0.0, 2.0, 1.0, 3.0, 0.0, 1.0, 1.0];
     let mut weighted = NormalEquations::zeros(3, 2);
     let col_major = |a: &Array2<f64>| a.t().iter().copied().collect::<Vec<_>>();
-    weighted.accumulate(7, &col_major(&x), &col_major(&y), Some(&w));
+    weighted
+        .accumulate(7, &col_major(&x), &col_major(&y), Some(&w))
+        .unwrap();
     let rep: Vec<usize> = (0..7).flat_map(|i| std::iter::repeat_n(i, w[i] as usize)).collect();
     let xr = Array2::from_shape_fn((rep.len(), 3), |(i, j)| x[(rep[i], j)]);
     let yr = Array2::from_shape_fn((rep.len(), 2), |(i, j)| y[(rep[i], j)]);
@@ -115,6 +117,37 @@ fn weighted_normal_equations_equal_repeated_rows() {
         }
     }
     assert!((weighted.y_sq(1) - plain.y_sq(1)).abs() < 1e-12);
+}
+
+/// The public block kernels refuse blocks of the wrong size (a typed error, nothing added) instead of
+/// panicking.
+#[test]
+fn block_kernels_refuse_wrong_sizes() {
+    let mut ne = NormalEquations::zeros(3, 1);
+    let shape = |r: sparsimony_solvers::Result<()>| matches!(r, Err(Error::Shape { .. }));
+    assert!(shape(ne.accumulate(2, &[0.0; 5], &[0.0; 2], None)), "Θ short");
+    assert!(shape(ne.accumulate(2, &[0.0; 6], &[0.0; 1], None)), "y short");
+    assert!(shape(ne.accumulate(2, &[0.0; 6], &[0.0; 2], Some(&[1.0]))), "weights");
+    assert!(shape(ne.add(&NormalEquations::zeros(2, 1))), "features differ");
+    assert!(shape(ne.add(&NormalEquations::zeros(3, 2))), "targets differ");
+    assert_eq!(ne.n_samples(), 0.0, "nothing was added");
+    ne.accumulate(2, &[1.0; 6], &[1.0; 2], None).unwrap();
+    assert_eq!((ne.n_samples(), ne.gram(0, 1)), (2.0, 2.0));
+    let features = Library::default().expand(&["x".to_string()]).unwrap();
+    let p = features.len();
+    let column = [0.5, 1.5];
+    assert!(shape(features.evaluate(&[], 2, &mut vec![0.0; 2 * p])), "no input");
+    assert!(
+        shape(features.evaluate(&[&column[..1]], 2, &mut vec![0.0; 2 * p])),
+        "short input"
+    );
+    assert!(
+        shape(features.evaluate(&[&column], 2, &mut vec![0.0; 2 * p - 1])),
+        "short output"
+    );
+    let mut out = vec![0.0; 2 * p];
+    features.evaluate(&[&column], 2, &mut out).unwrap();
+    assert!(out.contains(&1.5), "the linear term holds x");
 }
 
 #[test]

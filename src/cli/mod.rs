@@ -122,6 +122,27 @@ pub fn locate_in_files(
     located.map_or(e, Into::into)
 }
 
+/// A flag whose value is one of a library enum's names (`T::NAMES`), parsed by the enum's `FromStr`: the
+/// help and the refusal of a wrong value list the library's names, so the CLI never keeps its own list.
+/// A name with `_` is also accepted with `-` (the spelling clap's enums used before, `student-t`).
+pub fn by_name<T>(names: &'static [&'static str]) -> impl clap::builder::TypedValueParser<Value = T>
+where
+    T: std::str::FromStr + Clone + Send + Sync + 'static,
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    let values = names.iter().map(|&name| {
+        let value = clap::builder::PossibleValue::new(name);
+        if name.contains('_') {
+            value.alias(name.replace('_', "-"))
+        } else {
+            value
+        }
+    });
+    clap::builder::TypedValueParser::try_map(clap::builder::PossibleValuesParser::new(values), |name| {
+        name.replace('-', "_").parse::<T>()
+    })
+}
+
 /// The library's [`InvalidParameter`](sparsimony::solvers::Error::InvalidParameter) error with its
 /// parameter named by the flag the user typed (`flags`: parameter name → flag); any other error unchanged.
 pub fn with_flag_names(e: Box<dyn std::error::Error>, flags: &[(&str, &str)]) -> Box<dyn std::error::Error> {

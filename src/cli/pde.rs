@@ -1,31 +1,11 @@
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 
-use clap::ValueEnum;
 use serde_json::json;
 use sparsimony::pde::{plot, settings_for};
 use sparsimony::solvers::gp_pde::{Method, Problem, Spectrum};
 
 use super::{Bar, CliResult, print_json};
-
-/// The training method.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum MethodArg {
-    /// Exact (Gauss–Newton) solves for the grid values (Cholesky up to 1000 unknowns, preconditioned
-    /// conjugate gradients above), Adam on the kernel parameters.
-    Exact,
-    /// The paper's joint Adam on grid values, kernel parameters and precisions.
-    Adam,
-}
-
-/// The mixture's spectral family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SpectrumArg {
-    /// Student-t mixture: Matérn-5/2 × cosine components (the paper's GP-HM-StM).
-    StudentT,
-    /// Gaussian mixture: squared-exponential × cosine components (GP-HM-GM).
-    Gaussian,
-}
 
 /// `sparsimony pde`.
 #[derive(Debug, clap::Args)]
@@ -49,12 +29,16 @@ pub struct Args {
     /// Outer iterations, 1 to 10⁶ (default: exact 30, or 10 above 1000 unknowns; Adam 2000).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     iters: Option<u32>,
-    /// The training method.
-    #[arg(long, value_enum, default_value_t = MethodArg::Exact)]
-    method: MethodArg,
-    /// The mixture's spectral family (default: the problem's `[solver] spectrum`, else student-t).
-    #[arg(long, value_enum)]
-    spectrum: Option<SpectrumArg>,
+    /// The training method: exact (Gauss–Newton solves for the grid values — Cholesky up to 1000
+    /// unknowns, preconditioned conjugate gradients above — and Adam on the kernel parameters) or adam
+    /// (the paper's joint Adam on grid values, kernel parameters and precisions).
+    #[arg(long, value_parser = super::by_name::<Method>(&Method::NAMES), default_value = "exact")]
+    method: Method,
+    /// The mixture's spectral family: student_t (Matérn-5/2 × cosine, the paper's GP-HM-StM),
+    /// student_t3 (Matérn-3/2 × cosine) or gaussian (GP-HM-GM) [default: the problem's `[solver]
+    /// spectrum`, else student_t].
+    #[arg(long, value_parser = super::by_name::<Spectrum>(&Spectrum::NAMES))]
+    spectrum: Option<Spectrum>,
     /// Adam's learning rate (default 0.01; 0.001 for exact solves above 1000 unknowns).
     #[arg(long)]
     lr: Option<f64>,
@@ -110,15 +94,10 @@ pub fn run(a: Args) -> CliResult {
     if !a.grid.is_empty() {
         problem = problem.with_grid(&a.grid)?;
     }
-    let method = match a.method {
-        MethodArg::Exact => Method::Exact,
-        MethodArg::Adam => Method::Adam,
-    };
+    let method = a.method;
     let mut s = settings_for(&problem, method, a.components, a.iters.map(|i| i as usize));
-    match a.spectrum {
-        Some(SpectrumArg::StudentT) => s.spectrum = Spectrum::StudentT { dof: 5 },
-        Some(SpectrumArg::Gaussian) => s.spectrum = Spectrum::Gaussian,
-        None => {}
+    if let Some(spectrum) = a.spectrum {
+        s.spectrum = spectrum;
     }
     if let Some(lr) = a.lr {
         s.learning_rate = lr;

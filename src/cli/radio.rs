@@ -82,8 +82,8 @@ struct CalibrateArgs {
     dde_size: usize,
     /// The faint part's sparsity prior: l1 (compact sources) or sara (extended emission: the Dirac and
     /// Daubechies 1–8 dictionary, 4 levels).
-    #[arg(long, value_enum, default_value_t = PriorName::L1)]
-    prior: PriorName,
+    #[arg(long, value_parser = super::by_name::<Prior>(&Prior::NAMES), default_value = "l1")]
+    prior: Prior,
     /// η, the prior's weight [default: 1e-4 for l1, 1e-2 for sara, the paper's].
     #[arg(long)]
     eta: Option<f64>,
@@ -104,13 +104,6 @@ struct CalibrateArgs {
     /// "total"}, "snr_db" (with --truth), "gain_scale"}.
     #[arg(long)]
     json: bool,
-}
-
-/// The `--prior` choices.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum PriorName {
-    L1,
-    Sara,
 }
 
 /// Runs `sparsimony radio`.
@@ -367,10 +360,7 @@ fn calibrate(c: CalibrateArgs) -> CliResult {
         )
         .into());
     }
-    let prior = match c.prior {
-        PriorName::L1 => Prior::L1,
-        PriorName::Sara => Prior::sara(),
-    };
+    let prior = c.prior;
     // Per outer iteration of either stage, a typical 100 image-block iterations, each a Φ/Φᵀ pair: two
     // P² FFTs and, per visibility, its two rows' (2S − 1)² taps.
     let (p, side) = (grid as f64, 2.0 * c.dde_size as f64 - 1.0);

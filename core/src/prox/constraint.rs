@@ -60,7 +60,9 @@ impl<T: Real> Prox<T> for Zero {
 /// projection, keeps the `k` entries of largest magnitude (ties broken towards the lower index) and zeroes
 /// the rest: forward–backward with it is iterative hard thresholding (IHT; Blumensath & Davies 2009).
 ///
-/// The projection needs no scratch: it finds the `k`-th largest magnitude by `k` scans at most, `O(n·k)`.
+/// The projection needs no scratch: it finds the `k`-th largest magnitude by at most `k` scans for
+/// `k ≤ 64`, and otherwise by bisection on the magnitudes' IEEE bit patterns (non-negative floats order as
+/// their bits), 64 counting scans whatever `k` — `O(n·min(k, 64))`.
 #[derive(Debug, Clone, Copy)]
 pub struct TopK {
     k: usize,
@@ -71,6 +73,45 @@ impl TopK {
     pub fn new(k: usize) -> Self {
         Self { k }
     }
+}
+
+/// The `k`-th largest magnitude of `x` (`1 ≤ k < x.len()`, `x` finite), by descending through the distinct
+/// magnitudes until `k` entries are covered: `k` scans at most.
+fn kth_magnitude_by_scans<T: Real>(x: &[T], k: usize) -> T {
+    let mut threshold = T::infinity();
+    let mut covered = 0; // entries with magnitude > threshold
+    loop {
+        let next = x
+            .iter()
+            .map(|v| v.abs())
+            .filter(|&a| a < threshold)
+            .fold(T::neg_infinity(), T::max);
+        covered += x.iter().filter(|v| v.abs() == next).count();
+        threshold = next;
+        if covered >= k {
+            return threshold;
+        }
+    }
+}
+
+/// The `k`-th largest magnitude of `x` (`1 ≤ k < x.len()`, `x` finite), by bisection on the bit patterns
+/// of the magnitudes as `f64` (exact for `f32` and `f64`; non-negative floats order as their bits): the
+/// largest pattern `b` with at least `k` magnitudes at or above it is the `k`-th largest's. 64 scans.
+fn kth_magnitude_by_bisection<T: Real>(x: &[T], k: usize) -> T {
+    let bits = |v: &T| v.abs().to_f64_lossless().to_bits();
+    let at_or_above = |b: u64| x.iter().filter(|v| bits(v) >= b).count();
+    // Invariant: at_or_above(lo) ≥ k > at_or_above(hi).
+    let (mut lo, mut hi) = (0u64, x.iter().map(bits).max().unwrap_or(0) + 1);
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if at_or_above(mid) >= k {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    // `lo` is the pattern of an entry's magnitude (the count changes only at the entries' patterns).
+    x.iter().find(|v| bits(v) == lo).map_or(T::zero(), |v| v.abs())
 }
 
 impl<T: Real> Prox<T> for TopK {
@@ -84,22 +125,12 @@ impl<T: Real> Prox<T> for TopK {
             x.fill(T::zero());
             return Ok(());
         }
-        // Descend through the distinct magnitudes until k entries are covered.
-        let mut threshold = T::infinity();
-        let mut above = 0; // entries with magnitude > threshold
-        loop {
-            let next = x
-                .iter()
-                .map(|v| v.abs())
-                .filter(|&a| a < threshold)
-                .fold(T::neg_infinity(), T::max);
-            let at = x.iter().filter(|v| v.abs() == next).count();
-            threshold = next;
-            if above + at >= self.k {
-                break;
-            }
-            above += at;
-        }
+        let threshold = if self.k <= 64 {
+            kth_magnitude_by_scans(x, self.k)
+        } else {
+            kth_magnitude_by_bisection(x, self.k)
+        };
+        let above = x.iter().filter(|v| v.abs() > threshold).count();
         let mut keep_at = self.k - above; // how many entries equal to the threshold stay
         for v in x.iter_mut() {
             let a = v.abs();

@@ -4,7 +4,7 @@
 //! their windowed amplitude.
 
 use super::model::{Model, PER_COMPONENT};
-use super::solver::{FrequencyInit, Settings};
+use super::settings::{FrequencyInit, Settings};
 
 /// Frequencies (cycles per unit) of the undamped complex exponentials in `lines` (equispaced samples at
 /// `step`), by ESPRIT (Roy & Kailath 1989) on the lines' summed Hankel covariance: the signal subspace

@@ -28,6 +28,43 @@ pub enum Spectrum {
     },
 }
 
+impl Spectrum {
+    /// The names users give the families (TOML `[solver] spectrum`, the CLI's `--spectrum`, Python's
+    /// `spectrum=`), in the order [`Display`](std::fmt::Display) writes them: `student_t` (Matérn-5/2 ×
+    /// cosine, 5 degrees of freedom: the paper's GP-HM-StM), `student_t3` (Matérn-3/2 × cosine, 3
+    /// degrees of freedom, for rougher solutions), `gaussian` (squared-exponential × cosine: the
+    /// spectral-mixture kernel, GP-HM-GM).
+    pub const NAMES: [&'static str; 3] = ["student_t", "student_t3", "gaussian"];
+}
+
+impl std::fmt::Display for Spectrum {
+    /// The family's name (one of [`Spectrum::NAMES`]; `student_t{dof}` for degrees of freedom no name has).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Spectrum::StudentT { dof: 5 } => f.write_str("student_t"),
+            Spectrum::StudentT { dof } => write!(f, "student_t{dof}"),
+            Spectrum::Gaussian => f.write_str("gaussian"),
+        }
+    }
+}
+
+impl std::str::FromStr for Spectrum {
+    type Err = Error;
+
+    /// A family by its name (one of [`Spectrum::NAMES`]).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] (`"spectrum"`) naming the choices.
+    fn from_str(name: &str) -> Result<Self> {
+        match name {
+            "student_t" => Ok(Spectrum::StudentT { dof: 5 }),
+            "student_t3" => Ok(Spectrum::StudentT { dof: 3 }),
+            "gaussian" => Ok(Spectrum::Gaussian),
+            other => Err(crate::error::unknown_name("spectrum", other, &Spectrum::NAMES)),
+        }
+    }
+}
+
 /// One mixture component: weight `w ≥ 0`, spectral mean `μ` (cycles per unit), spectral scale `σ > 0`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Component {

@@ -31,7 +31,6 @@ use faer::{Mat, MatRef};
 use super::axis::AxisFactor;
 use super::kernel::{Component, SpectralMixture, Spectrum};
 use super::kron::{KroneckerEigen, kron_apply};
-use super::objective::rms;
 use super::operator::{Derivative, Discretization};
 use crate::{Error, Result};
 
@@ -287,5 +286,13 @@ impl<'a> Model<'a> {
             .enumerate()
             .map(|(f, x)| self.apply(x, |d| Some(wh.map(f, d, 0))))
             .collect()
+    }
+}
+
+pub(crate) fn rms(v: &[f64]) -> f64 {
+    if v.is_empty() {
+        0.0
+    } else {
+        (v.iter().map(|x| x * x).sum::<f64>() / v.len() as f64).sqrt()
     }
 }

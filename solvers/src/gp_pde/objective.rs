@@ -69,14 +69,6 @@ impl Evaluation {
     }
 }
 
-pub(crate) fn rms(v: &[f64]) -> f64 {
-    if v.is_empty() {
-        0.0
-    } else {
-        (v.iter().map(|x| x * x).sum::<f64>() / v.len() as f64).sqrt()
-    }
-}
-
 impl Model<'_> {
     /// Evaluates `J` at `u = W z` from the whitened coordinates `z` (see [`Model::whitening`]):
     /// derivatives `K⁽ᵐ⁾QΛ^-½z`, prior `‖z‖²`, `C⁻¹u = QΛ^-½z`. Returns the evaluation and `u`.

@@ -10,7 +10,7 @@ use sparsimony_core::langevin::{IterateAverage, SphericalLangevin};
 use sparsimony_core::random::standard_normal;
 
 use super::{CorrelationLoss, Link, Objective, TensorPca};
-use crate::{Error, Estimator, Fitted, Progress, Result};
+use crate::{Backend, Error, Estimator, Fitted, Progress, Result};
 
 /// The largest dimension whose `d × d` second moment is kept (8 · 10⁸ bytes).
 const MAX_SECOND_MOMENT_DIM: usize = 10_000;
@@ -58,6 +58,10 @@ pub struct Langevin {
     /// The link `σ` of a single-index sample's correlation loss (used by the fit of samples `(x, y)`;
     /// an objective given whole carries its own).
     pub link: Link,
+    /// Where the drift of a sample `(x, y)` is computed: on the GPU, the sample is held on the device
+    /// (in `f32`) and the drift of every chain is two matrix products there (see
+    /// [`CorrelationLoss::with_backend`]; an objective given whole carries its own backend).
+    pub backend: Backend,
     /// Called after every step (task `"langevin"`).
     pub progress: Progress,
 }
@@ -72,6 +76,7 @@ impl Default for Langevin {
             readout: Readout::Auto,
             seed: 0,
             link: Link::default(),
+            backend: Backend::Cpu,
             progress: Progress::default(),
         }
     }
@@ -113,7 +118,7 @@ impl<'a> Estimator<(ArrayView2<'a, f64>, ArrayView1<'a, f64>)> for Langevin {
     fn fit(&self, (x, y): (ArrayView2<'a, f64>, ArrayView1<'a, f64>)) -> Result<LangevinFit> {
         // The settings first (cheap, and the error a caller can act on whatever the data).
         self.check(self.signal)?;
-        self.fit(&CorrelationLoss::new(x, y, &self.link)?)
+        self.fit(&CorrelationLoss::with_backend(x, y, &self.link, &self.backend)?)
     }
 }
 

@@ -48,11 +48,13 @@ impl Baseline {
                 row.iter().enumerate().for_each(|(j, v)| x[j * users.len() + r] = *v);
             }
             let mut ne = NormalEquations::zeros(d, 1);
-            ne.accumulate(users.len(), &x, &y, None);
+            ne.accumulate(users.len(), &x, &y, None)?;
             Ok(ne)
         })?;
         let mut ne = NormalEquations::zeros(d, 1);
-        pieces.iter().for_each(|p| ne.add(p));
+        for piece in &pieces {
+            ne.add(piece)?;
+        }
         match self {
             Self::Lasso => ElasticNet {
                 alpha: population.noise * (2.0 * (2.0 * d as f64).ln() / n as f64).sqrt(),

@@ -119,15 +119,14 @@ impl LdpFit {
     }
 }
 
-/// Keeps the `k` entries of largest magnitude (ties to the lower index), zeroing the rest.
+/// Keeps the `k` entries of largest magnitude (ties to the lower index), zeroing the rest: core's
+/// [`TopK`](sparsimony_core::prox::TopK) projection. A non-finite estimate (the privacy noise overflowed at
+/// an extreme setting) is left whole, for [`LdpFit::new`] to refuse with its reason.
 fn keep_top_k(v: &mut [f64], k: usize) {
-    if k >= v.len() {
-        return;
-    }
-    let mut order: Vec<usize> = (0..v.len()).collect();
-    order.sort_by(|&a, &b| v[b].abs().total_cmp(&v[a].abs()).then(a.cmp(&b)));
-    for &j in &order[k..] {
-        v[j] = 0.0;
+    use sparsimony_core::prox::{Prox, TopK};
+    if v.iter().all(|x| x.is_finite()) {
+        // Finite values and a unit step: the projection cannot fail.
+        let _ = TopK::new(k).prox(1.0, v);
     }
 }
 

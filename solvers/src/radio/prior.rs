@@ -48,6 +48,37 @@ impl Prior {
     }
 }
 
+impl Prior {
+    /// The priors' names (CLI `--prior`), as [`Display`](std::fmt::Display) writes them.
+    pub const NAMES: [&'static str; 2] = ["l1", "sara"];
+}
+
+impl std::fmt::Display for Prior {
+    /// The prior's name (SARA's settings are not part of it).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Prior::L1 => "l1",
+            Prior::Sara { .. } => "sara",
+        })
+    }
+}
+
+impl std::str::FromStr for Prior {
+    type Err = crate::Error;
+
+    /// A prior by its name (one of [`Prior::NAMES`]); `sara` with the paper's settings ([`Prior::sara`]).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) (`"prior"`) naming the choices.
+    fn from_str(name: &str) -> Result<Self> {
+        match name {
+            "l1" => Ok(Prior::L1),
+            "sara" => Ok(Prior::sara()),
+            other => Err(crate::error::unknown_name("prior", other, &Prior::NAMES)),
+        }
+    }
+}
+
 /// The dual iterates and buffers of SARA's proximal map, kept between calls.
 struct SaraWork {
     psi: Sara,

@@ -7,7 +7,7 @@ use sparsimony_core::{Acceleration, FbOptions, LeastSquares, LinearOperator, Ste
 
 use sparsimony_core::Report;
 
-use super::cd::{Params, Solved, gap_info};
+use super::gap::{Params, Solved, gap_info};
 use crate::Result;
 use crate::data::ColMajor;
 

@@ -29,6 +29,7 @@ mod cd;
 mod design;
 mod fista;
 mod fit;
+mod gap;
 pub mod interrupt;
 pub mod normal;
 pub mod path;
@@ -205,7 +206,7 @@ impl ElasticNet {
         let d = ne.n_features();
         self.validate(d)?;
         let gram = design::GramDesign::from_normal(ne, t);
-        let params = cd::Params {
+        let params = gap::Params {
             l1: self.alpha * self.l1_ratio,
             l2: self.alpha * (1.0 - self.l1_ratio),
             weights: self.penalty_weights.as_deref(),
@@ -306,7 +307,7 @@ impl ElasticNet {
         let (n, d) = (x.nrows(), x.ncols());
         self.validate(d)?;
         let (yc, y_mean) = self.centred_response(y, n, x.direction())?;
-        let params = cd::Params {
+        let params = gap::Params {
             l1: self.alpha * self.l1_ratio,
             l2: self.alpha * (1.0 - self.l1_ratio),
             weights: self.penalty_weights.as_deref(),

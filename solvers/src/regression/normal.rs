@@ -91,7 +91,7 @@ impl NormalEquations {
         }
         let (xc, yc) = (ColMajor::from_array("X", x)?, ColMajor::from_array("Y", y)?);
         let mut ne = Self::zeros(x.ncols(), y.ncols());
-        ne.accumulate(x.nrows(), xc.data(), yc.data(), None);
+        ne.accumulate(x.nrows(), xc.data(), yc.data(), None)?;
         Ok(ne)
     }
 
@@ -101,11 +101,29 @@ impl NormalEquations {
     /// finiteness here. Sums run in a fixed order (four lanes per product), so results do not depend on the
     /// machine.
     ///
-    /// # Panics
-    /// When the block's column counts differ from `p` and `m` or its row counts differ (a caller bug).
-    pub fn accumulate(&mut self, rows: usize, theta: &[f64], y: &[f64], weights: Option<&[f64]>) {
+    /// # Errors
+    /// [`Error::Shape`] when `theta` holds fewer than `rows · p` values, `y` fewer than `rows · m`, or
+    /// `weights` not one per row; nothing is added then.
+    pub fn accumulate(&mut self, rows: usize, theta: &[f64], y: &[f64], weights: Option<&[f64]>) -> Result<()> {
         let (p, m) = (self.p, self.m);
-        assert!(theta.len() >= rows * p && y.len() >= rows * m);
+        let short = |what, expected: usize, found: usize| {
+            if found < expected {
+                Err(Error::Shape { what, expected, found })
+            } else {
+                Ok(())
+            }
+        };
+        short("values of the block's Θ (rows × features)", rows * p, theta.len())?;
+        short("values of the block's Y (rows × targets)", rows * m, y.len())?;
+        if let Some(w) = weights
+            && w.len() != rows
+        {
+            return Err(Error::Shape {
+                what: "weights (one per row of the block)",
+                expected: rows,
+                found: w.len(),
+            });
+        }
         let (th, yy) = (&theta[..rows * p], &y[..rows * m]);
         let (wth, wy) = match weights {
             None => {
@@ -113,7 +131,6 @@ impl NormalEquations {
                 (None, None)
             }
             Some(w) => {
-                assert_eq!(w.len(), rows);
                 self.n_samples += w.iter().sum::<f64>();
                 let scale = |v: &[f64], k: usize| -> Vec<f64> {
                     (0..k)
@@ -136,18 +153,27 @@ impl NormalEquations {
             #[inline(always)]
             || block.add_to(&mut self.gram, &mut self.cross, &mut self.y_sq),
         );
+        Ok(())
     }
 
     /// Adds another set of normal equations of the same sizes (the rows of both problems together).
     ///
-    /// # Panics
-    /// When the sizes differ (a caller bug).
-    pub fn add(&mut self, other: &Self) {
-        assert_eq!((self.p, self.m), (other.p, other.m));
+    /// # Errors
+    /// [`Error::Shape`] when the feature or target counts differ; nothing is added then.
+    pub fn add(&mut self, other: &Self) -> Result<()> {
+        for (what, expected, found) in [
+            ("features of the added equations", self.p, other.p),
+            ("targets of the added equations", self.m, other.m),
+        ] {
+            if expected != found {
+                return Err(Error::Shape { what, expected, found });
+            }
+        }
         self.n_samples += other.n_samples;
         self.gram.iter_mut().zip(&other.gram).for_each(|(a, b)| *a += b);
         self.cross.iter_mut().zip(&other.cross).for_each(|(a, b)| *a += b);
         self.y_sq.iter_mut().zip(&other.y_sq).for_each(|(a, b)| *a += b);
+        Ok(())
     }
 
     /// The normal equations of the problem restricted to the features in `features` (in that order).

@@ -451,7 +451,7 @@ impl CrossValidation {
             }
             let yc: Vec<f64> = yt.iter().map(|v| v - y_mean).collect();
             let mut ne = super::NormalEquations::zeros(d, 1);
-            ne.accumulate(train.len(), &xc, &yc, None);
+            ne.accumulate(train.len(), &xc, &yc, None)?;
             per_fold.push((ne, x_mean, y_mean));
         }
         for _ in &alphas {

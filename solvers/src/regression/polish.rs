@@ -18,8 +18,8 @@
 //! Started from coordinate descent's iterate, a few rounds suffice. The result is kept only where its
 //! stopping measure is no worse than the iterate's, so the finisher can never make a fit worse.
 
-use super::cd::{GapInfo, Params, full_gradient, gap_info};
 use super::design::{Design, Residual};
+use super::gap::{GapInfo, Params, full_gradient, gap_info};
 
 /// The largest support the finisher solves for.
 const MAX_SUPPORT: usize = 1000;

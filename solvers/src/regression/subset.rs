@@ -350,7 +350,7 @@ impl<'a> Estimator<(ArrayView2<'a, f64>, ArrayView1<'a, f64>)> for Stlsq {
     fn fit(&self, (x, y): (ArrayView2<'a, f64>, ArrayView1<'a, f64>)) -> Result<LinearFit> {
         let pb = Problem::new(x, y, self.fit_intercept)?;
         let mut ne = NormalEquations::zeros(pb.d(), 1);
-        ne.accumulate(pb.n(), pb.x.data(), &pb.y, None);
+        ne.accumulate(pb.n(), pb.x.data(), &pb.y, None)?;
         let fit = if self.normalize_columns {
             let (scaled, norms) = ne.normalized();
             let mut fit = self.fit((&scaled, 0))?;

@@ -11,8 +11,10 @@ use sparsimony_core::ode::{Dopri5, Dopri5State, dopri5_scratch_len};
 use super::differentiation::{Differentiation, Time};
 use super::export::ExportedModel;
 use super::library::{Features, Library};
-use super::model::{BLOCK_ROWS, GROUP_BLOCKS, Sindy, Trajectory, check_block, check_rows, transpose_into};
 use super::optimizer::EnsembleFit;
+use super::samples::{
+    BLOCK_ROWS, GROUP_BLOCKS, Trajectory, check_block, check_rows, gather, input_names, transpose_into,
+};
 use crate::data::check_bytes;
 use crate::metrics::R2Sums;
 use crate::{Error, Fitted, Result, Score};
@@ -63,13 +65,8 @@ impl<'a, 'b> Score<(&'b [Trajectory<'a>], &'b Differentiation)> for SindyFit {
     /// # Errors
     /// As the fit ([`Estimator::fit`](crate::Estimator::fit)) for the data.
     fn score(&self, (trajectories, differentiation): (&'b [Trajectory<'a>], &'b Differentiation)) -> Result<f64> {
-        let spec = Sindy {
-            differentiation: differentiation.clone(),
-            discrete_time: self.discrete_time,
-            ..Sindy::default()
-        };
         let (m, c) = (self.state_names.len(), self.control_names.len());
-        let data = spec.gather(trajectories, m, c)?;
+        let data = gather(trajectories, differentiation, self.discrete_time, m, c)?;
         if data.n() == 0 {
             return Err(Error::Empty {
                 what: "scoring data",
@@ -91,16 +88,16 @@ impl<'a, 'b> Score<(&'b [Trajectory<'a>], &'b Differentiation)> for SindyFit {
                 for (k, r, _) in chunk {
                     let rows = r.len();
                     data.trajectories[*k].block(r.clone(), false, &mut inputs, &mut targets, &mut halo);
-                    self.outputs(&inputs[..rows * (m + c)], rows, &mut theta, &mut pred[..rows * m]);
+                    self.outputs(&inputs[..rows * (m + c)], rows, &mut theta, &mut pred[..rows * m])?;
                     for (s, sum) in sums.iter_mut().enumerate() {
                         let span = s * rows..(s + 1) * rows;
                         let block = R2Sums::of((&targets[span.clone()]).into(), (&pred[span]).into());
                         *sum = sum.merge(block);
                     }
                 }
-                sums
+                Ok(sums)
             })
-            .collect();
+            .collect::<Result<_>>()?;
         let total: f64 = (0..m)
             .map(|s| parts.iter().fold(R2Sums::default(), |acc, p| acc.merge(p[s])).r2())
             .sum();
@@ -132,11 +129,7 @@ impl SindyFit {
         report: Report,
         n_samples: usize,
     ) -> Result<Self> {
-        let input_names = Sindy {
-            discrete_time,
-            ..Sindy::default()
-        }
-        .input_names(&state_names, &control_names);
+        let input_names = input_names(&state_names, &control_names, discrete_time);
         let features = library.expand(&input_names)?;
         check_rows("coefficients (one row per state)", coef.nrows(), state_names.len())?;
         check_rows(
@@ -257,7 +250,7 @@ impl SindyFit {
             if let Some(u) = u {
                 transpose_into(u.slice(s![r.clone(), ..]), &mut inputs[rows * m..rows * (m + c)]);
             }
-            self.outputs(&inputs[..rows * (m + c)], rows, &mut theta, &mut block[..rows * m]);
+            self.outputs(&inputs[..rows * (m + c)], rows, &mut theta, &mut block[..rows * m])?;
             for (s, col) in block.chunks(rows).take(m).enumerate() {
                 out.slice_mut(s![r.clone(), s])
                     .iter_mut()
@@ -271,11 +264,11 @@ impl SindyFit {
     /// The model's outputs on one block of `rows` samples: `inputs` holds the states then the controls,
     /// column-major (`rows × (m + c)`), `out` receives `Ξ θ`, column-major (`rows × m`); `theta` is scratch
     /// for the library's values.
-    fn outputs(&self, inputs: &[f64], rows: usize, theta: &mut Vec<f64>, out: &mut [f64]) {
+    fn outputs(&self, inputs: &[f64], rows: usize, theta: &mut Vec<f64>, out: &mut [f64]) -> Result<()> {
         let p = self.features.len();
         theta.resize(rows * p, 0.0);
         let cols: Vec<&[f64]> = inputs.chunks(rows).collect();
-        self.features.evaluate(&cols, rows, theta);
+        self.features.evaluate(&cols, rows, theta)?;
         for (s, o) in out.chunks_mut(rows).enumerate() {
             o.fill(0.0);
             for (k, &c) in self.coef.row(s).iter().enumerate() {
@@ -286,6 +279,7 @@ impl SindyFit {
                 }
             }
         }
+        Ok(())
     }
 
     /// Integrates a continuous-time model from `x0` and returns the state at each of `times` (strictly
@@ -349,7 +343,16 @@ impl SindyFit {
             cols[..m].copy_from_slice(y);
             cols[m..].copy_from_slice(&u);
             let inputs: Vec<&[f64]> = cols.chunks(1).collect();
-            features.evaluate(&inputs, 1, &mut theta);
+            features.evaluate(&inputs, 1, &mut theta).map_err(|e| match e {
+                Error::Shape { what, expected, found } => {
+                    sparsimony_core::Error::DimensionMismatch { what, expected, found }
+                }
+                _ => sparsimony_core::Error::DimensionMismatch {
+                    what: "the library's inputs",
+                    expected: m + c,
+                    found: inputs.len(),
+                },
+            })?;
             for (s, ds) in d.iter_mut().enumerate() {
                 *ds = coef.row(s).iter().zip(&theta).map(|(a, b)| a * b).sum();
             }

@@ -496,14 +496,27 @@ impl Features {
     /// Evaluates every term on `rows` samples: `inputs[i]` is input `i`'s column (at least `rows` long),
     /// `out` is `rows × p` column-major (`out[r + k·rows]` is term `k` at sample `r`).
     ///
-    /// # Panics
-    /// When `inputs` or `out` are too short (a caller bug).
-    pub fn evaluate(&self, inputs: &[&[f64]], rows: usize, out: &mut [f64]) {
-        assert!(inputs.len() >= self.n_inputs && out.len() >= rows * self.len());
+    /// # Errors
+    /// [`Error::Shape`] when there are fewer than `n_inputs` input columns, one of them is shorter than
+    /// `rows`, or `out` holds fewer than `rows · p` values; nothing is written then.
+    pub fn evaluate(&self, inputs: &[&[f64]], rows: usize, out: &mut [f64]) -> Result<()> {
+        let short = |what, expected: usize, found: usize| {
+            if found < expected {
+                Err(Error::Shape { what, expected, found })
+            } else {
+                Ok(())
+            }
+        };
+        short("input columns of the library", self.n_inputs, inputs.len())?;
+        for column in &inputs[..self.n_inputs] {
+            short("rows of an input column", rows, column.len())?;
+        }
+        short("values of the output (rows × terms)", rows * self.len(), out.len())?;
         crate::simd::dispatch(
             #[inline(always)]
             || self.evaluate_columns(inputs, rows, out),
         );
+        Ok(())
     }
 
     #[inline(always)]

@@ -33,13 +33,15 @@ pub mod library;
 pub mod model;
 pub mod optimizer;
 pub mod pde;
+mod samples;
 pub mod weak;
 
 pub use differentiation::{Differentiation, Time};
 pub use export::ExportedModel;
 pub use fitted::{ControlFn, SimulateOptions, SindyFit};
 pub use library::{CustomFunction, Library};
-pub use model::{Sindy, Trajectory};
+pub use model::Sindy;
 pub use optimizer::{Ensemble, Optimizer, OptimizerFit, Regularizer, Sr3};
 pub use pde::{PdeFind, PdeFit, PdeLibrary};
+pub use samples::Trajectory;
 pub use weak::WeakForm;

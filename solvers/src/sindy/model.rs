@@ -1,65 +1,19 @@
 //! The SINDy model: differentiation, library and optimizer put together; fitting on one or several
 //! trajectories with optional control inputs, in continuous or discrete time. What a fit gives — equations,
 //! prediction, R², simulation — is in [`super::fitted`], its export to the allocation-free core model in
-//! [`super::export`].
+//! [`super::export`]; the samples both read, in `samples.rs`. Data flow one way: samples → fit →
+//! fitted model.
 
-use std::ops::Range;
+use ndarray::s;
 
-use ndarray::{Array2, ArrayView2, s};
-use rayon::prelude::*;
-
-use super::differentiation::{Differentiation, Stencil, Time};
+use super::differentiation::Differentiation;
 use super::fitted::SindyFit;
 use super::library::{Features, Library};
 use super::optimizer::{NormalFn, Optimizer, OptimizerFit};
+use super::samples::{Trajectory, check_block, check_rows, gather, input_names, transpose_into};
 use super::weak::{WeakForm, WeakRows};
 use crate::regression::NormalEquations;
-use crate::regression::interrupt::{StopScope, stop_requested};
 use crate::{Backend, Error, Estimator, Result};
-
-/// Rows per block when the library is evaluated and accumulated: a block of a 100-term library is 3.2 MB.
-pub(super) const BLOCK_ROWS: usize = 1024;
-
-/// Blocks accumulated by one task before the ordered sum of the tasks' normal equations (16 384 rows).
-pub(super) const GROUP_BLOCKS: usize = 16;
-
-/// One trajectory of training (or scoring) data.
-#[derive(Debug, Clone, Copy)]
-pub struct Trajectory<'a> {
-    /// States, `n × m` (one sample per row).
-    pub x: ArrayView2<'a, f64>,
-    /// Sampling times (unused in discrete time, except for checking).
-    pub time: Time<'a>,
-    /// Control inputs, `n × c`, sampled with the states.
-    pub u: Option<ArrayView2<'a, f64>>,
-    /// Measured derivatives `n × m` (continuous time) or next states (discrete time) instead of those
-    /// computed from `x`.
-    pub target: Option<ArrayView2<'a, f64>>,
-}
-
-impl<'a> Trajectory<'a> {
-    /// States sampled at `time`.
-    pub fn new(x: ArrayView2<'a, f64>, time: Time<'a>) -> Self {
-        Self {
-            x,
-            time,
-            u: None,
-            target: None,
-        }
-    }
-
-    /// With control inputs (one row per sample).
-    pub fn with_control(mut self, u: ArrayView2<'a, f64>) -> Self {
-        self.u = Some(u);
-        self
-    }
-
-    /// With measured derivatives (continuous time) or next states (discrete time).
-    pub fn with_target(mut self, target: ArrayView2<'a, f64>) -> Self {
-        self.target = Some(target);
-        self
-    }
-}
 
 /// A SINDy model specification (Brunton, Proctor & Kutz 2016): `ẋ = Ξ θ(x, u)` with `θ` a library of
 /// candidate functions and `Ξ` sparse, found by sparse regression of the derivatives on the library. In
@@ -92,167 +46,6 @@ pub struct Sindy {
 
 /// How a fit solves its regression: optimizer, rows, terms, what the rows are, their normal equations.
 type Solve<'a> = dyn Fn(&Optimizer, usize, usize, &str, &NormalFn<'_>) -> Result<OptimizerFit> + 'a;
-
-/// Where a trajectory's regression targets come from.
-pub(super) enum TargetSource<'a> {
-    /// Given by the user (derivatives or next states).
-    Given(ArrayView2<'a, f64>),
-    /// The next sample of the states (discrete time).
-    Shifted,
-    /// Computed by the differentiation method.
-    Computed(Array2<f64>),
-    /// Finite differences computed block by block from the samples.
-    Stencil(Stencil<'a>),
-}
-
-/// One trajectory ready for the regression: where its library inputs and targets are, and which rows count.
-pub(super) struct Prepared<'a> {
-    pub(super) x: ArrayView2<'a, f64>,
-    pub(super) smoothed: Option<Array2<f64>>,
-    pub(super) u: Option<ArrayView2<'a, f64>>,
-    pub(super) target: TargetSource<'a>,
-    pub(super) rows: Range<usize>,
-}
-
-impl Prepared<'_> {
-    /// Copies rows `r` (within `self.rows`) into column-major block buffers: the library inputs (states —
-    /// smoothed when `smoothed_inputs` — then controls) and the targets. `halo` is scratch for the stencil's
-    /// wider window (`(BLOCK_ROWS + stencil) × m`).
-    pub(super) fn block(
-        &self,
-        r: Range<usize>,
-        smoothed_inputs: bool,
-        inputs: &mut [f64],
-        targets: &mut [f64],
-        halo: &mut Vec<f64>,
-    ) {
-        let len = r.len();
-        let states = match &self.smoothed {
-            Some(s) if smoothed_inputs => s.view(),
-            _ => self.x,
-        };
-        let m = self.x.ncols();
-        let copy = transpose_into;
-        if let TargetSource::Stencil(st) = &self.target {
-            // One copy of the rows the stencil reaches; inputs and derivatives both read it.
-            let h = st.halo(&r);
-            let hl = h.len();
-            halo.resize(hl * m, 0.0);
-            copy(self.x.slice(s![h.clone(), ..]), halo);
-            for j in 0..m {
-                let window = &halo[j * hl..(j + 1) * hl];
-                inputs[j * len..(j + 1) * len].copy_from_slice(&window[r.start - h.start..][..len]);
-                let col = self.x.column(j);
-                st.apply(r.clone(), window, |k| col[k], &mut targets[j * len..(j + 1) * len]);
-            }
-        } else {
-            copy(states.slice(s![r.clone(), ..]), &mut inputs[..m * len]);
-        }
-        if let Some(u) = self.u {
-            copy(u.slice(s![r.clone(), ..]), &mut inputs[m * len..]);
-        }
-        match &self.target {
-            TargetSource::Given(y) => copy(y.slice(s![r.clone(), ..]), targets),
-            TargetSource::Shifted => copy(self.x.slice(s![r.start + 1..r.end + 1, ..]), targets),
-            TargetSource::Computed(d) => copy(d.slice(s![r.clone(), ..]), targets),
-            TargetSource::Stencil(_) => {}
-        }
-    }
-}
-
-/// Copies `src` (`rows × cols`, any layout) column-major into `dst`.
-pub(super) fn transpose_into(src: ArrayView2<'_, f64>, dst: &mut [f64]) {
-    let (rows, cols) = src.dim();
-    match src.as_slice() {
-        // Row-major and contiguous (the usual case): a transposing copy of a small block.
-        Some(flat) => {
-            for (i, row) in flat.chunks_exact(cols).enumerate() {
-                for (j, v) in row.iter().enumerate() {
-                    dst[j * rows + i] = *v;
-                }
-            }
-        }
-        None => {
-            for (j, col) in src.columns().into_iter().enumerate() {
-                dst[j * rows..(j + 1) * rows]
-                    .iter_mut()
-                    .zip(col)
-                    .for_each(|(d, v)| *d = *v);
-            }
-        }
-    }
-}
-
-/// The regression data of all trajectories, streamed block by block.
-pub(super) struct Gathered<'a> {
-    pub(super) trajectories: Vec<Prepared<'a>>,
-    pub(super) n_inputs: usize,
-    pub(super) n_targets: usize,
-}
-
-impl Gathered<'_> {
-    /// Usable samples over all trajectories.
-    pub(super) fn n(&self) -> usize {
-        self.trajectories.iter().map(|t| t.rows.len()).sum()
-    }
-
-    /// The blocks of rows: (trajectory, rows, offset of the block's first sample in the concatenated order).
-    pub(super) fn blocks(&self) -> Vec<(usize, Range<usize>, usize)> {
-        let mut out = Vec::new();
-        let mut offset = 0;
-        for (k, t) in self.trajectories.iter().enumerate() {
-            let mut start = t.rows.start;
-            while start < t.rows.end {
-                let end = (start + BLOCK_ROWS).min(t.rows.end);
-                out.push((k, start..end, offset));
-                offset += end - start;
-                start = end;
-            }
-        }
-        out
-    }
-
-    /// The normal equations of the library on these data, with optional per-sample weights (in the
-    /// concatenated sample order). Groups of [`GROUP_BLOCKS`] blocks run in parallel and are summed in a
-    /// fixed order; the grouping depends on the data's size only, so the result does not depend on the
-    /// thread count.
-    ///
-    /// # Errors
-    /// [`Error::Stopped`] when the caller's stop hook asks (polled between blocks, on every thread).
-    pub(super) fn normal_equations(&self, features: &Features, weights: Option<&[f64]>) -> Result<NormalEquations> {
-        let (p, m) = (features.len(), self.n_targets);
-        let blocks = self.blocks();
-        let scope = StopScope::current();
-        let parts: Vec<Result<NormalEquations>> = blocks
-            .par_chunks(GROUP_BLOCKS)
-            .map(|chunk| {
-                scope.run(|| {
-                    let mut ne = NormalEquations::zeros(p, m);
-                    let mut theta = vec![0.0; BLOCK_ROWS * p];
-                    let mut inputs = vec![0.0; BLOCK_ROWS * self.n_inputs];
-                    let mut y = vec![0.0; BLOCK_ROWS * m];
-                    let mut halo = Vec::new();
-                    for (k, r, offset) in chunk {
-                        if stop_requested() {
-                            return Err(Error::Stopped);
-                        }
-                        let rows = r.len();
-                        self.trajectories[*k].block(r.clone(), true, &mut inputs, &mut y, &mut halo);
-                        let cols: Vec<&[f64]> = inputs.chunks(rows).take(self.n_inputs).collect();
-                        features.evaluate(&cols, rows, &mut theta);
-                        ne.accumulate(rows, &theta, &y, weights.map(|w| &w[*offset..offset + rows]));
-                    }
-                    Ok(ne)
-                })
-            })
-            .collect();
-        let mut total = NormalEquations::zeros(p, m);
-        for ne in parts {
-            total.add(&ne?);
-        }
-        Ok(total)
-    }
-}
 
 impl<'a> Estimator<&[Trajectory<'a>]> for Sindy {
     type Fitted = SindyFit;
@@ -321,67 +114,6 @@ impl Sindy {
         Ok((states, controls))
     }
 
-    /// Checks every trajectory and prepares its targets (derivatives computed where not given).
-    pub(super) fn gather<'a>(
-        &self,
-        trajectories: &[Trajectory<'a>],
-        n_states: usize,
-        n_controls: usize,
-    ) -> Result<Gathered<'a>> {
-        let mut prepared = Vec::with_capacity(trajectories.len());
-        for (k, tr) in trajectories.iter().enumerate() {
-            let n = tr.x.nrows();
-            check_block("x", tr.x, n_states)?;
-            match tr.u {
-                Some(u) => {
-                    check_rows("u (one row per sample of x)", u.nrows(), n)?;
-                    check_block("u", u, n_controls)?;
-                }
-                None if n_controls > 0 => {
-                    return Err(Error::InvalidParameter {
-                        name: "u",
-                        reason: format!("trajectory {k} has no control inputs; the model has {n_controls}"),
-                    });
-                }
-                None => {}
-            }
-            if let Some(y) = tr.target {
-                check_rows("target (one row per sample of x)", y.nrows(), n)?;
-                check_block("target", y, n_states)?;
-            }
-            tr.time.check(n)?;
-            let (smoothed, rows, target) = match (self.discrete_time, tr.target) {
-                (_, Some(y)) => (None, 0..n, TargetSource::Given(y)),
-                (true, None) if n >= 2 => (None, 0..n - 1, TargetSource::Shifted),
-                (true, None) => {
-                    return Err(Error::InvalidParameter {
-                        name: "x",
-                        reason: format!("trajectory {k} has {n} sample(s); a discrete-time fit needs at least 2"),
-                    });
-                }
-                (false, None) => match self.differentiation.stencil(tr.time, n)? {
-                    Some(st) => (None, st.valid(), TargetSource::Stencil(st)),
-                    None => {
-                        let d = self.differentiation.differentiate(tr.x, &tr.time)?;
-                        (d.smoothed, d.valid, TargetSource::Computed(d.x_dot))
-                    }
-                },
-            };
-            prepared.push(Prepared {
-                x: tr.x,
-                smoothed,
-                u: tr.u,
-                target,
-                rows,
-            });
-        }
-        Ok(Gathered {
-            trajectories: prepared,
-            n_inputs: n_states + n_controls,
-            n_targets: n_states,
-        })
-    }
-
     /// The fit, with the regression solved by `solve(optimizer, rows, terms, row name, normal equations)`.
     fn fit_via(&self, trajectories: &[Trajectory<'_>], solve: &Solve<'_>) -> Result<SindyFit> {
         let first = trajectories.first().ok_or(Error::Empty {
@@ -398,7 +130,7 @@ impl Sindy {
             });
         }
         let (state_names, control_names) = self.names(n_states, n_controls)?;
-        let input_names = self.input_names(&state_names, &control_names);
+        let input_names = input_names(&state_names, &control_names, self.discrete_time);
         let features = self.library.expand(&input_names)?;
         if let Some(weak) = &self.weak_form {
             return self.fit_weak(
@@ -409,7 +141,13 @@ impl Sindy {
                 solve,
             );
         }
-        let data = self.gather(trajectories, n_states, n_controls)?;
+        let data = gather(
+            trajectories,
+            &self.differentiation,
+            self.discrete_time,
+            n_states,
+            n_controls,
+        )?;
         let n = data.n();
         let normal = |w: Option<&[f64]>| data.normal_equations(&features, w);
         let fit =
@@ -462,7 +200,7 @@ impl Sindy {
         let (g, b) = rows.column_major();
         let normal = |w: Option<&[f64]>| {
             let mut ne = NormalEquations::zeros(features.len(), m);
-            ne.accumulate(n, &g, &b, w);
+            ne.accumulate(n, &g, &b, w)?;
             Ok(ne)
         };
         let fit =
@@ -495,21 +233,6 @@ impl Sindy {
             n_samples: n,
             ensemble: fit.ensemble,
         })
-    }
-
-    /// Library input names: states then controls, with `[k]` appended in discrete time (PySINDy's style).
-    pub(super) fn input_names(&self, states: &[String], controls: &[String]) -> Vec<String> {
-        states
-            .iter()
-            .chain(controls)
-            .map(|s| {
-                if self.discrete_time {
-                    format!("{s}[k]")
-                } else {
-                    s.clone()
-                }
-            })
-            .collect()
     }
 }
 
@@ -563,30 +286,4 @@ fn name_collinear_term(e: Error, ne: &NormalEquations, features: &Features) -> E
              input, or collinear controls; remove the input behind it (the solver reported: {e})"
         ),
     }
-}
-
-pub(super) fn check_rows(what: &'static str, found: usize, expected: usize) -> Result<()> {
-    if found == expected {
-        Ok(())
-    } else {
-        Err(Error::Shape { what, expected, found })
-    }
-}
-
-pub(super) fn check_block(what: &'static str, a: ArrayView2<'_, f64>, cols: usize) -> Result<()> {
-    if a.ncols() != cols {
-        return Err(Error::Shape {
-            what,
-            expected: cols,
-            found: a.ncols(),
-        });
-    }
-    if a.nrows() == 0 || cols == 0 {
-        return Err(Error::Empty {
-            what,
-            rows: a.nrows(),
-            cols,
-        });
-    }
-    crate::data::check_matrix(what, a)
 }

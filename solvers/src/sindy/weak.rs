@@ -124,7 +124,7 @@ impl WeakForm {
             let rows = end - start;
             inputs(start, end, &mut buf);
             let cols: Vec<&[f64]> = buf.chunks(rows).take(n_inputs).collect();
-            features.evaluate(&cols, rows, &mut theta);
+            features.evaluate(&cols, rows, &mut theta)?;
             for r in 0..rows {
                 let i = start + r;
                 // Test functions whose support [c − h, c + h] holds row i.
