@@ -108,6 +108,12 @@ fn elastic_net_every_solver_and_design() {
     for (a, b) in sparse_pred.iter().zip(&pred) {
         assert!((a - b).abs() <= 1e-12 * (1.0 + b.abs()));
     }
+    // The score of a sparse X is the dense one's.
+    let (dense, sparse) = (
+        fit.score((x.view(), y.view())).unwrap(),
+        fit.score((csr.view(), y.view())).unwrap(),
+    );
+    assert!((dense - sparse).abs() <= 1e-12, "{dense} vs {sparse}");
 }
 
 #[test]

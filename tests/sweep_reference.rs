@@ -115,14 +115,28 @@ fn bad_sweeps_are_typed_errors() {
     let empty: GridSearch<ElasticNet> = GridSearch::default();
     assert!(matches!(
         empty.fit((x.view(), y.view())),
-        Err(Error::Empty { what: "candidates", .. })
+        Err(Error::InvalidParameter { name: "candidates", .. })
     ));
     let short = y.slice(ndarray::s![..10]);
     assert!(matches!(
         cross_val_score(&ElasticNet::default(), (x.view(), short), 5),
         Err(Error::Shape { .. })
     ));
-    // A candidate's own error surfaces, named.
+    // A test fold of one row has no R²: leave-one-out is refused, naming the largest fold count.
+    let few = (x.slice(ndarray::s![..9, ..]), y.slice(ndarray::s![..9]));
+    match cross_val_score(&ElasticNet::default(), few, 5) {
+        Err(Error::InvalidParameter { name: "folds", reason }) => assert!(reason.contains("at most 4"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    // A bad value is named by its row in the whole data, not in a fold.
+    let mut holed = x.clone();
+    holed[(57, 2)] = f64::NAN;
+    assert!(matches!(
+        cross_val_score(&ElasticNet::default(), (holed.view(), y.view()), 5),
+        Err(Error::NonFinite { row: 57, col: 2, .. })
+    ));
+    // A candidate's own error surfaces, named; of several, the first in candidate order, whatever the
+    // threads finish first.
     let bad = GridSearch {
         candidates: vec![
             ElasticNet::default(),
@@ -130,13 +144,19 @@ fn bad_sweeps_are_typed_errors() {
                 l1_ratio: 2.0,
                 ..ElasticNet::default()
             },
+            ElasticNet {
+                alpha: -1.0,
+                ..ElasticNet::default()
+            },
         ],
         ..GridSearch::default()
     };
-    assert!(matches!(
-        bad.fit((x.view(), y.view())),
-        Err(Error::InvalidParameter { name: "l1_ratio", .. })
-    ));
+    for threads in [1, 2] {
+        assert!(matches!(
+            with_threads(threads, || bad.fit((x.view(), y.view()))).unwrap(),
+            Err(Error::InvalidParameter { name: "l1_ratio", .. })
+        ));
+    }
 }
 
 #[test]

@@ -256,11 +256,12 @@ pub fn pde_rebuild(state: PickledSolution) -> PyResult<PdeSolution> {
             per_axis
                 .into_iter()
                 .map(|(family, dof, components)| {
-                    // The family by its name; a pickle written before the names carried the degrees of
-                    // freedom says ("student_t", 3) for Matérn-3/2.
-                    let spectrum = match family.parse::<Spectrum>().map_err(to_py)? {
-                        Spectrum::StudentT { .. } => Spectrum::StudentT { dof },
-                        gaussian => gaussian,
+                    // The pickle's format: the family ("gaussian" or "student_t") and the degrees of
+                    // freedom apart, as every version has written it.
+                    let spectrum = match family.as_str() {
+                        "gaussian" => Spectrum::Gaussian,
+                        "student_t" => Spectrum::StudentT { dof },
+                        other => return Err(PyValueError::new_err(format!("unknown spectral family {other:?}"))),
                     };
                     let components = components
                         .into_iter()
@@ -301,12 +302,12 @@ impl PdeSolution {
                 per_axis
                     .iter()
                     .map(|k| {
-                        let dof = match k.spectrum() {
-                            Spectrum::Gaussian => 0,
-                            Spectrum::StudentT { dof } => dof,
+                        let (family, dof) = match k.spectrum() {
+                            Spectrum::Gaussian => ("gaussian", 0),
+                            Spectrum::StudentT { dof } => ("student_t", dof),
                         };
                         let cs = k.components().iter().map(|c| (c.weight, c.mean, c.scale)).collect();
-                        (k.spectrum().to_string(), dof, cs)
+                        (family.to_string(), dof, cs)
                     })
                     .collect()
             })

@@ -241,7 +241,7 @@ def test_an_unconverged_fit_warns_and_keeps_its_iterate():
 
 # Every estimator at its defaults, as users construct them, and the settings issue 39 found failing
 # (with weights, a sparse design's intercept is now centred implicitly on the weighted means, as
-# scikit-learn's; see ElasticNet.fit_sparse_weighted in the solvers). Every check passes: the sample-weight
+# scikit-learn's; see the ElasticNet fit of weighted samples (x, y, w) in the solvers). Every check passes: the sample-weight
 # equivalence checks ask weighted and repeated-row fits to agree to 1e-7 on a design with 15 distinct rows
 # for 30 features, which coordinate descent alone does not reach within max_iter at the default tol
 # (scikit-learn's own LassoCV fails the dense variant); the solver's exact finisher (feature-sign search

@@ -94,6 +94,16 @@ pub(crate) fn in_range(value: f64) -> bool {
     value.abs() <= MAX_MAGNITUDE
 }
 
+/// [`Error::Shape`] when a buffer holds fewer than `expected` values (`found`): a block too short for
+/// what a kernel reads or writes.
+pub(crate) fn check_holds(what: &'static str, expected: usize, found: usize) -> Result<()> {
+    if found < expected {
+        Err(Error::Shape { what, expected, found })
+    } else {
+        Ok(())
+    }
+}
+
 /// Checks every value of a matrix with [`check_value`] (the first bad one in row-major order).
 pub fn check_matrix(what: &'static str, a: ArrayView2<'_, f64>) -> Result<()> {
     // One branch-free pass in memory order; the bad value is located only when there is one.

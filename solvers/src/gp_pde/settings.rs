@@ -66,7 +66,7 @@ pub enum FrequencyInit {
 }
 
 /// The GP-PDE solver's settings: the estimator, whose [`Estimator::fit`](crate::Estimator::fit) of a
-/// [`Discretization`](super::Discretization) trains the model (as [`solve`](super::solve)(super::solve) does without a
+/// [`Discretization`](super::Discretization) trains the model (as [`solve`](super::solve) does without a
 /// monitor).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {

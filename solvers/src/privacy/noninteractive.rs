@@ -100,7 +100,7 @@ impl<'a> Estimator<(ArrayView2<'a, f64>, ArrayView1<'a, f64>)> for NonInteractiv
     /// as that user's device would; the covariance from the users' privatized messages.
     ///
     /// # Errors
-    /// As with public records.
+    /// Shape, emptiness and finiteness errors of the data; the settings' [`Error::InvalidParameter`].
     fn fit(&self, (x, y): (ArrayView2<'a, f64>, ArrayView1<'a, f64>)) -> Result<LdpFit> {
         self.fit_records(x, y, None)
     }
@@ -252,7 +252,7 @@ impl NonInteractive {
     /// statistics are computed exactly; the sum of their Gaussian noises — independent `N(0, σ²)` per user
     /// and entry — is drawn at once as `N(0, nσ²)` per entry, which is **exact in distribution** (a sum of
     /// independent Gaussians is Gaussian with the summed variance) and makes `10⁸` users cost their
-    /// statistics only. the fit of records is the per-user path.
+    /// statistics only. The fit of records `(x, y)` is the per-user path.
     ///
     /// # Errors
     /// As the fit of records; [`Error::Empty`] for `n = 0`.

@@ -75,6 +75,17 @@ impl<'a> Score<(ArrayView2<'a, f64>, ArrayView1<'a, f64>)> for LinearFit {
     }
 }
 
+impl<'a> Score<(sprs::CsMatView<'a, f64>, ArrayView1<'a, f64>)> for LinearFit {
+    /// `R²` on a sparse `X` (CSR or CSC) and `y`, as for a dense one.
+    ///
+    /// # Errors
+    /// As [`LinearFit::predict_sparse`]; shape and finiteness errors for `y`.
+    fn score(&self, (x, y): (sprs::CsMatView<'a, f64>, ArrayView1<'a, f64>)) -> Result<f64> {
+        let y = Array1::from(check_vector("y (one value per row of X)", y, x.rows())?);
+        Ok(r2_score(y.view(), self.predict_sparse(x)?.view()))
+    }
+}
+
 fn check_columns(found: usize, expected: usize) -> Result<()> {
     if found == expected {
         Ok(())

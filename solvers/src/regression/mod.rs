@@ -153,7 +153,7 @@ impl ElasticNet {
     }
 
     /// A dense design `X` (`n × d`, any layout) with `y`, started from `start` (zero when `None`).
-    fn fit_dense(
+    fn dense_fit(
         &self,
         x: ArrayView2<'_, f64>,
         y: ArrayView1<'_, f64>,
@@ -365,7 +365,7 @@ impl<'a> Estimator<(ArrayView2<'a, f64>, ArrayView1<'a, f64>)> for ElasticNet {
     /// # Errors
     /// Empty or non-finite input, shape mismatches, invalid parameters.
     fn fit(&self, (x, y): (ArrayView2<'a, f64>, ArrayView1<'a, f64>)) -> Result<LinearFit> {
-        self.fit_dense(x, y, None)
+        self.dense_fit(x, y, None)
     }
 }
 
@@ -411,7 +411,7 @@ impl<'a> Estimator<WarmStart<'a, (ArrayView2<'a, f64>, ArrayView1<'a, f64>)>> fo
     /// # Errors
     /// As the cold fit; a start of the wrong length or with non-finite values.
     fn fit(&self, warm: WarmStart<'a, (ArrayView2<'a, f64>, ArrayView1<'a, f64>)>) -> Result<LinearFit> {
-        self.fit_dense(warm.data.0, warm.data.1, Some(warm.start))
+        self.dense_fit(warm.data.0, warm.data.1, Some(warm.start))
     }
 }
 

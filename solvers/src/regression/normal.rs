@@ -11,7 +11,7 @@ use ndarray::ArrayView2;
 use sparsimony_core::linalg::{cholesky_in_place, cholesky_solve};
 use sparsimony_core::operator::DenseColMajorMut;
 
-use crate::data::ColMajor;
+use crate::data::{ColMajor, check_holds};
 use crate::{Error, Result};
 
 /// `ΘᵀΘ`, `ΘᵀY`, `‖y_t‖²` and the sample count of a least-squares problem with `p` features and `m` targets.
@@ -106,15 +106,8 @@ impl NormalEquations {
     /// `weights` not one per row; nothing is added then.
     pub fn accumulate(&mut self, rows: usize, theta: &[f64], y: &[f64], weights: Option<&[f64]>) -> Result<()> {
         let (p, m) = (self.p, self.m);
-        let short = |what, expected: usize, found: usize| {
-            if found < expected {
-                Err(Error::Shape { what, expected, found })
-            } else {
-                Ok(())
-            }
-        };
-        short("values of the block's Θ (rows × features)", rows * p, theta.len())?;
-        short("values of the block's Y (rows × targets)", rows * m, y.len())?;
+        check_holds("values of the block's Θ (rows × features)", rows * p, theta.len())?;
+        check_holds("values of the block's Y (rows × targets)", rows * m, y.len())?;
         if let Some(w) = weights
             && w.len() != rows
         {

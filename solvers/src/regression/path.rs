@@ -329,6 +329,13 @@ impl Fitted for CvFit {
     }
 }
 
+impl<'a> Score<(sprs::CsMatView<'a, f64>, ArrayView1<'a, f64>)> for CvFit {
+    /// `R²` of the refitted model on a sparse `(X, y)`.
+    fn score(&self, data: (sprs::CsMatView<'a, f64>, ArrayView1<'a, f64>)) -> Result<f64> {
+        self.fit.score(data)
+    }
+}
+
 impl<'a> Score<(ArrayView2<'a, f64>, ArrayView1<'a, f64>)> for CvFit {
     /// `R²` of the refitted model on `(X, y)` (see [`LinearFit`]'s).
     fn score(&self, data: (ArrayView2<'a, f64>, ArrayView1<'a, f64>)) -> Result<f64> {

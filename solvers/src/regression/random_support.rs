@@ -278,8 +278,6 @@ impl<'a> Estimator<(ArrayView2<'a, f64>, ArrayView1<'a, f64>)> for RandomSupport
     }
 }
 
-impl RandomSupport {}
-
 /// A support and its least-squares coefficients.
 type Selection = (Vec<usize>, Vec<f64>);
 

@@ -229,8 +229,6 @@ impl<'a> Estimator<(ArrayView2<'a, f64>, ArrayView1<'a, f64>)> for Omp {
     }
 }
 
-impl Omp {}
-
 /// Iterative hard thresholding (Blumensath & Davies 2009): forward–backward on `1/(2n)‖y − Xw‖²` with the
 /// projection onto `‖w‖₀ ≤ k` ([`TopK`]) and the step `1/L`, `L = ‖X‖²/n`; then, with `debias`, least
 /// squares on the support found. The report is judged by the relative change of the iterate.
@@ -299,8 +297,6 @@ impl<'a> Estimator<(ArrayView2<'a, f64>, ArrayView1<'a, f64>)> for Iht {
         Ok(pb.finish(w, report))
     }
 }
-
-impl Iht {}
 
 /// Sequentially thresholded least squares (Brunton, Proctor & Kutz, PNAS 2016), as PySINDy's `STLSQ`:
 /// ridge regression `min ‖y − X_S w‖² + α‖w‖²` on the support `S`, drop the coefficients below `threshold`
@@ -376,7 +372,8 @@ impl Estimator<(&NormalEquations, usize)> for Stlsq {
     /// `max_iter` rounds, then refits plain least squares on the support when `unbias` is set.
     ///
     /// # Errors
-    /// Invalid parameters; a singular system on the support (`NotPositiveDefinite`).
+    /// Invalid parameters; a target `t` the equations do not hold (`"target"`); a singular system on the
+    /// support (`NotPositiveDefinite`).
     fn fit(&self, (ne, t): (&NormalEquations, usize)) -> Result<LinearFit> {
         super::check_target(ne, t)?;
         if !(self.threshold >= 0.0 && self.threshold.is_finite()) {
@@ -425,8 +422,6 @@ impl Estimator<(&NormalEquations, usize)> for Stlsq {
         })
     }
 }
-
-impl Stlsq {}
 
 /// Exhaustive best-subset selection: the support of size `k` with the smallest residual, by trying every
 /// one (`C(d, k)` least-squares fits through the Gram matrix). A reference for tiny problems: searches
@@ -518,5 +513,3 @@ impl<'a> Estimator<(ArrayView2<'a, f64>, ArrayView1<'a, f64>)> for BestSubset {
         Ok(pb.finish(w, Report::exact(examined)))
     }
 }
-
-impl BestSubset {}

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use sparsimony_core::sindy::Factor;
 
+use crate::data::check_holds;
 use crate::{Error, Result};
 
 /// The function of a custom term: its arguments in, its value out.
@@ -500,18 +501,11 @@ impl Features {
     /// [`Error::Shape`] when there are fewer than `n_inputs` input columns, one of them is shorter than
     /// `rows`, or `out` holds fewer than `rows · p` values; nothing is written then.
     pub fn evaluate(&self, inputs: &[&[f64]], rows: usize, out: &mut [f64]) -> Result<()> {
-        let short = |what, expected: usize, found: usize| {
-            if found < expected {
-                Err(Error::Shape { what, expected, found })
-            } else {
-                Ok(())
-            }
-        };
-        short("input columns of the library", self.n_inputs, inputs.len())?;
+        check_holds("input columns of the library", self.n_inputs, inputs.len())?;
         for column in &inputs[..self.n_inputs] {
-            short("rows of an input column", rows, column.len())?;
+            check_holds("rows of an input column", rows, column.len())?;
         }
-        short("values of the output (rows × terms)", rows * self.len(), out.len())?;
+        check_holds("values of the output (rows × terms)", rows * self.len(), out.len())?;
         crate::simd::dispatch(
             #[inline(always)]
             || self.evaluate_columns(inputs, rows, out),

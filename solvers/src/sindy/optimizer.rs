@@ -403,6 +403,13 @@ type Member = (NormalEquations, Vec<usize>);
 impl<'a> Estimator<&Problem<'a>> for Ensemble {
     type Fitted = OptimizerFit;
 
+    /// Fits every member (bootstrap rows through the problem's weighted normal equations, dropped library
+    /// terms by restriction) with the base optimizer, in parallel on ChaCha8 streams of the seed, and
+    /// aggregates them (median or mean, inclusion probabilities).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for a nested ensemble or one with no models, no resampling, or more
+    /// terms dropped than the library has; the base optimizer's errors.
     fn fit(&self, problem: &Problem<'a>) -> Result<OptimizerFit> {
         let (p, m) = (problem.full.n_features(), problem.full.n_targets());
         let steps = self.progress.counter("ensemble", self.n_models);

@@ -322,5 +322,3 @@ impl<'a> Estimator<(ArrayViewD<'a, f64>, &[ArrayView1<'a, f64>], Time<'a>)> for 
         })
     }
 }
-
-impl PdeFind {}
