@@ -87,15 +87,15 @@ pub enum StopReason {
     IterationCap,
 }
 
-/// The outcome of [`minimize`].
+/// The outcome of [`minimize`]. It holds no objective value: the driver spends no evaluation of `f` on
+/// reporting (an inner loop, such as a proximal map computed by forward–backward, would pay for one on
+/// every call); a caller that needs `f(x) + g(x)` evaluates it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FbReport<T> {
     /// Iterations performed.
     pub iterations: usize,
     /// The last relative change of the iterate.
     pub relative_change: T,
-    /// `f(x) + g(x)` at the returned `x`.
-    pub objective: T,
     /// The Lipschitz estimate `L` in use at the end (the step was `1/L`).
     pub lipschitz: T,
     /// Why it stopped.
@@ -295,11 +295,9 @@ pub fn minimize<T: Real, F: Smooth<T>, P: Prox<T> + ?Sized>(
             None => continue,
             Some(stop) => stop,
         };
-        let objective = f.value(x, fs)? + g.value(x)?;
         return Ok(FbReport {
             iterations: iter,
             relative_change: rel,
-            objective,
             lipschitz: lip,
             stop,
         });

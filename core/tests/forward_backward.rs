@@ -304,10 +304,7 @@ fn caller_criterion_and_non_convergence() {
     let mut stop_at_2 = |s: &FbState<'_, f64>| s.iteration == 2;
     let o2 = FbOptions { max_iter: 10, ..o };
     let rep2 = minimize_alloc(&f, &g, &mut w2, &o2, Some(&mut stop_at_2)).unwrap();
-    assert_eq!(
-        (rep2.stop, &w2, rep2.objective),
-        (StopReason::Criterion, &w, rep.objective)
-    );
+    assert_eq!((rep2.stop, &w2), (StopReason::Criterion, &w));
     assert!(w.iter().any(|v| *v != 0.0));
 }
 

@@ -501,7 +501,7 @@ impl SelfCalibration {
         let before = f.value(&state.eps, &mut scratch)? + g.value(&state.eps)?;
         let mut eps = state.eps.clone();
         let fb = minimize(&f, g, &mut eps, &opts, &mut fb_scratch, None)?;
-        if fb.objective <= before {
+        if f.value(&eps, &mut scratch)? + g.value(&eps)? <= before {
             state.eps = eps;
         }
         Ok(fb.report(self.image_tol))
@@ -597,7 +597,7 @@ impl SelfCalibration {
                         let system = antenna_system(&by_first[ta], rows, &problem.data, &x_hat, p, s, copy, other);
                         system.solve(this.kernel(t, a), other.kernel(t, a), nu, bounds, self.dde_inner)
                     })
-                    .collect();
+                    .collect::<Result<_>>()?;
                 let s2 = s * s;
                 for (kernel, new) in state.u[copy].taps_mut().chunks_exact_mut(s2).zip(solved) {
                     kernel.copy_from_slice(&new);

@@ -4,7 +4,9 @@
 
 use std::sync::Mutex;
 
-use sparsimony_core::{LinearOperator, Prox};
+use sparsimony_core::forward_backward::{self, FbState};
+use sparsimony_core::prox::BoxConstraint;
+use sparsimony_core::{Acceleration, FbOptions, LinearOperator, Prox, Smooth, StepSize};
 
 use super::operator::check_memory;
 use super::sara::Sara;
@@ -79,21 +81,75 @@ impl std::str::FromStr for Prior {
     }
 }
 
-/// The dual iterates and buffers of SARA's proximal map, kept between calls.
+/// The dual iterate and buffers of SARA's proximal map, kept between calls.
 struct SaraWork {
     psi: Sara,
     max_iter: usize,
     tol: f64,
     /// The dual variable `d` (one value per coefficient), warm start of the next call.
     dual: Vec<f64>,
-    momentum: Vec<f64>,
-    next: Vec<f64>,
-    coefficients: Vec<f64>,
+    /// The forward–backward driver's scratch for [`SaraDual`].
+    driver: Vec<f64>,
     /// The point `v` whose proximal map is computed.
     input: Vec<f64>,
+    /// The primal iterate `z = P_C(v − Ψd)` at the current and the previous dual iterate.
     image: Vec<f64>,
     previous: Vec<f64>,
+    /// `Ψ†z` for [`Prox::value`], and the dictionary's scratch outside the driver.
+    coefficients: Vec<f64>,
     scratch: Vec<f64>,
+}
+
+/// The dual of SARA's proximal problem `argmin_z ½‖z − v‖² + t‖Ψ†z‖₁ + ι_C(z)` without its constraint
+/// `‖d‖∞ ≤ t`: `f(d) = ½‖w‖² − ½‖w − P_C(w)‖²` with `w = v − Ψd`, whose gradient `−Ψ†P_C(w)` is
+/// 1-Lipschitz (`Ψ` is a tight frame, `‖Ψ‖ = 1`). At its minimiser over the box, `z = P_C(v − Ψd)` is the
+/// proximal point (Combettes, Dũng & Vũ 2010).
+struct SaraDual<'a> {
+    psi: &'a Sara,
+    input: &'a [f64],
+    known: &'a [bool],
+}
+
+impl SaraDual<'_> {
+    /// `Ψd` in `image` becomes `z = P_C(v − Ψd)`; returns `f(d)`.
+    fn primal_in_place(&self, image: &mut [f64]) -> f64 {
+        let mut value = 0.0;
+        for ((z, &v), &known) in image.iter_mut().zip(self.input).zip(self.known) {
+            let w = v - *z;
+            *z = if known { 0.0 } else { w.max(0.0) };
+            value += 0.5 * (w * w - (w - *z) * (w - *z));
+        }
+        value
+    }
+
+    /// `z = P_C(v − Ψd)` into `image`.
+    fn primal(&self, d: &[f64], image: &mut [f64], scratch: &mut [f64]) -> sparsimony_core::Result<()> {
+        self.psi.apply_adjoint(d, image, scratch)?;
+        self.primal_in_place(image);
+        Ok(())
+    }
+}
+
+impl Smooth<f64> for SaraDual<'_> {
+    fn dim(&self) -> usize {
+        self.psi.nrows()
+    }
+    fn scratch_len(&self) -> usize {
+        self.psi.ncols() + self.psi.scratch_len()
+    }
+    fn value(&self, d: &[f64], scratch: &mut [f64]) -> sparsimony_core::Result<f64> {
+        let (image, scratch) = scratch.split_at_mut(self.psi.ncols().min(scratch.len()));
+        self.psi.apply_adjoint(d, image, scratch)?;
+        Ok(self.primal_in_place(image))
+    }
+    fn value_grad(&self, d: &[f64], grad: &mut [f64], scratch: &mut [f64]) -> sparsimony_core::Result<f64> {
+        let (image, scratch) = scratch.split_at_mut(self.psi.ncols().min(scratch.len()));
+        self.psi.apply_adjoint(d, image, scratch)?;
+        let value = self.primal_in_place(image);
+        self.psi.apply(image, grad, scratch)?;
+        grad.iter_mut().for_each(|g| *g = -*g);
+        Ok(value)
+    }
 }
 
 /// `g(ε) = η R(ε) + ι{ε ≥ 0} + ι{ε = 0 on the known sources' pixels}`.
@@ -119,8 +175,9 @@ impl FaintPrior {
     /// `max_iter` dual iterations to the relative change `tol`.
     fn with_dictionary(psi: Sara, max_iter: usize, tol: f64, eta: f64, known: Vec<bool>) -> Result<Self> {
         let (rows, cols) = (psi.nrows(), psi.ncols());
-        // Refused before allocating: four coefficient vectors, the analysis scratch, three images.
-        let bytes = 8 * (4 * rows as u128 + psi.scratch_len() as u128 + 3 * cols as u128);
+        // Refused before allocating: five coefficient vectors (the dual, the driver's three, `Ψ†z`), four
+        // images (the driver's, `v` and two primal iterates) and the analysis scratch twice.
+        let bytes = 8 * (5 * rows as u128 + 2 * psi.scratch_len() as u128 + 4 * cols as u128);
         check_memory(
             "image_size",
             bytes,
@@ -131,12 +188,11 @@ impl FaintPrior {
             max_iter,
             tol,
             dual: vec![0.0; rows],
-            momentum: vec![0.0; rows],
-            next: vec![0.0; rows],
-            coefficients: vec![0.0; rows],
+            driver: vec![0.0; 3 * rows + cols + psi.scratch_len()],
             input: vec![0.0; cols],
             image: vec![0.0; cols],
             previous: vec![0.0; cols],
+            coefficients: vec![0.0; rows],
             scratch: vec![0.0; psi.scratch_len()],
             psi,
         };
@@ -169,11 +225,11 @@ impl FaintPrior {
 
 impl Prox<f64> for FaintPrior {
     /// ℓ1: one-sided soft thresholding off the known pixels, zero on them. SARA: the proximal map
-    /// `argmin_z ½‖z − v‖² + t‖Ψ†z‖₁ + ι_C(z)`, `t = step · η`, by FISTA on its dual (Combettes, Dũng &
-    /// Vũ 2010; Beck & Teboulle 2009): at the extrapolated dual point `y`, `z = P_C(v − Ψy)` and
-    /// `d⁺ = clip_[−t, t](y + Ψ†z)` — a gradient step of size 1 = 1/‖Ψ‖² on the dual — with momentum
-    /// and adaptive restart (momentum dropped when the step opposes it), stopping when `z` changes by
-    /// less than `tol`, relative; `z` is always feasible.
+    /// `argmin_z ½‖z − v‖² + t‖Ψ†z‖₁ + ι_C(z)`, `t = step · η`, by core's forward–backward driver on its
+    /// dual ([`SaraDual`]; Combettes, Dũng & Vũ 2010): at the extrapolated dual point `y`,
+    /// `z = P_C(v − Ψy)` and `d⁺ = clip_[−t, t](y + Ψ†z)` — a gradient step of size 1 = 1/‖Ψ‖² — with
+    /// FISTA's momentum and adaptive restart, stopping when `z` changes by less than `tol`, relative;
+    /// `z` is always feasible.
     fn prox(&self, step: f64, x: &mut [f64]) -> sparsimony_core::Result<()> {
         self.check_len(x.len())?;
         let t = step * self.eta;
@@ -193,57 +249,40 @@ impl Prox<f64> for FaintPrior {
         let mut guard = work.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let w = &mut *guard;
         w.input.copy_from_slice(x);
-        // z = P_C(v − Ψ d) into `image`.
-        let known = &self.known;
-        let primal =
-            |psi: &Sara, v: &[f64], d: &[f64], image: &mut [f64], scratch: &mut [f64]| -> sparsimony_core::Result<()> {
-                psi.apply_adjoint(d, image, scratch)?;
-                for ((z, &vi), &known) in image.iter_mut().zip(v).zip(known) {
-                    *z = if known { 0.0 } else { (vi - *z).max(0.0) };
-                }
-                Ok(())
-            };
-        for d in w.dual.iter_mut() {
-            *d = d.clamp(-t, t);
+        let dual = SaraDual {
+            psi: &w.psi,
+            input: &w.input,
+            known: &self.known,
+        };
+        let ball = BoxConstraint::new(-t, t)?;
+        ball.prox(1.0, &mut w.dual)?;
+        // The stop is on the primal iterate: the criterion follows z from one dual iterate to the next.
+        dual.primal(&w.dual, &mut w.previous, &mut w.scratch)?;
+        let (image, previous, scratch, tol) = (&mut w.image, &mut w.previous, &mut w.scratch, w.tol);
+        let mut failed = None;
+        let mut settled = |state: &FbState<'_, f64>| match dual.primal(state.x, image, scratch) {
+            Ok(()) => {
+                let change: f64 = image.iter().zip(previous.iter()).map(|(a, b)| (a - b) * (a - b)).sum();
+                let size: f64 = image.iter().map(|a| a * a).sum();
+                std::mem::swap(image, previous);
+                change <= tol * tol * size
+            }
+            Err(e) => {
+                failed = Some(e);
+                true
+            }
+        };
+        let options = FbOptions {
+            max_iter: w.max_iter,
+            tol: 0.0,
+            acceleration: Acceleration::FistaRestart,
+            step: StepSize::Lipschitz(1.0),
+        };
+        forward_backward::minimize(&dual, &ball, &mut w.dual, &options, &mut w.driver, Some(&mut settled))?;
+        if let Some(e) = failed {
+            return Err(e);
         }
-        w.momentum.copy_from_slice(&w.dual);
-        let mut theta: f64 = 1.0;
-        primal(&w.psi, &w.input, &w.dual, &mut w.previous, &mut w.scratch)?;
-        for _ in 0..w.max_iter {
-            primal(&w.psi, &w.input, &w.momentum, &mut w.image, &mut w.scratch)?;
-            w.psi.apply(&w.image, &mut w.coefficients, &mut w.scratch)?;
-            for ((n, m), c) in w.next.iter_mut().zip(&w.momentum).zip(&w.coefficients) {
-                *n = (m + c).clamp(-t, t);
-            }
-            // Restart when the step opposes the momentum (O'Donoghue & Candès 2015).
-            let opposed: f64 = w
-                .momentum
-                .iter()
-                .zip(&w.next)
-                .zip(&w.dual)
-                .map(|((m, n), d)| (m - n) * (n - d))
-                .sum();
-            let beta = if opposed > 0.0 {
-                theta = 1.0;
-                0.0
-            } else {
-                let next = 0.5 * (1.0 + (1.0 + 4.0 * theta * theta).sqrt());
-                let beta = (theta - 1.0) / next;
-                theta = next;
-                beta
-            };
-            for ((m, n), d) in w.momentum.iter_mut().zip(&w.next).zip(w.dual.iter_mut()) {
-                *m = n + beta * (n - *d);
-                *d = *n;
-            }
-            primal(&w.psi, &w.input, &w.dual, &mut w.image, &mut w.scratch)?;
-            let change: f64 = w.image.iter().zip(&w.previous).map(|(a, b)| (a - b) * (a - b)).sum();
-            let size: f64 = w.image.iter().map(|a| a * a).sum();
-            std::mem::swap(&mut w.image, &mut w.previous);
-            if change <= w.tol * w.tol * size {
-                break;
-            }
-        }
+        // `previous` holds z at the last dual iterate (the criterion runs after every iteration).
         x.copy_from_slice(&w.previous);
         Ok(())
     }
