@@ -15,7 +15,6 @@ use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use sparsimony_solvers::gp_pde::{
     self, Component, Method, Objective, Problem, Solution, SolutionParts, SpectralMixture, Spectrum,
 };
-use sparsimony_solvers::regression::interrupt;
 
 use crate::{PyReport, report, to_py};
 
@@ -429,11 +428,9 @@ pub fn pde_solve(
         let solved = (|| {
             let disc = problem.discretize()?;
             let start = Instant::now();
+            // Ctrl-C, seen by the watcher, stops the solver through the stop hook, which it polls; its
+            // exception is raised by the caller. The callback is the user's own rule.
             let solution = gp_pde::solve(&disc, &settings, |it| {
-                // Ctrl-C, seen by the watcher: its exception is raised by the caller.
-                if interrupt::stop_requested() {
-                    return ControlFlow::Break(());
-                }
                 let Some(f) = &callback else {
                     return ControlFlow::Continue(());
                 };

@@ -124,9 +124,26 @@ pub enum Error {
         /// What was expected there.
         message: String,
     },
-    /// A problem description is malformed (TOML syntax, unknown keys, missing data).
-    #[error("problem description: {0}")]
-    Problem(String),
+    /// A problem description is malformed (TOML syntax, unknown keys, missing data) or outside what the
+    /// method asked for supports. `line` and `column` locate it in the TOML text where the parser did.
+    #[error("problem description{}: {message}", at_line(*line, *column))]
+    Problem {
+        /// 1-based line of the TOML text, where the parser located the error.
+        line: Option<usize>,
+        /// 1-based column (in characters) on that line.
+        column: Option<usize>,
+        /// What is wrong, and where in the description's sections.
+        message: String,
+    },
+    /// A dense eigen- or singular-value decomposition (faer) stopped at its iteration limit without
+    /// converging: the matrix spans a range of magnitudes its iteration cannot resolve.
+    #[error("the {decomposition} of {what} did not converge (faer's iteration limit); rescale the input")]
+    Decomposition {
+        /// Which matrix.
+        what: &'static str,
+        /// `eigendecomposition` or `singular value decomposition`.
+        decomposition: &'static str,
+    },
     /// An error of the GPU backend, kept typed so that a caller can match it (e.g.
     /// [`GpuError::MissingFeature`](sparsimony_gpu::GpuError::MissingFeature) or `NoAdapter`) and fall
     /// back to [`Backend::Cpu`](crate::Backend::Cpu), which stays available.
@@ -139,6 +156,62 @@ pub enum Error {
     /// An error from the core kernels.
     #[error(transparent)]
     Core(#[from] sparsimony_core::Error),
+}
+
+fn at_line(line: Option<usize>, column: Option<usize>) -> String {
+    match (line, column) {
+        (Some(l), Some(c)) => format!(" at line {l}, column {c}"),
+        (Some(l), None) => format!(" at line {l}"),
+        _ => String::new(),
+    }
+}
+
+impl Error {
+    /// [`Error::Problem`] for a description that parsed but says something wrong (no location in the text).
+    pub(crate) fn problem(message: impl Into<String>) -> Self {
+        Self::Problem {
+            line: None,
+            column: None,
+            message: message.into(),
+        }
+    }
+
+    /// [`Error::Problem`] for TOML that does not parse into a description, located in `text`.
+    pub(crate) fn toml(text: &str, e: &toml::de::Error) -> Self {
+        let (line, column) = match e.span() {
+            Some(span) => {
+                let before = text.get(..span.start).unwrap_or(text);
+                let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+                (
+                    Some(before.matches('\n').count() + 1),
+                    Some(before[line_start..].chars().count() + 1),
+                )
+            }
+            None => (None, None),
+        };
+        Self::Problem {
+            line,
+            column,
+            message: e.message().trim_end().to_string(),
+        }
+    }
+
+    /// faer's Cholesky failure as [`Error::Singular`]: the pivot that was not positive, and the remedy.
+    pub(crate) fn not_positive_definite(what: &'static str, e: faer::linalg::solvers::LltError, remedy: &str) -> Self {
+        let faer::linalg::solvers::LltError::NonPositivePivot { index } = e;
+        Self::Singular {
+            what,
+            detail: format!("Cholesky pivot {index} (0-based) is not positive; {remedy}"),
+        }
+    }
+
+    /// faer's eigendecomposition that did not converge, as [`Error::Decomposition`].
+    pub(crate) fn eigen(what: &'static str, _: faer::linalg::solvers::EvdError) -> Self {
+        Self::Decomposition {
+            what,
+            decomposition: "eigendecomposition",
+        }
+    }
 }
 
 /// The refusal of a name that is not one of `names`.
@@ -162,5 +235,25 @@ pub fn ensure_converged(report: &Report) -> Result<()> {
         Ok(())
     } else {
         Err(Error::NotConverged(*report))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_toml_error_is_located_by_line_and_character_column() {
+        // `x` after the string is the error: line 2, the 9th character (`é` is two bytes, one character).
+        let text = "a = 1\nb = \"é\" x\n";
+        let e = toml::from_str::<toml::Table>(text).unwrap_err();
+        match Error::toml(text, &e) {
+            Error::Problem { line, column, message } => {
+                assert_eq!((line, column), (Some(2), Some(9)), "{message}");
+                // The location is in the fields, not repeated in the message.
+                assert!(!message.is_empty() && !message.contains("line 2"), "{message:?}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

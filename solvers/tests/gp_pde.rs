@@ -185,9 +185,21 @@ fn a_problem_may_ask_for_its_spectral_family() {
         message.contains("line 12") && message.contains("student_t, student_t3, gaussian"),
         "{message}"
     );
+    // The location is typed too: line 12, the value's column (after `spectrum = `).
+    assert!(
+        matches!(
+            err,
+            Error::Problem {
+                line: Some(12),
+                column: Some(12),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     for bad in ["spectrum = \"cauchy\"", "tolerance = 1"] {
         let err = Problem::from_toml(&format!("{text}[solver]\n{bad}\n")).unwrap_err();
-        assert!(matches!(err, Error::Problem(_)), "{err}");
+        assert!(matches!(err, Error::Problem { .. }), "{err}");
         assert!(
             err.to_string().contains(bad.split(' ').next().unwrap()) || err.to_string().contains("cauchy"),
             "{err}"
@@ -310,7 +322,7 @@ source = "1"
 w = "0"
 "#;
     let err = Problem::from_toml(text).and_then(|p| p.discretize()).unwrap_err();
-    assert!(matches!(err, Error::Problem(_)), "{err:?}");
+    assert!(matches!(err, Error::Problem { .. }), "{err:?}");
 }
 
 #[test]
@@ -574,7 +586,10 @@ fn derivative_sizes_are_counted_exactly_and_runaway_expressions_are_refused() {
     ];
     for (text, words) in cases {
         let e = Problem::from_toml(&text).and_then(|p| p.discretize()).unwrap_err();
-        assert!(matches!(e, Error::Problem(_)) && e.to_string().contains(words), "{e}");
+        assert!(
+            matches!(e, Error::Problem { .. }) && e.to_string().contains(words),
+            "{e}"
+        );
     }
     // What real problems need still passes: a fourth derivative of a product of a few factors.
     let p = Problem::from_toml(&problem("u_xxxx", "x*x*sin(3*x)*exp(x)")).unwrap();
@@ -596,7 +611,7 @@ fn axes_float64_cannot_resolve_are_refused() {
         ("0", "1e-320", 4, "too close"),
     ] {
         match problem(lower, upper, points) {
-            Err(Error::Problem(m)) => assert!(m.contains(words) && m.contains("axis `x`"), "{m}"),
+            Err(Error::Problem { message: m, .. }) => assert!(m.contains(words) && m.contains("axis `x`"), "{m}"),
             other => panic!("[{lower}, {upper}] with {points} points: expected a refusal, got {other:?}"),
         }
     }

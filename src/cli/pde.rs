@@ -50,6 +50,14 @@ pub struct Args {
     plot: Option<PathBuf>,
 }
 
+/// The library's parameters of a solve, named by the flags that set them.
+const FLAGS: &[(&str, &str)] = &[
+    ("components", "--components"),
+    ("learning_rate", "--lr"),
+    ("iterations", "--iters"),
+    ("grid", "--grid"),
+];
+
 /// The solve's work, roughly: per outer iteration, with `N` grid points, `F` fields and `Σ nₖ` points
 /// summed over the axes, a Kronecker product costs about `4·F·N·Σ nₖ`; the exact method takes its
 /// Gauss–Newton steps by Cholesky (`(F·N)³/3`) up to its dense limit and by conjugate gradients (a typical
@@ -91,8 +99,10 @@ pub fn run(a: Args) -> CliResult {
         let inputs: Vec<(&str, &std::path::Path)> = a.problem.iter().map(|p| ("--problem", p.as_path())).collect();
         sparsimony::output::check_outputs(&[("--plot", path)], &inputs)?;
     }
+    // The settings the user typed are named by their flags.
+    let named = |e: sparsimony::solvers::Error| super::with_flag_names(e.into(), FLAGS);
     if !a.grid.is_empty() {
-        problem = problem.with_grid(&a.grid)?;
+        problem = problem.with_grid(&a.grid).map_err(named)?;
     }
     let method = a.method;
     let mut s = settings_for(&problem, method, a.components, a.iters.map(|i| i as usize));
@@ -103,10 +113,7 @@ pub fn run(a: Args) -> CliResult {
         s.learning_rate = lr;
     }
     // A grid beyond memory is said as such before its work is estimated.
-    problem.check_memory().map_err(|e| match e {
-        sparsimony::solvers::Error::InvalidParameter { reason, .. } => format!("--grid: {reason}"),
-        e => e.to_string(),
-    })?;
+    problem.check_memory().map_err(named)?;
     super::work::check("the solve", solve_work(&problem, &s), "--grid or --iters")?;
     let bar = Bar::new(
         &format!(
@@ -132,18 +139,7 @@ pub fn run(a: Args) -> CliResult {
         ControlFlow::Continue(())
     });
     bar.finish();
-    // The settings the user typed are named by their flags.
-    let out = out.map_err(|e| {
-        super::with_flag_names(
-            e.into(),
-            &[
-                ("components", "--components"),
-                ("learning_rate", "--lr"),
-                ("iterations", "--iters"),
-                ("grid", "--grid"),
-            ],
-        )
-    })?;
+    let out = out.map_err(named)?;
     if let Some(path) = &a.plot {
         plot(&out, &problem, path)?;
     }

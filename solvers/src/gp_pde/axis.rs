@@ -11,8 +11,10 @@ use super::kernel::SpectralMixture;
 use crate::{Error, Result};
 
 /// `C⁻¹` and `log|C|` of a symmetric `c` from its eigenpairs, the eigenvalues floored at `floor`.
-fn floored_inverse(c: MatRef<'_, f64>, floor: f64) -> std::result::Result<(Mat<f64>, f64), String> {
-    let evd = c.self_adjoint_eigen(Side::Lower).map_err(|e| format!("{e:?}"))?;
+fn floored_inverse(c: MatRef<'_, f64>, floor: f64) -> Result<(Mat<f64>, f64)> {
+    let evd = c
+        .self_adjoint_eigen(Side::Lower)
+        .map_err(|e| Error::eigen("an axis's kernel matrix K + jitter·k(0)·I", e))?;
     let n = c.nrows();
     let values: Vec<f64> = (0..n).map(|i| evd.S().column_vector()[i].max(floor)).collect();
     let q = evd.U();
@@ -65,21 +67,17 @@ impl AxisFactor {
             // the floor stands above the eigenvalues' own round-off (about n·ε·k(0)); below it the
             // floored eigenvalues would be noise, and the matrix is refused.
             Err(e) if jitter < n as f64 * f64::EPSILON => {
-                return Err(Error::Singular {
-                    what: "an axis's kernel matrix K + jitter·k(0)·I",
-                    detail: format!(
-                        "{n} points, jitter {jitter:e} (below the round-off of its eigenvalues, {:.1e}), {e:?}; \
+                return Err(Error::not_positive_definite(
+                    "an axis's kernel matrix K + jitter·k(0)·I",
+                    e,
+                    &format!(
+                        "{n} points, jitter {jitter:e} (below the round-off of its eigenvalues, {:.1e}); \
                          raise Settings::jitter",
                         n as f64 * f64::EPSILON
                     ),
-                });
+                ));
             }
-            Err(_) => floored_inverse(c.as_ref(), jitter * k0).map_err(|e| Error::Singular {
-                what: "an axis's kernel matrix K + jitter·k(0)·I",
-                detail: format!(
-                    "{n} points, jitter {jitter:e}, eigendecomposition failed: {e}; raise Settings::jitter"
-                ),
-            })?,
+            Err(_) => floored_inverse(c.as_ref(), jitter * k0)?,
         };
         let kernels: Vec<Mat<f64>> = (1..=max_order).map(toeplitz).collect();
         let deriv = kernels.iter().map(|k| k * &c_inv).collect();

@@ -139,7 +139,7 @@ fn derivative_matrices(scheme: Scheme, x: &[f64]) -> (Mat<f64>, Mat<f64>) {
 /// collocation system is; [`Error::NotConverged`] when a 2D system is too ill-conditioned for the fast
 /// diagonalisation (see `sylvester`); the problem's own errors.
 pub fn solve_baseline(problem: &Problem, scheme: Scheme) -> Result<Baseline> {
-    let unsupported = |why: String| Err(Error::Problem(format!("the {} baseline: {why}", scheme.name())));
+    let unsupported = |why: String| Err(Error::problem(format!("the {} baseline: {why}", scheme.name())));
     let axes = problem.axes();
     let dims = axes.len();
     if dims > 2 || problem.fields().len() != 1 {
@@ -286,16 +286,12 @@ pub fn solve_baseline(problem: &Problem, scheme: Scheme) -> Result<Baseline> {
 /// first-derivative matrices of a hundred points or more, whose eigenvectors make the preconditioner
 /// noise: the paper's advection at 200²).
 fn sylvester(a: MatRef<'_, f64>, b: MatRef<'_, f64>, r: MatRef<'_, f64>) -> Result<(Mat<f64>, f64)> {
-    let singular = |detail: String| Error::Singular {
-        what: "the collocation system",
-        detail,
-    };
     let ea = a
         .eigen()
-        .map_err(|e| singular(format!("eigendecomposition failed: {e:?}")))?;
+        .map_err(|e| Error::eigen("the collocation system's first factor", e))?;
     let eb = b
         .eigen()
-        .map_err(|e| singular(format!("eigendecomposition failed: {e:?}")))?;
+        .map_err(|e| Error::eigen("the collocation system's second factor", e))?;
     let (va, vb) = (ea.U(), eb.U());
     let (la, lb) = (ea.S().column_vector(), eb.S().column_vector());
     let scale = la.iter().chain(lb.iter()).map(|v| v.norm()).fold(0.0f64, f64::max);
@@ -303,10 +299,10 @@ fn sylvester(a: MatRef<'_, f64>, b: MatRef<'_, f64>, r: MatRef<'_, f64>) -> Resu
         .flat_map(|i| (0..lb.nrows()).map(move |j| (i, j)))
         .find(|&(i, j)| (la[i] + lb[j]).norm() <= 1e-13 * scale)
     {
-        return Err(singular(format!(
-            "eigenvalues of the two axes' operators cancel ({} + {})",
-            la[i], lb[j]
-        )));
+        return Err(Error::Singular {
+            what: "the collocation system",
+            detail: format!("eigenvalues of the two axes' operators cancel ({} + {})", la[i], lb[j]),
+        });
     }
     let (lu_a, lu_b) = (va.partial_piv_lu(), vb.partial_piv_lu());
     let precondition = |rhs: MatRef<'_, f64>| -> Mat<f64> {

@@ -70,7 +70,7 @@ impl Problem {
             .find(|(n, _)| *n == name)
             .map(|(_, text)| *text)
             .ok_or_else(|| {
-                Error::Problem(format!(
+                Error::problem(format!(
                     "no benchmark named `{name}`; known: {}",
                     Self::benchmark_names().join(", ")
                 ))

@@ -270,9 +270,12 @@ impl Model<'_> {
                         }
                     }
                 }
-                let capacitance = cap.as_ref().llt(Side::Lower).map_err(|e| Error::InvalidParameter {
-                    name: "kernel",
-                    reason: format!("the boundary capacitance matrix is not positive definite: {e:?}"),
+                let capacitance = cap.as_ref().llt(Side::Lower).map_err(|e| {
+                    Error::not_positive_definite(
+                        "the boundary capacitance matrix",
+                        e,
+                        "the kernel's length scales are too long for the boundary points",
+                    )
                 })?;
                 Some(FaceTerms { entries, capacitance })
             } else {

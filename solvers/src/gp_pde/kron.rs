@@ -142,10 +142,9 @@ impl KroneckerEigen {
         let mut vectors = Vec::with_capacity(factors.len());
         let mut values = Vec::with_capacity(factors.len());
         for (f, &floor) in factors.iter().zip(floors) {
-            let evd = f.self_adjoint_eigen(Side::Lower).map_err(|e| Error::InvalidParameter {
-                name: "Kronecker factor",
-                reason: format!("eigendecomposition failed: {e:?}"),
-            })?;
+            let evd = f
+                .self_adjoint_eigen(Side::Lower)
+                .map_err(|e| Error::eigen("a Kronecker factor", e))?;
             vectors.push(evd.U().to_owned());
             values.push(
                 (0..f.nrows())

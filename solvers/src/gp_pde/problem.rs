@@ -120,9 +120,9 @@ impl Problem {
     /// [`Error::Problem`] for TOML errors, unknown keys, bad names or missing data; [`Error::Expression`]
     /// for an expression that does not parse.
     pub fn from_toml(text: &str) -> Result<Self> {
-        let spec: Spec = toml::from_str(text).map_err(|e| Error::Problem(e.to_string()))?;
+        let spec: Spec = toml::from_str(text).map_err(|e| Error::toml(text, &e))?;
         let fields = spec.fields.clone().unwrap_or_else(|| vec!["u".into()]);
-        let bad = |m: String| Err(Error::Problem(m));
+        let bad = |m: String| Err(Error::problem(m));
         if spec.axis.is_empty() || spec.equation.is_empty() {
             return bad("needs at least one [[axis]] and one [[equation]]".into());
         }
@@ -338,7 +338,7 @@ impl Problem {
                 let expr = Expr::parse(&e.operator, &names, &self.constants())?;
                 let derivs: Vec<Derivative> = symbols.iter().map(|s| self.symbol(s).expect("checked")).collect();
                 let terms = polynomial(&expr)
-                    .map_err(|m| Error::Problem(format!("operator `{}`: {m}", e.operator)))?
+                    .map_err(|m| Error::problem(format!("operator `{}`: {m}", e.operator)))?
                     .into_iter()
                     .filter(|(c, _)| *c != 0.0)
                     .map(|(c, vars)| Term {
@@ -347,13 +347,13 @@ impl Problem {
                     })
                     .collect::<Vec<Term>>();
                 if terms.is_empty() {
-                    return Err(Error::Problem(format!(
+                    return Err(Error::problem(format!(
                         "operator `{}` is identically zero (its terms cancel): it constrains nothing",
                         e.operator
                     )));
                 }
                 if terms.iter().all(|t| t.factors.is_empty()) {
-                    return Err(Error::Problem(format!(
+                    return Err(Error::problem(format!(
                         "operator `{}` holds no field or derivative: it constrains nothing",
                         e.operator
                     )));
@@ -367,14 +367,14 @@ impl Problem {
         let names = self.axis_names();
         let consts = self.constants();
         if let Some(k) = map.keys().find(|k| !self.fields.contains(k)) {
-            return Err(Error::Problem(format!("[{what}] names `{k}`, which is not a field")));
+            return Err(Error::problem(format!("[{what}] names `{k}`, which is not a field")));
         }
         self.fields
             .iter()
             .map(|f| {
                 let text = map
                     .get(f)
-                    .ok_or_else(|| Error::Problem(format!("[{what}] has no expression for the field `{f}`")))?;
+                    .ok_or_else(|| Error::problem(format!("[{what}] has no expression for the field `{f}`")))?;
                 Expr::parse(text, &names, &consts)
             })
             .collect()
@@ -390,9 +390,9 @@ impl Problem {
 
     fn boundary_expressions(&self) -> Result<Vec<Expr>> {
         if self.spec.boundary.values.is_empty() {
-            return self.exact_expressions()?.ok_or_else(|| {
-                Error::Problem("needs [boundary] values, or an [exact] solution to take them from".into())
-            });
+            return self
+                .exact_expressions()?
+                .ok_or_else(|| Error::problem("needs [boundary] values, or an [exact] solution to take them from"));
         }
         self.field_expressions(&self.spec.boundary.values, "boundary")
     }
@@ -415,13 +415,13 @@ impl Problem {
             let slot = match (d, side) {
                 (Some(d), 0 | 1) => &mut faces[d][side],
                 _ => {
-                    return Err(Error::Problem(format!(
+                    return Err(Error::problem(format!(
                         "boundary face `{f}` is not an axis name followed by - or + (axes {names:?})"
                     )));
                 }
             };
             if *slot {
-                return Err(Error::Problem(format!("boundary face `{f}` is listed twice")));
+                return Err(Error::problem(format!("boundary face `{f}` is listed twice")));
             }
             *slot = true;
         }
@@ -439,7 +439,7 @@ impl Problem {
                 Some(s) => Expr::parse(s, &names, &self.constants()),
                 None => {
                     let exact = self.exact_expressions()?.ok_or_else(|| {
-                        Error::Problem(format!(
+                        Error::problem(format!(
                             "equation `{}` needs a source, or an [exact] solution",
                             spec.operator
                         ))
@@ -451,7 +451,7 @@ impl Problem {
                             for (axis, &m) in d.orders.iter().enumerate() {
                                 for _ in 0..m {
                                     if e.diff_size() > MAX_EXPRESSION_NODES {
-                                        return Err(Error::Problem(format!(
+                                        return Err(Error::problem(format!(
                                             "the exact solution of `{}` grows past {MAX_EXPRESSION_NODES} nodes \
                                              when differentiated symbolically for equation `{}`: give the \
                                              equation's `source` instead",
@@ -466,7 +466,7 @@ impl Problem {
                         .collect::<Result<_>>()?;
                     let sizes: Vec<usize> = values.iter().map(Expr::size).collect();
                     if substituted_size(op, &sizes) > MAX_EXPRESSION_NODES {
-                        return Err(Error::Problem(format!(
+                        return Err(Error::problem(format!(
                             "the source of equation `{}` derived from the exact solution has over \
                              {MAX_EXPRESSION_NODES} nodes: give the equation's `source` instead",
                             spec.operator
@@ -520,7 +520,7 @@ impl Problem {
         };
         for (e, values) in disc.sources.iter().enumerate() {
             if let Some(i) = values.iter().position(|v| !v.is_finite()) {
-                return Err(Error::Problem(format!(
+                return Err(Error::problem(format!(
                     "the source of equation {} is {} at the grid point {}: check the source or the exact \
                      solution it is derived from",
                     e + 1,
@@ -544,7 +544,7 @@ impl Problem {
             .collect();
         for (f, values) in disc.boundary.iter().enumerate() {
             if let Some(i) = values.iter().position(|v| !v.is_finite()) {
-                return Err(Error::Problem(format!(
+                return Err(Error::problem(format!(
                     "the boundary value of field `{}` is {} at the grid point {}",
                     self.fields[f],
                     values[i],

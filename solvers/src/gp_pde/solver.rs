@@ -377,7 +377,8 @@ impl Estimator<&Discretization> for Settings {
 }
 
 /// Trains the GP model of `disc`; `monitor` sees every outer iteration (and may stop the run by returning
-/// `ControlFlow::Break`).
+/// `ControlFlow::Break`, its own rule). A stop asked through [`crate::regression::interrupt`] ends the
+/// run the same way, at the next outer iteration or inner-step poll.
 ///
 /// # Errors
 /// The discretization's and the settings' errors; [`Error::Diverged`] with the last finite objective
@@ -479,7 +480,9 @@ pub fn solve(
             kept = Some(progress.solution());
         }
         steps.step(Some(ev.objective.total));
-        if monitor(&progress).is_break() {
+        // The caller's own rule, or the process-wide stop hook (Ctrl-C in Python; see
+        // `regression::interrupt`), polled here as by every family's fits: the best iterate so far.
+        if monitor(&progress).is_break() || crate::regression::interrupt::stop_requested() {
             break;
         }
         let (gt, glv, glt) = model.gradient_theta(&fac, &ev, log_v, log_tau)?;

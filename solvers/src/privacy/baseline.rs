@@ -72,9 +72,12 @@ impl Baseline {
 fn iht_on_normal_equations(ne: &NormalEquations, k: usize) -> Result<LinearFit> {
     let d = ne.n_features();
     let gram = faer::Mat::from_fn(d, d, |a, b| ne.gram(a, b));
-    let llt = gram.as_ref().llt(Side::Lower).map_err(|e| Error::Singular {
-        what: "XᵀX of the baseline",
-        detail: format!("{d} features, {} users: {e:?}", ne.n_samples()),
+    let llt = gram.as_ref().llt(Side::Lower).map_err(|e| {
+        Error::not_positive_definite(
+            "XᵀX of the baseline",
+            e,
+            &format!("{d} features, {} users: collinear or too few users", ne.n_samples()),
+        )
     })?;
     let l = llt.L();
     // b = L⁻¹ Xᵀy by faer's forward substitution.

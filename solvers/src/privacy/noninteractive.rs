@@ -320,10 +320,7 @@ impl NonInteractive {
         let evd = covariance
             .as_ref()
             .self_adjoint_eigen(Side::Lower)
-            .map_err(|e| Error::Singular {
-                what: "the averaged covariance",
-                detail: format!("its eigendecomposition failed: {e:?}"),
-            })?;
+            .map_err(|e| Error::eigen("the averaged covariance", e))?;
         let lambda: Vec<f64> = (0..d).map(|j| evd.S().column_vector()[j]).collect();
         let mean = lambda.iter().sum::<f64>() / d as f64;
         let floor = (self.eigenvalue_floor * mean.abs())

@@ -163,9 +163,9 @@ impl<'a> Estimator<(ArrayView2<'a, f64>, ArrayView1<'a, f64>)> for RandomSupport
         // Phase 1: the ill-conditioned directions of X̄.
         let svd = faer::MatRef::from_column_major_slice(xs.as_slice_memory_order().expect("contiguous"), n, d)
             .thin_svd()
-            .map_err(|e| Error::InvalidParameter {
-                name: "X",
-                reason: format!("SVD failed: {e:?}"),
+            .map_err(|_| Error::Decomposition {
+                what: "X",
+                decomposition: "singular value decomposition",
             })?;
         let r = n.min(d);
         let s: Vec<f64> = (0..r).map(|i| svd.S().column_vector()[i]).collect();
