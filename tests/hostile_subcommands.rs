@@ -215,6 +215,10 @@ fn work_that_would_not_end_is_refused_with_its_estimate() {
         &["pde", "--benchmark", "heat_1d", "--grid", "3000,3000"],
         &["operations", "--grid"],
     );
+    // A grid too small for the operator, or beyond memory, is blamed on the flag the user typed.
+    for grid in ["0", "1,20", "100000000"] {
+        refused_at_once(&["pde", "--benchmark", "heat_1d", "--grid", grid], &["--grid:"]);
+    }
     let o = run(&["pde", "--benchmark", "heat_1d", "--iters", "18446744073709551615"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("--iters"), "{}", stderr(&o));

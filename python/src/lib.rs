@@ -86,6 +86,7 @@ fn to_py(e: Error) -> PyErr {
         | Error::InvalidParameter { .. }
         | Error::Singular { .. }
         | Error::Expression { .. }
+        | Error::Decomposition { .. }
         | Error::Problem { .. } => PyValueError::new_err(e.to_string()),
         _ => PyRuntimeError::new_err(e.to_string()),
     }

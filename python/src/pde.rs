@@ -16,6 +16,8 @@ use sparsimony_solvers::gp_pde::{
     self, Component, Method, Objective, Problem, Solution, SolutionParts, SpectralMixture, Spectrum,
 };
 
+use sparsimony_solvers::Error;
+
 use crate::{PyReport, report, to_py};
 
 /// How deeply a dict problem may nest (a problem nests three levels; the recursion below must not run
@@ -104,8 +106,19 @@ impl PdeProblem {
                 )));
             }
         };
+        let from_dict = spec.cast::<PyDict>().is_ok();
+        let problem = Problem::from_toml(&text).map_err(|e| match e {
+            // A dict's TOML was written here: a line and column in it would point at text the user
+            // never saw.
+            Error::Problem { message, .. } if from_dict => Error::Problem {
+                line: None,
+                column: None,
+                message,
+            },
+            e => e,
+        });
         Ok(Self {
-            problem: Problem::from_toml(&text).map_err(to_py)?,
+            problem: problem.map_err(to_py)?,
         })
     }
 

@@ -137,12 +137,14 @@ pub enum Error {
     },
     /// A dense eigen- or singular-value decomposition (faer) stopped at its iteration limit without
     /// converging: the matrix spans a range of magnitudes its iteration cannot resolve.
-    #[error("the {decomposition} of {what} did not converge (faer's iteration limit); rescale the input")]
+    #[error("the {decomposition} of {what} did not converge (faer's iteration limit); {remedy}")]
     Decomposition {
         /// Which matrix.
         what: &'static str,
         /// `eigendecomposition` or `singular value decomposition`.
         decomposition: &'static str,
+        /// What to change.
+        remedy: String,
     },
     /// An error of the GPU backend, kept typed so that a caller can match it (e.g.
     /// [`GpuError::MissingFeature`](sparsimony_gpu::GpuError::MissingFeature) or `NoAdapter`) and fall
@@ -205,11 +207,12 @@ impl Error {
         }
     }
 
-    /// faer's eigendecomposition that did not converge, as [`Error::Decomposition`].
-    pub(crate) fn eigen(what: &'static str, _: faer::linalg::solvers::EvdError) -> Self {
+    /// faer's eigendecomposition that did not converge, as [`Error::Decomposition`] with the remedy.
+    pub(crate) fn eigen(what: &'static str, _: faer::linalg::solvers::EvdError, remedy: &str) -> Self {
         Self::Decomposition {
             what,
             decomposition: "eigendecomposition",
+            remedy: remedy.into(),
         }
     }
 }

@@ -683,3 +683,29 @@ fn names_round_trip_and_unknown_names_list_the_choices() {
         }
     }
 }
+
+/// A stop asked through the stop hook (Python's Ctrl-C) ends the solve at its next poll, with the iterate
+/// so far, as the monitor's `Break` does.
+#[test]
+fn a_stop_request_ends_the_solve_with_the_iterate_so_far() {
+    use sparsimony_solvers::regression::interrupt::{POLL_INTERVAL, with_stop_hook};
+    let p = Problem::from_toml(
+        "name = \"s\"\n[[axis]]\nname = \"x\"\nlower = 0\nupper = 1\npoints = 40\n[[equation]]\noperator = \"u_xx\"\n[exact]\nu = \"sin(6*x)\"\n",
+    )
+    .unwrap();
+    let disc = p.discretize().unwrap();
+    let s = settings(Method::Adam, 30);
+    let full = s.fit(&disc).unwrap();
+    let stopped = with_stop_hook(std::sync::Arc::new(|| true), || {
+        std::thread::sleep(POLL_INTERVAL + POLL_INTERVAL / 2);
+        s.fit(&disc)
+    })
+    .unwrap();
+    assert_eq!(
+        (stopped.report.iterations, full.report.iterations),
+        (1, 30),
+        "{:?} {:?}",
+        stopped.report,
+        full.report
+    );
+}

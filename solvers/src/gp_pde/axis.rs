@@ -12,9 +12,13 @@ use crate::{Error, Result};
 
 /// `C⁻¹` and `log|C|` of a symmetric `c` from its eigenpairs, the eigenvalues floored at `floor`.
 fn floored_inverse(c: MatRef<'_, f64>, floor: f64) -> Result<(Mat<f64>, f64)> {
-    let evd = c
-        .self_adjoint_eigen(Side::Lower)
-        .map_err(|e| Error::eigen("an axis's kernel matrix K + jitter·k(0)·I", e))?;
+    let evd = c.self_adjoint_eigen(Side::Lower).map_err(|e| {
+        Error::eigen(
+            "an axis's kernel matrix K + jitter·k(0)·I",
+            e,
+            &format!("{} points: raise Settings::jitter", c.nrows()),
+        )
+    })?;
     let n = c.nrows();
     let values: Vec<f64> = (0..n).map(|i| evd.S().column_vector()[i].max(floor)).collect();
     let q = evd.U();
@@ -41,7 +45,9 @@ impl AxisFactor {
     /// The matrices of `kernel` on `n` points `step` apart, derivatives up to `max_order`.
     ///
     /// # Errors
-    /// [`Error::Singular`] when `C` is not positive definite at this jitter; the kernel's errors.
+    /// [`Error::Singular`] when `C` is not positive definite at this jitter (and too small a jitter to floor
+    /// its eigenvalues); [`Error::Decomposition`] when its eigendecomposition does not converge; the
+    /// kernel's errors.
     pub(crate) fn new(kernel: SpectralMixture, n: usize, step: f64, max_order: usize, jitter: f64) -> Result<Self> {
         let lags: Vec<Vec<f64>> = (0..=max_order)
             .map(|m| {

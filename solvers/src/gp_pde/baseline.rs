@@ -135,7 +135,8 @@ fn derivative_matrices(scheme: Scheme, x: &[f64]) -> (Mat<f64>, Mat<f64>) {
 /// documentation for what is supported).
 ///
 /// # Errors
-/// [`Error::Problem`] for a problem outside the scope (naming why); [`Error::Singular`] when the
+/// [`Error::Problem`] for a problem outside the scope (naming why); [`Error::Decomposition`] when an
+/// axis operator's eigendecomposition does not converge; [`Error::Singular`] when the
 /// collocation system is; [`Error::NotConverged`] when a 2D system is too ill-conditioned for the fast
 /// diagonalisation (see `sylvester`); the problem's own errors.
 pub fn solve_baseline(problem: &Problem, scheme: Scheme) -> Result<Baseline> {
@@ -286,12 +287,20 @@ pub fn solve_baseline(problem: &Problem, scheme: Scheme) -> Result<Baseline> {
 /// first-derivative matrices of a hundred points or more, whose eigenvectors make the preconditioner
 /// noise: the paper's advection at 200²).
 fn sylvester(a: MatRef<'_, f64>, b: MatRef<'_, f64>, r: MatRef<'_, f64>) -> Result<(Mat<f64>, f64)> {
-    let ea = a
-        .eigen()
-        .map_err(|e| Error::eigen("the collocation system's first factor", e))?;
-    let eb = b
-        .eigen()
-        .map_err(|e| Error::eigen("the collocation system's second factor", e))?;
+    let ea = a.eigen().map_err(|e| {
+        Error::eigen(
+            "the collocation system's first factor",
+            e,
+            "use a 1D grid or fewer points",
+        )
+    })?;
+    let eb = b.eigen().map_err(|e| {
+        Error::eigen(
+            "the collocation system's second factor",
+            e,
+            "use a 1D grid or fewer points",
+        )
+    })?;
     let (va, vb) = (ea.U(), eb.U());
     let (la, lb) = (ea.S().column_vector(), eb.S().column_vector());
     let scale = la.iter().chain(lb.iter()).map(|v| v.norm()).fold(0.0f64, f64::max);

@@ -99,8 +99,8 @@ impl KroneckerEigen {
     ///
     /// # Errors
     /// [`Error::Empty`] for no factors or an empty one; [`Error::Shape`] for a non-square factor;
-    /// [`Error::NonFinite`]; [`Error::InvalidParameter`] for an asymmetric factor or a failed
-    /// eigendecomposition.
+    /// [`Error::NonFinite`]; [`Error::InvalidParameter`] for an asymmetric factor;
+    /// [`Error::Decomposition`] for an eigendecomposition that does not converge.
     pub fn new(factors: &[ArrayView2<'_, f64>]) -> Result<Self> {
         if factors.is_empty() {
             return Err(Error::Empty {
@@ -144,7 +144,7 @@ impl KroneckerEigen {
         for (f, &floor) in factors.iter().zip(floors) {
             let evd = f
                 .self_adjoint_eigen(Side::Lower)
-                .map_err(|e| Error::eigen("a Kronecker factor", e))?;
+                .map_err(|e| Error::eigen("a Kronecker factor", e, "rescale the factor"))?;
             vectors.push(evd.U().to_owned());
             values.push(
                 (0..f.nrows())

@@ -240,7 +240,7 @@ impl<'a> Model<'a> {
     /// or below zero) and the maps from `z` to the derivative fields.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] when an eigendecomposition fails.
+    /// [`Error::Decomposition`] when an eigendecomposition does not converge.
     pub(crate) fn whitening(&self, fac: &[Vec<AxisFactor>]) -> Result<Whitening> {
         let mut eigen = Vec::with_capacity(fac.len());
         let mut maps = Vec::with_capacity(fac.len());

@@ -482,7 +482,7 @@ impl Problem {
     /// [`Problem::discretize`] makes first; callers that estimate the solve's work call it before that).
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] (`"points"`) with the memory the grid would need.
+    /// [`Error::InvalidParameter`] (`"grid"`) with the memory the grid would need.
     pub fn check_memory(&self) -> Result<()> {
         check_memory(&self.axes, self.fields.len())
     }

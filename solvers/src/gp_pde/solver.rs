@@ -482,7 +482,7 @@ pub fn solve(
         steps.step(Some(ev.objective.total));
         // The caller's own rule, or the process-wide stop hook (Ctrl-C in Python; see
         // `regression::interrupt`), polled here as by every family's fits: the best iterate so far.
-        if monitor(&progress).is_break() || crate::regression::interrupt::stop_requested() {
+        if crate::regression::interrupt::stop_requested() || monitor(&progress).is_break() {
             break;
         }
         let (gt, glv, glt) = model.gradient_theta(&fac, &ev, log_v, log_tau)?;

@@ -560,7 +560,7 @@ fn read(average: &IterateAverage<'_, f64>, readout: Readout, last: &[f64]) -> Re
             let evd = mat
                 .as_ref()
                 .self_adjoint_eigen(Side::Lower)
-                .map_err(|e| Error::eigen("the averaged second moment", e))?;
+                .map_err(|e| Error::eigen("the averaged second moment", e, "rescale the data"))?;
             // Eigenvalues ascending: the last column.
             Ok((0..d).map(|i| evd.U()[(i, d - 1)]).collect())
         }

@@ -320,7 +320,7 @@ impl NonInteractive {
         let evd = covariance
             .as_ref()
             .self_adjoint_eigen(Side::Lower)
-            .map_err(|e| Error::eigen("the averaged covariance", e))?;
+            .map_err(|e| Error::eigen("the averaged covariance", e, "rescale the data"))?;
         let lambda: Vec<f64> = (0..d).map(|j| evd.S().column_vector()[j]).collect();
         let mean = lambda.iter().sum::<f64>() / d as f64;
         let floor = (self.eigenvalue_floor * mean.abs())

@@ -161,7 +161,15 @@ impl Smooth<f64> for Block<'_> {
         2 * self.system.n
     }
     fn value(&self, x: &[f64], scratch: &mut [f64]) -> sparsimony_core::Result<f64> {
-        self.value_grad(x, scratch, &mut [])
+        let found = scratch.len();
+        let gu = scratch
+            .get_mut(..2 * self.system.n)
+            .ok_or(sparsimony_core::Error::DimensionMismatch {
+                what: "scratch of the block objective",
+                expected: 2 * self.system.n,
+                found,
+            })?;
+        self.value_grad(x, gu, &mut [])
     }
     fn value_grad(&self, x: &[f64], grad: &mut [f64], _scratch: &mut [f64]) -> sparsimony_core::Result<f64> {
         Gram(self.system).apply(x, grad, &mut [])?;
@@ -200,15 +208,23 @@ impl Prox<f64> for Bounds {
 
 impl AntennaSystem {
     /// An upper bound on the largest eigenvalue of the positive semidefinite `G`: 1.05 times core's power
-    /// iteration once it settles (to 1e-6, within 100 steps), else the trace of `G` (the sum of its
-    /// eigenvalues).
+    /// iteration once it settles (to 1e-6, within 100 steps), else the smaller of two bounds that always
+    /// hold — the trace (the sum of the eigenvalues) and the largest absolute row sum.
     fn largest_eigenvalue(&self) -> f64 {
         let gram = Gram(self);
         let mut scratch = vec![0.0; power_iteration_scratch_len(&gram)];
         match power_iteration(&gram, 100, 1e-6, &mut scratch) {
             // The power iteration runs on GᵀG = G².
             Ok(squared) => 1.05 * squared.sqrt(),
-            Err(_) => self.gram.iter().step_by(self.n + 1).map(|g| g.re).sum(),
+            Err(_) => {
+                let trace: f64 = self.gram.iter().step_by(self.n + 1).map(|g| g.re).sum();
+                let row_sum = self
+                    .gram
+                    .chunks_exact(self.n)
+                    .map(|row| row.iter().map(|g| g.norm()).sum::<f64>())
+                    .fold(0.0, f64::max);
+                trace.min(row_sum)
+            }
         }
     }
 
@@ -217,7 +233,7 @@ impl AntennaSystem {
     /// to a relative change of 1e-10; the result is kept only if it lowers the block objective.
     ///
     /// # Errors
-    /// A non-finite start or objective.
+    /// Kernels of another length than the system's or not finite; a non-finite objective.
     pub(super) fn solve(
         &self,
         start: &[Complex64],
@@ -226,6 +242,21 @@ impl AntennaSystem {
         bounds: &Bounds,
         max_iter: usize,
     ) -> Result<Vec<Complex64>> {
+        for (what, kernel) in [
+            ("this copy's DDE kernel", start),
+            ("the other copy's DDE kernel", u_other),
+        ] {
+            if kernel.len() != self.n {
+                return Err(crate::Error::Shape {
+                    what,
+                    expected: self.n,
+                    found: kernel.len(),
+                });
+            }
+            if let Some(tap) = kernel.iter().position(|z| !(z.re.is_finite() && z.im.is_finite())) {
+                return Err(crate::Error::NonFinite { what, row: tap, col: 0 });
+            }
+        }
         let lipschitz = self.largest_eigenvalue() + nu;
         if lipschitz == 0.0 {
             // G = 0 and ν = 0: the rows are empty, c = 0 too, and every kernel is a minimiser.
@@ -283,6 +314,37 @@ mod tests {
             }
         }
         AntennaSystem { n, gram, rhs }
+    }
+
+    #[test]
+    fn the_step_bound_is_above_the_largest_eigenvalue_and_close_to_it() {
+        for (n, m, seed) in [(9, 30, 4), (25, 10, 5), (1, 3, 6)] {
+            let system = random_system(n, m, seed);
+            // G's real form, symmetric, and its largest eigenvalue by faer.
+            let real = Mat::from_fn(2 * n, 2 * n, |i, j| {
+                let g = system.gram[(i / 2) * n + j / 2];
+                match (i % 2, j % 2) {
+                    (0, 0) | (1, 1) => g.re,
+                    (0, 1) => -g.im,
+                    _ => g.im,
+                }
+            });
+            let values = real.self_adjoint_eigenvalues(faer::Side::Lower).unwrap();
+            let exact = values.iter().copied().fold(f64::MIN, f64::max);
+            let bound = system.largest_eigenvalue();
+            assert!(
+                bound >= exact && bound <= 1.06 * exact,
+                "n = {n}: bound {bound} for λmax {exact}"
+            );
+        }
+        // No rows: G = 0, c = 0, and without coupling (ν = 0) every kernel is a minimiser.
+        let empty = random_system(4, 0, 7);
+        let start = vec![Complex64::new(0.2, -0.1); 4];
+        let loose = Bounds {
+            centre: 1.0,
+            other: 1.0,
+        };
+        assert_eq!(empty.solve(&start, &start, 0.0, &loose, 10).unwrap(), start);
     }
 
     #[test]

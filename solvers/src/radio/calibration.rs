@@ -590,14 +590,16 @@ impl SelfCalibration {
             let before = state.u.clone();
             for copy in 0..2 {
                 let (this, other) = (&state.u[copy], &state.u[1 - copy]);
-                let solved: Vec<Vec<Complex64>> = (0..na * nt)
+                // Collected in order, then the first failure by (time, antenna): the same on any thread count.
+                let solved: Vec<Result<Vec<Complex64>>> = (0..na * nt)
                     .into_par_iter()
                     .map(|ta| {
                         let (t, a) = (ta / na, ta % na);
                         let system = antenna_system(&by_first[ta], rows, &problem.data, &x_hat, p, s, copy, other);
                         system.solve(this.kernel(t, a), other.kernel(t, a), nu, bounds, self.dde_inner)
                     })
-                    .collect::<Result<_>>()?;
+                    .collect();
+                let solved = solved.into_iter().collect::<Result<Vec<_>>>()?;
                 let s2 = s * s;
                 for (kernel, new) in state.u[copy].taps_mut().chunks_exact_mut(s2).zip(solved) {
                     kernel.copy_from_slice(&new);

@@ -239,6 +239,12 @@ impl Prox<f64> for FaintPrior {
                 reason: "must be positive, and its product with η finite",
             });
         }
+        if let Some(index) = x.iter().position(|v| !v.is_finite()) {
+            return Err(sparsimony_core::Error::NonFinite {
+                what: "image given to the prior's proximal map",
+                index,
+            });
+        }
         let Some(work) = &self.sara else {
             for (v, &known) in x.iter_mut().zip(&self.known) {
                 *v = if known { 0.0 } else { (*v - t).max(0.0) };

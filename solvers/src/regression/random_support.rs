@@ -166,6 +166,7 @@ impl<'a> Estimator<(ArrayView2<'a, f64>, ArrayView1<'a, f64>)> for RandomSupport
             .map_err(|_| Error::Decomposition {
                 what: "X",
                 decomposition: "singular value decomposition",
+                remedy: "rescale its columns".into(),
             })?;
         let r = n.min(d);
         let s: Vec<f64> = (0..r).map(|i| svd.S().column_vector()[i]).collect();
