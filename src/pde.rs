@@ -9,7 +9,9 @@ use std::time::Instant;
 use crate::plot::{Curve, Heatmap, Panel, PlotError};
 use crate::solvers::Result;
 use crate::solvers::gp_pde::accuracy::finite_exact_on;
-pub use crate::solvers::gp_pde::accuracy::{relative_errors, test_points_per_axis};
+pub use crate::solvers::gp_pde::accuracy::{
+    Indicator, TRUST_THRESHOLD, relative_errors, residual_indicator, test_points_per_axis,
+};
 use crate::solvers::gp_pde::baseline::{Scheme, solve_baseline};
 pub use crate::solvers::gp_pde::settings_for;
 use crate::solvers::gp_pde::{Method, OuterIteration, Problem, Settings, solve};
@@ -51,6 +53,9 @@ pub struct Outcome {
     pub rel_l2_error: Option<f64>,
     /// The same per field.
     pub field_errors: Option<Vec<f64>>,
+    /// The residuals off the collocation grid ([`residual_indicator`]): what says whether to trust the
+    /// answer when no exact solution is known.
+    pub indicator: Indicator,
     /// Mixture components kept, per field and axis.
     pub components_kept: Vec<Vec<usize>>,
     /// The solution on the test grid ([`test_points_per_axis`]), where the errors are measured.
@@ -82,7 +87,7 @@ pub fn baseline(problem: &Problem, scheme: Scheme, test: &Sampled) -> Result<(f6
 }
 
 /// Trains the GP model of `problem` with `settings` (whose `method` is used as given) and evaluates it on
-/// the test grid; `progress` sees every outer iteration.
+/// the test grid and by its residual indicator; `progress` sees every outer iteration.
 ///
 /// # Errors
 /// The problem's and the solver's errors (see [`solve`]).
@@ -109,6 +114,7 @@ pub fn run(
         sample(plot_points_per_axis(dims))?
     };
     let components_kept = solution.components_kept();
+    let indicator = residual_indicator(problem, &solution)?;
     let (rel_l2_error, field_errors) = match &test.exact {
         Some(e) => {
             let (all, per) = relative_errors(&test.predicted, e);
@@ -125,6 +131,7 @@ pub fn run(
         seconds,
         rel_l2_error,
         field_errors,
+        indicator,
         components_kept,
         test,
         plot,

@@ -394,8 +394,49 @@ fn pde_json_matches_the_library_and_plots() {
         lib.rel_l2_error
     );
     assert!(err < 1e-2, "relative L2 error {err}");
+    assert_eq!(v["residual_indicator"].as_f64(), Some(lib.indicator.value()));
+    assert_eq!(v["trusted"], true);
     assert!(v["seconds"].as_f64().unwrap() > 0.0);
     assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
+}
+
+/// An unresolved wave (`sin(40x)` on 60 points over [0, 2π]): the indicator says not to trust it — a
+/// warning by default (exit 0), a failure with `--max-indicator` (exit 1, the result still printed).
+#[test]
+fn pde_an_untrusted_solution_is_said_and_fails_under_max_indicator() {
+    let dir = temp_dir("pde-indicator");
+    let toml = dir.join("coarse.toml");
+    std::fs::write(
+        &toml,
+        PDE_PROBLEM
+            .replace("upper = 1", "upper = 6.283185307179586")
+            .replace("points = 40", "points = 60")
+            .replace("sin(9*x) + 0.5*cos(2*x)", "sin(40*x)"),
+    )
+    .unwrap();
+    let path = toml.to_str().unwrap();
+    let o = sparsimony(&["pde", "--problem", path, "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("not to be trusted"), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(v["trusted"], false);
+    assert!(v["rel_l2_error"].as_f64().unwrap() > 0.1 && v["residual_indicator"].as_f64().unwrap() > 1e-3);
+    let o = sparsimony(&["pde", "--problem", path, "--max-indicator", "1e-3"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stdout(&o).contains("NOT TRUSTED"), "{}", stdout(&o));
+    assert!(stderr(&o).contains("--max-indicator"), "{}", stderr(&o));
+    // A loose enough bound passes; a bound that is no number is refused.
+    assert!(
+        sparsimony(&["pde", "--problem", path, "--max-indicator", "10"])
+            .status
+            .success()
+    );
+    let o = sparsimony(&["pde", "--problem", path, "--max-indicator", "nan"]);
+    assert!(
+        !o.status.success() && stderr(&o).contains("--max-indicator"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

@@ -201,6 +201,15 @@ class Solution:
     rel_l2_error, field_errors : float and dict, or None
         ``||u - u*|| / ||u*||`` over all fields and per field on the command line's test grid (300
         points in 1D, 100 per axis above), when the problem gives the exact solution.
+    residual_indicator : float
+        What says whether to trust the solution without an exact one: the larger of ``pde_residual``
+        (the rms of each equation's residual at the midpoints of the collocation grid's cells, where the
+        training never imposed it, relative to the equation's scale) and ``boundary_residual`` (the same
+        for the Dirichlet data on the faces).
+    pde_residual, boundary_residual : float
+        Its two parts.
+    trusted : bool
+        ``residual_indicator <= 1e-3``; otherwise a ``UserWarning`` says so at construction.
     """
 
     def __init__(self, problem, native, warn=True):
@@ -218,6 +227,17 @@ class Solution:
         if errors is not None:
             self.rel_l2_error, per_field = errors
             self.field_errors = dict(zip(fields, per_field))
+        self.pde_residual, self.boundary_residual = native.residual_indicator(problem._native)
+        self.residual_indicator = max(self.pde_residual, self.boundary_residual)
+        self.trusted = self.residual_indicator <= _native.PDE_TRUST_THRESHOLD
+        if warn and not self.trusted:
+            warnings.warn(
+                f"the residual indicator {self.residual_indicator:.2e} is above "
+                f"{_native.PDE_TRUST_THRESHOLD:.0e}: the solution does not satisfy the PDE (or its boundary "
+                "data) between the collocation points, and is not to be trusted",
+                UserWarning,
+                stacklevel=3,
+            )
         if warn and not self.converged:
             from sklearn.exceptions import ConvergenceWarning
 

@@ -552,6 +552,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // The names users give the GP-PDE solver's choices: the library's lists, so Python keeps none.
     m.add("PDE_METHODS", sparsimony_solvers::gp_pde::Method::NAMES.to_vec())?;
     m.add("PDE_SPECTRA", sparsimony_solvers::gp_pde::Spectrum::NAMES.to_vec())?;
+    m.add(
+        "PDE_TRUST_THRESHOLD",
+        sparsimony_solvers::gp_pde::accuracy::TRUST_THRESHOLD,
+    )?;
     m.add_function(wrap_pyfunction!(enet_fit, m)?)?;
     m.add_function(wrap_pyfunction!(enet_path, m)?)?;
     m.add_function(wrap_pyfunction!(alpha_max, m)?)?;

@@ -372,6 +372,15 @@ impl PdeSolution {
             .map_err(to_py)
     }
 
+    /// The residual indicator of the solution on `problem` (the one it was solved from):
+    /// `(pde_residual, boundary_residual)` off the collocation grid, each relative to the equation's or
+    /// the data's scale (`gp_pde::accuracy::residual_indicator`).
+    fn residual_indicator(&self, py: Python<'_>, problem: &PdeProblem) -> PyResult<(f64, f64)> {
+        py.detach(|| gp_pde::accuracy::residual_indicator(&problem.problem, &self.solution))
+            .map(|i| (i.residual, i.boundary))
+            .map_err(to_py)
+    }
+
     /// The learned kernels: per field and axis, a list of `(weight, frequency, length_scale)` per
     /// mixture component (frequency in cycles per unit of the axis, length scale in its units).
     fn components(&self) -> Vec<Vec<Vec<(f64, f64, f64)>>> {

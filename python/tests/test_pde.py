@@ -65,6 +65,22 @@ def test_1d_poisson_from_a_dict_reaches_the_closed_form():
     assert np.all(weights >= 0) and weights.max() > 0
 
 
+def test_the_residual_indicator_trusts_a_resolved_solution_and_flags_an_unresolved_wave():
+    good = pde.solve(poisson_1d())
+    assert good.trusted and good.residual_indicator < 1e-3
+    assert good.residual_indicator == max(good.pde_residual, good.boundary_residual)
+    # sin(40x) on [0, 2π] with 60 points: under two points per period.
+    wave = {
+        "name": "wave",
+        "axis": [{"name": "x", "lower": 0, "upper": 2 * np.pi, "points": 60}],
+        "equation": [{"operator": "u_xx"}],
+        "exact": {"u": "sin(40*x)"},
+    }
+    with pytest.warns(UserWarning, match="residual indicator"):
+        bad = pde.solve(wave)
+    assert not bad.trusted and bad.residual_indicator > 1e-3 and bad.rel_l2_error > 0.1
+
+
 def test_2d_rectangle_keeps_its_axes_in_order():
     problem = pde.Problem(POISSON_2D)
     assert problem.axes == ["x", "y"] and problem.fields == ["u"]

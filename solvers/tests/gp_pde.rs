@@ -709,3 +709,101 @@ fn a_stop_request_ends_the_solve_with_the_iterate_so_far() {
         full.report
     );
 }
+
+/// `u_xx = −π² sin(πx)` on [0, 1] (64 points, resolved) and `u_xx = −1600 sin(40x)` on [0, 2π] with 60
+/// points (under two per period: unresolved), solved exactly.
+fn resolved_and_unresolved() -> [(Problem, sparsimony_solvers::gp_pde::Solution); 2] {
+    let text = |upper: &str, points: usize, u: &str| {
+        format!(
+            "name = \"p\"\n[[axis]]\nname = \"x\"\nlower = 0\nupper = {upper}\npoints = {points}\n[[equation]]\noperator = \"u_xx\"\n[exact]\nu = \"{u}\"\n"
+        )
+    };
+    [text("1", 64, "sin(pi*x)"), text("6.283185307179586", 60, "sin(40*x)")].map(|t| {
+        let p = Problem::from_toml(&t).unwrap();
+        let solution = settings(Method::Exact, 30).fit(&p.discretize().unwrap()).unwrap();
+        (p, solution)
+    })
+}
+
+/// The posterior mean's derivatives are the kernel's: against central differences of the mean itself.
+#[test]
+fn derivatives_of_the_posterior_mean_match_finite_differences() {
+    let [(_, solution), _] = resolved_and_unresolved();
+    let x: Vec<f64> = (0..37).map(|i| 0.05 + 0.025 * i as f64).collect();
+    let h = 1e-3;
+    let at = |shift: f64, order: usize| -> Vec<f64> {
+        let p: Vec<f64> = x.iter().map(|v| v + shift).collect();
+        let views = [ArrayView1::from(p.as_slice())];
+        solution
+            .predict_derivative(0, &[order], &views)
+            .unwrap()
+            .iter()
+            .copied()
+            .collect()
+    };
+    let (minus, centre, plus) = (at(-h, 0), at(0.0, 0), at(h, 0));
+    for (order, exact) in [(1, at(0.0, 1)), (2, at(0.0, 2))] {
+        for i in 0..x.len() {
+            let fd = if order == 1 {
+                (plus[i] - minus[i]) / (2.0 * h)
+            } else {
+                (plus[i] - 2.0 * centre[i] + minus[i]) / (h * h)
+            };
+            // Truncation h²·u⁽ᵒʳᵈᵉʳ⁺²⁾/12 ≈ 1e-6·π⁴/12, round-off ε/h² ≈ 2e-10.
+            assert!(
+                (fd - exact[i]).abs() <= 1e-4 * (1.0 + exact[i].abs()),
+                "order {order} at x = {}: {fd} against {}",
+                x[i],
+                exact[i]
+            );
+        }
+    }
+    // Order zero is `predict`.
+    let views = [ArrayView1::from(x.as_slice())];
+    assert_eq!(
+        centre,
+        solution.predict(0, &views).unwrap().iter().copied().collect::<Vec<_>>()
+    );
+}
+
+/// The indicator trusts a resolved solution and flags an unresolved one, and its PDE residual is the one
+/// a finite-difference second derivative of the posterior mean gives at the cell midpoints.
+#[test]
+fn the_residual_indicator_flags_an_unresolved_wave_and_matches_finite_differences() {
+    use sparsimony_solvers::gp_pde::accuracy::{TRUST_THRESHOLD, residual_indicator, test_errors};
+    let [(good, resolved), (bad, unresolved)] = resolved_and_unresolved();
+    let ok = residual_indicator(&good, &resolved).unwrap();
+    let flagged = residual_indicator(&bad, &unresolved).unwrap();
+    let error = |p: &Problem, s| test_errors(p, s).unwrap().unwrap().0;
+    assert!(error(&good, &resolved) < 1e-6 && ok.trusted(TRUST_THRESHOLD), "{ok:?}");
+    assert!(
+        error(&bad, &unresolved) > 0.1 && !flagged.trusted(TRUST_THRESHOLD),
+        "{flagged:?}"
+    );
+    // The reference: midpoints of the 60-point grid, u_xx by central differences, f = −1600 sin(40x).
+    let step = 2.0 * std::f64::consts::PI / 59.0;
+    let x: Vec<f64> = (0..59).map(|i| (i as f64 + 0.5) * step).collect();
+    let h = 1e-4;
+    let mean = |shift: f64| -> Vec<f64> {
+        let p: Vec<f64> = x.iter().map(|v| v + shift).collect();
+        unresolved
+            .predict(0, &[ArrayView1::from(p.as_slice())])
+            .unwrap()
+            .iter()
+            .copied()
+            .collect()
+    };
+    let (minus, centre, plus) = (mean(-h), mean(0.0), mean(h));
+    let rms = |v: &[f64]| (v.iter().map(|a| a * a).sum::<f64>() / v.len() as f64).sqrt();
+    let uxx: Vec<f64> = (0..x.len())
+        .map(|i| (plus[i] - 2.0 * centre[i] + minus[i]) / (h * h))
+        .collect();
+    let f: Vec<f64> = x.iter().map(|v| -1600.0 * (40.0 * v).sin()).collect();
+    let r: Vec<f64> = uxx.iter().zip(&f).map(|(a, b)| a - b).collect();
+    let reference = rms(&r) / rms(&f).max(rms(&uxx));
+    assert!(
+        (flagged.residual - reference).abs() <= 1e-3 * reference,
+        "indicator {} against finite differences {reference}",
+        flagged.residual
+    );
+}

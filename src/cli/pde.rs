@@ -2,7 +2,7 @@ use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 use serde_json::json;
-use sparsimony::pde::{plot, settings_for};
+use sparsimony::pde::{TRUST_THRESHOLD, plot, settings_for};
 use sparsimony::solvers::gp_pde::{Method, Problem, Spectrum};
 
 use super::{Bar, CliResult, print_json};
@@ -48,6 +48,11 @@ pub struct Args {
     /// Draw solution, exact solution and error to this SVG file.
     #[arg(long, value_name = "FILE")]
     plot: Option<PathBuf>,
+    /// Fail (exit 1, after printing the result) when the residual indicator — the PDE and boundary
+    /// residuals off the collocation grid, relative to the equation's scale — exceeds X. Without it an
+    /// indicator above 1e-3 is a warning on stderr.
+    #[arg(long, value_name = "X")]
+    max_indicator: Option<f64>,
 }
 
 /// The library's parameters of a solve, named by the flags that set them.
@@ -112,6 +117,9 @@ pub fn run(a: Args) -> CliResult {
     if let Some(lr) = a.lr {
         s.learning_rate = lr;
     }
+    if let Some(x) = a.max_indicator.filter(|x| !(*x >= 0.0 && x.is_finite())) {
+        return Err(format!("--max-indicator: must be non-negative and finite, got {x}").into());
+    }
     // A grid beyond memory is said as such before its work is estimated.
     problem.check_memory().map_err(named)?;
     super::work::check("the solve", solve_work(&problem, &s), "--grid or --iters")?;
@@ -151,6 +159,16 @@ pub fn run(a: Args) -> CliResult {
             out.report.reached, out.report.tolerance
         );
     }
+    let threshold = a.max_indicator.unwrap_or(TRUST_THRESHOLD);
+    let trusted = out.indicator.trusted(threshold);
+    if !trusted && a.max_indicator.is_none() {
+        warn!(
+            "warning: the residual indicator {:.2e} is above {threshold:.0e}: the solution does not satisfy the \
+             PDE (or its boundary data) between the collocation points, and is not to be trusted; try more \
+             --components, a finer --grid or another --spectrum",
+            out.indicator.value()
+        );
+    }
     if a.json {
         print_json(&json!({
             "problem": out.problem,
@@ -162,6 +180,10 @@ pub fn run(a: Args) -> CliResult {
             "iterations": out.iterations,
             "inner_solves_converged": out.report.converged,
             "field_errors": out.field_errors,
+            "residual_indicator": out.indicator.value(),
+            "pde_residual": out.indicator.residual,
+            "boundary_residual": out.indicator.boundary,
+            "trusted": trusted,
         }))?;
     } else {
         outln!("problem          {}", out.problem)?;
@@ -180,11 +202,25 @@ pub fn run(a: Args) -> CliResult {
             (Some(e), _) => outln!("rel. L2 error    {e:.3e}")?,
             _ => outln!("rel. L2 error    (no exact solution given)")?,
         }
+        outln!(
+            "indicator        {:.2e} (PDE residual {:.2e}, boundary {:.2e}, off the grid){}",
+            out.indicator.value(),
+            out.indicator.residual,
+            out.indicator.boundary,
+            if trusted { "" } else { ": NOT TRUSTED" }
+        )?;
         outln!("seconds          {:.2}", out.seconds)?;
         outln!("components kept  {:?}", out.components_kept)?;
         if let Some(path) = &a.plot {
             outln!("plot             {}", path.display())?;
         }
+    }
+    if let Some(max) = a.max_indicator.filter(|_| !trusted) {
+        return Err(format!(
+            "--max-indicator: the residual indicator {:.2e} exceeds {max:e}: the solution is not to be trusted",
+            out.indicator.value()
+        )
+        .into());
     }
     Ok(())
 }

@@ -1,6 +1,12 @@
-//! Measuring a [`Solution`] against its problem's exact solution, one way for every caller (the command
-//! line, the examples, the Python bindings): relative L2 errors on the test grid.
+//! Measuring a [`Solution`], one way for every caller (the command line, the examples, the Python
+//! bindings): relative L2 errors against its problem's exact solution on the test grid, and without one
+//! the residual [`Indicator`] off the collocation grid.
 
+use std::collections::HashMap;
+
+use ndarray::ArrayView1;
+
+use super::operator::Derivative;
 use super::problem::Problem;
 use super::solution::Solution;
 use crate::{Error, Result};
@@ -63,4 +69,120 @@ pub fn test_errors(problem: &Problem, solution: &Solution) -> Result<Option<(f64
         return Ok(None);
     };
     Ok(Some(relative_errors(&solution.predict_fields(&axes)?, &exact)))
+}
+
+/// The indicator above which a solution is not to be trusted ([`Indicator::trusted`]): a PDE or boundary
+/// residual off the collocation grid above 1e-3 of the equation's own scale.
+pub const TRUST_THRESHOLD: f64 = 1e-3;
+
+/// An a-posteriori error indicator of a solution that needs no exact solution: the residuals of its
+/// posterior mean **off** the collocation grid, at the midpoints of the grid's cells, where the training
+/// never imposed the equations. A mean that only interpolates the collocated equations (an unresolved
+/// wave, a wrong spectrum) fails them between the points.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Indicator {
+    /// The largest over the equations of `rms(Σ terms − source) / scale` at the cell midpoints, where
+    /// `scale` is the largest of `rms(source)` and each term's `rms` (the equation's own size: a
+    /// homogeneous equation is measured against its terms).
+    pub residual: f64,
+    /// The largest over the fields of `rms(u − g)` at the midpoints of each Dirichlet face's cells,
+    /// relative to the larger of `rms(g)` there and `rms(u)` at the interior midpoints (0 without faces).
+    pub boundary: f64,
+}
+
+impl Indicator {
+    /// The larger of the two residuals.
+    pub fn value(&self) -> f64 {
+        self.residual.max(self.boundary)
+    }
+
+    /// Whether [`value`](Self::value) is at most `threshold` ([`TRUST_THRESHOLD`] by default in the CLI).
+    pub fn trusted(&self, threshold: f64) -> bool {
+        self.value() <= threshold
+    }
+}
+
+/// The midpoints of the cells of a uniform axis of `points` points on `[lower, upper]`.
+fn midpoints(lower: f64, upper: f64, points: usize) -> Vec<f64> {
+    let step = (upper - lower) / (points.max(2) - 1) as f64;
+    (0..points.saturating_sub(1))
+        .map(|i| lower + (i as f64 + 0.5) * step)
+        .collect()
+}
+
+fn rms(v: impl Iterator<Item = f64>) -> f64 {
+    let (sum, count) = v.fold((0.0, 0usize), |(s, c), x| (s + x * x, c + 1));
+    (sum / count.max(1) as f64).sqrt()
+}
+
+/// The [`Indicator`] of `solution` on `problem` (the problem it was solved from, at the grid it was
+/// solved on).
+///
+/// # Errors
+/// [`Error::Shape`] when the solution's grid has another number of axes or fields than the problem;
+/// [`Solution::predict_derivative`]'s (memory: the midpoint grid is as large as the collocation grid).
+pub fn residual_indicator(problem: &Problem, solution: &Solution) -> Result<Indicator> {
+    let axes = problem.axes();
+    if solution.grid_shape().len() != axes.len() || solution.fields() != problem.fields().len() {
+        return Err(Error::Shape {
+            what: "solution against its problem (axes, fields)",
+            expected: axes.len() + problem.fields().len(),
+            found: solution.grid_shape().len() + solution.fields(),
+        });
+    }
+    let interior: Vec<Vec<f64>> = axes.iter().map(|a| midpoints(a.lower, a.upper, a.points)).collect();
+    let data = problem.on_points(&interior)?;
+    // Each derivative the equations use, once, on the interior midpoints.
+    let mut derivatives: HashMap<Derivative, Vec<f64>> = HashMap::new();
+    let mut at = |d: &Derivative, points: &[Vec<f64>]| -> Result<Vec<f64>> {
+        if let Some(v) = derivatives.get(d) {
+            return Ok(v.clone());
+        }
+        let views: Vec<ArrayView1<'_, f64>> = points.iter().map(|p| p.as_slice().into()).collect();
+        let v: Vec<f64> = solution
+            .predict_derivative(d.field, &d.orders, &views)?
+            .iter()
+            .copied()
+            .collect();
+        derivatives.insert(d.clone(), v.clone());
+        Ok(v)
+    };
+    let mut residual: f64 = 0.0;
+    for (equation, source) in data.equations.iter().zip(&data.sources) {
+        let mut total = vec![0.0; source.len()];
+        let mut scale = rms(source.iter().copied());
+        for term in &equation.terms {
+            let mut values = vec![term.coefficient; source.len()];
+            for factor in &term.factors {
+                for (v, f) in values.iter_mut().zip(at(factor, &interior)?) {
+                    *v *= f;
+                }
+            }
+            scale = scale.max(rms(values.iter().copied()));
+            total.iter_mut().zip(&values).for_each(|(t, v)| *t += v);
+        }
+        let r = rms(total.iter().zip(source).map(|(t, s)| t - s));
+        residual = residual.max(r / scale.max(f64::MIN_POSITIVE));
+    }
+    let mut boundary: f64 = 0.0;
+    for field in 0..problem.fields().len() {
+        let zeros = Derivative {
+            field,
+            orders: vec![0; axes.len()],
+        };
+        let size = rms(at(&zeros, &interior)?.into_iter());
+        for (d, sides) in data.faces.iter().enumerate() {
+            for (side, _) in sides.iter().enumerate().filter(|(_, on)| **on) {
+                let mut face = interior.clone();
+                face[d] = vec![if side == 0 { axes[d].lower } else { axes[d].upper }];
+                let g = &problem.on_points(&face)?.boundary[field];
+                let views: Vec<ArrayView1<'_, f64>> = face.iter().map(|p| p.as_slice().into()).collect();
+                let u = solution.predict(field, &views)?;
+                let r = rms(u.iter().zip(g).map(|(a, b)| a - b));
+                let scale = rms(g.iter().copied()).max(size).max(f64::MIN_POSITIVE);
+                boundary = boundary.max(r / scale);
+            }
+        }
+    }
+    Ok(Indicator { residual, boundary })
 }

@@ -189,7 +189,31 @@ impl Solution {
     /// 16 GiB; [`Error::Shape`] for a wrong number of axes; [`Error::NonFinite`] for a non-finite
     /// coordinate.
     pub fn predict(&self, field: usize, points: &[ArrayView1<'_, f64>]) -> Result<ArrayD<f64>> {
+        self.predict_derivative(field, &vec![0; self.axes.len()], points)
+    }
+
+    /// The partial derivative of the posterior mean of `field`, `orders[d]` times along axis `d`, on the
+    /// tensor grid of the given coordinates per axis (shaped as [`predict`](Self::predict)'s): the
+    /// mean is `Σⱼ k(x − xⱼ) wⱼ` with a product kernel, so its derivatives are the kernel's, exact (no
+    /// finite differences).
+    ///
+    /// # Errors
+    /// As [`predict`](Self::predict); [`Error::Shape`] for `orders` of another length than the axes;
+    /// the kernel's error for an order it does not have (above 4).
+    pub fn predict_derivative(
+        &self,
+        field: usize,
+        orders: &[usize],
+        points: &[ArrayView1<'_, f64>],
+    ) -> Result<ArrayD<f64>> {
         self.check_field(field)?;
+        if orders.len() != self.axes.len() {
+            return Err(Error::Shape {
+                what: "derivative orders (one per grid axis)",
+                expected: self.axes.len(),
+                found: orders.len(),
+            });
+        }
         if points.len() != self.axes.len() {
             return Err(Error::Shape {
                 what: "prediction axes (one coordinate array per grid axis)",
@@ -242,7 +266,7 @@ impl Solution {
             let mut cross = faer::Mat::<f64>::zeros(p.len(), axis.points);
             for (i, &x) in p.iter().enumerate() {
                 for j in 0..axis.points {
-                    cross[(i, j)] = kernel.derivative(x - (axis.lower + j as f64 * axis.step), 0)?;
+                    cross[(i, j)] = kernel.derivative(x - (axis.lower + j as f64 * axis.step), orders[d])?;
                 }
             }
             y = mode_product(cross.as_ref(), &y, &shape, d);
