@@ -1,7 +1,8 @@
 //! The GP-PDE solver on seeded manufactured problems it was not tuned for (`solvers::gp_pde::suite`):
 //! Poisson, Helmholtz, Allen–Cahn and advection in 1D and 2D, with solutions mixing separable
 //! high-frequency waves, smooth non-separable terms (of `x·y`, `x + y`, radial bumps, exponentials) and
-//! polynomials. Prints each problem's relative L2 error (on the paper's test grid) and time, then the
+//! polynomials. Prints each problem's relative L2 error (on the paper's test grid), time and residual
+//! indicator (`gp_pde::accuracy::residual_indicator`, and how many errors it flags), then the
 //! distribution per dimension: median, 90th percentile and the worst problem with its solution. Beside
 //! each linear problem, the baselines on the same number of points per axis (`solvers::gp_pde::baseline`):
 //! second-order finite differences on the same grid and Chebyshev collocation, solved directly, their
@@ -17,7 +18,7 @@
 
 use std::ops::ControlFlow;
 
-use sparsimony::pde::{baseline, run, settings_for};
+use sparsimony::pde::{TRUST_THRESHOLD, baseline, run, settings_for};
 use sparsimony::solvers::gp_pde::baseline::Scheme;
 use sparsimony::solvers::gp_pde::suite::Suite;
 use sparsimony::solvers::gp_pde::{Method, Settings, Spectrum};
@@ -61,10 +62,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         println!("\n{d}D, {} points per axis", suite.points);
         println!(
-            "{:>5} {:11} {:>19} {:>19} {:>19}  solution",
-            "seed", "family", "GP: rel. L2, s", "FD: rel. L2, s", "Chebyshev: rel. L2, s"
+            "{:>5} {:11} {:>19} {:>9} {:>19} {:>19}  solution",
+            "seed", "family", "GP: rel. L2, s", "indicator", "FD: rel. L2, s", "Chebyshev: rel. L2, s"
         );
         let mut results = Vec::new();
+        let mut indicators = Vec::new();
         for i in first..first + count {
             let m = suite.problem(i)?;
             let settings = Settings {
@@ -80,16 +82,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let fd = baseline(&m.problem, Scheme::FiniteDifferences, &out.test).ok();
             let cheb = baseline(&m.problem, Scheme::Chebyshev, &out.test).ok();
             println!(
-                "{:>5} {:11} {:>10.2e} {:>8.2} {} {}  {}",
+                "{:>5} {:11} {:>10.2e} {:>8.2} {:>9.1e} {} {}  {}",
                 i,
                 m.family.name(),
                 error,
                 out.seconds,
+                out.indicator.value(),
                 cell(fd),
                 cell(cheb),
                 m.solution
             );
             results.push((error, out.seconds, m, fd, cheb));
+            indicators.push(out.indicator.value());
         }
         let errors: Vec<f64> = results.iter().map(|r| r.0).collect();
         let times: Vec<f64> = results.iter().map(|r| r.1).collect();
@@ -101,6 +105,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             quantile(&times, 0.5),
             quantile(&times, 0.9),
             times.iter().sum::<f64>()
+        );
+        // The residual indicator against the error it is to reveal: every error above 1e-3 should be
+        // flagged (indicator above TRUST_THRESHOLD), few below 1e-5.
+        let flagged = |keep: &dyn Fn(f64) -> bool| {
+            let chosen: Vec<f64> = errors
+                .iter()
+                .zip(&indicators)
+                .filter(|(e, _)| keep(**e))
+                .map(|p| *p.1)
+                .collect();
+            (chosen.iter().filter(|i| **i > TRUST_THRESHOLD).count(), chosen.len())
+        };
+        let (bad_flagged, bad) = flagged(&|e| e > 1e-3);
+        let (good_flagged, good) = flagged(&|e| e < 1e-5);
+        println!(
+            "indicator (threshold {TRUST_THRESHOLD:.0e}): flags {bad_flagged} of the {bad} problems with error above 1e-3 and {good_flagged} of the {good} below 1e-5"
         );
         if let Some((e, _, m, _, _)) = results.iter().max_by(|a, b| a.0.total_cmp(&b.0)) {
             println!("worst: {e:.2e}, {}", m.describe());

@@ -209,7 +209,7 @@ class Solution:
     pde_residual, boundary_residual : float
         Its two parts.
     trusted : bool
-        ``residual_indicator <= 1e-3``; otherwise a ``UserWarning`` says so at construction.
+        ``residual_indicator <= 3e-4``; otherwise a ``UserWarning`` says so at construction.
     """
 
     def __init__(self, problem, native, warn=True):

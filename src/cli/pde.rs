@@ -50,7 +50,7 @@ pub struct Args {
     plot: Option<PathBuf>,
     /// Fail (exit 1, after printing the result) when the residual indicator — the PDE and boundary
     /// residuals off the collocation grid, relative to the equation's scale — exceeds X. Without it an
-    /// indicator above 1e-3 is a warning on stderr.
+    /// indicator above 3e-4 is a warning on stderr.
     #[arg(long, value_name = "X")]
     max_indicator: Option<f64>,
 }

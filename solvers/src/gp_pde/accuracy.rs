@@ -72,18 +72,29 @@ pub fn test_errors(problem: &Problem, solution: &Solution) -> Result<Option<(f64
 }
 
 /// The indicator above which a solution is not to be trusted ([`Indicator::trusted`]): a PDE or boundary
-/// residual off the collocation grid above 1e-3 of the equation's own scale.
-pub const TRUST_THRESHOLD: f64 = 1e-3;
+/// residual off the collocation grid above 3e-4 of the equation's own scale. Chosen on the seeded suite
+/// (`examples/gp_pde_suite`): its solutions with errors below 1e-5 stay below 1.3e-4 in 1D and 7e-5 in
+/// 2D, the one with an error of 2.7e-3 reaches 7.2e-4, and the unresolved waves of issue 31 7e-3 to 4e-2.
+pub const TRUST_THRESHOLD: f64 = 3e-4;
 
 /// An a-posteriori error indicator of a solution that needs no exact solution: the residuals of its
 /// posterior mean **off** the collocation grid, at the midpoints of the grid's cells, where the training
 /// never imposed the equations. A mean that only interpolates the collocated equations (an unresolved
 /// wave, a wrong spectrum) fails them between the points.
+///
+/// The PDE residual is taken in a weak sense, tested against binomial bumps seven cells wide along each
+/// axis: pointwise, even a solution accurate to 1e-7 leaves a grid-scale oscillation in its residual
+/// between the collocation points (measured on the suite: pointwise indicators up to 1e-2 in 2D for
+/// errors of 3e-7), which the bumps average out, while a residual at the solution's own scales — an
+/// unresolved or wrongly resolved component — passes through them.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Indicator {
-    /// The largest over the equations of `rms(Σ terms − source) / scale` at the cell midpoints, where
-    /// `scale` is the largest of `rms(source)` and each term's `rms` (the equation's own size: a
-    /// homogeneous equation is measured against its terms).
+    /// The largest over the equations of `rms(Σ terms − source) / scale`, the residual at the cell
+    /// midpoints tested against the bumps (see above), where
+    /// `scale` is the equation's own size: the largest of `rms(source)`, each term's `rms`, and each
+    /// term's natural size `|c| Πᵢ rms(u_fᵢ) / Π_d L_d^{αᵢ,d}` (its factors' fields over the domain's
+    /// lengths `L_d`, so that a term that vanishes for the solution — `u_xx` of a linear `u` — is
+    /// measured against what it would be for a field of that size, not against its own round-off).
     pub residual: f64,
     /// The largest over the fields of `rms(u − g)` at the midpoints of each Dirichlet face's cells,
     /// relative to the larger of `rms(g)` there and `rms(u)` at the interior midpoints (0 without faces).
@@ -100,6 +111,39 @@ impl Indicator {
     pub fn trusted(&self, threshold: f64) -> bool {
         self.value() <= threshold
     }
+}
+
+/// The binomial bump of [`weak`]: `[1, 6, 15, 20, 15, 6, 1] / 64`, whose response `cos⁶(ωh/2)` is 1 at
+/// low frequencies and vanishes at the grid's scale `ω = π/h`.
+const BUMP: [f64; 7] = [1.0, 6.0, 15.0, 20.0, 15.0, 6.0, 1.0];
+
+/// `values` on a row-major tensor grid of `shape`, tested against [`BUMP`] along every axis of at least
+/// 7 points (each output is the bump-weighted mean of the values under it; the grid shrinks by 6 there).
+fn weak(mut values: Vec<f64>, mut shape: Vec<usize>) -> Vec<f64> {
+    for d in 0..shape.len() {
+        let n = shape[d];
+        if n < BUMP.len() {
+            continue;
+        }
+        let (outer, inner): (usize, usize) = (shape[..d].iter().product(), shape[d + 1..].iter().product());
+        let m = n + 1 - BUMP.len();
+        let mut out = vec![0.0; outer * m * inner];
+        for o in 0..outer {
+            for i in 0..m {
+                for k in 0..inner {
+                    out[(o * m + i) * inner + k] = BUMP
+                        .iter()
+                        .enumerate()
+                        .map(|(j, w)| w * values[(o * n + i + j) * inner + k])
+                        .sum::<f64>()
+                        / 64.0;
+                }
+            }
+        }
+        values = out;
+        shape[d] = m;
+    }
+    values
 }
 
 /// The midpoints of the cells of a uniform axis of `points` points on `[lower, upper]`.
@@ -147,21 +191,32 @@ pub fn residual_indicator(problem: &Problem, solution: &Solution) -> Result<Indi
         derivatives.insert(d.clone(), v.clone());
         Ok(v)
     };
+    let lengths: Vec<f64> = axes.iter().map(|a| a.upper - a.lower).collect();
     let mut residual: f64 = 0.0;
     for (equation, source) in data.equations.iter().zip(&data.sources) {
         let mut total = vec![0.0; source.len()];
         let mut scale = rms(source.iter().copied());
         for term in &equation.terms {
             let mut values = vec![term.coefficient; source.len()];
+            let mut natural = term.coefficient.abs();
             for factor in &term.factors {
                 for (v, f) in values.iter_mut().zip(at(factor, &interior)?) {
                     *v *= f;
                 }
+                let field = Derivative {
+                    field: factor.field,
+                    orders: vec![0; axes.len()],
+                };
+                natural *= rms(at(&field, &interior)?.into_iter());
+                for (&order, &length) in factor.orders.iter().zip(&lengths) {
+                    natural /= length.powi(order as i32);
+                }
             }
-            scale = scale.max(rms(values.iter().copied()));
+            scale = scale.max(rms(values.iter().copied())).max(natural);
             total.iter_mut().zip(&values).for_each(|(t, v)| *t += v);
         }
-        let r = rms(total.iter().zip(source).map(|(t, s)| t - s));
+        let pointwise: Vec<f64> = total.iter().zip(source).map(|(t, s)| t - s).collect();
+        let r = rms(weak(pointwise, interior.iter().map(Vec::len).collect()).into_iter());
         residual = residual.max(r / scale.max(f64::MIN_POSITIVE));
     }
     let mut boundary: f64 = 0.0;
