@@ -203,13 +203,16 @@ class Solution:
         points in 1D, 100 per axis above), when the problem gives the exact solution.
     residual_indicator : float
         What says whether to trust the solution without an exact one: the larger of ``pde_residual``
-        (the rms of each equation's residual at the midpoints of the collocation grid's cells, where the
-        training never imposed it, relative to the equation's scale) and ``boundary_residual`` (the same
-        for the Dirichlet data on the faces).
+        (each equation's residual at the midpoints of the collocation grid's cells, where the training
+        never imposed it, tested against binomial bumps seven cells wide — pointwise where the problem
+        lives at the grid's scale — as an rms relative to the equation's scale) and
+        ``boundary_residual`` (the Dirichlet misfit on the faces' cell midpoints). Computed on first
+        use (at construction when warnings are on; not again when unpickled).
     pde_residual, boundary_residual : float
         Its two parts.
     trusted : bool
-        ``residual_indicator <= 3e-4``; otherwise a ``UserWarning`` says so at construction.
+        ``residual_indicator <= 3e-4`` (the command line's default); otherwise a ``UserWarning`` says so
+        at construction.
     """
 
     def __init__(self, problem, native, warn=True):
@@ -227,9 +230,7 @@ class Solution:
         if errors is not None:
             self.rel_l2_error, per_field = errors
             self.field_errors = dict(zip(fields, per_field))
-        self.pde_residual, self.boundary_residual = native.residual_indicator(problem._native)
-        self.residual_indicator = max(self.pde_residual, self.boundary_residual)
-        self.trusted = self.residual_indicator <= _native.PDE_TRUST_THRESHOLD
+        self._indicator = None
         if warn and not self.trusted:
             warnings.warn(
                 f"the residual indicator {self.residual_indicator:.2e} is above "
@@ -247,6 +248,27 @@ class Solution:
                 ConvergenceWarning,
                 stacklevel=3,
             )
+
+    def _residuals(self):
+        if self._indicator is None:
+            self._indicator = self._native.residual_indicator(self.problem._native)
+        return self._indicator
+
+    @property
+    def pde_residual(self):
+        return self._residuals()[0]
+
+    @property
+    def boundary_residual(self):
+        return self._residuals()[1]
+
+    @property
+    def residual_indicator(self):
+        return max(self._residuals())
+
+    @property
+    def trusted(self):
+        return self.residual_indicator <= _native.PDE_TRUST_THRESHOLD
 
     def predict(self, *coordinates):
         """The posterior mean of every field on the tensor grid of ``coordinates`` (one 1D array per

@@ -48,9 +48,10 @@ pub struct Args {
     /// Draw solution, exact solution and error to this SVG file.
     #[arg(long, value_name = "FILE")]
     plot: Option<PathBuf>,
-    /// Fail (exit 1, after printing the result) when the residual indicator — the PDE and boundary
-    /// residuals off the collocation grid, relative to the equation's scale — exceeds X. Without it an
-    /// indicator above 3e-4 is a warning on stderr.
+    /// Fail (exit 1, after printing the result) when the residual indicator — the PDE residual at the
+    /// collocation grid's cell midpoints tested against 7-cell binomial bumps, and the boundary misfit
+    /// there, relative to the equation's and the data's scale — exceeds X; the table's verdict and JSON
+    /// `trusted` are then judged against X. Without it an indicator above 3e-4 is a warning on stderr.
     #[arg(long, value_name = "X")]
     max_indicator: Option<f64>,
 }

@@ -154,35 +154,74 @@ fn midpoints(lower: f64, upper: f64, points: usize) -> Vec<f64> {
         .collect()
 }
 
-fn rms(v: impl Iterator<Item = f64>) -> f64 {
-    let (sum, count) = v.fold((0.0, 0usize), |(s, c), x| (s + x * x, c + 1));
-    (sum / count.max(1) as f64).sqrt()
+/// The root mean square, scaled by the largest magnitude first (no overflow or underflow of the squares);
+/// NaN propagates.
+fn rms(v: &[f64]) -> f64 {
+    let top = v.iter().fold(0.0f64, |m, x| {
+        if x.is_nan() || m.is_nan() {
+            f64::NAN
+        } else {
+            m.max(x.abs())
+        }
+    });
+    if top == 0.0 || !top.is_finite() {
+        return top;
+    }
+    let sum: f64 = v.iter().map(|x| (x / top) * (x / top)).sum();
+    top * (sum / v.len() as f64).sqrt()
 }
 
 /// The [`Indicator`] of `solution` on `problem` (the problem it was solved from, at the grid it was
 /// solved on).
 ///
+/// Where the bump cannot see the problem — a field of the solution, or an equation's source, loses more
+/// than half its rms under it, i.e. lives near the grid's scale — or on axes of fewer than 7 midpoints,
+/// the residual is taken pointwise instead: pessimistic rather than blind.
+///
 /// # Errors
-/// [`Error::Shape`] when the solution's grid has another number of axes or fields than the problem;
-/// [`Solution::predict_derivative`]'s (memory: the midpoint grid is as large as the collocation grid).
+/// [`Error::Shape`] when the solution's grid (axes, their range and points) or fields are not the
+/// problem's; [`Error::InvalidParameter`] when the work arrays would exceed memory (as for the solve);
+/// [`Error::Problem`] where the problem's source or boundary data is not finite
+/// at a cell midpoint; [`Error::NonFiniteResult`] for residuals that overflow; the predictions' errors.
 pub fn residual_indicator(problem: &Problem, solution: &Solution) -> Result<Indicator> {
     let axes = problem.axes();
-    if solution.grid_shape().len() != axes.len() || solution.fields() != problem.fields().len() {
+    let same_grid = solution.axes.len() == axes.len()
+        && solution.axes.iter().zip(axes).all(|(s, a)| {
+            let tol = 1e-9 * (a.upper - a.lower).abs();
+            s.points == a.points
+                && (s.lower - a.lower).abs() <= tol
+                && (s.step - a.step()).abs() * (a.points as f64) <= tol
+        });
+    if !same_grid || solution.fields() != problem.fields().len() {
         return Err(Error::Shape {
-            what: "solution against its problem (axes, fields)",
-            expected: axes.len() + problem.fields().len(),
-            found: solution.grid_shape().len() + solution.fields(),
+            what: "solution against its problem (grid axes and points, fields): solved on another grid",
+            expected: axes.iter().map(|a| a.points).product::<usize>() * problem.fields().len(),
+            found: solution.grid_shape().iter().product::<usize>() * solution.fields(),
         });
     }
+    // The midpoint grid is about the solve's grid: its memory check bounds the work arrays (sources,
+    // derivatives, residuals on the midpoints are a few values per point).
+    problem.check_memory()?;
     let interior: Vec<Vec<f64>> = axes.iter().map(|a| midpoints(a.lower, a.upper, a.points)).collect();
+    let shape: Vec<usize> = interior.iter().map(Vec::len).collect();
     let data = problem.on_points(&interior)?;
+    for (e, source) in data.sources.iter().enumerate() {
+        if let Some(i) = source.iter().position(|v| !v.is_finite()) {
+            return Err(Error::problem(format!(
+                "the source of equation {} is {} at cell midpoint {i} (row-major): the indicator needs it \
+                 between the grid points too",
+                e + 1,
+                source[i]
+            )));
+        }
+    }
     // Each derivative the equations use, once, on the interior midpoints.
     let mut derivatives: HashMap<Derivative, Vec<f64>> = HashMap::new();
-    let mut at = |d: &Derivative, points: &[Vec<f64>]| -> Result<Vec<f64>> {
+    let mut at = |d: &Derivative| -> Result<Vec<f64>> {
         if let Some(v) = derivatives.get(d) {
             return Ok(v.clone());
         }
-        let views: Vec<ArrayView1<'_, f64>> = points.iter().map(|p| p.as_slice().into()).collect();
+        let views: Vec<ArrayView1<'_, f64>> = interior.iter().map(|p| p.as_slice().into()).collect();
         let v: Vec<f64> = solution
             .predict_derivative(d.field, &d.orders, &views)?
             .iter()
@@ -192,52 +231,134 @@ pub fn residual_indicator(problem: &Problem, solution: &Solution) -> Result<Indi
         Ok(v)
     };
     let lengths: Vec<f64> = axes.iter().map(|a| a.upper - a.lower).collect();
+    let seen = |v: &[f64]| rms(&weak(v.to_vec(), shape.clone())) >= 0.5 * rms(v);
+    let mut pointwise_only = shape.iter().any(|&n| n < BUMP.len());
+    for field in 0..problem.fields().len() {
+        let zeros = Derivative {
+            field,
+            orders: vec![0; axes.len()],
+        };
+        pointwise_only |= !seen(&at(&zeros)?);
+    }
     let mut residual: f64 = 0.0;
     for (equation, source) in data.equations.iter().zip(&data.sources) {
         let mut total = vec![0.0; source.len()];
-        let mut scale = rms(source.iter().copied());
+        let mut scale = rms(source);
         for term in &equation.terms {
             let mut values = vec![term.coefficient; source.len()];
             let mut natural = term.coefficient.abs();
             for factor in &term.factors {
-                for (v, f) in values.iter_mut().zip(at(factor, &interior)?) {
+                for (v, f) in values.iter_mut().zip(at(factor)?) {
                     *v *= f;
                 }
                 let field = Derivative {
                     field: factor.field,
                     orders: vec![0; axes.len()],
                 };
-                natural *= rms(at(&field, &interior)?.into_iter());
+                natural *= rms(&at(&field)?);
                 for (&order, &length) in factor.orders.iter().zip(&lengths) {
                     natural /= length.powi(order as i32);
                 }
             }
-            scale = scale.max(rms(values.iter().copied())).max(natural);
+            scale = scale.max(rms(&values)).max(natural);
             total.iter_mut().zip(&values).for_each(|(t, v)| *t += v);
         }
         let pointwise: Vec<f64> = total.iter().zip(source).map(|(t, s)| t - s).collect();
-        let r = rms(weak(pointwise, interior.iter().map(Vec::len).collect()).into_iter());
-        residual = residual.max(r / scale.max(f64::MIN_POSITIVE));
+        let r = if seen(source) && !pointwise_only {
+            rms(&weak(pointwise, shape.clone()))
+        } else {
+            rms(&pointwise)
+        };
+        residual = residual.max(ratio("the PDE residual", r, scale)?);
     }
     let mut boundary: f64 = 0.0;
-    for field in 0..problem.fields().len() {
-        let zeros = Derivative {
-            field,
-            orders: vec![0; axes.len()],
-        };
-        let size = rms(at(&zeros, &interior)?.into_iter());
-        for (d, sides) in data.faces.iter().enumerate() {
-            for (side, _) in sides.iter().enumerate().filter(|(_, on)| **on) {
-                let mut face = interior.clone();
-                face[d] = vec![if side == 0 { axes[d].lower } else { axes[d].upper }];
-                let g = &problem.on_points(&face)?.boundary[field];
-                let views: Vec<ArrayView1<'_, f64>> = face.iter().map(|p| p.as_slice().into()).collect();
+    let sizes: Vec<f64> = (0..problem.fields().len())
+        .map(|field| {
+            let zeros = Derivative {
+                field,
+                orders: vec![0; axes.len()],
+            };
+            Ok(rms(&at(&zeros)?))
+        })
+        .collect::<Result<_>>()?;
+    for (d, sides) in data.faces.iter().enumerate() {
+        for (side, _) in sides.iter().enumerate().filter(|(_, on)| **on) {
+            let mut face = interior.clone();
+            face[d] = vec![if side == 0 { axes[d].lower } else { axes[d].upper }];
+            let data = problem.on_points(&face)?.boundary;
+            let views: Vec<ArrayView1<'_, f64>> = face.iter().map(|p| p.as_slice().into()).collect();
+            for (field, g) in data.iter().enumerate() {
+                if let Some(i) = g.iter().position(|v| !v.is_finite()) {
+                    return Err(Error::problem(format!(
+                        "the boundary value of field `{}` is {} at face midpoint {i} (row-major)",
+                        problem.fields()[field],
+                        g[i]
+                    )));
+                }
                 let u = solution.predict(field, &views)?;
-                let r = rms(u.iter().zip(g).map(|(a, b)| a - b));
-                let scale = rms(g.iter().copied()).max(size).max(f64::MIN_POSITIVE);
-                boundary = boundary.max(r / scale);
+                let misfit: Vec<f64> = u.iter().zip(g).map(|(a, b)| a - b).collect();
+                boundary = boundary.max(ratio("the boundary misfit", rms(&misfit), rms(g).max(sizes[field]))?);
             }
         }
     }
     Ok(Indicator { residual, boundary })
+}
+
+/// `r / scale` (0 for a zero residual), refused where it is not finite.
+fn ratio(what: &'static str, r: f64, scale: f64) -> Result<f64> {
+    let value = if r == 0.0 { 0.0 } else { r / scale };
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err(Error::NonFiniteResult {
+            what,
+            cause: format!("its rms {r:e} against the scale {scale:e}: the solution or the data overflow"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// On a 2D grid, the bump along both axes of a separable `f(i)·g(j)` is the product of the 1D
+    /// convolutions; an axis shorter than the bump is left as it is.
+    #[test]
+    fn the_bump_acts_on_each_axis_of_a_row_major_grid() {
+        let conv = |v: &[f64]| -> Vec<f64> {
+            v.windows(7)
+                .map(|w| w.iter().zip(&BUMP).map(|(a, b)| a * b).sum::<f64>() / 64.0)
+                .collect()
+        };
+        let f: Vec<f64> = (0..11).map(|i| (0.7 * i as f64).sin() + 0.1 * i as f64).collect();
+        let g: Vec<f64> = (0..9).map(|j| (1.3 * j as f64).cos() - 0.05 * (j * j) as f64).collect();
+        let grid: Vec<f64> = f.iter().flat_map(|a| g.iter().map(move |b| a * b)).collect();
+        let (cf, cg) = (conv(&f), conv(&g));
+        let expected: Vec<f64> = cf.iter().flat_map(|a| cg.iter().map(move |b| a * b)).collect();
+        let got = weak(grid.clone(), vec![11, 9]);
+        assert_eq!(got.len(), 5 * 3);
+        for (a, b) in got.iter().zip(&expected) {
+            assert!((a - b).abs() <= 1e-14, "{a} against {b}");
+        }
+        // An axis of 4 points stays whole; the other is filtered.
+        let short: Vec<f64> = (0..4).flat_map(|i| g.iter().map(move |b| (i + 1) as f64 * b)).collect();
+        let got = weak(short, vec![4, 9]);
+        let expected: Vec<f64> = (0..4)
+            .flat_map(|i| cg.iter().map(move |b| (i + 1) as f64 * b))
+            .collect();
+        assert_eq!(got.len(), expected.len());
+        for (a, b) in got.iter().zip(&expected) {
+            assert!((a - b).abs() <= 1e-14, "{a} against {b}");
+        }
+    }
+
+    #[test]
+    fn rms_neither_overflows_nor_hides_a_nan() {
+        assert_eq!(rms(&[3e200, 4e200]), (12.5f64).sqrt() * 1e200);
+        assert_eq!(rms(&[3e-200, 4e-200]), (12.5f64).sqrt() * 1e-200);
+        assert!(rms(&[1.0, f64::NAN, 2.0]).is_nan());
+        assert_eq!(rms(&[]), 0.0);
+        assert!(ratio("x", f64::NAN, 1.0).is_err() && ratio("x", 1.0, 0.0).is_err());
+        assert_eq!(ratio("x", 0.0, 0.0).unwrap(), 0.0);
+    }
 }
