@@ -95,10 +95,13 @@ impl PdeProblem {
     /// [{...}], ...}`).
     #[new]
     fn new(spec: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let text = match (spec.extract::<String>(), spec.cast::<PyDict>()) {
-            (Ok(text), _) => text,
-            (_, Ok(d)) => toml::to_string(&toml_table(d, 0)?)
-                .map_err(|e| PyValueError::new_err(format!("problem description: {e}")))?,
+        let (text, from_dict) = match (spec.extract::<String>(), spec.cast::<PyDict>()) {
+            (Ok(text), _) => (text, false),
+            (_, Ok(d)) => (
+                toml::to_string(&toml_table(d, 0)?)
+                    .map_err(|e| PyValueError::new_err(format!("problem description: {e}")))?,
+                true,
+            ),
             _ => {
                 return Err(PyTypeError::new_err(format!(
                     "a problem is TOML text or a dict, got {}",
@@ -106,7 +109,6 @@ impl PdeProblem {
                 )));
             }
         };
-        let from_dict = spec.cast::<PyDict>().is_ok();
         let problem = Problem::from_toml(&text).map_err(|e| match e {
             // A dict's TOML was written here: a line and column in it would point at text the user
             // never saw.

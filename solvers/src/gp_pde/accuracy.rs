@@ -232,13 +232,17 @@ pub fn residual_indicator(problem: &Problem, solution: &Solution) -> Result<Indi
     };
     let lengths: Vec<f64> = axes.iter().map(|a| a.upper - a.lower).collect();
     let seen = |v: &[f64]| rms(&weak(v.to_vec(), shape.clone())) >= 0.5 * rms(v);
+    // Each field on the midpoints, once: whether the bump sees it, and its size (the natural size of the
+    // terms, the scale of its boundary misfit).
     let mut pointwise_only = shape.iter().any(|&n| n < BUMP.len());
+    let mut sizes = Vec::with_capacity(problem.fields().len());
     for field in 0..problem.fields().len() {
-        let zeros = Derivative {
+        let values = at(&Derivative {
             field,
             orders: vec![0; axes.len()],
-        };
-        pointwise_only |= !seen(&at(&zeros)?);
+        })?;
+        pointwise_only |= !seen(&values);
+        sizes.push(rms(&values));
     }
     let mut residual: f64 = 0.0;
     for (equation, source) in data.equations.iter().zip(&data.sources) {
@@ -251,11 +255,7 @@ pub fn residual_indicator(problem: &Problem, solution: &Solution) -> Result<Indi
                 for (v, f) in values.iter_mut().zip(at(factor)?) {
                     *v *= f;
                 }
-                let field = Derivative {
-                    field: factor.field,
-                    orders: vec![0; axes.len()],
-                };
-                natural *= rms(&at(&field)?);
+                natural *= sizes[factor.field];
                 for (&order, &length) in factor.orders.iter().zip(&lengths) {
                     natural /= length.powi(order as i32);
                 }
@@ -272,15 +272,6 @@ pub fn residual_indicator(problem: &Problem, solution: &Solution) -> Result<Indi
         residual = residual.max(ratio("the PDE residual", r, scale)?);
     }
     let mut boundary: f64 = 0.0;
-    let sizes: Vec<f64> = (0..problem.fields().len())
-        .map(|field| {
-            let zeros = Derivative {
-                field,
-                orders: vec![0; axes.len()],
-            };
-            Ok(rms(&at(&zeros)?))
-        })
-        .collect::<Result<_>>()?;
     for (d, sides) in data.faces.iter().enumerate() {
         for (side, _) in sides.iter().enumerate().filter(|(_, on)| **on) {
             let mut face = interior.clone();
