@@ -14,13 +14,22 @@
 //! cargo run --release --example gp_pde_suite -- --first 100           # seeds 100, 101, …
 //! cargo run --release --example gp_pde_suite -- --gaussian            # the Gaussian spectrum
 //! cargo run --release --example gp_pde_suite -- --show 7 --dims 2     # the TOML of problem 7 (for `sparsimony pde --problem`)
+//! cargo run --release --example gp_pde_suite -- --family suite,conduction --scatter indicator.svg
+//! cargo run --release --example gp_pde_suite -- --dims 1 --grid 200,40  # two grids (the second coarse)
 //! ```
+//!
+//! `--family` takes a comma-separated list: `suite` (the fixed cycle of Poisson, Helmholtz, Allen–Cahn and
+//! advection) and any family by name (`conduction`: coefficients that vary in space), each drawn from the
+//! same seeds; `--grid` a comma-separated list of points per axis, each a set of its own. `--scatter
+//! FILE.svg` draws every problem's indicator against its error (log–log), one colour per set (dimension,
+//! family, grid), with the threshold and the error levels the indicator is judged at.
 
 use std::ops::ControlFlow;
 
 use sparsimony::pde::{TRUST_THRESHOLD, baseline, run, settings_for};
+use sparsimony::plot::{Mark, Scatter, log_scatter};
 use sparsimony::solvers::gp_pde::baseline::Scheme;
-use sparsimony::solvers::gp_pde::suite::Suite;
+use sparsimony::solvers::gp_pde::suite::{Family, Suite, manufactured};
 use sparsimony::solvers::gp_pde::{Method, Settings, Spectrum};
 
 /// A baseline's error and seconds, or a dash where it does not apply.
@@ -36,31 +45,61 @@ fn quantile(v: &[f64], q: f64) -> f64 {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (mut dims, mut count, mut grid, mut first, mut show) = (vec![1, 2], 50u64, None, 0u64, None);
+    let (mut dims, mut count, mut grids, mut first, mut show) = (vec![1, 2], 50u64, vec![None], 0u64, None);
     let mut spectrum = Settings::default().spectrum;
+    let (mut families, mut scatter): (Vec<Option<Family>>, Option<std::path::PathBuf>) = (vec![None], None);
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = || args.next().ok_or(format!("{a} needs a value"));
         match a.as_str() {
             "--dims" => dims = vec![value()?.parse()?],
             "--count" => count = value()?.parse()?,
-            "--grid" => grid = Some(value()?.parse()?),
+            "--grid" => {
+                grids = value()?
+                    .split(',')
+                    .map(|g| g.parse().map(Some))
+                    .collect::<Result<_, _>>()?
+            }
             "--first" => first = value()?.parse()?,
             "--show" => show = Some(value()?.parse::<u64>()?),
             "--gaussian" => spectrum = Spectrum::Gaussian,
+            "--family" => {
+                families = value()?
+                    .split(',')
+                    .map(|f| if f == "suite" { Ok(None) } else { f.parse().map(Some) })
+                    .collect::<Result<_, _>>()?
+            }
+            "--scatter" => {
+                let path = std::path::PathBuf::from(value()?);
+                sparsimony::plot::require_svg(&path)?;
+                scatter = Some(path);
+            }
             _ => return Err(format!("unknown argument {a}").into()),
         }
     }
+    // Per dimension and family: (error, indicator) of every problem, for the scatter plot.
+    let mut groups: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
+    let mut sets = Vec::new();
     for &d in &dims {
+        for &grid in &grids {
+            sets.extend(families.iter().map(|&f| (d, grid, f)));
+        }
+    }
+    for (d, grid, family) in sets {
         let suite = Suite {
             dims: d,
             points: grid.unwrap_or(if d == 1 { 200 } else { 120 }),
         };
+        let draw = |i: u64| match family {
+            None => suite.problem(i),
+            Some(f) => manufactured(f, d, suite.points, i),
+        };
         if let Some(i) = show {
-            print!("{}", suite.problem(i)?.toml);
+            print!("{}", draw(i)?.toml);
             continue;
         }
-        println!("\n{d}D, {} points per axis", suite.points);
+        let set = family.map_or("suite", Family::name);
+        println!("\n{d}D {set}, {} points per axis", suite.points);
         println!(
             "{:>5} {:11} {:>19} {:>9} {:>19} {:>19}  solution",
             "seed", "family", "GP: rel. L2, s", "indicator", "FD: rel. L2, s", "Chebyshev: rel. L2, s"
@@ -68,7 +107,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut results = Vec::new();
         let mut indicators = Vec::new();
         for i in first..first + count {
-            let m = suite.problem(i)?;
+            let m = draw(i)?;
             let settings = Settings {
                 spectrum,
                 ..settings_for(&m.problem, Method::Exact, None, None)
@@ -95,10 +134,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             results.push((error, out.seconds, m, fd, cheb));
             indicators.push(out.indicator.value());
         }
+        groups.push((
+            format!("{d}D {set}, {}", suite.points),
+            results.iter().map(|r| r.0).zip(indicators.iter().copied()).collect(),
+        ));
         let errors: Vec<f64> = results.iter().map(|r| r.0).collect();
         let times: Vec<f64> = results.iter().map(|r| r.1).collect();
         println!(
-            "{d}D, {} problems: rel. L2 median {:.2e}, 90th percentile {:.2e}; seconds median {:.2}, 90th percentile {:.2}, total {:.1}",
+            "{d}D {set}, {} problems: rel. L2 median {:.2e}, 90th percentile {:.2e}; seconds median {:.2}, 90th percentile {:.2}, total {:.1}",
             errors.len(),
             quantile(&errors, 0.5),
             quantile(&errors, 0.9),
@@ -143,6 +186,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 pairs.iter().filter(|p| p[0] < p[1]).count()
             );
         }
+    }
+    if let Some(path) = scatter {
+        let series: Vec<Scatter<'_>> = groups
+            .iter()
+            .map(|(label, points)| Scatter {
+                label: label.clone(),
+                points,
+            })
+            .collect();
+        let mark = |label: &str, value, vertical| Mark {
+            label: label.into(),
+            value,
+            vertical,
+        };
+        log_scatter(
+            &path,
+            "GP-PDE residual indicator against the true error",
+            ("relative L2 error", "residual indicator"),
+            &series,
+            &[
+                mark("trust threshold", TRUST_THRESHOLD, false),
+                mark("error 1e-3 (flag all above)", 1e-3, true),
+                mark("error 1e-5 (flag few below)", 1e-5, true),
+            ],
+        )?;
+        println!("scatter plot: {}", path.display());
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! Line plots and heat maps as SVG files (plotters' SVG backend, drawn in memory and written atomically: text is left to the viewer's fonts, so no font files or
-//! system libraries are needed): data against model, one panel per series group.
+//! system libraries are needed): data against model, one panel per series group; heat maps; log–log
+//! scatter plots.
 
 use std::path::Path;
 
@@ -284,6 +285,118 @@ pub fn heatmaps(
                 }))
                 .map_err(|e| backend(&e))?;
         }
+        root.present().map_err(|e| backend(&e))?;
+    }
+    crate::output::write_atomic(path, svg.as_bytes()).map_err(|e| backend(&e))
+}
+
+/// One group of a scatter plot: a legend label and its `(x, y)` points.
+pub struct Scatter<'a> {
+    /// Legend label.
+    pub label: String,
+    /// The points.
+    pub points: &'a [(f64, f64)],
+}
+
+/// A dashed reference line of a scatter plot: vertical at `x = value` or horizontal at `y = value`.
+pub struct Mark {
+    /// Legend label.
+    pub label: String,
+    /// Where it crosses its axis.
+    pub value: f64,
+    /// Vertical (a value of x) rather than horizontal.
+    pub vertical: bool,
+}
+
+/// Writes a log–log scatter plot (SVG) of `groups`, one colour each, with dashed reference lines `marks`
+/// and the legend in a strip to the right. The axes span the positive finite values with a margin;
+/// values at or below zero are drawn at the lower edge (a residual of exactly zero), non-finite ones are
+/// refused.
+///
+/// # Errors
+/// [`PlotError`] for a non-SVG name, no points, non-finite values or a failed write.
+pub fn log_scatter(
+    path: &Path,
+    title: &str,
+    labels: (&str, &str),
+    groups: &[Scatter<'_>],
+    marks: &[Mark],
+) -> Result<(), PlotError> {
+    let name = require_svg(path)?;
+    let all = || groups.iter().flat_map(|g| g.points.iter().copied());
+    if all().next().is_none() {
+        return Err(PlotError::Data("a scatter plot needs at least one point".into()));
+    }
+    if let Some(g) = groups
+        .iter()
+        .find(|g| g.points.iter().any(|(x, y)| !x.is_finite() || !y.is_finite()))
+    {
+        return Err(PlotError::Data(format!("group `{}` has non-finite values", g.label)));
+    }
+    // The span of the positive values and the marks, a factor 3 beyond them (one decade where all agree).
+    let span = |values: &mut dyn Iterator<Item = f64>| {
+        let (lo, hi) = values
+            .filter(|v| *v > 0.0)
+            .fold((f64::INFINITY, 0.0f64), |(a, b), v| (a.min(v), b.max(v)));
+        if lo.is_finite() {
+            (lo / 3.0, hi * 3.0)
+        } else {
+            (0.1, 10.0)
+        }
+    };
+    let mark_values = |vertical: bool| marks.iter().filter(move |m| m.vertical == vertical).map(|m| m.value);
+    let (x0, x1) = span(&mut all().map(|p| p.0).chain(mark_values(true)));
+    let (y0, y1) = span(&mut all().map(|p| p.1).chain(mark_values(false)));
+    let backend = |e: &dyn std::fmt::Display| PlotError::Backend {
+        path: name.clone(),
+        message: e.to_string(),
+    };
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (700 + LEGEND_WIDTH, 560)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| backend(&e))?;
+        let (area, strip) = root.split_horizontally(700);
+        let mut chart = ChartBuilder::on(&area)
+            .caption(title, ("sans-serif", 18))
+            .margin(10)
+            .x_label_area_size(40)
+            .y_label_area_size(70)
+            .build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())
+            .map_err(|e| backend(&e))?;
+        chart
+            .configure_mesh()
+            .x_desc(labels.0)
+            .y_desc(labels.1)
+            .x_label_formatter(&|v| format!("{v:.0e}"))
+            .y_label_formatter(&|v| format!("{v:.0e}"))
+            .draw()
+            .map_err(|e| backend(&e))?;
+        let mut entries = Vec::new();
+        for (k, g) in groups.iter().enumerate() {
+            let color = Palette99::pick(k).to_rgba();
+            let style = color.filled();
+            chart
+                .draw_series(
+                    g.points
+                        .iter()
+                        .map(|&(x, y)| Circle::new((x.max(x0), y.max(y0)), 3, style)),
+                )
+                .map_err(|e| backend(&e))?;
+            entries.push((g.label.clone(), color, false));
+        }
+        for (k, m) in marks.iter().enumerate() {
+            let color = Palette99::pick(groups.len() + k).to_rgba();
+            let line = if m.vertical {
+                vec![(m.value, y0), (m.value, y1)]
+            } else {
+                vec![(x0, m.value), (x1, m.value)]
+            };
+            chart
+                .draw_series(DashedLineSeries::new(line, 6, 4, color.stroke_width(1)))
+                .map_err(|e| backend(&e))?;
+            entries.push((m.label.clone(), color, true));
+        }
+        legend(&strip, &entries).map_err(|e| backend(&e))?;
         root.present().map_err(|e| backend(&e))?;
     }
     crate::output::write_atomic(path, svg.as_bytes()).map_err(|e| backend(&e))

@@ -81,6 +81,28 @@ def test_the_residual_indicator_trusts_a_resolved_solution_and_flags_an_unresolv
     assert not bad.trusted and bad.residual_indicator > 1e-3 and bad.rel_l2_error > 0.1
 
 
+def test_coefficients_that_vary_in_space_against_a_closed_form():
+    # ((1 + x²) u')' = f on [0, 1] with u = sin(6x) + x², f written out by hand (not derived by the parser):
+    # (1 + x²)(2 − 36 sin 6x) + 2x(6 cos 6x + 2x).
+    spec = {
+        "name": "conduction",
+        "axis": [{"name": "x", "lower": 0, "upper": 1, "points": 100}],
+        "equation": [
+            {
+                "operator": "(1 + x^2)*u_xx + 2*x*u_x",
+                "source": "(1 + x^2)*(2 - 36*sin(6*x)) + 2*x*(6*cos(6*x) + 2*x)",
+            }
+        ],
+        "boundary": {"u": "sin(6*x) + x^2"},
+    }
+    solution = pde.solve(spec)
+    x = np.linspace(0, 1, 201)
+    exact = np.sin(6 * x) + x**2
+    u = solution.predict(x)["u"]
+    assert np.linalg.norm(u - exact) / np.linalg.norm(exact) < 1e-4
+    assert solution.trusted
+
+
 def test_2d_rectangle_keeps_its_axes_in_order():
     problem = pde.Problem(POISSON_2D)
     assert problem.axes == ["x", "y"] and problem.fields == ["u"]

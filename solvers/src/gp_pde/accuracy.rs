@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use ndarray::ArrayView1;
 
-use super::operator::Derivative;
-use super::problem::Problem;
+use super::operator::{Coefficient, Derivative};
+use super::problem::{Problem, on_tensor};
 use super::solution::Solution;
 use crate::{Error, Result};
 
@@ -249,8 +249,11 @@ pub fn residual_indicator(problem: &Problem, solution: &Solution) -> Result<Indi
         let mut total = vec![0.0; source.len()];
         let mut scale = rms(source);
         for term in &equation.terms {
-            let mut values = vec![term.coefficient; source.len()];
-            let mut natural = term.coefficient.abs();
+            let mut values = match &term.coefficient {
+                Coefficient::Constant(c) => vec![*c; source.len()],
+                Coefficient::Varying(e) => on_tensor(std::slice::from_ref(e), &interior).remove(0),
+            };
+            let mut natural = rms(&values);
             for factor in &term.factors {
                 for (v, f) in values.iter_mut().zip(at(factor)?) {
                     *v *= f;

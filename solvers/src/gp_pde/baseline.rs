@@ -164,13 +164,16 @@ pub fn solve_baseline(problem: &Problem, scheme: Scheme) -> Result<Baseline> {
     let mut c = vec![[0.0f64; 3]; dims];
     let (mut c0, mut constant) = (0.0, 0.0);
     for t in &equation.terms {
+        let Some(coefficient) = t.coefficient.constant() else {
+            return unsupported("solves operators with constant coefficients".into());
+        };
         match t.factors.as_slice() {
-            [] => constant += t.coefficient,
+            [] => constant += coefficient,
             [f] => {
                 let along: Vec<usize> = (0..dims).filter(|&d| f.orders[d] > 0).collect();
                 match along.as_slice() {
-                    [] => c0 += t.coefficient,
-                    [d] if f.orders[*d] <= 2 => c[*d][f.orders[*d]] += t.coefficient,
+                    [] => c0 += coefficient,
+                    [d] if f.orders[*d] <= 2 => c[*d][f.orders[*d]] += coefficient,
                     _ => {
                         return unsupported(
                             "solves operators whose terms each differentiate along one axis, to order 2 at most".into(),

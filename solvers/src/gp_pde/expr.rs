@@ -553,3 +553,122 @@ pub(crate) fn polynomial(e: &Expr) -> std::result::Result<Vec<Monomial>, String>
         }
     }))
 }
+
+/// A polynomial's term whose coefficient is an expression of the coordinates: coefficient and sorted
+/// unknown indices.
+pub(crate) type VaryingMonomial = (Expr, Vec<usize>);
+
+/// Expands an expression in `unknowns` unknowns (variables `0..unknowns`) and the coordinates (variables
+/// `unknowns + d`) into a polynomial in the unknowns whose coefficients are expressions of the coordinates
+/// (renumbered from 0), one per distinct product of unknowns, in the order of those products: the
+/// operator `(1 + x^2)*u_xx + x*u_x + u_xx` is `(1 + x^2) + 1` times `u_xx` plus `x` times `u_x`.
+/// Coefficients without a coordinate are folded to [`Expr::Const`]; products whose coefficients fold to
+/// zero are dropped. Division by an expression of the coordinates alone is a coefficient (`u_x / x`);
+/// by an unknown, a power with an unknown exponent or a function of an unknown are refused, as in
+/// [`polynomial`].
+pub(crate) fn polynomial_in(e: &Expr, unknowns: usize) -> std::result::Result<Vec<VaryingMonomial>, String> {
+    use Expr::*;
+    // Every largest subtree that holds a coordinate and no unknown becomes a new variable (an "atom",
+    // numbered from `unknowns`), so that `polynomial` expands the rest with constant coefficients.
+    fn atomize(e: &Expr, unknowns: usize, atoms: &mut Vec<Expr>) -> Expr {
+        let atom = |a: Expr, atoms: &mut Vec<Expr>| {
+            let shifted = shift(&a, unknowns);
+            let k = atoms.iter().position(|x| *x == shifted).unwrap_or_else(|| {
+                atoms.push(shifted);
+                atoms.len() - 1
+            });
+            Var(unknowns + k)
+        };
+        let (unknown, coordinate) = holds(e, unknowns);
+        if !unknown {
+            return if coordinate { atom(e.clone(), atoms) } else { e.clone() };
+        }
+        let mut a = |x: &Expr| Box::new(atomize(x, unknowns, atoms));
+        match e {
+            Const(_) | Var(_) => e.clone(),
+            Neg(x) => Neg(a(x)),
+            Add(x, y) => Add(a(x), a(y)),
+            Sub(x, y) => Sub(a(x), a(y)),
+            Mul(x, y) => Mul(a(x), a(y)),
+            Div(x, y) => match holds(y, unknowns) {
+                // A varying divisor is the coefficient 1/y.
+                (false, true) => {
+                    let x = a(x);
+                    Mul(x, Box::new(atom(Div(Box::new(Const(1.0)), y.clone()), atoms)))
+                }
+                _ => Div(a(x), a(y)),
+            },
+            Pow(x, y) => Pow(a(x), a(y)),
+            Call(f, x) => Call(*f, a(x)),
+        }
+    }
+    // Whether `e` holds an unknown, and whether it holds a coordinate.
+    fn holds(e: &Expr, unknowns: usize) -> (bool, bool) {
+        match e {
+            Const(_) => (false, false),
+            Var(i) => (*i < unknowns, *i >= unknowns),
+            Neg(a) | Call(_, a) => holds(a, unknowns),
+            Add(a, c) | Sub(a, c) | Mul(a, c) | Div(a, c) | Pow(a, c) => {
+                let (x, y) = (holds(a, unknowns), holds(c, unknowns));
+                (x.0 || y.0, x.1 || y.1)
+            }
+        }
+    }
+    // The coordinates renumbered from 0.
+    fn shift(e: &Expr, unknowns: usize) -> Expr {
+        let s = |a: &Expr| Box::new(shift(a, unknowns));
+        match e {
+            Const(c) => Const(*c),
+            Var(i) => Var(i - unknowns),
+            Neg(a) => Neg(s(a)),
+            Add(a, c) => Add(s(a), s(c)),
+            Sub(a, c) => Sub(s(a), s(c)),
+            Mul(a, c) => Mul(s(a), s(c)),
+            Div(a, c) => Div(s(a), s(c)),
+            Pow(a, c) => Pow(s(a), s(c)),
+            Call(f, a) => Call(*f, s(a)),
+        }
+    }
+    let mut atoms = Vec::new();
+    let expanded = polynomial(&atomize(e, unknowns, &mut atoms))?;
+    // Group the monomials by their product of unknowns; a coefficient is Σ c · Π atoms.
+    let mut groups: Vec<(Vec<usize>, f64, Vec<Expr>)> = Vec::new();
+    let mut nodes = 0usize;
+    for (c, vars) in expanded {
+        let (known, unknown): (Vec<usize>, Vec<usize>) = vars.iter().partition(|&&v| v >= unknowns);
+        let k = groups.iter().position(|g| g.0 == unknown).unwrap_or_else(|| {
+            groups.push((unknown, 0.0, Vec::new()));
+            groups.len() - 1
+        });
+        if known.is_empty() {
+            groups[k].1 += c;
+            continue;
+        }
+        let mut factors = known.iter().map(|&v| atoms[v - unknowns].clone());
+        let first = if c == 1.0 {
+            factors.next().unwrap_or(Const(1.0))
+        } else {
+            Const(c)
+        };
+        let product = factors.fold(first, |p, a| Mul(Box::new(p), Box::new(a)));
+        nodes = nodes.saturating_add(product.size());
+        if nodes > MAX_EXPRESSION_NODES {
+            return Err(format!(
+                "its coefficients expand to more than {MAX_EXPRESSION_NODES} nodes; write the operator in \
+                 fewer products of sums"
+            ));
+        }
+        groups[k].2.push(product);
+    }
+    Ok(groups
+        .into_iter()
+        .filter_map(|(unknown, constant, mut parts)| {
+            if constant != 0.0 {
+                parts.insert(0, Const(constant));
+            }
+            let mut parts = parts.into_iter();
+            let first = parts.next()?;
+            Some((parts.fold(first, |s, t| Add(Box::new(s), Box::new(t))), unknown))
+        })
+        .collect())
+}

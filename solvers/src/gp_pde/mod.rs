@@ -31,7 +31,7 @@ mod tests;
 pub use kernel::{Component, SpectralMixture, Spectrum};
 pub use kron::KroneckerEigen;
 pub use objective::Objective;
-pub use operator::{Axis, Derivative, Discretization, Equation, Faces, Grid, Term};
+pub use operator::{Axis, Coefficient, Derivative, Discretization, Equation, Faces, Grid, Term};
 pub use problem::Problem;
 pub use settings::{FrequencyInit, Method, Settings, settings_for};
 pub use solution::{LearnedComponent, Solution, SolutionParts};

@@ -31,7 +31,7 @@ use faer::{Mat, MatRef};
 use super::axis::AxisFactor;
 use super::kernel::{Component, SpectralMixture, Spectrum};
 use super::kron::{KroneckerEigen, kron_apply};
-use super::operator::{Derivative, Discretization};
+use super::operator::{Coefficient, Derivative, Discretization};
 use crate::{Error, Result};
 
 /// Number of trained parameters per mixture component: `ln w`, `μ`, `ln σ`.
@@ -49,7 +49,7 @@ pub(crate) struct Model<'a> {
     /// The distinct derivatives the equations use.
     pub(crate) derivs: Vec<Derivative>,
     /// Per equation: `(coefficient, derivative indices)` per term.
-    pub(crate) terms: Vec<Vec<(f64, Vec<usize>)>>,
+    pub(crate) terms: Vec<Vec<(GridCoefficient, Vec<usize>)>>,
     /// `max_order[f][d]`.
     pub(crate) max_order: Vec<Vec<usize>>,
     /// Grid points with Dirichlet data.
@@ -58,6 +58,24 @@ pub(crate) struct Model<'a> {
     pub(crate) collocated: Vec<bool>,
     pub(crate) source_scale: Vec<f64>,
     pub(crate) boundary_scale: Vec<f64>,
+}
+
+/// A term's coefficient on the grid.
+pub(crate) enum GridCoefficient {
+    /// The same everywhere.
+    Constant(f64),
+    /// At every grid point (grid order).
+    Values(Vec<f64>),
+}
+
+impl GridCoefficient {
+    /// The value at grid point `i`.
+    pub(crate) fn at(&self, i: usize) -> f64 {
+        match self {
+            Self::Constant(c) => *c,
+            Self::Values(v) => v[i],
+        }
+    }
 }
 
 /// Whitened coordinates of a model's prior for fixed kernels: per field the eigendecomposition of
@@ -86,6 +104,7 @@ impl<'a> Model<'a> {
     ) -> Result<Self> {
         disc.validate()?;
         let dims = disc.grid.axes().len();
+        let n = disc.grid.len();
         let mut derivs: Vec<Derivative> = Vec::new();
         let mut max_order = vec![vec![0; dims]; disc.fields];
         let terms = disc
@@ -108,7 +127,13 @@ impl<'a> Model<'a> {
                                 })
                             })
                             .collect();
-                        (t.coefficient, idx)
+                        let coefficient = match &t.coefficient {
+                            Coefficient::Constant(c) => GridCoefficient::Constant(*c),
+                            Coefficient::Varying(e) => {
+                                GridCoefficient::Values((0..n).map(|i| e.eval(&disc.grid.point(i))).collect())
+                            }
+                        };
+                        (coefficient, idx)
                     })
                     .collect()
             })

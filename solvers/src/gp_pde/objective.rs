@@ -118,7 +118,7 @@ impl Model<'_> {
                         }
                         let lhs: f64 = terms
                             .iter()
-                            .map(|(c, idx)| c * idx.iter().map(|&k| fields[k][i]).product::<f64>())
+                            .map(|(c, idx)| c.at(i) * idx.iter().map(|&k| fields[k][i]).product::<f64>())
                             .sum();
                         (lhs - self.disc.sources[e][i]) / s
                     })
@@ -191,7 +191,7 @@ impl Model<'_> {
                         for (pos, &k) in idx.iter().enumerate() {
                             let a = row[k].get_or_insert_with(|| vec![0.0; n]);
                             for ((i, a), _) in a.iter_mut().enumerate().zip(&self.collocated).filter(|(_, c)| **c) {
-                                *a += c * ev.cofactor(idx, pos, i) / s;
+                                *a += c.at(i) * ev.cofactor(idx, pos, i) / s;
                             }
                         }
                     }

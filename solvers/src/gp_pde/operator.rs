@@ -6,6 +6,7 @@
 //! ν u_xx = 0` has the product `u · u_x`, and steady Navier–Stokes couples three fields. Grid values are
 //! stored row-major with the first axis slowest (`index = ((i₀ n₁ + i₁) n₂ + i₂)…`).
 
+use super::expr::Expr;
 use crate::data::check_bytes;
 use crate::{Error, Result};
 
@@ -159,11 +160,39 @@ pub struct Derivative {
     pub orders: Vec<usize>,
 }
 
-/// `coefficient · Π factors` (an empty product is the constant `coefficient`).
+/// A term's coefficient: a number, or a function of the coordinates (a conductivity `1 + x²`, a potential
+/// `exp(x y)`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Coefficient {
+    /// The same number everywhere.
+    Constant(f64),
+    /// An expression whose variables are the coordinates in axis order (parameters already substituted).
+    Varying(Expr),
+}
+
+impl Coefficient {
+    /// The value at the point `x` (one coordinate per axis).
+    pub fn at(&self, x: &[f64]) -> f64 {
+        match self {
+            Self::Constant(c) => *c,
+            Self::Varying(e) => e.eval(x),
+        }
+    }
+
+    /// The number, for a constant coefficient.
+    pub fn constant(&self) -> Option<f64> {
+        match self {
+            Self::Constant(c) => Some(*c),
+            Self::Varying(_) => None,
+        }
+    }
+}
+
+/// `coefficient · Π factors` (an empty product is the coefficient alone).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Term {
-    /// The constant coefficient.
-    pub coefficient: f64,
+    /// The coefficient, constant or varying in space.
+    pub coefficient: Coefficient,
     /// The derivatives multiplied together.
     pub factors: Vec<Derivative>,
 }
@@ -205,7 +234,8 @@ impl Discretization {
     /// # Errors
     /// [`Error::Shape`] for sources, boundary data or derivative orders of the wrong length, or a field out
     /// of range; [`Error::NonFinite`]; [`Error::InvalidParameter`] for an axis with fewer points than its
-    /// highest derivative order needs (order + 2), for no equations, or for no boundary face.
+    /// highest derivative order needs (order + 2), for no equations, for no boundary face, or for a
+    /// coefficient that is not finite somewhere on the grid.
     pub fn validate(&self) -> Result<()> {
         let n = self.grid.len();
         let dims = self.grid.axes().len();
@@ -241,10 +271,17 @@ impl Discretization {
         }
         for eq in &self.equations {
             for t in &eq.terms {
-                if !t.coefficient.is_finite() {
+                let infinite = match &t.coefficient {
+                    Coefficient::Constant(c) => (!c.is_finite()).then(|| format!("{c}")),
+                    Coefficient::Varying(e) => (0..n)
+                        .map(|i| (e.eval(&self.grid.point(i)), i))
+                        .find(|(v, _)| !v.is_finite())
+                        .map(|(v, i)| format!("{v} at the grid point {:?}", self.grid.point(i))),
+                };
+                if let Some(what) = infinite {
                     return Err(Error::InvalidParameter {
                         name: "coefficient",
-                        reason: format!("must be finite, got {}", t.coefficient),
+                        reason: format!("must be finite, got {what}"),
                     });
                 }
                 for f in &t.factors {

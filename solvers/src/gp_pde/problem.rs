@@ -16,7 +16,8 @@
 //! upper = 1
 //! points = 200
 //!
-//! [[equation]]                        # a polynomial in the fields and their derivatives
+//! [[equation]]                        # a polynomial in the fields and their derivatives, whose
+//!                                     # coefficients may vary: "(1 + x^2)*u_xx + x*u_x"
 //! operator = "u_t + beta*u_x"
 //! source = "0"                        # optional when `exact` is given: then source = operator(exact)
 //!
@@ -35,9 +36,9 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::expr::{Expr, MAX_EXPRESSION_NODES, polynomial, substitute, substituted_size};
+use super::expr::{Expr, MAX_EXPRESSION_NODES, polynomial_in, substitute, substituted_size};
 use super::kernel::Spectrum;
-use super::operator::{Axis, Derivative, Discretization, Equation, Grid, Term};
+use super::operator::{Axis, Coefficient, Derivative, Discretization, Equation, Grid, Term};
 use crate::data::check_bytes;
 use crate::{Error, Result};
 
@@ -334,15 +335,18 @@ impl Problem {
                         word.clear();
                     }
                 }
-                let names: Vec<&str> = symbols.iter().map(String::as_str).collect();
+                // The coordinates follow the symbols: coefficients may vary in space.
+                let names: Vec<&str> = symbols.iter().map(String::as_str).chain(self.axis_names()).collect();
                 let expr = Expr::parse(&e.operator, &names, &self.constants())?;
                 let derivs: Vec<Derivative> = symbols.iter().map(|s| self.symbol(s).expect("checked")).collect();
-                let terms = polynomial(&expr)
+                let terms = polynomial_in(&expr, derivs.len())
                     .map_err(|m| Error::problem(format!("operator `{}`: {m}", e.operator)))?
                     .into_iter()
-                    .filter(|(c, _)| *c != 0.0)
                     .map(|(c, vars)| Term {
-                        coefficient: c,
+                        coefficient: match c {
+                            Expr::Const(c) => Coefficient::Constant(c),
+                            c => Coefficient::Varying(c),
+                        },
                         factors: vars.iter().map(|&v| derivs[v].clone()).collect(),
                     })
                     .collect::<Vec<Term>>();
@@ -464,6 +468,8 @@ impl Problem {
                             Ok(e)
                         })
                         .collect::<Result<_>>()?;
+                    // The operator's coordinates stay coordinates.
+                    let values: Vec<Expr> = values.into_iter().chain((0..names.len()).map(Expr::Var)).collect();
                     let sizes: Vec<usize> = values.iter().map(Expr::size).collect();
                     if substituted_size(op, &sizes) > MAX_EXPRESSION_NODES {
                         return Err(Error::problem(format!(
@@ -518,6 +524,21 @@ impl Problem {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        for (e, equation) in disc.equations.iter().enumerate() {
+            for term in &equation.terms {
+                if let Coefficient::Varying(c) = &term.coefficient
+                    && let Some(i) = points.iter().position(|x| !c.eval(x).is_finite())
+                {
+                    return Err(Error::problem(format!(
+                        "a coefficient of equation {} is {} at the grid point {}: a coefficient must be \
+                         finite on the whole grid",
+                        e + 1,
+                        c.eval(&points[i]),
+                        at(i)
+                    )));
+                }
+            }
+        }
         for (e, values) in disc.sources.iter().enumerate() {
             if let Some(i) = values.iter().position(|v| !v.is_finite()) {
                 return Err(Error::problem(format!(
@@ -606,7 +627,7 @@ pub(crate) struct OnPoints {
 }
 
 /// Each expression on the tensor grid with the given coordinates per axis (row-major, first axis slowest).
-fn on_tensor(exprs: &[Expr], points: &[Vec<f64>]) -> Vec<Vec<f64>> {
+pub(crate) fn on_tensor(exprs: &[Expr], points: &[Vec<f64>]) -> Vec<Vec<f64>> {
     let n: usize = points.iter().map(Vec::len).product();
     let mut out: Vec<Vec<f64>> = exprs.iter().map(|_| Vec::with_capacity(n)).collect();
     let mut x = vec![0.0; points.len()];

@@ -54,8 +54,8 @@ pub enum FrequencyInit {
         /// The highest initial frequency, cycles per unit.
         scale: f64,
     },
-    /// Ours: at the frequencies of the sinusoids in each axis's lines of the equations' sources, found by
-    /// ESPRIT (exact for sums of sinusoids, however close), weighted by their windowed amplitude divided
+    /// Ours: at the frequencies of the sinusoids in each axis's lines of the equations' sources (damped,
+    /// growing and modulated ones too), found by ESPRIT (exact for sums of sinusoids, however close), weighted by their windowed amplitude divided
     /// by `(2πs)^m` for an `m`-th order operator along the axis (a leading-order estimate of the
     /// solution's spectrum), plus the envelope at frequency 0; where the sources vanish (a homogeneous equation),
     /// at those of the boundary data on the grid lines along the axis that lie in a face; where neither

@@ -27,6 +27,10 @@ pub enum Family {
     /// `β u_x = f` in 1D, `u_t + β u_x = f` on the `(t, x)` square in 2D, `β` drawn log-uniformly in
     /// `[1, 20]`; Dirichlet data on every face, as the paper's advection benchmark.
     Advection,
+    /// Steady conduction with a conductivity that varies in space, `∇·(a∇u) = f` with `a = 1 + c·x²` in
+    /// 1D and `a = 1 + c·(x² + y)` in 2D, `c` drawn in `[0.5, 3]`, written out as the operator
+    /// `a Δu + ∇a·∇u` (variable coefficients). Not in [`Family::ALL`], the suite's fixed cycle.
+    Conduction,
 }
 
 impl Family {
@@ -40,12 +44,33 @@ impl Family {
             Family::Helmholtz => "helmholtz",
             Family::AllenCahn => "allen-cahn",
             Family::Advection => "advection",
+            Family::Conduction => "conduction",
         }
     }
 
-    /// Whether the equation is linear in `u` (the finite-difference and Chebyshev baselines solve those).
+    /// Whether the equation is linear in `u` (the finite-difference and Chebyshev baselines solve those
+    /// with constant coefficients).
     pub fn is_linear(self) -> bool {
         self != Family::AllenCahn
+    }
+}
+
+impl std::str::FromStr for Family {
+    type Err = crate::Error;
+
+    /// A family by its [`name`](Family::name).
+    fn from_str(name: &str) -> Result<Self> {
+        let every = Family::ALL.into_iter().chain([Family::Conduction]);
+        every
+            .clone()
+            .find(|f| f.name() == name)
+            .ok_or_else(|| crate::Error::InvalidParameter {
+                name: "family",
+                reason: format!(
+                    "unknown family `{name}`; the families are {}",
+                    every.map(Family::name).collect::<Vec<_>>().join(", ")
+                ),
+            })
     }
 }
 
@@ -285,6 +310,15 @@ pub fn manufactured(family: Family, dims: usize, points: usize, seed: u64) -> Re
             )
         }
         Family::AllenCahn => (format!("{laplacian} + u*(u^2 - 1)"), String::new()),
+        Family::Conduction => {
+            let c = uniform(&mut rng, 0.5, 3.0);
+            let op = if dims == 1 {
+                "(1 + c*x^2)*u_xx + 2*c*x*u_x"
+            } else {
+                "(1 + c*(x^2 + y))*(u_xx + u_yy) + c*(2*x*u_x + u_y)"
+            };
+            (op.to_string(), format!("parameters = {{ c = {} }}\n", num(c)))
+        }
         Family::Advection => {
             let beta = 20f64.powf(uniform(&mut rng, 0.0, 1.0));
             let op = if dims == 1 { "beta*u_x" } else { "u_t + beta*u_x" };
@@ -321,6 +355,21 @@ mod tests {
         }
         assert_ne!(suite.problem(0).unwrap().solution, suite.problem(4).unwrap().solution);
         assert!(manufactured(Family::Poisson, 3, 16, 0).is_err());
+        // Every family by its name; conduction's coefficients vary in space.
+        for f in Family::ALL.into_iter().chain([Family::Conduction]) {
+            assert_eq!(f.name().parse::<Family>().unwrap(), f);
+        }
+        assert!("heat".parse::<Family>().unwrap_err().to_string().contains("conduction"));
+        for d in [1, 2] {
+            let c = manufactured(Family::Conduction, d, 16, 3).unwrap();
+            let disc = c.problem.discretize().unwrap();
+            assert!(
+                disc.equations[0]
+                    .terms
+                    .iter()
+                    .any(|t| t.coefficient.constant().is_none())
+            );
+        }
         assert!(manufactured(Family::Poisson, 1, 4, 0).is_err());
     }
 }

@@ -14,6 +14,8 @@ use super::operator::Discretization;
 use super::problem::Problem;
 use super::solver::joint_evaluation;
 
+/// A steady Navier–Stokes-like system whose momentum equations have coefficients that vary in space, on
+/// a small non-square grid: the objective, gradients and Gauss–Newton products are checked on it.
 const SYSTEM: &str = r#"
 name = "fd-check"
 fields = ["u", "v", "p"]
@@ -29,9 +31,9 @@ lower = -0.5
 upper = 0.7
 points = 7
 [[equation]]
-operator = "u*u_x + v*u_y + p_x - (u_xx + u_yy)/re + u_xy"
+operator = "u*u_x + v*u_y + p_x - (1 + x^2)*(u_xx + u_yy)/re + u_xy"
 [[equation]]
-operator = "u*v_x + v*v_y + p_y - (v_xx + v_yy)/re"
+operator = "u*v_x + v*v_y + exp(x*y)*p_y - (v_xx + v_yy)/re"
 [[equation]]
 operator = "u_x + v_y"
 [exact]
@@ -40,11 +42,14 @@ v = "exp(-x)*sin(3*y)/3"
 p = "x*y + 0.2"
 "#;
 
-/// The same system with linear momentum equations: the Gauss–Newton matrix is then the Hessian.
+/// The same system (with coefficients that vary in space) with linear momentum equations: the Gauss–Newton matrix is then the Hessian.
 fn linear_system() -> String {
     SYSTEM
-        .replace("u*u_x + v*u_y + p_x - (u_xx + u_yy)/re + u_xy", "p_x - u_xx + u_xy")
-        .replace("u*v_x + v*v_y + p_y - (v_xx + v_yy)/re", "p_y - v_yy")
+        .replace(
+            "u*u_x + v*u_y + p_x - (1 + x^2)*(u_xx + u_yy)/re + u_xy",
+            "p_x - (1 + x^2)*u_xx + u_xy",
+        )
+        .replace("u*v_x + v*v_y + exp(x*y)*p_y - (v_xx + v_yy)/re", "exp(x*y)*p_y - v_yy")
 }
 
 /// A reproducible, non-trivial point: grid values away from the solution, two components per axis.
@@ -127,11 +132,14 @@ fn dense_evaluation(model: &Model<'_>, fac: &[Vec<AxisFactor>], u: &[Vec<f64>], 
         prior.push(alpha);
     }
     let (mut res_sq, mut n_res) = (0.0, 0.0);
+    // The coefficients from the problem's expressions at the grid points (the model keeps them on the grid).
     for (e, terms) in model.terms.iter().enumerate() {
         for i in (0..n).filter(|&i| model.collocated[i]) {
+            let x = model.disc.grid.point(i);
             let lhs: f64 = terms
                 .iter()
-                .map(|(c, idx)| c * idx.iter().map(|&k| fields[k][i]).product::<f64>())
+                .zip(&model.disc.equations[e].terms)
+                .map(|((_, idx), term)| term.coefficient.at(&x) * idx.iter().map(|&k| fields[k][i]).product::<f64>())
                 .sum();
             res_sq += ((lhs - model.disc.sources[e][i]) / model.source_scale[e]).powi(2);
             n_res += 1.0;
