@@ -314,7 +314,8 @@ pub struct Mark {
 /// refused.
 ///
 /// # Errors
-/// [`PlotError`] for a non-SVG name, no points, non-finite values or a failed write.
+/// [`PlotError`] for a non-SVG name, no points, non-finite values, a mark at or below zero or a failed
+/// write.
 pub fn log_scatter(
     path: &Path,
     title: &str,
@@ -332,6 +333,12 @@ pub fn log_scatter(
         .find(|g| g.points.iter().any(|(x, y)| !x.is_finite() || !y.is_finite()))
     {
         return Err(PlotError::Data(format!("group `{}` has non-finite values", g.label)));
+    }
+    if let Some(m) = marks.iter().find(|m| !(m.value.is_finite() && m.value > 0.0)) {
+        return Err(PlotError::Data(format!(
+            "mark `{}` at {} is not on a logarithmic axis (positive, finite)",
+            m.label, m.value
+        )));
     }
     // The span of the positive values and the marks, a factor 3 beyond them (one decade where all agree).
     let span = |values: &mut dyn Iterator<Item = f64>| {

@@ -940,4 +940,30 @@ fn varying_coefficients_are_collected_per_derivative_and_refused_where_they_cann
     // The classical baselines are constant-coefficient solvers and say so.
     let e = solve_baseline(&p, Scheme::Chebyshev).unwrap_err();
     assert!(e.to_string().contains("constant coefficients"), "{e}");
+    // Terms that cancel are dropped; a tower of powers is refused before it is built.
+    let q = unit_problem(&["x"], 20, "x*u - x*u + u_xx", "sin(x)").unwrap();
+    assert_eq!(q.discretize().unwrap().equations[0].terms.len(), 1);
+    let e = unit_problem(&["x"], 20, "u_xx + (((u^8)^8)^8)^8", "sin(x)").unwrap_err();
+    assert!(e.to_string().contains("multiplies more than"), "{e}");
+    // A term without a field is forcing: it moves to the source's side (where the spectral start sees it).
+    let q = unit_problem(&["x"], 20, "u_xx - sin(3*x)", "sin(x)").unwrap();
+    let disc = q.discretize().unwrap();
+    assert_eq!(disc.equations[0].terms.len(), 1);
+    for (i, s) in disc.sources[0].iter().enumerate() {
+        let x = disc.grid.point(i)[0];
+        assert!((s + x.sin()).abs() < 1e-12, "source {s} at x = {x}");
+    }
+    // A coefficient that reads a coordinate the grid does not have is a shape error, not a panic.
+    let mut bad = disc.clone();
+    bad.equations[0].terms[0].coefficient = Coefficient::Varying(sparsimony_solvers::gp_pde::expr::Expr::Var(5));
+    assert!(matches!(bad.validate(), Err(Error::Shape { .. })));
+    // A coefficient finite on the grid but not between its points stops the indicator with its name.
+    use sparsimony_solvers::gp_pde::accuracy::residual_indicator;
+    let q = unit_problem(&["x"], 100, "u_xx + u_x/(x - 0.5)", "sin(3*x)").unwrap();
+    let fit = settings(Method::Exact, 2).fit(&q.discretize().unwrap()).unwrap();
+    let e = residual_indicator(&q, &fit).unwrap_err();
+    assert!(
+        e.to_string().contains("coefficient") && e.to_string().contains("midpoint"),
+        "{e}"
+    );
 }

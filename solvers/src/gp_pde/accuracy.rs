@@ -181,7 +181,7 @@ fn rms(v: &[f64]) -> f64 {
 /// # Errors
 /// [`Error::Shape`] when the solution's grid (axes, their range and points) or fields are not the
 /// problem's; [`Error::InvalidParameter`] when the work arrays would exceed memory (as for the solve);
-/// [`Error::Problem`] where the problem's source or boundary data is not finite
+/// [`Error::Problem`] where the problem's source, a coefficient or boundary data is not finite
 /// at a cell midpoint; [`Error::NonFiniteResult`] for residuals that overflow; the predictions' errors.
 pub fn residual_indicator(problem: &Problem, solution: &Solution) -> Result<Indicator> {
     let axes = problem.axes();
@@ -205,6 +205,26 @@ pub fn residual_indicator(problem: &Problem, solution: &Solution) -> Result<Indi
     let interior: Vec<Vec<f64>> = axes.iter().map(|a| midpoints(a.lower, a.upper, a.points)).collect();
     let shape: Vec<usize> = interior.iter().map(Vec::len).collect();
     let data = problem.on_points(&interior)?;
+    // The varying coefficients on the midpoints, in the order of the equations' terms (checked first: a
+    // coefficient infinite there makes the source derived through it infinite too).
+    let mut coefficients = Vec::new();
+    for (e, equation) in data.equations.iter().enumerate() {
+        for term in &equation.terms {
+            if let Coefficient::Varying(c) = &term.coefficient {
+                let values = on_tensor(std::slice::from_ref(c), &interior).remove(0);
+                if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+                    return Err(Error::problem(format!(
+                        "a coefficient of equation {} is {} at cell midpoint {i} (row-major): the indicator \
+                         needs it between the grid points too",
+                        e + 1,
+                        values[i]
+                    )));
+                }
+                coefficients.push(values);
+            }
+        }
+    }
+    let mut coefficients = coefficients.into_iter();
     for (e, source) in data.sources.iter().enumerate() {
         if let Some(i) = source.iter().position(|v| !v.is_finite()) {
             return Err(Error::problem(format!(
@@ -251,7 +271,7 @@ pub fn residual_indicator(problem: &Problem, solution: &Solution) -> Result<Indi
         for term in &equation.terms {
             let mut values = match &term.coefficient {
                 Coefficient::Constant(c) => vec![*c; source.len()],
-                Coefficient::Varying(e) => on_tensor(std::slice::from_ref(e), &interior).remove(0),
+                Coefficient::Varying(_) => coefficients.next().expect("one per varying coefficient"),
             };
             let mut natural = rms(&values);
             for factor in &term.factors {

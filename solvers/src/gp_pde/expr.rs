@@ -142,6 +142,17 @@ impl Expr {
         }
     }
 
+    /// How many variables the expression reads: one more than its largest variable index (0 for none).
+    pub fn arity(&self) -> usize {
+        use Expr::*;
+        match self {
+            Const(_) => 0,
+            Var(i) => i + 1,
+            Neg(a) | Call(_, a) => a.arity(),
+            Add(a, c) | Sub(a, c) | Mul(a, c) | Div(a, c) | Pow(a, c) => a.arity().max(c.arity()),
+        }
+    }
+
     /// The number of nodes in the tree.
     pub fn size(&self) -> usize {
         use Expr::*;
@@ -483,6 +494,11 @@ pub(crate) const MAX_EXPRESSION_NODES: usize = 100_000;
 /// The most monomials an operator may expand to: a polynomial operator of real PDEs has a handful.
 pub(crate) const MAX_MONOMIALS: usize = 10_000;
 
+/// The most factors (fields, derivatives and varying coefficients, with repetition) a term of an
+/// operator may multiply: real PDEs have a handful, and the bound keeps a tower of powers
+/// (`((u^8)^8)^8…`) from building products of billions of factors.
+pub(crate) const MAX_DEGREE: usize = 32;
+
 /// A monomial: coefficient and sorted variable indices (with repetition).
 pub(crate) type Monomial = (f64, Vec<usize>);
 
@@ -514,6 +530,11 @@ pub(crate) fn polynomial(e: &Expr) -> std::result::Result<Vec<Monomial>, String>
         let mut out: Vec<Monomial> = Vec::with_capacity(a.len() * b.len());
         for (ca, va) in a {
             for (cb, vb) in b {
+                if va.len() + vb.len() > MAX_DEGREE {
+                    return Err(format!(
+                        "multiplies more than {MAX_DEGREE} fields, derivatives and coefficients in one term"
+                    ));
+                }
                 let mut v: Vec<usize> = va.iter().chain(vb).copied().collect();
                 v.sort_unstable();
                 out.push((ca * cb, v));
@@ -634,7 +655,7 @@ pub(crate) fn polynomial_in(e: &Expr, unknowns: usize) -> std::result::Result<Ve
     // Group the monomials by their product of unknowns; a coefficient is Σ c · Π atoms.
     let mut groups: Vec<(Vec<usize>, f64, Vec<Expr>)> = Vec::new();
     let mut nodes = 0usize;
-    for (c, vars) in expanded {
+    for (c, vars) in expanded.into_iter().filter(|(c, _)| *c != 0.0) {
         let (known, unknown): (Vec<usize>, Vec<usize>) = vars.iter().partition(|&&v| v >= unknowns);
         let k = groups.iter().position(|g| g.0 == unknown).unwrap_or_else(|| {
             groups.push((unknown, 0.0, Vec::new()));
@@ -644,13 +665,19 @@ pub(crate) fn polynomial_in(e: &Expr, unknowns: usize) -> std::result::Result<Ve
             groups[k].1 += c;
             continue;
         }
-        let mut factors = known.iter().map(|&v| atoms[v - unknowns].clone());
-        let first = if c == 1.0 {
-            factors.next().unwrap_or(Const(1.0))
-        } else {
-            Const(c)
-        };
-        let product = factors.fold(first, |p, a| Mul(Box::new(p), Box::new(a)));
+        // Each distinct atom once, raised to its multiplicity (`known` is sorted), times `c` unless 1.
+        let mut factors: Vec<Expr> = Vec::new();
+        for run in known.chunk_by(|a, b| a == b) {
+            let atom = atoms[run[0] - unknowns].clone();
+            factors.push(match run.len() {
+                1 => atom,
+                k => Pow(Box::new(atom), Box::new(Const(k as f64))),
+            });
+        }
+        if c != 1.0 {
+            factors.insert(0, Const(c));
+        }
+        let product = balanced(factors, |a, b| Mul(Box::new(a), Box::new(b)));
         nodes = nodes.saturating_add(product.size());
         if nodes > MAX_EXPRESSION_NODES {
             return Err(format!(
@@ -666,9 +693,24 @@ pub(crate) fn polynomial_in(e: &Expr, unknowns: usize) -> std::result::Result<Ve
             if constant != 0.0 {
                 parts.insert(0, Const(constant));
             }
-            let mut parts = parts.into_iter();
-            let first = parts.next()?;
-            Some((parts.fold(first, |s, t| Add(Box::new(s), Box::new(t))), unknown))
+            (!parts.is_empty()).then(|| (balanced(parts, |a, b| Add(Box::new(a), Box::new(b))), unknown))
         })
         .collect())
+}
+
+/// `op` folded over a non-empty list as a balanced tree, so that a sum of ten thousand terms is 14 levels
+/// deep, not ten thousand (evaluation and dropping recurse).
+fn balanced(mut items: Vec<Expr>, op: fn(Expr, Expr) -> Expr) -> Expr {
+    while items.len() > 1 {
+        let mut next = Vec::with_capacity(items.len().div_ceil(2));
+        let mut it = items.into_iter();
+        while let Some(a) = it.next() {
+            next.push(match it.next() {
+                Some(b) => op(a, b),
+                None => a,
+            });
+        }
+        items = next;
+    }
+    items.pop().unwrap_or(Expr::Const(0.0))
 }

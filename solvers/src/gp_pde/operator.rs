@@ -1,10 +1,12 @@
 //! PDE operators as polynomials in the fields and their partial derivatives, and the tensor grids they are
 //! collocated on.
 //!
-//! An [`Equation`] reads `Σ_terms c · Π_factors ∂^α u_f = s(x)`: Poisson `u_xx + u_yy = f` is two terms of
-//! one factor, Allen–Cahn adds `u³` (one term, three factors `u`) and `−u`, viscous Burgers `u_t + u u_x −
-//! ν u_xx = 0` has the product `u · u_x`, and steady Navier–Stokes couples three fields. Grid values are
-//! stored row-major with the first axis slowest (`index = ((i₀ n₁ + i₁) n₂ + i₂)…`).
+//! An [`Equation`] reads `Σ_terms c(x) · Π_factors ∂^α u_f = s(x)`, each [`Coefficient`] `c` a number or a
+//! function of the coordinates: Poisson `u_xx + u_yy = f` is two terms of one factor, Allen–Cahn adds `u³`
+//! (one term, three factors `u`) and `−u`, viscous Burgers `u_t + u u_x − ν u_xx = 0` has the product
+//! `u · u_x`, steady Navier–Stokes couples three fields, and variable conductivity `(1 + x²) u_xx + 2x u_x`
+//! has coefficients that vary. Grid values are stored row-major with the first axis slowest
+//! (`index = ((i₀ n₁ + i₁) n₂ + i₂)…`).
 
 use super::expr::Expr;
 use crate::data::check_bytes;
@@ -172,6 +174,10 @@ pub enum Coefficient {
 
 impl Coefficient {
     /// The value at the point `x` (one coordinate per axis).
+    ///
+    /// # Panics
+    /// If a varying coefficient reads more coordinates than `x` holds ([`Discretization::validate`]
+    /// refuses such a coefficient).
     pub fn at(&self, x: &[f64]) -> f64 {
         match self {
             Self::Constant(c) => *c,
@@ -271,6 +277,15 @@ impl Discretization {
         }
         for eq in &self.equations {
             for t in &eq.terms {
+                if let Coefficient::Varying(e) = &t.coefficient
+                    && e.arity() > dims
+                {
+                    return Err(Error::Shape {
+                        what: "coordinates a varying coefficient reads (one per axis)",
+                        expected: dims,
+                        found: e.arity(),
+                    });
+                }
                 let infinite = match &t.coefficient {
                     Coefficient::Constant(c) => (!c.is_finite()).then(|| format!("{c}")),
                     Coefficient::Varying(e) => (0..n)

@@ -105,6 +105,18 @@ struct Spec {
     solver: SolverSpec,
 }
 
+/// An equation of a problem, parsed.
+struct Parsed {
+    /// Its terms that hold a field.
+    equation: Equation,
+    /// The operator as written: the symbols' variables, then the coordinates'.
+    operator: Expr,
+    /// The derivative symbols the operator uses, in its variables' order.
+    symbols: Vec<Derivative>,
+    /// Its terms without a field, as one expression of the coordinates.
+    forcing: Option<Expr>,
+}
+
 /// A PDE problem: domain and grid, operator, source and boundary data as expressions, and optionally the
 /// exact solution.
 #[derive(Debug, Clone, PartialEq)]
@@ -210,7 +222,7 @@ impl Problem {
         for (f, name) in p.fields.iter().enumerate() {
             let used = equations
                 .iter()
-                .any(|(eq, _, _)| eq.terms.iter().any(|t| t.factors.iter().any(|d| d.field == f)));
+                .any(|p| p.equation.terms.iter().any(|t| t.factors.iter().any(|d| d.field == f)));
             if !used {
                 return bad(format!(
                     "field `{name}` appears in no equation: only its boundary data would determine it"
@@ -316,8 +328,10 @@ impl Problem {
         (name.contains('_') != ders.is_empty()).then_some(Derivative { field: f, orders })
     }
 
-    /// Each equation as polynomial terms, with its parsed operator and symbol list.
-    fn equations(&self) -> Result<Vec<(Equation, Expr, Vec<Derivative>)>> {
+    /// Each equation as polynomial terms, with its parsed operator, its symbol list and its forcing: the
+    /// terms that hold no field (`sin(73*x)` in `u_xx - sin(73*x)`), which are data, not operator, and move
+    /// to the source's side (where the spectral start reads them).
+    fn equations(&self) -> Result<Vec<Parsed>> {
         self.spec
             .equation
             .iter()
@@ -362,7 +376,20 @@ impl Problem {
                         e.operator
                     )));
                 }
-                Ok((Equation { terms }, expr, derivs))
+                let (forcing, terms): (Vec<Term>, Vec<Term>) = terms.into_iter().partition(|t| t.factors.is_empty());
+                let forcing = forcing
+                    .into_iter()
+                    .map(|t| match t.coefficient {
+                        Coefficient::Constant(c) => Expr::Const(c),
+                        Coefficient::Varying(e) => e,
+                    })
+                    .reduce(|a, b| Expr::Add(Box::new(a), Box::new(b)));
+                Ok(Parsed {
+                    equation: Equation { terms },
+                    operator: expr,
+                    symbols: derivs,
+                    forcing,
+                })
             })
             .collect()
     }
@@ -433,53 +460,60 @@ impl Problem {
     }
 
     /// The source of each equation as an expression in the coordinates: given, or the operator applied to
-    /// the exact solution (symbolic derivatives).
+    /// the exact solution (symbolic derivatives); less the equation's forcing (its terms without a field).
     fn sources(&self) -> Result<Vec<Expr>> {
         let names = self.axis_names();
         let eqs = self.equations()?;
         eqs.iter()
             .zip(&self.spec.equation)
-            .map(|((_, op, derivs), spec)| match &spec.source {
-                Some(s) => Expr::parse(s, &names, &self.constants()),
-                None => {
-                    let exact = self.exact_expressions()?.ok_or_else(|| {
-                        Error::problem(format!(
-                            "equation `{}` needs a source, or an [exact] solution",
-                            spec.operator
-                        ))
-                    })?;
-                    let values: Vec<Expr> = derivs
-                        .iter()
-                        .map(|d| {
-                            let mut e = exact[d.field].clone();
-                            for (axis, &m) in d.orders.iter().enumerate() {
-                                for _ in 0..m {
-                                    if e.diff_size() > MAX_EXPRESSION_NODES {
-                                        return Err(Error::problem(format!(
-                                            "the exact solution of `{}` grows past {MAX_EXPRESSION_NODES} nodes \
+            .map(|(parsed, spec)| {
+                let (op, derivs, forcing) = (&parsed.operator, &parsed.symbols, &parsed.forcing);
+                let source = match &spec.source {
+                    Some(s) => Expr::parse(s, &names, &self.constants()),
+                    None => {
+                        let exact = self.exact_expressions()?.ok_or_else(|| {
+                            Error::problem(format!(
+                                "equation `{}` needs a source, or an [exact] solution",
+                                spec.operator
+                            ))
+                        })?;
+                        let values: Vec<Expr> = derivs
+                            .iter()
+                            .map(|d| {
+                                let mut e = exact[d.field].clone();
+                                for (axis, &m) in d.orders.iter().enumerate() {
+                                    for _ in 0..m {
+                                        if e.diff_size() > MAX_EXPRESSION_NODES {
+                                            return Err(Error::problem(format!(
+                                                "the exact solution of `{}` grows past {MAX_EXPRESSION_NODES} nodes \
                                              when differentiated symbolically for equation `{}`: give the \
                                              equation's `source` instead",
-                                            self.fields[d.field], spec.operator
-                                        )));
+                                                self.fields[d.field], spec.operator
+                                            )));
+                                        }
+                                        e = e.diff(axis);
                                     }
-                                    e = e.diff(axis);
                                 }
-                            }
-                            Ok(e)
-                        })
-                        .collect::<Result<_>>()?;
-                    // The operator's coordinates stay coordinates.
-                    let values: Vec<Expr> = values.into_iter().chain((0..names.len()).map(Expr::Var)).collect();
-                    let sizes: Vec<usize> = values.iter().map(Expr::size).collect();
-                    if substituted_size(op, &sizes) > MAX_EXPRESSION_NODES {
-                        return Err(Error::problem(format!(
-                            "the source of equation `{}` derived from the exact solution has over \
+                                Ok(e)
+                            })
+                            .collect::<Result<_>>()?;
+                        // The operator's coordinates stay coordinates.
+                        let values: Vec<Expr> = values.into_iter().chain((0..names.len()).map(Expr::Var)).collect();
+                        let sizes: Vec<usize> = values.iter().map(Expr::size).collect();
+                        if substituted_size(op, &sizes) > MAX_EXPRESSION_NODES {
+                            return Err(Error::problem(format!(
+                                "the source of equation `{}` derived from the exact solution has over \
                              {MAX_EXPRESSION_NODES} nodes: give the equation's `source` instead",
-                            spec.operator
-                        )));
+                                spec.operator
+                            )));
+                        }
+                        Ok(substitute(op, &values))
                     }
-                    Ok(substitute(op, &values))
-                }
+                }?;
+                Ok(match forcing {
+                    Some(f) => Expr::Sub(Box::new(source), Box::new(f.clone())),
+                    None => source,
+                })
             })
             .collect()
     }
@@ -490,7 +524,13 @@ impl Problem {
     /// # Errors
     /// [`Error::InvalidParameter`] (`"grid"`) with the memory the grid would need.
     pub fn check_memory(&self) -> Result<()> {
-        check_memory(&self.axes, self.fields.len())
+        let varying = self
+            .equations()?
+            .iter()
+            .flat_map(|p| &p.equation.terms)
+            .filter(|t| t.coefficient.constant().is_none())
+            .count();
+        check_memory(&self.axes, self.fields.len(), varying)
     }
 
     /// The problem on its grid, for the solver.
@@ -507,7 +547,7 @@ impl Problem {
         let mut disc = Discretization {
             grid,
             fields: self.fields.len(),
-            equations: self.equations()?.into_iter().map(|(e, _, _)| e).collect(),
+            equations: self.equations()?.into_iter().map(|p| p.equation).collect(),
             sources: self.sources()?.iter().map(on_grid).collect(),
             faces,
             boundary: Vec::new(),
@@ -592,7 +632,7 @@ impl Problem {
     /// problem for a discretization other than the GP's equispaced grid.
     pub(crate) fn on_points(&self, points: &[Vec<f64>]) -> Result<OnPoints> {
         Ok(OnPoints {
-            equations: self.equations()?.into_iter().map(|(e, _, _)| e).collect(),
+            equations: self.equations()?.into_iter().map(|p| p.equation).collect(),
             sources: on_tensor(&self.sources()?, points),
             boundary: on_tensor(&self.boundary_expressions()?, points),
             faces: self.faces()?,
@@ -656,11 +696,11 @@ pub(crate) fn check_output(what: &'static str, lengths: impl Iterator<Item = usi
 /// Refuses, before anything is allocated, a grid whose solve would need more than [`MAX_BYTES`](crate::data::MAX_BYTES): per field
 /// and axis about eight dense `n_d × n_d` matrices (kernel, its derivatives, eigenvectors, whitened maps),
 /// and per grid point about fifty values per field (the solution, sources, conjugate-gradient vectors)
-/// plus its coordinates.
-fn check_memory(axes: &[Axis], fields: usize) -> Result<()> {
+/// plus its coordinates and the values of the `coefficients` varying coefficients.
+fn check_memory(axes: &[Axis], fields: usize, coefficients: usize) -> Result<()> {
     let n: f64 = axes.iter().map(|a| a.points as f64).product();
     let matrices: f64 = axes.iter().map(|a| 64.0 * (a.points as f64).powi(2)).sum::<f64>() * fields as f64;
-    let vectors = n * (400.0 * fields as f64 + 24.0 + 8.0 * axes.len() as f64);
+    let vectors = n * (400.0 * fields as f64 + 24.0 + 8.0 * axes.len() as f64 + 8.0 * coefficients as f64);
     let shape = || {
         axes.iter()
             .map(|a| a.points.to_string())

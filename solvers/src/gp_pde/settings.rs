@@ -55,10 +55,10 @@ pub enum FrequencyInit {
         scale: f64,
     },
     /// Ours: at the frequencies of the sinusoids in each axis's lines of the equations' sources (damped,
-    /// growing and modulated ones too), found by ESPRIT (exact for sums of sinusoids, however close), weighted by their windowed amplitude divided
-    /// by `(2πs)^m` for an `m`-th order operator along the axis (a leading-order estimate of the
-    /// solution's spectrum), plus the envelope at frequency 0; where the sources vanish (a homogeneous equation),
-    /// at those of the boundary data on the grid lines along the axis that lie in a face; where neither
+    /// growing and modulated ones too), found by ESPRIT (exact for sums of sinusoids, however close),
+    /// weighted by their windowed amplitude divided by `(2πs)^m` for an `m`-th order operator along the
+    /// axis (a leading-order estimate of the solution's spectrum), plus the envelope at frequency 0; where
+    /// the sources vanish (a homogeneous equation), at those of the boundary data on the grid lines along the axis that lie in a face; where neither
     /// has a signal (1D, homogeneous), the envelope at frequency 0 alone, with components spread evenly
     /// up to half the Nyquist frequency switched off (the spread at equal weights is the alternative
     /// start [`solve`](super::solve) also tries for a homogeneous equation).
