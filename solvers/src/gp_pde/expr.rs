@@ -591,9 +591,9 @@ pub(crate) fn polynomial_in(e: &Expr, unknowns: usize) -> std::result::Result<Ve
     use Expr::*;
     // Every largest subtree that holds a coordinate and no unknown becomes a new variable (an "atom",
     // numbered from `unknowns`), so that `polynomial` expands the rest with constant coefficients.
-    fn atomize(e: &Expr, unknowns: usize, atoms: &mut Vec<Expr>) -> Expr {
+    fn atomize(e: &Expr, unknowns: usize, renumbered: &[Expr], atoms: &mut Vec<Expr>) -> Expr {
         let atom = |a: Expr, atoms: &mut Vec<Expr>| {
-            let shifted = shift(&a, unknowns);
+            let shifted = substitute(&a, renumbered);
             let k = atoms.iter().position(|x| *x == shifted).unwrap_or_else(|| {
                 atoms.push(shifted);
                 atoms.len() - 1
@@ -604,7 +604,7 @@ pub(crate) fn polynomial_in(e: &Expr, unknowns: usize) -> std::result::Result<Ve
         if !unknown {
             return if coordinate { atom(e.clone(), atoms) } else { e.clone() };
         }
-        let mut a = |x: &Expr| Box::new(atomize(x, unknowns, atoms));
+        let mut a = |x: &Expr| Box::new(atomize(x, unknowns, renumbered, atoms));
         match e {
             Const(_) | Var(_) => e.clone(),
             Neg(x) => Neg(a(x)),
@@ -635,23 +635,10 @@ pub(crate) fn polynomial_in(e: &Expr, unknowns: usize) -> std::result::Result<Ve
             }
         }
     }
-    // The coordinates renumbered from 0.
-    fn shift(e: &Expr, unknowns: usize) -> Expr {
-        let s = |a: &Expr| Box::new(shift(a, unknowns));
-        match e {
-            Const(c) => Const(*c),
-            Var(i) => Var(i - unknowns),
-            Neg(a) => Neg(s(a)),
-            Add(a, c) => Add(s(a), s(c)),
-            Sub(a, c) => Sub(s(a), s(c)),
-            Mul(a, c) => Mul(s(a), s(c)),
-            Div(a, c) => Div(s(a), s(c)),
-            Pow(a, c) => Pow(s(a), s(c)),
-            Call(f, a) => Call(*f, s(a)),
-        }
-    }
+    // An atom's variables are coordinates (at `unknowns` and above), renumbered from 0.
+    let renumbered: Vec<Expr> = (0..e.arity()).map(|i| Var(i.saturating_sub(unknowns))).collect();
     let mut atoms = Vec::new();
-    let expanded = polynomial(&atomize(e, unknowns, &mut atoms))?;
+    let expanded = polynomial(&atomize(e, unknowns, &renumbered, &mut atoms))?;
     // Group the monomials by their product of unknowns; a coefficient is Σ c · Π atoms.
     let mut groups: Vec<(Vec<usize>, f64, Vec<Expr>)> = Vec::new();
     let mut nodes = 0usize;
