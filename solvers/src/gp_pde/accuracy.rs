@@ -6,8 +6,9 @@ use std::collections::HashMap;
 
 use ndarray::ArrayView1;
 
+use super::expr::on_tensor;
 use super::operator::{Coefficient, Derivative};
-use super::problem::{Problem, on_tensor};
+use super::problem::Problem;
 use super::solution::Solution;
 use crate::{Error, Result};
 

@@ -36,7 +36,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::expr::{Expr, MAX_EXPRESSION_NODES, polynomial_in, substitute, substituted_size};
+use super::algebra::{MAX_EXPRESSION_NODES, polynomial_in, substitute, substituted_size};
+use super::expr::{Expr, on_tensor};
 use super::kernel::Spectrum;
 use super::operator::{Axis, Coefficient, Derivative, Discretization, Equation, Grid, Term};
 use crate::data::check_bytes;
@@ -664,24 +665,6 @@ pub(crate) struct OnPoints {
     pub sources: Vec<Vec<f64>>,
     pub boundary: Vec<Vec<f64>>,
     pub faces: Vec<[bool; 2]>,
-}
-
-/// Each expression on the tensor grid with the given coordinates per axis (row-major, first axis slowest).
-pub(crate) fn on_tensor(exprs: &[Expr], points: &[Vec<f64>]) -> Vec<Vec<f64>> {
-    let n: usize = points.iter().map(Vec::len).product();
-    let mut out: Vec<Vec<f64>> = exprs.iter().map(|_| Vec::with_capacity(n)).collect();
-    let mut x = vec![0.0; points.len()];
-    for i in 0..n {
-        let mut rest = i;
-        for d in (0..points.len()).rev() {
-            x[d] = points[d][rest % points[d].len()];
-            rest /= points[d].len();
-        }
-        for (o, e) in out.iter_mut().zip(exprs) {
-            o.push(e.eval(&x));
-        }
-    }
-    out
 }
 
 /// Refuses, before allocating, `values` f64 per point of a tensor grid with `lengths` points per axis
