@@ -1,8 +1,8 @@
 //! Gaussian-process PDE solvers with spectral-mixture kernels (Fang et al., "Solving High Frequency and
 //! Multi-Scale PDEs with Gaussian Processes", ICLR 2024). The data flow one way through one file per
 //! concern: per-dimension kernels with their derivatives ([`kernel`]); PDE operators on tensor grids
-//! ([`operator`]), written as expressions ([`expr`], expanded into polynomial terms by `algebra`) in TOML problems ([`problem`]); an axis's kernel
-//! matrices (`axis`); the Kronecker/eigen algebra of their product over the grid ([`kron`]); the
+//! ([`operator`]), written as expressions ([`expr`], expanded into polynomial terms by `algebra`) in
+//! TOML problems ([`problem`]); an axis's kernel matrices (`axis`); the Kronecker/eigen algebra of their product over the grid ([`kron`]); the
 //! collocation model in whitened coordinates (`model`), its objective and gradients (`objective`) and
 //! its Gauss–Newton systems (`gauss_newton`); the spectral initialisation of the frequencies (`init`);
 //! the training ([`solver`]); the fitted [`Solution`] and its errors against an exact solution
