@@ -206,26 +206,29 @@ pub fn residual_indicator(problem: &Problem, solution: &Solution) -> Result<Indi
     let interior: Vec<Vec<f64>> = axes.iter().map(|a| midpoints(a.lower, a.upper, a.points)).collect();
     let shape: Vec<usize> = interior.iter().map(Vec::len).collect();
     let data = problem.on_points(&interior)?;
-    // The varying coefficients on the midpoints, in the order of the equations' terms (checked first: a
-    // coefficient infinite there makes the source derived through it infinite too).
-    let mut coefficients = Vec::new();
+    // Each term's coefficient on the midpoints, per equation (checked first: a coefficient infinite there
+    // makes the source derived through it infinite too).
+    let n = shape.iter().product();
+    let mut coefficients: Vec<Vec<Vec<f64>>> = Vec::with_capacity(data.equations.len());
     for (e, equation) in data.equations.iter().enumerate() {
+        let mut per_term = Vec::with_capacity(equation.terms.len());
         for term in &equation.terms {
-            if let Coefficient::Varying(c) = &term.coefficient {
-                let values = on_tensor(std::slice::from_ref(c), &interior).remove(0);
-                if let Some(i) = values.iter().position(|v| !v.is_finite()) {
-                    return Err(Error::problem(format!(
-                        "a coefficient of equation {} is {} at cell midpoint {i} (row-major): the indicator \
-                         needs it between the grid points too",
-                        e + 1,
-                        values[i]
-                    )));
-                }
-                coefficients.push(values);
+            let values = match &term.coefficient {
+                Coefficient::Constant(c) => vec![*c; n],
+                Coefficient::Varying(c) => on_tensor(std::slice::from_ref(c), &interior).remove(0),
+            };
+            if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+                return Err(Error::problem(format!(
+                    "a coefficient of equation {} is {} at cell midpoint {i} (row-major): the indicator needs \
+                     it between the grid points too",
+                    e + 1,
+                    values[i]
+                )));
             }
+            per_term.push(values);
         }
+        coefficients.push(per_term);
     }
-    let mut coefficients = coefficients.into_iter();
     for (e, source) in data.sources.iter().enumerate() {
         if let Some(i) = source.iter().position(|v| !v.is_finite()) {
             return Err(Error::problem(format!(
@@ -266,14 +269,10 @@ pub fn residual_indicator(problem: &Problem, solution: &Solution) -> Result<Indi
         sizes.push(rms(&values));
     }
     let mut residual: f64 = 0.0;
-    for (equation, source) in data.equations.iter().zip(&data.sources) {
+    for ((equation, source), coefficients) in data.equations.iter().zip(&data.sources).zip(coefficients) {
         let mut total = vec![0.0; source.len()];
         let mut scale = rms(source);
-        for term in &equation.terms {
-            let mut values = match &term.coefficient {
-                Coefficient::Constant(c) => vec![*c; source.len()],
-                Coefficient::Varying(_) => coefficients.next().expect("one per varying coefficient"),
-            };
+        for (term, mut values) in equation.terms.iter().zip(coefficients) {
             let mut natural = rms(&values);
             for factor in &term.factors {
                 for (v, f) in values.iter_mut().zip(at(factor)?) {

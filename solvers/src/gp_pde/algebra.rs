@@ -140,8 +140,8 @@ pub(crate) fn polynomial_in(e: &Expr, unknowns: usize) -> std::result::Result<Ve
     // Every largest subtree that holds a coordinate and no unknown becomes a new variable (an "atom",
     // numbered from `unknowns`), so that `polynomial` expands the rest with constant coefficients.
     fn atomize(e: &Expr, unknowns: usize, renumbered: &[Expr], atoms: &mut Vec<Expr>) -> Expr {
-        let atom = |a: Expr, atoms: &mut Vec<Expr>| {
-            let shifted = substitute(&a, renumbered);
+        let atom = |a: &Expr, atoms: &mut Vec<Expr>| {
+            let shifted = substitute(a, renumbered);
             let k = atoms.iter().position(|x| *x == shifted).unwrap_or_else(|| {
                 atoms.push(shifted);
                 atoms.len() - 1
@@ -150,7 +150,7 @@ pub(crate) fn polynomial_in(e: &Expr, unknowns: usize) -> std::result::Result<Ve
         };
         let (unknown, coordinate) = holds(e, unknowns);
         if !unknown {
-            return if coordinate { atom(e.clone(), atoms) } else { e.clone() };
+            return if coordinate { atom(e, atoms) } else { e.clone() };
         }
         let mut a = |x: &Expr| Box::new(atomize(x, unknowns, renumbered, atoms));
         match e {
@@ -163,7 +163,7 @@ pub(crate) fn polynomial_in(e: &Expr, unknowns: usize) -> std::result::Result<Ve
                 // A varying divisor is the coefficient 1/y.
                 (false, true) => {
                     let x = a(x);
-                    Mul(x, Box::new(atom(Div(Box::new(Const(1.0)), y.clone()), atoms)))
+                    Mul(x, Box::new(atom(&Div(Box::new(Const(1.0)), y.clone()), atoms)))
                 }
                 _ => Div(a(x), a(y)),
             },

@@ -104,7 +104,6 @@ impl<'a> Model<'a> {
     ) -> Result<Self> {
         disc.validate()?;
         let dims = disc.grid.axes().len();
-        let n = disc.grid.len();
         let mut derivs: Vec<Derivative> = Vec::new();
         let mut max_order = vec![vec![0; dims]; disc.fields];
         let terms = disc
@@ -127,17 +126,15 @@ impl<'a> Model<'a> {
                                 })
                             })
                             .collect();
-                        let coefficient = match &t.coefficient {
-                            Coefficient::Constant(c) => GridCoefficient::Constant(*c),
-                            Coefficient::Varying(e) => {
-                                GridCoefficient::Values((0..n).map(|i| e.eval(&disc.grid.point(i))).collect())
-                            }
+                        let coefficient = match t.coefficient {
+                            Coefficient::Constant(c) => GridCoefficient::Constant(c),
+                            Coefficient::Varying(_) => GridCoefficient::Values(t.coefficient.on_grid(&disc.grid)?),
                         };
-                        (coefficient, idx)
+                        Ok((coefficient, idx))
                     })
                     .collect()
             })
-            .collect();
+            .collect::<Result<_>>()?;
         let mask: Vec<bool> = (0..disc.grid.len()).map(|i| disc.on_boundary(i)).collect();
         let faces_too = disc.collocates_faces();
         let collocated: Vec<bool> = mask.iter().map(|&on_face| faces_too || !on_face).collect();

@@ -8,7 +8,7 @@
 //! has coefficients that vary. Grid values are stored row-major with the first axis slowest
 //! (`index = ((i₀ n₁ + i₁) n₂ + i₂)…`).
 
-use super::expr::Expr;
+use super::expr::{Expr, on_tensor};
 use crate::data::check_bytes;
 use crate::{Error, Result};
 
@@ -185,6 +185,23 @@ impl Coefficient {
         }
     }
 
+    /// The values on `grid`'s points (grid order).
+    ///
+    /// # Errors
+    /// As [`Axis::coordinates`].
+    ///
+    /// # Panics
+    /// As [`Coefficient::at`].
+    pub fn on_grid(&self, grid: &Grid) -> Result<Vec<f64>> {
+        Ok(match self {
+            Self::Constant(c) => vec![*c; grid.len()],
+            Self::Varying(e) => {
+                let coordinates = grid.axes().iter().map(Axis::coordinates).collect::<Result<Vec<_>>>()?;
+                on_tensor(std::slice::from_ref(e), &coordinates).remove(0)
+            }
+        })
+    }
+
     /// The number, for a constant coefficient.
     pub fn constant(&self) -> Option<f64> {
         match self {
@@ -288,10 +305,13 @@ impl Discretization {
                 }
                 let infinite = match &t.coefficient {
                     Coefficient::Constant(c) => (!c.is_finite()).then(|| format!("{c}")),
-                    Coefficient::Varying(e) => (0..n)
-                        .map(|i| (e.eval(&self.grid.point(i)), i))
-                        .find(|(v, _)| !v.is_finite())
-                        .map(|(v, i)| format!("{v} at the grid point {:?}", self.grid.point(i))),
+                    Coefficient::Varying(_) => {
+                        let values = t.coefficient.on_grid(&self.grid)?;
+                        values
+                            .iter()
+                            .position(|v| !v.is_finite())
+                            .map(|i| format!("{} at the grid point {:?}", values[i], self.grid.point(i)))
+                    }
                 };
                 if let Some(what) = infinite {
                     return Err(Error::InvalidParameter {
