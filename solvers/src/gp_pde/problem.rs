@@ -567,14 +567,13 @@ impl Problem {
         };
         for (e, equation) in disc.equations.iter().enumerate() {
             for term in &equation.terms {
-                if let Coefficient::Varying(c) = &term.coefficient
-                    && let Some(i) = points.iter().position(|x| !c.eval(x).is_finite())
-                {
+                let c = &term.coefficient;
+                if let Some(i) = points.iter().position(|x| !c.at(x).is_finite()) {
                     return Err(Error::problem(format!(
                         "a coefficient of equation {} is {} at the grid point {}: a coefficient must be \
                          finite on the whole grid",
                         e + 1,
-                        c.eval(&points[i]),
+                        c.at(&points[i]),
                         at(i)
                     )));
                 }
