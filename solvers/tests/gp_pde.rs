@@ -937,6 +937,12 @@ fn varying_coefficients_are_collected_per_derivative_and_refused_where_they_cann
         e.to_string().contains("coefficient") && e.to_string().contains("x = 0"),
         "{e}"
     );
+    // A constant one too, before the source derived through it is blamed.
+    let e = unit_problem(&["x"], 20, "sqrt(-1)*u + u_xx", "sin(x)")
+        .unwrap()
+        .discretize()
+        .unwrap_err();
+    assert!(e.to_string().contains("a coefficient of equation 1 is NaN"), "{e}");
     // The classical baselines are constant-coefficient solvers and say so.
     let e = solve_baseline(&p, Scheme::Chebyshev).unwrap_err();
     assert!(e.to_string().contains("constant coefficients"), "{e}");
