@@ -153,12 +153,12 @@ impl Estimator {
     }
 
     /// The exponent in ε of the noise scale of this estimator's mechanism over `grid` (least squares), at
-    /// dimension `d`: the DJW factor (e^ε+1)/(e^ε−1) for LDP-IHT, the analytic Gaussian σ otherwise.
+    /// dimension `d`: the DJW factor (e^ε+1)/(e^ε−1) for LDP-IHT, the Gaussian mechanism's σ otherwise.
     fn mechanism_exponent(self, grid: &[f64], d: usize) -> f64 {
         let scale = |eps: f64| match self {
             Self::Iht => L2Ball::new(eps, 1.0, d).expect("valid").scale(),
-            Self::NonInteractive => Gaussian::analytic(eps / 2.0, 0.5e-5, 1.0).expect("valid").sigma(),
-            Self::Public => Gaussian::analytic(eps, 1e-5, 1.0).expect("valid").sigma(),
+            Self::NonInteractive => Gaussian::new(eps / 2.0, 0.5e-5, 1.0, d).expect("valid").sigma(),
+            Self::Public => Gaussian::new(eps, 1e-5, 1.0, d).expect("valid").sigma(),
             Self::Lasso | Self::NonPrivateIht => 1.0,
         };
         slope(grid, &grid.iter().map(|&e| scale(e)).collect::<Vec<_>>())
@@ -485,7 +485,7 @@ fn main() {
 
     // 3. The non-interactive estimator in its regime: the 1/ε rate of its privacy noise.
     println!(
-        "\n3. Non-interactive, d = 10, k = 2, n = 1e8 (quick: 1e7): ε = 1 against ε = 4; the privacy noise is the distance to the same estimator at ε = 500 (the analytic calibration's limit) on the same users (its clipping bias is the rest)"
+        "\n3. Non-interactive, d = 10, k = 2, n = 1e8 (quick: 1e7): ε = 1 against ε = 4; the privacy noise is the distance to the same estimator at ε = 500 (the end of the mechanisms' range) on the same users (its clipping bias is the rest)"
     );
     let n = if quick { 1e7 } else { 1e8 };
     let population = Population::sparse(10, 2, 1.0).expect("a valid model");
@@ -516,7 +516,7 @@ fn main() {
             noise[i].push(distance(&c, &limit));
         }
     }
-    let sigma = |eps: f64| Gaussian::analytic(eps / 2.0, 0.5e-5, 1.0).expect("valid").sigma();
+    let sigma = |eps: f64| Gaussian::new(eps / 2.0, 0.5e-5, 1.0, 1).expect("valid").sigma();
     println!(
         "  ℓ2 error ε=1 {:.3e}, ε=4 {:.3e} (clipping bias {:.3e}); privacy noise ε=1 {:.3e}, ε=4 {:.3e}: ratio {:.2}; the mechanism's σ ratio {:.2}; the paper's 1/ε: 4",
         median(&total[0]),

@@ -19,11 +19,12 @@
 //! * [`linalg`]: small dense kernels for on-device fitting (Cholesky, Householder QR least squares, power iteration);
 //! * [`ode`]: fixed-step RK4 and adaptive Dormand–Prince integration without allocation;
 //! * [`sindy`]: evaluation of fitted sparse dynamical models (SINDy) on the device;
-//! * [`random`]: seeded Gaussian and Laplace sampling on a caller's [`rand_core::RngCore`];
+//! * [`random`]: seeded Gaussian sampling and exact integer samplers on a caller's [`rand_core::RngCore`];
 //! * [`langevin`]: one step of spherical Langevin dynamics and the running averages of its iterates (the
 //!   read-outs of Langevin dynamics with averaging);
-//! * [`privacy`]: local-privacy randomizers that run on the user's device (clipping, Laplace, analytic
-//!   Gaussian, the Duchi–Jordan–Wainwright ℓ2-ball and hypercube randomizers, randomized response);
+//! * [`privacy`]: local-privacy randomizers that run on the user's device (clipping, the Laplace and
+//!   Gaussian mechanisms on a grid with exact integer noise, the Duchi–Jordan–Wainwright ℓ2-ball and
+//!   hypercube randomizers, randomized response);
 //! * [`report`]: the [`Report`] every iterative fit returns (iterations, converged, the stopping measure).
 //!
 //! ## Conventions

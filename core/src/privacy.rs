@@ -6,13 +6,21 @@
 //! here states its guarantee ([`Guarantee`]), is **unbiased** (`E[M(v)] = v`, so a server averages messages)
 //! and documents its variance. Each writes its message into a caller buffer and never allocates; the
 //! randomness comes from the caller's seeded [`RngCore`], and all the arithmetic that decides a draw is done
-//! in `f64` with `libm`, so a seed gives the same message bit for bit on a microcontroller and on a
-//! workstation.
+//! in integers or in `f64` with `libm`, so a seed gives the same message bit for bit on a microcontroller
+//! and on a workstation. ε lies in [`EPSILON_RANGE`].
+//!
+//! **Floating point.** Additive noise drawn as a floating-point variate (`x + b·ln u`) is not private: the
+//! outputs reachable from one input form a lattice that another input's outputs mostly miss, an infinite
+//! privacy loss (Mironov, CCS 2012). [`Laplace`] and [`Gaussian`] therefore put the record on a grid of
+//! power-of-two step and add integer noise drawn exactly ([`crate::random::exact`]): every grid point is
+//! reachable from every input, with the probabilities the proofs need. The other randomizers' outputs do
+//! not depend on the input's low bits (a sign, a direction, a vertex), and the audit in the tests measures
+//! all five.
 //!
 //! | randomizer | input | guarantee | message |
 //! |---|---|---|---|
-//! | [`Laplace`] | `‖v‖₁` sensitivity `Δ₁` | ε | `v + Lap(Δ₁/ε)` per coordinate |
-//! | [`Gaussian`] | `‖v‖₂` sensitivity `Δ₂` | (ε, δ) | `v + N(0, σ²I)`, σ by the analytic calibration |
+//! | [`Laplace`] | `‖v‖₁` sensitivity `Δ₁` | ε | `v` on a grid plus discrete Laplace noise of scale `≈ Δ₁/ε` |
+//! | [`Gaussian`] | `‖v‖₂` sensitivity `Δ₂` | (ε, δ) | `v` on a grid plus discrete Gaussian noise, σ by zCDP |
 //! | [`L2Ball`] | `‖v‖₂ ≤ r` | ε | `B u`, `u` on the unit sphere (Duchi, Jordan & Wainwright) |
 //! | [`Hypercube`] | `‖v‖∞ ≤ r` | ε | a vertex of `[−B, B]^d` |
 //! | [`RandomizedResponse`] | one bit | ε | the bit, flipped with probability `1/(1 + e^ε)` |
@@ -22,8 +30,9 @@
 //! `[−c, c]^d` ([`clip_coordinates`]) by at most `Δ₁ = 2cd`.
 //!
 //! References: C. Dwork, A. Roth, *The Algorithmic Foundations of Differential Privacy* (2014) for the
-//! Laplace and classic Gaussian mechanisms; B. Balle, Y.-X. Wang, *Improving the Gaussian Mechanism for
-//! Differential Privacy: Analytical Calibration and Optimal Denoising*, ICML 2018; J. Duchi, M. Jordan,
+//! Laplace and Gaussian mechanisms; C. Canonne, G. Kamath, T. Steinke, *The Discrete Gaussian for
+//! Differential Privacy*, NeurIPS 2020, for their discrete forms and zCDP; I. Mironov, *On Significance of
+//! the Least Significant Bits for Differential Privacy*, CCS 2012; J. Duchi, M. Jordan,
 //! M. Wainwright, *Minimax Optimal Procedures for Locally Private Estimation*, JASA 2018 (the ℓ2-ball and
 //! ℓ∞ randomizers); S. Warner, *Randomized Response*, JASA 1965.
 
@@ -31,6 +40,7 @@ use rand_core::RngCore;
 
 use crate::Real;
 use crate::error::{Error, Result};
+use crate::random::exact::{discrete_gaussian, discrete_laplace};
 use crate::random::{standard_normal, uniform_open01};
 
 /// The guarantee one message gives its user: `(ε, δ)`-local differential privacy (`δ = 0`: pure ε).
@@ -54,14 +64,37 @@ impl Guarantee {
 }
 
 fn check_epsilon(epsilon: f64) -> Result<()> {
-    if epsilon > 0.0 && epsilon.is_finite() {
+    if EPSILON_RANGE.contains(&epsilon) {
         Ok(())
     } else {
         Err(Error::InvalidParameter {
             name: "epsilon",
-            reason: "must be positive and finite",
+            reason: "must lie in [1e-6, 500] (EPSILON_RANGE)",
         })
     }
+}
+
+fn check_dim(dim: usize) -> Result<()> {
+    if dim == 0 {
+        return Err(Error::InvalidParameter {
+            name: "dim",
+            reason: "must be at least 1",
+        });
+    }
+    Ok(())
+}
+
+/// [`check_message`], and `v` of the mechanism's dimension.
+fn check_record<T: Real>(v: &[T], out: &[T], dim: usize) -> Result<()> {
+    check_message(v, out)?;
+    if v.len() != dim {
+        return Err(Error::DimensionMismatch {
+            what: "record (the randomizer's dimension)",
+            expected: dim,
+            found: v.len(),
+        });
+    }
+    Ok(())
 }
 
 fn check_positive(name: &'static str, x: f64) -> Result<()> {
@@ -130,36 +163,126 @@ pub fn clip_coordinates<T: Real>(v: &mut [T], bound: T) -> Result<()> {
     Ok(())
 }
 
-/// The Laplace mechanism: `v + Lap(b)` per coordinate with `b = Δ₁/ε`, pure ε-LDP for records whose ℓ1
-/// distance is at most `Δ₁`. Unbiased; variance `2b²` per coordinate.
+/// The stated range of ε for every randomizer here: `[10⁻⁶, 500]`. Below it the noise swamps any signal
+/// and the integer samplers' scales leave their exact range; above it `e^ε` nears the end of `f64`
+/// (`e^710` overflows), and a message says nearly all about its record anyway.
+pub const EPSILON_RANGE: core::ops::RangeInclusive<f64> = 1e-6..=500.0;
+
+/// `2¹⁰⁰`: the largest record entry a grid mechanism accepts, in its grid steps (a sensitivity's `2⁶⁰`
+/// for [`Laplace`]).
+const GRID_REACH: f64 = 1_267_650_600_228_229_401_496_703_205_376.0;
+
+/// `1 + 2⁻⁵⁰`: a factor that moves a computed bound past the rounding of the few operations behind it.
+const UPWARD: f64 = 1.0 + 1.0 / (1u64 << 50) as f64;
+
+/// The power of two `2^⌈log₂(x)⌉` for a positive normal `x` (exact: read off the bits).
+fn power_of_two_at_least(x: f64) -> f64 {
+    let bits = x.to_bits();
+    let exponent = ((bits >> 52) & 0x7ff) as i32 - 1023;
+    let mantissa = bits & ((1u64 << 52) - 1);
+    let e = if mantissa == 0 { exponent } else { exponent + 1 };
+    libm::ldexp(1.0, e)
+}
+
+/// The record `v` on the grid `γℤ` by **unbiased randomized rounding**: entry `x` goes to `⌊x/γ⌋` or
+/// `⌈x/γ⌉` steps with the probabilities that make its mean `x/γ`; each integer is handed to `emit` with
+/// the entry's index. `x/γ` is exact (`γ` is a power of two), and so is its fractional part.
+fn on_grid<T: Real, R: RngCore + ?Sized>(
+    v: &[T],
+    granularity: f64,
+    rng: &mut R,
+    mut emit: impl FnMut(usize, i128, &mut R),
+) -> Result<()> {
+    if let Some(index) = v
+        .iter()
+        .position(|x| libm::fabs(x.to_f64_lossless() / granularity) >= GRID_REACH)
+    {
+        return Err(Error::NonFinite {
+            what: "record (an entry beyond 2^100 grid steps of the mechanism: scale the data or raise the sensitivity)",
+            index,
+        });
+    }
+    for (i, x) in v.iter().enumerate() {
+        let f = x.to_f64_lossless() / granularity;
+        let floor = libm::floor(f);
+        let up = uniform_open01(rng) < f - floor;
+        emit(i, floor as i128 + i128::from(up), rng);
+    }
+    Ok(())
+}
+
+/// The message entry `γk` for the integer message `k`: the nearest `T` to it, a function of the exact
+/// integer alone, so post-processing that cannot weaken the guarantee.
+fn from_grid<T: Real>(k: i128, granularity: f64) -> T {
+    T::lit(k as f64 * granularity)
+}
+
+/// The Laplace mechanism on a grid, safe in floating point: pure ε-LDP for records whose ℓ1 distance is
+/// at most `Δ₁`. Unbiased; variance about `2b²` per coordinate with `b = Δ₁/ε`.
+///
+/// The noise is the **discrete Laplace** distribution on the grid `γℤ` (Canonne, Kamath & Steinke 2020,
+/// sampled exactly in integers by [`crate::random::exact::discrete_laplace`]), never a floating-point
+/// `b·ln(u)`, whose outputs from one input form a lattice that another input cannot reach (Mironov 2012).
+/// The grid step `γ` is the power of two with `Δ₁/γ` in `(2⁴⁰, 2⁴¹]`. The record is put on the grid by
+/// unbiased randomized rounding, which moves each entry by less than one step; two records at ℓ1
+/// distance `Δ₁` are then at most `Δ₁/γ + 2d` steps apart, and the integer scale is
+/// `t = ⌈(⌈Δ₁/γ⌉ + 2d)/ε⌉` steps, so the integer messages of neighbours are exactly `e^ε`-close (the
+/// rounding is a mixture over roundings, each within that distance), and so is anything computed from
+/// them alone, such as their `T` values. `t` exceeds `b/γ` by a relative `2d/2⁴⁰`. Every integer is a
+/// possible message of every record.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Laplace {
     epsilon: f64,
-    scale: f64,
+    dim: usize,
+    granularity: f64,
+    /// The scale in grid steps, `t`.
+    steps: u64,
 }
 
 impl Laplace {
-    /// The mechanism for privacy loss `epsilon` and ℓ1 sensitivity `sensitivity`.
+    /// The mechanism for privacy loss `epsilon` (in [`EPSILON_RANGE`]), ℓ1 sensitivity `sensitivity` (in
+    /// the records' units) and records of `dim` entries.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] unless both are positive and finite.
-    pub fn new(epsilon: f64, sensitivity: f64) -> Result<Self> {
+    /// [`Error::InvalidParameter`] for ε outside [`EPSILON_RANGE`], a sensitivity not positive and
+    /// finite, `dim = 0`, or a `2d/ε` too large for 64-bit integers (above `2⁶¹`).
+    pub fn new(epsilon: f64, sensitivity: f64, dim: usize) -> Result<Self> {
         check_epsilon(epsilon)?;
         check_positive("sensitivity", sensitivity)?;
+        check_dim(dim)?;
+        let granularity = power_of_two_at_least(sensitivity / (1u64 << 41) as f64);
+        let distance = libm::ceil(sensitivity / granularity) + 2.0 * dim as f64;
+        let steps = libm::ceil(distance / epsilon * UPWARD);
+        if steps.is_nan() || steps >= (1u64 << 63) as f64 {
+            return Err(Error::InvalidParameter {
+                name: "dim",
+                reason: "the Laplace scale in grid steps, (sensitivity/step + 2 dim)/epsilon, exceeds 2^63",
+            });
+        }
         Ok(Self {
             epsilon,
-            scale: sensitivity / epsilon,
+            dim,
+            granularity,
+            steps: steps as u64,
         })
     }
 
-    /// The noise scale `b = Δ₁/ε`.
-    pub fn scale(&self) -> f64 {
-        self.scale
+    /// The grid step `γ` (a power of two) of every message.
+    pub fn granularity(&self) -> f64 {
+        self.granularity
     }
 
-    /// The variance of each coordinate of the message, `2b²`.
+    /// The noise scale `tγ` in the records' units (at least `Δ₁/ε`).
+    pub fn scale(&self) -> f64 {
+        self.steps as f64 * self.granularity
+    }
+
+    /// The variance of each coordinate's noise, `2q/(1 − q)² γ²` with `q = e^(−1/t)` (`≈ 2b²`); the
+    /// rounding onto the grid adds at most `γ²/4` (a relative `2⁻⁶⁰`).
     pub fn variance(&self) -> f64 {
-        2.0 * self.scale * self.scale
+        let x = 1.0 / self.steps as f64;
+        let (q, one_minus_q) = (libm::exp(-x), -libm::expm1(-x));
+        2.0 * q / (one_minus_q * one_minus_q) * self.granularity * self.granularity
     }
 
     /// Pure ε.
@@ -170,125 +293,145 @@ impl Laplace {
         }
     }
 
-    /// Writes the message `v + Lap(b)` into `out`.
+    /// Writes the message `γ(round(v/γ) + Z)`, `Z` discrete Laplace of scale `t` per entry, into `out`.
     ///
     /// # Errors
-    /// [`Error::Empty`], [`Error::DimensionMismatch`] (`out` not `v`'s length), [`Error::NonFinite`].
+    /// [`Error::Empty`], [`Error::DimensionMismatch`] (`v` not of the mechanism's dimension, `out` not
+    /// `v`'s length), [`Error::NonFinite`] (an entry not finite, or beyond `2¹⁰⁰` grid steps).
     pub fn privatize<T: Real, R: RngCore + ?Sized>(&self, v: &[T], out: &mut [T], rng: &mut R) -> Result<()> {
-        check_message(v, out)?;
-        for (o, x) in out.iter_mut().zip(v) {
-            let u = uniform_open01(rng) - 0.5;
-            let noise = -self.scale * libm::copysign(1.0, u) * libm::log1p(-2.0 * libm::fabs(u));
-            *o = T::lit(x.to_f64_lossless() + noise);
-        }
-        Ok(())
+        check_record(v, out, self.dim)?;
+        let (t, g) = (self.steps, self.granularity);
+        on_grid(v, g, rng, |i, k, rng| {
+            out[i] = from_grid(k.saturating_add(discrete_laplace(rng, t)), g);
+        })
     }
 }
 
-/// The standard normal CDF `Φ(x)`.
-fn normal_cdf(x: f64) -> f64 {
-    0.5 * libm::erfc(-x / core::f64::consts::SQRT_2)
+/// The smallest δ for which ρ-zero-concentrated DP implies (ε, δ)-DP, by the conversion of Canonne, Kamath &
+/// Steinke (2020, Corollary 13): `δ = inf_{α>1} exp((α − 1)(αρ − ε)) / (α − 1) · (1 − 1/α)^α`. Every α
+/// gives a valid δ; the minimising α is found by bisection on the derivative of the exponent.
+pub fn zcdp_delta(rho: f64, epsilon: f64) -> f64 {
+    if rho.is_nan() || rho <= 0.0 {
+        return 0.0;
+    }
+    let exponent = |a: f64| (a - 1.0) * (a * rho - epsilon) + a * libm::log1p(-1.0 / a) - libm::log(a - 1.0);
+    let (mut lo, mut hi) = (1.0 + 1e-9, (epsilon + 1.0) / (2.0 * rho) + 2.0);
+    for _ in 0..200 {
+        let a = 0.5 * (lo + hi);
+        // d/dα of the exponent (the ±1/(α − 1) of its last two terms cancel).
+        let slope = (2.0 * a - 1.0) * rho - epsilon + libm::log1p(-1.0 / a);
+        if slope < 0.0 {
+            lo = a;
+        } else {
+            hi = a;
+        }
+    }
+    let a = 0.5 * (lo + hi);
+    (libm::exp(exponent(a)) * UPWARD).min(1.0)
 }
 
-/// The smallest δ for which `N(0, σ²I)` noise on a query of ℓ2 sensitivity `Δ` is (ε, δ)-DP (Balle & Wang
-/// 2018, Theorem 8): `Φ(Δ/(2σ) − εσ/Δ) − e^ε Φ(−Δ/(2σ) − εσ/Δ)`, decreasing in σ.
-pub fn gaussian_delta(sigma: f64, epsilon: f64, sensitivity: f64) -> f64 {
-    let (a, b) = (sensitivity / (2.0 * sigma), epsilon * sigma / sensitivity);
-    // e^ε Φ(−a − b) in logs, so that a large ε meets a tiny tail without overflow.
-    let tail = libm::exp(epsilon + libm::log(normal_cdf(-a - b)));
-    (normal_cdf(a - b) - tail).max(0.0)
-}
-
-/// The Gaussian mechanism: `v + N(0, σ²I)`, (ε, δ)-LDP for records whose ℓ2 distance is at most `Δ₂`.
-/// Unbiased; variance `σ²` per coordinate.
+/// The Gaussian mechanism on a grid, safe in floating point: `(ε, δ)`-LDP for records whose ℓ2 distance is
+/// at most `Δ₂`. Unbiased; variance at most `σ²` per coordinate.
+///
+/// The noise is the **discrete Gaussian** `N_ℤ(0, σ²)` on the grid `γℤ` (Canonne, Kamath & Steinke 2020,
+/// sampled exactly in integers by [`crate::random::exact::discrete_gaussian`]), as the US Census
+/// Bureau's 2020 disclosure avoidance and OpenDP use it. Its guarantee: with ℓ2 sensitivity `Δ` in grid
+/// steps it is `Δ²/(2σ²)`-zCDP in any dimension (their Theorem 14), turned into (ε, δ) by
+/// [`zcdp_delta`]. The calibration takes the smallest ratio `σ/Δ` whose δ is at most the one asked
+/// (`σ/Δ` is 5–11 % above Balle & Wang's analytic calibration of the continuous Gaussian, which is
+/// exact only in real arithmetic). The grid step `γ` is the power of two with `σ/γ` in `(2²⁵, 2²⁶]`;
+/// unbiased randomized rounding puts a record on the grid and moves neighbours apart by at most `2√d`
+/// steps more, which the integer σ includes; anything computed from the integer message alone (its `T`
+/// value) keeps the guarantee. Draws beyond 64σ are redrawn, which changes δ by less than
+/// `e^(−2000)`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Gaussian {
     epsilon: f64,
     delta: f64,
-    sigma: f64,
+    dim: usize,
+    granularity: f64,
+    /// `σ²` in grid steps squared.
+    variance_steps: u64,
 }
 
 impl Gaussian {
-    /// The mechanism with the **analytic calibration** of Balle & Wang (2018): the smallest σ with
-    /// [`gaussian_delta`]`(σ) ≤ δ`, found by bisection to a relative width of `1e-12`. Exact for every ε
-    /// (the classic bound needs ε < 1) and smaller than the classic σ.
+    /// The mechanism for `(epsilon, delta)` (ε in [`EPSILON_RANGE`], δ in `(0, 1)`), ℓ2 sensitivity
+    /// `sensitivity` (in the records' units) and records of `dim` entries.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for ε or `sensitivity` not positive and finite, ε above 500 (e^ε
-    /// overflows), or δ outside `(0, 1)`.
-    pub fn analytic(epsilon: f64, delta: f64, sensitivity: f64) -> Result<Self> {
-        Self::check(epsilon, delta, sensitivity)?;
-        if epsilon > 500.0 {
-            return Err(Error::InvalidParameter {
-                name: "epsilon",
-                reason: "at most 500 for the analytic Gaussian calibration",
-            });
-        }
-        let privacy = |s: f64| gaussian_delta(s, epsilon, sensitivity);
-        let mut hi = sensitivity;
-        while privacy(hi) > delta {
-            hi *= 2.0;
-        }
-        let mut lo = hi;
-        while privacy(lo) <= delta && lo > f64::MIN_POSITIVE {
-            lo *= 0.5;
-        }
-        // Now privacy(lo) > δ ≥ privacy(hi).
-        while hi - lo > 1e-12 * hi {
-            let mid = 0.5 * (lo + hi);
-            if privacy(mid) > delta {
-                lo = mid;
-            } else {
-                hi = mid;
-            }
-        }
-        Ok(Self {
-            epsilon,
-            delta,
-            sigma: hi,
-        })
-    }
-
-    /// The mechanism with the classic calibration `σ = Δ₂ √(2 ln(1.25/δ))/ε` (Dwork & Roth, Theorem A.1),
-    /// valid for ε < 1.
-    ///
-    /// # Errors
-    /// As [`Gaussian::analytic`], and [`Error::InvalidParameter`] for ε ≥ 1.
-    pub fn classic(epsilon: f64, delta: f64, sensitivity: f64) -> Result<Self> {
-        Self::check(epsilon, delta, sensitivity)?;
-        if epsilon >= 1.0 {
-            return Err(Error::InvalidParameter {
-                name: "epsilon",
-                reason: "the classic Gaussian calibration holds for epsilon < 1 only; use the analytic one",
-            });
-        }
-        Ok(Self {
-            epsilon,
-            delta,
-            sigma: sensitivity * libm::sqrt(2.0 * libm::log(1.25 / delta)) / epsilon,
-        })
-    }
-
-    fn check(epsilon: f64, delta: f64, sensitivity: f64) -> Result<()> {
+    /// [`Error::InvalidParameter`] for ε outside [`EPSILON_RANGE`], δ outside `(0, 1)`, a sensitivity not
+    /// positive and finite, `dim = 0`, or a `dim` so large that `2√d` grid steps dominate the noise (above
+    /// about `2⁴⁸`).
+    pub fn new(epsilon: f64, delta: f64, sensitivity: f64, dim: usize) -> Result<Self> {
         check_epsilon(epsilon)?;
         check_positive("sensitivity", sensitivity)?;
+        check_dim(dim)?;
         if !(delta > 0.0 && delta < 1.0) {
             return Err(Error::InvalidParameter {
                 name: "delta",
                 reason: "must lie in (0, 1)",
             });
         }
-        Ok(())
+        let ratio = Self::noise_ratio(epsilon, delta);
+        let sigma = ratio * sensitivity;
+        check_positive("sensitivity", sigma)?;
+        let granularity = power_of_two_at_least(sigma / (1u64 << 26) as f64);
+        let distance = (sensitivity / granularity + 2.0 * libm::sqrt(dim as f64)) * UPWARD;
+        let steps = ratio * distance * UPWARD;
+        let variance_steps = libm::ceil(steps * steps * UPWARD);
+        if variance_steps.is_nan() || variance_steps > crate::random::exact::MAX_GAUSSIAN_VARIANCE as f64 {
+            return Err(Error::InvalidParameter {
+                name: "dim",
+                reason: "the rounding of a record this long onto the grid would dominate the Gaussian noise",
+            });
+        }
+        Ok(Self {
+            epsilon,
+            delta,
+            dim,
+            granularity,
+            variance_steps: variance_steps as u64,
+        })
     }
 
-    /// The noise standard deviation σ.
+    /// The smallest `σ/Δ` (to a relative `10⁻¹²`, rounded up) with `zcdp_delta(Δ²/(2σ²), ε) ≤ δ`.
+    fn noise_ratio(epsilon: f64, delta: f64) -> f64 {
+        let delta_at = |r: f64| zcdp_delta(0.5 / (r * r), epsilon);
+        let mut hi = 1.0;
+        while delta_at(hi) > delta {
+            hi *= 2.0;
+        }
+        let mut lo = hi;
+        while delta_at(lo) <= delta && lo > 1e-300 {
+            lo *= 0.5;
+        }
+        while hi - lo > 1e-12 * hi {
+            let mid = 0.5 * (lo + hi);
+            if delta_at(mid) > delta {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        hi
+    }
+
+    /// The grid step `γ` (a power of two) of every message.
+    pub fn granularity(&self) -> f64 {
+        self.granularity
+    }
+
+    /// The noise parameter σ in the records' units: `√(σ² in steps)·γ`, at least the calibrated
+    /// `(σ/Δ)·Δ₂`.
     pub fn sigma(&self) -> f64 {
-        self.sigma
+        libm::sqrt(self.variance_steps as f64) * self.granularity
     }
 
-    /// The variance of each coordinate of the message, `σ²`.
+    /// The variance of each coordinate's noise, `σ²` (the discrete Gaussian's is below it by a relative
+    /// `e^(−2π²σ²)`, nil at `σ ≥ 2²⁵` steps; the rounding adds at most `γ²/4`, a relative `2⁻⁵²`).
     pub fn variance(&self) -> f64 {
-        self.sigma * self.sigma
+        let s = self.sigma();
+        s * s
     }
 
     /// (ε, δ).
@@ -299,16 +442,20 @@ impl Gaussian {
         }
     }
 
-    /// Writes the message `v + N(0, σ²I)` into `out`.
+    /// Writes the message `γ(round(v/γ) + Z)`, `Z ~ N_ℤ(0, σ²)` per entry, into `out`.
     ///
     /// # Errors
-    /// [`Error::Empty`], [`Error::DimensionMismatch`], [`Error::NonFinite`].
+    /// [`Error::Empty`], [`Error::DimensionMismatch`], [`Error::NonFinite`] (an entry not finite, or
+    /// beyond `2¹⁰⁰` grid steps).
     pub fn privatize<T: Real, R: RngCore + ?Sized>(&self, v: &[T], out: &mut [T], rng: &mut R) -> Result<()> {
-        check_message(v, out)?;
-        for (o, x) in out.iter_mut().zip(v) {
-            *o = T::lit(x.to_f64_lossless() + self.sigma * standard_normal(rng));
-        }
-        Ok(())
+        check_record(v, out, self.dim)?;
+        let (s2, g) = (self.variance_steps, self.granularity);
+        let mut failure = Ok(());
+        on_grid(v, g, rng, |i, k, rng| match discrete_gaussian(rng, s2) {
+            Ok(z) => out[i] = from_grid(k + i128::from(z), g),
+            Err(e) => failure = Err(e),
+        })?;
+        failure
     }
 }
 
@@ -351,12 +498,7 @@ impl L2Ball {
     pub fn new(epsilon: f64, radius: f64, dim: usize) -> Result<Self> {
         check_epsilon(epsilon)?;
         check_positive("radius", radius)?;
-        if dim == 0 {
-            return Err(Error::InvalidParameter {
-                name: "dim",
-                reason: "must be at least 1",
-            });
-        }
+        check_dim(dim)?;
         let d = dim as f64;
         let gamma_ratio = libm::exp(libm::lgamma(0.5 * (d + 1.0)) - libm::lgamma(0.5 * d));
         let (keep, amplify) = truthful(epsilon);
@@ -394,14 +536,7 @@ impl L2Ball {
     /// [`Error::Empty`], [`Error::DimensionMismatch`] (`v` or `out` not of the randomizer's dimension),
     /// [`Error::NonFinite`], [`Error::InvalidParameter`] (`v` outside the ball).
     pub fn privatize<T: Real, R: RngCore + ?Sized>(&self, v: &[T], out: &mut [T], rng: &mut R) -> Result<()> {
-        check_message(v, out)?;
-        if v.len() != self.dim {
-            return Err(Error::DimensionMismatch {
-                what: "record (the randomizer's dimension)",
-                expected: self.dim,
-                found: v.len(),
-            });
-        }
+        check_record(v, out, self.dim)?;
         let norm = norm2(v);
         if norm > self.radius * (1.0 + 1e-6) {
             return Err(Error::InvalidParameter {
@@ -458,12 +593,7 @@ impl Hypercube {
     pub fn new(epsilon: f64, bound: f64, dim: usize) -> Result<Self> {
         check_epsilon(epsilon)?;
         check_positive("bound", bound)?;
-        if dim == 0 {
-            return Err(Error::InvalidParameter {
-                name: "dim",
-                reason: "must be at least 1",
-            });
-        }
+        check_dim(dim)?;
         let ln_choose = |n: f64, k: f64| libm::lgamma(n + 1.0) - libm::lgamma(k + 1.0) - libm::lgamma(n - k + 1.0);
         let d = dim as f64;
         let half = ((dim - 1) / 2) as f64;
@@ -507,14 +637,7 @@ impl Hypercube {
     /// [`Error::Empty`], [`Error::DimensionMismatch`], [`Error::NonFinite`], [`Error::InvalidParameter`]
     /// (an entry outside `[−r, r]`).
     pub fn privatize<T: Real, R: RngCore + ?Sized>(&self, v: &[T], out: &mut [T], rng: &mut R) -> Result<()> {
-        check_message(v, out)?;
-        if v.len() != self.dim {
-            return Err(Error::DimensionMismatch {
-                what: "record (the randomizer's dimension)",
-                expected: self.dim,
-                found: v.len(),
-            });
-        }
+        check_record(v, out, self.dim)?;
         if v.iter()
             .any(|x| libm::fabs(x.to_f64_lossless()) > self.bound * (1.0 + 1e-6))
         {

@@ -1,14 +1,18 @@
-//! The local-privacy randomizers proved by test, the way OpenDP-style libraries check them:
-//! (a) unbiasedness and the stated variance by Monte Carlo, with bounds of five standard errors estimated
-//! from the same samples; (b) the privacy ratio empirically — for two neighbouring inputs, the frequencies of
-//! the outputs over a fixed partition obey `P ≤ e^ε P' + δ` within statistical tolerance — and a
-//! deliberately mis-scaled randomizer fails the same check, so the check can fail. The analytic Gaussian
-//! calibration is checked against the privacy profile integrated numerically.
+//! The local-privacy randomizers proved by test, as Google's DP stochastic tester and DP-Auditorium check
+//! mechanisms: (a) unbiasedness and the stated variance by Monte Carlo, with bounds of five standard errors
+//! estimated from the same samples; (b) a **privacy audit**: for two neighbouring inputs, histograms of the
+//! messages over a partition of the output space give a lower confidence bound on ε (Wilson bounds at five
+//! standard errors on each cell's probability), which must not exceed the claimed ε — and which exceeds it
+//! for a deliberately mis-scaled randomizer, so the audit can fail; (c) an **exact check of the output
+//! supports**: every message of one input is a possible message of its neighbour, which the grid mechanisms
+//! pass and a floating-point Laplace sampler (`x + b·ln u`, kept here as the counterexample) fails for most
+//! of its outputs (Mironov 2012). The Gaussian mechanism's calibration is checked against the discrete
+//! Gaussian's privacy profile summed over the integers.
 
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
 use sparsimony_core::privacy::{
-    Gaussian, Hypercube, L2Ball, Laplace, RandomizedResponse, clip_coordinates, clip_l2, gaussian_delta,
+    Gaussian, Hypercube, L2Ball, Laplace, RandomizedResponse, clip_coordinates, clip_l2, zcdp_delta,
 };
 
 /// Mean and standard error of a sample.
@@ -76,18 +80,42 @@ fn assert_unbiased(name: &str, m: &Moments, variance: f64) {
     );
 }
 
-/// Whether two samples of a partition's cells obey `P ≤ e^ε P' + δ` (both ways) within five standard errors
-/// of the difference, over the cells with at least 200 hits.
-fn ratio_holds(a: &[usize], b: &[usize], n: usize, epsilon: f64, delta: f64) -> bool {
-    let e = epsilon.exp();
-    a.iter().zip(b).all(|(&x, &y)| {
-        let (p, q) = (x as f64 / n as f64, y as f64 / n as f64);
-        let ok = |p: f64, q: f64| {
-            let slack = 5.0 * ((p * (1.0 - p) + e * e * q * (1.0 - q)) / n as f64).sqrt();
-            p <= e * q + delta + slack
-        };
-        x.min(y) < 200 || (ok(p, q) && ok(q, p))
-    })
+/// Wilson score bounds on a binomial proportion from `k` hits in `n` trials, at `z` standard errors.
+fn wilson(k: usize, n: usize, z: f64) -> (f64, f64) {
+    let (n, p) = (n as f64, k as f64 / n as f64);
+    let centre = (p + z * z / (2.0 * n)) / (1.0 + z * z / n);
+    let half = z / (1.0 + z * z / n) * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt();
+    ((centre - half).max(0.0), (centre + half).min(1.0))
+}
+
+/// A lower confidence bound on the ε of a mechanism from the cell counts `a`, `b` of `n` messages each for
+/// two neighbouring inputs: the largest `ln((P_a(S) − δ)/P_b(S))` over the cells `S` and both directions,
+/// with `P_a` at its lower and `P_b` at its upper Wilson bound (five standard errors each, so a cell
+/// overstates ε with probability below 3·10⁻⁷). Cells may overlap (half-lines): any event is a valid test.
+fn epsilon_lower_bound(a: &[usize], b: &[usize], n: usize, delta: f64) -> f64 {
+    let one_way = |x: &[usize], y: &[usize]| {
+        x.iter()
+            .zip(y)
+            .map(|(&p, &q)| {
+                let (lo, _) = wilson(p, n, 5.0);
+                let (_, hi) = wilson(q, n, 5.0);
+                if lo > delta {
+                    ((lo - delta) / hi).ln()
+                } else {
+                    f64::NEG_INFINITY
+                }
+            })
+            .fold(f64::NEG_INFINITY, f64::max)
+    };
+    one_way(a, b).max(one_way(b, a))
+}
+
+/// The half-lines `{x > t}` and `{x ≤ t}` of a histogram over ordered cells, where the (ε, δ) bound of an
+/// additive mechanism is tight.
+fn half_lines(h: &[usize]) -> Vec<usize> {
+    let tail = (0..h.len()).map(|i| h[i..].iter().sum::<usize>());
+    let head = (0..h.len()).map(|i| h[..=i].iter().sum::<usize>());
+    tail.chain(head).collect()
 }
 
 /// Cell counts of `n` messages for input `v` under a partition `cell`.
@@ -123,92 +151,168 @@ fn clipping_projects_onto_the_ball_and_the_box() {
     assert!(clip_l2(&mut [1.0f64], 0.0).is_err());
 }
 
+/// The audit of an additive mechanism in one dimension: neighbours 0 and `sensitivity`, cells of width
+/// `width` from `lo` (64 of them), tested as half-lines.
+fn audit_additive(
+    n: usize,
+    delta: f64,
+    sensitivity: f64,
+    (lo, width): (f64, f64),
+    mut draw: impl FnMut(&[f64], &mut [f64]),
+) -> f64 {
+    let cell = |o: &[f64]| ((o[0] - lo) / width).max(0.0) as usize;
+    let a = histogram(&[0.0], n, 64, &mut draw, cell);
+    let b = histogram(&[sensitivity], n, 64, &mut draw, cell);
+    epsilon_lower_bound(&half_lines(&a), &half_lines(&b), n, delta)
+}
+
 #[test]
-fn laplace_is_unbiased_with_variance_2b2_and_epsilon_private() {
+fn laplace_is_unbiased_with_variance_2b2_and_passes_the_audit() {
     let mut rng = ChaCha8Rng::seed_from_u64(1);
-    let m = Laplace::new(0.7, 2.0).unwrap();
+    let m = Laplace::new(0.7, 2.0, 3).unwrap();
+    // The scale is Δ₁/ε up to the grid's relative 2d/2⁴⁰.
+    assert!((m.scale() / (2.0 / 0.7) - 1.0).abs() < 1e-9, "scale {}", m.scale());
+    assert!((m.variance() / (2.0 * m.scale() * m.scale()) - 1.0).abs() < 1e-9);
     let v = [0.3, -1.0, 2.0];
     let mo = moments(&v, 40_000, |v, o| m.privatize(v, o, &mut rng).unwrap());
     assert_unbiased("Laplace", &mo, 3.0 * m.variance());
-    // Neighbours 0 and Δ₁ = 2 in one dimension; cells of width 0.5 from −6 to 8.
-    let cell = |o: &[f64]| ((o[0] + 6.0) / 0.5).max(0.0) as usize;
     let n = 200_000;
-    let check = |mech: &Laplace, rng: &mut ChaCha8Rng| {
-        let a = histogram(&[0.0], n, 28, |v, o| mech.privatize(v, o, rng).unwrap(), cell);
-        let b = histogram(&[2.0], n, 28, |v, o| mech.privatize(v, o, rng).unwrap(), cell);
-        ratio_holds(&a, &b, n, 0.7, 0.0)
-    };
-    assert!(check(&m, &mut rng), "the Laplace mechanism breaks its ε");
+    let one = Laplace::new(0.7, 2.0, 1).unwrap();
+    let lb = audit_additive(n, 0.0, 2.0, (-6.0, 0.25), |v, o| one.privatize(v, o, &mut rng).unwrap());
+    assert!(lb <= 0.7, "the Laplace mechanism's audited ε ≥ {lb} exceeds its 0.7");
+    assert!(lb > 0.5, "the audit should come near the claim on half-lines: {lb}");
     // Noise scaled for 3ε while ε is claimed: caught.
+    let loose = Laplace::new(2.1, 2.0, 1).unwrap();
+    let lb = audit_additive(n, 0.0, 2.0, (-6.0, 0.25), |v, o| {
+        loose.privatize(v, o, &mut rng).unwrap()
+    });
     assert!(
-        !check(&Laplace::new(2.1, 2.0).unwrap(), &mut rng),
-        "a mis-scaled Laplace mechanism passed"
+        lb > 0.7,
+        "a mis-scaled Laplace mechanism passed the audit at 0.7 (bound {lb})"
     );
 }
 
-#[test]
-fn the_analytic_gaussian_calibration_is_the_privacy_profile_inverted() {
-    for &(eps, delta) in &[(0.1, 1e-5), (0.5, 1e-6), (1.0, 1e-5), (4.0, 1e-8), (20.0, 1e-3)] {
-        let g = Gaussian::analytic(eps, delta, 1.0).unwrap();
-        let s = g.sigma();
-        // δ(σ) = ∫ max(0, p(x) − e^ε q(x)) dx for p = N(0, σ²), q = N(Δ, σ²), by the trapezoid rule: an
-        // independent reference for the closed form.
-        let pdf =
-            |x: f64, m: f64| (-(x - m) * (x - m) / (2.0 * s * s)).exp() / (s * (2.0 * std::f64::consts::PI).sqrt());
-        let (lo, hi, steps) = (-12.0 * s - 1.0, 12.0 * s + 1.0, 400_000);
-        let h = (hi - lo) / steps as f64;
-        let integrand = |x: f64| (pdf(x, 0.0) - eps.exp() * pdf(x, 1.0)).max(0.0);
-        let numeric: f64 = (0..=steps)
-            .map(|i| {
-                let w = if i == 0 || i == steps { 0.5 } else { 1.0 };
-                w * integrand(lo + i as f64 * h)
-            })
-            .sum::<f64>()
-            * h;
-        let closed = gaussian_delta(s, eps, 1.0);
-        assert!(
-            (closed - delta).abs() <= 1e-6 * delta,
-            "ε = {eps}: δ(σ*) = {closed}, asked {delta}"
-        );
-        assert!(
-            (numeric - closed).abs() <= 1e-4 * closed + 1e-15,
-            "ε = {eps}: profile {numeric} by quadrature, {closed} closed form"
-        );
-        // The smallest such σ, and below the classic one where that applies.
-        assert!(gaussian_delta(s * (1.0 - 1e-6), eps, 1.0) > delta);
-        if eps < 1.0 {
-            assert!(s < Gaussian::classic(eps, delta, 1.0).unwrap().sigma());
+/// The Laplace sampler this crate had before the grid mechanisms, in floating point: `x + noise(u)` with
+/// `noise(u) = −b sign(u − ½) ln(1 − 2|u − ½|)` and `u = (k + ½)2⁻⁵³`. Kept as the audit's counterexample.
+fn float_laplace_noise(k: u64, b: f64) -> f64 {
+    let u = (k as f64 + 0.5) * (1.0 / (1u64 << 53) as f64) - 0.5;
+    -b * libm::copysign(1.0, u) * libm::log1p(-2.0 * libm::fabs(u))
+}
+
+/// Whether `y` is a possible output of the floating-point Laplace sampler at input 0: some 53-bit `k` has
+/// `noise(k) = y` exactly (the noise is non-decreasing in `k`: a binary search for the first `k` at or
+/// above `y`).
+fn float_laplace_reaches(y: f64, b: f64) -> bool {
+    let (mut lo, mut hi) = (0u64, 1u64 << 53);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if float_laplace_noise(mid, b) < y {
+            lo = mid + 1;
+        } else {
+            hi = mid;
         }
     }
-    assert!(Gaussian::analytic(1.0, 0.0, 1.0).is_err());
-    assert!(Gaussian::analytic(1.0, 1.0, 1.0).is_err());
-    assert!(Gaussian::analytic(-1.0, 1e-5, 1.0).is_err());
-    assert!(Gaussian::classic(1.5, 1e-5, 1.0).is_err());
+    lo < (1u64 << 53) && float_laplace_noise(lo, b) == y
 }
 
 #[test]
-fn gaussian_is_unbiased_with_variance_sigma2_and_epsilon_delta_private() {
+fn output_supports_of_neighbours_agree_exactly_for_the_grid_mechanisms_not_for_float_laplace() {
+    use rand_core::RngCore;
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    // The floating-point sampler at ε = 1, Δ = 1: most outputs of input 1 cannot come from input 0, an
+    // infinite privacy loss on an event of large probability.
+    let trials = 4000;
+    let unreachable = (0..trials)
+        .filter(|_| {
+            let y = 1.0 + float_laplace_noise(rng.next_u64() >> 11, 1.0);
+            !float_laplace_reaches(y, 1.0)
+        })
+        .count();
+    let share = unreachable as f64 / trials as f64;
+    assert!(
+        share > 0.5,
+        "the float Laplace counterexample: only {share} of input 1's outputs are out of input 0's reach"
+    );
+    // The same replay on the sampler's own outputs from input 0: every one is found (the search is sound).
+    assert!((0..200).all(|_| float_laplace_reaches(float_laplace_noise(rng.next_u64() >> 11, 1.0), 1.0)));
+
+    // The grid mechanisms: every message of input 1 is γ times an integer, and every integer is a message
+    // of input 0 (the Laplace noise reaches all of ℤ; the Gaussian's within 64σ of the record).
+    let lap = Laplace::new(1.0, 1.0, 1).unwrap();
+    let gau = Gaussian::new(1.0, 1e-6, 1.0, 1).unwrap();
+    for _ in 0..trials {
+        let mut o = [0.0f64];
+        lap.privatize(&[1.0], &mut o, &mut rng).unwrap();
+        let k = o[0] / lap.granularity();
+        assert_eq!(k, k.round(), "a Laplace message {} off its grid", o[0]);
+        gau.privatize(&[1.0], &mut o, &mut rng).unwrap();
+        let k = o[0] / gau.granularity();
+        assert_eq!(k, k.round(), "a Gaussian message {} off its grid", o[0]);
+        assert!(k.abs() <= 64.0 * (gau.sigma() / gau.granularity() + 1.0));
+    }
+}
+
+#[test]
+fn the_zcdp_conversion_and_the_gaussian_calibration_hold_against_brute_force() {
+    for &(eps, delta) in &[(0.1, 1e-5), (0.5, 1e-6), (1.0, 1e-5), (4.0, 1e-8), (20.0, 1e-3)] {
+        // The conversion's infimum over α by a fine grid (an independent minimisation).
+        let rho = 0.02 + 0.05 * eps;
+        let at = |a: f64| ((a - 1.0) * (a * rho - eps) + a * (1.0 - 1.0 / a).ln()).exp() / (a - 1.0);
+        let brute = (1..200_000)
+            .map(|i| at(1.0 + 1e-4 * 1.0001f64.powi(i)))
+            .fold(f64::INFINITY, f64::min)
+            .min(1.0);
+        let bisected = zcdp_delta(rho, eps);
+        assert!(
+            bisected <= brute * (1.0 + 1e-6) && bisected >= brute * (1.0 - 1e-3),
+            "ε = {eps}, ρ = {rho}: bisection {bisected}, grid {brute}"
+        );
+
+        // The calibrated σ/Δ against the privacy profile of the one-dimensional discrete Gaussian with a
+        // sensitivity of `steps` grid steps, δ(ε) = Σ_y max(0, p(y) − e^ε p(y − Δ)) summed over ℤ: the
+        // zCDP route must be conservative.
+        let ratio = Gaussian::new(eps, delta, 1.0, 1).unwrap().sigma();
+        for steps in [1i64, 4, 9] {
+            let sigma = ratio * steps as f64;
+            let reach = (40.0 * sigma) as i64 + 2 * steps;
+            let w = |y: i64| (-((y * y) as f64) / (2.0 * sigma * sigma)).exp();
+            let total: f64 = (-reach..=reach).map(w).sum();
+            let exact: f64 = (-reach..=reach)
+                .map(|y| (w(y) - eps.exp() * w(y - steps)).max(0.0) / total)
+                .sum();
+            assert!(
+                exact <= delta,
+                "ε = {eps}, Δ = {steps} steps: the discrete Gaussian's δ is {exact}, above the claimed {delta}"
+            );
+        }
+    }
+    assert!(Gaussian::new(1.0, 0.0, 1.0, 1).is_err());
+    assert!(Gaussian::new(1.0, 1.0, 1.0, 1).is_err());
+    assert!(Gaussian::new(-1.0, 1e-5, 1.0, 1).is_err());
+    assert!(Gaussian::new(1.0, 1e-5, 1.0, 0).is_err());
+}
+
+#[test]
+fn gaussian_is_unbiased_with_variance_sigma2_and_passes_the_audit() {
     let mut rng = ChaCha8Rng::seed_from_u64(2);
     let (eps, delta) = (1.0, 1e-3);
-    let g = Gaussian::analytic(eps, delta, 1.0).unwrap();
+    let g = Gaussian::new(eps, delta, 1.0, 2).unwrap();
     let v = [1.0, -0.5];
     let mo = moments(&v, 40_000, |v, o| g.privatize(v, o, &mut rng).unwrap());
     assert_unbiased("Gaussian", &mo, 2.0 * g.variance());
-    // Half-lines {x > t}, the sets where the (ε, δ) bound is tight, as cells of a cumulative histogram.
     let n = 200_000;
-    let check = |mech: &Gaussian, rng: &mut ChaCha8Rng| {
-        let cell = |o: &[f64]| ((o[0] + 4.0) / 0.25).max(0.0) as usize;
-        let a = histogram(&[0.0], n, 40, |v, o| mech.privatize(v, o, rng).unwrap(), cell);
-        let b = histogram(&[1.0], n, 40, |v, o| mech.privatize(v, o, rng).unwrap(), cell);
-        let tail = |h: &[usize]| -> Vec<usize> { (0..h.len()).map(|i| h[i..].iter().sum()).collect() };
-        let head = |h: &[usize]| -> Vec<usize> { (0..h.len()).map(|i| h[..=i].iter().sum()).collect() };
-        ratio_holds(&tail(&a), &tail(&b), n, eps, delta) && ratio_holds(&head(&a), &head(&b), n, eps, delta)
-    };
-    assert!(check(&g, &mut rng), "the Gaussian mechanism breaks its (ε, δ)");
-    let too_little = Gaussian::analytic(eps, 0.2, 1.0).unwrap();
+    let one = Gaussian::new(eps, delta, 1.0, 1).unwrap();
+    let lb = audit_additive(n, delta, 1.0, (-8.0, 0.25), |v, o| {
+        one.privatize(v, o, &mut rng).unwrap()
+    });
+    assert!(lb <= eps, "the Gaussian mechanism's audited ε ≥ {lb} exceeds its {eps}");
+    let too_little = Gaussian::new(eps, 0.2, 1.0, 1).unwrap();
+    let lb = audit_additive(n, delta, 1.0, (-8.0, 0.25), |v, o| {
+        too_little.privatize(v, o, &mut rng).unwrap()
+    });
     assert!(
-        !check(&too_little, &mut rng),
-        "a Gaussian mechanism calibrated for δ = 0.2 passed as δ = 1e-3"
+        lb > eps,
+        "a Gaussian mechanism calibrated for δ = 0.2 passed the audit as δ = 1e-3 (bound {lb})"
     );
 }
 
@@ -249,19 +353,15 @@ fn the_l2_ball_randomizer_is_unbiased_and_epsilon_private_in_any_dimension() {
     let cell = |o: &[f64]| (o[0] > 0.0) as usize * 2 + (o[1] > 0.0) as usize;
     let e1: Vec<f64> = (0..d).map(|j| if j == 0 { r } else { 0.0 }).collect();
     let minus: Vec<f64> = e1.iter().map(|x| -x).collect();
-    let check = |claimed: f64, mech: &L2Ball, rng: &mut ChaCha8Rng| {
+    let audit = |mech: &L2Ball, rng: &mut ChaCha8Rng| {
         let a = histogram(&e1, n, 4, |v, o| mech.privatize(v, o, rng).unwrap(), cell);
         let b = histogram(&minus, n, 4, |v, o| mech.privatize(v, o, rng).unwrap(), cell);
-        ratio_holds(&a, &b, n, claimed, 0.0)
+        epsilon_lower_bound(&a, &b, n, 0.0)
     };
-    assert!(
-        check(eps, &L2Ball::new(eps, r, d).unwrap(), &mut rng),
-        "the ℓ2-ball randomizer breaks its ε"
-    );
-    assert!(
-        !check(eps, &L2Ball::new(3.0 * eps, r, d).unwrap(), &mut rng),
-        "an ℓ2-ball randomizer run at 3ε passed as ε"
-    );
+    let lb = audit(&L2Ball::new(eps, r, d).unwrap(), &mut rng);
+    assert!(lb <= eps, "the ℓ2-ball randomizer's audited ε ≥ {lb} exceeds its {eps}");
+    let lb = audit(&L2Ball::new(3.0 * eps, r, d).unwrap(), &mut rng);
+    assert!(lb > eps, "an ℓ2-ball randomizer run at 3ε passed as ε (bound {lb})");
     // A record outside the ball is refused, not silently over-weighted.
     let mut out = vec![0.0; d];
     assert!(
@@ -285,19 +385,18 @@ fn the_hypercube_randomizer_is_unbiased_and_epsilon_private() {
     }
     let (eps, d, n) = (1.5, 6, 200_000);
     let cell = |o: &[f64]| (o.iter().sum::<f64>() > 0.0) as usize * 2 + (o[0] > 0.0) as usize;
-    let check = |claimed: f64, mech: &Hypercube, rng: &mut ChaCha8Rng| {
+    let audit = |mech: &Hypercube, rng: &mut ChaCha8Rng| {
         let a = histogram(&[1.0; 6], n, 4, |v, o| mech.privatize(v, o, rng).unwrap(), cell);
         let b = histogram(&[-1.0; 6], n, 4, |v, o| mech.privatize(v, o, rng).unwrap(), cell);
-        ratio_holds(&a, &b, n, claimed, 0.0)
+        epsilon_lower_bound(&a, &b, n, 0.0)
     };
+    let lb = audit(&Hypercube::new(eps, 1.0, d).unwrap(), &mut rng);
     assert!(
-        check(eps, &Hypercube::new(eps, 1.0, d).unwrap(), &mut rng),
-        "the hypercube randomizer breaks its ε"
+        lb <= eps,
+        "the hypercube randomizer's audited ε ≥ {lb} exceeds its {eps}"
     );
-    assert!(
-        !check(eps, &Hypercube::new(3.0 * eps, 1.0, d).unwrap(), &mut rng),
-        "a hypercube randomizer at 3ε passed"
-    );
+    let lb = audit(&Hypercube::new(3.0 * eps, 1.0, d).unwrap(), &mut rng);
+    assert!(lb > eps, "a hypercube randomizer at 3ε passed (bound {lb})");
 }
 
 #[test]
@@ -323,21 +422,62 @@ fn randomized_response_is_debiased_and_epsilon_private() {
     };
     let a = count(&rr, true, &mut rng);
     let b = count(&rr, false, &mut rng);
-    assert!(ratio_holds(&a, &b, n, 0.5, 0.0));
+    let lb = epsilon_lower_bound(&a, &b, n, 0.0);
+    assert!(
+        (0.4..=0.5).contains(&lb),
+        "randomized response at ε = 0.5: audited bound {lb}"
+    );
     let loose = RandomizedResponse::new(1.5).unwrap();
     let a = count(&loose, true, &mut rng);
     let b = count(&loose, false, &mut rng);
-    assert!(
-        !ratio_holds(&a, &b, n, 0.5, 0.0),
-        "randomized response at 3ε passed as ε"
-    );
+    let lb = epsilon_lower_bound(&a, &b, n, 0.0);
+    assert!(lb > 0.5, "randomized response at 3ε passed as ε (bound {lb})");
 }
 
 #[test]
 fn bad_parameters_and_records_are_errors() {
     let mut rng = ChaCha8Rng::seed_from_u64(6);
-    assert!(Laplace::new(0.0, 1.0).is_err());
-    assert!(Laplace::new(f64::NAN, 1.0).is_err());
+    assert!(Laplace::new(0.0, 1.0, 1).is_err());
+    assert!(Laplace::new(f64::NAN, 1.0, 1).is_err());
+    assert!(Laplace::new(1.0, 1.0, 0).is_err());
+    // ε outside the stated range, whatever the randomizer.
+    for eps in [1e-7, 501.0, 710.0, 1e308, f64::INFINITY, -1.0] {
+        assert!(Laplace::new(eps, 1.0, 1).is_err(), "Laplace at ε = {eps}");
+        assert!(Gaussian::new(eps, 1e-5, 1.0, 1).is_err(), "Gaussian at ε = {eps}");
+        assert!(L2Ball::new(eps, 1.0, 3).is_err(), "ℓ2 ball at ε = {eps}");
+        assert!(
+            RandomizedResponse::new(eps).is_err(),
+            "randomized response at ε = {eps}"
+        );
+    }
+    // The ends of the range work and give finite messages.
+    for eps in [1e-6, 500.0] {
+        let mut o = [0.0f64; 2];
+        Laplace::new(eps, 1.0, 2)
+            .unwrap()
+            .privatize(&[0.5, -0.5], &mut o, &mut rng)
+            .unwrap();
+        assert!(o.iter().all(|x| x.is_finite()), "Laplace at ε = {eps}: {o:?}");
+        Gaussian::new(eps, 1e-5, 1.0, 2)
+            .unwrap()
+            .privatize(&[0.5, -0.5], &mut o, &mut rng)
+            .unwrap();
+        assert!(o.iter().all(|x| x.is_finite()), "Gaussian at ε = {eps}: {o:?}");
+    }
+    // A record beyond the grid's reach, or of the wrong length, is refused.
+    let mut o = [0.0f64; 1];
+    assert!(
+        Laplace::new(1.0, 1e-20, 1)
+            .unwrap()
+            .privatize(&[1e20], &mut o, &mut rng)
+            .is_err()
+    );
+    assert!(
+        Laplace::new(1.0, 1.0, 2)
+            .unwrap()
+            .privatize(&[1.0], &mut o, &mut rng)
+            .is_err()
+    );
     assert!(L2Ball::new(1.0, 1.0, 0).is_err());
     assert!(Hypercube::new(1.0, -1.0, 3).is_err());
     assert!(RandomizedResponse::new(f64::INFINITY).is_err());

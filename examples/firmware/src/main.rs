@@ -70,9 +70,11 @@ fn run() -> sparsimony_core::Result<()> {
     print_all("lorenz_state", &problems::lorenz()?);
     print_all("sindy_lorenz_f64", &problems::sindy_lorenz_f64()?);
     print_all("sindy_lorenz_f32", &problems::sindy_lorenz_f32()?.map(f64::from));
-    let (message, vertex) = problems::privatized_record()?;
-    print_all("ldp_l2_message", &message.map(f64::from));
-    print_all("ldp_cube_message", &vertex.map(f64::from));
+    let messages = problems::privatized_record()?;
+    print_all("ldp_l2_message", &messages.l2.map(f64::from));
+    print_all("ldp_cube_message", &messages.cube.map(f64::from));
+    print_all("ldp_laplace_message", &messages.laplace.map(f64::from));
+    print_all("ldp_gaussian_message", &messages.gaussian.map(f64::from));
     hprintln!("stack_bytes_used {}", stack::used());
     Ok(())
 }

@@ -161,13 +161,25 @@ pub const PRIVACY: (usize, f64, f32) = (8, 1.0, 1.0);
 /// The seed of the device's randomness (a real device seeds from its hardware entropy source).
 pub const PRIVACY_SEED: u64 = 2024;
 
+/// The messages of one record that leave the device, each from a different randomizer.
+pub struct Messages {
+    /// The ℓ2-ball randomizer's message (the record clipped to the ℓ2 ball).
+    pub l2: [f32; 8],
+    /// The hypercube randomizer's vertex (the record clipped to the box).
+    pub cube: [f32; 8],
+    /// The Laplace mechanism's message on its grid (ℓ1 sensitivity twice the clipped box's ℓ1 radius).
+    pub laplace: [f32; 8],
+    /// The Gaussian mechanism's message on its grid (ℓ2 sensitivity twice the ball's radius, δ = 1e-6).
+    pub gaussian: [f32; 8],
+}
+
 /// A user's record (a feature vector times its label, as the LDP gradient messages carry), clipped to the ℓ2
-/// ball and sent through the ℓ2-ball randomizer in f32, and the same record's ℓ∞ message: what leaves
-/// the device.
-pub fn privatized_record() -> Result<([f32; 8], [f32; 8])> {
+/// ball and sent through the ℓ2-ball randomizer in f32, and through the other three randomizers: what
+/// leaves the device.
+pub fn privatized_record() -> Result<Messages> {
     use rand_chacha::ChaCha8Rng;
     use rand_core::SeedableRng;
-    use sparsimony_core::privacy::{Hypercube, L2Ball, clip_coordinates, clip_l2};
+    use sparsimony_core::privacy::{Gaussian, Hypercube, L2Ball, Laplace, clip_coordinates, clip_l2};
     let (d, epsilon, radius) = PRIVACY;
     let mut record = [0.0f32; 8];
     for (j, x) in record.iter_mut().enumerate() {
@@ -176,11 +188,20 @@ pub fn privatized_record() -> Result<([f32; 8], [f32; 8])> {
     let mut rng = ChaCha8Rng::seed_from_u64(PRIVACY_SEED);
     let mut ball = record;
     clip_l2(&mut ball, radius)?;
-    let mut message = [0.0f32; 8];
-    L2Ball::new(epsilon, radius as f64, d)?.privatize(&ball, &mut message, &mut rng)?;
+    let mut l2 = [0.0f32; 8];
+    L2Ball::new(epsilon, radius as f64, d)?.privatize(&ball, &mut l2, &mut rng)?;
     let mut cube = record;
     clip_coordinates(&mut cube, radius)?;
     let mut vertex = [0.0f32; 8];
     Hypercube::new(epsilon, radius as f64, d)?.privatize(&cube, &mut vertex, &mut rng)?;
-    Ok((message, vertex))
+    let mut laplace = [0.0f32; 8];
+    Laplace::new(epsilon, 2.0 * d as f64 * radius as f64, d)?.privatize(&cube, &mut laplace, &mut rng)?;
+    let mut gaussian = [0.0f32; 8];
+    Gaussian::new(epsilon, 1e-6, 2.0 * radius as f64, d)?.privatize(&ball, &mut gaussian, &mut rng)?;
+    Ok(Messages {
+        l2,
+        cube: vertex,
+        laplace,
+        gaussian,
+    })
 }

@@ -6,7 +6,7 @@
 //! sends what it returns; a server turns the messages into `θ̂`. The estimators, as the paper orders them:
 //!
 //! * [`NonInteractive`]: one round. Each user clips `x` coordinatewise at `τ₁` and `y` at `τ₂`, and sends
-//!   `x̃x̃ᵀ` and `x̃ỹ` through the analytic Gaussian mechanism, each with half the budget; the server
+//!   `x̃x̃ᵀ` and `x̃ỹ` through the (discrete) Gaussian mechanism, each with half the budget; the server
 //!   averages, conditions the covariance (its eigenvalues floored), solves and thresholds. With public
 //!   unlabeled data (`(x, y, public)` in [`NonInteractive`]'s fit) the covariance comes from the public `x` without
 //!   noise and the users send only `x̃ỹ`, with the whole budget. Rates: `Õ(d√k/(√n ε))`, and `√d` better
@@ -159,9 +159,7 @@ fn checked_records(x: ndarray::ArrayView2<'_, f64>, y: ndarray::ArrayView1<'_, f
     Ok(y)
 }
 
-/// The privacy losses the randomizers are computed for: below the range the noise scales (`∝ 1/ε`)
-/// and `e^ε − 1` lose their precision in f64; above it `e^ε` overflows (from 710).
-pub const EPSILON_RANGE: std::ops::RangeInclusive<f64> = 1e-6..=700.0;
+pub use sparsimony_core::privacy::EPSILON_RANGE;
 
 fn check_epsilon(epsilon: f64) -> crate::Result<()> {
     if EPSILON_RANGE.contains(&epsilon) {
@@ -170,7 +168,7 @@ fn check_epsilon(epsilon: f64) -> crate::Result<()> {
         Err(crate::Error::InvalidParameter {
             name: "epsilon",
             reason: format!(
-                "must lie in [{:e}, {}] (outside it the mechanisms' noise or probabilities are not representable in f64), got {epsilon:?}",
+                "must lie in [{:e}, {}] (outside it the mechanisms' noise or probabilities leave their exact range), got {epsilon:?}",
                 EPSILON_RANGE.start(),
                 EPSILON_RANGE.end()
             ),

@@ -16,7 +16,7 @@ use crate::{Error, Estimator, Result};
 use super::USERS_PER_PIECE as PIECE;
 
 /// The non-interactive estimator. Each user clips `x` coordinatewise at `τ₁` and `y` at `τ₂` and sends two
-/// messages through the analytic Gaussian mechanism ([`Gaussian::analytic`]) with `(ε/2, δ/2)` each: the
+/// messages through the Gaussian mechanism ([`Gaussian`], discrete noise on a fine grid) with `(ε/2, δ/2)` each: the
 /// upper triangle of `x̃x̃ᵀ` (ℓ2 sensitivity `2dτ₁²`, as `‖x̃x̃ᵀ‖_F = ‖x̃‖² ≤ dτ₁²`) and `x̃ỹ` (sensitivity
 /// `2√d τ₁τ₂`); by composition each user's record is `(ε, δ)`-LDP. With public unlabeled data the
 /// covariance is taken from it and the users send only `x̃ỹ`, with `(ε, δ)`.
@@ -169,8 +169,8 @@ impl NonInteractive {
     /// users' records held for the covariance).
     fn check(&self, n: usize, d: usize, public: usize) -> Result<()> {
         check_epsilon(self.epsilon)?;
-        // δ is halved between the two messages and enters the analytic calibration through its logarithm:
-        // below 1e-300 it underflows.
+        // δ is halved between the two messages and enters the calibration through its logarithm: below
+        // 1e-300 it underflows.
         if !(self.delta >= 1e-300 && self.delta < 1.0) {
             return Err(Error::InvalidParameter {
                 name: "delta",
@@ -225,9 +225,9 @@ impl NonInteractive {
         let cov = if public {
             None
         } else {
-            Some(Gaussian::analytic(eps, delta, 2.0 * d as f64 * tx * tx)?)
+            Some(Gaussian::new(eps, delta, 2.0 * d as f64 * tx * tx, d * (d + 1) / 2)?)
         };
-        let cross = Gaussian::analytic(eps, delta, 2.0 * (d as f64).sqrt() * tx * ty)?;
+        let cross = Gaussian::new(eps, delta, 2.0 * (d as f64).sqrt() * tx * ty, d)?;
         Ok((cov, cross))
     }
 
@@ -249,10 +249,12 @@ impl NonInteractive {
 
     /// Simulates `n` users of `population` (records regenerated from `data_seed`) and fits, with the
     /// covariance from `public` further users' unlabeled records when `public > 0`. Every user's clipped
-    /// statistics are computed exactly; the sum of their Gaussian noises — independent `N(0, σ²)` per user
-    /// and entry — is drawn at once as `N(0, nσ²)` per entry, which is **exact in distribution** (a sum of
-    /// independent Gaussians is Gaussian with the summed variance) and makes `10⁸` users cost their
-    /// statistics only. The fit of records `(x, y)` is the per-user path.
+    /// statistics are computed exactly; the sum of their noises — independent discrete Gaussians of
+    /// parameter σ per user and entry, on a grid of step below `2⁻²⁵σ` — is drawn at once as `N(0, nσ²)`
+    /// per entry. That is the sum's distribution up to the grid: a discrete Gaussian that fine has the
+    /// continuous one's moments to a relative `e^(−2π²·2⁵⁰)`, and the sum's rounding to the grid moves it by
+    /// less than `2⁻²⁵σ`. It makes `10⁸` users cost their statistics only. The fit of records `(x, y)` is
+    /// the per-user path.
     ///
     /// # Errors
     /// As the fit of records; [`Error::Empty`] for `n = 0`.
