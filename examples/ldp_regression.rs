@@ -20,7 +20,8 @@
 //! 3. **The non-interactive estimator in its regime** (`d = 10, k = 2`): ε = 1 against ε = 4.
 //!
 //! Every user's record, clipped statistic and randomizer is drawn per user; the non-interactive
-//! simulation draws the sum of its users' Gaussian noises at once, which is exact in distribution.
+//! simulation draws the sum of its users' Gaussian noises at once, which is their distribution up to the
+//! noise's grid (thousands of times finer than σ).
 use std::time::Instant;
 
 use sparsimony::core::privacy::{Gaussian, L2Ball};

@@ -511,6 +511,31 @@ fn ldp_simulates_and_fits_with_the_guarantee_stated() {
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["support"].as_array().unwrap().len(), 3);
     assert_eq!(v["guarantee"]["messages_per_user"], serde_json::json!(2));
+    // 442 users cannot carry a signal through ε = 4: the fit says so (JSON and a warning), not only
+    // prints coefficients.
+    assert_eq!(v["trusted"], serde_json::json!(false));
+    assert!(v["noise_error"].as_f64().unwrap() > 0.0);
+    assert!(stderr(&o).contains("warning: the privacy noise"), "{}", stderr(&o));
+    // The simulation above, with its 10⁵ users at ε = 8, is trusted and warns of nothing.
+    let o = sparsimony(&[
+        "ldp",
+        "simulate",
+        "--n",
+        "100000",
+        "--d",
+        "4",
+        "--k",
+        "1",
+        "--epsilon",
+        "8",
+        "--clip",
+        "1.5",
+        "--noise",
+        "0.1",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+    assert!(stdout(&o).contains("privacy noise: expected error"), "{}", stdout(&o));
     for (args, flag) in [
         (vec!["ldp", "simulate", "--n", "100", "--d", "3", "--k", "5"], "--k"),
         (

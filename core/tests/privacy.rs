@@ -502,3 +502,62 @@ fn bad_parameters_and_records_are_errors() {
     let norm = a.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
     assert!((norm / m32.scale() - 1.0).abs() < 1e-6, "every message has norm B");
 }
+
+#[test]
+fn the_truthful_draw_keeps_its_epsilon_at_the_top_of_the_range() {
+    // In floating point e^ε/(1 + e^ε) rounds to 1 from ε ≈ 36.7: the truthful side would always be sent.
+    // The quantised draw keeps a flip probability of at least 2⁻⁵³ with p/(1 − p) ≤ e^ε, exactly.
+    for eps in [1e-6, 0.5, 20.0, 36.0, 40.0, 500.0] {
+        let rr = RandomizedResponse::new(eps).unwrap();
+        let p = rr.keep_probability();
+        assert!(p < 1.0 && p > 0.5, "ε = {eps}: keep probability {p}");
+        // ln(p/(1 − p)) ≤ ε, with 1 − p a multiple of 2⁻⁵³ (exact in f64).
+        let flip = 1.0 - p;
+        assert_eq!(flip * (1u64 << 53) as f64, (flip * (1u64 << 53) as f64).round());
+        assert!(
+            (p / flip).ln() <= eps * (1.0 + 1e-12),
+            "ε = {eps}: loss {}",
+            (p / flip).ln()
+        );
+        // The variance and the debiasing stay finite: an unbiased estimate at any ε of the range.
+        assert!(rr.variance().is_finite() && rr.debias(true).is_finite());
+        assert!(L2Ball::new(eps, 1.0, 4).unwrap().scale().is_finite());
+        assert!(Hypercube::new(eps, 1.0, 4).unwrap().scale().is_finite());
+    }
+    // At ε = 40 a flip does happen (probability 2⁻⁵³ is too rare to see; the bound is what is tested), and
+    // at ε = 20 the flips come at their rate.
+    let rr = RandomizedResponse::new(20.0).unwrap();
+    assert!((1.0 - rr.keep_probability()) / (1.0 / (1.0 + 20f64.exp())) - 1.0 < 1e-6);
+}
+
+#[test]
+fn the_exact_samplers_stay_within_their_integers_at_their_limits() {
+    use sparsimony_core::random::exact::{MAX_GAUSSIAN_VARIANCE, discrete_gaussian, discrete_laplace};
+    // In a debug build any overflow in the acceptance test or the geometric count panics.
+    let mut rng = ChaCha8Rng::seed_from_u64(12);
+    let s = (MAX_GAUSSIAN_VARIANCE as f64).sqrt();
+    for _ in 0..2000 {
+        let z = discrete_gaussian(&mut rng, MAX_GAUSSIAN_VARIANCE).unwrap();
+        assert!((z as f64).abs() <= 64.0 * (s + 1.0));
+    }
+    for t in [u64::MAX >> 1, u64::MAX] {
+        for _ in 0..200 {
+            discrete_laplace(&mut rng, t);
+        }
+    }
+    // The mechanisms at the ends of their sensitivity range and at a large dimension.
+    let mut o = vec![0.0f64; 1000];
+    let v = vec![1e-201; 1000];
+    assert!(Laplace::new(1.0, 1e-201, 1).is_err());
+    assert!(Gaussian::new(1.0, 1e-5, 1e201, 1).is_err());
+    Laplace::new(1e-6, 1e200, 1000)
+        .unwrap()
+        .privatize(&v, &mut o, &mut rng)
+        .unwrap();
+    assert!(o.iter().all(|x| x.is_finite()));
+    Gaussian::new(1e-4, 1e-10, 1e-200, 1000)
+        .unwrap()
+        .privatize(&v, &mut o, &mut rng)
+        .unwrap();
+    assert!(o.iter().all(|x| x.is_finite()));
+}

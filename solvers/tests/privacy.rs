@@ -333,3 +333,70 @@ fn bad_settings_and_data_are_typed_errors() {
         Err(Error::InvalidParameter { name: "n", .. })
     ));
 }
+
+/// The stated privacy-noise error of each estimator against the spread of its estimates over the users'
+/// randomizer seeds on the same users (an independent Monte Carlo): within the sampling error of 24 seeds
+/// and the first-order approximations, a factor 1.6 either way.
+#[test]
+fn the_stated_noise_error_matches_the_spread_over_randomizer_seeds() {
+    let pop = Population::sparse(10, 2, 1.0).unwrap();
+    let n = 100_000;
+    let spread = |fits: &[sparsimony_solvers::privacy::LdpFit]| {
+        let m = fits.len() as f64;
+        let mean: Vec<f64> = (0..2)
+            .map(|j| fits.iter().map(|f| f.coef()[j]).sum::<f64>() / m)
+            .collect();
+        let sd = (fits
+            .iter()
+            .map(|f| (0..2).map(|j| (f.coef()[j] - mean[j]).powi(2)).sum::<f64>())
+            .sum::<f64>()
+            / (m - 1.0))
+            .sqrt();
+        let stated = fits.iter().map(|f| f.noise_error).sum::<f64>() / m;
+        (sd, stated)
+    };
+    for eps in [1.0, 4.0] {
+        let ni: Vec<_> = (0..24)
+            .map(|s| {
+                let est = NonInteractive {
+                    epsilon: eps,
+                    k: Some(2),
+                    seed: s,
+                    ..NonInteractive::default()
+                };
+                est.simulate(&pop, n, 0, 1).unwrap()
+            })
+            .collect();
+        let iht: Vec<_> = (0..24)
+            .map(|s| {
+                let est = LdpIht {
+                    epsilon: eps,
+                    k: 2,
+                    seed: s,
+                    ..LdpIht::default()
+                };
+                est.simulate(&pop, n, 1).unwrap()
+            })
+            .collect();
+        for (name, fits) in [("non-interactive", &ni), ("LDP-IHT", &iht)] {
+            let (sd, stated) = spread(fits);
+            assert!(
+                (stated / sd) > 1.0 / 1.6 && (stated / sd) < 1.6,
+                "{name}, ε = {eps}: stated noise error {stated:.4}, spread over seeds {sd:.4}"
+            );
+        }
+    }
+    // Where the noise swamps the signal the fit says so; where it does not, it does not.
+    let few = NonInteractive {
+        epsilon: 1.0,
+        k: Some(2),
+        ..NonInteractive::default()
+    };
+    assert!(few.simulate(&pop, 10_000, 0, 1).unwrap().noise_dominated());
+    let many = NonInteractive {
+        epsilon: 4.0,
+        k: Some(2),
+        ..NonInteractive::default()
+    };
+    assert!(!many.simulate(&pop, 3_000_000, 0, 1).unwrap().noise_dominated());
+}

@@ -70,7 +70,9 @@ struct Common {
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Print JSON: {"method", "coef", "support", "guarantee": {"epsilon", "delta", "messages_per_user"},
-    /// "users", "report", and for simulate "l2_error", "support_recovered"}.
+    /// "users", "noise_error" (the privacy noise's expected ℓ2 error on the coefficients), "trusted" (false
+    /// when that error reaches a quarter of their norm; a warning goes to stderr), "report", and for simulate
+    /// "l2_error", "support_recovered"}.
     #[arg(long)]
     json: bool,
 }
@@ -273,6 +275,23 @@ fn report(c: &Common, fit: &LdpFit, truth: Option<(f64, bool)>) -> CliResult {
     };
     let g = fit.guarantee;
     let r = &fit.linear.report;
+    let norm = fit.coef().iter().map(|v| v * v).sum::<f64>().sqrt();
+    if fit.noise_dominated() {
+        eprintln!(
+            "warning: the privacy noise's expected error on the coefficients, {:.3e}, is {} of their norm {norm:.3e}: \
+             {} users cannot carry this signal through ε = {} at d = {}; the estimate is not to be trusted (more users, a \
+             larger ε, or tighter clipping)",
+            fit.noise_error,
+            if norm > 0.0 {
+                format!("{:.0} %", 100.0 * fit.noise_error / norm)
+            } else {
+                "all".to_string()
+            },
+            fit.users,
+            g.epsilon,
+            fit.coef().len()
+        );
+    }
     if c.json {
         let mut v = json!({
             "method": method,
@@ -280,6 +299,8 @@ fn report(c: &Common, fit: &LdpFit, truth: Option<(f64, bool)>) -> CliResult {
             "support": fit.support,
             "guarantee": {"epsilon": g.epsilon, "delta": g.delta, "messages_per_user": fit.messages_per_user},
             "users": fit.users,
+            "noise_error": fit.noise_error,
+            "trusted": !fit.noise_dominated(),
             "report": {"iterations": r.iterations, "converged": r.converged, "measure": r.measure.name()},
         });
         if let Some((error, recovered)) = truth {
@@ -297,6 +318,15 @@ fn report(c: &Common, fit: &LdpFit, truth: Option<(f64, bool)>) -> CliResult {
         fit.messages_per_user
     )?;
     outln!("support {:?}", fit.support)?;
+    outln!(
+        "privacy noise: expected error {:.3e} on the coefficients (norm {norm:.3e}){}",
+        fit.noise_error,
+        if fit.noise_dominated() {
+            ", not to be trusted"
+        } else {
+            ""
+        }
+    )?;
     for (j, c) in fit.coef().iter().enumerate().filter(|(_, c)| **c != 0.0) {
         outln!("  θ[{j}] = {c:.6}")?;
     }

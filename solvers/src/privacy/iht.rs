@@ -40,7 +40,8 @@ use super::USERS_PER_PIECE as PIECE;
 /// The fit's coefficients are `H_k(θ_T)`, the `k` largest of the last iterate (the estimate of the
 /// `k`-sparse `θ*`; `θ_T` itself keeps `k′`); its objective is `½‖ĝ_T‖²`, the last round's averaged privatized
 /// gradient (the only loss information the server has); its report counts the rounds (a fixed number, not
-/// a convergence test).
+/// a convergence test). Its [`LdpFit::noise_error`] is the last round's noise in the `k` kept coefficients,
+/// `η B √(k/(d m))`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LdpIht {
     /// The privacy loss ε of each user (> 0).
@@ -232,6 +233,9 @@ impl LdpIht {
         let objective = 0.5 * last.iter().map(|v| v * v).sum::<f64>();
         // θ_T keeps k′ ≥ k coordinates; the estimate of the k-sparse θ* is its k largest.
         keep_top_k(&mut theta, self.k);
+        // The last round's averaged messages carry noise of variance (B² − ‖g‖²)/(d m) ≤ B²/(d m) per
+        // coordinate, through the step η; earlier rounds' noise is contracted (by about ½ a round).
+        let noise_error = self.step * randomizer.scale() * (self.k.min(d) as f64 / (d as f64 * m as f64)).sqrt();
         LdpFit::new(
             Array1::from(theta),
             objective,
@@ -239,6 +243,7 @@ impl LdpIht {
             randomizer.guarantee(),
             1,
             rounds * m,
+            noise_error,
         )
     }
 }

@@ -27,8 +27,9 @@
 //!
 //! Simulation ([`Population`]) regenerates each user's record from a counter-based seed, so `n·d` need
 //! never fit in memory; `simulate` methods draw each user's record and message per user, except where a
-//! sum of independent Gaussian noises is drawn at once with the summed variance — exact in distribution,
-//! and said so in their documentation.
+//! sum of independent (discrete) Gaussian noises is drawn at once as a Gaussian of the summed variance —
+//! their distribution up to the noise's grid, thousands of times finer than σ, as their documentation
+//! says.
 
 mod baseline;
 mod iht;
@@ -72,7 +73,16 @@ pub struct LdpFit {
     pub messages_per_user: usize,
     /// Users whose messages the server used.
     pub users: usize,
+    /// The expected ℓ2 error that the privacy noise adds to the kept coefficients: the standard deviation
+    /// of the noise in `θ̂` on its support, from the mechanisms' known variances and the numbers of users
+    /// (public quantities, so stating it costs no privacy). How it is computed is each estimator's to say.
+    /// When it reaches [`NOISE_WARNING`] of `‖θ̂‖`, [`LdpFit::noise_dominated`] says so.
+    pub noise_error: f64,
 }
+
+/// The share of `‖θ̂‖` at which the privacy noise's expected error makes an estimate untrustworthy: at a
+/// quarter of the coefficients' norm, the support and the signs of the smaller coefficients are in doubt.
+pub const NOISE_WARNING: f64 = 0.25;
 
 impl LdpFit {
     fn new(
@@ -82,6 +92,7 @@ impl LdpFit {
         guarantee: Guarantee,
         messages: usize,
         users: usize,
+        noise_error: f64,
     ) -> crate::Result<Self> {
         // The privacy noise at an extreme setting (a clip of 1e100, a tiny ε) can overflow: an estimate
         // whose squared norm is not finite carries no information and is refused, never reported.
@@ -110,12 +121,21 @@ impl LdpFit {
             guarantee,
             messages_per_user: messages,
             users,
+            noise_error,
         })
     }
 
     /// The coefficients `θ̂`.
     pub fn coef(&self) -> &Array1<f64> {
         &self.linear.coef
+    }
+
+    /// Whether the privacy noise's expected error ([`LdpFit::noise_error`]) reaches [`NOISE_WARNING`] of
+    /// `‖θ̂‖` (or `θ̂ = 0`): then the users were too few for this ε, dimension and clipping to carry the
+    /// signal, and the estimate is not to be trusted.
+    pub fn noise_dominated(&self) -> bool {
+        let norm = self.linear.coef.iter().map(|c| c * c).sum::<f64>().sqrt();
+        self.noise_error.is_nan() || self.noise_error >= NOISE_WARNING * norm
     }
 }
 

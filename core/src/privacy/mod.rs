@@ -40,8 +40,10 @@ use rand_core::RngCore;
 
 use crate::Real;
 use crate::error::{Error, Result};
-use crate::random::exact::{discrete_gaussian, discrete_laplace};
 use crate::random::{standard_normal, uniform_open01};
+
+mod grid;
+pub use grid::{Gaussian, Laplace, SENSITIVITY_RANGE, zcdp_delta};
 
 /// The guarantee one message gives its user: `(ε, δ)`-local differential privacy (`δ = 0`: pure ε).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -168,301 +170,43 @@ pub fn clip_coordinates<T: Real>(v: &mut [T], bound: T) -> Result<()> {
 /// (`e^710` overflows), and a message says nearly all about its record anyway.
 pub const EPSILON_RANGE: core::ops::RangeInclusive<f64> = 1e-6..=500.0;
 
-/// `2¹⁰⁰`: the largest record entry a grid mechanism accepts, in its grid steps (a sensitivity's `2⁶⁰`
-/// for [`Laplace`]).
-const GRID_REACH: f64 = 1_267_650_600_228_229_401_496_703_205_376.0;
-
-/// `1 + 2⁻⁵⁰`: a factor that moves a computed bound past the rounding of the few operations behind it.
-const UPWARD: f64 = 1.0 + 1.0 / (1u64 << 50) as f64;
-
-/// The power of two `2^⌈log₂(x)⌉` for a positive normal `x` (exact: read off the bits).
-fn power_of_two_at_least(x: f64) -> f64 {
-    let bits = x.to_bits();
-    let exponent = ((bits >> 52) & 0x7ff) as i32 - 1023;
-    let mantissa = bits & ((1u64 << 52) - 1);
-    let e = if mantissa == 0 { exponent } else { exponent + 1 };
-    libm::ldexp(1.0, e)
-}
-
-/// The record `v` on the grid `γℤ` by **unbiased randomized rounding**: entry `x` goes to `⌊x/γ⌋` or
-/// `⌈x/γ⌉` steps with the probabilities that make its mean `x/γ`; each integer is handed to `emit` with
-/// the entry's index. `x/γ` is exact (`γ` is a power of two), and so is its fractional part.
-fn on_grid<T: Real, R: RngCore + ?Sized>(
-    v: &[T],
-    granularity: f64,
-    rng: &mut R,
-    mut emit: impl FnMut(usize, i128, &mut R),
-) -> Result<()> {
-    if let Some(index) = v
-        .iter()
-        .position(|x| libm::fabs(x.to_f64_lossless() / granularity) >= GRID_REACH)
-    {
-        return Err(Error::NonFinite {
-            what: "record (an entry beyond 2^100 grid steps of the mechanism: scale the data or raise the sensitivity)",
-            index,
-        });
-    }
-    for (i, x) in v.iter().enumerate() {
-        let f = x.to_f64_lossless() / granularity;
-        let floor = libm::floor(f);
-        let up = uniform_open01(rng) < f - floor;
-        emit(i, floor as i128 + i128::from(up), rng);
-    }
-    Ok(())
-}
-
-/// The message entry `γk` for the integer message `k`: the nearest `T` to it, a function of the exact
-/// integer alone, so post-processing that cannot weaken the guarantee.
-fn from_grid<T: Real>(k: i128, granularity: f64) -> T {
-    T::lit(k as f64 * granularity)
-}
-
-/// The Laplace mechanism on a grid, safe in floating point: pure ε-LDP for records whose ℓ1 distance is
-/// at most `Δ₁`. Unbiased; variance about `2b²` per coordinate with `b = Δ₁/ε`.
-///
-/// The noise is the **discrete Laplace** distribution on the grid `γℤ` (Canonne, Kamath & Steinke 2020,
-/// sampled exactly in integers by [`crate::random::exact::discrete_laplace`]), never a floating-point
-/// `b·ln(u)`, whose outputs from one input form a lattice that another input cannot reach (Mironov 2012).
-/// The grid step `γ` is the power of two with `Δ₁/γ` in `(2⁴⁰, 2⁴¹]`. The record is put on the grid by
-/// unbiased randomized rounding, which moves each entry by less than one step; two records at ℓ1
-/// distance `Δ₁` are then at most `Δ₁/γ + 2d` steps apart, and the integer scale is
-/// `t = ⌈(⌈Δ₁/γ⌉ + 2d)/ε⌉` steps, so the integer messages of neighbours are exactly `e^ε`-close (the
-/// rounding is a mixture over roundings, each within that distance), and so is anything computed from
-/// them alone, such as their `T` values. `t` exceeds `b/γ` by a relative `2d/2⁴⁰`. Every integer is a
-/// possible message of every record.
+/// The draw between a truthful side (probability `p ≈ e^ε/(1 + e^ε)`) and the other one, quantised so that
+/// floating point cannot break ε: the other side is taken when a 53-bit uniform integer falls below
+/// `m = max(1, ⌈2⁵³ q⌉)`, `q = 1/(1 + e^ε)` (rounded upwards). Then `1 − p = m/2⁵³ ≥ q` exactly, so
+/// `p/(1 − p) ≤ (1 − q)/q = e^ε`, and `m ≤ 2⁵²` keeps the reverse ratio at most 1. A floating-point
+/// `u < e^ε/(1 + e^ε)` is not private at large ε: from ε ≈ 36.7 the probability rounds to 1 and the
+/// truthful side is always sent. Here, beyond that ε, `m = 1` and the loss is `ln(2⁵³ − 1) ≈ 36.7`, below
+/// the one stated. The randomizers derive their scales from the quantised `p`, so they stay unbiased.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Laplace {
-    epsilon: f64,
-    dim: usize,
-    granularity: f64,
-    /// The scale in grid steps, `t`.
-    steps: u64,
+struct Truthful {
+    /// `m`: the other side is drawn with probability `m/2⁵³`.
+    other: u64,
 }
 
-impl Laplace {
-    /// The mechanism for privacy loss `epsilon` (in [`EPSILON_RANGE`]), ℓ1 sensitivity `sensitivity` (in
-    /// the records' units) and records of `dim` entries.
-    ///
-    /// # Errors
-    /// [`Error::InvalidParameter`] for ε outside [`EPSILON_RANGE`], a sensitivity not positive and
-    /// finite, `dim = 0`, or a `2d/ε` too large for 64-bit integers (above `2⁶¹`).
-    pub fn new(epsilon: f64, sensitivity: f64, dim: usize) -> Result<Self> {
-        check_epsilon(epsilon)?;
-        check_positive("sensitivity", sensitivity)?;
-        check_dim(dim)?;
-        let granularity = power_of_two_at_least(sensitivity / (1u64 << 41) as f64);
-        let distance = libm::ceil(sensitivity / granularity) + 2.0 * dim as f64;
-        let steps = libm::ceil(distance / epsilon * UPWARD);
-        if steps.is_nan() || steps >= (1u64 << 63) as f64 {
-            return Err(Error::InvalidParameter {
-                name: "dim",
-                reason: "the Laplace scale in grid steps, (sensitivity/step + 2 dim)/epsilon, exceeds 2^63",
-            });
-        }
-        Ok(Self {
-            epsilon,
-            dim,
-            granularity,
-            steps: steps as u64,
-        })
-    }
-
-    /// The grid step `γ` (a power of two) of every message.
-    pub fn granularity(&self) -> f64 {
-        self.granularity
-    }
-
-    /// The noise scale `tγ` in the records' units (at least `Δ₁/ε`).
-    pub fn scale(&self) -> f64 {
-        self.steps as f64 * self.granularity
-    }
-
-    /// The variance of each coordinate's noise, `2q/(1 − q)² γ²` with `q = e^(−1/t)` (`≈ 2b²`); the
-    /// rounding onto the grid adds at most `γ²/4` (a relative `2⁻⁶⁰`).
-    pub fn variance(&self) -> f64 {
-        let x = 1.0 / self.steps as f64;
-        let (q, one_minus_q) = (libm::exp(-x), -libm::expm1(-x));
-        2.0 * q / (one_minus_q * one_minus_q) * self.granularity * self.granularity
-    }
-
-    /// Pure ε.
-    pub fn guarantee(&self) -> Guarantee {
-        Guarantee {
-            epsilon: self.epsilon,
-            delta: 0.0,
+impl Truthful {
+    fn new(epsilon: f64) -> Self {
+        let e = libm::exp(-epsilon);
+        let q = e / (1.0 + e);
+        let m = libm::ceil(q * (1u64 << 53) as f64 * (1.0 + 1.0 / (1u64 << 50) as f64));
+        Self {
+            other: (m as u64).clamp(1, 1 << 52),
         }
     }
 
-    /// Writes the message `γ(round(v/γ) + Z)`, `Z` discrete Laplace of scale `t` per entry, into `out`.
-    ///
-    /// # Errors
-    /// [`Error::Empty`], [`Error::DimensionMismatch`] (`v` not of the mechanism's dimension, `out` not
-    /// `v`'s length), [`Error::NonFinite`] (an entry not finite, or beyond `2¹⁰⁰` grid steps).
-    pub fn privatize<T: Real, R: RngCore + ?Sized>(&self, v: &[T], out: &mut [T], rng: &mut R) -> Result<()> {
-        check_record(v, out, self.dim)?;
-        let (t, g) = (self.steps, self.granularity);
-        on_grid(v, g, rng, |i, k, rng| {
-            out[i] = from_grid(k.saturating_add(discrete_laplace(rng, t)), g);
-        })
-    }
-}
-
-/// The smallest δ for which ρ-zero-concentrated DP implies (ε, δ)-DP, by the conversion of Canonne, Kamath &
-/// Steinke (2020, Corollary 13): `δ = inf_{α>1} exp((α − 1)(αρ − ε)) / (α − 1) · (1 − 1/α)^α`. Every α
-/// gives a valid δ; the minimising α is found by bisection on the derivative of the exponent.
-pub fn zcdp_delta(rho: f64, epsilon: f64) -> f64 {
-    if rho.is_nan() || rho <= 0.0 {
-        return 0.0;
-    }
-    let exponent = |a: f64| (a - 1.0) * (a * rho - epsilon) + a * libm::log1p(-1.0 / a) - libm::log(a - 1.0);
-    let (mut lo, mut hi) = (1.0 + 1e-9, (epsilon + 1.0) / (2.0 * rho) + 2.0);
-    for _ in 0..200 {
-        let a = 0.5 * (lo + hi);
-        // d/dα of the exponent (the ±1/(α − 1) of its last two terms cancel).
-        let slope = (2.0 * a - 1.0) * rho - epsilon + libm::log1p(-1.0 / a);
-        if slope < 0.0 {
-            lo = a;
-        } else {
-            hi = a;
-        }
-    }
-    let a = 0.5 * (lo + hi);
-    (libm::exp(exponent(a)) * UPWARD).min(1.0)
-}
-
-/// The Gaussian mechanism on a grid, safe in floating point: `(ε, δ)`-LDP for records whose ℓ2 distance is
-/// at most `Δ₂`. Unbiased; variance at most `σ²` per coordinate.
-///
-/// The noise is the **discrete Gaussian** `N_ℤ(0, σ²)` on the grid `γℤ` (Canonne, Kamath & Steinke 2020,
-/// sampled exactly in integers by [`crate::random::exact::discrete_gaussian`]), as the US Census
-/// Bureau's 2020 disclosure avoidance and OpenDP use it. Its guarantee: with ℓ2 sensitivity `Δ` in grid
-/// steps it is `Δ²/(2σ²)`-zCDP in any dimension (their Theorem 14), turned into (ε, δ) by
-/// [`zcdp_delta`]. The calibration takes the smallest ratio `σ/Δ` whose δ is at most the one asked
-/// (`σ/Δ` is 5–11 % above Balle & Wang's analytic calibration of the continuous Gaussian, which is
-/// exact only in real arithmetic). The grid step `γ` is the power of two with `σ/γ` in `(2²⁵, 2²⁶]`;
-/// unbiased randomized rounding puts a record on the grid and moves neighbours apart by at most `2√d`
-/// steps more, which the integer σ includes; anything computed from the integer message alone (its `T`
-/// value) keeps the guarantee. Draws beyond 64σ are redrawn, which changes δ by less than
-/// `e^(−2000)`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Gaussian {
-    epsilon: f64,
-    delta: f64,
-    dim: usize,
-    granularity: f64,
-    /// `σ²` in grid steps squared.
-    variance_steps: u64,
-}
-
-impl Gaussian {
-    /// The mechanism for `(epsilon, delta)` (ε in [`EPSILON_RANGE`], δ in `(0, 1)`), ℓ2 sensitivity
-    /// `sensitivity` (in the records' units) and records of `dim` entries.
-    ///
-    /// # Errors
-    /// [`Error::InvalidParameter`] for ε outside [`EPSILON_RANGE`], δ outside `(0, 1)`, a sensitivity not
-    /// positive and finite, `dim = 0`, or a `dim` so large that `2√d` grid steps dominate the noise (above
-    /// about `2⁴⁸`).
-    pub fn new(epsilon: f64, delta: f64, sensitivity: f64, dim: usize) -> Result<Self> {
-        check_epsilon(epsilon)?;
-        check_positive("sensitivity", sensitivity)?;
-        check_dim(dim)?;
-        if !(delta > 0.0 && delta < 1.0) {
-            return Err(Error::InvalidParameter {
-                name: "delta",
-                reason: "must lie in (0, 1)",
-            });
-        }
-        let ratio = Self::noise_ratio(epsilon, delta);
-        let sigma = ratio * sensitivity;
-        check_positive("sensitivity", sigma)?;
-        let granularity = power_of_two_at_least(sigma / (1u64 << 26) as f64);
-        let distance = (sensitivity / granularity + 2.0 * libm::sqrt(dim as f64)) * UPWARD;
-        let steps = ratio * distance * UPWARD;
-        let variance_steps = libm::ceil(steps * steps * UPWARD);
-        if variance_steps.is_nan() || variance_steps > crate::random::exact::MAX_GAUSSIAN_VARIANCE as f64 {
-            return Err(Error::InvalidParameter {
-                name: "dim",
-                reason: "the rounding of a record this long onto the grid would dominate the Gaussian noise",
-            });
-        }
-        Ok(Self {
-            epsilon,
-            delta,
-            dim,
-            granularity,
-            variance_steps: variance_steps as u64,
-        })
+    /// `p`, exactly.
+    fn probability(&self) -> f64 {
+        1.0 - self.other as f64 / (1u64 << 53) as f64
     }
 
-    /// The smallest `σ/Δ` (to a relative `10⁻¹²`, rounded up) with `zcdp_delta(Δ²/(2σ²), ε) ≤ δ`.
-    fn noise_ratio(epsilon: f64, delta: f64) -> f64 {
-        let delta_at = |r: f64| zcdp_delta(0.5 / (r * r), epsilon);
-        let mut hi = 1.0;
-        while delta_at(hi) > delta {
-            hi *= 2.0;
-        }
-        let mut lo = hi;
-        while delta_at(lo) <= delta && lo > 1e-300 {
-            lo *= 0.5;
-        }
-        while hi - lo > 1e-12 * hi {
-            let mid = 0.5 * (lo + hi);
-            if delta_at(mid) > delta {
-                lo = mid;
-            } else {
-                hi = mid;
-            }
-        }
-        hi
+    /// `1/(2p − 1)`, the factor that makes a message unbiased.
+    fn amplify(&self) -> f64 {
+        1.0 / (2.0 * self.probability() - 1.0)
     }
 
-    /// The grid step `γ` (a power of two) of every message.
-    pub fn granularity(&self) -> f64 {
-        self.granularity
+    /// Whether this draw takes the truthful side.
+    fn draw<R: RngCore + ?Sized>(&self, rng: &mut R) -> bool {
+        (rng.next_u64() >> 11) >= self.other
     }
-
-    /// The noise parameter σ in the records' units: `√(σ² in steps)·γ`, at least the calibrated
-    /// `(σ/Δ)·Δ₂`.
-    pub fn sigma(&self) -> f64 {
-        libm::sqrt(self.variance_steps as f64) * self.granularity
-    }
-
-    /// The variance of each coordinate's noise, `σ²` (the discrete Gaussian's is below it by a relative
-    /// `e^(−2π²σ²)`, nil at `σ ≥ 2²⁵` steps; the rounding adds at most `γ²/4`, a relative `2⁻⁵²`).
-    pub fn variance(&self) -> f64 {
-        let s = self.sigma();
-        s * s
-    }
-
-    /// (ε, δ).
-    pub fn guarantee(&self) -> Guarantee {
-        Guarantee {
-            epsilon: self.epsilon,
-            delta: self.delta,
-        }
-    }
-
-    /// Writes the message `γ(round(v/γ) + Z)`, `Z ~ N_ℤ(0, σ²)` per entry, into `out`.
-    ///
-    /// # Errors
-    /// [`Error::Empty`], [`Error::DimensionMismatch`], [`Error::NonFinite`] (an entry not finite, or
-    /// beyond `2¹⁰⁰` grid steps).
-    pub fn privatize<T: Real, R: RngCore + ?Sized>(&self, v: &[T], out: &mut [T], rng: &mut R) -> Result<()> {
-        check_record(v, out, self.dim)?;
-        let (s2, g) = (self.variance_steps, self.granularity);
-        let mut failure = Ok(());
-        on_grid(v, g, rng, |i, k, rng| match discrete_gaussian(rng, s2) {
-            Ok(z) => out[i] = from_grid(k + i128::from(z), g),
-            Err(e) => failure = Err(e),
-        })?;
-        failure
-    }
-}
-
-/// `p = e^ε/(1 + e^ε)`, the probability of the truthful side, and `(e^ε + 1)/(e^ε − 1) = 1/(2p − 1)`.
-fn truthful(epsilon: f64) -> (f64, f64) {
-    let e = libm::exp(epsilon);
-    (e / (1.0 + e), (e + 1.0) / (e - 1.0))
 }
 
 /// Whether a draw with probability `p` succeeds.
@@ -477,7 +221,8 @@ fn bernoulli<R: RngCore + ?Sized>(rng: &mut R, p: f64) -> bool {
 /// `p = e^ε/(1 + e^ε)` and moved to the other one otherwise; the message is `B u` with
 /// `B = r (e^ε + 1)/(e^ε − 1) · √π Γ((d + 1)/2)/Γ(d/2)` (`1/E|u₁|` for `u` uniform on the sphere), which
 /// makes `E[B u] = v`. The density of `u` is `2p` or `2(1 − p)` times the uniform one whatever `v` is, so
-/// the ratio for any two inputs is at most `p/(1 − p) = e^ε`. Every message has norm `B`, so the variance
+/// the ratio for any two inputs is at most `p/(1 − p) ≤ e^ε` (`p` quantised so that this holds in floating
+/// point, see `Truthful`). Every message has norm `B`, so the variance
 /// is `E‖B u − v‖² = B² − ‖v‖²` (at most `B² ≈ r² d π/2 · ((e^ε+1)/(e^ε−1))²`). The Gamma ratio is
 /// computed through log-gamma, so it holds for any `d`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -486,27 +231,27 @@ pub struct L2Ball {
     radius: f64,
     dim: usize,
     scale: f64,
-    /// `p = e^ε/(1 + e^ε)`.
-    keep: f64,
+    keep: Truthful,
 }
 
 impl L2Ball {
     /// The randomizer for records of dimension `dim` in the ℓ2 ball of radius `radius`.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for ε or the radius not positive and finite, or `dim = 0`.
+    /// [`Error::InvalidParameter`] for ε outside [`EPSILON_RANGE`], a radius not positive and finite, or
+    /// `dim = 0`.
     pub fn new(epsilon: f64, radius: f64, dim: usize) -> Result<Self> {
         check_epsilon(epsilon)?;
         check_positive("radius", radius)?;
         check_dim(dim)?;
         let d = dim as f64;
         let gamma_ratio = libm::exp(libm::lgamma(0.5 * (d + 1.0)) - libm::lgamma(0.5 * d));
-        let (keep, amplify) = truthful(epsilon);
+        let keep = Truthful::new(epsilon);
         Ok(Self {
             epsilon,
             radius,
             dim,
-            scale: radius * amplify * libm::sqrt(core::f64::consts::PI) * gamma_ratio,
+            scale: radius * keep.amplify() * libm::sqrt(core::f64::consts::PI) * gamma_ratio,
             keep,
         })
     }
@@ -545,7 +290,7 @@ impl L2Ball {
             });
         }
         let plus = bernoulli(rng, 0.5 + 0.5 * (norm / self.radius).min(1.0));
-        let keep = bernoulli(rng, self.keep);
+        let keep = self.keep.draw(rng);
         // A uniform direction: d standard normals, normalised (an all-zero draw has probability 0 but is
         // redrawn all the same), with its squared length and ⟨u, v⟩ summed in the same pass.
         let (mut length2, mut dot) = (0.0, 0.0);
@@ -589,7 +334,8 @@ impl Hypercube {
     /// The randomizer for records of dimension `dim` in `[−bound, bound]^dim`.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for ε or the bound not positive and finite, or `dim = 0`.
+    /// [`Error::InvalidParameter`] for ε outside [`EPSILON_RANGE`], a bound not positive and finite, or
+    /// `dim = 0`.
     pub fn new(epsilon: f64, bound: f64, dim: usize) -> Result<Self> {
         check_epsilon(epsilon)?;
         check_positive("bound", bound)?;
@@ -604,12 +350,11 @@ impl Hypercube {
             0.0
         };
         let ln_rho = (1.0 - d) * core::f64::consts::LN_2 + ln_choose(d - 1.0, half) - libm::log1p(-ties);
-        let (_, amplify) = truthful(epsilon);
         Ok(Self {
             epsilon,
             bound,
             dim,
-            scale: bound * amplify * libm::exp(-ln_rho),
+            scale: bound * Truthful::new(epsilon).amplify() * libm::exp(-ln_rho),
         })
     }
 
@@ -646,8 +391,7 @@ impl Hypercube {
                 reason: "has an entry outside the randomizer's bound; clip it first (clip_coordinates)",
             });
         }
-        let (p, _) = truthful(self.epsilon);
-        let keep = bernoulli(rng, p);
+        let keep = Truthful::new(self.epsilon).draw(rng);
         // a_j = z_j s_j is uniform on {±1}^d whatever s is, and ⟨z, s⟩ = Σ a_j: draw the agreements first
         // (redrawing ties), put them on the chosen side, then draw s and write z = B s ⊙ a. No buffer
         // beyond `out` is needed.
@@ -679,30 +423,30 @@ impl Hypercube {
 }
 
 /// Randomized response (Warner 1965) for one bit: the bit is sent as it is with probability
-/// `p = e^ε/(1 + e^ε)` and flipped otherwise — pure ε-LDP. [`RandomizedResponse::debias`] turns a received
+/// `p ≈ e^ε/(1 + e^ε)` (quantised so that `p/(1 − p) ≤ e^ε` holds exactly) and flipped otherwise — pure ε-LDP. [`RandomizedResponse::debias`] turns a received
 /// bit into an unbiased estimate of the true one, with variance `p(1 − p)/(2p − 1)²`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RandomizedResponse {
     epsilon: f64,
-    keep: f64,
+    keep: Truthful,
 }
 
 impl RandomizedResponse {
     /// The randomizer for privacy loss `epsilon`.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] unless ε is positive and finite.
+    /// [`Error::InvalidParameter`] for ε outside [`EPSILON_RANGE`].
     pub fn new(epsilon: f64) -> Result<Self> {
         check_epsilon(epsilon)?;
         Ok(Self {
             epsilon,
-            keep: truthful(epsilon).0,
+            keep: Truthful::new(epsilon),
         })
     }
 
     /// The probability `p` that the bit is sent as it is.
     pub fn keep_probability(&self) -> f64 {
-        self.keep
+        self.keep.probability()
     }
 
     /// Pure ε.
@@ -715,17 +459,19 @@ impl RandomizedResponse {
 
     /// The message for `bit`.
     pub fn privatize<R: RngCore + ?Sized>(&self, bit: bool, rng: &mut R) -> bool {
-        if bernoulli(rng, self.keep) { bit } else { !bit }
+        if self.keep.draw(rng) { bit } else { !bit }
     }
 
     /// The unbiased estimate `(b − (1 − p))/(2p − 1)` of the true bit (as 0 or 1) from a received one.
     pub fn debias(&self, received: bool) -> f64 {
         let b = if received { 1.0 } else { 0.0 };
-        (b - (1.0 - self.keep)) / (2.0 * self.keep - 1.0)
+        let p = self.keep.probability();
+        (b - (1.0 - p)) / (2.0 * p - 1.0)
     }
 
     /// The variance of [`RandomizedResponse::debias`]: `p(1 − p)/(2p − 1)²`.
     pub fn variance(&self) -> f64 {
-        self.keep * (1.0 - self.keep) / ((2.0 * self.keep - 1.0) * (2.0 * self.keep - 1.0))
+        let p = self.keep.probability();
+        p * (1.0 - p) / ((2.0 * p - 1.0) * (2.0 * p - 1.0))
     }
 }
