@@ -82,9 +82,9 @@ impl Estimator {
         let q = |full: Vec<f64>, short: Vec<f64>| if quick { short } else { full };
         match self {
             Self::NonInteractive => (
-                Point::new(3e8, 1.0, 5, 2),
+                Point::new(1e7, 1.0, 5, 2),
                 [
-                    q(vec![1e8, 3e8, 1e9], vec![3e7, 1e8]),
+                    q(vec![3e6, 1e7, 3e7], vec![1e6, 3e6]),
                     q(vec![0.25, 0.5, 1.0], vec![0.5, 1.0]),
                     q(vec![3.0, 5.0, 8.0], vec![3.0, 5.0]),
                     q(vec![1.0, 2.0, 4.0], vec![1.0, 2.0]),

@@ -571,6 +571,44 @@ fn ldp_simulates_and_fits_with_the_guarantee_stated() {
             vec!["ldp", "simulate", "--n", "100", "--d", "3", "--k", "1", "--rounds", "0"],
             "--rounds",
         ),
+        // The non-interactive estimator's radius for x, refused when not positive or when its
+        // sensitivity leaves the mechanism's range.
+        (
+            vec![
+                "ldp",
+                "simulate",
+                "--n",
+                "100",
+                "--d",
+                "3",
+                "--k",
+                "1",
+                "--method",
+                "noninteractive",
+                "--radius",
+                "0",
+            ],
+            "--radius",
+        ),
+        (
+            vec![
+                "ldp",
+                "simulate",
+                "--n",
+                "100",
+                "--d",
+                "3",
+                "--k",
+                "1",
+                "--method",
+                "noninteractive",
+                "--radius",
+                "1e150",
+                "--clip",
+                "1e150",
+            ],
+            "--radius",
+        ),
         (
             vec![
                 "ldp", "simulate", "--n", "100", "--d", "3", "--k", "1", "--method", "public", "--rounds", "2",

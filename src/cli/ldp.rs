@@ -63,7 +63,8 @@ struct Common {
     #[arg(long)]
     sparsity_factor: Option<usize>,
     /// iht: the ℓ2 radius each user's gradient is clipped to [default: √d, or the bound the clipped data
-    /// give, √d τx(√k′ τx + τy), where that is smaller].
+    /// give, √d τx(√k′ τx + τy), where that is smaller]. noninteractive, public: the ℓ2 radius x is
+    /// clipped to after --clip [default: √d + 1, at most √d times --clip].
     #[arg(long)]
     radius: Option<f64>,
     /// Seed of the users' randomizers.
@@ -135,12 +136,13 @@ pub fn run(a: Args) -> CliResult {
                 ("rounds", "--rounds"),
                 ("sparsity_factor", "--sparsity-factor"),
                 ("radius", "--radius"),
+                ("radius_x", "--radius"),
                 ("d", "--d"),
                 ("users", "--n/--d (or the rows and columns of X)"),
                 ("public", "--public-n (or the rows of --public)"),
                 (
                     "sensitivity",
-                    "--clip (the messages' sensitivity grows with its square)",
+                    "--clip or --radius (the messages' sensitivity grows with their square)",
                 ),
                 ("n", "--n"),
             ],
@@ -153,7 +155,6 @@ fn non_interactive(c: &Common) -> Result<NonInteractive, String> {
     for (given, flag) in [
         (c.rounds.is_some(), "--rounds"),
         (c.sparsity_factor.is_some(), "--sparsity-factor"),
-        (c.radius.is_some(), "--radius"),
     ] {
         if given {
             return Err(format!("{flag} applies to --method iht"));
@@ -164,6 +165,7 @@ fn non_interactive(c: &Common) -> Result<NonInteractive, String> {
         epsilon: c.epsilon,
         delta: c.delta.unwrap_or(d.delta),
         clip_x: c.clip,
+        radius_x: c.radius,
         clip_y: c.clip,
         k: Some(c.k),
         seed: c.seed,
