@@ -74,7 +74,7 @@ print(f"{'users':>10} {'rounds':>6} {'numpy (s)':>10} {'sparsimony CLI (s)':>19}
 for n in [100_000, 1_000_000, 10_000_000]:
     t0 = time.perf_counter()
     out = subprocess.run(
-        [binary, "ldp", "simulate", "--n", str(n), "--d", str(d), "--k", str(k), "--epsilon", str(eps), "--json"],
+        [binary, "ldp", "simulate", "--n", str(n), "--d", str(d), "--k", str(k), "--epsilon", str(eps), "--scale", "given", "--json"],
         check=True, capture_output=True, text=True,
     ).stdout
     ours = time.perf_counter() - t0

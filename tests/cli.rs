@@ -492,21 +492,31 @@ fn ldp_simulates_and_fits_with_the_guarantee_stated() {
     assert_eq!(v["support_recovered"], serde_json::json!(true));
     assert_eq!(v["guarantee"]["epsilon"], serde_json::json!(8.0));
     assert_eq!(v["guarantee"]["delta"], serde_json::json!(0.0));
-    let o = sparsimony(&[
-        "ldp",
-        "fit",
-        "--x",
-        "data/diabetes_X.csv",
-        "--y",
-        "data/diabetes_y.csv",
-        "--k",
-        "3",
-        "--epsilon",
-        "4",
-        "--method",
-        "noninteractive",
-        "--json",
-    ]);
+    let diabetes = |extra: &[&str]| {
+        let mut args = vec![
+            "ldp",
+            "fit",
+            "--x",
+            "data/diabetes_X.csv",
+            "--y",
+            "data/diabetes_y.csv",
+            "--k",
+            "3",
+            "--epsilon",
+            "4",
+            "--method",
+            "noninteractive",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        sparsimony(&args)
+    };
+    // 442 users are too few to learn the data's scales privately (y spans 25–346): refused by default,
+    // saying what to do.
+    let o = diabetes(&[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stderr(&o).contains("--scale given"), "{}", stderr(&o));
+    let o = diabetes(&["--scale", "given"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["support"].as_array().unwrap().len(), 3);

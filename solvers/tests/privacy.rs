@@ -6,7 +6,7 @@
 use ndarray::{Array1, Array2};
 use sparsimony_solvers::Error;
 use sparsimony_solvers::Estimator;
-use sparsimony_solvers::privacy::{Baseline, LdpIht, NonInteractive, Population};
+use sparsimony_solvers::privacy::{Baseline, LdpIht, NonInteractive, Population, Scaling};
 use sparsimony_solvers::regression::{ElasticNet, Iht};
 
 fn l2_error(coef: &Array1<f64>, theta: &Array1<f64>) -> f64 {
@@ -35,6 +35,7 @@ fn non_interactive_is_consistent_without_noise_and_falls_like_one_over_root_n() 
         clip_y: Some(3.0),
         threshold: 0.0,
         eigenvalue_floor: 0.5,
+        scaling: Scaling::Given,
         ..NonInteractive::default()
     };
     // A large ε: the answer approaches least squares on the clipped data, i.e. θ*.
@@ -92,6 +93,7 @@ fn the_gaussian_sum_shortcut_has_the_per_user_distribution() {
         threshold: 0.0,
         clip_x: Some(2.5),
         clip_y: Some(2.5),
+        scaling: Scaling::Given,
         ..NonInteractive::default()
     };
     let runs = 60;
@@ -398,5 +400,75 @@ fn the_stated_noise_error_matches_the_spread_over_randomizer_seeds() {
         k: Some(2),
         ..NonInteractive::default()
     };
-    assert!(!many.simulate(&pop, 3_000_000, 0, 1).unwrap().noise_dominated());
+    let fit = many.simulate(&pop, 3_000_000, 0, 1).unwrap();
+    assert!(!fit.noise_dominated(), "{:?} ± {}", fit.coef(), fit.noise_error);
+}
+
+/// The same users' data in other units (x ×100, y ×1000): with the scales learnt privately, the fit finds
+/// the same support and coefficients in the new units (×10) within its stated error; with the scales
+/// taken as given, the unit-scale defaults clip the rescaled data to nothing useful.
+#[test]
+fn private_scales_make_the_fit_independent_of_the_data_units() {
+    let pop = Population::sparse(5, 2, 1.0).unwrap();
+    let (x, y) = pop.sample(21, 0, 200_000).unwrap();
+    let (x2, y2) = (&x * 100.0, &y * 1000.0);
+    let est = NonInteractive {
+        epsilon: 4.0,
+        k: Some(2),
+        ..NonInteractive::default()
+    };
+    let a = est.fit((x.view(), y.view())).unwrap();
+    let b = est.fit((x2.view(), y2.view())).unwrap();
+    assert_eq!(a.support, vec![0, 1]);
+    assert_eq!(b.support, a.support);
+    assert_eq!(a.scales.users, 10_000);
+    // The learnt scales against the population's: x's standard deviation 1, y's √(‖θ*‖² + σ²) = √2, to
+    // within the bisection's quarter octave.
+    assert!(
+        (a.scales.x - 1.0).abs() < 0.2 && (a.scales.y / 2f64.sqrt() - 1.0).abs() < 0.2,
+        "{:?}",
+        a.scales
+    );
+    assert!(
+        (b.scales.x / a.scales.x / 100.0 - 1.0).abs() < 0.2,
+        "{:?} {:?}",
+        a.scales,
+        b.scales
+    );
+    assert!(
+        (b.scales.y / a.scales.y / 1000.0 - 1.0).abs() < 0.2,
+        "{:?} {:?}",
+        a.scales,
+        b.scales
+    );
+    let bar = 3.0 * (a.noise_error * 10.0 + b.noise_error);
+    assert!(
+        l2_error(&(a.coef() * 10.0), b.coef()) < bar,
+        "{:?} ×10 against {:?} (bar {bar})",
+        a.coef(),
+        b.coef()
+    );
+    // Both near θ* in their units: 1/√2 and 10/√2.
+    assert!(
+        l2_error(a.coef(), &pop.theta) < 3.0 * a.noise_error + 0.1,
+        "{:?}",
+        a.coef()
+    );
+    let given = NonInteractive {
+        scaling: Scaling::Given,
+        ..est.clone()
+    };
+    let c = given.fit((x2.view(), y2.view())).unwrap();
+    let truth = &pop.theta * 10.0;
+    let relative = |coef: &Array1<f64>| l2_error(coef, &truth) / 10.0;
+    assert!(
+        relative(c.coef()) > 0.75 && relative(b.coef()) < 0.5,
+        "the unit-scale defaults on data ×100/×1000: {:?}; with the learnt scales: {:?}",
+        c.coef(),
+        b.coef()
+    );
+    // Too few users to learn the scales: an error that says what to do.
+    let (xs, ys) = pop.sample(22, 0, 1000).unwrap();
+    let e = est.fit((xs.view(), ys.view())).unwrap_err().to_string();
+    assert!(e.contains("give the scales"), "{e}");
 }

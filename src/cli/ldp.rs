@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 use serde_json::json;
 use sparsimony::io::read_table;
-use sparsimony::solvers::privacy::{LdpFit, LdpIht, NonInteractive, Population};
+use sparsimony::solvers::privacy::{LdpFit, LdpIht, NonInteractive, Population, Scaling};
 
 use super::{Bar, CliResult, Samples, print_json, with_flag_names};
 
@@ -20,6 +20,16 @@ pub enum MethodArg {
     Public,
     /// LDP iterative hard thresholding: one batch of users per round, ℓ2-ball messages (pure ε).
     Iht,
+}
+
+/// How the scales of x and y are found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScaleArg {
+    /// A twentieth of the users (at least 1800) each send one randomized-response bit from which the server learns the median
+    /// scales of |x| and |y|; the fit divides by them and reports the coefficients in the data's units.
+    Private,
+    /// The data are used as they are: the clipping defaults assume features and responses of unit scale.
+    Given,
 }
 
 /// `sparsimony ldp`.
@@ -40,10 +50,13 @@ enum Command {
 /// The privacy and estimator settings both subcommands take.
 #[derive(Debug, clap::Args)]
 struct Common {
-    /// The privacy loss ε of each user (> 0).
+    /// The privacy loss ε of each user, in [1e-6, 500].
     #[arg(long, default_value_t = 1.0)]
     epsilon: f64,
-    /// δ of the Gaussian mechanism (noninteractive, public), in (0, 1).
+    /// How the scales of x and y are found before the fit.
+    #[arg(long, value_enum, default_value_t = ScaleArg::Private)]
+    scale: ScaleArg,
+    /// δ of the Gaussian mechanism (noninteractive, public), in [2e-300, 1) [default: 1e-5].
     #[arg(long)]
     delta: Option<f64>,
     /// The estimator.
@@ -52,7 +65,7 @@ struct Common {
     /// The sparsity k (the coefficients kept).
     #[arg(long)]
     k: usize,
-    /// Coordinatewise clipping of x and of y [default: √(2 ln n)].
+    /// Coordinatewise clipping of x and of y, in the scaled units (see --scale) [default: √(2 ln max(n, 3))].
     #[arg(long)]
     clip: Option<f64>,
     /// iht: rounds, one batch of users each [default: the T in 1..=⌈ln n⌉ that minimises the predicted
@@ -71,7 +84,8 @@ struct Common {
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Print JSON: {"method", "coef", "support", "guarantee": {"epsilon", "delta", "messages_per_user"},
-    /// "users", "noise_error" (the privacy noise's expected ℓ2 error on the coefficients), "trusted" (false
+    /// "users", "scales": {"x", "y", "users"} (what x and y were divided by, learnt from that many users),
+    /// "noise_error" (the privacy noise's expected ℓ2 error on the coefficients), "trusted" (false
     /// when that error reaches a quarter of their norm; a warning goes to stderr), "report", and for simulate
     /// "l2_error", "support_recovered"}.
     #[arg(long)]
@@ -169,8 +183,17 @@ fn non_interactive(c: &Common) -> Result<NonInteractive, String> {
         clip_y: c.clip,
         k: Some(c.k),
         seed: c.seed,
+        scaling: scaling(c),
         ..d
     })
+}
+
+/// The scaling the flags ask for.
+fn scaling(c: &Common) -> Scaling {
+    match c.scale {
+        ScaleArg::Private => Scaling::default(),
+        ScaleArg::Given => Scaling::Given,
+    }
 }
 
 fn iht(c: &Common, bar: &Bar) -> Result<LdpIht, String> {
@@ -186,6 +209,7 @@ fn iht(c: &Common, bar: &Bar) -> Result<LdpIht, String> {
         sparsity_factor: c.sparsity_factor.unwrap_or(LdpIht::default().sparsity_factor),
         radius: c.radius,
         seed: c.seed,
+        scaling: scaling(c),
         progress: bar.callback(),
         ..LdpIht::default()
     })
@@ -303,6 +327,7 @@ fn report(c: &Common, fit: &LdpFit, truth: Option<(f64, bool)>) -> CliResult {
             "users": fit.users,
             "noise_error": fit.noise_error,
             "trusted": !fit.noise_dominated(),
+            "scales": {"x": fit.scales.x, "y": fit.scales.y, "users": fit.scales.users},
             "report": {"iterations": r.iterations, "converged": r.converged, "measure": r.measure.name()},
         });
         if let Some((error, recovered)) = truth {
@@ -319,6 +344,14 @@ fn report(c: &Common, fit: &LdpFit, truth: Option<(f64, bool)>) -> CliResult {
         g.delta,
         fit.messages_per_user
     )?;
+    if fit.scales.users > 0 {
+        outln!(
+            "scales learnt privately from {} users: x / {:.4e}, y / {:.4e} (coefficients in the data's units)",
+            fit.scales.users,
+            fit.scales.x,
+            fit.scales.y
+        )?;
+    }
     outln!("support {:?}", fit.support)?;
     outln!(
         "privacy noise: expected error {:.3e} on the coefficients (norm {norm:.3e}){}",

@@ -7,7 +7,9 @@ use rand_core::SeedableRng;
 use sparsimony_core::Report;
 use sparsimony_core::privacy::L2Ball;
 
-use super::{LdpFit, Population, check_clip, check_epsilon, check_memory, checked_records, default_clip, keep_top_k};
+use super::{
+    LdpFit, Population, Scaling, check_clip, check_epsilon, check_memory, checked_records, default_clip, keep_top_k,
+};
 use crate::{Error, Estimator, Progress, Result};
 
 use super::USERS_PER_PIECE as PIECE;
@@ -65,6 +67,10 @@ pub struct LdpIht {
     pub radius: Option<f64>,
     /// The seed of the users' randomizers (user `i` draws from ChaCha8 stream `i`).
     pub seed: u64,
+    /// How the scales of `x` and `y` are learnt before the rounds (default: privately, from a twentieth
+    /// of the users; see [`Scaling`]). The clipping thresholds, the radius and the unit ball of `θ` apply to
+    /// the scaled data; the coefficients come back in the data's units.
+    pub scaling: Scaling,
     /// Called after every round (task `"ldp_iht"`).
     pub progress: Progress,
 }
@@ -81,6 +87,7 @@ impl Default for LdpIht {
             clip_y: None,
             radius: None,
             seed: 0,
+            scaling: Scaling::default(),
             progress: Progress::default(),
         }
     }
@@ -161,9 +168,33 @@ impl LdpIht {
         self.run(n, d, |i, row| population.record(data_seed, i as u64, row))
     }
 
-    /// The protocol over users `0..n`, user `i`'s record given by `record(i, x) -> y`.
+    /// The protocol over users `0..n`, user `i`'s record given by `record(i, x) -> y`: the scales from the
+    /// first users ([`LdpIht::scaling`]), the rounds over the others on the scaled records, and the
+    /// coefficients in the data's units.
     fn run(&self, n: usize, d: usize, record: impl Fn(usize, &mut [f64]) -> f64 + Sync) -> Result<LdpFit> {
         self.check(n, d)?;
+        self.scaling.check()?;
+        let scales = self.scaling.learn(n, d, self.epsilon, self.seed, &record)?;
+        let first = scales.users;
+        let (sx, sy) = (scales.x, scales.y);
+        let mut fit = self.rounds_over(first, n - first, d, |i, row| {
+            let y = record(first + i, row);
+            row.iter_mut().for_each(|v| *v /= sx);
+            y / sy
+        })?;
+        fit.rescale(scales);
+        Ok(fit)
+    }
+
+    /// The rounds over `n` users (user `i` is the data's user `first + i`, whose randomizer is ChaCha8
+    /// stream `first + i`), on records of unit scale.
+    fn rounds_over(
+        &self,
+        first: usize,
+        n: usize,
+        d: usize,
+        record: impl Fn(usize, &mut [f64]) -> f64 + Sync,
+    ) -> Result<LdpFit> {
         let kp = self.sparsity_factor.saturating_mul(self.k).min(d);
         let tx = self.clip_x.unwrap_or_else(|| default_clip(n));
         let ty = self.clip_y.unwrap_or_else(|| default_clip(n));
@@ -184,6 +215,14 @@ impl LdpIht {
         let rounds = self
             .rounds
             .unwrap_or_else(|| Self::default_rounds(n, d, kp, randomizer.scale()));
+        if rounds > n {
+            return Err(Error::InvalidParameter {
+                name: "rounds",
+                reason: format!(
+                    "{rounds} rounds need at least as many users, and {n} remain after the {first} that learnt the scales"
+                ),
+            });
+        }
         let m = n / rounds;
         let mut theta = vec![0.0; d];
         let mut last = vec![0.0; d];
@@ -212,7 +251,7 @@ impl LdpIht {
                     };
                     g.iter_mut().zip(&x).for_each(|(gj, xj)| *gj = xj * factor);
                     let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
-                    rng.set_stream(i as u64);
+                    rng.set_stream((first + i) as u64);
                     randomizer.privatize(&g, &mut msg, &mut rng)?;
                     sum.iter_mut().zip(&msg).for_each(|(s, v)| *s += v);
                 }

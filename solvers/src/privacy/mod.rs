@@ -35,11 +35,13 @@ mod baseline;
 mod iht;
 mod noninteractive;
 mod population;
+mod scale;
 
 pub use baseline::Baseline;
 pub use iht::LdpIht;
 pub use noninteractive::NonInteractive;
 pub use population::Population;
+pub use scale::{MIN_USERS_PER_STEP, Scales, Scaling};
 pub use sparsimony_core::privacy::Guarantee;
 
 use ndarray::Array1;
@@ -76,12 +78,17 @@ pub struct LdpFit {
     /// The expected ℓ2 error that the privacy noise adds to the kept coefficients: the standard deviation
     /// of the noise in `θ̂` on its support, from the mechanisms' known variances and the numbers of users
     /// (public quantities, so stating it costs no privacy). How it is computed is each estimator's to say.
-    /// When it reaches [`NOISE_WARNING`] of `‖θ̂‖`, [`LdpFit::noise_dominated`] says so.
+    /// When it reaches [`NOISE_WARNING`] of `‖θ̂‖`, [`LdpFit::noise_dominated`] says so. In the data's units,
+    /// as `θ̂`.
     pub noise_error: f64,
+    /// The scales the fit divided `x` and `y` by ([`Scales::UNIT`] when they were given), and the users
+    /// spent learning them (counted in [`LdpFit::users`]). The objective is in the scaled units.
+    pub scales: Scales,
 }
 
 /// The share of `‖θ̂‖` at which the privacy noise's expected error makes an estimate untrustworthy: at a
 /// quarter of the coefficients' norm, the support and the signs of the smaller coefficients are in doubt.
+/// (With many features the bar is higher: see [`LdpFit::noise_dominated`].)
 pub const NOISE_WARNING: f64 = 0.25;
 
 impl LdpFit {
@@ -96,7 +103,7 @@ impl LdpFit {
     ) -> crate::Result<Self> {
         // The privacy noise at an extreme setting (a clip of 1e100, a tiny ε) can overflow: an estimate
         // whose squared norm is not finite carries no information and is refused, never reported.
-        if !coef.iter().map(|c| c * c).sum::<f64>().is_finite() || !objective.is_finite() {
+        if !coef.iter().map(|c| c * c).sum::<f64>().is_finite() || !objective.is_finite() || !noise_error.is_finite() {
             return Err(crate::Error::NonFiniteResult {
                 what: "the LDP estimate",
                 cause: "the privacy noise, scaled by ε and the clipping thresholds, overflowed f64; \
@@ -122,7 +129,18 @@ impl LdpFit {
             messages_per_user: messages,
             users,
             noise_error,
+            scales: Scales::UNIT,
         })
+    }
+
+    /// The fit of data scaled by `scales` turned into the data's units: `θ = θ̂ s_y/s_x`, the noise's error
+    /// likewise, the scale users counted.
+    fn rescale(&mut self, scales: Scales) {
+        let factor = scales.y / scales.x;
+        self.linear.coef.mapv_inplace(|c| c * factor);
+        self.noise_error *= factor;
+        self.users += scales.users;
+        self.scales = scales;
     }
 
     /// The coefficients `θ̂`.
@@ -130,12 +148,20 @@ impl LdpFit {
         &self.linear.coef
     }
 
-    /// Whether the privacy noise's expected error ([`LdpFit::noise_error`]) reaches [`NOISE_WARNING`] of
-    /// `‖θ̂‖` (or `θ̂ = 0`): then the users were too few for this ε, dimension and clipping to carry the
-    /// signal, and the estimate is not to be trusted.
+    /// Whether the privacy noise's expected error `e` ([`LdpFit::noise_error`]) is too large for `‖θ̂‖`:
+    /// `‖θ̂‖ ≤ e · max(1/NOISE_WARNING, 1.5 √(2 ln(2d/k)))` for `k` kept of `d` coefficients. The second
+    /// term is the selection's: the `k` largest of `d` pure-noise coefficients reach about
+    /// `√(2 ln(2d/k))` standard deviations each, so without it noise alone would pass as signal at large `d`.
+    /// Then the users were too few for this ε, dimension and clipping to carry the signal, and the estimate
+    /// is not to be trusted. It covers the privacy noise only, not the bias of clipping thresholds set far
+    /// below the data's scale.
     pub fn noise_dominated(&self) -> bool {
         let norm = self.linear.coef.iter().map(|c| c * c).sum::<f64>().sqrt();
-        self.noise_error.is_nan() || self.noise_error >= NOISE_WARNING * norm
+        let d = self.linear.coef.len() as f64;
+        let k = self.support.len().max(1) as f64;
+        let selection = 1.5 * (2.0 * (2.0 * d / k).ln()).max(0.0).sqrt();
+        let norm = norm / (1.0 / NOISE_WARNING).max(selection);
+        self.noise_error.is_nan() || self.noise_error >= norm
     }
 }
 

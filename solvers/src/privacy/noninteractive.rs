@@ -9,7 +9,10 @@ use sparsimony_core::Report;
 use sparsimony_core::privacy::{Gaussian, Guarantee};
 use sparsimony_core::random::standard_normal;
 
-use super::{LdpFit, Population, check_clip, check_epsilon, check_memory, checked_records, default_clip, keep_top_k};
+use super::{
+    EPSILON_RANGE, LdpFit, Population, Scales, Scaling, check_clip, check_epsilon, check_memory, checked_records,
+    default_clip, keep_top_k,
+};
 use crate::data::check_matrix;
 use crate::{Error, Estimator, Result};
 
@@ -39,7 +42,9 @@ use super::USERS_PER_PIECE as PIECE;
 /// `threshold`, or its `k` largest
 /// entries when `k` is given. The server's objective is the quadratic `½θᵀΣ̃θ − ĝᵀθ` it minimises before
 /// thresholding. Its [`LdpFit::noise_error`] is the noise's standard deviation on the support: ĝ's noise
-/// through `Σ̃⁻¹`, and the covariance's to first order (`−Σ̃⁻¹Eθ̂`), `√(Σ_{j∈S} (σ_g² + σ²‖θ̂‖²)(Σ̃⁻²)_jj/n)`.
+/// through `Σ̃⁻¹`, and the covariance's to first order (`−Σ̃⁻¹Eθ̂`, with `θ̂ = Σ̃⁻¹ĝ` before thresholding),
+/// `√(Σ_{j∈S} (σ_g² + σ²‖θ̂‖²)(Σ̃⁻²)_jj/n)`; with public data, the public covariance's sampling error
+/// (entries of variance about `μ²/n_public`) in place of the covariance messages' noise.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NonInteractive {
     /// The privacy loss ε of each user's record (> 0).
@@ -57,11 +62,15 @@ pub struct NonInteractive {
     pub k: Option<usize>,
     /// The soft-threshold `λ` when `k` is `None`.
     pub threshold: f64,
-    /// The eigenvalue floor of the covariance, relative to its mean eigenvalue (the noise level `ν` is
-    /// the floor when larger).
+    /// The eigenvalue floor of the covariance, relative to its mean eigenvalue (half the noise's spectral
+    /// edge, `ν/2`, is the floor when larger).
     pub eigenvalue_floor: f64,
     /// The seed of the users' randomizers (user `i` draws from ChaCha8 stream `i`).
     pub seed: u64,
+    /// How the scales of `x` and `y` are learnt before the fit (default: privately, from a twentieth of
+    /// the users; see [`Scaling`]). The clipping thresholds and the radius apply to the scaled data; the
+    /// coefficients come back in the data's units.
+    pub scaling: Scaling,
 }
 
 impl Default for NonInteractive {
@@ -76,6 +85,7 @@ impl Default for NonInteractive {
             threshold: 0.05,
             eigenvalue_floor: 0.1,
             seed: 0,
+            scaling: Scaling::default(),
         }
     }
 }
@@ -149,10 +159,17 @@ impl NonInteractive {
         let y = checked_records(x, y)?;
         let (n, d) = x.dim();
         self.check(n, d, public.map_or(0, |p| p.nrows()))?;
-        let (cov_mech, cross_mech) = self.mechanisms(d, n, public.is_some())?;
-        let clips = self.clips(n, d);
+        let scales = self.scaling.learn(n, d, self.epsilon, self.seed, |i, row| {
+            row.iter_mut().zip(x.row(i)).for_each(|(a, b)| *a = *b);
+            y[i]
+        })?;
+        let first = scales.users;
+        let fitted = n - first;
+        let (cov_mech, cross_mech) = self.mechanisms(d, fitted, public.is_some())?;
+        let clips = self.clips(fitted, d, scales);
         let is_public = public.is_some();
-        let pieces: Vec<Sums> = crate::parallel::parts_in_pieces(n, PIECE, |users| {
+        let pieces: Vec<Sums> = crate::parallel::parts_in_pieces(fitted, PIECE, |users| {
+            let users = first + users.start..first + users.end;
             let mut sums = Sums::zeros(d, is_public);
             let (mut row, mut tri, mut tri_msg) = (vec![0.0; d], vec![0.0; triangle(d)], vec![0.0; triangle(d)]);
             let (mut cross, mut cross_msg) = (vec![0.0; d], vec![0.0; d]);
@@ -177,20 +194,36 @@ impl NonInteractive {
             Some(p) => Some(public_covariance(p, d, clips)?),
             None => None,
         };
-        self.server(
+        let cov_sigma = cov_mech.map_or(0.0, |m| m.sigma());
+        let public_users = public.map_or(0, |p| p.nrows());
+        let mut fit = self.server(
             sums,
             covariance,
-            cov_mech.map_or(0.0, |m| m.sigma()),
+            cov_sigma,
             cross_mech.sigma(),
-            n,
+            (fitted, public_users),
             d,
-        )
+        )?;
+        fit.rescale(scales);
+        Ok(fit)
     }
 
     /// Checks the settings, and the memory of a run over `n` users with `d` features (`public` further
     /// users' records held for the covariance).
     fn check(&self, n: usize, d: usize, public: usize) -> Result<()> {
         check_epsilon(self.epsilon)?;
+        // Without public data ε is halved between the two messages.
+        if public == 0 && self.epsilon < 2.0 * EPSILON_RANGE.start() {
+            return Err(Error::InvalidParameter {
+                name: "epsilon",
+                reason: format!(
+                    "must be at least {:e} here (the users' two messages take half each), got {:e}",
+                    2.0 * EPSILON_RANGE.start(),
+                    self.epsilon
+                ),
+            });
+        }
+        self.scaling.check()?;
         // δ is halved between the two messages; the Gaussian mechanism takes δ ≥ 1e-300.
         if !(self.delta >= 2e-300 && self.delta < 1.0) {
             return Err(Error::InvalidParameter {
@@ -221,6 +254,8 @@ impl NonInteractive {
                 reason: format!("must be positive and finite, got {}", self.eigenvalue_floor),
             });
         }
+        // The mechanisms' own checks (the sensitivities the clips give) before any user is asked for anything.
+        self.mechanisms(d, n, public > 0)?;
         let (d_f, public_f) = (d as f64, public as f64);
         check_memory(n, d, triangle_len(d) + d_f, 4.0 * d_f * d_f)?;
         crate::data::check_bytes(
@@ -231,11 +266,12 @@ impl NonInteractive {
         )
     }
 
-    /// The clipping for `n` users with `d` features.
-    fn clips(&self, n: usize, d: usize) -> Clips {
+    /// The clipping for `n` users with `d` features, of data divided by `scales`.
+    fn clips(&self, n: usize, d: usize, scales: Scales) -> Clips {
         let coordinate = self.clip_x.unwrap_or_else(|| default_clip(n));
         let root_d = (d as f64).sqrt();
         Clips {
+            scales: (scales.x, scales.y),
             coordinate,
             radius: self.radius_x.unwrap_or(root_d + 1.0).min(root_d * coordinate),
             y: self.clip_y.unwrap_or_else(|| default_clip(n)),
@@ -244,7 +280,7 @@ impl NonInteractive {
 
     /// The mechanisms of the covariance message (none with public data) and of the cross-term message.
     fn mechanisms(&self, d: usize, n: usize, public: bool) -> Result<(Option<Gaussian>, Gaussian)> {
-        let c = self.clips(n, d);
+        let c = self.clips(n, d, Scales::UNIT);
         let split = if public { 1.0 } else { 0.5 };
         let (eps, delta) = (self.epsilon * split, self.delta * split);
         let cov = if public {
@@ -260,7 +296,7 @@ impl NonInteractive {
     /// One user's clipped statistics, added to `sums`: the triangle of `x̃x̃ᵀ` (unless `public`) and `x̃ỹ`.
     fn add_clipped(x: &mut [f64], y: f64, clips: Clips, public: bool, cov: &mut [f64], cross: &mut [f64]) {
         clips.clip_x(x);
-        let y = y.clamp(-clips.y, clips.y);
+        let y = (y / clips.scales.1).clamp(-clips.y, clips.y);
         if !public {
             let mut t = 0;
             for i in 0..x.len() {
@@ -287,13 +323,18 @@ impl NonInteractive {
     pub fn simulate(&self, population: &Population, n: usize, public: usize, data_seed: u64) -> Result<LdpFit> {
         let d = population.check_users(n)?;
         self.check(n, d, public)?;
+        let scales = self.scaling.learn(n, d, self.epsilon, self.seed, |i, row| {
+            population.record(data_seed, i as u64, row)
+        })?;
+        let first = scales.users;
+        let fitted = n - first;
         let is_public = public > 0;
-        let (cov_mech, cross_mech) = self.mechanisms(d, n, is_public)?;
-        let clips = self.clips(n, d);
-        let pieces: Vec<Sums> = crate::parallel::parts_in_pieces(n, PIECE, |users| {
+        let (cov_mech, cross_mech) = self.mechanisms(d, fitted, is_public)?;
+        let clips = self.clips(fitted, d, scales);
+        let pieces: Vec<Sums> = crate::parallel::parts_in_pieces(fitted, PIECE, |users| {
             let mut sums = Sums::zeros(d, is_public);
             let mut row = vec![0.0; d];
-            for i in users {
+            for i in first + users.start..first + users.end {
                 let y = population.record(data_seed, i as u64, &mut row);
                 Self::add_clipped(&mut row, y, clips, is_public, &mut sums.covariance, &mut sums.cross);
             }
@@ -301,7 +342,7 @@ impl NonInteractive {
         })?;
         let mut sums = add_in_order(pieces, d, is_public);
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
-        let scale = (n as f64).sqrt();
+        let scale = (fitted as f64).sqrt();
         if let Some(m) = &cov_mech {
             let s = m.sigma() * scale;
             sums.covariance
@@ -317,25 +358,22 @@ impl NonInteractive {
         } else {
             None
         };
-        self.server(
-            sums,
-            covariance,
-            cov_mech.map_or(0.0, |m| m.sigma()),
-            cross_mech.sigma(),
-            n,
-            d,
-        )
+        let cov_sigma = cov_mech.map_or(0.0, |m| m.sigma());
+        let mut fit = self.server(sums, covariance, cov_sigma, cross_mech.sigma(), (fitted, public), d)?;
+        fit.rescale(scales);
+        Ok(fit)
     }
 
     /// The server: average, condition, solve, threshold.
-    /// `sigma`: the covariance messages' noise standard deviation per entry (0 with public data).
+    /// `sigma`: the covariance messages' noise standard deviation per entry (0 with public data);
+    /// `(n, public)`: the users whose messages it averages, and the public records behind the covariance.
     fn server(
         &self,
         sums: Sums,
         public_covariance: Option<Mat<f64>>,
         sigma: f64,
         cross_sigma: f64,
-        n: usize,
+        (n, public): (usize, usize),
         d: usize,
     ) -> Result<LdpFit> {
         let inv_n = 1.0 / n as f64;
@@ -392,8 +430,14 @@ impl NonInteractive {
         }
         // θ̂ = Σ̃⁻¹ĝ: ĝ's noise (N(0, σ_g²/n) per entry) enters as Σ̃⁻¹ e, the covariance's (E, entries
         // N(0, σ²/n)) to first order as −Σ̃⁻¹Eθ̂, whose entries have variance σ²‖θ̂‖²/n before Σ̃⁻¹.
+        // A public covariance has its sampling error instead, entries of variance about μ²/n_public.
         let norm2: f64 = theta.iter().map(|t| t * t).sum();
-        let per_entry = (cross_sigma * cross_sigma + sigma * sigma * norm2) * inv_n;
+        let sampling = if public > 0 {
+            norm2 * mean * mean / public as f64
+        } else {
+            0.0
+        };
+        let per_entry = (cross_sigma * cross_sigma + sigma * sigma * norm2) * inv_n + sampling;
         match self.k {
             Some(k) => keep_top_k(&mut theta, k),
             None => theta
@@ -442,9 +486,11 @@ fn add_in_order(pieces: Vec<Sums>, d: usize, public: bool) -> Sums {
     total
 }
 
-/// How a user's record is clipped: `x` coordinatewise, then to an ℓ2 ball; `y` to an interval.
+/// How a user's record is scaled and clipped: `x` coordinatewise, then to an ℓ2 ball; `y` to an interval.
 #[derive(Debug, Clone, Copy)]
 struct Clips {
+    /// `(s_x, s_y)`: the record is divided by them first.
+    scales: (f64, f64),
     /// `τ₁`.
     coordinate: f64,
     /// `r`, at most `√d τ₁`.
@@ -454,10 +500,11 @@ struct Clips {
 }
 
 impl Clips {
-    /// `x` clipped coordinatewise at `τ₁`, then scaled into the ℓ2 ball of radius `r`.
+    /// `x` divided by `s_x`, clipped coordinatewise at `τ₁`, then scaled into the ℓ2 ball of radius `r`.
     fn clip_x(&self, x: &mut [f64]) {
+        let s = self.scales.0;
         x.iter_mut()
-            .for_each(|v| *v = v.clamp(-self.coordinate, self.coordinate));
+            .for_each(|v| *v = (*v / s).clamp(-self.coordinate, self.coordinate));
         let norm = x.iter().map(|v| v * v).sum::<f64>().sqrt();
         if norm > self.radius {
             let s = self.radius / norm;
