@@ -3,7 +3,9 @@
 //! that mean nothing, and messages that blame the wrong thing. Each class has its test; the sweep at the end
 //! sets every numeric flag of those subcommands to each hostile value in turn and asserts the properties
 //! every run must have: it ends (in seconds: a refusal, or a small run), with exit 0, 1 or 2, never a
-//! panic, and exit 0 only with finite numbers in its JSON.
+//! panic, and exit 0 only with finite numbers in its JSON. The `ldp` runs pass `--scale given`: they aim at
+//! other flags with a few hundred users, too few to learn the data's scales privately (that refusal is
+//! tested in `tests/cli.rs`).
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -113,7 +115,12 @@ fn outputs_never_replace_inputs() {
 fn sizes_whose_product_overflows_are_refused() {
     let d = dir("overflow");
     let max = "18446744073709551615";
-    refused_at_once(&["ldp", "simulate", "--d", max, "--n", "100", "--k", "2"], &["--d"]);
+    refused_at_once(
+        &[
+            "ldp", "simulate", "--scale", "given", "--d", max, "--n", "100", "--k", "2",
+        ],
+        &["--d"],
+    );
     refused_at_once(&["langevin", "simulate", "--d", max, "--k", "2"], &["--d"]);
     refused_at_once(
         &["radio", "simulate", "--out", s(&d), "--image-size", "4294967297"],
@@ -133,6 +140,8 @@ fn sizes_beyond_memory_are_refused_before_allocating() {
         &[
             "ldp",
             "simulate",
+            "--scale",
+            "given",
             "--method",
             "noninteractive",
             "--d",
@@ -148,6 +157,8 @@ fn sizes_beyond_memory_are_refused_before_allocating() {
         &[
             "ldp",
             "simulate",
+            "--scale",
+            "given",
             "--method",
             "public",
             "--public-n",
@@ -202,7 +213,18 @@ fn sizes_beyond_memory_are_refused_before_allocating() {
 #[test]
 fn work_that_would_not_end_is_refused_with_its_estimate() {
     refused_at_once(
-        &["ldp", "simulate", "--n", "1000000000000000", "--d", "10", "--k", "2"],
+        &[
+            "ldp",
+            "simulate",
+            "--scale",
+            "given",
+            "--n",
+            "1000000000000000",
+            "--d",
+            "10",
+            "--k",
+            "2",
+        ],
         &["operations", "--n", "--no-work-limit"],
     );
     refused_at_once(
@@ -278,6 +300,8 @@ fn meaningless_answers_are_refused() {
             &[
                 "ldp",
                 "simulate",
+                "--scale",
+                "given",
                 "--n",
                 "2000",
                 "--d",
@@ -295,6 +319,8 @@ fn meaningless_answers_are_refused() {
     let o = run(&[
         "ldp",
         "simulate",
+        "--scale",
+        "given",
         "--n",
         "20000",
         "--d",
@@ -313,6 +339,8 @@ fn meaningless_answers_are_refused() {
         &[
             "ldp",
             "simulate",
+            "--scale",
+            "given",
             "--method",
             "public",
             "--n",
@@ -326,23 +354,29 @@ fn meaningless_answers_are_refused() {
         ],
         &["--public-n"],
     );
-    refused_at_once(
-        &[
-            "ldp",
-            "simulate",
-            "--method",
-            "noninteractive",
-            "--n",
-            "2000",
-            "--d",
-            "10",
-            "--k",
-            "2",
-            "--clip",
-            "1e100",
-        ],
-        &["not finite", "clip"],
-    );
+    // A clip of 1e100 leaves the ℓ2 radius of x at √d + 1 but makes y's noise astronomical: the answer
+    // is finite, and says it is noise.
+    let o = run(&[
+        "ldp",
+        "simulate",
+        "--scale",
+        "given",
+        "--method",
+        "noninteractive",
+        "--n",
+        "2000",
+        "--d",
+        "10",
+        "--k",
+        "2",
+        "--clip",
+        "1e100",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["trusted"], serde_json::json!(false), "{v}");
+    assert!(stderr(&o).contains("not to be trusted"), "{}", stderr(&o));
     refused_at_once(
         &["langevin", "simulate", "--d", "10", "--k", "2", "--step", "500"],
         &["--step", "horizon"],
@@ -440,11 +474,15 @@ fn meaningless_answers_are_refused() {
 #[test]
 fn messages_blame_what_the_user_can_change() {
     refused_at_once(
-        &["ldp", "simulate", "--n", "100", "--d", "0", "--k", "2"],
+        &[
+            "ldp", "simulate", "--scale", "given", "--n", "100", "--d", "0", "--k", "2",
+        ],
         &["--d", "at least 1"],
     );
     refused_at_once(
-        &["ldp", "simulate", "--n", "0", "--d", "10", "--k", "2"],
+        &[
+            "ldp", "simulate", "--scale", "given", "--n", "0", "--d", "10", "--k", "2",
+        ],
         &["--n", "at least 1"],
     );
     refused_at_once(
@@ -453,7 +491,7 @@ fn messages_blame_what_the_user_can_change() {
     );
     refused_at_once(
         &[
-            "ldp", "simulate", "--n", "2000", "--d", "10", "--k", "2", "--clip", "1e-300",
+            "ldp", "simulate", "--scale", "given", "--n", "2000", "--d", "10", "--k", "2", "--clip", "1e-300",
         ],
         &["--clip"],
     );
@@ -462,6 +500,8 @@ fn messages_blame_what_the_user_can_change() {
         &[
             "ldp",
             "simulate",
+            "--scale",
+            "given",
             "--method",
             "noninteractive",
             "--n",
@@ -479,7 +519,7 @@ fn messages_blame_what_the_user_can_change() {
     for (args, words) in [
         (
             &[
-                "ldp", "simulate", "--n", "100", "--d", "5", "--k", "1", "--noise", "-inf",
+                "ldp", "simulate", "--scale", "given", "--n", "100", "--d", "5", "--k", "1", "--noise", "-inf",
             ][..],
             &["--noise", "got -inf"][..],
         ),
@@ -487,7 +527,12 @@ fn messages_blame_what_the_user_can_change() {
             &["langevin", "simulate", "--d", "5", "--k", "1", "--step", "-1e-300"],
             &["--step"],
         ),
-        (&["ldp", "simulate", "--n", "100", "--d", "5", "--k", "-inf"], &["--k"]),
+        (
+            &[
+                "ldp", "simulate", "--scale", "given", "--n", "100", "--d", "5", "--k", "-inf",
+            ],
+            &["--k"],
+        ),
     ] {
         let o = run(args);
         assert!(!stderr(&o).contains("unexpected argument"), "{args:?}: {}", stderr(&o));
@@ -535,7 +580,7 @@ fn messages_blame_what_the_user_can_change() {
     )
     .unwrap();
     for sub in [
-        &["ldp", "fit", "--k", "1"][..],
+        &["ldp", "fit", "--scale", "given", "--k", "1"][..],
         &["langevin", "fit", "--link", "hermite1"],
     ] {
         let mut args = sub.to_vec();
@@ -641,7 +686,18 @@ fn the_probe_s_second_findings_are_refused_clearly() {
     )
     .unwrap();
     std::fs::write(&y, format!("y\n{}\n", rows(&|i| format!("{}", i % 4)))).unwrap();
-    let o = run(&["ldp", "fit", "--x", s(&x0), "--y", s(&y), "--k", "1"]);
+    let o = run(&[
+        "ldp",
+        "fit",
+        "--scale",
+        "given",
+        "--x",
+        s(&x0),
+        "--y",
+        s(&y),
+        "--k",
+        "1",
+    ]);
     refused(&o, &["x0.csv", "all zero"]);
     let (p1, pnan) = (d.join("p1.csv"), d.join("pnan.csv"));
     std::fs::write(&p1, "a,b,c\n1,2,3\n").unwrap();
@@ -653,6 +709,8 @@ fn the_probe_s_second_findings_are_refused_clearly() {
         let o = run(&[
             "ldp",
             "fit",
+            "--scale",
+            "given",
             "--method",
             "public",
             "--x",
@@ -751,7 +809,7 @@ fn every_numeric_flag_takes_every_hostile_value() {
     type Flags<'a> = Vec<(&'a str, &'a str)>;
     let subcommands: Vec<(Vec<&str>, Flags)> = vec![
         (
-            vec!["ldp", "simulate", "--json"],
+            vec!["ldp", "simulate", "--scale", "given", "--json"],
             vec![
                 ("--n", "3000"),
                 ("--d", "8"),
@@ -767,7 +825,7 @@ fn every_numeric_flag_takes_every_hostile_value() {
             ],
         ),
         (
-            vec!["ldp", "simulate", "--json", "--method", "public"],
+            vec!["ldp", "simulate", "--scale", "given", "--json", "--method", "public"],
             vec![
                 ("--n", "3000"),
                 ("--d", "8"),
