@@ -581,6 +581,13 @@ fn ldp_simulates_and_fits_with_the_guarantee_stated() {
             vec!["ldp", "simulate", "--n", "100", "--d", "3", "--k", "1", "--rounds", "0"],
             "--rounds",
         ),
+        // The default public users (n/10) too few for the features: the flag and its default named.
+        (
+            vec![
+                "ldp", "simulate", "--n", "99", "--d", "10", "--k", "1", "--method", "public", "--scale", "given",
+            ],
+            "--public-n: 9 public users (the default, n/10)",
+        ),
         // The non-interactive estimator's radius for x, refused when not positive or when its
         // sensitivity leaves the mechanism's range.
         (

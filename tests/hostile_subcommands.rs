@@ -150,6 +150,8 @@ fn sizes_beyond_memory_are_refused_before_allocating() {
             "10",
             "--k",
             "2",
+            // The server's 10d³ would also trip the work limit; the memory check is the one under test.
+            "--no-work-limit",
         ],
         &["--n/--d", "GiB"],
     );

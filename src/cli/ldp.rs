@@ -223,9 +223,26 @@ fn simulate(s: SimulateArgs) -> CliResult {
     if s.public_n == Some(0) {
         return Err("--public-n: at least 1 public user (the covariance is estimated from them)".into());
     }
+    if c.method == MethodArg::Public {
+        let public = s.public_n.unwrap_or(s.n / 10);
+        if public < s.d {
+            return Err(format!(
+                "--public-n: {public} public users{} cannot give the covariance of {} features; at least {} are needed",
+                if s.public_n.is_none() {
+                    " (the default, n/10)"
+                } else {
+                    ""
+                },
+                s.d,
+                s.d
+            )
+            .into());
+        }
+    }
     let population = Population::sparse(s.d, c.k, s.noise)?;
     // Per user: its record (d Gaussians and a dot product), its clipped statistics (the covariance
-    // triangle for the non-interactive estimators).
+    // triangle for the non-interactive estimators); the non-interactive server's eigendecomposition
+    // (about 10d³).
     let (n, d) = (s.n as f64, s.d as f64);
     let per_user = match c.method {
         MethodArg::Iht => 8.0 * d,
@@ -240,6 +257,11 @@ fn simulate(s: SimulateArgs) -> CliResult {
                 public * d * d
             } else {
                 0.0
+            }
+            + if c.method == MethodArg::Iht {
+                0.0
+            } else {
+                10.0 * d * d * d
             },
         "--n or --d (or --public-n)",
     )?;
