@@ -147,10 +147,7 @@ impl Laplace {
 
     /// Pure ε.
     pub fn guarantee(&self) -> Guarantee {
-        Guarantee {
-            epsilon: self.epsilon,
-            delta: 0.0,
-        }
+        Guarantee::pure(self.epsilon)
     }
 
     /// Writes the message `γ(round(v/γ) + Z)`, `Z` discrete Laplace of scale `t` per entry, into `out`.

@@ -55,6 +55,11 @@ pub struct Guarantee {
 }
 
 impl Guarantee {
+    /// Pure ε-LDP: `(ε, 0)`.
+    pub fn pure(epsilon: f64) -> Self {
+        Self { epsilon, delta: 0.0 }
+    }
+
     /// The guarantee of `k` messages of this guarantee about the same record, by basic composition:
     /// `(kε, kδ)`.
     pub fn compose(self, k: usize) -> Self {
@@ -268,10 +273,7 @@ impl L2Ball {
 
     /// Pure ε.
     pub fn guarantee(&self) -> Guarantee {
-        Guarantee {
-            epsilon: self.epsilon,
-            delta: 0.0,
-        }
+        Guarantee::pure(self.epsilon)
     }
 
     /// Writes the message for `v` into `out` (`‖v‖₂ ≤ r`: clip first with [`clip_l2`]; a norm above `r` by
@@ -370,10 +372,7 @@ impl Hypercube {
 
     /// Pure ε.
     pub fn guarantee(&self) -> Guarantee {
-        Guarantee {
-            epsilon: self.epsilon,
-            delta: 0.0,
-        }
+        Guarantee::pure(self.epsilon)
     }
 
     /// Writes the message for `v` into `out` (`‖v‖∞ ≤ r`: clip first with [`clip_coordinates`]).
@@ -451,10 +450,7 @@ impl RandomizedResponse {
 
     /// Pure ε.
     pub fn guarantee(&self) -> Guarantee {
-        Guarantee {
-            epsilon: self.epsilon,
-            delta: 0.0,
-        }
+        Guarantee::pure(self.epsilon)
     }
 
     /// The message for `bit`.

@@ -159,15 +159,12 @@ impl NonInteractive {
         let y = checked_records(x, y)?;
         let (n, d) = x.dim();
         self.check(n, d, public.map_or(0, |p| p.nrows()))?;
-        let scales = self.scaling.learn(n, d, self.epsilon, self.seed, |i, row| {
+        let is_public = public.is_some();
+        let plan = self.plan(n, d, is_public, |i, row| {
             row.iter_mut().zip(x.row(i)).for_each(|(a, b)| *a = *b);
             y[i]
         })?;
-        let first = scales.users;
-        let fitted = n - first;
-        let (cov_mech, cross_mech) = self.mechanisms(d, fitted, public.is_some())?;
-        let clips = self.clips(fitted, d, scales);
-        let is_public = public.is_some();
+        let (first, fitted, clips) = (plan.scales.users, plan.fitted, plan.clips);
         let pieces: Vec<Sums> = crate::parallel::parts_in_pieces(fitted, PIECE, |users| {
             let users = first + users.start..first + users.end;
             let mut sums = Sums::zeros(d, is_public);
@@ -180,32 +177,36 @@ impl NonInteractive {
                 Self::add_clipped(&mut row, yi, clips, is_public, &mut tri, &mut cross);
                 let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
                 rng.set_stream(i as u64);
-                if let Some(m) = &cov_mech {
+                if let Some(m) = &plan.covariance {
                     m.privatize(&tri, &mut tri_msg, &mut rng)?;
                     sums.covariance.iter_mut().zip(&tri_msg).for_each(|(s, v)| *s += v);
                 }
-                cross_mech.privatize(&cross, &mut cross_msg, &mut rng)?;
+                plan.cross.privatize(&cross, &mut cross_msg, &mut rng)?;
                 sums.cross.iter_mut().zip(&cross_msg).for_each(|(s, v)| *s += v);
             }
             Ok(sums)
         })?;
         let sums = add_in_order(pieces, d, is_public);
         let covariance = match public {
-            Some(p) => Some(public_covariance(p, d, clips)?),
+            Some(p) => Some((public_covariance(p, d, clips)?, p.nrows())),
             None => None,
         };
-        let cov_sigma = cov_mech.map_or(0.0, |m| m.sigma());
-        let public_users = public.map_or(0, |p| p.nrows());
-        let mut fit = self.server(
-            sums,
+        self.server(&plan, sums, covariance, d)
+    }
+
+    /// What a fit over `n` users sets up before any message is read: the scales from the first users
+    /// ([`NonInteractive::scaling`]), and the mechanisms and the clipping of the others.
+    fn plan(&self, n: usize, d: usize, public: bool, record: impl Fn(usize, &mut [f64]) -> f64) -> Result<Plan> {
+        let scales = self.scaling.learn(n, d, self.epsilon, self.seed, record)?;
+        let fitted = n - scales.users;
+        let (covariance, cross) = self.mechanisms(d, fitted, public)?;
+        Ok(Plan {
+            scales,
+            fitted,
             covariance,
-            cov_sigma,
-            cross_mech.sigma(),
-            (fitted, public_users),
-            d,
-        )?;
-        fit.rescale(scales);
-        Ok(fit)
+            cross,
+            clips: self.clips(fitted, d, scales),
+        })
     }
 
     /// Checks the settings, and the memory of a run over `n` users with `d` features (`public` further
@@ -323,14 +324,9 @@ impl NonInteractive {
     pub fn simulate(&self, population: &Population, n: usize, public: usize, data_seed: u64) -> Result<LdpFit> {
         let d = population.check_users(n)?;
         self.check(n, d, public)?;
-        let scales = self.scaling.learn(n, d, self.epsilon, self.seed, |i, row| {
-            population.record(data_seed, i as u64, row)
-        })?;
-        let first = scales.users;
-        let fitted = n - first;
         let is_public = public > 0;
-        let (cov_mech, cross_mech) = self.mechanisms(d, fitted, is_public)?;
-        let clips = self.clips(fitted, d, scales);
+        let plan = self.plan(n, d, is_public, |i, row| population.record(data_seed, i as u64, row))?;
+        let (first, fitted, clips) = (plan.scales.users, plan.fitted, plan.clips);
         let pieces: Vec<Sums> = crate::parallel::parts_in_pieces(fitted, PIECE, |users| {
             let mut sums = Sums::zeros(d, is_public);
             let mut row = vec![0.0; d];
@@ -343,39 +339,35 @@ impl NonInteractive {
         let mut sums = add_in_order(pieces, d, is_public);
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         let scale = (fitted as f64).sqrt();
-        if let Some(m) = &cov_mech {
+        if let Some(m) = &plan.covariance {
             let s = m.sigma() * scale;
             sums.covariance
                 .iter_mut()
                 .for_each(|v| *v += s * standard_normal(&mut rng));
         }
-        let s = cross_mech.sigma() * scale;
+        let s = plan.cross.sigma() * scale;
         sums.cross.iter_mut().for_each(|v| *v += s * standard_normal(&mut rng));
         let covariance = if is_public {
             // Public users are numbered after the private ones.
             let (xp, _) = population.sample(data_seed, n as u64, public)?;
-            Some(public_covariance(xp.view(), d, clips)?)
+            Some((public_covariance(xp.view(), d, clips)?, public))
         } else {
             None
         };
-        let cov_sigma = cov_mech.map_or(0.0, |m| m.sigma());
-        let mut fit = self.server(sums, covariance, cov_sigma, cross_mech.sigma(), (fitted, public), d)?;
-        fit.rescale(scales);
-        Ok(fit)
+        self.server(&plan, sums, covariance, d)
     }
 
-    /// The server: average, condition, solve, threshold.
-    /// `sigma`: the covariance messages' noise standard deviation per entry (0 with public data);
-    /// `(n, public)`: the users whose messages it averages, and the public records behind the covariance.
-    fn server(
-        &self,
-        sums: Sums,
-        public_covariance: Option<Mat<f64>>,
-        sigma: f64,
-        cross_sigma: f64,
-        (n, public): (usize, usize),
-        d: usize,
-    ) -> Result<LdpFit> {
+    /// The server: average, condition, solve, threshold, and the answer in the data's units. `public`: the
+    /// public covariance and the number of records behind it.
+    fn server(&self, plan: &Plan, sums: Sums, public: Option<(Mat<f64>, usize)>, d: usize) -> Result<LdpFit> {
+        let n = plan.fitted;
+        // The covariance messages' noise standard deviation per entry (0 with public data).
+        let sigma = plan.covariance.map_or(0.0, |m| m.sigma());
+        let cross_sigma = plan.cross.sigma();
+        let (public_covariance, public) = match public {
+            Some((m, records)) => (Some(m), records),
+            None => (None, 0),
+        };
         let inv_n = 1.0 / n as f64;
         let noise_level = 2.0 * (d as f64).sqrt() * sigma / (n as f64).sqrt();
         let covariance = public_covariance.unwrap_or_else(|| {
@@ -455,7 +447,7 @@ impl NonInteractive {
             .map(|(_, w)| per_entry * w)
             .sum::<f64>()
             .sqrt();
-        LdpFit::new(
+        let mut fit = LdpFit::new(
             Array1::from(theta),
             objective,
             Report::exact(1),
@@ -463,8 +455,24 @@ impl NonInteractive {
             if public_covariance_used(&sums) { 1 } else { 2 },
             n,
             noise_error,
-        )
+        )?;
+        fit.rescale(plan.scales);
+        Ok(fit)
     }
+}
+
+/// A fit's setup ([`NonInteractive::plan`]): users `scales.users..scales.users + fitted` send messages.
+struct Plan {
+    /// The scales, learnt from the first users.
+    scales: Scales,
+    /// The users whose messages the server averages.
+    fitted: usize,
+    /// The covariance message's mechanism (none with public data).
+    covariance: Option<Gaussian>,
+    /// The cross-term message's mechanism.
+    cross: Gaussian,
+    /// How each of those users scales and clips its record.
+    clips: Clips,
 }
 
 /// Whether the users sent the cross term only (the covariance came from public data).
