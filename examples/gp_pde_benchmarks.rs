@@ -78,7 +78,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             spectrum,
             ..settings_for(&problem, Method::Exact, None, iters)
         };
-        let out = run(&problem, &settings, |p| {
+        let out = run(&problem, &settings, None, |p| {
             eprint!("\r{name}: iteration {} / {}   ", p.iteration + 1, settings.iterations);
             ControlFlow::Continue(())
         })?;

@@ -42,7 +42,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             settings.spectrum = spectrum;
         }
         println!("{}", problem.description());
-        let out = run(&problem, &settings, |p| {
+        let out = run(&problem, &settings, None, |p| {
             eprintln!(
                 "  iteration {:3}  objective {:.6e}  residual rms {:.2e}  boundary rms {:.2e}",
                 p.iteration, p.objective.total, p.objective.residual_rms, p.objective.boundary_rms

@@ -1,35 +1,45 @@
-//! The GP-PDE solver on seeded manufactured problems it was not tuned for (`solvers::gp_pde::suite`):
-//! Poisson, Helmholtz, Allen–Cahn and advection in 1D and 2D, with solutions mixing separable
-//! high-frequency waves, smooth non-separable terms (of `x·y`, `x + y`, radial bumps, exponentials) and
-//! polynomials. Prints each problem's relative L2 error (on the paper's test grid), time and residual
-//! indicator (`gp_pde::accuracy::residual_indicator`, and how many errors it flags), then the
-//! distribution per dimension: median, 90th percentile and the worst problem with its solution. Beside
-//! each linear problem, the baselines on the same number of points per axis (`solvers::gp_pde::baseline`):
-//! second-order finite differences on the same grid and Chebyshev collocation, solved directly, their
-//! errors on the same test grid — so the table says where each method wins.
+//! The GP-PDE solver on seeded manufactured problems it was not tuned for (`solvers::gp_pde::suite`), by
+//! class: today's suite (Poisson, Helmholtz, Allen–Cahn and advection with solutions mixing separable
+//! high-frequency waves, smooth non-separable terms and polynomials) and the broadened suite's classes
+//! (waves up to 120 rad per unit, waves under envelopes, chirps, interior layers, oblique waves,
+//! indefinite Helmholtz, advection–diffusion in space and time, variable conductivity), in 1D, 2D and
+//! 3D. Prints each problem's relative L2 error (on the paper's test grid), time and residual indicator
+//! (`gp_pde::accuracy::residual_indicator`, and how many errors it flags), then the distribution per
+//! set and per class: median, 90th percentile and the worst problem with its solution. Beside each
+//! linear constant-coefficient problem, the baselines on the same number of points per axis
+//! (`solvers::gp_pde::baseline`): second-order finite differences on the same grid and Chebyshev
+//! collocation, solved directly, their errors on the same test grid — so the table says where each
+//! method wins. A problem the solver refuses (a typed error) counts as failed, with an infinite error.
+//! Each problem is solved as the command line solves it: again with raised collocation precisions while
+//! the estimated error stays above 1e-5 (`gp_pde::refine`; the column `ln v/n` gives the kept solve's
+//! log-precision and the number of solves); `--no-refine` for one solve.
 //!
 //! ```sh
-//! cargo run --release --example gp_pde_suite                          # 50 problems in 1D (200 points), 50 in 2D (120²)
+//! cargo run --release --example gp_pde_suite                          # the broadened suite: 50 problems in 1D (200 points) and 2D (120²), 20 in 3D (32³)
+//! cargo run --release --example gp_pde_suite -- --set today --dims 1,2  # today's suite
 //! cargo run --release --example gp_pde_suite -- --dims 2 --count 20 --grid 60
 //! cargo run --release --example gp_pde_suite -- --first 100           # seeds 100, 101, …
 //! cargo run --release --example gp_pde_suite -- --gaussian            # the Gaussian spectrum
+//! cargo run --release --example gp_pde_suite -- --no-refine           # one solve per problem (no raised precisions)
 //! cargo run --release --example gp_pde_suite -- --show 7 --dims 2     # the TOML of problem 7 (for `sparsimony pde --problem`)
-//! cargo run --release --example gp_pde_suite -- --family suite,conduction --scatter indicator.svg
+//! cargo run --release --example gp_pde_suite -- --set today,conduction --scatter indicator.svg
 //! cargo run --release --example gp_pde_suite -- --dims 1 --grid 200,40  # two grids (the second coarse)
 //! ```
 //!
-//! `--family` takes a comma-separated list: `suite` (the fixed cycle of Poisson, Helmholtz, Allen–Cahn and
-//! advection) and any family by name (`conduction`: coefficients that vary in space), each drawn from the
-//! same seeds; `--grid` a comma-separated list of points per axis, each a set of its own. `--scatter
-//! FILE.svg` draws every problem's indicator against its error (log–log), one colour per set (dimension,
-//! family, grid), with the threshold and the error levels the indicator is judged at.
+//! `--set` takes a comma-separated list: `broad` (every class in turn, `Class::broad`), `today` (the
+//! original suite: the fixed cycle of Poisson, Helmholtz, Allen–Cahn and advection with mixed terms) and
+//! any class by name (`chirp`, `conduction`, …), each drawn from the same seeds; `--dims` and `--grid`
+//! comma-separated lists (the grid's default is 200, 120 and 32 points per axis in 1D, 2D and 3D), each a
+//! set of its own; `--count` the problems per set (default 50, 20 in 3D). `--scatter FILE.svg` draws
+//! every problem's indicator against its error (log–log), one colour per set, with the threshold and the
+//! error levels the indicator is judged at.
 
 use std::ops::ControlFlow;
 
-use sparsimony::pde::{TRUST_THRESHOLD, baseline, run, settings_for};
+use sparsimony::pde::{REFINE_TARGET, TRUST_THRESHOLD, baseline, run, settings_for};
 use sparsimony::plot::{Mark, Scatter, log_scatter};
 use sparsimony::solvers::gp_pde::baseline::Scheme;
-use sparsimony::solvers::gp_pde::suite::{Family, Suite, manufactured};
+use sparsimony::solvers::gp_pde::suite::{Class, Suite};
 use sparsimony::solvers::gp_pde::{Method, Settings, Spectrum};
 
 /// A baseline's error and seconds, or a dash where it does not apply.
@@ -44,31 +54,47 @@ fn quantile(v: &[f64], q: f64) -> f64 {
     s[((q * s.len() as f64).ceil() as usize).clamp(1, s.len()) - 1]
 }
 
+/// A comma-separated list.
+fn list<T: std::str::FromStr>(text: &str) -> Result<Vec<T>, String>
+where
+    T::Err: std::fmt::Display,
+{
+    text.split(',')
+        .map(|v| v.parse().map_err(|e| format!("`{v}`: {e}")))
+        .collect()
+}
+
+/// One problem's outcome.
+struct Outcome {
+    class: Class,
+    error: f64,
+    indicator: f64,
+    /// The stability estimate alone (NaN where it does not apply).
+    estimate: f64,
+    /// The kept solve's equation log-precision, and how many solves were made.
+    precision: (f64, usize),
+    seconds: f64,
+    description: String,
+    fd: Option<(f64, f64)>,
+    cheb: Option<(f64, f64)>,
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (mut dims, mut count, mut grids, mut first, mut show) = (vec![1, 2], 50u64, vec![None], 0u64, None);
+    let (mut dims, mut count, mut grids, mut first, mut show) = (vec![1, 2, 3], None, vec![None], 0u64, None);
     let mut spectrum = Settings::default().spectrum;
-    let (mut families, mut scatter): (Vec<Option<Family>>, Option<std::path::PathBuf>) = (vec![None], None);
+    let (mut sets, mut scatter, mut refine) = (vec!["broad".to_string()], None, Some(REFINE_TARGET));
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = || args.next().ok_or(format!("{a} needs a value"));
         match a.as_str() {
-            "--dims" => dims = vec![value()?.parse()?],
-            "--count" => count = value()?.parse()?,
-            "--grid" => {
-                grids = value()?
-                    .split(',')
-                    .map(|g| g.parse().map(Some))
-                    .collect::<Result<_, _>>()?
-            }
+            "--dims" => dims = list(&value()?)?,
+            "--count" => count = Some(value()?.parse::<u64>()?),
+            "--grid" => grids = list::<usize>(&value()?)?.into_iter().map(Some).collect(),
             "--first" => first = value()?.parse()?,
             "--show" => show = Some(value()?.parse::<u64>()?),
             "--gaussian" => spectrum = Spectrum::Gaussian,
-            "--family" => {
-                families = value()?
-                    .split(',')
-                    .map(|f| if f == "suite" { Ok(None) } else { f.parse().map(Some) })
-                    .collect::<Result<_, _>>()?
-            }
+            "--no-refine" => refine = None,
+            "--set" => sets = list(&value()?)?,
             "--scatter" => {
                 let path = std::path::PathBuf::from(value()?);
                 sparsimony::plot::require_svg(&path)?;
@@ -77,114 +103,36 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             _ => return Err(format!("unknown argument {a}").into()),
         }
     }
-    // Per dimension and family: (error, indicator) of every problem, for the scatter plot.
+    // Per set: (error, indicator) of every problem, for the scatter plot.
     let mut groups: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
-    let mut sets = Vec::new();
     for &d in &dims {
         for &grid in &grids {
-            sets.extend(families.iter().map(|&f| (d, grid, f)));
-        }
-    }
-    for (d, grid, family) in sets {
-        let suite = Suite {
-            dims: d,
-            points: grid.unwrap_or(if d == 1 { 200 } else { 120 }),
-        };
-        let draw = |i: u64| match family {
-            None => suite.problem(i),
-            Some(f) => manufactured(f, d, suite.points, i),
-        };
-        if let Some(i) = show {
-            print!("{}", draw(i)?.toml);
-            continue;
-        }
-        let set = family.map_or("suite", Family::name);
-        println!("\n{d}D {set}, {} points per axis", suite.points);
-        println!(
-            "{:>5} {:11} {:>19} {:>9} {:>19} {:>19}  solution",
-            "seed", "family", "GP: rel. L2, s", "indicator", "FD: rel. L2, s", "Chebyshev: rel. L2, s"
-        );
-        let mut results = Vec::new();
-        let mut indicators = Vec::new();
-        for i in first..first + count {
-            let m = draw(i)?;
-            let settings = Settings {
-                spectrum,
-                ..settings_for(&m.problem, Method::Exact, None, None)
-            };
-            let out = run(&m.problem, &settings, |p| {
-                eprint!("\r{i}: iteration {} / {}   ", p.iteration + 1, settings.iterations);
-                ControlFlow::Continue(())
-            })?;
-            eprint!("\r{:40}\r", "");
-            let error = out.rel_l2_error.unwrap_or(f64::NAN);
-            let fd = baseline(&m.problem, Scheme::FiniteDifferences, &out.test).ok();
-            let cheb = baseline(&m.problem, Scheme::Chebyshev, &out.test).ok();
-            println!(
-                "{:>5} {:11} {:>10.2e} {:>8.2} {:>9.1e} {} {}  {}",
-                i,
-                m.family.name(),
-                error,
-                out.seconds,
-                out.indicator.value(),
-                cell(fd),
-                cell(cheb),
-                m.solution
-            );
-            results.push((error, out.seconds, m, fd, cheb));
-            indicators.push(out.indicator.value());
-        }
-        groups.push((
-            format!("{d}D {set}, {}", suite.points),
-            results.iter().map(|r| r.0).zip(indicators.iter().copied()).collect(),
-        ));
-        let errors: Vec<f64> = results.iter().map(|r| r.0).collect();
-        let times: Vec<f64> = results.iter().map(|r| r.1).collect();
-        println!(
-            "{d}D {set}, {} problems: rel. L2 median {:.2e}, 90th percentile {:.2e}; seconds median {:.2}, 90th percentile {:.2}, total {:.1}",
-            errors.len(),
-            quantile(&errors, 0.5),
-            quantile(&errors, 0.9),
-            quantile(&times, 0.5),
-            quantile(&times, 0.9),
-            times.iter().sum::<f64>()
-        );
-        // The residual indicator against the error it is to reveal: every error above 1e-3 should be
-        // flagged (indicator above TRUST_THRESHOLD), few below 1e-5.
-        let flagged = |keep: &dyn Fn(f64) -> bool| {
-            let chosen: Vec<f64> = errors
-                .iter()
-                .zip(&indicators)
-                .filter(|(e, _)| keep(**e))
-                .map(|p| *p.1)
-                .collect();
-            (chosen.iter().filter(|i| **i > TRUST_THRESHOLD).count(), chosen.len())
-        };
-        let (bad_flagged, bad) = flagged(&|e| e > 1e-3);
-        let (good_flagged, good) = flagged(&|e| e < 1e-5);
-        println!(
-            "indicator (threshold {TRUST_THRESHOLD:.0e}): flags {bad_flagged} of the {bad} problems with error above 1e-3 and {good_flagged} of the {good} below 1e-5"
-        );
-        if let Some((e, _, m, _, _)) = results.iter().max_by(|a, b| a.0.total_cmp(&b.0)) {
-            println!("worst: {e:.2e}, {}", m.describe());
-        }
-        // Where each baseline applies: the GP beside it.
-        for (k, name) in [(3, "finite differences"), (4, "Chebyshev")] {
-            let pairs: Vec<[f64; 2]> = results
-                .iter()
-                .filter_map(|r| Some([r.0, if k == 3 { r.3 } else { r.4 }?.0]))
-                .collect();
-            if pairs.is_empty() {
-                continue;
+            for set in &sets {
+                let points = grid.unwrap_or(Suite::default_points(d));
+                let suite = match set.as_str() {
+                    "broad" => Suite::broad(d, points),
+                    "today" => Suite::today(d, points),
+                    class => {
+                        // One class: its place in the list of every class.
+                        let class: Class = class.parse()?;
+                        let every = Class::broad(3);
+                        let at = every.iter().position(|c| *c == class).unwrap_or_default();
+                        Suite {
+                            dims: d,
+                            points,
+                            classes: &every[at..=at],
+                        }
+                    }
+                };
+                if let Some(i) = show {
+                    print!("{}", suite.problem(i)?.toml);
+                    continue;
+                }
+                let count = count.unwrap_or(if d == 3 { 20 } else { 50 });
+                let label = format!("{d}D {set}, {points}");
+                let outcomes = run_set(&suite, &label, first, count, spectrum, refine)?;
+                groups.push((label, outcomes.iter().map(|o| (o.error, o.indicator)).collect()));
             }
-            let median = |i: usize| quantile(&pairs.iter().map(|p| p[i]).collect::<Vec<_>>(), 0.5);
-            println!(
-                "GP against {name} on the {} problems it solves: median rel. L2 {:.2e} against {:.2e}; the GP more accurate on {}",
-                pairs.len(),
-                median(0),
-                median(1),
-                pairs.iter().filter(|p| p[0] < p[1]).count()
-            );
         }
     }
     if let Some(path) = scatter {
@@ -214,4 +162,164 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("scatter plot: {}", path.display());
     }
     Ok(())
+}
+
+/// Solves problems `first..first + count` of `suite`, printing each and the set's distribution.
+fn run_set(
+    suite: &Suite,
+    label: &str,
+    first: u64,
+    count: u64,
+    spectrum: Spectrum,
+    refine: Option<f64>,
+) -> Result<Vec<Outcome>, Box<dyn std::error::Error>> {
+    println!("\n{label} points per axis");
+    println!(
+        "{:>5} {:20} {:20} {:>19} {:>9} {:>9} {:>7} {:>19} {:>19}  solution",
+        "seed",
+        "class",
+        "family",
+        "GP: rel. L2, s",
+        "indicator",
+        "estimate",
+        "ln v/n",
+        "FD: rel. L2, s",
+        "Chebyshev: rel. L2, s"
+    );
+    let mut outcomes = Vec::new();
+    for i in first..first + count {
+        let m = suite.problem(i)?;
+        let settings = Settings {
+            spectrum,
+            ..settings_for(&m.problem, Method::Exact, None, None)
+        };
+        let solved = run(&m.problem, &settings, refine, |p| {
+            eprint!("\r{i}: iteration {} / {}   ", p.iteration + 1, settings.iterations);
+            ControlFlow::Continue(())
+        });
+        eprint!("\r{:40}\r", "");
+        let outcome = match solved {
+            Ok(out) => Outcome {
+                class: m.class,
+                error: out.rel_l2_error.unwrap_or(f64::NAN),
+                indicator: out.indicator.value(),
+                estimate: out.indicator.stability.map_or(f64::NAN, |s| s.estimate),
+                precision: (out.attempts[out.chosen].log_precisions[0], out.attempts.len()),
+                seconds: out.seconds,
+                description: m.describe(),
+                fd: baseline(&m.problem, Scheme::FiniteDifferences, &out.test).ok(),
+                cheb: baseline(&m.problem, Scheme::Chebyshev, &out.test).ok(),
+            },
+            Err(e) => {
+                println!("{i:>5} {:20} {:20} refused: {e}", m.class.name(), m.family.name());
+                Outcome {
+                    class: m.class,
+                    error: f64::INFINITY,
+                    indicator: f64::INFINITY,
+                    estimate: f64::NAN,
+                    precision: (f64::NAN, 0),
+                    seconds: f64::NAN,
+                    description: m.describe(),
+                    fd: None,
+                    cheb: None,
+                }
+            }
+        };
+        if outcome.error.is_finite() {
+            println!(
+                "{:>5} {:20} {:20} {:>10.2e} {:>8.2} {:>9.1e} {:>9.1e} {:>4.0}/{} {} {}  {}",
+                i,
+                m.class.name(),
+                m.family.name(),
+                outcome.error,
+                outcome.seconds,
+                outcome.indicator,
+                outcome.estimate,
+                outcome.precision.0,
+                outcome.precision.1,
+                cell(outcome.fd),
+                cell(outcome.cheb),
+                m.solution
+            );
+        }
+        outcomes.push(outcome);
+    }
+    summarize(label, &outcomes);
+    Ok(outcomes)
+}
+
+/// The set's distribution, the indicator's record, the worst problem, the baselines and the
+/// distribution per class.
+fn summarize(label: &str, outcomes: &[Outcome]) {
+    let errors: Vec<f64> = outcomes.iter().map(|o| o.error).collect();
+    let times: Vec<f64> = outcomes.iter().map(|o| o.seconds).filter(|s| s.is_finite()).collect();
+    let refused = outcomes.iter().filter(|o| o.error.is_infinite()).count();
+    println!(
+        "{label}: {} problems ({refused} refused): rel. L2 median {:.2e}, 90th percentile {:.2e}; seconds median {:.2}, 90th percentile {:.2}, total {:.1}",
+        errors.len(),
+        quantile(&errors, 0.5),
+        quantile(&errors, 0.9),
+        quantile(&times, 0.5),
+        quantile(&times, 0.9),
+        times.iter().sum::<f64>()
+    );
+    // The residual indicator against the error it is to reveal: every error above 1e-3 should be
+    // flagged (indicator above TRUST_THRESHOLD), few below 1e-5.
+    let flagged = |keep: &dyn Fn(f64) -> bool| {
+        let chosen: Vec<&Outcome> = outcomes.iter().filter(|o| keep(o.error)).collect();
+        (
+            chosen.iter().filter(|o| o.indicator > TRUST_THRESHOLD).count(),
+            chosen.len(),
+        )
+    };
+    let (bad_flagged, bad) = flagged(&|e| e > 1e-3);
+    let (good_flagged, good) = flagged(&|e| e < 1e-5);
+    println!(
+        "indicator (threshold {TRUST_THRESHOLD:.0e}): flags {bad_flagged} of the {bad} problems with error above 1e-3 (refusals included) and {good_flagged} of the {good} below 1e-5"
+    );
+    if let Some(o) = outcomes.iter().max_by(|a, b| a.error.total_cmp(&b.error)) {
+        println!("worst: {:.2e}, {}", o.error, o.description);
+    }
+    // Where each baseline applies: the GP beside it.
+    for (name, pick) in [
+        (
+            "finite differences",
+            (|o: &Outcome| o.fd) as fn(&Outcome) -> Option<(f64, f64)>,
+        ),
+        ("Chebyshev", |o: &Outcome| o.cheb),
+    ] {
+        let pairs: Vec<[f64; 2]> = outcomes.iter().filter_map(|o| Some([o.error, pick(o)?.0])).collect();
+        if pairs.is_empty() {
+            continue;
+        }
+        let median = |i: usize| quantile(&pairs.iter().map(|p| p[i]).collect::<Vec<_>>(), 0.5);
+        println!(
+            "GP against {name} on the {} problems it solves: median rel. L2 {:.2e} against {:.2e}; the GP more accurate on {}",
+            pairs.len(),
+            median(0),
+            median(1),
+            pairs.iter().filter(|p| p[0] < p[1]).count()
+        );
+    }
+    let mut classes: Vec<Class> = outcomes.iter().map(|o| o.class).collect();
+    classes.dedup();
+    classes.sort_by_key(|c| c.name());
+    classes.dedup();
+    if classes.len() > 1 {
+        println!(
+            "{:22} {:>3} {:>9} {:>9} {:>9}",
+            "per class", "n", "median", "90th", "worst"
+        );
+        for c in classes {
+            let e: Vec<f64> = outcomes.iter().filter(|o| o.class == c).map(|o| o.error).collect();
+            println!(
+                "{:22} {:>3} {:>9.2e} {:>9.2e} {:>9.2e}",
+                c.name(),
+                e.len(),
+                quantile(&e, 0.5),
+                quantile(&e, 0.9),
+                quantile(&e, 1.0)
+            );
+        }
+    }
 }

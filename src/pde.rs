@@ -13,8 +13,10 @@ pub use crate::solvers::gp_pde::accuracy::{
     Indicator, TRUST_THRESHOLD, relative_errors, residual_indicator, test_points_per_axis,
 };
 use crate::solvers::gp_pde::baseline::{Scheme, solve_baseline};
+use crate::solvers::gp_pde::refine::solve_refined;
+pub use crate::solvers::gp_pde::refine::{Attempt, REFINE_TARGET};
 pub use crate::solvers::gp_pde::settings_for;
-use crate::solvers::gp_pde::{Method, OuterIteration, Problem, Settings, solve};
+use crate::solvers::gp_pde::{Method, OuterIteration, Problem, Settings};
 
 /// Points per axis of a plot: 4000 in 1D, so that a solution of a hundred oscillations still draws
 /// smooth (300 test points draw `sin(100x)` as a jagged line); the test grid in 2D and 3D.
@@ -47,7 +49,7 @@ pub struct Outcome {
     /// How the kept iterate's inner solves ended: exact, or the largest relative residual its
     /// conjugate-gradient solves stopped at against their tolerance ([`Solution::report`](crate::solvers::gp_pde::Solution::report)).
     pub report: crate::solvers::Report,
-    /// Wall-clock seconds of training (problem set-up and error evaluation excluded).
+    /// Wall-clock seconds of training, every attempt's (problem set-up and error evaluation excluded).
     pub seconds: f64,
     /// `‖u − u*‖₂ / ‖u*‖₂` over all fields on the test grid, when the problem has an exact solution.
     pub rel_l2_error: Option<f64>,
@@ -56,6 +58,11 @@ pub struct Outcome {
     /// The residuals off the collocation grid ([`residual_indicator`]): what says whether to trust the
     /// answer when no exact solution is known.
     pub indicator: Indicator,
+    /// Every solve made ([`solve_refined`]): the first at the given settings, then with raised
+    /// precisions while the indicator asked for it.
+    pub attempts: Vec<Attempt>,
+    /// The index of the kept solve in `attempts`.
+    pub chosen: usize,
     /// Mixture components kept, per field and axis.
     pub components_kept: Vec<Vec<usize>>,
     /// The solution on the test grid ([`test_points_per_axis`]), where the errors are measured.
@@ -87,19 +94,22 @@ pub fn baseline(problem: &Problem, scheme: Scheme, test: &Sampled) -> Result<(f6
 }
 
 /// Trains the GP model of `problem` with `settings` (whose `method` is used as given) and evaluates it on
-/// the test grid and by its residual indicator; `progress` sees every outer iteration.
+/// the test grid and by its residual indicator; with `refine_target`, solves again with raised
+/// precisions while the indicator's error measure stays above it ([`solve_refined`]; the command line
+/// and the suite pass [`REFINE_TARGET`], the paper's table and the fluids `None`: one solve at the given
+/// settings). `progress` sees every outer iteration of every solve.
 ///
 /// # Errors
-/// The problem's and the solver's errors (see [`solve`]).
+/// The problem's and the solver's errors (see [`solve_refined`]).
 pub fn run(
     problem: &Problem,
     settings: &Settings,
+    refine_target: Option<f64>,
     progress: impl FnMut(&OuterIteration<'_>) -> ControlFlow<()>,
 ) -> Result<Outcome> {
-    let disc = problem.discretize()?;
-    let start = Instant::now();
-    let solution = solve(&disc, settings, progress)?;
-    let seconds = start.elapsed().as_secs_f64();
+    let refined = solve_refined(problem, settings, refine_target.unwrap_or(f64::INFINITY), progress)?;
+    let seconds = refined.attempts.iter().map(|a| a.seconds).sum();
+    let (solution, indicator) = (refined.solution, refined.indicator);
     let dims = problem.axes().len();
     let sample = |points: usize| -> Result<Sampled> {
         let axes = problem.test_points(points);
@@ -114,7 +124,6 @@ pub fn run(
         sample(plot_points_per_axis(dims))?
     };
     let components_kept = solution.components_kept();
-    let indicator = residual_indicator(problem, &solution)?;
     let (rel_l2_error, field_errors) = match &test.exact {
         Some(e) => {
             let (all, per) = relative_errors(&test.predicted, e);
@@ -132,6 +141,8 @@ pub fn run(
         rel_l2_error,
         field_errors,
         indicator,
+        attempts: refined.attempts,
+        chosen: refined.chosen,
         components_kept,
         test,
         plot,

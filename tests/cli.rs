@@ -383,7 +383,8 @@ fn pde_json_matches_the_library_and_plots() {
     let problem = sparsimony::solvers::gp_pde::Problem::from_toml(PDE_PROBLEM).unwrap();
     let settings =
         sparsimony::pde::settings_for(&problem, sparsimony::solvers::gp_pde::Method::Exact, Some(5), Some(3));
-    let lib = sparsimony::pde::run(&problem, &settings, |_| std::ops::ControlFlow::Continue(())).unwrap();
+    let target = Some(sparsimony::pde::REFINE_TARGET);
+    let lib = sparsimony::pde::run(&problem, &settings, target, |_| std::ops::ControlFlow::Continue(())).unwrap();
     assert_eq!(v["problem"], "cli-poisson");
     assert_eq!(v["grid"], serde_json::json!([40]));
     assert_eq!(v["components_kept"], serde_json::json!(lib.components_kept));
@@ -395,6 +396,8 @@ fn pde_json_matches_the_library_and_plots() {
     );
     assert!(err < 1e-2, "relative L2 error {err}");
     assert_eq!(v["residual_indicator"].as_f64(), Some(lib.indicator.value()));
+    assert_eq!(v["attempts"].as_array().map(Vec::len), Some(lib.attempts.len()));
+    assert_eq!(v["chosen_attempt"].as_u64(), Some(lib.chosen as u64));
     assert_eq!(v["trusted"], true);
     assert!(v["seconds"].as_f64().unwrap() > 0.0);
     assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));

@@ -202,14 +202,23 @@ class Solution:
         ``||u - u*|| / ||u*||`` over all fields and per field on the command line's test grid (300
         points in 1D, 100 per axis above), when the problem gives the exact solution.
     residual_indicator : float
-        What says whether to trust the solution without an exact one: the larger of ``pde_residual``
+        What says whether to trust the solution without an exact one: the largest of ``pde_residual``
         (each equation's residual at the midpoints of the collocation grid's cells, where the training
         never imposed it, tested against binomial bumps seven cells wide — pointwise where the problem
-        lives at the grid's scale — as an rms relative to the equation's scale) and
-        ``boundary_residual`` (the Dirichlet misfit on the faces' cell midpoints). Computed on first
-        use (at construction when warnings are on; not again when unpickled).
+        lives at the grid's scale — as an rms relative to the equation's scale),
+        ``boundary_residual`` (the Dirichlet misfit on the faces' cell midpoints) and
+        ``error_estimate``. Computed on first use (at construction when warnings are on; not again when
+        unpickled).
     pde_residual, boundary_residual : float
-        Its two parts.
+        Its two residuals.
+    error_estimate : float or None
+        The relative L2 error estimated by solving the operator, linearised at the solution, for the
+        error that the residuals imply (finite differences on the midpoint grid): it sees an operator
+        that amplifies the residual (indefinite Helmholtz). Infinite when the operator has a null space;
+        ``None`` outside its scope (systems, first-order or space-time equations, faces without data).
+    null_space : bool
+        Whether the operator has a null space under the boundary data (its smallest eigenvalue is zero
+        within the grid's discretization error): the data do not determine the solution.
     trusted : bool
         ``residual_indicator <= 3e-4`` (the command line's default); otherwise a ``UserWarning`` says so
         at construction.
@@ -231,11 +240,19 @@ class Solution:
             self.rel_l2_error, per_field = errors
             self.field_errors = dict(zip(fields, per_field))
         self._indicator = None
-        if warn and not self.trusted:
+        if warn and self.null_space:
+            warnings.warn(
+                "the operator has a null space under the boundary data: the data do not determine the "
+                "solution, and this one is not to be trusted",
+                UserWarning,
+                stacklevel=3,
+            )
+        elif warn and not self.trusted:
             warnings.warn(
                 f"the residual indicator {self.residual_indicator:.2e} is above "
                 f"{_native.PDE_TRUST_THRESHOLD:.0e}: the solution does not satisfy the PDE (or its boundary "
-                "data) between the collocation points, and is not to be trusted",
+                "data) between the collocation points, or the operator amplifies that residual into a "
+                "larger error, and is not to be trusted",
                 UserWarning,
                 stacklevel=3,
             )
@@ -263,8 +280,17 @@ class Solution:
         return self._residuals()[1]
 
     @property
+    def error_estimate(self):
+        return self._residuals()[2]
+
+    @property
+    def null_space(self):
+        return self._residuals()[3]
+
+    @property
     def residual_indicator(self):
-        return max(self._residuals())
+        residual, boundary, estimate, _ = self._residuals()
+        return max(residual, boundary, 0.0 if estimate is None else estimate)
 
     @property
     def trusted(self):
@@ -312,7 +338,7 @@ def _rebuild_solution(problem, native):
 
 
 def solve(problem, *, method="exact", spectrum=None, components=None, iterations=None,
-          learning_rate=None, callback=None):
+          learning_rate=None, callback=None, refine=True):
     """Solves ``problem`` (a :class:`Problem`, TOML text or a dict) with the command line's settings.
 
     Parameters
@@ -332,7 +358,12 @@ def solve(problem, *, method="exact", spectrum=None, components=None, iterations
     learning_rate : float, optional
         Adam's learning rate (default: exact 0.01, or 0.001 above 1000 unknowns; Adam 0.01).
     callback : callable, optional
-        ``callback(iteration, objective)`` after every outer iteration; returning ``True`` stops.
+        ``callback(iteration, objective)`` after every outer iteration (of every solve, see ``refine``);
+        returning ``True`` stops.
+    refine : bool
+        As the command line: with the exact method, solve again with the collocation precisions raised
+        (``ln v + 4``, at most twice) while the estimated error stays above 1e-5 and falls, and keep the
+        solve with the lowest; ``False`` for one solve at the given settings.
 
     Returns
     -------
@@ -353,6 +384,9 @@ def solve(problem, *, method="exact", spectrum=None, components=None, iterations
             raise ValueError(f"learning_rate must be a finite number > 0, got {learning_rate!r}")
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable, got {callback!r}")
+    if not isinstance(refine, bool):
+        raise TypeError(f"refine must be True or False, got {refine!r}")
     native = _native.pde_solve(problem._native, method=method, spectrum=spectrum, components=components,
-                               iterations=iterations, learning_rate=learning_rate, callback=callback)
+                               iterations=iterations, learning_rate=learning_rate, callback=callback,
+                               refine=refine)
     return Solution(problem, native)

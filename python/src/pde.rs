@@ -5,7 +5,6 @@
 //! `(len(axis 0), len(axis 1), …)`, C order (the first axis slowest), as the solver stores them.
 
 use std::ops::ControlFlow;
-use std::time::Instant;
 
 use ndarray::Array1;
 use numpy::{IntoPyArray, PyArray1, PyArrayDyn, PyReadonlyArray1};
@@ -375,11 +374,14 @@ impl PdeSolution {
     }
 
     /// The residual indicator of the solution on `problem` (the one it was solved from):
-    /// `(pde_residual, boundary_residual)` off the collocation grid, each relative to the equation's or
-    /// the data's scale (`gp_pde::accuracy::residual_indicator`).
-    fn residual_indicator(&self, py: Python<'_>, problem: &PdeProblem) -> PyResult<(f64, f64)> {
+    /// `(pde_residual, boundary_residual, error_estimate, null_space)`: the residuals off the collocation
+    /// grid, each relative to the equation's or the data's scale, the relative error estimated through
+    /// the operator's amplification of them (`None` outside that estimate's scope, infinite for a null
+    /// space), and whether the operator has a null space under the boundary data
+    /// (`gp_pde::accuracy::residual_indicator`, `gp_pde::stability`).
+    fn residual_indicator(&self, py: Python<'_>, problem: &PdeProblem) -> PyResult<(f64, f64, Option<f64>, bool)> {
         py.detach(|| gp_pde::accuracy::residual_indicator(&problem.problem, &self.solution))
-            .map(|i| (i.residual, i.boundary))
+            .map(|i| (i.residual, i.boundary, i.stability.map(|s| s.estimate), i.null_space()))
             .map_err(to_py)
     }
 
@@ -422,7 +424,7 @@ impl PdeSolution {
 /// does Ctrl-C (KeyboardInterrupt is raised) — both take effect when the current outer iteration ends.
 #[pyfunction]
 #[pyo3(signature = (problem, *, method="exact", spectrum=None, components=None, iterations=None,
-    learning_rate=None, callback=None))]
+    learning_rate=None, callback=None, refine=true))]
 #[allow(clippy::too_many_arguments)]
 pub fn pde_solve(
     py: Python<'_>,
@@ -433,6 +435,7 @@ pub fn pde_solve(
     iterations: Option<usize>,
     learning_rate: Option<f64>,
     callback: Option<Py<PyAny>>,
+    refine: bool,
 ) -> PyResult<PdeSolution> {
     let method: Method = method.parse().map_err(to_py)?;
     let mut settings = gp_pde::settings_for(&problem.problem, method, components, iterations);
@@ -450,11 +453,16 @@ pub fn pde_solve(
         // An error raised by the callback, to be raised once the solver has stopped.
         let mut raised: Option<PyErr> = None;
         let solved = (|| {
-            let disc = problem.discretize()?;
-            let start = Instant::now();
             // Ctrl-C, seen by the watcher, stops the solver through the stop hook, which it polls; its
-            // exception is raised by the caller. The callback is the user's own rule.
-            let solution = gp_pde::solve(&disc, &settings, |it| {
+            // exception is raised by the caller. The callback is the user's own rule. Refined as the
+            // command line refines (`gp_pde::refine`): again with raised precisions while the estimated
+            // error stays above its target.
+            let target = if refine {
+                gp_pde::refine::REFINE_TARGET
+            } else {
+                f64::INFINITY
+            };
+            let refined = gp_pde::refine::solve_refined(&problem, &settings, target, |it| {
                 let Some(f) = &callback else {
                     return ControlFlow::Continue(());
                 };
@@ -472,7 +480,8 @@ pub fn pde_solve(
                     }
                 })
             })?;
-            Ok::<_, sparsimony_solvers::Error>((solution, start.elapsed().as_secs_f64()))
+            let seconds = refined.attempts.iter().map(|a| a.seconds).sum::<f64>();
+            Ok::<_, sparsimony_solvers::Error>((refined.solution, seconds))
         })();
         (solved, raised)
     })?;

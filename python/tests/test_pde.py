@@ -68,7 +68,8 @@ def test_1d_poisson_from_a_dict_reaches_the_closed_form():
 def test_the_residual_indicator_trusts_a_resolved_solution_and_flags_an_unresolved_wave():
     good = pde.solve(poisson_1d())
     assert good.trusted and good.residual_indicator < 1e-3
-    assert good.residual_indicator == max(good.pde_residual, good.boundary_residual)
+    assert good.residual_indicator == max(good.pde_residual, good.boundary_residual, good.error_estimate)
+    assert good.error_estimate < 1e-5 and not good.null_space
     # sin(40x) on [0, 2π] with 60 points: under two points per period.
     wave = {
         "name": "wave",
@@ -302,3 +303,22 @@ def test_predictions_on_empty_and_far_away_grids():
     with pytest.warns(UserWarning, match="outside the domain"):
         far = solution.predict([1e155, -1e300], [0.5])["u"]
     assert np.all(np.isfinite(far)) and np.all(np.abs(far) < 1e-10)
+
+
+def test_an_operator_with_a_null_space_is_flagged_and_an_amplified_residual_is_estimated():
+    # u_xx + 4u on [0, 2π] with Dirichlet data: sin(2x) solves the homogeneous problem, so the data do not
+    # determine the solution, whatever the residual says.
+    spec = {
+        "name": "resonant",
+        "axis": [{"name": "x", "lower": 0, "upper": 2 * np.pi, "points": 120}],
+        "equation": [{"operator": "u_xx + 4*u"}],
+        "exact": {"u": "sin(x) + 0.3*sin(3*x)"},
+    }
+    with pytest.warns(UserWarning, match="null space"):
+        resonant = pde.solve(spec)
+    assert resonant.null_space and not resonant.trusted and np.isinf(resonant.error_estimate)
+    # Off the eigenvalue (k² = 4.5), the same data are well posed, and the estimate follows the error.
+    spec["equation"] = [{"operator": "u_xx + 4.5*u"}]
+    solution = pde.solve(spec)
+    assert not solution.null_space and solution.trusted
+    assert solution.error_estimate < 1e-5 and solution.rel_l2_error < 1e-5

@@ -433,7 +433,7 @@ fn every_linear_suite_problem_is_solved_by_chebyshev_to_round_off() {
     let mut solved = 0;
     for (dims, points) in [(1, 64), (2, 64)] {
         for i in 0..16 {
-            let m = Suite { dims, points }.problem(i).unwrap();
+            let m = Suite::today(dims, points).problem(i).unwrap();
             if !m.family.is_linear() {
                 let e = solve_baseline(&m.problem, Scheme::Chebyshev).unwrap_err();
                 assert!(e.to_string().contains("linear"), "{e}");
@@ -470,7 +470,7 @@ fn a_seeded_subset_of_the_suite_is_solved() {
     };
     let mut errors: Vec<f64> = (0..8)
         .map(|i| {
-            let m = Suite { dims: 1, points: 100 }.problem(i).unwrap();
+            let m = Suite::today(1, 100).problem(i).unwrap();
             let e = error_of(&m.problem, &s);
             assert!(e < 1e-4, "{}: relative L2 error {e:e}", m.describe());
             e

@@ -22,9 +22,11 @@ mod model;
 mod objective;
 pub mod operator;
 pub mod problem;
+pub mod refine;
 mod settings;
 mod solution;
 pub mod solver;
+pub mod stability;
 pub mod suite;
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,401 @@
+//! What the residual cannot say: how much the operator amplifies it. A residual `r = L(u_h) − f` of
+//! relative size ε means an error of relative size ε only when the inverse operator treats `r` as it
+//! treats `f`. An indefinite Helmholtz operator amplifies the parts of `r` near its resonances (the
+//! residual of 4e-5 behind an error of 1.4e-3 on the broadened suite); an operator with a null space
+//! under the boundary data (`u_xx + 4u` on `[0, 2π]`) has no unique solution at all, whatever the
+//! residual. Both are measured here on an auxiliary finite-difference problem:
+//!
+//! * **Error estimate** (defect correction): the error `e ≈ u − u_h` solves the operator linearised at
+//!   `u_h`, `L'(u_h) e = −r`, with `e = g − u_h` on the Dirichlet faces. It is solved by second-order
+//!   finite differences on the grid of the cell midpoints closed by the faces (the residual there is
+//!   what the collocation never imposed), by sparse LU; `rms(e)/rms(u_h)` estimates the relative L2
+//!   error, the operator's amplification included.
+//! * **Null space**: the eigenvalue of `L'(u_h)` of smallest modulus on that grid and, by shifted
+//!   inverse iteration near it, on a grid of about half the points per axis; Richardson's extrapolation
+//!   of the pair (second order) to a zero spacing. Where the extrapolated eigenvalue is smaller than the
+//!   fine grid's own discretization error, the operator is singular within what the grid resolves: the
+//!   data do not determine the solution, and the estimate is infinite.
+//!
+//! Scope: one field and one equation whose terms differentiate at most twice in all (mixed derivatives
+//! included), with a second derivative along every axis (an elliptic principal part), Dirichlet data on
+//! every face, and at most [`MAX_NODES`] grid points. Elsewhere (systems, space-time problems with a
+//! free final face, first-order equations, higher derivatives) there is no estimate, and the residual
+//! indicator stands alone.
+
+use std::collections::HashMap;
+
+use faer::Mat;
+use faer::linalg::solvers::Solve;
+use faer::sparse::{SparseColMat, Triplet};
+use ndarray::ArrayView1;
+
+use super::expr::on_tensor;
+use super::operator::{Coefficient, Derivative};
+use super::problem::Problem;
+use super::solution::Solution;
+use crate::Result;
+
+/// The largest grid (points in all) the estimate factors: 3·10⁵ points (a 2D grid of 550², a 3D grid of
+/// 67³); sparse LU's fill grows faster than the points in 3D.
+pub const MAX_NODES: usize = 300_000;
+
+/// Inverse-iteration steps per eigenvalue.
+const INVERSE_ITERATIONS: usize = 40;
+
+/// The stability of a solution's problem, measured on the auxiliary finite-difference problem (see the
+/// module's text).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stability {
+    /// The estimated relative L2 error `rms(e)/rms(u_h)` of the solution, over the midpoint grid closed by
+    /// the faces; infinite when the operator is [`singular`](Self::singular).
+    pub estimate: f64,
+    /// The eigenvalue of the linearised operator of smallest modulus, extrapolated to a zero grid spacing
+    /// (in the operator's units: `1/length²` for `Δ`).
+    pub eigenvalue: f64,
+    /// Its discretization uncertainty: the distance between the finest grid's eigenvalue and the
+    /// extrapolated one.
+    pub uncertainty: f64,
+}
+
+impl Stability {
+    /// Whether the eigenvalue is zero within its uncertainty: a null space under the boundary data.
+    pub fn singular(&self) -> bool {
+        self.eigenvalue.is_nan() || self.eigenvalue.abs() <= self.uncertainty
+    }
+}
+
+/// The midpoints of the cells of a uniform axis, closed by its two ends.
+fn closed_midpoints(lower: f64, upper: f64, points: usize) -> Vec<f64> {
+    let step = (upper - lower) / (points - 1) as f64;
+    let mut x = vec![lower];
+    x.extend((0..points - 1).map(|i| lower + (i as f64 + 0.5) * step));
+    x.push(upper);
+    x
+}
+
+/// `points` equispaced coordinates on `[lower, upper]`.
+fn uniform(lower: f64, upper: f64, points: usize) -> Vec<f64> {
+    let step = (upper - lower) / (points - 1) as f64;
+    (0..points).map(|i| lower + i as f64 * step).collect()
+}
+
+/// The three-point stencil of the `order`-th derivative (0, 1 or 2) at interior node `i` of the
+/// increasing coordinates `x` (second order on a uniform axis, first order where the spacing changes).
+fn stencil(x: &[f64], i: usize, order: usize) -> Vec<(usize, f64)> {
+    if order == 0 {
+        return vec![(i, 1.0)];
+    }
+    let (a, b) = (x[i] - x[i - 1], x[i + 1] - x[i]);
+    let w = if order == 1 {
+        [-b / (a * (a + b)), (b - a) / (a * b), a / (b * (a + b))]
+    } else {
+        [2.0 / (a * (a + b)), -2.0 / (a * b), 2.0 / (b * (a + b))]
+    };
+    vec![(i - 1, w[0]), (i, w[1]), (i + 1, w[2])]
+}
+
+/// The operator linearised at the solution on the tensor grid of `nodes`: its sparse matrix (Dirichlet
+/// rows `s·I` on the faces, `s` the largest interior diagonal), and the right-hand side of the error
+/// equation (`−r` inside, `s·(g − u_h)` on the faces).
+struct Linearised {
+    /// The matrix's entries `(row, column, value)`, duplicates to be summed.
+    rows: Vec<(usize, usize, f64)>,
+    /// Grid points (rows and columns).
+    n: usize,
+    /// Whether each point lies on a face.
+    faces: Vec<bool>,
+    rhs: Vec<f64>,
+    /// The solution at the points.
+    u: Vec<f64>,
+}
+
+impl Linearised {
+    fn build(problem: &Problem, solution: &Solution, nodes: &[Vec<f64>]) -> Result<Self> {
+        let data = problem.on_points(nodes)?;
+        let equation = &data.equations[0];
+        let shape: Vec<usize> = nodes.iter().map(Vec::len).collect();
+        let n: usize = shape.iter().product();
+        let views: Vec<ArrayView1<'_, f64>> = nodes.iter().map(|p| p.as_slice().into()).collect();
+        let mut derivatives: HashMap<Vec<usize>, Vec<f64>> = HashMap::new();
+        let mut at = |d: &Derivative| -> Result<Vec<f64>> {
+            if let Some(v) = derivatives.get(&d.orders) {
+                return Ok(v.clone());
+            }
+            let v: Vec<f64> = solution
+                .predict_derivative(0, &d.orders, &views)?
+                .iter()
+                .copied()
+                .collect();
+            derivatives.insert(d.orders.clone(), v.clone());
+            Ok(v)
+        };
+        let u = at(&Derivative {
+            field: 0,
+            orders: vec![0; nodes.len()],
+        })?;
+        // Per term: its value at u_h, and per factor the weight of that factor's derivative of e.
+        let mut applied = vec![0.0; n];
+        let mut parts: Vec<(Vec<usize>, Vec<f64>)> = Vec::new();
+        for term in &equation.terms {
+            let c = match &term.coefficient {
+                Coefficient::Constant(c) => vec![*c; n],
+                Coefficient::Varying(e) => on_tensor(std::slice::from_ref(e), nodes).remove(0),
+            };
+            let values: Vec<Vec<f64>> = term.factors.iter().map(&mut at).collect::<Result<_>>()?;
+            for p in 0..n {
+                applied[p] += c[p] * values.iter().map(|v| v[p]).product::<f64>();
+            }
+            for (j, factor) in term.factors.iter().enumerate() {
+                let weight: Vec<f64> = (0..n)
+                    .map(|p| {
+                        c[p] * values
+                            .iter()
+                            .enumerate()
+                            .filter(|(i, _)| *i != j)
+                            .map(|(_, v)| v[p])
+                            .product::<f64>()
+                    })
+                    .collect();
+                parts.push((factor.orders.clone(), weight));
+            }
+        }
+        let strides: Vec<usize> = (0..shape.len()).map(|d| shape[d + 1..].iter().product()).collect();
+        let index = |p: usize, d: usize| (p / strides[d]) % shape[d];
+        let faces = faces_of(&shape);
+        let mut rows = Vec::new();
+        let mut rhs = vec![0.0; n];
+        let mut scale: f64 = 0.0;
+        for p in (0..n).filter(|&p| !faces[p]) {
+            for (orders, weight) in &parts {
+                if weight[p] == 0.0 {
+                    continue;
+                }
+                // The tensor product of the axes' stencils.
+                let mut entries = vec![(p, weight[p])];
+                for (d, &o) in orders.iter().enumerate() {
+                    let (i, stride) = (index(p, d), strides[d]);
+                    let s = stencil(&nodes[d], i, o);
+                    entries = entries
+                        .iter()
+                        .flat_map(|&(col, w)| s.iter().map(move |&(j, c)| (col + j * stride - i * stride, w * c)))
+                        .collect();
+                }
+                for (col, w) in entries {
+                    if col == p {
+                        scale = scale.max(w.abs());
+                    }
+                    rows.push((p, col, w));
+                }
+            }
+            rhs[p] = data.sources[0][p] - applied[p];
+        }
+        let scale = if scale > 0.0 { scale } else { 1.0 };
+        for p in (0..n).filter(|&p| faces[p]) {
+            rows.push((p, p, scale));
+            rhs[p] = scale * (data.boundary[0][p] - u[p]);
+        }
+        Ok(Self { rows, n, faces, rhs, u })
+    }
+
+    /// The sparse matrix shifted by `−shift·I` (duplicates summed).
+    fn matrix(&self, shift: f64) -> Result<SparseColMat<usize, f64>> {
+        let mut t: Vec<Triplet<usize, usize, f64>> = self.rows.iter().map(|&(r, c, v)| Triplet::new(r, c, v)).collect();
+        if shift != 0.0 {
+            t.extend((0..self.n).map(|p| Triplet::new(p, p, -shift)));
+        }
+        SparseColMat::try_new_from_triplets(self.n, self.n, &t)
+            .map_err(|e| crate::Error::problem(format!("the stability estimate's finite-difference matrix: {e:?}")))
+    }
+
+    /// `A x` (unshifted).
+    fn apply(&self, x: &[f64]) -> Vec<f64> {
+        let mut y = vec![0.0; self.n];
+        for &(r, c, v) in &self.rows {
+            y[r] += v * x[c];
+        }
+        y
+    }
+}
+
+/// The factored matrix of `system` shifted by `shift`: `solve` applies its inverse; `None` where the
+/// factorisation fails or its solutions are not finite (a singular matrix).
+struct Factored {
+    lu: faer::sparse::linalg::solvers::Lu<usize, f64>,
+}
+
+impl Factored {
+    fn new(system: &Linearised, shift: f64) -> Result<Option<Self>> {
+        Ok(system.matrix(shift)?.sp_lu().ok().map(|lu| Self { lu }))
+    }
+
+    fn solve(&self, b: &[f64]) -> Option<Vec<f64>> {
+        let x = self.lu.solve(Mat::from_fn(b.len(), 1, |i, _| b[i]));
+        let x: Vec<f64> = (0..b.len()).map(|i| x[(i, 0)]).collect();
+        x.iter().all(|v| v.is_finite()).then_some(x)
+    }
+}
+
+/// The eigenvalue of `system` nearest `shift` by shifted inverse iteration from a fixed start (zero on
+/// the faces), as the Rayleigh quotient of the last iterate; `None` for a singular shifted matrix.
+fn eigenvalue_near(system: &Linearised, factored: &Factored) -> Option<f64> {
+    let faces = &system.faces;
+    // A deterministic start with every mode in it.
+    let mut x: Vec<f64> = (0..system.n)
+        .map(|p| {
+            if faces[p] {
+                0.0
+            } else {
+                ((p as f64 + 1.0) * 12.9898).sin()
+            }
+        })
+        .collect();
+    for _ in 0..INVERSE_ITERATIONS {
+        let mut y = factored.solve(&x)?;
+        // The faces' rows are s·I, far from the interior spectrum: keep the iterate off them.
+        y.iter_mut().zip(faces).filter(|(_, f)| **f).for_each(|(v, _)| *v = 0.0);
+        let norm = y.iter().map(|v| v * v).sum::<f64>().sqrt();
+        if norm == 0.0 || !norm.is_finite() {
+            return None;
+        }
+        x = y.into_iter().map(|v| v / norm).collect();
+    }
+    let ax = system.apply(&x);
+    Some(x.iter().zip(&ax).map(|(a, b)| a * b).sum::<f64>() / x.iter().map(|a| a * a).sum::<f64>())
+}
+
+/// Whether each point of the tensor grid of `shape` lies on a face.
+fn faces_of(shape: &[usize]) -> Vec<bool> {
+    let n: usize = shape.iter().product();
+    (0..n)
+        .map(|p| {
+            let mut rest = p;
+            (0..shape.len()).rev().any(|d| {
+                let i = rest % shape[d];
+                rest /= shape[d];
+                i == 0 || i == shape[d] - 1
+            })
+        })
+        .collect()
+}
+
+/// Whether the estimate applies to `problem` (see the module's scope).
+fn applies(problem: &Problem) -> Result<bool> {
+    let axes = problem.axes();
+    if problem.fields().len() != 1 || axes.iter().any(|a| a.points < 5) {
+        return Ok(false);
+    }
+    let nodes = axes
+        .iter()
+        .map(|a| a.points + 1)
+        .try_fold(1usize, |n, m| n.checked_mul(m));
+    if nodes.is_none_or(|n| n > MAX_NODES) {
+        return Ok(false);
+    }
+    let probe: Vec<Vec<f64>> = axes.iter().map(|a| vec![0.5 * (a.lower + a.upper)]).collect();
+    let data = problem.on_points(&probe)?;
+    if data.equations.len() != 1 || data.faces.iter().any(|f| !f[0] || !f[1]) {
+        return Ok(false);
+    }
+    let factors = || data.equations[0].terms.iter().flat_map(|t| &t.factors);
+    let within = factors().all(|f| f.orders.iter().sum::<usize>() <= 2);
+    let elliptic = (0..axes.len()).all(|d| factors().any(|f| f.orders[d] == 2));
+    Ok(within && elliptic)
+}
+
+/// The [`Stability`] of `solution` on `problem` (solved on the problem's grid), or `None` outside the
+/// module's scope.
+///
+/// # Errors
+/// [`Problem::on_points`]'s and the predictions' errors; [`crate::Error::Problem`] if the sparse matrix
+/// cannot be formed.
+pub fn stability(problem: &Problem, solution: &Solution) -> Result<Option<Stability>> {
+    if !applies(problem)? {
+        return Ok(None);
+    }
+    let axes = problem.axes();
+    let fine: Vec<Vec<f64>> = axes
+        .iter()
+        .map(|a| closed_midpoints(a.lower, a.upper, a.points))
+        .collect();
+    let coarse: Vec<Vec<f64>> = axes
+        .iter()
+        .map(|a| uniform(a.lower, a.upper, (a.points / 2).max(5)))
+        .collect();
+    let system = Linearised::build(problem, solution, &fine)?;
+    let singular = Stability {
+        estimate: f64::INFINITY,
+        eigenvalue: 0.0,
+        uncertainty: 0.0,
+    };
+    let Some(factored) = Factored::new(&system, 0.0)? else {
+        return Ok(Some(singular));
+    };
+    let (Some(e), Some(fine_eigenvalue)) = (factored.solve(&system.rhs), eigenvalue_near(&system, &factored)) else {
+        return Ok(Some(singular));
+    };
+    // The same eigenvalue on the coarse grid: the one nearest the fine grid's.
+    let coarse_system = Linearised::build(problem, solution, &coarse)?;
+    let coarse_eigenvalue = match Factored::new(&coarse_system, fine_eigenvalue)? {
+        Some(f) => eigenvalue_near(&coarse_system, &f),
+        // The shift is an eigenvalue of the coarse matrix: the nearest one is the shift.
+        None => Some(fine_eigenvalue),
+    }
+    .unwrap_or(fine_eigenvalue);
+    // Richardson at second order: μ(h) = μ + C h², with the squared ratio of the spacings (mean over
+    // the axes).
+    let ratio2 = axes
+        .iter()
+        .zip(&coarse)
+        .map(|(a, c)| {
+            let (hf, hc) = (a.step(), c[1] - c[0]);
+            (hc / hf).powi(2)
+        })
+        .sum::<f64>()
+        / axes.len() as f64;
+    let eigenvalue = (ratio2 * fine_eigenvalue - coarse_eigenvalue) / (ratio2 - 1.0);
+    let uncertainty = (fine_eigenvalue - eigenvalue).abs();
+    let rms = |v: &[f64]| (v.iter().map(|x| x * x).sum::<f64>() / v.len() as f64).sqrt();
+    let size = rms(&system.u);
+    let estimate = if eigenvalue.is_nan() || eigenvalue.abs() <= uncertainty {
+        f64::INFINITY
+    } else if size > 0.0 {
+        rms(&e) / size
+    } else if rms(&e) == 0.0 {
+        0.0
+    } else {
+        f64::INFINITY
+    };
+    Ok(Some(Stability {
+        estimate,
+        eigenvalue,
+        uncertainty,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The three-point stencils differentiate a quadratic exactly, on uneven spacing too (the midpoint
+    /// grid's half cells at its ends).
+    #[test]
+    fn stencils_are_exact_on_quadratics_and_the_grid_closes_the_midpoints() {
+        let x = closed_midpoints(0.0, 1.0, 5);
+        assert_eq!(x, vec![0.0, 0.125, 0.375, 0.625, 0.875, 1.0]);
+        let q = |t: f64| 3.0 - 2.0 * t + 5.0 * t * t;
+        for i in 1..x.len() - 1 {
+            let apply = |order| stencil(&x, i, order).iter().map(|&(j, w)| w * q(x[j])).sum::<f64>();
+            assert!((apply(0) - q(x[i])).abs() < 1e-12);
+            assert!(
+                (apply(1) - (-2.0 + 10.0 * x[i])).abs() < 1e-12,
+                "first derivative at {}",
+                x[i]
+            );
+            assert!((apply(2) - 10.0).abs() < 1e-10, "second derivative at {}", x[i]);
+        }
+        // Faces of a 3 × 4 grid: all but the two interior points (1, 1) and (1, 2).
+        let faces = faces_of(&[3, 4]);
+        let inside: Vec<usize> = (0..12).filter(|&p| !faces[p]).collect();
+        assert_eq!(inside, vec![5, 6]);
+    }
+}
