@@ -21,7 +21,7 @@
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 
-use sparsimony::pde::{baseline, plot, run, settings_for};
+use sparsimony::pde::{Refine, baseline, plot, run, settings_for};
 use sparsimony::solvers::gp_pde::baseline::Scheme;
 use sparsimony::solvers::gp_pde::{Method, Problem, Settings, Spectrum};
 
@@ -78,7 +78,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             spectrum,
             ..settings_for(&problem, Method::Exact, None, iters)
         };
-        let out = run(&problem, &settings, None, |p| {
+        let out = run(&problem, &settings, Refine::OFF, |p| {
             eprint!("\r{name}: iteration {} / {}   ", p.iteration + 1, settings.iterations);
             ControlFlow::Continue(())
         })?;

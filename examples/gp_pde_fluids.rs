@@ -16,7 +16,7 @@
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 
-use sparsimony::pde::{plot, run, settings_for};
+use sparsimony::pde::{Refine, plot, run, settings_for};
 use sparsimony::solvers::gp_pde::{Method, Problem, Spectrum};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -42,7 +42,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             settings.spectrum = spectrum;
         }
         println!("{}", problem.description());
-        let out = run(&problem, &settings, None, |p| {
+        let out = run(&problem, &settings, Refine::OFF, |p| {
             eprintln!(
                 "  iteration {:3}  objective {:.6e}  residual rms {:.2e}  boundary rms {:.2e}",
                 p.iteration, p.objective.total, p.objective.residual_rms, p.objective.boundary_rms

@@ -10,9 +10,10 @@
 //! (`solvers::gp_pde::baseline`): second-order finite differences on the same grid and Chebyshev
 //! collocation, solved directly, their errors on the same test grid — so the table says where each
 //! method wins. A problem the solver refuses (a typed error) counts as failed, with an infinite error.
-//! Each problem is solved as the command line solves it: again with raised collocation precisions while
-//! the estimated error stays above 1e-5 (`gp_pde::refine`; the column `ln v/n` gives the kept solve's
-//! log-precision and the number of solves); `--no-refine` for one solve.
+//! Each problem is solved as the command line solves it: again with raised collocation precisions, then
+//! the other spectral family, while the estimated error stays above 1e-5 (`gp_pde::refine`; the column
+//! `ln v/n` gives the kept solve's log-precision, `g` where the Gaussian family won, and the number of
+//! solves); `--no-refine` for one solve.
 //!
 //! ```sh
 //! cargo run --release --example gp_pde_suite                          # the broadened suite: 50 problems in 1D (200 points) and 2D (120²), 20 in 3D (32³)
@@ -36,7 +37,7 @@
 
 use std::ops::ControlFlow;
 
-use sparsimony::pde::{REFINE_TARGET, TRUST_THRESHOLD, baseline, run, settings_for};
+use sparsimony::pde::{Refine, TRUST_THRESHOLD, baseline, run, settings_for};
 use sparsimony::plot::{Mark, Scatter, log_scatter};
 use sparsimony::solvers::gp_pde::baseline::Scheme;
 use sparsimony::solvers::gp_pde::suite::{Class, Suite};
@@ -71,8 +72,8 @@ struct Outcome {
     indicator: f64,
     /// The stability estimate alone (NaN where it does not apply).
     estimate: f64,
-    /// The kept solve's equation log-precision, and how many solves were made.
-    precision: (f64, usize),
+    /// The kept solve's equation log-precision and spectral family, and how many solves were made.
+    precision: (f64, Spectrum, usize),
     seconds: f64,
     description: String,
     fd: Option<(f64, f64)>,
@@ -82,7 +83,7 @@ struct Outcome {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (mut dims, mut count, mut grids, mut first, mut show) = (vec![1, 2, 3], None, vec![None], 0u64, None);
     let mut spectrum = Settings::default().spectrum;
-    let (mut sets, mut scatter, mut refine) = (vec!["broad".to_string()], None, Some(REFINE_TARGET));
+    let (mut sets, mut scatter, mut refine) = (vec!["broad".to_string()], None, Refine::DEFAULT);
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = || args.next().ok_or(format!("{a} needs a value"));
@@ -93,7 +94,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--first" => first = value()?.parse()?,
             "--show" => show = Some(value()?.parse::<u64>()?),
             "--gaussian" => spectrum = Spectrum::Gaussian,
-            "--no-refine" => refine = None,
+            "--no-refine" => refine = Refine::OFF,
             "--set" => sets = list(&value()?)?,
             "--scatter" => {
                 let path = std::path::PathBuf::from(value()?);
@@ -103,6 +104,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             _ => return Err(format!("unknown argument {a}").into()),
         }
     }
+    // The other spectral family is tried only where the user did not choose one.
+    refine.other_spectrum &= spectrum == Settings::default().spectrum;
     // Per set: (error, indicator) of every problem, for the scatter plot.
     let mut groups: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
     for &d in &dims {
@@ -171,7 +174,7 @@ fn run_set(
     first: u64,
     count: u64,
     spectrum: Spectrum,
-    refine: Option<f64>,
+    refine: Refine,
 ) -> Result<Vec<Outcome>, Box<dyn std::error::Error>> {
     println!("\n{label} points per axis");
     println!(
@@ -204,7 +207,11 @@ fn run_set(
                 error: out.rel_l2_error.unwrap_or(f64::NAN),
                 indicator: out.indicator.value(),
                 estimate: out.indicator.stability.map_or(f64::NAN, |s| s.estimate),
-                precision: (out.attempts[out.chosen].log_precisions[0], out.attempts.len()),
+                precision: (
+                    out.attempts[out.chosen].log_precisions[0],
+                    out.attempts[out.chosen].spectrum,
+                    out.attempts.len(),
+                ),
                 seconds: out.seconds,
                 description: m.describe(),
                 fd: baseline(&m.problem, Scheme::FiniteDifferences, &out.test).ok(),
@@ -217,7 +224,7 @@ fn run_set(
                     error: f64::INFINITY,
                     indicator: f64::INFINITY,
                     estimate: f64::NAN,
-                    precision: (f64::NAN, 0),
+                    precision: (f64::NAN, spectrum, 0),
                     seconds: f64::NAN,
                     description: m.describe(),
                     fd: None,
@@ -227,7 +234,7 @@ fn run_set(
         };
         if outcome.error.is_finite() {
             println!(
-                "{:>5} {:20} {:20} {:>10.2e} {:>8.2} {:>9.1e} {:>9.1e} {:>4.0}/{} {} {}  {}",
+                "{:>5} {:20} {:20} {:>10.2e} {:>8.2} {:>9.1e} {:>9.1e} {:>4.0}{}/{} {} {}  {}",
                 i,
                 m.class.name(),
                 m.family.name(),
@@ -236,7 +243,12 @@ fn run_set(
                 outcome.indicator,
                 outcome.estimate,
                 outcome.precision.0,
-                outcome.precision.1,
+                if outcome.precision.1 == Spectrum::Gaussian {
+                    "g"
+                } else {
+                    ""
+                },
+                outcome.precision.2,
                 cell(outcome.fd),
                 cell(outcome.cheb),
                 m.solution

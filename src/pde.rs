@@ -14,7 +14,7 @@ pub use crate::solvers::gp_pde::accuracy::{
 };
 use crate::solvers::gp_pde::baseline::{Scheme, solve_baseline};
 use crate::solvers::gp_pde::refine::solve_refined;
-pub use crate::solvers::gp_pde::refine::{Attempt, REFINE_TARGET};
+pub use crate::solvers::gp_pde::refine::{Attempt, REFINE_TARGET, Refine};
 pub use crate::solvers::gp_pde::settings_for;
 use crate::solvers::gp_pde::{Method, OuterIteration, Problem, Settings};
 
@@ -59,7 +59,7 @@ pub struct Outcome {
     /// answer when no exact solution is known.
     pub indicator: Indicator,
     /// Every solve made ([`solve_refined`]): the first at the given settings, then with raised
-    /// precisions while the indicator asked for it.
+    /// precisions (and the other spectral family) while the indicator asked for it.
     pub attempts: Vec<Attempt>,
     /// The index of the kept solve in `attempts`.
     pub chosen: usize,
@@ -94,20 +94,20 @@ pub fn baseline(problem: &Problem, scheme: Scheme, test: &Sampled) -> Result<(f6
 }
 
 /// Trains the GP model of `problem` with `settings` (whose `method` is used as given) and evaluates it on
-/// the test grid and by its residual indicator; with `refine_target`, solves again with raised
-/// precisions while the indicator's error measure stays above it ([`solve_refined`]; the command line
-/// and the suite pass [`REFINE_TARGET`], the paper's table and the fluids `None`: one solve at the given
-/// settings). `progress` sees every outer iteration of every solve.
+/// the test grid and by its residual indicator; solves again with raised precisions (and the other
+/// spectral family) while the indicator's error measure stays above `refine.target` ([`solve_refined`];
+/// the command line and the suite refine, the paper's table and the fluids pass [`Refine::OFF`]: one
+/// solve at the given settings). `progress` sees every outer iteration of every solve.
 ///
 /// # Errors
 /// The problem's and the solver's errors (see [`solve_refined`]).
 pub fn run(
     problem: &Problem,
     settings: &Settings,
-    refine_target: Option<f64>,
+    refine: Refine,
     progress: impl FnMut(&OuterIteration<'_>) -> ControlFlow<()>,
 ) -> Result<Outcome> {
-    let refined = solve_refined(problem, settings, refine_target.unwrap_or(f64::INFINITY), progress)?;
+    let refined = solve_refined(problem, settings, refine, progress)?;
     let seconds = refined.attempts.iter().map(|a| a.seconds).sum();
     let (solution, indicator) = (refined.solution, refined.indicator);
     let dims = problem.axes().len();

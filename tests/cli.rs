@@ -383,8 +383,8 @@ fn pde_json_matches_the_library_and_plots() {
     let problem = sparsimony::solvers::gp_pde::Problem::from_toml(PDE_PROBLEM).unwrap();
     let settings =
         sparsimony::pde::settings_for(&problem, sparsimony::solvers::gp_pde::Method::Exact, Some(5), Some(3));
-    let target = Some(sparsimony::pde::REFINE_TARGET);
-    let lib = sparsimony::pde::run(&problem, &settings, target, |_| std::ops::ControlFlow::Continue(())).unwrap();
+    let refine = sparsimony::pde::Refine::DEFAULT;
+    let lib = sparsimony::pde::run(&problem, &settings, refine, |_| std::ops::ControlFlow::Continue(())).unwrap();
     assert_eq!(v["problem"], "cli-poisson");
     assert_eq!(v["grid"], serde_json::json!([40]));
     assert_eq!(v["components_kept"], serde_json::json!(lib.components_kept));

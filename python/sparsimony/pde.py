@@ -362,8 +362,9 @@ def solve(problem, *, method="exact", spectrum=None, components=None, iterations
         returning ``True`` stops.
     refine : bool
         As the command line: with the exact method, solve again with the collocation precisions raised
-        (``ln v + 4``, at most twice) while the estimated error stays above 1e-5 and falls, and keep the
-        solve with the lowest; ``False`` for one solve at the given settings.
+        (``ln v + 4``, at most twice) while the estimated error stays above 1e-5 and falls, then with the
+        other spectral family (unless ``spectrum`` or the problem chose one), and keep the solve with the
+        lowest; ``False`` for one solve at the given settings.
 
     Returns
     -------

@@ -11,6 +11,7 @@ use numpy::{IntoPyArray, PyArray1, PyArrayDyn, PyReadonlyArray1};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use sparsimony_solvers::gp_pde::accuracy::Indicator;
 use sparsimony_solvers::gp_pde::{
     self, Component, Method, Objective, Problem, Solution, SolutionParts, SpectralMixture, Spectrum,
 };
@@ -241,6 +242,9 @@ pub struct PdeSolution {
     /// Wall-clock seconds of the solve.
     #[pyo3(get)]
     seconds: f64,
+    /// The indicator the refinement measured it by, with the problem it was measured on (not
+    /// computed again for that problem).
+    indicator: Option<(Problem, Indicator)>,
 }
 
 /// A kernel as pickled: `(family, Student-t degrees of freedom or 0, [(weight, mean, scale), ...])`.
@@ -299,7 +303,11 @@ pub fn pde_rebuild(state: PickledSolution) -> PyResult<PdeSolution> {
         report: crate::unpickle_report(report)?,
     })
     .map_err(to_py)?;
-    Ok(PdeSolution { solution, seconds })
+    Ok(PdeSolution {
+        solution,
+        seconds,
+        indicator: None,
+    })
 }
 
 #[pymethods]
@@ -380,9 +388,13 @@ impl PdeSolution {
     /// space), and whether the operator has a null space under the boundary data
     /// (`gp_pde::accuracy::residual_indicator`, `gp_pde::stability`).
     fn residual_indicator(&self, py: Python<'_>, problem: &PdeProblem) -> PyResult<(f64, f64, Option<f64>, bool)> {
-        py.detach(|| gp_pde::accuracy::residual_indicator(&problem.problem, &self.solution))
-            .map(|i| (i.residual, i.boundary, i.stability.map(|s| s.estimate), i.null_space()))
-            .map_err(to_py)
+        let i = match &self.indicator {
+            Some((p, i)) if *p == problem.problem => *i,
+            _ => py
+                .detach(|| gp_pde::accuracy::residual_indicator(&problem.problem, &self.solution))
+                .map_err(to_py)?,
+        };
+        Ok((i.residual, i.boundary, i.stability.map(|s| s.estimate), i.null_space()))
     }
 
     /// The learned kernels: per field and axis, a list of `(weight, frequency, length_scale)` per
@@ -439,6 +451,7 @@ pub fn pde_solve(
 ) -> PyResult<PdeSolution> {
     let method: Method = method.parse().map_err(to_py)?;
     let mut settings = gp_pde::settings_for(&problem.problem, method, components, iterations);
+    let chosen_spectrum = spectrum.map(str::to_owned);
     settings.spectrum = match spectrum {
         None => settings.spectrum,
         Some(name) => name.parse().map_err(to_py)?,
@@ -455,14 +468,17 @@ pub fn pde_solve(
         let solved = (|| {
             // Ctrl-C, seen by the watcher, stops the solver through the stop hook, which it polls; its
             // exception is raised by the caller. The callback is the user's own rule. Refined as the
-            // command line refines (`gp_pde::refine`): again with raised precisions while the estimated
-            // error stays above its target.
-            let target = if refine {
-                gp_pde::refine::REFINE_TARGET
+            // command line refines (`gp_pde::refine`): again with raised precisions (then the other
+            // spectral family) while the estimated error stays above its target.
+            let refine = if refine {
+                gp_pde::refine::Refine {
+                    other_spectrum: chosen_spectrum.is_none() && problem.spectrum().is_none(),
+                    ..gp_pde::refine::Refine::DEFAULT
+                }
             } else {
-                f64::INFINITY
+                gp_pde::refine::Refine::OFF
             };
-            let refined = gp_pde::refine::solve_refined(&problem, &settings, target, |it| {
+            let refined = gp_pde::refine::solve_refined(&problem, &settings, refine, |it| {
                 let Some(f) = &callback else {
                     return ControlFlow::Continue(());
                 };
@@ -481,15 +497,19 @@ pub fn pde_solve(
                 })
             })?;
             let seconds = refined.attempts.iter().map(|a| a.seconds).sum::<f64>();
-            Ok::<_, sparsimony_solvers::Error>((refined.solution, seconds))
+            Ok::<_, sparsimony_solvers::Error>((refined.solution, seconds, (problem, refined.indicator)))
         })();
         (solved, raised)
     })?;
     if let Some(e) = raised {
         return Err(e);
     }
-    let (solution, seconds) = solved.map_err(to_py)?;
-    Ok(PdeSolution { solution, seconds })
+    let (solution, seconds, indicator) = solved.map_err(to_py)?;
+    Ok(PdeSolution {
+        solution,
+        seconds,
+        indicator: Some(indicator),
+    })
 }
 
 /// The built-in problems: `(name, description)` pairs.

@@ -2,7 +2,7 @@ use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 use serde_json::json;
-use sparsimony::pde::{REFINE_TARGET, TRUST_THRESHOLD, plot, settings_for};
+use sparsimony::pde::{Refine, TRUST_THRESHOLD, plot, settings_for};
 use sparsimony::solvers::gp_pde::{Method, Problem, Spectrum};
 
 use super::{Bar, CliResult, print_json};
@@ -58,7 +58,8 @@ pub struct Args {
     max_indicator: Option<f64>,
     /// One solve at the settings given. By default the exact method solves again with its collocation
     /// precisions raised (ln v + 4, at most twice) while the estimated error stays above 1e-5 and falls,
-    /// and keeps the solve with the lowest.
+    /// then with the other spectral family (unless --spectrum or the problem chose one), and keeps the
+    /// solve with the lowest.
     #[arg(long)]
     no_refine: bool,
 }
@@ -142,8 +143,16 @@ pub fn run(a: Args) -> CliResult {
         a.json,
     );
     s.progress = bar.callback();
-    let target = (!a.no_refine).then_some(REFINE_TARGET);
-    let out = sparsimony::pde::run(&problem, &s, target, |p| {
+    // The other spectral family is tried only where neither the user nor the problem chose one.
+    let refine = if a.no_refine {
+        Refine::OFF
+    } else {
+        Refine {
+            other_spectrum: a.spectrum.is_none() && problem.spectrum().is_none(),
+            ..Refine::DEFAULT
+        }
+    };
+    let out = sparsimony::pde::run(&problem, &s, refine, |p| {
         let cg = if p.cg_iterations > 0 {
             format!("  CG {} (rel. residual {:.1e})", p.cg_iterations, p.cg_residual)
         } else {
@@ -172,10 +181,10 @@ pub fn run(a: Args) -> CliResult {
     let trusted = out.indicator.trusted(threshold);
     if let Some(s) = out.indicator.stability.filter(|s| s.singular()) {
         warn!(
-            "warning: the operator has a null space under the boundary data: its smallest eigenvalue, {:.2e}, \
-             is zero within the grid's discretization error {:.1e}; the data do not determine the solution, \
-             and this one is not to be trusted",
-            s.eigenvalue, s.uncertainty
+            "warning: the operator has a null space under the boundary data: its smallest eigenvalue cannot be \
+             told apart from zero at this grid ({:.1e} extrapolated to a zero spacing, {:.1e} on the finest \
+             grid); the data do not determine the solution, and this one is not to be trusted",
+            s.eigenvalue, s.fine
         );
     } else if !trusted && a.max_indicator.is_none() {
         warn!(
@@ -206,6 +215,7 @@ pub fn run(a: Args) -> CliResult {
             "trusted": trusted,
             "attempts": out.attempts.iter().map(|t| json!({
                 "log_precisions": t.log_precisions,
+                "spectrum": t.spectrum.to_string(),
                 "error_measure": t.measure,
                 "seconds": t.seconds,
             })).collect::<Vec<_>>(),
@@ -229,7 +239,10 @@ pub fn run(a: Args) -> CliResult {
             _ => outln!("rel. L2 error    (no exact solution given)")?,
         }
         let estimate = match out.indicator.stability {
-            Some(s) if s.singular() => format!(", null space: eigenvalue {:.1e} ± {:.1e}", s.eigenvalue, s.uncertainty),
+            Some(s) if s.singular() => format!(
+                ", null space: smallest eigenvalue {:.1e}, finest grid {:.1e}",
+                s.eigenvalue, s.fine
+            ),
             Some(s) => format!(", estimated error {:.2e}", s.estimate),
             None => String::new(),
         };
@@ -247,7 +260,10 @@ pub fn run(a: Args) -> CliResult {
                 .enumerate()
                 .map(|(i, t)| {
                     let mark = if i == out.chosen { " (kept)" } else { "" };
-                    format!("ln v {:.0}: {:.2e}{mark}", t.log_precisions[0], t.measure)
+                    format!(
+                        "ln v {:.0} {}: {:.2e}{mark}",
+                        t.log_precisions[0], t.spectrum, t.measure
+                    )
                 })
                 .collect();
             outln!("refined          {}", each.join(", "))?;

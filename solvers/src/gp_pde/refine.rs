@@ -1,8 +1,8 @@
 //! Solving until the answer is as good as the solver can vouch for: a solve, its [`Indicator`], and,
 //! while the indicator's error measure ([`Indicator::error_measure`]) stays above a target, solves with
-//! the collocation precisions raised, the attempt with the lowest measure kept — the selection by the
-//! held-out criterion rather than by the training objective, which falls as the precisions rise
-//! whatever the error does.
+//! the collocation precisions raised, then one with the other spectral family; the attempt with the
+//! lowest measure is kept — the selection by the held-out criterion rather than by the training
+//! objective, which falls as the precisions rise whatever the error does.
 //!
 //! Why the precisions: the exact method's conjugate-gradient path starts at `ln v = 20` (the paper's
 //! benchmarks are no better above it and take twice as long, see [`settings_for`](super::settings_for)),
@@ -17,6 +17,7 @@ use std::ops::ControlFlow;
 use std::time::Instant;
 
 use super::accuracy::{Indicator, residual_indicator};
+use super::kernel::Spectrum;
 use super::problem::Problem;
 use super::settings::{Method, Settings};
 use super::solution::Solution;
@@ -30,15 +31,50 @@ pub const PRECISION_STEP: f64 = 4.0;
 /// Raises at most: `ln v` from 20 to 28 on the conjugate-gradient path, 24 to 32 on the dense one.
 pub const MAX_RAISES: usize = 2;
 
-/// The error measure above which [`solve_refined`] raises the precisions by default: an estimated
-/// relative error of 1e-5, the broadened suite's target median.
+/// The error measure above which [`solve_refined`] solves again by default ([`Refine::DEFAULT`]): an
+/// estimated relative error of 1e-5, the broadened suite's target median.
 pub const REFINE_TARGET: f64 = 1e-5;
+
+/// How far [`solve_refined`] goes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Refine {
+    /// The error measure above which it solves again (infinite: one solve).
+    pub target: f64,
+    /// Whether, once raised precisions stop helping, it may try the other spectral family (Student-t ↔
+    /// Gaussian) at the best precision: off where the user chose the family.
+    pub other_spectrum: bool,
+}
+
+impl Refine {
+    /// The command line's default: [`REFINE_TARGET`], the other family allowed.
+    pub const DEFAULT: Refine = Refine {
+        target: REFINE_TARGET,
+        other_spectrum: true,
+    };
+
+    /// One solve at the settings given.
+    pub const OFF: Refine = Refine {
+        target: f64::INFINITY,
+        other_spectrum: false,
+    };
+}
+
+/// The family tried after the given one: Gaussian after Student-t, Student-t (5 degrees of freedom)
+/// after Gaussian.
+fn other(spectrum: Spectrum) -> Spectrum {
+    match spectrum {
+        Spectrum::Gaussian => Spectrum::StudentT { dof: 5 },
+        Spectrum::StudentT { .. } => Spectrum::Gaussian,
+    }
+}
 
 /// One solve of a [`solve_refined`] sequence.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Attempt {
     /// Its equation and boundary log-precisions (`ln v`, `ln τ`).
     pub log_precisions: [f64; 2],
+    /// Its spectral family.
+    pub spectrum: Spectrum,
     /// Its error measure ([`Indicator::error_measure`]).
     pub measure: f64,
     /// The solve's wall-clock seconds (the indicator's excluded).
@@ -58,19 +94,22 @@ pub struct Refined {
     pub chosen: usize,
 }
 
-/// Solves `problem` with `settings` and measures the solution by its [`Indicator`]; for the exact method,
-/// while the lowest error measure so far is above `target`, the last attempt is the lowest (the last
-/// raise lowered it, or none was made) and fewer than [`MAX_RAISES`] were made, solves again with both log-precisions raised by
-/// [`PRECISION_STEP`] over the last attempt's. Keeps the attempt with the lowest measure (the first on
-/// ties). `monitor` sees every outer iteration of every attempt; a `Break` from it (or a stop request)
-/// ends the sequence with the attempts so far. Adam learns its precisions itself: one attempt.
+/// Solves `problem` with `settings` and measures the solution by its [`Indicator`]. For the exact method,
+/// while the lowest error measure so far is above `refine.target`, the last attempt is the lowest (the
+/// last raise lowered it, or none was made) and fewer than [`MAX_RAISES`] were made, solves again with
+/// both log-precisions raised by [`PRECISION_STEP`] over the last attempt's; then, if the lowest is still
+/// above the target and `refine.other_spectrum`, once with the other spectral family at the lowest
+/// attempt's precisions. Keeps the attempt with the lowest measure (the first on ties). `monitor` sees
+/// every outer iteration of every attempt; a `Break` from it (or a stop request), or a further attempt
+/// that fails, ends the sequence with the attempts so far. Adam learns its precisions itself, and
+/// problems outside the stability estimate's scope have no measure fine enough to chase: one attempt.
 ///
 /// # Errors
-/// [`Problem::discretize`]'s, [`solve`]'s and [`residual_indicator`]'s, from any attempt.
+/// [`Problem::discretize`]'s, and [`solve`]'s and [`residual_indicator`]'s from the first attempt.
 pub fn solve_refined(
     problem: &Problem,
     settings: &Settings,
-    target: f64,
+    refine: Refine,
     mut monitor: impl FnMut(&OuterIteration<'_>) -> ControlFlow<()>,
 ) -> Result<Refined> {
     let disc = problem.discretize()?;
@@ -87,6 +126,7 @@ pub fn solve_refined(
         let indicator = residual_indicator(problem, &solution)?;
         let record = Attempt {
             log_precisions: [s.log_equation_precision, s.log_boundary_precision],
+            spectrum: s.spectrum,
             measure: indicator.error_measure(),
             seconds,
         };
@@ -99,20 +139,39 @@ pub fn solve_refined(
     };
     let (mut solution, mut indicator, first, mut stopped) = attempt(settings)?;
     let (mut attempts, mut chosen) = (vec![first], 0);
+    let exact = settings.method == Method::Exact;
     let mut s = settings.clone();
-    while settings.method == Method::Exact
-        && !stopped
-        && attempts[chosen].measure > target
-        && chosen + 1 == attempts.len()
-        && attempts.len() <= MAX_RAISES
-    {
-        s.log_equation_precision += PRECISION_STEP;
-        s.log_boundary_precision += PRECISION_STEP;
-        let (next, next_indicator, record, halted) = attempt(&s)?;
+    // Each further attempt's settings, while the sequence goes on.
+    // Only where the stability estimate applies: the residuals alone are relative to the equation's
+    // scale and can be an order off the error either way, too loose to chase a target of 1e-5 with.
+    let estimated = indicator.stability.is_some();
+    let mut next = |attempts: &[Attempt], chosen: usize| -> Option<Settings> {
+        if !exact || !estimated || attempts[chosen].measure <= refine.target {
+            return None;
+        }
+        let raising = attempts.iter().all(|a| a.spectrum == settings.spectrum);
+        if raising && chosen + 1 == attempts.len() && attempts.len() <= MAX_RAISES {
+            s.log_equation_precision += PRECISION_STEP;
+            s.log_boundary_precision += PRECISION_STEP;
+            return Some(s.clone());
+        }
+        (raising && refine.other_spectrum).then(|| Settings {
+            spectrum: other(settings.spectrum),
+            log_equation_precision: attempts[chosen].log_precisions[0],
+            log_boundary_precision: attempts[chosen].log_precisions[1],
+            ..settings.clone()
+        })
+    };
+    while let Some(s) = next(&attempts, chosen).filter(|_| !stopped) {
+        // A further attempt that fails (a factorisation singular at the raised precision) ends the
+        // sequence: the attempts so far stand.
+        let Ok((candidate, candidate_indicator, record, halted)) = attempt(&s) else {
+            break;
+        };
         stopped = halted;
         attempts.push(record);
         if record.measure < attempts[chosen].measure {
-            (solution, indicator, chosen) = (next, next_indicator, attempts.len() - 1);
+            (solution, indicator, chosen) = (candidate, candidate_indicator, attempts.len() - 1);
         }
     }
     Ok(Refined {

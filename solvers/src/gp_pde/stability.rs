@@ -10,15 +10,17 @@
 //!   finite differences on the grid of the cell midpoints closed by the faces (the residual there is
 //!   what the collocation never imposed), by sparse LU; `rms(e)/rms(u_h)` estimates the relative L2
 //!   error, the operator's amplification included.
-//! * **Null space**: the eigenvalue of `L'(u_h)` of smallest modulus on that grid and, by shifted
-//!   inverse iteration near it, on a grid of about half the points per axis; Richardson's extrapolation
-//!   of the pair (second order) to a zero spacing. Where the extrapolated eigenvalue is smaller than the
-//!   fine grid's own discretization error, the operator is singular within what the grid resolves: the
-//!   data do not determine the solution, and the estimate is infinite.
+//! * **Null space**: the smallest modulus of an eigenvalue of `L'(u_h)` on that grid and on one of three
+//!   quarters the points per axis (inverse iteration), and Richardson's extrapolation of the pair
+//!   (second order) to a zero spacing. Where the extrapolated modulus is below [`NULL_FRACTION`] of the
+//!   finest grid's, the mode scales with the grid (`C h²`): the operator is singular within what the
+//!   grids resolve, the data do not determine the solution, and the estimate is infinite. Where the grid
+//!   places that eigenvalue above the extrapolated one, the finite differences under-amplify its mode
+//!   by the same factor, and the estimate is inflated by it.
 //!
 //! Scope: one field and one equation whose terms differentiate at most twice in all (mixed derivatives
-//! included), with a second derivative along every axis (an elliptic principal part), Dirichlet data on
-//! every face, and at most [`MAX_NODES`] grid points. Elsewhere (systems, space-time problems with a
+//! included), with a second derivative along every axis, Dirichlet data on every face, at least 8
+//! points per axis, and at most [`MAX_NODES`] grid points ([`MAX_NODES_3D`] with three axes or more). Elsewhere (systems, space-time problems with a
 //! free final face, first-order equations, higher derivatives) there is no estimate, and the residual
 //! indicator stands alone.
 
@@ -35,9 +37,13 @@ use super::problem::Problem;
 use super::solution::Solution;
 use crate::Result;
 
-/// The largest grid (points in all) the estimate factors: 3·10⁵ points (a 2D grid of 550², a 3D grid of
-/// 67³); sparse LU's fill grows faster than the points in 3D.
+/// The largest grid (points in all) the estimate factors in one or two dimensions: 3·10⁵ points (a 2D
+/// grid of 550²).
 pub const MAX_NODES: usize = 300_000;
+
+/// The same with three axes or more, where sparse LU's fill grows faster than the points: 5·10⁴ (a 3D
+/// grid of 36³; 33³ takes about 3 s).
+pub const MAX_NODES_3D: usize = 50_000;
 
 /// Inverse-iteration steps per eigenvalue.
 const INVERSE_ITERATIONS: usize = 40;
@@ -49,18 +55,22 @@ pub struct Stability {
     /// The estimated relative L2 error `rms(e)/rms(u_h)` of the solution, over the midpoint grid closed by
     /// the faces; infinite when the operator is [`singular`](Self::singular).
     pub estimate: f64,
-    /// The eigenvalue of the linearised operator of smallest modulus, extrapolated to a zero grid spacing
-    /// (in the operator's units: `1/length²` for `Δ`).
+    /// The smallest modulus of an eigenvalue of the linearised operator, extrapolated to a zero grid
+    /// spacing (in the operator's units: `1/length²` for `Δ`); 0 where a grid's matrix is singular.
     pub eigenvalue: f64,
-    /// Its discretization uncertainty: the distance between the finest grid's eigenvalue and the
-    /// extrapolated one.
-    pub uncertainty: f64,
+    /// The same on the finest grid, before the extrapolation.
+    pub fine: f64,
 }
 
+/// The share of the finest grid's smallest eigenvalue modulus below which the extrapolated one counts
+/// as zero: the mode is then the grid's artefact (`C h²`, scaling with the spacing), not the operator's.
+pub const NULL_FRACTION: f64 = 0.1;
+
 impl Stability {
-    /// Whether the eigenvalue is zero within its uncertainty: a null space under the boundary data.
+    /// Whether the extrapolated eigenvalue is zero within what the grids resolve (at most
+    /// [`NULL_FRACTION`] of the finest grid's): a null space under the boundary data.
     pub fn singular(&self) -> bool {
-        self.eigenvalue.is_nan() || self.eigenvalue.abs() <= self.uncertainty
+        self.eigenvalue.is_nan() || self.eigenvalue <= NULL_FRACTION * self.fine
     }
 }
 
@@ -235,9 +245,11 @@ impl Factored {
     }
 }
 
-/// The eigenvalue of `system` nearest `shift` by shifted inverse iteration from a fixed start (zero on
-/// the faces), as the Rayleigh quotient of the last iterate; `None` for a singular shifted matrix.
-fn eigenvalue_near(system: &Linearised, factored: &Factored) -> Option<f64> {
+/// The eigenvalue of `system` nearest the shift its factored matrix was built with, by inverse iteration
+/// from a fixed start (zero on the faces): the modulus of its distance to the shift, `1/‖A⁻¹x‖` for the
+/// last normalised iterate `x` (which converges even where two eigenvalues at the same distance mix), and
+/// the Rayleigh quotient of `x` (the eigenvalue itself where one mode won); `None` for a singular matrix.
+fn inverse_iteration(system: &Linearised, factored: &Factored) -> Option<(f64, f64)> {
     let faces = &system.faces;
     // A deterministic start with every mode in it.
     let mut x: Vec<f64> = (0..system.n)
@@ -249,18 +261,44 @@ fn eigenvalue_near(system: &Linearised, factored: &Factored) -> Option<f64> {
             }
         })
         .collect();
+    let mut growth = 0.0;
     for _ in 0..INVERSE_ITERATIONS {
         let mut y = factored.solve(&x)?;
         // The faces' rows are s·I, far from the interior spectrum: keep the iterate off them.
         y.iter_mut().zip(faces).filter(|(_, f)| **f).for_each(|(v, _)| *v = 0.0);
-        let norm = y.iter().map(|v| v * v).sum::<f64>().sqrt();
-        if norm == 0.0 || !norm.is_finite() {
+        growth = y.iter().map(|v| v * v).sum::<f64>().sqrt();
+        if growth == 0.0 || !growth.is_finite() {
             return None;
         }
-        x = y.into_iter().map(|v| v / norm).collect();
+        x = y.into_iter().map(|v| v / growth).collect();
     }
     let ax = system.apply(&x);
-    Some(x.iter().zip(&ax).map(|(a, b)| a * b).sum::<f64>() / x.iter().map(|a| a * a).sum::<f64>())
+    let rayleigh = x.iter().zip(&ax).map(|(a, b)| a * b).sum::<f64>();
+    Some((1.0 / growth, rayleigh))
+}
+
+/// The smallest eigenvalue modulus on the fine grid and the same mode's on the coarse one: signed where
+/// inverse iteration settled on one real eigenvalue (its Rayleigh quotient's modulus within 5 % of the
+/// growth's), the coarse one then the eigenvalue nearest the fine one (shifted inverse iteration, so
+/// that a grid that moves the modes apart by more than their gap still pairs the same mode); otherwise
+/// the smallest moduli on both. `None` where a matrix is singular.
+fn paired_eigenvalues(fine: &Linearised, factored: &Factored, coarse: &Linearised) -> Result<Option<(f64, f64)>> {
+    let Some((modulus, rayleigh)) = inverse_iteration(fine, factored) else {
+        return Ok(None);
+    };
+    if (rayleigh.abs() - modulus).abs() <= 0.05 * modulus {
+        // A shift exactly at a coarse eigenvalue makes the shifted matrix singular: move it off.
+        for shift in [rayleigh, rayleigh * (1.0 + 1e-6) + 1e-12] {
+            if let Some(f) = Factored::new(coarse, shift)?
+                && let Some((_, coarse_rayleigh)) = inverse_iteration(coarse, &f)
+            {
+                return Ok(Some((rayleigh, coarse_rayleigh)));
+            }
+        }
+        return Ok(None);
+    }
+    let coarse_modulus = Factored::new(coarse, 0.0)?.and_then(|f| inverse_iteration(coarse, &f));
+    Ok(coarse_modulus.map(|(m, _)| (modulus, m)))
 }
 
 /// Whether each point of the tensor grid of `shape` lies on a face.
@@ -281,14 +319,15 @@ fn faces_of(shape: &[usize]) -> Vec<bool> {
 /// Whether the estimate applies to `problem` (see the module's scope).
 fn applies(problem: &Problem) -> Result<bool> {
     let axes = problem.axes();
-    if problem.fields().len() != 1 || axes.iter().any(|a| a.points < 5) {
+    if problem.fields().len() != 1 || axes.iter().any(|a| a.points < 8) {
         return Ok(false);
     }
     let nodes = axes
         .iter()
         .map(|a| a.points + 1)
         .try_fold(1usize, |n, m| n.checked_mul(m));
-    if nodes.is_none_or(|n| n > MAX_NODES) {
+    let limit = if axes.len() >= 3 { MAX_NODES_3D } else { MAX_NODES };
+    if nodes.is_none_or(|n| n > limit) {
         return Ok(false);
     }
     let probe: Vec<Vec<f64>> = axes.iter().map(|a| vec![0.5 * (a.lower + a.upper)]).collect();
@@ -319,28 +358,26 @@ pub fn stability(problem: &Problem, solution: &Solution) -> Result<Option<Stabil
         .collect();
     let coarse: Vec<Vec<f64>> = axes
         .iter()
-        .map(|a| uniform(a.lower, a.upper, (a.points / 2).max(5)))
+        .map(|a| uniform(a.lower, a.upper, 3 * a.points / 4))
         .collect();
     let system = Linearised::build(problem, solution, &fine)?;
     let singular = Stability {
         estimate: f64::INFINITY,
         eigenvalue: 0.0,
-        uncertainty: 0.0,
+        fine: 0.0,
     };
     let Some(factored) = Factored::new(&system, 0.0)? else {
         return Ok(Some(singular));
     };
-    let (Some(e), Some(fine_eigenvalue)) = (factored.solve(&system.rhs), eigenvalue_near(&system, &factored)) else {
+    let Some(e) = factored.solve(&system.rhs) else {
         return Ok(Some(singular));
     };
-    // The same eigenvalue on the coarse grid: the one nearest the fine grid's.
+    // The same mode on a grid of three quarters the points per axis (close enough for a mode of 19
+    // half-waves on 100 points to stay paired; at half the points it traded places with a neighbour).
     let coarse_system = Linearised::build(problem, solution, &coarse)?;
-    let coarse_eigenvalue = match Factored::new(&coarse_system, fine_eigenvalue)? {
-        Some(f) => eigenvalue_near(&coarse_system, &f),
-        // The shift is an eigenvalue of the coarse matrix: the nearest one is the shift.
-        None => Some(fine_eigenvalue),
-    }
-    .unwrap_or(fine_eigenvalue);
+    let Some((fine_eigenvalue, coarse_eigenvalue)) = paired_eigenvalues(&system, &factored, &coarse_system)? else {
+        return Ok(Some(singular));
+    };
     // Richardson at second order: μ(h) = μ + C h², with the squared ratio of the spacings (mean over
     // the axes).
     let ratio2 = axes
@@ -352,14 +389,23 @@ pub fn stability(problem: &Problem, solution: &Solution) -> Result<Option<Stabil
         })
         .sum::<f64>()
         / axes.len() as f64;
-    let eigenvalue = (ratio2 * fine_eigenvalue - coarse_eigenvalue) / (ratio2 - 1.0);
-    let uncertainty = (fine_eigenvalue - eigenvalue).abs();
+    let eigenvalue = ((ratio2 * fine_eigenvalue - coarse_eigenvalue) / (ratio2 - 1.0)).abs();
+    let fine_modulus = fine_eigenvalue.abs();
     let rms = |v: &[f64]| (v.iter().map(|x| x * x).sum::<f64>() / v.len() as f64).sqrt();
     let size = rms(&system.u);
-    let estimate = if eigenvalue.is_nan() || eigenvalue.abs() <= uncertainty {
+    let null = NULL_FRACTION * fine_modulus;
+    // Where the grid places the eigenvalue above its extrapolated value, the auxiliary problem
+    // under-amplifies that mode by the same factor: the estimate is inflated by it (a resonance at
+    // 15 points per wavelength: the raw estimate 3.7× below the error, the inflated one at it).
+    let inflation = if eigenvalue > 0.0 {
+        (fine_modulus / eigenvalue).max(1.0)
+    } else {
+        1.0
+    };
+    let estimate = if eigenvalue.is_nan() || eigenvalue <= null {
         f64::INFINITY
     } else if size > 0.0 {
-        rms(&e) / size
+        inflation * rms(&e) / size
     } else if rms(&e) == 0.0 {
         0.0
     } else {
@@ -368,7 +414,7 @@ pub fn stability(problem: &Problem, solution: &Solution) -> Result<Option<Stabil
     Ok(Some(Stability {
         estimate,
         eigenvalue,
-        uncertainty,
+        fine: fine_modulus,
     }))
 }
 
