@@ -345,7 +345,7 @@ fn applies(problem: &Problem) -> Result<bool> {
 /// module's scope.
 ///
 /// # Errors
-/// [`Problem::on_points`]'s and the predictions' errors; [`crate::Error::Problem`] if the sparse matrix
+/// The problem's evaluation and the predictions' errors; [`crate::Error::Problem`] if the sparse matrix
 /// cannot be formed.
 pub fn stability(problem: &Problem, solution: &Solution) -> Result<Option<Stability>> {
     if !applies(problem)? {
