@@ -6,11 +6,10 @@ use std::collections::HashMap;
 
 use ndarray::ArrayView1;
 
-use super::expr::on_tensor;
-use super::operator::{Coefficient, Derivative};
+use super::operator::Derivative;
 use super::problem::Problem;
 use super::solution::Solution;
-use super::stability::{Stability, stability};
+use super::stability::{Stability, midpoints, rms, stability};
 use crate::{Error, Result};
 
 /// Test points per axis where errors are measured: the paper's 300 in 1D; 100 per axis in 2D and 3D
@@ -170,31 +169,6 @@ fn weak(mut values: Vec<f64>, mut shape: Vec<usize>) -> Vec<f64> {
     values
 }
 
-/// The midpoints of the cells of a uniform axis of `points` points on `[lower, upper]`.
-fn midpoints(lower: f64, upper: f64, points: usize) -> Vec<f64> {
-    let step = (upper - lower) / (points.max(2) - 1) as f64;
-    (0..points.saturating_sub(1))
-        .map(|i| lower + (i as f64 + 0.5) * step)
-        .collect()
-}
-
-/// The root mean square, scaled by the largest magnitude first (no overflow or underflow of the squares);
-/// NaN propagates.
-fn rms(v: &[f64]) -> f64 {
-    let top = v.iter().fold(0.0f64, |m, x| {
-        if x.is_nan() || m.is_nan() {
-            f64::NAN
-        } else {
-            m.max(x.abs())
-        }
-    });
-    if top == 0.0 || !top.is_finite() {
-        return top;
-    }
-    let sum: f64 = v.iter().map(|x| (x / top) * (x / top)).sum();
-    top * (sum / v.len() as f64).sqrt()
-}
-
 /// The [`Indicator`] of `solution` on `problem` (the problem it was solved from, at the grid it was
 /// solved on).
 ///
@@ -231,15 +205,11 @@ pub fn residual_indicator(problem: &Problem, solution: &Solution) -> Result<Indi
     let data = problem.on_points(&interior)?;
     // Each term's coefficient on the midpoints, per equation (checked first: a coefficient infinite there
     // makes the source derived through it infinite too).
-    let n = shape.iter().product();
     let mut coefficients: Vec<Vec<Vec<f64>>> = Vec::with_capacity(data.equations.len());
     for (e, equation) in data.equations.iter().enumerate() {
         let mut per_term = Vec::with_capacity(equation.terms.len());
         for term in &equation.terms {
-            let values = match &term.coefficient {
-                Coefficient::Constant(c) => vec![*c; n],
-                Coefficient::Varying(c) => on_tensor(std::slice::from_ref(c), &interior).remove(0),
-            };
+            let values = term.coefficient.on_points(&interior);
             if let Some(i) = values.iter().position(|v| !v.is_finite()) {
                 return Err(Error::problem(format!(
                     "a coefficient of equation {} is {} at cell midpoint {i} (row-major): the indicator needs \

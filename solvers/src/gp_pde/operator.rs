@@ -195,11 +195,20 @@ impl Coefficient {
     pub fn on_grid(&self, grid: &Grid) -> Result<Vec<f64>> {
         Ok(match self {
             Self::Constant(c) => vec![*c; grid.len()],
-            Self::Varying(e) => {
+            Self::Varying(_) => {
                 let coordinates = grid.axes().iter().map(Axis::coordinates).collect::<Result<Vec<_>>>()?;
-                on_tensor(std::slice::from_ref(e), &coordinates).remove(0)
+                self.on_points(&coordinates)
             }
         })
+    }
+
+    /// Its values on the tensor grid of the given coordinates per axis (row-major, first axis slowest):
+    /// off the collocation grid, as the residual indicator and the stability estimate take it.
+    pub fn on_points(&self, points: &[Vec<f64>]) -> Vec<f64> {
+        match self {
+            Self::Constant(c) => vec![*c; points.iter().map(Vec::len).product()],
+            Self::Varying(e) => on_tensor(std::slice::from_ref(e), points).remove(0),
+        }
     }
 
     /// The number, for a constant coefficient.

@@ -31,8 +31,7 @@ use faer::linalg::solvers::Solve;
 use faer::sparse::{SparseColMat, Triplet};
 use ndarray::ArrayView1;
 
-use super::expr::on_tensor;
-use super::operator::{Coefficient, Derivative};
+use super::operator::Derivative;
 use super::problem::Problem;
 use super::solution::Solution;
 use crate::Result;
@@ -74,11 +73,35 @@ impl Stability {
     }
 }
 
+/// The midpoints of the cells of a uniform axis of `points` points on `[lower, upper]`.
+pub(super) fn midpoints(lower: f64, upper: f64, points: usize) -> Vec<f64> {
+    let step = (upper - lower) / (points.max(2) - 1) as f64;
+    (0..points.saturating_sub(1))
+        .map(|i| lower + (i as f64 + 0.5) * step)
+        .collect()
+}
+
+/// The root mean square, scaled by the largest magnitude first (no overflow or underflow of the squares);
+/// NaN propagates.
+pub(super) fn rms(v: &[f64]) -> f64 {
+    let top = v.iter().fold(0.0f64, |m, x| {
+        if x.is_nan() || m.is_nan() {
+            f64::NAN
+        } else {
+            m.max(x.abs())
+        }
+    });
+    if top == 0.0 || !top.is_finite() {
+        return top;
+    }
+    let sum: f64 = v.iter().map(|x| (x / top) * (x / top)).sum();
+    top * (sum / v.len() as f64).sqrt()
+}
+
 /// The midpoints of the cells of a uniform axis, closed by its two ends.
 fn closed_midpoints(lower: f64, upper: f64, points: usize) -> Vec<f64> {
-    let step = (upper - lower) / (points - 1) as f64;
     let mut x = vec![lower];
-    x.extend((0..points - 1).map(|i| lower + (i as f64 + 0.5) * step));
+    x.extend(midpoints(lower, upper, points));
     x.push(upper);
     x
 }
@@ -147,10 +170,7 @@ impl Linearised {
         let mut applied = vec![0.0; n];
         let mut parts: Vec<(Vec<usize>, Vec<f64>)> = Vec::new();
         for term in &equation.terms {
-            let c = match &term.coefficient {
-                Coefficient::Constant(c) => vec![*c; n],
-                Coefficient::Varying(e) => on_tensor(std::slice::from_ref(e), nodes).remove(0),
-            };
+            let c = term.coefficient.on_points(nodes);
             let values: Vec<Vec<f64>> = term.factors.iter().map(&mut at).collect::<Result<_>>()?;
             for p in 0..n {
                 applied[p] += c[p] * values.iter().map(|v| v[p]).product::<f64>();
@@ -391,7 +411,6 @@ pub fn stability(problem: &Problem, solution: &Solution) -> Result<Option<Stabil
         / axes.len() as f64;
     let eigenvalue = ((ratio2 * fine_eigenvalue - coarse_eigenvalue) / (ratio2 - 1.0)).abs();
     let fine_modulus = fine_eigenvalue.abs();
-    let rms = |v: &[f64]| (v.iter().map(|x| x * x).sum::<f64>() / v.len() as f64).sqrt();
     let size = rms(&system.u);
     let null = NULL_FRACTION * fine_modulus;
     // Where the grid places the eigenvalue above its extrapolated value, the auxiliary problem
