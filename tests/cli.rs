@@ -466,6 +466,40 @@ fn pde_errors_name_the_problem() {
     assert!(stderr(&o).contains("too few"), "{}", stderr(&o));
 }
 
+/// An AR(1) design with ρ = 0.85 on θ*'s neighbouring features: hard thresholding cannot settle in its
+/// rounds, and this run (seeds as in solvers/tests/privacy.rs, which picks a wrong support) says so in the
+/// JSON and on stderr instead of presenting the coefficients as an answer.
+#[test]
+fn ldp_iht_says_when_its_rounds_did_not_settle() {
+    let o = sparsimony(&[
+        "ldp",
+        "simulate",
+        "--n",
+        "300000",
+        "--d",
+        "10",
+        "--k",
+        "4",
+        "--epsilon",
+        "4",
+        "--noise",
+        "0.5",
+        "--correlation",
+        "0.85",
+        "--seed",
+        "1",
+        "--data-seed",
+        "41",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["support_recovered"], serde_json::json!(false), "{v}");
+    assert_eq!(v["trusted"], serde_json::json!(false), "{v}");
+    assert_eq!(v["report"]["converged"], serde_json::json!(false), "{v}");
+    assert!(stderr(&o).contains("the rounds did not settle"), "{}", stderr(&o));
+}
+
 /// `sparsimony ldp`: a simulation recovers the support where the privacy noise allows it and states the
 /// guarantee; `fit` privatizes real rows; bad settings name their flags.
 #[test]
@@ -583,6 +617,21 @@ fn ldp_simulates_and_fits_with_the_guarantee_stated() {
         (
             vec!["ldp", "simulate", "--n", "100", "--d", "3", "--k", "1", "--rounds", "0"],
             "--rounds",
+        ),
+        (
+            vec![
+                "ldp",
+                "simulate",
+                "--n",
+                "100",
+                "--d",
+                "3",
+                "--k",
+                "1",
+                "--correlation",
+                "1",
+            ],
+            "--correlation",
         ),
         // The default public users (n/10) too few for the features: the flag and its default named.
         (

@@ -29,6 +29,10 @@ pub enum Measure {
     Gradient,
     /// The number of coefficients the last round removed from the support (STLSQ: 0 once it is stable).
     SupportChange,
+    /// A privatized gradient's squared norm over the expected squared norm of its privacy noise (LDP-IHT's
+    /// last round): about 1 once the iteration sits at its fixed point, larger while the gradient still
+    /// carries a signal the rounds did not remove.
+    GradientToNoise,
     /// No tolerance: a direct solve, an exhaustive search, or a fixed number of steps (OMP with a target
     /// sparsity); such a fit converges when it completes.
     Exact,
@@ -45,6 +49,7 @@ impl Measure {
             Measure::Residual => "squared residual norm",
             Measure::Gradient => "largest gradient component",
             Measure::SupportChange => "terms removed in the last round",
+            Measure::GradientToNoise => "privatized gradient's squared norm over its noise's",
             Measure::Exact => "exact",
         }
     }

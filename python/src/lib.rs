@@ -210,7 +210,7 @@ pub(crate) fn report(r: &Report) -> PyReport {
 }
 
 /// The measures a report may carry, by the name `Measure::name` gives.
-const MEASURES: [Measure; 8] = [
+const MEASURES: [Measure; 9] = [
     Measure::DualityGap,
     Measure::RelativeChange,
     Measure::CoefficientChange,
@@ -218,6 +218,7 @@ const MEASURES: [Measure; 8] = [
     Measure::Residual,
     Measure::Gradient,
     Measure::SupportChange,
+    Measure::GradientToNoise,
     Measure::Exact,
 ];
 

@@ -22,8 +22,9 @@ pub struct Step<'a> {
 }
 
 /// A progress callback, called after every step of a long fit — from whichever thread completed it. Each
-/// call's `done` is distinct and they cover `1..=total`, but calls from parallel steps may arrive slightly
-/// out of order (a display should keep the largest `done` seen). The default calls nothing. Two
+/// call's `done` is distinct and the last reaches `total` (a call may complete several steps at once, as
+/// a round of users does), but calls from parallel steps may arrive slightly out of order (a display
+/// should keep the largest `done` seen). The default calls nothing. Two
 /// `Progress` values are equal when they hold the same callback (or none).
 #[derive(Clone, Default)]
 pub struct Progress(Option<Arc<Callback>>);
@@ -79,7 +80,12 @@ pub(crate) struct Counter<'a> {
 impl Counter<'_> {
     /// One more step done.
     pub(crate) fn step(&self, objective: Option<f64>) {
-        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        self.advance(1, objective);
+    }
+
+    /// `steps` more steps done at once (a round of that many users, say).
+    pub(crate) fn advance(&self, steps: usize, objective: Option<f64>) {
+        let done = self.done.fetch_add(steps, Ordering::Relaxed) + steps;
         if let Some(f) = &self.progress.0 {
             f(&Step {
                 task: self.task,

@@ -41,7 +41,7 @@ pub struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 enum Command {
-    /// Simulate n users (x ~ N(0, I_d), θ* with its first k coefficients 1/√k, noise σ) and fit.
+    /// Simulate n users (x ~ N(0, Σ), Σ_ij = ρ^|i−j|, θ* with its first k coefficients 1/√k, noise σ) and fit.
     Simulate(SimulateArgs),
     /// Privatize each row of X, y as its user's device would, then fit.
     Fit(FitArgs),
@@ -68,8 +68,9 @@ struct Common {
     /// Coordinatewise clipping of x and of y, in the scaled units (see --scale) [default: √(2 ln max(n, 3))].
     #[arg(long)]
     clip: Option<f64>,
-    /// iht: rounds, one batch of users each [default: the T in 1..=⌈ln n⌉ that minimises the predicted
-    /// error 2^−T + √k′·B/√(d·⌊n/T⌋), B the messages' scale].
+    /// iht: this many rounds of equal batches of users (the paper's schedule) [default: batches sized from
+    /// the messages: 2B² users first (B the messages' norm), doubled once the averaged gradient sinks into
+    /// its noise, the last round taking all users left, at most ⌈ln n⌉ rounds].
     #[arg(long)]
     rounds: Option<usize>,
     /// iht: k′ = this · k coordinates kept each round [default: 2].
@@ -86,8 +87,9 @@ struct Common {
     /// Print JSON: {"method", "coef", "support", "guarantee": {"epsilon", "delta", "messages_per_user"},
     /// "users", "scales": {"x", "y", "users"} (what x and y were divided by, learnt from that many users),
     /// "noise_error" (the privacy noise's expected ℓ2 error on the coefficients), "trusted" (false
-    /// when that error reaches a quarter of their norm; a warning goes to stderr), "report", and for simulate
-    /// "l2_error", "support_recovered"}.
+    /// when that error reaches a quarter of their norm, or when iht's rounds did not settle; a warning goes
+    /// to stderr), "report" ({"iterations", "converged", "measure"}), and for simulate "l2_error",
+    /// "support_recovered"}.
     #[arg(long)]
     json: bool,
 }
@@ -104,6 +106,9 @@ struct SimulateArgs {
     /// Noise standard deviation σ.
     #[arg(long, default_value_t = 1.0)]
     noise: f64,
+    /// Correlation ρ of neighbouring features, in (−1, 1): Σ_ij = ρ^|i−j| (an AR(1) design).
+    #[arg(long, default_value_t = 0.0)]
+    correlation: f64,
     /// Public unlabeled users (method public) [default: n/10].
     #[arg(long)]
     public_n: Option<usize>,
@@ -147,6 +152,7 @@ pub fn run(a: Args) -> CliResult {
                 ("clip_x", "--clip"),
                 ("clip_y", "--clip"),
                 ("noise", "--noise"),
+                ("correlation", "--correlation"),
                 ("rounds", "--rounds"),
                 ("sparsity_factor", "--sparsity-factor"),
                 ("radius", "--radius"),
@@ -215,6 +221,20 @@ fn iht(c: &Common, bar: &Bar) -> Result<LdpIht, String> {
     })
 }
 
+/// Refuses `what` over `n` users with `d` features (and `public` public records for `--method public`)
+/// when its work passes the bound: per user, its record (d Gaussians and a dot product), its clipped
+/// statistics (the covariance triangle for the non-interactive estimator) and its message; the public
+/// covariance; the non-interactive server's eigendecomposition (about 10d³).
+fn check_work(method: MethodArg, what: &str, n: usize, d: usize, public: usize, reduce: &str) -> Result<(), String> {
+    let (n, d, public) = (n as f64, d as f64, public as f64);
+    let work = match method {
+        MethodArg::Iht => n * 8.0 * d,
+        MethodArg::Noninteractive => n * (8.0 * d + d * d) + 10.0 * d * d * d,
+        MethodArg::Public => n * 8.0 * d + public * d * d + 10.0 * d * d * d,
+    };
+    super::work::check(what, work, reduce)
+}
+
 fn simulate(s: SimulateArgs) -> CliResult {
     let c = &s.common;
     if s.public_n.is_some() && c.method != MethodArg::Public {
@@ -239,33 +259,18 @@ fn simulate(s: SimulateArgs) -> CliResult {
             .into());
         }
     }
-    let population = Population::sparse(s.d, c.k, s.noise)?;
-    // Per user: its record (d Gaussians and a dot product), its clipped statistics (the covariance
-    // triangle for the non-interactive estimators); the non-interactive server's eigendecomposition
-    // (about 10d³).
-    let (n, d) = (s.n as f64, s.d as f64);
-    let per_user = match c.method {
-        MethodArg::Iht => 8.0 * d,
-        MethodArg::Noninteractive => 8.0 * d + d * d,
-        MethodArg::Public => 8.0 * d,
-    };
-    let public = s.public_n.map_or(n / 10.0, |p| p as f64);
-    super::work::check(
+    let mut population = Population::sparse(s.d, c.k, s.noise)?;
+    population.correlation = s.correlation;
+    let public = s.public_n.map_or(s.n / 10, |p| p);
+    check_work(
+        c.method,
         "the simulation",
-        n * per_user
-            + if c.method == MethodArg::Public {
-                public * d * d
-            } else {
-                0.0
-            }
-            + if c.method == MethodArg::Iht {
-                0.0
-            } else {
-                10.0 * d * d * d
-            },
+        s.n,
+        s.d,
+        public,
         "--n or --d (or --public-n)",
     )?;
-    let bar = Bar::new("LDP-IHT rounds", c.json);
+    let bar = Bar::new("LDP-IHT users", c.json);
     let fit = match c.method {
         MethodArg::Noninteractive => non_interactive(c)?.simulate(&population, s.n, 0, s.data_seed),
         MethodArg::Public => {
@@ -298,7 +303,10 @@ fn fit(f: FitArgs) -> CliResult {
         (Some(_), _) => return Err("--public applies to --method public".into()),
         (None, _) => None,
     };
-    let bar = Bar::new("LDP-IHT rounds", c.json);
+    let (n, d) = x.values().dim();
+    let public_rows = public.as_ref().map_or(0, |(p, _)| p.values().nrows());
+    check_work(c.method, "the fit", n, d, public_rows, "the rows or columns of --x")?;
+    let bar = Bar::new("LDP-IHT users", c.json);
     let fitted = match c.method {
         MethodArg::Noninteractive | MethodArg::Public => match &public {
             Some((p, _)) => non_interactive(c)?.fit((x.values(), y.view(), p.values())),
@@ -340,6 +348,14 @@ fn report(c: &Common, fit: &LdpFit, truth: Option<(f64, bool)>) -> CliResult {
             fit.coef().len()
         );
     }
+    if !r.converged {
+        eprintln!(
+            "warning: the rounds did not settle: the last round's averaged gradient has {:.1} times the squared norm \
+             of its privacy noise (at most {:.1} once settled); the design may be too ill-conditioned (strongly \
+             correlated features) for {} rounds, and the estimate is not to be trusted",
+            r.reached, r.tolerance, r.iterations
+        );
+    }
     if c.json {
         let mut v = json!({
             "method": method,
@@ -348,7 +364,7 @@ fn report(c: &Common, fit: &LdpFit, truth: Option<(f64, bool)>) -> CliResult {
             "guarantee": {"epsilon": g.epsilon, "delta": g.delta, "messages_per_user": fit.messages_per_user},
             "users": fit.users,
             "noise_error": fit.noise_error,
-            "trusted": !fit.noise_dominated(),
+            "trusted": fit.trusted(),
             "scales": {"x": fit.scales.x, "y": fit.scales.y, "users": fit.scales.users},
             "report": {"iterations": r.iterations, "converged": r.converged, "measure": r.measure.name()},
         });
@@ -378,11 +394,7 @@ fn report(c: &Common, fit: &LdpFit, truth: Option<(f64, bool)>) -> CliResult {
     outln!(
         "privacy noise: expected error {:.3e} on the coefficients (norm {norm:.3e}){}",
         fit.noise_error,
-        if fit.noise_dominated() {
-            ", not to be trusted"
-        } else {
-            ""
-        }
+        if !fit.trusted() { ", not to be trusted" } else { "" }
     )?;
     for (j, c) in fit.coef().iter().enumerate().filter(|(_, c)| **c != 0.0) {
         outln!("  θ[{j}] = {c:.6}")?;

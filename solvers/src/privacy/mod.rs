@@ -148,6 +148,13 @@ impl LdpFit {
         &self.linear.coef
     }
 
+    /// Whether the estimate can be trusted as far as the server can tell: the privacy noise does not
+    /// dominate it ([`LdpFit::noise_dominated`]) and the iteration settled (the report converged; the
+    /// one-round estimators always do).
+    pub fn trusted(&self) -> bool {
+        !self.noise_dominated() && self.linear.report.converged
+    }
+
     /// Whether the privacy noise's expected error `e` ([`LdpFit::noise_error`]) is too large for `‖θ̂‖`:
     /// `‖θ̂‖ ≤ e · max(1/NOISE_WARNING, 1.5 √(2 ln(2d/k)))` for `k` kept of `d` coefficients. The second
     /// term is the selection's: the `k` largest of `d` pure-noise coefficients reach about

@@ -6,7 +6,7 @@ use ndarray::{Array1, ArrayView1, ArrayView2};
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
 use sparsimony_core::Report;
-use sparsimony_core::privacy::{Gaussian, Guarantee};
+use sparsimony_core::privacy::{Gaussian, Guarantee, SENSITIVITY_RANGE};
 use sparsimony_core::random::standard_normal;
 
 use super::{
@@ -284,13 +284,35 @@ impl NonInteractive {
         let c = self.clips(n, d, Scales::UNIT);
         let split = if public { 1.0 } else { 0.5 };
         let (eps, delta) = (self.epsilon * split, self.delta * split);
+        // The sensitivities checked here, so that an error names them and the clips that set them.
+        let sensitivity = |what: &str, value: f64| {
+            if SENSITIVITY_RANGE.contains(&value) {
+                Ok(value)
+            } else {
+                Err(Error::InvalidParameter {
+                    name: "sensitivity",
+                    reason: format!(
+                        "the {what} is {value:e} (x clipped to the ℓ2 radius {:e}, y at {:e}), outside the mechanisms' \
+                         range [{:e}, {:e}]: clip on the data's scale",
+                        c.radius,
+                        c.y,
+                        SENSITIVITY_RANGE.start(),
+                        SENSITIVITY_RANGE.end()
+                    ),
+                })
+            }
+        };
         let cov = if public {
             None
         } else {
-            let sensitivity = std::f64::consts::SQRT_2 * c.radius * c.radius;
-            Some(Gaussian::new(eps, delta, sensitivity, triangle(d))?)
+            let s = sensitivity(
+                "covariance message's sensitivity √2·r²",
+                std::f64::consts::SQRT_2 * c.radius * c.radius,
+            )?;
+            Some(Gaussian::new(eps, delta, s, triangle(d))?)
         };
-        let cross = Gaussian::new(eps, delta, 2.0 * c.radius * c.y, d)?;
+        let s = sensitivity("cross-term message's sensitivity 2·r·τy", 2.0 * c.radius * c.y)?;
+        let cross = Gaussian::new(eps, delta, s, d)?;
         Ok((cov, cross))
     }
 
