@@ -467,6 +467,25 @@ fn private_scales_make_the_fit_independent_of_the_data_units() {
         c.coef(),
         b.coef()
     );
+    // LDP-IHT likewise: the same support, and coefficients ×10 within three stated errors.
+    let iht = LdpIht {
+        epsilon: 4.0,
+        k: 2,
+        ..LdpIht::default()
+    };
+    let (a, b) = (
+        iht.fit((x.view(), y.view())).unwrap(),
+        iht.fit((x2.view(), y2.view())).unwrap(),
+    );
+    assert_eq!(a.support, vec![0, 1], "{:?}", a.coef());
+    assert_eq!(b.support, a.support, "{:?}", b.coef());
+    let bar = 3.0 * (a.noise_error * 10.0 + b.noise_error);
+    assert!(
+        l2_error(&(a.coef() * 10.0), b.coef()) < bar,
+        "LDP-IHT: {:?} ×10 against {:?} (bar {bar})",
+        a.coef(),
+        b.coef()
+    );
     // Too few users to learn the scales: an error that says what to do.
     let (xs, ys) = pop.sample(22, 0, 1000).unwrap();
     let e = est.fit((xs.view(), ys.view())).unwrap_err().to_string();
