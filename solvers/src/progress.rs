@@ -13,7 +13,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 pub struct Step<'a> {
     /// What is running: `"cross-validation"`, `"ensemble"`, …
     pub task: &'a str,
-    /// Steps completed so far, this one included (1 after the first).
+    /// Steps completed so far, this one included (1 after the first, unless the first call completed
+    /// several at once).
     pub done: usize,
     /// Steps in all.
     pub total: usize,
