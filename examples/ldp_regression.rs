@@ -148,11 +148,7 @@ impl Estimator {
                 .map(|f| f.coef),
         }
         .unwrap_or_else(|e| panic!("{} at {p:?}: {e}", self.name()));
-        coef.iter()
-            .zip(&population.theta)
-            .map(|(a, b)| (a - b).powi(2))
-            .sum::<f64>()
-            .sqrt()
+        population.distance(&coef)
     }
 
     /// The exponent in ε of the noise scale of this estimator's mechanism over `grid` (least squares), at
@@ -482,13 +478,7 @@ fn main() {
                                 }
                             };
                             let fit = est.simulate(&population, n as usize, 2000 + s).expect("a valid fit");
-                            let err = fit
-                                .coef()
-                                .iter()
-                                .zip(&population.theta)
-                                .map(|(a, b)| (a - b).powi(2))
-                                .sum::<f64>()
-                                .sqrt();
+                            let err = population.distance(fit.coef());
                             (fit.support == (0..8).collect::<Vec<_>>(), err)
                         })
                         .collect();

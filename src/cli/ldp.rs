@@ -243,25 +243,23 @@ fn simulate(s: SimulateArgs) -> CliResult {
     if s.public_n == Some(0) {
         return Err("--public-n: at least 1 public user (the covariance is estimated from them)".into());
     }
-    if c.method == MethodArg::Public {
-        let public = s.public_n.unwrap_or(s.n / 10);
-        if public < s.d {
-            return Err(format!(
-                "--public-n: {public} public users{} cannot give the covariance of {} features; at least {} are needed",
-                if s.public_n.is_none() {
-                    " (the default, n/10)"
-                } else {
-                    ""
-                },
-                s.d,
-                s.d
-            )
-            .into());
-        }
+    // Public unlabeled users (method public): the flag's, or n/10.
+    let public = s.public_n.unwrap_or(s.n / 10);
+    if c.method == MethodArg::Public && public < s.d {
+        return Err(format!(
+            "--public-n: {public} public users{} cannot give the covariance of {} features; at least {} are needed",
+            if s.public_n.is_none() {
+                " (the default, n/10)"
+            } else {
+                ""
+            },
+            s.d,
+            s.d
+        )
+        .into());
     }
     let mut population = Population::sparse(s.d, c.k, s.noise)?;
     population.correlation = s.correlation;
-    let public = s.public_n.map_or(s.n / 10, |p| p);
     check_work(
         c.method,
         "the simulation",
@@ -273,21 +271,12 @@ fn simulate(s: SimulateArgs) -> CliResult {
     let bar = Bar::new("LDP-IHT users", c.json);
     let fit = match c.method {
         MethodArg::Noninteractive => non_interactive(c)?.simulate(&population, s.n, 0, s.data_seed),
-        MethodArg::Public => {
-            let public = s.public_n.unwrap_or(s.n / 10).max(1);
-            non_interactive(c)?.simulate(&population, s.n, public, s.data_seed)
-        }
+        MethodArg::Public => non_interactive(c)?.simulate(&population, s.n, public.max(1), s.data_seed),
         MethodArg::Iht => iht(c, &bar)?.simulate(&population, s.n, s.data_seed),
     };
     bar.finish();
     let fit = fit?;
-    let error: f64 = fit
-        .coef()
-        .iter()
-        .zip(&population.theta)
-        .map(|(a, b)| (a - b).powi(2))
-        .sum::<f64>()
-        .sqrt();
+    let error = population.distance(fit.coef());
     let truth: Vec<usize> = (0..c.k).collect();
     let recovered = fit.support == truth;
     report(c, &fit, Some((error, recovered)))

@@ -98,6 +98,15 @@ impl Population {
         self.theta.len()
     }
 
+    /// The ℓ2 distance `‖θ̂ − θ*‖` of coefficients `coef` (length `d`) from the true ones.
+    pub fn distance(&self, coef: &Array1<f64>) -> f64 {
+        coef.iter()
+            .zip(&self.theta)
+            .map(|(a, b)| (a - b).powi(2))
+            .sum::<f64>()
+            .sqrt()
+    }
+
     /// The covariance `Σ` of `x`.
     pub fn covariance(&self) -> Array2<f64> {
         let d = self.dim();
