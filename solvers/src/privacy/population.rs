@@ -68,13 +68,13 @@ impl Population {
         if !(self.noise >= 0.0 && self.noise.is_finite()) {
             return Err(Error::InvalidParameter {
                 name: "noise",
-                reason: format!("must be non-negative and finite, got {}", self.noise),
+                reason: format!("must be non-negative and finite, got {:?}", self.noise),
             });
         }
         if self.correlation.is_nan() || self.correlation.abs() >= 1.0 {
             return Err(Error::InvalidParameter {
                 name: "correlation",
-                reason: format!("must lie in (−1, 1), got {}", self.correlation),
+                reason: format!("must lie in (−1, 1), got {:?}", self.correlation),
             });
         }
         Ok(())
