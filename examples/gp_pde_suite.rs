@@ -206,7 +206,7 @@ fn run_set(
                 class: m.class,
                 error: out.rel_l2_error.unwrap_or(f64::NAN),
                 indicator: out.indicator.value(),
-                estimate: out.indicator.stability.map_or(f64::NAN, |s| s.estimate),
+                estimate: out.indicator.estimate().unwrap_or(f64::NAN),
                 precision: (
                     out.attempts[out.chosen].log_precisions[0],
                     out.attempts[out.chosen].spectrum,

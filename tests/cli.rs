@@ -442,6 +442,31 @@ fn pde_an_untrusted_solution_is_said_and_fails_under_max_indicator() {
     );
 }
 
+/// Poisson's equation with data on one end only: the data do not determine the solution (any `a·x` can
+/// be added). Said in the warning and the JSON, and failed under any `--max-indicator`.
+#[test]
+fn pde_boundary_data_too_few_are_said() {
+    let dir = temp_dir("pde-shortfall");
+    let toml = dir.join("one-end.toml");
+    std::fs::write(&toml, PDE_PROBLEM.to_string() + "[boundary]\nfaces = [\"x-\"]\n").unwrap();
+    let path = toml.to_str().unwrap();
+    let o = sparsimony(&["pde", "--problem", path, "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("differentiate 2 time(s) along `x` but Dirichlet data on x- only") && err.contains("one of many"),
+        "{err}"
+    );
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(v["trusted"], false);
+    assert_eq!(v["null_space"], true);
+    assert!(v["missing_data"].as_str().unwrap().contains("give data on 2 face(s)"));
+    assert_eq!(v["attempts"].as_array().unwrap().len(), 1);
+    let o = sparsimony(&["pde", "--problem", path, "--max-indicator", "1e300"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stdout(&o).contains("too few boundary data"), "{}", stdout(&o));
+}
+
 #[test]
 fn pde_errors_name_the_problem() {
     let o = sparsimony(&["pde", "--benchmark", "no-such-problem"]);

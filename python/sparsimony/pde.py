@@ -214,11 +214,16 @@ class Solution:
     error_estimate : float or None
         The relative L2 error estimated by solving the operator, linearised at the solution, for the
         error that the residuals imply (finite differences on the midpoint grid): it sees an operator
-        that amplifies the residual (indefinite Helmholtz). Infinite when the operator has a null space;
+        that amplifies the residual (indefinite Helmholtz). Infinite when the data leave a null space;
         ``None`` outside its scope (systems, first-order or space-time equations, faces without data).
     null_space : bool
-        Whether the operator has a null space under the boundary data (its smallest eigenvalue is zero
-        within the grid's discretization error): the data do not determine the solution.
+        Whether the data do not determine the solution: too few of them (``missing_data``), or an
+        operator with a null space under them (its smallest eigenvalue is zero within the grid's
+        discretization error).
+    missing_data : str or None
+        Where the boundary data are too few, counted against the equations' derivative orders (Laplace's
+        equation without data on one face, a fourth derivative with values alone): which axis, and what
+        to give.
     trusted : bool
         ``residual_indicator <= 3e-4`` (the command line's default); otherwise a ``UserWarning`` says so
         at construction.
@@ -240,7 +245,13 @@ class Solution:
             self.rel_l2_error, per_field = errors
             self.field_errors = dict(zip(fields, per_field))
         self._indicator = None
-        if warn and self.null_space:
+        if warn and self.missing_data is not None:
+            warnings.warn(
+                f"{self.missing_data}; this solution is one of many and is not to be trusted",
+                UserWarning,
+                stacklevel=3,
+            )
+        elif warn and self.null_space:
             warnings.warn(
                 "the operator has a null space under the boundary data: the data do not determine the "
                 "solution, and this one is not to be trusted",
@@ -288,8 +299,12 @@ class Solution:
         return self._residuals()[3]
 
     @property
+    def missing_data(self):
+        return self._residuals()[4]
+
+    @property
     def residual_indicator(self):
-        residual, boundary, estimate, _ = self._residuals()
+        residual, boundary, estimate, _, _ = self._residuals()
         return max(residual, boundary, 0.0 if estimate is None else estimate)
 
     @property

@@ -382,19 +382,30 @@ impl PdeSolution {
     }
 
     /// The residual indicator of the solution on `problem` (the one it was solved from):
-    /// `(pde_residual, boundary_residual, error_estimate, null_space)`: the residuals off the collocation
+    /// `(pde_residual, boundary_residual, error_estimate, null_space, missing_data)`: the residuals off the collocation
     /// grid, each relative to the equation's or the data's scale, the relative error estimated through
     /// the operator's amplification of them (`None` outside that estimate's scope, infinite for a null
-    /// space), and whether the operator has a null space under the boundary data
-    /// (`gp_pde::accuracy::residual_indicator`, `gp_pde::stability`).
-    fn residual_indicator(&self, py: Python<'_>, problem: &PdeProblem) -> PyResult<(f64, f64, Option<f64>, bool)> {
+    /// space or boundary data too few to determine the solution), whether the data leave a null space, and
+    /// what data are missing where too few (`gp_pde::accuracy::residual_indicator`, `gp_pde::stability`).
+    #[allow(clippy::type_complexity)]
+    fn residual_indicator(
+        &self,
+        py: Python<'_>,
+        problem: &PdeProblem,
+    ) -> PyResult<(f64, f64, Option<f64>, bool, Option<String>)> {
         let i = match &self.indicator {
             Some((p, i)) if *p == problem.problem => *i,
             _ => py
                 .detach(|| gp_pde::accuracy::residual_indicator(&problem.problem, &self.solution))
                 .map_err(to_py)?,
         };
-        Ok((i.residual, i.boundary, i.stability.map(|s| s.estimate), i.null_space()))
+        Ok((
+            i.residual,
+            i.boundary,
+            i.estimate(),
+            i.null_space(),
+            i.shortfall.map(|s| s.describe(&problem.problem)),
+        ))
     }
 
     /// The learned kernels: per field and axis, a list of `(weight, frequency, length_scale)` per

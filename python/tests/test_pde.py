@@ -321,4 +321,13 @@ def test_an_operator_with_a_null_space_is_flagged_and_an_amplified_residual_is_e
     spec["equation"] = [{"operator": "u_xx + 4.5*u"}]
     solution = pde.solve(spec)
     assert not solution.null_space and solution.trusted
-    assert solution.error_estimate < 1e-5 and solution.rel_l2_error < 1e-5
+    assert solution.error_estimate < 1e-5 and solution.rel_l2_error < 1e-5 and solution.missing_data is None
+
+
+def test_boundary_data_too_few_for_the_equation_are_flagged():
+    # u'' = f with data at x = 0 only: any a·x can be added, so the data do not determine the solution.
+    spec = {**poisson_1d(), "boundary": {"faces": ["x-"]}}
+    with pytest.warns(UserWarning, match="Dirichlet data on x- only"):
+        solution = pde.solve(spec)
+    assert solution.null_space and not solution.trusted and np.isinf(solution.error_estimate)
+    assert "give data on 2 face(s) of `x`" in solution.missing_data

@@ -179,7 +179,12 @@ pub fn run(a: Args) -> CliResult {
     }
     let threshold = a.max_indicator.unwrap_or(TRUST_THRESHOLD);
     let trusted = out.indicator.trusted(threshold);
-    if let Some(s) = out.indicator.stability.filter(|s| s.singular()) {
+    if let Some(short) = out.indicator.shortfall {
+        warn!(
+            "warning: {}; this solution is one of many and is not to be trusted",
+            short.describe(&problem)
+        );
+    } else if let Some(s) = out.indicator.stability.filter(|s| s.singular()) {
         warn!(
             "warning: the operator has a null space under the boundary data: its smallest eigenvalue cannot be \
              told apart from zero at this grid ({:.1e} extrapolated to a zero spacing, {:.1e} on the finest \
@@ -209,9 +214,10 @@ pub fn run(a: Args) -> CliResult {
             "residual_indicator": out.indicator.value(),
             "pde_residual": out.indicator.residual,
             "boundary_residual": out.indicator.boundary,
-            "error_estimate": out.indicator.stability.map(|s| s.estimate).filter(|e| e.is_finite()),
+            "error_estimate": out.indicator.estimate().filter(|e| e.is_finite()),
             "smallest_eigenvalue": out.indicator.stability.map(|s| s.eigenvalue),
             "null_space": out.indicator.null_space(),
+            "missing_data": out.indicator.shortfall.map(|s| s.describe(&problem)),
             "trusted": trusted,
             "attempts": out.attempts.iter().map(|t| json!({
                 "log_precisions": t.log_precisions,
@@ -239,6 +245,7 @@ pub fn run(a: Args) -> CliResult {
             _ => outln!("rel. L2 error    (no exact solution given)")?,
         }
         let estimate = match out.indicator.stability {
+            _ if out.indicator.shortfall.is_some() => ", null space: too few boundary data".to_string(),
             Some(s) if s.singular() => format!(
                 ", null space: smallest eigenvalue {:.1e}, finest grid {:.1e}",
                 s.eigenvalue, s.fine

@@ -9,7 +9,7 @@ use ndarray::ArrayView1;
 use super::operator::Derivative;
 use super::problem::Problem;
 use super::solution::Solution;
-use super::stability::{Stability, midpoints, rms, stability};
+use super::stability::{Shortfall, Stability, midpoints, rms, shortfall, stability};
 use crate::{Error, Result};
 
 /// Test points per axis where errors are measured: the paper's 300 in 1D; 100 per axis in 2D and 3D
@@ -107,27 +107,38 @@ pub struct Indicator {
     /// ([`stability`]); `None` outside that estimate's scope (systems, first-order or space-time
     /// equations, higher derivatives, faces without data), where the residuals stand alone.
     pub stability: Option<Stability>,
+    /// Boundary data too few to determine the solution, by counting them against the equations' orders
+    /// ([`shortfall`]): the solution is then one of many, whatever its residuals.
+    pub shortfall: Option<Shortfall>,
 }
 
 impl Indicator {
     /// The largest of the two residuals and the estimated relative error (infinite for an operator with
-    /// a null space under the boundary data).
+    /// a null space under the boundary data, or data too few).
     pub fn value(&self) -> f64 {
-        let estimate = self.stability.map_or(0.0, |s| s.estimate);
-        self.residual.max(self.boundary).max(estimate)
+        self.residual.max(self.boundary).max(self.estimate().unwrap_or(0.0))
     }
 
-    /// The best measure of the relative error there is: the [estimate](Stability::estimate) where it
-    /// applies (it follows the error, where the residuals are relative to the equation's scale and can
-    /// be an order off either way), else [`value`](Self::value). What [`super::refine`] selects by.
+    /// The estimated relative error: [`Stability::estimate`] where it applies, infinite where the data
+    /// are too few ([`shortfall`](Self::shortfall)), `None` otherwise.
+    pub fn estimate(&self) -> Option<f64> {
+        if self.shortfall.is_some() {
+            return Some(f64::INFINITY);
+        }
+        self.stability.map(|s| s.estimate)
+    }
+
+    /// The best measure of the relative error there is: the [estimate](Self::estimate) where there is
+    /// one (it follows the error, where the residuals are relative to the equation's scale and can be an
+    /// order off either way), else [`value`](Self::value). What [`super::refine`] selects by.
     pub fn error_measure(&self) -> f64 {
-        self.stability.map_or_else(|| self.value(), |s| s.estimate)
+        self.estimate().unwrap_or_else(|| self.value())
     }
 
-    /// Whether the operator has a null space under the boundary data ([`Stability::singular`]): the
-    /// data do not determine the solution.
+    /// Whether the data do not determine the solution: too few of them ([`shortfall`](Self::shortfall)),
+    /// or an operator with a null space under them ([`Stability::singular`]).
     pub fn null_space(&self) -> bool {
-        self.stability.is_some_and(|s| s.singular())
+        self.shortfall.is_some() || self.stability.is_some_and(|s| s.singular())
     }
 
     /// Whether [`value`](Self::value) is at most `threshold` ([`TRUST_THRESHOLD`] by default in the CLI).
@@ -312,6 +323,7 @@ pub fn residual_indicator(problem: &Problem, solution: &Solution) -> Result<Indi
         residual,
         boundary,
         stability: stability(problem, solution)?,
+        shortfall: shortfall(problem)?,
     })
 }
 

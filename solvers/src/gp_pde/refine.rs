@@ -101,8 +101,9 @@ pub struct Refined {
 /// above the target and `refine.other_spectrum`, once with the other spectral family at the lowest
 /// attempt's precisions. Keeps the attempt with the lowest measure (the first on ties). `monitor` sees
 /// every outer iteration of every attempt; a `Break` from it (or a stop request), or a further attempt
-/// that fails, ends the sequence with the attempts so far. Adam learns its precisions itself, and
-/// problems outside the stability estimate's scope have no measure fine enough to chase: one attempt.
+/// that fails, ends the sequence with the attempts so far. Adam learns its precisions itself, problems
+/// outside the stability estimate's scope have no measure fine enough to chase, and one whose data do not
+/// determine its solution ([`Indicator::null_space`]) cannot be refined into one: one attempt.
 ///
 /// # Errors
 /// [`Problem::discretize`]'s, and [`solve`]'s and [`residual_indicator`]'s from the first attempt.
@@ -144,7 +145,8 @@ pub fn solve_refined(
     // Each further attempt's settings, while the sequence goes on.
     // Only where the stability estimate applies: the residuals alone are relative to the equation's
     // scale and can be an order off the error either way, too loose to chase a target of 1e-5 with.
-    let estimated = indicator.stability.is_some();
+    // Nor where the data do not determine the solution: no precision cures a null space.
+    let estimated = indicator.stability.is_some() && !indicator.null_space();
     let mut next = |attempts: &[Attempt], chosen: usize| -> Option<Settings> {
         if !exact || !estimated || attempts[chosen].measure <= refine.target {
             return None;

@@ -93,7 +93,8 @@ pub struct Settings {
     /// Cap on Gauss–Newton steps per inner solve (1 suffices for a linear PDE).
     pub gauss_newton_steps: usize,
     /// Inner systems with up to this many unknowns (grid points × fields) are formed and factored
-    /// (Cholesky: `O(n³)` time, `O(n²)` memory); larger ones are solved by preconditioned conjugate
+    /// (Cholesky: `O(n³)` time, `O(n²)` memory; a step whose factorisation fails at working precision is
+    /// taken by the conjugate gradients instead); larger ones are solved by preconditioned conjugate
     /// gradients in whitened coordinates (see the module documentation), which reach the same solution
     /// 10–30× sooner on 2D grids of a few thousand points (Helmholtz 64²: 1.9 s against 46 s).
     pub dense_limit: usize,

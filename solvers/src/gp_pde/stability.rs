@@ -18,7 +18,17 @@
 //!   places that eigenvalue above the extrapolated one, the finite differences under-amplify its mode
 //!   by the same factor, and the estimate is inflated by it.
 //!
-//! Scope: one field and one equation whose terms differentiate at most twice in all (mixed derivatives
+//! * **Data counted** ([`shortfall`]): before any of that, along each axis the equations differentiate
+//!   `m` times, a solution needs `m` conditions, and Dirichlet data give one per face. Fewer faces with
+//!   data than the order (Laplace's equation without data on one face, `u_xxxx` with values alone)
+//!   leave a null space whatever the grid: any solution of the homogeneous equation that vanishes on
+//!   the given faces can be added. A face where every top-order coefficient vanishes (`x·u_xx` at
+//!   `x = 0`, a degenerate boundary in Fichera's sense) is exempt: its solutions are fixed by staying
+//!   bounded there. The count applies to systems too (the data then hold for every field). It cannot see
+//!   a face given on the wrong side (a backward heat equation), nor a degenerate face whose first-order
+//!   term points the other way.
+//!
+//! Scope of the estimate: one field and one equation whose terms differentiate at most twice in all (mixed derivatives
 //! included), with a second derivative along every axis, Dirichlet data on every face, at least 8
 //! points per axis, and at most [`MAX_NODES`] grid points ([`MAX_NODES_3D`] with three axes or more). Elsewhere (systems, space-time problems with a
 //! free final face, first-order equations, higher derivatives) there is no estimate, and the residual
@@ -319,6 +329,95 @@ fn paired_eigenvalues(fine: &Linearised, factored: &Factored, coarse: &Linearise
     }
     let coarse_modulus = Factored::new(coarse, 0.0)?.and_then(|f| inverse_iteration(coarse, &f));
     Ok(coarse_modulus.map(|(m, _)| (modulus, m)))
+}
+
+/// Boundary data too few to determine the solution, found by counting ([`shortfall`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shortfall {
+    /// The axis (its index in the problem's order).
+    pub axis: usize,
+    /// The highest derivative order along it, over every field and equation.
+    pub order: usize,
+    /// Whether its lower and upper faces have Dirichlet data.
+    pub faces: [bool; 2],
+}
+
+impl Shortfall {
+    /// What is missing, in words, naming the axis and its faces as `problem` names them.
+    pub fn describe(&self, problem: &Problem) -> String {
+        let name = problem.axis_names()[self.axis];
+        let given: Vec<String> = self
+            .faces
+            .iter()
+            .zip(["-", "+"])
+            .filter(|(on, _)| **on)
+            .map(|(_, sign)| format!("{name}{sign}"))
+            .collect();
+        let given = if given.is_empty() {
+            "neither of its faces has Dirichlet data".to_string()
+        } else {
+            format!("Dirichlet data on {} only", given.join(" and "))
+        };
+        let fix = if self.order <= 2 {
+            format!("give data on {} face(s) of `{name}` ([boundary] faces)", self.order)
+        } else {
+            "the solver takes Dirichlet data only, one condition per face".to_string()
+        };
+        format!(
+            "the equations differentiate {} time(s) along `{name}` but {given}: the boundary data do not \
+             determine the solution (a solution of the homogeneous equation vanishing on the given faces can \
+             be added); {fix}",
+            self.order
+        )
+    }
+}
+
+/// The first axis along which `problem`'s boundary data are too few to determine its solution (see the
+/// module's text): fewer faces with Dirichlet data than the highest derivative order along it, a face
+/// on which every top-order term's coefficient vanishes (within 1e-12 of its largest magnitude on the
+/// grid) counting as given. `None` where every axis has enough.
+///
+/// # Errors
+/// The problem's evaluation's.
+pub fn shortfall(problem: &Problem) -> Result<Option<Shortfall>> {
+    let axes = problem.axes();
+    let grid: Vec<Vec<f64>> = axes.iter().map(|a| uniform(a.lower, a.upper, a.points)).collect();
+    let probe: Vec<Vec<f64>> = axes.iter().map(|a| vec![a.lower]).collect();
+    let data = problem.on_points(&probe)?;
+    let terms = || data.equations.iter().flat_map(|e| &e.terms);
+    for d in 0..axes.len() {
+        let order = terms()
+            .flat_map(|t| &t.factors)
+            .map(|f| f.orders[d])
+            .max()
+            .unwrap_or(0);
+        let top: Vec<_> = terms()
+            .filter(|t| t.factors.iter().any(|f| f.orders[d] == order))
+            .collect();
+        // A face counts when it has data, or when every top-order coefficient vanishes on it.
+        let degenerate = |side: usize| {
+            let mut face = grid.clone();
+            face[d] = vec![if side == 0 { axes[d].lower } else { axes[d].upper }];
+            top.iter().all(|t| {
+                let largest = t.coefficient.on_points(&grid).iter().fold(0.0f64, |m, c| m.max(c.abs()));
+                t.coefficient
+                    .on_points(&face)
+                    .iter()
+                    .all(|c| c.abs() <= 1e-12 * largest)
+            })
+        };
+        let counted = (0..2)
+            .filter(|&side| data.faces[d][side] || (order > 0 && degenerate(side)))
+            .count();
+        if counted < order {
+            return Ok(Some(Shortfall {
+                axis: d,
+                order,
+                faces: data.faces[d],
+            }));
+        }
+    }
+    Ok(None)
 }
 
 /// Whether each point of the tensor grid of `shape` lies on a face.
