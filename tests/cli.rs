@@ -467,6 +467,20 @@ fn pde_boundary_data_too_few_are_said() {
     assert!(stdout(&o).contains("too few boundary data"), "{}", stdout(&o));
 }
 
+/// The work bound counts every solve a refinement may make, and says how to make one.
+#[test]
+fn pde_work_bound_counts_the_refining_solves() {
+    let args = ["pde", "--benchmark", "poisson_2d-sin_sin", "--grid", "3000,3000"];
+    let o = sparsimony(&args);
+    assert!(
+        !o.status.success() && stderr(&o).contains("up to 4 solves with refinement") && stderr(&o).contains("--no-refine"),
+        "{}",
+        stderr(&o)
+    );
+    let o = sparsimony(&[&args[..], &["--no-refine"]].concat());
+    assert!(!o.status.success() && stderr(&o).contains("the solve would take"), "{}", stderr(&o));
+}
+
 #[test]
 fn pde_errors_name_the_problem() {
     let o = sparsimony(&["pde", "--benchmark", "no-such-problem"]);

@@ -42,7 +42,9 @@ pub struct Args {
     /// Adam's learning rate (default 0.01; 0.001 for exact solves above 1000 unknowns).
     #[arg(long)]
     lr: Option<f64>,
-    /// Print the result as one JSON object.
+    /// Print the result as one JSON object. Where the data do not determine the solution (`null_space`
+    /// true, `missing_data` naming what is missing when too few boundary data were given), the infinite
+    /// `residual_indicator` is written as null, as JSON has no infinity.
     #[arg(long)]
     json: bool,
     /// Draw solution, exact solution and error to this SVG file.
@@ -129,9 +131,28 @@ pub fn run(a: Args) -> CliResult {
     if let Some(x) = a.max_indicator.filter(|x| !(*x >= 0.0 && x.is_finite())) {
         return Err(format!("--max-indicator: must be non-negative and finite, got {x}").into());
     }
-    // A grid beyond memory is said as such before its work is estimated.
+    // The other spectral family is tried only where neither the user nor the problem chose one.
+    let refine = if a.no_refine {
+        Refine::OFF
+    } else {
+        Refine {
+            other_spectrum: a.spectrum.is_none() && problem.spectrum().is_none(),
+            ..Refine::DEFAULT
+        }
+    };
+    // A grid beyond memory is said as such before its work is estimated. The estimate counts every
+    // solve a refinement may make.
     problem.check_memory().map_err(named)?;
-    super::work::check("the solve", solve_work(&problem, &s), "--grid or --iters")?;
+    let solves = refine.max_solves(s.method);
+    let (what, reduce) = if solves > 1 {
+        (
+            format!("the solve (up to {solves} solves with refinement)"),
+            "--grid or --iters (--no-refine: one solve)",
+        )
+    } else {
+        ("the solve".to_string(), "--grid or --iters")
+    };
+    super::work::check(&what, solves as f64 * solve_work(&problem, &s), reduce)?;
     let bar = Bar::new(
         &format!(
             "{} {:?} {:?} Q={}",
@@ -143,23 +164,24 @@ pub fn run(a: Args) -> CliResult {
         a.json,
     );
     s.progress = bar.callback();
-    // The other spectral family is tried only where neither the user nor the problem chose one.
-    let refine = if a.no_refine {
-        Refine::OFF
-    } else {
-        Refine {
-            other_spectrum: a.spectrum.is_none() && problem.spectrum().is_none(),
-            ..Refine::DEFAULT
-        }
-    };
+    // Each solve restarts the bar: its message says which solve it shows.
+    let mut solve = 0;
     let out = sparsimony::pde::run(&problem, &s, refine, |p| {
+        if p.iteration == 0 {
+            solve += 1;
+        }
+        let which = if solves > 1 {
+            format!("solve {solve} of ≤ {solves} (ln v {:.0})  ", p.log_precisions()[0])
+        } else {
+            String::new()
+        };
         let cg = if p.cg_iterations > 0 {
             format!("  CG {} (rel. residual {:.1e})", p.cg_iterations, p.cg_residual)
         } else {
             String::new()
         };
         bar.message(format!(
-            "objective {:.6e}  residual rms {:.2e}  boundary rms {:.2e}{cg}",
+            "{which}objective {:.6e}  residual rms {:.2e}  boundary rms {:.2e}{cg}",
             p.objective.total, p.objective.residual_rms, p.objective.boundary_rms
         ));
         ControlFlow::Continue(())

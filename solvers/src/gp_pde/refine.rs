@@ -57,6 +57,16 @@ impl Refine {
         target: f64::INFINITY,
         other_spectrum: false,
     };
+
+    /// The most solves [`solve_refined`] makes with these bounds and `method`: one for Adam or an infinite
+    /// target; otherwise the first, [`MAX_RAISES`] raises and, where allowed, the other family.
+    pub fn max_solves(&self, method: Method) -> usize {
+        if method != Method::Exact || self.target == f64::INFINITY {
+            1
+        } else {
+            1 + MAX_RAISES + usize::from(self.other_spectrum)
+        }
+    }
 }
 
 /// The family tried after the given one: Gaussian after Student-t, Student-t (5 degrees of freedom)

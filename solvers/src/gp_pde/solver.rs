@@ -42,6 +42,12 @@ pub struct OuterIteration<'a> {
 }
 
 impl OuterIteration<'_> {
+    /// The solve's equation and boundary log-precisions (`ln v`, `ln τ`): fixed for the exact method,
+    /// Adam's current ones.
+    pub fn log_precisions(&self) -> [f64; 2] {
+        self.log_precisions
+    }
+
     /// The current solution, as [`solve`] would return it if it stopped here (a copy of the grid values
     /// and kernels).
     pub fn solution(&self) -> Solution {
