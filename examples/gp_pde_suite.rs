@@ -12,7 +12,8 @@
 //! method wins. A problem the solver refuses (a typed error) counts as failed, with an infinite error.
 //! Each problem is solved as the command line solves it: again with raised collocation precisions, then
 //! the other spectral family, while the estimated error stays above 1e-5 (`gp_pde::refine`; the column
-//! `ln v/n` gives the kept solve's log-precision, `g` where the Gaussian family won, and the number of
+//! `ln v/n` gives the kept solve's log-precision, `g` where the Gaussian family won, `b` where the
+//! broadband start did, and the number of
 //! solves); `--no-refine` for one solve.
 //!
 //! ```sh
@@ -41,7 +42,7 @@ use sparsimony::pde::{Refine, TRUST_THRESHOLD, baseline, run, settings_for};
 use sparsimony::plot::{Mark, Scatter, log_scatter};
 use sparsimony::solvers::gp_pde::baseline::Scheme;
 use sparsimony::solvers::gp_pde::suite::{Class, Suite};
-use sparsimony::solvers::gp_pde::{Method, Settings, Spectrum};
+use sparsimony::solvers::gp_pde::{FrequencyInit, Method, Settings, Spectrum};
 
 /// A baseline's error and seconds, or a dash where it does not apply.
 fn cell(r: Option<(f64, f64)>) -> String {
@@ -72,8 +73,9 @@ struct Outcome {
     indicator: f64,
     /// The stability estimate alone (NaN where it does not apply).
     estimate: f64,
-    /// The kept solve's equation log-precision and spectral family, and how many solves were made.
-    precision: (f64, Spectrum, usize),
+    /// The kept solve's equation log-precision, spectral family and whether it started broadband, and
+    /// how many solves were made.
+    precision: (f64, Spectrum, bool, usize),
     seconds: f64,
     description: String,
     fd: Option<(f64, f64)>,
@@ -210,6 +212,7 @@ fn run_set(
                 precision: (
                     out.attempts[out.chosen].log_precisions[0],
                     out.attempts[out.chosen].spectrum,
+                    out.attempts[out.chosen].start == FrequencyInit::Band,
                     out.attempts.len(),
                 ),
                 seconds: out.seconds,
@@ -224,7 +227,7 @@ fn run_set(
                     error: f64::INFINITY,
                     indicator: f64::INFINITY,
                     estimate: f64::NAN,
-                    precision: (f64::NAN, spectrum, 0),
+                    precision: (f64::NAN, spectrum, false, 0),
                     seconds: f64::NAN,
                     description: m.describe(),
                     fd: None,
@@ -234,7 +237,7 @@ fn run_set(
         };
         if outcome.error.is_finite() {
             println!(
-                "{:>5} {:20} {:20} {:>10.2e} {:>8.2} {:>9.1e} {:>9.1e} {:>4.0}{}/{} {} {}  {}",
+                "{:>5} {:20} {:20} {:>10.2e} {:>8.2} {:>9.1e} {:>9.1e} {:>4.0}{}{}/{} {} {}  {}",
                 i,
                 m.class.name(),
                 m.family.name(),
@@ -248,7 +251,8 @@ fn run_set(
                 } else {
                     ""
                 },
-                outcome.precision.2,
+                if outcome.precision.2 { "b" } else { "" },
+                outcome.precision.3,
                 cell(outcome.fd),
                 cell(outcome.cheb),
                 m.solution

@@ -473,12 +473,18 @@ fn pde_work_bound_counts_the_refining_solves() {
     let args = ["pde", "--benchmark", "poisson_2d-sin_sin", "--grid", "3000,3000"];
     let o = sparsimony(&args);
     assert!(
-        !o.status.success() && stderr(&o).contains("up to 4 solves with refinement") && stderr(&o).contains("--no-refine"),
+        !o.status.success()
+            && stderr(&o).contains("up to 4 solves with refinement")
+            && stderr(&o).contains("--no-refine"),
         "{}",
         stderr(&o)
     );
     let o = sparsimony(&[&args[..], &["--no-refine"]].concat());
-    assert!(!o.status.success() && stderr(&o).contains("the solve would take"), "{}", stderr(&o));
+    assert!(
+        !o.status.success() && stderr(&o).contains("the solve would take"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

@@ -9,8 +9,8 @@ use std::ops::ControlFlow;
 use sparsimony_solvers::gp_pde::accuracy::{residual_indicator, test_errors};
 use sparsimony_solvers::gp_pde::refine::{MAX_RAISES, PRECISION_STEP, Refine, solve_refined};
 use sparsimony_solvers::gp_pde::stability::{Shortfall, shortfall, stability};
-use sparsimony_solvers::gp_pde::suite::{Class, Family, manufactured};
-use sparsimony_solvers::gp_pde::{Method, Problem, Settings, settings_for};
+use sparsimony_solvers::gp_pde::suite::{Class, Family, Suite, manufactured};
+use sparsimony_solvers::gp_pde::{FrequencyInit, Method, Problem, Settings, settings_for};
 
 fn solved(text: &str) -> (Problem, sparsimony_solvers::gp_pde::Solution) {
     let p = Problem::from_toml(text).unwrap();
@@ -154,17 +154,29 @@ fn refinement_keeps_the_solve_its_measure_prefers_and_that_solve_is_the_more_acc
         target: 1e-12,
         other_spectrum: false,
     });
-    let n = refined.attempts.len();
+    // The raises, then (the target unmet) the broadband start in the given family at the best raise's
+    // precisions.
+    let (band, raises) = refined.attempts.split_last().unwrap();
+    let n = raises.len();
     assert!((2..=MAX_RAISES + 1).contains(&n), "{:?}", refined.attempts);
-    for (i, a) in refined.attempts.iter().enumerate() {
+    for (i, a) in raises.iter().enumerate() {
         assert_eq!(
             a.log_precisions[0],
             s.log_equation_precision + i as f64 * PRECISION_STEP
         );
+        assert_eq!((a.start, a.spectrum), (FrequencyInit::Source, s.spectrum));
+    }
+    for a in &refined.attempts {
         assert!(a.measure >= refined.attempts[refined.chosen].measure);
     }
-    // The sequence stops where a raise stops helping, or at the cap.
-    assert!(n == MAX_RAISES + 1 || refined.attempts[n - 1].measure >= refined.attempts[n - 2].measure);
+    let best_raise = raises.iter().map(|a| a.measure).fold(f64::INFINITY, f64::min);
+    let at = raises.iter().find(|a| a.measure == best_raise).unwrap();
+    assert_eq!(
+        (band.start, band.spectrum, band.log_precisions),
+        (FrequencyInit::Band, s.spectrum, at.log_precisions)
+    );
+    // The raises stop where one stops helping, or at the cap.
+    assert!(n == MAX_RAISES + 1 || raises[n - 1].measure >= raises[n - 2].measure);
     assert_eq!(refined.attempts[0].measure, once.attempts[0].measure);
     let error =
         |r: &sparsimony_solvers::gp_pde::refine::Refined| test_errors(&m.problem, &r.solution).unwrap().unwrap().0;
@@ -184,7 +196,7 @@ fn refinement_keeps_the_solve_its_measure_prefers_and_that_solve_is_the_more_acc
 }
 
 #[test]
-fn the_other_spectral_family_is_tried_last_and_kept_only_where_its_estimate_is_lower() {
+fn the_other_family_then_the_broadband_start_are_tried_last_and_the_lowest_estimate_kept() {
     // The 1D indefinite Helmholtz problem of `refine`'s module text: k = 30, a wave of 45 rad per unit
     // and a bump on 200 points; measured when written: Student-t stays at 3.4e-4 at every precision,
     // the Gaussian family reaches 4e-5 at the best Student-t attempt's precision.
@@ -198,11 +210,19 @@ fn the_other_spectral_family_is_tried_last_and_kept_only_where_its_estimate_is_l
         "{:?}",
         r.attempts
     );
+    // Gaussian last twice: the other family from the peaks, then the broadband start (the target of
+    // 1e-5 was not met); the raises before them in the given family.
+    let n = r.attempts.len();
     assert!(
-        r.attempts[..r.attempts.len() - 1]
+        r.attempts[..n - 2]
             .iter()
-            .all(|a| a.spectrum == s.spectrum)
+            .all(|a| a.spectrum == s.spectrum && a.start == FrequencyInit::Source)
     );
+    assert_eq!(
+        (r.attempts[n - 2].spectrum, r.attempts[n - 2].start),
+        (sparsimony_solvers::gp_pde::Spectrum::Gaussian, FrequencyInit::Source)
+    );
+    assert_eq!(last.start, FrequencyInit::Band);
     let best = r.attempts.iter().map(|a| a.measure).fold(f64::INFINITY, f64::min);
     assert_eq!(r.attempts[r.chosen].measure, best);
     let error = test_errors(&m.problem, &r.solution).unwrap().unwrap().0;
@@ -215,7 +235,9 @@ fn posed(axes: &str, fields: &[&str], operators: &[&str], faces: &str, exact: &[
     let quoted: Vec<String> = fields.iter().map(|f| format!("\"{f}\"")).collect();
     let mut t = format!("name = \"p\"\nfields = [{}]\n", quoted.join(", "));
     for a in axes.chars() {
-        t.push_str(&format!("[[axis]]\nname = \"{a}\"\nlower = 0\nupper = 1\npoints = 24\n"));
+        t.push_str(&format!(
+            "[[axis]]\nname = \"{a}\"\nlower = 0\nupper = 1\npoints = 24\n"
+        ));
     }
     for o in operators {
         t.push_str(&format!("[[equation]]\noperator = \"{o}\"\n"));
@@ -244,9 +266,23 @@ fn boundary_data_too_few_for_the_equations_orders_are_counted_and_flagged() {
     // Enough data, or none needed: the heat equation's final face; an axis with no derivative along it;
     // a first-order system (u_x = v, v_x = f) with data at one end, an initial-value problem; a
     // degenerate face (x·u_xx + u_x at x = 0, where bounded solutions need no data).
-    let heat = posed("tx", &["u"], &["u_t - 0.1*u_xx"], r#"["t-", "x-", "x+"]"#, &["exp(-t)*sin(x)"]);
+    let heat = posed(
+        "tx",
+        &["u"],
+        &["u_t - 0.1*u_xx"],
+        r#"["t-", "x-", "x+"]"#,
+        &["exp(-t)*sin(x)"],
+    );
     let ode_family = posed("xy", &["u"], &["u_xx + u"], r#"["x-", "x+"]"#, &["sin(2*x)*cos(y)"]);
-    let system = |faces| posed("x", &["u", "v"], &["u_x - v", "v_x"], faces, &["sin(2*x)", "2*cos(2*x)"]);
+    let system = |faces| {
+        posed(
+            "x",
+            &["u", "v"],
+            &["u_x - v", "v_x"],
+            faces,
+            &["sin(2*x)", "2*cos(2*x)"],
+        )
+    };
     let degenerate = posed("x", &["u"], &["x*u_xx + u_x"], r#"["x+"]"#, &["cos(2*x)"]);
     for text in [heat, ode_family, system(r#"["x-"]"#), degenerate] {
         assert_eq!(count(&text), None, "{text}");
@@ -280,6 +316,19 @@ fn boundary_data_too_few_for_the_equations_orders_are_counted_and_flagged() {
     let full = Problem::from_toml(&laplace(r#"["x-", "x+", "y-", "y+"]"#)).unwrap();
     let f = solve_refined(&full, &settings, Refine::DEFAULT, |_| ControlFlow::Continue(())).unwrap();
     let full_error = test_errors(&full, &f.solution).unwrap().unwrap().0;
+    // No problem of the suites is short of data (their space-time problems leave the final face free,
+    // first order in time), nor any built-in benchmark.
+    for dims in 1..=3 {
+        for suite in [Suite::today(dims, 8), Suite::broad(dims, 8)] {
+            for i in 0..3 * suite.classes.len() as u64 {
+                let m = suite.problem(i).unwrap();
+                assert_eq!(shortfall(&m.problem).unwrap(), None, "{}", m.describe());
+            }
+        }
+    }
+    for name in Problem::benchmark_names() {
+        assert_eq!(shortfall(&Problem::benchmark(name).unwrap()).unwrap(), None, "{name}");
+    }
     // Measured when written: 0.91 against 1.1e-4 with the fourth face.
     assert!(
         error > 0.1 && full_error < 1e-3 && !f.indicator.null_space(),
@@ -307,5 +356,32 @@ fn a_step_the_dense_factorisation_refuses_is_taken_by_conjugate_gradients() {
     assert!(cg > 0, "the dense path never fell back");
     let error = test_errors(&p, &r.solution).unwrap().unwrap().0;
     let estimate = r.indicator.estimate().unwrap();
-    assert!(error < 1e-4 && estimate < 1e-4 && r.indicator.trusted(3e-4), "{error:e}, {:?}", r.indicator);
+    assert!(
+        error < 1e-4 && estimate < 1e-4 && r.indicator.trusted(3e-4),
+        "{error:e}, {:?}",
+        r.indicator
+    );
+}
+
+#[test]
+fn a_chirp_is_solved_from_the_broadband_start() {
+    // A chirp's local frequency sweeps a band (here 0 to 42 rad per unit) where the peaks start finds a
+    // cluster of poles; from them the solves stayed at 8e-5 (Student-t) and 1.2e-4 (Gaussian), from
+    // components spread over the band 1.9e-7 (measured when written, as the broadened 1D suite's
+    // chirp, seed 1).
+    let text = "name = \"chirp\"\nparameters = { k = 1.805 }\n[[axis]]\nname = \"x\"\nlower = 0\nupper = 1\npoints = 200\n\
+                [[equation]]\noperator = \"u_xx + k^2*u\"\n[exact]\nu = \"(-0.6206)*sin(20.9662*(x^2) + 1.7825)\"\n";
+    let p = Problem::from_toml(text).unwrap();
+    let s = settings_for(&p, Method::Exact, None, None);
+    let r = solve_refined(&p, &s, Refine::DEFAULT, |_| ControlFlow::Continue(())).unwrap();
+    let kept = r.attempts[r.chosen];
+    assert_eq!(kept.start, FrequencyInit::Band, "{:?}", r.attempts);
+    assert!(
+        r.attempts
+            .iter()
+            .filter(|a| a.start == FrequencyInit::Source)
+            .all(|a| a.measure > 1e-5)
+    );
+    let error = test_errors(&p, &r.solution).unwrap().unwrap().0;
+    assert!(error < 1e-6 && kept.measure < 1e-6, "{error:e}: {:?}", r.attempts);
 }

@@ -244,6 +244,7 @@ pub fn run(a: Args) -> CliResult {
             "attempts": out.attempts.iter().map(|t| json!({
                 "log_precisions": t.log_precisions,
                 "spectrum": t.spectrum.to_string(),
+                "start": t.start.name(),
                 "error_measure": t.measure,
                 "seconds": t.seconds,
             })).collect::<Vec<_>>(),
@@ -290,8 +291,11 @@ pub fn run(a: Args) -> CliResult {
                 .map(|(i, t)| {
                     let mark = if i == out.chosen { " (kept)" } else { "" };
                     format!(
-                        "ln v {:.0} {}: {:.2e}{mark}",
-                        t.log_precisions[0], t.spectrum, t.measure
+                        "ln v {:.0} {} {}: {:.2e}{mark}",
+                        t.log_precisions[0],
+                        t.spectrum,
+                        t.start.name(),
+                        t.measure
                     )
                 })
                 .collect();

@@ -103,8 +103,23 @@ pub(crate) fn initial_theta(model: &Model<'_>, s: &Settings, boundary_peaks: boo
                     vec![1.0 / q as f64; q],
                     vec![-(std::f64::consts::SQRT_2 * std::f64::consts::PI).ln(); q],
                 ),
+                FrequencyInit::Band => {
+                    // 1.5× the band the data show (a chirp's highest local frequency), at most half the
+                    // Nyquist frequency; that half where they show none.
+                    let half_nyquist = 0.25 / axis.step();
+                    let top = source_peaks(model, d, q, true)
+                        .map(|p| 1.5 * p.highest)
+                        .filter(|&t| t > 0.0)
+                        .map_or(half_nyquist, |t| t.min(half_nyquist));
+                    let spacing = top / q as f64;
+                    (
+                        (0..q).map(|i| (i as f64 + 0.5) * spacing).collect(),
+                        vec![1.0 / q as f64; q],
+                        vec![spacing.ln(); q],
+                    )
+                }
                 FrequencyInit::Source => match source_peaks(model, d, q, boundary_peaks) {
-                    Some((means, weights)) => (means, weights, vec![narrow; q]),
+                    Some(p) => (p.means, p.weights, vec![narrow; q]),
                     // Neither the sources nor the boundary data show a spectrum (a 1D homogeneous equation,
                     // whose data are two end values): the envelope alone, as long as the domain, with the
                     // components spread as below switched off (power 1e-12) but free to grow. A linear
@@ -140,6 +155,16 @@ pub(crate) fn initial_theta(model: &Model<'_>, s: &Settings, boundary_peaks: boo
     theta
 }
 
+/// What [`source_peaks`] finds along an axis.
+struct Peaks {
+    /// `q` frequencies (cycles per unit), 0 first, then the peaks by amplitude, then padding.
+    means: Vec<f64>,
+    /// Their weights, summing to 1.
+    weights: Vec<f64>,
+    /// The highest frequency of a detected peak (0 without one): the edge of the data's band.
+    highest: f64,
+}
+
 /// The `q` strongest frequencies (cycles per unit) along axis `d` of the equations' sources, or, where
 /// those vanish (a homogeneous equation), of the boundary data on the grid lines along `d` that lie in
 /// a Dirichlet face of another axis; with weights (normalised to sum 1), frequency 0 always first.
@@ -150,7 +175,7 @@ pub(crate) fn initial_theta(model: &Model<'_>, s: &Settings, boundary_peaks: boo
 /// windowed FFT, whose frequency is then wrong by a fraction of a cycle). Each is weighted by the lines'
 /// Hann-windowed amplitude there, divided by `(2πs)^m` for an `m`-th order operator along the axis (a
 /// leading-order estimate of the solution's spectrum).
-fn source_peaks(model: &Model<'_>, d: usize, q: usize, boundary_peaks: bool) -> Option<(Vec<f64>, Vec<f64>)> {
+fn source_peaks(model: &Model<'_>, d: usize, q: usize, boundary_peaks: bool) -> Option<Peaks> {
     let shape = &model.shape;
     let n = shape[d];
     let axis = model.disc.grid.axes()[d];
@@ -230,6 +255,7 @@ fn source_peaks(model: &Model<'_>, d: usize, q: usize, boundary_peaks: bool) -> 
     if top.is_nan() || top <= 0.0 {
         return None;
     }
+    let highest = found.iter().fold(0.0f64, |m, x| m.max(x.0));
     // Detected peaks get at least this share of the strongest amplitude. In 1D the division by (2πs)^m
     // turns the source's spectrum into the solution's; in several dimensions every source line also
     // carries the solution's spectrum undivided (times the derivatives along the other axes), which
@@ -254,7 +280,11 @@ fn source_peaks(model: &Model<'_>, d: usize, q: usize, boundary_peaks: bool) -> 
         weights.push(1e-6 * top);
     }
     let total: f64 = weights.iter().map(|w| w * w).sum();
-    Some((means, weights.iter().map(|w| w * w / total).collect()))
+    Some(Peaks {
+        means,
+        weights: weights.iter().map(|w| w * w / total).collect(),
+        highest,
+    })
 }
 
 #[cfg(test)]

@@ -63,6 +63,25 @@ pub enum FrequencyInit {
     /// up to half the Nyquist frequency switched off (the spread at equal weights is the alternative
     /// start [`solve`](super::solve) also tries for a homogeneous equation).
     Source,
+    /// A broadband start: `Q` components spread evenly over `[0, top)`, each as wide as the spacing
+    /// `top/Q`, at equal weights — a flat spectrum, for solutions whose spectrum is a band rather than
+    /// peaks (a chirp, whose local frequency sweeps the band). `top` is 1.5× the highest frequency
+    /// [`Source`](Self::Source) detects along the axis, at most half the Nyquist frequency (that half
+    /// where it detects none). On the 2D chirps `sin(a(x² + y²))` of the broadened suite at 120² it took
+    /// the error from 1e-3 to 2e-5 with the Gaussian family; with Student-t, whose wide tails overlap,
+    /// less.
+    Band,
+}
+
+impl FrequencyInit {
+    /// A short name: `uniform`, `peaks` or `band`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Uniform { .. } => "uniform",
+            Self::Source => "peaks",
+            Self::Band => "band",
+        }
+    }
 }
 
 /// The GP-PDE solver's settings: the estimator, whose [`Estimator::fit`](crate::Estimator::fit) of a

@@ -386,11 +386,7 @@ pub fn shortfall(problem: &Problem) -> Result<Option<Shortfall>> {
     let data = problem.on_points(&probe)?;
     let terms = || data.equations.iter().flat_map(|e| &e.terms);
     for d in 0..axes.len() {
-        let order = terms()
-            .flat_map(|t| &t.factors)
-            .map(|f| f.orders[d])
-            .max()
-            .unwrap_or(0);
+        let order = terms().flat_map(|t| &t.factors).map(|f| f.orders[d]).max().unwrap_or(0);
         let top: Vec<_> = terms()
             .filter(|t| t.factors.iter().any(|f| f.orders[d] == order))
             .collect();
@@ -399,7 +395,11 @@ pub fn shortfall(problem: &Problem) -> Result<Option<Shortfall>> {
             let mut face = grid.clone();
             face[d] = vec![if side == 0 { axes[d].lower } else { axes[d].upper }];
             top.iter().all(|t| {
-                let largest = t.coefficient.on_points(&grid).iter().fold(0.0f64, |m, c| m.max(c.abs()));
+                let largest = t
+                    .coefficient
+                    .on_points(&grid)
+                    .iter()
+                    .fold(0.0f64, |m, c| m.max(c.abs()));
                 t.coefficient
                     .on_points(&face)
                     .iter()
