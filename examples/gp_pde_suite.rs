@@ -11,10 +11,10 @@
 //! collocation, solved directly, their errors on the same test grid — so the table says where each
 //! method wins. A problem the solver refuses (a typed error) counts as failed, with an infinite error.
 //! Each problem is solved as the command line solves it: again with raised collocation precisions, then
-//! the other spectral family, while the estimated error stays above 1e-5 (`gp_pde::refine`; the column
-//! `ln v/n` gives the kept solve's log-precision, `g` where the Gaussian family won, `b` where the
-//! broadband start did, and the number of
-//! solves); `--no-refine` for one solve.
+//! the other spectral family, then the broadband start, while the estimated error stays above 1e-5
+//! (`gp_pde::refine`; the column `ln v/n` gives the kept solve's log-precision, `g` where the Gaussian
+//! family won, `b` where the broadband start did, and the number of solves); `--no-refine` for one
+//! solve.
 //!
 //! ```sh
 //! cargo run --release --example gp_pde_suite                          # the broadened suite: 50 problems in 1D (200 points) and 2D (120²), 20 in 3D (32³)

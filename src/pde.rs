@@ -59,7 +59,8 @@ pub struct Outcome {
     /// answer when no exact solution is known.
     pub indicator: Indicator,
     /// Every solve made ([`solve_refined`]): the first at the given settings, then with raised
-    /// precisions (and the other spectral family) while the indicator asked for it.
+    /// precisions (then the other spectral family and the broadband start) while the indicator asked for
+    /// it.
     pub attempts: Vec<Attempt>,
     /// The index of the kept solve in `attempts`.
     pub chosen: usize,
@@ -94,8 +95,9 @@ pub fn baseline(problem: &Problem, scheme: Scheme, test: &Sampled) -> Result<(f6
 }
 
 /// Trains the GP model of `problem` with `settings` (whose `method` is used as given) and evaluates it on
-/// the test grid and by its residual indicator; solves again with raised precisions (and the other
-/// spectral family) while the indicator's error measure stays above `refine.target` ([`solve_refined`];
+/// the test grid and by its residual indicator; solves again with raised precisions (then the other
+/// spectral family and the broadband start) while the indicator's error measure stays above
+/// `refine.target` ([`solve_refined`];
 /// the command line and the suite refine, the paper's table and the fluids pass [`Refine::OFF`]: one
 /// solve at the given settings). `progress` sees every outer iteration of every solve.
 ///

@@ -214,8 +214,9 @@ class Solution:
     error_estimate : float or None
         The relative L2 error estimated by solving the operator, linearised at the solution, for the
         error that the residuals imply (finite differences on the midpoint grid): it sees an operator
-        that amplifies the residual (indefinite Helmholtz). Infinite when the data leave a null space;
-        ``None`` outside its scope (systems, first-order or space-time equations, faces without data).
+        that amplifies the residual (indefinite Helmholtz). Infinite when the data leave a null space
+        (``null_space``); ``None`` outside its scope (systems, first-order or space-time equations, faces
+        without data where they are enough).
     null_space : bool
         Whether the data do not determine the solution: too few of them (``missing_data``), or an
         operator with a null space under them (its smallest eigenvalue is zero within the grid's
@@ -378,8 +379,9 @@ def solve(problem, *, method="exact", spectrum=None, components=None, iterations
     refine : bool
         As the command line: with the exact method, solve again with the collocation precisions raised
         (``ln v + 4``, at most twice) while the estimated error stays above 1e-5 and falls, then with the
-        other spectral family (unless ``spectrum`` or the problem chose one), and keep the solve with the
-        lowest; ``False`` for one solve at the given settings.
+        other spectral family (unless ``spectrum`` or the problem chose one), then from a broadband start
+        (components spread over the band the data show, for chirps), and keep the solve with the lowest;
+        ``False`` for one solve at the given settings.
 
     Returns
     -------

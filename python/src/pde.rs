@@ -480,7 +480,7 @@ pub fn pde_solve(
             // Ctrl-C, seen by the watcher, stops the solver through the stop hook, which it polls; its
             // exception is raised by the caller. The callback is the user's own rule. Refined as the
             // command line refines (`gp_pde::refine`): again with raised precisions (then the other
-            // spectral family) while the estimated error stays above its target.
+            // spectral family, then the broadband start) while the estimated error stays above its target.
             let refine = if refine {
                 gp_pde::refine::Refine {
                     other_spectrum: chosen_spectrum.is_none() && problem.spectrum().is_none(),

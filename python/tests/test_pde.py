@@ -330,4 +330,4 @@ def test_boundary_data_too_few_for_the_equation_are_flagged():
     with pytest.warns(UserWarning, match="Dirichlet data on x- only"):
         solution = pde.solve(spec)
     assert solution.null_space and not solution.trusted and np.isinf(solution.error_estimate)
-    assert "give data on 2 face(s) of `x`" in solution.missing_data
+    assert "give data on both faces of `x`" in solution.missing_data

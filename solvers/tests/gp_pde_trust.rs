@@ -294,6 +294,24 @@ fn boundary_data_too_few_for_the_equations_orders_are_counted_and_flagged() {
     assert_eq!(count(&plate).map(|s| (s.axis, s.order)), Some((0, 4)));
     let degenerate = posed("x", &["u"], &["x*u_xx + u_x"], r#"["x-"]"#, &["cos(2*x)"]);
     assert_eq!(count(&degenerate).map(|s| s.order), Some(2));
+    // Fichera's condition, b ≥ a' where a vanishes: x·u_xx + b·u_x at x = 0 has the second homogeneous
+    // solution x^(1−b), bounded (so not fixed by boundedness) for b < 1; the same mirrored at x = 1; a
+    // coefficient that is only small at the face (e^(30x) at 0) is no degenerate face.
+    for (operator, face, short) in [
+        ("x*u_xx", "x+", true),
+        ("x*u_xx + 0.5*u_x", "x+", true),
+        ("x*u_xx + 2*u_x", "x+", false),
+        ("(1 - x)*u_xx - u_x", "x-", false),
+        ("(1 - x)*u_xx + u_x", "x-", true),
+        ("exp(30*x)*u_xx", "x+", true),
+    ] {
+        let text = posed("x", &["u"], &[operator], &format!("[\"{face}\"]"), &["cos(2*x)"]);
+        assert_eq!(count(&text).is_some(), short, "{operator} with {face}");
+    }
+    // A term whose coefficient vanishes everywhere does not set the order.
+    let text = posed("x", &["u"], &["e*x*u_xxxx + u_xx"], r#"["x-", "x+"]"#, &["cos(2*x)"])
+        .replace("fields", "parameters = { e = 0 }\nfields");
+    assert_eq!(count(&text), None);
 
     // Solved, the one-face-short Laplace problem is flagged whatever its residuals: an infinite estimate,
     // not trusted, not refined, and the words name the axis and the face given. Its error is far from
@@ -305,7 +323,10 @@ fn boundary_data_too_few_for_the_equations_orders_are_counted_and_flagged() {
     assert_eq!(indicator.estimate(), Some(f64::INFINITY));
     let words = indicator.shortfall.unwrap().describe(&p);
     assert!(
-        words.contains("along `y`") && words.contains("on y- only") && words.contains("2 face(s) of `y`"),
+        words.contains("along `y`")
+            && words.contains("on y- only")
+            && words.contains("both faces of `y`")
+            && words.contains("first-order system"),
         "{words}"
     );
     let settings = settings_for(&p, Method::Exact, None, None);

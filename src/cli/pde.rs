@@ -60,8 +60,9 @@ pub struct Args {
     max_indicator: Option<f64>,
     /// One solve at the settings given. By default the exact method solves again with its collocation
     /// precisions raised (ln v + 4, at most twice) while the estimated error stays above 1e-5 and falls,
-    /// then with the other spectral family (unless --spectrum or the problem chose one), and keeps the
-    /// solve with the lowest.
+    /// then with the other spectral family (unless --spectrum or the problem chose one), then from a
+    /// broadband start (components spread over the band the data show, for chirps), and keeps the solve
+    /// with the lowest.
     #[arg(long)]
     no_refine: bool,
 }
@@ -143,7 +144,7 @@ pub fn run(a: Args) -> CliResult {
     // A grid beyond memory is said as such before its work is estimated. The estimate counts every
     // solve a refinement may make.
     problem.check_memory().map_err(named)?;
-    let solves = refine.max_solves(s.method);
+    let solves = refine.max_solves(&problem, s.method).map_err(named)?;
     let (what, reduce) = if solves > 1 {
         (
             format!("the solve (up to {solves} solves with refinement)"),

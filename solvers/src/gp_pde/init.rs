@@ -1,7 +1,7 @@
 //! The spectral initialisation of the kernels' frequencies ([`FrequencyInit`]): the paper's uniform
 //! spread, or ours — the frequencies of the sinusoids in each axis's lines of the equations' sources (or,
 //! for a homogeneous equation, of the boundary data on the faces), found by ESPRIT and weighted by
-//! their windowed amplitude.
+//! their windowed amplitude — or a broadband start over the band those frequencies span.
 
 use super::model::{Model, PER_COMPONENT};
 use super::settings::{FrequencyInit, Settings};
@@ -82,6 +82,17 @@ fn esprit(lines: &[Vec<f64>], step: f64, max_poles: usize) -> Vec<f64> {
     f
 }
 
+/// `q` components spread evenly over `[0, top)` at equal weights, each as wide as the spacing `top/q`,
+/// the first at `offset` spacings (means, weights, log widths).
+fn spread(top: f64, q: usize, offset: f64) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let spacing = top / q as f64;
+    (
+        (0..q).map(|i| (i as f64 + offset) * spacing).collect(),
+        vec![1.0 / q as f64; q],
+        vec![spacing.ln(); q],
+    )
+}
+
 /// Initial kernel parameters; `boundary_peaks`: whether a homogeneous equation's kernels start at the
 /// peaks of the boundary data (see [`FrequencyInit::Source`]) or evenly spread.
 pub(crate) fn initial_theta(model: &Model<'_>, s: &Settings, boundary_peaks: bool) -> Vec<f64> {
@@ -111,12 +122,7 @@ pub(crate) fn initial_theta(model: &Model<'_>, s: &Settings, boundary_peaks: boo
                         .map(|p| 1.5 * p.highest)
                         .filter(|&t| t > 0.0)
                         .map_or(half_nyquist, |t| t.min(half_nyquist));
-                    let spacing = top / q as f64;
-                    (
-                        (0..q).map(|i| (i as f64 + 0.5) * spacing).collect(),
-                        vec![1.0 / q as f64; q],
-                        vec![spacing.ln(); q],
-                    )
+                    spread(top, q, 0.5)
                 }
                 FrequencyInit::Source => match source_peaks(model, d, q, boundary_peaks) {
                     Some(p) => (p.means, p.weights, vec![narrow; q]),
@@ -134,15 +140,7 @@ pub(crate) fn initial_theta(model: &Model<'_>, s: &Settings, boundary_peaks: boo
                     }
                     // The alternative start of a homogeneous equation (see `solve`): components spread
                     // evenly up to half the Nyquist frequency, each as wide as the spacing.
-                    None => {
-                        let top = 0.25 / axis.step();
-                        let spacing = top / q as f64;
-                        (
-                            (0..q).map(|i| i as f64 * spacing).collect(),
-                            vec![1.0 / q as f64; q],
-                            vec![spacing.ln(); q],
-                        )
-                    }
+                    None => spread(0.25 / axis.step(), q, 0.0),
                 },
             };
             for c in 0..q {

@@ -7,8 +7,9 @@
 //!
 //! Why a broadband start last: the peaks start places the components at the frequencies the data show,
 //! which a chirp (whose local frequency sweeps a band) does not have; at the precisions and in either
-//! family the 2D chirps of the broadened suite stayed at 1.6e-4 to 1e-3 from it, and reached 8e-7 to
-//! 1.2e-5 from components spread over the band (the Gaussian family: Student-t's wide tails overlap).
+//! family the 2D chirps of the broadened suite (120², seeds 0–4) stayed at 3.5e-5 to 1e-3 from it, and
+//! reached 1e-6 to 1e-5 from components spread over the band (in the Gaussian family: with Student-t,
+//! whose wide tails overlap, 5e-4 to 1.5e-3 at the band edges tried).
 //! It is last because it is dearer (it keeps every component: 5–25 s against 4 s at 120²).
 //!
 //! Why the precisions: the exact method's conjugate-gradient path starts at `ln v = 20` (the paper's
@@ -29,6 +30,7 @@ use super::problem::Problem;
 use super::settings::{FrequencyInit, Method, Settings};
 use super::solution::Solution;
 use super::solver::{OuterIteration, solve};
+use super::stability::{estimable, shortfall};
 use crate::Result;
 
 /// What a raise adds to both log-precisions (`e⁴ ≈ 55×` the weight of the equations and the data
@@ -66,15 +68,22 @@ impl Refine {
         other_spectrum: false,
     };
 
-    /// The most solves [`solve_refined`] makes with these bounds and `method`: one for Adam or an infinite
-    /// target; otherwise the first, [`MAX_RAISES`] raises, the other family where allowed, and the
-    /// broadband start.
-    pub fn max_solves(&self, method: Method) -> usize {
-        if method != Method::Exact || self.target == f64::INFINITY {
-            1
-        } else {
-            2 + MAX_RAISES + usize::from(self.other_spectrum)
+    /// The most solves [`solve_refined`] makes of `problem` with these bounds and `method`: one for Adam,
+    /// an infinite target, a problem outside the stability estimate's scope or one whose data are too
+    /// few ([`shortfall`]); otherwise the first, [`MAX_RAISES`] raises, the other family where allowed,
+    /// and the broadband start.
+    ///
+    /// # Errors
+    /// The problem's evaluation's.
+    pub fn max_solves(&self, problem: &Problem, method: Method) -> Result<usize> {
+        if method != Method::Exact
+            || self.target == f64::INFINITY
+            || !estimable(problem)?
+            || shortfall(problem)?.is_some()
+        {
+            return Ok(1);
         }
+        Ok(2 + MAX_RAISES + usize::from(self.other_spectrum))
     }
 }
 
@@ -115,6 +124,51 @@ pub struct Refined {
     pub chosen: usize,
 }
 
+/// The settings of the attempt after `attempts` (the first made with `settings`; `chosen` the lowest
+/// measure's index), or `None` where the sequence of [`solve_refined`] ends: the lowest measure at most
+/// `refine.target`; else, while the raises are the only attempts, the last is the lowest and at most
+/// [`MAX_RAISES`] were made, the last precisions raised by [`PRECISION_STEP`]; else the other family at
+/// the lowest attempt's precisions (if `refine.other_spectrum`, once); else the broadband start there
+/// (once, in the Gaussian family if `refine.other_spectrum`, else in the given one; never where the given
+/// start is broadband already).
+pub fn next_attempt(settings: &Settings, refine: Refine, attempts: &[Attempt], chosen: usize) -> Option<Settings> {
+    let best = attempts.get(chosen)?;
+    if best.measure <= refine.target {
+        return None;
+    }
+    let raising = attempts
+        .iter()
+        .all(|a| a.spectrum == settings.spectrum && a.start == settings.frequencies);
+    if raising && chosen + 1 == attempts.len() && attempts.len() <= MAX_RAISES {
+        return Some(Settings {
+            log_equation_precision: best.log_precisions[0] + PRECISION_STEP,
+            log_boundary_precision: best.log_precisions[1] + PRECISION_STEP,
+            ..settings.clone()
+        });
+    }
+    let at_best = Settings {
+        log_equation_precision: best.log_precisions[0],
+        log_boundary_precision: best.log_precisions[1],
+        ..settings.clone()
+    };
+    if refine.other_spectrum && attempts.iter().all(|a| a.spectrum == settings.spectrum) {
+        return Some(Settings {
+            spectrum: other(settings.spectrum),
+            ..at_best
+        });
+    }
+    let band = FrequencyInit::Band;
+    (settings.frequencies != band && attempts.iter().all(|a| a.start != band)).then(|| Settings {
+        frequencies: band,
+        spectrum: if refine.other_spectrum {
+            Spectrum::Gaussian
+        } else {
+            settings.spectrum
+        },
+        ..at_best
+    })
+}
+
 /// Solves `problem` with `settings` and measures the solution by its [`Indicator`]. For the exact method,
 /// while the lowest error measure so far is above `refine.target`, the last attempt is the lowest (the
 /// last raise lowered it, or none was made) and fewer than [`MAX_RAISES`] were made, solves again with
@@ -122,7 +176,7 @@ pub struct Refined {
 /// still above the target, at the lowest attempt's precisions: once with the other spectral family if
 /// `refine.other_spectrum`, and once from the broadband start ([`FrequencyInit::Band`], in the Gaussian
 /// family if `refine.other_spectrum`, else in the given one; not where the given start is already
-/// broadband). Keeps the attempt with the lowest measure (the first on ties). `monitor` sees
+/// broadband) — [`next_attempt`]. Keeps the attempt with the lowest measure (the first on ties). `monitor` sees
 /// every outer iteration of every attempt; a `Break` from it (or a stop request), or a further attempt
 /// that fails, ends the sequence with the attempts so far. Adam learns its precisions itself, problems
 /// outside the stability estimate's scope have no measure fine enough to chase, and one whose data do not
@@ -164,50 +218,14 @@ pub fn solve_refined(
     };
     let (mut solution, mut indicator, first, mut stopped) = attempt(settings)?;
     let (mut attempts, mut chosen) = (vec![first], 0);
-    let exact = settings.method == Method::Exact;
-    let mut s = settings.clone();
-    // Each further attempt's settings, while the sequence goes on.
-    // Only where the stability estimate applies: the residuals alone are relative to the equation's
-    // scale and can be an order off the error either way, too loose to chase a target of 1e-5 with.
-    // Nor where the data do not determine the solution: no precision cures a null space.
-    let estimated = indicator.stability.is_some() && !indicator.null_space();
-    let mut next = |attempts: &[Attempt], chosen: usize| -> Option<Settings> {
-        if !exact || !estimated || attempts[chosen].measure <= refine.target {
-            return None;
-        }
-        let raising = attempts
-            .iter()
-            .all(|a| a.spectrum == settings.spectrum && a.start == settings.frequencies);
-        if raising && chosen + 1 == attempts.len() && attempts.len() <= MAX_RAISES {
-            s.log_equation_precision += PRECISION_STEP;
-            s.log_boundary_precision += PRECISION_STEP;
-            return Some(s.clone());
-        }
-        let at_best = Settings {
-            log_equation_precision: attempts[chosen].log_precisions[0],
-            log_boundary_precision: attempts[chosen].log_precisions[1],
-            ..settings.clone()
-        };
-        if refine.other_spectrum && attempts.iter().all(|a| a.spectrum == settings.spectrum) {
-            return Some(Settings {
-                spectrum: other(settings.spectrum),
-                ..at_best
-            });
-        }
-        let band = FrequencyInit::Band;
-        (settings.frequencies != band && attempts.iter().all(|a| a.start != band)).then(|| Settings {
-            frequencies: band,
-            spectrum: if refine.other_spectrum {
-                Spectrum::Gaussian
-            } else {
-                settings.spectrum
-            },
-            ..at_best
-        })
-    };
-    while let Some(s) = next(&attempts, chosen).filter(|_| !stopped) {
-        // A further attempt that fails (a factorisation singular at the raised precision) ends the
-        // sequence: the attempts so far stand.
+    // Only the exact method (Adam learns its precisions itself), and only where the stability estimate
+    // applies: the residuals alone are relative to the equation's scale and can be an order off the
+    // error either way, too loose to chase a target of 1e-5 with. Nor where the data do not determine
+    // the solution: no precision cures a null space.
+    let refinable = settings.method == Method::Exact && indicator.stability.is_some() && !indicator.null_space();
+    while let Some(s) = next_attempt(settings, refine, &attempts, chosen).filter(|_| refinable && !stopped) {
+        // A further attempt that fails (an error from the solve or the indicator at the raised
+        // precision) ends the sequence: the attempts so far stand.
         let Ok((candidate, candidate_indicator, record, halted)) = attempt(&s) else {
             break;
         };
@@ -223,4 +241,92 @@ pub fn solve_refined(
         attempts,
         chosen,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The sequence [`next_attempt`] gives, each attempt measured by `measures` in turn: the settings'
+    /// (ln v, family, start) per attempt.
+    fn sequence(settings: &Settings, refine: Refine, measures: &[f64]) -> Vec<(f64, Spectrum, FrequencyInit)> {
+        let record = |s: &Settings, measure: f64| Attempt {
+            log_precisions: [s.log_equation_precision, s.log_boundary_precision],
+            spectrum: s.spectrum,
+            start: s.frequencies,
+            measure,
+            seconds: 0.0,
+        };
+        let mut attempts = vec![record(settings, measures[0])];
+        let mut chosen = 0;
+        let mut made = vec![(settings.log_equation_precision, settings.spectrum, settings.frequencies)];
+        while let Some(s) = next_attempt(settings, refine, &attempts, chosen) {
+            assert!(made.len() < measures.len(), "more attempts than measures: {made:?}");
+            attempts.push(record(&s, measures[made.len()]));
+            if attempts.last().unwrap().measure < attempts[chosen].measure {
+                chosen = attempts.len() - 1;
+            }
+            made.push((s.log_equation_precision, s.spectrum, s.frequencies));
+        }
+        made
+    }
+
+    #[test]
+    fn raises_then_the_other_family_then_the_band_each_once() {
+        let t = Spectrum::StudentT { dof: 5 };
+        let g = Spectrum::Gaussian;
+        let (peaks, band) = (FrequencyInit::Source, FrequencyInit::Band);
+        let given = Settings {
+            spectrum: t,
+            log_equation_precision: 20.0,
+            log_boundary_precision: 20.0,
+            ..Settings::default()
+        };
+        // Both raises help, the third solve is the best: the other family and the band there.
+        let all = sequence(&given, Refine::DEFAULT, &[1e-3, 5e-4, 2e-4, 3e-4, 4e-4]);
+        assert_eq!(
+            all,
+            [
+                (20.0, t, peaks),
+                (24.0, t, peaks),
+                (28.0, t, peaks),
+                (28.0, g, peaks),
+                (28.0, g, band)
+            ]
+        );
+        // The second raise does not help: the rest at the first raise's precision.
+        let stalled = sequence(&given, Refine::DEFAULT, &[1e-3, 5e-4, 6e-4, 7e-4, 8e-4]);
+        assert_eq!(stalled[2..], [(28.0, t, peaks), (24.0, g, peaks), (24.0, g, band)]);
+        // The first raise does not help: no second.
+        let flat = sequence(&given, Refine::DEFAULT, &[1e-3, 2e-3, 3e-3, 4e-3]);
+        assert_eq!(flat[1..], [(24.0, t, peaks), (20.0, g, peaks), (20.0, g, band)]);
+        // The family chosen by the user: no other family; the band in theirs.
+        let mine = Refine {
+            other_spectrum: false,
+            ..Refine::DEFAULT
+        };
+        let kept = sequence(&given, mine, &[1e-3, 5e-4, 2e-4, 3e-4]);
+        assert_eq!(kept[3..], [(28.0, t, band)]);
+        // A Gaussian given: the other family is Student-t, the band Gaussian.
+        let gaussian = Settings {
+            spectrum: g,
+            ..given.clone()
+        };
+        let other = sequence(&gaussian, Refine::DEFAULT, &[1e-3, 2e-3, 3e-3, 4e-3]);
+        assert_eq!(
+            other,
+            [(20.0, g, peaks), (24.0, g, peaks), (20.0, t, peaks), (20.0, g, band)]
+        );
+        // A broadband start given: no second one.
+        let broad = Settings {
+            frequencies: band,
+            ..given.clone()
+        };
+        let once = sequence(&broad, Refine::DEFAULT, &[1e-3, 2e-3, 3e-3]);
+        assert_eq!(once, [(20.0, t, band), (24.0, t, band), (20.0, g, band)]);
+        // The target met: no further attempt, at any stage.
+        assert_eq!(sequence(&given, Refine::DEFAULT, &[1e-6]).len(), 1);
+        assert_eq!(sequence(&given, Refine::DEFAULT, &[1e-3, 5e-4, 2e-4, 9e-6]).len(), 4);
+        assert_eq!(sequence(&given, Refine::OFF, &[1.0]).len(), 1);
+    }
 }

@@ -3,8 +3,8 @@
 //! the grid values minimise a (Gauss–Newton-linearised) least-squares problem, solved exactly in the
 //! whitened coordinates `z` of `u = (⊗_d Q_d Λ_d^½) z` (`C_d = Q_d Λ_d Q_dᵀ`: prior `‖z‖²`, derivatives
 //! through `K_d⁽ᵐ⁾ Q_d Λ_d^-½`, never `C⁻¹`) — by its normal matrix, assembled from the explicit maps, and
-//! a Cholesky factorisation up to [`Settings::dense_limit`] unknowns, above it by preconditioned conjugate
-//! gradients (preconditioner: the mean-coefficient diagonal plus the boundary faces' low-rank terms by
+//! a Cholesky factorisation up to [`Settings::dense_limit`] unknowns, above it (and where that
+//! factorisation fails at working precision) by preconditioned conjugate gradients (preconditioner: the mean-coefficient diagonal plus the boundary faces' low-rank terms by
 //! the Woodbury identity; inexact when capped, as [`OuterIteration::cg_residual`] reports),
 //! and Adam moves only the kernel parameters along the gradient of the profiled objective (by the envelope
 //! theorem, `∂J/∂θ` at the inner minimiser).
@@ -276,7 +276,8 @@ struct InnerReport {
 
 /// Minimises `J` over the grid values for fixed kernels and precisions: Gauss–Newton steps (one
 /// suffices for a linear PDE) in the whitened coordinates `z` of `Model::whitening`, each solved
-/// exactly (dense Cholesky up to [`Settings::dense_limit`] unknowns, preconditioned CG above), with a
+/// exactly (dense Cholesky up to [`Settings::dense_limit`] unknowns, preconditioned CG above and after a
+/// failed factorisation), with a
 /// backtracking line search; returns what it did and the evaluation at the new `u`.
 fn inner_solve(
     model: &Model<'_>,
@@ -294,7 +295,9 @@ fn inner_solve(
     let wh = model.whitening(fac)?;
     let mut z = model.whiten(&wh, u);
     let (mut ev, mut current) = model.evaluate(fac, &wh, &z, log_v, log_tau);
-    let dense = model.len() * u.len() <= s.dense_limit;
+    // Dense while the factorisation succeeds: after a failure the remaining steps go to the conjugate
+    // gradients rather than form and fail the same matrix again.
+    let mut dense = model.len() * u.len() <= s.dense_limit;
     for _ in 0..s.gauss_newton_steps.max(1) {
         let gz = model.gradient(&wh, &ev, &current, &z, log_v, log_tau);
         // Where the Cholesky factorisation fails (a matrix positive definite in exact arithmetic whose
@@ -306,6 +309,7 @@ fn inner_solve(
         } else {
             None
         };
+        dense &= direct.is_some();
         let dz = if let Some(dz) = direct {
             dz
         } else {

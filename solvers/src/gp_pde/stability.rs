@@ -22,11 +22,13 @@
 //!   `m` times, a solution needs `m` conditions, and Dirichlet data give one per face. Fewer faces with
 //!   data than the order (Laplace's equation without data on one face, `u_xxxx` with values alone)
 //!   leave a null space whatever the grid: any solution of the homogeneous equation that vanishes on
-//!   the given faces can be added. A face where every top-order coefficient vanishes (`x·u_xx` at
-//!   `x = 0`, a degenerate boundary in Fichera's sense) is exempt: its solutions are fixed by staying
-//!   bounded there. The count applies to systems too (the data then hold for every field). It cannot see
-//!   a face given on the wrong side (a backward heat equation), nor a degenerate face whose first-order
-//!   term points the other way.
+//!   the given faces can be added. One face is exempt: where a linear second-order equation
+//!   `a u_ss + b u_s + …` (`s` the distance into the domain) degenerates, `a` vanishing there to first
+//!   order, and `b ≥ a_s` on the whole face (Fichera's condition: `x·u_xx + u_x` at `x = 0`, whose second
+//!   homogeneous solution `ln x` is unbounded, so boundedness fixes it; not `x·u_xx`, whose second
+//!   solution `x` is bounded). Terms whose coefficients vanish on the whole grid do not count. The count
+//!   applies to systems too (the data then hold for every field). It cannot see a face given on the wrong
+//!   side (a backward heat equation).
 //!
 //! Scope of the estimate: one field and one equation whose terms differentiate at most twice in all (mixed derivatives
 //! included), with a second derivative along every axis, Dirichlet data on every face, at least 8
@@ -41,7 +43,7 @@ use faer::linalg::solvers::Solve;
 use faer::sparse::{SparseColMat, Triplet};
 use ndarray::ArrayView1;
 
-use super::operator::Derivative;
+use super::operator::{Axis, Coefficient, Derivative, Term};
 use super::problem::Problem;
 use super::solution::Solution;
 use crate::Result;
@@ -358,7 +360,13 @@ impl Shortfall {
         } else {
             format!("Dirichlet data on {} only", given.join(" and "))
         };
-        let fix = if self.order <= 2 {
+        let fix = if self.order == 2 && self.faces.iter().any(|f| *f) {
+            format!(
+                "give data on both faces of `{name}` ([boundary] faces), or, for an initial-value problem along \
+                 `{name}` (a wave equation in time), write the equation as a first-order system in it (v = u_{name}) \
+                 with data for both fields on the one face"
+            )
+        } else if self.order <= 2 {
             format!("give data on {} face(s) of `{name}` ([boundary] faces)", self.order)
         } else {
             "the solver takes Dirichlet data only, one condition per face".to_string()
@@ -373,42 +381,37 @@ impl Shortfall {
 }
 
 /// The first axis along which `problem`'s boundary data are too few to determine its solution (see the
-/// module's text): fewer faces with Dirichlet data than the highest derivative order along it, a face
-/// on which every top-order term's coefficient vanishes (within 1e-12 of its largest magnitude on the
-/// grid) counting as given. `None` where every axis has enough.
+/// module's text): fewer faces with Dirichlet data than the highest derivative order along it (of the
+/// terms whose coefficients do not vanish on the whole grid), a degenerate face that meets Fichera's
+/// condition counting as given. `None` where every axis has enough.
 ///
 /// # Errors
 /// The problem's evaluation's.
 pub fn shortfall(problem: &Problem) -> Result<Option<Shortfall>> {
     let axes = problem.axes();
-    let grid: Vec<Vec<f64>> = axes.iter().map(|a| uniform(a.lower, a.upper, a.points)).collect();
+    let grid: Vec<Vec<f64>> = axes.iter().map(Axis::coordinates).collect::<Result<_>>()?;
     let probe: Vec<Vec<f64>> = axes.iter().map(|a| vec![a.lower]).collect();
     let data = problem.on_points(&probe)?;
-    let terms = || data.equations.iter().flat_map(|e| &e.terms);
+    let live = |c: &Coefficient| match c.constant() {
+        Some(v) => v != 0.0,
+        None => c.on_points(&grid).iter().any(|v| *v != 0.0),
+    };
+    let terms: Vec<&Term> = data
+        .equations
+        .iter()
+        .flat_map(|e| &e.terms)
+        .filter(|t| live(&t.coefficient))
+        .collect();
+    let scalar = data.equations.len() == 1 && problem.fields().len() == 1;
     for d in 0..axes.len() {
-        let order = terms().flat_map(|t| &t.factors).map(|f| f.orders[d]).max().unwrap_or(0);
-        let top: Vec<_> = terms()
-            .filter(|t| t.factors.iter().any(|f| f.orders[d] == order))
-            .collect();
-        // A face counts when it has data, or when every top-order coefficient vanishes on it.
-        let degenerate = |side: usize| {
-            let mut face = grid.clone();
-            face[d] = vec![if side == 0 { axes[d].lower } else { axes[d].upper }];
-            top.iter().all(|t| {
-                let largest = t
-                    .coefficient
-                    .on_points(&grid)
-                    .iter()
-                    .fold(0.0f64, |m, c| m.max(c.abs()));
-                t.coefficient
-                    .on_points(&face)
-                    .iter()
-                    .all(|c| c.abs() <= 1e-12 * largest)
-            })
-        };
-        let counted = (0..2)
-            .filter(|&side| data.faces[d][side] || (order > 0 && degenerate(side)))
-            .count();
+        let order = terms
+            .iter()
+            .flat_map(|t| &t.factors)
+            .map(|f| f.orders[d])
+            .max()
+            .unwrap_or(0);
+        let exempt = |side: usize| scalar && order == 2 && fichera(&terms, &grid, d, side);
+        let counted = (0..2).filter(|&side| data.faces[d][side] || exempt(side)).count();
         if counted < order {
             return Ok(Some(Shortfall {
                 axis: d,
@@ -418,6 +421,51 @@ pub fn shortfall(problem: &Problem) -> Result<Option<Shortfall>> {
         }
     }
     Ok(None)
+}
+
+/// Whether face `side` of axis `d` meets Fichera's condition for the linear second-order equation of
+/// `terms` (one field): every term differentiating twice along `d` is `a(x)·u_dd` alone, `a` vanishes on
+/// the face (within 1e-9 of its value one grid point in), and there `b_s ≥ a_s`, with `a_s` the inward
+/// difference quotient of `a` and `b_s` the inward-signed sum of the `u_d` terms' coefficients.
+fn fichera(terms: &[&Term], grid: &[Vec<f64>], d: usize, side: usize) -> bool {
+    let n = grid[d].len();
+    // The coefficient's values on the slice of the grid at index `i` along `d`.
+    let slice = |c: &Coefficient, i: usize| {
+        let mut nodes = grid.to_vec();
+        nodes[d] = vec![grid[d][i]];
+        c.on_points(&nodes)
+    };
+    let only = |t: &Term, order: usize| {
+        t.factors.len() == 1
+            && t.factors[0]
+                .orders
+                .iter()
+                .enumerate()
+                .all(|(e, &o)| o == if e == d { order } else { 0 })
+    };
+    let top: Vec<&&Term> = terms
+        .iter()
+        .filter(|t| t.factors.iter().any(|f| f.orders[d] == 2))
+        .collect();
+    if top.iter().any(|t| !only(t, 2)) {
+        return false;
+    }
+    let (face, inner, inward) = if side == 0 { (0, 1, 1.0) } else { (n - 1, n - 2, -1.0) };
+    let h = (grid[d][inner] - grid[d][face]).abs();
+    let len: usize = (0..grid.len()).filter(|&e| e != d).map(|e| grid[e].len()).product();
+    let sum = |ts: &[&&Term], i: usize| {
+        ts.iter().fold(vec![0.0; len], |mut acc, t| {
+            acc.iter_mut().zip(slice(&t.coefficient, i)).for_each(|(a, v)| *a += v);
+            acc
+        })
+    };
+    let (a0, a1) = (sum(&top, face), sum(&top, inner));
+    let first: Vec<&&Term> = terms.iter().filter(|t| only(t, 1)).collect();
+    let b = sum(&first, face);
+    a0.iter().zip(&a1).zip(&b).all(|((&a0, &a1), &b)| {
+        let slope = (a1 - a0) / h;
+        a0.abs() <= 1e-9 * a1.abs() && slope != 0.0 && inward * b / slope >= 1.0
+    })
 }
 
 /// Whether each point of the tensor grid of `shape` lies on a face.
@@ -436,7 +484,10 @@ fn faces_of(shape: &[usize]) -> Vec<bool> {
 }
 
 /// Whether the estimate applies to `problem` (see the module's scope).
-fn applies(problem: &Problem) -> Result<bool> {
+///
+/// # Errors
+/// The problem's evaluation's.
+pub fn estimable(problem: &Problem) -> Result<bool> {
     let axes = problem.axes();
     if problem.fields().len() != 1 || axes.iter().any(|a| a.points < 8) {
         return Ok(false);
@@ -467,7 +518,7 @@ fn applies(problem: &Problem) -> Result<bool> {
 /// The problem's evaluation and the predictions' errors; [`crate::Error::Problem`] if the sparse matrix
 /// cannot be formed.
 pub fn stability(problem: &Problem, solution: &Solution) -> Result<Option<Stability>> {
-    if !applies(problem)? {
+    if !estimable(problem)? {
         return Ok(None);
     }
     let axes = problem.axes();
