@@ -134,7 +134,24 @@ fn check_message<T: Real>(v: &[T], out: &[T]) -> Result<()> {
 
 /// `√(Σ vᵢ²)` in `f64`.
 fn norm2<T: Real>(v: &[T]) -> f64 {
-    libm::sqrt(v.iter().map(|x| x.to_f64_lossless() * x.to_f64_lossless()).sum())
+    libm::sqrt(dot_f64(v, v))
+}
+
+/// `Σ aᵢ bᵢ` over the common length, in `f64` whatever `T` is, in four interleaved partial sums (a fixed
+/// order, the same on every platform, without one long chain of dependent additions).
+fn dot_f64<T: Real>(a: &[T], b: &[T]) -> f64 {
+    let mut lanes = [0.0; 4];
+    let (a4, b4) = (a.chunks_exact(4), b.chunks_exact(4));
+    let (ra, rb) = (a4.remainder(), b4.remainder());
+    for (x, y) in a4.zip(b4) {
+        for l in 0..4 {
+            lanes[l] += x[l].to_f64_lossless() * y[l].to_f64_lossless();
+        }
+    }
+    for (l, (x, y)) in ra.iter().zip(rb).enumerate() {
+        lanes[l] += x.to_f64_lossless() * y.to_f64_lossless();
+    }
+    (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
 }
 
 /// Scales `v` onto the ℓ2 ball of radius `radius` if it lies outside (`v ← v · min(1, r/‖v‖)`), and returns
@@ -294,17 +311,13 @@ impl L2Ball {
         let plus = bernoulli(rng, 0.5 + 0.5 * (norm / self.radius).min(1.0));
         let keep = self.keep.draw(rng);
         // A uniform direction: d standard normals, normalised (an all-zero draw has probability 0 but is
-        // redrawn all the same), with its squared length and ⟨u, v⟩ summed in the same pass.
-        let (mut length2, mut dot) = (0.0, 0.0);
+        // redrawn all the same).
+        let mut length2 = 0.0;
         while length2 == 0.0 {
-            (length2, dot) = (0.0, 0.0);
-            for (o, x) in out.iter_mut().zip(v) {
-                *o = T::lit(standard_normal(rng));
-                let u = o.to_f64_lossless();
-                length2 += u * u;
-                dot += u * x.to_f64_lossless();
-            }
+            out.iter_mut().for_each(|o| *o = T::lit(standard_normal(rng)));
+            length2 = dot_f64(out, out);
         }
+        let dot = dot_f64(out, v);
         // ⟨u, ṽ⟩ with ṽ along ±v (along the first axis for v = 0, where both signs are equally likely).
         let side = if norm > 0.0 { dot } else { out[0].to_f64_lossless() };
         let along = (side >= 0.0) == plus;

@@ -4,6 +4,7 @@
 use ndarray::{Array1, ArrayView1, ArrayView2};
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
+use sparsimony_core::linalg::dot;
 use sparsimony_core::privacy::L2Ball;
 use sparsimony_core::{Measure, Report};
 
@@ -194,10 +195,12 @@ impl LdpIht {
         let scales = self.scaling.learn(n, d, self.epsilon, self.seed, &record)?;
         let first = scales.users;
         let (sx, sy) = (scales.x, scales.y);
+        // Multiplied by the reciprocals: a division per coordinate was a tenth of a simulated user's time.
+        let (rx, ry) = (1.0 / sx, 1.0 / sy);
         let mut fit = self.rounds_over(first, n - first, d, |i, row| {
             let y = record(first + i, row);
-            row.iter_mut().for_each(|v| *v /= sx);
-            y / sy
+            row.iter_mut().for_each(|v| *v *= rx);
+            y * ry
         })?;
         fit.rescale(scales);
         Ok(fit)
@@ -249,6 +252,9 @@ impl LdpIht {
         let mut curvature = [0.0; 2];
         let mut settled = f64::INFINITY;
 
+        // Every user's randomizer is ChaCha8 stream `first + i` of the one key: cloned from the keyed
+        // generator rather than keyed again.
+        let keyed = ChaCha8Rng::seed_from_u64(self.seed);
         let mut rounds = 0;
         while let Some(batch) = schedule.next() {
             let m = batch.len();
@@ -257,15 +263,10 @@ impl LdpIht {
                 let (mut x, mut g, mut msg) = (vec![0.0; d], vec![0.0; d], vec![0.0; d]);
                 for i in batch.start + users.start..batch.start + users.end {
                     let y = record(i, &mut x).clamp(-ty, ty);
-                    // Clip x, and sum ⟨x̃, θ⟩ and ‖x̃‖² in the same pass: ‖g‖ = |residual|·‖x̃‖, so the
-                    // ℓ2 clip of g is one factor applied as g is formed.
-                    let (mut dot, mut length2) = (0.0, 0.0);
-                    for (v, t) in x.iter_mut().zip(&theta) {
-                        *v = v.clamp(-tx, tx);
-                        dot += *v * t;
-                        length2 += *v * *v;
-                    }
-                    let residual = dot - y;
+                    // Clip x; ‖g‖ = |residual|·‖x̃‖, so the ℓ2 clip of g is one factor applied as g is formed.
+                    x.iter_mut().for_each(|v| *v = v.clamp(-tx, tx));
+                    let length2 = dot(&x, &x);
+                    let residual = dot(&x, &theta) - y;
                     let norm = residual.abs() * length2.sqrt();
                     let factor = if norm > radius {
                         residual * (radius / norm)
@@ -273,7 +274,7 @@ impl LdpIht {
                         residual
                     };
                     g.iter_mut().zip(&x).for_each(|(gj, xj)| *gj = xj * factor);
-                    let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+                    let mut rng = keyed.clone();
                     rng.set_stream((first + i) as u64);
                     randomizer.privatize(&g, &mut msg, &mut rng)?;
                     sum.iter_mut().zip(&msg).for_each(|(s, v)| *s += v);

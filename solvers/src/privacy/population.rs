@@ -118,13 +118,14 @@ impl Population {
         let mut rng = crate::simulation::record_rng(seed, user);
         let rho = self.correlation;
         let innovation = (1.0 - rho * rho).sqrt();
-        let mut previous = 0.0;
-        for (j, xj) in x.iter_mut().enumerate() {
+        // ⟨x, θ*⟩ summed as x is drawn: its chain of additions hides behind the draws.
+        let (mut previous, mut signal) = (0.0, 0.0);
+        for (j, (xj, t)) in x.iter_mut().zip(&self.theta).enumerate() {
             let z = standard_normal(&mut rng);
             *xj = if j == 0 { z } else { rho * previous + innovation * z };
             previous = *xj;
+            signal += *xj * t;
         }
-        let signal: f64 = x.iter().zip(&self.theta).map(|(a, b)| a * b).sum();
         signal + self.noise * standard_normal(&mut rng)
     }
 
