@@ -3,7 +3,9 @@
 //!
 //! `cargo run --release --example kronecker_matvec`
 use std::hint::black_box;
-use std::time::Instant;
+#[path = "support/timing.rs"]
+mod timing;
+use timing::median_time;
 
 use sparsimony::core::{DenseColMajor, Kronecker, LinearOperator};
 
@@ -12,19 +14,6 @@ fn factor(n: usize) -> Vec<f64> {
     (0..n * n)
         .map(|k| (-(((k % n) as f64 - (k / n) as f64) / n as f64).powi(2) * 20.0).exp())
         .collect()
-}
-
-/// Median seconds of `reps` runs of `f`.
-fn time(reps: usize, mut f: impl FnMut()) -> f64 {
-    let mut t: Vec<f64> = (0..reps)
-        .map(|_| {
-            let s = Instant::now();
-            f();
-            s.elapsed().as_secs_f64()
-        })
-        .collect();
-    t.sort_by(f64::total_cmp);
-    t[reps / 2]
 }
 
 fn main() -> Result<(), sparsimony::core::Error> {
@@ -42,7 +31,7 @@ fn main() -> Result<(), sparsimony::core::Error> {
         let mut y = vec![0.0; big_n];
         let mut scratch = vec![0.0; k.scratch_len()];
         let reps = if big_n > 100_000 { 3 } else { 11 };
-        let tk = time(reps, || k.apply(black_box(&x), &mut y, &mut scratch).unwrap());
+        let tk = median_time(reps, || k.apply(black_box(&x), &mut y, &mut scratch).unwrap());
         // Form the matrix only while it fits comfortably (N² doubles ≤ 800 MB).
         let (formed, diff) = if big_n * big_n <= 100_000_000 {
             let mut dense = vec![0.0; big_n * big_n];
@@ -54,7 +43,7 @@ fn main() -> Result<(), sparsimony::core::Error> {
             }
             let d = DenseColMajor::new(&dense, big_n, big_n)?;
             let mut yd = vec![0.0; big_n];
-            let td = time(reps, || d.apply(black_box(&x), &mut yd, &mut []).unwrap());
+            let td = median_time(reps, || d.apply(black_box(&x), &mut yd, &mut []).unwrap());
             let diff = y.iter().zip(&yd).fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
             (Some(td), Some(diff))
         } else {

@@ -9,7 +9,8 @@ use sparsimony_core::random::standard_normal;
 use sparsimony_solvers::Error;
 use sparsimony_solvers::Estimator;
 use sparsimony_solvers::radio::{
-    Complex64, Ddes, Measurement, Observation, Outer, Prior, SelfCalibration, Simulation, Stage, ordered_data, snr_db,
+    Complex64, Ddes, Measurement, Observation, Outer, Prior, SelfCalibration, Simulation, Stage, ordered_data,
+    padded_grid_size, snr_db,
 };
 
 fn random_ddes(size: usize, n_antennas: usize, n_times: usize, seed: u64) -> Ddes {
@@ -206,6 +207,25 @@ fn bad_observations_are_refused_by_name() {
     let mut obs = sim.observation.clone();
     obs.baselines[0].u = obs.grid_size as i64 / 2;
     assert!(matches!(fails(&obs), Error::Visibility { name: "uv", .. }));
+    // The grid's lowest cell −P/2 (even P) is on the grid, but the reversed baseline's +P/2 is not: it was
+    // read past the spectrum's end (a panic) before the band was made symmetric.
+    for s in [1, 3] {
+        let mut obs = sim.observation.clone();
+        obs.grid_size = padded_grid_size(obs.image_size, s) + (padded_grid_size(obs.image_size, s) % 2);
+        obs.baselines[0].v = -(obs.grid_size as i64 / 2) + s as i64 - 1;
+        let cal = SelfCalibration {
+            dde_size: s,
+            ..SelfCalibration::default()
+        };
+        assert!(matches!(
+            cal.fit((&obs, sim.bright.view())).unwrap_err(),
+            Error::Visibility {
+                name: "uv",
+                index: 0,
+                ..
+            }
+        ));
+    }
     let mut obs = sim.observation.clone();
     obs.values[3].im = f64::NAN;
     assert!(matches!(fails(&obs), Error::NonFinite { row: 3, .. }));

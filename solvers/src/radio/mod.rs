@@ -6,6 +6,8 @@
 //!
 //! * [`Observation`]: visibilities with their baselines on the Fourier grid of a zero-padded image;
 //! * [`Ddes`]: each antenna's `S × S` Fourier-domain DDE kernel (`S = 1`: a direction-independent gain);
+//! * [`Nufft`]: the image's visibilities at arbitrary frequencies (physical `u, v`), a non-uniform FFT
+//!   with its exact adjoint, and [`direct_dft`], the measurement equation summed directly;
 //! * [`Measurement`]: the measurement operator `Φ = G(U₁, U₂)F` as a core
 //!   [`LinearOperator`](sparsimony_core::LinearOperator) (real image in, interleaved complex
 //!   visibilities out), with its exact adjoint;
@@ -19,6 +21,7 @@
 mod antenna;
 mod calibration;
 mod dde;
+mod nufft;
 mod observation;
 mod operator;
 mod prior;
@@ -30,6 +33,7 @@ pub use rustfft::num_complex::Complex64;
 
 pub use calibration::{Outer, SelfCalibrated, SelfCalibration, Stage};
 pub use dde::Ddes;
+pub use nufft::{ExpSemicircle, MAX_WIDTH, Nufft, direct_dft};
 pub use observation::{Baseline, Observation, padded_grid_size};
 pub use operator::{Measurement, ordered_data};
 pub use prior::Prior;

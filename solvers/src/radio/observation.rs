@@ -52,8 +52,9 @@ pub fn padded_grid_size(image_size: usize, dde_size: usize) -> usize {
 
 impl Observation {
     /// Checks the observation: sizes, antenna and time indices in range, distinct antennas, finite
-    /// values, and every cell at least `dde_size − 1` cells inside the grid's band
-    /// `[−⌊P/2⌋, P − 1 − ⌊P/2⌋]`, so that the taps of `dde_size × dde_size` kernels do not wrap around.
+    /// values, and every cell `k` and its negative (the reversed baseline's) at least `dde_size − 1` cells
+    /// inside the grid's band `[−⌊P/2⌋, P − 1 − ⌊P/2⌋]`, so that the taps of `dde_size × dde_size` kernels
+    /// do not wrap around.
     ///
     /// # Errors
     /// [`Error::Empty`] without visibilities, [`Error::Shape`] when the values and baselines differ in
@@ -117,7 +118,9 @@ impl Observation {
         )?;
         let p = self.grid_size as i64;
         let margin = dde_size.max(1) as i64 - 1;
-        let (lo, hi) = (-(p / 2) + margin, p - 1 - p / 2 - margin);
+        // The reversed baseline's row reads the cell −k: the band is the symmetric part of the grid's.
+        let hi = p - 1 - p / 2 - margin;
+        let lo = -hi;
         for (i, (b, y)) in self.baselines.iter().zip(&self.values).enumerate() {
             if b.antenna1 >= self.n_antennas || b.antenna2 >= self.n_antennas || b.antenna1 == b.antenna2 {
                 return Err(Error::Visibility {
