@@ -16,7 +16,7 @@ use rand_core::SeedableRng;
 use sparsimony::core::LinearOperator;
 use sparsimony::core::random::{standard_normal, uniform_open01};
 use sparsimony::solvers::radio::{
-    Baseline, Complex64, Ddes, Measurement, Nufft, Observation, direct_dft, padded_grid_size,
+    Baseline, Complex64, Ddes, Measurement, Nufft, Observation, Sampling, direct_dft, padded_grid_size,
 };
 
 fn flag(args: &[String], name: &str, default: usize) -> usize {
@@ -76,8 +76,8 @@ fn main() {
                 antenna1,
                 antenna2,
                 time: 0,
-                u: cell(f[0]),
-                v: cell(f[1]),
+                u: cell(f[0]) as f64,
+                v: cell(f[1]) as f64,
             }
         })
         .collect();
@@ -88,6 +88,7 @@ fn main() {
         n_times: 1,
         values: vec![Complex64::new(0.0, 0.0); baselines.len()],
         baselines,
+        sampling: Sampling::Cells,
     };
     let gains = Ddes::constant(1, n_antennas, 1, Complex64::new(1.0, 0.0)).unwrap();
     let gridded = Measurement::new(&observation, &gains, &gains).unwrap();

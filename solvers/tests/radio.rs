@@ -9,8 +9,8 @@ use sparsimony_core::random::standard_normal;
 use sparsimony_solvers::Error;
 use sparsimony_solvers::Estimator;
 use sparsimony_solvers::radio::{
-    Complex64, Ddes, Measurement, Observation, Outer, Prior, SelfCalibration, Simulation, Stage, ordered_data,
-    padded_grid_size, snr_db,
+    Complex64, Ddes, Measurement, Observation, Outer, Prior, Sampling, SelfCalibration, Simulation, Stage,
+    ordered_data, padded_grid_size, snr_db,
 };
 
 fn random_ddes(size: usize, n_antennas: usize, n_times: usize, seed: u64) -> Ddes {
@@ -34,11 +34,15 @@ fn small(n_antennas: usize, image_size: usize, dde_size: usize, n_times: usize, 
     }
 }
 
-#[test]
-fn operator_equals_its_definition_summed_directly() {
-    let sim = small(5, 24, 3, 2, 3).simulate().unwrap();
-    let obs = &sim.observation;
+/// The largest relative difference between `Φx` (random DDEs of side 3, random `x`) and the model summed
+/// directly, `m = Σ_a Σ_b u1_first[a] conj(u2_second[b]) Σ_l x[l] exp(−2πi (k − a + b)·(l − o) / P)`, both
+/// orientations, `o` the origin of phase (pixel 0 on the cells, the centre pixel off them).
+fn largest_difference_from_the_direct_sum(obs: &Observation) -> f64 {
     let (n, p) = (obs.image_size, obs.grid_size as f64);
+    let origin = match obs.sampling {
+        Sampling::Cells => 0.0,
+        Sampling::Nufft { .. } => (n / 2) as f64,
+    };
     let u1 = random_ddes(3, 5, 2, 10);
     let u2 = random_ddes(3, 5, 2, 11);
     let phi = Measurement::new(obs, &u1, &u2).unwrap();
@@ -47,12 +51,11 @@ fn operator_equals_its_definition_summed_directly() {
     let mut y = vec![0.0; phi.nrows()];
     let mut scratch = vec![0.0; phi.scratch_len()];
     phi.apply(&x, &mut y, &mut scratch).unwrap();
-    // m = Σ_a Σ_b u1_first[a] conj(u2_second[b]) Σ_l x[l] exp(−2πi (k − a + b)·l / P), both orientations.
-    let dft = |fv: i64, fu: i64| -> Complex64 {
+    let dft = |fv: f64, fu: f64| -> Complex64 {
         let mut acc = Complex64::new(0.0, 0.0);
         for lv in 0..n {
             for lu in 0..n {
-                let angle = -2.0 * std::f64::consts::PI * ((fv * lv as i64) as f64 + (fu * lu as i64) as f64) / p;
+                let angle = -2.0 * std::f64::consts::PI * (fv * (lv as f64 - origin) + fu * (lu as f64 - origin)) / p;
                 acc += x[lv * n + lu] * Complex64::from_polar(1.0, angle);
             }
         }
@@ -69,8 +72,8 @@ fn operator_equals_its_definition_summed_directly() {
             let mut m = Complex64::new(0.0, 0.0);
             for (ia, a) in d1.iter().enumerate() {
                 for (ib, bb) in d2.iter().enumerate() {
-                    let (av, au) = (ia as i64 / 3 - 1, ia as i64 % 3 - 1);
-                    let (bv, bu) = (ib as i64 / 3 - 1, ib as i64 % 3 - 1);
+                    let (av, au) = ((ia / 3) as f64 - 1.0, (ia % 3) as f64 - 1.0);
+                    let (bv, bu) = ((ib / 3) as f64 - 1.0, (ib % 3) as f64 - 1.0);
                     m += a * bb.conj() * dft(kv - av + bv, ku - au + bu);
                 }
             }
@@ -79,17 +82,51 @@ fn operator_equals_its_definition_summed_directly() {
             worst = worst.max((got - m).norm() / m.norm().max(1.0));
         }
     }
-    assert!(worst < 1e-10, "largest relative difference {worst:e}");
+    worst
+}
+
+#[test]
+fn operator_equals_its_definition_summed_directly() {
+    let sim = small(5, 24, 3, 2, 3).simulate().unwrap();
+    let worst = largest_difference_from_the_direct_sum(&sim.observation);
+    assert!(worst < 1e-10, "on the cells: largest relative difference {worst:e}");
+    // Off the cells: every frequency moved by a fraction of a cell, through the NUFFT.
+    let mut obs = sim.observation.clone();
+    obs.sampling = Sampling::Nufft { tolerance: 1e-13 };
+    for (j, b) in obs.baselines.iter_mut().enumerate() {
+        b.u += 0.37 * ((j % 5) as f64 - 2.0) / 2.0;
+        b.v -= 0.23 * ((j % 3) as f64 - 1.0);
+    }
+    let worst = largest_difference_from_the_direct_sum(&obs);
+    assert!(worst < 1e-10, "off the cells: largest relative difference {worst:e}");
+    // Cells that are not integers are refused on the cells.
+    obs.sampling = Sampling::Cells;
+    let u = random_ddes(3, 5, 2, 10);
+    assert!(matches!(
+        Measurement::new(&obs, &u, &u),
+        Err(Error::Visibility { name: "uv", .. })
+    ));
 }
 
 #[test]
 fn adjoint_passes_the_dot_product_test() {
-    for (s, seed) in [(1, 1), (3, 2), (5, 3)] {
+    for (s, seed, sampling) in [
+        (1, 1, Sampling::Cells),
+        (3, 2, Sampling::Cells),
+        (5, 3, Sampling::Cells),
+        (1, 1, Sampling::Nufft { tolerance: 1e-6 }),
+        (3, 2, Sampling::Nufft { tolerance: 1e-6 }),
+        (5, 3, Sampling::Nufft { tolerance: 1e-12 }),
+    ] {
         let sim = small(7, 24, s, 2, seed).simulate().unwrap();
-        let obs = &sim.observation;
+        let mut obs = sim.observation.clone();
+        obs.sampling = sampling;
+        if sampling != Sampling::Cells {
+            obs.baselines.iter_mut().for_each(|b| b.u += 0.3);
+        }
         let u1 = random_ddes(s, 7, 2, seed + 100);
         let u2 = random_ddes(s, 7, 2, seed + 200);
-        let phi = Measurement::new(obs, &u1, &u2).unwrap();
+        let phi = Measurement::new(&obs, &u1, &u2).unwrap();
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let x: Vec<f64> = (0..phi.ncols()).map(|_| standard_normal(&mut rng)).collect();
         let z: Vec<f64> = (0..phi.nrows()).map(|_| standard_normal(&mut rng)).collect();
@@ -103,7 +140,7 @@ fn adjoint_passes_the_dot_product_test() {
         let scale = ax.iter().map(|v| v * v).sum::<f64>().sqrt() * z.iter().map(|v| v * v).sum::<f64>().sqrt();
         assert!(
             (lhs - rhs).abs() <= 1e-12 * scale,
-            "S = {s}: ⟨Φx, z⟩ = {lhs}, ⟨x, Φᵀz⟩ = {rhs}"
+            "S = {s}, {sampling:?}: ⟨Φx, z⟩ = {lhs}, ⟨x, Φᵀz⟩ = {rhs}"
         );
     }
 }
@@ -154,43 +191,58 @@ fn never_rises_within_a_stage(history: &[Outer]) {
 
 #[test]
 fn direction_independent_gains_are_recovered_and_the_criterion_never_rises() {
-    // Gains only (S = 1), noiseless: the calibration should find them up to a global phase.
-    let sim = small(12, 32, 1, 1, 7).simulate().unwrap();
-    let cal = SelfCalibration {
-        dde_size: 1,
-        die_max_outer: 30,
-        dde_max_outer: 30,
-        tol: 1e-6,
-        ..SelfCalibration::default()
-    };
-    let fit = cal.fit((&sim.observation, sim.bright.view())).unwrap();
-    never_rises_within_a_stage(&fit.history);
-    let error = fit.ddes[0].relative_error(&sim.ddes).unwrap();
-    assert!(error < 1e-2, "gain error {error}");
+    // Gains only (S = 1), noiseless: the calibration should find them up to a global phase, on the cells
+    // and off them.
+    for sampling in [Sampling::Cells, Sampling::Nufft { tolerance: 1e-9 }] {
+        let sim = Simulation {
+            sampling,
+            ..small(12, 32, 1, 1, 7)
+        }
+        .simulate()
+        .unwrap();
+        let cal = SelfCalibration {
+            dde_size: 1,
+            die_max_outer: 30,
+            dde_max_outer: 30,
+            tol: 1e-6,
+            ..SelfCalibration::default()
+        };
+        let fit = cal.fit((&sim.observation, sim.bright.view())).unwrap();
+        never_rises_within_a_stage(&fit.history);
+        let error = fit.ddes[0].relative_error(&sim.ddes).unwrap();
+        assert!(error < 1e-2, "{sampling:?}: gain error {error}");
+    }
 }
 
 #[test]
 fn dde_calibration_closes_most_of_the_gap_and_the_criterion_never_rises() {
-    let sim = small(30, 31, 3, 1, 11).simulate().unwrap();
-    let faint = sim.faint();
-    let cal = SelfCalibration {
-        dde_size: 3,
-        dde_max_outer: 40,
-        ..SelfCalibration::default()
-    };
-    let fit = cal.fit((&sim.observation, sim.bright.view())).unwrap();
-    never_rises_within_a_stage(&fit.history);
-    let unit = Ddes::constant(1, 30, 1, Complex64::new(1.0, 0.0)).unwrap();
-    let none = cal.image(&sim.observation, sim.bright.view(), &unit).unwrap();
-    let (a, b, c) = (
-        snr_db(&none.faint, &faint),
-        snr_db(&fit.die_faint, &faint),
-        snr_db(&fit.faint, &faint),
-    );
-    assert!(
-        b > a && c > b + 10.0,
-        "no calibration {a:.1} dB, DIE {b:.1} dB, DDE {c:.1} dB"
-    );
+    for sampling in [Sampling::Cells, Sampling::Nufft { tolerance: 1e-8 }] {
+        let sim = Simulation {
+            sampling,
+            ..small(30, 31, 3, 1, 11)
+        }
+        .simulate()
+        .unwrap();
+        let faint = sim.faint();
+        let cal = SelfCalibration {
+            dde_size: 3,
+            dde_max_outer: 40,
+            ..SelfCalibration::default()
+        };
+        let fit = cal.fit((&sim.observation, sim.bright.view())).unwrap();
+        never_rises_within_a_stage(&fit.history);
+        let unit = Ddes::constant(1, 30, 1, Complex64::new(1.0, 0.0)).unwrap();
+        let none = cal.image(&sim.observation, sim.bright.view(), &unit).unwrap();
+        let (a, b, c) = (
+            snr_db(&none.faint, &faint),
+            snr_db(&fit.die_faint, &faint),
+            snr_db(&fit.faint, &faint),
+        );
+        assert!(
+            b > a && c > b + 10.0,
+            "{sampling:?}: no calibration {a:.1} dB, DIE {b:.1} dB, DDE {c:.1} dB"
+        );
+    }
 }
 
 #[test]
@@ -205,14 +257,14 @@ fn bad_observations_are_refused_by_name() {
     obs.baselines[2].antenna2 = 9;
     assert!(matches!(fails(&obs), Error::Visibility { name: "antenna", .. }));
     let mut obs = sim.observation.clone();
-    obs.baselines[0].u = obs.grid_size as i64 / 2;
+    obs.baselines[0].u = (obs.grid_size / 2) as f64;
     assert!(matches!(fails(&obs), Error::Visibility { name: "uv", .. }));
     // The grid's lowest cell −P/2 (even P) is on the grid, but the reversed baseline's +P/2 is not: it was
     // read past the spectrum's end (a panic) before the band was made symmetric.
     for s in [1, 3] {
         let mut obs = sim.observation.clone();
         obs.grid_size = padded_grid_size(obs.image_size, s) + (padded_grid_size(obs.image_size, s) % 2);
-        obs.baselines[0].v = -(obs.grid_size as i64 / 2) + s as i64 - 1;
+        obs.baselines[0].v = -((obs.grid_size / 2) as f64) + s as f64 - 1.0;
         let cal = SelfCalibration {
             dde_size: s,
             ..SelfCalibration::default()

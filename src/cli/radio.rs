@@ -8,7 +8,7 @@ use ndarray::Array2;
 use ndarray_npy::WriteNpyExt;
 use serde_json::json;
 use sparsimony::solvers::radio::{
-    Baseline, Complex64, Observation, Prior, SelfCalibration, Simulation, Stage, padded_grid_size, snr_db,
+    Baseline, Complex64, Observation, Prior, Sampling, SelfCalibration, Simulation, Stage, padded_grid_size, snr_db,
 };
 
 use sparsimony::output::write_atomic_with;
@@ -267,8 +267,8 @@ fn read_observation(
             antenna1: a1 as usize,
             antenna2: a2 as usize,
             time: t as usize,
-            u,
-            v,
+            u: u as f64,
+            v: v as f64,
         });
         values.push(Complex64::new(re, im));
     }
@@ -281,6 +281,7 @@ fn read_observation(
         n_times,
         baselines,
         values,
+        sampling: Sampling::Cells,
     };
     Ok((observation, table))
 }

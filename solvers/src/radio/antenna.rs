@@ -39,20 +39,19 @@ pub(super) struct AntennaSystem {
 /// The system of the kernel of copy `copy` of the antenna whose rows (as first antenna) are `rows_of`.
 /// Copy 0 (`U₁`): row `(α, β)` reads `h[a] = Σ_b conj(u₂_β[b]) x̂[k − a + b]` against `y`. Copy 1 (`U₂`):
 /// the partner row `(β, α)` on `−k` is conjugate-linear in `u₂_α`; conjugated it reads
-/// `h[b] = conj(Σ_a u₁_β[a] x̂[−k − a + b])` against `conj(y)`.
-#[allow(clippy::too_many_arguments)]
+/// `h[b] = conj(Σ_a u₁_β[a] x̂[−k − a + b])` against `conj(y)`. The spectrum values are the rows'
+/// `patches` ([`Measurement::patches`](super::Measurement), `(2S − 1)²` per row: `x̂[k − (S − 1) + i]`).
 pub(super) fn antenna_system(
     rows_of: &[usize],
     rows: &[Row],
     data: &[f64],
-    x_hat: &[Complex64],
-    p: usize,
+    patches: &[Complex64],
     s: usize,
     copy: usize,
     other: &Ddes,
 ) -> AntennaSystem {
     let s2 = s * s;
-    let half = (p / 2) as i64;
+    let t = 2 * s - 1;
     let mut gram = vec![Complex64::new(0.0, 0.0); s2 * s2];
     let mut rhs = vec![Complex64::new(0.0, 0.0); s2];
     let mut h = vec![Complex64::new(0.0, 0.0); s2];
@@ -70,20 +69,19 @@ pub(super) fn antenna_system(
         } else {
             other.kernel(row.time, row.first)
         };
-        let offset = |av: usize, au: usize, bv: usize, bu: usize| -> usize {
-            let v = row.v - av as i64 + bv as i64 + half;
-            let u = row.u - au as i64 + bu as i64 + half;
-            (v * p as i64 + u) as usize
-        };
+        // x̂[k − a + b] is the row's patch point (S − 1) − a + b per axis.
+        let patch = &patches[datum * t * t..(datum + 1) * t * t];
+        let offset =
+            |av: usize, au: usize, bv: usize, bu: usize| -> usize { (s - 1 - av + bv) * t + (s - 1 - au + bu) };
         for (i, hi) in h.iter_mut().enumerate() {
             let (iv, iu) = (i / s, i % s);
             let mut acc = Complex64::new(0.0, 0.0);
             for (j, &dj) in d_other.iter().enumerate() {
                 let (jv, ju) = (j / s, j % s);
                 acc += if copy == 0 {
-                    dj.conj() * x_hat[offset(iv, iu, jv, ju)]
+                    dj.conj() * patch[offset(iv, iu, jv, ju)]
                 } else {
-                    dj * x_hat[offset(jv, ju, iv, iu)]
+                    dj * patch[offset(jv, ju, iv, iu)]
                 };
             }
             *hi = if copy == 0 { acc } else { acc.conj() };

@@ -572,11 +572,7 @@ impl SelfCalibration {
     ) -> Result<()> {
         let obs = problem.observation;
         let x: Vec<f64> = problem.bright.iter().zip(&state.eps).map(|(a, b)| a + b).collect();
-        let p = obs.grid_size;
-        let spectrum = state.op.spectrum();
-        let mut x_hat = vec![Complex64::new(0.0, 0.0); p * p];
-        let mut scratch = vec![Complex64::new(0.0, 0.0); spectrum.scratch_len()];
-        spectrum.transform(&x, &mut x_hat, &mut scratch);
+        let patches = state.op.patches(&x);
         let s = state.u[0].size();
         let (na, nt) = (obs.n_antennas, obs.n_times);
         // The rows of each (time, antenna) as first antenna; the second-copy rows are their partners.
@@ -595,7 +591,7 @@ impl SelfCalibration {
                     .into_par_iter()
                     .map(|ta| {
                         let (t, a) = (ta / na, ta % na);
-                        let system = antenna_system(&by_first[ta], rows, &problem.data, &x_hat, p, s, copy, other);
+                        let system = antenna_system(&by_first[ta], rows, &problem.data, &patches, s, copy, other);
                         system.solve(this.kernel(t, a), other.kernel(t, a), nu, bounds, self.dde_inner)
                     })
                     .collect();
@@ -609,13 +605,13 @@ impl SelfCalibration {
             // alternation between the copies otherwise zig-zags along the coupling's valley) and kept
             // only where it lowers the criterion, so the block stays monotone.
             state.op.set_ddes(&state.u[0], &state.u[1])?;
-            let current = data_term(&state.op, &x_hat, &problem.data) + 0.5 * nu * state.u[0].distance2(&state.u[1]);
+            let current = data_term(&state.op, &patches, &problem.data) + 0.5 * nu * state.u[0].distance2(&state.u[1]);
             let mut mean = state.u[0].clone();
             for (m, b) in mean.taps_mut().iter_mut().zip(state.u[1].taps()) {
                 *m = 0.5 * (*m + b);
             }
             state.op.set_ddes(&mean, &mean)?;
-            if data_term(&state.op, &x_hat, &problem.data) < current {
+            if data_term(&state.op, &patches, &problem.data) < current {
                 state.u = [mean.clone(), mean];
             } else {
                 state.op.set_ddes(&state.u[0], &state.u[1])?;
@@ -631,9 +627,9 @@ impl SelfCalibration {
 }
 
 /// `¼ Σ_rows |y_r − m_r|²` for the model of a centred spectrum under the operator's kernels.
-fn data_term(op: &Measurement, x_hat: &[Complex64], data: &[f64]) -> f64 {
+fn data_term(op: &Measurement, patches: &[Complex64], data: &[f64]) -> f64 {
     let mut model = vec![Complex64::new(0.0, 0.0); op.n_rows()];
-    op.degrid(x_hat, &mut model);
+    op.model(patches, &mut model);
     model
         .iter()
         .zip(data.chunks_exact(2))

@@ -34,7 +34,7 @@ pub use rustfft::num_complex::Complex64;
 pub use calibration::{Outer, SelfCalibrated, SelfCalibration, Stage};
 pub use dde::Ddes;
 pub use nufft::{ExpSemicircle, MAX_WIDTH, Nufft, direct_dft};
-pub use observation::{Baseline, Observation, padded_grid_size};
+pub use observation::{Baseline, Observation, Sampling, padded_grid_size};
 pub use operator::{Measurement, ordered_data};
 pub use prior::Prior;
 pub use sara::{Basis, Sara};

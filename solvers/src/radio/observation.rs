@@ -1,16 +1,16 @@
-//! What an interferometer measured: the visibilities, where each lies on the Fourier grid, and which
-//! antennas and time step made it.
+//! What an interferometer measured: the visibilities, where each lies in the image's Fourier plane, and
+//! which antennas and time step made it.
 
 use rustfft::num_complex::Complex64;
 
 use crate::error::{Error, Result};
 
-/// Where one visibility was measured: baseline `(antenna1, antenna2)` at time step `time`, on the Fourier
-/// grid's cell `(u, v)` (integer spatial frequencies: the cell `(u, v)` is `(u/P, v/P)` cycles per pixel
-/// of the image, `P` the grid's side). The cell is `a(antenna1) − a(antenna2)` for antennas whose uv
-/// positions are `a`, so the baseline `(antenna2, antenna1)` sees the cell `(−u, −v)` and the conjugate
-/// value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where one visibility was measured: baseline `(antenna1, antenna2)` at time step `time`, at the spatial
+/// frequency `(u, v)` in cells of the `P × P` Fourier grid: `(u/P, v/P)` cycles per pixel of the image. With
+/// [`Sampling::Cells`] (the paper's model) `u` and `v` are integers; with [`Sampling::Nufft`] any real
+/// value. The frequency is `a(antenna1) − a(antenna2)` for antennas whose uv positions are `a`, so the
+/// baseline `(antenna2, antenna1)` sees `(−u, −v)` and the conjugate value.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Baseline {
     /// The first antenna (0-based).
     pub antenna1: usize,
@@ -18,10 +18,25 @@ pub struct Baseline {
     pub antenna2: usize,
     /// The time step (0-based).
     pub time: usize,
-    /// The cell's horizontal spatial frequency (along the image's columns).
-    pub u: i64,
-    /// The cell's vertical spatial frequency (along the image's rows).
-    pub v: i64,
+    /// The horizontal spatial frequency (along the image's columns), in grid cells (`1/P` cycles per pixel).
+    pub u: f64,
+    /// The vertical spatial frequency (along the image's rows), in grid cells.
+    pub v: f64,
+}
+
+/// How the image's spectrum is evaluated at the visibilities' frequencies.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Sampling {
+    /// The paper's model: every frequency an integer cell of the `P × P` grid, read from one FFT of the
+    /// image zero-padded at its end (pixel `(0, 0)` at the origin of phase) — exact on the cells.
+    Cells,
+    /// Any frequency, by the non-uniform FFT ([`Nufft`](super::Nufft)) to this relative accuracy, with the
+    /// image's centre pixel `(⌊N/2⌋, ⌊N/2⌋)` at the origin of phase (the phase centre) and the DDE taps
+    /// `1/P` cycles per pixel apart as in the paper's model.
+    Nufft {
+        /// The relative accuracy (`[1e-15, 1e-1]`).
+        tolerance: f64,
+    },
 }
 
 /// Visibilities with their baselines, and the geometry they are imaged on: an `N × N` image (row-major:
@@ -40,6 +55,8 @@ pub struct Observation {
     pub baselines: Vec<Baseline>,
     /// The measured visibilities, one per baseline (Jy, in the image's units times pixels).
     pub values: Vec<Complex64>,
+    /// How the spectrum is evaluated at the baselines' frequencies.
+    pub sampling: Sampling,
 }
 
 /// The grid side the calibration uses for an `N`-pixel image and `S × S` kernels: the image padded by
@@ -52,9 +69,9 @@ pub fn padded_grid_size(image_size: usize, dde_size: usize) -> usize {
 
 impl Observation {
     /// Checks the observation: sizes, antenna and time indices in range, distinct antennas, finite
-    /// values, and every cell `k` and its negative (the reversed baseline's) at least `dde_size − 1` cells
-    /// inside the grid's band `[−⌊P/2⌋, P − 1 − ⌊P/2⌋]`, so that the taps of `dde_size × dde_size` kernels
-    /// do not wrap around.
+    /// values, and every frequency `k` and its negative (the reversed baseline's) at least `dde_size − 1`
+    /// cells inside the grid's band `[−⌊P/2⌋, P − 1 − ⌊P/2⌋]`, so that the taps of `dde_size × dde_size`
+    /// kernels do not wrap around (nor alias, off the cells); with [`Sampling::Cells`], integer cells.
     ///
     /// # Errors
     /// [`Error::Empty`] without visibilities, [`Error::Shape`] when the values and baselines differ in
@@ -139,12 +156,30 @@ impl Observation {
                     reason: format!("time step {} of {}", b.time, self.n_times),
                 });
             }
-            if b.u < lo || b.u > hi || b.v < lo || b.v > hi {
+            if !(b.u.is_finite() && b.v.is_finite()) {
+                return Err(Error::NonFinite {
+                    what: "baseline frequencies (u, v)",
+                    row: i,
+                    col: usize::from(b.u.is_finite()),
+                });
+            }
+            if self.sampling == Sampling::Cells && (b.u.fract() != 0.0 || b.v.fract() != 0.0) {
                 return Err(Error::Visibility {
                     index: i,
                     name: "uv",
                     reason: format!(
-                        "the cell (u, v) = ({}, {}) is outside [{lo}, {hi}]², the cells whose \
+                        "(u, v) = ({}, {}) is not an integer cell of the grid (Sampling::Cells); off-grid frequencies \
+                         need Sampling::Nufft",
+                        b.u, b.v
+                    ),
+                });
+            }
+            if b.u < lo as f64 || b.u > hi as f64 || b.v < lo as f64 || b.v > hi as f64 {
+                return Err(Error::Visibility {
+                    index: i,
+                    name: "uv",
+                    reason: format!(
+                        "(u, v) = ({}, {}) is outside [{lo}, {hi}]² cells, the frequencies whose \
                          {}×{} neighbourhood lies on the {p}×{p} grid",
                         b.u,
                         b.v,

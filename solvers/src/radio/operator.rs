@@ -1,5 +1,6 @@
-//! The measurement operator `Φ = G(U₁, U₂) F`: a zero-padded 2D FFT of the image, then per visibility the
-//! spectrum convolved with the baseline's kernel `d_α ⊛ flip(conj d_β)`.
+//! The measurement operator `Φ = G(U₁, U₂) F`: the image's spectrum (a zero-padded 2D FFT read on grid
+//! cells, or a non-uniform FFT anywhere), then per visibility the spectrum convolved with the baseline's
+//! kernel `d_α ⊛ flip(conj d_β)`.
 
 use std::sync::Arc;
 
@@ -9,7 +10,8 @@ use rustfft::{Fft, FftPlanner};
 use sparsimony_core::LinearOperator;
 
 use super::dde::Ddes;
-use super::observation::{Baseline, Observation};
+use super::nufft::Nufft;
+use super::observation::{Baseline, Observation, Sampling};
 use crate::error::{Error, Result};
 
 /// Refuses, as the parameter `name`, what would take `bytes` bytes beyond the library's memory cap
@@ -26,15 +28,23 @@ pub(crate) fn check_memory(
 /// Rows gridded together onto one spectrum by [`Measurement::grid`].
 const GRID_PIECE: usize = 8192;
 
-/// One row of the model: the visibility of the ordered baseline `(first, second)` at `time` on cell
-/// `(u, v)`, modelled as `Σ_{a,b} u₁_first[a] · conj(u₂_second[b]) · x̂[k − a + b]`.
+/// One row of the model: the visibility of the ordered baseline `(first, second)` at `time` at frequency
+/// `(u, v)` (grid cells), modelled as `Σ_{a,b} u₁_first[a] · conj(u₂_second[b]) · x̂[k − a + b]`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Row {
     pub first: usize,
     pub second: usize,
     pub time: usize,
-    pub u: i64,
-    pub v: i64,
+    pub u: f64,
+    pub v: f64,
+}
+
+/// Where the rows read the image's spectrum.
+enum Layout {
+    /// On integer cells of the `P × P` FFT ([`Sampling::Cells`]).
+    Cells(Spectrum),
+    /// Anywhere, each row's `T × T` patch by the non-uniform FFT ([`Sampling::Nufft`]).
+    Nufft(Nufft),
 }
 
 /// The 2D DFT of an `N × N` real image zero-padded to `P × P`, kept *centred*: frequency `(f_v, f_u)` at
@@ -141,10 +151,13 @@ impl Spectrum {
 ///
 /// `m_r = Σ_c K_r[c] x̂[k_r − c]`,  `K_r = u₁_first ⊛ flip(conj u₂_second)`, `c ∈ [−(S−1), S−1]²`,
 ///
-/// with `x̂` the unnormalised DFT of the image zero-padded to `P × P` (see [`Ddes`] for the taps'
-/// convention). Built in `O(rows · S⁴)`; applied in one FFT and `O(rows · (2S − 1)²)`.
+/// with `x̂` the image's spectrum at `k − c` cells: with [`Sampling::Cells`] the unnormalised DFT of the
+/// image zero-padded to `P × P`, with [`Sampling::Nufft`] the measurement equation about the image's centre
+/// (see [`Nufft`](super::Nufft)), each row's `(2S − 1)²` values interpolated (see [`Ddes`] for the taps'
+/// convention). Built in `O(rows · S⁴)`; applied in one FFT and `O(rows · (2S − 1)²)` on the cells, one
+/// oversampled FFT and `O(rows · (2S − 1)² w)` off them (`w` the NUFFT kernel's width).
 pub struct Measurement {
-    spectrum: Spectrum,
+    layout: Layout,
     rows: Vec<Row>,
     side: usize,
     kernels: Vec<Complex64>,
@@ -153,8 +166,7 @@ pub struct Measurement {
 impl std::fmt::Debug for Measurement {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Measurement")
-            .field("image_size", &self.spectrum.n)
-            .field("grid_size", &self.spectrum.p)
+            .field("image_size", &self.image_size())
             .field("rows", &self.rows.len())
             .field("kernel_side", &self.side)
             .finish()
@@ -220,10 +232,26 @@ impl Measurement {
                 )
             },
         )?;
+        let rows = ordered_rows(&observation.baselines);
+        let side = 2 * u1.size() - 1;
+        let layout = match observation.sampling {
+            Sampling::Cells => Layout::Cells(Spectrum::new(observation.image_size, observation.grid_size)),
+            Sampling::Nufft { tolerance } => {
+                let p = observation.grid_size as f64;
+                let frequencies: Vec<[f64; 2]> = rows.iter().map(|r| [r.u / p, r.v / p]).collect();
+                Layout::Nufft(Nufft::with_patches(
+                    observation.image_size,
+                    &frequencies,
+                    tolerance,
+                    side,
+                    1.0 / p,
+                )?)
+            }
+        };
         let mut op = Self {
-            spectrum: Spectrum::new(observation.image_size, observation.grid_size),
-            rows: ordered_rows(&observation.baselines),
-            side: 2 * u1.size() - 1,
+            layout,
+            rows,
+            side,
             kernels: Vec::new(),
         };
         op.set_ddes(u1, u2)?;
@@ -294,24 +322,70 @@ impl Measurement {
         &self.rows
     }
 
-    pub(crate) fn spectrum(&self) -> &Spectrum {
-        &self.spectrum
+    fn image_size(&self) -> usize {
+        match &self.layout {
+            Layout::Cells(spectrum) => spectrum.n,
+            Layout::Nufft(nufft) => nufft.image_size(),
+        }
     }
 
     /// The index in the centred spectrum of row `row`'s first tap (the cell `k − (S − 1)` per axis).
-    fn block_start(&self, row: &Row) -> usize {
-        let p = self.spectrum.p as i64;
+    fn block_start(&self, p: usize, row: &Row) -> usize {
+        let p = p as i64;
         let reach = (self.side as i64 - 1) / 2;
-        ((row.v - reach + p / 2) * p + (row.u - reach + p / 2)) as usize
+        ((row.v as i64 - reach + p / 2) * p + (row.u as i64 - reach + p / 2)) as usize
     }
 
-    /// The model visibilities of a centred spectrum `x_hat`, one complex value per row.
-    pub(crate) fn degrid(&self, x_hat: &[Complex64], out: &mut [Complex64]) {
-        let (t, p) = (self.side, self.spectrum.p);
+    /// Every row's patch of the image `x`: the `T²` spectrum values `x̂[k − (S − 1) + i]` (`i` per axis,
+    /// row-major `v` over `u`) its kernel multiplies, in the kernels' order.
+    pub(crate) fn patches(&self, x: &[f64]) -> Vec<Complex64> {
+        let t2 = self.side * self.side;
+        let zero = Complex64::new(0.0, 0.0);
+        let mut out = vec![zero; self.rows.len() * t2];
+        match &self.layout {
+            Layout::Cells(spectrum) => {
+                let p = spectrum.p;
+                let mut x_hat = vec![zero; p * p];
+                let mut scratch = vec![zero; spectrum.scratch_len()];
+                spectrum.transform(x, &mut x_hat, &mut scratch);
+                out.par_chunks_mut(t2)
+                    .zip(self.rows.par_iter())
+                    .for_each(|(patch, row)| {
+                        let start = self.block_start(p, row);
+                        for (iv, patch_row) in patch.chunks_exact_mut(self.side).enumerate() {
+                            patch_row.copy_from_slice(&x_hat[start + iv * p..start + iv * p + self.side]);
+                        }
+                    });
+            }
+            Layout::Nufft(nufft) => {
+                nufft.patches(x, &mut out, &mut vec![zero; nufft.grid_scratch_len()]);
+            }
+        }
+        out
+    }
+
+    /// The model visibilities from every row's patch ([`Measurement::patches`]), one complex value per row.
+    pub(crate) fn model(&self, patches: &[Complex64], out: &mut [Complex64]) {
+        let t2 = self.side * self.side;
+        out.par_iter_mut()
+            .zip(self.kernels.par_chunks(t2).zip(patches.par_chunks(t2)))
+            .for_each(|(y, (kernel, patch))| {
+                let mut acc = Complex64::new(0.0, 0.0);
+                for (k, z) in kernel.iter().zip(patch) {
+                    acc += k * z;
+                }
+                *y = acc;
+            });
+    }
+
+    /// The model visibilities of a centred spectrum `x_hat` on the cells, one complex value per row (the
+    /// same as [`Measurement::model`] of the patches, without copying them).
+    fn degrid(&self, p: usize, x_hat: &[Complex64], out: &mut [Complex64]) {
+        let t = self.side;
         out.par_iter_mut()
             .zip(self.rows.par_iter().zip(self.kernels.par_chunks(t * t)))
             .for_each(|(y, (row, kernel))| {
-                let start = self.block_start(row);
+                let start = self.block_start(p, row);
                 let mut acc = Complex64::new(0.0, 0.0);
                 for (iv, k_row) in kernel.chunks_exact(t).enumerate() {
                     let spec = &x_hat[start + iv * p..start + iv * p + t];
@@ -326,12 +400,12 @@ impl Measurement {
     /// The adjoint of [`Measurement::degrid`]: `Gᴴ z` accumulated into a centred spectrum (overwritten).
     /// Rows are gridded in fixed pieces of [`GRID_PIECE`] rows, in parallel, each onto its own spectrum,
     /// then summed in order: the same result on any number of threads.
-    pub(crate) fn grid(&self, z: &[Complex64], x_hat: &mut [Complex64]) {
-        let (t, p) = (self.side, self.spectrum.p);
+    fn grid(&self, p: usize, z: &[Complex64], x_hat: &mut [Complex64]) {
+        let t = self.side;
         let piece = |rows: &[Row], kernels: &[Complex64], z: &[Complex64], out: &mut [Complex64]| {
             out.fill(Complex64::new(0.0, 0.0));
             for ((row, kernel), &zr) in rows.iter().zip(kernels.chunks_exact(t * t)).zip(z) {
-                let start = self.block_start(row);
+                let start = self.block_start(p, row);
                 for (iv, k_row) in kernel.chunks_exact(t).enumerate() {
                     let spec = &mut out[start + iv * p..start + iv * p + t];
                     for (k, s) in k_row.iter().zip(spec) {
@@ -363,10 +437,13 @@ impl Measurement {
         }
     }
 
-    /// Complex scratch the operator needs: the spectrum, the model or adjoint input, and the FFT's.
+    /// Complex scratch the operator needs: on the cells the spectrum, the model or adjoint input, and
+    /// the FFT's; off them the NUFFT's grids, the rows' patches and the model or adjoint input.
     fn complex_scratch_len(&self) -> usize {
-        let p2 = self.spectrum.p * self.spectrum.p;
-        p2 + self.rows.len() + self.spectrum.scratch_len()
+        match &self.layout {
+            Layout::Cells(spectrum) => spectrum.p * spectrum.p + self.rows.len() + spectrum.scratch_len(),
+            Layout::Nufft(nufft) => nufft.grid_scratch_len() + self.rows.len() * (self.side * self.side + 1),
+        }
     }
 }
 
@@ -391,7 +468,7 @@ impl LinearOperator<f64> for Measurement {
         2 * self.rows.len()
     }
     fn ncols(&self) -> usize {
-        self.spectrum.n * self.spectrum.n
+        self.image_size() * self.image_size()
     }
     fn scratch_len(&self) -> usize {
         2 * self.complex_scratch_len()
@@ -401,12 +478,20 @@ impl LinearOperator<f64> for Measurement {
         check_len("y (visibility reals)", self.nrows(), y.len())?;
         check_scratch(self.scratch_len(), scratch.len())?;
         let scratch: &mut [Complex64] = bytemuck::cast_slice_mut(&mut scratch[..self.scratch_len()]);
-        let p2 = self.spectrum.p * self.spectrum.p;
-        let (x_hat, rest) = scratch.split_at_mut(p2);
-        let (model, rest) = rest.split_at_mut(self.rows.len());
-        self.spectrum.transform(x, x_hat, rest);
-        self.degrid(x_hat, model);
-        y.copy_from_slice(bytemuck::cast_slice(model));
+        let model: &mut [Complex64] = bytemuck::cast_slice_mut(y);
+        match &self.layout {
+            Layout::Cells(spectrum) => {
+                let (x_hat, rest) = scratch.split_at_mut(spectrum.p * spectrum.p);
+                spectrum.transform(x, x_hat, rest);
+                self.degrid(spectrum.p, x_hat, model);
+            }
+            Layout::Nufft(nufft) => {
+                let (grids, patches) = scratch.split_at_mut(nufft.grid_scratch_len());
+                let patches = &mut patches[..self.rows.len() * self.side * self.side];
+                nufft.patches(x, patches, grids);
+                self.model(patches, model);
+            }
+        }
         Ok(())
     }
     fn apply_adjoint(&self, x: &[f64], y: &mut [f64], scratch: &mut [f64]) -> sparsimony_core::Result<()> {
@@ -414,12 +499,27 @@ impl LinearOperator<f64> for Measurement {
         check_len("y (image pixels)", self.ncols(), y.len())?;
         check_scratch(self.scratch_len(), scratch.len())?;
         let scratch: &mut [Complex64] = bytemuck::cast_slice_mut(&mut scratch[..self.scratch_len()]);
-        let p2 = self.spectrum.p * self.spectrum.p;
-        let (x_hat, rest) = scratch.split_at_mut(p2);
-        let (z, rest) = rest.split_at_mut(self.rows.len());
-        z.copy_from_slice(bytemuck::cast_slice(x));
-        self.grid(z, x_hat);
-        self.spectrum.adjoint(x_hat, y, rest);
+        let z: &[Complex64] = bytemuck::cast_slice(x);
+        match &self.layout {
+            Layout::Cells(spectrum) => {
+                let (x_hat, rest) = scratch.split_at_mut(spectrum.p * spectrum.p);
+                self.grid(spectrum.p, z, x_hat);
+                spectrum.adjoint(x_hat, y, rest);
+            }
+            Layout::Nufft(nufft) => {
+                // Each row's patch receives conj(K_r)·z_r, then the NUFFT's adjoint takes the patches.
+                let t2 = self.side * self.side;
+                let (grids, patches) = scratch.split_at_mut(nufft.grid_scratch_len());
+                let patches = &mut patches[..self.rows.len() * t2];
+                patches
+                    .par_chunks_mut(t2)
+                    .zip(self.kernels.par_chunks(t2).zip(z.par_iter()))
+                    .for_each(|(patch, (kernel, &zr))| {
+                        patch.iter_mut().zip(kernel).for_each(|(p, k)| *p = k.conj() * zr);
+                    });
+                nufft.patches_adjoint(patches, y, grids);
+            }
+        }
         Ok(())
     }
 }

@@ -8,7 +8,7 @@ use rustfft::num_complex::Complex64;
 use sparsimony_core::random::{standard_normal, uniform_open01};
 
 use super::dde::Ddes;
-use super::observation::{Baseline, Observation, padded_grid_size};
+use super::observation::{Baseline, Observation, Sampling, padded_grid_size};
 use super::operator::Measurement;
 use crate::error::{Error, Result};
 
@@ -47,6 +47,10 @@ pub struct Simulation {
     pub input_snr: f64,
     /// The seed of everything drawn.
     pub seed: u64,
+    /// How the visibilities sample the spectrum: [`Sampling::Cells`] (the paper's, the default) rounds the
+    /// antennas' uv positions to grid cells; [`Sampling::Nufft`] keeps them where the array puts them and
+    /// predicts the visibilities by the NUFFT at its tolerance (the same draws otherwise).
+    pub sampling: Sampling,
 }
 
 impl Default for Simulation {
@@ -61,6 +65,7 @@ impl Default for Simulation {
             galaxy: None,
             input_snr: 150.0,
             seed: 0,
+            sampling: Sampling::Cells,
         }
     }
 }
@@ -139,6 +144,7 @@ impl Simulation {
             n_times: self.n_times,
             values: vec![Complex64::new(0.0, 0.0); baselines.len()],
             baselines,
+            sampling: self.sampling,
         };
         let phi = Measurement::new(&observation, &ddes, &ddes)?;
         let mut model = vec![0.0; 2 * phi.n_rows()];
@@ -383,7 +389,8 @@ impl Simulation {
     }
 
     /// Each antenna's uv cell at each time step (`t`-major), integer `(u, v)`.
-    fn antenna_cells(&self, rng: &mut ChaCha8Rng) -> Vec<(i64, i64)> {
+    /// The antennas' uv positions in grid cells, per time step: rounded to cells with [`Sampling::Cells`].
+    fn antenna_cells(&self, rng: &mut ChaCha8Rng) -> Vec<(f64, f64)> {
         let na = self.n_antennas;
         let pos: Vec<(f64, f64)> = (0..na).map(|_| (uniform_open01(rng), uniform_open01(rng))).collect();
         let (mx, my) = pos
@@ -413,9 +420,11 @@ impl Simulation {
         } else {
             0.0
         };
-        uv.iter()
-            .map(|(u, v)| ((u * scale).round() as i64, (v * scale).round() as i64))
-            .collect()
+        let place = |c: f64| match self.sampling {
+            Sampling::Cells => c.round(),
+            Sampling::Nufft { .. } => c,
+        };
+        uv.iter().map(|(u, v)| (place(u * scale), place(v * scale))).collect()
     }
 
     fn true_ddes(&self, rng: &mut ChaCha8Rng) -> Result<Ddes> {
