@@ -89,6 +89,7 @@ fn main() {
         values: vec![Complex64::new(0.0, 0.0); baselines.len()],
         baselines,
         sampling: Sampling::Cells,
+        weights: None,
     };
     let gains = Ddes::constant(1, n_antennas, 1, Complex64::new(1.0, 0.0)).unwrap();
     let gridded = Measurement::new(&observation, &gains, &gains).unwrap();

@@ -215,6 +215,81 @@ fn direction_independent_gains_are_recovered_and_the_criterion_never_rises() {
 }
 
 #[test]
+fn a_zero_weight_drops_a_visibility_and_weights_scale_the_rows() {
+    // Every fifth visibility replaced by garbage and given weight 0: the same fit as without those rows.
+    let sim = Simulation {
+        sampling: Sampling::Nufft { tolerance: 1e-10 },
+        ..small(10, 24, 1, 1, 13)
+    }
+    .simulate()
+    .unwrap();
+    let cal = SelfCalibration {
+        dde_size: 1,
+        die_max_outer: 8,
+        dde_max_outer: 4,
+        ..SelfCalibration::default()
+    };
+    let mut garbage = sim.observation.clone();
+    let weights: Vec<f64> = (0..garbage.values.len())
+        .map(|j| if j % 5 == 0 { 0.0 } else { 1.0 })
+        .collect();
+    for (j, y) in garbage.values.iter_mut().enumerate() {
+        if j % 5 == 0 {
+            *y = Complex64::new(1e6, -3e5);
+        }
+    }
+    garbage.weights = Some(weights.clone());
+    let mut kept = sim.observation.clone();
+    let keep: Vec<usize> = (0..kept.values.len()).filter(|j| j % 5 != 0).collect();
+    kept.baselines = keep.iter().map(|&j| kept.baselines[j]).collect();
+    kept.values = keep.iter().map(|&j| kept.values[j]).collect();
+    let a = cal.fit((&garbage, sim.bright.view())).unwrap();
+    let b = cal.fit((&kept, sim.bright.view())).unwrap();
+    let diff = (&a.faint - &b.faint).mapv(f64::abs).sum() / b.faint.mapv(f64::abs).sum();
+    assert!(
+        diff < 1e-6,
+        "weight 0 against dropping the rows: faint parts differ by {diff:e}"
+    );
+
+    // The operator's rows and the ordered data are scaled by √w.
+    let mut weighted = sim.observation.clone();
+    weighted.weights = Some((0..weighted.values.len()).map(|j| 1.0 + (j % 3) as f64).collect());
+    let (plain, scaled) = (ordered_data(&sim.observation), ordered_data(&weighted));
+    for (j, (p, q)) in plain.chunks_exact(4).zip(scaled.chunks_exact(4)).enumerate() {
+        let s = (1.0 + (j % 3) as f64).sqrt();
+        assert!(
+            p.iter()
+                .zip(q)
+                .all(|(a, b)| (a * s - b).abs() <= 1e-12 * b.abs().max(1.0))
+        );
+    }
+    let mut bad = sim.observation.clone();
+    bad.weights = Some(vec![1.0; 3]);
+    assert!(matches!(
+        cal.fit((&bad, sim.bright.view())).unwrap_err(),
+        Error::Shape { .. }
+    ));
+    bad.weights = Some(vec![0.0; sim.observation.values.len()]);
+    assert!(matches!(
+        cal.fit((&bad, sim.bright.view())).unwrap_err(),
+        Error::Visibility { name: "weight", .. }
+    ));
+    bad.weights = Some(
+        (0..sim.observation.values.len())
+            .map(|j| if j == 4 { f64::NAN } else { 1.0 })
+            .collect(),
+    );
+    assert!(matches!(
+        cal.fit((&bad, sim.bright.view())).unwrap_err(),
+        Error::Visibility {
+            name: "weight",
+            index: 4,
+            ..
+        }
+    ));
+}
+
+#[test]
 fn dde_calibration_closes_most_of_the_gap_and_the_criterion_never_rises() {
     for sampling in [Sampling::Cells, Sampling::Nufft { tolerance: 1e-8 }] {
         let sim = Simulation {

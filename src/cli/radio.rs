@@ -282,6 +282,7 @@ fn read_observation(
         baselines,
         values,
         sampling: Sampling::Cells,
+        weights: None,
     };
     Ok((observation, table))
 }

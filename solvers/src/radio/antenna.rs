@@ -40,10 +40,13 @@ pub(super) struct AntennaSystem {
 /// Copy 0 (`U₁`): row `(α, β)` reads `h[a] = Σ_b conj(u₂_β[b]) x̂[k − a + b]` against `y`. Copy 1 (`U₂`):
 /// the partner row `(β, α)` on `−k` is conjugate-linear in `u₂_α`; conjugated it reads
 /// `h[b] = conj(Σ_a u₁_β[a] x̂[−k − a + b])` against `conj(y)`. The spectrum values are the rows'
-/// `patches` ([`Measurement::patches`](super::Measurement), `(2S − 1)²` per row: `x̂[k − (S − 1) + i]`).
+/// `patches` ([`Measurement::patches`](super::Measurement), `(2S − 1)²` per row: `x̂[k − (S − 1) + i]`);
+/// with weights, each row's `h` is scaled by its `row_scale` (`√w`, as its datum already is).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn antenna_system(
     rows_of: &[usize],
     rows: &[Row],
+    row_scale: Option<&[f64]>,
     data: &[f64],
     patches: &[Complex64],
     s: usize,
@@ -85,6 +88,9 @@ pub(super) fn antenna_system(
                 };
             }
             *hi = if copy == 0 { acc } else { acc.conj() };
+            if let Some(scale) = row_scale {
+                *hi *= scale[datum];
+            }
         }
         let target = if copy == 0 { y } else { y.conj() };
         for (i, hi) in h.iter().enumerate() {

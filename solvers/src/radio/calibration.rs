@@ -577,6 +577,8 @@ impl SelfCalibration {
         let (na, nt) = (obs.n_antennas, obs.n_times);
         // The rows of each (time, antenna) as first antenna; the second-copy rows are their partners.
         let rows = state.op.rows().to_vec();
+        let row_scale = state.op.row_scale().map(<[f64]>::to_vec);
+        let row_scale = row_scale.as_deref();
         let rows = &rows;
         let mut by_first: Vec<Vec<usize>> = vec![Vec::new(); na * nt];
         for (r, row) in rows.iter().enumerate() {
@@ -591,7 +593,8 @@ impl SelfCalibration {
                     .into_par_iter()
                     .map(|ta| {
                         let (t, a) = (ta / na, ta % na);
-                        let system = antenna_system(&by_first[ta], rows, &problem.data, &patches, s, copy, other);
+                        let system =
+                            antenna_system(&by_first[ta], rows, row_scale, &problem.data, &patches, s, copy, other);
                         system.solve(this.kernel(t, a), other.kernel(t, a), nu, bounds, self.dde_inner)
                     })
                     .collect();

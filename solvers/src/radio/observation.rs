@@ -57,6 +57,9 @@ pub struct Observation {
     pub values: Vec<Complex64>,
     /// How the spectrum is evaluated at the baselines' frequencies.
     pub sampling: Sampling,
+    /// Each visibility's weight, the inverse of its noise variance (`None`: all equal). The calibration
+    /// minimises `½ Σ w_j |y_j − m_j|²`: rows and data are scaled by `√w_j`; a weight of 0 drops a row.
+    pub weights: Option<Vec<f64>>,
 }
 
 /// The grid side the calibration uses for an `N`-pixel image and `S × S` kernels: the image padded by
@@ -193,6 +196,29 @@ impl Observation {
                     what: "visibilities",
                     row: i,
                     col: 0,
+                });
+            }
+        }
+        if let Some(weights) = &self.weights {
+            if weights.len() != self.values.len() {
+                return Err(Error::Shape {
+                    what: "visibility weights against values",
+                    expected: self.values.len(),
+                    found: weights.len(),
+                });
+            }
+            if let Some(i) = weights.iter().position(|w| !(w.is_finite() && *w >= 0.0)) {
+                return Err(Error::Visibility {
+                    index: i,
+                    name: "weight",
+                    reason: format!("must be finite and non-negative, got {}", weights[i]),
+                });
+            }
+            if weights.iter().all(|w| *w == 0.0) {
+                return Err(Error::Visibility {
+                    index: 0,
+                    name: "weight",
+                    reason: "every visibility has weight 0: nothing to fit".into(),
                 });
             }
         }

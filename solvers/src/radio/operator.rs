@@ -159,6 +159,8 @@ impl Spectrum {
 pub struct Measurement {
     layout: Layout,
     rows: Vec<Row>,
+    /// Each row's `√w` (the weight of its visibility), where the observation has weights.
+    row_scale: Option<Vec<f64>>,
     side: usize,
     kernels: Vec<Complex64>,
 }
@@ -199,12 +201,16 @@ pub(crate) fn ordered_rows(baselines: &[Baseline]) -> Vec<Row> {
 }
 
 /// The data in the order of [`Measurement`]'s rows, interleaved: `y_j` then `conj(y_j)` for each
-/// visibility `j`.
+/// visibility `j`, scaled by `√w_j` where the observation has weights (as the operator's rows are).
 pub fn ordered_data(observation: &Observation) -> Vec<f64> {
     observation
         .values
         .iter()
-        .flat_map(|y| [y.re, y.im, y.re, -y.im])
+        .enumerate()
+        .flat_map(|(j, y)| {
+            let s = observation.weights.as_ref().map_or(1.0, |w| w[j].sqrt());
+            [s * y.re, s * y.im, s * y.re, -s * y.im]
+        })
         .collect()
 }
 
@@ -248,9 +254,14 @@ impl Measurement {
                 )?)
             }
         };
+        let row_scale = observation
+            .weights
+            .as_ref()
+            .map(|w| w.iter().flat_map(|w| [w.sqrt(); 2]).collect());
         let mut op = Self {
             layout,
             rows,
+            row_scale,
             side,
             kernels: Vec::new(),
         };
@@ -292,10 +303,11 @@ impl Measurement {
         }
         let t = self.side;
         self.kernels.resize(self.rows.len() * t * t, Complex64::new(0.0, 0.0));
+        let row_scale = self.row_scale.as_deref();
         self.kernels
             .par_chunks_mut(t * t)
-            .zip(self.rows.par_iter())
-            .for_each(|(kernel, row)| {
+            .zip(self.rows.par_iter().enumerate())
+            .for_each(|(kernel, (r, row))| {
                 kernel.fill(Complex64::new(0.0, 0.0));
                 let d1 = u1.kernel(row.time, row.first);
                 let d2 = u2.kernel(row.time, row.second);
@@ -309,6 +321,9 @@ impl Measurement {
                         kernel[iv * t + iu] += x1 * x2.conj();
                     }
                 }
+                if let Some(scale) = row_scale {
+                    kernel.iter_mut().for_each(|k| *k *= scale[r]);
+                }
             });
         Ok(())
     }
@@ -320,6 +335,11 @@ impl Measurement {
 
     pub(crate) fn rows(&self) -> &[Row] {
         &self.rows
+    }
+
+    /// Each row's `√w`, where the observation has weights.
+    pub(crate) fn row_scale(&self) -> Option<&[f64]> {
+        self.row_scale.as_deref()
     }
 
     fn image_size(&self) -> usize {

@@ -145,6 +145,7 @@ impl Simulation {
             values: vec![Complex64::new(0.0, 0.0); baselines.len()],
             baselines,
             sampling: self.sampling,
+            weights: None,
         };
         let phi = Measurement::new(&observation, &ddes, &ddes)?;
         let mut model = vec![0.0; 2 * phi.n_rows()];
