@@ -16,6 +16,8 @@
 //!   fixed DDEs;
 //! * [`Prior`]: the faint part's sparsity prior, ℓ1 or SARA ([`Sara`], the Dirac and Daubechies 1–8
 //!   dictionary as a tight frame);
+//! * [`UvData`]: visibilities as recorded (u, v, w in metres, channels, correlations, weights, flags) and
+//!   their reduction to a Stokes I [`Observation`] for an image of given size and cell ([`Imaging`]);
 //! * [`Simulation`]: the paper's simulated array, sky and DDEs, and [`snr_db`], its figure of merit.
 
 mod antenna;
@@ -27,6 +29,7 @@ mod operator;
 mod prior;
 mod sara;
 mod simulation;
+mod uvdata;
 
 /// The complex scalar of visibilities and DDE taps (num-complex's, as rustfft uses it).
 pub use rustfft::num_complex::Complex64;
@@ -39,3 +42,4 @@ pub use operator::{Measurement, ordered_data};
 pub use prior::Prior;
 pub use sara::{Basis, Sara};
 pub use simulation::{Simulated, Simulation, snr_db};
+pub use uvdata::{Correlation, Imaging, Reduced, SPEED_OF_LIGHT, UvData};
