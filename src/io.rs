@@ -52,7 +52,22 @@ pub enum IoError {
         /// What is wrong.
         message: String,
     },
+    /// A table of a Measurement Set is missing, or one of its columns or rows is unusable.
+    #[error("{path}: table {table}{}: {message}", column.as_ref().map(|c| format!(", column {c}")).unwrap_or_default())]
+    Table {
+        /// The Measurement Set (its directory).
+        path: PathBuf,
+        /// The table (`MAIN`, `ANTENNA`, `SPECTRAL_WINDOW`, …).
+        table: &'static str,
+        /// The column, where one is at fault.
+        column: Option<String>,
+        /// What is wrong (with the row where one is).
+        message: String,
+    },
 }
+
+#[cfg(feature = "measurement-set")]
+pub mod measurement_set;
 
 /// A table of numbers with column names (for `.npy`, `x0, x1, …`).
 #[derive(Debug)]

@@ -251,12 +251,14 @@ fn a_zero_weight_drops_a_visibility_and_weights_scale_the_rows() {
         "weight 0 against dropping the rows: faint parts differ by {diff:e}"
     );
 
-    // The operator's rows and the ordered data are scaled by √w.
+    // The operator's rows and the ordered data are scaled by √(w/w̄), whatever the weights' units.
     let mut weighted = sim.observation.clone();
-    weighted.weights = Some((0..weighted.values.len()).map(|j| 1.0 + (j % 3) as f64).collect());
+    let n = weighted.values.len();
+    weighted.weights = Some((0..n).map(|j| 1e6 * (1.0 + (j % 3) as f64)).collect());
+    let mean = (0..n).map(|j| 1.0 + (j % 3) as f64).sum::<f64>() / n as f64;
     let (plain, scaled) = (ordered_data(&sim.observation), ordered_data(&weighted));
     for (j, (p, q)) in plain.chunks_exact(4).zip(scaled.chunks_exact(4)).enumerate() {
-        let s = (1.0 + (j % 3) as f64).sqrt();
+        let s = ((1.0 + (j % 3) as f64) / mean).sqrt();
         assert!(
             p.iter()
                 .zip(q)

@@ -41,7 +41,7 @@ pub(super) struct AntennaSystem {
 /// the partner row `(β, α)` on `−k` is conjugate-linear in `u₂_α`; conjugated it reads
 /// `h[b] = conj(Σ_a u₁_β[a] x̂[−k − a + b])` against `conj(y)`. The spectrum values are the rows'
 /// `patches` ([`Measurement::patches`](super::Measurement), `(2S − 1)²` per row: `x̂[k − (S − 1) + i]`);
-/// with weights, each row's `h` is scaled by its `row_scale` (`√w`, as its datum already is).
+/// with weights, each row's `h` is scaled by its `row_scale` (`√(w/w̄)`, as its datum already is).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn antenna_system(
     rows_of: &[usize],

@@ -22,6 +22,7 @@
 
 mod antenna;
 mod calibration;
+mod checks;
 mod dde;
 mod nufft;
 mod observation;

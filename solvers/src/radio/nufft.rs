@@ -27,7 +27,7 @@ use rustfft::num_complex::Complex64;
 use rustfft::{Fft, FftPlanner};
 use sparsimony_core::LinearOperator;
 
-use super::operator::{check_len, check_memory, check_scratch};
+use super::checks::{check_len, check_memory, check_scratch};
 use crate::error::{Error, Result};
 
 /// The widest kernel (grid cells per axis): the kernel's own error about `10⁻¹⁵`; in practice the FFT's

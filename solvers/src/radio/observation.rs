@@ -57,8 +57,10 @@ pub struct Observation {
     pub values: Vec<Complex64>,
     /// How the spectrum is evaluated at the baselines' frequencies.
     pub sampling: Sampling,
-    /// Each visibility's weight, the inverse of its noise variance (`None`: all equal). The calibration
-    /// minimises `½ Σ w_j |y_j − m_j|²`: rows and data are scaled by `√w_j`; a weight of 0 drops a row.
+    /// Each visibility's weight, the inverse of its noise variance (`None`: all equal). Weights are
+    /// relative: the calibration minimises `½ Σ (w_j / w̄) |y_j − m_j|²` (`w̄` the positive ones' mean), rows and data
+    /// scaled by `√(w_j / w̄)`, so the data keep their own scale (Jy) and the regularisation its meaning
+    /// whatever units the weights come in; a weight of 0 drops a row.
     pub weights: Option<Vec<f64>>,
 }
 
@@ -71,6 +73,15 @@ pub fn padded_grid_size(image_size: usize, dde_size: usize) -> usize {
 }
 
 impl Observation {
+    /// Each visibility's `√(w_j / w̄)`, the scale of its rows and datum (`None` without weights); `w̄` is
+    /// the mean of the positive weights, so a row of weight 0 is as good as absent.
+    pub(crate) fn row_scales(&self) -> Option<Vec<f64>> {
+        let weights = self.weights.as_ref()?;
+        let positive = weights.iter().filter(|w| **w > 0.0).count().max(1);
+        let mean = weights.iter().sum::<f64>() / positive as f64;
+        Some(weights.iter().map(|w| (w / mean).sqrt()).collect())
+    }
+
     /// Checks the observation: sizes, antenna and time indices in range, distinct antennas, finite
     /// values, and every frequency `k` and its negative (the reversed baseline's) at least `dde_size − 1`
     /// cells inside the grid's band `[−⌊P/2⌋, P − 1 − ⌊P/2⌋]`, so that the taps of `dde_size × dde_size`

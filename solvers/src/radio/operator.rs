@@ -9,21 +9,11 @@ use rustfft::num_complex::Complex64;
 use rustfft::{Fft, FftPlanner};
 use sparsimony_core::LinearOperator;
 
+use super::checks::{check_len, check_memory, check_scratch};
 use super::dde::Ddes;
 use super::nufft::Nufft;
 use super::observation::{Baseline, Observation, Sampling};
 use crate::error::{Error, Result};
-
-/// Refuses, as the parameter `name`, what would take `bytes` bytes beyond the library's memory cap
-/// ([`crate::data::memory_cap`]): "`subject` (`detail`) would need … GiB".
-pub(crate) fn check_memory(
-    name: &'static str,
-    bytes: u128,
-    subject: impl FnOnce() -> String,
-    detail: impl FnOnce() -> String,
-) -> Result<()> {
-    crate::data::check_bytes(name, bytes as f64, || format!("{} ({})", subject(), detail()), "")
-}
 
 /// Rows gridded together onto one spectrum by [`Measurement::grid`].
 const GRID_PIECE: usize = 8192;
@@ -159,7 +149,7 @@ impl Spectrum {
 pub struct Measurement {
     layout: Layout,
     rows: Vec<Row>,
-    /// Each row's `√w` (the weight of its visibility), where the observation has weights.
+    /// Each row's `√(w/w̄)` (the relative weight of its visibility), where the observation has weights.
     row_scale: Option<Vec<f64>>,
     side: usize,
     kernels: Vec<Complex64>,
@@ -201,14 +191,15 @@ pub(crate) fn ordered_rows(baselines: &[Baseline]) -> Vec<Row> {
 }
 
 /// The data in the order of [`Measurement`]'s rows, interleaved: `y_j` then `conj(y_j)` for each
-/// visibility `j`, scaled by `√w_j` where the observation has weights (as the operator's rows are).
+/// visibility `j`, scaled by `√(w_j / w̄)` where the observation has weights (as the operator's rows are).
 pub fn ordered_data(observation: &Observation) -> Vec<f64> {
+    let scales = observation.row_scales();
     observation
         .values
         .iter()
         .enumerate()
         .flat_map(|(j, y)| {
-            let s = observation.weights.as_ref().map_or(1.0, |w| w[j].sqrt());
+            let s = scales.as_ref().map_or(1.0, |w| w[j]);
             [s * y.re, s * y.im, s * y.re, -s * y.im]
         })
         .collect()
@@ -255,9 +246,8 @@ impl Measurement {
             }
         };
         let row_scale = observation
-            .weights
-            .as_ref()
-            .map(|w| w.iter().flat_map(|w| [w.sqrt(); 2]).collect());
+            .row_scales()
+            .map(|s| s.iter().flat_map(|s| [*s; 2]).collect());
         let mut op = Self {
             layout,
             rows,
@@ -337,7 +327,7 @@ impl Measurement {
         &self.rows
     }
 
-    /// Each row's `√w`, where the observation has weights.
+    /// Each row's `√(w/w̄)`, where the observation has weights.
     pub(crate) fn row_scale(&self) -> Option<&[f64]> {
         self.row_scale.as_deref()
     }
@@ -464,22 +454,6 @@ impl Measurement {
             Layout::Cells(spectrum) => spectrum.p * spectrum.p + self.rows.len() + spectrum.scratch_len(),
             Layout::Nufft(nufft) => nufft.grid_scratch_len() + self.rows.len() * (self.side * self.side + 1),
         }
-    }
-}
-
-pub(crate) fn check_len(what: &'static str, expected: usize, found: usize) -> sparsimony_core::Result<()> {
-    if expected == found {
-        Ok(())
-    } else {
-        Err(sparsimony_core::Error::DimensionMismatch { what, expected, found })
-    }
-}
-
-pub(crate) fn check_scratch(needed: usize, found: usize) -> sparsimony_core::Result<()> {
-    if found >= needed {
-        Ok(())
-    } else {
-        Err(sparsimony_core::Error::ScratchTooSmall { needed, found })
     }
 }
 

@@ -8,7 +8,7 @@ use sparsimony_core::forward_backward::{self, FbState};
 use sparsimony_core::prox::BoxConstraint;
 use sparsimony_core::{Acceleration, FbOptions, LinearOperator, Prox, Smooth, StepSize};
 
-use super::operator::check_memory;
+use super::checks::check_memory;
 use super::sara::Sara;
 use crate::error::Result;
 

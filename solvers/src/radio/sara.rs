@@ -5,7 +5,7 @@
 use rayon::prelude::*;
 use sparsimony_core::LinearOperator;
 
-use super::operator::{check_len, check_scratch};
+use super::checks::{check_len, check_scratch};
 use crate::error::{Error, Result};
 
 /// The Daubechies scaling (low-pass decomposition) filters `h` of 2 to 16 taps, orders 1–8, as
