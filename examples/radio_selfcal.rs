@@ -189,8 +189,12 @@ fn main() {
         let phi = Measurement::new(obs, &unit, &unit).expect("valid");
         let mut dirty = vec![0.0; phi.ncols()];
         let mut scratch = vec![0.0; phi.scratch_len()];
-        phi.apply_adjoint(&ordered_data(obs), &mut dirty, &mut scratch)
-            .expect("shapes agree");
+        phi.apply_adjoint(
+            &ordered_data(obs).expect("the simulated observation"),
+            &mut dirty,
+            &mut scratch,
+        )
+        .expect("shapes agree");
         let peak = |v: &[f64]| v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
         let scale = peak(truth.image.as_slice().expect("standard layout")) / peak(&dirty).max(f64::MIN_POSITIVE);
         dirty.iter_mut().for_each(|v| *v *= scale);

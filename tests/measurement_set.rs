@@ -69,6 +69,23 @@ fn the_set_is_read_as_written() {
     let row7: Vec<usize> = (0..16).filter(|k| d.flags[7 * 16 + k]).collect();
     assert_eq!(row7, vec![2 * 4 + 3]);
     assert!(d.weights.iter().all(|w| (w - 250_000.0).abs() < 1e-3), "1/(2 mJy)²");
+    // Correlations fastest within a channel: unflagged XX and YY hold the same visibility up to the
+    // 2 mJy noise, XY and YX noise alone.
+    for r in [0, 1, 100, 2000] {
+        for ch in 0..4 {
+            let at = (r * 4 + ch) * 4;
+            assert!((d.data[at] - d.data[at + 3]).norm() < 0.02, "row {r}, channel {ch}");
+            assert!(
+                d.data[at + 1].norm() < 0.01 && d.data[at + 2].norm() < 0.01,
+                "row {r}, channel {ch}"
+            );
+            assert!(
+                d.data[at].norm() > 0.1,
+                "row {r}, channel {ch}: the sky's 4.5 Jy under gains"
+            );
+        }
+    }
+    assert!(d.uvw.iter().all(|b| b[0].hypot(b[1]) < 1250.0) && d.uvw.iter().any(|b| b[0].hypot(b[1]) > 800.0));
     let reduced = d.stokes_i(&Imaging {
         image_size: N,
         cell_arcsec: CELL_ARCSEC,
@@ -125,18 +142,20 @@ fn gains_and_faint_sources_are_recovered_from_the_set() {
             .sum::<f64>()
             / want.iter().map(|w| w.norm_sqr()).sum::<f64>())
         .sqrt();
-        assert!(error < 1e-2, "integration {t}: gain error {error:e}");
+        assert!(error < 2e-3, "integration {t}: gain error {error:e}");
     }
-    // The faint sources: the flux within one pixel of each within 10 %, the peak there within a pixel.
+    // The faint sources: the flux within one pixel of each within 1 %, the brightest pixel on each.
     for &(r, c, f) in &faint {
         let near = fit.die_faint.slice(ndarray::s![r - 1..=r + 1, c - 1..=c + 1]);
         let got = near.sum();
         assert!(
-            (got - f).abs() < 0.1 * f,
+            (got - f).abs() < 0.01 * f,
             "faint source at ({r}, {c}): {got} Jy against {f}"
         );
-        let peak = near.iter().cloned().fold(f64::MIN, f64::max);
-        assert!(peak > 0.3 * f, "no peak near ({r}, {c}): {near:?}");
+        assert!(
+            near.iter().all(|v| *v <= fit.die_faint[[r, c]]),
+            "peak off ({r}, {c}): {near:?}"
+        );
     }
 }
 

@@ -158,7 +158,7 @@ fn simulated_data_are_the_operator_under_the_true_ddes() {
     let mut y = vec![0.0; phi.nrows()];
     let mut scratch = vec![0.0; phi.scratch_len()];
     phi.apply(sim.image.as_slice().unwrap(), &mut y, &mut scratch).unwrap();
-    let data = ordered_data(obs);
+    let data = ordered_data(obs).unwrap();
     let residual = y.iter().zip(&data).map(|(a, b)| (a - b).powi(2)).sum::<f64>();
     // Noise of standard deviation σ per visibility, counted in both orientations: E‖r‖² = 2Mσ².
     let expected = 2.0 * obs.values.len() as f64 * sim.noise_std.powi(2);
@@ -256,7 +256,10 @@ fn a_zero_weight_drops_a_visibility_and_weights_scale_the_rows() {
     let n = weighted.values.len();
     weighted.weights = Some((0..n).map(|j| 1e6 * (1.0 + (j % 3) as f64)).collect());
     let mean = (0..n).map(|j| 1.0 + (j % 3) as f64).sum::<f64>() / n as f64;
-    let (plain, scaled) = (ordered_data(&sim.observation), ordered_data(&weighted));
+    let (plain, scaled) = (
+        ordered_data(&sim.observation).unwrap(),
+        ordered_data(&weighted).unwrap(),
+    );
     for (j, (p, q)) in plain.chunks_exact(4).zip(scaled.chunks_exact(4)).enumerate() {
         let s = ((1.0 + (j % 3) as f64) / mean).sqrt();
         assert!(
@@ -265,8 +268,44 @@ fn a_zero_weight_drops_a_visibility_and_weights_scale_the_rows() {
                 .all(|(a, b)| (a * s - b).abs() <= 1e-12 * b.abs().max(1.0))
         );
     }
+    // Each operator row scaled by √(w/w̄) of its visibility (in both orientations).
+    let unit = Ddes::constant(1, 10, 1, Complex64::new(1.0, 0.0)).unwrap();
+    let (plain_op, weighted_op) = (
+        Measurement::new(&sim.observation, &unit, &unit).unwrap(),
+        Measurement::new(&weighted, &unit, &unit).unwrap(),
+    );
+    let image = sim.image.as_slice().unwrap();
+    let (mut yp, mut yw) = (vec![0.0; plain_op.nrows()], vec![0.0; plain_op.nrows()]);
+    plain_op
+        .apply(image, &mut yp, &mut vec![0.0; plain_op.scratch_len()])
+        .unwrap();
+    weighted_op
+        .apply(image, &mut yw, &mut vec![0.0; weighted_op.scratch_len()])
+        .unwrap();
+    for (j, (p, q)) in yp.chunks_exact(4).zip(yw.chunks_exact(4)).enumerate() {
+        let s = ((1.0 + (j % 3) as f64) / mean).sqrt();
+        assert!(
+            p.iter()
+                .zip(q)
+                .all(|(a, b)| (a * s - b).abs() <= 1e-10 * b.abs().max(1e-3))
+        );
+    }
+    // On noisy data, unequal weights: every block minimises the weighted criterion, which never rises.
+    let noisy = Simulation {
+        sampling: Sampling::Nufft { tolerance: 1e-10 },
+        input_snr: 25.0,
+        ..small(10, 24, 1, 1, 14)
+    }
+    .simulate()
+    .unwrap();
+    let mut obs = noisy.observation.clone();
+    obs.weights = Some((0..obs.values.len()).map(|j| [0.3, 1.0, 5.0][j % 3]).collect());
+    let fit = cal.fit((&obs, noisy.bright.view())).unwrap();
+    never_rises_within_a_stage(&fit.history);
+
     let mut bad = sim.observation.clone();
     bad.weights = Some(vec![1.0; 3]);
+    assert!(matches!(ordered_data(&bad), Err(Error::Shape { .. })));
     assert!(matches!(
         cal.fit((&bad, sim.bright.view())).unwrap_err(),
         Error::Shape { .. }

@@ -233,6 +233,9 @@ pub fn read(path: &Path, selection: &Selection) -> Result<UvData, IoError> {
         })?;
         p.require("CORR_TYPE")?;
         let codes: Vec<i32> = p.cell("CORR_TYPE", pol)?;
+        if codes.is_empty() {
+            return Err(p.error("CORR_TYPE", format!("row {pol}: no correlation")));
+        }
         codes
             .iter()
             .map(|&c| {

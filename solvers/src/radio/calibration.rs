@@ -392,7 +392,7 @@ impl SelfCalibration {
         let known = bright.iter().map(|&v| v > 0.0).collect();
         Ok(Problem {
             observation,
-            data: ordered_data(observation),
+            data: ordered_data(observation)?,
             prior: FaintPrior::new(self.prior, self.eta, observation.image_size, known)?,
             bright,
         })
@@ -629,7 +629,7 @@ impl SelfCalibration {
     }
 }
 
-/// `¼ Σ_rows |y_r − m_r|²` for the model of a centred spectrum under the operator's kernels.
+/// `¼ Σ_rows |y_r − m_r|²` for the model of the rows' spectrum patches under the operator's kernels.
 fn data_term(op: &Measurement, patches: &[Complex64], data: &[f64]) -> f64 {
     let mut model = vec![Complex64::new(0.0, 0.0); op.n_rows()];
     op.model(patches, &mut model);

@@ -234,7 +234,7 @@ impl Nufft {
     ///
     /// # Errors
     /// As [`Nufft::new`], and [`Error::InvalidParameter`] (`"dde_size"`) for an even side or a patch
-    /// spanning half a cycle per pixel or more (its ends would alias).
+    /// spanning half a cycle per pixel or more (the grid's strips are sized for less).
     pub(crate) fn with_patches(
         image_size: usize,
         frequencies: &[[f64; 2]],
@@ -243,10 +243,11 @@ impl Nufft {
         spacing: f64,
     ) -> Result<Self> {
         let kernel = ExpSemicircle::for_tolerance(tolerance)?;
-        if image_size < 2 {
+        // Beyond 2³¹ pixels a side the grid's sizes would overflow before the memory check could refuse.
+        if !(2..=1 << 31).contains(&image_size) {
             return Err(Error::InvalidParameter {
                 name: "image_size",
-                reason: format!("the image must be at least 2 pixels wide, got {image_size}"),
+                reason: format!("the image must be 2 to 2^31 pixels wide, got {image_size}"),
             });
         }
         if frequencies.is_empty() {
@@ -281,10 +282,13 @@ impl Nufft {
         while STRIP + span_at(m) > m {
             m = smooth_size(m + 1);
         }
-        let per_visibility = 16 + 4 * 2 * side as u128 + 8 * 2 * (side * w) as u128;
+        let per_visibility = 24 + 4 * 2 * side as u128 + 8 * 2 * (side * w) as u128;
+        // Two grids, and the adjoint's strip buffers: each strip's rows and the span after them.
+        let span = span_at(m) as u128;
+        let grids = 2 * (m as u128).pow(2) + (m as u128).div_ceil(STRIP as u128) * (STRIP as u128 + span) * m as u128;
         check_memory(
             "image_size",
-            16 * 3 * (m as u128).pow(2) + frequencies.len() as u128 * per_visibility,
+            16 * grids + frequencies.len() as u128 * per_visibility,
             || "the NUFFT".into(),
             || {
                 format!(

@@ -73,12 +73,45 @@ pub fn padded_grid_size(image_size: usize, dde_size: usize) -> usize {
 }
 
 impl Observation {
+    /// Checks the weights: one per visibility, finite, non-negative, not all zero.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] for another count, [`Error::Visibility`] (`"weight"`) for the first bad one or for
+    /// all zero.
+    pub(crate) fn check_weights(&self) -> Result<()> {
+        if let Some(weights) = &self.weights {
+            if weights.len() != self.values.len() {
+                return Err(Error::Shape {
+                    what: "visibility weights against values",
+                    expected: self.values.len(),
+                    found: weights.len(),
+                });
+            }
+            if let Some(i) = weights.iter().position(|w| !(w.is_finite() && *w >= 0.0)) {
+                return Err(Error::Visibility {
+                    index: i,
+                    name: "weight",
+                    reason: format!("must be finite and non-negative, got {}", weights[i]),
+                });
+            }
+            if weights.iter().all(|w| *w == 0.0) {
+                return Err(Error::Visibility {
+                    index: 0,
+                    name: "weight",
+                    reason: "every visibility has weight 0: nothing to fit".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Each visibility's `√(w_j / w̄)`, the scale of its rows and datum (`None` without weights); `w̄` is
     /// the mean of the positive weights, so a row of weight 0 is as good as absent.
     pub(crate) fn row_scales(&self) -> Option<Vec<f64>> {
         let weights = self.weights.as_ref()?;
-        let positive = weights.iter().filter(|w| **w > 0.0).count().max(1);
-        let mean = weights.iter().sum::<f64>() / positive as f64;
+        let positive = weights.iter().filter(|w| **w > 0.0).count().max(1) as f64;
+        // Each divided first, so that weights near f64's largest do not overflow the sum.
+        let mean: f64 = weights.iter().map(|w| w / positive).sum();
         Some(weights.iter().map(|w| (w / mean).sqrt()).collect())
     }
 
@@ -210,29 +243,7 @@ impl Observation {
                 });
             }
         }
-        if let Some(weights) = &self.weights {
-            if weights.len() != self.values.len() {
-                return Err(Error::Shape {
-                    what: "visibility weights against values",
-                    expected: self.values.len(),
-                    found: weights.len(),
-                });
-            }
-            if let Some(i) = weights.iter().position(|w| !(w.is_finite() && *w >= 0.0)) {
-                return Err(Error::Visibility {
-                    index: i,
-                    name: "weight",
-                    reason: format!("must be finite and non-negative, got {}", weights[i]),
-                });
-            }
-            if weights.iter().all(|w| *w == 0.0) {
-                return Err(Error::Visibility {
-                    index: 0,
-                    name: "weight",
-                    reason: "every visibility has weight 0: nothing to fit".into(),
-                });
-            }
-        }
+        self.check_weights()?;
         Ok(())
     }
 }

@@ -192,9 +192,14 @@ pub(crate) fn ordered_rows(baselines: &[Baseline]) -> Vec<Row> {
 
 /// The data in the order of [`Measurement`]'s rows, interleaved: `y_j` then `conj(y_j)` for each
 /// visibility `j`, scaled by `√(w_j / w̄)` where the observation has weights (as the operator's rows are).
-pub fn ordered_data(observation: &Observation) -> Vec<f64> {
+///
+/// # Errors
+/// The weights' defects ([`Observation::validate`]'s): another count than the values, a negative or
+/// non-finite weight, all zero.
+pub fn ordered_data(observation: &Observation) -> Result<Vec<f64>> {
+    observation.check_weights()?;
     let scales = observation.row_scales();
-    observation
+    Ok(observation
         .values
         .iter()
         .enumerate()
@@ -202,7 +207,7 @@ pub fn ordered_data(observation: &Observation) -> Vec<f64> {
             let s = scales.as_ref().map_or(1.0, |w| w[j]);
             [s * y.re, s * y.im, s * y.re, -s * y.im]
         })
-        .collect()
+        .collect())
 }
 
 impl Measurement {
@@ -447,12 +452,12 @@ impl Measurement {
         }
     }
 
-    /// Complex scratch the operator needs: on the cells the spectrum, the model or adjoint input, and
-    /// the FFT's; off them the NUFFT's grids, the rows' patches and the model or adjoint input.
+    /// Complex scratch the operator needs: on the cells the spectrum and the FFT's; off them the NUFFT's
+    /// grids and the rows' patches.
     fn complex_scratch_len(&self) -> usize {
         match &self.layout {
-            Layout::Cells(spectrum) => spectrum.p * spectrum.p + self.rows.len() + spectrum.scratch_len(),
-            Layout::Nufft(nufft) => nufft.grid_scratch_len() + self.rows.len() * (self.side * self.side + 1),
+            Layout::Cells(spectrum) => spectrum.p * spectrum.p + spectrum.scratch_len(),
+            Layout::Nufft(nufft) => nufft.grid_scratch_len() + self.rows.len() * self.side * self.side,
         }
     }
 }

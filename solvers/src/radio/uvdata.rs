@@ -45,7 +45,7 @@ impl Correlation {
     pub fn from_casa(code: i32) -> Option<Self> {
         use Correlation::*;
         [RR, RL, LR, LL, XX, XY, YX, YY]
-            .get(usize::try_from(code - 5).ok()?)
+            .get(usize::try_from(code.checked_sub(5)?).ok()?)
             .copied()
     }
 
@@ -268,7 +268,8 @@ impl UvData {
     /// # Errors
     /// The data's defects ([`UvData::validate`]); [`Error::InvalidParameter`] for an image under 2 pixels,
     /// a cell, interval or w bound out of range, no parallel hands, or a field whose w-term phase exceeds
-    /// `imaging.max_w_phase`; [`Error::NonFinite`] for an unflagged non-finite value or weight;
+    /// `imaging.max_w_phase`; [`Error::NonFinite`] for an unflagged non-finite value or a non-finite or
+    /// negative weight;
     /// [`Error::Empty`] when every value is flagged; the observation's own checks (a baseline beyond the
     /// image's band: the cell is too coarse).
     pub fn stokes_i(&self, imaging: &Imaging) -> Result<Reduced> {
@@ -306,7 +307,24 @@ impl UvData {
                         });
                     }
                 }
-                if wp == 0.0 || wq == 0.0 {
+                // The harmonic combination, each weight scaled by the larger so that none overflows; a
+                // weight that underflows to 0 drops the value as a 0 does.
+                let top = wp.max(wq);
+                let weight = if top > 0.0 {
+                    4.0 / (top / wp + top / wq) * top
+                } else {
+                    0.0
+                };
+                if weight.is_infinite() {
+                    return Err(Error::Visibility {
+                        index: r,
+                        name: "weight",
+                        reason: format!(
+                            "channel {ch}: weights {wp:e} and {wq:e} give a Stokes I weight beyond f64: scale the weights down"
+                        ),
+                    });
+                }
+                if weight == 0.0 {
                     dropped += 1;
                     continue;
                 }
@@ -322,7 +340,7 @@ impl UvData {
                     v: v * cell * grid,
                 });
                 values.push(0.5 * (self.data[at + p] + self.data[at + q]));
-                weights.push(4.0 / (1.0 / wp + 1.0 / wq));
+                weights.push(weight);
             }
         }
         if values.is_empty() {
