@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::Array2;
 use rayon::prelude::*;
 use rustfft::num_complex::Complex64;
 use sparsimony_core::forward_backward::{Acceleration, FbOptions, StepSize, minimize};
@@ -15,6 +15,7 @@ use super::dde::Ddes;
 use super::observation::Observation;
 use super::operator::{Measurement, ordered_data};
 use super::prior::{FaintPrior, Prior};
+use super::sky::{Known, KnownSky};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
 use crate::{Estimator, Fitted};
@@ -150,7 +151,9 @@ pub struct Outer {
 /// An image with the DDEs it was made with.
 #[derive(Debug, Clone)]
 pub struct SelfCalibrated {
-    /// The image `x = x_o + ε` (`N × N`, row-major: rows are `v`).
+    /// The image `x = x_o + ε` (`N × N`, row-major: rows are `v`; Jy/pixel). Known point sources are
+    /// drawn on their nearest pixel (those outside the image left out); the fit used their exact
+    /// positions.
     pub image: Array2<f64>,
     /// Its faint part `ε`.
     pub faint: Array2<f64>,
@@ -176,7 +179,7 @@ pub struct SelfCalibrated {
 struct Problem<'a> {
     observation: &'a Observation,
     data: Vec<f64>,
-    bright: Vec<f64>,
+    known: Known,
     prior: FaintPrior,
 }
 
@@ -187,20 +190,22 @@ struct State {
     op: Measurement,
 }
 
-impl<'a> Estimator<(&Observation, ArrayView2<'a, f64>)> for SelfCalibration {
+impl<'a, K: Into<KnownSky<'a>>> Estimator<(&Observation, K)> for SelfCalibration {
     type Fitted = SelfCalibrated;
 
-    /// Self-calibrates `observation` given the known bright sources `bright` (`N × N`, `x_o`): the
-    /// direction-independent stage, then the direction-dependent one.
+    /// Self-calibrates `observation` given the known bright sources `x_o` ([`KnownSky`]: an `N × N`
+    /// image, or point sources anywhere): the direction-independent stage, then the direction-dependent
+    /// one.
     ///
     /// # Errors
     /// The observation's defects ([`Observation::validate`] at `dde_size`), a bright image of another
-    /// size or with a non-finite pixel, settings out of range, and [`Error::Singular`] when the bright
-    /// sources' visibilities are all zero (nothing to calibrate on).
-    fn fit(&self, (observation, bright): (&Observation, ArrayView2<'a, f64>)) -> Result<SelfCalibrated> {
-        self.check(observation, &bright)?;
+    /// size or with a non-finite pixel, an empty source list or a non-finite source, settings out of
+    /// range, and [`Error::Singular`] when the bright sources' visibilities are all zero (nothing to
+    /// calibrate on).
+    fn fit(&self, (observation, known): (&Observation, K)) -> Result<SelfCalibrated> {
+        self.check(observation)?;
         let started = Instant::now();
-        let problem = self.problem(observation, &bright)?;
+        let problem = self.problem(observation, known.into())?;
         let (na, nt) = (observation.n_antennas, observation.n_times);
         let gain = gain_scale(&problem)?;
         let bounds = Bounds {
@@ -211,7 +216,7 @@ impl<'a> Estimator<(&Observation, ArrayView2<'a, f64>)> for SelfCalibration {
         let op = Measurement::new(observation, &die, &die)?;
         let mut state = State {
             u: [die.clone(), die],
-            eps: vec![0.0; problem.bright.len()],
+            eps: vec![0.0; observation.image_size * observation.image_size],
             op,
         };
         let counter = self.progress.counter(
@@ -290,7 +295,7 @@ impl Fitted for SelfCalibrated {
 }
 
 impl SelfCalibration {
-    fn check(&self, observation: &Observation, bright: &ArrayView2<'_, f64>) -> Result<()> {
+    fn check(&self, observation: &Observation) -> Result<()> {
         let bad = |name: &'static str, reason: &str| {
             Err(Error::InvalidParameter {
                 name,
@@ -366,35 +371,17 @@ impl SelfCalibration {
                 ),
             });
         }
-        if bright.dim() != (n, n) {
-            return Err(Error::Shape {
-                what: "bright-source image side against the observation's image size",
-                expected: n,
-                found: if bright.nrows() == n {
-                    bright.ncols()
-                } else {
-                    bright.nrows()
-                },
-            });
-        }
-        if let Some(((row, col), _)) = bright.indexed_iter().find(|(_, v)| !v.is_finite()) {
-            return Err(Error::NonFinite {
-                what: "bright-source image",
-                row,
-                col,
-            });
-        }
         Ok(())
     }
 
-    fn problem<'a>(&self, observation: &'a Observation, bright: &ArrayView2<'_, f64>) -> Result<Problem<'a>> {
-        let bright: Vec<f64> = bright.iter().copied().collect();
-        let known = bright.iter().map(|&v| v > 0.0).collect();
+    fn problem<'a>(&self, observation: &'a Observation, known: KnownSky<'_>) -> Result<Problem<'a>> {
+        let n = observation.image_size;
+        let known = Known::new(known, n)?;
         Ok(Problem {
             observation,
             data: ordered_data(observation)?,
-            prior: FaintPrior::new(self.prior, self.eta, observation.image_size, known)?,
-            bright,
+            prior: FaintPrior::new(self.prior, self.eta, n, known.mask(n))?,
+            known,
         })
     }
 
@@ -405,18 +392,23 @@ impl SelfCalibration {
     /// # Errors
     /// As the [`SelfCalibration`] fit, at the kernels' side of `ddes`, and [`Error::Shape`] when `ddes`
     /// does not match the observation's antennas and time steps.
-    pub fn image(&self, observation: &Observation, bright: ArrayView2<'_, f64>, ddes: &Ddes) -> Result<SelfCalibrated> {
+    pub fn image<'a>(
+        &self,
+        observation: &Observation,
+        known: impl Into<KnownSky<'a>>,
+        ddes: &Ddes,
+    ) -> Result<SelfCalibrated> {
         let fixed = Self {
             dde_size: ddes.size(),
             ..self.clone()
         };
-        fixed.check(observation, &bright)?;
-        let problem = fixed.problem(observation, &bright)?;
+        fixed.check(observation)?;
+        let problem = fixed.problem(observation, known.into())?;
         let t0 = Instant::now();
         let mut state = State {
             op: Measurement::new(observation, ddes, ddes)?,
             u: [ddes.clone(), ddes.clone()],
-            eps: vec![0.0; problem.bright.len()],
+            eps: vec![0.0; observation.image_size * observation.image_size],
         };
         let report = fixed.image_block(&problem, &mut state)?;
         let seconds = [t0.elapsed().as_secs_f64(), 0.0];
@@ -438,7 +430,7 @@ impl SelfCalibration {
         let n = problem.observation.image_size;
         let image = |v: Vec<f64>| Array2::from_shape_vec((n, n), v).unwrap_or_else(|_| Array2::zeros((n, n)));
         let faint = image(state.eps);
-        let bright = image(problem.bright.clone());
+        let bright = image(problem.known.image(n));
         SelfCalibrated {
             image: &bright + &faint,
             faint,
@@ -454,10 +446,11 @@ impl SelfCalibration {
 
     /// `(J, data term)` at the state.
     fn criterion(&self, problem: &Problem<'_>, state: &State, nu: f64) -> Result<(f64, f64)> {
-        let x: Vec<f64> = problem.bright.iter().zip(&state.eps).map(|(a, b)| a + b).collect();
         let mut model = vec![0.0; state.op.nrows()];
         let mut scratch = vec![0.0; state.op.scratch_len()];
-        state.op.apply(&x, &mut model, &mut scratch)?;
+        state.op.apply(&state.eps, &mut model, &mut scratch)?;
+        let known = problem.known.model(&state.op, problem.observation.grid_size)?;
+        model.iter_mut().zip(&known).for_each(|(m, k)| *m += k);
         let data: f64 = model
             .iter()
             .zip(&problem.data)
@@ -475,8 +468,7 @@ impl SelfCalibration {
         let op = &state.op;
         let mut scratch = vec![0.0; op.nrows() + op.scratch_len()];
         // b = y − Φ x_o: the data the faint part must explain.
-        let mut b = vec![0.0; op.nrows()];
-        op.apply(&problem.bright, &mut b, &mut scratch[..op.scratch_len()])?;
+        let mut b = problem.known.model(op, problem.observation.grid_size)?;
         for (bi, y) in b.iter_mut().zip(&problem.data) {
             *bi = y - *bi;
         }
@@ -513,12 +505,11 @@ impl SelfCalibration {
     fn restarts_faint(&self, problem: &Problem<'_>, state: &State) -> Result<bool> {
         let op = &state.op;
         let mut scratch = vec![0.0; op.scratch_len()];
-        let mut norm = |x: &[f64]| -> Result<f64> {
-            let mut y = vec![0.0; op.nrows()];
-            op.apply(x, &mut y, &mut scratch)?;
-            Ok(y.iter().map(|v| v * v).sum::<f64>().sqrt())
-        };
-        Ok(norm(&state.eps)? < self.faint_restart * norm(&problem.bright)?)
+        let mut y = vec![0.0; op.nrows()];
+        op.apply(&state.eps, &mut y, &mut scratch)?;
+        let norm = |y: &[f64]| y.iter().map(|v| v * v).sum::<f64>().sqrt();
+        let known = problem.known.model(op, problem.observation.grid_size)?;
+        Ok(norm(&y) < self.faint_restart * norm(&known))
     }
 
     /// Moves the state to `state + β(state − from)` (kernels projected onto the box, `ε` onto its
@@ -571,8 +562,10 @@ impl SelfCalibration {
         bounds: &Bounds,
     ) -> Result<()> {
         let obs = problem.observation;
-        let x: Vec<f64> = problem.bright.iter().zip(&state.eps).map(|(a, b)| a + b).collect();
-        let patches = state.op.patches(&x);
+        let mut patches = state.op.patches(&state.eps);
+        let known = problem.known.patches(&state.op, obs.grid_size);
+        patches.iter_mut().zip(&known).for_each(|(p, k)| *p += k);
+        drop(known);
         let s = state.u[0].size();
         let (na, nt) = (obs.n_antennas, obs.n_times);
         // The rows of each (time, antenna) as first antenna; the second-copy rows are their partners.
@@ -647,9 +640,7 @@ fn gain_scale(problem: &Problem<'_>) -> Result<f64> {
     let obs = problem.observation;
     let unit = Ddes::constant(1, obs.n_antennas, obs.n_times, Complex64::new(1.0, 0.0))?;
     let op = Measurement::new(obs, &unit, &unit)?;
-    let mut model = vec![0.0; op.nrows()];
-    let mut scratch = vec![0.0; op.scratch_len()];
-    op.apply(&problem.bright, &mut model, &mut scratch)?;
+    let model = problem.known.model(&op, obs.grid_size)?;
     let (mut num, mut den) = (0.0, 0.0);
     for (m, y) in model.chunks_exact(2).zip(problem.data.chunks_exact(2)) {
         let (vm, vy) = (m[0].hypot(m[1]), y[0].hypot(y[1]));

@@ -107,8 +107,8 @@ impl Ddes {
     }
 
     /// The DDEs up to the model's ambiguities, compared with `truth`: the relative error
-    /// `‖d − c·d*‖ / ‖d*‖` after the best global phase `c = e^{iφ}` (a global phase cancels in every
-    /// visibility).
+    /// `‖d − c·d*‖ / ‖d*‖` after the best phase `c_t = e^{iφ_t}` of each time step `t` (a phase common to
+    /// every antenna at one time cancels in each of that time's visibilities, so each step has its own).
     ///
     /// # Errors
     /// [`Error::Shape`] when the shapes differ.
@@ -126,19 +126,52 @@ impl Ddes {
                 });
             }
         }
-        let cross: Complex64 = self.taps.iter().zip(&truth.taps).map(|(a, b)| a * b.conj()).sum();
-        let phase = if cross.norm() > 0.0 {
-            cross / cross.norm()
-        } else {
-            Complex64::new(1.0, 0.0)
-        };
-        let err: f64 = self
-            .taps
-            .iter()
-            .zip(&truth.taps)
-            .map(|(a, b)| (a - phase * b).norm_sqr())
-            .sum();
+        let step = self.n_antennas * self.size * self.size;
+        let mut err = 0.0;
+        for (got, want) in self.taps.chunks_exact(step).zip(truth.taps.chunks_exact(step)) {
+            let cross: Complex64 = got.iter().zip(want).map(|(a, b)| a * b.conj()).sum();
+            let phase = if cross.norm() > 0.0 {
+                cross / cross.norm()
+            } else {
+                Complex64::new(1.0, 0.0)
+            };
+            err += got
+                .iter()
+                .zip(want)
+                .map(|(a, b)| (a - phase * b).norm_sqr())
+                .sum::<f64>();
+        }
         let norm: f64 = truth.taps.iter().map(|b| b.norm_sqr()).sum();
         Ok((err / norm).sqrt())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_time_steps_phase_is_its_own() {
+        // Truth with distinct taps; the estimate is the truth turned by a phase per step, then one tap
+        // moved by a known amount: the error is that amount over the truth's norm.
+        let mut truth = Ddes::constant(3, 4, 3, Complex64::new(0.0, 0.0)).unwrap();
+        for (k, t) in truth.taps_mut().iter_mut().enumerate() {
+            *t = Complex64::new((k as f64 * 0.7).sin() + 1.5, (k as f64 * 1.3).cos());
+        }
+        let mut est = truth.clone();
+        let step = 4 * 9;
+        for (t, chunk) in est.taps_mut().chunks_exact_mut(step).enumerate() {
+            let c = Complex64::from_polar(1.0, 0.9 * t as f64 - 2.0);
+            chunk.iter_mut().for_each(|x| *x *= c);
+        }
+        assert!(est.relative_error(&truth).unwrap() < 1e-15);
+        let norm = truth.taps().iter().map(|b| b.norm_sqr()).sum::<f64>().sqrt();
+        // A small move orthogonal (in phase) to nothing in particular: the best phase shifts slightly, so
+        // the error is at most the move and within second order of it.
+        est.taps_mut()[step + 5] += Complex64::new(1e-6, 0.0);
+        let e = est.relative_error(&truth).unwrap() * norm;
+        assert!(e <= 1e-6 * (1.0 + 1e-12) && e > 0.9e-6, "{e}");
+        let other = Ddes::constant(3, 4, 2, Complex64::new(1.0, 0.0)).unwrap();
+        assert!(matches!(est.relative_error(&other), Err(Error::Shape { .. })));
     }
 }

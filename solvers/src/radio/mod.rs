@@ -14,6 +14,8 @@
 //! * [`SelfCalibration`]: the estimator — the direction-independent stage, then the DDE stage, each
 //!   alternating the per-antenna DDE block and the image block; [`SelfCalibration::image`] images with
 //!   fixed DDEs;
+//! * [`KnownSky`]: the known bright sources the calibration is anchored on, an image or
+//!   [`PointSource`]s anywhere (their visibilities summed exactly);
 //! * [`Prior`]: the faint part's sparsity prior, ℓ1 or SARA ([`Sara`], the Dirac and Daubechies 1–8
 //!   dictionary as a tight frame);
 //! * [`UvData`]: visibilities as recorded (u, v, w in metres, channels, correlations, weights, flags) and
@@ -30,6 +32,7 @@ mod operator;
 mod prior;
 mod sara;
 mod simulation;
+mod sky;
 mod uvdata;
 
 /// The complex scalar of visibilities and DDE taps (num-complex's, as rustfft uses it).
@@ -43,4 +46,5 @@ pub use operator::{Measurement, ordered_data};
 pub use prior::Prior;
 pub use sara::{Basis, Sara};
 pub use simulation::{Simulated, Simulation, snr_db};
+pub use sky::{KnownSky, PointSource};
 pub use uvdata::{Correlation, Imaging, Reduced, SPEED_OF_LIGHT, UvData};

@@ -337,6 +337,20 @@ impl Measurement {
         self.row_scale.as_deref()
     }
 
+    /// The side `T = 2S − 1` of each row's patch of the spectrum.
+    pub(crate) fn patch_side(&self) -> usize {
+        self.side
+    }
+
+    /// The pixel (per axis) at which the spectrum's phases are zero: 0 on the cells (the padded FFT's
+    /// origin), `⌊N/2⌋` off them (the NUFFT's measurement equation about the image's centre).
+    pub(crate) fn phase_origin(&self) -> f64 {
+        match &self.layout {
+            Layout::Cells(_) => 0.0,
+            Layout::Nufft(nufft) => (nufft.image_size() / 2) as f64,
+        }
+    }
+
     fn image_size(&self) -> usize {
         match &self.layout {
             Layout::Cells(spectrum) => spectrum.n,

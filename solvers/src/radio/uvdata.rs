@@ -118,6 +118,66 @@ impl Default for Imaging {
     }
 }
 
+impl Imaging {
+    /// The cell in radians.
+    fn cell_radians(&self) -> f64 {
+        self.cell_arcsec.to_radians() / 3600.0
+    }
+
+    /// The fractional pixel `(row, col)` of the direction `(ra, dec)` (degrees) in the image about
+    /// `phase_centre` (radians): the orthographic (SIN) projection `l = cos δ sin Δα`,
+    /// `m = sin δ cos δ₀ − cos δ sin δ₀ cos Δα`, then the module's convention
+    /// (`row = ⌊N/2⌋ + m/Δ`, `col = ⌊N/2⌋ − l/Δ`), FITS's `RA---SIN`/`DEC--SIN`.
+    ///
+    /// # Errors
+    /// [`Error::NonFinite`] for a non-finite direction; [`Error::InvalidParameter`] for a direction 90°
+    /// or more from the phase centre (behind the projection's plane) or an invalid imaging setting.
+    pub fn pixel(&self, ra_deg: f64, dec_deg: f64, phase_centre: [f64; 2]) -> Result<(f64, f64)> {
+        check_imaging(self)?;
+        if let Some(col) = [ra_deg, dec_deg].iter().position(|v| !v.is_finite()) {
+            return Err(Error::NonFinite {
+                what: "direction (ra, dec)",
+                row: 0,
+                col,
+            });
+        }
+        let (ra, dec) = (ra_deg.to_radians(), dec_deg.to_radians());
+        let [ra0, dec0] = phase_centre;
+        let d = ra - ra0;
+        let towards = dec.sin() * dec0.sin() + dec.cos() * dec0.cos() * d.cos();
+        if towards <= 0.0 {
+            return Err(Error::InvalidParameter {
+                name: "sources",
+                reason: format!(
+                    "({ra_deg}°, {dec_deg}°) is {:.1}° from the phase centre: the SIN projection holds the hemisphere \
+                     about it",
+                    towards.clamp(-1.0, 1.0).acos().to_degrees()
+                ),
+            });
+        }
+        let l = dec.cos() * d.sin();
+        let m = dec.sin() * dec0.cos() - dec.cos() * dec0.sin() * d.cos();
+        let (cell, half) = (self.cell_radians(), (self.image_size / 2) as f64);
+        Ok((half + m / cell, half - l / cell))
+    }
+
+    /// The direction `(ra, dec)` in degrees (right ascension in `[0, 360)`) of the fractional pixel
+    /// `(row, col)`: the inverse of [`Imaging::pixel`]; `None` beyond the projection's disc.
+    pub fn direction(&self, row: f64, col: f64, phase_centre: [f64; 2]) -> Option<(f64, f64)> {
+        let (cell, half) = (self.cell_radians(), (self.image_size / 2) as f64);
+        let (l, m) = ((half - col) * cell, (row - half) * cell);
+        let n2 = 1.0 - l * l - m * m;
+        if n2.is_nan() || n2 < 0.0 {
+            return None;
+        }
+        let n = n2.sqrt();
+        let [ra0, dec0] = phase_centre;
+        let dec = (m * dec0.cos() + n * dec0.sin()).clamp(-1.0, 1.0).asin();
+        let ra = ra0 + l.atan2(n * dec0.cos() - m * dec0.sin());
+        Some((ra.to_degrees().rem_euclid(360.0), dec.to_degrees()))
+    }
+}
+
 /// Stokes I visibilities ready for the calibration, and what the reduction kept.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reduced {
@@ -278,7 +338,7 @@ impl UvData {
         let (p, q) = self.parallel_hands()?;
         let (channels, corrs) = (self.n_channels(), self.correlations.len());
         let n = imaging.image_size;
-        let cell = imaging.cell_arcsec.to_radians() / 3600.0;
+        let cell = imaging.cell_radians();
         // The corner's direction cosines: l² + m² = 2 (N/2 · Δ)².
         let corner = 2.0 * (0.5 * n as f64 * cell).powi(2);
         let w_factor = 2.0 * std::f64::consts::PI * (1.0 - (1.0 - corner.min(1.0)).sqrt());
