@@ -2,8 +2,9 @@
 # Builds the Python package's release wheel and installs it into a fresh virtual environment, as a user
 # installs it from the repository (`pip install ./python`, maturin's PEP 517 backend, the lock file
 # honoured), then runs its tests: scikit-learn's estimator checks, the agreement with scikit-learn (on the
-# committed fixtures and live) and with PySINDy (on the committed fixtures), the PDE solver against closed
-# forms, the notebook-style examples.
+# committed fixtures and live) and with PySINDy (on the committed fixtures), the radio command's FITS image
+# opened by astropy (SPARSIMONY_BIN: the program to run), the PDE solver against closed forms, the
+# notebook-style examples.
 #   bash python/test.sh            # from anywhere; the environment is target/python-venv
 # For quick iterations on the bindings, `maturin develop` in python/ (an editable debug build) instead.
 set -euo pipefail

@@ -66,8 +66,11 @@ pub enum IoError {
     },
 }
 
+mod fits;
 #[cfg(feature = "measurement-set")]
 pub mod measurement_set;
+
+pub use fits::{FitsHeader, SkyFrame, write_fits};
 
 /// A table of numbers with column names (for `.npy`, `x0, x1, …`).
 #[derive(Debug)]
@@ -575,49 +578,4 @@ fn npy_promised_bytes(path: &Path) -> Option<(Vec<u64>, u128, u64)> {
         .collect::<Option<_>>()?;
     let needed = shape.iter().fold(item, |acc, &n| acc.saturating_mul(u128::from(n)));
     Some((shape, needed, len.saturating_sub(start + header_len)))
-}
-
-/// Writes a 2-D image as a FITS file (the format every radio astronomer's viewer opens): one primary HDU,
-/// 64-bit IEEE floats (`BITPIX = -64`), big-endian, `NAXIS1` the image's columns (the fastest axis) and
-/// `NAXIS2` its rows, header and data each padded to 2880-byte blocks as the standard requires. Written by
-/// hand: the only permissive Rust FITS crate we know of (fitsrs) reads and does not write.
-///
-/// # Errors
-/// [`IoError::Output`] when the file cannot be written (it is written atomically); [`IoError::Shape`] for an empty image or a
-/// non-finite pixel.
-pub fn write_fits(path: &Path, image: ndarray::ArrayView2<'_, f64>, comment: &str) -> Result<(), IoError> {
-    let (rows, cols) = image.dim();
-    if rows == 0 || cols == 0 || image.iter().any(|v| !v.is_finite()) {
-        return Err(IoError::Shape {
-            path: path.into(),
-            message: format!("a FITS image needs finite pixels and no empty axis ({rows} × {cols})"),
-        });
-    }
-    let card = |key: &str, value: &str| format!("{key:<8}= {value:>20}").chars().take(80).collect::<String>();
-    let mut cards = vec![
-        card("SIMPLE", "T"),
-        card("BITPIX", "-64"),
-        card("NAXIS", "2"),
-        card("NAXIS1", &cols.to_string()),
-        card("NAXIS2", &rows.to_string()),
-    ];
-    // COMMENT cards: printable ASCII only, 72 characters each.
-    let text: String = comment
-        .chars()
-        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
-        .collect();
-    for chunk in text.as_bytes().chunks(72) {
-        cards.push(format!("COMMENT {}", String::from_utf8_lossy(chunk)));
-    }
-    cards.push("END".into());
-    let mut bytes = Vec::with_capacity(2880 * (2 + rows * cols * 8 / 2880));
-    for c in &cards {
-        bytes.extend_from_slice(format!("{c:<80}").as_bytes());
-    }
-    bytes.resize(bytes.len().div_ceil(2880) * 2880, b' ');
-    for v in image.iter() {
-        bytes.extend_from_slice(&v.to_be_bytes());
-    }
-    bytes.resize(bytes.len().div_ceil(2880) * 2880, 0);
-    Ok(crate::output::write_atomic(path, &bytes)?)
 }

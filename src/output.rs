@@ -13,9 +13,10 @@ use std::path::{Path, PathBuf};
 /// Errors of writing output files.
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
-    /// An output names the same file as an input (by path, through a link, or as a hard link).
+    /// An output names the same file as an input (by path, through a link, or as a hard link), or a
+    /// file inside an input folder (a Measurement Set).
     #[error(
-        "{output_flag} {output} is the same file as the input {input_flag} {input}: refusing to overwrite an input; choose another output name"
+        "{output_flag} {output} is the same file as, or inside, the input {input_flag} {input}: refusing to overwrite an input; choose another output name"
     )]
     OverwritesInput {
         /// The output's flag (e.g. `--out`).
@@ -132,7 +133,9 @@ pub fn check_outputs(outputs: &[(&str, &Path)], inputs: &[(&str, &Path)]) -> Res
                 why,
             });
         }
-        if let Some((input_flag, input)) = inputs.iter().find(|(_, i)| same_file(out, i)) {
+        // An input folder (a Measurement Set) takes no output inside it either.
+        let overwrites = |i: &Path| same_file(out, i) || (i.is_dir() && resolved(out).starts_with(resolved(i)));
+        if let Some((input_flag, input)) = inputs.iter().find(|(_, i)| overwrites(i)) {
             return Err(OutputError::OverwritesInput {
                 output_flag: (*flag).into(),
                 output: out.to_path_buf(),

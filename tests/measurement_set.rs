@@ -186,3 +186,206 @@ fn bad_sets_are_refused_by_table_and_column() {
     assert!(matches!(&e, IoError::Table { table: "FIELD", .. }), "{e}");
     assert!(e.to_string().contains("field 3"), "{e}");
 }
+
+/// A copy of the fixture set in a fresh folder, changed by `change` (the set's tables opened for update).
+fn changed_set(name: &str, change: impl FnOnce(&Path)) -> PathBuf {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), &target).unwrap();
+            }
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("sparsimony-ms-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let set = dir.join("obs.ms");
+    copy(&fixture("vla_d_points.ms"), &set);
+    change(&set);
+    set
+}
+
+fn update(set: &Path, table: &str) -> rubbl_casatables::Table {
+    let path = if table == "MAIN" {
+        set.to_path_buf()
+    } else {
+        set.join(table)
+    };
+    rubbl_casatables::Table::open(path, rubbl_casatables::TableOpenMode::ReadWrite).unwrap()
+}
+
+/// `radio calibrate` on `set` with the fixture's sky list, 48 × 48 cells of 10″ and `extra` flags.
+fn calibrate_cli(set: &Path, extra: &[&str]) -> std::process::Output {
+    let sky = fixture("vla_d_points_sky.csv");
+    let mut args = vec![
+        "radio",
+        "calibrate",
+        "--vis",
+        set.to_str().unwrap(),
+        "--sky",
+        sky.to_str().unwrap(),
+        "--cell",
+        "10",
+        "--image-size",
+        "48",
+        "--dde-size",
+        "1",
+        "--max-outer",
+        "1",
+    ];
+    args.extend_from_slice(extra);
+    std::process::Command::new(env!("CARGO_BIN_EXE_sparsimony"))
+        .args(&args)
+        .output()
+        .unwrap()
+}
+
+/// The command failed with exit code 1, saying every one of `words`.
+fn refused(o: &std::process::Output, words: &[&str]) {
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    for w in words {
+        assert!(err.contains(w), "`{w}` not in: {err}");
+    }
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn hostile_sets_are_refused_by_table_column_and_row() {
+    use rubbl_casatables::Complex;
+    // A column missing: no weights at all.
+    let set = changed_set("no-weight", |s| update(s, "MAIN").remove_column("WEIGHT").unwrap());
+    refused(&calibrate_cli(&set, &[]), &["MAIN", "WEIGHT", "missing"]);
+    // Every row flagged, by FLAG_ROW.
+    let set = changed_set("all-flagged", |s| {
+        let mut t = update(s, "MAIN");
+        for r in 0..t.n_rows() {
+            t.put_cell("FLAG_ROW", r, &true).unwrap();
+        }
+    });
+    refused(&calibrate_cli(&set, &[]), &["every parallel-hand value flagged"]);
+    // Zero weights everywhere: nothing to fit either.
+    let set = changed_set("zero-weights", |s| {
+        let mut t = update(s, "MAIN");
+        for r in 0..t.n_rows() {
+            t.put_cell("WEIGHT", r, &vec![0f32; 4]).unwrap();
+        }
+    });
+    refused(&calibrate_cli(&set, &[]), &["weight 0"]);
+    // NaN in an unflagged visibility: named by its row.
+    let set = changed_set("nan", |s| {
+        let mut t = update(s, "MAIN");
+        let mut cell: Vec<Complex<f32>> = t.get_cell_as_vec("DATA", 3).unwrap();
+        cell[0] = Complex::new(f32::NAN, 0.0);
+        t.put_cell(
+            "DATA",
+            3,
+            &rubbl_casatables::Array::from_shape_vec((4, 4), cell).unwrap(),
+        )
+        .unwrap();
+    });
+    refused(&calibrate_cli(&set, &[]), &["row 3", "channel 0", "XX", "not finite"]);
+    // An antenna the ANTENNA table does not hold.
+    let set = changed_set("antenna", |s| {
+        update(s, "MAIN").put_cell("ANTENNA1", 7, &99i32).unwrap()
+    });
+    refused(&calibrate_cli(&set, &[]), &["row 7", "99", "ANTENNA"]);
+    // Spectral windows of different channel counts.
+    let set = changed_set("channels", |s| {
+        let mut t = update(s, "SPECTRAL_WINDOW");
+        t.put_cell("NUM_CHAN", 1, &3i32).unwrap();
+        t.put_cell("CHAN_FREQ", 1, &vec![1.42e9, 1.44e9, 1.46e9]).unwrap();
+    });
+    refused(&calibrate_cli(&set, &[]), &["SPECTRAL_WINDOW", "CHAN_FREQ"]);
+}
+
+#[test]
+fn the_command_never_writes_into_its_inputs_and_asks_for_what_a_set_needs() {
+    let set = changed_set("outputs", |_| ());
+    let before = std::fs::read(set.join("table.f0")).unwrap();
+    // An output inside the set, or onto the sky list: refused, the inputs untouched.
+    let inside = set.join("image.fits");
+    refused(
+        &calibrate_cli(&set, &["--out", inside.to_str().unwrap()]),
+        &["--out", "inside", "--vis"],
+    );
+    assert!(!inside.exists());
+    let sky = set.parent().unwrap().join("sky.csv");
+    std::fs::copy(fixture("vla_d_points_sky.csv"), &sky).unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_sparsimony"))
+        .args(["radio", "calibrate", "--vis", set.to_str().unwrap(), "--sky"])
+        .arg(&sky)
+        .args(["--cell", "10", "--image-size", "48", "--solutions"])
+        .arg(&sky)
+        .output()
+        .unwrap();
+    refused(&o, &["--solutions", "--sky"]);
+    assert_eq!(
+        std::fs::read(&sky).unwrap(),
+        std::fs::read(fixture("vla_d_points_sky.csv")).unwrap()
+    );
+    assert_eq!(std::fs::read(set.join("table.f0")).unwrap(), before);
+    // What a set needs: the sky list, the cell and size; the grid-cell table's flags refused.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_sparsimony"))
+        .args([
+            "radio",
+            "calibrate",
+            "--vis",
+            set.to_str().unwrap(),
+            "--cell",
+            "10",
+            "--image-size",
+            "48",
+        ])
+        .output()
+        .unwrap();
+    refused(&o, &["--sky", "ra_deg"]);
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_sparsimony"))
+        .args(["radio", "calibrate", "--vis", set.to_str().unwrap(), "--sky"])
+        .arg(fixture("vla_d_points_sky.csv"))
+        .output()
+        .unwrap();
+    refused(&o, &["--cell", "--image-size"]);
+    refused(
+        &calibrate_cli(&set, &["--grid-size", "64"]),
+        &["--grid-size", "grid-cell table"],
+    );
+    // A cell too coarse for the longest baseline, and a field too wide for the small-field model (4000
+    // cells of 4″: 4.4°).
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_sparsimony"))
+        .args(["radio", "calibrate", "--vis", set.to_str().unwrap(), "--sky"])
+        .arg(fixture("vla_d_points_sky.csv"))
+        .args(["--cell", "60", "--image-size", "48"])
+        .output()
+        .unwrap();
+    refused(&o, &["--cell", "Nyquist"]);
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_sparsimony"))
+        .args(["radio", "calibrate", "--vis", set.to_str().unwrap(), "--sky"])
+        .arg(fixture("vla_d_points_sky.csv"))
+        .args(["--cell", "4", "--image-size", "4000"])
+        .output()
+        .unwrap();
+    refused(&o, &["w-term", "small-field"]);
+    // A sky list without its columns, with a source behind the sky's plane, with a NaN.
+    let bad_sky = set.parent().unwrap().join("bad.csv");
+    for (content, words) in [
+        ("ra,dec,flux\n150,40,3\n", &["no column `ra_deg`"][..]),
+        ("ra_deg,dec_deg,flux_jy\n330,-40,3\n", &["line 2", "hemisphere"][..]),
+        ("ra_deg,dec_deg,flux_jy\n150,NaN,3\n", &["line 2", "dec_deg"][..]),
+        ("ra_deg,dec_deg,flux_jy\n", &["no data rows"][..]),
+    ] {
+        std::fs::write(&bad_sky, content).unwrap();
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_sparsimony"))
+            .args(["radio", "calibrate", "--vis", set.to_str().unwrap(), "--sky"])
+            .arg(&bad_sky)
+            .args(["--cell", "10", "--image-size", "48"])
+            .output()
+            .unwrap();
+        refused(&o, words);
+    }
+    let _ = std::fs::remove_dir_all(set.parent().unwrap());
+}

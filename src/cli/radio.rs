@@ -8,12 +8,16 @@ use ndarray::Array2;
 use ndarray_npy::WriteNpyExt;
 use serde_json::json;
 use sparsimony::solvers::radio::{
-    Baseline, Complex64, Observation, Prior, Sampling, SelfCalibration, Simulation, Stage, padded_grid_size, snr_db,
+    Imaging, KnownSky, Observation, PointSource, Prior, Sampling, SelfCalibrated, SelfCalibration, Simulation, Stage,
+    snr_db,
 };
 
 use sparsimony::output::write_atomic_with;
 
 use super::{Bar, CliResult, print_json, with_flag_names};
+
+mod cells;
+mod recorded;
 
 /// `sparsimony radio`.
 #[derive(Debug, clap::Args)]
@@ -27,8 +31,10 @@ enum Command {
     /// Simulate the paper's observation (random array, three-level sky, DDEs) and write it to a folder:
     /// vis.csv (antenna1, antenna2, time, u, v, re, im), bright.npy (the known sources), truth.npy.
     Simulate(SimulateArgs),
-    /// Calibrate visibilities jointly with imaging: the DIE stage, then the DDE stage.
-    Calibrate(CalibrateArgs),
+    /// Calibrate visibilities jointly with imaging: the DIE stage, then the DDE stage. From a Measurement
+    /// Set (--vis OBS.ms --sky sky.csv --cell ARCSEC --image-size N) or the paper's grid-cell table
+    /// (--vis vis.csv --bright bright.npy).
+    Calibrate(Box<CalibrateArgs>),
 }
 
 #[derive(Debug, clap::Args)]
@@ -67,17 +73,40 @@ struct SimulateArgs {
 #[derive(Debug, clap::Args)]
 #[command(allow_negative_numbers = true)]
 struct CalibrateArgs {
-    /// The visibilities: CSV with columns antenna1, antenna2, time, u, v, re, im (antennas and time steps
-    /// 0-based integers, u and v integer cells of the Fourier grid), or a .npy array of those 7 columns.
-    #[arg(long, value_name = "FILE")]
+    /// The visibilities: a Measurement Set (a folder; Stokes I from XX/YY or RR/LL, weights and flags
+    /// honoured, every spectral window's channels), or the paper's grid-cell table — CSV with columns
+    /// antenna1, antenna2, time, u, v, re, im (antennas and time steps 0-based integers, u and v integer
+    /// cells of the Fourier grid), or a .npy array of those 7 columns.
+    #[arg(long, value_name = "OBS.ms|FILE")]
     vis: PathBuf,
-    /// The known bright sources, an N × N image (.npy or CSV); N is the image's side.
+    /// With a Measurement Set: the known bright sources as users list them, a CSV with columns ra_deg,
+    /// dec_deg, flux_jy (J2000 degrees, Jy; other columns ignored), their visibilities summed exactly.
+    #[arg(long, value_name = "FILE.csv", conflicts_with = "bright")]
+    sky: Option<PathBuf>,
+    /// With a Measurement Set: the image's cell (pixel side), arcsec.
+    #[arg(long, value_name = "ARCSEC")]
+    cell: Option<f64>,
+    /// With a Measurement Set: the image side N (pixels), about the phase centre.
+    #[arg(long, value_name = "N")]
+    image_size: Option<usize>,
+    /// With a Measurement Set: the data column.
+    #[arg(long, default_value = "DATA", value_name = "COLUMN")]
+    data_column: String,
+    /// With a Measurement Set: the field (a FIELD row).
+    #[arg(long, default_value_t = 0)]
+    field: usize,
+    /// With a Measurement Set: the gains' and DDEs' solution interval, seconds (0: each integration).
+    #[arg(long, default_value_t = 0.0, value_name = "SECONDS")]
+    solution_interval: f64,
+    /// With the grid-cell table: the known bright sources, an N × N image (.npy or CSV); N is the image's
+    /// side.
     #[arg(long, value_name = "FILE")]
-    bright: PathBuf,
-    /// The Fourier grid's side P [default: N + 2(2S − 1), as `radio simulate` grids].
+    bright: Option<PathBuf>,
+    /// With the grid-cell table: the Fourier grid's side P [default: N + 2(2S − 1), as `radio simulate`
+    /// grids].
     #[arg(long)]
     grid_size: Option<usize>,
-    /// The DDE kernels' side S (odd).
+    /// The DDE kernels' side S (odd; 1: direction-independent gains only).
     #[arg(long, default_value_t = 5)]
     dde_size: usize,
     /// The faint part's sparsity prior: l1 (compact sources) or sara (extended emission: the Dirac and
@@ -90,18 +119,32 @@ struct CalibrateArgs {
     /// Outer iterations at most of the DDE stage (1 to 10⁶).
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     max_outer: u32,
-    /// The true image (N × N), to report the faint part's SNR.
+    /// Each stage stops when the criterion's relative decrease over an outer iteration falls below this
+    /// [default: 2e-2, the paper's]; the DIE stage then runs at most 10 outer iterations, or
+    /// --max-outer when that is more.
+    #[arg(long)]
+    tol: Option<f64>,
+    /// With the grid-cell table: the true image (N × N), to report the faint part's SNR.
     #[arg(long, value_name = "FILE")]
     truth: Option<PathBuf>,
-    /// Write the image (bright sources plus faint part) as FITS.
+    /// Write the image (bright sources plus faint part, Jy/pixel) as FITS; from a Measurement Set with
+    /// its sky frame (RA---SIN/DEC--SIN about the phase centre), known sources on their nearest pixels.
     #[arg(long, value_name = "FILE.fits")]
     out: Option<PathBuf>,
+    /// Write the solutions as CSV: stage (die, dde), time_step, time_s (the step's first time; the
+    /// grid-cell table's step index), antenna, tap_v, tap_u (the tap's offset in grid cells; 0, 0 is the
+    /// gain), re, im — the DDE stage's two copies averaged.
+    #[arg(long, value_name = "FILE.csv")]
+    solutions: Option<PathBuf>,
     /// Write the faint part (and the true one, with --truth) as SVG heat maps.
     #[arg(long, value_name = "FILE.svg")]
     plot: Option<PathBuf>,
     /// Print JSON: {"outer": {"die", "dde"} (each stage's outer iterations), "converged", "decrease" (the
-    /// last relative decrease of the criterion) and "tolerance", "criterion", "seconds": {"image", "dde",
-    /// "total"}, "snr_db" (with --truth), "gain_scale"}.
+    /// last relative decrease of the criterion) and "tolerance", "criterion", "history" (the criterion
+    /// after each outer iteration), "seconds": {"image", "dde", "total"}, "gain_scale", "peaks" (the faint
+    /// part's local maxima above a tenth of its largest, brightest first, at most 20: row, col, flux_jy
+    /// and, from a Measurement Set, ra_deg, dec_deg), "snr_db" (with --truth) and, from a Measurement Set,
+    /// "visibilities": {"kept", "dropped"} and "w_phase" (rad, the w-term's largest phase at the corner)}.
     #[arg(long)]
     json: bool,
 }
@@ -124,7 +167,7 @@ pub fn run(a: Args) -> CliResult {
                 ],
             )
         }),
-        Command::Calibrate(c) => calibrate(c).map_err(|e| {
+        Command::Calibrate(c) => calibrate(*c).map_err(|e| {
             with_flag_names(
                 e,
                 &[
@@ -135,6 +178,7 @@ pub fn run(a: Args) -> CliResult {
                     ("dde_size", "--dde-size"),
                     ("eta", "--eta"),
                     ("dde_max_outer", "--max-outer"),
+                    ("tol", "--tol"),
                     (
                         "sara_levels",
                         "--prior sara (its 4 wavelet levels need an image of at least 16 pixels)",
@@ -206,165 +250,69 @@ fn simulate(s: SimulateArgs) -> CliResult {
     Ok(())
 }
 
-/// The visibilities of a 7-column table (CSV named columns, or `.npy` in order).
-fn read_observation(
-    path: &Path,
-    image_size: usize,
-    grid_size: usize,
-) -> Result<(Observation, sparsimony::io::Table), Box<dyn std::error::Error>> {
-    let table = sparsimony::io::read_table(path)?;
-    const NAMES: [&str; 7] = ["antenna1", "antenna2", "time", "u", "v", "re", "im"];
-    let cols: Vec<usize> = if table.lines.is_empty() {
-        if table.values().ncols() != 7 {
-            return Err(format!(
-                "{}: expected 7 columns (antenna1, antenna2, time, u, v, re, im), found {}",
-                path.display(),
-                table.values().ncols()
-            )
-            .into());
-        }
-        (0..7).collect()
-    } else {
-        NAMES
-            .iter()
-            .map(|n| {
-                table
-                    .columns
-                    .iter()
-                    .position(|c| c.trim() == *n)
-                    .ok_or_else(|| format!("{}: no column `{n}` (needs {})", path.display(), NAMES.join(", ")))
-            })
-            .collect::<Result<_, _>>()?
-    };
-    if table.values().nrows() == 0 {
-        return Err(format!("{}: no visibilities", path.display()).into());
-    }
-    let mut baselines = Vec::with_capacity(table.values().nrows());
-    let mut values = Vec::with_capacity(table.values().nrows());
-    for (r, row) in table.values().rows().into_iter().enumerate() {
-        let at = |k: usize| row[cols[k]];
-        let integer = |k: usize, min: f64| -> Result<i64, String> {
-            let v = at(k);
-            if v.is_finite() && v.fract() == 0.0 && v >= min && v.abs() < 1e9 {
-                Ok(v as i64)
-            } else {
-                Err(format!(
-                    "{}: {} must be an integer{}",
-                    table.locate(path, r, cols[k]),
-                    NAMES[k],
-                    if min >= 0.0 { " ≥ 0" } else { "" }
-                ))
-            }
-        };
-        let (a1, a2, t) = (integer(0, 0.0)?, integer(1, 0.0)?, integer(2, 0.0)?);
-        let (u, v) = (integer(3, -1e9)?, integer(4, -1e9)?);
-        let (re, im) = (at(5), at(6));
-        for (k, x) in [(5, re), (6, im)] {
-            sparsimony::solvers::data::check_value("visibilities", r, k, x)
-                .map_err(|e| located(e, &table, path, r, cols[k]))?;
-        }
-        baselines.push(Baseline {
-            antenna1: a1 as usize,
-            antenna2: a2 as usize,
-            time: t as usize,
-            u: u as f64,
-            v: v as f64,
-        });
-        values.push(Complex64::new(re, im));
-    }
-    let n_antennas = baselines.iter().map(|b| b.antenna1.max(b.antenna2)).max().unwrap_or(0) + 1;
-    let n_times = baselines.iter().map(|b| b.time).max().unwrap_or(0) + 1;
-    let observation = Observation {
-        image_size,
-        grid_size,
-        n_antennas,
-        n_times,
-        baselines,
-        values,
-        sampling: Sampling::Cells,
-        weights: None,
-    };
-    Ok((observation, table))
+/// The known bright sources, as the input gave them.
+enum Sky {
+    Image(Array2<f64>),
+    Sources(Vec<PointSource>),
 }
 
-/// A value error of the library (non-finite, beyond ±1e100) at `(row, col)` of `table`, said where the
-/// user finds it.
-fn located(
-    e: sparsimony::solvers::Error,
-    table: &sparsimony::io::Table,
-    path: &Path,
-    row: usize,
-    col: usize,
-) -> String {
-    use sparsimony::solvers::Error;
-    let at = table.locate(path, row, col);
-    match e {
-        Error::Magnitude { value, .. } => {
-            format!("{at}: {value:e} is beyond ±1e100, where squares and products overflow: rescale the data")
+impl Sky {
+    fn known(&self) -> KnownSky<'_> {
+        match self {
+            Sky::Image(image) => KnownSky::Image(image.view()),
+            Sky::Sources(sources) => KnownSky::Sources(sources),
         }
-        Error::NonFinite { .. } => format!("{at}: not a finite number"),
-        e => format!("{at}: {e}"),
     }
 }
 
-fn read_image(path: &Path, what: &str) -> Result<Array2<f64>, Box<dyn std::error::Error>> {
-    let table = sparsimony::io::read_table(path)?;
-    let (r, c) = table.values().dim();
-    if r != c || r < 4 {
-        return Err(format!(
-            "{}: the {what} must be a square image at least 4 pixels wide, found {r} × {c}",
-            path.display()
-        )
-        .into());
-    }
-    for ((i, j), v) in table.values().indexed_iter() {
-        sparsimony::solvers::data::check_value("image", i, j, *v).map_err(|e| located(e, &table, path, i, j))?;
-    }
-    Ok(table.into_values())
+/// What a calibration runs on, whichever input it came from.
+struct Loaded {
+    observation: Observation,
+    sky: Sky,
+    /// From the grid-cell table: the table, to say where a bad visibility is.
+    table: Option<sparsimony::io::Table>,
+    /// From the grid-cell table with --truth: the true image.
+    truth: Option<Array2<f64>>,
+    /// From a Measurement Set: its frame and what the reduction kept.
+    recorded: Option<Recorded>,
+}
+
+/// A Measurement Set's reduction: the image's geometry on the sky and what was kept.
+struct Recorded {
+    imaging: Imaging,
+    phase_centre: [f64; 2],
+    kept: usize,
+    dropped: usize,
+    w_phase: f64,
+    step_times: Vec<f64>,
 }
 
 fn calibrate(c: CalibrateArgs) -> CliResult {
     if let Some(p) = &c.plot {
         sparsimony::plot::require_svg(p)?;
     }
-    let outputs: Vec<(&str, &Path)> = [("--out", &c.out), ("--plot", &c.plot)]
+    let outputs: Vec<(&str, &Path)> = [("--out", &c.out), ("--solutions", &c.solutions), ("--plot", &c.plot)]
         .into_iter()
         .filter_map(|(f, p)| p.as_deref().map(|p| (f, p)))
         .collect();
-    let mut inputs = vec![("--vis", c.vis.as_path()), ("--bright", c.bright.as_path())];
-    inputs.extend(c.truth.as_deref().map(|t| ("--truth", t)));
+    let mut inputs = vec![("--vis", c.vis.as_path())];
+    for (flag, path) in [("--bright", &c.bright), ("--sky", &c.sky), ("--truth", &c.truth)] {
+        inputs.extend(path.as_deref().map(|p| (flag, p)));
+    }
     sparsimony::output::check_outputs(&outputs, &inputs)?;
-    let bright = read_image(&c.bright, "bright-source image")?;
-    let n = bright.nrows();
-    let grid = c.grid_size.unwrap_or_else(|| padded_grid_size(n, c.dde_size));
-    let (observation, vis_table) = read_observation(&c.vis, n, grid)?;
-    let truth = c.truth.as_deref().map(|p| read_image(p, "true image")).transpose()?;
-    if let Some(t) = &truth
-        && t.dim() != bright.dim()
-    {
-        return Err(format!(
-            "{} is {:?} but {} is {:?}",
-            c.truth.as_deref().unwrap_or(Path::new("")).display(),
-            t.dim(),
-            c.bright.display(),
-            bright.dim()
-        )
-        .into());
-    }
-    if let Some(t) = &truth
-        && t == bright
-    {
-        return Err(format!(
-            "--truth {} equals --bright {}: the true faint part is zero, so its SNR is undefined; give the true image \
-             (the bright sources plus the faint part)",
-            c.truth.as_deref().unwrap_or(Path::new("")).display(),
-            c.bright.display()
-        )
-        .into());
-    }
-    let prior = c.prior;
+    let loaded = if c.vis.is_dir() {
+        recorded::load(&c)?
+    } else {
+        cells::load(&c)?
+    };
+    let observation = &loaded.observation;
+    let n = observation.image_size;
     // Per outer iteration of either stage, a typical 100 image-block iterations, each a Φ/Φᵀ pair: two
-    // P² FFTs and, per visibility, its two rows' (2S − 1)² taps.
+    // FFTs of the (oversampled) grid and, per visibility, its two rows' (2S − 1)² taps.
+    let grid = match observation.sampling {
+        Sampling::Cells => observation.grid_size,
+        Sampling::Nufft { .. } => 2 * n,
+    };
     let (p, side) = (grid as f64, 2.0 * c.dde_size as f64 - 1.0);
     let pair = 10.0 * p * p * p.max(2.0).log2() + 32.0 * observation.values.len() as f64 * side * side;
     // (The caps, at most a typical 100 outer iterations: the stages stop when the criterion settles.)
@@ -372,9 +320,10 @@ fn calibrate(c: CalibrateArgs) -> CliResult {
     super::work::check(
         "the calibration",
         outer * 100.0 * pair,
-        "--max-outer, --grid-size or --dde-size",
+        "--max-outer, --image-size or --dde-size",
     )?;
     let bar = Bar::new("self-calibration", c.json);
+    let prior = c.prior;
     let cal = SelfCalibration {
         dde_size: c.dde_size,
         prior,
@@ -383,49 +332,95 @@ fn calibrate(c: CalibrateArgs) -> CliResult {
         progress: bar.callback(),
         ..SelfCalibration::default()
     };
+    let cal = match c.tol {
+        Some(tol) => SelfCalibration {
+            tol,
+            die_max_outer: cal.die_max_outer.max(c.max_outer as usize),
+            ..cal
+        },
+        None => cal,
+    };
     let start = std::time::Instant::now();
-    let fit = cal.fit((&observation, bright.view()));
+    let fit = cal.fit((observation, loaded.sky.known()));
     bar.finish();
-    // A visibility out of range is said at its line of the file (rows of the table are visibilities).
-    let fit = fit.map_err(|e| -> Box<dyn std::error::Error> {
-        match e {
-            sparsimony::solvers::Error::Visibility { index, name, reason } => {
-                let column = match name {
-                    "antenna" => "antenna1",
-                    "time" => "time",
-                    _ => "u",
-                };
-                let col = vis_table.columns.iter().position(|c| c.trim() == column).unwrap_or(0);
-                let hint = if name == "uv" {
-                    " (or give a larger --grid-size)"
-                } else {
-                    ""
-                };
-                format!("{}: {reason}{hint}", vis_table.locate(&c.vis, index, col)).into()
-            }
-            e => e.into(),
-        }
-    })?;
+    let fit = fit.map_err(|e| locate_visibility(e, &loaded, &c.vis))?;
     let total = start.elapsed().as_secs_f64();
-    let snr = truth.as_ref().map(|t| {
-        let faint = t - &bright;
-        (snr_db(&fit.die_faint, &faint), snr_db(&fit.faint, &faint))
-    });
+    write_outputs(&c, &loaded, &fit)?;
+    report(&c, &loaded, &fit, total)
+}
+
+/// A visibility out of range, said at its line of the grid-cell table (rows of the table are
+/// visibilities); other errors as they are.
+fn locate_visibility(e: sparsimony::solvers::Error, loaded: &Loaded, vis: &Path) -> Box<dyn std::error::Error> {
+    match (e, &loaded.table) {
+        (sparsimony::solvers::Error::Visibility { index, name, reason }, Some(table)) => {
+            let column = match name {
+                "antenna" => "antenna1",
+                "time" => "time",
+                _ => "u",
+            };
+            let col = table.columns.iter().position(|c| c.trim() == column).unwrap_or(0);
+            let hint = if name == "uv" {
+                " (or give a larger --grid-size)"
+            } else {
+                ""
+            };
+            format!("{}: {reason}{hint}", table.locate(vis, index, col)).into()
+        }
+        (e, _) => e.into(),
+    }
+}
+
+/// The FITS image, the solutions and the plot, as asked.
+fn write_outputs(c: &CalibrateArgs, loaded: &Loaded, fit: &SelfCalibrated) -> CliResult {
     if let Some(out) = &c.out {
-        sparsimony::io::write_fits(
-            out,
-            fit.image.view(),
-            "sparsimony radio calibrate: the image x = x_o + eps (bright sources plus faint part), rows are v",
-        )?;
+        let header = sparsimony::io::FitsHeader {
+            comment: "sparsimony radio calibrate: the model image x = x_o + eps (known sources on their nearest \
+                      pixels plus the faint part), Jy/pixel",
+            unit: Some("JY/PIXEL"),
+            sky: loaded.recorded.as_ref().map(|r| sparsimony::io::SkyFrame {
+                phase_centre: r.phase_centre,
+                cell_arcsec: r.imaging.cell_arcsec,
+            }),
+        };
+        sparsimony::io::write_fits(out, fit.image.view(), &header)?;
+    }
+    if let Some(path) = &c.solutions {
+        let times = loaded.recorded.as_ref().map(|r| r.step_times.as_slice());
+        let mut mean = fit.ddes[0].clone();
+        for (m, b) in mean.taps_mut().iter_mut().zip(fit.ddes[1].taps()) {
+            *m = 0.5 * (*m + b);
+        }
+        write_atomic_with(path, |w| {
+            use std::io::Write as _;
+            writeln!(w, "stage,time_step,time_s,antenna,tap_v,tap_u,re,im")?;
+            for (stage, d) in [("die", &fit.die), ("dde", &mean)] {
+                let (s, reach) = (d.size(), (d.size() / 2) as i64);
+                for t in 0..d.n_times() {
+                    let time = times.map_or(t as f64, |times| times[t]);
+                    for a in 0..d.n_antennas() {
+                        for (k, z) in d.kernel(t, a).iter().enumerate() {
+                            let (tv, tu) = ((k / s) as i64 - reach, (k % s) as i64 - reach);
+                            writeln!(w, "{stage},{t},{time},{a},{tv},{tu},{:e},{:e}", z.re, z.im)?;
+                        }
+                    }
+                }
+            }
+            Ok(())
+        })?;
     }
     if let Some(p) = &c.plot {
         use sparsimony::plot::{Heatmap, heatmaps};
+        let n = fit.faint.nrows();
         let axis: Vec<f64> = (0..n).map(|i| i as f64).collect();
         let mut maps = vec![Heatmap {
             title: "faint part, DDE calibration".into(),
             values: fit.faint.as_slice().unwrap_or(&[]),
         }];
-        let faint_truth = truth.as_ref().map(|t| t - &bright);
+        let faint_truth = match (&loaded.truth, &loaded.sky) {
+            (Some(t), Sky::Image(bright)) => Some(t - bright),
+            _ => None,
+        };
         if let Some(f) = &faint_truth {
             maps.push(Heatmap {
                 title: "faint part, truth".into(),
@@ -438,6 +433,51 @@ fn calibrate(c: CalibrateArgs) -> CliResult {
         });
         heatmaps(p, ("v (pixel)", "u (pixel)"), (&axis, &axis), &maps)?;
     }
+    Ok(())
+}
+
+/// The faint part's local maxima (at least each of its 8 neighbours) above a tenth of its largest,
+/// brightest first, at most 20: `(row, col, flux)`.
+fn peaks(faint: &Array2<f64>) -> Vec<(usize, usize, f64)> {
+    let (rows, cols) = faint.dim();
+    let top = faint.iter().copied().fold(0.0, f64::max);
+    let mut found = Vec::new();
+    for ((r, c), &v) in faint.indexed_iter() {
+        if top <= 0.0 || v < 0.1 * top {
+            continue;
+        }
+        let around = (r.saturating_sub(1)..=(r + 1).min(rows - 1))
+            .flat_map(|i| (c.saturating_sub(1)..=(c + 1).min(cols - 1)).map(move |j| (i, j)));
+        if around.into_iter().all(|(i, j)| faint[[i, j]] <= v) {
+            found.push((r, c, v));
+        }
+    }
+    found.sort_by(|a, b| b.2.total_cmp(&a.2));
+    found.truncate(20);
+    found
+}
+
+/// `Σ w |y − m|² / (2 · visibilities)` at the fit's end, where the observation's weights are inverse
+/// variances (a Measurement Set's): about 1 when the model explains the data to their noise. The data term
+/// is `½ Σ (w/w̄)|y − m|²`, `w̄` the mean positive weight.
+fn reduced_chi2(observation: &Observation, fit: &SelfCalibrated) -> Option<f64> {
+    let weights = observation.weights.as_ref()?;
+    let positive: Vec<f64> = weights.iter().copied().filter(|w| *w > 0.0).collect();
+    let mean = positive.iter().map(|w| w / positive.len() as f64).sum::<f64>();
+    let data = fit.history.last()?.data;
+    Some(2.0 * mean * data / (2.0 * positive.len() as f64))
+}
+
+fn report(c: &CalibrateArgs, loaded: &Loaded, fit: &SelfCalibrated, total: f64) -> CliResult {
+    let observation = &loaded.observation;
+    let n = observation.image_size;
+    let snr = match (&loaded.truth, &loaded.sky) {
+        (Some(t), Sky::Image(bright)) => {
+            let faint = t - bright;
+            Some((snr_db(&fit.die_faint, &faint), snr_db(&fit.faint, &faint)))
+        }
+        _ => None,
+    };
     let criterion = fit.history.last().map_or(f64::NAN, |o| o.criterion);
     if !fit.report.converged {
         warn!(
@@ -447,45 +487,108 @@ fn calibrate(c: CalibrateArgs) -> CliResult {
     }
     let stage_outer = |stage: Stage| fit.history.iter().filter(|o| o.stage == stage).count();
     let (die_outer, dde_outer) = (stage_outer(Stage::Die), stage_outer(Stage::Dde));
+    let direction = |r: usize, col: usize| {
+        loaded
+            .recorded
+            .as_ref()
+            .and_then(|rec| rec.imaging.direction(r as f64, col as f64, rec.phase_centre))
+    };
+    let peaks = peaks(&fit.faint);
+    let chi2 = reduced_chi2(observation, fit);
+    if let Some(chi2) = chi2.filter(|x| *x > 1.5) {
+        warn!(
+            "warning: the residuals are {:.1}× the noise the weights state (reduced χ² {chi2:.2}): the fit has not reached \
+             the noise (a smaller --tol, more --max-outer), or the sky model and DDEs do not explain the data, or the \
+             weights are not inverse variances",
+            chi2.sqrt()
+        );
+    }
     if c.json {
+        let peaks: Vec<serde_json::Value> = peaks
+            .iter()
+            .map(|&(r, col, flux)| {
+                let mut v = json!({"row": r, "col": col, "flux_jy": flux});
+                if let Some((ra, dec)) = direction(r, col) {
+                    v["ra_deg"] = json!(ra);
+                    v["dec_deg"] = json!(dec);
+                }
+                v
+            })
+            .collect();
         let mut v = json!({
             "outer": {"die": die_outer, "dde": dde_outer},
             "converged": fit.report.converged,
             "decrease": fit.report.reached,
             "tolerance": fit.report.tolerance,
             "criterion": criterion,
+            "history": fit.history.iter().map(|o| o.criterion).collect::<Vec<_>>(),
             "gain_scale": fit.gain_scale,
             "seconds": {"image": fit.seconds[0], "dde": fit.seconds[1], "total": total},
+            "peaks": peaks,
         });
         if let Some((die, dde)) = snr {
             v["snr_db"] = json!({"die": die, "dde": dde});
         }
+        if let Some(r) = &loaded.recorded {
+            v["visibilities"] = json!({"kept": r.kept, "dropped": r.dropped});
+            v["w_phase"] = json!(r.w_phase);
+        }
+        if let Some(chi2) = chi2 {
+            v["reduced_chi2"] = json!(chi2);
+        }
         print_json(&v)?;
-    } else {
-        outln!(
-            "{} visibilities, {} antennas, {} time steps; {n}×{n} image on a {grid}×{grid} grid, S = {}",
+        return Ok(());
+    }
+    match &loaded.recorded {
+        Some(r) => outln!(
+            "{} Stokes I visibilities kept ({} dropped: flagged, zero weight or autocorrelations), {} antennas, {} \
+             solution intervals; {n}×{n} image of {} arcsec cells, S = {}, w-term ≤ {:.3} rad",
+            r.kept,
+            r.dropped,
+            observation.n_antennas,
+            observation.n_times,
+            r.imaging.cell_arcsec,
+            c.dde_size,
+            r.w_phase
+        )?,
+        None => outln!(
+            "{} visibilities, {} antennas, {} time steps; {n}×{n} image on a {g}×{g} grid, S = {}",
             observation.values.len(),
             observation.n_antennas,
             observation.n_times,
-            c.dde_size
-        )?;
-        outln!(
-            "{die_outer} DIE + {dde_outer} DDE outer iterations (converged: {}, last relative decrease {:.2e}), criterion \
-             {criterion:.6e}, gain scale {:.4}",
-            fit.report.converged,
-            fit.report.reached,
-            fit.gain_scale
-        )?;
-        outln!(
-            "time {total:.1} s: image blocks {:.1} s, DDE blocks {:.1} s",
-            fit.seconds[0],
-            fit.seconds[1]
-        )?;
-        if let Some((die, dde)) = snr {
-            outln!("faint-part SNR: DIE stage {die:.2} dB, DDE stage {dde:.2} dB")?;
+            c.dde_size,
+            g = observation.grid_size,
+        )?,
+    }
+    outln!(
+        "{die_outer} DIE + {dde_outer} DDE outer iterations (converged: {}, last relative decrease {:.2e}), criterion \
+         {criterion:.6e}, gain scale {:.4}",
+        fit.report.converged,
+        fit.report.reached,
+        fit.gain_scale
+    )?;
+    outln!(
+        "time {total:.1} s: image blocks {:.1} s, DDE blocks {:.1} s",
+        fit.seconds[0],
+        fit.seconds[1]
+    )?;
+    if let Some((die, dde)) = snr {
+        outln!("faint-part SNR: DIE stage {die:.2} dB, DDE stage {dde:.2} dB")?;
+    }
+    if let Some(chi2) = chi2 {
+        outln!("reduced χ² {chi2:.3} (1 at the noise the weights state)")?;
+    }
+    for &(r, col, flux) in peaks.iter().take(5) {
+        match direction(r, col) {
+            Some((ra, dec)) => {
+                outln!("faint peak {flux:.4e} Jy/pixel at RA {ra:.6}°, Dec {dec:.6}° (pixel {r}, {col})")?
+            }
+            None => outln!("faint peak {flux:.4e} at pixel ({r}, {col})")?,
         }
-        if let Some(out) = &c.out {
-            outln!("image written to {}", out.display())?;
+    }
+    for (what, path) in [("image", &c.out), ("solutions", &c.solutions)] {
+        if let Some(p) = path {
+            outln!("{what} written to {}", p.display())?;
         }
     }
     Ok(())

@@ -1,0 +1,165 @@
+//! `radio calibrate` on recorded visibilities: a Measurement Set reduced to Stokes I for an image of a
+//! given size and cell about the phase centre, and the known sources as users list them (RA, Dec, Jy).
+
+use std::path::Path;
+
+use sparsimony::solvers::radio::{Imaging, PointSource};
+
+use super::{CalibrateArgs, Loaded, Recorded, Sky};
+
+/// The sky list's columns: J2000 right ascension and declination (degrees), flux density (Jy).
+const SKY_COLUMNS: [&str; 3] = ["ra_deg", "dec_deg", "flux_jy"];
+
+/// Reads the Measurement Set `--vis`, reduces it to Stokes I and places `--sky`'s sources on the image.
+pub(super) fn load(c: &CalibrateArgs) -> Result<Loaded, Box<dyn std::error::Error>> {
+    for (flag, given) in [
+        ("--bright", c.bright.is_some()),
+        ("--grid-size", c.grid_size.is_some()),
+        ("--truth", c.truth.is_some()),
+    ] {
+        if given {
+            return Err(format!(
+                "{flag} applies to the grid-cell table; {} is a Measurement Set (its known sources are --sky's)",
+                c.vis.display()
+            )
+            .into());
+        }
+    }
+    let vis = c.vis.display();
+    let Some(sky) = &c.sky else {
+        return Err(format!(
+            "--vis {vis} is a Measurement Set: give the known bright sources with --sky FILE.csv (columns {})",
+            SKY_COLUMNS.join(", ")
+        )
+        .into());
+    };
+    let (Some(cell_arcsec), Some(image_size)) = (c.cell, c.image_size) else {
+        return Err(format!(
+            "--vis {vis} is a Measurement Set: give the image's cell and size with --cell ARCSEC and --image-size N"
+        )
+        .into());
+    };
+    let imaging = Imaging {
+        image_size,
+        cell_arcsec,
+        solution_interval: c.solution_interval,
+        ..Imaging::default()
+    };
+    let data = read_measurement_set(c)?;
+    let flags = [
+        ("image_size", "--image-size"),
+        ("cell", "--cell"),
+        ("solution_interval", "--solution-interval"),
+        ("max_w_phase", "--cell/--image-size (the field is too wide)"),
+    ];
+    let reduced = data.stokes_i(&imaging).map_err(|e| -> Box<dyn std::error::Error> {
+        match e {
+            sparsimony::solvers::Error::Visibility { index, name, reason } => {
+                format!("{vis}: row {index} of field {}'s rows: {name}: {reason}", c.field).into()
+            }
+            sparsimony::solvers::Error::NonFinite { row, col, .. } => {
+                let corrs = data.correlations.len().max(1);
+                format!(
+                    "{vis}: row {row} of field {}'s rows, channel {}, correlation {:?}: an unflagged visibility or \
+                         its weight is not finite (flag it, or fix the set)",
+                    c.field,
+                    col / corrs,
+                    data.correlations.get(col % corrs)
+                )
+                .into()
+            }
+            e => format!("{vis}: {}", super::with_flag_names(e.into(), &flags)).into(),
+        }
+    })?;
+    let sources = read_sky(sky, &imaging, data.phase_centre)?;
+    Ok(Loaded {
+        observation: reduced.observation,
+        sky: Sky::Sources(sources),
+        table: None,
+        truth: None,
+        recorded: Some(Recorded {
+            imaging,
+            phase_centre: data.phase_centre,
+            kept: reduced.kept,
+            dropped: reduced.dropped,
+            w_phase: reduced.w_phase,
+            step_times: reduced.step_times,
+        }),
+    })
+}
+
+#[cfg(feature = "measurement-set")]
+fn read_measurement_set(c: &CalibrateArgs) -> Result<sparsimony::solvers::radio::UvData, Box<dyn std::error::Error>> {
+    use sparsimony::io::measurement_set::{Selection, read};
+    let selection = Selection {
+        data_column: c.data_column.clone(),
+        field: c.field,
+    };
+    Ok(read(&c.vis, &selection)?)
+}
+
+#[cfg(not(feature = "measurement-set"))]
+fn read_measurement_set(c: &CalibrateArgs) -> Result<sparsimony::solvers::radio::UvData, Box<dyn std::error::Error>> {
+    Err(format!(
+        "--vis {} is a folder (a Measurement Set?), but this build has no Measurement Set reader: build with the \
+         `measurement-set` feature (on by default)",
+        c.vis.display()
+    )
+    .into())
+}
+
+/// The sky list (CSV, columns [`SKY_COLUMNS`], others ignored) as point sources on the image.
+fn read_sky(path: &Path, imaging: &Imaging, centre: [f64; 2]) -> Result<Vec<PointSource>, Box<dyn std::error::Error>> {
+    let table = sparsimony::io::read_table(path)?;
+    if table.lines.is_empty() && table.values().nrows() > 0 {
+        return Err(format!(
+            "--sky {}: a CSV file with a header naming the columns {} is needed",
+            path.display(),
+            SKY_COLUMNS.join(", ")
+        )
+        .into());
+    }
+    let cols: Vec<usize> = SKY_COLUMNS
+        .iter()
+        .map(|name| {
+            table.columns.iter().position(|c| c.trim() == *name).ok_or_else(|| {
+                format!(
+                    "--sky {}: no column `{name}` (the sky list needs {})",
+                    path.display(),
+                    SKY_COLUMNS.join(", ")
+                )
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    if table.values().nrows() == 0 {
+        return Err(format!(
+            "--sky {}: no sources (self-calibration needs the bright ones)",
+            path.display()
+        )
+        .into());
+    }
+    table
+        .values()
+        .rows()
+        .into_iter()
+        .enumerate()
+        .map(|(r, row)| {
+            let (ra, dec, flux) = (row[cols[0]], row[cols[1]], row[cols[2]]);
+            let at = |k: usize| table.locate(path, r, cols[k]);
+            if let Some(k) = [ra, dec, flux].iter().position(|v| !v.is_finite()) {
+                return Err(format!("--sky {}: not a finite number", at(k)));
+            }
+            if !(-90.0..=90.0).contains(&dec) {
+                return Err(format!(
+                    "--sky {}: a declination must lie in [−90°, 90°], got {dec}",
+                    at(1)
+                ));
+            }
+            let (row, col) = imaging
+                .pixel(ra, dec, centre)
+                .map_err(|e| format!("--sky {}: {e}", at(0)))?;
+            Ok(PointSource { row, col, flux })
+        })
+        .collect::<Result<_, String>>()
+        .map_err(Into::into)
+}
