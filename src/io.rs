@@ -69,6 +69,7 @@ pub enum IoError {
 mod fits;
 #[cfg(feature = "measurement-set")]
 pub mod measurement_set;
+pub mod uvfits;
 
 pub use fits::{FitsHeader, SkyFrame, write_fits};
 

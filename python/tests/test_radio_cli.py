@@ -1,5 +1,6 @@
 """`sparsimony radio calibrate` on a Measurement Set written by python-casacore
-(tests/fixtures/radio/make_measurement_set.py), its FITS image opened by astropy: the world coordinate
+(tests/fixtures/radio/make_measurement_set.py) and on the UVFITS file pyuvdata made of it
+(tests/fixtures/radio/make_uvfits.py), its FITS image opened by astropy: the world coordinate
 system places the faint sources' RA/Dec on their peaks, within one pixel, with their fluxes within 10 %;
 the solutions table holds the gains the set was made with; the JSON's peaks sit on the sources.
 
@@ -40,11 +41,11 @@ def rows(name):
         return [{k: float(v) for k, v in r.items()} for r in csv.DictReader(f)]
 
 
-@pytest.fixture(scope="module")
-def calibrated(tmp_path_factory):
+@pytest.fixture(scope="module", params=["vla_d_points.ms", "vla_d_points.uvfits"])
+def calibrated(tmp_path_factory, request):
     out = tmp_path_factory.mktemp("radio")
     run = subprocess.run(
-        [sparsimony(), "radio", "calibrate", "--vis", str(FIXTURES / "vla_d_points.ms"),
+        [sparsimony(), "radio", "calibrate", "--vis", str(FIXTURES / request.param),
          "--sky", str(FIXTURES / "vla_d_points_sky.csv"), "--cell", "10", "--image-size", "48",
          "--dde-size", "1", "--tol", "1e-5", "--out", str(out / "image.fits"),
          "--solutions", str(out / "solutions.csv"), "--json"],

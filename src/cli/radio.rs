@@ -73,20 +73,21 @@ struct SimulateArgs {
 #[derive(Debug, clap::Args)]
 #[command(allow_negative_numbers = true)]
 struct CalibrateArgs {
-    /// The visibilities: a Measurement Set (a folder; Stokes I from XX/YY or RR/LL, weights and flags
-    /// honoured, every spectral window's channels), or the paper's grid-cell table — CSV with columns
+    /// The visibilities: a Measurement Set (a folder) or a UVFITS file (.uvfits, .uvf, .fits) — Stokes I
+    /// from XX/YY or RR/LL, weights and flags honoured, every spectral window's (IF's) channels — or the
+    /// paper's grid-cell table — CSV with columns
     /// antenna1, antenna2, time, u, v, re, im (antennas and time steps 0-based integers, u and v integer
     /// cells of the Fourier grid), or a .npy array of those 7 columns.
-    #[arg(long, value_name = "OBS.ms|FILE")]
+    #[arg(long, value_name = "OBS.ms|OBS.uvfits|FILE")]
     vis: PathBuf,
-    /// With a Measurement Set: the known bright sources as users list them, a CSV with columns ra_deg,
+    /// With recorded visibilities (MS or UVFITS): the known bright sources as users list them, a CSV with columns ra_deg,
     /// dec_deg, flux_jy (J2000 degrees, Jy; other columns ignored), their visibilities summed exactly.
     #[arg(long, value_name = "FILE.csv", conflicts_with = "bright")]
     sky: Option<PathBuf>,
-    /// With a Measurement Set: the image's cell (pixel side), arcsec.
+    /// With recorded visibilities (MS or UVFITS): the image's cell (pixel side), arcsec.
     #[arg(long, value_name = "ARCSEC")]
     cell: Option<f64>,
-    /// With a Measurement Set: the image side N (pixels), about the phase centre.
+    /// With recorded visibilities (MS or UVFITS): the image side N (pixels), about the phase centre.
     #[arg(long, value_name = "N")]
     image_size: Option<usize>,
     /// With a Measurement Set: the data column.
@@ -95,7 +96,7 @@ struct CalibrateArgs {
     /// With a Measurement Set: the field (a FIELD row).
     #[arg(long, default_value_t = 0)]
     field: usize,
-    /// With a Measurement Set: the gains' and DDEs' solution interval, seconds (0: each integration).
+    /// With recorded visibilities (MS or UVFITS): the gains' and DDEs' solution interval, seconds (0: each integration).
     #[arg(long, default_value_t = 0.0, value_name = "SECONDS")]
     solution_interval: f64,
     /// With the grid-cell table: the known bright sources, an N × N image (.npy or CSV); N is the image's
@@ -127,7 +128,7 @@ struct CalibrateArgs {
     /// With the grid-cell table: the true image (N × N), to report the faint part's SNR.
     #[arg(long, value_name = "FILE")]
     truth: Option<PathBuf>,
-    /// Write the image (bright sources plus faint part, Jy/pixel) as FITS; from a Measurement Set with
+    /// Write the image (bright sources plus faint part, Jy/pixel) as FITS; from recorded visibilities with
     /// its sky frame (RA---SIN/DEC--SIN about the phase centre), known sources on their nearest pixels.
     #[arg(long, value_name = "FILE.fits")]
     out: Option<PathBuf>,
@@ -143,7 +144,7 @@ struct CalibrateArgs {
     /// last relative decrease of the criterion) and "tolerance", "criterion", "history" (the criterion
     /// after each outer iteration), "seconds": {"image", "dde", "total"}, "gain_scale", "peaks" (the faint
     /// part's local maxima above a tenth of its largest, brightest first, at most 20: row, col, flux_jy
-    /// and, from a Measurement Set, ra_deg, dec_deg), "snr_db" (with --truth) and, from a Measurement Set,
+    /// and, from recorded visibilities, ra_deg, dec_deg), "snr_db" (with --truth) and, from recorded visibilities,
     /// "visibilities": {"kept", "dropped"} and "w_phase" (rad, the w-term's largest phase at the corner)}.
     #[arg(long)]
     json: bool,
@@ -273,11 +274,11 @@ struct Loaded {
     table: Option<sparsimony::io::Table>,
     /// From the grid-cell table with --truth: the true image.
     truth: Option<Array2<f64>>,
-    /// From a Measurement Set: its frame and what the reduction kept.
+    /// From recorded visibilities: their frame and what the reduction kept.
     recorded: Option<Recorded>,
 }
 
-/// A Measurement Set's reduction: the image's geometry on the sky and what was kept.
+/// Recorded visibilities' reduction: the image's geometry on the sky and what was kept.
 struct Recorded {
     imaging: Imaging,
     phase_centre: [f64; 2],
@@ -300,7 +301,7 @@ fn calibrate(c: CalibrateArgs) -> CliResult {
         inputs.extend(path.as_deref().map(|p| (flag, p)));
     }
     sparsimony::output::check_outputs(&outputs, &inputs)?;
-    let loaded = if c.vis.is_dir() {
+    let loaded = if c.vis.is_dir() || recorded::is_uvfits(&c.vis) {
         recorded::load(&c)?
     } else {
         cells::load(&c)?
@@ -458,7 +459,7 @@ fn peaks(faint: &Array2<f64>) -> Vec<(usize, usize, f64)> {
 }
 
 /// `Σ w |y − m|² / (2 · visibilities)` at the fit's end, where the observation's weights are inverse
-/// variances (a Measurement Set's): about 1 when the model explains the data to their noise. The data term
+/// variances (recorded visibilities', by CASA's and AIPS's convention: `1/σ²`, σ the noise of the real part): about 1 when the model explains the data to their noise. The data term
 /// is `½ Σ (w/w̄)|y − m|²`, `w̄` the mean positive weight.
 fn reduced_chi2(observation: &Observation, fit: &SelfCalibrated) -> Option<f64> {
     let weights = observation.weights.as_ref()?;
@@ -499,7 +500,7 @@ fn report(c: &CalibrateArgs, loaded: &Loaded, fit: &SelfCalibrated, total: f64) 
         warn!(
             "warning: the residuals are {:.1}× the noise the weights state (reduced χ² {chi2:.2}): the fit has not reached \
              the noise (a smaller --tol, more --max-outer), or the sky model and DDEs do not explain the data, or the \
-             weights are not inverse variances",
+             prior biases the faint fluxes (a smaller --eta), or the weights are not inverse variances",
             chi2.sqrt()
         );
     }

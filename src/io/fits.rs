@@ -31,87 +31,73 @@ pub struct FitsHeader<'a> {
 }
 
 /// Writes a 2-D image as a FITS file (the format every radio astronomer's viewer opens): one primary HDU,
-/// 64-bit IEEE floats (`BITPIX = -64`), big-endian, `NAXIS1` the image's columns (the fastest axis) and
-/// `NAXIS2` its rows (row 0 first: the bottom, as FITS viewers show it), with the header's unit and
-/// celestial frame; header and data each padded to 2880-byte blocks as the standard requires. Written by
-/// hand: the only permissive Rust FITS crate we know of (fitsrs) reads and does not write.
+/// 64-bit IEEE floats (`BITPIX = -64`), `NAXIS1` the image's columns (the fastest axis) and `NAXIS2` its
+/// rows (row 0 first: the bottom, as FITS viewers show it), with the header's unit and celestial frame.
+/// Encoded by fits-well.
 ///
 /// # Errors
 /// [`IoError::Output`] when the file cannot be written (it is written atomically); [`IoError::Shape`] for an
 /// empty image, a non-finite pixel or a frame whose centre or cell is not finite (or a cell not positive).
 pub fn write_fits(path: &Path, image: ndarray::ArrayView2<'_, f64>, header: &FitsHeader<'_>) -> Result<(), IoError> {
     let (rows, cols) = image.dim();
-    if rows == 0 || cols == 0 || image.iter().any(|v| !v.is_finite()) {
-        return Err(IoError::Shape {
-            path: path.into(),
-            message: format!("a FITS image needs finite pixels and no empty axis ({rows} × {cols})"),
-        });
-    }
-    let card = |key: &str, value: &str| format!("{key:<8}= {value:>20}").chars().take(80).collect::<String>();
-    let text = |value: &str| -> String {
-        let clean: String = value
-            .chars()
-            .filter(|c| c.is_ascii_graphic() || *c == ' ')
-            .map(|c| if c == '\'' { '"' } else { c })
-            .take(68)
-            .collect();
-        format!("'{clean:<8}'")
+    let shape_error = |message: String| IoError::Shape {
+        path: path.into(),
+        message,
     };
-    let real = |v: f64| format!("{v:.15E}");
-    let text_card = |key: &str, value: &str| format!("{key:<8}= {}", text(value));
-    let mut cards = vec![
-        card("SIMPLE", "T"),
-        card("BITPIX", "-64"),
-        card("NAXIS", "2"),
-        card("NAXIS1", &cols.to_string()),
-        card("NAXIS2", &rows.to_string()),
-    ];
+    if rows == 0 || cols == 0 || image.iter().any(|v| !v.is_finite()) {
+        return Err(shape_error(format!(
+            "a FITS image needs finite pixels and no empty axis ({rows} × {cols})"
+        )));
+    }
+    let encoding = |e: fits_well::FitsError| shape_error(format!("cannot be encoded as FITS: {e}"));
+    let mut cards = fits_well::header::Header::new();
     if let Some(unit) = header.unit {
-        cards.push(text_card("BUNIT", unit));
+        cards.set("BUNIT", printable(unit).as_str()).map_err(encoding)?;
     }
     if let Some(frame) = header.sky {
         let [ra, dec] = frame.phase_centre;
         if !(ra.is_finite() && dec.is_finite() && frame.cell_arcsec > 0.0 && frame.cell_arcsec.is_finite()) {
-            return Err(IoError::Shape {
-                path: path.into(),
-                message: format!(
-                    "a sky frame needs a finite phase centre and a positive cell, got ({ra}, {dec}) rad and {} arcsec",
-                    frame.cell_arcsec
-                ),
-            });
+            return Err(shape_error(format!(
+                "a sky frame needs a finite phase centre and a positive cell, got ({ra}, {dec}) rad and {} arcsec",
+                frame.cell_arcsec
+            )));
         }
         let cell = frame.cell_arcsec / 3600.0;
         for (axis, kind, value, step, size) in [
             (1, "RA---SIN", ra.to_degrees().rem_euclid(360.0), -cell, cols),
             (2, "DEC--SIN", dec.to_degrees(), cell, rows),
         ] {
-            cards.push(text_card(&format!("CTYPE{axis}"), kind));
-            cards.push(card(&format!("CRVAL{axis}"), &real(value)));
-            cards.push(card(&format!("CDELT{axis}"), &real(step)));
-            cards.push(card(&format!("CRPIX{axis}"), &real((size / 2) as f64 + 1.0)));
-            cards.push(text_card(&format!("CUNIT{axis}"), "deg"));
+            cards.set(format!("CTYPE{axis}").as_str(), kind).map_err(encoding)?;
+            cards.set(format!("CRVAL{axis}").as_str(), value).map_err(encoding)?;
+            cards.set(format!("CDELT{axis}").as_str(), step).map_err(encoding)?;
+            cards
+                .set(format!("CRPIX{axis}").as_str(), (size / 2) as f64 + 1.0)
+                .map_err(encoding)?;
+            cards.set(format!("CUNIT{axis}").as_str(), "deg").map_err(encoding)?;
         }
-        cards.push(text_card("RADESYS", "FK5"));
-        cards.push(card("EQUINOX", &real(2000.0)));
+        cards.set("RADESYS", "FK5").map_err(encoding)?;
+        cards.set("EQUINOX", 2000.0).map_err(encoding)?;
     }
-    // COMMENT cards: printable ASCII only, 72 characters each.
-    let comment: String = header
-        .comment
-        .chars()
-        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
-        .collect();
+    let comment = printable(header.comment);
     for chunk in comment.as_bytes().chunks(72) {
-        cards.push(format!("COMMENT {}", String::from_utf8_lossy(chunk)));
+        cards
+            .push_commentary("COMMENT", &String::from_utf8_lossy(chunk))
+            .map_err(encoding)?;
     }
-    cards.push("END".into());
-    let mut bytes = Vec::with_capacity(2880 * (2 + rows * cols * 8 / 2880));
-    for c in &cards {
-        bytes.extend_from_slice(format!("{c:<80}").as_bytes());
-    }
-    bytes.resize(bytes.len().div_ceil(2880) * 2880, b' ');
-    for v in image.iter() {
-        bytes.extend_from_slice(&v.to_be_bytes());
-    }
-    bytes.resize(bytes.len().div_ceil(2880) * 2880, 0);
-    Ok(crate::output::write_atomic(path, &bytes)?)
+    let pixels = fits_well::image::Image::new(
+        vec![cols, rows],
+        fits_well::image::Data::F64(image.iter().copied().collect()),
+        fits_well::image::Scaling::IDENTITY,
+    )
+    .map_err(encoding)?;
+    let mut writer = fits_well::FitsWriter::new(Vec::new());
+    writer.write_image(pixels.view(), Some(&cards)).map_err(encoding)?;
+    Ok(crate::output::write_atomic(path, &writer.into_inner())?)
+}
+
+/// `text` in FITS's restricted ASCII: other characters become `?`.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
+        .collect()
 }

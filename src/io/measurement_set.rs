@@ -119,13 +119,18 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Reads the rows of `selection.field` of the Measurement Set at `path` (a directory).
+/// Reads the rows of `selection.field` of the Measurement Set at `path` (a directory). Reads from several
+/// threads are serialised (casacore's table system is not safe to enter concurrently).
 ///
 /// # Errors
 /// [`IoError::Table`] for a table that cannot be opened, a missing or unreadable column, an index out of
 /// its table (a data description, spectral window, polarization or field), spectral windows of unequal
 /// channel counts or several polarization setups among the rows read, or no row of the field.
 pub fn read(path: &Path, selection: &Selection) -> Result<UvData, IoError> {
+    // casacore's table system keeps process-wide state (its table cache) that concurrent opens from several
+    // threads were seen to corrupt (a rare crash in the tests): one read at a time.
+    static CASACORE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = CASACORE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut main = Reader::open(path, "MAIN")?;
     let n_antennas = Reader::open(path, "ANTENNA")?.rows();
     let (spw_of, pol_of) = {

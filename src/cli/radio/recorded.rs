@@ -1,5 +1,6 @@
-//! `radio calibrate` on recorded visibilities: a Measurement Set reduced to Stokes I for an image of a
-//! given size and cell about the phase centre, and the known sources as users list them (RA, Dec, Jy).
+//! `radio calibrate` on recorded visibilities: a Measurement Set or a UVFITS file reduced to Stokes I for
+//! an image of a given size and cell about the phase centre, and the known sources as users list them
+//! (RA, Dec, Jy).
 
 use std::path::Path;
 
@@ -10,7 +11,15 @@ use super::{CalibrateArgs, Loaded, Recorded, Sky};
 /// The sky list's columns: J2000 right ascension and declination (degrees), flux density (Jy).
 const SKY_COLUMNS: [&str; 3] = ["ra_deg", "dec_deg", "flux_jy"];
 
-/// Reads the Measurement Set `--vis`, reduces it to Stokes I and places `--sky`'s sources on the image.
+/// Whether `path` names a UVFITS file (by its extension: `.uvfits`, `.uvf`, `.fits`, `.fit`).
+pub(super) fn is_uvfits(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| ["uvfits", "uvf", "fits", "fit"].contains(&e.to_ascii_lowercase().as_str()))
+}
+
+/// Reads the Measurement Set or UVFITS file `--vis`, reduces it to Stokes I and places `--sky`'s sources
+/// on the image.
 pub(super) fn load(c: &CalibrateArgs) -> Result<Loaded, Box<dyn std::error::Error>> {
     for (flag, given) in [
         ("--bright", c.bright.is_some()),
@@ -19,7 +28,7 @@ pub(super) fn load(c: &CalibrateArgs) -> Result<Loaded, Box<dyn std::error::Erro
     ] {
         if given {
             return Err(format!(
-                "{flag} applies to the grid-cell table; {} is a Measurement Set (its known sources are --sky's)",
+                "{flag} applies to the grid-cell table; {} holds recorded visibilities (their known sources are --sky's)",
                 c.vis.display()
             )
             .into());
@@ -28,14 +37,14 @@ pub(super) fn load(c: &CalibrateArgs) -> Result<Loaded, Box<dyn std::error::Erro
     let vis = c.vis.display();
     let Some(sky) = &c.sky else {
         return Err(format!(
-            "--vis {vis} is a Measurement Set: give the known bright sources with --sky FILE.csv (columns {})",
+            "--vis {vis} holds recorded visibilities: give the known bright sources with --sky FILE.csv (columns {})",
             SKY_COLUMNS.join(", ")
         )
         .into());
     };
     let (Some(cell_arcsec), Some(image_size)) = (c.cell, c.image_size) else {
         return Err(format!(
-            "--vis {vis} is a Measurement Set: give the image's cell and size with --cell ARCSEC and --image-size N"
+            "--vis {vis} holds recorded visibilities: give the image's cell and size with --cell ARCSEC and --image-size N"
         )
         .into());
     };
@@ -45,7 +54,16 @@ pub(super) fn load(c: &CalibrateArgs) -> Result<Loaded, Box<dyn std::error::Erro
         solution_interval: c.solution_interval,
         ..Imaging::default()
     };
-    let data = read_measurement_set(c)?;
+    let data = if c.vis.is_dir() {
+        read_measurement_set(c)?
+    } else {
+        for (flag, given) in [("--data-column", c.data_column != "DATA"), ("--field", c.field != 0)] {
+            if given {
+                return Err(format!("{flag} applies to a Measurement Set; {vis} is a UVFITS file (one source)").into());
+            }
+        }
+        sparsimony::io::uvfits::read(&c.vis)?
+    };
     let flags = [
         ("image_size", "--image-size"),
         ("cell", "--cell"),
