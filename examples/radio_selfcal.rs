@@ -219,7 +219,7 @@ fn main() {
         println!("Wrote {path}");
     }
     println!(
-        "DDE error after calibration (best global phase): {:.3}; gain scale ĝ = {:.3}",
+        "DDE error after calibration (best phase per time step): {:.3}; gain scale ĝ = {:.3}",
         fit.ddes[0].relative_error(&truth.ddes).expect("same shape"),
         fit.gain_scale
     );

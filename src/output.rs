@@ -118,7 +118,8 @@ fn not_a_file(path: &Path) -> Option<&'static str> {
 }
 
 /// Refuses a set of outputs of which one cannot be a file (a folder, a FIFO, in a missing folder), is the
-/// same file as an input, or is the same file as another output.
+/// same file as an input or lies inside an input folder (a Measurement Set), or is the same file as another
+/// output.
 /// `outputs` and `inputs` are `(flag, path)` pairs, the flag as the user typed it (for the message).
 ///
 /// # Errors

@@ -32,8 +32,8 @@ enum Command {
     /// vis.csv (antenna1, antenna2, time, u, v, re, im), bright.npy (the known sources), truth.npy.
     Simulate(SimulateArgs),
     /// Calibrate visibilities jointly with imaging: the DIE stage, then the DDE stage. From a Measurement
-    /// Set (--vis OBS.ms --sky sky.csv --cell ARCSEC --image-size N) or the paper's grid-cell table
-    /// (--vis vis.csv --bright bright.npy).
+    /// Set or a UVFITS file (--vis OBS.ms|OBS.uvfits --sky sky.csv --cell ARCSEC --image-size N) or the
+    /// paper's grid-cell table (--vis vis.csv --bright bright.npy).
     Calibrate(Box<CalibrateArgs>),
 }
 
@@ -145,7 +145,8 @@ struct CalibrateArgs {
     /// after each outer iteration), "seconds": {"image", "dde", "total"}, "gain_scale", "peaks" (the faint
     /// part's local maxima above a tenth of its largest, brightest first, at most 20: row, col, flux_jy
     /// and, from recorded visibilities, ra_deg, dec_deg), "snr_db" (with --truth) and, from recorded visibilities,
-    /// "visibilities": {"kept", "dropped"} and "w_phase" (rad, the w-term's largest phase at the corner)}.
+    /// "visibilities": {"kept", "dropped"}, "w_phase" (rad, the w-term's largest phase at the corner) and
+    /// "reduced_chi2" (Σ w|y − m|² over twice the visibilities: about 1 at the noise the weights state)}.
     #[arg(long)]
     json: bool,
 }
@@ -459,7 +460,8 @@ fn peaks(faint: &Array2<f64>) -> Vec<(usize, usize, f64)> {
 }
 
 /// `Σ w |y − m|² / (2 · visibilities)` at the fit's end, where the observation's weights are inverse
-/// variances (recorded visibilities', by CASA's and AIPS's convention: `1/σ²`, σ the noise of the real part): about 1 when the model explains the data to their noise. The data term
+/// variances (recorded visibilities' weights, read as CASA states them: `1/σ²`, σ the noise of the real
+/// part; AIPS's weights may be uncalibrated, and then the figure is off by their scale): about 1 when the model explains the data to their noise. The data term
 /// is `½ Σ (w/w̄)|y − m|²`, `w̄` the mean positive weight.
 fn reduced_chi2(observation: &Observation, fit: &SelfCalibrated) -> Option<f64> {
     let weights = observation.weights.as_ref()?;

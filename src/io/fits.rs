@@ -11,7 +11,9 @@ use super::IoError;
 /// `l = −(c − ⌊N/2⌋)Δ`, `m = (r − ⌊N/2⌋)Δ`, row 0 the image's bottom.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SkyFrame {
-    /// The phase centre (right ascension, declination) in radians, J2000 (FK5).
+    /// The phase centre (right ascension, declination) in radians, J2000 (FK5): the frame written, as the
+    /// readers take a Measurement Set's `PHASE_DIR` and a UVFITS file's axes to be J2000 (other frames
+    /// are not converted).
     pub phase_centre: [f64; 2],
     /// The cell (pixel side) in arcseconds.
     pub cell_arcsec: f64,

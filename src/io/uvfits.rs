@@ -7,6 +7,11 @@
 //! offset from the `FREQ` axis). A non-positive weight flags its value, as AIPS writes flags. Each IF
 //! is a spectral window: every group becomes one row per IF. Every problem is an [`IoError::Table`]
 //! naming the HDU (`PRIMARY`, `AIPS AN`, `AIPS FQ`) and the keyword or parameter.
+//!
+//! **Convention.** `u, v, w` and the visibilities are taken as a Measurement Set holds them (the same
+//! orientation, no conjugation), as pyuvdata writes UVFITS — checked on a file it wrote from the
+//! Measurement Set fixture; files exported by AIPS or CASA's `exportuvfits` are not yet checked against.
+//! The phase centre is taken to be J2000.
 
 use std::path::Path;
 
@@ -41,11 +46,16 @@ impl Groups<'_> {
 
     /// The parameter whose `PTYPE` is `name` or starts with it (`UU---SIN`), its addends summed.
     fn parameter(&self, name: &str) -> Option<fits_well::io::GroupParameter> {
-        let found = self.groups.metadata().parameter_names.iter().flatten().find(|p| {
+        let found = self.named(name)?;
+        self.groups.parameter(found.trim()).ok()
+    }
+
+    /// The first `PTYPE` that is `name` or `name` with a projection suffix.
+    fn named(&self, name: &str) -> Option<&String> {
+        self.groups.metadata().parameter_names.iter().flatten().find(|p| {
             let p = p.trim().to_ascii_uppercase();
             p == name || (p.starts_with(name) && p[name.len()..].starts_with('-'))
-        })?;
-        self.groups.parameter(found.trim()).ok()
+        })
     }
 
     fn require(&self, name: &str) -> Result<fits_well::io::GroupParameter, IoError> {
@@ -108,13 +118,14 @@ fn axes(path: &Path, header: &Header, shape: &[usize]) -> Result<Vec<(String, Ax
     Ok(out)
 }
 
-/// Reads the UVFITS file at `path` (one source; several subarrays or sources are refused).
+/// Reads the UVFITS file at `path` (one source, subarray and frequency setup).
 ///
 /// # Errors
 /// [`IoError::Table`] for a file that is not FITS or whose primary HDU holds no random groups, a missing
-/// axis (`COMPLEX`, `STOKES`, `FREQ`) or random parameter (`UU`, `VV`, `WW`, `DATE`, the baseline), `UU`
-/// not in seconds, an antenna absent from `AIPS AN`, several IFs without `AIPS FQ`, several sources or
-/// subarrays, a Stokes code that is not a correlation; [`IoError::Open`] when the file cannot be opened.
+/// axis (`COMPLEX`, `STOKES`, `FREQ`) or random parameter (`UU`, `VV`, `WW`, `DATE`, the baseline), another
+/// axis longer than one pixel, `UU` not in seconds or not of the SIN projection, an antenna absent from
+/// `AIPS AN`, several IFs without `AIPS FQ` or with channel widths or sidebands of their own, several
+/// sources, subarrays or frequency setups, a Stokes code that is not a correlation; [`IoError::Open`] when the file cannot be opened.
 pub fn read(path: &Path) -> Result<UvData, IoError> {
     let error = |table: &'static str, column: &str, message: String| table_error(path, table, column, message);
     let file = std::fs::File::open(path).map_err(|e| IoError::Open {
@@ -150,6 +161,21 @@ pub fn read(path: &Path) -> Result<UvData, IoError> {
     let stokes = find("STOKES").ok_or_else(|| missing("STOKES"))?;
     let freq = find("FREQ").ok_or_else(|| missing("FREQ"))?;
     let if_axis = find("IF");
+    if let Some((ctype, axis, _)) = axes.iter().find(|(t, a, _)| {
+        a.len > 1
+            && !["COMPLEX", "STOKES", "FREQ", "IF"]
+                .iter()
+                .any(|n| t == n || t.starts_with(&format!("{n}-")))
+    }) {
+        return Err(error(
+            "PRIMARY",
+            &format!("CTYPE ({ctype})"),
+            format!(
+                "an axis of {} pixels that is not COMPLEX, STOKES, FREQ or IF is not read",
+                axis.len
+            ),
+        ));
+    }
     if !(2..=3).contains(&complex.1.len) {
         return Err(error(
             "PRIMARY",
@@ -174,7 +200,7 @@ pub fn read(path: &Path) -> Result<UvData, IoError> {
         .collect::<Result<_, _>>()?;
     let n_if = if_axis.map_or(1, |a| a.1.len);
     let n_chan = freq.1.len;
-    let offsets = if_offsets(&mut fits, path, n_if)?;
+    let offsets = if_offsets(&mut fits, path, n_if, freq.1.cdelt)?;
     let frequencies: Vec<Vec<f64>> = offsets
         .iter()
         .map(|o| (0..n_chan).map(|c| freq.1.at(c) + o).collect())
@@ -187,7 +213,21 @@ pub fn read(path: &Path) -> Result<UvData, IoError> {
     )?;
     let (stations, n_antennas) = stations(&mut fits, path)?;
 
-    // Random parameters.
+    // Random parameters: u, v, w in the SIN projection's plane (NCP's east–west-array coordinates are not
+    // converted).
+    for name in ["UU", "VV", "WW"] {
+        if let Some(p) = groups.named(name)
+            && !(p.trim().len() == name.len() || p.trim().to_ascii_uppercase().ends_with("-SIN"))
+        {
+            return Err(groups.error(
+                name,
+                format!(
+                    "{}: only the SIN projection's u, v, w (UU, UU---SIN) are read",
+                    p.trim()
+                ),
+            ));
+        }
+    }
     let uvw: Vec<Vec<f64>> = ["UU", "VV", "WW"]
         .iter()
         .map(|name| groups.values(name, &groups.require(name)?))
@@ -208,18 +248,19 @@ pub fn read(path: &Path) -> Result<UvData, IoError> {
         None => vec![0.0; gcount],
     };
     let pairs = antenna_pairs(&groups, gcount)?;
-    for (name, limit) in [("SOURCE", 1.0), ("SUBARRAY", 1.0)] {
-        if let Some(p) = groups.parameter(name)
-            && let Some((g, v)) = groups
-                .values(name, &p)?
-                .into_iter()
-                .enumerate()
-                .find(|(_, v)| *v != limit)
-        {
-            return Err(groups.error(
-                name,
-                format!("group {g}: {name} {v}; one source and one subarray are read (split the file first)"),
-            ));
+    for name in ["SOURCE", "SUBARRAY", "FREQSEL"] {
+        if let Some(p) = groups.parameter(name) {
+            let values = groups.values(name, &p)?;
+            if let Some((g, v)) = values.iter().enumerate().find(|(_, v)| **v != values[0]) {
+                return Err(groups.error(
+                    name,
+                    format!(
+                        "group {g}: {name} {v} after {}; one source, subarray and frequency setup are read (split the file \
+                         first)",
+                        values[0]
+                    ),
+                ));
+            }
         }
     }
 
@@ -305,8 +346,18 @@ fn antenna_pairs(groups: &Groups<'_>, gcount: usize) -> Result<Vec<(usize, usize
     let baseline = groups.values("BASELINE", &groups.require("BASELINE")?)?;
     (0..gcount)
         .map(|g| {
-            // The subarray sits in the fraction (AIPS: + (subarray − 1)/100); it is checked apart.
+            // The subarray sits in the fraction (AIPS: + (subarray − 1)/100): the first alone is read.
             let b = baseline[g].floor();
+            if baseline[g] - b > 0.005 {
+                return Err(groups.error(
+                    "BASELINE",
+                    format!(
+                        "group {g}: {} names subarray {:.0}; one subarray is read (split the file first)",
+                        baseline[g],
+                        (baseline[g] - b) * 100.0 + 1.0
+                    ),
+                ));
+            }
             let (a1, a2) = if b >= 65_536.0 {
                 ((b - 65_536.0) / 2048.0, (b - 65_536.0) % 2048.0)
             } else {
@@ -318,8 +369,9 @@ fn antenna_pairs(groups: &Groups<'_>, gcount: usize) -> Result<Vec<(usize, usize
 }
 
 /// Each IF's frequency offset (Hz) from the `FREQ` axis: `AIPS FQ`'s `IF FREQ` (its first row), or 0
-/// for a single IF without the table.
-fn if_offsets(fits: &mut Reader, path: &Path, n_if: usize) -> Result<Vec<f64>, IoError> {
+/// for a single IF without the table; IFs whose `CH WIDTH` or `SIDEBAND` (−1: channels descending) differ
+/// from the axis's spacing are refused.
+fn if_offsets(fits: &mut Reader, path: &Path, n_if: usize, channel_width: f64) -> Result<Vec<f64>, IoError> {
     let Ok(table) = fits.read_table("AIPS FQ") else {
         return if n_if == 1 {
             Ok(vec![0.0])
@@ -344,6 +396,23 @@ fn if_offsets(fits: &mut Reader, path: &Path, n_if: usize) -> Result<Vec<f64>, I
             "IF FREQ",
             format!("{} finite offsets for {n_if} IFs are needed, found {values:?}", n_if),
         ));
+    }
+    // Each IF's channels as the FREQ axis spaces them: a width or sideband of its own is refused.
+    for (name, expected) in [("CH WIDTH", channel_width.abs()), ("SIDEBAND", 1.0)] {
+        let mut found: Vec<f64> = Vec::new();
+        if table.column(name).and_then(|c| c.physical_into(&mut found)).is_ok()
+            && let Some(v) = found
+                .iter()
+                .take(n_if)
+                .find(|v| (v.abs() - expected).abs() > 1e-6 * expected)
+        {
+            return Err(table_error(
+                path,
+                "AIPS FQ",
+                name,
+                format!("an IF's {name} {v} differs from the FREQ axis's ({expected}): not read"),
+            ));
+        }
     }
     Ok(values[..n_if].to_vec())
 }

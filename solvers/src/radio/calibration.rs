@@ -164,7 +164,7 @@ pub struct SelfCalibrated {
     pub die_faint: Array2<f64>,
     /// The kernels' two copies `U₁`, `U₂` at the end.
     pub ddes: [Ddes; 2],
-    /// The criterion after the start and after each outer iteration (empty for [`SelfCalibration::image`]).
+    /// The criterion after each outer iteration (empty for [`SelfCalibration::image`]).
     pub history: Vec<Outer>,
     /// The gain amplitude `ĝ` the boxes were scaled by.
     pub gain_scale: f64,
@@ -647,10 +647,13 @@ fn gain_scale(problem: &Problem<'_>) -> Result<f64> {
         num += vm * vy;
         den += vm * vm;
     }
-    if !(den > 0.0 && num > 0.0) {
+    if !(den > 0.0 && num > 0.0 && (num / den).is_finite()) {
         return Err(Error::Singular {
             what: "bright-source visibilities",
-            detail: "the known sources give no visibility (or the data are all zero): nothing to calibrate on".into(),
+            detail:
+                "the known sources give no visibility, or visibilities beyond f64 (or the data are all zero): nothing \
+                     to calibrate on"
+                    .into(),
         });
     }
     Ok((num / den).sqrt())

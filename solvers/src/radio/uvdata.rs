@@ -191,6 +191,8 @@ pub struct Reduced {
     pub dropped: usize,
     /// The largest w-term phase at the image's corner over the kept visibilities (radians).
     pub w_phase: f64,
+    /// The largest `|w|` over the kept visibilities (wavelengths), for the w-term elsewhere.
+    pub max_w: f64,
     /// Each time step's first time (s).
     pub step_times: Vec<f64>,
 }
@@ -346,7 +348,7 @@ impl UvData {
         let grid = n as f64;
 
         let (mut baselines, mut values, mut weights) = (Vec::new(), Vec::new(), Vec::new());
-        let (mut dropped, mut w_phase, mut longest) = (0usize, 0.0f64, 0.0f64);
+        let (mut dropped, mut max_w, mut longest) = (0usize, 0.0f64, 0.0f64);
         for r in 0..self.n_rows() {
             let window = &self.frequencies[self.spectral_window[r]];
             for (ch, &frequency) in window.iter().enumerate() {
@@ -390,7 +392,7 @@ impl UvData {
                 }
                 let per_metre = frequency / SPEED_OF_LIGHT;
                 let [u, v, w] = self.uvw[r].map(|x| x * per_metre);
-                w_phase = w_phase.max(w.abs() * w_factor);
+                max_w = max_w.max(w.abs());
                 longest = longest.max(u.abs()).max(v.abs());
                 baselines.push(Baseline {
                     antenna1: self.antenna1[r],
@@ -403,6 +405,7 @@ impl UvData {
                 weights.push(weight);
             }
         }
+        let w_phase = max_w * w_factor;
         if values.is_empty() {
             return Err(Error::Empty {
                 what: "visibilities after flags (every parallel-hand value flagged or of weight 0)",
@@ -451,6 +454,7 @@ impl UvData {
             kept,
             dropped,
             w_phase,
+            max_w,
             step_times: steps.1,
         })
     }

@@ -20,7 +20,8 @@ pub(super) fn load(c: &CalibrateArgs) -> Result<Loaded, Box<dyn std::error::Erro
     ] {
         if given {
             return Err(format!(
-                "{flag} applies to a Measurement Set; {} is a grid-cell table (its image is --bright's)",
+                "{flag} applies to recorded visibilities (a Measurement Set or UVFITS); {} is a grid-cell table (its \
+                 image is --bright's)",
                 c.vis.display()
             )
             .into());

@@ -70,17 +70,26 @@ pub(super) fn load(c: &CalibrateArgs) -> Result<Loaded, Box<dyn std::error::Erro
         ("solution_interval", "--solution-interval"),
         ("max_w_phase", "--cell/--image-size (the field is too wide)"),
     ];
+    // A row of the reduction: a Measurement Set's row of the field, or a UVFITS group's IF.
+    let n_if = data.frequencies.len().max(1);
+    let row = |r: usize| {
+        if c.vis.is_dir() {
+            format!("row {r} of field {}'s rows", c.field)
+        } else {
+            format!("group {}, IF {}", r / n_if, r % n_if)
+        }
+    };
     let reduced = data.stokes_i(&imaging).map_err(|e| -> Box<dyn std::error::Error> {
         match e {
             sparsimony::solvers::Error::Visibility { index, name, reason } => {
-                format!("{vis}: row {index} of field {}'s rows: {name}: {reason}", c.field).into()
+                format!("{vis}: {}: {name}: {reason}", row(index)).into()
             }
-            sparsimony::solvers::Error::NonFinite { row, col, .. } => {
+            sparsimony::solvers::Error::NonFinite { row: r, col, .. } => {
                 let corrs = data.correlations.len().max(1);
                 format!(
-                    "{vis}: row {row} of field {}'s rows, channel {}, correlation {:?}: an unflagged visibility or \
-                         its weight is not finite (flag it, or fix the set)",
-                    c.field,
+                    "{vis}: {}, channel {}, correlation {:?}: an unflagged visibility or its weight is not finite \
+                     (flag it, or fix the file)",
+                    row(r),
                     col / corrs,
                     data.correlations.get(col % corrs)
                 )
@@ -89,7 +98,7 @@ pub(super) fn load(c: &CalibrateArgs) -> Result<Loaded, Box<dyn std::error::Erro
             e => format!("{vis}: {}", super::with_flag_names(e.into(), &flags)).into(),
         }
     })?;
-    let sources = read_sky(sky, &imaging, data.phase_centre)?;
+    let sources = read_sky(sky, &imaging, data.phase_centre, reduced.max_w)?;
     Ok(Loaded {
         observation: reduced.observation,
         sky: Sky::Sources(sources),
@@ -126,8 +135,15 @@ fn read_measurement_set(c: &CalibrateArgs) -> Result<sparsimony::solvers::radio:
     .into())
 }
 
-/// The sky list (CSV, columns [`SKY_COLUMNS`], others ignored) as point sources on the image.
-fn read_sky(path: &Path, imaging: &Imaging, centre: [f64; 2]) -> Result<Vec<PointSource>, Box<dyn std::error::Error>> {
+/// The sky list (CSV, columns [`SKY_COLUMNS`], others ignored) as point sources on the image; a source
+/// whose w-term phase (`2π · max|w| · (1 − n)`, `max_w` in wavelengths) exceeds the imaging's bound is
+/// refused, as the small-field model leaves it out.
+fn read_sky(
+    path: &Path,
+    imaging: &Imaging,
+    centre: [f64; 2],
+    max_w: f64,
+) -> Result<Vec<PointSource>, Box<dyn std::error::Error>> {
     let table = sparsimony::io::read_table(path)?;
     if table.lines.is_empty() && table.values().nrows() > 0 {
         return Err(format!(
@@ -164,8 +180,13 @@ fn read_sky(path: &Path, imaging: &Imaging, centre: [f64; 2]) -> Result<Vec<Poin
         .map(|(r, row)| {
             let (ra, dec, flux) = (row[cols[0]], row[cols[1]], row[cols[2]]);
             let at = |k: usize| table.locate(path, r, cols[k]);
-            if let Some(k) = [ra, dec, flux].iter().position(|v| !v.is_finite()) {
-                return Err(format!("--sky {}: not a finite number", at(k)));
+            for (k, v) in [ra, dec, flux].into_iter().enumerate() {
+                sparsimony::solvers::data::check_value("sky list", r, k, v).map_err(|e| match e {
+                    sparsimony::solvers::Error::Magnitude { .. } => {
+                        format!("--sky {}: {v:e} is beyond ±1e100: rescale", at(k))
+                    }
+                    _ => format!("--sky {}: not a finite number", at(k)),
+                })?;
             }
             if !(-90.0..=90.0).contains(&dec) {
                 return Err(format!(
@@ -176,6 +197,19 @@ fn read_sky(path: &Path, imaging: &Imaging, centre: [f64; 2]) -> Result<Vec<Poin
             let (row, col) = imaging
                 .pixel(ra, dec, centre)
                 .map_err(|e| format!("--sky {}: {e}", at(0)))?;
+            // Its w-term: 1 − n at its direction cosines.
+            let (cell, half) = (imaging.cell_arcsec.to_radians() / 3600.0, (imaging.image_size / 2) as f64);
+            let (l, m) = ((half - col) * cell, (row - half) * cell);
+            let phase = std::f64::consts::TAU * max_w * (1.0 - (1.0 - l * l - m * m).max(0.0).sqrt());
+            if phase > imaging.max_w_phase {
+                return Err(format!(
+                    "--sky {}: the source is so far from the phase centre that its w-term reaches {phase:.3} rad, above \
+                     the {} rad the small-field model tolerates (w-stacking is not built): leave it out or image \
+                     about it",
+                    at(0),
+                    imaging.max_w_phase
+                ));
+            }
             Ok(PointSource { row, col, flux })
         })
         .collect::<Result<_, String>>()
