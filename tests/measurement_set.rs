@@ -459,7 +459,10 @@ fn the_command_never_writes_into_its_inputs_and_asks_for_what_a_set_needs() {
         ("ra_deg,dec_deg,flux_jy\n150,NaN,3\n", &["line 2", "dec_deg"][..]),
         ("ra_deg,dec_deg,flux_jy\n", &["no data rows"][..]),
         ("ra_deg,dec_deg,flux_jy\n150,45,3\n", &["line 2", "w-term"][..]),
-        ("ra_deg,dec_deg,flux_jy\n150,40,1e300\n", &["line 2", "flux_jy", "1e100"][..]),
+        (
+            "ra_deg,dec_deg,flux_jy\n150,40,1e300\n",
+            &["line 2", "flux_jy", "1e100"][..],
+        ),
     ] {
         std::fs::write(&bad_sky, content).unwrap();
         let o = std::process::Command::new(env!("CARGO_BIN_EXE_sparsimony"))
