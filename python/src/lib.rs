@@ -30,6 +30,7 @@ use sparsimony_solvers::regression::{
 use sparsimony_solvers::{Error, Measure, Report};
 
 mod pde;
+mod radio;
 mod sindy;
 
 /// A design as Python passes it: dense, or a SciPy CSC matrix's parts.
@@ -574,5 +575,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pde::pde_benchmark_toml, m)?)?;
     m.add_class::<pde::PdeProblem>()?;
     m.add_class::<pde::PdeSolution>()?;
+    m.add_function(wrap_pyfunction!(radio::radio_read, m)?)?;
+    m.add_function(wrap_pyfunction!(radio::radio_calibrate, m)?)?;
+    m.add("RADIO_PRIORS", sparsimony_solvers::radio::Prior::NAMES.to_vec())?;
     Ok(())
 }

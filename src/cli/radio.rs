@@ -459,16 +459,10 @@ fn peaks(faint: &Array2<f64>) -> Vec<(usize, usize, f64)> {
     found
 }
 
-/// `Σ w |y − m|² / (2 · visibilities)` at the fit's end, where the observation's weights are inverse
-/// variances (recorded visibilities' weights, read as CASA states them: `1/σ²`, σ the noise of the real
-/// part; AIPS's weights may be uncalibrated, and then the figure is off by their scale): about 1 when the model explains the data to their noise. The data term
-/// is `½ Σ (w/w̄)|y − m|²`, `w̄` the mean positive weight.
+/// [`Observation::reduced_chi2`] at the fit's end: the weights read as CASA states them (`1/σ²`, σ the
+/// noise of a real part; AIPS's may be uncalibrated, and the figure then off by their scale).
 fn reduced_chi2(observation: &Observation, fit: &SelfCalibrated) -> Option<f64> {
-    let weights = observation.weights.as_ref()?;
-    let positive: Vec<f64> = weights.iter().copied().filter(|w| *w > 0.0).collect();
-    let mean = positive.iter().map(|w| w / positive.len() as f64).sum::<f64>();
-    let data = fit.history.last()?.data;
-    Some(2.0 * mean * data / (2.0 * positive.len() as f64))
+    observation.reduced_chi2(fit.history.last()?.data)
 }
 
 fn report(c: &CalibrateArgs, loaded: &Loaded, fit: &SelfCalibrated, total: f64) -> CliResult {

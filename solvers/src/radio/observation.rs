@@ -108,11 +108,27 @@ impl Observation {
     /// Each visibility's `√(w_j / w̄)`, the scale of its rows and datum (`None` without weights); `w̄` is
     /// the mean of the positive weights, so a row of weight 0 is as good as absent.
     pub(crate) fn row_scales(&self) -> Option<Vec<f64>> {
+        let (mean, _) = self.mean_weight()?;
+        Some(self.weights.as_ref()?.iter().map(|w| (w / mean).sqrt()).collect())
+    }
+
+    /// `(w̄, the number of positive weights)`, `None` without weights.
+    fn mean_weight(&self) -> Option<(f64, usize)> {
         let weights = self.weights.as_ref()?;
-        let positive = weights.iter().filter(|w| **w > 0.0).count().max(1) as f64;
+        let positive = weights.iter().filter(|w| **w > 0.0).count();
         // Each divided first, so that weights near f64's largest do not overflow the sum.
-        let mean: f64 = weights.iter().map(|w| w / positive).sum();
-        Some(weights.iter().map(|w| (w / mean).sqrt()).collect())
+        let mean: f64 = weights.iter().map(|w| w / positive.max(1) as f64).sum();
+        Some((mean, positive))
+    }
+
+    /// The reduced χ² of a fit whose data term is `data_term = ½ Σ (w_j/w̄) |y_j − m_j|²` (the
+    /// calibration's, [`Outer::data`](super::Outer::data)): `Σ w_j |y_j − m_j|² / (2K)` over the `K`
+    /// visibilities of positive weight — about 1 when the model explains the data to the noise the
+    /// weights state, where they are inverse variances `1/σ²` of each real part (CASA's convention).
+    /// `None` without weights (relative ones state no noise).
+    pub fn reduced_chi2(&self, data_term: f64) -> Option<f64> {
+        let (mean, positive) = self.mean_weight()?;
+        Some(mean * data_term / positive.max(1) as f64)
     }
 
     /// Checks the observation: sizes, antenna and time indices in range, distinct antennas, finite
