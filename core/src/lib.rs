@@ -18,7 +18,9 @@
 //! * [`forward_backward`]: ISTA / FISTA (with adaptive restart and backtracking) on any of them;
 //! * [`linalg`]: small dense kernels for on-device fitting (Cholesky, Householder QR least squares, power iteration);
 //! * [`ode`]: fixed-step RK4 and adaptive Dormand–Prince integration without allocation;
-//! * [`sindy`]: evaluation of fitted sparse dynamical models (SINDy) on the device;
+//! * [`sindy`]: evaluation of fitted sparse dynamical models (SINDy) on the device, with their exact Jacobians;
+//! * [`mpc`]: model-predictive control with such a model (one real-time iteration per control step, a
+//!   box-constrained condensed QP by FISTA), in caller-provided scratch;
 //! * [`random`]: seeded Gaussian sampling and exact integer samplers on a caller's [`rand_core::RngCore`];
 //! * [`langevin`]: one step of spherical Langevin dynamics and the running averages of its iterates (the
 //!   read-outs of Langevin dynamics with averaging);
@@ -50,6 +52,7 @@ mod error;
 pub mod forward_backward;
 pub mod langevin;
 pub mod linalg;
+pub mod mpc;
 pub mod ode;
 pub mod operator;
 pub mod privacy;
@@ -66,4 +69,4 @@ pub use operator::{CsrView, DenseColMajor, Kronecker, LinearOperator};
 pub use prox::Prox;
 pub use real::Real;
 pub use report::{Measure, Report};
-pub use smooth::{LeastSquares, Smooth};
+pub use smooth::{LeastSquares, Quadratic, Smooth};

@@ -72,6 +72,23 @@ impl<T: Real> Factor<T> {
             Factor::Cos { frequency, .. } => (frequency * v).cos(),
         }
     }
+
+    /// The factor's derivative with respect to its input, at `v = x_input`.
+    #[inline]
+    pub fn derivative(&self, v: T) -> T {
+        match *self {
+            Factor::Power { exponent: 0, .. } => T::zero(),
+            Factor::Power { exponent, .. } => {
+                let mut p = T::lit(f64::from(exponent));
+                for _ in 1..exponent {
+                    p = p * v;
+                }
+                p
+            }
+            Factor::Sin { frequency, .. } => frequency * (frequency * v).cos(),
+            Factor::Cos { frequency, .. } => -(frequency * (frequency * v).sin()),
+        }
+    }
 }
 
 /// A fitted SINDy model `y = Ξ θ(x, u)`, borrowing its arrays.
@@ -200,6 +217,50 @@ impl<'a, T: Real> SindyModel<'a, T> {
             *o = acc;
         }
         Ok(())
+    }
+
+    /// The Jacobians of the right-hand side at `(x, u)`, exact (the product rule over each term's factors):
+    /// `jx[i + n·j] = ∂out_i/∂x_j` (n × n, column-major) and `ju[i + n·j] = ∂out_i/∂u_j` (n × c,
+    /// column-major), `n` states and `c` controls.
+    ///
+    /// # Errors
+    /// [`Error::DimensionMismatch`] when a slice has the wrong length; [`Error::NonFinite`] when an entry
+    /// overflows (`jx` first, then `ju`, by linear index).
+    pub fn jacobian(&self, x: &[T], u: &[T], jx: &mut [T], ju: &mut [T]) -> Result<()> {
+        let n = self.n_states;
+        check_len("x (states)", n, x.len())?;
+        check_len("u (controls)", self.n_controls, u.len())?;
+        check_len("jx (states²)", n * n, jx.len())?;
+        check_len("ju (states × controls)", n * self.n_controls, ju.len())?;
+        jx.fill(T::zero());
+        ju.fill(T::zero());
+        let value = |i: usize| if i < n { x[i] } else { u[i - n] };
+        for i in 0..n {
+            for p in self.coef_ptr[i]..self.coef_ptr[i + 1] {
+                let k = self.coef_term[p];
+                let factors = &self.factors[self.term_ptr[k]..self.term_ptr[k + 1]];
+                for (a, fa) in factors.iter().enumerate() {
+                    let mut d = self.coef_value[p] * fa.derivative(value(fa.input()));
+                    if d == T::zero() {
+                        continue;
+                    }
+                    for (b, fb) in factors.iter().enumerate() {
+                        if b != a {
+                            d = d * fb.eval(value(fb.input()));
+                        }
+                    }
+                    let j = fa.input();
+                    let slot = if j < n {
+                        &mut jx[i + n * j]
+                    } else {
+                        &mut ju[i + n * (j - n)]
+                    };
+                    *slot = *slot + d;
+                }
+            }
+        }
+        check_finite("SINDy Jacobian ∂f/∂x", jx)?;
+        check_finite("SINDy Jacobian ∂f/∂u", ju)
     }
 
     /// One classical RK4 step of size `h` of a continuous-time model, with the control held at `u` over the

@@ -87,3 +87,49 @@ impl<T: Real, A: LinearOperator<T>> Smooth<T> for LeastSquares<'_, T, A> {
         Ok(v)
     }
 }
+
+/// The quadratic `f(x) = ½ xᵀ H x + cᵀ x` with `H` symmetric positive semidefinite, given as an operator
+/// (only [`LinearOperator::apply`] is used; symmetry is the caller's promise). Gradient `H x + c`, Lipschitz
+/// constant `λ_max(H)` (bounded above by Gershgorin's row sums for an explicit `H`).
+#[derive(Debug, Clone, Copy)]
+pub struct Quadratic<'a, T, A> {
+    h: A,
+    c: &'a [T],
+}
+
+impl<'a, T: Real, A: LinearOperator<T>> Quadratic<'a, T, A> {
+    /// `½ xᵀ H x + cᵀ x`; `H` square, `c` of its size and finite.
+    ///
+    /// # Errors
+    /// [`crate::Error::DimensionMismatch`] or [`crate::Error::NonFinite`].
+    pub fn new(h: A, c: &'a [T]) -> Result<Self> {
+        check_len("H (square)", h.nrows(), h.ncols())?;
+        check_len("c (H's columns)", h.ncols(), c.len())?;
+        check_finite("c", c)?;
+        Ok(Self { h, c })
+    }
+}
+
+impl<T: Real, A: LinearOperator<T>> Smooth<T> for Quadratic<'_, T, A> {
+    fn dim(&self) -> usize {
+        self.h.ncols()
+    }
+    fn scratch_len(&self) -> usize {
+        self.h.nrows() + self.h.scratch_len()
+    }
+    fn value(&self, x: &[T], scratch: &mut [T]) -> Result<T> {
+        let (hx, s) = take_scratch(scratch, self.h.nrows())?;
+        self.value_grad(x, hx, s)
+    }
+    fn value_grad(&self, x: &[T], grad: &mut [T], scratch: &mut [T]) -> Result<T> {
+        check_len("grad (H's rows)", self.h.nrows(), grad.len())?;
+        self.h.apply(x, grad, scratch)?;
+        let mut v = T::zero();
+        for ((g, &ci), &xi) in grad.iter_mut().zip(self.c).zip(x) {
+            // ½ xᵀHx + cᵀx = xᵀ(½ Hx + c), accumulated before the gradient takes c.
+            v = xi * (*g / T::lit(2.0) + ci) + v;
+            *g = *g + ci;
+        }
+        Ok(v)
+    }
+}

@@ -42,6 +42,51 @@ impl<T: Real> Prox<T> for BoxConstraint<T> {
     }
 }
 
+/// The indicator of a box with bounds of its own per coordinate, repeating with a period: coordinate `i`
+/// lies in `[lower[i mod p], upper[i mod p]]`, `p = lower.len()`. One box per control input, repeated over the
+/// steps of a horizon (time-major vectors), needs only the `p` bounds of one step. Its proximal map is the
+/// projection (a clamp per coordinate). Bounds may be infinite.
+#[derive(Debug, Clone, Copy)]
+pub struct PeriodicBox<'a, T> {
+    lower: &'a [T],
+    upper: &'a [T],
+}
+
+impl<'a, T: Real> PeriodicBox<'a, T> {
+    /// The boxes `[lower[j], upper[j]]`; needs equal, non-zero lengths, `lower[j] ≤ upper[j]` and no NaN.
+    ///
+    /// # Errors
+    /// [`Error::Empty`], [`Error::DimensionMismatch`], or [`Error::InvalidParameter`] for an empty box (or a
+    /// NaN bound).
+    pub fn new(lower: &'a [T], upper: &'a [T]) -> Result<Self> {
+        if lower.is_empty() {
+            return Err(Error::Empty { what: "box bounds" });
+        }
+        crate::error::check_len("upper (as lower)", lower.len(), upper.len())?;
+        if lower.iter().zip(upper).any(|(l, u)| l.is_nan() || u.is_nan() || l > u) {
+            return Err(Error::InvalidParameter {
+                name: "lower, upper",
+                reason: "need lower <= upper in every coordinate, neither NaN",
+            });
+        }
+        Ok(Self { lower, upper })
+    }
+}
+
+impl<T: Real> Prox<T> for PeriodicBox<'_, T> {
+    fn prox(&self, step: T, x: &mut [T]) -> Result<()> {
+        check_step(step)?;
+        let bounds = self.lower.iter().zip(self.upper).cycle();
+        x.iter_mut().zip(bounds).for_each(|(v, (&l, &u))| *v = v.max(l).min(u));
+        Ok(())
+    }
+    fn value(&self, x: &[T]) -> Result<T> {
+        let mut bounds = self.lower.iter().zip(self.upper).cycle();
+        let inside = x.iter().zip(&mut bounds).all(|(&v, (&l, &u))| v >= l && v <= u);
+        Ok(if inside { T::zero() } else { T::infinity() })
+    }
+}
+
 /// The zero penalty `g = 0`: its proximal map is the identity, so forward–backward becomes (accelerated)
 /// gradient descent on the smooth term alone.
 #[derive(Debug, Clone, Copy, Default)]

@@ -13,7 +13,7 @@ mod constraint;
 mod l0;
 mod l1;
 
-pub use constraint::{BoxConstraint, TopK, Zero};
+pub use constraint::{BoxConstraint, PeriodicBox, TopK, Zero};
 pub use l0::{Cel0, L0};
 pub use l1::{GroupL2, L1, soft_threshold};
 
