@@ -20,6 +20,17 @@ mod exported;
 #[path = "../examples/sindy_export.rs"]
 mod sindy_export;
 
+#[allow(dead_code)]
+#[path = "../examples/firmware/src/lorenz_mpc.rs"]
+mod lorenz_mpc;
+
+#[path = "../examples/firmware/src/sindyc_lorenz.rs"]
+mod exported_sindyc;
+
+#[allow(dead_code)]
+#[path = "../examples/sindy_mpc.rs"]
+mod sindy_mpc;
+
 fn in_ci() -> bool {
     std::env::var("CI").as_deref() == Ok("true")
 }
@@ -62,6 +73,9 @@ fn build_firmware() -> Result<PathBuf, String> {
 fn run_qemu(elf: &Path) -> (bool, String) {
     let mut child = Command::new("qemu-system-arm")
         .args(["-cpu", "cortex-m3", "-machine", "lm3s6965evb", "-nographic"])
+        // Instruction counting: the virtual clock advances 1 ns per instruction (deterministic runs, and
+        // the firmware's SysTick counts instructions).
+        .args(["-icount", "shift=0"])
         .args(["-semihosting-config", "enable=on,target=native", "-kernel"])
         .arg(elf)
         .stdout(Stdio::piped())
@@ -205,12 +219,58 @@ fn firmware_on_emulated_cortex_m3_agrees_with_the_host() {
         messages.gaussian.map(f64::from).to_vec()
     );
 
+    check_closed_loop(&out);
+
     let fine = lorenz_reference(problems::H / 10.0, problems::STEPS * 10);
     assert_close(
         "lorenz_state vs fine-step reference",
         &problems::lorenz().unwrap(),
         &fine,
         1e-4,
+    );
+}
+
+/// The closed loop on the device (the true Lorenz system as the plant, MPC over the SINDYc model identified
+/// from noisy data) is the host's, bit for bit: the same code on the same IEEE-754 arithmetic; and it
+/// reaches the fixed point. Prints the controller's cost per control step in instructions.
+fn check_closed_loop(out: &str) {
+    let model = exported_sindyc::sindyc_lorenz::model().unwrap();
+    let x0 = lorenz_mpc::attractor_points::<1>().unwrap()[0];
+    let mut host = Vec::new();
+    let outcome = lorenz_mpc::closed_loop(
+        model,
+        x0,
+        lorenz_mpc::DEVICE_STEPS,
+        || 0,
+        |_, x, u| {
+            host.extend_from_slice(x);
+            host.push(u);
+        },
+    )
+    .unwrap();
+    let mcu = values(out, "mpc_trace");
+    assert_eq!(mcu.len(), 4 * lorenz_mpc::DEVICE_STEPS);
+    if let Some(k) = mcu.iter().zip(&host).position(|(a, b)| a.to_bits() != b.to_bits()) {
+        panic!(
+            "closed-loop trace differs at value {k}: MCU {} vs host {}",
+            mcu[k], host[k]
+        );
+    }
+    let reported = values(out, "mpc_outcome");
+    assert_eq!(reported[0].to_bits(), outcome.final_distance.to_bits());
+    assert_eq!(reported[1], outcome.max_abs_u);
+    assert!(outcome.final_distance < 0.01, "not at the fixed point: {outcome:?}");
+    assert!(outcome.max_abs_u <= lorenz_mpc::U_MAX);
+    assert_eq!(outcome.failed_steps, 0);
+    let calibration = values(out, "calibration_ticks_per_2000002_instructions")[0];
+    let ticks = values(out, "mpc_controller_ticks");
+    let per_tick = 2_000_002.0 / calibration;
+    eprintln!(
+        "closed loop: {} periods bit-identical on the MCU and the host, final |x − x*|/|x*| = {:.2e}; controller {:.0} instructions per step on average, {:.0} at most ({per_tick:.1} instructions per SysTick tick)",
+        lorenz_mpc::DEVICE_STEPS,
+        outcome.final_distance,
+        ticks[0] * per_tick / lorenz_mpc::DEVICE_STEPS as f64,
+        ticks[1] * per_tick
     );
 }
 
@@ -223,6 +283,12 @@ fn committed_firmware_model_is_current() {
         committed,
         sindy_export::firmware_source(&sindy_export::fit()),
         "examples/firmware/src/sindy_lorenz.rs is stale: run `cargo run --example sindy_export`"
+    );
+    let committed = std::fs::read_to_string(sindy_mpc::firmware_path()).unwrap();
+    assert_eq!(
+        committed,
+        sindy_mpc::firmware_source(&sindy_mpc::fit(sindy_mpc::NOISE)),
+        "examples/firmware/src/sindyc_lorenz.rs is stale: run `cargo run --example sindy_mpc -- --export-firmware`"
     );
 }
 

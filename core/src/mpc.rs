@@ -345,36 +345,36 @@ impl<'a, T: Real> Mpc<'a, T> {
                 "the inputs do not act on the predicted states along the horizon: the linearisation cannot steer",
             ));
         }
-        // e = x̄_{1..N} − x* − G ū, so that x − x* ≈ G u + e.
+        // e = x̄_{1..N} − x* − G ū, so that x − x* ≈ G u + e (row block k depends on u_0 … u_k only).
         for k in 0..big_n {
             for i in 0..n {
                 let row = k * n + i;
-                let gu = (0..nu).fold(T::zero(), |acc, j| g[row + j * nx] * plan[j] + acc);
+                let gu = (0..(k + 1) * m).fold(T::zero(), |acc, j| g[row + j * nx] * plan[j] + acc);
                 e[row] = nominal[(k + 1) * n + i] - self.settings.target[i] - gu;
             }
         }
         let s = &self.settings;
-        let weight = |row: usize| {
-            if row / n + 1 == big_n {
-                s.q_final[row % n]
-            } else {
-                s.q[row % n]
+        // Σ over the row blocks from `first` on of q_row · a_row · b_row (G is zero above its block diagonal).
+        let weighted = |first: usize, a: &[T], b: &[T]| {
+            let mut v = T::zero();
+            for k in first..big_n {
+                let q = if k + 1 == big_n { s.q_final } else { s.q };
+                for (i, &qi) in q.iter().enumerate() {
+                    v = qi * a[k * n + i] * b[k * n + i] + v;
+                }
             }
+            v
         };
         // H = Gᵀ Q G + blockdiag(R) + RΔ's band; c = Gᵀ Q e − RΔ u_{−1} in the first block.
-        let mut constant = T::zero();
-        for (row, &er) in e.iter().enumerate() {
-            constant = weight(row) * er * er / T::lit(2.0) + constant;
-        }
+        let constant = weighted(0, e, e) / T::lit(2.0);
         for a in 0..nu {
             let ga = &g[a * nx..(a + 1) * nx];
             for b in a..nu {
-                let gb = &g[b * nx..(b + 1) * nx];
-                let v = (0..nx).fold(T::zero(), |acc, row| weight(row) * ga[row] * gb[row] + acc);
+                let v = weighted(b / m, ga, &g[b * nx..(b + 1) * nx]);
                 h[a + nu * b] = v;
                 h[b + nu * a] = v;
             }
-            c[a] = (0..nx).fold(T::zero(), |acc, row| weight(row) * ga[row] * e[row] + acc);
+            c[a] = weighted(a / m, ga, e);
         }
         for k in 0..big_n {
             for j in 0..m {
@@ -390,6 +390,7 @@ impl<'a, T: Real> Mpc<'a, T> {
                 }
             }
         }
+        let mut constant = constant;
         for j in 0..m {
             c[j] = c[j] - s.r_delta[j] * u_prev[j];
             constant = s.r_delta[j] * u_prev[j] * u_prev[j] / T::lit(2.0) + constant;

@@ -10,7 +10,39 @@ use cortex_m_semihosting::{debug, hprint, hprintln};
 
 #[path = "sindy_lorenz.rs"]
 mod exported;
+mod lorenz_mpc;
 mod problems;
+mod sindyc_lorenz;
+
+/// A 64-bit count of SysTick ticks (the core clock), read as often as the 24-bit counter cannot wrap twice.
+/// Under `qemu-system-arm -icount shift=0` every instruction advances the virtual clock by 1 ns, so ticks
+/// are instructions times a constant the firmware calibrates with a loop of known length.
+struct Ticks {
+    syst: cortex_m::peripheral::SYST,
+    last: u32,
+    total: u64,
+}
+
+impl Ticks {
+    fn start(mut syst: cortex_m::peripheral::SYST) -> Self {
+        use cortex_m::peripheral::syst::SystClkSource;
+        syst.set_clock_source(SystClkSource::Core);
+        syst.set_reload(0x00FF_FFFF);
+        syst.clear_current();
+        syst.enable_counter();
+        let last = cortex_m::peripheral::SYST::get_current();
+        Self { syst, last, total: 0 }
+    }
+
+    fn now(&mut self) -> u64 {
+        let current = cortex_m::peripheral::SYST::get_current();
+        // The counter counts down from the reload value and wraps modulo 2²⁴.
+        self.total += u64::from(self.last.wrapping_sub(current) & 0x00FF_FFFF);
+        self.last = current;
+        let _ = &self.syst;
+        self.total
+    }
+}
 
 /// Stack painting, to measure the peak stack use of the computations (RAM beyond the 8 bytes of `.bss`).
 mod stack {
@@ -75,7 +107,47 @@ fn run() -> sparsimony_core::Result<()> {
     print_all("ldp_cube_message", &messages.cube.map(f64::from));
     print_all("ldp_laplace_message", &messages.laplace.map(f64::from));
     print_all("ldp_gaussian_message", &messages.gaussian.map(f64::from));
+    mpc_closed_loop()?;
     hprintln!("stack_bytes_used {}", stack::used());
+    Ok(())
+}
+
+/// The closed loop on the device: the true Lorenz system as the plant, the controller over the SINDYc model
+/// identified on the host from noisy data; the trace (x, y, z, u per period), the outcome and the
+/// controller's ticks printed.
+fn mpc_closed_loop() -> sparsimony_core::Result<()> {
+    let Some(peripherals) = cortex_m::Peripherals::take() else {
+        return Err(sparsimony_core::Error::Device { what: "core peripherals taken twice" });
+    };
+    let mut ticks = Ticks::start(peripherals.SYST);
+    // Calibration: `delay(n)` runs n + 1 iterations of `subs; bne`, 2(n + 1) instructions.
+    let before = ticks.now();
+    cortex_m::asm::delay(1_000_000);
+    hprintln!("calibration_ticks_per_2000002_instructions {}", ticks.now() - before);
+
+    let model = sindyc_lorenz::sindyc_lorenz::model()?;
+    let x0 = lorenz_mpc::attractor_points::<1>()?[0];
+    hprint!("mpc_trace");
+    let outcome = lorenz_mpc::closed_loop(model, x0, lorenz_mpc::DEVICE_STEPS, || ticks.now(), |_, x, u| {
+        hprint!(" {:?} {:?} {:?} {:?}", x[0], x[1], x[2], u);
+    })?;
+    hprintln!();
+    print_all(
+        "mpc_outcome",
+        &[
+            outcome.final_distance,
+            outcome.max_abs_u,
+            outcome.cost,
+            outcome.max_qp_iterations as f64,
+            outcome.capped_steps as f64,
+            outcome.failed_steps as f64,
+        ],
+    );
+    hprintln!(
+        "mpc_controller_ticks {} {}",
+        outcome.controller_ticks,
+        outcome.max_controller_ticks
+    );
     Ok(())
 }
 
