@@ -25,7 +25,7 @@ use std::time::Instant;
 
 #[allow(dead_code)]
 #[path = "firmware/src/lorenz_mpc.rs"]
-mod lorenz_mpc;
+pub mod lorenz_mpc;
 use lorenz_mpc::{DT, Outcome, TARGET, attractor_points, closed_loop, lorenz_rhs};
 
 /// Sampling step of the excitation.
