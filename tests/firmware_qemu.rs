@@ -20,16 +20,13 @@ mod exported;
 #[path = "../examples/sindy_export.rs"]
 mod sindy_export;
 
-#[allow(dead_code)]
-#[path = "../examples/firmware/src/lorenz_mpc.rs"]
-mod lorenz_mpc;
-
 #[path = "../examples/firmware/src/sindyc_lorenz.rs"]
 mod exported_sindyc;
 
 #[allow(dead_code)]
 #[path = "../examples/sindy_mpc.rs"]
 mod sindy_mpc;
+use sindy_mpc::lorenz_mpc;
 
 fn in_ci() -> bool {
     std::env::var("CI").as_deref() == Ok("true")

@@ -117,7 +117,9 @@ fn run() -> sparsimony_core::Result<()> {
 /// controller's ticks printed.
 fn mpc_closed_loop() -> sparsimony_core::Result<()> {
     let Some(peripherals) = cortex_m::Peripherals::take() else {
-        return Err(sparsimony_core::Error::Device { what: "core peripherals taken twice" });
+        return Err(sparsimony_core::Error::Device {
+            what: "core peripherals taken twice",
+        });
     };
     let mut ticks = Ticks::start(peripherals.SYST);
     // Calibration: `delay(n)` runs n + 1 iterations of `subs; bne`, 2(n + 1) instructions.
@@ -128,9 +130,15 @@ fn mpc_closed_loop() -> sparsimony_core::Result<()> {
     let model = sindyc_lorenz::sindyc_lorenz::model()?;
     let x0 = lorenz_mpc::attractor_points::<1>()?[0];
     hprint!("mpc_trace");
-    let outcome = lorenz_mpc::closed_loop(model, x0, lorenz_mpc::DEVICE_STEPS, || ticks.now(), |_, x, u| {
-        hprint!(" {:?} {:?} {:?} {:?}", x[0], x[1], x[2], u);
-    })?;
+    let outcome = lorenz_mpc::closed_loop(
+        model,
+        x0,
+        lorenz_mpc::DEVICE_STEPS,
+        || ticks.now(),
+        |_, x, u| {
+            hprint!(" {:?} {:?} {:?} {:?}", x[0], x[1], x[2], u);
+        },
+    )?;
     hprintln!();
     print_all(
         "mpc_outcome",
