@@ -10,9 +10,10 @@ use cortex_m_semihosting::{debug, hprint, hprintln};
 
 #[path = "sindy_lorenz.rs"]
 mod exported;
+#[path = "sindyc_lorenz.rs"]
+mod exported_sindyc;
 mod lorenz_mpc;
 mod problems;
-mod sindyc_lorenz;
 
 /// A 64-bit count of SysTick ticks (the core clock), read as often as the 24-bit counter cannot wrap twice.
 /// Under `qemu-system-arm -icount shift=0` every instruction advances the virtual clock by 1 ns, so ticks
@@ -127,7 +128,7 @@ fn mpc_closed_loop() -> sparsimony_core::Result<()> {
     cortex_m::asm::delay(1_000_000);
     hprintln!("calibration_ticks_per_2000002_instructions {}", ticks.now() - before);
 
-    let model = sindyc_lorenz::sindyc_lorenz::model()?;
+    let model = exported_sindyc::sindyc_lorenz::model()?;
     let x0 = lorenz_mpc::attractor_points::<1>()?[0];
     hprint!("mpc_trace");
     let outcome = lorenz_mpc::closed_loop(
