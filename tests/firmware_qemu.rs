@@ -269,6 +269,10 @@ fn check_closed_loop(out: &str) {
         ticks[0] * per_tick / lorenz_mpc::DEVICE_STEPS as f64,
         ticks[1] * per_tick
     );
+    eprintln!(
+        "closed loop: peak stack {} bytes",
+        values(out, "mpc_stack_bytes_used")[0]
+    );
 }
 
 /// The committed firmware model is what the host fit exports today (rerun `cargo run --example sindy_export`

@@ -108,8 +108,10 @@ fn run() -> sparsimony_core::Result<()> {
     print_all("ldp_cube_message", &messages.cube.map(f64::from));
     print_all("ldp_laplace_message", &messages.laplace.map(f64::from));
     print_all("ldp_gaussian_message", &messages.gaussian.map(f64::from));
-    mpc_closed_loop()?;
     hprintln!("stack_bytes_used {}", stack::used());
+    stack::paint();
+    mpc_closed_loop()?;
+    hprintln!("mpc_stack_bytes_used {}", stack::used());
     Ok(())
 }
 
