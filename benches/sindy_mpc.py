@@ -5,18 +5,21 @@ control step and closed-loop cost, single-threaded.
     cargo build --release --example sindy_mpc
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \\
         /tmp/pysvenv/bin/python benches/sindy_mpc.py [target/release/examples/sindy_mpc] [out.json] \\
-        [--steps 1000] [--starts 5] [--method L-BFGS-B|SLSQP]
+        [--steps 1000] [--starts 5] [--method SLSQP|L-BFGS-B]
 
 The binary runs first (`--json --save-training`): its controller (real-time iteration, one linearisation and
 one box QP per control step) over the true model, over SINDYc from clean data and over SINDYc from the 1 %-noise
 excitation, from 5 points on the attractor to x* = (√72, √72, 27) for 10 time units, and the noisy excitation
 it fitted. PySINDy then fits that same file as a user would (STLSQ(threshold=0.5), PolynomialLibrary(degree=2),
 SmoothedFiniteDifference, `u=`, t = 0.002), and a SciPy MPC over PySINDy's model drives the same true plant
-from the same starts: at each control step `scipy.optimize.minimize` (L-BFGS-B by default, SLSQP with
-`--method`; the gradient by SciPy's finite differences, as Kaiser, Kutz & Brunton's fmincon code does) solves
-the nonlinear shooting problem over the horizon's 10 inputs, |u| ≤ 50, warm-started from the shifted previous
-solution, with the model's right-hand side evaluated from PySINDy's coefficients in numpy and integrated by
-the same RK4 (2 substeps per period); the first input is applied to the Lorenz system (RK4, 10 substeps).
+from the same starts. At each control step `scipy.optimize.minimize` (SLSQP, SciPy's SQP as fmincon's is, by
+default; L-BFGS-B with `--method`; SciPy's defaults otherwise, so the gradient by finite differences, as in
+Kaiser, Kutz & Brunton's fmincon code) solves the nonlinear shooting problem over the horizon's 10 inputs,
+|u| ≤ 50, warm-started from the shifted previous solution, the model's right-hand side evaluated from
+PySINDy's coefficients in numpy and integrated by the same RK4 (2 substeps per period); the first input is
+applied to the Lorenz system (RK4, 10 substeps, the binary's plant: the script checks it reproduces the
+binary's starting points). SciPy solves each step's nonlinear problem to its tolerance; ours takes one
+real-time-iteration step of it, so the cost columns show what that costs in control quality.
 Both minimise J = ½Σ_{k=1..N}|x_k − x*|² + ½Σ_{k<N} r u_k², Q = I, r = 10⁻³, N = 10, period 0.01.
 
 Per model and start: |x − x*|/|x*| at the end, the time it settled within 1 % (and stayed), the largest |u|,
@@ -61,7 +64,7 @@ parser.add_argument("binary", nargs="?", default="target/release/examples/sindy_
 parser.add_argument("output", nargs="?", help="write the table as JSON here")
 parser.add_argument("--steps", type=int, default=OUR_STEPS, help="control steps of each SciPy run")
 parser.add_argument("--starts", type=int, default=None, help="starting points for SciPy (default: all)")
-parser.add_argument("--method", default="L-BFGS-B", choices=["L-BFGS-B", "SLSQP"])
+parser.add_argument("--method", default="SLSQP", choices=["SLSQP", "L-BFGS-B"])
 args = parser.parse_args()
 
 
@@ -166,7 +169,7 @@ bounds = [(-U_MAX, U_MAX)] * HORIZON
 def scipy_loop(x0, steps):
     x, plan = list(x0), np.zeros(HORIZON)
     out = dict(final_distance=distance(x), settled_at=None, max_abs_u=0.0, cost=0.0, seconds=0.0,
-               max_iterations=0, evaluations=0, unsuccessful_steps=0, max_step_seconds=0.0)
+               max_iterations=0, evaluations=0, unsuccessful_steps=0, max_step_seconds=0.0, messages=set())
     for k in range(steps):
         xk = np.array(x)
         t0 = time.perf_counter()
@@ -177,6 +180,8 @@ def scipy_loop(x0, steps):
         out["max_iterations"] = max(out["max_iterations"], int(res.nit))
         out["evaluations"] += int(res.nfev)
         out["unsuccessful_steps"] += int(not res.success)
+        if not res.success:
+            out["messages"].add(str(res.message))
         sol = np.clip(res.x, -U_MAX, U_MAX)
         u = float(sol[0])
         e = xk - TARGET
@@ -205,7 +210,8 @@ for k in range(n_starts):
     rows.append(dict(model=name, start=k, steps=args.steps, final_distance=o["final_distance"],
                      settled_at=o["settled_at"], max_abs_u=o["max_abs_u"], cost=o["cost"],
                      micros_per_step=o["micros_per_step"], max_iterations=o["max_iterations"],
-                     failed_steps=o["unsuccessful_steps"], evaluations_per_step=o["evaluations"] / args.steps,
+                     failed_steps=o["unsuccessful_steps"], unsuccessful_messages=sorted(o["messages"]),
+                     evaluations_per_step=o["evaluations"] / args.steps,
                      max_step_micros=o["max_step_seconds"] * 1e6))
     print(f"  {name}, start {k}: {o['seconds']:.1f} s in the optimiser", file=sys.stderr, flush=True)
 scipy_wall = time.perf_counter() - wall

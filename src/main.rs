@@ -10,6 +10,8 @@ const EXAMPLES: &str = "Examples:
   sparsimony regress --x X.npy --y y.npy --alpha 0.05 --no-intercept --json
   sparsimony sindy --data data/lorenz.csv --t-column t
   sparsimony sindy --data data/lorenz.csv --t-column t --diff savgol --ensemble 20 --json
+  sparsimony sindy --data excitation.csv --dt 0.002 --control u --export model.json
+  sparsimony mpc --model model.json --settings controller.toml --x0 1,2,25 --steps 1000
   sparsimony pde --benchmark poisson_1d-single_sin --plot poisson.svg
   sparsimony pde --problem problem.toml --grid 64,64 --json
   sparsimony ldp simulate --n 1000000 --d 20 --k 2 --epsilon 4 --method iht
@@ -47,6 +49,8 @@ enum Command {
     Regress(cli::regress::Args),
     /// Discover equations of motion from a trajectory (SINDy): ẋ = Ξ θ(x, u) with Ξ sparse.
     Sindy(cli::sindy::Args),
+    /// Model-predictive control with an exported SINDYc model, simulated in closed loop against a plant.
+    Mpc(cli::mpc::Args),
     /// Solve a PDE with a spectral-mixture Gaussian process (a built-in benchmark or a TOML problem).
     Pde(cli::pde::Args),
     /// Sparse regression under local differential privacy: simulated users, or rows privatized per user.
@@ -75,6 +79,7 @@ fn main() -> ExitCode {
     let run = || match args.command {
         Command::Regress(a) => cli::regress::run(a),
         Command::Sindy(a) => cli::sindy::run(a),
+        Command::Mpc(a) => cli::mpc::run(a),
         Command::Pde(a) => cli::pde::run(a),
         Command::Ldp(a) => cli::ldp::run(a),
         Command::Langevin(a) => cli::langevin::run(a),

@@ -114,13 +114,32 @@ pub struct Mpc<'a, T> {
 }
 
 /// Scratch elements [`Mpc::step`] needs for `n_states` states, `n_controls` inputs and `horizon` steps, as a
-/// `const fn` so that firmware can size a `static` buffer.
+/// `const fn` so that firmware can size a `static` buffer. Saturates at `usize::MAX` (a size no buffer
+/// has; [`Mpc::new`] refuses such a horizon).
 pub const fn scratch_len(n_states: usize, n_controls: usize, horizon: usize) -> usize {
+    let mul = usize::saturating_mul;
     let (n, m, big_n) = (n_states, n_controls, horizon);
-    let (nu, nx, w) = (big_n * m, big_n * n, n + m);
+    let (nu, nx, w) = (mul(big_n, m), mul(big_n, n), n.saturating_add(m));
     // x̄, [A_k B_k], G, H, c, e; RK4 sensitivities (S, ΣS, dY, dK, [Jx Ju]) and states (y, k, Σk);
     // the QP's three vectors, its gradient scratch and the first plan.
-    (big_n + 1) * n + big_n * n * w + nx * nu + nu * nu + nu + nx + 5 * n * w + 3 * n + 5 * nu
+    let parts = [
+        mul(big_n.saturating_add(1), n),
+        mul(mul(big_n, n), w),
+        mul(nx, nu),
+        mul(nu, nu),
+        nu,
+        nx,
+        mul(mul(5, n), w),
+        mul(3, n),
+        mul(5, nu),
+    ];
+    let mut total = 0usize;
+    let mut i = 0;
+    while i < parts.len() {
+        total = total.saturating_add(parts[i]);
+        i += 1;
+    }
+    total
 }
 
 impl<'a, T: Real> Mpc<'a, T> {
@@ -139,6 +158,12 @@ impl<'a, T: Real> Mpc<'a, T> {
         }
         if s.horizon == 0 || s.substeps == 0 || s.max_iter == 0 {
             return Err(invalid("horizon, substeps, max_iter", "must be at least 1"));
+        }
+        if scratch_len(n, m, s.horizon) == usize::MAX {
+            return Err(invalid(
+                "horizon",
+                "so long that the controller's scratch length overflows",
+            ));
         }
         check_finite("dt", &[s.dt])?;
         if s.dt <= T::zero() {

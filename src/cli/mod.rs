@@ -25,6 +25,7 @@ pub mod devices;
 pub mod inspect;
 pub mod langevin;
 pub mod ldp;
+pub mod mpc;
 pub mod pde;
 pub mod radio;
 pub mod regress;

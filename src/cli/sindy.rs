@@ -418,3 +418,79 @@ fn export_json(m: &ExportedModel) -> serde_json::Value {
         "coef_value": m.coef_value,
     })
 }
+
+/// A model written by `--export` as JSON, read back (for `sparsimony mpc`). The structure is checked by
+/// the core's [`sparsimony::core::sindy::SindyModel::new`] when the model is viewed.
+///
+/// # Errors
+/// A message naming the missing or malformed key.
+pub fn import_json(v: &serde_json::Value) -> Result<ExportedModel, String> {
+    let strings = |key: &str| -> Result<Vec<String>, String> {
+        v[key]
+            .as_array()
+            .ok_or(format!("`{key}` is missing or not a list"))?
+            .iter()
+            .map(|s| {
+                s.as_str()
+                    .map(str::to_owned)
+                    .ok_or(format!("`{key}` holds a non-string"))
+            })
+            .collect()
+    };
+    let indices = |key: &str| -> Result<Vec<usize>, String> {
+        v[key]
+            .as_array()
+            .ok_or(format!("`{key}` is missing or not a list"))?
+            .iter()
+            .map(|s| {
+                s.as_u64()
+                    .map(|i| i as usize)
+                    .ok_or(format!("`{key}` holds a non-index"))
+            })
+            .collect()
+    };
+    let terms = v["terms"].as_array().ok_or("`terms` is missing or not a list")?;
+    let (mut term_names, mut factors, mut term_ptr) = (Vec::new(), Vec::new(), vec![0]);
+    for (k, t) in terms.iter().enumerate() {
+        term_names.push(t["name"].as_str().ok_or(format!("term {k} has no `name`"))?.to_owned());
+        for f in t["factors"]
+            .as_array()
+            .ok_or(format!("term {k} has no `factors` list"))?
+        {
+            let input = f["input"]
+                .as_u64()
+                .ok_or(format!("a factor of term {k} has no `input`"))? as usize;
+            let factor = if let Some(e) = f["power"].as_u64() {
+                let exponent = u32::try_from(e).map_err(|_| format!("term {k}: power {e} too large"))?;
+                Factor::Power { input, exponent }
+            } else if let Some(frequency) = f["sin"].as_f64() {
+                Factor::Sin { input, frequency }
+            } else if let Some(frequency) = f["cos"].as_f64() {
+                Factor::Cos { input, frequency }
+            } else {
+                return Err(format!("a factor of term {k} is neither `power`, `sin` nor `cos`"));
+            };
+            factors.push(factor);
+        }
+        term_ptr.push(factors.len());
+    }
+    let coef_value = v["coef_value"]
+        .as_array()
+        .ok_or("`coef_value` is missing or not a list")?
+        .iter()
+        .map(|c| c.as_f64().ok_or("`coef_value` holds a non-number"))
+        .collect::<Result<Vec<f64>, _>>()?;
+    let model = ExportedModel {
+        state_names: strings("states")?,
+        control_names: strings("controls")?,
+        discrete_time: v["discrete_time"].as_bool().ok_or("`discrete_time` is missing")?,
+        term_names,
+        factors,
+        term_ptr,
+        coef_ptr: indices("coef_ptr")?,
+        coef_term: indices("coef_term")?,
+        coef_value,
+    };
+    model.view().map_err(|e| format!("not a valid model: {e}"))?;
+    Ok(model)
+}

@@ -9,7 +9,9 @@
 //!   model in the form of [`sparsimony_core::sindy`], where it runs without allocation on a
 //!   microcontroller;
 //! * [`weak`]: the weak (integral) form for noisy data, with no differentiation at all;
-//! * [`pde`]: PDE-FIND, the same regression on fields sampled on space–time grids.
+//! * [`pde`]: PDE-FIND, the same regression on fields sampled on space–time grids;
+//! * [`control`]: model-predictive control with a SINDYc model — the controller's settings (TOML) and
+//!   the closed loop simulated on the host before [`sparsimony_core::mpc`] goes onto a device.
 //!
 //! Fitting never forms the library matrix: it is evaluated in blocks of rows and accumulated into
 //! `ΘᵀΘ` and `ΘᵀẊ` ([`crate::regression::NormalEquations`]), so memory does not grow with the samples
@@ -26,6 +28,7 @@
 //! assert_eq!(fit.equations(3), vec!["-2.000 x0"]);
 //! ```
 
+pub mod control;
 pub mod differentiation;
 pub mod export;
 pub mod fitted;
@@ -36,6 +39,7 @@ pub mod pde;
 mod samples;
 pub mod weak;
 
+pub use control::{ClosedLoop, ControllerSettings, closed_loop};
 pub use differentiation::{Differentiation, Time};
 pub use export::ExportedModel;
 pub use fitted::{ControlFn, SimulateOptions, SindyFit};

@@ -1,0 +1,207 @@
+//! `sparsimony mpc`: model-predictive control with a SINDYc model exported by `sparsimony sindy --export`,
+//! simulated in closed loop against a plant (the model itself, or another exported model) — to choose the
+//! controller's settings before `sparsimony_core::mpc` runs them on a device.
+
+use std::path::PathBuf;
+
+use ndarray::ArrayView1;
+use serde_json::json;
+use sparsimony::core::mpc::scratch_len;
+use sparsimony::solvers::sindy::{ControllerSettings, ExportedModel, closed_loop};
+
+use super::{Bar, CliResult, print_json};
+
+/// `sparsimony mpc`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The controller's model: the JSON that `sparsimony sindy --control … --export FILE.json` writes
+    /// (a continuous-time model with at least one control).
+    #[arg(long, value_name = "FILE.json")]
+    model: PathBuf,
+    /// The controller's settings (TOML): horizon, dt, substeps, target, q, q_final, r, r_delta, u_min,
+    /// u_max, max_iter, tol (see `sparsimony_solvers::sindy::control`).
+    #[arg(long, value_name = "FILE.toml")]
+    settings: PathBuf,
+    /// The plant's initial state, comma-separated, in the model's state order.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        required = true,
+        allow_hyphen_values = true,
+        value_name = "X,Y,…"
+    )]
+    x0: Vec<f64>,
+    /// Control periods to simulate.
+    #[arg(long, default_value_t = 1000)]
+    steps: usize,
+    /// The plant, another exported model with the same states and controls [default: the controller's
+    /// model].
+    #[arg(long, value_name = "FILE.json")]
+    plant: Option<PathBuf>,
+    /// RK4 steps per control period for the plant.
+    #[arg(long, default_value_t = 10)]
+    plant_substeps: usize,
+    /// Write the closed loop as CSV: t, the states, the inputs applied from t (empty on the last row).
+    #[arg(long, value_name = "FILE.csv")]
+    trace: Option<PathBuf>,
+    /// Print JSON: {"final_distance", "settled_at", "final_state", "max_abs_u", "cost",
+    /// "max_qp_iterations", "capped_steps", "failed_steps", "first_failure", "scratch_bytes": {"f32", "f64"}}.
+    #[arg(long)]
+    json: bool,
+}
+
+fn read_model(path: &std::path::Path) -> Result<ExportedModel, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
+    let model = super::sindy::import_json(&value).map_err(|e| format!("{}: {e}", path.display()))?;
+    if model.discrete_time {
+        return Err(format!(
+            "{}: a discrete-time model; the controller predicts with a continuous-time one (fit without --discrete)",
+            path.display()
+        ));
+    }
+    if model.control_names.is_empty() {
+        return Err(format!(
+            "{}: the model has no control inputs (fit it with --control)",
+            path.display()
+        ));
+    }
+    Ok(model)
+}
+
+/// Reads the model, the settings and the plant, simulates, prints.
+pub fn run(a: Args) -> CliResult {
+    let mut inputs = vec![("--model", a.model.as_path()), ("--settings", a.settings.as_path())];
+    inputs.extend(a.plant.iter().map(|p| ("--plant", p.as_path())));
+    if let Some(trace) = &a.trace {
+        sparsimony::output::check_outputs(&[("--trace", trace)], &inputs)?;
+    }
+    let exported = read_model(&a.model)?;
+    let plant_exported = a.plant.as_deref().map(read_model).transpose()?;
+    let text = std::fs::read_to_string(&a.settings).map_err(|e| format!("{}: {e}", a.settings.display()))?;
+    let settings = ControllerSettings::from_toml(&text).map_err(|e| format!("{}: {e}", a.settings.display()))?;
+    let model = exported.view()?;
+    let plant = plant_exported.as_ref().unwrap_or(&exported).view()?;
+    if let Some(i) = a.x0.iter().position(|v| !v.is_finite()) {
+        return Err(format!("--x0: value {} is not finite", i + 1).into());
+    }
+    // The settings checked against the model first, so that their errors name the settings' file.
+    sparsimony::core::mpc::Mpc::new(model, settings.view()).map_err(|e| format!("{}: {e}", a.settings.display()))?;
+    // Per period: the condensing (N·m)²·N·n, the QP's iterations (N·m)² each, the sensitivities, the plant.
+    let (nu, nx) = (
+        (settings.horizon * model.n_controls()) as f64,
+        (settings.horizon * model.n_states()) as f64,
+    );
+    let per_period = nu * nu * (nx + settings.max_iter as f64) + nx * (settings.substeps * 100) as f64;
+    super::work::check(
+        "the closed loop",
+        a.steps as f64 * (per_period + (a.plant_substeps * 100 * model.n_states()) as f64),
+        "--steps, --plant-substeps, or the settings' horizon and max_iter",
+    )?;
+    let bar = Bar::new("closed loop", a.json);
+    let run = closed_loop(
+        model,
+        &settings,
+        plant,
+        a.plant_substeps,
+        ArrayView1::from(&a.x0),
+        a.steps,
+        &bar.callback(),
+    );
+    bar.finish();
+    let run = run?;
+    let (n, m) = (model.n_states(), model.n_controls());
+    let scratch = scratch_len(n, m, settings.horizon);
+    let final_state: Vec<f64> = run.states.row(a.steps).to_vec();
+    if let Some(path) = &a.trace {
+        let mut csv = String::from("t");
+        for name in exported.state_names.iter().chain(&exported.control_names) {
+            csv += ",";
+            csv += name;
+        }
+        csv += "\n";
+        for k in 0..=a.steps {
+            csv += &format!("{}", k as f64 * settings.dt);
+            run.states.row(k).iter().for_each(|v| csv += &format!(",{v}"));
+            for j in 0..m {
+                csv += &if k < a.steps {
+                    format!(",{}", run.inputs[(k, j)])
+                } else {
+                    ",".into()
+                };
+            }
+            csv += "\n";
+        }
+        std::fs::write(path, csv).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    if run.failed_steps > 0 {
+        warn!(
+            "warning: {} control steps failed and held the safe input (the first: {})",
+            run.failed_steps,
+            run.first_failure.as_deref().unwrap_or("")
+        );
+    }
+    if run.capped_steps > 0 {
+        warn!(
+            "warning: {} control steps stopped at max_iter = {} before the QP's tolerance (their inputs are \
+             feasible and were applied; raise max_iter if the loop misbehaves)",
+            run.capped_steps, settings.max_iter
+        );
+    }
+    if run.settled_at.is_none() {
+        warn!(
+            "warning: the plant did not settle within 1 % of the target in {} periods (final distance {:.3e})",
+            a.steps, run.final_distance
+        );
+    }
+    if a.json {
+        print_json(&json!({
+            "final_distance": run.final_distance,
+            "settled_at": run.settled_at,
+            "final_state": final_state,
+            "max_abs_u": run.max_abs_u,
+            "cost": run.cost,
+            "max_qp_iterations": run.max_qp_iterations,
+            "capped_steps": run.capped_steps,
+            "failed_steps": run.failed_steps,
+            "first_failure": run.first_failure,
+            "scratch_bytes": {"f32": scratch * 4, "f64": scratch * 8},
+        }))?;
+        return Ok(());
+    }
+    outln!(
+        "closed loop: {} periods of {} ({} time units), plant {}",
+        a.steps,
+        settings.dt,
+        a.steps as f64 * settings.dt,
+        a.plant
+            .as_ref()
+            .map_or("= the model".into(), |p| p.display().to_string())
+    )?;
+    let names = &exported.state_names;
+    let state: Vec<String> = names
+        .iter()
+        .zip(&final_state)
+        .map(|(n, v)| format!("{n} = {v:.6}"))
+        .collect();
+    outln!("final state: {}", state.join(", "))?;
+    outln!("|x − x*| / |x*| at the end: {:.3e}", run.final_distance)?;
+    match run.settled_at {
+        Some(t) => outln!("settled within 1 % from t = {t}")?,
+        None => outln!("not settled within 1 %")?,
+    }
+    outln!(
+        "largest |u| {}, closed-loop cost {:.6e}, QP iterations per step at most {}",
+        run.max_abs_u,
+        run.cost,
+        run.max_qp_iterations
+    )?;
+    outln!(
+        "controller scratch on a device: {} values ({} bytes in f32, {} in f64)",
+        scratch,
+        scratch * 4,
+        scratch * 8
+    )?;
+    Ok(())
+}
