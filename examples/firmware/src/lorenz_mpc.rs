@@ -28,8 +28,10 @@ pub const PLANT_SUBSTEPS: usize = 10;
 pub const U_MAX: f64 = 50.0;
 /// QP iterations per control step at most.
 pub const QP_MAX_ITER: usize = 200;
-/// Control periods of the closed loop on the device (3 time units; the host test reruns them bit for bit).
-pub const DEVICE_STEPS: usize = 300;
+/// Control periods of each closed loop on the device (10 time units; the host test reruns them bit for bit).
+pub const DEVICE_STEPS: usize = 1000;
+/// Starting points the device flies from.
+pub const DEVICE_STARTS: usize = 5;
 /// Scratch the controller needs.
 pub const SCRATCH: usize = scratch_len(3, 1, HORIZON);
 
