@@ -221,26 +221,15 @@ fn main() {
     if json {
         for r in &runs {
             let o = &r.outcome;
-            println!(
-                "{{\"model\":\"{}\",\"start\":{},\"x0\":[{},{},{}],\"final_distance\":{:e},\"settled_at\":{},\"max_abs_u\":{},\"cost\":{},\"micros_per_step\":{:.2},\"max_qp_iterations\":{},\"capped_steps\":{},\"failed_steps\":{}}}",
-                r.model,
-                r.start,
-                starts[r.start][0],
-                starts[r.start][1],
-                starts[r.start][2],
-                o.final_distance,
-                if o.settled_at.is_finite() {
-                    format!("{}", o.settled_at)
-                } else {
-                    "null".into()
-                },
-                o.max_abs_u,
-                o.cost,
-                r.micros_per_step,
-                o.max_qp_iterations,
-                o.capped_steps,
-                o.failed_steps
-            );
+            let settled = o.settled_at.is_finite().then_some(o.settled_at);
+            let line = serde_json::json!({
+                "model": r.model, "start": r.start, "x0": starts[r.start],
+                "final_distance": o.final_distance, "settled_at": settled, "max_abs_u": o.max_abs_u,
+                "cost": o.cost, "micros_per_step": r.micros_per_step,
+                "max_qp_iterations": o.max_qp_iterations, "capped_steps": o.capped_steps,
+                "failed_steps": o.failed_steps,
+            });
+            println!("{line}");
         }
     } else {
         println!(

@@ -73,6 +73,21 @@ impl<T: Real> Factor<T> {
         }
     }
 
+    /// The same factor in another precision (a model fitted in `f64`, flown in `f32`).
+    pub fn cast<U: Real>(self) -> Factor<U> {
+        match self {
+            Factor::Power { input, exponent } => Factor::Power { input, exponent },
+            Factor::Sin { input, frequency } => Factor::Sin {
+                input,
+                frequency: U::lit(frequency.to_f64_lossless()),
+            },
+            Factor::Cos { input, frequency } => Factor::Cos {
+                input,
+                frequency: U::lit(frequency.to_f64_lossless()),
+            },
+        }
+    }
+
     /// The factor's derivative with respect to its input, at `v = x_input`.
     #[inline]
     pub fn derivative(&self, v: T) -> T {

@@ -246,20 +246,7 @@ fn inputs_that_do_not_act_are_refused() {
 /// The same controller in f32 (a microcontroller's FPU) chooses the f64 input to single precision.
 #[test]
 fn f32_controller_agrees_with_f64() {
-    let f32_factors: Vec<Factor<f32>> = FACTORS
-        .iter()
-        .map(|f| match *f {
-            Factor::Power { input, exponent } => Factor::Power { input, exponent },
-            Factor::Sin { input, frequency } => Factor::Sin {
-                input,
-                frequency: frequency as f32,
-            },
-            Factor::Cos { input, frequency } => Factor::Cos {
-                input,
-                frequency: frequency as f32,
-            },
-        })
-        .collect();
+    let f32_factors: Vec<Factor<f32>> = FACTORS.iter().map(|f| f.cast()).collect();
     let coef: Vec<f32> = COEF.iter().map(|&v| v as f32).collect();
     let m32 = SindyModel::new(2, 2, &f32_factors, &TERM_PTR, &COEF_PTR, &COEF_TERM, &coef).unwrap();
     let cast = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();

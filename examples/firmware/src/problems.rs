@@ -127,17 +127,7 @@ pub fn sindy_lorenz_f64() -> Result<[f64; 12]> {
 pub fn sindy_lorenz_f32() -> Result<[f32; 3]> {
     use crate::exported::sindy_lorenz as m;
     use sparsimony_core::sindy::{Factor, SindyModel};
-    let factors = m::FACTORS.map(|f| match f {
-        Factor::Power { input, exponent } => Factor::Power { input, exponent },
-        Factor::Sin { input, frequency } => Factor::Sin {
-            input,
-            frequency: frequency as f32,
-        },
-        Factor::Cos { input, frequency } => Factor::Cos {
-            input,
-            frequency: frequency as f32,
-        },
-    });
+    let factors = m::FACTORS.map(Factor::cast);
     let coef = m::COEF_VALUE.map(|c| c as f32);
     let model = SindyModel::new(
         m::N_STATES,
