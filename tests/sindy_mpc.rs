@@ -29,7 +29,8 @@ fn identified_model_mpc_stabilises_the_lorenz_fixed_point_from_five_starts() {
             )
             .unwrap();
             assert!(o.final_distance < 0.01, "noise {noise}, start {k}: {o:?}");
-            assert!(o.settled_at <= 10.0, "noise {noise}, start {k}: {o:?}");
+            // Within 10 time units, as asked; 2.34 at the slowest start today.
+            assert!(o.settled_at <= 3.0, "noise {noise}, start {k}: {o:?}");
             assert!(
                 largest <= U_MAX && o.max_abs_u == largest,
                 "noise {noise}, start {k}: |u| {largest}"

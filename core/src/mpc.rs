@@ -121,7 +121,7 @@ pub const fn scratch_len(n_states: usize, n_controls: usize, horizon: usize) -> 
     let (n, m, big_n) = (n_states, n_controls, horizon);
     let (nu, nx, w) = (mul(big_n, m), mul(big_n, n), n.saturating_add(m));
     // x̄, [A_k B_k], G, H, c, e; RK4 sensitivities (S, ΣS, dY, dK, [Jx Ju]) and states (y, k, Σk);
-    // the QP's three vectors, its gradient scratch and the first plan.
+    // FISTA's three vectors and its gradient scratch (4·N·m), the final gradient (N·m).
     let parts = [
         mul(big_n.saturating_add(1), n),
         mul(mul(big_n, n), w),
@@ -190,12 +190,17 @@ impl<'a, T: Real> Mpc<'a, T> {
         }
         check_len("u_min (controls)", m, s.u_min.len())?;
         check_len("u_max (controls)", m, s.u_max.len())?;
-        PeriodicBox::new(s.u_min, s.u_max).map_err(|_| {
-            invalid(
+        let no_finite_point = s
+            .u_min
+            .iter()
+            .zip(s.u_max)
+            .any(|(&lo, &hi)| lo == T::infinity() || hi == T::neg_infinity());
+        if PeriodicBox::new(s.u_min, s.u_max).is_err() || no_finite_point {
+            return Err(invalid(
                 "u_min, u_max",
-                "the input box is empty (u_min > u_max) or has a NaN bound: no feasible input",
-            )
-        })?;
+                "the input box is empty (u_min > u_max), has a NaN bound or no finite point: no feasible input",
+            ));
+        }
         Ok(Self { model, settings })
     }
 
@@ -235,9 +240,8 @@ impl<'a, T: Real> Mpc<'a, T> {
         match self.solve(x, u, plan, scratch) {
             Ok(report) => {
                 u.copy_from_slice(&plan[..m]);
+                // Shifted by one step; the last block keeps u_{N−1}, so the last input is repeated.
                 plan.copy_within(m.., 0);
-                let last = plan.len() - m;
-                plan.copy_within(last - m..last, last);
                 Ok(report)
             }
             Err(e) => {
@@ -292,13 +296,10 @@ impl<'a, T: Real> Mpc<'a, T> {
         })
     }
 
-    /// Clamps the warm start into the box (a NaN entry to its lower bound).
+    /// Clamps the warm start into the box; a non-finite entry becomes the box's point nearest 0.
     fn safe_input_plan(&self, plan: &mut [T]) {
-        let m = self.model.n_controls();
-        for chunk in plan.chunks_exact_mut(m) {
-            for ((v, &lo), &hi) in chunk.iter_mut().zip(self.settings.u_min).zip(self.settings.u_max) {
-                *v = v.max(lo).min(hi);
-            }
+        for chunk in plan.chunks_exact_mut(self.model.n_controls()) {
+            self.safe_input(chunk);
         }
     }
 

@@ -190,6 +190,44 @@ impl<'a, T: Real> SindyModel<'a, T> {
         self.n_controls
     }
 
+    /// The model in another precision (fitted in `f64`, flown in `f32`), its factors and coefficients
+    /// rounded into the caller's buffers (`factors`: [`SindyModel::n_factors`] long, `coef_value`:
+    /// [`SindyModel::n_nonzero`] long); the index arrays are shared.
+    ///
+    /// # Errors
+    /// [`Error::DimensionMismatch`] for buffers of other lengths; [`Error::NonFinite`] for a coefficient
+    /// or frequency beyond the new precision's range.
+    pub fn cast<'b, U: Real>(&self, factors: &'b mut [Factor<U>], coef_value: &'b mut [U]) -> Result<SindyModel<'b, U>>
+    where
+        'a: 'b,
+    {
+        check_len("factors (the model's)", self.factors.len(), factors.len())?;
+        check_len("coef_value (the model's)", self.coef_value.len(), coef_value.len())?;
+        factors
+            .iter_mut()
+            .zip(self.factors)
+            .for_each(|(to, from)| *to = from.cast());
+        let lit = |v: T| U::lit(v.to_f64_lossless());
+        coef_value
+            .iter_mut()
+            .zip(self.coef_value)
+            .for_each(|(to, &from)| *to = lit(from));
+        SindyModel::new(
+            self.n_states,
+            self.n_controls,
+            factors,
+            self.term_ptr,
+            self.coef_ptr,
+            self.coef_term,
+            coef_value,
+        )
+    }
+
+    /// Number of factors over all terms.
+    pub fn n_factors(&self) -> usize {
+        self.factors.len()
+    }
+
     /// Number of library terms.
     pub fn n_terms(&self) -> usize {
         self.term_ptr.len() - 1

@@ -200,6 +200,8 @@ fn failures_hold_a_safe_input() {
     assert!(matches!(err, Error::NonFinite { .. }), "{err:?}");
     assert_eq!(u, [0.5, 0.1]);
 
+    assert!(plan.chunks(2).all(|c| c == u), "the plan holds the safe input");
+
     // Wrong lengths: nothing written.
     let mut u = [0.5, 0.1];
     let err = mpc.step(&[0.0, 1.0, 2.0], &mut u, &mut plan, &mut scratch).unwrap_err();
@@ -211,6 +213,44 @@ fn failures_hold_a_safe_input() {
     let mut plan = [0.0; 10];
     mpc.step(&[2.0, -3.0], &mut u, &mut plan, &mut scratch).unwrap();
     assert!(u[0].abs() <= 1.0 && u[1].abs() <= 0.5, "{u:?}");
+}
+
+/// A horizon of one step, and a warm start holding NaN and infinities under a half-infinite box: the step
+/// solves (the bad entries restart from the box's point nearest 0).
+#[test]
+fn one_step_horizon_and_a_non_finite_warm_start() {
+    let mpc = Mpc::new(model(), settings(1)).unwrap();
+    let mut scratch = vec![0.0; mpc.scratch_len()];
+    let (mut u, mut plan) = ([0.1, 0.2], [0.0, 0.0]);
+    mpc.step(&[0.3, 0.9], &mut u, &mut plan, &mut scratch).unwrap();
+    assert_eq!(plan, u, "the one-step plan repeats the applied input");
+
+    static LOW: [f64; 2] = [f64::NEG_INFINITY, -3.0];
+    static HIGH: [f64; 2] = [2.0, f64::INFINITY];
+    let mut s = settings(3);
+    s.u_min = &LOW;
+    s.u_max = &HIGH;
+    let mpc = Mpc::new(model(), s).unwrap();
+    let mut scratch = vec![0.0; mpc.scratch_len()];
+    let mut plan = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.5, 1.0, f64::NAN];
+    let mut u = [0.0, 0.0];
+    mpc.step(&[0.3, 0.9], &mut u, &mut plan, &mut scratch).unwrap();
+    assert!(u.iter().chain(&plan).all(|v| v.is_finite()), "{u:?} {plan:?}");
+    assert!(u[0] <= 2.0 && u[1] >= -3.0);
+
+    // A box with no finite point is refused.
+    static NOWHERE: [f64; 2] = [f64::INFINITY, 0.0];
+    static ANYWHERE: [f64; 2] = [f64::INFINITY, 1.0];
+    let mut s = settings(3);
+    s.u_min = &NOWHERE;
+    s.u_max = &ANYWHERE;
+    assert!(matches!(
+        Mpc::new(model(), s),
+        Err(Error::InvalidParameter {
+            name: "u_min, u_max",
+            ..
+        })
+    ));
 }
 
 /// Inputs with no effect on the states: the linearisation cannot steer, a typed error.

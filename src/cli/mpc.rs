@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use ndarray::ArrayView1;
 use serde_json::json;
 use sparsimony::core::mpc::scratch_len;
+use sparsimony::core::sindy::Factor;
 use sparsimony::solvers::sindy::{ControllerSettings, ExportedModel, closed_loop};
 
 use super::{Bar, CliResult, print_json};
@@ -81,6 +82,19 @@ pub fn run(a: Args) -> CliResult {
     let plant_exported = a.plant.as_deref().map(read_model).transpose()?;
     let text = std::fs::read_to_string(&a.settings).map_err(|e| format!("{}: {e}", a.settings.display()))?;
     let settings = ControllerSettings::from_toml(&text).map_err(|e| format!("{}: {e}", a.settings.display()))?;
+    if let (Some(p), Some(path)) = (&plant_exported, &a.plant)
+        && (p.state_names != exported.state_names || p.control_names != exported.control_names)
+    {
+        return Err(format!(
+            "{}: the plant's states and controls ({}; {}) are not the model's ({}; {}): the same names in the same order",
+            path.display(),
+            p.state_names.join(", "),
+            p.control_names.join(", "),
+            exported.state_names.join(", "),
+            exported.control_names.join(", ")
+        )
+        .into());
+    }
     let model = exported.view()?;
     let plant = plant_exported.as_ref().unwrap_or(&exported).view()?;
     if let Some(i) = a.x0.iter().position(|v| !v.is_finite()) {
@@ -88,16 +102,32 @@ pub fn run(a: Args) -> CliResult {
     }
     // The settings checked against the model first, so that their errors name the settings' file.
     sparsimony::core::mpc::Mpc::new(model, settings.view()).map_err(|e| format!("{}: {e}", a.settings.display()))?;
-    // Per period: the condensing (N·m)²·N·n, the QP's iterations (N·m)² each, the sensitivities, the plant.
-    let (nu, nx) = (
-        (settings.horizon * model.n_controls()) as f64,
-        (settings.horizon * model.n_states()) as f64,
-    );
-    let per_period = nu * nu * (nx + settings.max_iter as f64) + nx * (settings.substeps * 100) as f64;
+    // Per period: the condensing (N·m)²·N·n, the QP's iterations (N·m)² each, the model's evaluations
+    // (4 RK4 stages, a right-hand side and a Jacobian: the factors' products and powers of every
+    // coefficient) per prediction substep and per plant substep. In f64, so that no count wraps.
+    let (n, m) = (model.n_states() as f64, model.n_controls() as f64);
+    let (nu, nx) = (settings.horizon as f64 * m, settings.horizon as f64 * n);
+    let evaluation = |e: &ExportedModel| -> f64 {
+        let per_term = |k: usize| {
+            let factors = &e.factors[e.term_ptr[k]..e.term_ptr[k + 1]];
+            let powers: f64 = factors
+                .iter()
+                .map(|f| match f {
+                    Factor::Power { exponent, .. } => f64::from(*exponent),
+                    _ => 1.0,
+                })
+                .sum();
+            (factors.len() as f64).powi(2) + 2.0 * powers
+        };
+        4.0 * (e.coef_term.iter().map(|&k| per_term(k)).sum::<f64>() + n * (n + m))
+    };
+    let per_period = nu * nu * (nx + settings.max_iter as f64)
+        + nx * settings.substeps as f64 * evaluation(&exported)
+        + a.plant_substeps as f64 * evaluation(plant_exported.as_ref().unwrap_or(&exported));
     super::work::check(
         "the closed loop",
-        a.steps as f64 * (per_period + (a.plant_substeps * 100 * model.n_states()) as f64),
-        "--steps, --plant-substeps, or the settings' horizon and max_iter",
+        a.steps as f64 * per_period,
+        "--steps, --plant-substeps, or the settings' horizon, substeps and max_iter",
     )?;
     let bar = Bar::new("closed loop", a.json);
     let run = closed_loop(
@@ -115,25 +145,7 @@ pub fn run(a: Args) -> CliResult {
     let scratch = scratch_len(n, m, settings.horizon);
     let final_state: Vec<f64> = run.states.row(a.steps).to_vec();
     if let Some(path) = &a.trace {
-        let mut csv = String::from("t");
-        for name in exported.state_names.iter().chain(&exported.control_names) {
-            csv += ",";
-            csv += name;
-        }
-        csv += "\n";
-        for k in 0..=a.steps {
-            csv += &format!("{}", k as f64 * settings.dt);
-            run.states.row(k).iter().for_each(|v| csv += &format!(",{v}"));
-            for j in 0..m {
-                csv += &if k < a.steps {
-                    format!(",{}", run.inputs[(k, j)])
-                } else {
-                    ",".into()
-                };
-            }
-            csv += "\n";
-        }
-        std::fs::write(path, csv).map_err(|e| format!("{}: {e}", path.display()))?;
+        write_trace(path, &exported, &run, settings.dt).map_err(|e| format!("{}: {e}", path.display()))?;
     }
     if run.failed_steps > 0 {
         warn!(
@@ -204,4 +216,38 @@ pub fn run(a: Args) -> CliResult {
         scratch * 8
     )?;
     Ok(())
+}
+
+/// The closed loop as CSV, row by row: t, the states, the inputs applied from t (empty on the last row).
+fn write_trace(
+    path: &std::path::Path,
+    model: &ExportedModel,
+    run: &sparsimony::solvers::sindy::ClosedLoop,
+    dt: f64,
+) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let names: Vec<&str> = model
+        .state_names
+        .iter()
+        .chain(&model.control_names)
+        .map(String::as_str)
+        .collect();
+    writeln!(w, "t,{}", names.join(","))?;
+    let steps = run.inputs.nrows();
+    for (k, state) in run.states.rows().into_iter().enumerate() {
+        write!(w, "{}", k as f64 * dt)?;
+        for v in state {
+            write!(w, ",{v}")?;
+        }
+        for j in 0..run.inputs.ncols() {
+            if k < steps {
+                write!(w, ",{}", run.inputs[(k, j)])?;
+            } else {
+                write!(w, ",")?;
+            }
+        }
+        writeln!(w)?;
+    }
+    w.flush()
 }

@@ -419,6 +419,10 @@ fn export_json(m: &ExportedModel) -> serde_json::Value {
     })
 }
 
+/// The largest power a model read back may hold: far beyond any library's degree, small enough that
+/// evaluating it (by repeated multiplication) costs nothing.
+const MAX_POWER: u64 = 64;
+
 /// A model written by `--export` as JSON, read back (for `sparsimony mpc`). The structure is checked by
 /// the core's [`sparsimony::core::sindy::SindyModel::new`] when the model is viewed.
 ///
@@ -459,16 +463,42 @@ pub fn import_json(v: &serde_json::Value) -> Result<ExportedModel, String> {
         {
             let input = f["input"]
                 .as_u64()
-                .ok_or(format!("a factor of term {k} has no `input`"))? as usize;
-            let factor = if let Some(e) = f["power"].as_u64() {
-                let exponent = u32::try_from(e).map_err(|_| format!("term {k}: power {e} too large"))?;
-                Factor::Power { input, exponent }
-            } else if let Some(frequency) = f["sin"].as_f64() {
-                Factor::Sin { input, frequency }
-            } else if let Some(frequency) = f["cos"].as_f64() {
-                Factor::Cos { input, frequency }
-            } else {
-                return Err(format!("a factor of term {k} is neither `power`, `sin` nor `cos`"));
+                .ok_or(format!("a factor of term {k} has no `input` index"))? as usize;
+            let kinds: Vec<&str> = ["power", "sin", "cos"]
+                .into_iter()
+                .filter(|key| !f[key].is_null())
+                .collect();
+            if kinds.len() != 1 {
+                return Err(format!(
+                    "a factor of term {k} needs exactly one of `power`, `sin`, `cos` (found {})",
+                    if kinds.is_empty() {
+                        "none".into()
+                    } else {
+                        kinds.join(", ")
+                    }
+                ));
+            }
+            let factor = match kinds[0] {
+                "power" => {
+                    let exponent = f["power"]
+                        .as_u64()
+                        .filter(|&e| e <= MAX_POWER)
+                        .ok_or(format!("term {k}: a power is an integer from 0 to {MAX_POWER}"))?;
+                    Factor::Power {
+                        input,
+                        exponent: exponent as u32,
+                    }
+                }
+                key => {
+                    let frequency = f[key]
+                        .as_f64()
+                        .ok_or(format!("term {k}: `{key}` takes a number (the frequency)"))?;
+                    if key == "sin" {
+                        Factor::Sin { input, frequency }
+                    } else {
+                        Factor::Cos { input, frequency }
+                    }
+                }
             };
             factors.push(factor);
         }

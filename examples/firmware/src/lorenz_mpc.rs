@@ -26,6 +26,8 @@ pub const MODEL_SUBSTEPS: usize = 2;
 pub const PLANT_SUBSTEPS: usize = 10;
 /// The input box |u| ≤ U_MAX.
 pub const U_MAX: f64 = 50.0;
+/// The input weight R (the state weights are 1).
+pub const R: f64 = 1e-3;
 /// QP iterations per control step at most.
 pub const QP_MAX_ITER: usize = 200;
 /// Control periods of each closed loop on the device (10 time units; the host test reruns them bit for bit).
@@ -34,30 +36,6 @@ pub const DEVICE_STEPS: usize = 1000;
 pub const DEVICE_STARTS: usize = 5;
 /// Scratch the controller needs.
 pub const SCRATCH: usize = scratch_len(3, 1, HORIZON);
-
-static Q: [f64; 3] = [1.0, 1.0, 1.0];
-static R: [f64; 1] = [1e-3];
-static R_DELTA: [f64; 1] = [0.0];
-static U_LOW: [f64; 1] = [-U_MAX];
-static U_HIGH: [f64; 1] = [U_MAX];
-
-/// The controller's settings: Q = I (state), R = 10⁻³ (input), |u| ≤ 50, horizon 0.1 time units.
-pub fn settings() -> MpcSettings<'static, f64> {
-    MpcSettings {
-        horizon: HORIZON,
-        dt: DT,
-        substeps: MODEL_SUBSTEPS,
-        target: &TARGET,
-        q: &Q,
-        q_final: &Q,
-        r: &R,
-        r_delta: &R_DELTA,
-        u_min: &U_LOW,
-        u_max: &U_HIGH,
-        max_iter: QP_MAX_ITER,
-        tol: 1e-8,
-    }
-}
 
 /// The true system's right-hand side.
 pub fn lorenz_rhs(x: &[f64], u: f64, d: &mut [f64]) {
@@ -139,18 +117,38 @@ pub struct Outcome {
 
 /// Runs `steps` control periods from `x0` with the controller over `model`, calling `each(k, x, u)` after
 /// the controller chose `u` at state `x` in period `k`; `clock()` (any monotone count: nanoseconds on a
-/// host, SysTick ticks on the device) is read around each control step.
-pub fn closed_loop(
-    model: SindyModel<'_, f64>,
+/// host, SysTick ticks on the device) is read around each control step. The plant is simulated in f64;
+/// the controller computes in `T` (f32 as on a microcontroller's FPU, or f64), the measured state rounded
+/// to `T`. Its settings: Q = I (state), R = 10⁻³ (input), |u| ≤ 50, a horizon of 0.1 time units, the QP
+/// to a relative change of 1e-8 (1e-5 in f32) or `QP_MAX_ITER` iterations.
+pub fn closed_loop<T: Real>(
+    model: SindyModel<'_, T>,
     x0: [f64; 3],
     steps: usize,
     mut clock: impl FnMut() -> u64,
     mut each: impl FnMut(usize, &[f64; 3], f64),
 ) -> Result<Outcome> {
-    let mpc = Mpc::new(model, settings())?;
-    let mut scratch = [0.0; SCRATCH];
-    let mut plan = [0.0; HORIZON];
-    let (mut x, mut u) = (x0, [0.0]);
+    let (target, q) = (TARGET.map(T::lit), [T::one(); 3]);
+    let (r, r_delta, low, high) = ([T::lit(R)], [T::zero()], [T::lit(-U_MAX)], [T::lit(U_MAX)]);
+    let single = core::mem::size_of::<T>() == 4;
+    let settings = MpcSettings {
+        horizon: HORIZON,
+        dt: T::lit(DT),
+        substeps: MODEL_SUBSTEPS,
+        target: &target,
+        q: &q,
+        q_final: &q,
+        r: &r,
+        r_delta: &r_delta,
+        u_min: &low,
+        u_max: &high,
+        max_iter: QP_MAX_ITER,
+        tol: T::lit(if single { 1e-5 } else { 1e-8 }),
+    };
+    let mpc = Mpc::new(model, settings)?;
+    let mut scratch = [T::zero(); SCRATCH];
+    let mut plan = [T::zero(); HORIZON];
+    let (mut x, mut u) = (x0, [T::zero()]);
     let mut out = Outcome {
         final_distance: distance(&x),
         settled_at: f64::INFINITY,
@@ -164,7 +162,8 @@ pub fn closed_loop(
     };
     for k in 0..steps {
         let start = clock();
-        let result = mpc.step(&x, &mut u, &mut plan, &mut scratch);
+        let measured = x.map(T::lit);
+        let result = mpc.step(&measured, &mut u, &mut plan, &mut scratch);
         let ticks = clock().saturating_sub(start);
         out.controller_ticks += ticks;
         out.max_controller_ticks = out.max_controller_ticks.max(ticks);
@@ -175,11 +174,12 @@ pub fn closed_loop(
             }
             Err(_) => out.failed_steps += 1,
         }
-        each(k, &x, u[0]);
+        let applied = u[0].to_f64_lossless();
+        each(k, &x, applied);
         let e2: f64 = x.iter().zip(&TARGET).map(|(a, b)| (a - b) * (a - b)).sum();
-        out.cost += DT * 0.5 * (e2 + R[0] * u[0] * u[0]);
-        out.max_abs_u = out.max_abs_u.max(u[0].max(-u[0]));
-        plant(&mut x, u[0])?;
+        out.cost += DT * 0.5 * (e2 + R * applied * applied);
+        out.max_abs_u = out.max_abs_u.max(applied.max(-applied));
+        plant(&mut x, applied)?;
         let d = distance(&x);
         if d >= 0.01 {
             out.settled_at = f64::INFINITY;

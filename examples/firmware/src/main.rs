@@ -162,6 +162,28 @@ fn mpc_closed_loop() -> sparsimony_core::Result<()> {
         slowest = slowest.max(outcome.max_controller_ticks);
     }
     hprintln!("mpc_controller_ticks {} {}", total, slowest);
+
+    // The same controller computing in f32 (what a Cortex-M4F's FPU runs; in software here), start 0.
+    use exported_sindyc::sindyc_lorenz as m;
+    let mut factors = [sparsimony_core::sindy::Factor::Power { input: 0, exponent: 0 }; m::FACTORS.len()];
+    let mut coef = [0.0f32; m::COEF_VALUE.len()];
+    let single = model.cast(&mut factors, &mut coef)?;
+    hprint!("mpc_f32_trace");
+    let outcome = lorenz_mpc::closed_loop(
+        single,
+        starts[0],
+        lorenz_mpc::DEVICE_STEPS,
+        || ticks.now(),
+        |_, x, u| {
+            hprint!(" {:?} {:?} {:?} {:?}", x[0], x[1], x[2], u);
+        },
+    )?;
+    hprintln!();
+    hprintln!(
+        "mpc_f32_controller_ticks {} {}",
+        outcome.controller_ticks,
+        outcome.max_controller_ticks
+    );
     Ok(())
 }
 

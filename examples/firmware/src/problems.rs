@@ -5,6 +5,7 @@ use sparsimony_core::forward_backward::{minimize, scratch_len};
 use sparsimony_core::linalg::{power_iteration, power_iteration_scratch_len};
 use sparsimony_core::ode::{rk4_scratch_len, rk4_step};
 use sparsimony_core::prox::L1;
+use sparsimony_core::sindy::Factor;
 use sparsimony_core::{DenseColMajor, FbOptions, LeastSquares, Result};
 
 /// Rows and columns of the Lasso design.
@@ -126,18 +127,11 @@ pub fn sindy_lorenz_f64() -> Result<[f64; 12]> {
 /// t = 1.
 pub fn sindy_lorenz_f32() -> Result<[f32; 3]> {
     use crate::exported::sindy_lorenz as m;
-    use sparsimony_core::sindy::{Factor, SindyModel};
-    let factors = m::FACTORS.map(Factor::cast);
-    let coef = m::COEF_VALUE.map(|c| c as f32);
-    let model = SindyModel::new(
-        m::N_STATES,
-        m::N_CONTROLS,
-        &factors,
-        &m::TERM_PTR,
-        &m::COEF_PTR,
-        &m::COEF_TERM,
-        &coef,
-    )?;
+    let (mut factors, mut coef) = (
+        [Factor::Power { input: 0, exponent: 0 }; m::FACTORS.len()],
+        [0.0f32; m::COEF_VALUE.len()],
+    );
+    let model = m::model()?.cast(&mut factors, &mut coef)?;
     let mut x = SINDY_X0.map(|v| v as f32);
     let mut scratch = [0.0f32; rk4_scratch_len(3)];
     for _ in 0..SINDY_RK4.1 {

@@ -124,7 +124,8 @@ pub struct ClosedLoop {
     pub inputs: Array2<f64>,
     /// `|x − x*| / |x*|` at the end (`|x − x*|` when the target is 0).
     pub final_distance: f64,
-    /// The first time (periods × `dt`) after which the distance stayed below 1 %; `None` if it never did.
+    /// The first time (periods × `dt`, 0 for the start itself) from which the distance stayed below 1 %;
+    /// `None` if it did not.
     pub settled_at: Option<f64>,
     /// The largest |u| of any input.
     pub max_abs_u: f64,
@@ -189,7 +190,7 @@ pub fn closed_loop(
         states: Array2::zeros((steps + 1, n)),
         inputs: Array2::zeros((steps, m)),
         final_distance: distance(x0),
-        settled_at: None,
+        settled_at: (distance(x0) < 0.01).then_some(0.0),
         max_abs_u: 0.0,
         cost: 0.0,
         max_qp_iterations: 0,
