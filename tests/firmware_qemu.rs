@@ -44,13 +44,34 @@ fn firmware_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/firmware")
 }
 
-/// Builds the firmware (release) and returns the ELF path, or the reason it could not be built.
-fn build_firmware() -> Result<PathBuf, String> {
+/// An emulated board: the Rust target the firmware is built for, and QEMU's machine and CPU.
+struct Board {
+    target: &'static str,
+    machine: &'static str,
+    cpu: &'static str,
+}
+
+/// The TI LM3S6965 (Cortex-M3, no FPU: f32 and f64 in software).
+const M3: Board = Board {
+    target: "thumbv7m-none-eabi",
+    machine: "lm3s6965evb",
+    cpu: "cortex-m3",
+};
+
+/// ARM's MPS2 with the AN386 image (Cortex-M4 with its single-precision FPU).
+const M4F: Board = Board {
+    target: "thumbv7em-none-eabihf",
+    machine: "mps2-an386",
+    cpu: "cortex-m4",
+};
+
+/// Builds the firmware (release) for `board` and returns the ELF path, or the reason it could not be built.
+fn build_firmware(board: &Board) -> Result<PathBuf, String> {
     let dir = firmware_dir();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
-        .args(["build", "--release", "--locked"])
-        .current_dir(&dir) // picks up examples/firmware/.cargo/config.toml (target, linker script)
+        .args(["build", "--release", "--locked", "--target", board.target])
+        .current_dir(&dir) // picks up examples/firmware/.cargo/config.toml (linker script)
         .env("CARGO_TARGET_DIR", dir.join("target"))
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
@@ -63,13 +84,14 @@ fn build_firmware() -> Result<PathBuf, String> {
             String::from_utf8_lossy(&out.stderr)
         ));
     }
-    Ok(dir.join("target/thumbv7m-none-eabi/release/sparsimony-firmware"))
+    Ok(dir.join(format!("target/{}/release/sparsimony-firmware", board.target)))
 }
 
-/// Runs the ELF under QEMU with a 120 s watchdog; returns (success, stdout).
-fn run_qemu(elf: &Path) -> (bool, String) {
+/// Runs the ELF under QEMU on `board` with a 300 s watchdog (the runs take ~20 s of CPU each); returns
+/// (success, stdout).
+fn run_qemu(elf: &Path, board: &Board) -> (bool, String) {
     let mut child = Command::new("qemu-system-arm")
-        .args(["-cpu", "cortex-m3", "-machine", "lm3s6965evb", "-nographic"])
+        .args(["-cpu", board.cpu, "-machine", board.machine, "-nographic"])
         // Instruction counting: the virtual clock advances 1 ns per instruction (deterministic runs, and
         // the firmware's SysTick counts instructions).
         .args(["-icount", "shift=0"])
@@ -91,9 +113,9 @@ fn run_qemu(elf: &Path) -> (bool, String) {
         if let Some(s) = child.try_wait().expect("waiting on qemu") {
             break s;
         }
-        if start.elapsed() > Duration::from_secs(120) {
+        if start.elapsed() > Duration::from_secs(300) {
             let _ = child.kill();
-            panic!("QEMU did not exit within 120 s");
+            panic!("QEMU did not exit within 300 s");
         }
         std::thread::sleep(Duration::from_millis(50));
     };
@@ -124,22 +146,62 @@ fn assert_close(name: &str, mcu: &[f64], host: &[f64], rel: f64) {
     );
 }
 
-#[test]
-fn firmware_on_emulated_cortex_m3_agrees_with_the_host() {
+/// Builds and runs the firmware on `board`: its output, or `None` where the test was skipped.
+fn run_on(board: &Board) -> Option<String> {
+    // One board at a time: two emulations at once on a 2-core machine only slow each other down.
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     if Command::new("qemu-system-arm").arg("--version").output().is_err() {
-        return skip_or_fail("qemu-system-arm is not installed");
+        skip_or_fail("qemu-system-arm is not installed");
+        return None;
     }
-    let elf = match build_firmware() {
+    let elf = match build_firmware(board) {
         Ok(elf) => elf,
-        Err(why) if why.contains("thumbv7m-none-eabi") && why.contains("target may not be installed") => {
-            return skip_or_fail("the thumbv7m-none-eabi target is not installed");
+        Err(why) if why.contains(board.target) && why.contains("target may not be installed") => {
+            skip_or_fail(&format!("the {} target is not installed", board.target));
+            return None;
         }
         Err(why) => panic!("{why}"),
     };
-    let (ok, out) = run_qemu(&elf);
-    eprintln!("QEMU printed:\n{out}");
+    let (ok, out) = run_qemu(&elf, board);
+    eprintln!("QEMU ({}) printed:\n{}", board.machine, short(&out));
     assert!(ok, "the firmware exited with failure:\n{out}");
     assert!(out.lines().any(|l| l == "done"));
+    Some(out)
+}
+
+/// The output without the long closed-loop traces (for the log).
+fn short(out: &str) -> String {
+    out.lines()
+        .map(|l| {
+            if l.starts_with("mpc_") && l.len() > 200 {
+                &l[..l.find(' ').unwrap_or(l.len())]
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn firmware_on_emulated_cortex_m3_agrees_with_the_host() {
+    if let Some(out) = run_on(&M3) {
+        check_output(&out, "Cortex-M3");
+    }
+}
+
+/// The same firmware on a Cortex-M4F: the FPU computes the f32 controller, to the same bits.
+#[test]
+fn firmware_on_emulated_cortex_m4f_agrees_with_the_host() {
+    if let Some(out) = run_on(&M4F) {
+        check_output(&out, "Cortex-M4F");
+    }
+}
+
+/// Every number the firmware printed against the host's and against independent references.
+fn check_output(out: &str, board: &str) {
+    let out = out.to_string();
 
     let (w, iterations) = problems::lasso().unwrap();
     // Both sides use IEEE-754 f64 with correctly rounded +, −, ×, ÷ and sqrt (soft-float on the M3), so they
@@ -217,7 +279,7 @@ fn firmware_on_emulated_cortex_m3_agrees_with_the_host() {
         messages.gaussian.map(f64::from).to_vec()
     );
 
-    check_closed_loop(&out);
+    check_closed_loop(&out, board);
 
     let fine = lorenz_reference(problems::H / 10.0, problems::STEPS * 10);
     assert_close(
@@ -231,7 +293,7 @@ fn firmware_on_emulated_cortex_m3_agrees_with_the_host() {
 /// The closed loop on the device (the true Lorenz system as the plant, MPC over the SINDYc model identified
 /// from noisy data) is the host's, bit for bit: the same code on the same IEEE-754 arithmetic; and it
 /// reaches the fixed point. Prints the controller's cost per control step in instructions.
-fn check_closed_loop(out: &str) {
+fn check_closed_loop(out: &str, board: &str) {
     let model = exported_sindyc::sindyc_lorenz::model().unwrap();
     let starts = lorenz_mpc::attractor_points::<{ lorenz_mpc::DEVICE_STARTS }>().unwrap();
     for (k, x0) in starts.into_iter().enumerate() {
@@ -276,7 +338,7 @@ fn check_closed_loop(out: &str) {
             "start {k}: {o:?}"
         );
         eprintln!(
-            "closed loop from start {k}: {} periods bit-identical on the MCU and the host, within 1 % from t = {:.2}, \
+            "{board}, closed loop from start {k}: {} periods bit-identical with the host, within 1 % from t = {:.2}, \
              final |x − x*|/|x*| = {:.2e}",
             lorenz_mpc::DEVICE_STEPS,
             o.settled_at,
@@ -316,8 +378,8 @@ fn check_closed_loop(out: &str) {
     let per_tick = 2_000_002.0 / calibration;
     let single_ticks = values(out, "mpc_f32_controller_ticks");
     eprintln!(
-        "closed loop in f32 from start 0: bit-identical, within 1 % from t = {:.2}, final {:.2e}; controller {:.0} \
-         instructions per step on average, {:.0} at most (f32 in software)",
+        "{board}, closed loop in f32 from start 0: bit-identical, within 1 % from t = {:.2}, final {:.2e}; \
+         controller {:.0} instructions per step on average, {:.0} at most",
         o.settled_at,
         o.final_distance,
         single_ticks[0] * per_tick / lorenz_mpc::DEVICE_STEPS as f64,
@@ -326,7 +388,7 @@ fn check_closed_loop(out: &str) {
     let ticks = values(out, "mpc_controller_ticks");
     let steps = (lorenz_mpc::DEVICE_STEPS * lorenz_mpc::DEVICE_STARTS) as f64;
     eprintln!(
-        "controller on the Cortex-M3 (f64 in software): {:.0} instructions per step on average, {:.0} at most \
+        "{board}, controller in f64 (in software): {:.0} instructions per step on average, {:.0} at most \
          ({per_tick:.1} instructions per SysTick tick); peak stack of the closed loop {} bytes",
         ticks[0] * per_tick / steps,
         ticks[1] * per_tick,
