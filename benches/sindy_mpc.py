@@ -11,7 +11,7 @@ The binary runs first (`--json --save-training`): its controller (real-time iter
 one box QP per control step) over the true model, over SINDYc from clean data and over SINDYc from the 1 %-noise
 excitation, from 5 points on the attractor to x* = (√72, √72, 27) for 10 time units, and the noisy excitation
 it fitted. PySINDy then fits that same file as a user would (STLSQ(threshold=0.5), PolynomialLibrary(degree=2),
-SmoothedFiniteDifference, `u=`, t = 0.002), and a SciPy MPC over PySINDy's model drives the same true plant
+SmoothedFiniteDifference, `u=`, t = 0.01), and a SciPy MPC over PySINDy's model drives the same true plant
 from the same starts. At each control step `scipy.optimize.minimize` (SLSQP, SciPy's SQP as fmincon's is, by
 default; L-BFGS-B with `--method`; SciPy's defaults otherwise, so the gradient by finite differences, as in
 Kaiser, Kutz & Brunton's fmincon code) solves the nonlinear shooting problem over the horizon's 10 inputs,
@@ -57,7 +57,7 @@ SIGMA, RHO, BETA = 10.0, 28.0, 8.0 / 3.0
 TARGET = np.array([8.485_281_374_238_57, 8.485_281_374_238_57, 27.0])
 DT, HORIZON, MODEL_SUBSTEPS, PLANT_SUBSTEPS = 0.01, 10, 2, 10
 U_MAX, R = 50.0, 1e-3
-TRAIN_DT, OUR_STEPS = 0.002, 1000
+TRAIN_DT, OUR_STEPS = 0.01, 1000
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("binary", nargs="?", default="target/release/examples/sindy_mpc")

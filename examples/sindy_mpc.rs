@@ -1,6 +1,6 @@
 //! SINDy with control, then model-predictive control with the identified model: the Lorenz case of Kaiser,
-//! Kutz & Brunton (Proc. R. Soc. A 2018). A short excitation of the forced Lorenz system (u in the first
-//! equation) is sampled, with and without 1 % measurement noise; SINDYc identifies a model from it; the
+//! Kutz & Brunton (Proc. R. Soc. A 2018). Four time units of an excitation of the forced Lorenz system (u
+//! in the first equation), 400 samples, with and without 1 % measurement noise; SINDYc identifies a model from it; the
 //! no_std controller (`sparsimony_core::mpc`, the code the Cortex-M firmware runs) then drives the true
 //! system from points on the attractor to the unstable fixed point (√72, √72, 27), beside the same controller
 //! over the true model.
@@ -29,9 +29,9 @@ pub mod lorenz_mpc;
 use lorenz_mpc::{DT, Outcome, TARGET, attractor_points, closed_loop, lorenz_rhs};
 
 /// Sampling step of the excitation.
-pub const TRAIN_DT: f64 = 0.002;
-/// Samples of the excitation (2 time units).
-pub const TRAIN_SAMPLES: usize = 1000;
+pub const TRAIN_DT: f64 = 0.01;
+/// Samples of the excitation (4 time units: the low-data regime of Kaiser et al.).
+pub const TRAIN_SAMPLES: usize = 400;
 /// Measurement noise, relative to each state's standard deviation.
 pub const NOISE: f64 = 0.01;
 /// Control periods of each closed-loop run (10 time units).
