@@ -240,3 +240,66 @@ fn bad_input_is_refused_by_name() {
         &["plant", "diverged"],
     );
 }
+
+/// The probe's findings: values whose squares overflow, an infinite tolerance, duplicate names, a plant
+/// whose own integration is unstable — refused or reported by name, never a null in the JSON.
+#[test]
+fn overflowing_settings_and_unstable_plants_are_named() {
+    let d = temp_dir("mpc-probe");
+    setup(&d);
+    let model = d.join("model.json");
+    let write = |name: &str, text: &str| {
+        let p = d.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let run_with = |settings: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "mpc",
+            "--model",
+            s(&model),
+            "--settings",
+            s(settings),
+            "--x0",
+            "12.5,6.8,37.5",
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let far = write(
+        "far.toml",
+        &SETTINGS.replace(
+            "target = [8.48528137423857, 8.48528137423857, 27.0]",
+            "target = [1e200, 0.0, 0.0]",
+        ),
+    );
+    refused(&run_with(&far, &[]), &["target", "fourth root"]);
+    let heavy = write(
+        "heavy.toml",
+        &SETTINGS.replace("q = [1.0, 1.0, 1.0]", "q = [1e308, 1.0, 1.0]"),
+    );
+    refused(&run_with(&heavy, &[]), &["q", "fourth root"]);
+    let endless = write("endless.toml", &format!("{SETTINGS}tol = inf\n"));
+    refused(&run_with(&endless, &[]), &["tol", "finite"]);
+    let twice = write(
+        "twice.json",
+        &std::fs::read_to_string(&model).unwrap().replacen("\"y\"", "\"x\"", 1),
+    );
+    refused(
+        &run_with(&d.join("ctrl.toml"), &["--plant", s(&twice)]),
+        &["`x` appears twice"],
+    );
+    // A plant integrated too coarsely for where it starts: the message names its integration too.
+    let o = run(&[
+        "mpc",
+        "--model",
+        s(&model),
+        "--settings",
+        s(&d.join("ctrl.toml")),
+        "--x0",
+        "1e5,1e5,1e5",
+        "--plant-substeps",
+        "1",
+    ]);
+    refused(&o, &["plant", "diverged", "RK4 steps per period"]);
+}

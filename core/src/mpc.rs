@@ -147,9 +147,11 @@ impl<'a, T: Real> Mpc<'a, T> {
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] for a model without controls, a zero horizon or substep count, a
-    /// non-positive `dt`, a negative weight, an empty input box (`u_min > u_max`), a zero `max_iter` or a
-    /// negative `tol`; [`Error::DimensionMismatch`] for a slice of the wrong length; [`Error::NonFinite`]
-    /// for a non-finite target, weight or `dt` (bounds may be infinite, not NaN).
+    /// non-positive `dt`, a negative weight, an empty input box (`u_min > u_max`) or one with no finite
+    /// point, a zero `max_iter`, a negative or infinite `tol`, or a value whose square overflows (beyond
+    /// the fourth root of the largest float); [`Error::DimensionMismatch`] for a slice of the wrong
+    /// length; [`Error::NonFinite`] for a non-finite target, weight or `dt` (bounds may be infinite, not
+    /// NaN).
     pub fn new(model: SindyModel<'a, T>, settings: MpcSettings<'a, T>) -> Result<Self> {
         let (n, m) = (model.n_states(), model.n_controls());
         let s = &settings;
@@ -169,8 +171,8 @@ impl<'a, T: Real> Mpc<'a, T> {
         if s.dt <= T::zero() {
             return Err(invalid("dt", "must be positive"));
         }
-        if s.tol.is_nan() || s.tol < T::zero() {
-            return Err(invalid("tol", "must be non-negative"));
+        if !(s.tol >= T::zero() && s.tol.is_finite()) {
+            return Err(invalid("tol", "must be non-negative and finite"));
         }
         for (what, v, len) in [
             ("target (states)", s.target, n),
@@ -187,6 +189,20 @@ impl<'a, T: Real> Mpc<'a, T> {
             .any(|w| w.iter().any(|&v| v < T::zero()))
         {
             return Err(invalid("q, q_final, r, r_delta", "weights must be non-negative"));
+        }
+        // Squares of states and products of weights with them must stay finite: values beyond the fourth
+        // root of the largest float (1.2e77 in f64, 4.3e9 in f32) are refused.
+        let limit = T::max_value().sqrt().sqrt();
+        let beyond = |v: &[T]| v.iter().any(|x| x.abs() > limit && x.is_finite());
+        if [s.target, s.q, s.q_final, s.r, s.r_delta, s.u_min, s.u_max]
+            .into_iter()
+            .any(beyond)
+            || s.dt > limit
+        {
+            return Err(invalid(
+                "target, q, q_final, r, r_delta, u_min, u_max, dt",
+                "a value beyond the fourth root of the largest float (1.2e77 in f64, 4.3e9 in f32): its squares and products overflow",
+            ));
         }
         check_len("u_min (controls)", m, s.u_min.len())?;
         check_len("u_max (controls)", m, s.u_max.len())?;

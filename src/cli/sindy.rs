@@ -521,6 +521,12 @@ pub fn import_json(v: &serde_json::Value) -> Result<ExportedModel, String> {
         coef_term: indices("coef_term")?,
         coef_value,
     };
+    let names: Vec<&String> = model.state_names.iter().chain(&model.control_names).collect();
+    if let Some((i, name)) = names.iter().enumerate().find(|(i, n)| names[..*i].contains(n)) {
+        return Err(format!(
+            "the name `{name}` appears twice among the states and controls (at {i})"
+        ));
+    }
     model.view().map_err(|e| format!("not a valid model: {e}"))?;
     Ok(model)
 }

@@ -181,9 +181,17 @@ pub fn closed_loop(
     let values = (steps as f64 + 1.0) * (n + m) as f64 + mpc.scratch_len() as f64;
     crate::data::check_bytes("steps", 8.0 * values, || format!("{steps} periods"), "")?;
     let target = Array1::from(settings.target.clone());
-    let scale = target.dot(&target).sqrt();
+    // Euclidean norms scaled by the largest entry, so that no square overflows.
+    let norm = |v: ArrayView1<'_, f64>| {
+        let big = v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        if big == 0.0 || !big.is_finite() {
+            return big;
+        }
+        big * v.iter().map(|x| (x / big).powi(2)).sum::<f64>().sqrt()
+    };
+    let scale = norm(target.view());
     let distance = |x: ArrayView1<'_, f64>| {
-        let d = (&x - &target).mapv(|v| v * v).sum().sqrt();
+        let d = norm((&x - &target).view());
         if scale > 0.0 { d / scale } else { d }
     };
     let mut out = ClosedLoop {
@@ -227,11 +235,21 @@ pub fn closed_loop(
         if moved.is_err() || x.iter().any(|v| !v.is_finite()) {
             return Err(Error::NonFiniteResult {
                 what: "the plant's state",
-                cause: format!("in period {k}: the plant diverged under the controller"),
+                cause: format!(
+                    "in period {k}: the plant diverged, under the controller or through its own integration \
+                     ({plant_substeps} RK4 steps per period of {}: more steps, or a shorter period, if that is unstable)",
+                    settings.dt
+                ),
             });
         }
         out.states.row_mut(k + 1).assign(&ArrayView1::from(&x));
         let d = distance(out.states.row(k + 1));
+        if !out.cost.is_finite() || !d.is_finite() {
+            return Err(Error::NonFiniteResult {
+                what: "the closed loop's cost or distance to the target",
+                cause: format!("in period {k}: the plant's state grew beyond what its squares can hold"),
+            });
+        }
         if d >= 0.01 {
             out.settled_at = None;
         } else if out.settled_at.is_none() {
