@@ -297,26 +297,12 @@ fn check_closed_loop(out: &str, board: &str) {
     let model = exported_sindyc::sindyc_lorenz::model().unwrap();
     let starts = lorenz_mpc::attractor_points::<{ lorenz_mpc::DEVICE_STARTS }>().unwrap();
     for (k, x0) in starts.into_iter().enumerate() {
-        let mut host = Vec::new();
-        let o = lorenz_mpc::closed_loop(
+        let o = same_trace(
+            &format!("start {k}"),
+            &values(out, &format!("mpc_trace_{k}")),
             model,
             x0,
-            lorenz_mpc::DEVICE_STEPS,
-            || 0,
-            |_, x, u| {
-                host.extend_from_slice(x);
-                host.push(u);
-            },
-        )
-        .unwrap();
-        let mcu = values(out, &format!("mpc_trace_{k}"));
-        assert_eq!(mcu.len(), 4 * lorenz_mpc::DEVICE_STEPS);
-        if let Some(i) = mcu.iter().zip(&host).position(|(a, b)| a.to_bits() != b.to_bits()) {
-            panic!(
-                "start {k}: the closed-loop trace differs at value {i}: MCU {} vs host {}",
-                mcu[i], host[i]
-            );
-        }
+        );
         let reported = values(out, &format!("mpc_outcome_{k}"));
         let expected = [
             o.final_distance,
@@ -346,29 +332,9 @@ fn check_closed_loop(out: &str, board: &str) {
         );
     }
     // The controller in f32 from the first start: the same bits on both sides, and at the fixed point.
-    let m = &exported_sindyc::sindyc_lorenz::model().unwrap();
-    let (mut factors, mut coef) = (vec![m_factor(); m.n_factors()], vec![0.0f32; m.n_nonzero()]);
-    let single = m.cast(&mut factors, &mut coef).unwrap();
-    let mut host = Vec::new();
-    let o = lorenz_mpc::closed_loop(
-        single,
-        starts[0],
-        lorenz_mpc::DEVICE_STEPS,
-        || 0,
-        |_, x, u| {
-            host.extend_from_slice(x);
-            host.push(u);
-        },
-    )
-    .unwrap();
-    let mcu = values(out, "mpc_f32_trace");
-    assert_eq!(mcu.len(), host.len());
-    if let Some(i) = mcu.iter().zip(&host).position(|(a, b)| a.to_bits() != b.to_bits()) {
-        panic!(
-            "f32: the closed-loop trace differs at value {i}: MCU {} vs host {}",
-            mcu[i], host[i]
-        );
-    }
+    let (mut factors, mut coef) = (vec![m_factor(); model.n_factors()], vec![0.0f32; model.n_nonzero()]);
+    let single = model.cast(&mut factors, &mut coef).unwrap();
+    let o = same_trace("f32", &values(out, "mpc_f32_trace"), single, starts[0]);
     assert!(
         o.final_distance < 0.01 && o.settled_at <= 10.0 && o.failed_steps == 0,
         "f32: {o:?}"
@@ -394,6 +360,35 @@ fn check_closed_loop(out: &str, board: &str) {
         ticks[1] * per_tick,
         values(out, "mpc_stack_bytes_used")[0]
     );
+}
+
+/// The closed loop from `x0` rerun on the host: the MCU's trace (x, y, z, u per period) must be its bits.
+fn same_trace<T: sparsimony::core::Real>(
+    what: &str,
+    mcu: &[f64],
+    model: sparsimony::core::sindy::SindyModel<'_, T>,
+    x0: [f64; 3],
+) -> lorenz_mpc::Outcome {
+    let mut host = Vec::new();
+    let o = lorenz_mpc::closed_loop(
+        model,
+        x0,
+        lorenz_mpc::DEVICE_STEPS,
+        || 0,
+        |_, x, u| {
+            host.extend_from_slice(x);
+            host.push(u);
+        },
+    )
+    .unwrap();
+    assert_eq!(mcu.len(), 4 * lorenz_mpc::DEVICE_STEPS, "{what}");
+    if let Some(i) = mcu.iter().zip(&host).position(|(a, b)| a.to_bits() != b.to_bits()) {
+        panic!(
+            "{what}: the closed-loop trace differs at value {i}: MCU {} vs host {}",
+            mcu[i], host[i]
+        );
+    }
+    o
 }
 
 /// A placeholder factor for a buffer the model's cast fills.

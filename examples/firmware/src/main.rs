@@ -135,16 +135,7 @@ fn mpc_closed_loop() -> sparsimony_core::Result<()> {
     let (mut total, mut slowest) = (0, 0);
     for (k, x0) in starts.into_iter().enumerate() {
         hprint!("mpc_trace_{}", k);
-        let outcome = lorenz_mpc::closed_loop(
-            model,
-            x0,
-            lorenz_mpc::DEVICE_STEPS,
-            || ticks.now(),
-            |_, x, u| {
-                hprint!(" {:?} {:?} {:?} {:?}", x[0], x[1], x[2], u);
-            },
-        )?;
-        hprintln!();
+        let outcome = fly(model, x0, &mut ticks)?;
         hprint!("mpc_outcome_{}", k);
         print_all(
             "",
@@ -169,9 +160,25 @@ fn mpc_closed_loop() -> sparsimony_core::Result<()> {
     let mut coef = [0.0f32; m::COEF_VALUE.len()];
     let single = model.cast(&mut factors, &mut coef)?;
     hprint!("mpc_f32_trace");
+    let outcome = fly(single, starts[0], &mut ticks)?;
+    hprintln!(
+        "mpc_f32_controller_ticks {} {}",
+        outcome.controller_ticks,
+        outcome.max_controller_ticks
+    );
+    Ok(())
+}
+
+/// One closed loop of `DEVICE_STEPS` periods from `x0`, its trace (x, y, z, u per period) printed on the
+/// current line, which it ends.
+fn fly<T: sparsimony_core::Real>(
+    model: sparsimony_core::sindy::SindyModel<'_, T>,
+    x0: [f64; 3],
+    ticks: &mut Ticks,
+) -> sparsimony_core::Result<lorenz_mpc::Outcome> {
     let outcome = lorenz_mpc::closed_loop(
-        single,
-        starts[0],
+        model,
+        x0,
         lorenz_mpc::DEVICE_STEPS,
         || ticks.now(),
         |_, x, u| {
@@ -179,12 +186,7 @@ fn mpc_closed_loop() -> sparsimony_core::Result<()> {
         },
     )?;
     hprintln!();
-    hprintln!(
-        "mpc_f32_controller_ticks {} {}",
-        outcome.controller_ticks,
-        outcome.max_controller_ticks
-    );
-    Ok(())
+    Ok(outcome)
 }
 
 #[entry]
