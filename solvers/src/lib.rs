@@ -35,6 +35,7 @@ pub mod data;
 mod error;
 pub mod estimator;
 pub mod gp_pde;
+mod krylov;
 pub mod langevin;
 pub mod metrics;
 pub mod parallel;

@@ -95,6 +95,11 @@ pub struct SelfCalibration {
     /// below this fraction of the bright sources' (0.6, the authors' `p_min`): the DIE stage's faint
     /// image then holds mostly the direction-dependent errors it could not model.
     pub faint_restart: f64,
+    /// Joint Levenberg–Marquardt steps over every antenna's kernels and the faint image's support at
+    /// most per outer iteration of the direction-dependent stage (5; 0 turns them off): they move along
+    /// the valley in which a screen common to the antennas trades against the faint flux, which the
+    /// alternation of the two blocks crawls along.
+    pub joint_steps: usize,
     /// Called after each outer iteration, with `J`.
     pub progress: Progress,
 }
@@ -119,6 +124,7 @@ impl Default for SelfCalibration {
             gain_bound: 2.0,
             offcentre_bound: 0.2,
             faint_restart: 0.6,
+            joint_steps: 5,
             progress: Progress::default(),
         }
     }
@@ -176,18 +182,18 @@ pub struct SelfCalibrated {
 }
 
 /// The calibration's fixed inputs.
-struct Problem<'a> {
-    observation: &'a Observation,
-    data: Vec<f64>,
-    known: Known,
-    prior: FaintPrior,
+pub(super) struct Problem<'a> {
+    pub(super) observation: &'a Observation,
+    pub(super) data: Vec<f64>,
+    pub(super) known: Known,
+    pub(super) prior: FaintPrior,
 }
 
 /// The DDE copies, the faint image and the operator they define.
-struct State {
-    u: [Ddes; 2],
-    eps: Vec<f64>,
-    op: Measurement,
+pub(super) struct State {
+    pub(super) u: [Ddes; 2],
+    pub(super) eps: Vec<f64>,
+    pub(super) op: Measurement,
 }
 
 impl<'a, K: Into<KnownSky<'a>>> Estimator<(&Observation, K)> for SelfCalibration {
@@ -249,6 +255,7 @@ impl<'a, K: Into<KnownSky<'a>>> Estimator<(&Observation, K)> for SelfCalibration
             let mut decrease = f64::INFINITY;
             let mut done = 0;
             let mut momentum = 0.5;
+            let mut damping = 1e-3;
             while done < max_outer && decrease > self.tol {
                 let t0 = Instant::now();
                 let block_start = (state.u.clone(), state.eps.clone());
@@ -267,6 +274,13 @@ impl<'a, K: Into<KnownSky<'a>>> Estimator<(&Observation, K)> for SelfCalibration
                         momentum = (momentum * 1.5).min(1.0);
                     } else {
                         momentum *= 0.5;
+                    }
+                }
+                if stage == Stage::Dde && self.joint_steps > 0 {
+                    let by_first = rows_by_first(&state.op, na, nt);
+                    let bn = (nu, &bounds);
+                    if self.joint_lm(&problem, &mut state, bn, &by_first, self.joint_steps, &mut damping)? > 0 {
+                        (criterion, data) = self.criterion(&problem, &state, nu)?;
                     }
                 }
                 decrease = (previous - criterion) / previous.abs().max(f64::MIN_POSITIVE);
@@ -445,7 +459,7 @@ impl SelfCalibration {
     }
 
     /// `(J, data term)` at the state.
-    fn criterion(&self, problem: &Problem<'_>, state: &State, nu: f64) -> Result<(f64, f64)> {
+    pub(super) fn criterion(&self, problem: &Problem<'_>, state: &State, nu: f64) -> Result<(f64, f64)> {
         let mut model = vec![0.0; state.op.nrows()];
         let mut scratch = vec![0.0; state.op.scratch_len()];
         state.op.apply(&state.eps, &mut model, &mut scratch)?;
@@ -573,10 +587,7 @@ impl SelfCalibration {
         let row_scale = state.op.row_scale().map(<[f64]>::to_vec);
         let row_scale = row_scale.as_deref();
         let rows = &rows;
-        let mut by_first: Vec<Vec<usize>> = vec![Vec::new(); na * nt];
-        for (r, row) in rows.iter().enumerate() {
-            by_first[row.time * na + row.first].push(r);
-        }
+        let by_first = rows_by_first(&state.op, na, nt);
         for _ in 0..sweeps {
             let before = state.u.clone();
             for copy in 0..2 {
@@ -620,6 +631,15 @@ impl SelfCalibration {
         }
         Ok(())
     }
+}
+
+/// The rows of each `(time, antenna)` as first antenna (index `time · n_antennas + antenna`).
+fn rows_by_first(op: &Measurement, na: usize, nt: usize) -> Vec<Vec<usize>> {
+    let mut by_first: Vec<Vec<usize>> = vec![Vec::new(); na * nt];
+    for (r, row) in op.rows().iter().enumerate() {
+        by_first[row.time * na + row.first].push(r);
+    }
+    by_first
 }
 
 /// `¼ Σ_rows |y_r − m_r|²` for the model of the rows' spectrum patches under the operator's kernels.

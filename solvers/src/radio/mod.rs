@@ -26,6 +26,7 @@ mod antenna;
 mod calibration;
 mod checks;
 mod dde;
+mod joint;
 mod nufft;
 mod observation;
 mod operator;

@@ -337,6 +337,12 @@ impl Measurement {
         self.row_scale.as_deref()
     }
 
+    /// `Σ_r ‖K_r‖²` over the rows' kernels (row scales included): the mean over the Fourier grid of the
+    /// squared column norms of `Φ`.
+    pub(crate) fn kernel_energy(&self) -> f64 {
+        self.kernels.iter().map(|k| k.norm_sqr()).sum()
+    }
+
     /// The side `T = 2S − 1` of each row's patch of the spectrum.
     pub(crate) fn patch_side(&self) -> usize {
         self.side

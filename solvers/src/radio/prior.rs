@@ -203,6 +203,11 @@ impl FaintPrior {
         })
     }
 
+    /// `η` where the prior is ℓ1 (then `η Σ ε` on the feasible set, linear), `None` for SARA.
+    pub(crate) fn l1_weight(&self) -> Option<f64> {
+        self.sara.is_none().then_some(self.eta)
+    }
+
     /// Projects onto the constraints: zero on the known pixels, non-negative elsewhere.
     pub(crate) fn project(&self, x: &mut [f64]) {
         for (v, &known) in x.iter_mut().zip(&self.known) {
