@@ -14,13 +14,18 @@
 //! * `--m31`: the paper's M31-like case — 100 antennas, 10 time steps, `S = 9`, SARA, a galaxy of energy 1;
 //! * `--max-outer K` caps the DDE stage's outer iterations (100), `--limit-iter K` the image steps of
 //!   (a) and (d) (20 000);
-//! * `--plot F.svg`: the true faint part, the dirty image and the four reconstructions side by side.
+//! * `--plot F.svg`: the true faint part, the dirty image and the four reconstructions side by side;
+//! * `--joint-steps K`: the DDE stage's joint Levenberg–Marquardt steps per outer iteration (5; 0: the
+//!   paper's alternation alone);
+//! * `--study`: the seed study — seeds 1..=`--seeds` (5) × `--sizes` (50,100,200 antennas) × `--snrs`
+//!   (150,30 dB input SNR), ℓ1, the four SNRs and the times as a table (`--plot F.svg`: the gap to the
+//!   true-DDE limit per case).
 use sparsimony::solvers::Estimator;
 use std::time::Instant;
 
 use sparsimony::solvers::Progress;
 use sparsimony::solvers::radio::{
-    Complex64, Ddes, Measurement, Prior, SelfCalibration, Simulation, Stage, ordered_data, snr_db,
+    Complex64, Ddes, Measurement, Prior, SelfCalibration, Simulated, Simulation, Stage, ordered_data, snr_db,
 };
 
 fn flag(args: &[String], name: &str) -> Option<String> {
@@ -30,8 +35,127 @@ fn flag(args: &[String], name: &str) -> Option<String> {
         .cloned()
 }
 
+/// The four faint-part SNRs of one simulation (dB) and the calibration's time (s) and outer iterations.
+struct Outcome {
+    snr: [f64; 4],
+    seconds: f64,
+    outer: usize,
+}
+
+/// Images with unit gains and with the true DDEs, and calibrates: the four SNRs.
+fn outcome(truth: &Simulated, cal: &SelfCalibration, limit: &SelfCalibration) -> Outcome {
+    let obs = &truth.observation;
+    let faint = truth.faint();
+    let unit = Ddes::constant(1, obs.n_antennas, obs.n_times, Complex64::new(1.0, 0.0)).expect("valid");
+    let none = limit.image(obs, truth.bright.view(), &unit).expect("imaging runs");
+    let best = limit
+        .image(obs, truth.bright.view(), &truth.ddes)
+        .expect("imaging runs");
+    let t = Instant::now();
+    let fit = cal.fit((obs, truth.bright.view())).expect("calibration runs");
+    Outcome {
+        snr: [
+            snr_db(&none.faint, &faint),
+            snr_db(&fit.die_faint, &faint),
+            snr_db(&fit.faint, &faint),
+            snr_db(&best.faint, &faint),
+        ],
+        seconds: t.elapsed().as_secs_f64(),
+        outer: fit.history.len(),
+    }
+}
+
+/// `--study`: seeds × array sizes × input SNRs, the four SNRs and the DDE stage's gap to the limit.
+fn study(args: &[String], joint_steps: usize) {
+    let list = |name: &str, default: &str| -> Vec<f64> {
+        flag(args, name)
+            .unwrap_or_else(|| default.into())
+            .split(',')
+            .map(|v| v.trim().parse().expect("a comma-separated list of numbers"))
+            .collect()
+    };
+    let seeds: u64 = flag(args, "--seeds").map_or(5, |v| v.parse().expect("--seeds: a count"));
+    let (sizes, snrs) = (list("--sizes", "50,100,200"), list("--snrs", "150,30"));
+    println!(
+        "Seed study: ℓ1, 127×127 image, S = 5, η = 1e-4, {joint_steps} joint steps per outer iteration; faint-part SNR (dB)"
+    );
+    println!("input SNR  antennas  seed  (a) none  (b) DIE  (c) DDE  (d) true  gap (d)−(c)  outer  seconds");
+    let mut gaps: Vec<(f64, f64, f64)> = Vec::new();
+    for &input_snr in &snrs {
+        for &size in &sizes {
+            for seed in 1..=seeds {
+                let sim = Simulation {
+                    n_antennas: size as usize,
+                    input_snr,
+                    seed,
+                    ..Simulation::default()
+                };
+                let truth = sim.simulate().expect("a valid simulation");
+                let cal = SelfCalibration {
+                    joint_steps,
+                    ..SelfCalibration::default()
+                };
+                let limit = SelfCalibration {
+                    image_max_iter: 20_000,
+                    ..cal.clone()
+                };
+                let o = outcome(&truth, &cal, &limit);
+                let gap = o.snr[3] - o.snr[2];
+                println!(
+                    "{input_snr:>9}  {size:>8}  {seed:>4}  {:>8.2}  {:>7.2}  {:>7.2}  {:>8.2}  {gap:>11.2}  {:>5}  {:>7.1}",
+                    o.snr[0], o.snr[1], o.snr[2], o.snr[3], o.outer, o.seconds
+                );
+                gaps.push((input_snr, size, gap));
+            }
+        }
+    }
+    println!("\nGap to the true-DDE limit (dB): median and largest per input SNR and array size");
+    for &input_snr in &snrs {
+        for &size in &sizes {
+            let mut g: Vec<f64> = gaps
+                .iter()
+                .filter(|c| c.0 == input_snr && c.1 == size)
+                .map(|c| c.2)
+                .collect();
+            g.sort_by(f64::total_cmp);
+            if let (Some(median), Some(worst)) = (g.get(g.len() / 2), g.last()) {
+                println!("  {input_snr:>5} dB, {size:>3} antennas: median {median:.2}, largest {worst:.2}");
+            }
+        }
+    }
+    if let Some(path) = flag(args, "--plot") {
+        use sparsimony::plot::{Curve, Panel, line_panels};
+        let x: Vec<f64> = (0..gaps.len() / snrs.len().max(1)).map(|i| i as f64).collect();
+        let per: Vec<Vec<f64>> = snrs
+            .iter()
+            .map(|&s| gaps.iter().filter(|c| c.0 == s).map(|c| c.2).collect())
+            .collect();
+        let panels: Vec<Panel<'_>> = snrs
+            .iter()
+            .zip(&per)
+            .map(|(s, g)| Panel {
+                title: format!("gap to the true-DDE limit (dB), input SNR {s} dB; cases: sizes {sizes:?} × seeds"),
+                curves: vec![Curve {
+                    label: "(d) − (c)".into(),
+                    values: g,
+                    dashed: false,
+                }],
+            })
+            .collect();
+        line_panels(path.as_ref(), "case", &x, &panels).expect("the plot is written");
+        println!("Wrote {path}");
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    let joint_steps = flag(&args, "--joint-steps").map_or(SelfCalibration::default().joint_steps, |v| {
+        v.parse().expect("--joint-steps: a count")
+    });
+    if args.iter().any(|a| a == "--study") {
+        study(&args, joint_steps);
+        return;
+    }
     let quick = args.iter().any(|a| a == "--quick");
     let m31 = args.iter().any(|a| a == "--m31");
     let count = |name: &str, default: usize| flag(&args, name).map_or(default, |v| v.parse().expect("a count"));
@@ -106,6 +230,7 @@ fn main() {
         dde_max_outer: count("--max-outer", defaults.dde_max_outer),
         tol: flag(&args, "--tol").map_or(defaults.tol, |v| v.parse().expect("--tol: a number")),
         dde_nu: flag(&args, "--nu").map_or(defaults.dde_nu, |v| v.parse().expect("--nu: a number")),
+        joint_steps,
         progress: {
             let start = Instant::now();
             Progress::new(move |s| {
@@ -224,22 +349,25 @@ fn main() {
         fit.gain_scale
     );
     println!(
-        "Time: image blocks {:.1} s ({:.0} %), DDE blocks {:.1} s ({:.0} %), of {:.1} s",
+        "Time: image blocks {:.1} s ({:.0} %), DDE blocks {:.1} s ({:.0} %), joint steps {:.1} s ({:.0} %), of {:.1} s",
         fit.seconds[0],
         100.0 * fit.seconds[0] / total,
         fit.seconds[1],
         100.0 * fit.seconds[1] / total,
+        fit.seconds[2],
+        100.0 * fit.seconds[2] / total,
         total
     );
-    println!("\nouter  stage  criterion       data term      image steps  seconds");
+    println!("\nouter  stage  criterion       data term      image steps  joint steps  seconds");
     for (i, o) in fit.history.iter().enumerate() {
         println!(
-            "{:>5}  {:<5}  {:<14.6e}  {:<14.6e}  {:>11}  {:>7.1}",
+            "{:>5}  {:<5}  {:<14.6e}  {:<14.6e}  {:>11}  {:>11}  {:>7.1}",
             i + 1,
             if o.stage == Stage::Die { "DIE" } else { "DDE" },
             o.criterion,
             o.data,
             o.image_iterations,
+            o.joint_steps,
             o.seconds
         );
     }

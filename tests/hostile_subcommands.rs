@@ -870,6 +870,7 @@ fn every_numeric_flag_takes_every_hostile_value() {
             vec![
                 ("--dde-size", "3"),
                 ("--max-outer", "2"),
+                ("--joint-steps", "2"),
                 ("--eta", "1e-4"),
                 ("--grid-size", "50"),
             ],

@@ -94,10 +94,12 @@ class SelfCalibration:
     """Joint imaging and self-calibration: the direction-independent stage, then kernels of side
     ``dde_size`` per antenna and solution interval (1: gains only). ``eta`` defaults to the paper's for
     the prior; ``tol`` is the relative decrease of the criterion that ends a stage (the paper's 2e-2);
-    ``accuracy`` the non-uniform FFT's."""
+    ``joint_steps`` the joint Levenberg–Marquardt steps over all antennas' DDEs and the faint image per
+    outer iteration of the DDE stage (0: the paper's alternation alone); ``accuracy`` the non-uniform
+    FFT's."""
 
     def __init__(self, *, image_size, cell_arcsec, dde_size=5, prior="l1", eta=None, tol=None, max_outer=100,
-                 solution_interval=0.0, accuracy=1e-8):
+                 joint_steps=5, solution_interval=0.0, accuracy=1e-8):
         self.image_size = image_size
         self.cell_arcsec = cell_arcsec
         self.dde_size = dde_size
@@ -105,6 +107,7 @@ class SelfCalibration:
         self.eta = eta
         self.tol = tol
         self.max_outer = max_outer
+        self.joint_steps = joint_steps
         self.solution_interval = solution_interval
         self.accuracy = accuracy
 
@@ -117,6 +120,6 @@ class SelfCalibration:
         d = _native.radio_calibrate(
             _visibilities(vis), sky, image_size=int(self.image_size), cell_arcsec=float(self.cell_arcsec),
             dde_size=int(self.dde_size), prior=self.prior, eta=self.eta, tol=self.tol,
-            max_outer=int(self.max_outer), solution_interval=float(self.solution_interval),
+            max_outer=int(self.max_outer), joint_steps=int(self.joint_steps), solution_interval=float(self.solution_interval),
             accuracy=float(self.accuracy))
         return Calibrated(d)

@@ -186,10 +186,10 @@ impl Visibilities<'_> {
 /// `die_gains` (time steps × antennas, complex), `ddes` (time steps × antennas × S × S, the two copies'
 /// mean), `history` (the criterion per outer iteration), `stages` (`"die"`/`"dde"` per entry),
 /// `converged`, `decrease`, `tolerance`, `gain_scale`, `reduced_chi2` (None without weights), `kept`,
-/// `dropped`, `w_phase`, `step_times`, `seconds` (image blocks, DDE blocks).
+/// `dropped`, `w_phase`, `step_times`, `seconds` (image blocks, DDE blocks, joint steps).
 #[pyfunction]
 #[pyo3(signature = (vis, sky, *, image_size, cell_arcsec, dde_size=5, prior="l1", eta=None, tol=None,
-    max_outer=100, solution_interval=0.0, accuracy=1e-8))]
+    max_outer=100, joint_steps=5, solution_interval=0.0, accuracy=1e-8))]
 #[allow(clippy::too_many_arguments)]
 pub fn radio_calibrate(
     py: Python<'_>,
@@ -202,6 +202,7 @@ pub fn radio_calibrate(
     eta: Option<f64>,
     tol: Option<f64>,
     max_outer: usize,
+    joint_steps: usize,
     solution_interval: f64,
     accuracy: f64,
 ) -> PyResult<Py<PyDict>> {
@@ -235,6 +236,7 @@ pub fn radio_calibrate(
         prior,
         eta: eta.unwrap_or(prior.paper_eta()),
         dde_max_outer: max_outer,
+        joint_steps,
         ..SelfCalibration::default()
     };
     if let Some(tol) = tol {
@@ -285,7 +287,7 @@ pub fn radio_calibrate(
     out.set_item("dropped", reduced.dropped)?;
     out.set_item("w_phase", reduced.w_phase)?;
     out.set_item("step_times", reduced.step_times)?;
-    out.set_item("seconds", (fit.seconds[0], fit.seconds[1]))?;
+    out.set_item("seconds", (fit.seconds[0], fit.seconds[1], fit.seconds[2]))?;
     Ok(out.unbind())
 }
 

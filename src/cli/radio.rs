@@ -120,6 +120,10 @@ struct CalibrateArgs {
     /// Outer iterations at most of the DDE stage (1 to 10⁶).
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     max_outer: u32,
+    /// Joint Levenberg–Marquardt steps over all antennas' DDEs and the faint image at most per outer
+    /// iteration of the DDE stage (0 to 100; 0 turns them off: the paper's alternation alone).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=100))]
+    joint_steps: u32,
     /// Each stage stops when the criterion's relative decrease over an outer iteration falls below this
     /// [default: 2e-2, the paper's]; the DIE stage then runs at most 10 outer iterations, or
     /// --max-outer when that is more.
@@ -319,10 +323,12 @@ fn calibrate(c: CalibrateArgs) -> CliResult {
     let pair = 10.0 * p * p * p.max(2.0).log2() + 32.0 * observation.values.len() as f64 * side * side;
     // (The caps, at most a typical 100 outer iterations: the stages stop when the criterion settles.)
     let outer = (SelfCalibration::default().die_max_outer + c.max_outer.min(100) as usize) as f64;
+    // An outer iteration: about 100 operator pairs in the blocks, and about 60 more per joint step
+    // (conjugate gradients of up to 100 iterations, mostly one try each).
     super::work::check(
         "the calibration",
-        outer * 100.0 * pair,
-        "--max-outer, --image-size or --dde-size",
+        outer * (100.0 + 60.0 * f64::from(c.joint_steps)) * pair,
+        "--max-outer, --joint-steps, --image-size or --dde-size",
     )?;
     let bar = Bar::new("self-calibration", c.json);
     let prior = c.prior;
@@ -331,6 +337,7 @@ fn calibrate(c: CalibrateArgs) -> CliResult {
         prior,
         eta: c.eta.unwrap_or(prior.paper_eta()),
         dde_max_outer: c.max_outer as usize,
+        joint_steps: c.joint_steps as usize,
         progress: bar.callback(),
         ..SelfCalibration::default()
     };
@@ -520,7 +527,7 @@ fn report(c: &CalibrateArgs, loaded: &Loaded, fit: &SelfCalibrated, total: f64) 
             "criterion": criterion,
             "history": fit.history.iter().map(|o| o.criterion).collect::<Vec<_>>(),
             "gain_scale": fit.gain_scale,
-            "seconds": {"image": fit.seconds[0], "dde": fit.seconds[1], "total": total},
+            "seconds": {"image": fit.seconds[0], "dde": fit.seconds[1], "joint": fit.seconds[2], "total": total},
             "peaks": peaks,
         });
         if let Some((die, dde)) = snr {
@@ -565,9 +572,10 @@ fn report(c: &CalibrateArgs, loaded: &Loaded, fit: &SelfCalibrated, total: f64) 
         fit.gain_scale
     )?;
     outln!(
-        "time {total:.1} s: image blocks {:.1} s, DDE blocks {:.1} s",
+        "time {total:.1} s: image blocks {:.1} s, DDE blocks {:.1} s, joint steps {:.1} s",
         fit.seconds[0],
-        fit.seconds[1]
+        fit.seconds[1],
+        fit.seconds[2]
     )?;
     if let Some((die, dde)) = snr {
         outln!("faint-part SNR: DIE stage {die:.2} dB, DDE stage {dde:.2} dB")?;

@@ -45,7 +45,10 @@ use crate::{Estimator, Fitted};
 ///
 /// After each outer iteration, a step along the last one (`state + β(state − previous)`, projected onto
 /// the constraints; Ang & Gillis 2019's adaptive extrapolation for alternating fits) is kept where it
-/// lowers `J`, with `β` grown after a success and halved after a failure.
+/// lowers `J`, with `β` grown after a success and halved after a failure. In the DDE stage, up to
+/// `joint_steps` joint Levenberg–Marquardt steps over every antenna's kernels and the faint image's
+/// support follow (see the `joint` module: the alternation alone crawls along the valley in which a screen
+/// common to the antennas trades against the faint flux), each kept only where it lowers `J`.
 ///
 /// Two stages, as in the paper: direction-independent gains (`S = 1`) from constant gains of the
 /// amplitude the data imply, then the DDEs (`S = dde_size`) started from those gains, with the faint
@@ -150,6 +153,8 @@ pub struct Outer {
     pub data: f64,
     /// Image-block iterations it ran.
     pub image_iterations: usize,
+    /// Joint steps it kept ([`SelfCalibration::joint_steps`]; 0 in the direction-independent stage).
+    pub joint_steps: usize,
     /// Seconds since the fit started.
     pub seconds: f64,
 }
@@ -174,8 +179,9 @@ pub struct SelfCalibrated {
     pub history: Vec<Outer>,
     /// The gain amplitude `ĝ` the boxes were scaled by.
     pub gain_scale: f64,
-    /// Seconds spent in the image blocks (power iterations included) and in the DDE blocks.
-    pub seconds: [f64; 2],
+    /// Seconds spent in the image blocks (power iterations included), in the DDE blocks and in the joint
+    /// steps.
+    pub seconds: [f64; 3],
     /// Outer iterations; converged when the last stage's relative decrease of `J` fell below `tol`
     /// ([`Measure::ObjectiveChange`]). For [`SelfCalibration::image`], the image block's own report.
     pub report: Report,
@@ -230,7 +236,7 @@ impl<'a, K: Into<KnownSky<'a>>> Estimator<(&Observation, K)> for SelfCalibration
             self.die_max_outer.saturating_add(self.dde_max_outer),
         );
         let mut history = Vec::new();
-        let mut seconds = [0.0; 2];
+        let mut seconds = [0.0; 3];
         let mut last = (0, 0.0);
         let mut die_gains = state.u[0].clone();
         let mut die_faint = Vec::new();
@@ -276,12 +282,16 @@ impl<'a, K: Into<KnownSky<'a>>> Estimator<(&Observation, K)> for SelfCalibration
                         momentum *= 0.5;
                     }
                 }
+                let mut joint = 0;
                 if stage == Stage::Dde && self.joint_steps > 0 {
+                    let t2 = Instant::now();
                     let by_first = rows_by_first(&state.op, na, nt);
                     let bn = (nu, &bounds);
-                    if self.joint_lm(&problem, &mut state, bn, &by_first, self.joint_steps, &mut damping)? > 0 {
+                    joint = self.joint_lm(&problem, &mut state, bn, &by_first, self.joint_steps, &mut damping)?;
+                    if joint > 0 {
                         (criterion, data) = self.criterion(&problem, &state, nu)?;
                     }
+                    seconds[2] += t2.elapsed().as_secs_f64();
                 }
                 decrease = (previous - criterion) / previous.abs().max(f64::MIN_POSITIVE);
                 previous = criterion;
@@ -291,6 +301,7 @@ impl<'a, K: Into<KnownSky<'a>>> Estimator<(&Observation, K)> for SelfCalibration
                     criterion,
                     data,
                     image_iterations: iterations,
+                    joint_steps: joint,
                     seconds: started.elapsed().as_secs_f64(),
                 });
                 counter.step(Some(criterion));
@@ -425,7 +436,7 @@ impl SelfCalibration {
             eps: vec![0.0; observation.image_size * observation.image_size],
         };
         let report = fixed.image_block(&problem, &mut state)?;
-        let seconds = [t0.elapsed().as_secs_f64(), 0.0];
+        let seconds = [t0.elapsed().as_secs_f64(), 0.0, 0.0];
         let die = (ddes.clone(), state.eps.clone());
         Ok(fixed.finish(&problem, state, die, Vec::new(), 1.0, seconds, report))
     }
@@ -438,7 +449,7 @@ impl SelfCalibration {
         (die, die_faint): (Ddes, Vec<f64>),
         history: Vec<Outer>,
         gain_scale: f64,
-        seconds: [f64; 2],
+        seconds: [f64; 3],
         report: Report,
     ) -> SelfCalibrated {
         let n = problem.observation.image_size;
