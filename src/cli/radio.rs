@@ -184,6 +184,7 @@ pub fn run(a: Args) -> CliResult {
                     ("dde_size", "--dde-size"),
                     ("eta", "--eta"),
                     ("dde_max_outer", "--max-outer"),
+                    ("joint_steps", "--joint-steps (the memory they need at this --dde-size)"),
                     ("tol", "--tol"),
                     (
                         "sara_levels",

@@ -27,6 +27,7 @@ use sparsimony_core::LinearOperator;
 
 use super::antenna::Bounds;
 use super::calibration::{Problem, SelfCalibration, State};
+use super::checks::check_memory;
 use super::dde::Ddes;
 use super::operator::{Measurement, Row};
 use crate::error::Result;
@@ -270,6 +271,15 @@ impl SelfCalibration {
         lambda: &mut f64,
     ) -> Result<usize> {
         let obs = problem.observation;
+        // Refused before allocating: every row's two derivatives and patch, and the candidates' operator.
+        let (s, rows) = (state.u[0].size() as u128, state.op.n_rows() as u128);
+        let side = (2 * s - 1) * (2 * s - 1);
+        check_memory(
+            "joint_steps",
+            16 * rows * (2 * s * s + 3 * side),
+            || "the joint steps".into(),
+            || format!("the derivatives and patches of {rows} rows at S = {s}, and a second operator"),
+        )?;
         let mut kept = 0;
         let l1 = problem.prior.l1_weight();
         // The candidates are weighed on an operator of their own while the Jacobian holds the state's.
