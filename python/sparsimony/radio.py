@@ -88,6 +88,7 @@ class Calibrated:
         self.w_phase = d["w_phase"]
         self.step_times = np.asarray(d["step_times"])
         self.seconds = d["seconds"]
+        """Seconds in the image blocks, the DDE blocks and the joint steps (a 3-tuple)."""
 
 
 class SelfCalibration:

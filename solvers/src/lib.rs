@@ -12,7 +12,7 @@
 //! * [`privacy`]: sparse regression under local differential privacy — the servers that learn from
 //!   messages privatized on the users' devices (non-interactive, with public data, LDP-IHT);
 //! * [`radio`]: radio interferometric imaging with direction-dependent self-calibration by
-//!   block-coordinate forward–backward;
+//!   block-coordinate forward–backward and joint Levenberg–Marquardt steps;
 //! * [`data`]: conversions from `ndarray` / `sprs` to the core operators, with input validation;
 //! * [`metrics`]: scores of fitted models;
 //! * [`sweep`]: K-fold cross-validation and grid search of any estimator, written over [`Estimator`].

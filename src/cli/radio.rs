@@ -146,7 +146,7 @@ struct CalibrateArgs {
     plot: Option<PathBuf>,
     /// Print JSON: {"outer": {"die", "dde"} (each stage's outer iterations), "converged", "decrease" (the
     /// last relative decrease of the criterion) and "tolerance", "criterion", "history" (the criterion
-    /// after each outer iteration), "seconds": {"image", "dde", "total"}, "gain_scale", "peaks" (the faint
+    /// after each outer iteration), "seconds": {"image", "dde", "joint", "total"}, "gain_scale", "peaks" (the faint
     /// part's local maxima above a tenth of its largest, brightest first, at most 20: row, col, flux_jy
     /// and, from recorded visibilities, ra_deg, dec_deg), "snr_db" (with --truth) and, from recorded visibilities,
     /// "visibilities": {"kept", "dropped"}, "w_phase" (rad, the w-term's largest phase at the corner) and

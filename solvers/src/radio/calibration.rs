@@ -99,9 +99,12 @@ pub struct SelfCalibration {
     /// image then holds mostly the direction-dependent errors it could not model.
     pub faint_restart: f64,
     /// Joint Levenberg–Marquardt steps over every antenna's kernels and the faint image's support at
-    /// most per outer iteration of the direction-dependent stage (5; 0 turns them off): they move along
-    /// the valley in which a screen common to the antennas trades against the faint flux, which the
-    /// alternation of the two blocks crawls along.
+    /// most per outer iteration of the direction-dependent stage (5; 0 turns them off and gives the
+    /// paper's alternation alone): they move along the valley in which a screen common to the antennas
+    /// trades against the faint flux, which the alternation of the two blocks crawls along. Each
+    /// linearises at the copies' mean and leaves `U₁ = U₂`; with SARA only the kernels move. On the
+    /// paper's simulation they close much of the gap to the true-DDE limit (n_a = 200: 27.3 dB against
+    /// 21.7 without, limit 28.8) in less time overall, though they take most of each outer iteration.
     pub joint_steps: usize,
     /// Called after each outer iteration, with `J`.
     pub progress: Progress,

@@ -156,8 +156,9 @@ impl<'a> Jacobian<'a> {
         Ok(vec![bytemuck::cast_slice(&taps).to_vec(), pixels])
     }
 
-    /// The diagonal of `½JᵀJ`: exact for the taps; for the pixels, the mean over the grid of `Φ`'s column
-    /// norms, `½ Σ_r ‖K_r‖²` (every pixel's norm on the cells when the kernels are single taps).
+    /// The diagonal of `½JᵀJ`: exact for the taps; for the pixels, half of `Φ`'s squared column norm
+    /// averaged over the padded grid, `½ Σ_r ‖K_r‖²` (every pixel's on the cells when the kernels are
+    /// single taps).
     fn diagonal(&self) -> Vec<Vec<f64>> {
         let s2 = self.s2;
         let mut taps = vec![0.0; self.by_first.len() * s2];
@@ -276,9 +277,13 @@ impl SelfCalibration {
         let side = (2 * s - 1) * (2 * s - 1);
         check_memory(
             "joint_steps",
-            16 * rows * (2 * s * s + 3 * side),
+            16 * rows * (2 * s * s + 3 * side) + 48 * (state.u[0].taps().len() as u128) * s * s,
             || "the joint steps".into(),
-            || format!("the derivatives and patches of {rows} rows at S = {s}, and a second operator"),
+            || {
+                format!(
+                    "the derivatives and patches of {rows} rows at S = {s}, a second operator, each kernel's Hessian block"
+                )
+            },
         )?;
         let mut kept = 0;
         let l1 = problem.prior.l1_weight();
@@ -319,6 +324,12 @@ impl SelfCalibration {
             let diagonal = jac.diagonal();
             let blocks = jac.blocks();
             let floor = 1e-12 * diagonal[0].iter().fold(0.0f64, |m, &d| m.max(d));
+            if !(floor > 0.0 && floor.is_finite()) {
+                // No visibility depends on the taps (or the derivatives overflow): no step to take.
+                drop(jac);
+                state.op.set_ddes(&state.u[0], &state.u[1])?;
+                break;
+            }
             let mut accepted = false;
             for _ in 0..TRIES {
                 let damp = *lambda;
@@ -345,6 +356,17 @@ impl SelfCalibration {
                     return Err(e);
                 }
                 remove_gauge(&mean, &mut step[0]);
+                // Not a descent direction to working precision (converged, or the CG found nothing): stop.
+                let slope: f64 = gradient
+                    .iter()
+                    .zip(&step)
+                    .flat_map(|(g, d)| g.iter().zip(d))
+                    .map(|(g, d)| g * d)
+                    .sum();
+                let descends = slope < -1e-12 * current.abs();
+                if !descends {
+                    break;
+                }
                 // Along the projected arc: the whole step, then halves, before more damping.
                 for fraction in ARC {
                     let mut candidate = mean.clone();
@@ -430,7 +452,9 @@ mod tests {
 
     /// The model is bilinear in the taps (`u`, `conj u`) and linear in the image, so the central
     /// difference of the operator itself at step 1 is exactly the Jacobian's product, for the taps alone
-    /// and for the pixels alone; and `Jᵀ` passes the dot-product test.
+    /// and for the pixels alone, under unequal weights; `Jᵀ` passes the dot-product test; the diagonal
+    /// and each antenna's Hessian block are `½‖J e_k‖²` and `½ e_jᵀJᵀJ e_k` (the block in its real form,
+    /// as the preconditioner factorises it).
     #[test]
     fn jacobian_is_the_models_central_difference_and_its_adjoint_passes_the_dot_product_test() {
         for sampling in [Sampling::Cells, Sampling::Nufft { tolerance: 1e-12 }] {
@@ -446,7 +470,10 @@ mod tests {
             }
             .simulate()
             .unwrap();
-            let obs = &sim.observation;
+            // Unequal weights, some zero: each row's derivatives carry its √(w/w̄) as its model does.
+            let mut obs = sim.observation.clone();
+            obs.weights = Some((0..obs.values.len()).map(|j| [0.0, 0.5, 1.0, 3.0][j % 4]).collect());
+            let obs = &obs;
             let mut rng = ChaCha8Rng::seed_from_u64(9);
             let (na, nt) = (obs.n_antennas, obs.n_times);
             let u = random_ddes(&sim.ddes, &mut rng);
@@ -519,13 +546,33 @@ mod tests {
                 (lhs - rhs).abs() <= 1e-10 * lhs.abs(),
                 "{sampling:?}: {lhs} against {rhs}"
             );
-            // The diagonal is the taps' exact ½‖J e_k‖².
+            // The diagonal is the taps' exact ½‖J e_k‖²; the blocks' real form is ½ e_jᵀJᵀJ e_k.
             let diagonal = jac.diagonal();
-            for k in [0, 5, 17] {
+            let blocks = jac.blocks();
+            let unit = |k: usize| {
                 let mut e = vec![vec![0.0; z[0].len()], vec![0.0; z[1].len()]];
                 e[0][k] = 1.0;
-                let norm: f64 = jac.apply(&e).unwrap().iter().map(|v| v.norm_sqr()).sum();
+                jac.apply(&e).unwrap()
+            };
+            for k in [0, 5, 17] {
+                let norm: f64 = unit(k).iter().map(|v| v.norm_sqr()).sum();
                 assert!((diagonal[0][k] - 0.5 * norm).abs() <= 1e-10 * norm, "{k}");
+            }
+            // Kernel 3 (time 0, antenna 3): its real block entry (p, q) against the two columns' product.
+            let (n2, kernel) = (2 * 9, 3);
+            for (p, q) in [(0, 0), (0, 1), (1, 0), (2, 7), (7, 2), (5, 16), (17, 17)] {
+                let (jp, jq) = (unit(kernel * n2 + p), unit(kernel * n2 + q));
+                let want: f64 = 0.5 * jp.iter().zip(&jq).map(|(a, b)| (a.conj() * b).re).sum::<f64>();
+                let z = blocks[kernel][(p / 2) * 9 + q / 2];
+                let got = match (p % 2, q % 2) {
+                    (0, 0) | (1, 1) => z.re,
+                    (0, _) => -z.im,
+                    _ => z.im,
+                };
+                assert!(
+                    (got - want).abs() <= 1e-10 * diagonal[0][kernel * n2].max(1e-300),
+                    "({p}, {q}): {got} against {want}"
+                );
             }
         }
     }

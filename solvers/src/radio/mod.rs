@@ -12,8 +12,9 @@
 //!   [`LinearOperator`](sparsimony_core::LinearOperator) (real image in, interleaved complex
 //!   visibilities out), with its exact adjoint;
 //! * [`SelfCalibration`]: the estimator — the direction-independent stage, then the DDE stage, each
-//!   alternating the per-antenna DDE block and the image block; [`SelfCalibration::image`] images with
-//!   fixed DDEs;
+//!   alternating the per-antenna DDE block and the image block, the DDE stage with joint
+//!   Levenberg–Marquardt steps over all antennas' kernels and the faint image; [`SelfCalibration::image`]
+//!   images with fixed DDEs;
 //! * [`KnownSky`]: the known bright sources the calibration is anchored on, an image or
 //!   [`PointSource`]s anywhere (their visibilities summed exactly);
 //! * [`Prior`]: the faint part's sparsity prior, ℓ1 or SARA ([`Sara`], the Dirac and Daubechies 1–8

@@ -337,8 +337,8 @@ impl Measurement {
         self.row_scale.as_deref()
     }
 
-    /// `Σ_r ‖K_r‖²` over the rows' kernels (row scales included): the mean over the Fourier grid of the
-    /// squared column norms of `Φ`.
+    /// `Σ_r ‖K_r‖²` over the rows' kernels (row scales included): the squared column norm of `Φ`
+    /// averaged over the `P²` pixel positions of the padded grid.
     pub(crate) fn kernel_energy(&self) -> f64 {
         self.kernels.iter().map(|k| k.norm_sqr()).sum()
     }
