@@ -1,6 +1,14 @@
 //! Preconditioned conjugate gradients over vectors made of several fields (a model's parameter blocks
 //! stacked), shared by the Gauss–Newton steps of the GP-PDE solver and of radio self-calibration.
 
+/// The inner product of two vectors of fields (field by field, then summed in order).
+pub(crate) fn dot(a: &[Vec<f64>], b: &[Vec<f64>]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| x.iter().zip(y).map(|(p, q)| p * q).sum::<f64>())
+        .sum()
+}
+
 /// Iterations without progress after which [`conjugate_gradients`] stops.
 const STALL: usize = 500;
 
@@ -14,12 +22,6 @@ pub(crate) fn conjugate_gradients(
     tolerance: f64,
     cap: usize,
 ) -> (Vec<Vec<f64>>, usize, f64) {
-    let dot = |a: &[Vec<f64>], b: &[Vec<f64>]| -> f64 {
-        a.iter()
-            .zip(b)
-            .map(|(x, y)| x.iter().zip(y).map(|(p, q)| p * q).sum::<f64>())
-            .sum()
-    };
     let mut x: Vec<Vec<f64>> = g.iter().map(|v| vec![0.0; v.len()]).collect();
     let mut r: Vec<Vec<f64>> = g.iter().map(|v| v.iter().map(|a| -a).collect()).collect();
     let mut z = precondition(&r);

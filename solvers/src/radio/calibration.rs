@@ -590,10 +590,7 @@ impl SelfCalibration {
         bounds: &Bounds,
     ) -> Result<()> {
         let obs = problem.observation;
-        let mut patches = state.op.patches(&state.eps);
-        let known = problem.known.patches(&state.op, obs.grid_size);
-        patches.iter_mut().zip(&known).for_each(|(p, k)| *p += k);
-        drop(known);
+        let patches = sky_patches(problem, &state.op, &state.eps);
         let s = state.u[0].size();
         let (na, nt) = (obs.n_antennas, obs.n_times);
         // The rows of each (time, antenna) as first antenna; the second-copy rows are their partners.
@@ -627,10 +624,7 @@ impl SelfCalibration {
             // only where it lowers the criterion, so the block stays monotone.
             state.op.set_ddes(&state.u[0], &state.u[1])?;
             let current = data_term(&state.op, &patches, &problem.data) + 0.5 * nu * state.u[0].distance2(&state.u[1]);
-            let mut mean = state.u[0].clone();
-            for (m, b) in mean.taps_mut().iter_mut().zip(state.u[1].taps()) {
-                *m = 0.5 * (*m + b);
-            }
+            let mean = state.u[0].mean(&state.u[1]);
             state.op.set_ddes(&mean, &mean)?;
             if data_term(&state.op, &patches, &problem.data) < current {
                 state.u = [mean.clone(), mean];
@@ -647,8 +641,16 @@ impl SelfCalibration {
     }
 }
 
+/// Every row's spectrum patch of the whole sky, the known sources plus `eps`, under `op`.
+pub(super) fn sky_patches(problem: &Problem<'_>, op: &Measurement, eps: &[f64]) -> Vec<Complex64> {
+    let mut patches = op.patches(eps);
+    let known = problem.known.patches(op, problem.observation.grid_size);
+    patches.iter_mut().zip(&known).for_each(|(p, k)| *p += k);
+    patches
+}
+
 /// The rows of each `(time, antenna)` as first antenna (index `time · n_antennas + antenna`).
-fn rows_by_first(op: &Measurement, na: usize, nt: usize) -> Vec<Vec<usize>> {
+pub(super) fn rows_by_first(op: &Measurement, na: usize, nt: usize) -> Vec<Vec<usize>> {
     let mut by_first: Vec<Vec<usize>> = vec![Vec::new(); na * nt];
     for (r, row) in op.rows().iter().enumerate() {
         by_first[row.time * na + row.first].push(r);

@@ -101,6 +101,15 @@ impl Ddes {
     pub fn taps_mut(&mut self) -> &mut [Complex64] {
         &mut self.taps
     }
+    /// The tap-wise mean `(self + other)/2` of two sets of kernels of the same shape (the calibration's
+    /// two copies).
+    pub(crate) fn mean(&self, other: &Ddes) -> Ddes {
+        let mut mean = self.clone();
+        for (m, b) in mean.taps.iter_mut().zip(&other.taps) {
+            *m = 0.5 * (*m + b);
+        }
+        mean
+    }
     /// `Σ |a − b|²` over all taps of two sets of kernels of the same shape.
     pub(crate) fn distance2(&self, other: &Ddes) -> f64 {
         self.taps.iter().zip(&other.taps).map(|(a, b)| (a - b).norm_sqr()).sum()

@@ -26,12 +26,12 @@ use rustfft::num_complex::Complex64;
 use sparsimony_core::LinearOperator;
 
 use super::antenna::Bounds;
-use super::calibration::{Problem, SelfCalibration, State};
+use super::calibration::{Problem, SelfCalibration, State, sky_patches};
 use super::checks::check_memory;
 use super::dde::Ddes;
 use super::operator::{Measurement, Row};
 use crate::error::Result;
-use crate::krylov::conjugate_gradients;
+use crate::krylov::{conjugate_gradients, dot};
 
 /// Levenberg–Marquardt tries per step before giving up (`λ` grows fourfold after each).
 const TRIES: usize = 8;
@@ -293,17 +293,11 @@ impl SelfCalibration {
             eps: state.eps.clone(),
             op: Measurement::new(obs, &state.u[0], &state.u[1])?,
         };
+        let mut current = self.criterion(problem, state, nu)?.0;
         for _ in 0..steps {
-            let current = self.criterion(problem, state, nu)?.0;
-            let mut mean = state.u[0].clone();
-            for (m, b) in mean.taps_mut().iter_mut().zip(state.u[1].taps()) {
-                *m = 0.5 * (*m + b);
-            }
+            let mean = state.u[0].mean(&state.u[1]);
             state.op.set_ddes(&mean, &mean)?;
-            let mut patches = state.op.patches(&state.eps);
-            let known = problem.known.patches(&state.op, obs.grid_size);
-            patches.iter_mut().zip(&known).for_each(|(p, k)| *p += k);
-            drop(known);
+            let patches = sky_patches(problem, &state.op, &state.eps);
             let mut model = vec![Complex64::new(0.0, 0.0); state.op.n_rows()];
             state.op.model(&patches, &mut model);
             let residual: Vec<Complex64> = model
@@ -357,12 +351,7 @@ impl SelfCalibration {
                 }
                 remove_gauge(&mean, &mut step[0]);
                 // Not a descent direction to working precision (converged, or the CG found nothing): stop.
-                let slope: f64 = gradient
-                    .iter()
-                    .zip(&step)
-                    .flat_map(|(g, d)| g.iter().zip(d))
-                    .map(|(g, d)| g * d)
-                    .sum();
+                let slope = dot(&gradient, &step);
                 let descends = slope < -1e-12 * current.abs();
                 if !descends {
                     break;
@@ -382,8 +371,9 @@ impl SelfCalibration {
                     }
                     trial.op.set_ddes(&candidate, &candidate)?;
                     (trial.u, trial.eps) = ([candidate.clone(), candidate], eps);
-                    if self.criterion(problem, &trial, nu)?.0 < current {
-                        accepted = true;
+                    let value = self.criterion(problem, &trial, nu)?.0;
+                    if value < current {
+                        (accepted, current) = (true, value);
                         break;
                     }
                 }
@@ -432,6 +422,7 @@ mod tests {
     use sparsimony_core::random::standard_normal;
 
     use super::*;
+    use crate::radio::calibration::rows_by_first;
     use crate::radio::{Sampling, Simulation};
 
     fn random_ddes(like: &Ddes, rng: &mut ChaCha8Rng) -> Ddes {
@@ -440,14 +431,6 @@ mod tests {
             *tap = Complex64::new(standard_normal(rng), standard_normal(rng));
         }
         d
-    }
-
-    fn rows_of(op: &Measurement, na: usize, nt: usize) -> Vec<Vec<usize>> {
-        let mut by_first = vec![Vec::new(); na * nt];
-        for (r, row) in op.rows().iter().enumerate() {
-            by_first[row.time * na + row.first].push(r);
-        }
-        by_first
     }
 
     /// The model is bilinear in the taps (`u`, `conj u`) and linear in the image, so the central
@@ -480,7 +463,7 @@ mod tests {
             let x: Vec<f64> = (0..21 * 21).map(|_| standard_normal(&mut rng).abs()).collect();
             let support: Vec<usize> = (0..x.len()).filter(|p| p % 3 != 0).collect();
             let op = Measurement::new(obs, &u, &u).unwrap();
-            let by_first = rows_of(&op, na, nt);
+            let by_first = rows_by_first(&op, na, nt);
             let patches = op.patches(&x);
             let jac = Jacobian::new(&op, &u, &patches, &by_first, &support);
             let model = |u: &Ddes, x: &[f64]| -> Vec<f64> {
@@ -536,12 +519,7 @@ mod tests {
             let jz = jac.apply(&z).unwrap();
             let lhs: f64 = jz.iter().zip(&w).map(|(a, b)| (a.conj() * b).re).sum();
             let jtw = jac.adjoint(&w).unwrap();
-            let rhs: f64 = z
-                .iter()
-                .zip(&jtw)
-                .flat_map(|(a, b)| a.iter().zip(b))
-                .map(|(a, b)| a * b)
-                .sum();
+            let rhs = dot(&z, &jtw);
             assert!(
                 (lhs - rhs).abs() <= 1e-10 * lhs.abs(),
                 "{sampling:?}: {lhs} against {rhs}"
