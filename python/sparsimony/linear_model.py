@@ -40,7 +40,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import check_cv
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _native
+from . import _chunked, _native
 from ._checks import check_bool, check_int, check_memory, check_real, real_array
 
 __all__ = [
@@ -177,8 +177,16 @@ class _LinearModel(RegressorMixin, BaseEstimator):
         return False
 
     def predict(self, X):
-        """Predictions ``X @ coef_.T + intercept_``, shape ``(n_samples,)`` or ``(n_samples, n_targets)``."""
+        """Predictions ``X @ coef_.T + intercept_``, shape ``(n_samples,)`` or ``(n_samples, n_targets)``;
+        for a dask array, a dask array (computed lazily, chunk by chunk)."""
         check_is_fitted(self)
+        if _chunked.is_dask_collection(X):
+            if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X has shape {X.shape}, but {type(self).__name__} is expecting "
+                    f"{self.n_features_in_} features as input"
+                )
+            return X.astype(np.float64) @ self.coef_.T + self.intercept_
         X = validate_data(self, X, accept_sparse="csr" if self._supports_sparse() else False, reset=False)
         return X @ self.coef_.T + self.intercept_
 
@@ -275,8 +283,16 @@ class ElasticNet(_LinearModel):
 
     def fit(self, X, y, sample_weight=None, check_input=True):
         """Fits the model to ``X`` (n_samples, n_features), dense or sparse, and ``y`` (n_samples,) or
-        (n_samples, n_targets), with optional non-negative ``sample_weight`` (n_samples,)."""
+        (n_samples, n_targets), with optional non-negative ``sample_weight`` (n_samples,).
+
+        ``X`` (and ``y``, ``sample_weight``) may be dask arrays chunked along the rows: the fit then never
+        gathers them. Each row chunk is reduced on its worker to its normal equations, the chunks' are
+        merged in a fixed order, and coordinate descent runs on the Gram matrix (see
+        ``sparsimony._chunked``), which is the same optimum as the in-memory fit, to ``tol``. There,
+        ``precompute`` and ``warm_start`` have no effect."""
         precompute = self._check_params()
+        if any(_chunked.is_dask_collection(v) for v in (X, y, sample_weight)):
+            return self._fit_chunked(X, y, sample_weight)
         if check_input or not hasattr(self, "n_features_in_"):
             X, y = self._validate(X, y)
         n, d = X.shape
@@ -329,6 +345,39 @@ class ElasticNet(_LinearModel):
             intercepts.append(intercept)
             n_iters.append(n_iter)
             gaps.append(gap)
+        self._store(coefs, intercepts, squeeze)
+        self.n_iter_ = n_iters[0] if squeeze else list(n_iters)
+        self.dual_gap_ = float(gaps[0]) if squeeze else np.asarray(gaps)
+        return self
+
+    def _fit_chunked(self, X, y, sample_weight):
+        """The fit on dask arrays, from their merged normal equations."""
+        fit_intercept = check_bool("fit_intercept", self.fit_intercept)
+        stats = _chunked.statistics(X, y, sample_weight, centre=fit_intercept)
+        gram, cross, y_sq, n, mx, my = _chunked.normal_equations(stats, fit_intercept)
+        fits = _native.enet_normal(
+            gram,
+            cross,
+            y_sq,
+            n,
+            alpha=float(self.alpha),
+            l1_ratio=float(self.l1_ratio),
+            positive=check_bool("positive", self.positive),
+            max_iter=int(self.max_iter),
+            tol=_tol(self.tol),
+        )
+        squeeze = getattr(y, "ndim", 1) == 1
+        coefs, intercepts, n_iters, gaps = [], [], [], []
+        for t, (coef, _, (n_iter, converged, gap, gap_tol)) in enumerate(fits):
+            if not converged:
+                _warn_unconverged(type(self).__name__, gap, gap_tol)
+            coefs.append(coef)
+            intercepts.append(float(my[t] - mx @ coef) if fit_intercept else 0.0)
+            n_iters.append(n_iter)
+            gaps.append(gap)
+        self.n_features_in_ = gram.shape[0]
+        if hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
         self._store(coefs, intercepts, squeeze)
         self.n_iter_ = n_iters[0] if squeeze else list(n_iters)
         self.dual_gap_ = float(gaps[0]) if squeeze else np.asarray(gaps)

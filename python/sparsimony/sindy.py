@@ -28,7 +28,7 @@ import numbers
 import numpy as np
 from sklearn.metrics import r2_score
 
-from . import _native
+from . import _chunked, _native
 from ._checks import check_bool, check_int, check_real, real_array
 
 __all__ = [
@@ -246,6 +246,13 @@ MAX_PRECISION = 100
 
 
 def _states(x, what):
+    if _chunked.is_dask_collection(x):
+        # Kept lazy: read chunk by chunk on the workers (``_chunked.sindy_fit``).
+        if x.ndim == 1:
+            x = x[:, None]
+        if x.ndim != 2:
+            raise ValueError(f"{what} must be (n_samples, n_features), got shape {x.shape}")
+        return x
     x = real_array(what, x)
     if x.ndim == 1:
         x = x[:, None]
@@ -273,6 +280,8 @@ def _time(t):
         raise TypeError(f"t must be a time step or the sample times, got {t!r}")
     if isinstance(t, numbers.Real):
         return float(t)
+    if _chunked.is_dask_collection(t):
+        return t
     return np.ascontiguousarray(real_array("t", t))
 
 
@@ -341,7 +350,10 @@ class SINDy:
                     f"control inputs: give one name per state, then one per control"
                 )
             names, controls = feature_names[:n_states], feature_names[n_states:] or None
-        self.model_ = _native.sindy_fit(trajectories, spec, names, controls)
+        if any(_chunked.is_dask_collection(v) for tr in trajectories for v in tr):
+            self.model_ = _chunked.sindy_fit(trajectories, spec, names, controls)
+        else:
+            self.model_ = _native.sindy_fit(trajectories, spec, names, controls)
         self._differentiation_ = diff  # the one the fit used, for score with another metric
         self.n_control_features_ = 0 if trajectories[0][2] is None else trajectories[0][2].shape[1]
         self.feature_names = self.model_.state_names()
@@ -355,7 +367,13 @@ class SINDy:
     def fit(self, x, t, x_dot=None, u=None, feature_names=None):
         """Fits ``x`` (n_samples, n_states), or a list of trajectories, sampled at ``t`` (a step, the sample
         times, or a list of them), with optional given derivatives ``x_dot`` and control inputs ``u``;
-        ``feature_names`` names the states, then the controls."""
+        ``feature_names`` names the states, then the controls.
+
+        Any of the arrays may be dask arrays chunked along time: the fit then never gathers them. Each chunk,
+        widened by the samples its derivatives read, is reduced on its worker to its normal equations,
+        these are summed in a fixed order and the optimizer runs once on the sums (see
+        ``sparsimony._chunked``): the same model as the in-memory fit, up to rounding. The spectral
+        derivative and ensembles that resample rows (``bagging``) need the whole data and are refused."""
         return self._fit(x, t, x_dot, u, feature_names)
 
     def coefficients(self):

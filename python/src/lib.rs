@@ -25,7 +25,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use sparsimony_solvers::regression::interrupt::{POLL_INTERVAL, StopHook, with_stop_hook};
 use sparsimony_solvers::regression::path::{self, CrossValidation};
 use sparsimony_solvers::regression::{
-    BestSubset, ElasticNet, Iht, LinearFit, Omp, Precompute, RandomSupport, Solver, WarmStart,
+    BestSubset, ElasticNet, Iht, LinearFit, NormalEquations, Omp, Precompute, RandomSupport, Solver, WarmStart,
 };
 use sparsimony_solvers::{Error, Measure, Report};
 
@@ -351,6 +351,57 @@ fn enet_fit<'py>(
     Ok(fit_to_py(py, fit.map_err(to_py)?))
 }
 
+/// The elastic net on normal equations, every target: `gram` (`d × d`, `XᵀX`), `cross` (`d × m`, `XᵀY`),
+/// `y_sq` (`‖y_t‖²`, `m` values) over `n_samples` samples, the objective scaled by `1/(2 n_samples)`. No
+/// intercept: the caller centres the equations (and restores the intercept) when it fits one. How fits on
+/// chunked data (dask arrays) are solved: `O(d²)` memory, whatever the number of samples. Returns one
+/// `(coef, 0.0, report)` per target.
+#[pyfunction]
+#[pyo3(signature = (gram, cross, y_sq, n_samples, *, alpha, l1_ratio, positive, max_iter, tol))]
+#[allow(clippy::too_many_arguments)]
+fn enet_normal<'py>(
+    py: Python<'py>,
+    gram: PyReadonlyArray2<'py, f64>,
+    cross: PyReadonlyArray2<'py, f64>,
+    y_sq: PyReadonlyArray1<'py, f64>,
+    n_samples: f64,
+    alpha: f64,
+    l1_ratio: f64,
+    positive: bool,
+    max_iter: usize,
+    tol: f64,
+) -> PyResult<Vec<PyFit<'py>>> {
+    if !(n_samples.is_finite() && n_samples >= 1.0) {
+        return Err(PyValueError::new_err(format!(
+            "the normal equations must hold at least one sample, got n_samples = {n_samples}"
+        )));
+    }
+    let (gram, cross) = (gram.as_array(), cross.as_array());
+    let (d, m) = cross.dim();
+    if gram.dim() != (d, d) {
+        return Err(PyValueError::new_err(format!(
+            "gram must be {d} × {d} (one row and column per feature of cross), got {:?}",
+            gram.dim()
+        )));
+    }
+    // Column-major, as `NormalEquations` stores them: the transposes' rows are the columns.
+    let ne = NormalEquations::from_parts(
+        d,
+        m,
+        n_samples,
+        gram.t().iter().copied().collect(),
+        cross.t().iter().copied().collect(),
+        y_sq.as_array().to_vec(),
+    )
+    .map_err(to_py)?;
+    let model = elastic_net(alpha, l1_ratio, false, positive, None, max_iter, tol, "cd", Some(true))?;
+    let fits = detach_interruptible(py, || {
+        (0..m).map(|t| model.fit((&ne, t))).collect::<Result<Vec<_>, _>>()
+    })?
+    .map_err(to_py)?;
+    Ok(fits.into_iter().map(|f| fit_to_py(py, f)).collect())
+}
+
 /// The elastic net along `alphas` (each fit warm-started from the previous one). Returns `(coefs` of
 /// shape `(d, len(alphas))`, `intercepts`, `n_iters`, `gaps`, `converged)`, scikit-learn's `enet_path`
 /// layout.
@@ -559,6 +610,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         sparsimony_solvers::gp_pde::accuracy::TRUST_THRESHOLD,
     )?;
     m.add_function(wrap_pyfunction!(enet_fit, m)?)?;
+    m.add_function(wrap_pyfunction!(enet_normal, m)?)?;
     m.add_function(wrap_pyfunction!(enet_path, m)?)?;
     m.add_function(wrap_pyfunction!(alpha_max, m)?)?;
     m.add_function(wrap_pyfunction!(omp, m)?)?;
@@ -568,6 +620,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sindy::sindy_fit, m)?)?;
     m.add_function(wrap_pyfunction!(sindy::differentiate, m)?)?;
     m.add_function(wrap_pyfunction!(sindy::sindy_rebuild, m)?)?;
+    m.add_function(wrap_pyfunction!(sindy::sindy_block_halo, m)?)?;
+    m.add_function(wrap_pyfunction!(sindy::sindy_block_normal, m)?)?;
+    m.add_function(wrap_pyfunction!(sindy::sindy_fit_normal, m)?)?;
     m.add_class::<sindy::SindyModel>()?;
     m.add_function(wrap_pyfunction!(pde::pde_solve, m)?)?;
     m.add_function(wrap_pyfunction!(pde::pde_rebuild, m)?)?;

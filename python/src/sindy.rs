@@ -9,7 +9,7 @@ use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
-use sparsimony_solvers::regression::Stlsq;
+use sparsimony_solvers::regression::{NormalEquations, Stlsq};
 use sparsimony_solvers::sindy::{
     ControlFn, Differentiation, Ensemble, Library, Optimizer, Regularizer, SimulateOptions, Sindy, SindyFit, Sr3, Time,
     Trajectory,
@@ -234,6 +234,105 @@ pub fn sindy_rebuild(
     })
 }
 
+/// The model `spec` describes, with its state and control names.
+fn model(
+    spec: &Bound<'_, PyDict>,
+    state_names: Option<Vec<String>>,
+    control_names: Option<Vec<String>>,
+) -> PyResult<Sindy> {
+    Ok(Sindy {
+        differentiation: differentiation(&item(spec, "differentiation")?.cast_into()?)?,
+        library: library(&item(spec, "library")?.cast_into()?)?,
+        optimizer: optimizer(&item(spec, "optimizer")?.cast_into()?)?,
+        state_names,
+        control_names,
+        discrete_time: item(spec, "discrete_time")?.extract()?,
+        ..Sindy::default()
+    })
+}
+
+/// Normal equations as Python receives them: `(gram (p, p), cross (p, m), y_sq (m,), n_samples)`.
+type PyNormal<'py> = (Bound<'py, PyArray2<f64>>, Bound<'py, PyArray2<f64>>, Vec<f64>, f64);
+
+/// The rows a block of a trajectory needs from each neighbour under `spec` (`Sindy::block_halo`), or
+/// `None` where blocks cannot be fitted separately.
+#[pyfunction]
+pub fn sindy_block_halo(spec: Bound<'_, PyDict>, targets_given: bool) -> PyResult<Option<usize>> {
+    Ok(model(&spec, None, None)?.block_halo(targets_given))
+}
+
+/// The normal equations of rows `own_start..own_end` of `block` (`(x, t, u, x_dot)`, widened by the halo),
+/// under `spec` (`Sindy::block_normal_equations`).
+#[pyfunction]
+#[pyo3(signature = (block, own_start, own_end, spec, feature_names=None, control_names=None))]
+pub fn sindy_block_normal<'py>(
+    py: Python<'py>,
+    block: PyTrajectory<'py>,
+    own_start: usize,
+    own_end: usize,
+    spec: Bound<'py, PyDict>,
+    feature_names: Option<Vec<String>>,
+    control_names: Option<Vec<String>>,
+) -> PyResult<PyNormal<'py>> {
+    let model = model(&spec, feature_names, control_names)?;
+    let time = [PyTime::new(&block.1)?];
+    let blocks = [block];
+    let views = views(&blocks, &time);
+    let ne = crate::detach_interruptible(py, || model.block_normal_equations(&views[0], own_start..own_end))?
+        .map_err(to_py)?;
+    let (p, m) = (ne.n_features(), ne.n_targets());
+    let gram = ndarray::Array2::from_shape_fn((p, p), |(a, b)| ne.gram(a, b));
+    let cross = ndarray::Array2::from_shape_fn((p, m), |(j, t)| ne.cross(j, t));
+    Ok((
+        gram.into_pyarray(py),
+        cross.into_pyarray(py),
+        (0..m).map(|t| ne.y_sq(t)).collect(),
+        ne.n_samples(),
+    ))
+}
+
+/// Fits SINDy under `spec` on normal equations summed over blocks (`Sindy::fit_normal_equations`).
+#[pyfunction]
+#[pyo3(signature = (gram, cross, y_sq, n_samples, n_controls, spec, feature_names=None, control_names=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn sindy_fit_normal<'py>(
+    py: Python<'py>,
+    gram: PyReadonlyArray2<'py, f64>,
+    cross: PyReadonlyArray2<'py, f64>,
+    y_sq: Vec<f64>,
+    n_samples: f64,
+    n_controls: usize,
+    spec: Bound<'py, PyDict>,
+    feature_names: Option<Vec<String>>,
+    control_names: Option<Vec<String>>,
+) -> PyResult<SindyModel> {
+    let model = model(&spec, feature_names, control_names)?;
+    let (gram, cross) = (gram.as_array(), cross.as_array());
+    let (p, m) = cross.dim();
+    if gram.dim() != (p, p) {
+        return Err(PyValueError::new_err(format!(
+            "gram must be {p} × {p} (one row and column per row of cross), got {:?}",
+            gram.dim()
+        )));
+    }
+    // Column-major, as `NormalEquations` stores them: the transposes' rows are the columns.
+    let ne = NormalEquations::from_parts(
+        p,
+        m,
+        n_samples,
+        gram.t().iter().copied().collect(),
+        cross.t().iter().copied().collect(),
+        y_sq,
+    )
+    .map_err(to_py)?;
+    let fit = crate::detach_interruptible(py, || model.fit_normal_equations(&ne, m, n_controls))?.map_err(to_py)?;
+    Ok(SindyModel {
+        fit,
+        differentiation: model.differentiation,
+        spec: spec.copy()?.unbind(),
+    })
+}
+
 /// Fits SINDy to `trajectories` (a list of `(x, t, u, x_dot)`) under `spec`, naming the states
 /// `feature_names` (default `x0, x1, …`) and the controls `control_names`.
 #[pyfunction]
@@ -245,15 +344,7 @@ pub fn sindy_fit<'py>(
     feature_names: Option<Vec<String>>,
     control_names: Option<Vec<String>>,
 ) -> PyResult<SindyModel> {
-    let model = Sindy {
-        differentiation: differentiation(&item(&spec, "differentiation")?.cast_into()?)?,
-        library: library(&item(&spec, "library")?.cast_into()?)?,
-        optimizer: optimizer(&item(&spec, "optimizer")?.cast_into()?)?,
-        state_names: feature_names,
-        control_names,
-        discrete_time: item(&spec, "discrete_time")?.extract()?,
-        ..Sindy::default()
-    };
+    let model = model(&spec, feature_names, control_names)?;
     let times = trajectories
         .iter()
         .map(|(_, t, _, _)| PyTime::new(t))

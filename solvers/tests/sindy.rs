@@ -686,3 +686,117 @@ fn a_stop_request_during_the_build_is_a_stopped_error() {
         assert!(model.fit(&traj).is_ok(), "without the hook the same fit runs");
     }
 }
+
+/// Normal equations of `x` reduced block by block — rows `bounds[k]..bounds[k+1]`, each block widened by
+/// `halo` rows — and summed, as a dask worker or an MPI rank would.
+fn blockwise(
+    model: &Sindy,
+    x: &Array2<f64>,
+    t: &Array1<f64>,
+    u: &Array2<f64>,
+    bounds: &[usize],
+    halo: usize,
+) -> NormalEquations {
+    let n = x.nrows();
+    let mut total: Option<NormalEquations> = None;
+    for w in bounds.windows(2) {
+        let (a, b) = (w[0].saturating_sub(halo), (w[1] + halo).min(n));
+        let block =
+            Trajectory::new(x.slice(s![a..b, ..]), Time::Points(t.slice(s![a..b]))).with_control(u.slice(s![a..b, ..]));
+        let ne = model.block_normal_equations(&block, w[0] - a..w[1] - a).unwrap();
+        match &mut total {
+            Some(sum) => sum.add(&ne).unwrap(),
+            None => total = Some(ne),
+        }
+    }
+    total.unwrap()
+}
+
+#[test]
+fn blocks_widened_by_their_halo_give_the_whole_trajectorys_fit() {
+    let n = 3000;
+    let x = lorenz([-8.0, 8.0, 27.0], n, 0.002);
+    // Non-uniform times (per-row Fornberg weights), and a control input.
+    let t = Array1::from_shape_fn(n, |i| 0.002 * i as f64 + 0.0003 * (0.01 * i as f64).sin());
+    let u = Array2::from_shape_fn((n, 1), |(i, _)| (0.004 * i as f64).cos());
+    let differentiations = [
+        Differentiation::finite_difference(2),
+        Differentiation::FiniteDifference {
+            order: 4,
+            derivative: 1,
+            drop_endpoints: true,
+        },
+        Differentiation::SmoothedFiniteDifference {
+            window: 11,
+            polyorder: 3,
+            order: 2,
+        },
+    ];
+    for differentiation in differentiations {
+        let model = Sindy {
+            differentiation: differentiation.clone(),
+            ..Sindy::default()
+        };
+        let halo = model.block_halo(false).unwrap();
+        let whole = model
+            .fit(&[Trajectory::new(x.view(), Time::Points(t.view())).with_control(u.view())])
+            .unwrap();
+        // Blocks of unequal lengths, the shortest just over twice the halo.
+        let bounds = [0, 700, 700 + 2 * halo + 1, 1900, n];
+        let ne = blockwise(&model, &x, &t, &u, &bounds, halo);
+        assert_eq!(ne.n_samples() as usize, whole.n_samples(), "{differentiation:?}");
+        let fit = model.fit_normal_equations(&ne, 3, 1).unwrap();
+        let (a, b) = (fit.coefficients(), whole.coefficients());
+        let scale = b.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+        let err = a.iter().zip(b).fold(0.0_f64, |m, (p, q)| m.max((p - q).abs())) / scale;
+        assert!(
+            err < 1e-10,
+            "{differentiation:?}: relative coefficient difference {err:e}"
+        );
+        assert_eq!(fit.feature_names(), whole.feature_names());
+        // The halo is no wider than needed: one row less changes the derivatives at the blocks' edges.
+        let short = blockwise(&model, &x, &t, &u, &bounds, halo - 1);
+        let moved = (0..3).any(|k| (short.cross(0, k) - ne.cross(0, k)).abs() > 1e-9 * ne.cross(0, k).abs())
+            || short.n_samples() != ne.n_samples();
+        assert!(
+            moved,
+            "{differentiation:?}: a halo of {} rows gave the same sums",
+            halo - 1
+        );
+    }
+}
+
+#[test]
+fn block_fits_refuse_what_they_cannot_do() {
+    let x = lorenz([-8.0, 8.0, 27.0], 400, 0.002);
+    let model = Sindy::default();
+    let block = Trajectory::new(x.view(), Time::Step(0.002));
+    let spectral = Sindy {
+        differentiation: Differentiation::Spectral { derivative: 1 },
+        ..Sindy::default()
+    };
+    assert_eq!(spectral.block_halo(false), None);
+    assert_eq!(model.block_halo(true), Some(0));
+    assert_eq!(
+        Sindy {
+            discrete_time: true,
+            ..Sindy::default()
+        }
+        .block_halo(false),
+        Some(1)
+    );
+    let err = model.block_normal_equations(&block, 10..401).unwrap_err();
+    assert!(err.to_string().contains("not within the block's 400 rows"), "{err}");
+    let ne = model.block_normal_equations(&block, 0..400).unwrap();
+    let err = model.fit_normal_equations(&ne, 2, 0).unwrap_err();
+    assert!(matches!(err, Error::Shape { .. }), "{err}");
+    let bagged = Sindy {
+        optimizer: Optimizer::Ensemble(Box::new(Ensemble {
+            bagging: true,
+            ..Ensemble::default()
+        })),
+        ..Sindy::default()
+    };
+    let err = bagged.fit_normal_equations(&ne, 3, 0).unwrap_err();
+    assert!(err.to_string().contains("bagging"), "{err}");
+}

@@ -200,6 +200,23 @@ impl Differentiation {
         }
     }
 
+    /// How many samples on each side a row's derivative (and smoothed state) reads: a block of a trajectory
+    /// widened by this many rows on each side gives, on its own rows, the derivatives of the whole
+    /// trajectory (the centred stencil, and the centred smoothing window under it, both fit inside). `None`
+    /// for the spectral derivative, which reads every sample.
+    pub fn reach(&self) -> Option<usize> {
+        // The centred stencil's right arm (the longer, for an even number of points).
+        let arm = |order: usize, d: usize| {
+            let ns = stencil_len(order, d);
+            ns - 1 - (ns - 1) / 2
+        };
+        match *self {
+            Self::FiniteDifference { order, derivative, .. } => Some(arm(order, derivative)),
+            Self::SmoothedFiniteDifference { window, order, .. } => Some(window / 2 + arm(order, 1)),
+            Self::Spectral { .. } => None,
+        }
+    }
+
     /// The streaming form of a plain finite difference, which computes derivatives block by block from the
     /// samples without materialising them (`None` for the other methods). Checks as
     /// [`Differentiation::differentiate`], except the finiteness of the data.

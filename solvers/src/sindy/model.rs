@@ -236,6 +236,108 @@ impl Sindy {
     }
 }
 
+/// Fits on data held in pieces — a dask array's row chunks, an MPI rank's share of the samples: each block
+/// of a trajectory is reduced where it lies to its normal equations (`O(p² + pm)` values, whatever its
+/// length), the blocks' are summed ([`NormalEquations::add`]) and the regression is solved once.
+impl Sindy {
+    /// The rows a block of a trajectory needs from each neighbour, so that its derivatives equal those of
+    /// the whole trajectory ([`Differentiation::reach`]; 0 with measured derivatives or next states given,
+    /// 1 in discrete time, where the target is the next state). `None` where a block cannot be fitted
+    /// alone: the spectral derivative and the weak form read the whole trajectory.
+    pub fn block_halo(&self, targets_given: bool) -> Option<usize> {
+        match (targets_given, self.discrete_time, &self.weak_form) {
+            (_, _, Some(_)) => None,
+            (true, _, None) => Some(0),
+            (false, true, None) => Some(1),
+            (false, false, None) => self.differentiation.reach(),
+        }
+    }
+
+    /// The normal equations of rows `own` of `block`: a block of a trajectory widened by up to
+    /// [`Sindy::block_halo`] rows on each side (its states, times, controls and targets covering the widened
+    /// rows; at the trajectory's ends, no widening). The rows `own` index the widened block. Summed over
+    /// blocks that cover a trajectory's rows once, they are the whole trajectory's normal equations, up to
+    /// rounding.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for the weak form, `own` outside the block, and as [`Sindy::fit`]
+    /// (non-finite data, a block too short for the differentiation, bad names or library).
+    pub fn block_normal_equations(
+        &self,
+        block: &Trajectory<'_>,
+        own: std::ops::Range<usize>,
+    ) -> Result<NormalEquations> {
+        if self.weak_form.is_some() {
+            return Err(Error::InvalidParameter {
+                name: "weak form",
+                reason: "integrates over the whole trajectory: blocks cannot be reduced separately".into(),
+            });
+        }
+        let n = block.x.nrows();
+        if own.start > own.end || own.end > n {
+            return Err(Error::InvalidParameter {
+                name: "own rows",
+                reason: format!("rows {}..{} are not within the block's {n} rows", own.start, own.end),
+            });
+        }
+        let (n_states, n_controls) = (block.x.ncols(), block.u.map_or(0, |u| u.ncols()));
+        let (state_names, control_names) = self.names(n_states, n_controls)?;
+        let features = self
+            .library
+            .expand(&input_names(&state_names, &control_names, self.discrete_time))?;
+        let mut data = gather(
+            std::slice::from_ref(block),
+            &self.differentiation,
+            self.discrete_time,
+            n_states,
+            n_controls,
+        )?;
+        data.keep_rows(&own);
+        data.normal_equations(&features, None)
+    }
+
+    /// The fit on normal equations summed over blocks ([`Sindy::block_normal_equations`]) of trajectories
+    /// with `n_states` states and `n_controls` controls: the same model as [`Sindy::fit`] on the whole
+    /// trajectories, up to the rounding of the sums.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] for normal equations of another library or state count; [`Error::InvalidParameter`]
+    /// for an ensemble that resamples rows (bagging needs the samples; dropping library terms works) and
+    /// fewer samples than terms; the optimizer's errors.
+    pub fn fit_normal_equations(&self, ne: &NormalEquations, n_states: usize, n_controls: usize) -> Result<SindyFit> {
+        let (state_names, control_names) = self.names(n_states, n_controls)?;
+        let input_names = input_names(&state_names, &control_names, self.discrete_time);
+        let features = self.library.expand(&input_names)?;
+        for (what, expected, found) in [
+            (
+                "normal equations' features (the library's terms)",
+                features.len(),
+                ne.n_features(),
+            ),
+            ("normal equations' targets (one per state)", n_states, ne.n_targets()),
+        ] {
+            if expected != found {
+                return Err(Error::Shape { what, expected, found });
+            }
+        }
+        let n = ne.n_samples() as usize;
+        let normal = |w: Option<&[f64]>| match w {
+            None => Ok(ne.clone()),
+            Some(_) => Err(Error::InvalidParameter {
+                name: "ensemble",
+                reason: "bagging resamples the samples, which merged normal equations no longer hold: drop \
+                         library terms instead (library_ensemble) or fit one optimizer"
+                    .into(),
+            }),
+        };
+        let fit = self
+            .optimizer
+            .fit_rows(n, features.len(), "usable samples", &normal)
+            .map_err(|e| name_collinear_term(e, ne, &features))?;
+        self.finish(features, input_names, state_names, control_names, fit, n)
+    }
+}
+
 /// A singular regression (the core's "not positive definite: pivot k", which names neither the matrix
 /// nor the column) restated with the library term at fault: the first term that is zero or a linear
 /// combination of the terms before it, found by a Cholesky factorisation of the equilibrated `ΘᵀΘ` — a

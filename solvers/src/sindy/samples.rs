@@ -156,6 +156,14 @@ pub(super) struct Gathered<'a> {
 }
 
 impl Gathered<'_> {
+    /// Keeps rows `own` of each trajectory only (those of a block, without the halo it was widened by).
+    pub(super) fn keep_rows(&mut self, own: &Range<usize>) {
+        for t in &mut self.trajectories {
+            let start = t.rows.start.max(own.start);
+            t.rows = start..t.rows.end.min(own.end).max(start);
+        }
+    }
+
     /// Usable samples over all trajectories.
     pub(super) fn n(&self) -> usize {
         self.trajectories.iter().map(|t| t.rows.len()).sum()
