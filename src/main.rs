@@ -96,9 +96,95 @@ fn main() -> ExitCode {
             None => format!("RAYON_NUM_THREADS={threads}: {}", strip_name(&e.to_string())),
         });
     }
-    match run() {
+    #[cfg(feature = "mpi")]
+    let outcome = match processes::join() {
+        Ok(Some(job)) => return job.run(run),
+        Ok(None) => run(),
+        Err(e) => return fail(&format!("MPI: {e}")),
+    };
+    #[cfg(not(feature = "mpi"))]
+    let outcome = run();
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => message(e.as_ref()).map_or(ExitCode::SUCCESS, |m| fail(&m)),
+    }
+}
+
+/// Under `mpirun` (feature `mpi`): every rank runs the command with the MPI world installed as the
+/// library's group (`sparsimony::solvers::distributed`), so the piece sums and sweeps are shared among the
+/// ranks and every rank holds the single-process result. Rank 0 alone prints and writes files; the others'
+/// standard output and error go to /dev/null, except an error of their own, which is printed (naming the
+/// rank) before the whole job is ended with `MPI_Abort`, so that no rank waits for one that has given up.
+#[cfg(feature = "mpi")]
+mod processes {
+    use std::process::ExitCode;
+    use std::rc::Rc;
+
+    use sparsimony::solvers::distributed::{Group, mpi::World, with_group};
+
+    use super::{fail, message};
+
+    /// An MPI job of several processes.
+    pub(super) struct Job {
+        world: Rc<World>,
+        rank: usize,
+        /// Rank > 0: the original standard error, for its own errors.
+        stderr: Option<i32>,
+    }
+
+    /// The job this process belongs to: `None` for a job of one process (run as without MPI).
+    pub(super) fn join() -> Result<Option<Job>, sparsimony::solvers::Error> {
+        let world = World::init()?;
+        if world.size() == 1 {
+            return Ok(None);
+        }
+        let rank = world.rank();
+        let stderr = if rank > 0 {
+            sparsimony::output::set_writer(false);
+            // SAFETY: plain POSIX calls on this process's own descriptors 1 and 2 and a fresh one for
+            // /dev/null; the returned descriptors are checked.
+            unsafe {
+                let saved = libc::dup(2);
+                let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
+                if null >= 0 {
+                    libc::dup2(null, 1);
+                    libc::dup2(null, 2);
+                    libc::close(null);
+                }
+                (saved >= 0).then_some(saved)
+            }
+        } else {
+            None
+        };
+        Ok(Some(Job {
+            world: Rc::new(world),
+            rank,
+            stderr,
+        }))
+    }
+
+    impl Job {
+        /// Runs the command on this rank; on an error, ends the job.
+        pub(super) fn run(self, command: impl FnOnce() -> super::cli::CliResult) -> ExitCode {
+            let group: Rc<dyn Group> = self.world.clone();
+            let Err(e) = with_group(group, command) else {
+                return ExitCode::SUCCESS;
+            };
+            let Some(text) = message(e.as_ref()) else {
+                return ExitCode::SUCCESS;
+            };
+            match self.stderr {
+                None => {
+                    fail(&text);
+                }
+                Some(fd) => {
+                    let line = format!("error: process {}: {text}\n", self.rank);
+                    // SAFETY: writes a buffer of its own length to the descriptor saved by `join`.
+                    unsafe { libc::write(fd, line.as_ptr().cast(), line.len()) };
+                }
+            }
+            self.world.abort(1)
+        }
     }
 }
 

@@ -155,6 +155,15 @@ pub fn check_outputs(outputs: &[(&str, &Path)], inputs: &[(&str, &Path)]) -> Res
     Ok(())
 }
 
+/// Whether this process writes the output files (see [`set_writer`]).
+static WRITER: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Makes this process write its output files (the default) or skip them: in an MPI job every process runs
+/// the whole command and holds the same results, and only the first writes them.
+pub fn set_writer(writes: bool) {
+    WRITER.store(writes, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Writes `bytes` to `path` atomically (see [`write_atomic_with`]).
 ///
 /// # Errors
@@ -173,6 +182,9 @@ pub fn write_atomic_with(
     path: &Path,
     fill: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
 ) -> Result<(), OutputError> {
+    if !WRITER.load(std::sync::atomic::Ordering::Relaxed) {
+        return Ok(());
+    }
     let fail = |source| OutputError::Write {
         path: path.to_path_buf(),
         source,

@@ -39,6 +39,20 @@ pub enum Measure {
 }
 
 impl Measure {
+    /// Every measure, in declaration order (an index into it names a measure in a message between
+    /// processes or in a pickle).
+    pub const ALL: [Measure; 9] = [
+        Measure::DualityGap,
+        Measure::RelativeChange,
+        Measure::CoefficientChange,
+        Measure::ObjectiveChange,
+        Measure::Residual,
+        Measure::Gradient,
+        Measure::SupportChange,
+        Measure::GradientToNoise,
+        Measure::Exact,
+    ];
+
     /// A short human name ("duality gap", …).
     pub fn name(self) -> &'static str {
         match self {

@@ -210,19 +210,6 @@ pub(crate) fn report(r: &Report) -> PyReport {
     (r.iterations, r.converged, r.reached, r.tolerance)
 }
 
-/// The measures a report may carry, by the name `Measure::name` gives.
-const MEASURES: [Measure; 9] = [
-    Measure::DualityGap,
-    Measure::RelativeChange,
-    Measure::CoefficientChange,
-    Measure::ObjectiveChange,
-    Measure::Residual,
-    Measure::Gradient,
-    Measure::SupportChange,
-    Measure::GradientToNoise,
-    Measure::Exact,
-];
-
 /// A report as pickled: `(iterations, converged, measure name, reached, tolerance)`.
 pub(crate) type PickledReport = (usize, bool, String, f64, f64);
 
@@ -240,7 +227,7 @@ pub(crate) fn pickle_report(r: &Report) -> PickledReport {
 /// The report [`pickle_report`] gave.
 pub(crate) fn unpickle_report(p: PickledReport) -> PyResult<Report> {
     let (iterations, converged, measure, reached, tolerance) = p;
-    let measure = MEASURES
+    let measure = Measure::ALL
         .into_iter()
         .find(|m| m.name() == measure)
         .ok_or_else(|| PyValueError::new_err(format!("unknown report measure {measure:?}")))?;
@@ -351,6 +338,39 @@ fn enet_fit<'py>(
     Ok(fit_to_py(py, fit.map_err(to_py)?))
 }
 
+/// Normal equations from Python's parts: `gram` (`p × p`), `cross` (`p × m`), `y_sq` (`m`) over
+/// `n_samples` samples (at least one), checked for shape and finiteness.
+pub(crate) fn normal_equations(
+    gram: &PyReadonlyArray2<'_, f64>,
+    cross: &PyReadonlyArray2<'_, f64>,
+    y_sq: Vec<f64>,
+    n_samples: f64,
+) -> PyResult<NormalEquations> {
+    if !(n_samples.is_finite() && n_samples >= 1.0) {
+        return Err(PyValueError::new_err(format!(
+            "the normal equations must hold at least one sample, got n_samples = {n_samples}"
+        )));
+    }
+    let (gram, cross) = (gram.as_array(), cross.as_array());
+    let (p, m) = cross.dim();
+    if gram.dim() != (p, p) {
+        return Err(PyValueError::new_err(format!(
+            "gram must be {p} × {p} (one row and column per row of cross), got {:?}",
+            gram.dim()
+        )));
+    }
+    // Column-major, as `NormalEquations` stores them: the transposes' rows are the columns.
+    NormalEquations::from_parts(
+        p,
+        m,
+        n_samples,
+        gram.t().iter().copied().collect(),
+        cross.t().iter().copied().collect(),
+        y_sq,
+    )
+    .map_err(to_py)
+}
+
 /// The elastic net on normal equations, every target: `gram` (`d × d`, `XᵀX`), `cross` (`d × m`, `XᵀY`),
 /// `y_sq` (`‖y_t‖²`, `m` values) over `n_samples` samples, the objective scaled by `1/(2 n_samples)`. No
 /// intercept: the caller centres the equations (and restores the intercept) when it fits one. How fits on
@@ -371,29 +391,8 @@ fn enet_normal<'py>(
     max_iter: usize,
     tol: f64,
 ) -> PyResult<Vec<PyFit<'py>>> {
-    if !(n_samples.is_finite() && n_samples >= 1.0) {
-        return Err(PyValueError::new_err(format!(
-            "the normal equations must hold at least one sample, got n_samples = {n_samples}"
-        )));
-    }
-    let (gram, cross) = (gram.as_array(), cross.as_array());
-    let (d, m) = cross.dim();
-    if gram.dim() != (d, d) {
-        return Err(PyValueError::new_err(format!(
-            "gram must be {d} × {d} (one row and column per feature of cross), got {:?}",
-            gram.dim()
-        )));
-    }
-    // Column-major, as `NormalEquations` stores them: the transposes' rows are the columns.
-    let ne = NormalEquations::from_parts(
-        d,
-        m,
-        n_samples,
-        gram.t().iter().copied().collect(),
-        cross.t().iter().copied().collect(),
-        y_sq.as_array().to_vec(),
-    )
-    .map_err(to_py)?;
+    let ne = normal_equations(&gram, &cross, y_sq.as_array().to_vec(), n_samples)?;
+    let m = ne.n_targets();
     let model = elastic_net(alpha, l1_ratio, false, positive, None, max_iter, tol, "cd", Some(true))?;
     let fits = detach_interruptible(py, || {
         (0..m).map(|t| model.fit((&ne, t))).collect::<Result<Vec<_>, _>>()

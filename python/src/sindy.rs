@@ -9,7 +9,7 @@ use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
-use sparsimony_solvers::regression::{NormalEquations, Stlsq};
+use sparsimony_solvers::regression::Stlsq;
 use sparsimony_solvers::sindy::{
     ControlFn, Differentiation, Ensemble, Library, Optimizer, Regularizer, SimulateOptions, Sindy, SindyFit, Sr3, Time,
     Trajectory,
@@ -307,25 +307,9 @@ pub fn sindy_fit_normal<'py>(
     control_names: Option<Vec<String>>,
 ) -> PyResult<SindyModel> {
     let model = model(&spec, feature_names, control_names)?;
-    let (gram, cross) = (gram.as_array(), cross.as_array());
-    let (p, m) = cross.dim();
-    if gram.dim() != (p, p) {
-        return Err(PyValueError::new_err(format!(
-            "gram must be {p} × {p} (one row and column per row of cross), got {:?}",
-            gram.dim()
-        )));
-    }
-    // Column-major, as `NormalEquations` stores them: the transposes' rows are the columns.
-    let ne = NormalEquations::from_parts(
-        p,
-        m,
-        n_samples,
-        gram.t().iter().copied().collect(),
-        cross.t().iter().copied().collect(),
-        y_sq,
-    )
-    .map_err(to_py)?;
-    let fit = crate::detach_interruptible(py, || model.fit_normal_equations(&ne, m, n_controls))?.map_err(to_py)?;
+    let ne = crate::normal_equations(&gram, &cross, y_sq, n_samples)?;
+    let fit = crate::detach_interruptible(py, || model.fit_normal_equations(&ne, ne.n_targets(), n_controls))?
+        .map_err(to_py)?;
     Ok(SindyModel {
         fit,
         differentiation: model.differentiation,

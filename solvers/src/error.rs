@@ -155,6 +155,15 @@ pub enum Error {
     /// A GPU backend was asked for in a build without the `gpu` feature.
     #[error("this build has no GPU backend (build sparsimony-solvers with the `gpu` feature)")]
     NoGpuBackend,
+    /// An error of another process of a [`Group`](crate::distributed::Group) (its piece of the work
+    /// failed there), or of the exchange between processes (`rank` is then `usize::MAX`).
+    #[error("process {rank}: {message}")]
+    Remote {
+        /// The process whose work failed.
+        rank: usize,
+        /// Its error, as it printed it.
+        message: String,
+    },
     /// An error from the core kernels.
     #[error(transparent)]
     Core(#[from] sparsimony_core::Error),

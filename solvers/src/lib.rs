@@ -16,6 +16,8 @@
 //! * [`data`]: conversions from `ndarray` / `sprs` to the core operators, with input validation;
 //! * [`metrics`]: scores of fitted models;
 //! * [`sweep`]: K-fold cross-validation and grid search of any estimator, written over [`Estimator`].
+//! * [`distributed`]: the parallel sums and sweeps shared among processes (MPI ranks with the `mpi`
+//!   feature), with results independent of the process count.
 //!
 //! ## The estimator shape
 //! Every estimator is a configuration struct with `Default` and documented public fields (scikit-learn's
@@ -32,6 +34,7 @@
 
 mod backend;
 pub mod data;
+pub mod distributed;
 mod error;
 pub mod estimator;
 pub mod gp_pde;

@@ -18,6 +18,7 @@
 
 use rayon::prelude::*;
 
+use crate::distributed::Part;
 use crate::{Error, Result};
 
 /// The largest pool [`with_threads`] starts: beyond it threads only cost their stacks.
@@ -65,22 +66,30 @@ fn cannot_start(threads: usize, e: &rayon::ThreadPoolBuildError) -> Error {
 
 /// The parts of a sum over the items `0..n`, split into pieces of `piece` items (the last shorter):
 /// `part(range)` of every piece in parallel, returned in piece order for the caller to add in that order.
-/// The split depends on `n` only, so the sum does not depend on the thread count (see the module docs).
-/// Every fixed-piece parallel sum of the library (the LDP servers' sums, the Langevin drifts) goes
-/// through here.
+/// The split depends on `n` only, so the sum does not depend on the thread count (see the module docs),
+/// nor on the number of processes of a [`Group`](crate::distributed::Group) installed on this thread,
+/// which share the pieces. Every fixed-piece parallel sum of the library (the LDP servers' sums, the
+/// Langevin drifts) goes through here.
 ///
 /// # Errors
 /// The first failing piece's error, in piece order.
-pub(crate) fn parts_in_pieces<S: Send>(
+pub(crate) fn parts_in_pieces<S: Send + Part>(
     n: usize,
     piece: usize,
     part: impl Fn(std::ops::Range<usize>) -> Result<S> + Sync,
 ) -> Result<Vec<S>> {
     let piece = piece.max(1);
-    (0..n.div_ceil(piece))
-        .into_par_iter()
-        .map(|p| part(p * piece..((p + 1) * piece).min(n)))
-        .collect()
+    map_in_order(n.div_ceil(piece), |p| part(p * piece..((p + 1) * piece).min(n)))
+}
+
+/// `item(k)` for `k` in `0..count`, in parallel, returned in order: the independent fits of a sweep (a
+/// cross-validation's folds, a grid's candidates), shared among the processes of a
+/// [`Group`](crate::distributed::Group) installed on this thread, if any.
+///
+/// # Errors
+/// The first failing item's error, in item order.
+pub(crate) fn map_in_order<S: Send + Part>(count: usize, item: impl Fn(usize) -> Result<S> + Sync) -> Result<Vec<S>> {
+    crate::distributed::shared(count, |items| items.into_par_iter().map(&item).collect())
 }
 
 /// Rows or columns per piece of a split matrix product: a size-only split (see the module docs), small

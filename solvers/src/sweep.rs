@@ -39,7 +39,6 @@
 use std::ops::Range;
 
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis, s};
-use rayon::prelude::*;
 use sparsimony_core::Report;
 
 use crate::data::{check_matrix, check_vector};
@@ -92,7 +91,8 @@ where
 }
 
 /// Every candidate's score on every fold and the fits' reports, shape `(candidates, folds)`: all pairs in
-/// parallel, results (and the first error) in (candidate, fold) order.
+/// parallel (and shared among the processes of a [`Group`](crate::distributed::Group)), results (and the
+/// first error) in (candidate, fold) order.
 fn fold_scores<E, F>(
     candidates: &[E],
     x: ArrayView2<'_, f64>,
@@ -129,24 +129,21 @@ where
     }
     let steps = progress.counter(task, candidates.len() * folds);
     let scope = StopScope::current();
-    let results: Vec<Result<(f64, Report)>> = (0..candidates.len() * folds)
-        .into_par_iter()
-        .map(|p| {
-            scope.run(|| {
-                if stop_requested() {
-                    return Err(Error::Stopped);
-                }
-                let (candidate, test) = (&candidates[p / folds], tests[p % folds].clone());
-                let train: Vec<usize> = (0..test.start).chain(test.end..n).collect();
-                let (xt, yt) = (x.select(Axis(0), &train), y.select(Axis(0), &train));
-                let fitted = candidate.fit((xt.view(), yt.view()))?;
-                let score = fitted.score((x.slice(s![test.clone(), ..]), y.slice(s![test])))?;
-                steps.step(Some(score));
-                Ok((score, *fitted.report()))
-            })
+    // Shared among the processes of a group, if one is installed (`crate::distributed`).
+    let results: Vec<(f64, Report)> = crate::parallel::map_in_order(candidates.len() * folds, |p| {
+        scope.run(|| {
+            if stop_requested() {
+                return Err(Error::Stopped);
+            }
+            let (candidate, test) = (&candidates[p / folds], tests[p % folds].clone());
+            let train: Vec<usize> = (0..test.start).chain(test.end..n).collect();
+            let (xt, yt) = (x.select(Axis(0), &train), y.select(Axis(0), &train));
+            let fitted = candidate.fit((xt.view(), yt.view()))?;
+            let score = fitted.score((x.slice(s![test.clone(), ..]), y.slice(s![test])))?;
+            steps.step(Some(score));
+            Ok((score, *fitted.report()))
         })
-        .collect();
-    let results = results.into_iter().collect::<Result<Vec<_>>>()?;
+    })?;
     let shape = (candidates.len(), folds);
     let scores = Array2::from_shape_fn(shape, |(c, k)| results[c * folds + k].0);
     let reports = Array2::from_shape_fn(shape, |(c, k)| results[c * folds + k].1);

@@ -108,6 +108,20 @@ impl Sums {
     }
 }
 
+impl crate::distributed::Part for Sums {
+    fn encode(&self, out: &mut Vec<f64>) {
+        crate::distributed::encode_counted(&self.covariance, out);
+        out.extend_from_slice(&self.cross);
+    }
+    fn decode(values: &[f64]) -> Result<Self> {
+        let (covariance, cross) = crate::distributed::decode_counted(values, "the servers' sums")?;
+        Ok(Self {
+            covariance: covariance.to_vec(),
+            cross: cross.to_vec(),
+        })
+    }
+}
+
 /// The upper triangle's length for dimension `d`.
 fn triangle(d: usize) -> usize {
     d * (d + 1) / 2

@@ -14,6 +14,35 @@ use sparsimony_core::operator::DenseColMajorMut;
 use crate::data::{ColMajor, check_holds};
 use crate::{Error, Result};
 
+impl crate::distributed::Part for NormalEquations {
+    fn encode(&self, out: &mut Vec<f64>) {
+        out.extend([self.p as f64, self.m as f64, self.n_samples]);
+        out.extend_from_slice(&self.gram);
+        out.extend_from_slice(&self.cross);
+        out.extend_from_slice(&self.y_sq);
+    }
+    fn decode(values: &[f64]) -> Result<Self> {
+        let garbled = || crate::distributed::garbled("normal equations");
+        let [p, m, n_samples, rest @ ..] = values else {
+            return Err(garbled());
+        };
+        let (p, m) = (*p as usize, *m as usize);
+        if rest.len() != p * p + p * m + m {
+            return Err(garbled());
+        }
+        let (gram, rest) = rest.split_at(p * p);
+        let (cross, y_sq) = rest.split_at(p * m);
+        Ok(Self {
+            p,
+            m,
+            n_samples: *n_samples,
+            gram: gram.to_vec(),
+            cross: cross.to_vec(),
+            y_sq: y_sq.to_vec(),
+        })
+    }
+}
+
 /// `ΘᵀΘ`, `ΘᵀY`, `‖y_t‖²` and the sample count of a least-squares problem with `p` features and `m` targets.
 /// Matrices are column-major.
 #[derive(Debug, Clone, PartialEq)]

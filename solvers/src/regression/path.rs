@@ -2,7 +2,6 @@
 //! `LassoCV` and `ElasticNetCV` compute them.
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
-use rayon::prelude::*;
 use sparsimony_core::Report;
 
 use super::design::{DenseDesign, Design, Residual, SparseDesign};
@@ -381,6 +380,27 @@ impl<'a> Estimator<(sprs::CsMatView<'a, f64>, ArrayView1<'a, f64>)> for CrossVal
     }
 }
 
+/// One fold's path: the held-out mean squared error and the fit's report at each `α`.
+struct FoldPath {
+    mse: Vec<f64>,
+    reports: Vec<Report>,
+}
+
+impl crate::distributed::Part for FoldPath {
+    fn encode(&self, out: &mut Vec<f64>) {
+        crate::distributed::encode_counted(&self.mse, out);
+        self.reports.iter().for_each(|r| r.encode(out));
+    }
+    fn decode(values: &[f64]) -> Result<Self> {
+        let (mse, rest) = crate::distributed::decode_counted(values, "a fold's path")?;
+        let reports = rest.chunks(5).map(Report::decode).collect::<Result<Vec<_>>>()?;
+        Ok(Self {
+            mse: mse.to_vec(),
+            reports,
+        })
+    }
+}
+
 impl CrossValidation {
     /// Checks the folds and `y` against the data and returns the `α` grid (given, or geometric from `α_max`).
     fn grid(&self, x: &Data<'_>, y: ArrayView1<'_, f64>) -> Result<Vec<f64>> {
@@ -514,33 +534,34 @@ impl CrossValidation {
         let alphas = self.grid(&x, y)?;
         let steps = self.progress.counter("cross-validation", self.folds);
         let scope = super::interrupt::StopScope::current();
-        let per_fold: Vec<Result<(Vec<f64>, Vec<Report>)>> = self
-            .fold_ranges(n)?
-            .into_par_iter()
-            .map(|(s, e)| {
-                scope.run(|| {
-                    let train: Vec<usize> = (0..s).chain(e..n).collect();
-                    let test: Vec<usize> = (s..e).collect();
-                    let (xt, yt) = (x.rows(&train), y.select(Axis(0), &train));
-                    let (xv, yv) = (x.rows(&test), y.select(Axis(0), &test));
-                    let p = xt.data().path(model, yt.view(), &alphas)?;
-                    let mse = (0..alphas.len())
-                        .map(|k| {
-                            let pred = xv.data().predict(p.coefs.row(k), p.intercepts[k]);
-                            pred.iter().zip(yv.iter()).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / test.len() as f64
-                        })
-                        .collect();
-                    steps.step(None);
-                    Ok((mse, p.reports))
+        let folds = self.fold_ranges(n)?;
+        // Shared among the processes of a group, if one is installed (`crate::distributed`).
+        let per_fold: Vec<FoldPath> = crate::parallel::map_in_order(folds.len(), |k| {
+            let (s, e) = folds[k];
+            scope.run(|| {
+                let train: Vec<usize> = (0..s).chain(e..n).collect();
+                let test: Vec<usize> = (s..e).collect();
+                let (xt, yt) = (x.rows(&train), y.select(Axis(0), &train));
+                let (xv, yv) = (x.rows(&test), y.select(Axis(0), &test));
+                let p = xt.data().path(model, yt.view(), &alphas)?;
+                let mse = (0..alphas.len())
+                    .map(|k| {
+                        let pred = xv.data().predict(p.coefs.row(k), p.intercepts[k]);
+                        pred.iter().zip(yv.iter()).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / test.len() as f64
+                    })
+                    .collect();
+                steps.step(None);
+                Ok(FoldPath {
+                    mse,
+                    reports: p.reports,
                 })
             })
-            .collect();
+        })?;
         let mut mse_path = Array2::zeros((alphas.len(), self.folds));
         let mut reports = Array2::from_elem((alphas.len(), self.folds), Report::exact(0));
         for (k, fold) in per_fold.into_iter().enumerate() {
-            let (mse, rep) = fold?;
-            mse_path.column_mut(k).assign(&Array1::from(mse));
-            reports.column_mut(k).assign(&Array1::from(rep));
+            mse_path.column_mut(k).assign(&Array1::from(fold.mse));
+            reports.column_mut(k).assign(&Array1::from(fold.reports));
         }
         self.finish(alphas, mse_path, reports, |alpha| {
             x.fit_model(&ElasticNet { alpha, ..model.clone() }, y)

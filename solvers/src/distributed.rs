@@ -1,0 +1,394 @@
+//! Processes: the library's parallel work spread over several processes (MPI ranks) as it is spread over
+//! threads — the same pieces, added in the same order.
+//!
+//! Every fixed-piece sum of the library goes through one function, `parallel::parts_in_pieces` (the LDP
+//! servers' sums over users, the Langevin drifts over samples), and every sweep of independent fits through
+//! `parallel::map_in_order` (cross-validation folds, grid candidates). When a [`Group`] is
+//! installed on the calling thread ([`with_group`]), each of its processes computes a contiguous share of
+//! the pieces, on its own threads, and an all-gather gives every process every piece's result. The caller
+//! then adds the same parts in the same order on every process, so **results are bit-identical on 1, 2 or
+//! 64 processes, and equal to one process without a group**. Nothing else changes: each process runs the
+//! whole program (single program, multiple data), reads its arguments, and reaches the same collective
+//! calls in the same order because everything it decides on is identical everywhere.
+//!
+//! A piece that fails on one process fails the call on every process, with the same error (the first
+//! failing piece's, in piece order; another process's error arrives as [`Error::Remote`]), so no process
+//! waits for one that has given up.
+//!
+//! Only the installing thread communicates: work that rayon runs on its pool (a piece inside a sweep, say)
+//! never sees the group and computes locally, which every process does alike. With the `mpi` feature,
+//! `mpi::World` is the group of an MPI job (the CLI installs it under `mpirun`); [`Threads`] is a group
+//! of threads in one process, with which the tests check that results do not depend on the process count.
+//!
+//! Communication: each call sends every piece's result to every process (`pieces × part length` values):
+//! for the LDP servers' sums, `d` values per piece of users; for a cross-validation, each fold's path.
+
+use std::cell::RefCell;
+use std::ops::Range;
+use std::rc::Rc;
+
+use crate::{Error, Result};
+
+/// A group of processes that exchange values: MPI's communicator, as far as the library needs one.
+pub trait Group {
+    /// This process's index, `0..size`.
+    fn rank(&self) -> usize;
+    /// The number of processes.
+    fn size(&self) -> usize;
+    /// Every process's `local` values, in rank order, on every process (MPI's `Allgatherv`). Every process
+    /// calls it, in the same order as its other calls.
+    ///
+    /// # Errors
+    /// [`Error::Remote`] where the transport fails.
+    fn all_gather(&self, local: &[f64]) -> Result<Vec<Vec<f64>>>;
+}
+
+thread_local! {
+    static GROUP: RefCell<Option<Rc<dyn Group>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with `group` installed on this thread: the library's piece sums and sweeps inside it are spread
+/// over the group's processes (see the module docs). The previous group, if any, is restored afterwards.
+pub fn with_group<R>(group: Rc<dyn Group>, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Rc<dyn Group>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            GROUP.with(|g| *g.borrow_mut() = self.0.take());
+        }
+    }
+    let _restore = Restore(GROUP.with(|g| g.borrow_mut().replace(group)));
+    f()
+}
+
+/// The group installed on this thread, if any.
+fn current() -> Option<Rc<dyn Group>> {
+    GROUP.with(|g| g.borrow().clone())
+}
+
+/// A result that crosses between processes: written as `f64` values and read back exactly.
+pub trait Part: Sized {
+    /// Appends the value to `out`.
+    fn encode(&self, out: &mut Vec<f64>);
+    /// The value [`Part::encode`] wrote into `values` (all of them).
+    ///
+    /// # Errors
+    /// [`Error::Remote`] for values no encoding gives.
+    fn decode(values: &[f64]) -> Result<Self>;
+}
+
+impl Part for Vec<f64> {
+    fn encode(&self, out: &mut Vec<f64>) {
+        out.extend_from_slice(self);
+    }
+    fn decode(values: &[f64]) -> Result<Self> {
+        Ok(values.to_vec())
+    }
+}
+
+impl Part for f64 {
+    fn encode(&self, out: &mut Vec<f64>) {
+        out.push(*self);
+    }
+    fn decode(values: &[f64]) -> Result<Self> {
+        match values {
+            [v] => Ok(*v),
+            _ => Err(garbled("a number")),
+        }
+    }
+}
+
+impl Part for faer::Mat<f64> {
+    fn encode(&self, out: &mut Vec<f64>) {
+        out.extend([self.nrows() as f64, self.ncols() as f64]);
+        for j in 0..self.ncols() {
+            out.extend(self.col(j).iter());
+        }
+    }
+    fn decode(values: &[f64]) -> Result<Self> {
+        let [rows, cols, data @ ..] = values else {
+            return Err(garbled("a matrix"));
+        };
+        let (rows, cols) = (*rows as usize, *cols as usize);
+        if rows.checked_mul(cols) != Some(data.len()) {
+            return Err(garbled("a matrix"));
+        }
+        Ok(faer::Mat::from_fn(rows, cols, |i, j| data[j * rows + i]))
+    }
+}
+
+impl Part for sparsimony_core::Report {
+    fn encode(&self, out: &mut Vec<f64>) {
+        let measure = sparsimony_core::Measure::ALL.iter().position(|m| *m == self.measure);
+        out.extend([
+            self.iterations as f64,
+            f64::from(u8::from(self.converged)),
+            measure.map_or(-1.0, |k| k as f64),
+            self.reached,
+            self.tolerance,
+        ]);
+    }
+    fn decode(values: &[f64]) -> Result<Self> {
+        let &[iterations, converged, measure, reached, tolerance] = values else {
+            return Err(garbled("a report"));
+        };
+        let measure = *sparsimony_core::Measure::ALL
+            .get(measure as usize)
+            .filter(|_| measure >= 0.0)
+            .ok_or_else(|| garbled("a report's measure"))?;
+        let mut report = sparsimony_core::Report::new(iterations as usize, measure, reached, tolerance);
+        report.converged = converged != 0.0;
+        Ok(report)
+    }
+}
+
+/// A score and the report of the fit that earned it (a sweep's result for one candidate on one fold).
+impl Part for (f64, sparsimony_core::Report) {
+    fn encode(&self, out: &mut Vec<f64>) {
+        out.push(self.0);
+        self.1.encode(out);
+    }
+    fn decode(values: &[f64]) -> Result<Self> {
+        let (score, report) = values.split_first().ok_or_else(|| garbled("a score"))?;
+        Ok((*score, sparsimony_core::Report::decode(report)?))
+    }
+}
+
+/// Values written as their count, then themselves (for a part made of several vectors).
+pub(crate) fn encode_counted(values: &[f64], out: &mut Vec<f64>) {
+    out.push(values.len() as f64);
+    out.extend_from_slice(values);
+}
+
+/// The vector [`encode_counted`] wrote at the start of `values`, and what follows it.
+pub(crate) fn decode_counted<'a>(values: &'a [f64], what: &str) -> Result<(&'a [f64], &'a [f64])> {
+    let (len, rest) = values.split_first().ok_or_else(|| garbled(what))?;
+    let len = *len as usize;
+    if len > rest.len() {
+        return Err(garbled(what));
+    }
+    Ok(rest.split_at(len))
+}
+
+/// An error for values that no encoding gives (a transport that mixed up its messages).
+pub(crate) fn garbled(what: &str) -> Error {
+    Error::Remote {
+        rank: usize::MAX,
+        message: format!("a process received values that do not encode {what}"),
+    }
+}
+
+/// `compute(items)` for this process's share of `0..count` items, the results of all shares exchanged
+/// over the installed group, in item order; without a group, `compute(0..count)`. `compute` returns one
+/// result per item of its range, in order.
+///
+/// # Errors
+/// The first failing item's error, in item order, on every process ([`Error::Remote`] where another
+/// process's item failed); a transport failure.
+pub(crate) fn shared<S: Part>(count: usize, compute: impl Fn(Range<usize>) -> Vec<Result<S>>) -> Result<Vec<S>> {
+    let Some(group) = current() else {
+        return compute(0..count).into_iter().collect();
+    };
+    let (rank, size) = (group.rank(), group.size());
+    let share = |r: usize| r * count / size..(r + 1) * count / size;
+    let mine = share(rank);
+    let local = compute(mine.clone());
+    // Each item as [status, length, values…]: status 0 for a result, 1 for an error's message (its
+    // characters as code points).
+    let mut message = Vec::new();
+    for item in &local {
+        let start = message.len();
+        message.extend([0.0, 0.0]);
+        match item {
+            Ok(v) => v.encode(&mut message),
+            Err(e) => {
+                message[start] = 1.0;
+                message.extend(e.to_string().chars().map(|c| f64::from(u32::from(c))));
+            }
+        }
+        message[start + 1] = (message.len() - start - 2) as f64;
+    }
+    let all = group.all_gather(&message)?;
+    if all.len() != size {
+        return Err(garbled("one message per process"));
+    }
+    let mut local = local.into_iter();
+    let mut out = Vec::with_capacity(count);
+    for (r, values) in all.iter().enumerate() {
+        let mut at = 0;
+        for _ in share(r) {
+            let (Some(&status), Some(&len)) = (values.get(at), values.get(at + 1)) else {
+                return Err(garbled("a piece's header"));
+            };
+            let body = values
+                .get(at + 2..at + 2 + len as usize)
+                .ok_or_else(|| garbled("a piece"))?;
+            at += 2 + len as usize;
+            if r == rank {
+                // This process's own results keep their types (and its errors theirs).
+                out.push(local.next().ok_or_else(|| garbled("this process's pieces"))??);
+            } else if status == 0.0 {
+                out.push(S::decode(body)?);
+            } else {
+                let message = body.iter().filter_map(|c| char::from_u32(*c as u32)).collect();
+                return Err(Error::Remote { rank: r, message });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A group of `size` threads in one process, standing in for MPI ranks: [`Threads::run`] runs the same
+/// closure on every "rank", each with the group installed. For tests that results do not depend on the
+/// process count, without an MPI installation.
+#[derive(Debug)]
+pub struct Threads {
+    rank: usize,
+    shared: std::sync::Arc<Exchange>,
+}
+
+#[derive(Debug)]
+struct Exchange {
+    size: usize,
+    /// Each rank's message of the current call.
+    slots: std::sync::Mutex<Vec<Option<Vec<f64>>>>,
+    barrier: std::sync::Barrier,
+    /// Calls of `all_gather`, over all ranks.
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+impl Threads {
+    /// Runs `f(rank)` on `size` threads, each with its rank of one group installed; returns each rank's
+    /// result, in rank order, and the number of exchanges the group made.
+    ///
+    /// # Panics
+    /// Where `f` panics on a thread (the test fails).
+    pub fn run<R: Send>(size: usize, f: impl Fn(usize) -> R + Sync) -> (Vec<R>, usize) {
+        let shared = std::sync::Arc::new(Exchange {
+            size,
+            slots: std::sync::Mutex::new(vec![None; size]),
+            barrier: std::sync::Barrier::new(size),
+            calls: std::sync::atomic::AtomicUsize::new(0),
+        });
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..size)
+                .map(|rank| {
+                    let group = Threads {
+                        rank,
+                        shared: shared.clone(),
+                    };
+                    let f = &f;
+                    s.spawn(move || with_group(Rc::new(group), || f(rank)))
+                })
+                .collect();
+            let results = handles
+                .into_iter()
+                .map(|h| h.join().expect("a rank's thread panicked"))
+                .collect();
+            (results, shared.calls.load(std::sync::atomic::Ordering::Relaxed) / size)
+        })
+    }
+}
+
+impl Group for Threads {
+    fn rank(&self) -> usize {
+        self.rank
+    }
+    fn size(&self) -> usize {
+        self.shared.size
+    }
+    fn all_gather(&self, local: &[f64]) -> Result<Vec<Vec<f64>>> {
+        let ex = &self.shared;
+        let lock = || ex.slots.lock().map_err(|_| garbled("a message (a rank panicked)"));
+        ex.calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        lock()?[self.rank] = Some(local.to_vec());
+        ex.barrier.wait();
+        let all = lock()?.iter().map(|s| s.clone().unwrap_or_default()).collect();
+        // Everyone has read before anyone writes the next call's message.
+        ex.barrier.wait();
+        Ok(all)
+    }
+}
+
+/// An MPI job as a [`Group`] (feature `mpi`): the world communicator of OpenMPI or any MPI the `mpi` crate
+/// builds against.
+#[cfg(feature = "mpi")]
+pub mod mpi {
+    use ::mpi::datatype::PartitionMut;
+    use ::mpi::topology::SimpleCommunicator;
+    use ::mpi::traits::{Communicator, CommunicatorCollectives};
+
+    use super::Group;
+    use crate::{Error, Result};
+
+    /// The processes of an MPI job (`MPI_COMM_WORLD`), MPI initialised for calls from the main thread only
+    /// (`MPI_THREAD_FUNNELED`: the library's other threads never communicate).
+    pub struct World {
+        // Dropped last: finalises MPI.
+        world: SimpleCommunicator,
+        _universe: ::mpi::environment::Universe,
+    }
+
+    impl World {
+        /// Initialises MPI (once per process). Run outside `mpirun`, it is a job of one process.
+        ///
+        /// # Errors
+        /// [`Error::Remote`] when MPI is already initialised or does not give the threading level needed.
+        pub fn init() -> Result<Self> {
+            let (universe, level) =
+                ::mpi::initialize_with_threading(::mpi::Threading::Funneled).ok_or_else(|| Error::Remote {
+                    rank: 0,
+                    message: "MPI is already initialised in this process".into(),
+                })?;
+            if level < ::mpi::Threading::Funneled {
+                return Err(Error::Remote {
+                    rank: 0,
+                    message: format!("MPI gives threading level {level:?}; the library needs Funneled"),
+                });
+            }
+            Ok(Self {
+                world: universe.world(),
+                _universe: universe,
+            })
+        }
+
+        /// Ends every process of the job with `code` (after an error, so that none waits for this one).
+        pub fn abort(&self, code: i32) -> ! {
+            self.world.abort(code)
+        }
+    }
+
+    impl Group for World {
+        fn rank(&self) -> usize {
+            self.world.rank() as usize
+        }
+        fn size(&self) -> usize {
+            self.world.size() as usize
+        }
+        fn all_gather(&self, local: &[f64]) -> Result<Vec<Vec<f64>>> {
+            let size = self.size();
+            let too_long = || Error::Remote {
+                rank: self.rank(),
+                message: "a message longer than MPI's 2³¹ − 1 values".into(),
+            };
+            let count = ::mpi::Count::try_from(local.len()).map_err(|_| too_long())?;
+            let mut counts = vec![0 as ::mpi::Count; size];
+            self.world.all_gather_into(&count, &mut counts[..]);
+            let mut displs = Vec::with_capacity(size);
+            let mut total: i64 = 0;
+            for c in &counts {
+                displs.push(::mpi::Count::try_from(total).map_err(|_| too_long())?);
+                total += i64::from(*c);
+            }
+            let mut buffer = vec![0.0; total as usize];
+            {
+                let mut partition = PartitionMut::new(&mut buffer[..], &counts[..], &displs[..]);
+                self.world.all_gather_varcount_into(local, &mut partition);
+            }
+            Ok(counts
+                .iter()
+                .zip(&displs)
+                .map(|(c, d)| buffer[*d as usize..(*d + *c) as usize].to_vec())
+                .collect())
+        }
+    }
+}

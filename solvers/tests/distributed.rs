@@ -1,0 +1,150 @@
+//! Work shared among processes gives the bits of one process: cross-validation folds, grid searches, the
+//! LDP servers' sums over users and the Langevin drifts, run on 1, 2, 3 and 4 "ranks" of a
+//! [`Threads`] group (the transport aside, what an MPI job does), against the same call without a group.
+//! A piece that fails on one rank fails every rank.
+
+use ndarray::{Array1, Array2};
+use sparsimony_solvers::distributed::Threads;
+use sparsimony_solvers::langevin::{Langevin, Link, SingleIndex};
+use sparsimony_solvers::privacy::{LdpIht, NonInteractive, Population};
+use sparsimony_solvers::regression::ElasticNet;
+use sparsimony_solvers::regression::path::CrossValidation;
+use sparsimony_solvers::sweep::GridSearch;
+use sparsimony_solvers::{Error, Estimator};
+
+/// A regression with correlated columns and a sparse truth.
+fn regression(n: usize, d: usize) -> (Array2<f64>, Array1<f64>) {
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+    };
+    let mut x = Array2::from_shape_fn((n, d), |_| next());
+    for i in 0..n {
+        for j in 1..d {
+            x[(i, j)] += 0.5 * x[(i, j - 1)];
+        }
+    }
+    let y = Array1::from_shape_fn(n, |i| 2.0 * x[(i, 0)] - 1.5 * x[(i, 3)] + 0.1 * next());
+    (x, y)
+}
+
+const RANKS: [usize; 3] = [2, 3, 4];
+
+#[test]
+fn cross_validation_on_ranks_equals_one_process() {
+    let (x, y) = regression(300, 12);
+    let cv = CrossValidation {
+        folds: 5,
+        n_alphas: 30,
+        ..CrossValidation::default()
+    };
+    let alone = cv.fit((x.view(), y.view())).unwrap();
+    for size in RANKS {
+        let (fits, exchanges) = Threads::run(size, |_| cv.fit((x.view(), y.view())).unwrap());
+        assert_eq!(exchanges, 1, "the folds' paths, in one exchange");
+        for fit in fits {
+            assert_eq!(fit.alpha.to_bits(), alone.alpha.to_bits(), "{size} ranks");
+            assert_eq!(fit.mse_path, alone.mse_path, "{size} ranks");
+            assert_eq!(fit.path_reports, alone.path_reports, "{size} ranks");
+            assert_eq!(fit.fit.coef, alone.fit.coef, "{size} ranks");
+        }
+    }
+}
+
+#[test]
+fn a_grid_search_on_ranks_equals_one_process_and_a_failure_ends_every_rank() {
+    let (x, y) = regression(200, 8);
+    let search = GridSearch {
+        candidates: [0.3, 0.03, 0.003, 0.0003]
+            .map(|alpha| ElasticNet {
+                alpha,
+                l1_ratio: 0.7,
+                ..ElasticNet::default()
+            })
+            .to_vec(),
+        folds: 4,
+        ..GridSearch::default()
+    };
+    let alone = search.fit((x.view(), y.view())).unwrap();
+    for size in RANKS {
+        let (fits, exchanges) = Threads::run(size, |_| search.fit((x.view(), y.view())).unwrap());
+        assert_eq!(exchanges, 1, "the candidates' scores, in one exchange");
+        for fit in fits {
+            assert_eq!(fit.scores, alone.scores, "{size} ranks");
+            assert_eq!(fit.best, alone.best);
+            assert_eq!(fit.fit.coef, alone.fit.coef);
+        }
+    }
+    // The third candidate cannot be fitted: the rank that fitted it reports its own typed error, every
+    // other rank the same message from it.
+    let mut failing = search.clone();
+    failing.candidates[2].l1_ratio = 2.0;
+    let expected = failing.fit((x.view(), y.view())).unwrap_err().to_string();
+    for size in RANKS {
+        let (errors, _) = Threads::run(size, |_| failing.fit((x.view(), y.view())).unwrap_err());
+        let typed = errors
+            .iter()
+            .filter(|e| matches!(e, Error::InvalidParameter { .. }))
+            .count();
+        assert_eq!(typed, 1, "{size} ranks: {errors:?}");
+        for e in &errors {
+            match e {
+                Error::Remote { message, .. } => assert_eq!(*message, expected),
+                other => assert_eq!(other.to_string(), expected),
+            }
+        }
+    }
+}
+
+#[test]
+fn the_ldp_servers_sums_over_users_on_ranks_equal_one_process() {
+    let pop = Population::sparse(6, 2, 0.3).unwrap();
+    let iht = LdpIht {
+        epsilon: 4.0,
+        k: 2,
+        ..LdpIht::default()
+    };
+    let alone = iht.simulate(&pop, 60_000, 7).unwrap();
+    let noninteractive = NonInteractive {
+        epsilon: 2.0,
+        ..NonInteractive::default()
+    };
+    let alone_ni = noninteractive.simulate(&pop, 20_000, 0, 3).unwrap();
+    for size in RANKS {
+        let (fits, exchanges) = Threads::run(size, |_| {
+            (
+                iht.simulate(&pop, 60_000, 7).unwrap(),
+                noninteractive.simulate(&pop, 20_000, 0, 3).unwrap(),
+            )
+        });
+        // A sum per round of LDP-IHT, the scales' and the non-interactive servers' sums.
+        assert!(exchanges > alone.linear.report.iterations, "{exchanges} exchanges");
+        for (fit, ni) in fits {
+            assert_eq!(fit.coef(), alone.coef(), "LDP-IHT, {size} ranks");
+            assert_eq!(fit.linear.report, alone.linear.report);
+            assert_eq!(ni.coef(), alone_ni.coef(), "non-interactive, {size} ranks");
+        }
+    }
+}
+
+#[test]
+fn langevin_drifts_on_ranks_equal_one_process() {
+    let d = 16;
+    let model = SingleIndex::new(d, Link::hermite(3).unwrap(), 0.0).unwrap();
+    let (x, y) = model.sample(1, 0, 4 * d * d).unwrap();
+    let langevin = Langevin {
+        link: model.link.clone(),
+        ..Langevin::default()
+    };
+    let alone = langevin.fit((x.view(), y.view())).unwrap();
+    for size in RANKS {
+        let (fits, exchanges) = Threads::run(size, |_| langevin.fit((x.view(), y.view())).unwrap());
+        assert!(exchanges > 10, "a drift per step: {exchanges} exchanges");
+        for fit in fits {
+            assert_eq!(fit.estimate, alone.estimate, "{size} ranks");
+        }
+    }
+}
