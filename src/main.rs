@@ -167,11 +167,17 @@ mod processes {
         /// Runs the command on this rank; on an error, ends the job.
         pub(super) fn run(self, command: impl FnOnce() -> super::cli::CliResult) -> ExitCode {
             let group: Rc<dyn Group> = self.world.clone();
-            let Err(e) = with_group(group, command) else {
+            let outcome = match with_group(group, command) {
+                Ok(outcome) => outcome,
+                Err(e) => Err(e.into()),
+            };
+            let Err(e) = outcome else {
                 return ExitCode::SUCCESS;
             };
+            // A closed pipe ends the run quietly, as without MPI; the job still ends at once, so that no
+            // rank waits in an exchange for this one.
             let Some(text) = message(e.as_ref()) else {
-                return ExitCode::SUCCESS;
+                self.world.abort(0)
             };
             match self.stderr {
                 None => {

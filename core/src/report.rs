@@ -156,3 +156,29 @@ impl fmt::Display for Report {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every measure is in [`Measure::ALL`], once, at its declaration index: the match below is exhaustive
+    /// here (in the defining crate), so a new variant does not compile until it has its place in the list,
+    /// which messages between processes and pickles index.
+    #[test]
+    fn all_lists_every_measure_once() {
+        let index = |m: Measure| match m {
+            Measure::DualityGap => 0,
+            Measure::RelativeChange => 1,
+            Measure::CoefficientChange => 2,
+            Measure::ObjectiveChange => 3,
+            Measure::Residual => 4,
+            Measure::Gradient => 5,
+            Measure::SupportChange => 6,
+            Measure::GradientToNoise => 7,
+            Measure::Exact => 8,
+        };
+        for (k, m) in Measure::ALL.iter().enumerate() {
+            assert_eq!(index(*m), k, "{m:?}");
+        }
+    }
+}

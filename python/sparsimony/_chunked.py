@@ -183,11 +183,16 @@ def sindy_fit(trajectories, spec, names, controls):
 
     block = dask.delayed(_sindy_block, pure=True)
     add = dask.delayed(_add, pure=True)
+    if len({tr[2] is None for tr in trajectories}) > 1:
+        raise ValueError("either every trajectory has control inputs u or none has")
     parts = []
     for k, (x, t, u, x_dot) in enumerate(trajectories):
         n = x.shape[0]
         if np.isnan(n):
             raise ValueError(f"trajectory {k}: x has unknown chunk sizes: call x.compute_chunk_sizes() first")
+        for name, v in (("t", None if isinstance(t, float) else t), ("u", u), ("x_dot", x_dot)):
+            if v is not None and v.shape[0] != n:
+                raise ValueError(f"trajectory {k}: {name} has {v.shape[0]} rows, x has {n} (one per sample)")
         halo = _native.sindy_block_halo(spec, x_dot is not None)
         if halo is None:
             raise ValueError(

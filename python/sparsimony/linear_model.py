@@ -353,6 +353,12 @@ class ElasticNet(_LinearModel):
     def _fit_chunked(self, X, y, sample_weight):
         """The fit on dask arrays, from their merged normal equations."""
         fit_intercept = check_bool("fit_intercept", self.fit_intercept)
+        if sample_weight is not None and np.ndim(sample_weight) == 0:
+            # One weight for every sample (scikit-learn's scalar) leaves the objective's minimiser as it is.
+            _check_real("sample_weight", sample_weight, 0.0)
+            if float(sample_weight) == 0.0:
+                raise ValueError("sample_weight sums to zero: no sample carries weight")
+            sample_weight = None
         stats = _chunked.statistics(X, y, sample_weight, centre=fit_intercept)
         gram, cross, y_sq, n, mx, my = _chunked.normal_equations(stats, fit_intercept)
         fits = _native.enet_normal(
@@ -366,7 +372,7 @@ class ElasticNet(_LinearModel):
             max_iter=int(self.max_iter),
             tol=_tol(self.tol),
         )
-        squeeze = getattr(y, "ndim", 1) == 1
+        squeeze = np.ndim(y) == 1
         coefs, intercepts, n_iters, gaps = [], [], [], []
         for t, (coef, _, (n_iter, converged, gap, gap_tol)) in enumerate(fits):
             if not converged:

@@ -245,8 +245,10 @@ class EnsembleOptimizer:
 MAX_PRECISION = 100
 
 
-def _states(x, what):
-    if _chunked.is_dask_collection(x):
+def _states(x, what, lazy=False):
+    """``x`` as an (n_samples, n_features) float64 array; with ``lazy``, a dask array stays one (a fit reads
+    it chunk by chunk on the workers)."""
+    if lazy and _chunked.is_dask_collection(x):
         # Kept lazy: read chunk by chunk on the workers (``_chunked.sindy_fit``).
         if x.ndim == 1:
             x = x[:, None]
@@ -275,12 +277,12 @@ def _control_values(u):
     return values
 
 
-def _time(t):
+def _time(t, lazy=False):
     if isinstance(t, (bool, np.bool_)):
         raise TypeError(f"t must be a time step or the sample times, got {t!r}")
     if isinstance(t, numbers.Real):
         return float(t)
-    if _chunked.is_dask_collection(t):
+    if lazy and _chunked.is_dask_collection(t):
         return t
     return np.ascontiguousarray(real_array("t", t))
 
@@ -309,7 +311,7 @@ class SINDy:
         diff = self.differentiation_method if self.differentiation_method is not None else FiniteDifference()
         return optimizer, library, diff
 
-    def _trajectories(self, x, t, target, u):
+    def _trajectories(self, x, t, target, u, lazy=False):
         multiple = isinstance(x, (list, tuple))
         xs = _as_list(x, multiple)
         if not xs:
@@ -327,16 +329,18 @@ class SINDy:
                 raise ValueError(f"{len(xs)} trajectories but {len(given)} {what} arrays")
         out = []
         for xi, ti, di, ui in zip(xs, ts, targets, us):
-            xi = _states(xi, "x")
-            ti = 1.0 if ti is None else _time(ti)
-            out.append((xi, ti, None if ui is None else _states(ui, "u"), None if di is None else _states(di, "x_dot")))
+            xi = _states(xi, "x", lazy)
+            ti = 1.0 if ti is None else _time(ti, lazy)
+            ui = None if ui is None else _states(ui, "u", lazy)
+            di = None if di is None else _states(di, "x_dot", lazy)
+            out.append((xi, ti, ui, di))
         return out
 
     def _fit(self, x, t, target, u, feature_names):
         optimizer, library, diff = self._parts()
         spec = {"differentiation": diff._spec(), "library": library._spec(), "optimizer": optimizer._spec(),
                 "discrete_time": self._discrete}
-        trajectories = self._trajectories(x, t, target, u)
+        trajectories = self._trajectories(x, t, target, u, lazy=True)
         n_states = trajectories[0][0].shape[1]
         n_controls = 0 if trajectories[0][2] is None else trajectories[0][2].shape[1]
         names = controls = None

@@ -152,6 +152,10 @@ def test_bad_chunks_are_refused_with_the_row_named(client):
         lm.Lasso(alpha=0.1).fit(X, y, sample_weight=-da.ones(30_000, chunks=10_000))
     with pytest.raises(ValueError, match="sums to zero"):
         lm.Lasso(alpha=0.1).fit(X, y, sample_weight=da.zeros(30_000, chunks=10_000))
+    # A scalar weight is every sample's: the unweighted fit.
+    np.testing.assert_array_equal(
+        lm.Lasso(alpha=0.1).fit(X, y, sample_weight=2.5).coef_, lm.Lasso(alpha=0.1).fit(X, y).coef_
+    )
     with pytest.raises(ValueError, match="unknown chunk sizes"):
         lm.Lasso(alpha=0.1).fit(X[X[:, 0] > 0], y[X[:, 0].compute() > 0])
     with pytest.raises(ValueError, match="empty"):
@@ -230,6 +234,16 @@ def test_sindy_on_dask_refuses_what_needs_the_whole_trajectory(client):
         ps.SINDy(optimizer=bagged).fit(xd, t=0.002)
     dropped = ps.EnsembleOptimizer(opt=ps.STLSQ(), library_ensemble=True, n_models=5)
     assert ps.SINDy(optimizer=dropped).fit(xd, t=0.002).coefficients().shape == (3, 10)
+    with pytest.raises(ValueError, match="x_dot has 1999 rows, x has 2000"):
+        ps.SINDy().fit(xd, t=0.002, x_dot=xd[:-1])
+    with pytest.raises(ValueError, match="t has 1999 rows"):
+        ps.SINDy().fit(xd, t=da.arange(1_999) * 0.002)
+    with pytest.raises(ValueError, match="every trajectory has control inputs u or none"):
+        ps.SINDy().fit([xd, xd], t=0.002, u=[np.ones((2_000, 1)), None])
+    # Outside fit, dask input is read into memory as before.
+    model = ps.SINDy().fit(xd, t=0.002)
+    np.testing.assert_allclose(model.predict(xd), model.predict(x))
+    assert model.score(xd, t=0.002) == model.score(x, t=0.002)
     bad = da.where(da.arange(2_000)[:, None] == 777, np.inf, xd)
     with pytest.raises(ValueError, match=r"x holds NaN or infinity \(row 777\)"):
         ps.SINDy().fit(bad, t=0.002)

@@ -15,8 +15,9 @@
 //! failing piece's, in piece order; another process's error arrives as [`Error::Remote`]), so no process
 //! waits for one that has given up.
 //!
-//! Only the installing thread communicates: work that rayon runs on its pool (a piece inside a sweep, say)
-//! never sees the group and computes locally, which every process does alike. With the `mpi` feature,
+//! Only the installing thread communicates, and it is never one of rayon's (see [`with_group`]): work that
+//! rayon runs on its pool (a piece inside a sweep, say) never sees the group and computes locally, which
+//! every process does alike. With the `mpi` feature,
 //! `mpi::World` is the group of an MPI job (the CLI installs it under `mpirun`); [`Threads`] is a group
 //! of threads in one process, with which the tests check that results do not depend on the process count.
 //!
@@ -49,7 +50,23 @@ thread_local! {
 
 /// Runs `f` with `group` installed on this thread: the library's piece sums and sweeps inside it are spread
 /// over the group's processes (see the module docs). The previous group, if any, is restored afterwards.
-pub fn with_group<R>(group: Rc<dyn Group>, f: impl FnOnce() -> R) -> R {
+///
+/// Install it on a thread outside rayon's pool (the main thread, as the CLI does): a pool thread also runs
+/// other tasks' pieces, and would take the group into some of them on one process and not on another.
+/// The pool's size is then set with [`crate::use_threads_globally`] or `RAYON_NUM_THREADS`.
+///
+/// # Errors
+/// [`Error::InvalidParameter`] (`"group"`) on a thread of rayon's pool (inside
+/// [`crate::with_threads`], say); `f` is not run.
+pub fn with_group<R>(group: Rc<dyn Group>, f: impl FnOnce() -> R) -> Result<R> {
+    if rayon::current_thread_index().is_some() {
+        return Err(Error::InvalidParameter {
+            name: "group",
+            reason: "installed on a thread of rayon's pool: install it on the main thread (outside \
+                     with_threads) and size the pool with use_threads_globally or RAYON_NUM_THREADS"
+                .into(),
+        });
+    }
     struct Restore(Option<Rc<dyn Group>>);
     impl Drop for Restore {
         fn drop(&mut self) {
@@ -57,7 +74,7 @@ pub fn with_group<R>(group: Rc<dyn Group>, f: impl FnOnce() -> R) -> R {
         }
     }
     let _restore = Restore(GROUP.with(|g| g.borrow_mut().replace(group)));
-    f()
+    Ok(f())
 }
 
 /// The group installed on this thread, if any.
@@ -277,7 +294,7 @@ impl Threads {
                         shared: shared.clone(),
                     };
                     let f = &f;
-                    s.spawn(move || with_group(Rc::new(group), || f(rank)))
+                    s.spawn(move || with_group(Rc::new(group), || f(rank)).expect("not a pool thread"))
                 })
                 .collect();
             let results = handles

@@ -4,13 +4,15 @@
 //! A piece that fails on one rank fails every rank.
 
 use ndarray::{Array1, Array2};
-use sparsimony_solvers::distributed::Threads;
+use std::rc::Rc;
+
+use sparsimony_solvers::distributed::{Group, Threads, with_group};
 use sparsimony_solvers::langevin::{Langevin, Link, SingleIndex};
 use sparsimony_solvers::privacy::{LdpIht, NonInteractive, Population};
 use sparsimony_solvers::regression::ElasticNet;
 use sparsimony_solvers::regression::path::CrossValidation;
 use sparsimony_solvers::sweep::GridSearch;
-use sparsimony_solvers::{Error, Estimator};
+use sparsimony_solvers::{Error, Estimator, with_threads};
 
 /// A regression with correlated columns and a sparse truth.
 fn regression(n: usize, d: usize) -> (Array2<f64>, Array1<f64>) {
@@ -147,4 +149,35 @@ fn langevin_drifts_on_ranks_equal_one_process() {
             assert_eq!(fit.estimate, alone.estimate, "{size} ranks");
         }
     }
+}
+
+/// One process, as a group.
+struct Alone;
+
+impl Group for Alone {
+    fn rank(&self) -> usize {
+        0
+    }
+    fn size(&self) -> usize {
+        1
+    }
+    fn all_gather(&self, local: &[f64]) -> sparsimony_solvers::Result<Vec<Vec<f64>>> {
+        Ok(vec![local.to_vec()])
+    }
+}
+
+/// A group installed on a thread of rayon's pool could reach one process's nested sums and not another's:
+/// refused, and the closure not run; on another thread it is installed.
+#[test]
+fn a_group_on_a_pool_thread_is_refused() {
+    let refused = with_threads(2, || {
+        with_group(Rc::new(Alone), || -> u8 { panic!("ran on a pool thread") })
+    })
+    .unwrap()
+    .unwrap_err();
+    assert!(
+        matches!(refused, Error::InvalidParameter { name: "group", .. }),
+        "{refused}"
+    );
+    assert_eq!(with_group(Rc::new(Alone), || 7).unwrap(), 7);
 }

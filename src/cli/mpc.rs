@@ -145,7 +145,7 @@ pub fn run(a: Args) -> CliResult {
     let scratch = scratch_len(n, m, settings.horizon);
     let final_state: Vec<f64> = run.states.row(a.steps).to_vec();
     if let Some(path) = &a.trace {
-        write_trace(path, &exported, &run, settings.dt).map_err(|e| format!("{}: {e}", path.display()))?;
+        write_trace(path, &exported, &run, settings.dt)?;
     }
     if run.failed_steps > 0 {
         warn!(
@@ -218,15 +218,24 @@ pub fn run(a: Args) -> CliResult {
     Ok(())
 }
 
-/// The closed loop as CSV, row by row: t, the states, the inputs applied from t (empty on the last row).
+/// The closed loop as CSV, row by row: t, the states, the inputs applied from t (empty on the last row),
+/// written whole or not at all (`output::write_atomic_with`).
 fn write_trace(
     path: &std::path::Path,
     model: &ExportedModel,
     run: &sparsimony::solvers::sindy::ClosedLoop,
     dt: f64,
+) -> Result<(), sparsimony::output::OutputError> {
+    sparsimony::output::write_atomic_with(path, |w| trace_rows(w, model, run, dt))
+}
+
+/// [`write_trace`]'s rows.
+fn trace_rows(
+    w: &mut impl std::io::Write,
+    model: &ExportedModel,
+    run: &sparsimony::solvers::sindy::ClosedLoop,
+    dt: f64,
 ) -> std::io::Result<()> {
-    use std::io::Write as _;
-    let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
     let names: Vec<&str> = model
         .state_names
         .iter()
