@@ -30,6 +30,15 @@ def is_dask_collection(value):
 # --- one chunk, and two merged ------------------------------------------------------------------------
 
 
+def _check_finite(name, values, first_row):
+    """Refuses NaN or infinity in a chunk's ``values``, naming the row in the whole array (``first_row``:
+    the chunk's first)."""
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row = first_row + int(np.argwhere(bad)[0][0])
+        raise ValueError(f"{name} holds NaN or infinity (row {row}): the fit needs finite data")
+
+
 def _chunk_statistics(X, Y, w, first_row, centre):
     """The statistics of one row chunk: ``(rows, W, x̄, ȳ, Cxx, Cxy, Cyy)`` (means zero without
     ``centre``). ``first_row``: the chunk's first row in the whole array, for the error messages."""
@@ -39,10 +48,7 @@ def _chunk_statistics(X, Y, w, first_row, centre):
         Y = Y[:, None]
     w = np.ones(X.shape[0]) if w is None else np.asarray(w, dtype=np.float64)
     for name, part in (("X", X), ("y", Y), ("sample_weight", w)):
-        bad = ~np.isfinite(part)
-        if bad.any():
-            row = first_row + int(np.argwhere(bad)[0][0])
-            raise ValueError(f"{name} holds NaN or infinity (row {row}): the fit needs finite data")
+        _check_finite(name, part, first_row)
     if (w < 0).any():
         row = first_row + int(np.argmax(w < 0))
         raise ValueError(f"sample_weight must be non-negative, got {w[row - first_row]} at row {row}")
@@ -162,9 +168,8 @@ def _sindy_block(x, t, u, x_dot, first_row, own, spec, names, controls):
     x, u, x_dot = array(x), array(u), array(x_dot)
     t = t if isinstance(t, float) else array(t)
     for name, v in (("x", x), ("t", None if isinstance(t, float) else t), ("u", u), ("x_dot", x_dot)):
-        if v is not None and not np.isfinite(v).all():
-            row = first_row + int(np.argwhere(~np.isfinite(v))[0][0])
-            raise ValueError(f"{name} holds NaN or infinity (row {row}): the fit needs finite data")
+        if v is not None:
+            _check_finite(name, v, first_row)
     return _native.sindy_block_normal((x, t, u, x_dot), own[0], own[1], spec, names, controls)
 
 

@@ -133,19 +133,24 @@ impl Part for faer::Mat<f64> {
     }
 }
 
+/// The values a [`Report`](sparsimony_core::Report) is encoded in (a [`Part`] of fixed length, so a
+/// sequence of them is read back by chunks).
+pub(crate) const REPORT_VALUES: usize = 5;
+
 impl Part for sparsimony_core::Report {
     fn encode(&self, out: &mut Vec<f64>) {
         let measure = sparsimony_core::Measure::ALL.iter().position(|m| *m == self.measure);
-        out.extend([
+        let values: [f64; REPORT_VALUES] = [
             self.iterations as f64,
             f64::from(u8::from(self.converged)),
             measure.map_or(-1.0, |k| k as f64),
             self.reached,
             self.tolerance,
-        ]);
+        ];
+        out.extend(values);
     }
     fn decode(values: &[f64]) -> Result<Self> {
-        let &[iterations, converged, measure, reached, tolerance] = values else {
+        let Ok([iterations, converged, measure, reached, tolerance]) = <[f64; REPORT_VALUES]>::try_from(values) else {
             return Err(garbled("a report"));
         };
         let measure = *sparsimony_core::Measure::ALL
@@ -275,11 +280,12 @@ struct Exchange {
 
 impl Threads {
     /// Runs `f(rank)` on `size` threads, each with its rank of one group installed; returns each rank's
-    /// result, in rank order, and the number of exchanges the group made.
+    /// result, in rank order, and the number of exchanges the group made. A panic of `f` on a thread is
+    /// resumed on the caller's.
     ///
-    /// # Panics
-    /// Where `f` panics on a thread (the test fails).
-    pub fn run<R: Send>(size: usize, f: impl Fn(usize) -> R + Sync) -> (Vec<R>, usize) {
+    /// # Errors
+    /// None in practice: the threads are new, never rayon's, so [`with_group`] accepts them.
+    pub fn run<R: Send>(size: usize, f: impl Fn(usize) -> R + Sync) -> Result<(Vec<R>, usize)> {
         let shared = std::sync::Arc::new(Exchange {
             size,
             slots: std::sync::Mutex::new(vec![None; size]),
@@ -294,14 +300,14 @@ impl Threads {
                         shared: shared.clone(),
                     };
                     let f = &f;
-                    s.spawn(move || with_group(Rc::new(group), || f(rank)).expect("not a pool thread"))
+                    s.spawn(move || with_group(Rc::new(group), || f(rank)))
                 })
                 .collect();
             let results = handles
                 .into_iter()
-                .map(|h| h.join().expect("a rank's thread panicked"))
-                .collect();
-            (results, shared.calls.load(std::sync::atomic::Ordering::Relaxed) / size)
+                .map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+                .collect::<Result<Vec<R>>>()?;
+            Ok((results, shared.calls.load(std::sync::atomic::Ordering::Relaxed) / size))
         })
     }
 }

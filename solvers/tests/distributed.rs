@@ -45,7 +45,7 @@ fn cross_validation_on_ranks_equals_one_process() {
     };
     let alone = cv.fit((x.view(), y.view())).unwrap();
     for size in RANKS {
-        let (fits, exchanges) = Threads::run(size, |_| cv.fit((x.view(), y.view())).unwrap());
+        let (fits, exchanges) = Threads::run(size, |_| cv.fit((x.view(), y.view())).unwrap()).unwrap();
         assert_eq!(exchanges, 1, "the folds' paths, in one exchange");
         for fit in fits {
             assert_eq!(fit.alpha.to_bits(), alone.alpha.to_bits(), "{size} ranks");
@@ -72,7 +72,7 @@ fn a_grid_search_on_ranks_equals_one_process_and_a_failure_ends_every_rank() {
     };
     let alone = search.fit((x.view(), y.view())).unwrap();
     for size in RANKS {
-        let (fits, exchanges) = Threads::run(size, |_| search.fit((x.view(), y.view())).unwrap());
+        let (fits, exchanges) = Threads::run(size, |_| search.fit((x.view(), y.view())).unwrap()).unwrap();
         assert_eq!(exchanges, 1, "the candidates' scores, in one exchange");
         for fit in fits {
             assert_eq!(fit.scores, alone.scores, "{size} ranks");
@@ -86,7 +86,7 @@ fn a_grid_search_on_ranks_equals_one_process_and_a_failure_ends_every_rank() {
     failing.candidates[2].l1_ratio = 2.0;
     let expected = failing.fit((x.view(), y.view())).unwrap_err().to_string();
     for size in RANKS {
-        let (errors, _) = Threads::run(size, |_| failing.fit((x.view(), y.view())).unwrap_err());
+        let (errors, _) = Threads::run(size, |_| failing.fit((x.view(), y.view())).unwrap_err()).unwrap();
         let typed = errors
             .iter()
             .filter(|e| matches!(e, Error::InvalidParameter { .. }))
@@ -121,7 +121,8 @@ fn the_ldp_servers_sums_over_users_on_ranks_equal_one_process() {
                 iht.simulate(&pop, 60_000, 7).unwrap(),
                 noninteractive.simulate(&pop, 20_000, 0, 3).unwrap(),
             )
-        });
+        })
+        .unwrap();
         // A sum per round of LDP-IHT, the scales' and the non-interactive servers' sums.
         assert!(exchanges > alone.linear.report.iterations, "{exchanges} exchanges");
         for (fit, ni) in fits {
@@ -143,7 +144,7 @@ fn langevin_drifts_on_ranks_equal_one_process() {
     };
     let alone = langevin.fit((x.view(), y.view())).unwrap();
     for size in RANKS {
-        let (fits, exchanges) = Threads::run(size, |_| langevin.fit((x.view(), y.view())).unwrap());
+        let (fits, exchanges) = Threads::run(size, |_| langevin.fit((x.view(), y.view())).unwrap()).unwrap();
         assert!(exchanges > 10, "a drift per step: {exchanges} exchanges");
         for fit in fits {
             assert_eq!(fit.estimate, alone.estimate, "{size} ranks");

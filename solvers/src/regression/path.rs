@@ -393,7 +393,10 @@ impl crate::distributed::Part for FoldPath {
     }
     fn decode(values: &[f64]) -> Result<Self> {
         let (mse, rest) = crate::distributed::decode_counted(values, "a fold's path")?;
-        let reports = rest.chunks(5).map(Report::decode).collect::<Result<Vec<_>>>()?;
+        let reports = rest
+            .chunks(crate::distributed::REPORT_VALUES)
+            .map(Report::decode)
+            .collect::<Result<Vec<_>>>()?;
         Ok(Self {
             mse: mse.to_vec(),
             reports,

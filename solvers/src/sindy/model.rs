@@ -44,6 +44,9 @@ pub struct Sindy {
     pub backend: Backend,
 }
 
+/// The library's input names, then the states' and the controls' names.
+type Names = (Vec<String>, Vec<String>, Vec<String>);
+
 /// How a fit solves its regression: optimizer, rows, terms, what the rows are, their normal equations.
 type Solve<'a> = dyn Fn(&Optimizer, usize, usize, &str, &NormalFn<'_>) -> Result<OptimizerFit> + 'a;
 
@@ -114,6 +117,15 @@ impl Sindy {
         Ok((states, controls))
     }
 
+    /// The library's terms for `n_states` states and `n_controls` controls, with the names they are
+    /// written in.
+    fn terms(&self, n_states: usize, n_controls: usize) -> Result<(Features, Names)> {
+        let (state_names, control_names) = self.names(n_states, n_controls)?;
+        let input_names = input_names(&state_names, &control_names, self.discrete_time);
+        let features = self.library.expand(&input_names)?;
+        Ok((features, (input_names, state_names, control_names)))
+    }
+
     /// The fit, with the regression solved by `solve(optimizer, rows, terms, row name, normal equations)`.
     fn fit_via(&self, trajectories: &[Trajectory<'_>], solve: &Solve<'_>) -> Result<SindyFit> {
         let first = trajectories.first().ok_or(Error::Empty {
@@ -129,9 +141,7 @@ impl Sindy {
                 reason: "either every trajectory has control inputs or none has".into(),
             });
         }
-        let (state_names, control_names) = self.names(n_states, n_controls)?;
-        let input_names = input_names(&state_names, &control_names, self.discrete_time);
-        let features = self.library.expand(&input_names)?;
+        let (features, (input_names, state_names, control_names)) = self.terms(n_states, n_controls)?;
         if let Some(weak) = &self.weak_form {
             return self.fit_weak(
                 weak,
@@ -164,7 +174,7 @@ impl Sindy {
         weak: &WeakForm,
         trajectories: &[Trajectory<'_>],
         features: Features,
-        (input_names, state_names, control_names): (Vec<String>, Vec<String>, Vec<String>),
+        (input_names, state_names, control_names): Names,
         solve: &Solve<'_>,
     ) -> Result<SindyFit> {
         if self.discrete_time {
@@ -281,10 +291,7 @@ impl Sindy {
             });
         }
         let (n_states, n_controls) = (block.x.ncols(), block.u.map_or(0, |u| u.ncols()));
-        let (state_names, control_names) = self.names(n_states, n_controls)?;
-        let features = self
-            .library
-            .expand(&input_names(&state_names, &control_names, self.discrete_time))?;
+        let (features, ..) = self.terms(n_states, n_controls)?;
         let mut data = gather(
             std::slice::from_ref(block),
             &self.differentiation,
@@ -305,9 +312,7 @@ impl Sindy {
     /// for an ensemble that resamples rows (bagging needs the samples; dropping library terms works) and
     /// fewer samples than terms; the optimizer's errors.
     pub fn fit_normal_equations(&self, ne: &NormalEquations, n_states: usize, n_controls: usize) -> Result<SindyFit> {
-        let (state_names, control_names) = self.names(n_states, n_controls)?;
-        let input_names = input_names(&state_names, &control_names, self.discrete_time);
-        let features = self.library.expand(&input_names)?;
+        let (features, (input_names, state_names, control_names)) = self.terms(n_states, n_controls)?;
         for (what, expected, found) in [
             (
                 "normal equations' features (the library's terms)",
