@@ -139,7 +139,12 @@ def normal_equations(stats, fit_intercept):
     if W <= 0:
         raise ValueError("sample_weight sums to zero: no sample carries weight")
     scale = n / W
-    return Cxx * scale, Cxy * scale, Cyy * scale, float(n), mx, my
+    gram, cross, y_sq = Cxx * scale, Cxy * scale, Cyy * scale
+    if not all(np.isfinite(v).all() for v in (gram, cross, y_sq, mx, my)):
+        raise ValueError(
+            "the data's sums of squares overflow float64 (values beyond about 1e154 in magnitude): rescale X and y"
+        )
+    return gram, cross, y_sq, float(n), mx, my
 
 
 # --- SINDy ------------------------------------------------------------------------------------------

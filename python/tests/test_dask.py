@@ -160,6 +160,8 @@ def test_bad_chunks_are_refused_with_the_row_named(client):
         lm.Lasso(alpha=0.1).fit(X[X[:, 0] > 0], y[X[:, 0].compute() > 0])
     with pytest.raises(ValueError, match="empty"):
         lm.Lasso(alpha=0.1).fit(X[:0], y[:0])
+    with pytest.raises(ValueError, match="sums of squares overflow"):
+        lm.Lasso(alpha=0.1).fit(X * 1e200, y)
     with pytest.raises(ValueError, match="expecting 8 features"):
         lm.Lasso(alpha=0.1).fit(X, y).predict(X[:, :3])
     with warnings.catch_warnings():
