@@ -1,6 +1,7 @@
-//! The command-line program under `mpirun`: a 5-fold Lasso cross-validation and LDP simulations of 10⁷
-//! users on 1, 2 and 4 ranks (4 oversubscribed on CI's two cores) print exactly what one process prints,
-//! and an error ends every rank, with its message.
+//! The command-line program under `mpirun`: a 5-fold Lasso cross-validation, LDP simulations of 10⁷
+//! users and radio self-calibration of the paper's simulation (quick size) on 1, 2 and 4 ranks (4
+//! oversubscribed on CI's two cores) print and write exactly what one process prints and writes, and an
+//! error ends every rank, with its message.
 //!
 //! Needs the `mpi` feature and OpenMPI (`openmpi-bin`, `libopenmpi-dev`, and `libclang-dev` for the
 //! bindings), which `.ci/run` installs before running `cargo test --features mpi --test mpi`. Built without
@@ -102,6 +103,75 @@ mod runs {
                 "--json",
             ]);
         }
+    }
+
+    #[test]
+    fn radio_self_calibration_on_ranks_writes_what_one_process_writes() {
+        let dir = std::env::temp_dir().join(format!("sparsimony-mpi-radio-{}", std::process::id()));
+        let path = |name: &str| dir.join(name).to_string_lossy().into_owned();
+        // The paper's observation at a quick size: 2450 visibilities (4900 model rows, two pieces of the
+        // operator's rows), 100 (time, antenna) DDE blocks.
+        let simulate = [
+            "radio",
+            "simulate",
+            "--out",
+            &path(""),
+            "--antennas",
+            "50",
+            "--times",
+            "2",
+        ];
+        let simulated = alone(&[&simulate[..], &["--image-size", "47", "--dde-size", "3"]].concat());
+        assert!(
+            simulated.status.success(),
+            "{}",
+            String::from_utf8_lossy(&simulated.stderr)
+        );
+        let (vis, bright, truth) = (path("vis.csv"), path("bright.npy"), path("truth.npy"));
+        let calibrate = |tag: &str| {
+            let (solutions, image) = (path(&format!("solutions{tag}.csv")), path(&format!("image{tag}.fits")));
+            let args = [
+                "radio",
+                "calibrate",
+                "--vis",
+                &vis,
+                "--bright",
+                &bright,
+                "--truth",
+                &truth,
+                "--dde-size",
+                "3",
+                "--max-outer",
+                "4",
+                "--json",
+                "--solutions",
+                &solutions,
+                "--out",
+                &image,
+            ]
+            .map(String::from);
+            (args, solutions, image)
+        };
+        // What a run printed (its timings aside) and wrote.
+        let outcome = |out: &Output, solutions: &str, image: &str| {
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            let mut json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            json.as_object_mut().unwrap().remove("seconds");
+            (json, std::fs::read(solutions).unwrap(), std::fs::read(image).unwrap())
+        };
+        let (args, solutions, image) = calibrate("");
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let reference = outcome(&alone(&args), &solutions, &image);
+        for ranks in [1, 2, 4] {
+            let (args, solutions, image) = calibrate(&format!("-{ranks}"));
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let Some(out) = mpirun(ranks, &args) else { break };
+            let (json, csv, fits) = outcome(&out, &solutions, &image);
+            assert_eq!(json, reference.0, "{ranks} ranks: the printed result");
+            assert!(csv == reference.1, "{ranks} ranks: the solutions' CSV differs");
+            assert!(fits == reference.2, "{ranks} ranks: the FITS image differs");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

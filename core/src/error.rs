@@ -66,6 +66,12 @@ pub enum Error {
         /// Which operation failed.
         what: &'static str,
     },
+    /// An exchange of values between the processes of a distributed computation (MPI ranks) failed inside
+    /// an operator; the process group reports the transport's details where it can.
+    Exchange {
+        /// Which operation's exchange failed.
+        what: &'static str,
+    },
     /// An iteration stopped at its cap before reaching its tolerance. Any in-place output holds the last iterate.
     NotConverged {
         /// Iterations performed.
@@ -107,6 +113,7 @@ impl fmt::Display for Error {
                 "least-squares system is rank deficient: |R[{column},{column}]| is {relative_pivot:e} of the largest"
             ),
             Error::Device { what } => write!(f, "device operation failed: {what} (the backend holds the details)"),
+            Error::Exchange { what } => write!(f, "the exchange between processes failed in {what}"),
             Error::NotConverged {
                 iterations,
                 reached,

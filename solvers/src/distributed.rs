@@ -1,9 +1,13 @@
 //! Processes: the library's parallel work spread over several processes (MPI ranks) as it is spread over
 //! threads — the same pieces, added in the same order.
 //!
-//! Every fixed-piece sum of the library goes through one function, `parallel::parts_in_pieces` (the LDP
-//! servers' sums over users, the Langevin drifts over samples), and every sweep of independent fits through
-//! `parallel::map_in_order` (cross-validation folds, grid candidates). When a [`Group`] is
+//! Every fixed-piece sum of the library goes through one of two functions: `parallel::parts_in_pieces`
+//! (the LDP servers' sums over users, the Langevin drifts over samples: short parts, added by the caller)
+//! or `tree_sum` (the radio measurement operator's adjoint over its visibilities: a grid per piece, added
+//! along a fixed tree so that a process sends a few grids, not one per piece); every sweep of independent
+//! fits or solves goes through `parallel::map_in_order` (cross-validation folds, grid candidates, the
+//! radio DDE block's antennas), and every row-wise map through `shared` (the model visibilities of the
+//! radio operator). When a [`Group`] is
 //! installed on the calling thread ([`with_group`]), each of its processes computes a contiguous share of
 //! the pieces, on its own threads, and an all-gather gives every process every piece's result. The caller
 //! then adds the same parts in the same order on every process, so **results are bit-identical on 1, 2 or
@@ -21,8 +25,10 @@
 //! `mpi::World` is the group of an MPI job (the CLI installs it under `mpirun`); [`Threads`] is a group
 //! of threads in one process, with which the tests check that results do not depend on the process count.
 //!
-//! Communication: each call sends every piece's result to every process (`pieces × part length` values):
-//! for the LDP servers' sums, `d` values per piece of users; for a cross-validation, each fold's path.
+//! Communication: `shared` sends every piece's result to every process (`pieces × part length` values):
+//! for the LDP servers' sums, `d` values per piece of users; for a cross-validation, each fold's path; for
+//! the radio operator's forward map, two values per visibility. `tree_sum` sends `O(log pieces)` vectors
+//! per process.
 
 use std::cell::RefCell;
 use std::ops::Range;
@@ -175,6 +181,28 @@ impl Part for (f64, sparsimony_core::Report) {
     }
 }
 
+/// A matrix of coefficients and the report of the fit that gave it (an ensemble member's).
+impl Part for (ndarray::Array2<f64>, sparsimony_core::Report) {
+    fn encode(&self, out: &mut Vec<f64>) {
+        out.extend([self.0.nrows() as f64, self.0.ncols() as f64]);
+        out.extend(self.0.iter());
+        self.1.encode(out);
+    }
+    fn decode(values: &[f64]) -> Result<Self> {
+        let [rows, cols, rest @ ..] = values else {
+            return Err(garbled("coefficients"));
+        };
+        let (rows, cols) = (*rows as usize, *cols as usize);
+        let n = rows
+            .checked_mul(cols)
+            .filter(|n| *n <= rest.len())
+            .ok_or_else(|| garbled("coefficients"))?;
+        let coef =
+            ndarray::Array2::from_shape_vec((rows, cols), rest[..n].to_vec()).map_err(|_| garbled("coefficients"))?;
+        Ok((coef, sparsimony_core::Report::decode(&rest[n..])?))
+    }
+}
+
 /// Values written as their count, then themselves (for a part made of several vectors).
 pub(crate) fn encode_counted(values: &[f64], out: &mut Vec<f64>) {
     out.push(values.len() as f64);
@@ -211,23 +239,10 @@ pub(crate) fn shared<S: Part>(count: usize, compute: impl Fn(Range<usize>) -> Ve
         return compute(0..count).into_iter().collect();
     };
     let (rank, size) = (group.rank(), group.size());
-    let share = |r: usize| r * count / size..(r + 1) * count / size;
-    let mine = share(rank);
-    let local = compute(mine.clone());
-    // Each item as [status, length, values…]: status 0 for a result, 1 for an error's message (its
-    // characters as code points).
+    let local = compute(share(count, size, rank));
     let mut message = Vec::new();
     for item in &local {
-        let start = message.len();
-        message.extend([0.0, 0.0]);
-        match item {
-            Ok(v) => v.encode(&mut message),
-            Err(e) => {
-                message[start] = 1.0;
-                message.extend(e.to_string().chars().map(|c| f64::from(u32::from(c))));
-            }
-        }
-        message[start + 1] = (message.len() - start - 2) as f64;
+        encode_item(item, &mut message);
     }
     let all = group.all_gather(&message)?;
     if all.len() != size {
@@ -237,26 +252,169 @@ pub(crate) fn shared<S: Part>(count: usize, compute: impl Fn(Range<usize>) -> Ve
     let mut out = Vec::with_capacity(count);
     for (r, values) in all.iter().enumerate() {
         let mut at = 0;
-        for _ in share(r) {
-            let (Some(&status), Some(&len)) = (values.get(at), values.get(at + 1)) else {
-                return Err(garbled("a piece's header"));
-            };
-            let body = values
-                .get(at + 2..at + 2 + len as usize)
-                .ok_or_else(|| garbled("a piece"))?;
-            at += 2 + len as usize;
+        for _ in share(count, size, r) {
+            let body = next_item(values, &mut at)?;
             if r == rank {
                 // This process's own results keep their types (and its errors theirs).
                 out.push(local.next().ok_or_else(|| garbled("this process's pieces"))??);
-            } else if status == 0.0 {
-                out.push(S::decode(body)?);
             } else {
-                let message = body.iter().filter_map(|c| char::from_u32(*c as u32)).collect();
-                return Err(Error::Remote { rank: r, message });
+                out.push(
+                    body.map_err(|message| Error::Remote { rank: r, message })
+                        .and_then(S::decode)?,
+                );
             }
         }
     }
     Ok(out)
+}
+
+/// Process `rank`'s contiguous share of `0..count` items among `size` processes.
+fn share(count: usize, size: usize, rank: usize) -> Range<usize> {
+    rank * count / size..(rank + 1) * count / size
+}
+
+/// Appends an item's result to a message, as `[status, length, values…]`: status 0 for a result, 1 for an
+/// error's message (its characters as code points).
+fn encode_item<S: Part>(item: &Result<S>, message: &mut Vec<f64>) {
+    let start = message.len();
+    message.extend([0.0, 0.0]);
+    match item {
+        Ok(v) => v.encode(message),
+        Err(e) => {
+            message[start] = 1.0;
+            message.extend(e.to_string().chars().map(|c| f64::from(u32::from(c))));
+        }
+    }
+    message[start + 1] = (message.len() - start - 2) as f64;
+}
+
+/// The item [`encode_item`] wrote at `values[*at..]` (its values, or its error's message), `at` moved past it.
+fn next_item<'a>(values: &'a [f64], at: &mut usize) -> Result<std::result::Result<&'a [f64], String>> {
+    let (Some(&status), Some(&len)) = (values.get(*at), values.get(*at + 1)) else {
+        return Err(garbled("a piece's header"));
+    };
+    let body = values
+        .get(*at + 2..*at + 2 + len as usize)
+        .ok_or_else(|| garbled("a piece"))?;
+    *at += 2 + len as usize;
+    Ok(if status == 0.0 {
+        Ok(body)
+    } else {
+        Err(body.iter().filter_map(|c| char::from_u32(*c as u32)).collect())
+    })
+}
+
+/// `Σ_k leaf(k)` over `k` in `0..count` (vectors of one length; empty for no leaf), added along a fixed
+/// binary tree over the leaves: a node `[lo, hi)` is its left half `[lo, m)` plus its right `[m, hi)`,
+/// `m = ⌊(lo + hi)/2⌋`. Sibling subtrees run in parallel. The tree depends on `count` only, so the sum is
+/// the same on any number of threads — and of processes: with a group installed, each process sums the
+/// largest subtrees inside its share of the leaves (at most `2 log₂ count` of them, one when the process
+/// count divides a power-of-two leaf count) and the exchange gives every process every subtree's sum, which
+/// it completes along the same tree. Communication per call: each process sends `O(log count)` vectors,
+/// never one per leaf.
+///
+/// # Errors
+/// The first failing leaf's error, in leaf order, on every process ([`Error::Remote`] where another
+/// process's leaf failed); leaves of different lengths; a transport failure.
+pub(crate) fn tree_sum(count: usize, leaf: impl Fn(usize) -> Result<Vec<f64>> + Sync) -> Result<Vec<f64>> {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    let Some(group) = current() else {
+        return subtree(0, count, &leaf);
+    };
+    let (rank, size) = (group.rank(), group.size());
+    let mut nodes = Vec::new();
+    cover(0, count, &share(count, size, rank), &mut nodes);
+    let mut message = Vec::new();
+    let mut own_error = None;
+    for &(lo, hi) in &nodes {
+        message.extend([lo as f64, hi as f64]);
+        let sum = subtree(lo, hi, &leaf);
+        encode_item(&sum, &mut message);
+        if let Err(e) = sum {
+            // Its own error keeps its type; another process's comes as Remote.
+            own_error.get_or_insert((lo, e));
+        }
+    }
+    let all = group.all_gather(&message)?;
+    if all.len() != size {
+        return Err(garbled("one message per process"));
+    }
+    let mut sums = std::collections::BTreeMap::new();
+    let mut first_error: Option<(usize, Error)> = None;
+    for (r, values) in all.iter().enumerate() {
+        let mut at = 0;
+        while at < values.len() {
+            let (Some(&lo), Some(&hi)) = (values.get(at), values.get(at + 1)) else {
+                return Err(garbled("a subtree's leaves"));
+            };
+            at += 2;
+            let (lo, hi) = (lo as usize, hi as usize);
+            match next_item(values, &mut at)? {
+                Ok(sum) => {
+                    sums.insert((lo, hi), sum.to_vec());
+                }
+                Err(message) if first_error.as_ref().is_none_or(|(l, _)| lo < *l) => {
+                    first_error = Some((lo, Error::Remote { rank: r, message }));
+                }
+                Err(_) => {}
+            }
+        }
+    }
+    if let Some((lo, remote)) = first_error {
+        return Err(match own_error {
+            Some((own, e)) if own == lo => e,
+            _ => remote,
+        });
+    }
+    complete(0, count, &mut sums)
+}
+
+/// The sum of the leaves `lo..hi` along the tree of [`tree_sum`], computed here.
+fn subtree(lo: usize, hi: usize, leaf: &(impl Fn(usize) -> Result<Vec<f64>> + Sync)) -> Result<Vec<f64>> {
+    if hi - lo == 1 {
+        return leaf(lo);
+    }
+    let m = (lo + hi) / 2;
+    let (left, right) = rayon::join(|| subtree(lo, m, leaf), || subtree(m, hi, leaf));
+    add(left?, &right?)
+}
+
+/// `a + b`, elementwise, for vectors of one length.
+fn add(mut a: Vec<f64>, b: &[f64]) -> Result<Vec<f64>> {
+    if a.len() != b.len() {
+        return Err(garbled("two parts of one sum (their lengths differ)"));
+    }
+    a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
+    Ok(a)
+}
+
+/// The largest subtrees of the tree over `lo..hi` whose leaves all lie in `range`, in leaf order.
+fn cover(lo: usize, hi: usize, range: &Range<usize>, out: &mut Vec<(usize, usize)>) {
+    if hi <= range.start || lo >= range.end {
+        return;
+    }
+    if range.start <= lo && hi <= range.end {
+        out.push((lo, hi));
+        return;
+    }
+    let m = (lo + hi) / 2;
+    cover(lo, m, range, out);
+    cover(m, hi, range, out);
+}
+
+/// The sum of the leaves `lo..hi` from the exchanged subtrees' sums, added along the same tree.
+fn complete(lo: usize, hi: usize, sums: &mut std::collections::BTreeMap<(usize, usize), Vec<f64>>) -> Result<Vec<f64>> {
+    if let Some(sum) = sums.remove(&(lo, hi)) {
+        return Ok(sum);
+    }
+    if hi - lo <= 1 {
+        return Err(garbled("every subtree of a sum"));
+    }
+    let m = (lo + hi) / 2;
+    let left = complete(lo, m, sums)?;
+    add(left, &complete(m, hi, sums)?)
 }
 
 /// A group of `size` threads in one process, standing in for MPI ranks: [`Threads::run`] runs the same
@@ -412,6 +570,71 @@ pub mod mpi {
                 .zip(&displs)
                 .map(|(c, d)| buffer[*d as usize..(*d + *c) as usize].to_vec())
                 .collect())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Leaves whose sum depends on the order of addition: magnitudes from 10⁻⁸ to 10⁸, both signs.
+    fn leaf(k: usize) -> Result<Vec<f64>> {
+        let v = |j: usize| {
+            let x = ((k * 7 + j * 13) % 17) as f64;
+            (if (k + j).is_multiple_of(2) { 1.0 } else { -1.0 }) * 10f64.powf(x - 8.0) * (1.0 + 0.123 * x)
+        };
+        Ok((0..3).map(v).collect())
+    }
+
+    #[test]
+    fn a_tree_sum_on_any_number_of_ranks_has_the_bits_of_one_process_and_of_the_tree_written_out() {
+        let mut order_shows = false;
+        for count in 1..=13 {
+            let alone = tree_sum(count, leaf).unwrap();
+            // The tree written out: halves at ⌊(lo + hi)/2⌋, left plus right.
+            fn by_hand(lo: usize, hi: usize) -> Vec<f64> {
+                if hi - lo == 1 {
+                    return leaf(lo).unwrap();
+                }
+                let m = (lo + hi) / 2;
+                let (l, r) = (by_hand(lo, m), by_hand(m, hi));
+                l.iter().zip(&r).map(|(a, b)| a + b).collect()
+            }
+            assert_eq!(alone, by_hand(0, count), "{count} leaves");
+            let flat: Vec<f64> = (0..3).map(|j| (0..count).map(|k| leaf(k).unwrap()[j]).sum()).collect();
+            order_shows |= alone != flat;
+            for size in 1..=5 {
+                let (sums, exchanges) = Threads::run(size, |_| tree_sum(count, leaf).unwrap()).unwrap();
+                assert_eq!(exchanges, 1);
+                for sum in sums {
+                    assert_eq!(sum, alone, "{count} leaves on {size} ranks");
+                }
+            }
+        }
+        // The leaves are chosen so that the order of addition shows (else a wrong tree would pass).
+        assert!(order_shows);
+    }
+
+    #[test]
+    fn a_failing_leaf_fails_the_tree_sum_on_every_rank_with_the_first_failures_error() {
+        let failing = |k: usize| {
+            if k == 3 || k == 6 {
+                Err(Error::InvalidParameter {
+                    name: "leaf",
+                    reason: format!("leaf {k} fails"),
+                })
+            } else {
+                leaf(k)
+            }
+        };
+        let alone = tree_sum(8, failing).unwrap_err().to_string();
+        assert!(alone.contains("leaf 3 fails"), "{alone}");
+        for size in 1..=4 {
+            let (errors, _) = Threads::run(size, |_| tree_sum(8, failing).unwrap_err().to_string()).unwrap();
+            for e in errors {
+                assert!(e.contains("leaf 3 fails"), "{size} ranks: {e}");
+            }
         }
     }
 }

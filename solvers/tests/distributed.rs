@@ -1,5 +1,6 @@
 //! Work shared among processes gives the bits of one process: cross-validation folds, grid searches, the
-//! LDP servers' sums over users and the Langevin drifts, run on 1, 2, 3 and 4 "ranks" of a
+//! LDP servers' sums over users, the Langevin drifts, SINDy ensembles' members and radio self-calibration (the measurement
+//! operator's rows and the DDE block's antennas), run on 1, 2, 3 and 4 "ranks" of a
 //! [`Threads`] group (the transport aside, what an MPI job does), against the same call without a group.
 //! A piece that fails on one rank fails every rank.
 
@@ -9,8 +10,10 @@ use std::rc::Rc;
 use sparsimony_solvers::distributed::{Group, Threads, with_group};
 use sparsimony_solvers::langevin::{Langevin, Link, SingleIndex};
 use sparsimony_solvers::privacy::{LdpIht, NonInteractive, Population};
+use sparsimony_solvers::radio::{SelfCalibration, Simulation};
 use sparsimony_solvers::regression::ElasticNet;
 use sparsimony_solvers::regression::path::CrossValidation;
+use sparsimony_solvers::sindy::{Ensemble, Optimizer, Sindy, Time, Trajectory};
 use sparsimony_solvers::sweep::GridSearch;
 use sparsimony_solvers::{Error, Estimator, with_threads};
 
@@ -148,6 +151,83 @@ fn langevin_drifts_on_ranks_equal_one_process() {
         assert!(exchanges > 10, "a drift per step: {exchanges} exchanges");
         for fit in fits {
             assert_eq!(fit.estimate, alone.estimate, "{size} ranks");
+        }
+    }
+}
+
+#[test]
+fn sindy_ensembles_on_ranks_equal_one_process() {
+    // A damped rotation with a little deterministic roughness.
+    let dt = 0.01;
+    let x = Array2::from_shape_fn((2000, 2), |(i, j)| {
+        let t = i as f64 * dt;
+        let phase = if j == 0 { (2.0 * t).cos() } else { (2.0 * t).sin() };
+        (-0.1 * t).exp() * phase + 1e-3 * ((i * 7 + j * 3) % 11) as f64 / 11.0
+    });
+    let trajectory = [Trajectory::new(x.view(), Time::Step(dt))];
+    let bagging = Ensemble {
+        n_models: 12,
+        seed: 3,
+        ..Ensemble::default()
+    };
+    let library = Ensemble {
+        bagging: false,
+        drop_terms: 2,
+        n_models: 9,
+        ..bagging.clone()
+    };
+    for ensemble in [bagging, library] {
+        let model = Sindy {
+            optimizer: Optimizer::Ensemble(Box::new(ensemble)),
+            ..Sindy::default()
+        };
+        let alone = model.fit(&trajectory).unwrap();
+        for size in RANKS {
+            let (fits, exchanges) = Threads::run(size, |_| model.fit(&trajectory).unwrap()).unwrap();
+            assert!(exchanges >= 1, "{exchanges} exchanges");
+            for fit in fits {
+                assert_eq!(fit.coefficients(), alone.coefficients(), "{size} ranks");
+                assert_eq!(fit.ensemble().unwrap().models, alone.ensemble().unwrap().models);
+            }
+        }
+    }
+}
+
+#[test]
+fn radio_self_calibration_on_ranks_equals_one_process() {
+    // 780 baselines over 8 time steps: 12 480 model rows, four pieces of the operator's rows (and of the
+    // adjoint's grids, summed along a tree), 320 (time, antenna) blocks of the DDE stage.
+    let sim = Simulation {
+        n_antennas: 40,
+        n_times: 8,
+        image_size: 31,
+        dde_size: 3,
+        levels: vec![(3, 10.0), (4, 0.1), (3, 1e-5)],
+        seed: 5,
+        ..Simulation::default()
+    }
+    .simulate()
+    .unwrap();
+    let cal = SelfCalibration {
+        dde_size: 3,
+        die_max_outer: 2,
+        dde_max_outer: 2,
+        joint_steps: 2,
+        ..SelfCalibration::default()
+    };
+    let alone = cal.fit((&sim.observation, sim.bright.view())).unwrap();
+    for size in RANKS {
+        let (fits, exchanges) =
+            Threads::run(size, |_| cal.fit((&sim.observation, sim.bright.view())).unwrap()).unwrap();
+        assert!(exchanges > 20, "{exchanges} exchanges");
+        for fit in fits {
+            assert_eq!(fit.faint, alone.faint, "{size} ranks");
+            assert_eq!(fit.ddes[0].taps(), alone.ddes[0].taps(), "{size} ranks");
+            assert_eq!(fit.ddes[1].taps(), alone.ddes[1].taps(), "{size} ranks");
+            let criteria = |f: &sparsimony_solvers::radio::SelfCalibrated| {
+                f.history.iter().map(|o| o.criterion).collect::<Vec<_>>()
+            };
+            assert_eq!(criteria(&fit), criteria(&alone), "{size} ranks");
         }
     }
 }

@@ -5,7 +5,6 @@
 use std::time::Instant;
 
 use ndarray::Array2;
-use rayon::prelude::*;
 use rustfft::num_complex::Complex64;
 use sparsimony_core::forward_backward::{Acceleration, FbOptions, StepSize, minimize};
 use sparsimony_core::{LeastSquares, LinearOperator, Measure, Prox, Report, Smooth};
@@ -603,30 +602,31 @@ impl SelfCalibration {
             let before = state.u.clone();
             for copy in 0..2 {
                 let (this, other) = (&state.u[copy], &state.u[1 - copy]);
-                // Collected in order, then the first failure by (time, antenna): the same on any thread count.
-                let solved: Vec<Result<Vec<Complex64>>> = (0..na * nt)
-                    .into_par_iter()
-                    .map(|ta| {
-                        let (t, a) = (ta / na, ta % na);
-                        let system =
-                            antenna_system(&by_first[ta], rows, row_scale, &problem.data, &patches, s, copy, other);
-                        system.solve(this.kernel(t, a), other.kernel(t, a), nu, bounds, self.dde_inner)
-                    })
-                    .collect();
-                let solved = solved.into_iter().collect::<Result<Vec<_>>>()?;
+                // In (time, antenna) order, shared among the processes of a group if one is installed; the
+                // first failure by (time, antenna): the same on any thread or process count.
+                let solved = crate::parallel::map_in_order(na * nt, |ta| {
+                    let (t, a) = (ta / na, ta % na);
+                    let system =
+                        antenna_system(&by_first[ta], rows, row_scale, &problem.data, &patches, s, copy, other);
+                    let kernel = system.solve(this.kernel(t, a), other.kernel(t, a), nu, bounds, self.dde_inner)?;
+                    Ok(bytemuck::cast_slice::<Complex64, f64>(&kernel).to_vec())
+                })?;
                 let s2 = s * s;
                 for (kernel, new) in state.u[copy].taps_mut().chunks_exact_mut(s2).zip(solved) {
-                    kernel.copy_from_slice(&new);
+                    if new.len() != 2 * s2 {
+                        return Err(crate::distributed::garbled("a DDE kernel"));
+                    }
+                    kernel.copy_from_slice(bytemuck::cast_slice(&new));
                 }
             }
             // The copies' mean, tried as both copies (StEFCal's averaging, Salvini & Wijnholds 2014: the
             // alternation between the copies otherwise zig-zags along the coupling's valley) and kept
             // only where it lowers the criterion, so the block stays monotone.
             state.op.set_ddes(&state.u[0], &state.u[1])?;
-            let current = data_term(&state.op, &patches, &problem.data) + 0.5 * nu * state.u[0].distance2(&state.u[1]);
+            let current = data_term(&state.op, &patches, &problem.data)? + 0.5 * nu * state.u[0].distance2(&state.u[1]);
             let mean = state.u[0].mean(&state.u[1]);
             state.op.set_ddes(&mean, &mean)?;
-            if data_term(&state.op, &patches, &problem.data) < current {
+            if data_term(&state.op, &patches, &problem.data)? < current {
                 state.u = [mean.clone(), mean];
             } else {
                 state.op.set_ddes(&state.u[0], &state.u[1])?;
@@ -659,15 +659,15 @@ pub(super) fn rows_by_first(op: &Measurement, na: usize, nt: usize) -> Vec<Vec<u
 }
 
 /// `¼ Σ_rows |y_r − m_r|²` for the model of the rows' spectrum patches under the operator's kernels.
-fn data_term(op: &Measurement, patches: &[Complex64], data: &[f64]) -> f64 {
+fn data_term(op: &Measurement, patches: &[Complex64], data: &[f64]) -> Result<f64> {
     let mut model = vec![Complex64::new(0.0, 0.0); op.n_rows()];
-    op.model(patches, &mut model);
-    model
+    op.model(patches, &mut model)?;
+    Ok(model
         .iter()
         .zip(data.chunks_exact(2))
         .map(|(m, y)| (y[0] - m.re).powi(2) + (y[1] - m.im).powi(2))
         .sum::<f64>()
-        / 4.0
+        / 4.0)
 }
 
 /// `ĝ`: the gain amplitude that best explains `|y|` by the bright sources' visibilities under unit gains,

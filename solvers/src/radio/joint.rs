@@ -29,7 +29,7 @@ use super::antenna::Bounds;
 use super::calibration::{Problem, SelfCalibration, State, sky_patches};
 use super::checks::check_memory;
 use super::dde::Ddes;
-use super::operator::{Measurement, Row};
+use super::operator::{Measurement, Row, each_row};
 use crate::error::Result;
 use crate::krylov::{conjugate_gradients, dot};
 
@@ -119,7 +119,8 @@ impl<'a> Jacobian<'a> {
             self.op
                 .apply(&image, bytemuck::cast_slice_mut(&mut out), &mut scratch)?;
         }
-        out.par_iter_mut().enumerate().for_each(|(r, m)| {
+        let mut taps_part = vec![Complex64::new(0.0, 0.0); self.rows.len()];
+        each_row(&mut taps_part, |r| {
             let row = self.rows[r];
             let (g, f) = (&self.g[r * s2..(r + 1) * s2], &self.f[r * s2..(r + 1) * s2]);
             let (d1, d2) = (kernel(row.time, row.first), kernel(row.time, row.second));
@@ -127,24 +128,34 @@ impl<'a> Jacobian<'a> {
             for ((g, f), (x1, x2)) in g.iter().zip(f).zip(d1.iter().zip(d2)) {
                 acc += g * x1 + f * x2.conj();
             }
-            *m += acc;
-        });
+            acc
+        })?;
+        out.iter_mut().zip(&taps_part).for_each(|(m, t)| *m += t);
         Ok(out)
     }
 
     /// `Jᵀ w` (the adjoint for the real inner products) of complex rows `w`.
     fn adjoint(&self, w: &[Complex64]) -> Result<Vec<Vec<f64>>> {
         let s2 = self.s2;
-        let mut taps = vec![Complex64::new(0.0, 0.0); self.by_first.len() * s2];
-        taps.par_chunks_mut(s2).zip(self.by_first).for_each(|(out, rows)| {
-            for &r in rows {
+        // Each (time, antenna)'s taps, shared among the processes of a group if one is installed.
+        let per_kernel = crate::parallel::map_in_order(self.by_first.len(), |ta| {
+            let mut out = vec![Complex64::new(0.0, 0.0); s2];
+            for &r in &self.by_first[ta] {
                 let partner = r ^ 1;
                 let (g, f) = (&self.g[r * s2..(r + 1) * s2], &self.f[partner * s2..(partner + 1) * s2]);
                 for ((o, g), f) in out.iter_mut().zip(g).zip(f) {
                     *o += g.conj() * w[r] + f * w[partner].conj();
                 }
             }
-        });
+            Ok(bytemuck::cast_slice::<Complex64, f64>(&out).to_vec())
+        })?;
+        let mut taps: Vec<f64> = Vec::with_capacity(2 * self.by_first.len() * s2);
+        for kernel in per_kernel {
+            if kernel.len() != 2 * s2 {
+                return Err(crate::distributed::garbled("a kernel's taps"));
+            }
+            taps.extend(kernel);
+        }
         let mut pixels = vec![0.0; self.support.len()];
         if !self.support.is_empty() {
             let mut image = vec![0.0; self.op.ncols()];
@@ -153,7 +164,7 @@ impl<'a> Jacobian<'a> {
                 .apply_adjoint(bytemuck::cast_slice(w), &mut image, &mut scratch)?;
             pixels.iter_mut().zip(self.support).for_each(|(v, &p)| *v = image[p]);
         }
-        Ok(vec![bytemuck::cast_slice(&taps).to_vec(), pixels])
+        Ok(vec![taps, pixels])
     }
 
     /// The diagonal of `½JᵀJ`: exact for the taps; for the pixels, half of `Φ`'s squared column norm
@@ -299,7 +310,7 @@ impl SelfCalibration {
             state.op.set_ddes(&mean, &mean)?;
             let patches = sky_patches(problem, &state.op, &state.eps);
             let mut model = vec![Complex64::new(0.0, 0.0); state.op.n_rows()];
-            state.op.model(&patches, &mut model);
+            state.op.model(&patches, &mut model)?;
             let residual: Vec<Complex64> = model
                 .iter()
                 .zip(problem.data.chunks_exact(2))

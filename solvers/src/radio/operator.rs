@@ -15,8 +15,11 @@ use super::nufft::Nufft;
 use super::observation::{Baseline, Observation, Sampling};
 use crate::error::{Error, Result};
 
-/// Rows gridded together onto one spectrum by [`Measurement::grid`].
-const GRID_PIECE: usize = 8192;
+/// Rows per piece of the operator's row-wise work: the rows whose model values are computed together (and,
+/// under a process group, sent together), and gridded together onto one spectrum by
+/// [`Measurement::grid`]. Fixed, so the pieces — and the sums over them — do not depend on the number of
+/// threads or processes.
+const GRID_PIECE: usize = 4096;
 
 /// One row of the model: the visibility of the ordered baseline `(first, second)` at `time` at frequency
 /// `(u, v)` (grid cells), modelled as `Σ_{a,b} u₁_first[a] · conj(u₂_second[b]) · x̂[k − a + b]`.
@@ -400,46 +403,50 @@ impl Measurement {
     }
 
     /// The model visibilities from every row's patch ([`Measurement::patches`]), one complex value per row.
-    pub(crate) fn model(&self, patches: &[Complex64], out: &mut [Complex64]) {
+    ///
+    /// # Errors
+    /// A failed exchange between the processes of a group installed on this thread.
+    pub(crate) fn model(&self, patches: &[Complex64], out: &mut [Complex64]) -> Result<()> {
         let t2 = self.side * self.side;
-        out.par_iter_mut()
-            .zip(self.kernels.par_chunks(t2).zip(patches.par_chunks(t2)))
-            .for_each(|(y, (kernel, patch))| {
-                let mut acc = Complex64::new(0.0, 0.0);
-                for (k, z) in kernel.iter().zip(patch) {
-                    acc += k * z;
-                }
-                *y = acc;
-            });
+        each_row(out, |r| {
+            let (kernel, patch) = (&self.kernels[r * t2..(r + 1) * t2], &patches[r * t2..(r + 1) * t2]);
+            let mut acc = Complex64::new(0.0, 0.0);
+            for (k, z) in kernel.iter().zip(patch) {
+                acc += k * z;
+            }
+            acc
+        })
     }
 
     /// The model visibilities of a centred spectrum `x_hat` on the cells, one complex value per row (the
     /// same as [`Measurement::model`] of the patches, without copying them).
-    fn degrid(&self, p: usize, x_hat: &[Complex64], out: &mut [Complex64]) {
+    fn degrid(&self, p: usize, x_hat: &[Complex64], out: &mut [Complex64]) -> Result<()> {
         let t = self.side;
-        out.par_iter_mut()
-            .zip(self.rows.par_iter().zip(self.kernels.par_chunks(t * t)))
-            .for_each(|(y, (row, kernel))| {
-                let start = self.block_start(p, row);
-                let mut acc = Complex64::new(0.0, 0.0);
-                for (iv, k_row) in kernel.chunks_exact(t).enumerate() {
-                    let spec = &x_hat[start + iv * p..start + iv * p + t];
-                    for (k, z) in k_row.iter().zip(spec) {
-                        acc += k * z;
-                    }
+        each_row(out, |r| {
+            let start = self.block_start(p, &self.rows[r]);
+            let mut acc = Complex64::new(0.0, 0.0);
+            for (iv, k_row) in self.kernels[r * t * t..(r + 1) * t * t].chunks_exact(t).enumerate() {
+                let spec = &x_hat[start + iv * p..start + iv * p + t];
+                for (k, z) in k_row.iter().zip(spec) {
+                    acc += k * z;
                 }
-                *y = acc;
-            });
+            }
+            acc
+        })
     }
 
     /// The adjoint of [`Measurement::degrid`]: `Gᴴ z` accumulated into a centred spectrum (overwritten).
-    /// Rows are gridded in fixed pieces of [`GRID_PIECE`] rows, in parallel, each onto its own spectrum,
-    /// then summed in order: the same result on any number of threads.
-    fn grid(&self, p: usize, z: &[Complex64], x_hat: &mut [Complex64]) {
-        let t = self.side;
-        let piece = |rows: &[Row], kernels: &[Complex64], z: &[Complex64], out: &mut [Complex64]| {
-            out.fill(Complex64::new(0.0, 0.0));
-            for ((row, kernel), &zr) in rows.iter().zip(kernels.chunks_exact(t * t)).zip(z) {
+    /// Rows are gridded in fixed pieces of [`GRID_PIECE`] rows, each onto its own spectrum, and the spectra
+    /// summed along a fixed tree ([`crate::distributed`]'s `tree_sum`): the same result on any number of
+    /// threads, and of processes of a group installed on this thread, which share the pieces.
+    fn grid(&self, p: usize, z: &[Complex64], x_hat: &mut [Complex64]) -> Result<()> {
+        let (t, n) = (self.side, self.rows.len());
+        let sum = crate::distributed::tree_sum(n.div_ceil(GRID_PIECE), |k| {
+            let mut piece = vec![0.0; 2 * p * p];
+            let out: &mut [Complex64] = bytemuck::cast_slice_mut(&mut piece);
+            let rows = k * GRID_PIECE..((k + 1) * GRID_PIECE).min(n);
+            let kernels = self.kernels[rows.start * t * t..rows.end * t * t].chunks_exact(t * t);
+            for ((row, kernel), &zr) in self.rows[rows.clone()].iter().zip(kernels).zip(&z[rows]) {
                 let start = self.block_start(p, row);
                 for (iv, k_row) in kernel.chunks_exact(t).enumerate() {
                     let spec = &mut out[start + iv * p..start + iv * p + t];
@@ -448,28 +455,14 @@ impl Measurement {
                     }
                 }
             }
-        };
-        let n_pieces = self.rows.len().div_ceil(GRID_PIECE);
-        if n_pieces <= 1 {
-            piece(&self.rows, &self.kernels, z, x_hat);
-            return;
+            Ok(piece)
+        })?;
+        match sum.len() {
+            0 => x_hat.fill(Complex64::new(0.0, 0.0)),
+            len if len == 2 * x_hat.len() => x_hat.copy_from_slice(bytemuck::cast_slice(&sum)),
+            _ => return Err(crate::distributed::garbled("a gridded spectrum")),
         }
-        let partial: Vec<Vec<Complex64>> = (0..n_pieces)
-            .into_par_iter()
-            .map(|i| {
-                let rows = i * GRID_PIECE..((i + 1) * GRID_PIECE).min(self.rows.len());
-                let mut out = vec![Complex64::new(0.0, 0.0); p * p];
-                let kernels = &self.kernels[rows.start * t * t..rows.end * t * t];
-                piece(&self.rows[rows.clone()], kernels, &z[rows], &mut out);
-                out
-            })
-            .collect();
-        x_hat.copy_from_slice(&partial[0]);
-        for part in &partial[1..] {
-            for (a, b) in x_hat.iter_mut().zip(part) {
-                *a += b;
-            }
-        }
+        Ok(())
     }
 
     /// Complex scratch the operator needs: on the cells the spectrum and the FFT's; off them the NUFFT's
@@ -502,13 +495,13 @@ impl LinearOperator<f64> for Measurement {
             Layout::Cells(spectrum) => {
                 let (x_hat, rest) = scratch.split_at_mut(spectrum.p * spectrum.p);
                 spectrum.transform(x, x_hat, rest);
-                self.degrid(spectrum.p, x_hat, model);
+                self.degrid(spectrum.p, x_hat, model).map_err(exchange)?;
             }
             Layout::Nufft(nufft) => {
                 let (grids, patches) = scratch.split_at_mut(nufft.grid_scratch_len());
                 let patches = &mut patches[..self.rows.len() * self.side * self.side];
                 nufft.patches(x, patches, grids);
-                self.model(patches, model);
+                self.model(patches, model).map_err(exchange)?;
             }
         }
         Ok(())
@@ -522,7 +515,7 @@ impl LinearOperator<f64> for Measurement {
         match &self.layout {
             Layout::Cells(spectrum) => {
                 let (x_hat, rest) = scratch.split_at_mut(spectrum.p * spectrum.p);
-                self.grid(spectrum.p, z, x_hat);
+                self.grid(spectrum.p, z, x_hat).map_err(exchange)?;
                 spectrum.adjoint(x_hat, y, rest);
             }
             Layout::Nufft(nufft) => {
@@ -540,5 +533,36 @@ impl LinearOperator<f64> for Measurement {
             }
         }
         Ok(())
+    }
+}
+
+/// `value(r)` of every row `r` in `0..out.len()` into `out`: the rows in fixed pieces of [`GRID_PIECE`],
+/// each piece's rows in parallel; under a process group installed on this thread, each process computes its
+/// share of the pieces and receives the others' (two values per row; see [`crate::distributed`]).
+pub(crate) fn each_row(out: &mut [Complex64], value: impl Fn(usize) -> Complex64 + Sync) -> Result<()> {
+    let n = out.len();
+    let pieces = crate::parallel::map_in_order(n.div_ceil(GRID_PIECE), |k| {
+        let rows = k * GRID_PIECE..((k + 1) * GRID_PIECE).min(n);
+        let mut values = vec![0.0; 2 * rows.len()];
+        bytemuck::cast_slice_mut::<f64, Complex64>(&mut values)
+            .par_iter_mut()
+            .zip(rows.into_par_iter())
+            .for_each(|(v, r)| *v = value(r));
+        Ok(values)
+    })?;
+    for (chunk, piece) in out.chunks_mut(GRID_PIECE).zip(&pieces) {
+        if piece.len() != 2 * chunk.len() {
+            return Err(crate::distributed::garbled("a piece of model visibilities"));
+        }
+        chunk.copy_from_slice(bytemuck::cast_slice(piece));
+    }
+    Ok(())
+}
+
+/// The core's error for a failed exchange between processes inside the operator (the group's own error,
+/// with its details, is lost at the core's interface, which holds no strings).
+fn exchange(_: Error) -> sparsimony_core::Error {
+    sparsimony_core::Error::Exchange {
+        what: "the radio measurement operator",
     }
 }

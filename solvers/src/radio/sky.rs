@@ -176,7 +176,7 @@ impl Known {
             }
             Known::Sources(sources) => {
                 let patches = source_patches(op, grid_size, sources);
-                op.model(&patches, bytemuck::cast_slice_mut(&mut out));
+                op.model(&patches, bytemuck::cast_slice_mut(&mut out))?;
             }
         }
         Ok(out)

@@ -405,32 +405,32 @@ impl<'a> Estimator<&Problem<'a>> for Ensemble {
 
     /// Fits every member (bootstrap rows through the problem's weighted normal equations, dropped library
     /// terms by restriction) with the base optimizer, in parallel on ChaCha8 streams of the seed, and
-    /// aggregates them (median or mean, inclusion probabilities).
+    /// aggregates them (median or mean, inclusion probabilities). The members are shared among the
+    /// processes of a [`Group`](crate::distributed::Group) installed on this thread, if any (each member
+    /// built and fitted by one process, its coefficients and report sent to all).
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] for a nested ensemble or one with no models, no resampling, or more
     /// terms dropped than the library has; the base optimizer's errors.
     fn fit(&self, problem: &Problem<'a>) -> Result<OptimizerFit> {
         let (p, m) = (problem.full.n_features(), problem.full.n_targets());
+        let n_subset = self.check(problem.n_samples, p)?;
         let steps = self.progress.counter("ensemble", self.n_models);
         let scope = StopScope::current();
-        let models: Vec<(Array2<f64>, Report)> = self
-            .members(problem)?
-            .into_par_iter()
-            .map(|(ne, keep)| {
-                scope.run(|| {
-                    let fit = self.base.fit_normal(&ne.restrict(&keep))?;
-                    let mut coef = Array2::zeros((m, p));
-                    for t in 0..m {
-                        for (a, &j) in keep.iter().enumerate() {
-                            coef[(t, j)] = fit.coef[(t, a)];
-                        }
+        let models = crate::parallel::map_in_order(self.n_models, |k| {
+            scope.run(|| {
+                let (ne, keep) = self.member(problem, k, n_subset)?;
+                let fit = self.base.fit_normal(&ne.restrict(&keep))?;
+                let mut coef = Array2::zeros((m, p));
+                for t in 0..m {
+                    for (a, &j) in keep.iter().enumerate() {
+                        coef[(t, j)] = fit.coef[(t, a)];
                     }
-                    steps.step(None);
-                    Ok((coef, fit.report))
-                })
+                }
+                steps.step(None);
+                Ok((coef, fit.report))
             })
-            .collect::<Result<_>>()?;
+        })?;
         Ok(aggregate(models))
     }
 }
@@ -468,35 +468,38 @@ impl Ensemble {
         Ok(n_subset)
     }
 
-    /// Every member (ChaCha8 stream `k` of the seed for member `k`), built in parallel.
+    /// Every member, built in parallel (for the GPU's batch).
+    #[cfg(feature = "gpu")]
     fn members(&self, problem: &Problem<'_>) -> Result<Vec<Member>> {
-        let (n, p) = (problem.n_samples, problem.full.n_features());
-        let n_subset = self.check(n, p)?;
+        let n_subset = self.check(problem.n_samples, problem.full.n_features())?;
         let scope = StopScope::current();
         (0..self.n_models)
             .into_par_iter()
-            .map(|k| {
-                scope.run(|| {
-                    let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
-                    rng.set_stream(k as u64);
-                    let ne = if self.bagging {
-                        (problem.weighted)(&draw_weights(&mut rng, n, n_subset, self.replace))?
-                    } else {
-                        problem.full.clone()
-                    };
-                    let keep = if self.drop_terms > 0 {
-                        let mut idx: Vec<usize> = (0..p).collect();
-                        partial_shuffle(&mut rng, &mut idx, p - self.drop_terms);
-                        let mut keep = idx[..p - self.drop_terms].to_vec();
-                        keep.sort_unstable();
-                        keep
-                    } else {
-                        (0..p).collect()
-                    };
-                    Ok((ne, keep))
-                })
-            })
+            .map(|k| scope.run(|| self.member(problem, k, n_subset)))
             .collect()
+    }
+
+    /// Member `k`: the normal equations of its draw of `n_subset` samples (ChaCha8 stream `k` of the seed)
+    /// and the library terms it keeps.
+    fn member(&self, problem: &Problem<'_>, k: usize, n_subset: usize) -> Result<Member> {
+        let (n, p) = (problem.n_samples, problem.full.n_features());
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        rng.set_stream(k as u64);
+        let ne = if self.bagging {
+            (problem.weighted)(&draw_weights(&mut rng, n, n_subset, self.replace))?
+        } else {
+            problem.full.clone()
+        };
+        let keep = if self.drop_terms > 0 {
+            let mut idx: Vec<usize> = (0..p).collect();
+            partial_shuffle(&mut rng, &mut idx, p - self.drop_terms);
+            let mut keep = idx[..p - self.drop_terms].to_vec();
+            keep.sort_unstable();
+            keep
+        } else {
+            (0..p).collect()
+        };
+        Ok((ne, keep))
     }
 
     /// the ensemble's fit with an STLSQ base whose members are solved as one batch on the GPU (`f32`;
