@@ -149,6 +149,11 @@ impl Spectrum {
 /// (see [`Nufft`](super::Nufft)), each row's `(2S − 1)²` values interpolated (see [`Ddes`] for the taps'
 /// convention). Built in `O(rows · S⁴)`; applied in one FFT and `O(rows · (2S − 1)²)` on the cells, one
 /// oversampled FFT and `O(rows · (2S − 1)² w)` off them (`w` the NUFFT kernel's width).
+///
+/// Under a process group installed on the calling thread ([`crate::distributed`]), the rows' model values
+/// and, on the cells, the adjoint's gridding are shared among the processes in fixed pieces of rows (the
+/// adjoint's pieces added along a fixed tree), with the bits of one process; every process holds every
+/// row, and the FFTs and, off the cells, the NUFFT's spreading and interpolation run on each.
 pub struct Measurement {
     layout: Layout,
     rows: Vec<Row>,
