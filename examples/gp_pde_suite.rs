@@ -26,7 +26,11 @@
 //! cargo run --release --example gp_pde_suite -- --show 7 --dims 2     # the TOML of problem 7 (for `sparsimony pde --problem`)
 //! cargo run --release --example gp_pde_suite -- --set today,conduction --scatter indicator.svg
 //! cargo run --release --example gp_pde_suite -- --dims 1 --grid 200,40  # two grids (the second coarse)
+//! cargo build --release --features mpi --example gp_pde_suite && mpirun -n 4 target/release/examples/gp_pde_suite
 //! ```
+//!
+//! Under `mpirun` (feature `mpi`) each set's problems are shared among the ranks (`pde::run_suite`), each
+//! solved by one rank; rank 0 prints its own as they finish and the others' when they arrive.
 //!
 //! `--set` takes a comma-separated list: `broad` (every class in turn, `Class::broad`), `today` (the
 //! original suite: the fixed cycle of Poisson, Helmholtz, Allen–Cahn and advection with mixed terms) and
@@ -36,13 +40,10 @@
 //! every problem's indicator against its error (log–log), one colour per set, with the threshold and the
 //! error levels the indicator is judged at.
 
-use std::ops::ControlFlow;
-
-use sparsimony::pde::{Refine, TRUST_THRESHOLD, baseline, run, settings_for};
+use sparsimony::pde::{Refine, SuiteResult, TRUST_THRESHOLD, run_suite};
 use sparsimony::plot::{Mark, Scatter, log_scatter};
-use sparsimony::solvers::gp_pde::baseline::Scheme;
 use sparsimony::solvers::gp_pde::suite::{Class, Suite};
-use sparsimony::solvers::gp_pde::{FrequencyInit, Method, Settings, Spectrum};
+use sparsimony::solvers::gp_pde::{Settings, Spectrum};
 
 /// A baseline's error and seconds, or a dash where it does not apply.
 fn cell(r: Option<(f64, f64)>) -> String {
@@ -71,11 +72,6 @@ struct Outcome {
     class: Class,
     error: f64,
     indicator: f64,
-    /// The stability estimate alone (NaN where it does not apply).
-    estimate: f64,
-    /// The kept solve's equation log-precision, spectral family and whether it started broadband, and
-    /// how many solves were made.
-    precision: (f64, Spectrum, bool, usize),
     seconds: f64,
     description: String,
     fd: Option<(f64, f64)>,
@@ -83,6 +79,28 @@ struct Outcome {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Under `mpirun` (feature `mpi`): the problems shared among the ranks, rank 0 printing.
+    #[cfg(feature = "mpi")]
+    {
+        use sparsimony::solvers::distributed::{Group, mpi::World, with_group};
+        let world = std::rc::Rc::new(World::init()?);
+        if world.size() > 1 {
+            if world.rank() > 0 {
+                sparsimony::output::silence_process();
+            }
+            let group: std::rc::Rc<dyn Group> = world.clone();
+            if let Err(e) = with_group(group, suite)? {
+                eprintln!("error: process {}: {e}", world.rank());
+                world.abort(1);
+            }
+            return Ok(());
+        }
+    }
+    suite()
+}
+
+/// The suite's sets as the arguments ask, each printed as it is solved.
+fn suite() -> Result<(), Box<dyn std::error::Error>> {
     let (mut dims, mut count, mut grids, mut first, mut show) = (vec![1, 2, 3], None, vec![None], 0u64, None);
     let mut spectrum = Settings::default().spectrum;
     let (mut sets, mut scatter, mut refine) = (vec!["broad".to_string()], None, Refine::DEFAULT);
@@ -191,77 +209,75 @@ fn run_set(
         "FD: rel. L2, s",
         "Chebyshev: rel. L2, s"
     );
-    let mut outcomes = Vec::new();
-    for i in first..first + count {
-        let m = suite.problem(i)?;
-        let settings = Settings {
-            spectrum,
-            ..settings_for(&m.problem, Method::Exact, None, None)
-        };
-        let solved = run(&m.problem, &settings, refine, |p| {
-            eprint!("\r{i}: iteration {} / {}   ", p.iteration + 1, settings.iterations);
-            ControlFlow::Continue(())
+    // Each problem printed as it is solved here; under MPI, the other ranks' problems once they arrive.
+    let mut printed = 0usize;
+    let results = run_suite(
+        suite,
+        (first, count),
+        (spectrum, refine),
+        |r| {
+            print_result(suite, r);
+            printed += 1;
+        },
+        |i, p| eprint!("\r{i}: iteration {}   ", p.iteration + 1),
+    );
+    eprint!("\r{:40}\r", "");
+    let results = results?;
+    let mut outcomes = Vec::with_capacity(results.len());
+    for r in &results {
+        let m = suite.problem(r.seed)?;
+        outcomes.push(Outcome {
+            class: m.class,
+            error: r.error,
+            indicator: r.indicator,
+            seconds: r.seconds,
+            description: m.describe(),
+            fd: r.finite_differences,
+            cheb: r.chebyshev,
         });
-        eprint!("\r{:40}\r", "");
-        let outcome = match solved {
-            Ok(out) => Outcome {
-                class: m.class,
-                error: out.rel_l2_error.unwrap_or(f64::NAN),
-                indicator: out.indicator.value(),
-                estimate: out.indicator.estimate().unwrap_or(f64::NAN),
-                precision: (
-                    out.attempts[out.chosen].log_precisions[0],
-                    out.attempts[out.chosen].spectrum,
-                    out.attempts[out.chosen].start == FrequencyInit::Band,
-                    out.attempts.len(),
-                ),
-                seconds: out.seconds,
-                description: m.describe(),
-                fd: baseline(&m.problem, Scheme::FiniteDifferences, &out.test).ok(),
-                cheb: baseline(&m.problem, Scheme::Chebyshev, &out.test).ok(),
-            },
-            Err(e) => {
-                println!("{i:>5} {:20} {:20} refused: {e}", m.class.name(), m.family.name());
-                Outcome {
-                    class: m.class,
-                    error: f64::INFINITY,
-                    indicator: f64::INFINITY,
-                    estimate: f64::NAN,
-                    precision: (f64::NAN, spectrum, false, 0),
-                    seconds: f64::NAN,
-                    description: m.describe(),
-                    fd: None,
-                    cheb: None,
-                }
-            }
-        };
-        if outcome.error.is_finite() {
-            println!(
-                "{:>5} {:20} {:20} {:>10.2e} {:>8.2} {:>9.1e} {:>9.1e} {:>4.0}{}{}/{} {} {}  {}",
-                i,
-                m.class.name(),
-                m.family.name(),
-                outcome.error,
-                outcome.seconds,
-                outcome.indicator,
-                outcome.estimate,
-                outcome.precision.0,
-                if outcome.precision.1 == Spectrum::Gaussian {
-                    "g"
-                } else {
-                    ""
-                },
-                if outcome.precision.2 { "b" } else { "" },
-                outcome.precision.3,
-                cell(outcome.fd),
-                cell(outcome.cheb),
-                m.solution
-            );
+    }
+    if printed < results.len() {
+        // Under MPI: rank 0 solved the first share; the rest follow in seed order.
+        for r in &results[printed..] {
+            print_result(suite, r);
         }
-        outcomes.push(outcome);
     }
     summarize(label, &outcomes);
     Ok(outcomes)
+}
+
+/// One problem's line: its error and time, indicator, estimate, the kept solve and the baselines, or the
+/// solver's refusal.
+fn print_result(suite: &Suite, r: &SuiteResult) {
+    let Ok(m) = suite.problem(r.seed) else { return };
+    if let Some(why) = &r.refused {
+        println!(
+            "{:>5} {:20} {:20} refused: {why}",
+            r.seed,
+            m.class.name(),
+            m.family.name()
+        );
+        return;
+    }
+    if r.error.is_finite() {
+        println!(
+            "{:>5} {:20} {:20} {:>10.2e} {:>8.2} {:>9.1e} {:>9.1e} {:>4.0}{}{}/{} {} {}  {}",
+            r.seed,
+            m.class.name(),
+            m.family.name(),
+            r.error,
+            r.seconds,
+            r.indicator,
+            r.estimate,
+            r.log_precision,
+            if r.spectrum == Spectrum::Gaussian { "g" } else { "" },
+            if r.broadband { "b" } else { "" },
+            r.solves,
+            cell(r.finite_differences),
+            cell(r.chebyshev),
+            m.solution
+        );
+    }
 }
 
 /// The set's distribution, the indicator's record, the worst problem, the baselines and the

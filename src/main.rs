@@ -140,19 +140,7 @@ mod processes {
         }
         let rank = world.rank();
         let stderr = if rank > 0 {
-            sparsimony::output::set_writer(false);
-            // SAFETY: plain POSIX calls on this process's own descriptors 1 and 2 and a fresh one for
-            // /dev/null; the returned descriptors are checked.
-            unsafe {
-                let saved = libc::dup(2);
-                let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
-                if null >= 0 {
-                    libc::dup2(null, 1);
-                    libc::dup2(null, 2);
-                    libc::close(null);
-                }
-                (saved >= 0).then_some(saved)
-            }
+            sparsimony::output::silence_process()
         } else {
             None
         };

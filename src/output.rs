@@ -164,6 +164,26 @@ pub fn set_writer(writes: bool) {
     WRITER.store(writes, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// Silences this process of an MPI job (feature `mpi`), which is not the one that speaks: it no longer
+/// writes output files ([`set_writer`]), and its standard output and error go to `/dev/null`. Returns a
+/// descriptor of the original standard error, for an error of its own, where one could be kept.
+#[cfg(feature = "mpi")]
+pub fn silence_process() -> Option<i32> {
+    set_writer(false);
+    // SAFETY: plain POSIX calls on this process's own descriptors 1 and 2 and a fresh one for /dev/null;
+    // the returned descriptors are checked.
+    unsafe {
+        let saved = libc::dup(2);
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
+        if null >= 0 {
+            libc::dup2(null, 1);
+            libc::dup2(null, 2);
+            libc::close(null);
+        }
+        (saved >= 0).then_some(saved)
+    }
+}
+
 /// Writes `bytes` to `path` atomically (see [`write_atomic_with`]).
 ///
 /// # Errors

@@ -30,6 +30,7 @@
 //! the radio operator's forward map, two values per visibility. `tree_sum` sends `O(log pieces)` vectors
 //! per process.
 
+use rayon::prelude::*;
 use std::cell::RefCell;
 use std::ops::Range;
 use std::rc::Rc;
@@ -229,12 +230,15 @@ pub(crate) fn garbled(what: &str) -> Error {
 
 /// `compute(items)` for this process's share of `0..count` items, the results of all shares exchanged
 /// over the installed group, in item order; without a group, `compute(0..count)`. `compute` returns one
-/// result per item of its range, in order.
+/// result per item of its range, in order, and runs on the calling thread (it may print as it goes, or
+/// spread its items over threads itself). The library's sweeps use it; so can a caller's own sweep of
+/// independent items (`sparsimony::pde::run_suite` shares a manufactured suite's problems so). Every
+/// process must reach the call at the same point of its program, with the same `count`.
 ///
 /// # Errors
 /// The first failing item's error, in item order, on every process ([`Error::Remote`] where another
 /// process's item failed); a transport failure.
-pub(crate) fn shared<S: Part>(count: usize, compute: impl Fn(Range<usize>) -> Vec<Result<S>>) -> Result<Vec<S>> {
+pub fn shared<S: Part>(count: usize, compute: impl Fn(Range<usize>) -> Vec<Result<S>>) -> Result<Vec<S>> {
     let Some(group) = current() else {
         return compute(0..count).into_iter().collect();
     };
@@ -306,12 +310,12 @@ fn next_item<'a>(values: &'a [f64], at: &mut usize) -> Result<std::result::Resul
 
 /// `Σ_k leaf(k)` over `k` in `0..count` (vectors of one length; empty for no leaf), added along a fixed
 /// binary tree over the leaves: a node `[lo, hi)` is its left half `[lo, m)` plus its right `[m, hi)`,
-/// `m = ⌊(lo + hi)/2⌋`. Sibling subtrees run in parallel. The tree depends on `count` only, so the sum is
+/// `m = ⌊(lo + hi)/2⌋`. Sibling subtrees (and a process's subtrees) run in parallel on rayon's pool. The tree depends on `count` only, so the sum is
 /// the same on any number of threads — and of processes: with a group installed, each process sums the
 /// largest subtrees inside its share of the leaves (at most `2 log₂ count` of them, one when the process
 /// count divides a power-of-two leaf count) and the exchange gives every process every subtree's sum, which
 /// it completes along the same tree. Communication per call: each process sends `O(log count)` vectors,
-/// never one per leaf.
+/// never one per leaf, and receives every process's (`O(size · log count)` in all).
 ///
 /// # Errors
 /// The first failing leaf's error, in leaf order, on every process ([`Error::Remote`] where another
@@ -326,11 +330,12 @@ pub(crate) fn tree_sum(count: usize, leaf: impl Fn(usize) -> Result<Vec<f64>> + 
     let (rank, size) = (group.rank(), group.size());
     let mut nodes = Vec::new();
     cover(0, count, &share(count, size, rank), &mut nodes);
+    // On the pool, never on this thread: a leaf then never sees the group, whatever the share's shape.
+    let local: Vec<Result<Vec<f64>>> = nodes.par_iter().map(|&(lo, hi)| subtree(lo, hi, &leaf)).collect();
     let mut message = Vec::new();
     let mut own_error = None;
-    for &(lo, hi) in &nodes {
+    for (&(lo, hi), sum) in nodes.iter().zip(local) {
         message.extend([lo as f64, hi as f64]);
-        let sum = subtree(lo, hi, &leaf);
         encode_item(&sum, &mut message);
         if let Err(e) = sum {
             // Its own error keeps its type; another process's comes as Remote.

@@ -441,15 +441,19 @@ impl Measurement {
     }
 
     /// The adjoint of [`Measurement::degrid`]: `Gᴴ z` accumulated into a centred spectrum (overwritten).
-    /// Rows are gridded in fixed pieces of [`GRID_PIECE`] rows, each onto its own spectrum, and the spectra
+    /// Rows are gridded in fixed pieces of [`GRID_PIECE`] rows (more where the grid's `P²` exceeds a
+    /// piece's `GRID_PIECE · T²` taps), each onto its own spectrum, and the spectra
     /// summed along a fixed tree ([`crate::distributed`]'s `tree_sum`): the same result on any number of
     /// threads, and of processes of a group installed on this thread, which share the pieces.
     fn grid(&self, p: usize, z: &[Complex64], x_hat: &mut [Complex64]) -> Result<()> {
         let (t, n) = (self.side, self.rows.len());
-        let sum = crate::distributed::tree_sum(n.div_ceil(GRID_PIECE), |k| {
+        // At least enough rows that a piece's gridding (T² per row) outweighs zeroing and adding its own P²
+        // spectrum: a choice by the sizes only, like the pieces themselves.
+        let rows_per_piece = GRID_PIECE.max((p * p).div_ceil(t * t));
+        let sum = crate::distributed::tree_sum(n.div_ceil(rows_per_piece), |k| {
             let mut piece = vec![0.0; 2 * p * p];
             let out: &mut [Complex64] = bytemuck::cast_slice_mut(&mut piece);
-            let rows = k * GRID_PIECE..((k + 1) * GRID_PIECE).min(n);
+            let rows = k * rows_per_piece..((k + 1) * rows_per_piece).min(n);
             let kernels = self.kernels[rows.start * t * t..rows.end * t * t].chunks_exact(t * t);
             for ((row, kernel), &zr) in self.rows[rows.clone()].iter().zip(kernels).zip(&z[rows]) {
                 let start = self.block_start(p, row);

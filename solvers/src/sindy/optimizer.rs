@@ -8,7 +8,6 @@
 use ndarray::Array2;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
-use rayon::prelude::*;
 use sparsimony_core::prox::{Cel0, L0, L1};
 use sparsimony_core::{Measure, Prox, Report};
 
@@ -471,6 +470,7 @@ impl Ensemble {
     /// Every member, built in parallel (for the GPU's batch).
     #[cfg(feature = "gpu")]
     fn members(&self, problem: &Problem<'_>) -> Result<Vec<Member>> {
+        use rayon::prelude::*;
         let n_subset = self.check(problem.n_samples, problem.full.n_features())?;
         let scope = StopScope::current();
         (0..self.n_models)
