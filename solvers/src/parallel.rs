@@ -86,10 +86,34 @@ pub(crate) fn parts_in_pieces<S: Send + Part>(
 /// cross-validation's folds, a grid's candidates), shared among the processes of a
 /// [`Group`](crate::distributed::Group) installed on this thread, if any.
 ///
+/// Once an item has failed, the items after it that have not begun are skipped (a stopped sweep ends
+/// soon); those before it still run, so the error returned is the first in item order, whatever the
+/// threads' schedule.
+///
 /// # Errors
 /// The first failing item's error, in item order.
 pub(crate) fn map_in_order<S: Send + Part>(count: usize, item: impl Fn(usize) -> Result<S> + Sync) -> Result<Vec<S>> {
-    crate::distributed::shared(count, |items| items.into_par_iter().map(&item).collect())
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let first_failure = AtomicUsize::new(usize::MAX);
+    crate::distributed::shared(count, |items| {
+        items
+            .into_par_iter()
+            .map(|k| {
+                if k > first_failure.load(Ordering::Relaxed) {
+                    // Never reported: an earlier item's error comes first.
+                    return Err(Error::InvalidParameter {
+                        name: "item",
+                        reason: "skipped after an earlier item failed".into(),
+                    });
+                }
+                let result = item(k);
+                if result.is_err() {
+                    first_failure.fetch_min(k, Ordering::Relaxed);
+                }
+                result
+            })
+            .collect()
+    })
 }
 
 /// Rows or columns per piece of a split matrix product: a size-only split (see the module docs), small

@@ -418,6 +418,10 @@ impl<'a> Estimator<&Problem<'a>> for Ensemble {
         let scope = StopScope::current();
         let models = crate::parallel::map_in_order(self.n_models, |k| {
             scope.run(|| {
+                // A stopped fit skips the members not yet begun (each would build its normal equations first).
+                if crate::regression::interrupt::stop_requested() {
+                    return Err(Error::Stopped);
+                }
                 let (ne, keep) = self.member(problem, k, n_subset)?;
                 let fit = self.base.fit_normal(&ne.restrict(&keep))?;
                 let mut coef = Array2::zeros((m, p));
