@@ -271,7 +271,9 @@ fn parse_failure(e: &clap::Error) -> ExitCode {
 /// Prints `error: message` on stderr and returns the failure status.
 fn fail(message: &str) -> ExitCode {
     use std::io::Write as _;
-    let _ = writeln!(std::io::stderr(), "error: {message}");
+    // One write: standard error is unbuffered, and under mpirun another process's lines (MPI_Abort's
+    // notice) would otherwise land between the pieces of a formatted line.
+    let _ = std::io::stderr().write_all(format!("error: {message}\n").as_bytes());
     ExitCode::FAILURE
 }
 
