@@ -12,7 +12,7 @@ use sparsimony_core::{LeastSquares, LinearOperator, Measure, Prox, Report, Smoot
 use super::antenna::{Bounds, antenna_system};
 use super::dde::Ddes;
 use super::observation::Observation;
-use super::operator::{Measurement, ordered_data};
+use super::operator::{Measurement, ordered_data, unpack_complex};
 use super::prior::{FaintPrior, Prior};
 use super::sky::{Known, KnownSky};
 use crate::error::{Error, Result};
@@ -611,13 +611,7 @@ impl SelfCalibration {
                     let kernel = system.solve(this.kernel(t, a), other.kernel(t, a), nu, bounds, self.dde_inner)?;
                     Ok(bytemuck::cast_slice::<Complex64, f64>(&kernel).to_vec())
                 })?;
-                let s2 = s * s;
-                for (kernel, new) in state.u[copy].taps_mut().chunks_exact_mut(s2).zip(solved) {
-                    if new.len() != 2 * s2 {
-                        return Err(crate::distributed::garbled("a DDE kernel"));
-                    }
-                    kernel.copy_from_slice(bytemuck::cast_slice(&new));
-                }
+                unpack_complex(&solved, state.u[copy].taps_mut(), s * s, "a DDE kernel")?;
             }
             // The copies' mean, tried as both copies (StEFCal's averaging, Salvini & Wijnholds 2014: the
             // alternation between the copies otherwise zig-zags along the coupling's valley) and kept

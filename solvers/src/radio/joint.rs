@@ -29,7 +29,7 @@ use super::antenna::Bounds;
 use super::calibration::{Problem, SelfCalibration, State, sky_patches};
 use super::checks::check_memory;
 use super::dde::Ddes;
-use super::operator::{Measurement, Row, each_row};
+use super::operator::{Measurement, Row, each_row, unpack_complex};
 use crate::error::Result;
 use crate::krylov::{conjugate_gradients, dot};
 
@@ -149,13 +149,8 @@ impl<'a> Jacobian<'a> {
             }
             Ok(bytemuck::cast_slice::<Complex64, f64>(&out).to_vec())
         })?;
-        let mut taps: Vec<f64> = Vec::with_capacity(2 * self.by_first.len() * s2);
-        for kernel in per_kernel {
-            if kernel.len() != 2 * s2 {
-                return Err(crate::distributed::garbled("a kernel's taps"));
-            }
-            taps.extend(kernel);
-        }
+        let mut taps = vec![Complex64::new(0.0, 0.0); self.by_first.len() * s2];
+        unpack_complex(&per_kernel, &mut taps, s2, "a kernel's taps")?;
         let mut pixels = vec![0.0; self.support.len()];
         if !self.support.is_empty() {
             let mut image = vec![0.0; self.op.ncols()];
@@ -164,7 +159,7 @@ impl<'a> Jacobian<'a> {
                 .apply_adjoint(bytemuck::cast_slice(w), &mut image, &mut scratch)?;
             pixels.iter_mut().zip(self.support).for_each(|(v, &p)| *v = image[p]);
         }
-        Ok(vec![taps, pixels])
+        Ok(vec![bytemuck::cast_slice(&taps).to_vec(), pixels])
     }
 
     /// The diagonal of `½JᵀJ`: exact for the taps; for the pixels, half of `Φ`'s squared column norm

@@ -559,11 +559,21 @@ pub(crate) fn each_row(out: &mut [Complex64], value: impl Fn(usize) -> Complex64
             .for_each(|(v, r)| *v = value(r));
         Ok(values)
     })?;
-    for (chunk, piece) in out.chunks_mut(GRID_PIECE).zip(&pieces) {
-        if piece.len() != 2 * chunk.len() {
-            return Err(crate::distributed::garbled("a piece of model visibilities"));
+    unpack_complex(&pieces, out, GRID_PIECE, "a piece of model visibilities")
+}
+
+/// Complex values that crossed between processes as `re, im` pairs (one vector per item of a
+/// `map_in_order`), copied into `out` in order, `per_item` values each (the last item may hold fewer).
+///
+/// # Errors
+/// An item of another length than its place in `out` ([`crate::distributed`]'s garbled-values error,
+/// naming `what`).
+pub(crate) fn unpack_complex(items: &[Vec<f64>], out: &mut [Complex64], per_item: usize, what: &str) -> Result<()> {
+    for (chunk, item) in out.chunks_mut(per_item).zip(items) {
+        if item.len() != 2 * chunk.len() {
+            return Err(crate::distributed::garbled(what));
         }
-        chunk.copy_from_slice(bytemuck::cast_slice(piece));
+        chunk.copy_from_slice(bytemuck::cast_slice(item));
     }
     Ok(())
 }
