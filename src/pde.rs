@@ -294,11 +294,9 @@ impl Part for SuiteResult {
         }
     }
     fn decode(values: &[f64]) -> Result<Self> {
-        let garbled = || crate::solvers::Error::Remote {
-            rank: usize::MAX,
-            message: "a process received values that do not encode a suite's result".into(),
-        };
-        let (head, refused) = values.split_at_checked(15).ok_or_else(garbled)?;
+        let (head, refused) = values
+            .split_at_checked(15)
+            .ok_or_else(|| crate::solvers::distributed::garbled("a suite's result"))?;
         let pair = |v: &[f64]| (v[0] == 1.0).then_some((v[1], v[2]));
         let refused = (!refused.is_empty()).then(|| refused.iter().filter_map(|c| char::from_u32(*c as u32)).collect());
         Ok(SuiteResult {

@@ -220,8 +220,9 @@ pub(crate) fn decode_counted<'a>(values: &'a [f64], what: &str) -> Result<(&'a [
     Ok(rest.split_at(len))
 }
 
-/// An error for values that no encoding gives (a transport that mixed up its messages).
-pub(crate) fn garbled(what: &str) -> Error {
+/// An error for values that no encoding gives (a transport that mixed up its messages): what a
+/// [`Part::decode`] returns, naming what it expected (`"a matrix"`).
+pub fn garbled(what: &str) -> Error {
     Error::Remote {
         rank: usize::MAX,
         message: format!("a process received values that do not encode {what}"),
